@@ -1,0 +1,44 @@
+/* dfly-bus.h — the typed signal bus plugins talk through
+ *
+ * Roles never call into each other; they emit and connect to these signals.
+ * Every parameter is a real GType, so a handler with the wrong signature is
+ * caught by GObject rather than by a crash. Emit only from the main context.
+ */
+#pragma once
+
+#include <glib-object.h>
+
+#include "dfly-config.h"
+#include "dfly-types.h"
+
+G_BEGIN_DECLS
+
+/* The signal names, in one place. */
+#define DFLY_BUS_TASK_REGISTERED    "task-registered"    /* (DflyTaskInfo) */
+#define DFLY_BUS_TASK_FINISHED      "task-finished"      /* (DflyTaskInfo) */
+#define DFLY_BUS_TASK_FAILED        "task-failed"        /* (DflyTaskInfo, GError) */
+#define DFLY_BUS_PIECE_FINISHED     "piece-finished"     /* (DflyPieceInfo) */
+#define DFLY_BUS_PEER_JOINED        "peer-joined"        /* (DflyPeerInfo) */
+#define DFLY_BUS_PEER_LEFT          "peer-left"          /* (DflyPeerInfo) */
+#define DFLY_BUS_HOST_ANNOUNCED     "host-announced"     /* (DflyHostInfo) */
+#define DFLY_BUS_HOST_LEFT          "host-left"          /* (DflyHostInfo) */
+#define DFLY_BUS_ROLE_STATE_CHANGED "role-state-changed" /* (gchararray name, DflyRoleState) */
+#define DFLY_BUS_CONFIG_RELOADED    "config-reloaded"    /* (DflyConfig) */
+
+#define DFLY_TYPE_BUS (dfly_bus_get_type ())
+G_DECLARE_FINAL_TYPE (DflyBus, dfly_bus, DFLY, BUS, GObject)
+
+DflyBus *dfly_bus_new (void);
+
+void dfly_bus_emit_task_registered (DflyBus *bus, DflyTaskInfo *task);
+void dfly_bus_emit_task_finished (DflyBus *bus, DflyTaskInfo *task);
+void dfly_bus_emit_task_failed (DflyBus *bus, DflyTaskInfo *task, const GError *error);
+void dfly_bus_emit_piece_finished (DflyBus *bus, DflyPieceInfo *piece);
+void dfly_bus_emit_peer_joined (DflyBus *bus, DflyPeerInfo *peer);
+void dfly_bus_emit_peer_left (DflyBus *bus, DflyPeerInfo *peer);
+void dfly_bus_emit_host_announced (DflyBus *bus, DflyHostInfo *host);
+void dfly_bus_emit_host_left (DflyBus *bus, DflyHostInfo *host);
+void dfly_bus_emit_role_state_changed (DflyBus *bus, const char *role, DflyRoleState state);
+void dfly_bus_emit_config_reloaded (DflyBus *bus, DflyConfig *config);
+
+G_END_DECLS

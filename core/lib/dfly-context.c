@@ -1,0 +1,103 @@
+/* dfly-context.c — DflyContext, the one shared state of a daemon */
+#include "config.h"
+
+#include "dfly/dfly-context.h"
+
+struct _DflyContext {
+  GObject     parent_instance;
+  DflyConfig *config;
+  DflyBus    *bus;
+  gint64      start_time;
+  GHashTable *plugin_types; /* "kind/name" → GType */
+};
+
+G_DEFINE_FINAL_TYPE (DflyContext, dfly_context, G_TYPE_OBJECT)
+
+static void
+dfly_context_finalize (GObject *object)
+{
+  DflyContext *self = DFLY_CONTEXT (object);
+
+  g_clear_pointer (&self->config, dfly_config_unref);
+  g_clear_object (&self->bus);
+  g_clear_pointer (&self->plugin_types, g_hash_table_unref);
+  G_OBJECT_CLASS (dfly_context_parent_class)->finalize (object);
+}
+
+static void
+dfly_context_class_init (DflyContextClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = dfly_context_finalize;
+}
+
+static void
+dfly_context_init (DflyContext *self)
+{
+  self->bus = dfly_bus_new ();
+  self->start_time = g_get_monotonic_time ();
+  self->plugin_types = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+DflyContext *
+dfly_context_new (DflyConfig *config)
+{
+  DflyContext *self = g_object_new (DFLY_TYPE_CONTEXT, NULL);
+
+  self->config = dfly_config_ref (config);
+  return self;
+}
+
+DflyConfig *
+dfly_context_get_config (DflyContext *self)
+{
+  g_return_val_if_fail (DFLY_IS_CONTEXT (self), NULL);
+  return self->config;
+}
+
+void
+dfly_context_set_config (DflyContext *self, DflyConfig *config)
+{
+  g_return_if_fail (DFLY_IS_CONTEXT (self) && config != NULL);
+  dfly_config_ref (config);
+  g_clear_pointer (&self->config, dfly_config_unref);
+  self->config = config;
+  dfly_bus_emit_config_reloaded (self->bus, config);
+}
+
+DflyBus *
+dfly_context_get_bus (DflyContext *self)
+{
+  g_return_val_if_fail (DFLY_IS_CONTEXT (self), NULL);
+  return self->bus;
+}
+
+gint64
+dfly_context_get_start_time (DflyContext *self)
+{
+  g_return_val_if_fail (DFLY_IS_CONTEXT (self), 0);
+  return self->start_time;
+}
+
+static char *
+plugin_key (DflyPluginKind kind, const char *name)
+{
+  return g_strdup_printf ("%s/%s", dfly_plugin_kind_to_string (kind), name);
+}
+
+void
+dfly_context_add_plugin_type (DflyContext *self, DflyPluginKind kind,
+                              const char *name, GType type)
+{
+  g_return_if_fail (DFLY_IS_CONTEXT (self) && name != NULL);
+  g_hash_table_insert (self->plugin_types, plugin_key (kind, name), GSIZE_TO_POINTER (type));
+}
+
+GType
+dfly_context_lookup_plugin_type (DflyContext *self, DflyPluginKind kind, const char *name)
+{
+  g_autofree char *key = NULL;
+
+  g_return_val_if_fail (DFLY_IS_CONTEXT (self) && name != NULL, G_TYPE_INVALID);
+  key = plugin_key (kind, name);
+  return GPOINTER_TO_SIZE (g_hash_table_lookup (self->plugin_types, key));
+}

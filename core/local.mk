@@ -1,0 +1,84 @@
+# libdfly-1: the runtime every plugin links, and its installed headers.
+lib_LTLIBRARIES += core/libdfly-1.la
+core_libdfly_1_la_SOURCES = \
+	core/lib/dfly-bus.c \
+	core/lib/dfly-component.c \
+	core/lib/dfly-config.c \
+	core/lib/dfly-context.c \
+	core/lib/dfly-enums.c \
+	core/lib/dfly-error.c \
+	core/lib/dfly-frame.c \
+	core/lib/dfly-host-announcer.c \
+	core/lib/dfly-host-info.c \
+	core/lib/dfly-peer-info.c \
+	core/lib/dfly-piece-info.c \
+	core/lib/dfly-plugin-kind.c \
+	core/lib/dfly-role.c \
+	core/lib/dfly-scheduler.c \
+	core/lib/dfly-source.c \
+	core/lib/dfly-storage.c \
+	core/lib/dfly-task-info.c
+nodist_core_libdfly_1_la_SOURCES = $(PROTO_GENERATED)
+core_libdfly_1_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly\"
+core_libdfly_1_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(YAML_CFLAGS)
+core_libdfly_1_la_LIBADD = $(GLIB_LIBS) $(PROTOBUF_C_LIBS) $(YAML_LIBS)
+# Only dfly_* is public; protobuf-c's generated dfly__v1__* stays inside.
+core_libdfly_1_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(LIBDFLY_LT_VERSION) \
+	-export-symbols-regex '^dfly_[a-z]' -no-undefined
+
+dflyinclude_HEADERS += \
+	core/include/dfly/dfly.h \
+	core/include/dfly/dfly-bus.h \
+	core/include/dfly/dfly-component.h \
+	core/include/dfly/dfly-config.h \
+	core/include/dfly/dfly-context.h \
+	core/include/dfly/dfly-error.h \
+	core/include/dfly/dfly-frame.h \
+	core/include/dfly/dfly-host-announcer.h \
+	core/include/dfly/dfly-plugin.h \
+	core/include/dfly/dfly-role.h \
+	core/include/dfly/dfly-scheduler.h \
+	core/include/dfly/dfly-source.h \
+	core/include/dfly/dfly-storage.h \
+	core/include/dfly/dfly-types.h \
+	core/include/dfly/dfly-version.h
+
+# The D-Bus interface description, as code (gdbus-codegen).
+DBUS_GENERATED = core/daemon/dfly-dbus-interface.c core/daemon/dfly-dbus-interface.h
+core/daemon/dfly-dbus-interface.h: $(top_srcdir)/data/org.dfly.Daemon1.xml
+	$(AM_V_GEN)$(MKDIR_P) core/daemon && $(GDBUS_CODEGEN) --interface-prefix org.dfly. \
+	  --c-namespace Dfly --interface-info-header --output $@ $<
+core/daemon/dfly-dbus-interface.c: $(top_srcdir)/data/org.dfly.Daemon1.xml
+	$(AM_V_GEN)$(MKDIR_P) core/daemon && $(GDBUS_CODEGEN) --interface-prefix org.dfly. \
+	  --c-namespace Dfly --interface-info-body --output $@ $<
+BUILT_SOURCES += $(DBUS_GENERATED)
+CLEANFILES += $(DBUS_GENERATED)
+
+# The daemon minus main(), so unit tests can link the loader and engine.
+noinst_LTLIBRARIES += core/libdflyd.la
+core_libdflyd_la_SOURCES = \
+	core/daemon/dfly-dbus-service.c \
+	core/daemon/dfly-dbus-service.h \
+	core/daemon/dfly-engine.c \
+	core/daemon/dfly-engine.h \
+	core/daemon/dfly-log.c \
+	core/daemon/dfly-log.h \
+	core/daemon/dfly-plugin-loader.c \
+	core/daemon/dfly-plugin-loader.h
+nodist_core_libdflyd_la_SOURCES = $(DBUS_GENERATED)
+core_libdflyd_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/core/daemon -DG_LOG_DOMAIN=\"dflyd\"
+core_libdflyd_la_LIBADD = core/libdfly-1.la $(GLIB_LIBS)
+
+sbin_PROGRAMS += dflyd
+dflyd_SOURCES = core/daemon/dflyd.c
+dflyd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/core/daemon -DG_LOG_DOMAIN=\"dflyd\"
+dflyd_LDADD = core/libdflyd.la core/libdfly-1.la $(GLIB_LIBS)
+
+bin_PROGRAMS += dflyctl
+dflyctl_SOURCES = \
+	core/ctl/dflyctl.c \
+	core/ctl/dflyctl-output.c \
+	core/ctl/dflyctl-output.h
+dflyctl_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dflyctl\"
+dflyctl_CFLAGS = $(AM_CFLAGS) $(JSON_CFLAGS)
+dflyctl_LDADD = core/libdfly-1.la $(GLIB_LIBS) $(JSON_LIBS)

@@ -1,0 +1,27 @@
+# Unit tests of the runtime library and the daemon's loader and engine.
+CORE_TESTS = tests/test-bus tests/test-engine tests/test-error tests/test-frame tests/test-loader
+check_PROGRAMS += $(CORE_TESTS)
+TESTS += $(CORE_TESTS)
+CORE_TEST_LDADD = core/libdflyd.la core/libdfly-1.la $(GLIB_LIBS)
+
+tests_test_bus_SOURCES = tests/test-bus.c
+tests_test_bus_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_bus_LDADD = $(CORE_TEST_LDADD)
+tests_test_engine_SOURCES = tests/test-engine.c
+tests_test_engine_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_engine_LDADD = $(CORE_TEST_LDADD)
+tests_test_error_SOURCES = tests/test-error.c
+tests_test_error_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_error_LDADD = $(CORE_TEST_LDADD)
+tests_test_frame_SOURCES = tests/test-frame.c
+tests_test_frame_CPPFLAGS = $(TEST_CPPFLAGS)
+nodist_tests_test_frame_SOURCES = proto/envelope.pb-c.c
+tests_test_frame_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
+tests_test_frame_LDADD = $(CORE_TEST_LDADD) $(PROTOBUF_C_LIBS)
+tests_test_loader_SOURCES = tests/test-loader.c
+tests_test_loader_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_loader_LDADD = $(CORE_TEST_LDADD)
+
+# Plugins export exactly one symbol: prove it on every built plugin.
+TESTS += tests/check-plugin-exports.sh
+EXTRA_DIST += tests/check-plugin-exports.sh

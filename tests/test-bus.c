@@ -1,0 +1,154 @@
+/* test-bus.c — the bus carries exact types, and two plugins talk through it */
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "dfly-engine.h"
+
+/* Every signal declares its parameters with real GTypes, never pointers. */
+static void
+test_signal_types (void)
+{
+  const struct {
+    const char *name;
+    guint       n_params;
+    GType       params[2];
+  } expected[] = {
+    { DFLY_BUS_TASK_REGISTERED, 1, { DFLY_TYPE_TASK_INFO } },
+    { DFLY_BUS_TASK_FINISHED, 1, { DFLY_TYPE_TASK_INFO } },
+    { DFLY_BUS_TASK_FAILED, 2, { DFLY_TYPE_TASK_INFO, G_TYPE_ERROR } },
+    { DFLY_BUS_PIECE_FINISHED, 1, { DFLY_TYPE_PIECE_INFO } },
+    { DFLY_BUS_PEER_JOINED, 1, { DFLY_TYPE_PEER_INFO } },
+    { DFLY_BUS_PEER_LEFT, 1, { DFLY_TYPE_PEER_INFO } },
+    { DFLY_BUS_HOST_ANNOUNCED, 1, { DFLY_TYPE_HOST_INFO } },
+    { DFLY_BUS_HOST_LEFT, 1, { DFLY_TYPE_HOST_INFO } },
+    { DFLY_BUS_ROLE_STATE_CHANGED, 2, { G_TYPE_STRING, DFLY_TYPE_ROLE_STATE } },
+    { DFLY_BUS_CONFIG_RELOADED, 1, { DFLY_TYPE_CONFIG } },
+  };
+  g_autoptr (DflyBus) bus = dfly_bus_new ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++) {
+    guint id = g_signal_lookup (expected[i].name, DFLY_TYPE_BUS);
+    GSignalQuery query;
+
+    g_assert_cmpuint (id, !=, 0);
+    g_signal_query (id, &query);
+    g_assert_cmpuint (query.n_params, ==, expected[i].n_params);
+    g_assert_true (query.return_type == G_TYPE_NONE);
+    for (guint j = 0; j < query.n_params; j++) {
+      GType type = query.param_types[j] & ~G_SIGNAL_TYPE_STATIC_SCOPE;
+
+      g_assert_true (type == expected[i].params[j]);
+      g_assert_true (type != G_TYPE_POINTER);
+    }
+  }
+}
+
+static void
+on_task_failed (DflyBus *bus, DflyTaskInfo *task, GError *error, GPtrArray *seen)
+{
+  g_ptr_array_add (seen, g_strdup_printf ("%s %s %s", task->id, task->url, error->message));
+}
+
+/* A handler gets the very value emitted, by reference, with the GError intact. */
+static void
+test_emit_by_reference (void)
+{
+  g_autoptr (DflyBus) bus = dfly_bus_new ();
+  g_autoptr (DflyTaskInfo) task = dfly_task_info_new ("abc", "http://127.0.0.1/x");
+  g_autoptr (GError) error = g_error_new_literal (DFLY_ERROR, DFLY_ERROR_SOURCE, "origin said 500");
+  g_autoptr (GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
+
+  g_signal_connect (bus, DFLY_BUS_TASK_FAILED, G_CALLBACK (on_task_failed), seen);
+  dfly_bus_emit_task_failed (bus, task, error);
+  g_assert_cmpuint (seen->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (seen, 0), ==, "abc http://127.0.0.1/x origin said 500");
+  g_assert_cmpint (task->content_length, ==, -1);
+}
+
+typedef struct {
+  GPtrArray *announced; /* host ids, in order */
+} Watch;
+
+static void
+on_host_announced (DflyBus *bus, DflyHostInfo *host, Watch *w)
+{
+  g_ptr_array_add (w->announced, g_strdup_printf ("%s:%s", host->id,
+                                                  dfly_host_type_to_string (host->type)));
+}
+
+/* The in-tree peer and scheduler roles, loaded as plugins, know nothing of
+ * each other: the peer announces its host on the bus and the scheduler,
+ * listening there, counts it. */
+static void
+test_two_plugins_talk (void)
+{
+  const char *plugin_dir = g_getenv ("DFLY_PLUGIN_BUILD_DIR");
+  const char *dirs[] = { plugin_dir, NULL };
+  const char *roles[] = { "scheduler", "seed", "peer", NULL };
+  g_autoptr (DflyConfig) config = dfly_config_new_default ();
+  g_autoptr (DflyContext) context = NULL;
+  g_autoptr (DflyPluginLoader) loader = NULL;
+  g_autoptr (DflyEngine) engine = NULL;
+  g_autoptr (GVariant) described = NULL;
+  g_autofree char *cache = g_dir_make_tmp ("dfly-bus-XXXXXX", NULL);
+  Watch w = { g_ptr_array_new_with_free_func (g_free) };
+  const char *detail;
+  gint64 deadline;
+
+  if (plugin_dir == NULL) {
+    g_test_skip ("DFLY_PLUGIN_BUILD_DIR is not set (run through make check)");
+    g_ptr_array_unref (w.announced);
+    return;
+  }
+  g_strfreev (config->daemon.roles);
+  config->daemon.roles = g_strdupv ((char **) roles);
+  g_free (config->daemon.cache_dir);
+  config->daemon.cache_dir = g_strdup (cache);
+  context = dfly_context_new (config);
+  g_signal_connect (dfly_context_get_bus (context), DFLY_BUS_HOST_ANNOUNCED,
+                    G_CALLBACK (on_host_announced), &w);
+  loader = dfly_plugin_loader_new (context);
+  dfly_plugin_loader_load_dirs (loader, dirs);
+  engine = dfly_engine_new (context, loader, NULL);
+  dfly_engine_start (engine);
+
+  /* The scheduler saw both announces, synchronously, through typed signals. */
+  g_assert_cmpuint (w.announced->len, ==, 2);
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (w.announced, 0), "-seed:super"));
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (w.announced, 1), ":normal"));
+  described = dfly_engine_describe_roles (engine);
+  g_variant_get_child (described, 0, "(&s&s&s)", NULL, NULL, &detail);
+  g_assert_cmpstr (detail, ==, "2 hosts");
+
+  /* Stopping the announcers makes them leave; the scheduler forgets them. */
+  {
+    gboolean stopped = FALSE;
+
+    dfly_engine_stop_async (engine, NULL, NULL);
+    deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+    while (!stopped && g_get_monotonic_time () < deadline) {
+      g_autoptr (GVariant) now = dfly_engine_describe_roles (engine);
+      const char *state;
+
+      g_variant_get_child (now, 0, "(&s&s&s)", NULL, &state, NULL);
+      stopped = g_strcmp0 (state, "stopped") == 0;
+      if (!stopped)
+        g_main_context_iteration (NULL, TRUE);
+    }
+    g_assert_true (stopped);
+  }
+  g_signal_handlers_disconnect_by_data (dfly_context_get_bus (context), &w);
+  g_ptr_array_unref (w.announced);
+  g_rmdir (cache);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/bus/signal-types", test_signal_types);
+  g_test_add_func ("/bus/emit-by-reference", test_emit_by_reference);
+  g_test_add_func ("/bus/two-plugins-talk", test_two_plugins_talk);
+  return g_test_run ();
+}
