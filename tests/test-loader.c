@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include "dfly-plugin-loader.h"
+#include "test-log.h"
 
 typedef struct {
   char             *dir;
   DflyContext      *context;
   DflyPluginLoader *loader;
+  TestLog           log;
 } Fixture;
 
 static void
@@ -21,6 +23,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_assert_nonnull (f->dir);
   f->context = dfly_context_new (config);
   f->loader = dfly_plugin_loader_new (f->context);
+  test_log_start (&f->log, "dflyd");
 }
 
 static void
@@ -43,6 +46,7 @@ remove_tree (const char *dir)
 static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
+  test_log_stop (&f->log);
   g_clear_object (&f->loader);
   g_clear_object (&f->context);
   remove_tree (f->dir);
@@ -132,9 +136,8 @@ test_refusal (Fixture *f, gconstpointer data)
   g_autofree char *log_glob = g_strdup_printf ("refusing plugin %s: %s", path, c->reason);
   const DflyPluginRecord *record;
 
-  g_test_expect_message ("dflyd", G_LOG_LEVEL_WARNING, log_glob);
   load_dir (f);
-  g_test_assert_expected_messages ();
+  test_log_assert (&f->log, (const char *[]) { log_glob, NULL });
   record = only_record (f);
   g_assert_false (record->loaded);
   g_assert_true (g_pattern_match_simple (c->reason, record->reason));
@@ -154,9 +157,8 @@ test_not_owned_by_root (Fixture *f, gconstpointer data)
   path = install_plugin (f->dir, "good", "test-good", 0755);
   g_assert_cmpint (chown (path, 65534, 65534), ==, 0);
   log_glob = g_strdup_printf ("refusing plugin %s: file is owned by uid 65534, not by root", path);
-  g_test_expect_message ("dflyd", G_LOG_LEVEL_WARNING, log_glob);
   load_dir (f);
-  g_test_assert_expected_messages ();
+  test_log_assert (&f->log, (const char *[]) { log_glob, NULL });
   g_assert_false (only_record (f)->loaded);
 }
 
@@ -168,9 +170,8 @@ test_not_a_shared_object (Fixture *f, gconstpointer data)
 
   g_assert_true (g_file_set_contents (path, "not an ELF file", -1, NULL));
   g_assert_cmpint (g_chmod (path, 0755), ==, 0);
-  g_test_expect_message ("dflyd", G_LOG_LEVEL_WARNING, log_glob);
   load_dir (f);
-  g_test_assert_expected_messages ();
+  test_log_assert (&f->log, (const char *[]) { log_glob, NULL });
   g_assert_false (only_record (f)->loaded);
 }
 
@@ -192,9 +193,8 @@ test_duplicate_name (Fixture *f, gconstpointer data)
   second = install_plugin (dir2, "good", "test-good", 0755);
   log_glob = g_strdup_printf ("refusing plugin %s: duplicate name: \"test-good\" is already "
                               "loaded from %s", second, first);
-  g_test_expect_message ("dflyd", G_LOG_LEVEL_WARNING, log_glob);
   dfly_plugin_loader_load_dirs (f->loader, dirs);
-  g_test_assert_expected_messages ();
+  test_log_assert (&f->log, (const char *[]) { log_glob, NULL });
   records = dfly_plugin_loader_get_records (f->loader);
   g_assert_cmpuint (records->len, ==, 2);
   record = g_ptr_array_index (records, 0);
@@ -218,9 +218,8 @@ test_mixed_directory (Fixture *f, gconstpointer data)
   GPtrArray *records;
 
   g_assert_true (g_file_set_contents (readme, "not a plugin", -1, NULL));
-  g_test_expect_message ("dflyd", G_LOG_LEVEL_WARNING, "refusing plugin */test-abi.so: wrong ABI*");
   dfly_plugin_loader_load_dirs (f->loader, dirs);
-  g_test_assert_expected_messages ();
+  test_log_assert (&f->log, (const char *[]) { "refusing plugin */test-abi.so: wrong ABI*", NULL });
   records = dfly_plugin_loader_get_records (f->loader);
   /* Sorted by name: test-abi before test-good; README is not considered. */
   g_assert_cmpuint (records->len, ==, 2);

@@ -125,13 +125,14 @@ dfly_engine_start (DflyEngine *self)
 }
 
 /* Shutdown walks the slots from the last to the first, one at a time. When
- * the grace period is over, the role being waited for is abandoned and the
- * rest are stopped with a cancelled cancellable, each given one more second:
- * the whole shutdown stays bounded even if several roles hang. */
+ * the grace period is over, the role being waited for is cancelled and
+ * abandoned, and each remaining role gets one more second: the whole
+ * shutdown stays bounded even if several roles hang. */
 typedef struct {
   DflyEngine   *engine;
-  GCancellable *cancellable;
+  GCancellable *cancellable; /* of the role being waited for */
   guint         timeout_id;
+  gboolean      overdue;     /* the grace period is over */
   gint          next;    /* index of the next slot to stop */
   DflyRole     *current; /* the role being waited for (borrowed from its slot) */
   gboolean      done;
@@ -179,6 +180,8 @@ stop_next (GTask *task)
       continue;
     g_info ("stopping role %s", slot->name);
     data->current = slot->role;
+    g_clear_object (&data->cancellable);
+    data->cancellable = g_cancellable_new ();
     dfly_role_stop_async (slot->role, data->cancellable, role_stopped, g_object_ref (task));
     return;
   }
@@ -192,14 +195,14 @@ stop_deadline (gpointer user_data)
 {
   GTask *task = user_data;
   StopData *data = g_task_get_task_data (task);
+  const char *name = dfly_component_get_name (DFLY_COMPONENT (data->current));
 
-  if (!g_cancellable_is_cancelled (data->cancellable))
-    g_warning ("role %s did not stop within %us, abandoning it",
-               dfly_component_get_name (DFLY_COMPONENT (data->current)),
+  if (!data->overdue)
+    g_warning ("role %s did not stop within %us, abandoning it", name,
                dfly_context_get_config (data->engine->context)->daemon.shutdown_timeout);
   else
-    g_warning ("role %s did not stop when cancelled, abandoning it",
-               dfly_component_get_name (DFLY_COMPONENT (data->current)));
+    g_warning ("role %s did not stop within 1s after the grace period, abandoning it", name);
+  data->overdue = TRUE;
   /* Cancelling may finish the abandoned role's stop at once: forget it first. */
   data->current = NULL;
   g_cancellable_cancel (data->cancellable);
@@ -216,7 +219,6 @@ dfly_engine_stop_async (DflyEngine *self, GAsyncReadyCallback callback, gpointer
   guint timeout = dfly_context_get_config (self->context)->daemon.shutdown_timeout;
 
   data->engine = g_object_ref (self);
-  data->cancellable = g_cancellable_new ();
   data->next = (gint) self->slots->len - 1;
   g_task_set_task_data (task, data, (GDestroyNotify) stop_data_free);
   /* The timeout holds no ref: stop_next removes it before the task returns. */

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs what building and testing dfly needs on Debian 12 (run as root or
+# with sudo available). Idempotent: installed packages are skipped quickly.
+set -eu
+packages="build-essential autoconf automake libtool autopoint gettext pkg-config
+  libglib2.0-dev libglib2.0-dev-bin libsoup-3.0-dev glib-networking libjson-glib-dev
+  libsqlite3-dev libprotobuf-c-dev protobuf-c-compiler libyaml-dev libxxhash-dev
+  dbus clang libclang-rt-14-dev valgrind libxml2-utils groff-base man-db systemd
+  python3 xz-utils curl"
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "setup: installing$missing" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
