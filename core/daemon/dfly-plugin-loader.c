@@ -214,8 +214,10 @@ consider_file (DflyPluginLoader *self, const char *dir, const char *entry)
   DflyPluginRecord *record = g_new0 (DflyPluginRecord, 1);
   g_autoptr (GError) error = NULL;
   g_autofree char *file_name = g_strndup (entry, strlen (entry) - strlen (".so"));
+  /* Absolute, so dflyctl shows where the code really came from. */
+  g_autofree char *abs_dir = g_canonicalize_filename (dir, NULL);
 
-  record->path = g_build_filename (dir, entry, NULL);
+  record->path = g_build_filename (abs_dir, entry, NULL);
   record->name = g_strdup (file_name);
   g_ptr_array_add (self->records, record);
   if (!load_one (self, record, file_name, &error)) {

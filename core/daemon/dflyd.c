@@ -116,9 +116,11 @@ plugin_dirs (const Options *options, const DflyConfig *config)
 static gboolean
 parse_options (int *argc, char ***argv, Options *options, GError **error)
 {
+  /* Built at run time: a translated format cannot contain a macro. */
+  g_autofree char *config_help = g_strdup_printf (_("Configuration file (default %s)"),
+                                                  SYSCONFDIR "/dfly/dflyd.yaml");
   const GOptionEntry entries[] = {
-    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &options->config_path,
-      N_("Configuration file (default " SYSCONFDIR "/dfly/dflyd.yaml)"), N_("FILE") },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &options->config_path, config_help, N_("FILE") },
     { "plugin-dir", 'p', 0, G_OPTION_ARG_FILENAME_ARRAY, &options->plugin_dirs,
       N_("Load plugins from DIR instead of the configured directories (repeatable)"),
       N_("DIR") },

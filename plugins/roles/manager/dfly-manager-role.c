@@ -1,0 +1,190 @@
+/* dfly-manager-role.c — the "manager" role: the cluster's REST API
+ *
+ * Today it serves GET /healthy, the first call Harbor's preheat driver
+ * makes; the preheat jobs API arrives later. Requests dispatch from one
+ * route table; an unknown path is 404, a known path with another method 405.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <libsoup/soup.h>
+
+#include "dfly/dfly.h"
+
+G_DECLARE_FINAL_TYPE (DflyManagerRole, dfly_manager_role, DFLY, MANAGER_ROLE, DflyRole)
+
+struct _DflyManagerRole {
+  DflyRole        parent_instance;
+  GSocketService *service; /* while running: accepts connections... */
+  SoupServer     *server;  /* ...and hands them here to speak HTTP */
+  char           *url;     /* http://ADDR:PORT as bound, the port resolved */
+};
+
+G_DEFINE_FINAL_TYPE (DflyManagerRole, dfly_manager_role, DFLY_TYPE_ROLE)
+
+static void
+handle_healthy (DflyManagerRole *self, SoupServerMessage *msg)
+{
+  /* libsoup leaves the body out of a HEAD reply itself. */
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC, "OK", 2);
+}
+
+typedef struct {
+  const char *path;
+  const char *methods[3]; /* NULL-terminated; also the Allow header of a 405 */
+  void      (*handle) (DflyManagerRole *self, SoupServerMessage *msg);
+} Route;
+
+static const Route routes[] = {
+  { "/healthy", { "GET", "HEAD", NULL }, handle_healthy },
+};
+
+static void
+on_request (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+            gpointer user_data)
+{
+  const char *method = soup_server_message_get_method (msg);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (routes); i++) {
+    g_autofree char *allow = NULL;
+
+    if (g_strcmp0 (routes[i].path, path) != 0)
+      continue;
+    if (g_strv_contains (routes[i].methods, method)) {
+      routes[i].handle (user_data, msg);
+      return;
+    }
+    allow = g_strjoinv (", ", (char **) routes[i].methods);
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", allow);
+    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+    return;
+  }
+  soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+}
+
+/* "ADDR:PORT", with the brackets an IPv6 address needs. */
+static char *
+format_host_port (const char *host, int port)
+{
+  return g_strdup_printf (strchr (host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port);
+}
+
+/* We accept and SoupServer speaks HTTP on what we accepted, rather than
+ * soup_server_listen(): libsoup 3.2 leaks every socket its own listener
+ * accepts, and its soup_server_get_uris() leaks too. */
+static gboolean
+on_incoming (GSocketService *service, GSocketConnection *connection, GObject *source,
+             gpointer user_data)
+{
+  DflyManagerRole *self = user_data;
+  g_autoptr (GSocketAddress) local = g_socket_connection_get_local_address (connection, NULL);
+  g_autoptr (GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
+  g_autoptr (GError) error = NULL;
+
+  /* A client gone before we got to it has no remote address: nothing to serve. */
+  if (local == NULL || remote == NULL)
+    return TRUE;
+  if (!soup_server_accept_iostream (self->server, G_IO_STREAM (connection), local, remote, &error))
+    g_debug ("dropping a REST API connection: %s", error->message);
+  return TRUE;
+}
+
+static gboolean
+dfly_manager_role_start (DflyRole *role, GError **error)
+{
+  DflyManagerRole *self = DFLY_MANAGER_ROLE (role);
+  DflyConfig *config = dfly_context_get_config (dfly_component_get_context (DFLY_COMPONENT (role)));
+  g_autoptr (GSocketAddress) address = NULL;
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GSocketService) service = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *host = NULL;
+  g_autofree char *where = NULL;
+  GInetSocketAddress *inet;
+
+  address = g_inet_socket_address_new_from_string (config->manager.listen, config->manager.port);
+  if (address == NULL) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
+                 "manager.listen: %s is not an IP address", config->manager.listen);
+    return FALSE;
+  }
+  service = g_socket_service_new ();
+  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (service), address, G_SOCKET_TYPE_STREAM,
+                                      G_SOCKET_PROTOCOL_TCP, NULL, &bound, &local_error)) {
+    where = format_host_port (config->manager.listen, config->manager.port);
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, "manager REST API cannot listen on %s: %s",
+                 where, local_error->message);
+    return FALSE;
+  }
+  /* Port 0 asks for an ephemeral port: tell the one we got. */
+  inet = G_INET_SOCKET_ADDRESS (bound);
+  host = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
+  where = format_host_port (host, g_inet_socket_address_get_port (inet));
+  self->url = g_strconcat ("http://", where, NULL);
+  self->server = soup_server_new ("server-header", "dfly/" PACKAGE_VERSION, NULL);
+  soup_server_add_handler (self->server, NULL, on_request, self, NULL);
+  g_signal_connect (service, "incoming", G_CALLBACK (on_incoming), self);
+  self->service = g_steal_pointer (&service);
+  g_info ("REST API listening on %s", self->url);
+  return TRUE;
+}
+
+static void
+disconnect (DflyManagerRole *self)
+{
+  if (self->service != NULL) {
+    g_signal_handlers_disconnect_by_data (self->service, self);
+    g_socket_service_stop (self->service);
+    g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+    g_clear_object (&self->service);
+  }
+  if (self->server != NULL)
+    soup_server_disconnect (self->server);
+  g_clear_object (&self->server);
+  g_clear_pointer (&self->url, g_free);
+}
+
+static void
+dfly_manager_role_stop_async (DflyRole *role, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (role, cancellable, callback, user_data);
+
+  disconnect (DFLY_MANAGER_ROLE (role));
+  g_task_return_boolean (task, TRUE);
+}
+
+static char *
+dfly_manager_role_describe (DflyRole *role)
+{
+  return g_strdup_printf ("REST API on %s", DFLY_MANAGER_ROLE (role)->url);
+}
+
+static void
+dfly_manager_role_dispose (GObject *object)
+{
+  disconnect (DFLY_MANAGER_ROLE (object));
+  G_OBJECT_CLASS (dfly_manager_role_parent_class)->dispose (object);
+}
+
+static void
+dfly_manager_role_class_init (DflyManagerRoleClass *klass)
+{
+  DflyRoleClass *role_class = DFLY_ROLE_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->dispose = dfly_manager_role_dispose;
+  role_class->start = dfly_manager_role_start;
+  role_class->stop_async = dfly_manager_role_stop_async;
+  role_class->describe = dfly_manager_role_describe;
+}
+
+static void
+dfly_manager_role_init (DflyManagerRole *self)
+{
+}
+
+DFLY_PLUGIN_DEFINE ("manager", DFLY_PLUGIN_KIND_ROLE, PACKAGE_VERSION, "Apache-2.0",
+                    "Manager: the cluster's REST API (health check for Harbor's preheat)",
+                    dfly_manager_role_get_type)

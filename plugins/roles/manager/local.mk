@@ -1,0 +1,21 @@
+# manager: the cluster's REST API (libsoup).
+plugin_LTLIBRARIES += plugins/roles/manager/manager.la
+BUILT_PLUGINS += plugins/roles/manager/manager.la
+plugins_roles_manager_manager_la_SOURCES = plugins/roles/manager/dfly-manager-role.c
+plugins_roles_manager_manager_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-manager\"
+plugins_roles_manager_manager_la_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS)
+plugins_roles_manager_manager_la_LIBADD = core/libdfly-1.la $(SOUP_LIBS) $(GLIB_LIBS)
+plugins_roles_manager_manager_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -no-undefined \
+	-Wl,--version-script=$(top_srcdir)/core/dfly-plugin.map
+EXTRA_plugins_roles_manager_manager_la_DEPENDENCIES = $(top_srcdir)/core/dfly-plugin.map
+
+# The role's source is compiled into the test, not dlopen()ed.
+check_PROGRAMS += plugins/roles/manager/test-manager
+TESTS += plugins/roles/manager/test-manager
+plugins_roles_manager_test_manager_SOURCES = \
+	plugins/roles/manager/test-manager.c \
+	plugins/roles/manager/dfly-manager-role.c \
+	plugins/roles/dfly-role-test.h
+plugins_roles_manager_test_manager_CPPFLAGS = $(TEST_CPPFLAGS)
+plugins_roles_manager_test_manager_CFLAGS = $(TEST_CFLAGS) $(SOUP_CFLAGS)
+plugins_roles_manager_test_manager_LDADD = core/libdfly-1.la $(SOUP_LIBS) $(GLIB_LIBS)

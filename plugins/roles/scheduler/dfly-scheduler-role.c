@@ -1,0 +1,229 @@
+/* dfly-scheduler-role.c — the "scheduler" role: which hosts of the swarm are up
+ *
+ * Today it keeps the table of hosts heard on the bus (host-announced,
+ * host-left) and drops a host silent for more than twice its announce
+ * interval, as Dragonfly's scheduler does; choosing parents among them
+ * arrives with the swarm protocol.
+ */
+#include "config.h"
+
+#include "dfly/dfly.h"
+
+/* How often silent hosts are looked for: expiry is late by at most this. */
+#define EXPIRY_CHECK_SECONDS 1
+
+typedef struct {
+  DflyHostInfo *info;
+  gint64        last_seen; /* monotonic time of its last announce */
+} HostEntry;
+
+static void
+host_entry_free (gpointer data)
+{
+  HostEntry *entry = data;
+
+  dfly_host_info_unref (entry->info);
+  g_free (entry);
+}
+
+G_DECLARE_FINAL_TYPE (DflySchedulerRole, dfly_scheduler_role, DFLY, SCHEDULER_ROLE, DflyRole)
+
+struct _DflySchedulerRole {
+  DflyRole      parent_instance;
+  GHashTable   *hosts;        /* host id → HostEntry */
+  GMainContext *main_context; /* the engine's, where the expiry check runs */
+  GSource      *expiry;       /* only while the table is not empty */
+  gulong        announced_id;
+  gulong        left_id;
+  gboolean      warned_full;  /* warn once each time the table fills, not per announce */
+};
+
+G_DEFINE_FINAL_TYPE (DflySchedulerRole, dfly_scheduler_role, DFLY_TYPE_ROLE)
+
+static DflyBus *
+get_bus (DflySchedulerRole *self)
+{
+  return dfly_context_get_bus (dfly_component_get_context (DFLY_COMPONENT (self)));
+}
+
+static gint64
+expiry_after_us (const DflyHostInfo *info)
+{
+  /* An interval of 0 is nonsense from the sender; count it as 1 s. */
+  return 2 * (gint64) MAX (info->announce_interval, 1) * G_USEC_PER_SEC;
+}
+
+static gboolean
+on_expiry_check (gpointer user_data)
+{
+  DflySchedulerRole *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->hosts);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    HostEntry *entry = value;
+
+    if (now - entry->last_seen <= expiry_after_us (entry->info))
+      continue;
+    g_info ("host %s expired: silent for more than %" G_GINT64_FORMAT " s", entry->info->id,
+            expiry_after_us (entry->info) / G_USEC_PER_SEC);
+    g_hash_table_iter_remove (&iter);
+    self->warned_full = FALSE;
+  }
+  if (g_hash_table_size (self->hosts) > 0)
+    return G_SOURCE_CONTINUE;
+  g_clear_pointer (&self->expiry, g_source_unref);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+clear_expiry (DflySchedulerRole *self)
+{
+  if (self->expiry == NULL)
+    return;
+  g_source_destroy (self->expiry);
+  g_clear_pointer (&self->expiry, g_source_unref);
+}
+
+static void
+on_host_announced (DflyBus *bus, DflyHostInfo *host, gpointer user_data)
+{
+  DflySchedulerRole *self = user_data;
+  DflyConfig *config = dfly_context_get_config (dfly_component_get_context (DFLY_COMPONENT (self)));
+  HostEntry *entry;
+  guint n_hosts = g_hash_table_size (self->hosts);
+
+  if (host->id == NULL || host->id[0] == '\0') {
+    g_warning ("host announce without an id, ignoring");
+    return;
+  }
+  entry = g_hash_table_lookup (self->hosts, host->id);
+  if (entry != NULL) {
+    g_clear_pointer (&entry->info, dfly_host_info_unref);
+    entry->info = dfly_host_info_ref (host);
+    entry->last_seen = g_get_monotonic_time ();
+    return;
+  }
+  /* The cap is read per announce, so a reload raising it applies at once. */
+  if (n_hosts >= config->scheduler.max_hosts) {
+    if (!self->warned_full)
+      g_warning ("host table full (%u hosts), ignoring %s", n_hosts, host->id);
+    else
+      g_debug ("host table full (%u hosts), ignoring %s", n_hosts, host->id);
+    self->warned_full = TRUE;
+    return;
+  }
+  entry = g_new0 (HostEntry, 1);
+  entry->info = dfly_host_info_ref (host);
+  entry->last_seen = g_get_monotonic_time ();
+  g_hash_table_insert (self->hosts, g_strdup (host->id), entry);
+  g_info ("host %s joined (%s, %s)", host->id, dfly_host_type_to_string (host->type),
+          host->ip != NULL ? host->ip : "no address");
+  if (self->expiry == NULL) {
+    self->expiry = g_timeout_source_new_seconds (EXPIRY_CHECK_SECONDS);
+    g_source_set_callback (self->expiry, on_expiry_check, self, NULL);
+    g_source_set_static_name (self->expiry, "dfly host expiry");
+    g_source_attach (self->expiry, self->main_context);
+  }
+}
+
+static void
+on_host_left (DflyBus *bus, DflyHostInfo *host, gpointer user_data)
+{
+  DflySchedulerRole *self = user_data;
+
+  if (host->id == NULL)
+    return;
+  if (!g_hash_table_remove (self->hosts, host->id)) {
+    g_debug ("unknown host %s left", host->id);
+    return;
+  }
+  g_info ("host %s left", host->id);
+  self->warned_full = FALSE;
+}
+
+/* Undoes start(); also what dispose needs when the engine drops a running role. */
+static void
+disconnect (DflySchedulerRole *self)
+{
+  DflyContext *context = dfly_component_get_context (DFLY_COMPONENT (self));
+
+  if (context != NULL) {
+    g_clear_signal_handler (&self->announced_id, dfly_context_get_bus (context));
+    g_clear_signal_handler (&self->left_id, dfly_context_get_bus (context));
+  }
+  clear_expiry (self);
+  g_hash_table_remove_all (self->hosts);
+  g_clear_pointer (&self->main_context, g_main_context_unref);
+  self->warned_full = FALSE;
+}
+
+static gboolean
+dfly_scheduler_role_start (DflyRole *role, GError **error)
+{
+  DflySchedulerRole *self = DFLY_SCHEDULER_ROLE (role);
+
+  self->main_context = g_main_context_ref_thread_default ();
+  self->announced_id = g_signal_connect (get_bus (self), DFLY_BUS_HOST_ANNOUNCED,
+                                         G_CALLBACK (on_host_announced), self);
+  self->left_id = g_signal_connect (get_bus (self), DFLY_BUS_HOST_LEFT,
+                                    G_CALLBACK (on_host_left), self);
+  return TRUE;
+}
+
+static void
+dfly_scheduler_role_stop_async (DflyRole *role, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (role, cancellable, callback, user_data);
+
+  disconnect (DFLY_SCHEDULER_ROLE (role));
+  g_task_return_boolean (task, TRUE);
+}
+
+static char *
+dfly_scheduler_role_describe (DflyRole *role)
+{
+  guint n_hosts = g_hash_table_size (DFLY_SCHEDULER_ROLE (role)->hosts);
+
+  return g_strdup_printf (n_hosts == 1 ? "%u host" : "%u hosts", n_hosts);
+}
+
+static void
+dfly_scheduler_role_dispose (GObject *object)
+{
+  disconnect (DFLY_SCHEDULER_ROLE (object));
+  G_OBJECT_CLASS (dfly_scheduler_role_parent_class)->dispose (object);
+}
+
+static void
+dfly_scheduler_role_finalize (GObject *object)
+{
+  g_hash_table_unref (DFLY_SCHEDULER_ROLE (object)->hosts);
+  G_OBJECT_CLASS (dfly_scheduler_role_parent_class)->finalize (object);
+}
+
+static void
+dfly_scheduler_role_class_init (DflySchedulerRoleClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  DflyRoleClass *role_class = DFLY_ROLE_CLASS (klass);
+
+  object_class->dispose = dfly_scheduler_role_dispose;
+  object_class->finalize = dfly_scheduler_role_finalize;
+  role_class->start = dfly_scheduler_role_start;
+  role_class->stop_async = dfly_scheduler_role_stop_async;
+  role_class->describe = dfly_scheduler_role_describe;
+}
+
+static void
+dfly_scheduler_role_init (DflySchedulerRole *self)
+{
+  self->hosts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, host_entry_free);
+}
+
+DFLY_PLUGIN_DEFINE ("scheduler", DFLY_PLUGIN_KIND_ROLE, PACKAGE_VERSION, "Apache-2.0",
+                    "Scheduler: tracks the hosts of the swarm and drops silent ones",
+                    dfly_scheduler_role_get_type)

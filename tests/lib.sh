@@ -1,0 +1,360 @@
+# tests/lib.sh — shared helpers for the shell system tests
+#
+# Source it from a test:  . "$top_srcdir/tests/lib.sh"
+#
+# It gives TAP output (ok/not ok with a counter, diag, done_testing), a
+# scratch directory, and starters for a private dbus-daemon and dflyd. Every
+# process a test starts is recorded by pid and killed by pid when the test
+# exits, however it exits. Everything waits a bounded time; nothing listens
+# beyond 127.0.0.1. POSIX sh: automake may run it with dash.
+#
+# Environment (exported by tests/local.mk; defaults let a developer run a
+# test by hand from the build directory):
+#   top_srcdir top_builddir DFLYD DFLYCTL DFLY_PLUGIN_BUILD_DIR
+# DFLY_TEST_KEEP=1 keeps the scratch directory for a look afterwards.
+
+set -u
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$(pwd)}"
+: "${DFLYD:=$top_builddir/dflyd}"
+: "${DFLYCTL:=$top_builddir/dflyctl}"
+: "${DFLY_PLUGIN_BUILD_DIR:=$top_builddir/build-plugins}"
+
+# --- TAP ---------------------------------------------------------------
+
+TAP_COUNT=0
+TAP_FAILED=0
+TAP_DONE=0
+
+# diag LINE...: each argument on its own "# " line.
+diag () {
+  for _line in "$@"; do
+    printf '%s\n' "$_line"
+  done | sed 's/^/# /'
+}
+
+ok () {
+  TAP_COUNT=$((TAP_COUNT + 1))
+  printf 'ok %d - %s\n' "$TAP_COUNT" "$*"
+}
+
+not_ok () {
+  TAP_COUNT=$((TAP_COUNT + 1))
+  TAP_FAILED=$((TAP_FAILED + 1))
+  printf 'not ok %d - %s\n' "$TAP_COUNT" "$*"
+}
+
+# check DESCRIPTION COMMAND [ARG...]: ok when COMMAND exits 0.
+check () {
+  _desc=$1
+  shift
+  if "$@"; then
+    ok "$_desc"
+  else
+    not_ok "$_desc"
+    return 1
+  fi
+}
+
+# is DESCRIPTION GOT EXPECTED: ok when the two strings are equal.
+is () {
+  if [ "$2" = "$3" ]; then
+    ok "$1"
+  else
+    not_ok "$1"
+    diag "got:      $2" "expected: $3"
+    return 1
+  fi
+}
+
+# like DESCRIPTION FILE EXTENDED-REGEX: ok when a line of FILE matches.
+like () {
+  if grep -Eq -- "$3" "$2"; then
+    ok "$1"
+  else
+    not_ok "$1"
+    diag "no line of $2 matches: $3"
+    sed 's/^/#   /' "$2"
+    return 1
+  fi
+}
+
+# unlike DESCRIPTION FILE EXTENDED-REGEX: ok when no line of FILE matches.
+unlike () {
+  if grep -Eq -- "$3" "$2"; then
+    not_ok "$1"
+    diag "a line of $2 matches: $3"
+    sed 's/^/#   /' "$2"
+    return 1
+  fi
+  ok "$1"
+}
+
+# run OUT ERR COMMAND [ARG...]: runs COMMAND with stdout and stderr to the
+# files OUT and ERR (under the scratch directory) and sets RUN_STATUS.
+run () {
+  _out=$1 _err=$2
+  shift 2
+  RUN_STATUS=0
+  "$@" >"$SCRATCH/$_out" 2>"$SCRATCH/$_err" || RUN_STATUS=$?
+}
+
+# need PROGRAM...: skips the whole test unless each PROGRAM is installed.
+# Call it before the first check: a skip comes instead of a plan.
+need () {
+  for _program in "$@"; do
+    command -v "$_program" >/dev/null || skip_all "$_program is not installed"
+  done
+}
+
+skip_all () {
+  printf '1..0 # SKIP %s\n' "$*"
+  TAP_DONE=1
+  exit 0
+}
+
+bail_out () {
+  printf 'Bail out! %s\n' "$*"
+  TAP_DONE=1
+  exit 99
+}
+
+# The plan goes last, so adding a check never means counting by hand.
+done_testing () {
+  printf '1..%d\n' "$TAP_COUNT"
+  TAP_DONE=1
+  [ "$TAP_FAILED" -eq 0 ]
+  exit $?
+}
+
+# --- processes ---------------------------------------------------------
+
+TEST_PIDS=""
+
+track_pid () {
+  TEST_PIDS="$TEST_PIDS $1"
+}
+
+untrack_pid () {
+  _keep=""
+  for _p in $TEST_PIDS; do
+    [ "$_p" = "$1" ] || _keep="$_keep $_p"
+  done
+  TEST_PIDS=$_keep
+}
+
+# pid_alive PID: running, not a zombie waiting to be reaped. dash does not
+# reap background jobs on its own, so kill -0 alone would see zombies.
+pid_alive () {
+  [ -r "/proc/$1/stat" ] || return 1
+  _state=$(sed 's/^.*) \(.\).*$/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$_state" ] && [ "$_state" != Z ] && [ "$_state" != X ]
+}
+
+# wait_exit PID SECONDS: waits at most SECONDS (tenths polled) for PID to end.
+wait_exit () {
+  _tries=$(($2 * 10))
+  while pid_alive "$1"; do
+    [ "$_tries" -gt 0 ] || return 1
+    _tries=$((_tries - 1))
+    sleep 0.1
+  done
+  return 0
+}
+
+# kill_pid PID: TERM, up to 5 s, then KILL. Only ever by pid.
+kill_pid () {
+  pid_alive "$1" || return 0
+  kill -TERM "$1" 2>/dev/null || return 0
+  wait_exit "$1" 5 && return 0
+  diag "pid $1 ignored SIGTERM for 5 s, killing it"
+  kill -KILL "$1" 2>/dev/null
+  wait_exit "$1" 5
+}
+
+cleanup () {
+  _status=$?
+  # Newest first: dflyd goes before the bus it talks on.
+  _reversed=""
+  for _p in $TEST_PIDS; do
+    _reversed="$_p $_reversed"
+  done
+  for _p in $_reversed; do
+    kill_pid "$_p"
+  done
+  if [ "$TAP_DONE" -eq 0 ]; then
+    diag "the test stopped early (status $_status)"
+  fi
+  if [ "$TAP_FAILED" -gt 0 ] || [ "$TAP_DONE" -eq 0 ]; then
+    for _log in "$SCRATCH"/*.log; do
+      [ -f "$_log" ] || continue
+      diag "--- $_log (last 40 lines):"
+      tail -n 40 "$_log" | sed 's/^/#   /'
+    done
+  fi
+  if [ "${DFLY_TEST_KEEP:-0}" = 1 ]; then
+    diag "scratch directory kept: $SCRATCH"
+  else
+    rm -rf "$SCRATCH"
+  fi
+}
+
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/dfly-test.XXXXXX") || bail_out "mktemp failed"
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- D-Bus -------------------------------------------------------------
+
+# start_bus [NAME [POLICY-XML]]: a private dbus-daemon listening under the
+# scratch directory. Sets BUS_ADDRESS and BUS_PID. POLICY-XML, if given, is
+# pasted into the bus configuration (e.g. <policy> elements).
+start_bus () {
+  _name=${1:-bus}
+  _policy=${2:-'<policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>'}
+  command -v dbus-daemon >/dev/null || bail_out "dbus-daemon is not installed"
+  cat >"$SCRATCH/$_name.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>custom</type>
+  <listen>unix:path=$SCRATCH/$_name.socket</listen>
+  <auth>EXTERNAL</auth>
+  $_policy
+</busconfig>
+EOF
+  # --fork returns once the bus listens; its pid comes back on fd 4.
+  dbus-daemon --config-file="$SCRATCH/$_name.conf" --fork --nosyslog \
+    --print-address=3 --print-pid=4 \
+    3>"$SCRATCH/$_name.address" 4>"$SCRATCH/$_name.pid" </dev/null \
+    >>"$SCRATCH/$_name.log" 2>&1 || bail_out "dbus-daemon did not start"
+  BUS_PID=$(cat "$SCRATCH/$_name.pid")
+  BUS_ADDRESS=$(head -n 1 "$SCRATCH/$_name.address")
+  [ -n "$BUS_PID" ] && [ -n "$BUS_ADDRESS" ] || bail_out "dbus-daemon printed no address or pid"
+  track_pid "$BUS_PID"
+}
+
+# --- dflyd -------------------------------------------------------------
+
+# write_config FILE [YAML...]: a config for one dflyd: all four roles, state
+# and cache in the scratch directory, the manager on an ephemeral port of
+# 127.0.0.1, fast host announces. Extra YAML lines are appended verbatim.
+write_config () {
+  _file=$1
+  shift
+  mkdir -p "$SCRATCH/state" "$SCRATCH/cache"
+  {
+    cat <<EOF
+daemon:
+  roles: [manager, scheduler, seed, peer]
+  state_dir: $SCRATCH/state
+  cache_dir: $SCRATCH/cache
+  log_level: info
+  shutdown_timeout: 10
+host:
+  ip: 127.0.0.1
+  announce_interval: 1
+manager:
+  listen: 127.0.0.1
+  port: 0
+EOF
+    for _line in "$@"; do
+      printf '%s\n' "$_line"
+    done
+  } >"$_file"
+}
+
+# start_dflyd CONFIG [NAME]: dflyd on $BUS_ADDRESS with the in-tree plugins,
+# logging to $SCRATCH/NAME.log. Sets DFLYD_PID and DFLYD_LOG.
+start_dflyd () {
+  DFLYD_LOG="$SCRATCH/${2:-dflyd}.log"
+  "$DFLYD" --bus-address "$BUS_ADDRESS" --config "$1" \
+    --plugin-dir "$DFLY_PLUGIN_BUILD_DIR" </dev/null >>"$DFLYD_LOG" 2>&1 &
+  DFLYD_PID=$!
+  track_pid "$DFLYD_PID"
+}
+
+# wait_for_dflyd [SECONDS]: until dflyctl gets an answer on $BUS_ADDRESS
+# (dflyd takes its name only once its roles run). Fails early if dflyd died.
+wait_for_dflyd () {
+  _tries=$((${1:-10} * 10))
+  while ! "$DFLYCTL" --address "$BUS_ADDRESS" status >/dev/null 2>&1; do
+    if ! pid_alive "$DFLYD_PID"; then
+      diag "dflyd (pid $DFLYD_PID) exited before it answered"
+      return 1
+    fi
+    [ "$_tries" -gt 0 ] || return 1
+    _tries=$((_tries - 1))
+    sleep 0.1
+  done
+}
+
+# stop_dflyd [SECONDS]: SIGTERM, then wait at most SECONDS (default 15) for
+# dflyd to exit. Sets DFLYD_STATUS to its exit status (or "timeout").
+stop_dflyd () {
+  kill -TERM "$DFLYD_PID" 2>/dev/null
+  if ! wait_exit "$DFLYD_PID" "${1:-15}"; then
+    DFLYD_STATUS=timeout
+    return 1
+  fi
+  DFLYD_STATUS=0
+  wait "$DFLYD_PID" || DFLYD_STATUS=$?
+  untrack_pid "$DFLYD_PID"
+  [ "$DFLYD_STATUS" -eq 0 ]
+}
+
+# wait_for_line FILE EXTENDED-REGEX [SECONDS]: until a line of FILE matches.
+wait_for_line () {
+  _tries=$((${3:-10} * 10))
+  until grep -Eq -- "$2" "$1" 2>/dev/null; do
+    [ "$_tries" -gt 0 ] || return 1
+    _tries=$((_tries - 1))
+    sleep 0.1
+  done
+}
+
+# --- misc --------------------------------------------------------------
+
+# pick_port: a TCP port of 127.0.0.1 that was free a moment ago.
+pick_port () {
+  python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# json_check FILE PYTHON-EXPRESSION: true when the JSON document in FILE
+# parses and the expression over it (named d) is true; says why if not.
+json_check () {
+  python3 - "$1" "$2" <<'EOF'
+import json, sys
+try:
+    with open(sys.argv[1]) as f:
+        d = json.load(f)
+except ValueError as e:
+    print("# not JSON: %s" % e)
+    sys.exit(1)
+try:
+    # Parenthesised, so the expression may span lines; d is a global, so
+    # comprehensions inside it see it too.
+    result = eval("(" + sys.argv[2] + "\n)",
+                  {"re": __import__("re"), "os": __import__("os"), "d": d})
+except Exception as e:
+    print("# %s: %r" % (type(e).__name__, e))
+    sys.exit(1)
+if not result:
+    print("# false: %s" % sys.argv[2])
+    print("# over: %s" % json.dumps(d)[:2000])
+sys.exit(0 if result else 1)
+EOF
+}
+
+need python3
+[ -x "$DFLYD" ] || bail_out "no dflyd at $DFLYD (run make first)"
+[ -x "$DFLYCTL" ] || bail_out "no dflyctl at $DFLYCTL (run make first)"

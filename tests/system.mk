@@ -1,0 +1,8 @@
+# System tests: real dbus-daemon, dflyd and dflyctl, shell scripts speaking
+# TAP through tests/lib.sh. Run by $(SHELL) with the environment from
+# tests/local.mk; they need dflyd, dflyctl and build-plugins/ built first.
+SYSTEM_TESTS = \
+	tests/system/test-control.sh \
+	tests/system/test-bus-policy.sh
+TESTS += $(SYSTEM_TESTS)
+EXTRA_DIST += $(SYSTEM_TESTS)
