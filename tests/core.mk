@@ -25,3 +25,7 @@ tests_test_loader_LDADD = $(CORE_TEST_LDADD)
 # Plugins export exactly one symbol: prove it on every built plugin.
 TESTS += tests/check-plugin-exports.sh
 EXTRA_DIST += tests/check-plugin-exports.sh
+
+# The machine-checkable style rules of STYLE.md.
+TESTS += tests/check-style.sh
+EXTRA_DIST += tests/check-style.sh tests/test-log.h

@@ -1,0 +1,37 @@
+#!/bin/sh
+# The project's style rules that a machine can check (STYLE.md), as TAP.
+# Each rule lists the offending lines; a rule passes when there are none.
+set -u
+top=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+cd "$top" || exit 1
+sources=$(git ls-files '*.c' '*.h' 2>/dev/null || find core plugins tests -name '*.[ch]')
+n=0
+failed=0
+
+rule () {
+  description=$1
+  offenders=$2
+  n=$((n + 1))
+  if [ -z "$offenders" ]; then
+    echo "ok $n - $description"
+  else
+    echo "not ok $n - $description"
+    echo "$offenders" | sed 's/^/# /' | head -20
+    failed=1
+  fi
+}
+
+echo "1..7"
+rule "every source file opens with a comment naming it" "$(
+  for f in $sources; do
+    head -1 "$f" | grep -q "^/\* $(basename "$f") — " || echo "$f"
+  done)"
+rule "no goto (g_autoptr and early returns instead)" "$(grep -n '\bgoto\b' $sources)"
+rule "no g_error() on input outside tests" "$(grep -n 'g_error (' $(echo "$sources" | grep -v '^tests/\|/test-') )"
+rule "no tabs in C sources" "$(grep -nP '\t' $sources)"
+rule "no trailing whitespace" "$(grep -nE '[[:space:]]+$' $sources)"
+rule "bus signals carry real GTypes, never G_TYPE_POINTER" "$(grep -n 'G_TYPE_POINTER' core/lib/dfly-bus.c)"
+rule "plugins include only the public dfly API from core" "$(
+  grep -n '#include' $(find plugins -name '*.c' ! -name 'test-*') |
+    grep -v '<\|"config.h"\|"dfly/\|"dfly-[a-z-]*-role' )"
+exit $failed
