@@ -1,0 +1,28 @@
+# Fuzz targets. `make check` replays each seed corpus through the target
+# built with the normal compiler; tests/fuzz/run.sh builds the same target
+# with libFuzzer and sanitizers and fuzzes it for real.
+check_PROGRAMS += tests/fuzz/fuzz-config-replay
+tests_fuzz_fuzz_config_replay_SOURCES = \
+	tests/fuzz/fuzz-config.c \
+	tests/fuzz/standalone-main.c
+tests_fuzz_fuzz_config_replay_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_fuzz_fuzz_config_replay_CFLAGS = $(TEST_CFLAGS)
+tests_fuzz_fuzz_config_replay_LDADD = core/libdfly-1.la $(GLIB_LIBS)
+
+TESTS += tests/fuzz/replay-config.sh
+
+# A directory in EXTRA_DIST is copied whole: every seed corpus ships.
+EXTRA_DIST += \
+	tests/fuzz/replay-config.sh \
+	tests/fuzz/run.sh \
+	tests/fuzz/corpus
+
+check_PROGRAMS += tests/fuzz/fuzz-frame-replay
+tests_fuzz_fuzz_frame_replay_SOURCES = \
+	tests/fuzz/fuzz-frame.c \
+	tests/fuzz/standalone-main.c
+tests_fuzz_fuzz_frame_replay_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_fuzz_fuzz_frame_replay_CFLAGS = $(TEST_CFLAGS)
+tests_fuzz_fuzz_frame_replay_LDADD = core/libdfly-1.la $(GLIB_LIBS)
+TESTS += tests/fuzz/replay-frame.sh
+EXTRA_DIST += tests/fuzz/replay-frame.sh

@@ -1,0 +1,111 @@
+#!/bin/sh
+# run.sh — build one fuzz target with libFuzzer and sanitizers, and fuzz it.
+#
+#   tests/fuzz/run.sh TARGET SECONDS BUILD_DIR
+#   tests/fuzz/run.sh --list
+#
+# TARGET is a name from the table below (tests/fuzz/fuzz-TARGET.c defines
+# LLVMFuzzerTestOneInput); BUILD_DIR is a configured build tree (for
+# config.h). The target is compiled straight from the core sources it needs,
+# not from libdfly-1, so that all of them carry the fuzzer's coverage.
+# The seed corpus is copied to BUILD_DIR/fuzz/TARGET/corpus, which grows
+# across runs; crashes land in BUILD_DIR/fuzz/TARGET/artifacts. The exit
+# status is libFuzzer's: non-zero on a crash, leak, timeout or OOM.
+# Extra libFuzzer options may be given in $FUZZ_ARGS (e.g. -jobs=4).
+set -eu
+
+usage() {
+  echo "usage: $0 TARGET SECONDS BUILD_DIR" >&2
+  echo "targets: $targets" >&2
+  exit 2
+}
+
+# The table: one entry per target, all paths relative to the source tree.
+#   sources — core files compiled in besides tests/fuzz/fuzz-TARGET.c
+#   modules — pkg-config modules they need
+#   corpus  — the seed corpus
+#   built   — generated files compiled in, relative to BUILD_DIR
+targets="config frame"
+target_entry() {
+  built=""
+  case "$1" in
+  config)
+    sources="core/lib/dfly-config.c core/lib/dfly-enums.c core/lib/dfly-error.c"
+    modules="glib-2.0 gobject-2.0 gio-2.0 gmodule-2.0 yaml-0.1"
+    corpus="tests/fuzz/corpus/config"
+    ;;
+  frame)
+    sources="core/lib/dfly-frame.c core/lib/dfly-error.c"
+    built="proto/envelope.pb-c.c"
+    modules="glib-2.0 gio-2.0 libprotobuf-c"
+    corpus="tests/fuzz/corpus/frame"
+    ;;
+  *)
+    return 1
+    ;;
+  esac
+}
+
+if [ "${1:-}" = "--list" ]; then
+  echo "$targets"
+  exit 0
+fi
+[ $# -eq 3 ] || usage
+target=$1
+seconds=$2
+build_dir=$3
+target_entry "$target" || usage
+case "$seconds" in
+  ''|*[!0-9]*) echo "$0: SECONDS must be a number: $seconds" >&2; exit 2 ;;
+esac
+[ -f "$build_dir/config.h" ] || {
+  echo "$0: $build_dir/config.h not found; run configure there first" >&2
+  exit 2
+}
+
+srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+build_dir=$(cd "$build_dir" && pwd)
+work="$build_dir/fuzz/$target"
+binary="$work/fuzz-$target"
+mkdir -p "$work/corpus" "$work/artifacts"
+
+CC=${CLANG:-clang}
+set -- "$srcdir/tests/fuzz/fuzz-$target.c"
+for source in $sources; do
+  set -- "$@" "$srcdir/$source"
+done
+for source in $built; do
+  [ -f "$build_dir/$source" ] || make -C "$build_dir" -s "$source"
+  set -- "$@" "$build_dir/$source"
+done
+echo "building $binary"
+# shellcheck disable=SC2046,SC2086 # pkg-config output and $modules are lists
+"$CC" -g -O1 -fno-omit-frame-pointer \
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -I"$srcdir/core/include" -I"$build_dir/core/include" -I"$build_dir" \
+  -DG_LOG_DOMAIN='"dfly-fuzz"' \
+  -DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_74 -DGLIB_VERSION_MAX_ALLOWED=GLIB_VERSION_2_74 \
+  "$@" $(pkg-config --cflags --libs $modules) -o "$binary"
+
+cp "$srcdir/$corpus"/* "$work/corpus/"
+
+# GLib 2.74's slice allocator would hide use-after-free from ASan; a
+# g_critical must count as a finding, not scroll past.
+G_SLICE=always-malloc G_DEBUG=fatal-warnings
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export G_SLICE G_DEBUG ASAN_OPTIONS UBSAN_OPTIONS
+
+echo "fuzzing $target for ${seconds}s"
+status=0
+# shellcheck disable=SC2086 # FUZZ_ARGS is a list of options
+"$binary" -max_total_time="$seconds" -rss_limit_mb=1024 -timeout=10 \
+  -artifact_prefix="$work/artifacts/" -print_final_stats=1 ${FUZZ_ARGS:-} \
+  "$work/corpus" || status=$?
+
+if [ "$status" -ne 0 ]; then
+  echo "$0: $target: fuzzer found a problem (exit $status); inputs in $work/artifacts:" >&2
+  ls -l "$work/artifacts" >&2
+  echo "replay one with: $binary FILE" >&2
+fi
+exit "$status"

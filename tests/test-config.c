@@ -1,0 +1,878 @@
+/* test-config.c — dflyd.yaml parsing, validation, errors and diffs */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "dfly/dfly-config.h"
+#include "dfly/dfly-error.h"
+
+/* Fails showing both strings when needle is not in haystack. */
+#define assert_contains(haystack, needle) \
+  g_assert_cmpstr (strstr ((haystack), (needle)) != NULL ? (needle) : (haystack), ==, (needle))
+
+static DflyConfig *
+load_ok (const char *yaml)
+{
+  g_autoptr(GError) error = NULL;
+  DflyConfig *config = dfly_config_load_data (yaml, strlen (yaml), "x.yaml", &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (config);
+  return config;
+}
+
+/* Loads yaml, expects failure, checks each NULL-terminated substring. */
+static void
+assert_fails_with (const char *yaml, gsize length, const char *expected, ...)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DflyConfig) config = dfly_config_load_data (yaml, length, "x.yaml", &error);
+  va_list args;
+
+  g_assert_null (config);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
+  va_start (args, expected);
+  for (const char *s = expected; s != NULL; s = va_arg (args, const char *))
+    assert_contains (error->message, s);
+  va_end (args);
+}
+
+#define assert_fails(yaml, ...) assert_fails_with ((yaml), strlen (yaml), __VA_ARGS__, NULL)
+
+/* "section:\n  key: value\n": the value starts on line 2. */
+static char *
+one_key (const char *section, const char *key, const char *value)
+{
+  return g_strdup_printf ("%s:\n  %s: %s\n", section, key, value);
+}
+
+static void
+assert_value_fails (const char *section, const char *key, const char *value,
+                    const char *expected)
+{
+  g_autofree char *yaml = one_key (section, key, value);
+  g_autofree char *name = g_strdup_printf (": %s.%s: ", section, key);
+
+  /* The column is the value's, or a list item's: see the tests that
+   * check whole messages. */
+  assert_fails (yaml, "x.yaml:2:", name, expected);
+}
+
+static DflyConfig *
+load_one (const char *section, const char *key, const char *value)
+{
+  g_autofree char *yaml = one_key (section, key, value);
+
+  return load_ok (yaml);
+}
+
+static void
+assert_is_default (const DflyConfig *config)
+{
+  g_autoptr(DflyConfig) defaults = dfly_config_new_default ();
+  g_autoptr(GPtrArray) diff = dfly_config_diff (defaults, config);
+
+  for (guint i = 0; i < diff->len; i++)
+    g_test_message ("differs: %s", (const char *) g_ptr_array_index (diff, i));
+  g_assert_cmpuint (diff->len, ==, 0);
+}
+
+static void
+test_defaults (void)
+{
+  g_autoptr(DflyConfig) config = dfly_config_new_default ();
+  const char *const roles[] = { "manager", "scheduler", "seed", "peer", NULL };
+
+  g_assert_true (g_strv_equal ((const char *const *) config->daemon.roles, roles));
+  g_assert_cmpuint (g_strv_length (config->daemon.plugin_dirs), ==, 0);
+  g_assert_cmpstr (config->daemon.state_dir, ==, "/var/lib/dfly");
+  g_assert_cmpstr (config->daemon.cache_dir, ==, "/var/cache/dfly");
+  g_assert_cmpint (config->daemon.log_level, ==, DFLY_LOG_LEVEL_INFO);
+  g_assert_cmpuint (config->daemon.shutdown_timeout, ==, 10);
+  g_assert_cmpstr (config->host.hostname, ==, "");
+  g_assert_cmpstr (config->host.ip, ==, "127.0.0.1");
+  g_assert_cmpstr (config->host.idc, ==, "");
+  g_assert_cmpstr (config->host.location, ==, "");
+  g_assert_cmpuint (config->host.announce_interval, ==, 30);
+  g_assert_cmpstr (config->manager.listen, ==, "127.0.0.1");
+  g_assert_cmpuint (config->manager.port, ==, 8080);
+  g_assert_cmpuint (config->scheduler.max_hosts, ==, 10000);
+  g_assert_cmpuint (config->protocol.max_message_size, ==, 4 * 1024 * 1024);
+  assert_is_default (config);
+}
+
+static void
+test_refcount (void)
+{
+  DflyConfig *config = dfly_config_new_default ();
+  DflyConfig *copy = g_boxed_copy (DFLY_TYPE_CONFIG, config);
+
+  g_assert_true (copy == config);
+  g_boxed_free (DFLY_TYPE_CONFIG, copy);
+  g_assert_true (dfly_config_ref (config) == config);
+  dfly_config_unref (config);
+  g_assert_cmpstr (config->host.ip, ==, "127.0.0.1");
+  dfly_config_unref (config);
+}
+
+static void
+test_full_file (void)
+{
+  const char *yaml =
+    "# every key, none at its default\n"
+    "daemon:\n"
+    "  roles: [seed, peer]\n"
+    "  plugin_dirs:\n"
+    "    - /opt/dfly/plugins\n"
+    "    - /usr/lib/dfly/extra\n"
+    "  state_dir: /srv/dfly/state\n"
+    "  cache_dir: \"/srv/dfly/cache\"\n"
+    "  log_level: debug\n"
+    "  shutdown_timeout: 2m\n"
+    "host:\n"
+    "  hostname: node-1.example.org\n"
+    "  ip: \"::1\"\n"
+    "  idc: dc-east\n"
+    "  location: 'asia|china|北京'\n"
+    "  announce_interval: 1h\n"
+    "manager:\n"
+    "  listen: 0.0.0.0\n"
+    "  port: 65001\n"
+    "scheduler:\n"
+    "  max_hosts: 500\n"
+    "protocol:\n"
+    "  max_message_size: 16MiB\n";
+  g_autoptr(DflyConfig) config = load_ok (yaml);
+  const char *const roles[] = { "seed", "peer", NULL };
+  const char *const dirs[] = { "/opt/dfly/plugins", "/usr/lib/dfly/extra", NULL };
+
+  g_assert_true (g_strv_equal ((const char *const *) config->daemon.roles, roles));
+  g_assert_true (g_strv_equal ((const char *const *) config->daemon.plugin_dirs, dirs));
+  g_assert_cmpstr (config->daemon.state_dir, ==, "/srv/dfly/state");
+  g_assert_cmpstr (config->daemon.cache_dir, ==, "/srv/dfly/cache");
+  g_assert_cmpint (config->daemon.log_level, ==, DFLY_LOG_LEVEL_DEBUG);
+  g_assert_cmpuint (config->daemon.shutdown_timeout, ==, 120);
+  g_assert_cmpstr (config->host.hostname, ==, "node-1.example.org");
+  g_assert_cmpstr (config->host.ip, ==, "::1");
+  g_assert_cmpstr (config->host.idc, ==, "dc-east");
+  g_assert_cmpstr (config->host.location, ==, "asia|china|北京");
+  g_assert_cmpuint (config->host.announce_interval, ==, 3600);
+  g_assert_cmpstr (config->manager.listen, ==, "0.0.0.0");
+  g_assert_cmpuint (config->manager.port, ==, 65001);
+  g_assert_cmpuint (config->scheduler.max_hosts, ==, 500);
+  g_assert_cmpuint (config->protocol.max_message_size, ==, 16 * 1024 * 1024);
+}
+
+static void
+test_empty (void)
+{
+  const char *const inputs[] = {
+    "", "\n", "   \n\n", "# only a comment\n", "---\n", "---\n...\n", "~\n", "null\n",
+    "daemon:\nhost: ~\nmanager: null\n", "{}\n", "daemon: {}\n",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (inputs); i++) {
+    g_autoptr(DflyConfig) config = load_ok (inputs[i]);
+
+    assert_is_default (config);
+  }
+
+  /* NULL data with no length is an empty file too. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(DflyConfig) config = dfly_config_load_data (NULL, 0, NULL, &error);
+
+    g_assert_no_error (error);
+    assert_is_default (config);
+  }
+}
+
+static void
+test_strings (void)
+{
+  g_autofree char *max = g_strnfill (255, 'a');
+  g_autofree char *too_long = g_strnfill (256, 'a');
+  g_autofree char *max_location = g_strnfill (1024, 'l');
+  g_autofree char *too_long_location = g_strnfill (1025, 'l');
+
+  {
+    g_autoptr(DflyConfig) config = load_one ("host", "hostname", max);
+
+    g_assert_cmpstr (config->host.hostname, ==, max);
+  }
+  {
+    g_autoptr(DflyConfig) config = load_one ("host", "location", max_location);
+
+    g_assert_cmpstr (config->host.location, ==, max_location);
+  }
+  {
+    /* null is the empty string for string keys */
+    g_autoptr(DflyConfig) config = load_ok ("host:\n  idc: dc1\n  location: ~\n  hostname:\n");
+
+    g_assert_cmpstr (config->host.idc, ==, "dc1");
+    g_assert_cmpstr (config->host.location, ==, "");
+    g_assert_cmpstr (config->host.hostname, ==, "");
+  }
+  {
+    /* plain scalars that look like numbers are still text */
+    g_autoptr(DflyConfig) config = load_one ("host", "idc", "0123");
+
+    g_assert_cmpstr (config->host.idc, ==, "0123");
+  }
+  assert_value_fails ("host", "hostname", too_long, "longer than 255 bytes");
+  assert_value_fails ("host", "idc", too_long, "longer than 255 bytes");
+  assert_value_fails ("host", "location", too_long_location, "longer than 1024 bytes");
+  assert_value_fails ("host", "idc", "\"a\\0b\"", "contains a NUL character");
+}
+
+static void
+test_ip (void)
+{
+  const char *const good[] = { "127.0.0.1", "0.0.0.0", "10.1.2.3", "\"::\"", "\"::1\"",
+                               "fe80::1", "\"2001:db8::42\"" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++) {
+    g_autoptr(DflyConfig) config = load_one ("host", "ip", good[i]);
+    g_autoptr(DflyConfig) listen = load_one ("manager", "listen", good[i]);
+
+    g_assert_nonnull (config->host.ip);
+    g_assert_cmpstr (config->host.ip, ==, listen->manager.listen);
+  }
+
+  assert_fails ("host:\n  ip: 1.2.3\n", "x.yaml:2:7: host.ip: \"1.2.3\" is not an IP address");
+  assert_value_fails ("host", "ip", "256.1.1.1", "is not an IP address");
+  assert_value_fails ("host", "ip", "localhost", "\"localhost\" is not an IP address");
+  assert_value_fails ("host", "ip", "\"\"", "\"\" is not an IP address");
+  assert_value_fails ("host", "ip", "\" 10.0.0.1\"", "is not an IP address");
+  assert_value_fails ("manager", "listen", "example.org", "is not an IP address");
+  assert_value_fails ("host", "ip", "~", "expected an IP address, found null");
+  assert_value_fails ("host", "ip", "", "expected an IP address, found null");
+}
+
+static void
+test_path (void)
+{
+  g_autofree char *long_name = g_strnfill (5000, 'p');
+  g_autofree char *long_path = g_strdup_printf ("/%s", long_name);
+
+  {
+    g_autoptr(DflyConfig) config = load_one ("daemon", "state_dir", "/var/lib/dfly with space");
+
+    g_assert_cmpstr (config->daemon.state_dir, ==, "/var/lib/dfly with space");
+  }
+  assert_value_fails ("daemon", "state_dir", "var/lib/dfly",
+                      "\"var/lib/dfly\" is not an absolute path");
+  assert_value_fails ("daemon", "cache_dir", "~/cache", "is not an absolute path");
+  assert_value_fails ("daemon", "cache_dir", "\"\"", "\"\" is not an absolute path");
+  assert_value_fails ("daemon", "cache_dir", "~", "expected an absolute path, found null");
+  assert_value_fails ("daemon", "state_dir", long_path, "longer than 4095 bytes");
+  assert_value_fails ("daemon", "state_dir", "[/a]", "expected an absolute path, found a list");
+}
+
+/* Integers are strict: the same rejects for every numeric type. */
+static void
+assert_bad_numbers (const char *section, const char *key, const char *what)
+{
+  const char *const bad[] = { "-1", "10x", "+5", "0x10", "010", "1e3", "5.0", "\"\"",
+                              "\" 5\"", "1_000", "٣" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autofree char *expected = g_strdup_printf ("is not %s", what);
+
+    assert_value_fails (section, key, bad[i], expected);
+  }
+  assert_value_fails (section, key, "~", "found null");
+  assert_value_fails (section, key, "", "found null");
+  assert_value_fails (section, key, "[1]", "found a list");
+  assert_value_fails (section, key, "{a: 1}", "found a mapping");
+}
+
+static void
+test_uint (void)
+{
+  {
+    g_autoptr(DflyConfig) config = load_one ("scheduler", "max_hosts", "1");
+
+    g_assert_cmpuint (config->scheduler.max_hosts, ==, 1);
+  }
+  {
+    g_autoptr(DflyConfig) config = load_one ("scheduler", "max_hosts", "1000000");
+
+    g_assert_cmpuint (config->scheduler.max_hosts, ==, 1000000);
+  }
+  {
+    /* the style of the scalar does not matter, its text does */
+    g_autoptr(DflyConfig) config = load_one ("scheduler", "max_hosts", "\"42\"");
+
+    g_assert_cmpuint (config->scheduler.max_hosts, ==, 42);
+  }
+  assert_value_fails ("scheduler", "max_hosts", "0", "0 is out of range (1..1000000)");
+  assert_value_fails ("scheduler", "max_hosts", "1000001", "1000001 is out of range (1..1000000)");
+  assert_value_fails ("scheduler", "max_hosts", "4294967297", "is out of range (1..1000000)");
+  assert_value_fails ("scheduler", "max_hosts", "99999999999999999999",
+                      "99999999999999999999 is out of range");
+  assert_bad_numbers ("scheduler", "max_hosts", "a decimal number");
+}
+
+static void
+test_port (void)
+{
+  {
+    g_autoptr(DflyConfig) config = load_one ("manager", "port", "0");
+
+    g_assert_cmpuint (config->manager.port, ==, 0);
+  }
+  {
+    g_autoptr(DflyConfig) config = load_one ("manager", "port", "65535");
+
+    g_assert_cmpuint (config->manager.port, ==, 65535);
+  }
+  assert_value_fails ("manager", "port", "65536", "65536 is out of range (0..65535)");
+  assert_value_fails ("manager", "port", "99999999999999999999", "is out of range (0..65535)");
+  assert_bad_numbers ("manager", "port", "a decimal number");
+}
+
+static void
+test_duration (void)
+{
+  const struct {
+    const char *text;
+    guint       seconds;
+  } good[] = {
+    { "1", 1 }, { "30", 30 }, { "30s", 30 }, { "5m", 300 }, { "10m", 600 }, { "600s", 600 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++) {
+    g_autoptr(DflyConfig) config = load_one ("daemon", "shutdown_timeout", good[i].text);
+
+    g_assert_cmpuint (config->daemon.shutdown_timeout, ==, good[i].seconds);
+  }
+  {
+    g_autoptr(DflyConfig) config = load_one ("host", "announce_interval", "1h");
+
+    g_assert_cmpuint (config->host.announce_interval, ==, 3600);
+  }
+
+  assert_fails ("daemon:\n  shutdown_timeout: 0\n",
+                "x.yaml:2:21: daemon.shutdown_timeout: 0 is out of range (1s..600s)");
+  assert_value_fails ("daemon", "shutdown_timeout", "601", "601 is out of range (1s..600s)");
+  assert_value_fails ("daemon", "shutdown_timeout", "11m", "11m is out of range (1s..600s)");
+  assert_value_fails ("daemon", "shutdown_timeout", "1h", "1h is out of range (1s..600s)");
+  assert_value_fails ("daemon", "shutdown_timeout", "0s", "0s is out of range");
+  assert_value_fails ("host", "announce_interval", "61m", "61m is out of range (1s..3600s)");
+  assert_value_fails ("host", "announce_interval", "2h", "is out of range (1s..3600s)");
+  assert_value_fails ("daemon", "shutdown_timeout", "99999999999999999999",
+                      "is out of range (1s..600s)");
+  /* fits in 64 bits before the unit, not after */
+  assert_value_fails ("daemon", "shutdown_timeout", "9999999999999999h",
+                      "9999999999999999h is out of range");
+  assert_bad_numbers ("daemon", "shutdown_timeout", "a duration");
+  assert_value_fails ("daemon", "shutdown_timeout", "1d", "\"1d\" is not a duration");
+  assert_value_fails ("daemon", "shutdown_timeout", "5M", "\"5M\" is not a duration");
+  assert_value_fails ("daemon", "shutdown_timeout", "\"5 m\"", "is not a duration");
+  assert_value_fails ("daemon", "shutdown_timeout", "s", "is not a duration");
+  assert_value_fails ("daemon", "shutdown_timeout", "5ms", "is not a duration");
+}
+
+static void
+test_size (void)
+{
+  const struct {
+    const char *text;
+    guint       bytes;
+  } good[] = {
+    { "1024", 1024 }, { "1KiB", 1024 }, { "4096", 4096 }, { "4KiB", 4096 },
+    { "4MiB", 4 << 20 }, { "64MiB", 64 << 20 }, { "67108864", 64 << 20 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++) {
+    g_autoptr(DflyConfig) config = load_one ("protocol", "max_message_size", good[i].text);
+
+    g_assert_cmpuint (config->protocol.max_message_size, ==, good[i].bytes);
+  }
+
+  assert_value_fails ("protocol", "max_message_size", "1023",
+                      "1023 is out of range (1KiB..64MiB)");
+  assert_value_fails ("protocol", "max_message_size", "67108865",
+                      "67108865 is out of range (1KiB..64MiB)");
+  assert_value_fails ("protocol", "max_message_size", "65MiB", "65MiB is out of range");
+  assert_value_fails ("protocol", "max_message_size", "1GiB", "1GiB is out of range");
+  assert_value_fails ("protocol", "max_message_size", "0", "0 is out of range");
+  assert_value_fails ("protocol", "max_message_size", "99999999999GiB", "is out of range");
+  assert_value_fails ("protocol", "max_message_size", "99999999999999999999",
+                      "is out of range");
+  assert_bad_numbers ("protocol", "max_message_size", "a size");
+  assert_value_fails ("protocol", "max_message_size", "4kib", "\"4kib\" is not a size");
+  assert_value_fails ("protocol", "max_message_size", "4KB", "is not a size");
+  assert_value_fails ("protocol", "max_message_size", "4M", "is not a size");
+  assert_value_fails ("protocol", "max_message_size", "\"4 MiB\"", "is not a size");
+}
+
+static void
+test_log_level (void)
+{
+  const char *const nicks[] = { "error", "warning", "message", "info", "debug" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (nicks); i++) {
+    g_autoptr(DflyConfig) config = load_one ("daemon", "log_level", nicks[i]);
+
+    g_assert_cmpint (config->daemon.log_level, ==, DFLY_LOG_LEVEL_ERROR + (int) i);
+    g_assert_cmpstr (dfly_log_level_to_string (config->daemon.log_level), ==, nicks[i]);
+  }
+  assert_value_fails ("daemon", "log_level", "DEBUG", "\"DEBUG\" is not a log level");
+  assert_value_fails ("daemon", "log_level", "verbose", "\"verbose\" is not a log level");
+  assert_value_fails ("daemon", "log_level", "3", "is not a log level");
+  assert_value_fails ("daemon", "log_level", "~", "expected a log level, found null");
+  assert_value_fails ("daemon", "log_level", "[info]", "expected a log level, found a list");
+}
+
+static void
+test_names (void)
+{
+  g_autoptr(GString) many = g_string_new ("[");
+  g_autofree char *name64 = g_strnfill (64, 'n');
+  g_autofree char *name65 = g_strnfill (65, 'n');
+  g_autofree char *list64 = g_strdup_printf ("[%s]", name64);
+  g_autofree char *list65 = g_strdup_printf ("[%s]", name65);
+
+  {
+    g_autoptr(DflyConfig) config = load_ok ("daemon:\n  roles:\n    - peer\n    - seed-2\n"
+                                            "    - my_role\n    - 0day\n");
+    const char *const roles[] = { "peer", "seed-2", "my_role", "0day", NULL };
+
+    g_assert_true (g_strv_equal ((const char *const *) config->daemon.roles, roles));
+  }
+  {
+    g_autoptr(DflyConfig) config = load_one ("daemon", "roles", "[]");
+
+    g_assert_cmpuint (g_strv_length (config->daemon.roles), ==, 0);
+  }
+  {
+    g_autoptr(DflyConfig) config = load_one ("daemon", "roles", list64);
+
+    g_assert_cmpstr (config->daemon.roles[0], ==, name64);
+  }
+  for (guint i = 0; i < 32; i++)
+    g_string_append_printf (many, "%sr%u", i > 0 ? ", " : "", i);
+  {
+    g_autofree char *list32 = g_strdup_printf ("%s]", many->str);
+    g_autoptr(DflyConfig) config = load_one ("daemon", "roles", list32);
+
+    g_assert_cmpuint (g_strv_length (config->daemon.roles), ==, 32);
+  }
+  g_string_append (many, ", r32]");
+  assert_value_fails ("daemon", "roles", many->str, "more than 32 items");
+
+  assert_value_fails ("daemon", "roles", list65, "is not a valid name");
+  assert_value_fails ("daemon", "roles", "[peer, peer]", "\"peer\" is listed twice");
+  assert_value_fails ("daemon", "roles", "[Peer]", "\"Peer\" is not a valid name");
+  assert_value_fails ("daemon", "roles", "[-peer]", "\"-peer\" is not a valid name");
+  assert_value_fails ("daemon", "roles", "[_peer]", "is not a valid name");
+  assert_value_fails ("daemon", "roles", "[pe er]", "is not a valid name");
+  assert_value_fails ("daemon", "roles", "[\"\"]", "\"\" is not a valid name");
+  assert_value_fails ("daemon", "roles", "[~]", "\"~\" is not a valid name");
+  assert_value_fails ("daemon", "roles", "[pé]", "\"pé\" is not a valid name");
+  assert_value_fails ("daemon", "roles", "[\"a\\0b\"]", "contains a NUL character");
+  assert_value_fails ("daemon", "roles", "[[peer]]", "expected a name, found a list");
+  assert_value_fails ("daemon", "roles", "[{a: b}]", "expected a name, found a mapping");
+}
+
+static void
+test_paths_list (void)
+{
+  {
+    g_autoptr(DflyConfig) config = load_one ("daemon", "plugin_dirs", "[/a, \"/b c\"]");
+    const char *const dirs[] = { "/a", "/b c", NULL };
+
+    g_assert_true (g_strv_equal ((const char *const *) config->daemon.plugin_dirs, dirs));
+  }
+  assert_value_fails ("daemon", "plugin_dirs", "[/a, b]", "\"b\" is not an absolute path");
+  assert_value_fails ("daemon", "plugin_dirs", "[/a, /a]", "\"/a\" is listed twice");
+  assert_value_fails ("daemon", "plugin_dirs", "/a", "expected a list of absolute paths, found a scalar");
+  assert_value_fails ("daemon", "plugin_dirs", "~", "found null");
+}
+
+static void
+test_unknown_key (void)
+{
+  assert_fails ("daemon:\n  log_level: info\n  foo: 1\n", "x.yaml:3:3: unknown key \"daemon.foo\"");
+  /* a key of another section is unknown here */
+  assert_fails ("host:\n  port: 1\n", "x.yaml:2:3: unknown key \"host.port\"");
+  /* keys are case sensitive */
+  assert_fails ("daemon:\n  Log_Level: info\n", "x.yaml:2:3: unknown key \"daemon.Log_Level\"");
+  /* hostile keys are escaped in the message */
+  assert_fails ("daemon:\n  \"a\\x01\": 1\n", "unknown key \"daemon.a\\001\"");
+}
+
+static void
+test_unknown_section (void)
+{
+  assert_fails ("# comment\n\nfoo:\n  a: 1\n", "x.yaml:3:1: unknown section \"foo\"");
+  assert_fails ("daemon:\n  log_level: info\nDaemon: {}\n", "x.yaml:3:1: unknown section \"Daemon\"");
+  assert_fails ("1: x\n", "x.yaml:1:1: unknown section \"1\"");
+}
+
+static void
+test_wrong_types (void)
+{
+  assert_fails ("host:\n  ip: [1.2.3.4]\n", "x.yaml:2:7: host.ip: expected an IP address, found a list");
+  assert_fails ("host:\n  idc:\n    a: b\n", "x.yaml:3:5: host.idc: expected a string, found a mapping");
+  assert_fails ("daemon:\n  roles: {peer: 1}\n", "daemon.roles: expected a list of names, found a mapping");
+  assert_fails ("daemon:\n  roles: peer\n", "daemon.roles: expected a list of names, found a scalar");
+  assert_fails ("daemon:\n  roles:\n", "daemon.roles: expected a list of names, found null");
+  assert_fails ("daemon: 5\n", "x.yaml:1:9: daemon: expected a mapping of keys, found a scalar");
+  assert_fails ("daemon: [a]\n", "daemon: expected a mapping of keys, found a list");
+  assert_fails ("- daemon\n", "x.yaml:1:1: the top level must be a mapping of sections, found a list");
+  assert_fails ("hello\n", "the top level must be a mapping of sections, found a scalar");
+  assert_fails ("\"\"\n", "the top level must be a mapping of sections");
+  assert_fails ("? [daemon]\n: x\n", "x.yaml:1:3: expected a key, found a list");
+  assert_fails ("daemon:\n  ? {a: b}\n  : x\n", "expected a key, found a mapping");
+  assert_fails ("host:\n  idc: !!str x\n", "x.yaml:2:8: YAML tags are not supported");
+  assert_fails ("--- !config\ndaemon: {}\n", "YAML tags are not supported");
+}
+
+static void
+test_aliases (void)
+{
+  /* anchors alone are harmless; the alias is what is refused */
+  assert_fails ("host:\n  idc: &a dc1\n  location: *a\n",
+                "x.yaml:3:13: aliases are not supported");
+  assert_fails ("x: &a [1]\n", "unknown section \"x\"");
+  assert_fails ("daemon: &d {}\nhost: *d\n", "x.yaml:2:7: aliases are not supported");
+  assert_fails ("*a\n", "aliases are not supported");
+  /* billion laughs: refused at the first alias, nothing is expanded */
+  assert_fails ("daemon:\n  roles: &a [a, b, c, d, e, f, g, h, i]\n"
+                "  plugin_dirs: [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n",
+                "x.yaml:3:17: aliases are not supported");
+}
+
+static void
+test_duplicates (void)
+{
+  assert_fails ("daemon:\n  log_level: info\n  log_level: debug\n",
+                "x.yaml:3:3: duplicate key \"daemon.log_level\"");
+  assert_fails ("daemon:\n  log_level: info\nhost: {}\ndaemon:\n  state_dir: /x\n",
+                "x.yaml:4:1: duplicate section \"daemon\"");
+  assert_fails ("daemon: ~\ndaemon: ~\n", "duplicate section \"daemon\"");
+}
+
+static void
+test_multiple_documents (void)
+{
+  assert_fails ("daemon: {}\n---\nhost: {}\n", "x.yaml:2:1: multiple documents are not supported");
+  assert_fails ("---\n---\n", "multiple documents are not supported");
+  assert_fails ("daemon: {}\n...\n---\n", "multiple documents are not supported");
+}
+
+static void
+test_depth_bomb (void)
+{
+  g_autoptr(GString) seqs = g_string_new ("");
+  g_autoptr(GString) maps = g_string_new ("");
+  g_autoptr(GString) roles = g_string_new ("daemon:\n  roles: ");
+  g_autoptr(GString) block = g_string_new ("");
+
+  for (guint i = 0; i < 100000; i++) {
+    g_string_append_c (seqs, '[');
+    g_string_append (maps, "{a: ");
+    g_string_append_c (roles, '[');
+  }
+  for (guint i = 0; i < 200; i++) {
+    g_string_append_printf (block, "%*sk%u:\n", (int) i * 2, "", i);
+  }
+
+  /* Every shape is refused at the first level too deep for a config,
+   * without walking (or recursing into) the rest. */
+  assert_fails (seqs->str, "x.yaml:1:1: ", "the top level must be a mapping");
+  assert_fails (maps->str, "x.yaml:1:2: unknown section \"a\"");
+  assert_fails (roles->str, "x.yaml:2:11: daemon.roles: expected a name, found a list");
+  assert_fails (block->str, "x.yaml:1:1: unknown section \"k0\"");
+  {
+    g_autoptr(GString) yaml = g_string_new ("host:\n  ip:\n");
+
+    for (guint i = 0; i < 200; i++)
+      g_string_append_printf (yaml, "%*sk%u:\n", (int) i * 2 + 4, "", i);
+    assert_fails (yaml->str, "x.yaml:3:5: host.ip: expected an IP address, found a mapping");
+  }
+}
+
+static void
+test_size_cap (void)
+{
+  const gsize cap = 1024 * 1024;
+  g_autofree char *data = g_malloc (cap + 1);
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DflyConfig) file_config = NULL;
+  int fd;
+
+  /* Exactly 1 MiB of comment is fine... */
+  memset (data, 'x', cap + 1);
+  data[0] = '#';
+  data[cap - 1] = '\n';
+  {
+    g_autoptr(DflyConfig) config = dfly_config_load_data (data, cap, "x.yaml", &error);
+
+    g_assert_no_error (error);
+    assert_is_default (config);
+  }
+
+  /* ...one byte more is refused before parsing, from memory and from disk. */
+  assert_fails_with (data, cap + 1, "x.yaml: file is larger than 1 MiB", NULL);
+
+  fd = g_file_open_tmp ("test-config-XXXXXX.yaml", &path, &error);
+  g_assert_no_error (error);
+  g_close (fd, NULL);
+  g_file_set_contents (path, data, cap + 1, &error);
+  g_assert_no_error (error);
+  file_config = dfly_config_load_file (path, &error);
+  g_assert_null (file_config);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
+  assert_contains (error->message, path);
+  assert_contains (error->message, "larger than 1 MiB");
+  g_unlink (path);
+}
+
+static void
+test_garbage (void)
+{
+  static const char yaml_alphabet[] = "{}[]:,-?&*!|>'\"#%@` \n\t\r\\~.0159aemnos_/\x01\x80\xc3\xff";
+
+  assert_fails ("host:\n  idc: \xc3\x28\n", "x.yaml:2:9: YAML syntax error: invalid trailing UTF-8 octet (0x28)");
+  assert_fails ("host:\n  idc: \xff\n", "x.yaml:2:8: YAML syntax error: invalid leading UTF-8 octet");
+  assert_fails_with ("daemon:\n\0\0\0", 11, "x.yaml:2:1: YAML syntax error: control characters are not allowed", NULL);
+  assert_fails ("\x7f" "ELF\x02\x01\x01", "YAML syntax error");
+  assert_fails ("daemon:\n  roles: [peer\n", "x.yaml:3:1: YAML syntax error: ");
+  assert_fails ("daemon:\n  log_level: info\n bad\n", "x.yaml:3:", "YAML syntax error");
+  assert_fails ("\"unterminated\n", "YAML syntax error: found unexpected end of stream");
+
+  /* Random input, biased towards YAML punctuation: never a crash, always
+   * exactly one of a config or an error. Seeded by GTest, so reproducible. */
+  for (guint round = 0; round < 3000; round++) {
+    gsize length = (gsize) g_test_rand_int_range (0, 200);
+    g_autofree char *input = g_malloc (length + 1);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(DflyConfig) config = NULL;
+
+    for (gsize i = 0; i < length; i++) {
+      if (round % 3 == 0)
+        input[i] = (char) g_test_rand_int_range (0, 256);
+      else
+        input[i] = yaml_alphabet[g_test_rand_int_range (0, sizeof yaml_alphabet - 1)];
+    }
+    input[length] = '\0';
+    config = dfly_config_load_data (input, length, "x.yaml", &error);
+    g_assert_true ((config == NULL) != (error == NULL));
+    if (error != NULL) {
+      g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
+      g_assert_true (g_str_has_prefix (error->message, "x.yaml:"));
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
+    }
+  }
+}
+
+static void
+test_load_file (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DflyConfig) config = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("test-config-XXXXXX", &error);
+  g_autofree char *good = g_build_filename (dir, "good.yaml", NULL);
+  g_autofree char *bad = g_build_filename (dir, "bad.yaml", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing.yaml", NULL);
+
+  g_assert_no_error (error);
+  g_file_set_contents (good, "daemon:\n  log_level: debug\n", -1, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (bad, "daemon:\n  log_level: loud\n", -1, &error);
+  g_assert_no_error (error);
+
+  config = dfly_config_load_file (good, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (config->daemon.log_level, ==, DFLY_LOG_LEVEL_DEBUG);
+  g_clear_pointer (&config, dfly_config_unref);
+
+  /* errors in a file name the file */
+  config = dfly_config_load_file (bad, &error);
+  g_assert_null (config);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
+  g_assert_true (g_str_has_prefix (error->message, bad));
+  assert_contains (error->message, ":2:14: daemon.log_level: \"loud\" is not a log level");
+  g_clear_error (&error);
+
+  config = dfly_config_load_file (missing, &error);
+  g_assert_null (config);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
+  assert_contains (error->message, missing);
+  assert_contains (error->message, g_strerror (ENOENT));
+  g_clear_error (&error);
+
+  /* a directory, a FIFO or a device is not a config file */
+  config = dfly_config_load_file (dir, &error);
+  g_assert_null (config);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
+  assert_contains (error->message, dir);
+  g_clear_error (&error);
+
+  config = dfly_config_load_file ("/dev/zero", &error);
+  g_assert_null (config);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
+  assert_contains (error->message, "/dev/zero: not a regular file");
+  g_clear_error (&error);
+
+  g_unlink (good);
+  g_unlink (bad);
+  g_rmdir (dir);
+}
+
+static void
+test_diff (void)
+{
+  g_autoptr(DflyConfig) defaults = dfly_config_new_default ();
+  g_autoptr(DflyConfig) config = load_ok (
+    "protocol:\n  max_message_size: 8MiB\n"
+    "daemon:\n  log_level: debug\n  roles: [seed, peer]\n  plugin_dirs: [/opt/p]\n"
+    "  shutdown_timeout: 1m\n"
+    "host:\n  idc: \"dc \\\"1\\\"\"\n  ip: 10.0.0.2\n  location: \"\"\n"
+    "manager:\n  port: 9000\n");
+  g_autoptr(GPtrArray) diff = dfly_config_diff (defaults, config);
+  g_autoptr(GPtrArray) back = dfly_config_diff (config, defaults);
+  g_autoptr(GPtrArray) same = dfly_config_diff (config, config);
+  const char *const expected[] = {
+    "daemon.roles: [manager, scheduler, seed, peer] -> [seed, peer] (takes effect after restart)",
+    "daemon.plugin_dirs: [] -> [\"/opt/p\"] (takes effect after restart)",
+    "daemon.log_level: info -> debug",
+    "daemon.shutdown_timeout: 10s -> 60s",
+    "host.ip: 127.0.0.1 -> 10.0.0.2 (takes effect after restart)",
+    "host.idc: \"\" -> \"dc \\\"1\\\"\"",
+    "manager.port: 8080 -> 9000 (takes effect after restart)",
+    "protocol.max_message_size: 4MiB -> 8MiB (takes effect after restart)",
+  };
+
+  g_assert_cmpuint (diff->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < diff->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (diff, i), ==, expected[i]);
+
+  g_assert_cmpuint (back->len, ==, G_N_ELEMENTS (expected));
+  g_assert_cmpstr (g_ptr_array_index (back, 2), ==, "daemon.log_level: debug -> info");
+  g_assert_cmpuint (same->len, ==, 0);
+}
+
+static void
+test_diff_strings (void)
+{
+  g_autoptr(DflyConfig) a = load_ok ("daemon:\n  state_dir: /a\nhost:\n  location: \"x\\ty\"\n");
+  g_autoptr(DflyConfig) b = load_ok ("daemon:\n  state_dir: /b\nhost:\n  location: 北京\n"
+                                     "scheduler:\n  max_hosts: 1\n");
+  g_autoptr(GPtrArray) diff = dfly_config_diff (a, b);
+
+  g_assert_cmpuint (diff->len, ==, 3);
+  g_assert_cmpstr (g_ptr_array_index (diff, 0), ==,
+                   "daemon.state_dir: \"/a\" -> \"/b\" (takes effect after restart)");
+  g_assert_cmpstr (g_ptr_array_index (diff, 1), ==, "host.location: \"x\\ty\" -> \"北京\"");
+  g_assert_cmpstr (g_ptr_array_index (diff, 2), ==, "scheduler.max_hosts: 10000 -> 1");
+}
+
+static char *
+shipped_config_path (void)
+{
+  return g_build_filename (TEST_SRCDIR, "..", "data", "dflyd.yaml", NULL);
+}
+
+static void
+test_shipped_file (void)
+{
+  g_autofree char *path = shipped_config_path ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DflyConfig) config = dfly_config_load_file (path, &error);
+
+  g_assert_no_error (error);
+  assert_is_default (config);
+}
+
+/* Uncommenting every "# key: value" line of the shipped file must still give
+ * the defaults: the comments document the real values. */
+static void
+test_shipped_file_comments (void)
+{
+  g_autofree char *path = shipped_config_path ();
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GRegex) regex = NULL;
+  g_autofree char *uncommented = NULL;
+  g_autoptr(DflyConfig) config = NULL;
+  g_autoptr(DflyConfig) defaults = dfly_config_new_default ();
+  g_autoptr(GPtrArray) diff = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint keys = 0;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  regex = g_regex_new ("^(  )# ([a-z_]+:( .*)?)$", G_REGEX_MULTILINE, 0, &error);
+  g_assert_no_error (error);
+  uncommented = g_regex_replace (regex, text, -1, 0, "\\1\\2", 0, &error);
+  g_assert_no_error (error);
+
+  lines = g_strsplit (uncommented, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++) {
+    if (g_str_has_prefix (lines[i], "  ") && g_ascii_islower (lines[i][2]))
+      keys++;
+  }
+  g_assert_cmpuint (keys, ==, 15); /* every key of dflyd.yaml.5 */
+
+  config = dfly_config_load_data (uncommented, strlen (uncommented), path, &error);
+  g_assert_no_error (error);
+  diff = dfly_config_diff (defaults, config);
+  for (guint i = 0; i < diff->len; i++)
+    g_test_message ("differs: %s", (const char *) g_ptr_array_index (diff, i));
+  g_assert_cmpuint (diff->len, ==, 0);
+}
+
+static void
+test_no_error_location (void)
+{
+  /* callers may pass no GError at all */
+  g_assert_null (dfly_config_load_data ("x: 1\n", 5, "x.yaml", NULL));
+  g_assert_null (dfly_config_load_file ("/nonexistent/dflyd.yaml", NULL));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/config/defaults", test_defaults);
+  g_test_add_func ("/config/refcount", test_refcount);
+  g_test_add_func ("/config/full-file", test_full_file);
+  g_test_add_func ("/config/empty", test_empty);
+  g_test_add_func ("/config/type/string", test_strings);
+  g_test_add_func ("/config/type/ip", test_ip);
+  g_test_add_func ("/config/type/path", test_path);
+  g_test_add_func ("/config/type/uint", test_uint);
+  g_test_add_func ("/config/type/port", test_port);
+  g_test_add_func ("/config/type/duration", test_duration);
+  g_test_add_func ("/config/type/size", test_size);
+  g_test_add_func ("/config/type/log-level", test_log_level);
+  g_test_add_func ("/config/type/names", test_names);
+  g_test_add_func ("/config/type/paths", test_paths_list);
+  g_test_add_func ("/config/error/unknown-key", test_unknown_key);
+  g_test_add_func ("/config/error/unknown-section", test_unknown_section);
+  g_test_add_func ("/config/error/wrong-types", test_wrong_types);
+  g_test_add_func ("/config/error/aliases", test_aliases);
+  g_test_add_func ("/config/error/duplicates", test_duplicates);
+  g_test_add_func ("/config/error/multiple-documents", test_multiple_documents);
+  g_test_add_func ("/config/error/depth-bomb", test_depth_bomb);
+  g_test_add_func ("/config/error/size-cap", test_size_cap);
+  g_test_add_func ("/config/error/garbage", test_garbage);
+  g_test_add_func ("/config/error/no-error-location", test_no_error_location);
+  g_test_add_func ("/config/load-file", test_load_file);
+  g_test_add_func ("/config/diff", test_diff);
+  g_test_add_func ("/config/diff-strings", test_diff_strings);
+  g_test_add_func ("/config/shipped", test_shipped_file);
+  g_test_add_func ("/config/shipped-comments", test_shipped_file_comments);
+
+  return g_test_run ();
+}
