@@ -80,7 +80,3 @@ uninstall-dfly-data-hook:
 
 .PHONY: install-dfly-data-hook uninstall-dfly-data-hook
 
-# configure's exit trap runs `rm -f core … && rm -f confdefs.h …`; with the
-# build tree's core/ directory the first rm fails and confdefs.h stays behind,
-# which `make distcheck` (distcleancheck) rejects.
-DISTCLEANFILES += confdefs.h

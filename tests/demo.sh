@@ -6,12 +6,13 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_ROOT:-$top/build}/main
 "$top/tests/setup.sh"
+mkdir -p "$build"
 if [ ! -x "$build/dflyd" ]; then
-  (cd "$top" && NOCONFIGURE=1 ./autogen.sh >/dev/null 2>&1)
-  mkdir -p "$build"
-  (cd "$build" && "$top/configure" -q && make -s -j"$(nproc)" >/dev/null)
+  echo "building dfly in $build (log: $build/build.log)"
+  (cd "$top" && NOCONFIGURE=1 ./autogen.sh && cd "$build" && "$top/configure" -q &&
+    make -j"$(nproc)") >"$build/build.log" 2>&1 || { tail -30 "$build/build.log"; exit 1; }
 else
-  make -C "$build" -s -j"$(nproc)" >/dev/null
+  make -C "$build" -s -j"$(nproc)" >"$build/build.log" 2>&1 || { tail -30 "$build/build.log"; exit 1; }
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dfly-demo.XXXXXX")

@@ -79,8 +79,14 @@ if step "sanitizer build" configure_and_build "$root/asan" --enable-sanitizers; 
 fi
 
 say "4. fuzz targets, ${fuzz_seconds}s each"
+fuzz () {
+  log="$root/main/fuzz-$1.log"
+  sh "$top/tests/fuzz/run.sh" "$1" "$fuzz_seconds" "$root/main" >"$log" 2>&1 ||
+    { tail -40 "$log"; return 1; }
+  grep '^Done [0-9]* runs' "$log"
+}
 for target in $(sh "$top/tests/fuzz/run.sh" --list); do
-  step "fuzz $target" sh "$top/tests/fuzz/run.sh" "$target" "$fuzz_seconds" "$root/main"
+  step "fuzz $target" fuzz "$target"
 done
 
 say "5. make distcheck"
