@@ -19,11 +19,13 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/dfly-demo.XXXXXX")
 bus_pid=""
 dflyd_pid=""
 cleanup () {
+  set +e
   [ -n "$dflyd_pid" ] && kill "$dflyd_pid" 2>/dev/null && wait "$dflyd_pid" 2>/dev/null
   [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null
   rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 address=$(dbus-daemon --session --fork --print-address=1 --print-pid=3 3>"$work/bus.pid")
 bus_pid=$(cat "$work/bus.pid")

@@ -284,7 +284,9 @@ start_dflyd () {
 # (dflyd takes its name only once its roles run). Fails early if dflyd died.
 wait_for_dflyd () {
   _tries=$((${1:-10} * 10))
-  while ! "$DFLYCTL" --address "$BUS_ADDRESS" status >/dev/null 2>&1; do
+  # Each try is bounded too: a dflyd that owns its name but hangs must not
+  # make every try wait out D-Bus's own 30 s timeout.
+  while ! timeout 5 "$DFLYCTL" --address "$BUS_ADDRESS" status >/dev/null 2>&1; do
     if ! pid_alive "$DFLYD_PID"; then
       diag "dflyd (pid $DFLYD_PID) exited before it answered"
       return 1

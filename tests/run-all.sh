@@ -9,7 +9,7 @@
 # BUILD_ROOT (default ./build) holds the build trees; FUZZ_SECONDS (default 30).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-root=${BUILD_ROOT:-$top/build}
+root=$(mkdir -p "${BUILD_ROOT:-$top/build}" && cd "${BUILD_ROOT:-$top/build}" && pwd)
 fuzz_seconds=${FUZZ_SECONDS:-30}
 jobs=$(nproc 2>/dev/null || echo 2)
 passed=0

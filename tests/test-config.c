@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <glib/gstdio.h>
 
@@ -225,6 +226,8 @@ test_strings (void)
   assert_value_fails ("host", "hostname", too_long, "longer than 255 bytes");
   assert_value_fails ("host", "idc", too_long, "longer than 255 bytes");
   assert_value_fails ("host", "location", too_long_location, "longer than 1024 bytes");
+  assert_value_fails ("host", "hostname", "\"a\\nb\"", "contains a control character (0x0a)");
+  assert_value_fails ("host", "idc", "\"\\e[31m\"", "contains a control character (0x1b)");
   assert_value_fails ("host", "idc", "\"a\\0b\"", "contains a NUL character");
 }
 
@@ -710,7 +713,20 @@ test_load_file (void)
   assert_contains (error->message, g_strerror (ENOENT));
   g_clear_error (&error);
 
-  /* a directory, a FIFO or a device is not a config file */
+  /* a directory, a FIFO or a device is not a config file; a FIFO with no
+   * writer must not block the reader */
+  {
+    g_autofree char *fifo = g_build_filename (dir, "fifo.yaml", NULL);
+
+    g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+    config = dfly_config_load_file (fifo, &error);
+    g_assert_null (config);
+    g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
+    assert_contains (error->message, fifo);
+    g_clear_error (&error);
+    g_unlink (fifo);
+  }
+
   config = dfly_config_load_file (dir, &error);
   g_assert_null (config);
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
@@ -764,7 +780,7 @@ test_diff (void)
 static void
 test_diff_strings (void)
 {
-  g_autoptr(DflyConfig) a = load_ok ("daemon:\n  state_dir: /a\nhost:\n  location: \"x\\ty\"\n");
+  g_autoptr(DflyConfig) a = load_ok ("daemon:\n  state_dir: /a\nhost:\n  location: \"x|y\"\n");
   g_autoptr(DflyConfig) b = load_ok ("daemon:\n  state_dir: /b\nhost:\n  location: 北京\n"
                                      "scheduler:\n  max_hosts: 1\n");
   g_autoptr(GPtrArray) diff = dfly_config_diff (a, b);
@@ -772,8 +788,29 @@ test_diff_strings (void)
   g_assert_cmpuint (diff->len, ==, 3);
   g_assert_cmpstr (g_ptr_array_index (diff, 0), ==,
                    "daemon.state_dir: \"/a\" -> \"/b\" (takes effect after restart)");
-  g_assert_cmpstr (g_ptr_array_index (diff, 1), ==, "host.location: \"x\\ty\" -> \"北京\"");
+  g_assert_cmpstr (g_ptr_array_index (diff, 1), ==, "host.location: \"x|y\" -> \"北京\"");
   g_assert_cmpstr (g_ptr_array_index (diff, 2), ==, "scheduler.max_hosts: 10000 -> 1");
+}
+
+/* A reload keeps the running value of every restart-only key. */
+static void
+test_keep_restart_keys (void)
+{
+  g_autoptr(DflyConfig) running = load_ok ("host:\n  ip: 127.0.0.2\n  idc: a\n");
+  g_autoptr(DflyConfig) loaded = load_ok ("daemon:\n  roles: [peer]\n  log_level: debug\n"
+                                          "host:\n  ip: 127.0.0.3\n  idc: b\n"
+                                          "manager:\n  port: 9\n");
+  g_autoptr(GPtrArray) diff = NULL;
+
+  dfly_config_keep_restart_keys (loaded, running);
+  g_assert_cmpstr (loaded->host.ip, ==, "127.0.0.2");
+  g_assert_cmpuint (loaded->manager.port, ==, 8080);
+  g_assert_cmpuint (g_strv_length (loaded->daemon.roles), ==, 4);
+  g_assert_cmpstr (loaded->host.idc, ==, "b");
+  g_assert_cmpint (loaded->daemon.log_level, ==, DFLY_LOG_LEVEL_DEBUG);
+  diff = dfly_config_diff (running, loaded);
+  g_assert_cmpuint (diff->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (diff, 0), ==, "daemon.log_level: info -> debug");
 }
 
 static char *
@@ -869,6 +906,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/error/garbage", test_garbage);
   g_test_add_func ("/config/error/no-error-location", test_no_error_location);
   g_test_add_func ("/config/load-file", test_load_file);
+  g_test_add_func ("/config/keep-restart-keys", test_keep_restart_keys);
   g_test_add_func ("/config/diff", test_diff);
   g_test_add_func ("/config/diff-strings", test_diff_strings);
   g_test_add_func ("/config/shipped", test_shipped_file);

@@ -24,6 +24,20 @@ G_DEFINE_FINAL_TYPE (DflyDbusService, dfly_dbus_service, G_TYPE_OBJECT)
 enum { SIGNAL_NAME_LOST, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
+/* D-Bus strings must be UTF-8; file names, dlerror() text and what plugins
+ * say need not be. Every "s" we send goes through here (freed with the
+ * reply's builder pool below). */
+static const char *
+valid_utf8 (GPtrArray *pool, const char *text)
+{
+  if (text == NULL)
+    return "";
+  if (g_utf8_validate (text, -1, NULL))
+    return text;
+  g_ptr_array_add (pool, g_utf8_make_valid (text, -1));
+  return g_ptr_array_index (pool, pool->len - 1);
+}
+
 typedef GVariant *(*MethodHandler) (DflyDbusService *self, GVariant *parameters,
                                     GError **error);
 
@@ -34,13 +48,14 @@ handle_get_status (DflyDbusService *self, GVariant *parameters, GError **error)
   gint64 uptime = (g_get_monotonic_time () - dfly_context_get_start_time (context)) /
                   G_USEC_PER_SEC;
   const char *config_path = dfly_engine_get_config_path (self->engine);
+  g_autoptr (GPtrArray) pool = g_ptr_array_new_with_free_func (g_free);
   GVariantDict dict;
 
   g_variant_dict_init (&dict, NULL);
   g_variant_dict_insert (&dict, "version", "s", PACKAGE_VERSION);
   g_variant_dict_insert (&dict, "pid", "u", (guint32) getpid ());
   g_variant_dict_insert (&dict, "uptime-seconds", "t", (guint64) uptime);
-  g_variant_dict_insert (&dict, "config-path", "s", config_path != NULL ? config_path : "");
+  g_variant_dict_insert (&dict, "config-path", "s", valid_utf8 (pool, config_path));
   g_variant_dict_insert_value (&dict, "roles", dfly_engine_describe_roles (self->engine));
   return g_variant_new ("(@a{sv})", g_variant_dict_end (&dict));
 }
@@ -49,17 +64,17 @@ static GVariant *
 handle_list_plugins (DflyDbusService *self, GVariant *parameters, GError **error)
 {
   GPtrArray *records = dfly_plugin_loader_get_records (dfly_engine_get_loader (self->engine));
+  g_autoptr (GPtrArray) pool = g_ptr_array_new_with_free_func (g_free);
   GVariantBuilder builder;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ssssss)"));
   for (guint i = 0; i < records->len; i++) {
     const DflyPluginRecord *record = g_ptr_array_index (records, i);
 
-    g_variant_builder_add (&builder, "(ssssss)", record->name,
+    g_variant_builder_add (&builder, "(ssssss)", valid_utf8 (pool, record->name),
                            record->kind != 0 ? dfly_plugin_kind_to_string (record->kind) : "",
-                           record->version != NULL ? record->version : "", record->path,
-                           record->loaded ? "loaded" : "refused",
-                           record->reason != NULL ? record->reason : "");
+                           valid_utf8 (pool, record->version), valid_utf8 (pool, record->path),
+                           record->loaded ? "loaded" : "refused", valid_utf8 (pool, record->reason));
   }
   return g_variant_new ("(@a(ssssss))", g_variant_builder_end (&builder));
 }

@@ -206,7 +206,8 @@ stop_deadline (gpointer user_data)
   /* Cancelling may finish the abandoned role's stop at once: forget it first. */
   data->current = NULL;
   g_cancellable_cancel (data->cancellable);
-  data->timeout_id = g_timeout_add_seconds (1, stop_deadline, task);
+  data->timeout_id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, 1, stop_deadline,
+                                                g_object_ref (task), g_object_unref);
   stop_next (task);
   return G_SOURCE_REMOVE;
 }
@@ -221,8 +222,10 @@ dfly_engine_stop_async (DflyEngine *self, GAsyncReadyCallback callback, gpointer
   data->engine = g_object_ref (self);
   data->next = (gint) self->slots->len - 1;
   g_task_set_task_data (task, data, (GDestroyNotify) stop_data_free);
-  /* The timeout holds no ref: stop_next removes it before the task returns. */
-  data->timeout_id = g_timeout_add_seconds (timeout, stop_deadline, task);
+  /* The timer holds a ref (stop_deadline uses the task after cancelling);
+   * stop_next removes it before the task returns, so there is no cycle. */
+  data->timeout_id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, timeout, stop_deadline,
+                                                g_object_ref (task), g_object_unref);
   stop_next (task);
 }
 
@@ -248,6 +251,7 @@ dfly_engine_reload (DflyEngine *self, GError **error)
     g_info ("config changed: %s", (const char *) g_ptr_array_index (changes, i));
   if (changes->len == 0)
     g_info ("config reloaded, nothing changed");
+  dfly_config_keep_restart_keys (config, dfly_context_get_config (self->context));
   dfly_log_set_level (config->daemon.log_level);
   dfly_context_set_config (self->context, config);
   return changes;
@@ -268,7 +272,14 @@ dfly_engine_describe_roles (DflyEngine *self)
                              dfly_role_state_to_string (DFLY_ROLE_STATE_FAILED), slot->missing);
       continue;
     }
+    /* A plugin's text may not be UTF-8, which D-Bus requires. */
     detail = dfly_role_describe (slot->role);
+    if (!g_utf8_validate (detail, -1, NULL)) {
+      char *valid = g_utf8_make_valid (detail, -1);
+
+      g_free (detail);
+      detail = valid;
+    }
     g_variant_builder_add (&builder, "(sss)", slot->name,
                            dfly_role_state_to_string (dfly_role_get_state (slot->role)), detail);
   }

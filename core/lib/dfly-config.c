@@ -163,6 +163,46 @@ dfly_config_unref (DflyConfig *config)
   g_rc_box_release_full (config, config_clear);
 }
 
+/* Copies one key's value from src into dst, replacing dst's. */
+static void
+copy_field (DflyConfig *dst, const DflyConfig *src, const ConfigKey *entry)
+{
+  switch (entry->type) {
+  case KEY_STRING:
+  case KEY_IP:
+  case KEY_PATH:
+    g_free (*FIELD_PTR (dst, entry, char *));
+    *FIELD_PTR (dst, entry, char *) = g_strdup (*FIELD_CONST (src, entry, char *));
+    break;
+  case KEY_NAMES:
+  case KEY_PATHS:
+    g_strfreev (*FIELD_PTR (dst, entry, char **));
+    *FIELD_PTR (dst, entry, char **) = g_strdupv ((char **) *FIELD_CONST (src, entry, char **));
+    break;
+  case KEY_PORT:
+    *FIELD_PTR (dst, entry, guint16) = *FIELD_CONST (src, entry, guint16);
+    break;
+  case KEY_LOG_LEVEL:
+    *FIELD_PTR (dst, entry, DflyLogLevel) = *FIELD_CONST (src, entry, DflyLogLevel);
+    break;
+  case KEY_UINT:
+  case KEY_DURATION:
+  case KEY_SIZE:
+    *FIELD_PTR (dst, entry, guint) = *FIELD_CONST (src, entry, guint);
+    break;
+  }
+}
+
+void
+dfly_config_keep_restart_keys (DflyConfig *loaded, const DflyConfig *running)
+{
+  g_return_if_fail (loaded != NULL && running != NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (config_keys); i++) {
+    if (!config_keys[i].live)
+      copy_field (loaded, running, &config_keys[i]);
+  }
+}
+
 /* ---- text helpers ---- */
 
 /* Text in double quotes, escaped so that control bytes stay visible but
@@ -750,6 +790,14 @@ parse_scalar (ConfigParser *p, DflyConfig *config, const ConfigKey *entry, GErro
                      (guint) entry->max);
       return FALSE;
     }
+    /* These end up in host ids, logs and D-Bus replies. */
+    for (const char *c = text; *c != '\0'; c++) {
+      if (g_ascii_iscntrl (*c)) {
+        set_key_error (error, p, &p->event.start_mark, entry,
+                       "contains a control character (0x%02x)", (guint) (guchar) *c);
+        return FALSE;
+      }
+    }
     break;
   case KEY_IP: {
     g_autoptr(GInetAddress) address = g_inet_address_new_from_string (text);
@@ -1066,7 +1114,9 @@ dfly_config_load_file (const char *path, GError **error)
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused
+   * below as not a regular file); regular files ignore the flag. */
+  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
   if (fd < 0) {
     int saved_errno = errno;
 

@@ -9,7 +9,7 @@ CFG="$S/dflyd.yaml"
 write_config "$CFG"
 
 ctl () {
-  "$DFLYCTL" --address "$BUS_ADDRESS" "$@"
+  timeout 10 "$DFLYCTL" --address "$BUS_ADDRESS" "$@"
 }
 
 line_count () {

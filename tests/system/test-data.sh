@@ -157,7 +157,8 @@ if command -v systemd-sysusers >/dev/null; then
     "$S/sysroot/etc/passwd" '^dfly:x:[0-9]+:[0-9]+:[^:]*:/var/lib/dfly:/(usr/)?s?bin/nologin$'
   like "... and the group dfly" "$S/sysroot/etc/group" '^dfly:x:[0-9]+:'
   uid=$(sed -n 's/^dfly:x:\([0-9]*\):.*/\1/p' "$S/sysroot/etc/passwd")
-  check "... as a system user (uid $uid below 1000)" [ -n "$uid" ] && [ "$uid" -lt 1000 ]
+  below_1000 () { [ -n "$1" ] && [ "$1" -lt 1000 ]; }
+  check "... as a system user (uid $uid below 1000)" below_1000 "$uid"
 else
   skip "systemd-sysusers accepts dfly.sysusers.conf" "systemd-sysusers is not installed"
 fi

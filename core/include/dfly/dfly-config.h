@@ -64,6 +64,11 @@ GPtrArray   *dfly_config_diff (const DflyConfig *old_config,
 
 #define DFLY_TYPE_LOG_LEVEL (dfly_log_level_get_type ())
 GType        dfly_log_level_get_type (void);
+/* Makes loaded (a config just read, not yet shared) carry running's values
+ * for every key that only takes effect after a restart, so a reload applies
+ * exactly the live keys it reports. */
+void         dfly_config_keep_restart_keys (DflyConfig *loaded, const DflyConfig *running);
+
 const char  *dfly_log_level_to_string (DflyLogLevel level);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyConfig, dfly_config_unref)

@@ -64,6 +64,24 @@ on_request (SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
   soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
 }
 
+/* No route takes a body yet, so a request announcing one is answered 413
+ * before its body is read: SoupServer would otherwise buffer it whole, and
+ * a client could make us hold any amount of memory. */
+static void
+on_early_request (SoupServer *server, SoupServerMessage *msg, const char *path,
+                  GHashTable *query, gpointer user_data)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  if (soup_message_headers_get_content_length (headers) > 0 ||
+      soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED) {
+    soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                  "close");
+  }
+}
+
 /* "ADDR:PORT", with the brackets an IPv6 address needs. */
 static char *
 format_host_port (const char *host, int port)
@@ -86,6 +104,8 @@ on_incoming (GSocketService *service, GSocketConnection *connection, GObject *so
   /* A client gone before we got to it has no remote address: nothing to serve. */
   if (local == NULL || remote == NULL)
     return TRUE;
+  /* An idle or stalled client does not hold its connection forever. */
+  g_socket_set_timeout (g_socket_connection_get_socket (connection), 30);
   if (!soup_server_accept_iostream (self->server, G_IO_STREAM (connection), local, remote, &error))
     g_debug ("dropping a REST API connection: %s", error->message);
   return TRUE;
@@ -124,6 +144,7 @@ dfly_manager_role_start (DflyRole *role, GError **error)
   where = format_host_port (host, g_inet_socket_address_get_port (inet));
   self->url = g_strconcat ("http://", where, NULL);
   self->server = soup_server_new ("server-header", "dfly/" PACKAGE_VERSION, NULL);
+  soup_server_add_early_handler (self->server, NULL, on_early_request, self, NULL);
   soup_server_add_handler (self->server, NULL, on_request, self, NULL);
   g_signal_connect (service, "incoming", G_CALLBACK (on_incoming), self);
   self->service = g_steal_pointer (&service);

@@ -42,20 +42,31 @@ session_new (void)
   return session;
 }
 
-/* One request on the test's main loop; returns the message, body in *body. */
+/* One request on the test's main loop, with an optional request body;
+ * returns the message, the response body in *body. */
 static SoupMessage *
-request (const char *method, const char *base, const char *path, GBytes **body)
+request_with_body (const char *method, const char *base, const char *path, GBytes *sent,
+                   GBytes **body)
 {
   g_autoptr (SoupSession) session = session_new ();
   g_autofree char *url = g_strconcat (base, path, NULL);
   g_autoptr (SoupMessage) msg = soup_message_new (method, url);
   Reply reply = { NULL, NULL, FALSE };
 
+  if (sent != NULL)
+    soup_message_set_request_body_from_bytes (msg, "application/octet-stream", sent);
+
   soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, on_reply, &reply);
   g_assert_true (role_test_wait (reply_done, &reply, 5000));
   g_assert_no_error (reply.error);
   *body = reply.body;
   return g_steal_pointer (&msg);
+}
+
+static SoupMessage *
+request (const char *method, const char *base, const char *path, GBytes **body)
+{
+  return request_with_body (method, base, path, NULL, body);
 }
 
 /* "REST API on http://127.0.0.1:PORT" → "http://127.0.0.1:PORT". */
@@ -125,6 +136,17 @@ test_healthy (RoleTest *t, gconstpointer data)
   g_assert_cmpuint (soup_message_get_status (post), ==, SOUP_STATUS_METHOD_NOT_ALLOWED);
   g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (post), "Allow"),
                    ==, "GET, HEAD");
+
+  /* No route takes a body: one is refused before it is read, on any path. */
+  {
+    g_autoptr (GBytes) sent = g_bytes_new_static ("0123456789abcdef0123456789abcdef", 32);
+    g_autoptr (GBytes) refused_body = NULL;
+    g_autoptr (SoupMessage) refused = request_with_body ("POST", base, "/nothing", sent,
+                                                         &refused_body);
+
+    g_assert_cmpuint (soup_message_get_status (refused), ==,
+                      SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+  }
 
   g_assert_true (role_test_stop (role, &error));
   g_assert_no_error (error);
