@@ -1,6 +1,5 @@
 # Test plugins: one source built once per variant the loader and engine must handle.
-TEST_PLUGIN_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -no-undefined -rpath /nowhere \
-	-Wl,--version-script=$(top_srcdir)/core/dfly-plugin.map
+TEST_PLUGIN_LDFLAGS = $(PLUGIN_LDFLAGS) -rpath /nowhere
 
 check_LTLIBRARIES += tests/plugins/test-good.la
 tests_plugins_test_good_la_SOURCES = tests/plugins/test-role.c

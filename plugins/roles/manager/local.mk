@@ -5,8 +5,7 @@ plugins_roles_manager_manager_la_SOURCES = plugins/roles/manager/dfly-manager-ro
 plugins_roles_manager_manager_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-manager\"
 plugins_roles_manager_manager_la_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS)
 plugins_roles_manager_manager_la_LIBADD = core/libdfly-1.la $(SOUP_LIBS) $(GLIB_LIBS)
-plugins_roles_manager_manager_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -no-undefined \
-	-Wl,--version-script=$(top_srcdir)/core/dfly-plugin.map
+plugins_roles_manager_manager_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 EXTRA_plugins_roles_manager_manager_la_DEPENDENCIES = $(top_srcdir)/core/dfly-plugin.map
 
 # The role's source is compiled into the test, not dlopen()ed.

@@ -4,8 +4,7 @@ BUILT_PLUGINS += plugins/roles/peer/peer.la
 plugins_roles_peer_peer_la_SOURCES = plugins/roles/peer/dfly-peer-role.c
 plugins_roles_peer_peer_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-peer\"
 plugins_roles_peer_peer_la_LIBADD = core/libdfly-1.la $(GLIB_LIBS)
-plugins_roles_peer_peer_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -no-undefined \
-	-Wl,--version-script=$(top_srcdir)/core/dfly-plugin.map
+plugins_roles_peer_peer_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 EXTRA_plugins_roles_peer_peer_la_DEPENDENCIES = $(top_srcdir)/core/dfly-plugin.map
 
 # The role's source is compiled into the test, not dlopen()ed.

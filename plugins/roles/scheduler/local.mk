@@ -4,8 +4,7 @@ BUILT_PLUGINS += plugins/roles/scheduler/scheduler.la
 plugins_roles_scheduler_scheduler_la_SOURCES = plugins/roles/scheduler/dfly-scheduler-role.c
 plugins_roles_scheduler_scheduler_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-scheduler\"
 plugins_roles_scheduler_scheduler_la_LIBADD = core/libdfly-1.la $(GLIB_LIBS)
-plugins_roles_scheduler_scheduler_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -no-undefined \
-	-Wl,--version-script=$(top_srcdir)/core/dfly-plugin.map
+plugins_roles_scheduler_scheduler_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 EXTRA_plugins_roles_scheduler_scheduler_la_DEPENDENCIES = $(top_srcdir)/core/dfly-plugin.map
 
 # The role's source is compiled into the test, not dlopen()ed; test-scheduler.c

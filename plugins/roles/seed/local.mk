@@ -5,8 +5,7 @@ BUILT_PLUGINS += plugins/roles/seed/seed.la
 plugins_roles_seed_seed_la_SOURCES = plugins/roles/peer/dfly-peer-role.c
 plugins_roles_seed_seed_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-seed\" -DDFLY_PEER_ROLE_SEED
 plugins_roles_seed_seed_la_LIBADD = core/libdfly-1.la $(GLIB_LIBS)
-plugins_roles_seed_seed_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -no-undefined \
-	-Wl,--version-script=$(top_srcdir)/core/dfly-plugin.map
+plugins_roles_seed_seed_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 EXTRA_plugins_roles_seed_seed_la_DEPENDENCIES = $(top_srcdir)/core/dfly-plugin.map
 
 # The role's source is compiled into the test, not dlopen()ed.
