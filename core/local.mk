@@ -11,6 +11,7 @@ core_libdfly_1_la_SOURCES = \
 	core/lib/dfly-host-announcer.c \
 	core/lib/dfly-host-info.c \
 	core/lib/dfly-peer-info.c \
+	core/lib/dfly-piece-digest.c \
 	core/lib/dfly-piece-info.c \
 	core/lib/dfly-plugin-kind.c \
 	core/lib/dfly-role.c \
@@ -20,8 +21,8 @@ core_libdfly_1_la_SOURCES = \
 	core/lib/dfly-task-info.c
 nodist_core_libdfly_1_la_SOURCES = $(PROTO_GENERATED)
 core_libdfly_1_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly\"
-core_libdfly_1_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(YAML_CFLAGS)
-core_libdfly_1_la_LIBADD = $(GLIB_LIBS) $(PROTOBUF_C_LIBS) $(YAML_LIBS)
+core_libdfly_1_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(YAML_CFLAGS) $(XXHASH_CFLAGS)
+core_libdfly_1_la_LIBADD = $(GLIB_LIBS) $(PROTOBUF_C_LIBS) $(YAML_LIBS) $(XXHASH_LIBS)
 # Only dfly_* is public; protobuf-c's generated dfly__v1__* stays inside.
 core_libdfly_1_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(LIBDFLY_LT_VERSION) \
 	-export-symbols-regex '^dfly_[a-z]' -no-undefined
@@ -35,6 +36,7 @@ dflyinclude_HEADERS += \
 	core/include/dfly/dfly-error.h \
 	core/include/dfly/dfly-frame.h \
 	core/include/dfly/dfly-host-announcer.h \
+	core/include/dfly/dfly-piece-digest.h \
 	core/include/dfly/dfly-plugin.h \
 	core/include/dfly/dfly-role.h \
 	core/include/dfly/dfly-scheduler.h \

@@ -1,5 +1,6 @@
 # Unit tests of the runtime library and the daemon's loader and engine.
-CORE_TESTS = tests/test-bus tests/test-engine tests/test-error tests/test-frame tests/test-loader
+CORE_TESTS = tests/test-bus tests/test-engine tests/test-error tests/test-frame tests/test-loader \
+	tests/test-piece-digest
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 CORE_TEST_LDADD = core/libdflyd.la core/libdfly-1.la $(GLIB_LIBS)
@@ -18,6 +19,10 @@ tests_test_frame_CPPFLAGS = $(TEST_CPPFLAGS)
 nodist_tests_test_frame_SOURCES = proto/envelope.pb-c.c
 tests_test_frame_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
 tests_test_frame_LDADD = $(CORE_TEST_LDADD) $(PROTOBUF_C_LIBS)
+tests_test_piece_digest_SOURCES = tests/test-piece-digest.c
+tests_test_piece_digest_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_piece_digest_CFLAGS = $(AM_CFLAGS) $(XXHASH_CFLAGS)
+tests_test_piece_digest_LDADD = $(CORE_TEST_LDADD) $(XXHASH_LIBS)
 tests_test_loader_SOURCES = tests/test-loader.c
 tests_test_loader_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_loader_LDADD = $(CORE_TEST_LDADD)

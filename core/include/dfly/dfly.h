@@ -16,4 +16,5 @@
 #include "dfly-scheduler.h"
 #include "dfly-host-announcer.h"
 #include "dfly-frame.h"
+#include "dfly-piece-digest.h"
 #undef DFLY_INSIDE
