@@ -36,6 +36,8 @@ default_stop_async (DflyRole *self, GCancellable *cancellable, GAsyncReadyCallba
 {
   g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
 
+  if (DFLY_ROLE_GET_CLASS (self)->stop != NULL)
+    DFLY_ROLE_GET_CLASS (self)->stop (self);
   g_task_return_boolean (task, TRUE);
 }
 

@@ -20,14 +20,17 @@ struct _DflyRoleClass {
   DflyComponentClass parent_class;
 
   gboolean  (*start)       (DflyRole *self, GError **error);
-  /* Optional: the default finishes at once. */
+  /* Optional: for a role with nothing in flight to wait for, a synchronous
+   * stop that the default stop_async calls. */
+  void      (*stop)        (DflyRole *self);
+  /* Optional: the default calls stop (if set) and finishes at once. */
   void      (*stop_async)  (DflyRole *self, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data);
   gboolean  (*stop_finish) (DflyRole *self, GAsyncResult *result, GError **error);
   /* Optional: a one-line summary for `dflyctl status`, e.g. "3 hosts". */
   char     *(*describe)    (DflyRole *self);
 
-  gpointer  padding[12];
+  gpointer  padding[11];
 };
 
 /* Called by the engine; they drive the state and emit role-state-changed. */

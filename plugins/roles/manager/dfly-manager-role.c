@@ -168,13 +168,9 @@ disconnect (DflyManagerRole *self)
 }
 
 static void
-dfly_manager_role_stop_async (DflyRole *role, GCancellable *cancellable,
-                              GAsyncReadyCallback callback, gpointer user_data)
+dfly_manager_role_stop (DflyRole *role)
 {
-  g_autoptr (GTask) task = g_task_new (role, cancellable, callback, user_data);
-
   disconnect (DFLY_MANAGER_ROLE (role));
-  g_task_return_boolean (task, TRUE);
 }
 
 static char *
@@ -197,7 +193,7 @@ dfly_manager_role_class_init (DflyManagerRoleClass *klass)
 
   G_OBJECT_CLASS (klass)->dispose = dfly_manager_role_dispose;
   role_class->start = dfly_manager_role_start;
-  role_class->stop_async = dfly_manager_role_stop_async;
+  role_class->stop = dfly_manager_role_stop;
   role_class->describe = dfly_manager_role_describe;
 }
 

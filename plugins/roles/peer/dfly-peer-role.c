@@ -45,15 +45,12 @@ dfly_peer_role_start (DflyRole *role, GError **error)
 }
 
 static void
-dfly_peer_role_stop_async (DflyRole *role, GCancellable *cancellable,
-                           GAsyncReadyCallback callback, gpointer user_data)
+dfly_peer_role_stop (DflyRole *role)
 {
   DflyPeerRole *self = DFLY_PEER_ROLE (role);
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
 
   dfly_host_announcer_stop (self->announcer);
   g_clear_object (&self->announcer);
-  g_task_return_boolean (task, TRUE);
 }
 
 static char *
@@ -81,7 +78,7 @@ dfly_peer_role_class_init (DflyPeerRoleClass *klass)
   dfly_peer_role_parent_class = g_type_class_peek_parent (klass);
   G_OBJECT_CLASS (klass)->dispose = dfly_peer_role_dispose;
   role_class->start = dfly_peer_role_start;
-  role_class->stop_async = dfly_peer_role_stop_async;
+  role_class->stop = dfly_peer_role_stop;
   role_class->describe = dfly_peer_role_describe;
 }
 

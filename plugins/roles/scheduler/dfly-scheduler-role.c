@@ -174,13 +174,9 @@ dfly_scheduler_role_start (DflyRole *role, GError **error)
 }
 
 static void
-dfly_scheduler_role_stop_async (DflyRole *role, GCancellable *cancellable,
-                                GAsyncReadyCallback callback, gpointer user_data)
+dfly_scheduler_role_stop (DflyRole *role)
 {
-  g_autoptr (GTask) task = g_task_new (role, cancellable, callback, user_data);
-
   disconnect (DFLY_SCHEDULER_ROLE (role));
-  g_task_return_boolean (task, TRUE);
 }
 
 static char *
@@ -214,7 +210,7 @@ dfly_scheduler_role_class_init (DflySchedulerRoleClass *klass)
   object_class->dispose = dfly_scheduler_role_dispose;
   object_class->finalize = dfly_scheduler_role_finalize;
   role_class->start = dfly_scheduler_role_start;
-  role_class->stop_async = dfly_scheduler_role_stop_async;
+  role_class->stop = dfly_scheduler_role_stop;
   role_class->describe = dfly_scheduler_role_describe;
 }
 
