@@ -5,6 +5,7 @@ core_libdfly_1_la_SOURCES = \
 	core/lib/dfly-component.c \
 	core/lib/dfly-config.c \
 	core/lib/dfly-context.c \
+	core/lib/dfly-downloader.c \
 	core/lib/dfly-enums.c \
 	core/lib/dfly-error.c \
 	core/lib/dfly-frame.c \
@@ -18,6 +19,7 @@ core_libdfly_1_la_SOURCES = \
 	core/lib/dfly-scheduler.c \
 	core/lib/dfly-source.c \
 	core/lib/dfly-storage.c \
+	core/lib/dfly-task-id.c \
 	core/lib/dfly-task-info.c
 nodist_core_libdfly_1_la_SOURCES = $(PROTO_GENERATED)
 core_libdfly_1_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly\"
@@ -33,6 +35,7 @@ dflyinclude_HEADERS += \
 	core/include/dfly/dfly-component.h \
 	core/include/dfly/dfly-config.h \
 	core/include/dfly/dfly-context.h \
+	core/include/dfly/dfly-downloader.h \
 	core/include/dfly/dfly-error.h \
 	core/include/dfly/dfly-frame.h \
 	core/include/dfly/dfly-host-announcer.h \
@@ -42,6 +45,7 @@ dflyinclude_HEADERS += \
 	core/include/dfly/dfly-scheduler.h \
 	core/include/dfly/dfly-source.h \
 	core/include/dfly/dfly-storage.h \
+	core/include/dfly/dfly-task-id.h \
 	core/include/dfly/dfly-types.h \
 	core/include/dfly/dfly-version.h
 

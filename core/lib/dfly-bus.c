@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "dfly/dfly-bus.h"
+#include "dfly/dfly-downloader.h"
 
 struct _DflyBus {
   GObject parent_instance;
@@ -20,6 +21,9 @@ enum {
   SIGNAL_HOST_LEFT,
   SIGNAL_ROLE_STATE_CHANGED,
   SIGNAL_CONFIG_RELOADED,
+  SIGNAL_DOWNLOAD_PROGRESS,
+  SIGNAL_DOWNLOAD_FINISHED,
+  SIGNAL_DOWNLOAD_FAILED,
   N_SIGNALS
 };
 
@@ -48,6 +52,9 @@ dfly_bus_class_init (DflyBusClass *klass)
   signals[SIGNAL_HOST_LEFT] = bus_signal_new (DFLY_BUS_HOST_LEFT, 1, DFLY_TYPE_HOST_INFO, 0);
   signals[SIGNAL_ROLE_STATE_CHANGED] = bus_signal_new (DFLY_BUS_ROLE_STATE_CHANGED, 2, G_TYPE_STRING, DFLY_TYPE_ROLE_STATE);
   signals[SIGNAL_CONFIG_RELOADED] = bus_signal_new (DFLY_BUS_CONFIG_RELOADED, 1, DFLY_TYPE_CONFIG, 0);
+  signals[SIGNAL_DOWNLOAD_PROGRESS] = bus_signal_new (DFLY_BUS_DOWNLOAD_PROGRESS, 1, DFLY_TYPE_TASK_INFO, 0);
+  signals[SIGNAL_DOWNLOAD_FINISHED] = bus_signal_new (DFLY_BUS_DOWNLOAD_FINISHED, 1, DFLY_TYPE_DOWNLOAD_REQUEST, 0);
+  signals[SIGNAL_DOWNLOAD_FAILED] = bus_signal_new (DFLY_BUS_DOWNLOAD_FAILED, 2, DFLY_TYPE_DOWNLOAD_REQUEST, G_TYPE_ERROR);
 }
 
 static void
@@ -129,4 +136,25 @@ dfly_bus_emit_config_reloaded (DflyBus *bus, DflyConfig *config)
 {
   g_return_if_fail (DFLY_IS_BUS (bus) && config != NULL);
   g_signal_emit (bus, signals[SIGNAL_CONFIG_RELOADED], 0, config);
+}
+
+void
+dfly_bus_emit_download_progress (DflyBus *bus, DflyTaskInfo *task)
+{
+  g_return_if_fail (DFLY_IS_BUS (bus) && task != NULL);
+  g_signal_emit (bus, signals[SIGNAL_DOWNLOAD_PROGRESS], 0, task);
+}
+
+void
+dfly_bus_emit_download_finished (DflyBus *bus, DflyDownloadRequest *request)
+{
+  g_return_if_fail (DFLY_IS_BUS (bus) && request != NULL);
+  g_signal_emit (bus, signals[SIGNAL_DOWNLOAD_FINISHED], 0, request);
+}
+
+void
+dfly_bus_emit_download_failed (DflyBus *bus, DflyDownloadRequest *request, const GError *error)
+{
+  g_return_if_fail (DFLY_IS_BUS (bus) && request != NULL && error != NULL);
+  g_signal_emit (bus, signals[SIGNAL_DOWNLOAD_FAILED], 0, request, error);
 }

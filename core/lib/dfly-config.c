@@ -19,6 +19,7 @@
 
 #include "dfly/dfly-config.h"
 #include "dfly/dfly-error.h"
+#include "dfly/dfly-piece-digest.h"
 
 #define CONFIG_MAX_SIZE   (1024 * 1024) /* bytes; a real dflyd.yaml is a few KiB */
 #define CONFIG_MAX_DEPTH  8             /* we need 3: sections, keys, lists */
@@ -34,14 +35,16 @@
 typedef enum {
   KEY_STRING,     /* any text; max = bytes; null reads as "" */
   KEY_IP,         /* an IPv4 or IPv6 literal */
-  KEY_PATH,       /* an absolute path; max = bytes */
+  KEY_PATH,       /* an absolute path; max = bytes; min 0 also allows "" */
   KEY_UINT,       /* guint in min..max */
   KEY_PORT,       /* guint16 */
   KEY_DURATION,   /* guint seconds in min..max: 30, 30s, 5m, 1h */
-  KEY_SIZE,       /* guint bytes in min..max: 4096, 4KiB, 4MiB, 1GiB */
+  KEY_SIZE,       /* guint64 bytes in min..max: 4096, 4KiB, 4MiB, 1GiB, 1TiB */
   KEY_LOG_LEVEL,  /* DflyLogLevel by its nick */
   KEY_NAMES,      /* char **, [a-z0-9][a-z0-9_-]{0,63}; max = items */
   KEY_PATHS,      /* char **, absolute paths; max = items */
+  KEY_STRINGS,    /* char **, printable text of at most 255 bytes; max = items */
+  KEY_DIGEST,     /* a piece digest algorithm: crc32c or xxh3 */
 } KeyType;
 
 typedef struct {
@@ -61,8 +64,8 @@ typedef struct {
 static const ConfigKey config_keys[] = {
   { "daemon", "roles", KEY_NAMES, FIELD (daemon.roles), 0, MAX_LIST_ITEMS, FALSE },
   { "daemon", "plugin_dirs", KEY_PATHS, FIELD (daemon.plugin_dirs), 0, MAX_LIST_ITEMS, FALSE },
-  { "daemon", "state_dir", KEY_PATH, FIELD (daemon.state_dir), 0, MAX_PATH_LENGTH, FALSE },
-  { "daemon", "cache_dir", KEY_PATH, FIELD (daemon.cache_dir), 0, MAX_PATH_LENGTH, FALSE },
+  { "daemon", "state_dir", KEY_PATH, FIELD (daemon.state_dir), 1, MAX_PATH_LENGTH, FALSE },
+  { "daemon", "cache_dir", KEY_PATH, FIELD (daemon.cache_dir), 1, MAX_PATH_LENGTH, FALSE },
   { "daemon", "log_level", KEY_LOG_LEVEL, FIELD (daemon.log_level), 0, 0, TRUE },
   { "daemon", "shutdown_timeout", KEY_DURATION, FIELD (daemon.shutdown_timeout), 1, 600, TRUE },
   { "host", "hostname", KEY_STRING, FIELD (host.hostname), 0, 255, FALSE },
@@ -74,6 +77,24 @@ static const ConfigKey config_keys[] = {
   { "manager", "port", KEY_PORT, FIELD (manager.port), 0, G_MAXUINT16, FALSE },
   { "scheduler", "max_hosts", KEY_UINT, FIELD (scheduler.max_hosts), 1, 1000000, TRUE },
   { "protocol", "max_message_size", KEY_SIZE, FIELD (protocol.max_message_size), 1 * KiB, 64 * MiB, FALSE },
+  { "download", "piece_length", KEY_SIZE, FIELD (download.piece_length), 0, 1 * GiB, TRUE },
+  { "download", "min_piece_length", KEY_SIZE, FIELD (download.min_piece_length), 4 * KiB, 16 * MiB, TRUE },
+  { "download", "piece_digest", KEY_DIGEST, FIELD (download.piece_digest), 0, 0, TRUE },
+  { "download", "concurrency", KEY_UINT, FIELD (download.concurrency), 1, 64, TRUE },
+  { "download", "max_tasks", KEY_UINT, FIELD (download.max_tasks), 1, 1024, TRUE },
+  { "download", "filtered_query_keys", KEY_STRINGS, FIELD (download.filtered_query_keys), 0, MAX_LIST_ITEMS, TRUE },
+  { "http", "connect_timeout", KEY_DURATION, FIELD (http.connect_timeout), 1, 600, TRUE },
+  { "http", "read_timeout", KEY_DURATION, FIELD (http.read_timeout), 1, 3600, TRUE },
+  { "http", "retries", KEY_UINT, FIELD (http.retries), 0, 10, TRUE },
+  { "http", "retry_backoff_ms", KEY_UINT, FIELD (http.retry_backoff_ms), 0, 60000, TRUE },
+  { "http", "ca_file", KEY_PATH, FIELD (http.ca_file), 0, MAX_PATH_LENGTH, TRUE },
+  { "http", "insecure_hosts", KEY_STRINGS, FIELD (http.insecure_hosts), 0, MAX_LIST_ITEMS, TRUE },
+  { "storage", "backend", KEY_STRING, FIELD (storage.backend), 0, MAX_NAME_LENGTH, FALSE },
+  { "storage", "quota", KEY_SIZE, FIELD (storage.quota), 0, G_MAXINT64, TRUE },
+  { "storage", "high_watermark", KEY_UINT, FIELD (storage.high_watermark), 1, 100, TRUE },
+  { "storage", "low_watermark", KEY_UINT, FIELD (storage.low_watermark), 0, 99, TRUE },
+  { "storage", "task_ttl", KEY_DURATION, FIELD (storage.task_ttl), 60, 365 * 86400, TRUE },
+  { "storage", "gc_interval", KEY_DURATION, FIELD (storage.gc_interval), 1, 86400, TRUE },
 };
 
 /* The article-and-noun of each type, for "expected ..., found ..." errors. */
@@ -88,8 +109,10 @@ static const char *const key_type_names[] = {
   [KEY_LOG_LEVEL] = "a log level",
   [KEY_NAMES] = "a list of names",
   [KEY_PATHS] = "a list of absolute paths",
+  [KEY_STRINGS] = "a list of strings",
+  [KEY_DIGEST] = "a digest algorithm",
 };
-G_STATIC_ASSERT (G_N_ELEMENTS (key_type_names) == KEY_PATHS + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (key_type_names) == KEY_DIGEST + 1);
 
 #define FIELD_PTR(config, entry, type) ((type *) ((guint8 *) (config) + (entry)->offset))
 #define FIELD_CONST(config, entry, type) \
@@ -101,6 +124,12 @@ DflyConfig *
 dfly_config_new_default (void)
 {
   const char *const roles[] = { "manager", "scheduler", "seed", "peer", NULL };
+  /* Signed-URL and tenancy parameters that differ per request for the same
+   * bytes (REFERENCE.md, task ids). */
+  const char *const filtered_query_keys[] = {
+    "X-Amz-*", "X-Goog-*", "OSSAccessKeyId", "Expires", "Signature", "SecurityToken",
+    "q-sign-*", "ns", NULL,
+  };
   DflyConfig *config = g_rc_box_new0 (DflyConfig);
 
   config->daemon.roles = g_strdupv ((char **) roles);
@@ -120,6 +149,24 @@ dfly_config_new_default (void)
   config->manager.port = 8080;
   config->scheduler.max_hosts = 10000;
   config->protocol.max_message_size = 4 * MiB;
+  config->download.piece_length = 0;
+  config->download.min_piece_length = 4 * MiB;
+  config->download.piece_digest = g_strdup ("crc32c");
+  config->download.concurrency = 4;
+  config->download.max_tasks = 16;
+  config->download.filtered_query_keys = g_strdupv ((char **) filtered_query_keys);
+  config->http.connect_timeout = 10;
+  config->http.read_timeout = 30;
+  config->http.retries = 3;
+  config->http.retry_backoff_ms = 200;
+  config->http.ca_file = g_strdup ("");
+  config->http.insecure_hosts = g_new0 (char *, 1);
+  config->storage.backend = g_strdup ("disk");
+  config->storage.quota = 0;
+  config->storage.high_watermark = 80;
+  config->storage.low_watermark = 60;
+  config->storage.task_ttl = 6 * 3600;
+  config->storage.gc_interval = 60;
   return config;
 }
 
@@ -141,10 +188,12 @@ config_clear (gpointer data)
     case KEY_STRING:
     case KEY_IP:
     case KEY_PATH:
+    case KEY_DIGEST:
       g_clear_pointer (FIELD_PTR (config, entry, char *), g_free);
       break;
     case KEY_NAMES:
     case KEY_PATHS:
+    case KEY_STRINGS:
       g_clear_pointer (FIELD_PTR (config, entry, char **), g_strfreev);
       break;
     case KEY_UINT:
@@ -171,11 +220,13 @@ copy_field (DflyConfig *dst, const DflyConfig *src, const ConfigKey *entry)
   case KEY_STRING:
   case KEY_IP:
   case KEY_PATH:
+  case KEY_DIGEST:
     g_free (*FIELD_PTR (dst, entry, char *));
     *FIELD_PTR (dst, entry, char *) = g_strdup (*FIELD_CONST (src, entry, char *));
     break;
   case KEY_NAMES:
   case KEY_PATHS:
+  case KEY_STRINGS:
     g_strfreev (*FIELD_PTR (dst, entry, char **));
     *FIELD_PTR (dst, entry, char **) = g_strdupv ((char **) *FIELD_CONST (src, entry, char **));
     break;
@@ -187,8 +238,10 @@ copy_field (DflyConfig *dst, const DflyConfig *src, const ConfigKey *entry)
     break;
   case KEY_UINT:
   case KEY_DURATION:
-  case KEY_SIZE:
     *FIELD_PTR (dst, entry, guint) = *FIELD_CONST (src, entry, guint);
+    break;
+  case KEY_SIZE:
+    *FIELD_PTR (dst, entry, guint64) = *FIELD_CONST (src, entry, guint64);
     break;
   }
 }
@@ -239,6 +292,8 @@ quote_value (const char *value)
 static char *
 format_size (guint64 bytes)
 {
+  if (bytes != 0 && bytes % (GiB * 1024) == 0)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT "TiB", bytes / (GiB * 1024));
   if (bytes != 0 && bytes % GiB == 0)
     return g_strdup_printf ("%" G_GUINT64_FORMAT "GiB", bytes / GiB);
   if (bytes != 0 && bytes % MiB == 0)
@@ -265,6 +320,8 @@ format_number (KeyType type, guint64 value)
   case KEY_LOG_LEVEL:
   case KEY_NAMES:
   case KEY_PATHS:
+  case KEY_STRINGS:
+  case KEY_DIGEST:
     break;
   }
   return g_strdup_printf ("%" G_GUINT64_FORMAT, value);
@@ -300,12 +357,14 @@ format_value (const ConfigKey *entry, const DflyConfig *config)
   case KEY_PATH:
     return quote_string (*FIELD_CONST (config, entry, char *));
   case KEY_IP:
+  case KEY_DIGEST:
     return g_strdup (*FIELD_CONST (config, entry, char *) != NULL
                      ? *FIELD_CONST (config, entry, char *) : "");
   case KEY_UINT:
   case KEY_DURATION:
-  case KEY_SIZE:
     return format_number (entry->type, *FIELD_CONST (config, entry, guint));
+  case KEY_SIZE:
+    return format_number (entry->type, *FIELD_CONST (config, entry, guint64));
   case KEY_PORT:
     return format_number (entry->type, *FIELD_CONST (config, entry, guint16));
   case KEY_LOG_LEVEL:
@@ -313,6 +372,7 @@ format_value (const ConfigKey *entry, const DflyConfig *config)
   case KEY_NAMES:
     return format_list ((const char *const *) *FIELD_CONST (config, entry, char **), FALSE);
   case KEY_PATHS:
+  case KEY_STRINGS:
     return format_list ((const char *const *) *FIELD_CONST (config, entry, char **), TRUE);
   }
   g_return_val_if_reached (g_strdup ("?"));
@@ -601,7 +661,7 @@ static const NumberUnit duration_units[] = {
   { "", 1 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { NULL, 0 },
 };
 static const NumberUnit size_units[] = {
-  { "", 1 }, { "KiB", KiB }, { "MiB", MiB }, { "GiB", GiB }, { NULL, 0 },
+  { "", 1 }, { "KiB", KiB }, { "MiB", MiB }, { "GiB", GiB }, { "TiB", GiB * 1024 }, { NULL, 0 },
 };
 static const NumberUnit no_units[] = {
   { "", 1 }, { NULL, 0 },
@@ -682,11 +742,32 @@ is_valid_name (const char *name)
   return TRUE;
 }
 
+/* Text that ends up in logs, ids and D-Bus replies: bounded, no control bytes. */
+static gboolean
+check_text (const ConfigParser *p, const ConfigKey *entry, const char *text, guint64 max,
+            GError **error)
+{
+  if (strlen (text) > max) {
+    set_key_error (error, p, &p->event.start_mark, entry, "longer than %u bytes", (guint) max);
+    return FALSE;
+  }
+  for (const char *c = text; *c != '\0'; c++) {
+    if (g_ascii_iscntrl (*c)) {
+      set_key_error (error, p, &p->event.start_mark, entry,
+                     "contains a control character (0x%02x)", (guint) (guchar) *c);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 static gboolean
 check_path (const ConfigParser *p, const ConfigKey *entry, const char *text, GError **error)
 {
   g_autofree char *quoted = NULL;
 
+  if (*text == '\0' && entry->type == KEY_PATH && entry->min == 0)
+    return TRUE;
   if (g_path_is_absolute (text) && strlen (text) <= MAX_PATH_LENGTH)
     return TRUE;
   quoted = quote_value (text);
@@ -707,6 +788,8 @@ check_list_item (const ConfigParser *p, const ConfigKey *entry, const char *text
 
   if (entry->type == KEY_PATHS)
     return check_path (p, entry, text, error);
+  if (entry->type == KEY_STRINGS)
+    return check_text (p, entry, text, 255, error);
   if (is_valid_name (text))
     return TRUE;
   quoted = quote_value (text);
@@ -731,7 +814,8 @@ parse_list (ConfigParser *p, DflyConfig *config, const ConfigKey *entry, GError 
       break;
     if (p->event.type != YAML_SCALAR_EVENT) {
       set_key_error (error, p, &p->event.start_mark, entry, "expected %s, found %s in the list",
-                     entry->type == KEY_PATHS ? "a path" : "a name", event_kind (p));
+                     entry->type == KEY_PATHS ? "a path"
+                     : entry->type == KEY_STRINGS ? "a string" : "a name", event_kind (p));
       return FALSE;
     }
     if (items->len >= entry->max) {
@@ -785,20 +869,20 @@ parse_scalar (ConfigParser *p, DflyConfig *config, const ConfigKey *entry, GErro
 
   switch (entry->type) {
   case KEY_STRING:
-    if (strlen (text) > entry->max) {
-      set_key_error (error, p, &p->event.start_mark, entry, "longer than %u bytes",
-                     (guint) entry->max);
+    if (!check_text (p, entry, text, entry->max, error))
+      return FALSE;
+    break;
+  case KEY_DIGEST: {
+    DflyPieceDigestAlgo algo;
+
+    if (!dfly_piece_digest_algo_from_string (text, &algo)) {
+      quoted = quote_value (text);
+      set_key_error (error, p, &p->event.start_mark, entry,
+                     "%s is not a piece digest algorithm (crc32c or xxh3)", quoted);
       return FALSE;
     }
-    /* These end up in host ids, logs and D-Bus replies. */
-    for (const char *c = text; *c != '\0'; c++) {
-      if (g_ascii_iscntrl (*c)) {
-        set_key_error (error, p, &p->event.start_mark, entry,
-                       "contains a control character (0x%02x)", (guint) (guchar) *c);
-        return FALSE;
-      }
-    }
     break;
+  }
   case KEY_IP: {
     g_autoptr(GInetAddress) address = g_inet_address_new_from_string (text);
 
@@ -815,10 +899,14 @@ parse_scalar (ConfigParser *p, DflyConfig *config, const ConfigKey *entry, GErro
     break;
   case KEY_UINT:
   case KEY_DURATION:
-  case KEY_SIZE:
     if (!parse_number (p, entry, text, &number, error))
       return FALSE;
     *FIELD_PTR (config, entry, guint) = (guint) number; /* max fits: see the table */
+    return TRUE;
+  case KEY_SIZE:
+    if (!parse_number (p, entry, text, &number, error))
+      return FALSE;
+    *FIELD_PTR (config, entry, guint64) = number;
     return TRUE;
   case KEY_PORT:
     if (!parse_number (p, entry, text, &number, error))
@@ -840,6 +928,7 @@ parse_scalar (ConfigParser *p, DflyConfig *config, const ConfigKey *entry, GErro
   }
   case KEY_NAMES:
   case KEY_PATHS:
+  case KEY_STRINGS:
     g_return_val_if_reached (FALSE);
   }
 
@@ -853,7 +942,8 @@ parse_scalar (ConfigParser *p, DflyConfig *config, const ConfigKey *entry, GErro
 static gboolean
 parse_value (ConfigParser *p, DflyConfig *config, const ConfigKey *entry, GError **error)
 {
-  gboolean is_list = entry->type == KEY_NAMES || entry->type == KEY_PATHS;
+  gboolean is_list = entry->type == KEY_NAMES || entry->type == KEY_PATHS ||
+                     entry->type == KEY_STRINGS;
 
   if (!next_event (p, error))
     return FALSE;
@@ -1015,6 +1105,27 @@ parse_stream (ConfigParser *p, DflyConfig *config, GError **error)
   return TRUE;
 }
 
+/* Rules between keys, checked once the whole file is read. */
+static gboolean
+check_relations (const DflyConfig *config, const char *filename, GError **error)
+{
+  if (config->storage.low_watermark >= config->storage.high_watermark) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
+                 "%s: storage.low_watermark (%u) must be below storage.high_watermark (%u)",
+                 filename, config->storage.low_watermark, config->storage.high_watermark);
+    return FALSE;
+  }
+  if (config->download.piece_length != 0 &&
+      config->download.piece_length < config->download.min_piece_length) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
+                 "%s: download.piece_length (%" G_GUINT64_FORMAT ") is below "
+                 "download.min_piece_length (%" G_GUINT64_FORMAT ")", filename,
+                 config->download.piece_length, config->download.min_piece_length);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 DflyConfig *
 dfly_config_load_data (const char *data, gsize length, const char *filename, GError **error)
 {
@@ -1045,6 +1156,8 @@ dfly_config_load_data (const char *data, gsize length, const char *filename, GEr
 
   config = dfly_config_new_default ();
   if (!parse_stream (&p, config, error))
+    return NULL;
+  if (!check_relations (config, filename, error))
     return NULL;
   return g_steal_pointer (&config);
 }

@@ -2,6 +2,9 @@
 #include "config.h"
 
 #include "dfly/dfly-context.h"
+#include "dfly/dfly-error.h"
+#include "dfly/dfly-source.h"
+#include "dfly/dfly-storage.h"
 
 struct _DflyContext {
   GObject     parent_instance;
@@ -9,6 +12,9 @@ struct _DflyContext {
   DflyBus    *bus;
   gint64      start_time;
   GHashTable *plugin_types; /* "kind/name" → GType */
+  GObject    *storage;
+  GPtrArray  *sources;      /* DflySource * */
+  GWeakRef    downloader;   /* the role owns it */
 };
 
 G_DEFINE_FINAL_TYPE (DflyContext, dfly_context, G_TYPE_OBJECT)
@@ -21,6 +27,9 @@ dfly_context_finalize (GObject *object)
   g_clear_pointer (&self->config, dfly_config_unref);
   g_clear_object (&self->bus);
   g_clear_pointer (&self->plugin_types, g_hash_table_unref);
+  g_clear_object (&self->storage);
+  g_clear_pointer (&self->sources, g_ptr_array_unref);
+  g_weak_ref_clear (&self->downloader);
   G_OBJECT_CLASS (dfly_context_parent_class)->finalize (object);
 }
 
@@ -36,6 +45,8 @@ dfly_context_init (DflyContext *self)
   self->bus = dfly_bus_new ();
   self->start_time = g_get_monotonic_time ();
   self->plugin_types = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->sources = g_ptr_array_new_with_free_func (g_object_unref);
+  g_weak_ref_init (&self->downloader, NULL);
 }
 
 DflyContext *
@@ -100,4 +111,64 @@ dfly_context_lookup_plugin_type (DflyContext *self, DflyPluginKind kind, const c
   g_return_val_if_fail (DFLY_IS_CONTEXT (self) && name != NULL, G_TYPE_INVALID);
   key = plugin_key (kind, name);
   return GPOINTER_TO_SIZE (g_hash_table_lookup (self->plugin_types, key));
+}
+
+void
+dfly_context_set_storage (DflyContext *self, GObject *storage)
+{
+  g_return_if_fail (DFLY_IS_CONTEXT (self) && (storage == NULL || DFLY_IS_STORAGE (storage)));
+  g_set_object (&self->storage, storage);
+}
+
+GObject *
+dfly_context_get_storage (DflyContext *self)
+{
+  g_return_val_if_fail (DFLY_IS_CONTEXT (self), NULL);
+  return self->storage;
+}
+
+void
+dfly_context_add_source (DflyContext *self, GObject *source)
+{
+  g_return_if_fail (DFLY_IS_CONTEXT (self) && DFLY_IS_SOURCE (source));
+  g_ptr_array_add (self->sources, g_object_ref (source));
+}
+
+GObject *
+dfly_context_lookup_source (DflyContext *self, const char *url, GError **error)
+{
+  const char *scheme;
+
+  g_return_val_if_fail (DFLY_IS_CONTEXT (self) && url != NULL, NULL);
+  for (guint i = 0; i < self->sources->len; i++) {
+    DflySource *source = g_ptr_array_index (self->sources, i);
+
+    if (dfly_source_handles_url (source, url))
+      return G_OBJECT (source);
+  }
+  scheme = g_uri_peek_scheme (url);
+  g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_SUPPORTED,
+               "no source plugin handles %s URLs", scheme != NULL ? scheme : "these");
+  return NULL;
+}
+
+void
+dfly_context_set_downloader (DflyContext *self, DflyDownloader *downloader)
+{
+  g_return_if_fail (DFLY_IS_CONTEXT (self));
+  g_weak_ref_set (&self->downloader, downloader);
+}
+
+DflyDownloader *
+dfly_context_get_downloader (DflyContext *self)
+{
+  DflyDownloader *downloader;
+
+  g_return_val_if_fail (DFLY_IS_CONTEXT (self), NULL);
+  /* The weak ref gives a strong one; the role keeps it alive on the main
+   * thread, which is the only caller. */
+  downloader = g_weak_ref_get (&self->downloader);
+  if (downloader != NULL)
+    g_object_unref (downloader);
+  return downloader;
 }

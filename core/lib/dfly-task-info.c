@@ -18,6 +18,20 @@ dfly_task_info_new (const char *id, const char *url)
 }
 
 DflyTaskInfo *
+dfly_task_info_copy (const DflyTaskInfo *info)
+{
+  DflyTaskInfo *copy = g_rc_box_new0 (DflyTaskInfo);
+
+  *copy = *info;
+  copy->id = g_strdup (info->id);
+  copy->url = g_strdup (info->url);
+  copy->tag = g_strdup (info->tag);
+  copy->application = g_strdup (info->application);
+  copy->digest = g_strdup (info->digest);
+  return copy;
+}
+
+DflyTaskInfo *
 dfly_task_info_ref (DflyTaskInfo *info)
 {
   return g_rc_box_acquire (info);

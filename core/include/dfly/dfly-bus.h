@@ -9,6 +9,7 @@
 #include <glib-object.h>
 
 #include "dfly-config.h"
+#include "dfly-downloader.h"
 #include "dfly-types.h"
 
 G_BEGIN_DECLS
@@ -24,6 +25,12 @@ G_BEGIN_DECLS
 #define DFLY_BUS_HOST_LEFT          "host-left"          /* (DflyHostInfo) */
 #define DFLY_BUS_ROLE_STATE_CHANGED "role-state-changed" /* (gchararray name, DflyRoleState) */
 #define DFLY_BUS_CONFIG_RELOADED    "config-reloaded"    /* (DflyConfig) */
+/* A running task's bytes so far (completed_length), a few times a second. */
+#define DFLY_BUS_DOWNLOAD_PROGRESS  "download-progress"  /* (DflyTaskInfo) */
+/* One request's output is in place. */
+#define DFLY_BUS_DOWNLOAD_FINISHED  "download-finished"  /* (DflyDownloadRequest) */
+/* One request failed; its output path holds nothing new. */
+#define DFLY_BUS_DOWNLOAD_FAILED    "download-failed"    /* (DflyDownloadRequest, GError) */
 
 #define DFLY_TYPE_BUS (dfly_bus_get_type ())
 G_DECLARE_FINAL_TYPE (DflyBus, dfly_bus, DFLY, BUS, GObject)
@@ -40,5 +47,9 @@ void dfly_bus_emit_host_announced (DflyBus *bus, DflyHostInfo *host);
 void dfly_bus_emit_host_left (DflyBus *bus, DflyHostInfo *host);
 void dfly_bus_emit_role_state_changed (DflyBus *bus, const char *role, DflyRoleState state);
 void dfly_bus_emit_config_reloaded (DflyBus *bus, DflyConfig *config);
+void dfly_bus_emit_download_progress (DflyBus *bus, DflyTaskInfo *task);
+void dfly_bus_emit_download_finished (DflyBus *bus, DflyDownloadRequest *request);
+void dfly_bus_emit_download_failed (DflyBus *bus, DflyDownloadRequest *request,
+                                    const GError *error);
 
 G_END_DECLS

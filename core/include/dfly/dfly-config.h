@@ -42,8 +42,32 @@ typedef struct {
     guint max_hosts;          /* cap on hosts the scheduler tracks */
   } scheduler;
   struct {
-    guint max_message_size;   /* bytes; larger protocol messages are refused */
+    guint64 max_message_size; /* bytes; larger protocol messages are refused */
   } protocol;
+  struct {
+    guint64  piece_length;        /* 0: chosen from the content length */
+    guint64  min_piece_length;    /* smallest piece length a request may ask for */
+    char    *piece_digest;        /* "crc32c" or "xxh3" */
+    guint    concurrency;         /* pieces fetched at once per task */
+    guint    max_tasks;           /* downloads running at once; more wait */
+    char   **filtered_query_keys; /* dropped from the URL before the task id; "X-Amz-*" is a prefix */
+  } download;
+  struct {
+    guint   connect_timeout;      /* seconds */
+    guint   read_timeout;         /* seconds without a byte before a read fails */
+    guint   retries;              /* extra attempts on 5xx and connection errors */
+    guint   retry_backoff_ms;     /* first backoff; doubles per attempt */
+    char   *ca_file;              /* extra CA bundle; "" = system CAs only */
+    char  **insecure_hosts;       /* TLS verification off for exactly these hosts */
+  } http;
+  struct {
+    char    *backend;             /* storage plugin name */
+    guint64  quota;               /* bytes dfly may keep; 0 = the file system's size */
+    guint    high_watermark;      /* percent of quota that starts GC */
+    guint    low_watermark;       /* percent of quota GC brings usage down to */
+    guint    task_ttl;            /* seconds an unused task is kept */
+    guint    gc_interval;         /* seconds between GC runs */
+  } storage;
 } DflyConfig;
 
 #define DFLY_TYPE_CONFIG (dfly_config_get_type ())

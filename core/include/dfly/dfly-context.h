@@ -5,6 +5,7 @@
 
 #include "dfly-bus.h"
 #include "dfly-config.h"
+#include "dfly-downloader.h"
 #include "dfly-plugin.h"
 
 G_BEGIN_DECLS
@@ -28,5 +29,19 @@ void         dfly_context_add_plugin_type (DflyContext *self, DflyPluginKind kin
                                            const char *name, GType type);
 GType        dfly_context_lookup_plugin_type (DflyContext *self, DflyPluginKind kind,
                                               const char *name);
+
+/* The shared services, set up by the daemon before roles start. Plugin
+ * headers cannot be included here (they include this one), hence the
+ * GObject pointers: storage is a DflyStorage, sources are DflySources. */
+void            dfly_context_set_storage (DflyContext *self, GObject *storage);
+/* The daemon's storage, borrowed; NULL when none loaded. */
+GObject        *dfly_context_get_storage (DflyContext *self);
+void            dfly_context_add_source (DflyContext *self, GObject *source);
+/* The source claiming the URL's scheme, borrowed; NULL with
+ * DFLY_ERROR_NOT_SUPPORTED when none does. */
+GObject        *dfly_context_lookup_source (DflyContext *self, const char *url, GError **error);
+/* Set by the role that downloads (peer or seed); NULL when none runs. */
+void            dfly_context_set_downloader (DflyContext *self, DflyDownloader *downloader);
+DflyDownloader *dfly_context_get_downloader (DflyContext *self);
 
 G_END_DECLS

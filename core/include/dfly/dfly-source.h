@@ -2,8 +2,12 @@
  *
  * A source plugin claims URL schemes and answers three questions: how big is
  * this (stat), give me these bytes (open a range), what is under this prefix
- * (list). Every call is asynchronous; results come back on the caller's
- * main context.
+ * (list). The calls block and are made from worker threads, several at once:
+ * an implementation is thread-safe. Errors are DFLY_ERROR codes:
+ * DFLY_ERROR_SOURCE for what the origin said (the message starts with the
+ * status, e.g. "HTTP 404 Not Found"), DFLY_ERROR_TIMEOUT for a stalled or
+ * unreachable origin after the configured timeouts, DFLY_ERROR_CANCELLED,
+ * DFLY_ERROR_NOT_SUPPORTED for a range the origin cannot serve.
  */
 #pragma once
 
@@ -33,27 +37,30 @@ struct _DflySourceClass {
   /* NULL-terminated, e.g. { "http", "https", NULL }. */
   const char * const *(*get_schemes) (DflySource *self);
 
-  void            (*stat_async)   (DflySource *self, const char *url, GHashTable *headers,
-                                   GCancellable *cancellable, GAsyncReadyCallback callback,
-                                   gpointer user_data);
-  DflySourceStat *(*stat_finish)  (DflySource *self, GAsyncResult *result, GError **error);
-
-  /* length -1 reads to the end. */
-  void            (*open_range_async)  (DflySource *self, const char *url, GHashTable *headers,
-                                        guint64 offset, gint64 length,
-                                        GCancellable *cancellable,
-                                        GAsyncReadyCallback callback, gpointer user_data);
-  GInputStream   *(*open_range_finish) (DflySource *self, GAsyncResult *result, GError **error);
-
+  /* headers: extra request headers (name → value), may be NULL. */
+  DflySourceStat *(*stat)       (DflySource *self, const char *url, GHashTable *headers,
+                                 GCancellable *cancellable, GError **error);
+  /* A stream of exactly length bytes from offset (length -1: to the end).
+   * It fails rather than return fewer or other bytes. offset > 0 on an
+   * origin without range support is DFLY_ERROR_NOT_SUPPORTED. */
+  GInputStream   *(*open_range) (DflySource *self, const char *url, GHashTable *headers,
+                                 guint64 offset, gint64 length, GCancellable *cancellable,
+                                 GError **error);
   /* Optional: the URLs under a prefix, for recursive downloads. */
-  void            (*list_async)   (DflySource *self, const char *url, GHashTable *headers,
-                                   GCancellable *cancellable, GAsyncReadyCallback callback,
-                                   gpointer user_data);
-  GPtrArray      *(*list_finish)  (DflySource *self, GAsyncResult *result, GError **error);
+  GPtrArray      *(*list)       (DflySource *self, const char *url, GHashTable *headers,
+                                 GCancellable *cancellable, GError **error);
 
   gpointer padding[12];
 };
 
 const char * const *dfly_source_get_schemes (DflySource *self);
+gboolean        dfly_source_handles_url (DflySource *self, const char *url);
+DflySourceStat *dfly_source_stat (DflySource *self, const char *url, GHashTable *headers,
+                                  GCancellable *cancellable, GError **error);
+GInputStream   *dfly_source_open_range (DflySource *self, const char *url, GHashTable *headers,
+                                        guint64 offset, gint64 length,
+                                        GCancellable *cancellable, GError **error);
+GPtrArray      *dfly_source_list (DflySource *self, const char *url, GHashTable *headers,
+                                  GCancellable *cancellable, GError **error);
 
 G_END_DECLS

@@ -68,8 +68,10 @@ typedef struct {
   char          *digest;         /* "sha256:…" when known, else NULL */
   guint64        piece_length;
   gint64         content_length; /* -1 while unknown */
-  guint32        total_pieces;
+  guint32        total_pieces;   /* 0 while the length is unknown */
   DflyTaskState  state;
+  guint64        completed_length; /* bytes of verified pieces */
+  gint64         last_used;      /* wall clock, seconds since the epoch */
 } DflyTaskInfo;
 
 typedef struct {
@@ -116,6 +118,8 @@ GType dfly_peer_info_get_type (void);
 GType dfly_host_info_get_type (void);
 
 DflyTaskInfo  *dfly_task_info_new (const char *id, const char *url);
+/* A new, unshared copy (to change before emitting). */
+DflyTaskInfo  *dfly_task_info_copy (const DflyTaskInfo *info);
 DflyTaskInfo  *dfly_task_info_ref (DflyTaskInfo *info);
 void           dfly_task_info_unref (DflyTaskInfo *info);
 

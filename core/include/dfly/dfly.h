@@ -17,4 +17,6 @@
 #include "dfly-host-announcer.h"
 #include "dfly-frame.h"
 #include "dfly-piece-digest.h"
+#include "dfly-downloader.h"
+#include "dfly-task-id.h"
 #undef DFLY_INSIDE

@@ -1,0 +1,58 @@
+/* dfly-downloader.h — what a peer role offers the daemon: fetch a URL to a file
+ *
+ * The D-Bus service (and later the proxy) hand download requests to the
+ * context's downloader, which a peer role provides. Progress and results
+ * come back on the bus: download-progress, download-finished and
+ * download-failed, each naming the request.
+ */
+#pragma once
+
+#include <glib-object.h>
+
+#include "dfly-types.h"
+
+G_BEGIN_DECLS
+
+/* One caller's request. The same task may serve several requests at once
+ * (concurrent downloads of one URL are deduplicated into one task). */
+typedef struct {
+  char       *url;
+  char       *output;       /* absolute path the file appears at */
+  char       *digest;       /* "sha256:…" / "sha512:…" of the whole content, or NULL */
+  char       *tag;
+  char       *application;
+  GHashTable *headers;      /* extra request headers for the origin, name → value */
+  guint64     piece_length; /* 0: by the config's rule */
+  guint       timeout;      /* seconds for the whole download, 0: none */
+  gboolean    hardlink;     /* link output to the cached content instead of copying */
+  char       *task_id;      /* set once the request is accepted */
+} DflyDownloadRequest;
+
+#define DFLY_TYPE_DOWNLOAD_REQUEST (dfly_download_request_get_type ())
+GType                dfly_download_request_get_type (void);
+DflyDownloadRequest *dfly_download_request_new (const char *url, const char *output);
+DflyDownloadRequest *dfly_download_request_ref (DflyDownloadRequest *request);
+void                 dfly_download_request_unref (DflyDownloadRequest *request);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyDownloadRequest, dfly_download_request_unref)
+
+#define DFLY_TYPE_DOWNLOADER (dfly_downloader_get_type ())
+G_DECLARE_INTERFACE (DflyDownloader, dfly_downloader, DFLY, DOWNLOADER, GObject)
+
+struct _DflyDownloaderInterface {
+  GTypeInterface g_iface;
+
+  /* Checks the request and starts it (or joins the running task); returns
+   * the task id. Called on the main thread. */
+  char     *(*download) (DflyDownloader *self, DflyDownloadRequest *request, GError **error);
+  /* Stops a running task; every request on it fails as cancelled. */
+  gboolean  (*cancel)   (DflyDownloader *self, const char *task_id, GError **error);
+  /* Whether a task is being downloaded now. */
+  gboolean  (*is_running) (DflyDownloader *self, const char *task_id);
+};
+
+char     *dfly_downloader_download (DflyDownloader *self, DflyDownloadRequest *request,
+                                    GError **error);
+gboolean  dfly_downloader_cancel (DflyDownloader *self, const char *task_id, GError **error);
+gboolean  dfly_downloader_is_running (DflyDownloader *self, const char *task_id);
+
+G_END_DECLS
