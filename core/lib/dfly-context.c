@@ -9,6 +9,7 @@
 struct _DflyContext {
   GObject     parent_instance;
   DflyConfig *config;
+  GMutex      config_lock;  /* for dfly_context_dup_config from other threads */
   DflyBus    *bus;
   gint64      start_time;
   GHashTable *plugin_types; /* "kind/name" → GType */
@@ -25,6 +26,7 @@ dfly_context_finalize (GObject *object)
   DflyContext *self = DFLY_CONTEXT (object);
 
   g_clear_pointer (&self->config, dfly_config_unref);
+  g_mutex_clear (&self->config_lock);
   g_clear_object (&self->bus);
   g_clear_pointer (&self->plugin_types, g_hash_table_unref);
   g_clear_object (&self->storage);
@@ -42,6 +44,7 @@ dfly_context_class_init (DflyContextClass *klass)
 static void
 dfly_context_init (DflyContext *self)
 {
+  g_mutex_init (&self->config_lock);
   self->bus = dfly_bus_new ();
   self->start_time = g_get_monotonic_time ();
   self->plugin_types = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -65,13 +68,28 @@ dfly_context_get_config (DflyContext *self)
   return self->config;
 }
 
+DflyConfig *
+dfly_context_dup_config (DflyContext *self)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (DFLY_IS_CONTEXT (self), NULL);
+  locker = g_mutex_locker_new (&self->config_lock);
+  return dfly_config_ref (self->config);
+}
+
 void
 dfly_context_set_config (DflyContext *self, DflyConfig *config)
 {
+  DflyConfig *old;
+
   g_return_if_fail (DFLY_IS_CONTEXT (self) && config != NULL);
   dfly_config_ref (config);
-  g_clear_pointer (&self->config, dfly_config_unref);
+  g_mutex_lock (&self->config_lock);
+  old = self->config;
   self->config = config;
+  g_mutex_unlock (&self->config_lock);
+  dfly_config_unref (old);
   dfly_bus_emit_config_reloaded (self->bus, config);
 }
 

@@ -18,6 +18,9 @@ DflyContext *dfly_context_new (DflyConfig *config);
 /* The config in force; borrowed, valid until the next reload. Take a ref to
  * keep it across one. */
 DflyConfig  *dfly_context_get_config (DflyContext *self);
+/* The config in force, as a new reference: the call for worker threads,
+ * which may run while the main thread swaps the config. */
+DflyConfig  *dfly_context_dup_config (DflyContext *self);
 /* Swaps in a new config and emits config-reloaded on the bus. */
 void         dfly_context_set_config (DflyContext *self, DflyConfig *config);
 DflyBus     *dfly_context_get_bus (DflyContext *self);

@@ -1,0 +1,1 @@
+# disk: filled in by the disk storage work
