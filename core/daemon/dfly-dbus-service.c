@@ -17,6 +17,7 @@ struct _DflyDbusService {
   GDBusConnection *connection;
   guint            registration_id;
   guint            owner_id;
+  gulong           bus_handlers[3]; /* download-progress, -finished, -failed */
 };
 
 G_DEFINE_FINAL_TYPE (DflyDbusService, dfly_dbus_service, G_TYPE_OBJECT)
@@ -90,13 +91,279 @@ handle_reload (DflyDbusService *self, GVariant *parameters, GError **error)
   return g_variant_new ("(^as)", (char **) changes->pdata);
 }
 
+static DflyContext *
+service_context (DflyDbusService *self)
+{
+  return dfly_engine_get_context (self->engine);
+}
+
+static DflyStorage *
+require_storage (DflyDbusService *self, GError **error)
+{
+  GObject *storage = dfly_context_get_storage (service_context (self));
+
+  if (storage == NULL)
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_SUPPORTED, "no storage is loaded");
+  return storage != NULL ? DFLY_STORAGE (storage) : NULL;
+}
+
+static gboolean
+check_task_id (const char *task_id, GError **error)
+{
+  if (dfly_task_id_is_valid (task_id))
+    return TRUE;
+  g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+               "\"%s\" is not a task id (64 lowercase hex digits)", task_id);
+  return FALSE;
+}
+
+/* One Download option, type-checked; FALSE for an unknown key or wrong type. */
+static gboolean
+take_option (DflyDownloadRequest *request, const char *key, GVariant *value, GError **error)
+{
+  static const struct {
+    const char *key;
+    const char *type;
+  } options[] = {
+    { "digest", "s" }, { "tag", "s" }, { "application", "s" }, { "headers", "a{ss}" },
+    { "piece-length", "t" }, { "timeout", "u" }, { "hardlink", "b" },
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (options); i++) {
+    if (g_str_equal (key, options[i].key))
+      break;
+  }
+  if (i == G_N_ELEMENTS (options)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT, "unknown option \"%s\"", key);
+    return FALSE;
+  }
+  if (!g_variant_is_of_type (value, G_VARIANT_TYPE (options[i].type))) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                 "option %s must be of type %s, not %s", key, options[i].type,
+                 g_variant_get_type_string (value));
+    return FALSE;
+  }
+  if (g_str_equal (key, "digest"))
+    request->digest = g_variant_dup_string (value, NULL);
+  else if (g_str_equal (key, "tag"))
+    request->tag = g_variant_dup_string (value, NULL);
+  else if (g_str_equal (key, "application"))
+    request->application = g_variant_dup_string (value, NULL);
+  else if (g_str_equal (key, "piece-length"))
+    request->piece_length = g_variant_get_uint64 (value);
+  else if (g_str_equal (key, "timeout"))
+    request->timeout = g_variant_get_uint32 (value);
+  else if (g_str_equal (key, "hardlink"))
+    request->hardlink = g_variant_get_boolean (value);
+  else {
+    GVariantIter iter;
+    const char *name, *text;
+
+    g_variant_iter_init (&iter, value);
+    while (g_variant_iter_next (&iter, "{&s&s}", &name, &text))
+      g_hash_table_insert (request->headers, g_strdup (name), g_strdup (text));
+  }
+  return TRUE;
+}
+
+static GVariant *
+handle_download (DflyDbusService *self, GVariant *parameters, GError **error)
+{
+  DflyDownloader *downloader = dfly_context_get_downloader (service_context (self));
+  g_autoptr (DflyDownloadRequest) request = NULL;
+  g_autoptr (GVariant) options = NULL;
+  g_autofree char *task_id = NULL;
+  const char *url, *output, *key;
+  GVariantIter iter;
+  GVariant *value;
+
+  g_variant_get (parameters, "(&s&s@a{sv})", &url, &output, &options);
+  if (downloader == NULL) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_SUPPORTED,
+                 "no peer or seed role is running to download");
+    return NULL;
+  }
+  request = dfly_download_request_new (url, output);
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value)) {
+    gboolean ok = take_option (request, key, value, error);
+
+    g_variant_unref (value);
+    if (!ok)
+      return NULL;
+  }
+  task_id = dfly_downloader_download (downloader, request, error);
+  if (task_id == NULL)
+    return NULL;
+  return g_variant_new ("(s)", task_id);
+}
+
+static GVariant *
+describe_task (DflyDbusService *self, const DflyTaskInfo *task, GPtrArray *pool)
+{
+  DflyDownloader *downloader = dfly_context_get_downloader (service_context (self));
+  GVariantDict dict;
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "id", "s", task->id);
+  g_variant_dict_insert (&dict, "url", "s", valid_utf8 (pool, task->url));
+  g_variant_dict_insert (&dict, "state", "s", dfly_task_state_to_string (task->state));
+  g_variant_dict_insert (&dict, "content-length", "x", task->content_length);
+  g_variant_dict_insert (&dict, "completed-length", "t", task->completed_length);
+  g_variant_dict_insert (&dict, "piece-length", "t", task->piece_length);
+  g_variant_dict_insert (&dict, "total-pieces", "u", task->total_pieces);
+  g_variant_dict_insert (&dict, "last-used", "x", task->last_used);
+  g_variant_dict_insert (&dict, "running", "b",
+                         downloader != NULL && dfly_downloader_is_running (downloader, task->id));
+  return g_variant_dict_end (&dict);
+}
+
+static GVariant *
+handle_list_tasks (DflyDbusService *self, GVariant *parameters, GError **error)
+{
+  DflyStorage *storage = require_storage (self, error);
+  g_autoptr (GPtrArray) tasks = NULL;
+  g_autoptr (GPtrArray) pool = g_ptr_array_new_with_free_func (g_free);
+  GVariantBuilder builder;
+
+  if (storage == NULL || (tasks = dfly_storage_list_tasks (storage, error)) == NULL)
+    return NULL;
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < tasks->len; i++)
+    g_variant_builder_add_value (&builder, describe_task (self, g_ptr_array_index (tasks, i), pool));
+  return g_variant_new ("(@aa{sv})", g_variant_builder_end (&builder));
+}
+
+static GVariant *
+handle_stat_task (DflyDbusService *self, GVariant *parameters, GError **error)
+{
+  DflyStorage *storage = require_storage (self, error);
+  g_autoptr (DflyTaskInfo) task = NULL;
+  g_autoptr (GPtrArray) pool = g_ptr_array_new_with_free_func (g_free);
+  const char *task_id;
+
+  g_variant_get (parameters, "(&s)", &task_id);
+  if (storage == NULL || !check_task_id (task_id, error))
+    return NULL;
+  task = dfly_storage_lookup_task (storage, task_id, error);
+  if (task == NULL)
+    return NULL;
+  return g_variant_new ("(@a{sv})", describe_task (self, task, pool));
+}
+
+static GVariant *
+handle_delete_task (DflyDbusService *self, GVariant *parameters, GError **error)
+{
+  DflyStorage *storage = require_storage (self, error);
+  DflyDownloader *downloader = dfly_context_get_downloader (service_context (self));
+  const char *task_id;
+
+  g_variant_get (parameters, "(&s)", &task_id);
+  if (storage == NULL || !check_task_id (task_id, error))
+    return NULL;
+  if (downloader != NULL && dfly_downloader_is_running (downloader, task_id)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY,
+                 "task %s is running; cancel it first", task_id);
+    return NULL;
+  }
+  if (!dfly_storage_delete_task (storage, task_id, error))
+    return NULL;
+  g_info ("task %s deleted", task_id);
+  return g_variant_new ("()");
+}
+
+static GVariant *
+handle_cancel_task (DflyDbusService *self, GVariant *parameters, GError **error)
+{
+  DflyDownloader *downloader = dfly_context_get_downloader (service_context (self));
+  const char *task_id;
+
+  g_variant_get (parameters, "(&s)", &task_id);
+  if (!check_task_id (task_id, error))
+    return NULL;
+  if (downloader == NULL) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND, "task %s is not running", task_id);
+    return NULL;
+  }
+  if (!dfly_downloader_cancel (downloader, task_id, error))
+    return NULL;
+  return g_variant_new ("()");
+}
+
+/* GC may walk and unlink many files: off the main loop, replied when done. */
+static void
+collect_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  DflyStorage *storage = task_data;
+  GError *error = NULL;
+  guint64 freed = dfly_storage_collect (storage, &error);
+
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, g_memdup2 (&freed, sizeof freed), g_free);
+}
+
+static void
+collect_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GDBusMethodInvocation *invocation = user_data;
+  DflyStorage *storage = g_task_get_task_data (G_TASK (result));
+  g_autofree guint64 *freed = NULL;
+  GError *error = NULL;
+  DflyStorageUsage usage = { 0 };
+  GVariantDict dict;
+
+  freed = g_task_propagate_pointer (G_TASK (result), &error);
+  if (freed == NULL) {
+    g_dbus_method_invocation_take_error (invocation, error);
+    return;
+  }
+  dfly_storage_get_usage (storage, &usage);
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "freed-bytes", "t", *freed);
+  g_variant_dict_insert (&dict, "tasks", "u", usage.tasks);
+  g_variant_dict_insert (&dict, "bytes", "t", usage.bytes);
+  g_variant_dict_insert (&dict, "quota", "t", usage.quota);
+  g_dbus_method_invocation_return_value (invocation,
+                                         g_variant_new ("(@a{sv})", g_variant_dict_end (&dict)));
+}
+
+static void
+handle_collect_cache (DflyDbusService *self, GVariant *parameters,
+                      GDBusMethodInvocation *invocation)
+{
+  GError *error = NULL;
+  DflyStorage *storage = require_storage (self, &error);
+  g_autoptr (GTask) task = NULL;
+
+  if (storage == NULL) {
+    g_dbus_method_invocation_take_error (invocation, error);
+    return;
+  }
+  task = g_task_new (NULL, NULL, collect_done, invocation);
+  g_task_set_task_data (task, g_object_ref (storage), g_object_unref);
+  g_task_run_in_thread (task, collect_thread);
+}
+
+typedef void (*AsyncMethodHandler) (DflyDbusService *self, GVariant *parameters,
+                                    GDBusMethodInvocation *invocation);
+
 static const struct {
-  const char    *name;
-  MethodHandler  handler;
+  const char         *name;
+  MethodHandler       handler;
+  AsyncMethodHandler  async_handler; /* replies on its own, later */
 } method_table[] = {
-  { "GetStatus", handle_get_status },
-  { "ListPlugins", handle_list_plugins },
-  { "Reload", handle_reload },
+  { "GetStatus", handle_get_status, NULL },
+  { "ListPlugins", handle_list_plugins, NULL },
+  { "Reload", handle_reload, NULL },
+  { "Download", handle_download, NULL },
+  { "ListTasks", handle_list_tasks, NULL },
+  { "StatTask", handle_stat_task, NULL },
+  { "DeleteTask", handle_delete_task, NULL },
+  { "CancelTask", handle_cancel_task, NULL },
+  { "CollectCache", NULL, handle_collect_cache },
 };
 
 static void
@@ -113,6 +380,10 @@ method_call (GDBusConnection *connection, const char *sender, const char *object
     if (strcmp (method_table[i].name, method_name) != 0)
       continue;
     g_debug ("%s called %s", sender, method_name);
+    if (method_table[i].async_handler != NULL) {
+      method_table[i].async_handler (self, parameters, invocation);
+      return;
+    }
     reply = method_table[i].handler (self, parameters, &error);
     if (reply == NULL)
       g_dbus_method_invocation_return_gerror (invocation, error);
@@ -122,6 +393,52 @@ method_call (GDBusConnection *connection, const char *sender, const char *object
   }
   g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
                                          "no method %s", method_name);
+}
+
+/* ---- the bus's download signals, relayed as D-Bus signals ---- */
+
+static void
+emit_dbus_signal (DflyDbusService *self, const char *name, GVariant *parameters)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->connection == NULL) {
+    g_variant_unref (g_variant_ref_sink (parameters));
+    return;
+  }
+  if (!g_dbus_connection_emit_signal (self->connection, NULL, DFLY_DBUS_PATH, DFLY_DBUS_INTERFACE,
+                                      name, parameters, &error))
+    g_warning ("cannot emit %s: %s", name, error->message);
+}
+
+static void
+on_download_progress (DflyBus *bus, DflyTaskInfo *task, gpointer user_data)
+{
+  emit_dbus_signal (user_data, "TaskProgress",
+                    g_variant_new ("(stx)", task->id, task->completed_length,
+                                   task->content_length));
+}
+
+static void
+on_download_finished (DflyBus *bus, DflyDownloadRequest *request, gpointer user_data)
+{
+  g_autoptr (GPtrArray) pool = g_ptr_array_new_with_free_func (g_free);
+
+  emit_dbus_signal (user_data, "TaskFinished",
+                    g_variant_new ("(ss)", request->task_id, valid_utf8 (pool, request->output)));
+}
+
+static void
+on_download_failed (DflyBus *bus, DflyDownloadRequest *request, const GError *error,
+                    gpointer user_data)
+{
+  g_autoptr (GPtrArray) pool = g_ptr_array_new_with_free_func (g_free);
+  DflyError code = error->domain == DFLY_ERROR ? error->code : DFLY_ERROR_FAILED;
+
+  emit_dbus_signal (user_data, "TaskFailed",
+                    g_variant_new ("(ssss)", request->task_id, valid_utf8 (pool, request->output),
+                                   dfly_error_to_dbus_name (code),
+                                   valid_utf8 (pool, error->message)));
 }
 
 static const GDBusInterfaceVTable vtable = { method_call, NULL, NULL, { 0 } };
@@ -135,6 +452,12 @@ dfly_dbus_service_dispose (GObject *object)
   if (self->registration_id != 0) {
     g_dbus_connection_unregister_object (self->connection, self->registration_id);
     self->registration_id = 0;
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (self->bus_handlers); i++) {
+    if (self->bus_handlers[i] != 0)
+      g_signal_handler_disconnect (dfly_context_get_bus (service_context (self)),
+                                   self->bus_handlers[i]);
+    self->bus_handlers[i] = 0;
   }
   g_clear_object (&self->connection);
   g_clear_object (&self->engine);
@@ -159,8 +482,16 @@ DflyDbusService *
 dfly_dbus_service_new (DflyEngine *engine)
 {
   DflyDbusService *self = g_object_new (DFLY_TYPE_DBUS_SERVICE, NULL);
+  DflyBus *bus;
 
   self->engine = g_object_ref (engine);
+  bus = dfly_context_get_bus (service_context (self));
+  self->bus_handlers[0] = g_signal_connect (bus, DFLY_BUS_DOWNLOAD_PROGRESS,
+                                            G_CALLBACK (on_download_progress), self);
+  self->bus_handlers[1] = g_signal_connect (bus, DFLY_BUS_DOWNLOAD_FINISHED,
+                                            G_CALLBACK (on_download_finished), self);
+  self->bus_handlers[2] = g_signal_connect (bus, DFLY_BUS_DOWNLOAD_FAILED,
+                                            G_CALLBACK (on_download_failed), self);
   return self;
 }
 

@@ -9,6 +9,7 @@ G_BEGIN_DECLS
 
 #define DFLY_DBUS_NAME "org.dfly.Daemon1"
 #define DFLY_DBUS_PATH "/org/dfly/Daemon1"
+#define DFLY_DBUS_INTERFACE "org.dfly.Daemon1"
 
 #define DFLY_TYPE_DBUS_SERVICE (dfly_dbus_service_get_type ())
 G_DECLARE_FINAL_TYPE (DflyDbusService, dfly_dbus_service, DFLY, DBUS_SERVICE, GObject)

@@ -100,12 +100,54 @@ make_slot (DflyEngine *self, const char *name)
   return slot;
 }
 
+/* The shared services roles use through the context: one object per
+ * loaded source plugin, and the configured storage. A missing or failing
+ * storage is logged; downloads then fail with a clear error. */
+static void
+start_services (DflyEngine *self)
+{
+  DflyConfig *config = dfly_context_get_config (self->context);
+  GPtrArray *records = dfly_plugin_loader_get_records (self->loader);
+  const DflyPluginRecord *record;
+  g_autoptr (DflyStorage) storage = NULL;
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < records->len; i++) {
+    g_autoptr (GObject) source = NULL;
+    g_autofree char *schemes = NULL;
+
+    record = g_ptr_array_index (records, i);
+    if (!record->loaded || record->kind != DFLY_PLUGIN_KIND_SOURCE)
+      continue;
+    source = g_object_new (record->type, "context", self->context, "name", record->name, NULL);
+    dfly_context_add_source (self->context, source);
+    schemes = g_strjoinv (", ", (char **) dfly_source_get_schemes (DFLY_SOURCE (source)));
+    g_info ("source %s handles %s", record->name, schemes);
+  }
+
+  record = dfly_plugin_loader_lookup (self->loader, config->storage.backend);
+  if (record == NULL || !record->loaded || record->kind != DFLY_PLUGIN_KIND_STORAGE) {
+    g_warning ("storage %s is not available: %s", config->storage.backend,
+               record == NULL ? "no plugin by that name is loaded"
+               : !record->loaded ? record->reason : "that plugin is not a storage");
+    return;
+  }
+  storage = g_object_new (record->type, "context", self->context, "name", record->name, NULL);
+  if (!dfly_storage_load (storage, &error)) {
+    g_warning ("storage %s failed to load: %s", record->name, error->message);
+    return;
+  }
+  dfly_context_set_storage (self->context, G_OBJECT (storage));
+  g_info ("storage %s loaded", record->name);
+}
+
 void
 dfly_engine_start (DflyEngine *self)
 {
   DflyConfig *config = dfly_context_get_config (self->context);
 
   g_return_if_fail (self->slots->len == 0);
+  start_services (self);
   for (guint i = 0; config->daemon.roles[i] != NULL; i++) {
     RoleSlot *slot = make_slot (self, config->daemon.roles[i]);
     g_autoptr (GError) error = NULL;

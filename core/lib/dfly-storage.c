@@ -98,7 +98,8 @@ dfly_storage_list_tasks (DflyStorage *self, GError **error)
 }
 
 gboolean
-dfly_storage_write (DflyStorage *self, const char *task_id, guint64 offset, const void *data, gsize length, GError **error)
+dfly_storage_write (DflyStorage *self, const char *task_id, guint64 offset, const void *data,
+                    gsize length, GError **error)
 {
   DflyStorageClass *klass;
 
@@ -140,7 +141,8 @@ dfly_storage_list_pieces (DflyStorage *self, const char *task_id, GError **error
 }
 
 GInputStream *
-dfly_storage_read_piece (DflyStorage *self, const char *task_id, guint32 number, GError **error)
+dfly_storage_read_piece (DflyStorage *self, const char *task_id, guint32 number,
+                         GError **error)
 {
   DflyStorageClass *klass;
 
@@ -201,6 +203,20 @@ dfly_storage_delete_task (DflyStorage *self, const char *task_id, GError **error
     return FALSE;
   }
   return klass->delete_task (self, task_id, error);
+}
+
+guint64
+dfly_storage_collect (DflyStorage *self, GError **error)
+{
+  DflyStorageClass *klass;
+
+  g_return_val_if_fail (DFLY_IS_STORAGE (self), 0);
+  klass = DFLY_STORAGE_GET_CLASS (self);
+  if (klass->collect == NULL) {
+    set_not_supported (self, "collect", error);
+    return 0;
+  }
+  return klass->collect (self, error);
 }
 
 void

@@ -2,14 +2,18 @@
  *
  * A seed peer is a peer with another host type, as in Dragonfly (one client,
  * a seed flag), so both plugins build from this file: plugins/roles/seed
- * compiles it with DFLY_PEER_ROLE_SEED. Today the role announces the host
- * (DflyHostAnnouncer); the peer service and downloads arrive with the swarm.
+ * compiles it with DFLY_PEER_ROLE_SEED. The role announces the host
+ * (DflyHostAnnouncer) and is the daemon's downloader: each request becomes
+ * (or joins) a DflyDownload keyed by task id, so concurrent requests for the
+ * same bytes share one transfer. The peer service arrives with the swarm.
  * The two builds register different GType names, since both are loaded into
  * one dflyd.
  */
 #include "config.h"
 
 #include "dfly/dfly.h"
+#include "dfly-download.h"
+#include "dfly-output.h"
 
 #ifdef DFLY_PEER_ROLE_SEED
 #define ROLE_NAME        "seed"
@@ -28,29 +32,250 @@ G_DECLARE_FINAL_TYPE (DflyPeerRole, dfly_peer_role, DFLY, PEER_ROLE, DflyRole)
 struct _DflyPeerRole {
   DflyRole           parent_instance;
   DflyHostAnnouncer *announcer; /* while running */
+  GHashTable        *downloads; /* task id → DflyDownload, started or waiting */
+  GQueue             waiting;   /* DflyDownload * beyond download.max_tasks */
+  guint              running;   /* downloads started and not done */
+  GTask             *stopping;  /* the stop waiting for downloads to end */
 };
 
 static gpointer dfly_peer_role_parent_class;
+
+static DflyContext *
+role_context (DflyPeerRole *self)
+{
+  return dfly_component_get_context (DFLY_COMPONENT (self));
+}
 
 static gboolean
 dfly_peer_role_start (DflyRole *role, GError **error)
 {
   DflyPeerRole *self = DFLY_PEER_ROLE (role);
-  DflyContext *context = dfly_component_get_context (DFLY_COMPONENT (role));
+  DflyContext *context = role_context (self);
 
   /* Port 0: there is no peer service to announce yet. */
   self->announcer = dfly_host_announcer_new (context, ROLE_HOST_TYPE, 0);
   dfly_host_announcer_start (self->announcer);
+  /* In an all-in-one daemon the peer serves downloads; a seed only when
+   * there is no peer. */
+#ifdef DFLY_PEER_ROLE_SEED
+  if (dfly_context_get_downloader (context) == NULL)
+#endif
+    dfly_context_set_downloader (context, DFLY_DOWNLOADER (self));
   return TRUE;
 }
 
+/* ---- downloads ---- */
+
+static void start_waiting (DflyPeerRole *self);
+
 static void
-dfly_peer_role_stop (DflyRole *role)
+download_done (DflyDownload *download, gpointer user_data)
+{
+  DflyPeerRole *self = user_data;
+
+  g_signal_handlers_disconnect_by_data (download, self);
+  self->running--;
+  g_hash_table_remove (self->downloads, dfly_download_get_task_id (download));
+  start_waiting (self);
+  if (self->stopping != NULL && g_hash_table_size (self->downloads) == 0)
+    g_task_return_boolean (g_steal_pointer (&self->stopping), TRUE);
+}
+
+static void
+start_waiting (DflyPeerRole *self)
+{
+  DflyConfig *config = dfly_context_get_config (role_context (self));
+
+  while (self->running < config->download.max_tasks && !g_queue_is_empty (&self->waiting)) {
+    DflyDownload *download = g_queue_pop_head (&self->waiting);
+
+    self->running++;
+    dfly_download_start (download);
+  }
+}
+
+static gboolean
+check_request (DflyPeerRole *self, DflyDownloadRequest *request, GError **error)
+{
+  DflyConfig *config = dfly_context_get_config (role_context (self));
+  const char *refused[] = { config->daemon.cache_dir, config->daemon.state_dir, NULL };
+  GHashTableIter iter;
+  gpointer name, value;
+
+  if (!dfly_output_check (request->output, refused, error))
+    return FALSE;
+  if (request->digest != NULL && !dfly_output_digest_is_valid (request->digest)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                 "digest \"%s\" is not sha256:<64 hex> or sha512:<128 hex>", request->digest);
+    return FALSE;
+  }
+  if (request->piece_length != 0 &&
+      (request->piece_length < config->download.min_piece_length ||
+       request->piece_length > G_GUINT64_CONSTANT (1) << 30)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                 "piece length %" G_GUINT64_FORMAT " is outside %" G_GUINT64_FORMAT "..1GiB",
+                 request->piece_length, config->download.min_piece_length);
+    return FALSE;
+  }
+  g_hash_table_iter_init (&iter, request->headers);
+  while (g_hash_table_iter_next (&iter, &name, &value)) {
+    for (const char *c = name; *c != '\0'; c++) {
+      if (g_ascii_iscntrl (*c) || *c == ':' || *c == ' ') {
+        g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                     "header name \"%s\" is not a valid HTTP token", (const char *) name);
+        return FALSE;
+      }
+    }
+    for (const char *c = value; *c != '\0'; c++) {
+      if (g_ascii_iscntrl (*c) && *c != '\t') {
+        g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                     "header %s has a control character in its value", (const char *) name);
+        return FALSE;
+      }
+    }
+  }
+  return TRUE;
+}
+
+static char *
+dfly_peer_role_download (DflyDownloader *downloader, DflyDownloadRequest *request,
+                         GError **error)
+{
+  DflyPeerRole *self = DFLY_PEER_ROLE (downloader);
+  DflyContext *context = role_context (self);
+  DflyConfig *config = dfly_context_get_config (context);
+  GObject *storage = dfly_context_get_storage (context);
+  GObject *source;
+  g_autofree char *task_id = NULL;
+  g_autoptr (DflyTaskInfo) task = NULL;
+  DflyDownload *download;
+
+  if (self->stopping != NULL || dfly_role_get_state (DFLY_ROLE (self)) != DFLY_ROLE_STATE_RUNNING) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY, "the %s role is stopping", ROLE_NAME);
+    return NULL;
+  }
+  task_id = dfly_task_id_new (request->url, request->tag, request->application,
+                              request->piece_length,
+                              (const char * const *) config->download.filtered_query_keys,
+                              error);
+  if (task_id == NULL || !check_request (self, request, error))
+    return NULL;
+  source = dfly_context_lookup_source (context, request->url, error);
+  if (source == NULL)
+    return NULL;
+  if (storage == NULL) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_SUPPORTED,
+                 "no storage is loaded (storage.backend: %s)", config->storage.backend);
+    return NULL;
+  }
+  g_free (request->task_id);
+  request->task_id = g_strdup (task_id);
+
+  download = g_hash_table_lookup (self->downloads, task_id);
+  if (download != NULL) {
+    g_info ("task %s: %s joins the running download", task_id, request->output);
+    dfly_download_add_request (download, request);
+    return g_steal_pointer (&task_id);
+  }
+
+  task = dfly_task_info_new (task_id, request->url);
+  task->tag = g_strdup (request->tag);
+  task->application = g_strdup (request->application);
+  task->digest = g_strdup (request->digest);
+  task->piece_length = request->piece_length;
+  download = dfly_download_new (context, DFLY_STORAGE (storage), DFLY_SOURCE (source), task,
+                                request->headers);
+  g_hash_table_insert (self->downloads, g_strdup (task_id), download);
+  g_signal_connect (download, "done", G_CALLBACK (download_done), self);
+  g_info ("task %s: downloading %s to %s", task_id, request->url, request->output);
+  dfly_download_add_request (download, request);
+  g_queue_push_tail (&self->waiting, download);
+  start_waiting (self);
+  return g_steal_pointer (&task_id);
+}
+
+static gboolean
+dfly_peer_role_cancel (DflyDownloader *downloader, const char *task_id, GError **error)
+{
+  DflyPeerRole *self = DFLY_PEER_ROLE (downloader);
+  DflyDownload *download = g_hash_table_lookup (self->downloads, task_id);
+  g_autoptr (GError) reason = NULL;
+
+  if (download == NULL) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND, "task %s is not running", task_id);
+    return FALSE;
+  }
+  reason = g_error_new (DFLY_ERROR, DFLY_ERROR_CANCELLED, "task %s was cancelled", task_id);
+  if (g_queue_remove (&self->waiting, download)) {
+    /* Never started: it has no threads to wait for. */
+    g_object_ref (download);
+    dfly_download_cancel (download, reason);
+    g_hash_table_remove (self->downloads, task_id);
+    g_object_unref (download);
+    return TRUE;
+  }
+  dfly_download_cancel (download, reason);
+  return TRUE;
+}
+
+static gboolean
+dfly_peer_role_is_running (DflyDownloader *downloader, const char *task_id)
+{
+  return g_hash_table_contains (DFLY_PEER_ROLE (downloader)->downloads, task_id);
+}
+
+static void
+dfly_peer_role_downloader_init (DflyDownloaderInterface *iface)
+{
+  iface->download = dfly_peer_role_download;
+  iface->cancel = dfly_peer_role_cancel;
+  iface->is_running = dfly_peer_role_is_running;
+}
+
+/* ---- stopping: cancel every download and wait for its threads ---- */
+
+static void
+dfly_peer_role_stop_async (DflyRole *role, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data)
 {
   DflyPeerRole *self = DFLY_PEER_ROLE (role);
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GError) reason = g_error_new (DFLY_ERROR, DFLY_ERROR_CANCELLED,
+                                           "dflyd is stopping");
+  g_autoptr (GList) downloads = NULL;
 
   dfly_host_announcer_stop (self->announcer);
   g_clear_object (&self->announcer);
+  if (dfly_context_get_downloader (role_context (self)) == DFLY_DOWNLOADER (self))
+    dfly_context_set_downloader (role_context (self), NULL);
+
+  /* Waiting ones have no threads: drop them now. */
+  while (!g_queue_is_empty (&self->waiting)) {
+    DflyDownload *download = g_queue_pop_head (&self->waiting);
+
+    g_signal_handlers_disconnect_by_data (download, self);
+    dfly_download_cancel (download, reason);
+    g_hash_table_remove (self->downloads, dfly_download_get_task_id (download));
+  }
+  if (g_hash_table_size (self->downloads) == 0) {
+    g_task_return_boolean (task, TRUE);
+    return;
+  }
+  self->stopping = g_steal_pointer (&task);
+  /* Cancelling may end a download at once and remove it from the table. */
+  downloads = g_hash_table_get_values (self->downloads);
+  for (GList *l = downloads; l != NULL; l = l->next)
+    g_object_ref (l->data);
+  for (GList *l = downloads; l != NULL; l = l->next) {
+    dfly_download_cancel (l->data, reason);
+    g_object_unref (l->data);
+  }
+}
+
+static gboolean
+dfly_peer_role_stop_finish (DflyRole *role, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 static char *
@@ -58,16 +283,27 @@ dfly_peer_role_describe (DflyRole *role)
 {
   DflyPeerRole *self = DFLY_PEER_ROLE (role);
 
-  return g_strdup_printf ("host %s, announcing every %us",
+  return g_strdup_printf ("host %s, announcing every %us, %u downloads",
                           dfly_host_announcer_get_host_id (self->announcer),
-                          dfly_host_announcer_get_interval (self->announcer));
+                          dfly_host_announcer_get_interval (self->announcer),
+                          g_hash_table_size (self->downloads));
 }
 
 static void
 dfly_peer_role_dispose (GObject *object)
 {
-  g_clear_object (&DFLY_PEER_ROLE (object)->announcer);
+  DflyPeerRole *self = DFLY_PEER_ROLE (object);
+
+  g_clear_object (&self->announcer);
+  g_queue_clear (&self->waiting);
+  g_clear_pointer (&self->downloads, g_hash_table_unref);
   G_OBJECT_CLASS (dfly_peer_role_parent_class)->dispose (object);
+}
+
+static void
+dfly_peer_role_init (DflyPeerRole *self)
+{
+  self->downloads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
 }
 
 static void
@@ -78,7 +314,8 @@ dfly_peer_role_class_init (DflyPeerRoleClass *klass)
   dfly_peer_role_parent_class = g_type_class_peek_parent (klass);
   G_OBJECT_CLASS (klass)->dispose = dfly_peer_role_dispose;
   role_class->start = dfly_peer_role_start;
-  role_class->stop = dfly_peer_role_stop;
+  role_class->stop_async = dfly_peer_role_stop_async;
+  role_class->stop_finish = dfly_peer_role_stop_finish;
   role_class->describe = dfly_peer_role_describe;
 }
 
@@ -91,8 +328,13 @@ dfly_peer_role_get_type (void)
   if (g_once_init_enter (&type_id)) {
     GType type = g_type_register_static_simple (
       DFLY_TYPE_ROLE, g_intern_static_string (ROLE_TYPE_NAME), sizeof (DflyPeerRoleClass),
-      (GClassInitFunc) (void (*) (void)) dfly_peer_role_class_init, sizeof (DflyPeerRole), NULL,
-      G_TYPE_FLAG_FINAL);
+      (GClassInitFunc) (void (*) (void)) dfly_peer_role_class_init, sizeof (DflyPeerRole),
+      (GInstanceInitFunc) (void (*) (void)) dfly_peer_role_init, G_TYPE_FLAG_FINAL);
+    const GInterfaceInfo downloader_info = {
+      (GInterfaceInitFunc) (void (*) (void)) dfly_peer_role_downloader_init, NULL, NULL,
+    };
+
+    g_type_add_interface_static (type, DFLY_TYPE_DOWNLOADER, &downloader_info);
 
     g_once_init_leave (&type_id, type);
   }

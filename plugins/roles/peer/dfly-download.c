@@ -1,0 +1,708 @@
+/* dfly-download.c — DflyDownload: a task fetched piece by piece from its source
+ *
+ * Threads: the main thread owns the object, its requests and the bus; one
+ * coordinator thread per download prepares the task and joins the piece
+ * workers; each worker takes the next missing piece from a shared queue,
+ * streams it from the source through its own fixed buffer, digests it,
+ * writes it to storage and commits it. Workers share only the queue, the
+ * first error and a byte counter, under one mutex.
+ * Results go back to the main thread with g_main_context_invoke.
+ */
+#include "config.h"
+
+#include "dfly-download.h"
+#include "dfly-output.h"
+
+#define READ_BUFFER_SIZE   (512 * 1024)
+#define PROGRESS_INTERVAL  250 /* ms between download-progress signals */
+
+struct _DflyDownload {
+  GObject        parent_instance;
+  DflyContext   *context;
+  DflyStorage   *storage;
+  DflySource    *source;
+  DflyTaskInfo  *task;          /* main thread's view; replaced when prepared */
+  GHashTable    *headers;       /* for the source, from the first request */
+  GMainContext  *main_context;
+  GCancellable  *cancellable;
+
+  GPtrArray     *requests;      /* DflyDownloadRequest * waiting for the content */
+  GHashTable    *timeouts;      /* request → timeout source id */
+  guint          placing;       /* outputs being placed now */
+  guint          progress_id;
+  guint64        reported;      /* completed bytes last emitted */
+  gboolean       content_ready; /* every piece is committed */
+  gboolean       finished;      /* the coordinator has reported */
+  gboolean       done_emitted;
+  GError        *error;         /* why the content could not be had */
+
+  /* Shared with the threads. */
+  GMutex         lock;
+  DflyConfig    *config;        /* as it was at start */
+  DflyPieceDigestAlgo algo;
+  GArray        *queue;         /* guint32 piece numbers still to fetch */
+  guint          next;          /* index into queue */
+  GError        *worker_error;  /* the first failure */
+  guint64        completed;     /* bytes committed */
+  gint64         length;        /* content length, -1 unknown */
+  guint64        piece_length;
+  gboolean       streaming;     /* one stream from 0 cut into pieces */
+};
+
+G_DEFINE_FINAL_TYPE (DflyDownload, dfly_download, G_TYPE_OBJECT)
+
+enum { SIGNAL_DONE, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static void
+dfly_download_finalize (GObject *object)
+{
+  DflyDownload *self = DFLY_DOWNLOAD (object);
+
+  g_clear_handle_id (&self->progress_id, g_source_remove);
+  g_clear_pointer (&self->timeouts, g_hash_table_unref);
+  g_clear_pointer (&self->requests, g_ptr_array_unref);
+  g_clear_pointer (&self->task, dfly_task_info_unref);
+  g_clear_pointer (&self->headers, g_hash_table_unref);
+  g_clear_pointer (&self->config, dfly_config_unref);
+  g_clear_pointer (&self->queue, g_array_unref);
+  g_clear_error (&self->worker_error);
+  g_clear_error (&self->error);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->source);
+  g_clear_object (&self->storage);
+  g_clear_object (&self->context);
+  g_clear_pointer (&self->main_context, g_main_context_unref);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (dfly_download_parent_class)->finalize (object);
+}
+
+static void
+dfly_download_class_init (DflyDownloadClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = dfly_download_finalize;
+  signals[SIGNAL_DONE] = g_signal_new ("done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                       NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+remove_source_id (gpointer data)
+{
+  g_source_remove (GPOINTER_TO_UINT (data));
+}
+
+static void
+dfly_download_init (DflyDownload *self)
+{
+  g_mutex_init (&self->lock);
+  self->requests = g_ptr_array_new_with_free_func ((GDestroyNotify) dfly_download_request_unref);
+  self->timeouts = g_hash_table_new_full (NULL, NULL, NULL, remove_source_id);
+  self->cancellable = g_cancellable_new ();
+  self->queue = g_array_new (FALSE, FALSE, sizeof (guint32));
+  self->length = -1;
+}
+
+DflyDownload *
+dfly_download_new (DflyContext *context, DflyStorage *storage, DflySource *source,
+                   const DflyTaskInfo *task, GHashTable *headers)
+{
+  DflyDownload *self = g_object_new (DFLY_TYPE_DOWNLOAD, NULL);
+
+  self->context = g_object_ref (context);
+  self->storage = g_object_ref (storage);
+  self->source = g_object_ref (source);
+  self->task = dfly_task_info_copy (task);
+  self->headers = headers != NULL ? g_hash_table_ref (headers) : NULL;
+  self->main_context = g_main_context_ref_thread_default ();
+  return self;
+}
+
+const char *
+dfly_download_get_task_id (DflyDownload *self)
+{
+  return self->task->id;
+}
+
+/* ---- requests (main thread) ---- */
+
+static void
+maybe_done (DflyDownload *self)
+{
+  if (self->done_emitted || !self->finished || self->placing > 0 || self->requests->len > 0)
+    return;
+  self->done_emitted = TRUE;
+  dfly_storage_release_task (self->storage, self->task->id);
+  g_signal_emit (self, signals[SIGNAL_DONE], 0);
+}
+
+/* Answers one request with an error and forgets it. */
+static void
+fail_request (DflyDownload *self, DflyDownloadRequest *request, const GError *error)
+{
+  g_autoptr (DflyDownloadRequest) held = dfly_download_request_ref (request);
+
+  g_hash_table_remove (self->timeouts, request);
+  g_ptr_array_remove (self->requests, request);
+  g_info ("task %s: %s failed: %s", self->task->id, request->output, error->message);
+  dfly_bus_emit_download_failed (dfly_context_get_bus (self->context), held, error);
+}
+
+typedef struct {
+  DflyDownload        *download;
+  DflyDownloadRequest *request;
+  char                *content_path;
+  guint64              length;
+} PlaceData;
+
+static void
+place_data_free (PlaceData *data)
+{
+  g_object_unref (data->download);
+  dfly_download_request_unref (data->request);
+  g_free (data->content_path);
+  g_free (data);
+}
+
+static void
+place_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  PlaceData *data = task_data;
+  GError *error = NULL;
+
+  if (dfly_output_place (data->content_path, data->length, data->request->output,
+                         data->request->hardlink, data->request->digest, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+place_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PlaceData *data = g_task_get_task_data (G_TASK (result));
+  DflyDownload *self = data->download;
+  g_autoptr (GError) error = NULL;
+
+  self->placing--;
+  if (g_task_propagate_boolean (G_TASK (result), &error)) {
+    g_info ("task %s: %s is in place", self->task->id, data->request->output);
+    dfly_bus_emit_download_finished (dfly_context_get_bus (self->context), data->request);
+  } else {
+    g_info ("task %s: %s failed: %s", self->task->id, data->request->output, error->message);
+    dfly_bus_emit_download_failed (dfly_context_get_bus (self->context), data->request, error);
+  }
+  maybe_done (self);
+}
+
+/* Copies (or links) the finished content to one request's output. */
+static void
+place_output (DflyDownload *self, DflyDownloadRequest *request)
+{
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GError) error = NULL;
+  PlaceData *data;
+  char *content_path = dfly_storage_content_path (self->storage, self->task->id, &error);
+
+  g_hash_table_remove (self->timeouts, request);
+  if (content_path == NULL) {
+    fail_request (self, request, error);
+    return;
+  }
+  data = g_new0 (PlaceData, 1);
+  data->download = g_object_ref (self);
+  data->request = dfly_download_request_ref (request);
+  data->content_path = content_path;
+  data->length = (guint64) MAX (self->task->content_length, 0);
+  g_ptr_array_remove (self->requests, request);
+  self->placing++;
+  task = g_task_new (NULL, NULL, place_done, NULL);
+  g_task_set_task_data (task, data, (GDestroyNotify) place_data_free);
+  g_task_run_in_thread (task, place_thread);
+}
+
+typedef struct {
+  DflyDownload        *download; /* borrowed: the source dies with the entry */
+  DflyDownloadRequest *request;
+} TimeoutData;
+
+static gboolean
+on_request_timeout (gpointer user_data)
+{
+  TimeoutData *data = user_data;
+  DflyDownload *self = data->download;
+  g_autoptr (DflyDownloadRequest) request = dfly_download_request_ref (data->request);
+  g_autoptr (GError) error = NULL;
+
+  /* The table entry's destroy would remove this very source: steal it. */
+  g_hash_table_steal (self->timeouts, request);
+  g_set_error (&error, DFLY_ERROR, DFLY_ERROR_TIMEOUT,
+               "download of %s did not finish within %us", request->url, request->timeout);
+  g_object_ref (self);
+  fail_request (self, request, error);
+  /* No one waits any more: stop fetching. */
+  if (self->requests->len == 0 && !self->content_ready)
+    g_cancellable_cancel (self->cancellable);
+  maybe_done (self);
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+void
+dfly_download_add_request (DflyDownload *self, DflyDownloadRequest *request)
+{
+  g_return_if_fail (DFLY_IS_DOWNLOAD (self) && request != NULL);
+
+  g_ptr_array_add (self->requests, dfly_download_request_ref (request));
+  if (self->finished && self->error != NULL) {
+    fail_request (self, request, self->error);
+    return;
+  }
+  if (self->content_ready) {
+    place_output (self, request);
+    return;
+  }
+  if (request->timeout > 0) {
+    TimeoutData *data = g_new0 (TimeoutData, 1);
+
+    data->download = self;
+    data->request = request;
+    g_hash_table_insert (self->timeouts, request,
+                         GUINT_TO_POINTER (g_timeout_add_seconds_full (
+                           G_PRIORITY_DEFAULT, request->timeout, on_request_timeout, data,
+                           g_free)));
+  }
+}
+
+void
+dfly_download_cancel (DflyDownload *self, const GError *reason)
+{
+  g_return_if_fail (DFLY_IS_DOWNLOAD (self) && reason != NULL);
+
+  g_object_ref (self);
+  g_cancellable_cancel (self->cancellable);
+  while (self->requests->len > 0)
+    fail_request (self, g_ptr_array_index (self->requests, 0), reason);
+  maybe_done (self);
+  g_object_unref (self);
+}
+
+/* ---- progress (main thread) ---- */
+
+static gboolean
+emit_progress (gpointer user_data)
+{
+  DflyDownload *self = user_data;
+  g_autoptr (DflyTaskInfo) info = NULL;
+  guint64 completed;
+
+  gint64 length;
+
+  g_mutex_lock (&self->lock);
+  completed = self->completed;
+  length = self->length;
+  g_mutex_unlock (&self->lock);
+
+  if (completed == self->reported)
+    return G_SOURCE_CONTINUE;
+  self->reported = completed;
+  info = dfly_task_info_copy (self->task);
+  info->completed_length = completed;
+  if (!self->content_ready) {
+    info->content_length = length;
+    info->state = DFLY_TASK_STATE_RUNNING;
+  }
+  dfly_bus_emit_download_progress (dfly_context_get_bus (self->context), info);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- the threads ---- */
+
+static void
+add_completed (DflyDownload *self, guint64 bytes)
+{
+  g_mutex_lock (&self->lock);
+  self->completed += bytes;
+  g_mutex_unlock (&self->lock);
+}
+
+/* Waits before a retry, waking early on cancellation. */
+static void
+backoff_sleep (GCancellable *cancellable, guint ms)
+{
+  for (guint slept = 0; slept < ms && !g_cancellable_is_cancelled (cancellable); slept += 20)
+    g_usleep (20 * 1000);
+}
+
+/* Reads exactly want bytes (or to the end when want is -1) from stream into
+ * storage at offset, through buffer, cutting pieces of piece_length and
+ * committing each. Returns FALSE on any error; *fetched counts the bytes of
+ * committed pieces. */
+static gboolean
+stream_pieces (DflyDownload *self, GInputStream *stream, guint32 first_number, guint64 offset,
+               gint64 want, guint8 *buffer, guint64 *fetched, GError **error)
+{
+  guint64 piece_length = self->piece_length;
+  guint32 number = first_number;
+  gboolean at_end = FALSE;
+
+  *fetched = 0;
+  while (!at_end) {
+    g_autoptr (DflyPieceDigest) digest = dfly_piece_digest_new (self->algo);
+    g_autoptr (DflyPieceInfo) piece = NULL;
+    guint64 piece_offset = offset + *fetched;
+    guint64 piece_want = piece_length;
+    guint64 got = 0;
+    gint64 started = g_get_monotonic_time ();
+
+    if (want >= 0)
+      piece_want = MIN (piece_length, (guint64) want - *fetched);
+    while (got < piece_want) {
+      gssize n = g_input_stream_read (stream, buffer, MIN (READ_BUFFER_SIZE, piece_want - got),
+                                      self->cancellable, error);
+
+      if (n < 0)
+        return FALSE;
+      if (n == 0) {
+        if (want >= 0) {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
+                       "the origin closed the body %" G_GUINT64_FORMAT " bytes short",
+                       (guint64) want - *fetched - got);
+          return FALSE;
+        }
+        at_end = TRUE;
+        break;
+      }
+      dfly_piece_digest_update (digest, buffer, n);
+      if (!dfly_storage_write (self->storage, self->task->id, piece_offset + got, buffer, n,
+                               error))
+        return FALSE;
+      got += n;
+    }
+    if (got == 0)
+      break; /* a stream that ended on a piece boundary */
+    piece = dfly_piece_info_new (self->task->id, number++);
+    piece->offset = piece_offset;
+    piece->length = got;
+    piece->digest = dfly_piece_digest_finish (digest);
+    piece->cost_us = g_get_monotonic_time () - started;
+    if (!dfly_storage_commit_piece (self->storage, piece, error))
+      return FALSE;
+    *fetched += got;
+    add_completed (self, got);
+    if (want >= 0 && *fetched >= (guint64) want)
+      at_end = TRUE;
+  }
+  return TRUE;
+}
+
+/* Whether a failure mid-transfer deserves another attempt: the connection
+ * broke or stalled. What the origin answered was already retried by the
+ * source, and local or permanent errors will not heal. */
+static gboolean
+is_transient (const GError *error)
+{
+  return error->domain == G_IO_ERROR && error->code != G_IO_ERROR_CANCELLED;
+}
+
+/* Fetches one piece (or, streaming, everything) with retries. */
+static gboolean
+fetch_with_retries (DflyDownload *self, guint32 number, guint8 *buffer, GError **error)
+{
+  guint attempts = self->config->http.retries + 1;
+  guint backoff = self->config->http.retry_backoff_ms;
+
+  for (guint attempt = 1;; attempt++) {
+    g_autoptr (GInputStream) stream = NULL;
+    g_autoptr (GError) local = NULL;
+    guint64 offset = self->streaming ? 0 : (guint64) number * self->piece_length;
+    gint64 want = self->streaming ? self->length
+                                  : (gint64) MIN (self->piece_length,
+                                                  (guint64) self->length - offset);
+    guint64 fetched = 0;
+
+    stream = dfly_source_open_range (self->source, self->task->url, self->headers, offset,
+                                     self->streaming && self->length < 0 ? -1 : want,
+                                     self->cancellable, &local);
+    if (stream != NULL &&
+        stream_pieces (self, stream, number, offset, want, buffer, &fetched, &local)) {
+      g_input_stream_close (stream, NULL, NULL);
+      if (self->streaming) {
+        g_mutex_lock (&self->lock);
+        if (self->length < 0)
+          self->length = (gint64) fetched;
+        g_mutex_unlock (&self->lock);
+      }
+      return TRUE;
+    }
+    /* Bytes of this attempt's committed pieces count again on the retry. */
+    if (fetched > 0) {
+      g_mutex_lock (&self->lock);
+      self->completed -= fetched;
+      g_mutex_unlock (&self->lock);
+    }
+    if (attempt >= attempts || !is_transient (local) ||
+        g_cancellable_is_cancelled (self->cancellable)) {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+    g_info ("task %s: piece %u attempt %u failed (%s), retrying in %ums", self->task->id,
+            number, attempt, local->message, backoff);
+    backoff_sleep (self->cancellable, backoff);
+    backoff = MIN (backoff * 2, 30000);
+  }
+}
+
+static gpointer
+worker_thread (gpointer user_data)
+{
+  DflyDownload *self = user_data;
+  g_autofree guint8 *buffer = g_malloc (READ_BUFFER_SIZE);
+
+  for (;;) {
+    g_autoptr (GError) error = NULL;
+    guint32 number;
+
+    g_mutex_lock (&self->lock);
+    if (self->worker_error != NULL || self->next >= self->queue->len ||
+        g_cancellable_is_cancelled (self->cancellable)) {
+      g_mutex_unlock (&self->lock);
+      break;
+    }
+    number = g_array_index (self->queue, guint32, self->next++);
+    g_mutex_unlock (&self->lock);
+
+    if (!fetch_with_retries (self, number, buffer, &error)) {
+      g_mutex_lock (&self->lock);
+      if (self->worker_error == NULL)
+        self->worker_error = g_steal_pointer (&error);
+      g_mutex_unlock (&self->lock);
+      g_cancellable_cancel (self->cancellable);
+      break;
+    }
+  }
+  return NULL;
+}
+
+/* Turns what the threads saw into the error a caller gets. */
+static GError *
+public_error (DflyDownload *self, GError *error)
+{
+  GError *mapped;
+
+  if (error->domain == DFLY_ERROR)
+    return error;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    mapped = g_error_new (DFLY_ERROR, DFLY_ERROR_CANCELLED, "download of %s was cancelled",
+                          self->task->url);
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    mapped = g_error_new (DFLY_ERROR, DFLY_ERROR_TIMEOUT, "the origin stalled: %s: %s",
+                          self->task->url, error->message);
+  else
+    mapped = g_error_new (DFLY_ERROR, DFLY_ERROR_SOURCE, "reading %s failed: %s",
+                          self->task->url, error->message);
+  g_error_free (error);
+  return mapped;
+}
+
+/* Works out what to fetch: the held record, the source's answer, the
+ * pieces already committed. Fills the queue; returns the task record. */
+static DflyTaskInfo *
+prepare (DflyDownload *self, GError **error)
+{
+  g_autoptr (DflyTaskInfo) held = NULL;
+  g_autoptr (DflySourceStat) stat = NULL;
+  g_autoptr (GPtrArray) pieces = NULL;
+  g_autofree guint8 *have = NULL;
+  guint64 piece_length;
+
+  held = dfly_storage_open_task (self->storage, self->task, error);
+  if (held == NULL)
+    return NULL;
+  /* Complete already: nothing to ask the origin. */
+  if (held->state == DFLY_TASK_STATE_SUCCEEDED && held->content_length >= 0 &&
+      held->completed_length == (guint64) held->content_length)
+    return g_steal_pointer (&held);
+
+  stat = dfly_source_stat (self->source, self->task->url, self->headers, self->cancellable,
+                           error);
+  if (stat == NULL)
+    return NULL;
+  if (held->content_length >= 0 && held->content_length != stat->content_length) {
+    /* The origin's file changed under the task: its pieces are stale. */
+    g_info ("task %s: origin length changed (%" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT
+            "), starting over", self->task->id, held->content_length, stat->content_length);
+    dfly_storage_release_task (self->storage, self->task->id);
+    if (!dfly_storage_delete_task (self->storage, self->task->id, error))
+      return NULL;
+    dfly_storage_acquire_task (self->storage, self->task->id);
+    g_clear_pointer (&held, dfly_task_info_unref);
+    held = dfly_storage_open_task (self->storage, self->task, error);
+    if (held == NULL)
+      return NULL;
+  }
+
+  piece_length = self->task->piece_length;
+  if (piece_length == 0)
+    piece_length = held->piece_length;
+  if (piece_length == 0)
+    piece_length = self->config->download.piece_length;
+  if (piece_length == 0)
+    piece_length = dfly_piece_length_for (stat->content_length);
+  g_mutex_lock (&self->lock);
+  self->piece_length = piece_length;
+  self->length = stat->content_length;
+  self->streaming = stat->content_length < 0 || !stat->accepts_ranges;
+  g_mutex_unlock (&self->lock);
+
+  held->piece_length = piece_length;
+  held->content_length = stat->content_length;
+  held->total_pieces = stat->content_length >= 0
+                         ? dfly_piece_count (stat->content_length, piece_length) : 0;
+  held->state = DFLY_TASK_STATE_RUNNING;
+  if (!dfly_storage_update_task (self->storage, held, error))
+    return NULL;
+  /* The content file exists even for 0 bytes. */
+  if (!dfly_storage_write (self->storage, self->task->id, 0, "", 0, error))
+    return NULL;
+
+  if (self->streaming) {
+    guint32 zero = 0;
+
+    if (held->completed_length > 0)
+      g_info ("task %s: the origin cannot serve ranges, fetching it whole again",
+              self->task->id);
+    if (stat->content_length != 0)
+      g_array_append_val (self->queue, zero);
+    return g_steal_pointer (&held);
+  }
+
+  pieces = dfly_storage_list_pieces (self->storage, self->task->id, error);
+  if (pieces == NULL)
+    return NULL;
+  have = g_malloc0 (MAX (held->total_pieces, 1));
+  for (guint i = 0; i < pieces->len; i++) {
+    const DflyPieceInfo *piece = g_ptr_array_index (pieces, i);
+
+    if (piece->number < held->total_pieces && piece->length ==
+        MIN (piece_length, (guint64) held->content_length - piece->offset)) {
+      have[piece->number] = 1;
+      add_completed (self, piece->length);
+    }
+  }
+  for (guint32 n = 0; n < held->total_pieces; n++) {
+    if (!have[n])
+      g_array_append_val (self->queue, n);
+  }
+  if (self->completed > 0)
+    g_info ("task %s: resuming, %u of %u pieces held", self->task->id,
+            held->total_pieces - self->queue->len, held->total_pieces);
+  return g_steal_pointer (&held);
+}
+
+typedef struct {
+  DflyDownload *download;
+  DflyTaskInfo *task;  /* the final record, or NULL */
+  GError       *error;
+} FinishData;
+
+static void
+finish_data_free (FinishData *data)
+{
+  g_object_unref (data->download);
+  g_clear_pointer (&data->task, dfly_task_info_unref);
+  g_clear_error (&data->error);
+  g_free (data);
+}
+
+static gboolean finish_on_main (gpointer user_data);
+
+static gpointer
+coordinator_thread (gpointer user_data)
+{
+  DflyDownload *self = user_data;
+  FinishData *data = g_new0 (FinishData, 1);
+  g_autoptr (DflyTaskInfo) task = NULL;
+  g_autoptr (GPtrArray) workers = g_ptr_array_new ();
+  GError *error = NULL;
+
+  data->download = self; /* the ref taken by start() */
+  task = prepare (self, &error);
+  if (task != NULL && task->state != DFLY_TASK_STATE_SUCCEEDED) {
+    guint count = self->streaming ? 1 : MIN (self->config->download.concurrency,
+                                             self->queue->len);
+
+    for (guint i = 0; i < count; i++)
+      g_ptr_array_add (workers, g_thread_new ("dfly-piece", worker_thread, self));
+    for (guint i = 0; i < workers->len; i++)
+      g_thread_join (g_ptr_array_index (workers, i));
+    if (self->worker_error != NULL) {
+      error = g_steal_pointer (&self->worker_error);
+    } else if (g_cancellable_set_error_if_cancelled (self->cancellable, &error)) {
+      /* cancelled between pieces */
+    } else {
+      task->content_length = self->length;
+      task->total_pieces = dfly_piece_count (self->length, self->piece_length);
+      task->completed_length = self->completed;
+      task->state = DFLY_TASK_STATE_SUCCEEDED;
+      dfly_storage_update_task (self->storage, task, &error);
+    }
+    if (error != NULL) {
+      task->state = DFLY_TASK_STATE_FAILED;
+      dfly_storage_update_task (self->storage, task, NULL);
+    }
+  }
+  if (error != NULL)
+    data->error = public_error (self, error);
+  else
+    data->task = g_steal_pointer (&task);
+  g_main_context_invoke (self->main_context, finish_on_main, data);
+  return NULL;
+}
+
+static gboolean
+finish_on_main (gpointer user_data)
+{
+  FinishData *data = user_data;
+  DflyDownload *self = data->download;
+  DflyBus *bus = dfly_context_get_bus (self->context);
+
+  self->finished = TRUE;
+  g_clear_handle_id (&self->progress_id, g_source_remove);
+  if (data->error != NULL) {
+    self->error = g_error_copy (data->error);
+    g_info ("task %s failed: %s", self->task->id, self->error->message);
+    dfly_bus_emit_task_failed (bus, self->task, self->error);
+    while (self->requests->len > 0)
+      fail_request (self, g_ptr_array_index (self->requests, 0), self->error);
+  } else {
+    g_clear_pointer (&self->task, dfly_task_info_unref);
+    self->task = dfly_task_info_ref (data->task);
+    self->content_ready = TRUE;
+    g_info ("task %s finished: %" G_GINT64_FORMAT " bytes in %u pieces", self->task->id,
+            self->task->content_length, self->task->total_pieces);
+    emit_progress (self);
+    dfly_bus_emit_task_finished (bus, self->task);
+    while (self->requests->len > 0)
+      place_output (self, g_ptr_array_index (self->requests, 0));
+  }
+  maybe_done (self);
+  finish_data_free (data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+dfly_download_start (DflyDownload *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_return_if_fail (DFLY_IS_DOWNLOAD (self) && self->config == NULL);
+
+  self->config = dfly_context_dup_config (self->context);
+  if (!dfly_piece_digest_algo_from_string (self->config->download.piece_digest, &self->algo))
+    self->algo = DFLY_PIECE_DIGEST_CRC32C;
+  dfly_storage_acquire_task (self->storage, self->task->id);
+  dfly_bus_emit_task_registered (dfly_context_get_bus (self->context), self->task);
+  self->progress_id = g_timeout_add (PROGRESS_INTERVAL, emit_progress, self);
+  /* The coordinator holds a ref until finish_on_main. */
+  g_thread_unref (g_thread_new ("dfly-download", coordinator_thread, g_object_ref (self)));
+}

@@ -1,0 +1,31 @@
+/* dfly-download.h — one task being fetched from its source into storage
+ *
+ * A DflyDownload owns a task while it runs: a coordinator thread stats the
+ * source, works out which pieces storage still lacks, and runs a few worker
+ * threads that stream those pieces through fixed buffers, digest them,
+ * write them and commit them. Requests (callers wanting the file somewhere)
+ * join at any time; once the content is complete each gets its output
+ * placed. It lives on the main thread; only the threads it starts block.
+ */
+#pragma once
+
+#include <dfly/dfly.h>
+
+G_BEGIN_DECLS
+
+#define DFLY_TYPE_DOWNLOAD (dfly_download_get_type ())
+G_DECLARE_FINAL_TYPE (DflyDownload, dfly_download, DFLY, DOWNLOAD, GObject)
+
+/* task: id, url, tag, application and piece length (0: by the rule). */
+DflyDownload *dfly_download_new (DflyContext *context, DflyStorage *storage,
+                                 DflySource *source, const DflyTaskInfo *task,
+                                 GHashTable *headers);
+const char   *dfly_download_get_task_id (DflyDownload *self);
+/* The request gets download-finished or download-failed on the bus. */
+void          dfly_download_add_request (DflyDownload *self, DflyDownloadRequest *request);
+void          dfly_download_start (DflyDownload *self);
+/* Stops the transfer; every request still waiting fails as cancelled. */
+void          dfly_download_cancel (DflyDownload *self, const GError *reason);
+/* Emitted ("done") once every request is answered and every thread ended. */
+
+G_END_DECLS

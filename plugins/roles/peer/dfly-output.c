@@ -1,0 +1,296 @@
+/* dfly-output.c — atomic placement of a downloaded file */
+#include "config.h"
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "dfly/dfly.h"
+#include "dfly-output.h"
+
+#define COPY_BUFFER_SIZE (1024 * 1024)
+
+static gboolean
+parse_digest (const char *digest, GChecksumType *type, const char **hex)
+{
+  static const struct {
+    const char   *prefix;
+    GChecksumType type;
+    gsize         hex_length;
+  } kinds[] = {
+    { "sha256:", G_CHECKSUM_SHA256, 64 },
+    { "sha512:", G_CHECKSUM_SHA512, 128 },
+  };
+
+  for (guint i = 0; digest != NULL && i < G_N_ELEMENTS (kinds); i++) {
+    const char *value;
+
+    if (!g_str_has_prefix (digest, kinds[i].prefix))
+      continue;
+    value = digest + strlen (kinds[i].prefix);
+    if (strlen (value) != kinds[i].hex_length)
+      return FALSE;
+    for (const char *c = value; *c != '\0'; c++) {
+      if (!g_ascii_isxdigit (*c))
+        return FALSE;
+    }
+    *type = kinds[i].type;
+    *hex = value;
+    return TRUE;
+  }
+  return FALSE;
+}
+
+gboolean
+dfly_output_digest_is_valid (const char *digest)
+{
+  GChecksumType type;
+  const char *hex;
+
+  return parse_digest (digest, &type, &hex);
+}
+
+static gboolean
+is_inside (const char *path, const char *dir)
+{
+  gsize length = strlen (dir);
+
+  while (length > 1 && dir[length - 1] == '/')
+    length--;
+  return strncmp (path, dir, length) == 0 && (path[length] == '/' || path[length] == '\0');
+}
+
+gboolean
+dfly_output_check (const char *output, const char * const *refused_dirs, GError **error)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *canonical = NULL;
+  struct stat st;
+
+  if (output == NULL || !g_path_is_absolute (output)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                 "output \"%s\" is not an absolute path", output != NULL ? output : "");
+    return FALSE;
+  }
+  if (g_str_has_suffix (output, "/")) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                 "output %s names a directory, not a file", output);
+    return FALSE;
+  }
+  dir = g_path_get_dirname (output);
+  if (g_stat (dir, &st) != 0 || !S_ISDIR (st.st_mode)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                 "output directory %s does not exist", dir);
+    return FALSE;
+  }
+  if (access (dir, W_OK | X_OK) != 0) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                 "output directory %s is not writable by dflyd: %s", dir, g_strerror (errno));
+    return FALSE;
+  }
+  if (g_stat (output, &st) == 0 && S_ISDIR (st.st_mode)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                 "output %s is a directory", output);
+    return FALSE;
+  }
+  /* Through symlinks too: the daemon must never overwrite its own files. */
+  canonical = realpath (dir, NULL);
+  for (guint i = 0; refused_dirs != NULL && refused_dirs[i] != NULL; i++) {
+    g_autofree char *refused = realpath (refused_dirs[i], NULL);
+
+    if (is_inside (output, refused_dirs[i]) ||
+        (canonical != NULL && refused != NULL && is_inside (canonical, refused))) {
+      g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                   "output %s is inside dflyd's own directory %s", output, refused_dirs[i]);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+set_io_error (GError **error, int saved_errno, const char *what, const char *path)
+{
+  g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, "%s %s: %s", what, path,
+               g_strerror (saved_errno));
+  return FALSE;
+}
+
+/* Copies with read/write, hashing on the way when checksum is set. */
+static gboolean
+copy_plain (int in_fd, int out_fd, guint64 length, GChecksum *checksum, const char *output,
+            GCancellable *cancellable, GError **error)
+{
+  g_autofree guint8 *buffer = g_malloc (COPY_BUFFER_SIZE);
+  guint64 done = 0;
+
+  while (done < length) {
+    gsize want = MIN (COPY_BUFFER_SIZE, length - done);
+    gssize got = pread (in_fd, buffer, want, (off_t) done);
+
+    if (g_cancellable_set_error_if_cancelled (cancellable, error))
+      return FALSE;
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got <= 0) {
+      g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, "reading the cached content for %s: %s",
+                   output, got < 0 ? g_strerror (errno) : "file is shorter than the task");
+      return FALSE;
+    }
+    if (checksum != NULL)
+      g_checksum_update (checksum, buffer, got);
+    for (gssize written = 0; written < got;) {
+      gssize n = write (out_fd, buffer + written, got - written);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return set_io_error (error, errno, "writing", output);
+      written += n;
+    }
+    done += got;
+  }
+  return TRUE;
+}
+
+/* copy_file_range lets the kernel copy (or share extents) without the
+ * bytes crossing into user space; FALSE with *fallback when it cannot. */
+static gboolean
+copy_in_kernel (int in_fd, int out_fd, guint64 length, gboolean *fallback, const char *output,
+                GCancellable *cancellable, GError **error)
+{
+  guint64 done = 0;
+
+  *fallback = FALSE;
+  while (done < length) {
+    loff_t in_offset = (loff_t) done;
+    ssize_t n = copy_file_range (in_fd, &in_offset, out_fd, NULL,
+                                 MIN (length - done, (guint64) 64 << 20), 0);
+
+    if (g_cancellable_set_error_if_cancelled (cancellable, error))
+      return FALSE;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && done == 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+                               errno == EOPNOTSUPP)) {
+      *fallback = TRUE;
+      return FALSE;
+    }
+    if (n < 0)
+      return set_io_error (error, errno, "copying to", output);
+    if (n == 0) {
+      g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO,
+                   "the cached content for %s is shorter than the task", output);
+      return FALSE;
+    }
+    done += n;
+  }
+  return TRUE;
+}
+
+static gboolean
+check_digest (GChecksum *checksum, const char *expected_hex, const char *digest,
+              const char *output, GError **error)
+{
+  const char *actual = g_checksum_get_string (checksum);
+
+  if (g_ascii_strcasecmp (actual, expected_hex) == 0)
+    return TRUE;
+  g_set_error (error, DFLY_ERROR, DFLY_ERROR_DIGEST_MISMATCH,
+               "digest mismatch for %s: expected %s, got %.*s%s", output, digest,
+               (int) (strchr (digest, ':') - digest + 1), digest, actual);
+  return FALSE;
+}
+
+gboolean
+dfly_output_place (const char *content_path, guint64 length, const char *output,
+                   gboolean hardlink, const char *digest, GCancellable *cancellable,
+                   GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (output);
+  g_autofree char *base = g_path_get_basename (output);
+  g_autofree char *temp = g_strdup_printf ("%s/.%s.dfly-XXXXXX", dir, base);
+  g_autoptr (GChecksum) checksum = NULL;
+  GChecksumType checksum_type = G_CHECKSUM_SHA256;
+  const char *expected_hex = NULL;
+  gboolean ok = FALSE;
+  int in_fd = -1, out_fd = -1;
+
+  if (digest != NULL && !parse_digest (digest, &checksum_type, &expected_hex)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                 "digest \"%s\" is not sha256:<64 hex> or sha512:<128 hex>", digest);
+    return FALSE;
+  }
+  if (digest != NULL)
+    checksum = g_checksum_new (checksum_type);
+
+  in_fd = g_open (content_path, O_RDONLY | O_CLOEXEC, 0);
+  if (in_fd < 0)
+    return set_io_error (error, errno, "opening", content_path);
+
+  out_fd = g_mkstemp_full (temp, O_RDWR | O_CLOEXEC, 0644);
+  if (out_fd < 0) {
+    set_io_error (error, errno, "creating a temporary file in", dir);
+    goto out;
+  }
+  /* mkstemp makes 0600 whatever we ask; give the file the usual mode. */
+  {
+    mode_t mask = umask (0);
+
+    umask (mask);
+    fchmod (out_fd, 0666 & ~mask);
+  }
+
+  if (hardlink && checksum == NULL) {
+    /* Replace the temporary file by a link to the cached content. */
+    g_unlink (temp);
+    if (link (content_path, temp) == 0) {
+      ok = TRUE;
+      goto rename;
+    }
+    if (errno != EXDEV && errno != EPERM) {
+      set_io_error (error, errno, "linking", output);
+      goto out;
+    }
+    g_info ("cannot hard link %s (%s), copying", output, g_strerror (errno));
+    g_close (out_fd, NULL);
+    out_fd = g_open (temp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (out_fd < 0) {
+      set_io_error (error, errno, "creating", temp);
+      goto out;
+    }
+  }
+
+  if (checksum == NULL) {
+    gboolean fallback = FALSE;
+
+    ok = copy_in_kernel (in_fd, out_fd, length, &fallback, output, cancellable, error);
+    if (!ok && fallback)
+      ok = copy_plain (in_fd, out_fd, length, NULL, output, cancellable, error);
+  } else {
+    ok = copy_plain (in_fd, out_fd, length, checksum, output, cancellable, error) &&
+         check_digest (checksum, expected_hex, digest, output, error);
+  }
+  if (!ok)
+    goto out;
+
+rename:
+  if (g_rename (temp, output) != 0) {
+    ok = set_io_error (error, errno, "renaming into", output);
+    goto out;
+  }
+  g_clear_pointer (&temp, g_free); /* nothing left to remove */
+
+out:
+  if (out_fd >= 0)
+    g_close (out_fd, NULL);
+  g_close (in_fd, NULL);
+  if (temp != NULL)
+    g_unlink (temp);
+  return ok;
+}

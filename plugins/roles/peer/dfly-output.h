@@ -1,0 +1,32 @@
+/* dfly-output.h — putting a downloaded file at the path a caller asked for
+ *
+ * The file appears whole or not at all: bytes go to a temporary file beside
+ * the output, which is renamed over it at the end; any failure removes it.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Checks, before a download starts, that output can be written: an absolute
+ * path whose directory exists and is writable, not a directory itself, and
+ * not inside one of the refused directories (dfly's own cache and state).
+ * DFLY_ERROR_INVALID_ARGUMENT with a specific message otherwise. */
+gboolean dfly_output_check (const char *output, const char * const *refused_dirs,
+                            GError **error);
+
+/* Places length bytes of the content file at output: a hard link when
+ * hardlink is set and no digest is asked for (falling back to a copy across
+ * file systems), else a copy (copy_file_range where it works). digest
+ * ("sha256:…" or "sha512:…", or NULL) is checked over the bytes copied:
+ * DFLY_ERROR_DIGEST_MISMATCH and no output when they differ. Blocking: call
+ * from a worker thread. */
+gboolean dfly_output_place (const char *content_path, guint64 length, const char *output,
+                            gboolean hardlink, const char *digest, GCancellable *cancellable,
+                            GError **error);
+
+/* Whether digest is "sha256:<64 hex>" or "sha512:<128 hex>". */
+gboolean dfly_output_digest_is_valid (const char *digest);
+
+G_END_DECLS
