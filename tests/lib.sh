@@ -324,6 +324,92 @@ wait_for_line () {
 # --- misc --------------------------------------------------------------
 
 # pick_port: a TCP port of 127.0.0.1 that was free a moment ago.
+# start_nginx ROOT: a real nginx origin serving ROOT on 127.0.0.1, with
+# locations the download tests need besides plain files:
+#   /norange/   no Range support (max_ranges 0)
+#   /chunked/   no Content-Length, chunked bodies (a sub_filter that never matches)
+#   /flaky/     500 while ROOT/fail-flag exists
+#   /slow/      200 KiB/s per connection
+# Sets NGINX_PID, NGINX_PORT, NGINX_URL (http://127.0.0.1:PORT) and
+# NGINX_ACCESS_LOG: one line per request, "METHOD URI STATUS BYTES RANGE".
+start_nginx () {
+  [ -x /usr/sbin/nginx ] || bail_out "nginx is not installed (tests/setup.sh installs it)"
+  _root=$1
+  _dir="$SCRATCH/nginx"
+  mkdir -p "$_dir/temp"
+  NGINX_ACCESS_LOG="$_dir/access.log"
+  : >"$NGINX_ACCESS_LOG"
+  _tries=5
+  while [ "$_tries" -gt 0 ]; do
+    _tries=$((_tries - 1))
+    NGINX_PORT=$(pick_port)
+    # Run as root, nginx's workers would drop to nobody, who cannot read the
+    # private scratch directory.
+    _user=""
+    [ "$(id -u)" -ne 0 ] || _user="user root;"
+    cat >"$_dir/nginx.conf" <<NGINX_EOF
+$_user
+daemon off;
+master_process on;
+worker_processes 1;
+pid $_dir/nginx.pid;
+error_log $_dir/error.log info;
+events { worker_connections 256; }
+http {
+  log_format dfly '\$request_method \$uri \$status \$body_bytes_sent "\$http_range"';
+  access_log $NGINX_ACCESS_LOG dfly;
+  client_body_temp_path $_dir/temp/body;
+  proxy_temp_path $_dir/temp/proxy;
+  fastcgi_temp_path $_dir/temp/fastcgi;
+  uwsgi_temp_path $_dir/temp/uwsgi;
+  scgi_temp_path $_dir/temp/scgi;
+  default_type application/octet-stream;
+  sendfile on;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $_root;
+    location /norange/ { max_ranges 0; }
+    location /chunked/ {
+      sub_filter_types *;
+      sub_filter 'x-never-matches-x' 'y';
+      sub_filter_once off;
+    }
+    location /flaky/ {
+      if (-f $_root/fail-flag) { return 500; }
+    }
+    location /slow/ { limit_rate 200k; }
+  }
+}
+NGINX_EOF
+    /usr/sbin/nginx -c "$_dir/nginx.conf" -p "$_dir/" >>"$SCRATCH/nginx.log" 2>&1 &
+    NGINX_PID=$!
+    track_pid "$NGINX_PID"
+    NGINX_URL="http://127.0.0.1:$NGINX_PORT"
+    _wait=50
+    while [ "$_wait" -gt 0 ]; do
+      curl -s -o /dev/null "$NGINX_URL/" && return 0
+      pid_alive "$NGINX_PID" || break
+      _wait=$((_wait - 1))
+      sleep 0.1
+    done
+    kill_pid "$NGINX_PID"
+    untrack_pid "$NGINX_PID"
+  done
+  bail_out "nginx did not start (see $SCRATCH/nginx.log)"
+}
+
+# nginx_bytes URI: body bytes nginx sent for URI so far, over every request.
+# nginx logs a request when it ends: let the client finish first.
+nginx_bytes () {
+  awk -v uri="$1" '$2 == uri { sum += $4 } END { printf "%d\n", sum }' "$NGINX_ACCESS_LOG"
+}
+
+# nginx_requests URI [STATUS]: how many requests for URI (answered STATUS).
+nginx_requests () {
+  awk -v uri="$1" -v st="${2:-}" \
+    '$2 == uri && (st == "" || $3 == st) { n++ } END { printf "%d\n", n }' "$NGINX_ACCESS_LOG"
+}
+
 pick_port () {
   python3 -c 'import socket
 s = socket.socket()
