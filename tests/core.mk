@@ -1,6 +1,6 @@
 # Unit tests of the runtime library and the daemon's loader and engine.
 CORE_TESTS = tests/test-bus tests/test-engine tests/test-error tests/test-frame tests/test-loader \
-	tests/test-piece-digest
+	tests/test-piece-digest tests/test-task-id
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 CORE_TEST_LDADD = core/libdflyd.la core/libdfly-1.la $(GLIB_LIBS)
@@ -23,6 +23,9 @@ tests_test_piece_digest_SOURCES = tests/test-piece-digest.c
 tests_test_piece_digest_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_piece_digest_CFLAGS = $(AM_CFLAGS) $(XXHASH_CFLAGS)
 tests_test_piece_digest_LDADD = $(CORE_TEST_LDADD) $(XXHASH_LIBS)
+tests_test_task_id_SOURCES = tests/test-task-id.c
+tests_test_task_id_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_task_id_LDADD = $(CORE_TEST_LDADD)
 tests_test_loader_SOURCES = tests/test-loader.c
 tests_test_loader_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_loader_LDADD = $(CORE_TEST_LDADD)

@@ -86,6 +86,8 @@ test_defaults (void)
 {
   g_autoptr(DflyConfig) config = dfly_config_new_default ();
   const char *const roles[] = { "manager", "scheduler", "seed", "peer", NULL };
+  const char *const filtered_keys[] = { "X-Amz-*", "X-Goog-*", "OSSAccessKeyId", "Expires",
+                                        "Signature", "SecurityToken", "q-sign-*", "ns", NULL };
 
   g_assert_true (g_strv_equal ((const char *const *) config->daemon.roles, roles));
   g_assert_cmpuint (g_strv_length (config->daemon.plugin_dirs), ==, 0);
@@ -102,6 +104,26 @@ test_defaults (void)
   g_assert_cmpuint (config->manager.port, ==, 8080);
   g_assert_cmpuint (config->scheduler.max_hosts, ==, 10000);
   g_assert_cmpuint (config->protocol.max_message_size, ==, 4 * 1024 * 1024);
+  g_assert_cmpuint (config->download.piece_length, ==, 0);
+  g_assert_cmpuint (config->download.min_piece_length, ==, 4 * 1024 * 1024);
+  g_assert_cmpstr (config->download.piece_digest, ==, "crc32c");
+  g_assert_cmpuint (config->download.concurrency, ==, 4);
+  g_assert_cmpuint (config->download.max_tasks, ==, 16);
+  g_assert_true (g_strv_equal ((const char *const *) config->download.filtered_query_keys,
+                               filtered_keys));
+  g_assert_cmpuint (config->http.connect_timeout, ==, 10);
+  g_assert_cmpuint (config->http.read_timeout, ==, 30);
+  g_assert_cmpuint (config->http.retries, ==, 3);
+  g_assert_cmpuint (config->http.retry_backoff_ms, ==, 200);
+  g_assert_cmpstr (config->http.ca_file, ==, "");
+  g_assert_nonnull (config->http.insecure_hosts);
+  g_assert_cmpuint (g_strv_length (config->http.insecure_hosts), ==, 0);
+  g_assert_cmpstr (config->storage.backend, ==, "disk");
+  g_assert_cmpuint (config->storage.quota, ==, 0);
+  g_assert_cmpuint (config->storage.high_watermark, ==, 80);
+  g_assert_cmpuint (config->storage.low_watermark, ==, 60);
+  g_assert_cmpuint (config->storage.task_ttl, ==, 6 * 3600);
+  g_assert_cmpuint (config->storage.gc_interval, ==, 60);
   assert_is_default (config);
 }
 
@@ -145,10 +167,35 @@ test_full_file (void)
     "scheduler:\n"
     "  max_hosts: 500\n"
     "protocol:\n"
-    "  max_message_size: 16MiB\n";
+    "  max_message_size: 16MiB\n"
+    "download:\n"
+    "  piece_length: 32MiB\n"
+    "  min_piece_length: 64KiB\n"
+    "  piece_digest: xxh3\n"
+    "  concurrency: 64\n"
+    "  max_tasks: 1024\n"
+    "  filtered_query_keys: [token, \"X-Sig-*\"]\n"
+    "http:\n"
+    "  connect_timeout: 1m\n"
+    "  read_timeout: 1h\n"
+    "  retries: 0\n"
+    "  retry_backoff_ms: 60000\n"
+    "  ca_file: /etc/dfly/ca.pem\n"
+    "  insecure_hosts:\n"
+    "    - registry.local\n"
+    "    - \"10.0.0.1:5000\"\n"
+    "storage:\n"
+    "  backend: my-store\n"
+    "  quota: 2TiB\n"
+    "  high_watermark: 100\n"
+    "  low_watermark: 99\n"
+    "  task_ttl: 1m\n"
+    "  gc_interval: 1\n";
   g_autoptr(DflyConfig) config = load_ok (yaml);
   const char *const roles[] = { "seed", "peer", NULL };
   const char *const dirs[] = { "/opt/dfly/plugins", "/usr/lib/dfly/extra", NULL };
+  const char *const filtered_keys[] = { "token", "X-Sig-*", NULL };
+  const char *const insecure_hosts[] = { "registry.local", "10.0.0.1:5000", NULL };
 
   g_assert_true (g_strv_equal ((const char *const *) config->daemon.roles, roles));
   g_assert_true (g_strv_equal ((const char *const *) config->daemon.plugin_dirs, dirs));
@@ -165,6 +212,26 @@ test_full_file (void)
   g_assert_cmpuint (config->manager.port, ==, 65001);
   g_assert_cmpuint (config->scheduler.max_hosts, ==, 500);
   g_assert_cmpuint (config->protocol.max_message_size, ==, 16 * 1024 * 1024);
+  g_assert_cmpuint (config->download.piece_length, ==, 32 * 1024 * 1024);
+  g_assert_cmpuint (config->download.min_piece_length, ==, 64 * 1024);
+  g_assert_cmpstr (config->download.piece_digest, ==, "xxh3");
+  g_assert_cmpuint (config->download.concurrency, ==, 64);
+  g_assert_cmpuint (config->download.max_tasks, ==, 1024);
+  g_assert_true (g_strv_equal ((const char *const *) config->download.filtered_query_keys,
+                               filtered_keys));
+  g_assert_cmpuint (config->http.connect_timeout, ==, 60);
+  g_assert_cmpuint (config->http.read_timeout, ==, 3600);
+  g_assert_cmpuint (config->http.retries, ==, 0);
+  g_assert_cmpuint (config->http.retry_backoff_ms, ==, 60000);
+  g_assert_cmpstr (config->http.ca_file, ==, "/etc/dfly/ca.pem");
+  g_assert_true (g_strv_equal ((const char *const *) config->http.insecure_hosts,
+                               insecure_hosts));
+  g_assert_cmpstr (config->storage.backend, ==, "my-store");
+  g_assert_cmpuint (config->storage.quota, ==, G_GUINT64_CONSTANT (2) << 40);
+  g_assert_cmpuint (config->storage.high_watermark, ==, 100);
+  g_assert_cmpuint (config->storage.low_watermark, ==, 99);
+  g_assert_cmpuint (config->storage.task_ttl, ==, 60);
+  g_assert_cmpuint (config->storage.gc_interval, ==, 1);
 }
 
 static void
@@ -412,6 +479,423 @@ test_size (void)
   assert_value_fails ("protocol", "max_message_size", "4KB", "is not a size");
   assert_value_fails ("protocol", "max_message_size", "4M", "is not a size");
   assert_value_fails ("protocol", "max_message_size", "\"4 MiB\"", "is not a size");
+}
+
+/* Sizes are 64-bit: above 4 GiB they parse exactly, up to G_MAXINT64. */
+static void
+test_size_64bit (void)
+{
+  const struct {
+    const char *text;
+    guint64     bytes;
+  } good[] = {
+    { "0", 0 },
+    { "4294967295", G_GUINT64_CONSTANT (4294967295) },
+    { "4294967296", G_GUINT64_CONSTANT (4294967296) },
+    { "4294967297", G_GUINT64_CONSTANT (4294967297) },
+    { "5GiB", G_GUINT64_CONSTANT (5) << 30 },
+    { "4097MiB", G_GUINT64_CONSTANT (4097) << 20 },
+    { "1TiB", G_GUINT64_CONSTANT (1) << 40 },
+    { "2TiB", G_GUINT64_CONSTANT (2) << 40 },
+    { "1099511627777", G_GUINT64_CONSTANT (1099511627777) },
+    { "8388607TiB", (G_GUINT64_CONSTANT (8388607)) << 40 },
+    { "9223372036854775807", G_GUINT64_CONSTANT (9223372036854775807) },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++) {
+    g_autoptr(DflyConfig) config = load_one ("storage", "quota", good[i].text);
+
+    g_assert_cmpuint (config->storage.quota, ==, good[i].bytes);
+  }
+  assert_fails ("storage:\n  quota: 9223372036854775808\n",
+                "x.yaml:2:10: storage.quota: 9223372036854775808 is out of range "
+                "(0..9223372036854775807)");
+  assert_value_fails ("storage", "quota", "8388608TiB",
+                      "8388608TiB is out of range (0..9223372036854775807)");
+  assert_value_fails ("storage", "quota", "18446744073709551615",
+                      "18446744073709551615 is out of range");
+  assert_value_fails ("storage", "quota", "18446744073709551616",
+                      "18446744073709551616 is out of range");
+  assert_value_fails ("storage", "quota", "16777216TiB", "16777216TiB is out of range");
+  assert_value_fails ("storage", "quota", "2TB", "\"2TB\" is not a size");
+  assert_value_fails ("storage", "quota", "2tib", "\"2tib\" is not a size");
+  assert_value_fails ("storage", "quota", "2PiB", "\"2PiB\" is not a size");
+  assert_bad_numbers ("storage", "quota", "a size");
+  /* TiB is a unit of every size key, and still held to its range */
+  assert_value_fails ("protocol", "max_message_size", "1TiB",
+                      "1TiB is out of range (1KiB..64MiB)");
+  assert_value_fails ("download", "piece_length", "1TiB", "1TiB is out of range (0..1GiB)");
+}
+
+static void
+test_download (void)
+{
+  {
+    g_autoptr(DflyConfig) config = load_ok ("download:\n  piece_length: 1GiB\n"
+                                            "  min_piece_length: 16MiB\n");
+
+    g_assert_cmpuint (config->download.piece_length, ==, 1024 * 1024 * 1024);
+    g_assert_cmpuint (config->download.min_piece_length, ==, 16 * 1024 * 1024);
+  }
+  {
+    /* equal to the floor is fine, and so is 0 whatever the floor */
+    g_autoptr(DflyConfig) equal = load_ok ("download:\n  piece_length: 4KiB\n"
+                                           "  min_piece_length: 4096\n");
+    g_autoptr(DflyConfig) zero = load_ok ("download:\n  piece_length: 0\n"
+                                          "  min_piece_length: 16MiB\n");
+
+    g_assert_cmpuint (equal->download.piece_length, ==, 4096);
+    g_assert_cmpuint (zero->download.piece_length, ==, 0);
+  }
+  assert_value_fails ("download", "piece_length", "1025MiB", "1025MiB is out of range (0..1GiB)");
+  assert_value_fails ("download", "piece_length", "1073741825", "is out of range (0..1GiB)");
+  assert_bad_numbers ("download", "piece_length", "a size");
+  assert_value_fails ("download", "min_piece_length", "4095", "4095 is out of range (4KiB..16MiB)");
+  assert_value_fails ("download", "min_piece_length", "0", "0 is out of range (4KiB..16MiB)");
+  assert_value_fails ("download", "min_piece_length", "16777217",
+                      "16777217 is out of range (4KiB..16MiB)");
+  assert_value_fails ("download", "min_piece_length", "32MiB", "32MiB is out of range");
+
+  /* below the floor: refused once the whole file is read */
+  assert_fails ("download:\n  piece_length: 1MiB\n",
+                "x.yaml: download.piece_length (1048576) is below download.min_piece_length "
+                "(4194304)");
+  assert_fails ("download:\n  min_piece_length: 16MiB\n  piece_length: 8MiB\n",
+                "x.yaml: download.piece_length (8388608) is below download.min_piece_length "
+                "(16777216)");
+  assert_fails ("download:\n  piece_length: 4095\n  min_piece_length: 4KiB\n",
+                "x.yaml: download.piece_length (4095) is below download.min_piece_length (4096)");
+
+  /* piece_digest */
+  {
+    g_autoptr(DflyConfig) crc = load_one ("download", "piece_digest", "crc32c");
+    g_autoptr(DflyConfig) xxh = load_one ("download", "piece_digest", "\"xxh3\"");
+
+    g_assert_cmpstr (crc->download.piece_digest, ==, "crc32c");
+    g_assert_cmpstr (xxh->download.piece_digest, ==, "xxh3");
+  }
+  assert_fails ("download:\n  piece_digest: md5\n",
+                "x.yaml:2:17: download.piece_digest: \"md5\" is not a piece digest algorithm "
+                "(crc32c or xxh3)");
+  assert_value_fails ("download", "piece_digest", "CRC32C",
+                      "\"CRC32C\" is not a piece digest algorithm (crc32c or xxh3)");
+  assert_value_fails ("download", "piece_digest", "sha256", "\"sha256\" is not a piece digest");
+  assert_value_fails ("download", "piece_digest", "\"\"", "\"\" is not a piece digest");
+  assert_value_fails ("download", "piece_digest", "\"crc32c \"", "is not a piece digest");
+  assert_value_fails ("download", "piece_digest", "~", "expected a digest algorithm, found null");
+  assert_value_fails ("download", "piece_digest", "", "expected a digest algorithm, found null");
+  assert_value_fails ("download", "piece_digest", "[crc32c]",
+                      "expected a digest algorithm, found a list");
+  assert_value_fails ("download", "piece_digest", "\"crc32c\\0\"", "contains a NUL character");
+
+  /* concurrency and max_tasks */
+  {
+    g_autoptr(DflyConfig) low = load_ok ("download:\n  concurrency: 1\n  max_tasks: 1\n");
+    g_autoptr(DflyConfig) high = load_ok ("download:\n  concurrency: 64\n  max_tasks: 1024\n");
+
+    g_assert_cmpuint (low->download.concurrency, ==, 1);
+    g_assert_cmpuint (low->download.max_tasks, ==, 1);
+    g_assert_cmpuint (high->download.concurrency, ==, 64);
+    g_assert_cmpuint (high->download.max_tasks, ==, 1024);
+  }
+  assert_value_fails ("download", "concurrency", "0", "0 is out of range (1..64)");
+  assert_value_fails ("download", "concurrency", "65", "65 is out of range (1..64)");
+  assert_value_fails ("download", "concurrency", "4KiB", "\"4KiB\" is not a decimal number");
+  assert_bad_numbers ("download", "concurrency", "a decimal number");
+  assert_value_fails ("download", "max_tasks", "0", "0 is out of range (1..1024)");
+  assert_value_fails ("download", "max_tasks", "1025", "1025 is out of range (1..1024)");
+  assert_value_fails ("download", "max_tasks", "4294967296", "is out of range (1..1024)");
+  assert_bad_numbers ("download", "max_tasks", "a decimal number");
+}
+
+/* A list of strings: download.filtered_query_keys and http.insecure_hosts. */
+static void
+test_strings_list (void)
+{
+  const char *const keys[][2] = {
+    { "download", "filtered_query_keys" },
+    { "http", "insecure_hosts" },
+  };
+  g_autofree char *item255 = g_strnfill (255, 's');
+  g_autofree char *item256 = g_strnfill (256, 's');
+  g_autofree char *list255 = g_strdup_printf ("[%s]", item255);
+  g_autofree char *list256 = g_strdup_printf ("[a, %s]", item256);
+  g_autoptr(GString) many = g_string_new ("[");
+
+  for (guint i = 0; i < 32; i++)
+    g_string_append_printf (many, "%sk%u", i > 0 ? ", " : "", i);
+  g_string_append (many, "]");
+
+  {
+    g_autoptr(DflyConfig) config = load_ok (
+      "download:\n  filtered_query_keys:\n    - X-Amz-*\n    - \"sig nature\"\n"
+      "    - '北京'\n    - \"*\"\n"
+      "http:\n  insecure_hosts: [registry.local, \"[::1]:5000\", \"~\", \"-x\"]\n");
+    const char *const filtered[] = { "X-Amz-*", "sig nature", "北京", "*", NULL };
+    const char *const hosts[] = { "registry.local", "[::1]:5000", "~", "-x", NULL };
+
+    g_assert_true (g_strv_equal ((const char *const *) config->download.filtered_query_keys,
+                                 filtered));
+    g_assert_true (g_strv_equal ((const char *const *) config->http.insecure_hosts, hosts));
+  }
+
+  for (guint k = 0; k < G_N_ELEMENTS (keys); k++) {
+    const char *section = keys[k][0];
+    const char *key = keys[k][1];
+
+    {
+      /* [] empties the list: no default keys are filtered */
+      g_autoptr(DflyConfig) config = load_one (section, key, "[]");
+      char **field = k == 0 ? config->download.filtered_query_keys : config->http.insecure_hosts;
+
+      g_assert_nonnull (field);
+      g_assert_cmpuint (g_strv_length (field), ==, 0);
+    }
+    {
+      g_autoptr(DflyConfig) config = load_one (section, key, list255);
+      char **field = k == 0 ? config->download.filtered_query_keys : config->http.insecure_hosts;
+
+      g_assert_cmpstr (field[0], ==, item255);
+    }
+    {
+      g_autoptr(DflyConfig) config = load_one (section, key, many->str);
+      char **field = k == 0 ? config->download.filtered_query_keys : config->http.insecure_hosts;
+
+      g_assert_cmpuint (g_strv_length (field), ==, 32);
+    }
+
+    assert_value_fails (section, key, list256, "longer than 255 bytes");
+    assert_value_fails (section, key, "[\"a\\nb\"]", "contains a control character (0x0a)");
+    assert_value_fails (section, key, "[ok, \"\\t\"]", "contains a control character (0x09)");
+    assert_value_fails (section, key, "[\"\\x7f\"]", "contains a control character (0x7f)");
+    assert_value_fails (section, key, "[\"\\e[2J\"]", "contains a control character (0x1b)");
+    assert_value_fails (section, key, "[\"a\\0b\"]", "item contains a NUL character");
+    assert_value_fails (section, key, "[a, [b]]", "expected a string, found a list in the list");
+    assert_value_fails (section, key, "[a, {b: c}]",
+                        "expected a string, found a mapping in the list");
+    assert_value_fails (section, key, "[a, b, a]", "\"a\" is listed twice");
+    assert_value_fails (section, key, "x", "expected a list of strings, found a scalar");
+    assert_value_fails (section, key, "~", "expected a list of strings, found null");
+    assert_value_fails (section, key, "{a: b}", "expected a list of strings, found a mapping");
+  }
+  g_string_truncate (many, many->len - 1);
+  g_string_append (many, ", k32]");
+  assert_value_fails ("download", "filtered_query_keys", many->str, "more than 32 items");
+  assert_value_fails ("http", "insecure_hosts", many->str, "more than 32 items");
+
+  /* whole messages: the column is the bad item's */
+  assert_fails ("http:\n  insecure_hosts: [a, \"b\\x01\"]\n",
+                "x.yaml:2:23: http.insecure_hosts: contains a control character (0x01)");
+  assert_fails ("download:\n  filtered_query_keys: [a, [b]]\n",
+                "x.yaml:2:28: download.filtered_query_keys: expected a string, found a list "
+                "in the list");
+}
+
+static void
+test_http (void)
+{
+  g_autofree char *long_name = g_strnfill (5000, 'p');
+  g_autofree char *long_path = g_strdup_printf ("/%s", long_name);
+
+  {
+    g_autoptr(DflyConfig) config = load_ok ("http:\n  connect_timeout: 1\n  read_timeout: 1s\n"
+                                            "  retries: 10\n  retry_backoff_ms: 0\n");
+
+    g_assert_cmpuint (config->http.connect_timeout, ==, 1);
+    g_assert_cmpuint (config->http.read_timeout, ==, 1);
+    g_assert_cmpuint (config->http.retries, ==, 10);
+    g_assert_cmpuint (config->http.retry_backoff_ms, ==, 0);
+  }
+  {
+    g_autoptr(DflyConfig) config = load_ok ("http:\n  connect_timeout: 10m\n  read_timeout: 1h\n"
+                                            "  retries: 0\n  retry_backoff_ms: 60000\n");
+
+    g_assert_cmpuint (config->http.connect_timeout, ==, 600);
+    g_assert_cmpuint (config->http.read_timeout, ==, 3600);
+    g_assert_cmpuint (config->http.retries, ==, 0);
+    g_assert_cmpuint (config->http.retry_backoff_ms, ==, 60000);
+  }
+  assert_value_fails ("http", "connect_timeout", "0", "0 is out of range (1s..600s)");
+  assert_value_fails ("http", "connect_timeout", "601s", "601s is out of range (1s..600s)");
+  assert_value_fails ("http", "connect_timeout", "1h", "1h is out of range (1s..600s)");
+  assert_bad_numbers ("http", "connect_timeout", "a duration");
+  assert_value_fails ("http", "read_timeout", "0s", "0s is out of range (1s..3600s)");
+  assert_value_fails ("http", "read_timeout", "61m", "61m is out of range (1s..3600s)");
+  assert_bad_numbers ("http", "read_timeout", "a duration");
+  assert_value_fails ("http", "retries", "11", "11 is out of range (0..10)");
+  assert_bad_numbers ("http", "retries", "a decimal number");
+  assert_value_fails ("http", "retry_backoff_ms", "60001", "60001 is out of range (0..60000)");
+  assert_value_fails ("http", "retry_backoff_ms", "1s", "\"1s\" is not a decimal number");
+  assert_bad_numbers ("http", "retry_backoff_ms", "a decimal number");
+
+  /* ca_file: an absolute path, or "" for the system CAs only */
+  {
+    g_autoptr(DflyConfig) config = load_one ("http", "ca_file", "/etc/ssl/extra ca.pem");
+
+    g_assert_cmpstr (config->http.ca_file, ==, "/etc/ssl/extra ca.pem");
+  }
+  {
+    g_autoptr(DflyConfig) empty = load_one ("http", "ca_file", "\"\"");
+    g_autoptr(DflyConfig) single = load_one ("http", "ca_file", "''");
+
+    g_assert_cmpstr (empty->http.ca_file, ==, "");
+    g_assert_cmpstr (single->http.ca_file, ==, "");
+    assert_is_default (empty);
+  }
+  assert_fails ("http:\n  ca_file: relative/path\n",
+                "x.yaml:2:12: http.ca_file: \"relative/path\" is not an absolute path");
+  assert_value_fails ("http", "ca_file", "./ca.pem", "\"./ca.pem\" is not an absolute path");
+  assert_value_fails ("http", "ca_file", "~/ca.pem", "is not an absolute path");
+  assert_value_fails ("http", "ca_file", "\" /ca.pem\"", "is not an absolute path");
+  assert_value_fails ("http", "ca_file", long_path, "path is longer than 4095 bytes");
+  assert_value_fails ("http", "ca_file", "~", "expected an absolute path, found null");
+  assert_value_fails ("http", "ca_file", "", "expected an absolute path, found null");
+  assert_value_fails ("http", "ca_file", "[/a]", "expected an absolute path, found a list");
+  assert_value_fails ("http", "ca_file", "\"/a\\0b\"", "value contains a NUL character");
+
+  /* the empty path is allowed only where min is 0 */
+  assert_fails ("daemon:\n  state_dir: \"\"\n",
+                "x.yaml:2:14: daemon.state_dir: \"\" is not an absolute path");
+  assert_value_fails ("daemon", "state_dir", "''", "\"\" is not an absolute path");
+}
+
+static void
+test_storage (void)
+{
+  g_autofree char *name64 = g_strnfill (64, 'b');
+  g_autofree char *name65 = g_strnfill (65, 'b');
+
+  {
+    g_autoptr(DflyConfig) config = load_ok ("storage:\n  backend: memory\n  quota: 1GiB\n"
+                                            "  high_watermark: 1\n  low_watermark: 0\n"
+                                            "  task_ttl: 8760h\n  gc_interval: 24h\n");
+
+    g_assert_cmpstr (config->storage.backend, ==, "memory");
+    g_assert_cmpuint (config->storage.quota, ==, 1024 * 1024 * 1024);
+    g_assert_cmpuint (config->storage.high_watermark, ==, 1);
+    g_assert_cmpuint (config->storage.low_watermark, ==, 0);
+    g_assert_cmpuint (config->storage.task_ttl, ==, 365 * 86400);
+    g_assert_cmpuint (config->storage.gc_interval, ==, 86400);
+  }
+  {
+    g_autoptr(DflyConfig) config = load_ok ("storage:\n  high_watermark: 100\n"
+                                            "  low_watermark: 99\n  task_ttl: 60\n"
+                                            "  gc_interval: 1s\n");
+
+    g_assert_cmpuint (config->storage.high_watermark, ==, 100);
+    g_assert_cmpuint (config->storage.low_watermark, ==, 99);
+    g_assert_cmpuint (config->storage.task_ttl, ==, 60);
+    g_assert_cmpuint (config->storage.gc_interval, ==, 1);
+  }
+
+  /* backend: a string of at most 64 bytes; null is "" */
+  {
+    g_autoptr(DflyConfig) config = load_one ("storage", "backend", name64);
+    g_autoptr(DflyConfig) null = load_one ("storage", "backend", "~");
+
+    g_assert_cmpstr (config->storage.backend, ==, name64);
+    g_assert_cmpstr (null->storage.backend, ==, "");
+  }
+  assert_value_fails ("storage", "backend", name65, "longer than 64 bytes");
+  assert_value_fails ("storage", "backend", "\"disk\\n\"", "contains a control character (0x0a)");
+  assert_value_fails ("storage", "backend", "[disk]", "expected a string, found a list");
+
+  assert_value_fails ("storage", "high_watermark", "0", "0 is out of range (1..100)");
+  assert_value_fails ("storage", "high_watermark", "101", "101 is out of range (1..100)");
+  assert_value_fails ("storage", "high_watermark", "80%", "\"80%\" is not a decimal number");
+  assert_bad_numbers ("storage", "high_watermark", "a decimal number");
+  assert_value_fails ("storage", "low_watermark", "100", "100 is out of range (0..99)");
+  assert_bad_numbers ("storage", "low_watermark", "a decimal number");
+  assert_value_fails ("storage", "task_ttl", "59", "59 is out of range (60s..31536000s)");
+  assert_value_fails ("storage", "task_ttl", "0", "0 is out of range (60s..31536000s)");
+  assert_value_fails ("storage", "task_ttl", "8761h", "8761h is out of range (60s..31536000s)");
+  assert_value_fails ("storage", "task_ttl", "1d", "\"1d\" is not a duration");
+  assert_bad_numbers ("storage", "task_ttl", "a duration");
+  assert_value_fails ("storage", "gc_interval", "0", "0 is out of range (1s..86400s)");
+  assert_value_fails ("storage", "gc_interval", "1441m", "1441m is out of range (1s..86400s)");
+  assert_bad_numbers ("storage", "gc_interval", "a duration");
+
+  /* low_watermark must stay below high_watermark, checked after the file */
+  assert_fails ("storage:\n  low_watermark: 80\n",
+                "x.yaml: storage.low_watermark (80) must be below storage.high_watermark (80)");
+  assert_fails ("storage:\n  high_watermark: 50\n",
+                "x.yaml: storage.low_watermark (60) must be below storage.high_watermark (50)");
+  assert_fails ("storage:\n  high_watermark: 10\n  low_watermark: 90\n",
+                "x.yaml: storage.low_watermark (90) must be below storage.high_watermark (10)");
+  assert_fails ("storage:\n  low_watermark: 99\n  high_watermark: 99\n",
+                "storage.low_watermark (99) must be below storage.high_watermark (99)");
+  /* the exact message, which names no line: it is about two keys */
+  {
+    const char *yaml = "storage:\n  low_watermark: 80\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(DflyConfig) config = dfly_config_load_data (yaml, strlen (yaml), "x.yaml", &error);
+
+    g_assert_null (config);
+    g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
+    g_assert_cmpstr (error->message, ==,
+                     "x.yaml: storage.low_watermark (80) must be below "
+                     "storage.high_watermark (80)");
+  }
+  {
+    const char *yaml = "download:\n  piece_length: 64KiB\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(DflyConfig) config = dfly_config_load_data (yaml, strlen (yaml), "x.yaml", &error);
+
+    g_assert_null (config);
+    g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
+    g_assert_cmpstr (error->message, ==,
+                     "x.yaml: download.piece_length (65536) is below "
+                     "download.min_piece_length (4194304)");
+  }
+}
+
+/* How the new keys read in a diff, and which of them wait for a restart. */
+static void
+test_diff_new_keys (void)
+{
+  g_autoptr(DflyConfig) defaults = dfly_config_new_default ();
+  g_autoptr(DflyConfig) config = load_ok (
+    "download:\n  piece_length: 8MiB\n  min_piece_length: 4KiB\n  piece_digest: xxh3\n"
+    "  concurrency: 8\n  max_tasks: 2\n  filtered_query_keys: [ns, \"a\\\"b\"]\n"
+    "http:\n  connect_timeout: 5m\n  read_timeout: 31\n  retries: 0\n"
+    "  retry_backoff_ms: 1000\n  ca_file: /etc/ca.pem\n  insecure_hosts: [h.local]\n"
+    "storage:\n  backend: mem\n  quota: 2TiB\n  high_watermark: 90\n  low_watermark: 70\n"
+    "  task_ttl: 1h\n  gc_interval: 2m\n");
+  g_autoptr(GPtrArray) diff = dfly_config_diff (defaults, config);
+  g_autoptr(DflyConfig) loaded = load_ok ("storage:\n  backend: mem\n  quota: 5GiB\n");
+  const char *const expected[] = {
+    "download.piece_length: 0 -> 8MiB",
+    "download.min_piece_length: 4MiB -> 4KiB",
+    "download.piece_digest: crc32c -> xxh3",
+    "download.concurrency: 4 -> 8",
+    "download.max_tasks: 16 -> 2",
+    "download.filtered_query_keys: [\"X-Amz-*\", \"X-Goog-*\", \"OSSAccessKeyId\", "
+    "\"Expires\", \"Signature\", \"SecurityToken\", \"q-sign-*\", \"ns\"] -> "
+    "[\"ns\", \"a\\\"b\"]",
+    "http.connect_timeout: 10s -> 300s",
+    "http.read_timeout: 30s -> 31s",
+    "http.retries: 3 -> 0",
+    "http.retry_backoff_ms: 200 -> 1000",
+    "http.ca_file: \"\" -> \"/etc/ca.pem\"",
+    "http.insecure_hosts: [] -> [\"h.local\"]",
+    "storage.backend: \"disk\" -> \"mem\" (takes effect after restart)",
+    "storage.quota: 0 -> 2TiB",
+    "storage.high_watermark: 80 -> 90",
+    "storage.low_watermark: 60 -> 70",
+    "storage.task_ttl: 21600s -> 3600s",
+    "storage.gc_interval: 60s -> 120s",
+  };
+
+  for (guint i = 0; i < diff->len; i++)
+    g_test_message ("diff: %s", (const char *) g_ptr_array_index (diff, i));
+  g_assert_cmpuint (diff->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < diff->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (diff, i), ==, expected[i]);
+
+  /* a reload keeps the running backend, and applies the quota */
+  dfly_config_keep_restart_keys (loaded, defaults);
+  g_assert_cmpstr (loaded->storage.backend, ==, "disk");
+  g_assert_cmpuint (loaded->storage.quota, ==, G_GUINT64_CONSTANT (5) << 30);
 }
 
 static void
@@ -895,6 +1379,11 @@ main (int argc, char **argv)
   g_test_add_func ("/config/type/log-level", test_log_level);
   g_test_add_func ("/config/type/names", test_names);
   g_test_add_func ("/config/type/paths", test_paths_list);
+  g_test_add_func ("/config/type/size-64bit", test_size_64bit);
+  g_test_add_func ("/config/type/strings", test_strings_list);
+  g_test_add_func ("/config/section/download", test_download);
+  g_test_add_func ("/config/section/http", test_http);
+  g_test_add_func ("/config/section/storage", test_storage);
   g_test_add_func ("/config/error/unknown-key", test_unknown_key);
   g_test_add_func ("/config/error/unknown-section", test_unknown_section);
   g_test_add_func ("/config/error/wrong-types", test_wrong_types);
@@ -909,6 +1398,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/keep-restart-keys", test_keep_restart_keys);
   g_test_add_func ("/config/diff", test_diff);
   g_test_add_func ("/config/diff-strings", test_diff_strings);
+  g_test_add_func ("/config/diff-new-keys", test_diff_new_keys);
   g_test_add_func ("/config/shipped", test_shipped_file);
   g_test_add_func ("/config/shipped-comments", test_shipped_file_comments);
 

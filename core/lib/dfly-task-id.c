@@ -6,6 +6,8 @@
 #include "dfly/dfly-error.h"
 #include "dfly/dfly-task-id.h"
 
+#define URL_SHOWN_BYTES 200 /* of a refused URL, in its error */
+
 static gboolean
 key_is_filtered (const char *param, gsize key_length, const char *const *filtered_keys)
 {
@@ -23,6 +25,33 @@ key_is_filtered (const char *param, gsize key_length, const char *const *filtere
   return FALSE;
 }
 
+static gboolean
+has_space_or_control (const char *url)
+{
+  for (const char *c = url; *c != '\0'; c++) {
+    if (*c == ' ' || g_ascii_iscntrl (*c))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* A refused URL as an error shows it: its head, valid UTF-8, quoted, with
+ * control bytes escaped (the text comes from a client and ends up in logs
+ * and on terminals). */
+static char *
+quote_url (const char *url)
+{
+  char high_bytes[129];
+  g_autofree char *valid = g_utf8_make_valid (url, MIN (strlen (url), URL_SHOWN_BYTES));
+  g_autofree char *escaped = NULL;
+
+  for (guint i = 0; i < 128; i++)
+    high_bytes[i] = (char) (0x80 + i);
+  high_bytes[128] = '\0';
+  escaped = g_strescape (valid, high_bytes);
+  return g_strdup_printf ("\"%s\"%s", escaped, strlen (url) > URL_SHOWN_BYTES ? "..." : "");
+}
+
 char *
 dfly_url_filter_query (const char *url, const char *const *filtered_keys, GError **error)
 {
@@ -32,13 +61,14 @@ dfly_url_filter_query (const char *url, const char *const *filtered_keys, GError
 
   g_return_val_if_fail (url != NULL, NULL);
   /* Parsed only to refuse what is not a URL; the text is kept byte for byte
-   * (GUri would re-encode it, and the id must match other peers'). */
+   * (GUri would re-encode it, and the id must match other peers'). GUri
+   * lets control bytes through; no URL holds them raw (RFC 3986). */
   if (!g_uri_is_valid (url, G_URI_FLAGS_ENCODED | G_URI_FLAGS_PARSE_RELAXED, NULL) ||
-      strpbrk (url, " \t\r\n") != NULL) {
-    g_autofree char *shown = g_utf8_make_valid (url, 200);
+      has_space_or_control (url)) {
+    g_autofree char *shown = quote_url (url);
 
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
-                 "\"%s\" is not an absolute URL", shown);
+                 "%s is not an absolute URL", shown);
     return NULL;
   }
 
@@ -110,7 +140,8 @@ dfly_piece_length_for (gint64 content_length)
 
   if (content_length <= 0)
     return DFLY_PIECE_LENGTH_MIN;
-  wanted = (guint64) content_length / 500;
+  /* Rounded up, so that no length up to 500 x 16 MiB needs a 501st piece. */
+  wanted = (guint64) content_length / 500 + ((guint64) content_length % 500 != 0);
   while (length < wanted && length < DFLY_PIECE_LENGTH_MAX)
     length <<= 1;
   return length;
@@ -119,6 +150,10 @@ dfly_piece_length_for (gint64 content_length)
 guint32
 dfly_piece_count (guint64 content_length, guint64 piece_length)
 {
+  guint64 count;
+
   g_return_val_if_fail (piece_length > 0, 0);
-  return (guint32) ((content_length + piece_length - 1) / piece_length);
+  /* Not (length + piece_length - 1) / piece_length: that wraps near 2^64. */
+  count = content_length / piece_length + (content_length % piece_length != 0);
+  return (guint32) MIN (count, G_MAXUINT32);
 }

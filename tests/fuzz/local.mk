@@ -26,3 +26,13 @@ tests_fuzz_fuzz_frame_replay_CFLAGS = $(TEST_CFLAGS)
 tests_fuzz_fuzz_frame_replay_LDADD = core/libdfly-1.la $(GLIB_LIBS)
 TESTS += tests/fuzz/replay-frame.sh
 EXTRA_DIST += tests/fuzz/replay-frame.sh
+
+check_PROGRAMS += tests/fuzz/fuzz-url-replay
+tests_fuzz_fuzz_url_replay_SOURCES = \
+	tests/fuzz/fuzz-url.c \
+	tests/fuzz/standalone-main.c
+tests_fuzz_fuzz_url_replay_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_fuzz_fuzz_url_replay_CFLAGS = $(TEST_CFLAGS)
+tests_fuzz_fuzz_url_replay_LDADD = core/libdfly-1.la $(GLIB_LIBS)
+TESTS += tests/fuzz/replay-url.sh
+EXTRA_DIST += tests/fuzz/replay-url.sh

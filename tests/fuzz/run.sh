@@ -25,13 +25,13 @@ usage() {
 #   modules — pkg-config modules they need
 #   corpus  — the seed corpus
 #   built   — generated files compiled in, relative to BUILD_DIR
-targets="config frame"
+targets="config frame url"
 target_entry() {
   built=""
   case "$1" in
   config)
-    sources="core/lib/dfly-config.c core/lib/dfly-enums.c core/lib/dfly-error.c"
-    modules="glib-2.0 gobject-2.0 gio-2.0 gmodule-2.0 yaml-0.1"
+    sources="core/lib/dfly-config.c core/lib/dfly-enums.c core/lib/dfly-error.c core/lib/dfly-piece-digest.c"
+    modules="glib-2.0 gobject-2.0 gio-2.0 gmodule-2.0 yaml-0.1 libxxhash"
     corpus="tests/fuzz/corpus/config"
     ;;
   frame)
@@ -39,6 +39,11 @@ target_entry() {
     built="proto/envelope.pb-c.c"
     modules="glib-2.0 gio-2.0 libprotobuf-c"
     corpus="tests/fuzz/corpus/frame"
+    ;;
+  url)
+    sources="core/lib/dfly-task-id.c core/lib/dfly-error.c"
+    modules="glib-2.0 gio-2.0"
+    corpus="tests/fuzz/corpus/url"
     ;;
   *)
     return 1

@@ -207,19 +207,91 @@ check_digest (GChecksum *checksum, const char *expected_hex, const char *digest,
   return FALSE;
 }
 
+/* A temporary file beside the output, removed unless renamed into place. */
+typedef struct {
+  char *path;
+  int   fd;
+} TempFile;
+
+static void
+temp_file_clear (TempFile *temp)
+{
+  if (temp->fd >= 0)
+    g_close (temp->fd, NULL);
+  if (temp->path != NULL)
+    g_unlink (temp->path);
+  g_free (temp->path);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TempFile, temp_file_clear)
+
+static gboolean
+temp_file_open (TempFile *temp, const char *output, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (output);
+  g_autofree char *base = g_path_get_basename (output);
+  mode_t mask = umask (0);
+
+  umask (mask);
+  temp->path = g_strdup_printf ("%s/.%s.dfly-XXXXXX", dir, base);
+  temp->fd = g_mkstemp_full (temp->path, O_RDWR | O_CLOEXEC, 0644);
+  if (temp->fd < 0) {
+    g_clear_pointer (&temp->path, g_free);
+    return set_io_error (error, errno, "creating a temporary file in", dir);
+  }
+  /* mkstemp makes 0600 whatever we ask; give the file the usual mode. */
+  fchmod (temp->fd, 0666 & ~mask);
+  return TRUE;
+}
+
+/* Makes the temporary name a hard link to the content instead; FALSE with
+ * *fallback when the file systems (or protections) forbid it. */
+static gboolean
+temp_file_link (TempFile *temp, const char *content_path, gboolean *fallback,
+                const char *output, GError **error)
+{
+  *fallback = FALSE;
+  g_unlink (temp->path);
+  if (link (content_path, temp->path) == 0)
+    return TRUE;
+  if (errno != EXDEV && errno != EPERM)
+    return set_io_error (error, errno, "linking", output);
+  g_info ("cannot hard link %s (%s), copying", output, g_strerror (errno));
+  *fallback = TRUE;
+  /* Take the name back for the copy. */
+  g_close (temp->fd, NULL);
+  temp->fd = g_open (temp->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (temp->fd < 0)
+    return set_io_error (error, errno, "creating", temp->path);
+  return FALSE;
+}
+
+static gboolean
+copy_content (int in_fd, int out_fd, guint64 length, GChecksum *checksum,
+              const char *expected_hex, const char *digest, const char *output,
+              GCancellable *cancellable, GError **error)
+{
+  gboolean fallback = FALSE;
+
+  if (checksum != NULL)
+    return copy_plain (in_fd, out_fd, length, checksum, output, cancellable, error) &&
+           check_digest (checksum, expected_hex, digest, output, error);
+  if (copy_in_kernel (in_fd, out_fd, length, &fallback, output, cancellable, error))
+    return TRUE;
+  return fallback && copy_plain (in_fd, out_fd, length, NULL, output, cancellable, error);
+}
+
 gboolean
 dfly_output_place (const char *content_path, guint64 length, const char *output,
                    gboolean hardlink, const char *digest, GCancellable *cancellable,
                    GError **error)
 {
-  g_autofree char *dir = g_path_get_dirname (output);
-  g_autofree char *base = g_path_get_basename (output);
-  g_autofree char *temp = g_strdup_printf ("%s/.%s.dfly-XXXXXX", dir, base);
+  g_auto (TempFile) temp = { NULL, -1 };
   g_autoptr (GChecksum) checksum = NULL;
   GChecksumType checksum_type = G_CHECKSUM_SHA256;
   const char *expected_hex = NULL;
-  gboolean ok = FALSE;
-  int in_fd = -1, out_fd = -1;
+  gboolean linked = FALSE;
+  int in_fd;
+  gboolean copied;
 
   if (digest != NULL && !parse_digest (digest, &checksum_type, &expected_hex)) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
@@ -228,69 +300,28 @@ dfly_output_place (const char *content_path, guint64 length, const char *output,
   }
   if (digest != NULL)
     checksum = g_checksum_new (checksum_type);
-
-  in_fd = g_open (content_path, O_RDONLY | O_CLOEXEC, 0);
-  if (in_fd < 0)
-    return set_io_error (error, errno, "opening", content_path);
-
-  out_fd = g_mkstemp_full (temp, O_RDWR | O_CLOEXEC, 0644);
-  if (out_fd < 0) {
-    set_io_error (error, errno, "creating a temporary file in", dir);
-    goto out;
-  }
-  /* mkstemp makes 0600 whatever we ask; give the file the usual mode. */
-  {
-    mode_t mask = umask (0);
-
-    umask (mask);
-    fchmod (out_fd, 0666 & ~mask);
-  }
+  if (!temp_file_open (&temp, output, error))
+    return FALSE;
 
   if (hardlink && checksum == NULL) {
-    /* Replace the temporary file by a link to the cached content. */
-    g_unlink (temp);
-    if (link (content_path, temp) == 0) {
-      ok = TRUE;
-      goto rename;
-    }
-    if (errno != EXDEV && errno != EPERM) {
-      set_io_error (error, errno, "linking", output);
-      goto out;
-    }
-    g_info ("cannot hard link %s (%s), copying", output, g_strerror (errno));
-    g_close (out_fd, NULL);
-    out_fd = g_open (temp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (out_fd < 0) {
-      set_io_error (error, errno, "creating", temp);
-      goto out;
-    }
-  }
-
-  if (checksum == NULL) {
     gboolean fallback = FALSE;
 
-    ok = copy_in_kernel (in_fd, out_fd, length, &fallback, output, cancellable, error);
-    if (!ok && fallback)
-      ok = copy_plain (in_fd, out_fd, length, NULL, output, cancellable, error);
-  } else {
-    ok = copy_plain (in_fd, out_fd, length, checksum, output, cancellable, error) &&
-         check_digest (checksum, expected_hex, digest, output, error);
+    linked = temp_file_link (&temp, content_path, &fallback, output, error);
+    if (!linked && !fallback)
+      return FALSE;
   }
-  if (!ok)
-    goto out;
-
-rename:
-  if (g_rename (temp, output) != 0) {
-    ok = set_io_error (error, errno, "renaming into", output);
-    goto out;
+  if (!linked) {
+    in_fd = g_open (content_path, O_RDONLY | O_CLOEXEC, 0);
+    if (in_fd < 0)
+      return set_io_error (error, errno, "opening", content_path);
+    copied = copy_content (in_fd, temp.fd, length, checksum, expected_hex, digest, output,
+                           cancellable, error);
+    g_close (in_fd, NULL);
+    if (!copied)
+      return FALSE;
   }
-  g_clear_pointer (&temp, g_free); /* nothing left to remove */
-
-out:
-  if (out_fd >= 0)
-    g_close (out_fd, NULL);
-  g_close (in_fd, NULL);
-  if (temp != NULL)
-    g_unlink (temp);
-  return ok;
+  if (g_rename (temp.path, output) != 0)
+    return set_io_error (error, errno, "renaming into", output);
+  g_clear_pointer (&temp.path, g_free); /* renamed: nothing to remove */
+  return TRUE;
 }

@@ -51,7 +51,7 @@ test_announce (RoleTest *t, gconstpointer data)
   g_assert_cmpuint (host->disk_free, <=, host->disk_total);
 
   describe = dfly_role_describe (role);
-  g_assert_cmpstr (describe, ==, "host 127.0.0.1-dfly-test, announcing every 60s");
+  g_assert_cmpstr (describe, ==, "host 127.0.0.1-dfly-test, announcing every 60s, 0 downloads");
 
   g_assert_true (role_test_stop (role, &error));
   g_assert_no_error (error);
@@ -84,7 +84,7 @@ test_interval_and_reload (RoleTest *t, gconstpointer data)
   g_assert_cmpuint (t->announced->len, ==, 2);
   g_assert_cmpuint (((DflyHostInfo *) t->announced->pdata[1])->announce_interval, ==, 1);
   describe = dfly_role_describe (role);
-  g_assert_cmpstr (describe, ==, "host 127.0.0.1-dfly-test, announcing every 1s");
+  g_assert_cmpstr (describe, ==, "host 127.0.0.1-dfly-test, announcing every 1s, 0 downloads");
   count.n = 4;
   g_assert_true (role_test_wait (role_test_count_reached, &count, 4500));
 

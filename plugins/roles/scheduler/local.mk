@@ -14,6 +14,8 @@ TESTS += plugins/roles/scheduler/test-scheduler
 plugins_roles_scheduler_test_scheduler_SOURCES = \
 	plugins/roles/scheduler/test-scheduler.c \
 	plugins/roles/scheduler/dfly-scheduler-role.c \
+	plugins/roles/peer/dfly-download.c \
+	plugins/roles/peer/dfly-output.c \
 	plugins/roles/dfly-role-test.h
 plugins_roles_scheduler_test_scheduler_CPPFLAGS = $(TEST_CPPFLAGS)
 plugins_roles_scheduler_test_scheduler_CFLAGS = $(TEST_CFLAGS)

@@ -44,7 +44,7 @@ test_announce (RoleTest *t, gconstpointer data)
   g_assert_cmpuint (host->mem_total, >, 0);
 
   describe = dfly_role_describe (role);
-  g_assert_cmpstr (describe, ==, "host 127.0.0.1-dfly-test-seed, announcing every 45s");
+  g_assert_cmpstr (describe, ==, "host 127.0.0.1-dfly-test-seed, announcing every 45s, 0 downloads");
 
   g_assert_true (role_test_stop (role, &error));
   g_assert_no_error (error);
