@@ -330,6 +330,8 @@ wait_for_line () {
 #   /chunked/   no Content-Length, chunked bodies (a sub_filter that never matches)
 #   /flaky/     500 while ROOT/fail-flag exists
 #   /slow/      200 KiB/s per connection
+#   /limited/   512 KiB/s per request after its first second (nginx lets a
+#               second's worth through at once)
 # Sets NGINX_PID, NGINX_PORT, NGINX_URL (http://127.0.0.1:PORT) and
 # NGINX_ACCESS_LOG: one line per request, "METHOD URI STATUS BYTES RANGE".
 start_nginx () {
@@ -378,6 +380,7 @@ http {
       if (-f $_root/fail-flag) { return 500; }
     }
     location /slow/ { limit_rate 200k; }
+    location /limited/ { limit_rate 512k; }
   }
 }
 NGINX_EOF
