@@ -125,6 +125,10 @@ start_services (DflyEngine *self)
     g_info ("source %s handles %s", record->name, schemes);
   }
 
+  if (config->storage.backend[0] == '\0') {
+    g_info ("no storage configured: this daemon cannot download");
+    return;
+  }
   record = dfly_plugin_loader_lookup (self->loader, config->storage.backend);
   if (record == NULL || !record->loaded || record->kind != DFLY_PLUGIN_KIND_STORAGE) {
     g_warning ("storage %s is not available: %s", config->storage.backend,

@@ -179,6 +179,8 @@ daemon:
   roles: []
   state_dir: $S/empty
   cache_dir: $S/empty
+storage:
+  backend: ""
 EOF
 chmod 0644 "$S/nobody.yaml"
 as "$NOBODY_UID" "$NOBODY_GID" "" timeout 20 "$DFLYD" --bus-address "$BUS_ADDRESS" \
