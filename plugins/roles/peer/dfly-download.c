@@ -10,6 +10,9 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <unistd.h>
+
 #include "dfly-download.h"
 #include "dfly-output.h"
 
@@ -35,6 +38,10 @@ struct _DflyDownload {
   gboolean       finished;      /* the coordinator has reported */
   gboolean       done_emitted;
   GError        *error;         /* why the content could not be had */
+  /* The first request's output, written by the workers beside the cache
+   * while they fetch, so it needs no copy at the end. */
+  DflyOutputTemp      *direct;
+  DflyDownloadRequest *direct_request; /* NULL once that request is answered */
 
   /* Shared with the threads. */
   GMutex         lock;
@@ -47,6 +54,9 @@ struct _DflyDownload {
   gint64         length;        /* content length, -1 unknown */
   guint64        piece_length;
   gboolean       streaming;     /* one stream from 0 cut into pieces */
+  int            direct_fd;     /* -1: none */
+  gboolean       direct_usable; /* every byte goes through the workers */
+  gboolean       direct_failed; /* a write to it failed: copy instead */
 };
 
 G_DEFINE_FINAL_TYPE (DflyDownload, dfly_download, G_TYPE_OBJECT)
@@ -66,6 +76,7 @@ dfly_download_finalize (GObject *object)
   g_clear_pointer (&self->headers, g_hash_table_unref);
   g_clear_pointer (&self->config, dfly_config_unref);
   g_clear_pointer (&self->queue, g_array_unref);
+  g_clear_pointer (&self->direct, dfly_output_temp_free);
   g_clear_error (&self->worker_error);
   g_clear_error (&self->error);
   g_clear_object (&self->cancellable);
@@ -100,6 +111,7 @@ dfly_download_init (DflyDownload *self)
   self->cancellable = g_cancellable_new ();
   self->queue = g_array_new (FALSE, FALSE, sizeof (guint32));
   self->length = -1;
+  self->direct_fd = -1;
 }
 
 DflyDownload *
@@ -143,6 +155,9 @@ fail_request (DflyDownload *self, DflyDownloadRequest *request, const GError *er
 
   g_hash_table_remove (self->timeouts, request);
   g_ptr_array_remove (self->requests, request);
+  /* Its temporary file goes when the workers are done with it. */
+  if (request == self->direct_request)
+    self->direct_request = NULL;
   g_info ("task %s: %s failed: %s", self->task->id, request->output, error->message);
   dfly_bus_emit_download_failed (dfly_context_get_bus (self->context), held, error);
 }
@@ -325,6 +340,30 @@ add_completed (DflyDownload *self, guint64 bytes)
   g_mutex_unlock (&self->lock);
 }
 
+/* Best effort: a failed write to the direct output only means the output
+ * is copied from storage at the end instead. */
+static void
+write_direct (DflyDownload *self, const guint8 *data, gsize length, guint64 offset)
+{
+  if (self->direct_fd < 0 || g_atomic_int_get (&self->direct_failed))
+    return;
+  while (length > 0) {
+    gssize n = pwrite (self->direct_fd, data, length, (off_t) offset);
+
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      g_info ("task %s: writing the output directly failed (%s), will copy it",
+              self->task->id, g_strerror (errno));
+      g_atomic_int_set (&self->direct_failed, TRUE);
+      return;
+    }
+    data += n;
+    length -= n;
+    offset += n;
+  }
+}
+
 /* Waits before a retry, waking early on cancellation. */
 static void
 backoff_sleep (GCancellable *cancellable, guint ms)
@@ -376,6 +415,7 @@ stream_pieces (DflyDownload *self, GInputStream *stream, guint32 first_number, g
       if (!dfly_storage_write (self->storage, self->task->id, piece_offset + got, buffer, n,
                                error))
         return FALSE;
+      write_direct (self, buffer, n, piece_offset + got);
       got += n;
     }
     if (got == 0)
@@ -573,6 +613,7 @@ prepare (DflyDownload *self, GError **error)
               self->task->id);
     if (stat->content_length != 0)
       g_array_append_val (self->queue, zero);
+    self->direct_usable = TRUE;
     return g_steal_pointer (&held);
   }
 
@@ -596,6 +637,8 @@ prepare (DflyDownload *self, GError **error)
   if (self->completed > 0)
     g_info ("task %s: resuming, %u of %u pieces held", self->task->id,
             held->total_pieces - self->queue->len, held->total_pieces);
+  /* Pieces held from before never pass through the workers. */
+  self->direct_usable = self->completed == 0;
   return g_steal_pointer (&held);
 }
 
@@ -659,6 +702,29 @@ coordinator_thread (gpointer user_data)
   return NULL;
 }
 
+/* Renames the directly written output into place when it holds every
+ * byte; otherwise its request is placed like any other. */
+static void
+finish_direct (DflyDownload *self)
+{
+  g_autoptr (DflyDownloadRequest) request = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (self->direct == NULL || self->direct_request == NULL || !self->direct_usable ||
+      self->direct_failed)
+    return;
+  request = dfly_download_request_ref (self->direct_request);
+  self->direct_request = NULL;
+  if (!dfly_output_temp_commit (self->direct, &error)) {
+    fail_request (self, request, error);
+    return;
+  }
+  g_hash_table_remove (self->timeouts, request);
+  g_ptr_array_remove (self->requests, request);
+  g_info ("task %s: %s is in place", self->task->id, request->output);
+  dfly_bus_emit_download_finished (dfly_context_get_bus (self->context), request);
+}
+
 static gboolean
 finish_on_main (gpointer user_data)
 {
@@ -682,9 +748,11 @@ finish_on_main (gpointer user_data)
             self->task->content_length, self->task->total_pieces);
     emit_progress (self);
     dfly_bus_emit_task_finished (bus, self->task);
+    finish_direct (self);
     while (self->requests->len > 0)
       place_output (self, g_ptr_array_index (self->requests, 0));
   }
+  g_clear_pointer (&self->direct, dfly_output_temp_free);
   maybe_done (self);
   finish_data_free (data);
   return G_SOURCE_REMOVE;
@@ -700,6 +768,22 @@ dfly_download_start (DflyDownload *self)
   self->config = dfly_context_dup_config (self->context);
   if (!dfly_piece_digest_algo_from_string (self->config->download.piece_digest, &self->algo))
     self->algo = DFLY_PIECE_DIGEST_CRC32C;
+  /* One request without a digest to check or a link to make: its output
+   * can be written as the pieces arrive. */
+  if (self->requests->len == 1) {
+    DflyDownloadRequest *first = g_ptr_array_index (self->requests, 0);
+
+    if (first->digest == NULL && !first->hardlink) {
+      self->direct = dfly_output_temp_new (first->output, &error);
+      if (self->direct != NULL) {
+        self->direct_request = first;
+        self->direct_fd = dfly_output_temp_get_fd (self->direct);
+      } else {
+        g_info ("task %s: %s", self->task->id, error->message);
+        g_clear_error (&error);
+      }
+    }
+  }
   dfly_storage_acquire_task (self->storage, self->task->id);
   dfly_bus_emit_task_registered (dfly_context_get_bus (self->context), self->task);
   self->progress_id = g_timeout_add (PROGRESS_INTERVAL, emit_progress, self);

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -207,46 +208,81 @@ check_digest (GChecksum *checksum, const char *expected_hex, const char *digest,
   return FALSE;
 }
 
+/* umask() can only be read by changing it, which would race with other
+ * threads creating files; Linux shows it in /proc/self/status. */
+static mode_t
+process_umask (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL) &&
+      (line = strstr (status, "\nUmask:")) != NULL)
+    return (mode_t) strtoul (line + strlen ("\nUmask:"), NULL, 8);
+  return 022;
+}
+
 /* A temporary file beside the output, removed unless renamed into place. */
-typedef struct {
+struct _DflyOutputTemp {
+  char *output;
   char *path;
   int   fd;
-} TempFile;
+};
 
-static void
-temp_file_clear (TempFile *temp)
+void
+dfly_output_temp_free (DflyOutputTemp *temp)
 {
+  if (temp == NULL)
+    return;
   if (temp->fd >= 0)
     g_close (temp->fd, NULL);
   if (temp->path != NULL)
     g_unlink (temp->path);
   g_free (temp->path);
+  g_free (temp->output);
+  g_free (temp);
 }
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TempFile, temp_file_clear)
 
-static gboolean
-temp_file_open (TempFile *temp, const char *output, GError **error)
+DflyOutputTemp *
+dfly_output_temp_new (const char *output, GError **error)
 {
+  g_autoptr (DflyOutputTemp) temp = g_new0 (DflyOutputTemp, 1);
   g_autofree char *dir = g_path_get_dirname (output);
   g_autofree char *base = g_path_get_basename (output);
-  mode_t mask = umask (0);
+  mode_t mask = process_umask ();
 
-  umask (mask);
+  temp->output = g_strdup (output);
   temp->path = g_strdup_printf ("%s/.%s.dfly-XXXXXX", dir, base);
   temp->fd = g_mkstemp_full (temp->path, O_RDWR | O_CLOEXEC, 0644);
   if (temp->fd < 0) {
     g_clear_pointer (&temp->path, g_free);
-    return set_io_error (error, errno, "creating a temporary file in", dir);
+    set_io_error (error, errno, "creating a temporary file in", dir);
+    return NULL;
   }
   /* mkstemp makes 0600 whatever we ask; give the file the usual mode. */
   fchmod (temp->fd, 0666 & ~mask);
+  return g_steal_pointer (&temp);
+}
+
+int
+dfly_output_temp_get_fd (DflyOutputTemp *temp)
+{
+  return temp->fd;
+}
+
+gboolean
+dfly_output_temp_commit (DflyOutputTemp *temp, GError **error)
+{
+  if (g_rename (temp->path, temp->output) != 0)
+    return set_io_error (error, errno, "renaming into", temp->output);
+  g_clear_pointer (&temp->path, g_free); /* renamed: nothing to remove */
   return TRUE;
 }
 
 /* Makes the temporary name a hard link to the content instead; FALSE with
  * *fallback when the file systems (or protections) forbid it. */
 static gboolean
-temp_file_link (TempFile *temp, const char *content_path, gboolean *fallback,
+temp_file_link (DflyOutputTemp *temp, const char *content_path, gboolean *fallback,
                 const char *output, GError **error)
 {
   *fallback = FALSE;
@@ -285,7 +321,7 @@ dfly_output_place (const char *content_path, guint64 length, const char *output,
                    gboolean hardlink, const char *digest, GCancellable *cancellable,
                    GError **error)
 {
-  g_auto (TempFile) temp = { NULL, -1 };
+  g_autoptr (DflyOutputTemp) temp = NULL;
   g_autoptr (GChecksum) checksum = NULL;
   GChecksumType checksum_type = G_CHECKSUM_SHA256;
   const char *expected_hex = NULL;
@@ -300,13 +336,14 @@ dfly_output_place (const char *content_path, guint64 length, const char *output,
   }
   if (digest != NULL)
     checksum = g_checksum_new (checksum_type);
-  if (!temp_file_open (&temp, output, error))
+  temp = dfly_output_temp_new (output, error);
+  if (temp == NULL)
     return FALSE;
 
   if (hardlink && checksum == NULL) {
     gboolean fallback = FALSE;
 
-    linked = temp_file_link (&temp, content_path, &fallback, output, error);
+    linked = temp_file_link (temp, content_path, &fallback, output, error);
     if (!linked && !fallback)
       return FALSE;
   }
@@ -314,14 +351,11 @@ dfly_output_place (const char *content_path, guint64 length, const char *output,
     in_fd = g_open (content_path, O_RDONLY | O_CLOEXEC, 0);
     if (in_fd < 0)
       return set_io_error (error, errno, "opening", content_path);
-    copied = copy_content (in_fd, temp.fd, length, checksum, expected_hex, digest, output,
+    copied = copy_content (in_fd, temp->fd, length, checksum, expected_hex, digest, output,
                            cancellable, error);
     g_close (in_fd, NULL);
     if (!copied)
       return FALSE;
   }
-  if (g_rename (temp.path, output) != 0)
-    return set_io_error (error, errno, "renaming into", output);
-  g_clear_pointer (&temp.path, g_free); /* renamed: nothing to remove */
-  return TRUE;
+  return dfly_output_temp_commit (temp, error);
 }

@@ -26,6 +26,17 @@ gboolean dfly_output_place (const char *content_path, guint64 length, const char
                             gboolean hardlink, const char *digest, GCancellable *cancellable,
                             GError **error);
 
+/* A temporary file beside an output, for writing the output while the
+ * download runs: committing renames it over the output; freeing an
+ * uncommitted one removes it. */
+typedef struct _DflyOutputTemp DflyOutputTemp;
+
+DflyOutputTemp *dfly_output_temp_new (const char *output, GError **error);
+int             dfly_output_temp_get_fd (DflyOutputTemp *temp);
+gboolean        dfly_output_temp_commit (DflyOutputTemp *temp, GError **error);
+void            dfly_output_temp_free (DflyOutputTemp *temp);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyOutputTemp, dfly_output_temp_free)
+
 /* Whether digest is "sha256:<64 hex>" or "sha512:<128 hex>". */
 gboolean dfly_output_digest_is_valid (const char *digest);
 
