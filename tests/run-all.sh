@@ -5,6 +5,8 @@
 #   3. ASan + UBSan build + make check
 #   4. libFuzzer targets, a bounded time each
 #   5. make distcheck
+#   6. the benchmarks in tests/bench/ (figures against a baseline; a step
+#      fails only if a benchmark cannot run, never on a time)
 # and ends with one line: "tests: N passed, N failed".
 # BUILD_ROOT (default ./build) holds the build trees; FUZZ_SECONDS (default 30).
 set -u
@@ -91,6 +93,17 @@ done
 
 say "5. make distcheck"
 step "distcheck" sh -c "cd '$root/main' && make -s -j$jobs distcheck >distcheck.log 2>&1 || { tail -60 distcheck.log; exit 1; }"
+
+say "6. benchmarks (figures, not pass/fail)"
+bench () {
+  log="$root/main/bench-$1.log"
+  sh "$top/tests/bench/$1.sh" "$root/main" >"$log" 2>&1 || { tail -40 "$log"; return 1; }
+  grep '^bench ' "$log"
+}
+for script in "$top"/tests/bench/bench-*.sh; do
+  name=$(basename "$script" .sh)
+  step "$name" bench "$name"
+done
 
 echo
 echo "tests: $passed passed, $failed failed"
