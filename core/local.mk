@@ -83,8 +83,16 @@ dflyd_LDADD = core/libdflyd.la core/libdfly-1.la $(GLIB_LIBS)
 bin_PROGRAMS += dflyctl
 dflyctl_SOURCES = \
 	core/ctl/dflyctl.c \
+	core/ctl/dflyctl.h \
+	core/ctl/dflyctl-cache.c \
+	core/ctl/dflyctl-get.c \
 	core/ctl/dflyctl-output.c \
-	core/ctl/dflyctl-output.h
+	core/ctl/dflyctl-output.h \
+	core/ctl/dflyctl-parse.c \
+	core/ctl/dflyctl-parse.h \
+	core/ctl/dflyctl-progress.c \
+	core/ctl/dflyctl-progress.h \
+	core/ctl/dflyctl-task.c
 dflyctl_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dflyctl\"
 dflyctl_CFLAGS = $(AM_CFLAGS) $(JSON_CFLAGS)
 dflyctl_LDADD = core/libdfly-1.la $(GLIB_LIBS) $(JSON_LIBS)

@@ -3,6 +3,9 @@
 # tests/local.mk; they need dflyd, dflyctl and build-plugins/ built first.
 SYSTEM_TESTS = \
 	tests/system/test-control.sh \
-	tests/system/test-bus-policy.sh
+	tests/system/test-ctl-args.sh \
+	tests/system/test-bus-policy.sh \
+	tests/system/test-download.sh \
+	tests/system/test-download-big.sh
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS)

@@ -338,3 +338,388 @@ dflyctl_output_version (DflyctlFormat format, const char *client_version,
     return g_strdup_printf ("dflyctl %s\n%s\n", client_version, _("dflyd: not reachable"));
   return g_strdup_printf ("dflyctl %s\ndflyd %s\n", client_version, daemon_version);
 }
+
+/* ---- downloads and tasks ---- */
+
+char *
+dflyctl_format_bytes (guint64 bytes)
+{
+  static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+  double value = (double) bytes;
+  guint unit = 0;
+
+  if (bytes < 1024)
+    return g_strdup_printf ("%u B", (guint) bytes);
+  value /= 1024.0;
+  /* Round first, so 1023.97 KiB shows as 1.0 MiB and not as 1024.0 KiB. */
+  while (value >= 1024.0 - 0.05 && unit + 1 < G_N_ELEMENTS (units)) {
+    value /= 1024.0;
+    unit++;
+  }
+  return g_strdup_printf ("%.1f %s", value, units[unit]);
+}
+
+char *
+dflyctl_format_rate (double bytes_per_second)
+{
+  static const char *const units[] = { "B/s", "KiB/s", "MiB/s", "GiB/s", "TiB/s" };
+  double value = MAX (bytes_per_second, 0.0);
+  guint unit = 0;
+
+  while (value >= 1024.0 - 0.5 && unit + 1 < G_N_ELEMENTS (units)) {
+    value /= 1024.0;
+    unit++;
+  }
+  if (unit > 0 && value < 9.95)
+    return g_strdup_printf ("%.1f %s", value, units[unit]);
+  return g_strdup_printf ("%.0f %s", value, units[unit]);
+}
+
+char *
+dflyctl_format_age (gint64 then, gint64 now)
+{
+  g_autofree char *duration = NULL;
+
+  if (then <= 0)
+    return g_strdup ("-");
+  if (now - then < 1)
+    return g_strdup (_("just now"));
+  duration = format_duration ((guint64) (now - then));
+  /* TRANSLATORS: %s is a duration such as "3m 4s" */
+  return g_strdup_printf (_("%s ago"), duration);
+}
+
+char *
+dflyctl_short_task_id (const char *task_id)
+{
+  return g_strndup (task_id, 12);
+}
+
+/* Every key of a vardict under its D-Bus name, keys this dflyctl does not
+ * know included. */
+static JsonNode *
+vardict_to_json (GVariant *dict)
+{
+  g_autoptr (JsonObject) object = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_iter_init (&iter, dict);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    json_object_set_member (object, key, json_gvariant_serialize (value));
+  json_node_set_object (node, object);
+  return node;
+}
+
+static char *
+lookup_string (GVariant *dict, const char *key, const char *placeholder)
+{
+  char *value = NULL;
+
+  if (!g_variant_lookup (dict, key, "s", &value) || *value == '\0') {
+    g_free (value);
+    return g_strdup (placeholder);
+  }
+  return value;
+}
+
+/* "512.0 MiB/1.0 GiB", "512.0 MiB/?" while the size is unknown. */
+static char *
+format_done_size (GVariant *task)
+{
+  g_autofree char *done = NULL;
+  g_autofree char *size = NULL;
+  guint64 completed;
+  gint64 length;
+
+  done = g_variant_lookup (task, "completed-length", "t", &completed)
+    ? dflyctl_format_bytes (completed) : g_strdup ("?");
+  size = g_variant_lookup (task, "content-length", "x", &length) && length >= 0
+    ? dflyctl_format_bytes ((guint64) length) : g_strdup ("?");
+  return g_strdup_printf ("%s/%s", done, size);
+}
+
+static char *
+format_piece_length (GVariant *task)
+{
+  guint64 piece_length;
+
+  if (!g_variant_lookup (task, "piece-length", "t", &piece_length) || piece_length == 0)
+    return g_strdup ("-");
+  return dflyctl_format_bytes (piece_length);
+}
+
+static char *
+format_last_used (GVariant *task, gint64 now)
+{
+  gint64 last_used;
+
+  if (!g_variant_lookup (task, "last-used", "x", &last_used))
+    return g_strdup ("-");
+  return dflyctl_format_age (last_used, now);
+}
+
+enum { TASK_ID, TASK_STATE, TASK_DONE, TASK_PIECE, TASK_USED, TASK_URL, TASK_COLUMNS };
+
+static char *
+tasks_to_text (GVariant *tasks, gboolean long_ids, gint64 now)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  const char *headers[TASK_COLUMNS] = { _("ID"), _("STATE"), _("DONE/SIZE"), _("PIECE"),
+                                        _("LAST USED"), _("URL") };
+  gsize widths[TASK_COLUMNS] = { 0 };
+  GVariantIter iter;
+  GVariant *task;
+
+  if (g_variant_n_children (tasks) == 0)
+    return g_strdup_printf ("%s\n", _("no tasks"));
+
+  g_variant_iter_init (&iter, tasks);
+  while ((task = g_variant_iter_next_value (&iter)) != NULL) {
+    char **cells = g_new0 (char *, TASK_COLUMNS + 1);
+    g_autofree char *id = lookup_string (task, "id", "?");
+
+    cells[TASK_ID] = long_ids ? g_steal_pointer (&id) : dflyctl_short_task_id (id);
+    cells[TASK_STATE] = lookup_string (task, "state", "?");
+    cells[TASK_DONE] = format_done_size (task);
+    cells[TASK_PIECE] = format_piece_length (task);
+    cells[TASK_USED] = format_last_used (task, now);
+    cells[TASK_URL] = lookup_string (task, "url", "?");
+    g_ptr_array_add (rows, cells);
+    g_variant_unref (task);
+  }
+
+  for (guint i = 0; i < TASK_COLUMNS; i++)
+    widths[i] = display_width (headers[i]);
+  for (guint r = 0; r < rows->len; r++) {
+    char **cells = g_ptr_array_index (rows, r);
+
+    for (guint i = 0; i < TASK_COLUMNS; i++)
+      widths[i] = MAX (widths[i], display_width (cells[i]));
+  }
+  append_row (out, "", headers, widths, TASK_COLUMNS);
+  for (guint r = 0; r < rows->len; r++)
+    append_row (out, "", (const char *const *) g_ptr_array_index (rows, r), widths, TASK_COLUMNS);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+char *
+dflyctl_output_tasks (DflyctlFormat format, GVariant *tasks, gboolean long_ids, gint64 now)
+{
+  g_return_val_if_fail (g_variant_is_of_type (tasks, G_VARIANT_TYPE ("aa{sv}")), NULL);
+
+  if (format == DFLYCTL_FORMAT_JSON) {
+    g_autoptr (JsonArray) array = json_array_new ();
+    g_autoptr (JsonNode) root = json_node_new (JSON_NODE_ARRAY);
+    GVariantIter iter;
+    GVariant *task;
+
+    g_variant_iter_init (&iter, tasks);
+    while ((task = g_variant_iter_next_value (&iter)) != NULL) {
+      json_array_add_element (array, vardict_to_json (task));
+      g_variant_unref (task);
+    }
+    json_node_set_array (root, array);
+    return json_to_text (root);
+  }
+  return tasks_to_text (tasks, long_ids, now);
+}
+
+static char *
+format_completed (GVariant *task)
+{
+  g_autofree char *done = NULL;
+  g_autofree char *size = NULL;
+  guint64 completed = 0;
+  gint64 length = -1;
+  gboolean have_completed = g_variant_lookup (task, "completed-length", "t", &completed);
+
+  done = have_completed ? dflyctl_format_bytes (completed) : g_strdup ("?");
+  if (!g_variant_lookup (task, "content-length", "x", &length) || length < 0)
+    /* TRANSLATORS: completed bytes of a download whose size is not known yet */
+    return g_strdup_printf (_("%s of an unknown size"), done);
+  size = dflyctl_format_bytes ((guint64) length);
+  if (!have_completed)
+    return g_strdup_printf ("?/%s", size);
+  /* TRANSLATORS: "512.0 MiB of 1.0 GiB (50%)" */
+  return g_strdup_printf (_("%s of %s (%u%%)"), done, size,
+                          length == 0 ? 100 : (guint) MIN (100, completed * 100 / (guint64) length));
+}
+
+static char *
+format_pieces (GVariant *task)
+{
+  g_autofree char *piece = format_piece_length (task);
+  guint32 count;
+
+  if (!g_variant_lookup (task, "total-pieces", "u", &count))
+    return g_steal_pointer (&piece);
+  return g_strdup_printf ("%u × %s", (guint) count, piece);
+}
+
+static char *
+task_to_text (GVariant *task, gint64 now)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_autofree char *id = lookup_string (task, "id", "?");
+  g_autofree char *url = lookup_string (task, "url", "?");
+  g_autofree char *state = lookup_string (task, "state", "?");
+  g_autofree char *completed = format_completed (task);
+  g_autofree char *pieces = format_pieces (task);
+  g_autofree char *last_used = format_last_used (task, now);
+  gboolean running;
+  const char *running_text = g_variant_lookup (task, "running", "b", &running)
+    ? (running ? _("yes") : _("no")) : "?";
+  /* TRANSLATORS: the labels of "dflyctl task show", one per line */
+  const char *labels[] = { _("id:"), _("url:"), _("state:"), _("completed:"), _("pieces:"),
+                           _("last used:"), _("running:") };
+  const char *values[] = { id, url, state, completed, pieces, last_used, running_text };
+  gsize width = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
+    width = MAX (width, display_width (labels[i]));
+  for (guint i = 0; i < G_N_ELEMENTS (labels); i++) {
+    append_padded (out, labels[i], width + 1);
+    g_string_append_printf (out, "%s\n", values[i]);
+  }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+char *
+dflyctl_output_task (DflyctlFormat format, GVariant *task, gint64 now)
+{
+  g_return_val_if_fail (g_variant_is_of_type (task, G_VARIANT_TYPE_VARDICT), NULL);
+
+  if (format == DFLYCTL_FORMAT_JSON) {
+    g_autoptr (JsonNode) root = vardict_to_json (task);
+
+    return json_to_text (root);
+  }
+  return task_to_text (task, now);
+}
+
+char *
+dflyctl_output_cache_report (DflyctlFormat format, GVariant *report)
+{
+  g_autoptr (GString) out = NULL;
+  g_autofree char *freed_text = NULL;
+  g_autofree char *bytes_text = NULL;
+  g_autofree char *tasks_text = NULL;
+  guint64 freed, bytes, quota;
+  guint32 tasks;
+
+  g_return_val_if_fail (g_variant_is_of_type (report, G_VARIANT_TYPE_VARDICT), NULL);
+
+  if (format == DFLYCTL_FORMAT_JSON) {
+    g_autoptr (JsonNode) root = vardict_to_json (report);
+
+    return json_to_text (root);
+  }
+
+  out = g_string_new (NULL);
+  freed_text = g_variant_lookup (report, "freed-bytes", "t", &freed)
+    ? dflyctl_format_bytes (freed) : g_strdup ("?");
+  /* TRANSLATORS: what garbage collection removed, e.g. "freed 1.5 GiB" */
+  g_string_append_printf (out, _("freed %s"), freed_text);
+  g_string_append_c (out, '\n');
+
+  tasks_text = g_variant_lookup (report, "tasks", "u", &tasks)
+    ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u task", "%u tasks", tasks), (guint) tasks)
+    : g_strdup ("?");
+  bytes_text = g_variant_lookup (report, "bytes", "t", &bytes)
+    ? dflyctl_format_bytes (bytes) : g_strdup ("?");
+  if (g_variant_lookup (report, "quota", "t", &quota) && quota > 0) {
+    g_autofree char *quota_text = dflyctl_format_bytes (quota);
+
+    /* TRANSLATORS: "cache: 12 tasks, 3.4 GiB of a 10.0 GiB quota" */
+    g_string_append_printf (out, _("cache: %s, %s of a %s quota"), tasks_text, bytes_text, quota_text);
+  } else {
+    /* TRANSLATORS: "cache: 12 tasks, 3.4 GiB" */
+    g_string_append_printf (out, _("cache: %s, %s"), tasks_text, bytes_text);
+  }
+  g_string_append_c (out, '\n');
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+char *
+dflyctl_output_task_action (DflyctlFormat format, const char *task_id, DflyctlTaskAction action)
+{
+  g_autofree char *line = NULL;
+
+  g_return_val_if_fail (task_id != NULL, NULL);
+
+  if (format == DFLYCTL_FORMAT_JSON) {
+    g_autoptr (JsonBuilder) builder = json_builder_new ();
+    g_autoptr (JsonNode) root = NULL;
+
+    json_builder_begin_object (builder);
+    json_builder_set_member_name (builder, "id");
+    json_builder_add_string_value (builder, task_id);
+    json_builder_set_member_name (builder, "result");
+    json_builder_add_string_value (builder, action == DFLYCTL_TASK_DELETED ? "deleted" : "cancelled");
+    json_builder_end_object (builder);
+    root = json_builder_get_root (builder);
+    return json_to_text (root);
+  }
+  if (action == DFLYCTL_TASK_DELETED)
+    line = g_strdup_printf (_("task %s deleted"), task_id);
+  else
+    line = g_strdup_printf (_("task %s cancelled"), task_id);
+  return g_strconcat (line, "\n", NULL);
+}
+
+char *
+dflyctl_output_download (DflyctlFormat format, const DflyctlDownload *download)
+{
+  g_return_val_if_fail (download != NULL, NULL);
+
+  if (format == DFLYCTL_FORMAT_JSON) {
+    g_autoptr (JsonBuilder) builder = json_builder_new ();
+    g_autoptr (JsonNode) root = NULL;
+
+    json_builder_begin_object (builder);
+    json_builder_set_member_name (builder, "task-id");
+    if (download->task_id != NULL)
+      json_builder_add_string_value (builder, download->task_id);
+    else
+      json_builder_add_null_value (builder);
+    json_builder_set_member_name (builder, "url");
+    json_builder_add_string_value (builder, download->url);
+    json_builder_set_member_name (builder, "output");
+    json_builder_add_string_value (builder, download->output);
+    json_builder_set_member_name (builder, "result");
+    json_builder_add_string_value (builder, download->result);
+    json_builder_set_member_name (builder, "bytes");
+    json_builder_add_int_value (builder, (gint64) MIN (download->bytes, (guint64) G_MAXINT64));
+    json_builder_set_member_name (builder, "seconds");
+    json_builder_add_double_value (builder, download->seconds);
+    if (download->error_name != NULL) {
+      json_builder_set_member_name (builder, "error");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "name");
+      json_builder_add_string_value (builder, download->error_name);
+      json_builder_set_member_name (builder, "message");
+      json_builder_add_string_value (builder, download->error_message != NULL ? download->error_message : "");
+      json_builder_end_object (builder);
+    }
+    json_builder_end_object (builder);
+    root = json_builder_get_root (builder);
+    return json_to_text (root);
+  }
+
+  {
+    g_autofree char *id = dflyctl_short_task_id (download->task_id != NULL ? download->task_id : "?");
+    g_autofree char *size = dflyctl_format_bytes (download->bytes);
+    g_autofree char *rate = dflyctl_format_rate (download->seconds > 0 ? download->bytes / download->seconds : 0);
+
+    g_autofree char *line = NULL;
+
+    /* TRANSLATORS: "task 3f2a9c1e0b7d: saved 1.0 GiB to /tmp/x in 2.5 s (410 MiB/s)" */
+    line = g_strdup_printf (_("task %s: saved %s to %s in %.1f s (%s)"), id, size, download->output,
+                            download->seconds, rate);
+    return g_strconcat (line, "\n", NULL);
+  }
+}

@@ -10,29 +10,9 @@
 #include <glib/gi18n.h>
 
 #include "dfly/dfly-error.h"
-#include "dflyctl-output.h"
+#include "dflyctl.h"
 
-#define DFLYD_BUS_NAME    "org.dfly.Daemon1"
-#define DFLYD_OBJECT_PATH "/org/dfly/Daemon1"
-#define DFLYD_INTERFACE   "org.dfly.Daemon1"
-#define CALL_TIMEOUT_MS   (30 * 1000)
-
-/* Failures that are dflyctl's own, not dflyd's. */
-#define DFLYCTL_ERROR (dflyctl_error_quark ())
-typedef enum {
-  DFLYCTL_ERROR_UNREACHABLE, /* no connection to the bus at all */
-} DflyctlError;
-static GQuark dflyctl_error_quark (void);
 G_DEFINE_QUARK (dflyctl-error-quark, dflyctl_error)
-
-typedef struct {
-  DflyctlFormat    format;
-  GBusType         bus_type;   /* ignored when address is set */
-  char            *address;
-  GDBusConnection *connection; /* opened by the first call */
-  GOptionContext  *options;    /* kept for "help" */
-  char           **args;       /* what follows the command name */
-} Dflyctl;
 
 static void
 dflyctl_clear (Dflyctl *self)
@@ -45,7 +25,127 @@ dflyctl_clear (Dflyctl *self)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Dflyctl, dflyctl_clear)
 
+/* The options that may come before or after the command name. */
+typedef struct {
+  gboolean  json;
+  gboolean  system_bus;
+  gboolean  session_bus;
+  char     *address;
+} DflyctlGlobals;
+
+static void
+dflyctl_globals_clear (DflyctlGlobals *globals)
+{
+  g_clear_pointer (&globals->address, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DflyctlGlobals, dflyctl_globals_clear)
+
+/* Fills @entries (5 of them) for @globals; after a command the bus options
+ * work but are left out of its --help. */
+static void
+dflyctl_globals_entries (DflyctlGlobals *globals, GOptionEntry *entries, gboolean after_command)
+{
+  const int bus_flags = after_command ? G_OPTION_FLAG_HIDDEN : 0;
+  const GOptionEntry template[] = {
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &globals->json, N_("Print JSON instead of text"), NULL },
+    { "system", 0, bus_flags, G_OPTION_ARG_NONE, &globals->system_bus,
+      N_("Talk to dflyd on the system bus (default)"), NULL },
+    { "session", 0, bus_flags, G_OPTION_ARG_NONE, &globals->session_bus,
+      N_("Talk to dflyd on the session bus"), NULL },
+    { "address", 0, bus_flags, G_OPTION_ARG_STRING, &globals->address,
+      N_("Talk to dflyd on the bus at ADDRESS"), N_("ADDRESS") },
+    { NULL }
+  };
+
+  memcpy (entries, template, sizeof template);
+}
+
+/* Errors are G_OPTION_ERROR. A bus chosen before the command may not be
+ * contradicted after it. */
 static gboolean
+dflyctl_apply_globals (Dflyctl *self, DflyctlGlobals *globals, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  const char *choice = NULL;
+  guint choices = 0;
+
+  if (globals->system_bus) {
+    choice = "--system";
+    choices++;
+  }
+  if (globals->session_bus) {
+    choice = "--session";
+    choices++;
+  }
+  if (globals->address != NULL) {
+    choice = "--address";
+    choices++;
+  }
+  if (choices > 1 || (choice != NULL && self->bus_option != NULL && !g_str_equal (choice, self->bus_option))) {
+    g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                         _("--system, --session and --address exclude each other"));
+    return FALSE;
+  }
+  if (globals->address != NULL && !g_dbus_is_supported_address (globals->address, &local_error)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("bad --address “%s”: %s"),
+                 globals->address, local_error->message);
+    return FALSE;
+  }
+  if (globals->json)
+    self->format = DFLYCTL_FORMAT_JSON;
+  if (choice != NULL) {
+    self->bus_option = choice;
+    self->bus_type = globals->session_bus ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM;
+    if (globals->address != NULL) {
+      g_free (self->address);
+      self->address = g_steal_pointer (&globals->address);
+    }
+  }
+  return TRUE;
+}
+
+char **
+dflyctl_parse_command_args (Dflyctl *self, const GOptionEntry *entries,
+                            const char *parameter_string, const char *summary,
+                            const char *description, GError **error)
+{
+  g_auto (DflyctlGlobals) globals = { 0 };
+  GOptionEntry global_entries[5];
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *prgname = g_strdup_printf ("dflyctl %s", self->command->name);
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv) args = NULL;
+  gboolean parsed;
+
+  dflyctl_globals_entries (&globals, global_entries, TRUE);
+  context = g_option_context_new (parameter_string);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, summary);
+  g_option_context_set_description (context, description);
+  if (entries != NULL)
+    g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, global_entries, GETTEXT_PACKAGE);
+
+  g_strv_builder_add (builder, prgname);
+  if (self->args != NULL)
+    g_strv_builder_addv (builder, (const char **) self->args);
+  args = g_strv_builder_end (builder);
+  /* --help says "dflyctl get [OPTION…] URL". */
+  g_set_prgname (prgname);
+  parsed = g_option_context_parse_strv (context, &args, &local_error) &&
+           dflyctl_apply_globals (self, &globals, &local_error);
+  g_set_prgname ("dflyctl");
+  if (!parsed) {
+    g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE, "%s: %s", self->command->name,
+                 local_error->message);
+    return NULL;
+  }
+  return g_strdupv (args + 1);
+}
+
+gboolean
 dflyctl_connect (Dflyctl *self, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
@@ -72,27 +172,33 @@ dflyctl_connect (Dflyctl *self, GError **error)
   return TRUE;
 }
 
-/* Calls METHOD with no arguments and returns the single value of its reply,
- * checked against @reply_type (a one-element tuple). */
-static GVariant *
-dflyctl_call (Dflyctl *self, const char *method, const GVariantType *reply_type,
-              GError **error)
+GVariant *
+dflyctl_call_full (Dflyctl *self, const char *method, GVariant *parameters,
+                   const GVariantType *reply_type, GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) owned = parameters != NULL ? g_variant_ref_sink (parameters) : NULL;
 
   if (!dflyctl_connect (self, error))
     return NULL;
-  reply = g_dbus_connection_call_sync (self->connection, DFLYD_BUS_NAME, DFLYD_OBJECT_PATH,
-                                       DFLYD_INTERFACE, method, NULL, reply_type,
-                                       G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, error);
+  return g_dbus_connection_call_sync (self->connection, DFLYD_BUS_NAME, DFLYD_OBJECT_PATH,
+                                      DFLYD_INTERFACE, method, owned, reply_type,
+                                      G_DBUS_CALL_FLAGS_NONE, DFLYCTL_CALL_TIMEOUT_MS, NULL, error);
+}
+
+GVariant *
+dflyctl_call (Dflyctl *self, const char *method, GVariant *parameters,
+              const GVariantType *reply_type, GError **error)
+{
+  g_autoptr (GVariant) reply = dflyctl_call_full (self, method, parameters, reply_type, error);
+
   if (reply == NULL)
     return NULL;
   return g_variant_get_child_value (reply, 0);
 }
 
-/* Takes @text. JSON goes out as the UTF-8 it is; text for people goes
- * through g_print, which converts to the terminal's charset. */
-static void
+/* JSON goes out as the UTF-8 it is; text for people goes through g_print,
+ * which converts to the terminal's charset. */
+void
 dflyctl_print (Dflyctl *self, char *text)
 {
   g_autofree char *owned = text;
@@ -106,7 +212,7 @@ dflyctl_print (Dflyctl *self, char *text)
 static gboolean
 cmd_status (Dflyctl *self, GError **error)
 {
-  g_autoptr (GVariant) status = dflyctl_call (self, "GetStatus", G_VARIANT_TYPE ("(a{sv})"), error);
+  g_autoptr (GVariant) status = dflyctl_call (self, "GetStatus", NULL, G_VARIANT_TYPE ("(a{sv})"), error);
 
   if (status == NULL)
     return FALSE;
@@ -117,7 +223,7 @@ cmd_status (Dflyctl *self, GError **error)
 static gboolean
 cmd_plugins (Dflyctl *self, GError **error)
 {
-  g_autoptr (GVariant) plugins = dflyctl_call (self, "ListPlugins", G_VARIANT_TYPE ("(a(ssssss))"), error);
+  g_autoptr (GVariant) plugins = dflyctl_call (self, "ListPlugins", NULL, G_VARIANT_TYPE ("(a(ssssss))"), error);
 
   if (plugins == NULL)
     return FALSE;
@@ -128,7 +234,7 @@ cmd_plugins (Dflyctl *self, GError **error)
 static gboolean
 cmd_reload (Dflyctl *self, GError **error)
 {
-  g_autoptr (GVariant) changes = dflyctl_call (self, "Reload", G_VARIANT_TYPE ("(as)"), error);
+  g_autoptr (GVariant) changes = dflyctl_call (self, "Reload", NULL, G_VARIANT_TYPE ("(as)"), error);
 
   if (changes == NULL)
     return FALSE;
@@ -144,7 +250,7 @@ cmd_version (Dflyctl *self, GError **error)
   g_autoptr (GVariant) status = NULL;
   g_autofree char *daemon_version = NULL;
 
-  status = dflyctl_call (self, "GetStatus", G_VARIANT_TYPE ("(a{sv})"), &local_error);
+  status = dflyctl_call (self, "GetStatus", NULL, G_VARIANT_TYPE ("(a{sv})"), &local_error);
   if (status == NULL)
     g_debug ("asking dflyd for its version: %s", local_error->message);
   else if (!g_variant_lookup (status, "version", "s", &daemon_version))
@@ -153,28 +259,52 @@ cmd_version (Dflyctl *self, GError **error)
   return TRUE;
 }
 
+static const DflyctlCommand *find_command (const char *name);
+static gboolean dflyctl_run_command (Dflyctl *self, const DflyctlCommand *command, GError **error);
+
+/* "help" alone is --help; "help COMMAND" is COMMAND --help. */
 static gboolean
 cmd_help (Dflyctl *self, GError **error)
 {
-  g_autofree char *help = g_option_context_get_help (self->options, TRUE, NULL);
+  g_auto (GStrv) positional = NULL;
+  g_autofree char *help = NULL;
+  const DflyctlCommand *command;
 
-  g_print ("%s", help);
-  return TRUE;
+  positional = dflyctl_parse_command_args (self, NULL, _("[COMMAND]"),
+                                           _("Show the help of dflyctl or of one command."), NULL, error);
+  if (positional == NULL)
+    return FALSE;
+  if (positional[0] == NULL) {
+    help = g_option_context_get_help (self->options, TRUE, NULL);
+    g_print ("%s", help);
+    return TRUE;
+  }
+  if (positional[1] != NULL) {
+    g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
+                 _("help: takes at most one command, got “%s”"), positional[1]);
+    return FALSE;
+  }
+  command = find_command (positional[0]);
+  if (command == NULL) {
+    g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE, _("help: unknown command “%s”"),
+                 positional[0]);
+    return FALSE;
+  }
+  g_strfreev (self->args);
+  self->args = g_strdupv ((char *[]) { (char *) "--help", NULL });
+  return dflyctl_run_command (self, command, error);
 }
 
-typedef struct {
-  const char *name;
-  const char *summary;   /* N_(): translated when shown */
-  gboolean    takes_args;
-  gboolean  (*run) (Dflyctl *self, GError **error);
-} DflyctlCommand;
-
 static const DflyctlCommand commands[] = {
-  { "status", N_("Show dflyd's version, uptime and the state of each role"), FALSE, cmd_status },
-  { "plugins", N_("List the plugins found and whether each was loaded"), FALSE, cmd_plugins },
-  { "reload", N_("Re-read the configuration file, as SIGHUP does"), FALSE, cmd_reload },
-  { "version", N_("Show the versions of dflyctl and dflyd"), FALSE, cmd_version },
-  { "help", N_("Show this help"), TRUE, cmd_help },
+  { "status", "", N_("Show dflyd's version, uptime and the state of each role"), FALSE, cmd_status },
+  { "plugins", "", N_("List the plugins found and whether each was loaded"), FALSE, cmd_plugins },
+  { "reload", "", N_("Re-read the configuration file, as SIGHUP does"), FALSE, cmd_reload },
+  { "get", N_("URL -O PATH"), N_("Download URL through dflyd to the file PATH"), TRUE, dflyctl_cmd_get },
+  { "tasks", "", N_("List the tasks dflyd holds or runs"), TRUE, dflyctl_cmd_tasks },
+  { "task", N_("show|rm|cancel ID"), N_("Show, delete or cancel one task"), TRUE, dflyctl_cmd_task },
+  { "cache", "gc", N_("Collect the cache now and show its usage"), TRUE, dflyctl_cmd_cache },
+  { "version", "", N_("Show the versions of dflyctl and dflyd"), FALSE, cmd_version },
+  { "help", "", N_("Show this help"), TRUE, cmd_help },
 };
 
 /* --version: the client alone, without asking any bus. */
@@ -185,7 +315,7 @@ cmd_client_version (Dflyctl *self, GError **error)
   return TRUE;
 }
 
-static const DflyctlCommand client_version_command = { "--version", NULL, FALSE, cmd_client_version };
+static const DflyctlCommand client_version_command = { "--version", "", NULL, TRUE, cmd_client_version };
 
 static const DflyctlCommand *
 find_command (const char *name)
@@ -201,15 +331,32 @@ static char *
 commands_description (void)
 {
   g_autoptr (GString) text = g_string_new (_("Commands:"));
+  g_autoptr (GPtrArray) usages = g_ptr_array_new_with_free_func (g_free);
   gsize width = 0;
 
-  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    width = MAX (width, strlen (commands[i].name));
-  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    g_string_append_printf (text, "\n  %-*s  %s", (int) width, commands[i].name, _(commands[i].summary));
-  g_string_append_printf (text, "\n\n%s\n",
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++) {
+    /* gettext ("") would be the catalogue's header. */
+    const char *synopsis = *commands[i].synopsis != '\0' ? _(commands[i].synopsis) : NULL;
+    /* Without a synopsis, g_strjoin stops at the NULL: the name alone. */
+    char *usage = g_strjoin (" ", commands[i].name, synopsis, NULL);
+
+    width = MAX (width, (gsize) g_utf8_strlen (usage, -1));
+    g_ptr_array_add (usages, usage);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++) {
+    const char *usage = g_ptr_array_index (usages, i);
+
+    g_string_append_printf (text, "\n  %s", usage);
+    for (gsize pad = g_utf8_strlen (usage, -1); pad < width + 2; pad++)
+      g_string_append_c (text, ' ');
+    g_string_append (text, _(commands[i].summary));
+  }
+  g_string_append_printf (text, "\n\n%s\n%s\n",
+                          _("dflyctl COMMAND --help, or dflyctl help COMMAND, shows the options of one command."),
                           _("Exit status: 0 success, 1 failure, 2 bad arguments or configuration,\n"
-                            "3 dflyd not running, 7 no answer in time, 9 refused by the bus policy."));
+                            "3 dflyd not running, 4 no such task, 5 the origin failed,\n"
+                            "6 digest mismatch, 7 no answer or download in time, 8 cancelled,\n"
+                            "9 refused by the bus policy."));
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
@@ -268,9 +415,18 @@ report_error (Dflyctl *self, GError *error)
     print_usage_hint ();
     return DFLY_EXIT_USAGE;
   }
+  if (g_error_matches (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE)) {
+    g_printerr ("dflyctl: %s\n", error->message);
+    return DFLY_EXIT_USAGE;
+  }
+  if (g_error_matches (error, DFLYCTL_ERROR, DFLYCTL_ERROR_VANISHED)) {
+    g_printerr ("dflyctl: %s\n", error->message);
+    return DFLY_EXIT_UNREACHABLE;
+  }
   if (error_is_unreachable (error)) {
     g_autofree char *message = unreachable_message (self);
 
+    g_debug ("unreachable: %s", error->message);
     g_printerr ("dflyctl: %s\n", message);
     return DFLY_EXIT_UNREACHABLE;
   }
@@ -284,53 +440,71 @@ report_error (Dflyctl *self, GError *error)
     g_printerr ("dflyctl: %s: %s\n", _("dflyd did not answer"), error->message);
     return DFLY_EXIT_TIMEOUT;
   }
+  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD)) {
+    g_printerr ("dflyctl: %s: %s\n",
+                _("this dflyd does not implement the command (is it older than dflyctl?)"),
+                error->message);
+    return DFLY_EXIT_FAILED;
+  }
   g_printerr ("dflyctl: %s\n", error->message);
   if (error->domain == DFLY_ERROR)
     return dfly_error_to_exit_status (error->code);
   return DFLY_EXIT_FAILED;
 }
 
-/* Fills @self from the command line and returns the command to run. */
+/* Commands without arguments of their own still take the global options
+ * (dflyctl status --json) and --help. */
+static gboolean
+dflyctl_run_command (Dflyctl *self, const DflyctlCommand *command, GError **error)
+{
+  self->command = command;
+  if (!command->own_args) {
+    g_auto (GStrv) positional = dflyctl_parse_command_args (self, NULL, NULL, _(command->summary),
+                                                            NULL, error);
+
+    if (positional == NULL)
+      return FALSE;
+    if (positional[0] != NULL) {
+      g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
+                   _("“%s” takes no arguments, got “%s”"), command->name, positional[0]);
+      return FALSE;
+    }
+  }
+  return command->run (self, error);
+}
+
+/* Fills @self from the command line up to the command name and returns the
+ * command to run; what follows the name is the command's to parse. */
 static const DflyctlCommand *
 dflyctl_parse_args (Dflyctl *self, char **argv, GError **error)
 {
-  gboolean json = FALSE, system_bus = FALSE, session_bus = FALSE, version = FALSE;
+  g_auto (DflyctlGlobals) globals = { 0 };
+  gboolean version = FALSE;
+  GOptionEntry global_entries[5];
   const GOptionEntry entries[] = {
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("Print JSON instead of text"), NULL },
-    { "system", 0, 0, G_OPTION_ARG_NONE, &system_bus, N_("Talk to dflyd on the system bus (default)"), NULL },
-    { "session", 0, 0, G_OPTION_ARG_NONE, &session_bus, N_("Talk to dflyd on the session bus"), NULL },
-    { "address", 0, 0, G_OPTION_ARG_STRING, &self->address, N_("Talk to dflyd on the bus at ADDRESS"),
-      N_("ADDRESS") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Show the version of dflyctl and exit"), NULL },
     { NULL }
   };
   g_autofree char *description = commands_description ();
   g_auto (GStrv) args = g_strdupv (argv);
-  g_autoptr (GError) local_error = NULL;
   const DflyctlCommand *command;
 
+  dflyctl_globals_entries (&globals, global_entries, FALSE);
   self->options = g_option_context_new (_("COMMAND"));
   g_option_context_set_translation_domain (self->options, GETTEXT_PACKAGE);
   g_option_context_set_summary (self->options, _("Look at and control dflyd, the dfly daemon."));
   g_option_context_set_description (self->options, description);
+  g_option_context_add_main_entries (self->options, global_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (self->options, entries, GETTEXT_PACKAGE);
+  /* Stop at the command name: the options after it are the command's. */
+  g_option_context_set_strict_posix (self->options, TRUE);
   if (!g_option_context_parse_strv (self->options, &args, error))
     return NULL;
 
   if (version)
     return &client_version_command;
-  if ((system_bus ? 1 : 0) + (session_bus ? 1 : 0) + (self->address != NULL ? 1 : 0) > 1) {
-    g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                         _("--system, --session and --address exclude each other"));
+  if (!dflyctl_apply_globals (self, &globals, error))
     return NULL;
-  }
-  if (self->address != NULL && !g_dbus_is_supported_address (self->address, &local_error)) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("bad --address “%s”: %s"),
-                 self->address, local_error->message);
-    return NULL;
-  }
-  self->format = json ? DFLYCTL_FORMAT_JSON : DFLYCTL_FORMAT_HUMAN;
-  self->bus_type = session_bus ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM;
 
   if (args[1] == NULL) {
     g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _("no command given"));
@@ -339,11 +513,6 @@ dflyctl_parse_args (Dflyctl *self, char **argv, GError **error)
   command = find_command (args[1]);
   if (command == NULL) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _("unknown command “%s”"), args[1]);
-    return NULL;
-  }
-  if (!command->takes_args && args[2] != NULL) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                 _("“%s” takes no arguments, got “%s”"), command->name, args[2]);
     return NULL;
   }
   self->args = g_strdupv (args + 2);
@@ -361,12 +530,15 @@ main (int argc, char **argv)
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
+  /* Not lt-dflyctl when run from the build tree. */
+  g_set_prgname ("dflyctl");
 
   /* Registers org.dfly.Error.* so dflyd's errors arrive as DFLY_ERROR. */
   (void) dfly_error_quark ();
 
+  self.bus_type = G_BUS_TYPE_SYSTEM;
   command = dflyctl_parse_args (&self, argv, &error);
-  if (command == NULL || !command->run (&self, &error))
+  if (command == NULL || !dflyctl_run_command (&self, command, &error))
     return report_error (&self, error);
   /* A full disk or a closed pipe must not look like success to a script. */
   if (fflush (stdout) != 0 || ferror (stdout)) {

@@ -75,6 +75,46 @@ done
 make_file default-pieces 3000000
 fetch_ok "3 MB with the default piece length arrives intact" default-pieces default-pieces
 
+# --- piece digests: CRC-32C by default, XXH3 when configured ------------
+# piece_digests URL: "number digest" per committed piece, from storage.db.
+piece_digests () {
+  python3 - "$SCRATCH/cache/storage.db" "$1" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+for n, d in db.execute("select p.number, p.digest from pieces p join tasks t on t.id = p.task_id"
+                       " where t.url = ? order by p.number", (sys.argv[2],)):
+    print(n, d)
+PY
+}
+# CRC-32C (Castagnoli) of each 4 KiB piece of a file, computed independently.
+crc32c_pieces () {
+  python3 - "$1" <<'PY'
+import sys
+table = []
+for i in range(256):
+    c = i
+    for _ in range(8):
+        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+    table.append(c)
+data = open(sys.argv[1], "rb").read()
+for n in range(0, (len(data) + 4095) // 4096):
+    crc = 0xFFFFFFFF
+    for b in data[n * 4096:(n + 1) * 4096]:
+        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    print(n, "crc32c:%08x" % (crc ^ 0xFFFFFFFF))
+PY
+}
+piece_digests "$NGINX_URL/size-8193" >"$SCRATCH/digests.db"
+crc32c_pieces "$WWW/size-8193" >"$SCRATCH/digests.expected"
+check "piece digests are CRC-32C by default, equal to an independent computation" \
+  cmp -s "$SCRATCH/digests.db" "$SCRATCH/digests.expected"
+sed -i 's/^  min_piece_length: 4KiB$/  min_piece_length: 4KiB\n  piece_digest: xxh3/' "$CONFIG"
+ctl reload >/dev/null 2>&1
+make_file xxh3 10000
+fetch_ok "with download.piece_digest: xxh3 (reloaded live)" xxh3 xxh3 --piece-length 4096
+is "... the pieces carry XXH3-64 digests" \
+  "$(piece_digests "$NGINX_URL/xxh3" | grep -cE '^[0-9]+ xxh3:[0-9a-f]{16}$')" 3
+
 # --- origins without a length or without ranges ------------------------
 make_file chunked/file 300000
 fetch_ok "no Content-Length (chunked): arrives intact" chunked chunked/file --piece-length 65536
