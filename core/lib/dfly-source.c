@@ -1,6 +1,8 @@
 /* dfly-source.c — DflySource, the base of origin plugins */
 #include "config.h"
 
+#include <string.h>
+
 #include "dfly/dfly-error.h"
 #include "dfly/dfly-source.h"
 
@@ -86,7 +88,7 @@ dfly_source_open_range (DflySource *self, const char *url, GHashTable *headers, 
 }
 
 GPtrArray *
-dfly_source_list (DflySource *self, const char *url, GHashTable *headers,
+dfly_source_list (DflySource *self, const char *url, GHashTable *headers, GHashTable *options,
                   GCancellable *cancellable, GError **error)
 {
   DflySourceClass *klass;
@@ -97,5 +99,55 @@ dfly_source_list (DflySource *self, const char *url, GHashTable *headers,
     not_supported (self, "list", error);
     return NULL;
   }
-  return klass->list (self, url, headers, cancellable, error);
+  return klass->list (self, url, headers, options, cancellable, error);
+}
+
+char *
+dfly_source_get_content_digest (DflySource *self, const char *url)
+{
+  DflySourceClass *klass;
+
+  g_return_val_if_fail (DFLY_IS_SOURCE (self) && url != NULL, NULL);
+  klass = DFLY_SOURCE_GET_CLASS (self);
+  return klass->get_content_digest != NULL ? klass->get_content_digest (self, url) : NULL;
+}
+
+DflySourceEntry *
+dfly_source_entry_new (const char *url, const char *path, gint64 length)
+{
+  DflySourceEntry *entry = g_new0 (DflySourceEntry, 1);
+
+  entry->url = g_strdup (url);
+  entry->path = g_strdup (path);
+  entry->length = length;
+  return entry;
+}
+
+void
+dfly_source_entry_free (DflySourceEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_free (entry->url);
+  g_free (entry->path);
+  g_free (entry);
+}
+
+gboolean
+dfly_source_entry_path_is_safe (const char *path)
+{
+  g_auto (GStrv) parts = NULL;
+
+  if (path == NULL || *path == '\0' || *path == '/' || strlen (path) > 4096)
+    return FALSE;
+  for (const char *c = path; *c != '\0'; c++) {
+    if (g_ascii_iscntrl (*c) || *c == '\\')
+      return FALSE;
+  }
+  parts = g_strsplit (path, "/", -1);
+  for (guint i = 0; parts[i] != NULL; i++) {
+    if (*parts[i] == '\0' || g_str_equal (parts[i], ".") || g_str_equal (parts[i], ".."))
+      return FALSE;
+  }
+  return TRUE;
 }

@@ -28,6 +28,21 @@ typedef struct {
 void dfly_source_stat_free (DflySourceStat *stat);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflySourceStat, dfly_source_stat_free)
 
+/* One object of a URL that names several (an S3 prefix, an OCI image):
+ * fetch url to path, relative to the caller's directory. */
+typedef struct {
+  char   *url;
+  char   *path;    /* relative, '/'-separated, never absolute or with ".." */
+  gint64  length;  /* -1 when unknown */
+} DflySourceEntry;
+
+DflySourceEntry *dfly_source_entry_new (const char *url, const char *path, gint64 length);
+void             dfly_source_entry_free (DflySourceEntry *entry);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflySourceEntry, dfly_source_entry_free)
+/* Whether path is safe to join under a directory: relative, no "." or ".."
+ * components, no empty component, no control characters. */
+gboolean         dfly_source_entry_path_is_safe (const char *path);
+
 #define DFLY_TYPE_SOURCE (dfly_source_get_type ())
 G_DECLARE_DERIVABLE_TYPE (DflySource, dfly_source, DFLY, SOURCE, DflyComponent)
 
@@ -46,11 +61,20 @@ struct _DflySourceClass {
   GInputStream   *(*open_range) (DflySource *self, const char *url, GHashTable *headers,
                                  guint64 offset, gint64 length, GCancellable *cancellable,
                                  GError **error);
-  /* Optional: the URLs under a prefix, for recursive downloads. */
+  /* Optional: the objects a URL names, for downloads into a directory
+   * (DflySourceEntry *, owned by the array). options (string → string, may
+   * be NULL) carry what the source understands, e.g. "platform" →
+   * "linux/arm64" or "all-platforms" → "true" for OCI images. */
   GPtrArray      *(*list)       (DflySource *self, const char *url, GHashTable *headers,
-                                 GCancellable *cancellable, GError **error);
+                                 GHashTable *options, GCancellable *cancellable,
+                                 GError **error);
+  /* Optional, no I/O: "sha256:<hex>" when the URL itself names the digest
+   * of its content (an OCI blob), else NULL. Such a task is keyed by that
+   * digest, so one blob through two registries is one task, and its bytes
+   * are checked against it. */
+  char           *(*get_content_digest) (DflySource *self, const char *url);
 
-  gpointer padding[12];
+  gpointer padding[11];
 };
 
 const char * const *dfly_source_get_schemes (DflySource *self);
@@ -61,6 +85,8 @@ GInputStream   *dfly_source_open_range (DflySource *self, const char *url, GHash
                                         guint64 offset, gint64 length,
                                         GCancellable *cancellable, GError **error);
 GPtrArray      *dfly_source_list (DflySource *self, const char *url, GHashTable *headers,
-                                  GCancellable *cancellable, GError **error);
+                                  GHashTable *options, GCancellable *cancellable,
+                                  GError **error);
+char           *dfly_source_get_content_digest (DflySource *self, const char *url);
 
 G_END_DECLS

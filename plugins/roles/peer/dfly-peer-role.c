@@ -11,6 +11,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "dfly/dfly.h"
 #include "dfly-download.h"
 #include "dfly-output.h"
@@ -137,6 +139,36 @@ check_request (DflyPeerRole *self, DflyDownloadRequest *request, GError **error)
   return TRUE;
 }
 
+/* Dragonfly's task id, or — when the URL names its content's digest (an
+ * OCI blob) — that digest, so the same bytes from two registries are one
+ * task; the request then checks the content against it. */
+static char *
+task_id_for (DflySource *source, DflyDownloadRequest *request, DflyConfig *config,
+             GError **error)
+{
+  g_autofree char *content_digest = dfly_source_get_content_digest (source, request->url);
+  const char *hex;
+
+  if (content_digest == NULL || !g_str_has_prefix (content_digest, "sha256:"))
+    return dfly_task_id_new (request->url, request->tag, request->application,
+                             request->piece_length,
+                             (const char * const *) config->download.filtered_query_keys, error);
+  hex = content_digest + strlen ("sha256:");
+  if (!dfly_task_id_is_valid (hex)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                 "the URL names a malformed digest: %s", content_digest);
+    return NULL;
+  }
+  if (request->digest != NULL && g_ascii_strcasecmp (request->digest, content_digest) != 0) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                 "digest %s contradicts the URL's %s", request->digest, content_digest);
+    return NULL;
+  }
+  if (request->digest == NULL)
+    request->digest = g_strdup (content_digest);
+  return g_strdup (hex);
+}
+
 static char *
 dfly_peer_role_download (DflyDownloader *downloader, DflyDownloadRequest *request,
                          GError **error)
@@ -146,6 +178,7 @@ dfly_peer_role_download (DflyDownloader *downloader, DflyDownloadRequest *reques
   DflyConfig *config = dfly_context_get_config (context);
   GObject *storage = dfly_context_get_storage (context);
   GObject *source;
+  g_autofree char *checked_url = NULL;
   g_autofree char *task_id = NULL;
   g_autoptr (DflyTaskInfo) task = NULL;
   DflyDownload *download;
@@ -154,14 +187,15 @@ dfly_peer_role_download (DflyDownloader *downloader, DflyDownloadRequest *reques
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY, "the %s role is stopping", ROLE_NAME);
     return NULL;
   }
-  task_id = dfly_task_id_new (request->url, request->tag, request->application,
-                              request->piece_length,
-                              (const char * const *) config->download.filtered_query_keys,
-                              error);
-  if (task_id == NULL || !check_request (self, request, error))
+  /* A malformed URL is said to be one before any lookup by its scheme. */
+  checked_url = dfly_url_filter_query (request->url, NULL, error);
+  if (checked_url == NULL)
     return NULL;
   source = dfly_context_lookup_source (context, request->url, error);
-  if (source == NULL)
+  if (source == NULL || !check_request (self, request, error))
+    return NULL;
+  task_id = task_id_for (DFLY_SOURCE (source), request, config, error);
+  if (task_id == NULL)
     return NULL;
   if (storage == NULL) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_SUPPORTED,
