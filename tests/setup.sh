@@ -6,7 +6,8 @@ packages="build-essential autoconf automake libtool autopoint gettext pkg-config
   libglib2.0-dev libglib2.0-dev-bin libsoup-3.0-dev glib-networking libjson-glib-dev
   libsqlite3-dev libprotobuf-c-dev protobuf-c-compiler libyaml-dev libxxhash-dev
   dbus clang libclang-rt-14-dev valgrind libxml2-utils groff-base man-db systemd
-  python3 xz-utils curl nginx openssl"
+  python3 xz-utils curl nginx openssl
+  docker-registry apache2-utils nodejs npm"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
