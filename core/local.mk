@@ -9,6 +9,8 @@ core_libdfly_1_la_SOURCES = \
 	core/lib/dfly-enums.c \
 	core/lib/dfly-error.c \
 	core/lib/dfly-frame.c \
+	core/lib/dfly-message.c \
+	core/lib/dfly-message.h \
 	core/lib/dfly-host-announcer.c \
 	core/lib/dfly-host-info.c \
 	core/lib/dfly-peer-info.c \

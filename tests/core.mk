@@ -1,6 +1,6 @@
 # Unit tests of the runtime library and the daemon's loader and engine.
 CORE_TESTS = tests/test-bus tests/test-engine tests/test-error tests/test-frame tests/test-loader \
-	tests/test-piece-digest tests/test-task-id
+	tests/test-piece-digest tests/test-task-id tests/test-message
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 CORE_TEST_LDADD = core/libdflyd.la core/libdfly-1.la $(GLIB_LIBS)
@@ -19,6 +19,12 @@ tests_test_frame_CPPFLAGS = $(TEST_CPPFLAGS)
 nodist_tests_test_frame_SOURCES = proto/envelope.pb-c.c
 tests_test_frame_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
 tests_test_frame_LDADD = $(CORE_TEST_LDADD) $(PROTOBUF_C_LIBS)
+# libdfly keeps the generated protobuf-c symbols private: compile them in.
+tests_test_message_SOURCES = tests/test-message.c core/lib/dfly-message.c
+nodist_tests_test_message_SOURCES = proto/common.pb-c.c proto/scheduler.pb-c.c proto/peer.pb-c.c
+tests_test_message_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_message_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
+tests_test_message_LDADD = $(CORE_TEST_LDADD) $(PROTOBUF_C_LIBS)
 tests_test_piece_digest_SOURCES = tests/test-piece-digest.c
 tests_test_piece_digest_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_piece_digest_CFLAGS = $(AM_CFLAGS) $(XXHASH_CFLAGS)

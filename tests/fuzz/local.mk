@@ -36,3 +36,16 @@ tests_fuzz_fuzz_url_replay_CFLAGS = $(TEST_CFLAGS)
 tests_fuzz_fuzz_url_replay_LDADD = core/libdfly-1.la $(GLIB_LIBS)
 TESTS += tests/fuzz/replay-url.sh
 EXTRA_DIST += tests/fuzz/replay-url.sh
+
+check_PROGRAMS += tests/fuzz/fuzz-message-replay
+tests_fuzz_fuzz_message_replay_SOURCES = \
+	tests/fuzz/fuzz-message.c \
+	tests/fuzz/standalone-main.c \
+	core/lib/dfly-message.c
+nodist_tests_fuzz_fuzz_message_replay_SOURCES = \
+	proto/common.pb-c.c proto/scheduler.pb-c.c proto/peer.pb-c.c
+tests_fuzz_fuzz_message_replay_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_fuzz_fuzz_message_replay_CFLAGS = $(TEST_CFLAGS) $(PROTOBUF_C_CFLAGS)
+tests_fuzz_fuzz_message_replay_LDADD = core/libdfly-1.la $(GLIB_LIBS) $(PROTOBUF_C_LIBS)
+TESTS += tests/fuzz/replay-message.sh
+EXTRA_DIST += tests/fuzz/replay-message.sh

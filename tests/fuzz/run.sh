@@ -25,7 +25,7 @@ usage() {
 #   modules — pkg-config modules they need
 #   corpus  — the seed corpus
 #   built   — generated files compiled in, relative to BUILD_DIR
-targets="config frame url"
+targets="config frame url message"
 target_entry() {
   built=""
   case "$1" in
@@ -39,6 +39,12 @@ target_entry() {
     built="proto/envelope.pb-c.c"
     modules="glib-2.0 gio-2.0 libprotobuf-c"
     corpus="tests/fuzz/corpus/frame"
+    ;;
+  message)
+    sources="core/lib/dfly-message.c core/lib/dfly-error.c"
+    built="proto/common.pb-c.c proto/scheduler.pb-c.c proto/peer.pb-c.c"
+    modules="glib-2.0 gio-2.0 libprotobuf-c"
+    corpus="tests/fuzz/corpus/message"
     ;;
   url)
     sources="core/lib/dfly-task-id.c core/lib/dfly-error.c"
