@@ -413,6 +413,52 @@ nginx_requests () {
     '$2 == uri && (st == "" || $3 == st) { n++ } END { printf "%d\n", n }' "$NGINX_ACCESS_LOG"
 }
 
+# start_s3rver DIR BUCKET...: a real s3rver (tests/setup.sh installs it
+# under /var/cache/dfly-test/npm) on 127.0.0.1 keeping its objects in DIR,
+# with each BUCKET created. It does not check signatures. Sets S3RVER_PID,
+# S3RVER_PORT and S3RVER_URL (http://127.0.0.1:PORT).
+S3RVER=${S3RVER:-/var/cache/dfly-test/npm/node_modules/.bin/s3rver}
+start_s3rver () {
+  [ -x "$S3RVER" ] || bail_out "s3rver is not installed (tests/setup.sh installs it)"
+  _dir=$1
+  shift
+  _buckets=""
+  for _b in "$@"; do
+    _buckets="$_buckets --configure-bucket $_b"
+  done
+  mkdir -p "$_dir"
+  _tries=5
+  while [ "$_tries" -gt 0 ]; do
+    _tries=$((_tries - 1))
+    S3RVER_PORT=$(pick_port)
+    # s3rver's continuation tokens use DES, which OpenSSL 3 keeps in its
+    # legacy provider: without it, a listing of more than a page fails.
+    # shellcheck disable=SC2086 # one word per option
+    NODE_OPTIONS=--openssl-legacy-provider "$S3RVER" -d "$_dir" -a 127.0.0.1 -p "$S3RVER_PORT" $_buckets --silent \
+      </dev/null >>"$SCRATCH/s3rver.log" 2>&1 &
+    S3RVER_PID=$!
+    track_pid "$S3RVER_PID"
+    S3RVER_URL="http://127.0.0.1:$S3RVER_PORT"
+    _wait=100
+    while [ "$_wait" -gt 0 ]; do
+      curl -s -o /dev/null "$S3RVER_URL/" && return 0
+      pid_alive "$S3RVER_PID" || break
+      _wait=$((_wait - 1))
+      sleep 0.1
+    done
+    kill_pid "$S3RVER_PID"
+    untrack_pid "$S3RVER_PID"
+  done
+  bail_out "s3rver did not start (see $SCRATCH/s3rver.log)"
+}
+
+# s3_put BUCKET KEY FILE: stores FILE as an object (KEY as it goes in the
+# URL path: percent-encode what needs it).
+s3_put () {
+  curl -sf -X PUT --data-binary "@$3" -H "Content-Type: application/octet-stream" \
+    -o /dev/null "$S3RVER_URL/$1/$2"
+}
+
 pick_port () {
   python3 -c 'import socket
 s = socket.socket()
@@ -444,6 +490,112 @@ if not result:
     print("# over: %s" % json.dumps(d)[:2000])
 sys.exit(0 if result else 1)
 EOF
+}
+
+# --- OCI registry ------------------------------------------------------
+
+# start_registry [NAME [USER PASSWORD]]: docker-registry (distribution) on
+# a free port of 127.0.0.1 with filesystem storage under
+# $SCRATCH/NAME/data, behind htpasswd auth when USER and PASSWORD are given.
+# Sets REGISTRY_PID, REGISTRY (127.0.0.1:PORT), REGISTRY_DATA and
+# REGISTRY_AUTH (curl's -u argument, or empty).
+start_registry () {
+  command -v docker-registry >/dev/null || skip_all "docker-registry is not installed"
+  _name=${1:-registry}
+  _dir="$SCRATCH/$_name"
+  mkdir -p "$_dir/data"
+  REGISTRY_DATA="$_dir/data"
+  REGISTRY_AUTH=""
+  _auth=""
+  if [ $# -ge 3 ]; then
+    htpasswd -Bbn "$2" "$3" >"$_dir/htpasswd" || bail_out "htpasswd failed"
+    _auth="auth:
+  htpasswd:
+    realm: test
+    path: $_dir/htpasswd"
+    REGISTRY_AUTH="$2:$3"
+  fi
+  _tries=5
+  while [ "$_tries" -gt 0 ]; do
+    _tries=$((_tries - 1))
+    REGISTRY="127.0.0.1:$(pick_port)"
+    cat >"$_dir/config.yml" <<REGISTRY_EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $REGISTRY_DATA
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY
+$_auth
+REGISTRY_EOF
+    docker-registry serve "$_dir/config.yml" </dev/null >>"$SCRATCH/$_name.log" 2>&1 &
+    REGISTRY_PID=$!
+    track_pid "$REGISTRY_PID"
+    _wait=100
+    while [ "$_wait" -gt 0 ]; do
+      curl -s -o /dev/null "http://$REGISTRY/v2/" && return 0
+      pid_alive "$REGISTRY_PID" || break
+      _wait=$((_wait - 1))
+      sleep 0.1
+    done
+    kill_pid "$REGISTRY_PID"
+    untrack_pid "$REGISTRY_PID"
+  done
+  bail_out "docker-registry did not start (see $SCRATCH/$_name.log)"
+}
+
+# stop_registry: stops the last started registry by pid.
+stop_registry () {
+  kill_pid "$REGISTRY_PID"
+  untrack_pid "$REGISTRY_PID"
+}
+
+# registry_curl ARG...: curl to $REGISTRY, with its credentials if any.
+registry_curl () {
+  if [ -n "$REGISTRY_AUTH" ]; then
+    curl -sS --max-time 30 -u "$REGISTRY_AUTH" "$@"
+  else
+    curl -sS --max-time 30 "$@"
+  fi
+}
+
+# push_blob REPO FILE: uploads FILE to $REGISTRY's REPO (POST, then PUT
+# with its digest) and prints the digest, sha256:<hex>.
+push_blob () {
+  _digest="sha256:$(sha256sum "$2" | cut -d' ' -f1)"
+  _location=$(registry_curl -o /dev/null -D - -X POST "http://$REGISTRY/v2/$1/blobs/uploads/" |
+    tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
+  [ -n "$_location" ] || return 1
+  case $_location in
+    http*) ;;
+    *) _location="http://$REGISTRY$_location" ;;
+  esac
+  case $_location in
+    *\?*) _location="$_location&digest=$_digest" ;;
+    *) _location="$_location?digest=$_digest" ;;
+  esac
+  registry_curl -f -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' \
+    --data-binary "@$2" "$_location" || return 1
+  printf '%s\n' "$_digest"
+}
+
+# push_manifest REPO TAG FILE [MEDIA-TYPE]: PUTs FILE as REPO:TAG (an OCI
+# image manifest by default) and prints its digest.
+push_manifest () {
+  registry_curl -f -o /dev/null -X PUT \
+    -H "Content-Type: ${4:-application/vnd.oci.image.manifest.v1+json}" \
+    --data-binary "@$3" "http://$REGISTRY/v2/$1/manifests/$2" || return 1
+  printf 'sha256:%s\n' "$(sha256sum "$3" | cut -d' ' -f1)"
+}
+
+# registry_blob_file DIGEST: where the registry's storage keeps a blob's bytes.
+registry_blob_file () {
+  _hex=${1#sha256:}
+  printf '%s\n' "$REGISTRY_DATA/docker/registry/v2/blobs/sha256/$(printf %s "$_hex" | cut -c1-2)/$_hex/data"
 }
 
 need python3

@@ -13,9 +13,17 @@ for p in $packages; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
     missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "setup: installing$missing" >&2
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ -n "$missing" ]; then
+  echo "setup: installing$missing" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+# s3rver, the S3 server of tests/system/test-s3.sh, is not packaged.
+s3rver_prefix=/var/cache/dfly-test/npm
+if [ ! -x "$s3rver_prefix/node_modules/.bin/s3rver" ]; then
+  echo "setup: installing s3rver@3.7.1 under $s3rver_prefix" >&2
+  $sudo mkdir -p "$s3rver_prefix"
+  $sudo npm install --no-audit --no-fund --silent --prefix "$s3rver_prefix" s3rver@3.7.1 >/dev/null
+fi

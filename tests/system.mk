@@ -6,6 +6,8 @@ SYSTEM_TESTS = \
 	tests/system/test-ctl-args.sh \
 	tests/system/test-bus-policy.sh \
 	tests/system/test-download.sh \
-	tests/system/test-download-big.sh
+	tests/system/test-download-big.sh \
+	tests/system/test-s3.sh \
+	tests/system/test-oci.sh
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS)

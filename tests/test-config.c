@@ -124,7 +124,74 @@ test_defaults (void)
   g_assert_cmpuint (config->storage.low_watermark, ==, 60);
   g_assert_cmpuint (config->storage.task_ttl, ==, 6 * 3600);
   g_assert_cmpuint (config->storage.gc_interval, ==, 60);
+  g_assert_nonnull (config->oci.insecure_registries);
+  g_assert_cmpuint (g_strv_length (config->oci.insecure_registries), ==, 0);
+  g_assert_cmpstr (config->oci.auth_file, ==, "");
+  g_assert_cmpuint (config->oci.max_manifest_size, ==, 4 * 1024 * 1024);
+  g_assert_cmpstr (config->s3.endpoint, ==, "");
+  g_assert_cmpstr (config->s3.region, ==, "");
+  g_assert_cmpuint (config->s3.path_style, ==, 0);
+  g_assert_cmpstr (config->s3.access_key_id, ==, "");
+  g_assert_cmpstr (config->s3.secret_access_key, ==, "");
   assert_is_default (config);
+}
+
+/* The s3 section: endpoint, region, addressing, credentials that go
+ * together, and a reload that does not print the secret. */
+static void
+test_s3_section (void)
+{
+  g_autoptr(GError) error = NULL;
+  const char *text = "s3:\n  endpoint: http://127.0.0.1:9000\n  region: eu-west-1\n"
+                     "  path_style: 1\n  access_key_id: AKID\n  secret_access_key: s3cr3t\n";
+  g_autoptr(DflyConfig) config = dfly_config_load_data (text, strlen (text), "s3.yaml", &error);
+  g_autoptr(DflyConfig) defaults = dfly_config_new_default ();
+  g_autoptr(GPtrArray) diff = NULL;
+  const char *half = "s3:\n  access_key_id: AKID\n";
+  const char *bad_endpoint = "s3:\n  endpoint: ftp://x\n";
+  g_autoptr(DflyConfig) refused = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (config->s3.endpoint, ==, "http://127.0.0.1:9000");
+  g_assert_cmpstr (config->s3.region, ==, "eu-west-1");
+  g_assert_cmpuint (config->s3.path_style, ==, 1);
+  g_assert_cmpstr (config->s3.access_key_id, ==, "AKID");
+  g_assert_cmpstr (config->s3.secret_access_key, ==, "s3cr3t");
+  assert_value_fails ("s3", "path_style", "2", "out of range");
+
+  diff = dfly_config_diff (defaults, config);
+  for (guint i = 0; i < diff->len; i++)
+    g_assert_null (strstr (g_ptr_array_index (diff, i), "s3cr3t"));
+  g_assert_true (g_ptr_array_find_with_equal_func (diff, "s3.secret_access_key: changed",
+                                                   g_str_equal, NULL));
+
+  refused = dfly_config_load_data (half, strlen (half), "s3.yaml", &error);
+  g_assert_null (refused);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
+  g_assert_nonnull (strstr (error->message, "set both or neither"));
+  g_clear_error (&error);
+  refused = dfly_config_load_data (bad_endpoint, strlen (bad_endpoint), "s3.yaml", &error);
+  g_assert_null (refused);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
+}
+
+/* The oci section: registries over http, credentials, the manifest cap. */
+static void
+test_oci_section (void)
+{
+  const char *const registries[] = { "127.0.0.1:5000", "registry.local", NULL };
+  g_autoptr(GError) error = NULL;
+  const char *text = "oci:\n  insecure_registries: [127.0.0.1:5000, registry.local]\n"
+                     "  auth_file: /etc/dfly/auth.json\n  max_manifest_size: 1MiB\n";
+  g_autoptr(DflyConfig) config = dfly_config_load_data (text, strlen (text), "oci.yaml", &error);
+
+  g_assert_no_error (error);
+  g_assert_true (g_strv_equal ((const char *const *) config->oci.insecure_registries,
+                               registries));
+  g_assert_cmpstr (config->oci.auth_file, ==, "/etc/dfly/auth.json");
+  g_assert_cmpuint (config->oci.max_manifest_size, ==, 1024 * 1024);
+  assert_value_fails ("oci", "max_manifest_size", "100", "out of range");
+  assert_value_fails ("oci", "auth_file", "relative.json", "absolute");
 }
 
 static void
@@ -1342,7 +1409,7 @@ test_shipped_file_comments (void)
     if (g_str_has_prefix (lines[i], "  ") && g_ascii_islower (lines[i][2]))
       keys++;
   }
-  g_assert_cmpuint (keys, ==, 33); /* every key of dflyd.yaml.5 */
+  g_assert_cmpuint (keys, ==, 41); /* every key of dflyd.yaml.5 */
 
   config = dfly_config_load_data (uncommented, strlen (uncommented), path, &error);
   g_assert_no_error (error);
@@ -1367,6 +1434,8 @@ main (int argc, char **argv)
 
   g_test_add_func ("/config/defaults", test_defaults);
   g_test_add_func ("/config/refcount", test_refcount);
+  g_test_add_func ("/config/oci", test_oci_section);
+  g_test_add_func ("/config/s3", test_s3_section);
   g_test_add_func ("/config/full-file", test_full_file);
   g_test_add_func ("/config/empty", test_empty);
   g_test_add_func ("/config/type/string", test_strings);

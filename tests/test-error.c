@@ -26,6 +26,11 @@ test_exit_statuses (void)
   g_assert_cmpint (dfly_error_to_exit_status (DFLY_ERROR_NOT_FOUND), ==, DFLY_EXIT_NOT_FOUND);
   g_assert_cmpint (dfly_error_to_exit_status (DFLY_ERROR_DIGEST_MISMATCH), ==, DFLY_EXIT_DIGEST);
   g_assert_cmpint (dfly_error_to_exit_status (DFLY_ERROR_TIMEOUT), ==, DFLY_EXIT_TIMEOUT);
+  g_assert_cmpint (dfly_error_to_exit_status (DFLY_ERROR_ACCESS_DENIED), ==,
+                   DFLY_EXIT_ACCESS_DENIED);
+  g_assert_cmpint (DFLY_EXIT_ACCESS_DENIED, ==, 10);
+  g_assert_cmpstr (dfly_error_to_dbus_name (DFLY_ERROR_ACCESS_DENIED), ==,
+                   "org.dfly.Error.AccessDenied");
   /* Out of range falls back to the generic failure, never past the table. */
   g_assert_cmpint (dfly_error_to_exit_status (1000), ==, DFLY_EXIT_FAILED);
   g_assert_cmpstr (dfly_error_to_dbus_name (1000), ==, "org.dfly.Error.Failed");

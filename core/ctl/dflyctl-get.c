@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include <glib/gstdio.h>
 
 #include "dfly/dfly-error.h"
+#include "dfly/dfly-source.h"
 #include "dfly/dfly-task-id.h"
 #include "dflyctl.h"
 #include "dflyctl-parse.h"
@@ -35,6 +37,8 @@ typedef struct {
   GVariant *options; /* a{sv}, only the options given */
   guint32   timeout; /* seconds, 0: none */
   gboolean  quiet;
+  gboolean  directory;    /* -O names a directory: List, then one Download per entry */
+  GVariant *list_options; /* a{sv} for List: headers, platform, all-platforms */
 } GetRequest;
 
 static void
@@ -43,6 +47,7 @@ get_request_clear (GetRequest *request)
   g_clear_pointer (&request->url, g_free);
   g_clear_pointer (&request->output, g_free);
   g_clear_pointer (&request->options, g_variant_unref);
+  g_clear_pointer (&request->list_options, g_variant_unref);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (GetRequest, get_request_clear)
@@ -54,8 +59,12 @@ static const char get_description[] =
      "to PATH atomically. Progress goes to standard error; --json prints one\n"
      "object at the end. Ctrl-C cancels the download.\n\n"
      "Exit status: 0 the file is there, 1 failure, 2 bad arguments, 3 dflyd not\n"
-     "running or gone, 5 the origin failed, 6 digest mismatch, 7 timeout,\n"
-     "8 cancelled, 9 refused by the bus policy.");
+     "running or gone, 4 no such object, 5 the origin failed, 6 digest mismatch,\n"
+     "7 timeout, 8 cancelled, 9 refused by the bus policy, 10 the origin refused\n"
+     "the credentials.\n\n"
+     "With --recursive (and for an oci:// URL without @sha256: unless --single),\n"
+     "URL names several files (an S3 prefix, an OCI image): dflyd lists them and\n"
+     "each is downloaded under the directory PATH, four at a time.");
 
 static gboolean
 add_headers (GVariantBuilder *options, char **headers, GError **error)
@@ -98,7 +107,19 @@ get_parse (Dflyctl *ctl, GetRequest *request, GError **error)
   g_auto (GStrv) headers = NULL;
   g_auto (GStrv) positional = NULL;
   gboolean hardlink = FALSE;
+  gboolean recursive = FALSE;
+  gboolean single = FALSE;
+  gboolean all_platforms = FALSE;
+  g_autofree char *platform = NULL;
   const GOptionEntry entries[] = {
+    { "recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
+      N_("URL names several files (an S3 prefix): download each under the directory PATH"), NULL },
+    { "single", 0, 0, G_OPTION_ARG_NONE, &single,
+      N_("URL names one file, even an oci:// one by tag: PATH is that file"), NULL },
+    { "platform", 0, 0, G_OPTION_ARG_STRING, &platform,
+      N_("The image of this platform from an OCI index"), N_("OS/ARCH[/VARIANT]") },
+    { "all-platforms", 0, 0, G_OPTION_ARG_NONE, &all_platforms,
+      N_("Every image of an OCI index"), NULL },
     { "output", 'O', 0, G_OPTION_ARG_FILENAME, &output, N_("Write the file to PATH (required)"), N_("PATH") },
     { "digest", 0, 0, G_OPTION_ARG_STRING, &digest,
       N_("Check the whole content against DIGEST: sha256:HEX or sha512:HEX"), N_("DIGEST") },
@@ -149,6 +170,34 @@ get_parse (Dflyctl *ctl, GetRequest *request, GError **error)
     return FALSE;
   }
 
+  if (recursive && single) {
+    g_set_error_literal (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
+                         _("get: --recursive and --single contradict each other"));
+    return FALSE;
+  }
+  /* An oci:// URL by tag names an image (or an index of them): several
+   * files, which the OCI source lists. One by digest names one blob. */
+  request->directory = recursive || (g_ascii_strncasecmp (request->url, "oci://", 6) == 0 &&
+                                     strstr (request->url, "@sha256:") == NULL && !single);
+  if (!request->directory && (platform != NULL || all_platforms)) {
+    g_set_error_literal (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
+                         _("get: --platform and --all-platforms need a directory download "
+                           "(--recursive or an oci:// URL)"));
+    return FALSE;
+  }
+  if (request->directory && digest != NULL) {
+    g_set_error_literal (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
+                         _("get: --digest names one file's content; it cannot check a directory"));
+    return FALSE;
+  }
+  if (platform != NULL && (strchr (platform, '/') == NULL || !g_utf8_validate (platform, -1, NULL))) {
+    g_autofree char *quoted = dflyctl_quote_arg (platform);
+
+    g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
+                 _("get: --platform “%s” is not OS/ARCH[/VARIANT]"), quoted);
+    return FALSE;
+  }
+
   g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
   if (digest != NULL) {
     g_autofree char *normalized = dflyctl_parse_digest (digest, error);
@@ -192,6 +241,17 @@ get_parse (Dflyctl *ctl, GetRequest *request, GError **error)
   if (hardlink)
     g_variant_builder_add (&options, "{sv}", "hardlink", g_variant_new_boolean (TRUE));
   request->options = g_variant_ref_sink (g_variant_builder_end (&options));
+
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  if (headers != NULL && !add_headers (&options, headers, error)) {
+    g_variant_builder_clear (&options);
+    return FALSE;
+  }
+  if (platform != NULL)
+    g_variant_builder_add (&options, "{sv}", "platform", g_variant_new_string (platform));
+  if (all_platforms)
+    g_variant_builder_add (&options, "{sv}", "all-platforms", g_variant_new_boolean (TRUE));
+  request->list_options = g_variant_ref_sink (g_variant_builder_end (&options));
   return TRUE;
 }
 
@@ -637,50 +697,54 @@ get_print_result (GetRun *self)
   }
 }
 
-gboolean
-dflyctl_cmd_get (Dflyctl *ctl, GError **error)
+/* Subscribes and calls Download; the run then goes on in the main loop
+ * until self->done. */
+static gboolean
+get_run_start (GetRun *self, Dflyctl *ctl, GetRequest *request, GError **error)
 {
-  g_auto (GetRequest) request = { 0 };
-  g_auto (GetRun) self = { 0 };
-
-  if (!get_parse (ctl, &request, error))
-    return FALSE;
-  if (!dflyctl_connect (ctl, error))
-    return FALSE;
-
-  self.ctl = ctl;
-  self.request = &request;
-  self.connection = ctl->connection;
-  self.cancellable = g_cancellable_new ();
-  self.early = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  self.total = -1;
+  self->ctl = ctl;
+  self->request = request;
+  self->connection = ctl->connection;
+  self->cancellable = g_cancellable_new ();
+  self->early = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  self->total = -1;
 
   /* First the watch, then the owner: a dflyd that leaves in between is seen. */
-  self.owner_subscription = g_dbus_connection_signal_subscribe (
-      self.connection, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
-      "/org/freedesktop/DBus", DFLYD_BUS_NAME, G_DBUS_SIGNAL_FLAGS_NONE, on_owner_changed, &self, NULL);
-  self.owner = get_owner (self.connection, error);
-  if (self.owner == NULL)
+  self->owner_subscription = g_dbus_connection_signal_subscribe (
+      self->connection, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
+      "/org/freedesktop/DBus", DFLYD_BUS_NAME, G_DBUS_SIGNAL_FLAGS_NONE, on_owner_changed, self, NULL);
+  self->owner = get_owner (self->connection, error);
+  if (self->owner == NULL)
     return FALSE;
   /* The match rule goes out before the call on the same connection, so the
    * bus routes every signal dflyd sends after Download to us. */
-  self.task_subscription = g_dbus_connection_signal_subscribe (
-      self.connection, self.owner, DFLYD_INTERFACE, NULL, DFLYD_OBJECT_PATH, NULL,
-      G_DBUS_SIGNAL_FLAGS_NONE, on_task_signal, &self, NULL);
-  self.closed_handler = g_signal_connect (self.connection, "closed", G_CALLBACK (on_connection_closed), &self);
-  self.sigint_source = g_unix_signal_add (SIGINT, on_unix_signal, &self);
-  self.sigterm_source = g_unix_signal_add (SIGTERM, on_unix_signal, &self);
-  if (request.timeout > 0)
-    self.timeout_source = g_timeout_add_seconds (request.timeout + TIMEOUT_GRACE, on_timeout, &self);
-  if (!request.quiet && isatty (STDERR_FILENO))
-    self.tick_source = g_timeout_add (TICK_INTERVAL_MS, on_tick, &self);
+  self->task_subscription = g_dbus_connection_signal_subscribe (
+      self->connection, self->owner, DFLYD_INTERFACE, NULL, DFLYD_OBJECT_PATH, NULL,
+      G_DBUS_SIGNAL_FLAGS_NONE, on_task_signal, self, NULL);
+  self->closed_handler = g_signal_connect (self->connection, "closed", G_CALLBACK (on_connection_closed), self);
+  self->sigint_source = g_unix_signal_add (SIGINT, on_unix_signal, self);
+  self->sigterm_source = g_unix_signal_add (SIGTERM, on_unix_signal, self);
+  if (request->timeout > 0)
+    self->timeout_source = g_timeout_add_seconds (request->timeout + TIMEOUT_GRACE, on_timeout, self);
+  if (!request->quiet && isatty (STDERR_FILENO))
+    self->tick_source = g_timeout_add (TICK_INTERVAL_MS, on_tick, self);
 
-  self.started = g_get_monotonic_time ();
-  self.pending_calls++;
-  g_dbus_connection_call (self.connection, self.owner, DFLYD_OBJECT_PATH, DFLYD_INTERFACE, "Download",
-                          g_variant_new ("(ss@a{sv})", request.url, request.output, request.options),
+  self->started = g_get_monotonic_time ();
+  self->pending_calls++;
+  g_dbus_connection_call (self->connection, self->owner, DFLYD_OBJECT_PATH, DFLYD_INTERFACE, "Download",
+                          g_variant_new ("(ss@a{sv})", request->url, request->output, request->options),
                           G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE, DFLYCTL_CALL_TIMEOUT_MS,
-                          self.cancellable, on_download_reply, &self);
+                          self->cancellable, on_download_reply, self);
+  return TRUE;
+}
+
+static gboolean
+get_one (Dflyctl *ctl, GetRequest *request, GError **error)
+{
+  g_auto (GetRun) self = { 0 };
+
+  if (!get_run_start (&self, ctl, request, error))
+    return FALSE;
   while (!self.done)
     g_main_context_iteration (NULL, TRUE);
 
@@ -692,4 +756,170 @@ dflyctl_cmd_get (Dflyctl *ctl, GError **error)
     return FALSE;
   }
   return TRUE;
+}
+
+/* ---- a directory: List, then one Download per entry ---- */
+
+/* Downloads running at once in a directory download. */
+#define DIRECTORY_CONCURRENCY 4
+/* List may read many pages from the origin. */
+#define LIST_CALL_TIMEOUT_MS (10 * 60 * 1000)
+
+typedef struct {
+  GetRequest request;
+  GetRun     run;
+  char      *path;   /* relative, as listed */
+  gboolean   active;
+} DirectorySlot;
+
+static void
+directory_slot_clear (DirectorySlot *slot)
+{
+  get_run_clear (&slot->run);
+  memset (&slot->run, 0, sizeof slot->run);
+  get_request_clear (&slot->request);
+  g_clear_pointer (&slot->path, g_free);
+  slot->active = FALSE;
+}
+
+/* The entry's output under the directory, its parents made; entries were
+ * checked by dflyd, and are checked again here. */
+static char *
+directory_output (const char *directory, const char *path, GError **error)
+{
+  g_autofree char *output = NULL;
+  g_autofree char *parent = NULL;
+
+  if (!dfly_source_entry_path_is_safe (path)) {
+    g_autofree char *quoted = dflyctl_quote_arg (path);
+
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                 _("refusing to write “%s”: not a safe relative path"), quoted);
+    return NULL;
+  }
+  output = g_build_filename (directory, path, NULL);
+  parent = g_path_get_dirname (output);
+  if (g_mkdir_with_parents (parent, 0755) != 0) {
+    int saved_errno = errno;
+
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, _("cannot create directory %s: %s"), parent,
+                 g_strerror (saved_errno));
+    return NULL;
+  }
+  return g_steal_pointer (&output);
+}
+
+static gboolean
+get_directory (Dflyctl *ctl, GetRequest *request, GError **error)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) entries = NULL;
+  g_autoptr (GError) first_error = NULL;
+  g_autofree char *owner = NULL;
+  DirectorySlot slots[DIRECTORY_CONCURRENCY] = { 0 };
+  gboolean terminal = isatty (STDERR_FILENO) && !request->quiet;
+  gsize total, next = 0, finished = 0, failed = 0;
+
+  owner = get_owner (ctl->connection, error);
+  if (owner == NULL)
+    return FALSE;
+  reply = g_dbus_connection_call_sync (ctl->connection, owner, DFLYD_OBJECT_PATH, DFLYD_INTERFACE,
+                                       "List", g_variant_new ("(s@a{sv})", request->url,
+                                                              request->list_options),
+                                       G_VARIANT_TYPE ("(a(ssx))"), G_DBUS_CALL_FLAGS_NONE,
+                                       LIST_CALL_TIMEOUT_MS, NULL, error);
+  if (reply == NULL)
+    return FALSE;
+  entries = g_variant_get_child_value (reply, 0);
+  total = g_variant_n_children (entries);
+  if (g_mkdir_with_parents (request->output, 0755) != 0) {
+    int saved_errno = errno;
+
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, _("cannot create directory %s: %s"),
+                 request->output, g_strerror (saved_errno));
+    return FALSE;
+  }
+
+  while (finished < total) {
+    /* Fill the free slots, unless a failure or an interrupt says stop. */
+    for (guint i = 0; i < DIRECTORY_CONCURRENCY && next < total; i++) {
+      DirectorySlot *slot = &slots[i];
+      g_autoptr (GError) local_error = NULL;
+      const char *url, *path;
+      gint64 length;
+
+      if (slot->active)
+        continue;
+      if (first_error != NULL && g_error_matches (first_error, DFLY_ERROR, DFLY_ERROR_CANCELLED)) {
+        finished += total - next;
+        next = total;
+        break;
+      }
+      g_variant_get_child (entries, next++, "(&s&sx)", &url, &path, &length);
+      slot->path = g_strdup (path);
+      slot->request.url = g_strdup (url);
+      slot->request.options = g_variant_ref (request->options);
+      slot->request.timeout = request->timeout;
+      slot->request.quiet = TRUE;
+      slot->request.output = directory_output (request->output, path, &local_error);
+      if (slot->request.output == NULL || !get_run_start (&slot->run, ctl, &slot->request, &local_error)) {
+        g_printerr ("%s: %s\n", path, local_error->message);
+        if (first_error == NULL)
+          first_error = g_steal_pointer (&local_error);
+        failed++;
+        finished++;
+        directory_slot_clear (slot);
+        continue;
+      }
+      slot->active = TRUE;
+    }
+    g_main_context_iteration (NULL, TRUE);
+    for (guint i = 0; i < DIRECTORY_CONCURRENCY; i++) {
+      DirectorySlot *slot = &slots[i];
+
+      if (!slot->active || !slot->run.done)
+        continue;
+      finished++;
+      if (slot->run.error != NULL) {
+        failed++;
+        g_printerr ("%s%s: %s\n", terminal ? "\r\033[K" : "", slot->path, slot->run.error->message);
+        if (first_error == NULL)
+          first_error = g_steal_pointer (&slot->run.error);
+      } else if (!terminal && !request->quiet) {
+        g_printerr (_("%s: done (%zu/%zu files)\n"), slot->path, finished, total);
+      }
+      if (ctl->format == DFLYCTL_FORMAT_JSON)
+        get_print_result (&slot->run);
+      directory_slot_clear (slot);
+    }
+    if (terminal) {
+      g_autofree char *done = g_strdup_printf (_("%zu/%zu files"), finished, total);
+
+      g_printerr ("\r\033[K%s", done);
+    }
+  }
+  for (guint i = 0; i < DIRECTORY_CONCURRENCY; i++)
+    directory_slot_clear (&slots[i]);
+  if (terminal)
+    g_printerr ("\n");
+  if (first_error != NULL) {
+    g_prefix_error (&first_error, _("%zu of %zu files failed; the first: "), failed, total);
+    g_propagate_error (error, g_steal_pointer (&first_error));
+    return FALSE;
+  }
+  if (!request->quiet && ctl->format != DFLYCTL_FORMAT_JSON)
+    g_printerr (_("%zu files in %s\n"), total, request->output);
+  return TRUE;
+}
+
+gboolean
+dflyctl_cmd_get (Dflyctl *ctl, GError **error)
+{
+  g_auto (GetRequest) request = { 0 };
+
+  if (!get_parse (ctl, &request, error))
+    return FALSE;
+  if (!dflyctl_connect (ctl, error))
+    return FALSE;
+  return request.directory ? get_directory (ctl, &request, error) : get_one (ctl, &request, error);
 }

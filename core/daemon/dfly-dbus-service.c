@@ -347,6 +347,163 @@ handle_collect_cache (DflyDbusService *self, GVariant *parameters,
   g_task_run_in_thread (task, collect_thread);
 }
 
+/* ---- List: a source's entries, from a worker thread ---- */
+
+/* Entries one List returns at most: the reply must fit a D-Bus message. */
+#define MAX_LIST_ENTRIES 100000
+
+typedef struct {
+  DflySource *source;
+  char       *url;
+  GHashTable *headers; /* name → value */
+  GHashTable *options; /* "platform", "all-platforms" → text */
+} ListJob;
+
+static void
+list_job_free (ListJob *job)
+{
+  g_object_unref (job->source);
+  g_free (job->url);
+  g_hash_table_unref (job->headers);
+  g_hash_table_unref (job->options);
+  g_free (job);
+}
+
+/* What a source lists must be safe to join under the client's directory
+ * and travel as D-Bus strings: refused otherwise, never altered. */
+static gboolean
+check_entries (GPtrArray *entries, const char *url, GError **error)
+{
+  if (entries->len > MAX_LIST_ENTRIES) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE, "%s lists more than %u entries", url,
+                 MAX_LIST_ENTRIES);
+    return FALSE;
+  }
+  for (guint i = 0; i < entries->len; i++) {
+    const DflySourceEntry *entry = g_ptr_array_index (entries, i);
+    g_autofree char *shown = NULL;
+
+    if (entry->url != NULL && entry->path != NULL && g_utf8_validate (entry->url, -1, NULL) &&
+        g_utf8_validate (entry->path, -1, NULL) && dfly_source_entry_path_is_safe (entry->path))
+      continue;
+    shown = g_strescape (entry->path != NULL ? entry->path : "", NULL);
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                 "%s lists an entry at \"%s\", not a safe relative path", url, shown);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+list_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+  ListJob *job = task_data;
+  GError *error = NULL;
+  g_autoptr (GPtrArray) entries =
+    dfly_source_list (job->source, job->url, job->headers, job->options, cancellable, &error);
+
+  if (entries == NULL || !check_entries (entries, job->url, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, g_steal_pointer (&entries), (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+list_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GDBusMethodInvocation *invocation = user_data;
+  g_autoptr (GPtrArray) entries = NULL;
+  GError *error = NULL;
+  GVariantBuilder builder;
+
+  entries = g_task_propagate_pointer (G_TASK (result), &error);
+  if (entries == NULL) {
+    g_dbus_method_invocation_take_error (invocation, error);
+    return;
+  }
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ssx)"));
+  for (guint i = 0; i < entries->len; i++) {
+    const DflySourceEntry *entry = g_ptr_array_index (entries, i);
+
+    g_variant_builder_add (&builder, "(ssx)", entry->url, entry->path, entry->length);
+  }
+  g_dbus_method_invocation_return_value (invocation,
+                                         g_variant_new ("(@a(ssx))", g_variant_builder_end (&builder)));
+}
+
+/* The options of List, type-checked, into job. */
+static gboolean
+take_list_options (ListJob *job, GVariant *options, GError **error)
+{
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value)) {
+    g_autoptr (GVariant) owned = value;
+    const char *type = g_str_equal (key, "headers")         ? "a{ss}"
+                       : g_str_equal (key, "platform")      ? "s"
+                       : g_str_equal (key, "all-platforms") ? "b"
+                                                            : NULL;
+
+    if (type == NULL) {
+      g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT, "unknown option \"%s\"", key);
+      return FALSE;
+    }
+    if (!g_variant_is_of_type (value, G_VARIANT_TYPE (type))) {
+      g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                   "option %s must be of type %s, not %s", key, type,
+                   g_variant_get_type_string (value));
+      return FALSE;
+    }
+    if (g_str_equal (key, "headers")) {
+      GVariantIter headers;
+      const char *name, *text;
+
+      g_variant_iter_init (&headers, value);
+      while (g_variant_iter_next (&headers, "{&s&s}", &name, &text))
+        g_hash_table_insert (job->headers, g_strdup (name), g_strdup (text));
+    } else if (g_str_equal (key, "platform")) {
+      g_hash_table_insert (job->options, g_strdup ("platform"), g_variant_dup_string (value, NULL));
+    } else if (g_variant_get_boolean (value)) {
+      g_hash_table_insert (job->options, g_strdup ("all-platforms"), g_strdup ("true"));
+    }
+  }
+  return TRUE;
+}
+
+static void
+handle_list (DflyDbusService *self, GVariant *parameters, GDBusMethodInvocation *invocation)
+{
+  g_autoptr (GVariant) options = NULL;
+  g_autoptr (GTask) task = NULL;
+  GError *error = NULL;
+  GObject *source;
+  const char *url;
+  ListJob *job;
+
+  g_variant_get (parameters, "(&s@a{sv})", &url, &options);
+  source = dfly_context_lookup_source (service_context (self), url, &error);
+  if (source == NULL) {
+    g_dbus_method_invocation_take_error (invocation, error);
+    return;
+  }
+  job = g_new0 (ListJob, 1);
+  job->source = DFLY_SOURCE (g_object_ref (source));
+  job->url = g_strdup (url);
+  job->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  job->options = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (!take_list_options (job, options, &error)) {
+    list_job_free (job);
+    g_dbus_method_invocation_take_error (invocation, error);
+    return;
+  }
+  task = g_task_new (NULL, NULL, list_done, invocation);
+  g_task_set_task_data (task, job, (GDestroyNotify) list_job_free);
+  g_task_run_in_thread (task, list_thread);
+}
+
 typedef void (*AsyncMethodHandler) (DflyDbusService *self, GVariant *parameters,
                                     GDBusMethodInvocation *invocation);
 
@@ -364,6 +521,7 @@ static const struct {
   { "DeleteTask", handle_delete_task, NULL },
   { "CancelTask", handle_cancel_task, NULL },
   { "CollectCache", NULL, handle_collect_cache },
+  { "List", NULL, handle_list },
 };
 
 static void

@@ -247,6 +247,8 @@ main (int argc, char **argv)
   g_info ("dflyd stopped");
   g_clear_object (&daemon.service);
   g_clear_object (&daemon.engine);
+  /* The context's services hold it: dispose breaks the cycle. */
+  g_object_run_dispose (G_OBJECT (context));
   g_main_loop_unref (daemon.loop);
   return daemon.exit_status;
 }

@@ -95,6 +95,14 @@ static const ConfigKey config_keys[] = {
   { "storage", "low_watermark", KEY_UINT, FIELD (storage.low_watermark), 0, 99, TRUE },
   { "storage", "task_ttl", KEY_DURATION, FIELD (storage.task_ttl), 60, 365 * 86400, TRUE },
   { "storage", "gc_interval", KEY_DURATION, FIELD (storage.gc_interval), 1, 86400, TRUE },
+  { "oci", "insecure_registries", KEY_STRINGS, FIELD (oci.insecure_registries), 0, MAX_LIST_ITEMS, TRUE },
+  { "oci", "auth_file", KEY_PATH, FIELD (oci.auth_file), 0, MAX_PATH_LENGTH, TRUE },
+  { "oci", "max_manifest_size", KEY_SIZE, FIELD (oci.max_manifest_size), 1 * KiB, 64 * MiB, TRUE },
+  { "s3", "endpoint", KEY_STRING, FIELD (s3.endpoint), 0, 1024, TRUE },
+  { "s3", "region", KEY_STRING, FIELD (s3.region), 0, 64, TRUE },
+  { "s3", "path_style", KEY_UINT, FIELD (s3.path_style), 0, 1, TRUE },
+  { "s3", "access_key_id", KEY_STRING, FIELD (s3.access_key_id), 0, 255, TRUE },
+  { "s3", "secret_access_key", KEY_STRING, FIELD (s3.secret_access_key), 0, 255, TRUE },
 };
 
 /* The article-and-noun of each type, for "expected ..., found ..." errors. */
@@ -167,6 +175,14 @@ dfly_config_new_default (void)
   config->storage.low_watermark = 60;
   config->storage.task_ttl = 6 * 3600;
   config->storage.gc_interval = 60;
+  config->oci.insecure_registries = g_new0 (char *, 1);
+  config->oci.auth_file = g_strdup ("");
+  config->oci.max_manifest_size = 4 * MiB;
+  config->s3.endpoint = g_strdup ("");
+  config->s3.region = g_strdup ("");
+  config->s3.path_style = 0;
+  config->s3.access_key_id = g_strdup ("");
+  config->s3.secret_access_key = g_strdup ("");
   return config;
 }
 
@@ -393,6 +409,11 @@ dfly_config_diff (const DflyConfig *old_config, const DflyConfig *new_config)
 
     if (g_str_equal (before, after))
       continue;
+    /* A secret never reaches the log that reports a reload. */
+    if (g_str_equal (entry->key, "secret_access_key")) {
+      g_ptr_array_add (lines, g_strdup_printf ("%s.%s: changed", entry->section, entry->key));
+      continue;
+    }
     g_ptr_array_add (lines, g_strdup_printf ("%s.%s: %s -> %s%s", entry->section, entry->key,
                                              before, after,
                                              entry->live ? "" : " (takes effect after restart)"));
@@ -1121,6 +1142,18 @@ check_relations (const DflyConfig *config, const char *filename, GError **error)
                  "%s: download.piece_length (%" G_GUINT64_FORMAT ") is below "
                  "download.min_piece_length (%" G_GUINT64_FORMAT ")", filename,
                  config->download.piece_length, config->download.min_piece_length);
+    return FALSE;
+  }
+  if ((config->s3.access_key_id[0] == '\0') != (config->s3.secret_access_key[0] == '\0')) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
+                 "%s: s3.access_key_id and s3.secret_access_key go together: set both or neither",
+                 filename);
+    return FALSE;
+  }
+  if (config->s3.endpoint[0] != '\0' && !g_str_has_prefix (config->s3.endpoint, "http://") &&
+      !g_str_has_prefix (config->s3.endpoint, "https://")) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
+                 "%s: s3.endpoint must be an http:// or https:// URL", filename);
     return FALSE;
   }
   return TRUE;

@@ -20,6 +20,20 @@ struct _DflyContext {
 
 G_DEFINE_FINAL_TYPE (DflyContext, dfly_context, G_TYPE_OBJECT)
 
+/* Services hold the context (they are components): dropping them here, when
+ * the daemon disposes the context at exit, breaks the cycle and lets the
+ * storage close its database. */
+static void
+dfly_context_dispose (GObject *object)
+{
+  DflyContext *self = DFLY_CONTEXT (object);
+
+  g_clear_object (&self->storage);
+  if (self->sources != NULL)
+    g_ptr_array_set_size (self->sources, 0);
+  G_OBJECT_CLASS (dfly_context_parent_class)->dispose (object);
+}
+
 static void
 dfly_context_finalize (GObject *object)
 {
@@ -38,6 +52,7 @@ dfly_context_finalize (GObject *object)
 static void
 dfly_context_class_init (DflyContextClass *klass)
 {
+  G_OBJECT_CLASS (klass)->dispose = dfly_context_dispose;
   G_OBJECT_CLASS (klass)->finalize = dfly_context_finalize;
 }
 
@@ -158,6 +173,14 @@ dfly_context_lookup_source (DflyContext *self, const char *url, GError **error)
   const char *scheme;
 
   g_return_val_if_fail (DFLY_IS_CONTEXT (self) && url != NULL, NULL);
+  /* A source that claims the URL by its shape wins over one that only
+   * takes its scheme (an OCI blob URL is http(s) too). */
+  for (guint i = 0; i < self->sources->len; i++) {
+    DflySource *source = g_ptr_array_index (self->sources, i);
+
+    if (dfly_source_claims_url (source, url))
+      return G_OBJECT (source);
+  }
   for (guint i = 0; i < self->sources->len; i++) {
     DflySource *source = g_ptr_array_index (self->sources, i);
 

@@ -49,6 +49,16 @@ dfly_source_handles_url (DflySource *self, const char *url)
   return scheme != NULL && g_strv_contains (schemes, scheme);
 }
 
+gboolean
+dfly_source_claims_url (DflySource *self, const char *url)
+{
+  DflySourceClass *klass;
+
+  g_return_val_if_fail (DFLY_IS_SOURCE (self) && url != NULL, FALSE);
+  klass = DFLY_SOURCE_GET_CLASS (self);
+  return klass->claims_url != NULL && klass->claims_url (self, url);
+}
+
 static gboolean
 not_supported (DflySource *self, const char *what, GError **error)
 {

@@ -28,6 +28,7 @@ typedef enum {
   DFLY_ERROR_TIMEOUT,          /* a deadline passed */
   DFLY_ERROR_CANCELLED,        /* the user cancelled */
   DFLY_ERROR_BUSY,             /* a limit was reached; try later */
+  DFLY_ERROR_ACCESS_DENIED,    /* the origin refused our credentials */
   DFLY_ERROR_LAST
 } DflyError;
 
@@ -47,6 +48,7 @@ enum {
   DFLY_EXIT_TIMEOUT = 7,
   DFLY_EXIT_CANCELLED = 8,
   DFLY_EXIT_PERMISSION = 9,   /* the bus policy refused the call */
+  DFLY_EXIT_ACCESS_DENIED = 10, /* the origin refused the credentials */
 };
 
 G_END_DECLS

@@ -73,12 +73,18 @@ struct _DflySourceClass {
    * digest, so one blob through two registries is one task, and its bytes
    * are checked against it. */
   char           *(*get_content_digest) (DflySource *self, const char *url);
+  /* Optional, no I/O: TRUE when the URL's shape says it is this source's
+   * even though another source takes its scheme (an OCI registry's
+   * http(s)://…/v2/<repo>/blobs/sha256:… beside the http source). A source
+   * that claims a URL is chosen before any that merely take its scheme. */
+  gboolean        (*claims_url) (DflySource *self, const char *url);
 
-  gpointer padding[11];
+  gpointer padding[10];
 };
 
 const char * const *dfly_source_get_schemes (DflySource *self);
 gboolean        dfly_source_handles_url (DflySource *self, const char *url);
+gboolean        dfly_source_claims_url (DflySource *self, const char *url);
 DflySourceStat *dfly_source_stat (DflySource *self, const char *url, GHashTable *headers,
                                   GCancellable *cancellable, GError **error);
 GInputStream   *dfly_source_open_range (DflySource *self, const char *url, GHashTable *headers,

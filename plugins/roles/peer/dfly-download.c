@@ -155,9 +155,11 @@ fail_request (DflyDownload *self, DflyDownloadRequest *request, const GError *er
 
   g_hash_table_remove (self->timeouts, request);
   g_ptr_array_remove (self->requests, request);
-  /* Its temporary file goes when the workers are done with it. */
-  if (request == self->direct_request)
+  /* Its temporary file goes now; the workers may still write to it. */
+  if (request == self->direct_request) {
     self->direct_request = NULL;
+    dfly_output_temp_discard (self->direct);
+  }
   g_info ("task %s: %s failed: %s", self->task->id, request->output, error->message);
   dfly_bus_emit_download_failed (dfly_context_get_bus (self->context), held, error);
 }
@@ -172,7 +174,7 @@ typedef struct {
 static void
 place_data_free (PlaceData *data)
 {
-  g_object_unref (data->download);
+  g_clear_object (&data->download);
   dfly_download_request_unref (data->request);
   g_free (data->content_path);
   g_free (data);
@@ -207,6 +209,9 @@ place_done (GObject *source, GAsyncResult *result, gpointer user_data)
     dfly_bus_emit_download_failed (dfly_context_get_bus (self->context), data->request, error);
   }
   maybe_done (self);
+  /* The task's data may be freed on the worker thread: drop the download
+   * here, on the main thread, where it lives. */
+  g_clear_object (&data->download);
 }
 
 /* Copies (or links) the finished content to one request's output. */
@@ -299,6 +304,12 @@ dfly_download_cancel (DflyDownload *self, const GError *reason)
     fail_request (self, g_ptr_array_index (self->requests, 0), reason);
   maybe_done (self);
   g_object_unref (self);
+}
+
+gboolean
+dfly_download_is_cancelled (DflyDownload *self)
+{
+  return g_cancellable_is_cancelled (self->cancellable);
 }
 
 /* ---- progress (main thread) ---- */

@@ -26,6 +26,7 @@ void          dfly_download_add_request (DflyDownload *self, DflyDownloadRequest
 void          dfly_download_start (DflyDownload *self);
 /* Stops the transfer; every request still waiting fails as cancelled. */
 void          dfly_download_cancel (DflyDownload *self, const GError *reason);
+gboolean      dfly_download_is_cancelled (DflyDownload *self);
 /* Emitted ("done") once every request is answered and every thread ended. */
 
 G_END_DECLS

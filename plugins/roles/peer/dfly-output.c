@@ -270,22 +270,44 @@ dfly_output_temp_get_fd (DflyOutputTemp *temp)
   return temp->fd;
 }
 
+void
+dfly_output_temp_discard (DflyOutputTemp *temp)
+{
+  if (temp->path != NULL)
+    g_unlink (temp->path);
+  g_clear_pointer (&temp->path, g_free);
+}
+
 gboolean
 dfly_output_temp_commit (DflyOutputTemp *temp, GError **error)
 {
   if (g_rename (temp->path, temp->output) != 0)
     return set_io_error (error, errno, "renaming into", temp->output);
-  g_clear_pointer (&temp->path, g_free); /* renamed: nothing to remove */
+  /* rename() between two links of one file succeeds and does nothing (a
+   * hard link made again over an earlier one): remove the temporary name. */
+  g_unlink (temp->path);
+  g_clear_pointer (&temp->path, g_free);
   return TRUE;
 }
 
 /* Makes the temporary name a hard link to the content instead; FALSE with
  * *fallback when the file systems (or protections) forbid it. */
 static gboolean
-temp_file_link (DflyOutputTemp *temp, const char *content_path, gboolean *fallback,
-                const char *output, GError **error)
+temp_file_link (DflyOutputTemp *temp, const char *content_path, guint64 length,
+                gboolean *fallback, const char *output, GError **error)
 {
+  struct stat st;
+
   *fallback = FALSE;
+  /* The whole file is linked: it must be exactly the task's content. */
+  if (g_stat (content_path, &st) != 0)
+    return set_io_error (error, errno, "reading", content_path);
+  if ((guint64) st.st_size != length) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO,
+                 "the cached content for %s has %" G_GUINT64_FORMAT " bytes, not %"
+                 G_GUINT64_FORMAT, output, (guint64) st.st_size, length);
+    return FALSE;
+  }
   g_unlink (temp->path);
   if (link (content_path, temp->path) == 0)
     return TRUE;
@@ -343,7 +365,7 @@ dfly_output_place (const char *content_path, guint64 length, const char *output,
   if (hardlink && checksum == NULL) {
     gboolean fallback = FALSE;
 
-    linked = temp_file_link (temp, content_path, &fallback, output, error);
+    linked = temp_file_link (temp, content_path, length, &fallback, output, error);
     if (!linked && !fallback)
       return FALSE;
   }

@@ -34,6 +34,8 @@ typedef struct _DflyOutputTemp DflyOutputTemp;
 DflyOutputTemp *dfly_output_temp_new (const char *output, GError **error);
 int             dfly_output_temp_get_fd (DflyOutputTemp *temp);
 gboolean        dfly_output_temp_commit (DflyOutputTemp *temp, GError **error);
+/* Removes the file now; writes to its descriptor still succeed, unseen. */
+void            dfly_output_temp_discard (DflyOutputTemp *temp);
 void            dfly_output_temp_free (DflyOutputTemp *temp);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyOutputTemp, dfly_output_temp_free)
 

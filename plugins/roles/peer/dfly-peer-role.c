@@ -36,6 +36,7 @@ struct _DflyPeerRole {
   DflyHostAnnouncer *announcer; /* while running */
   GHashTable        *downloads; /* task id → DflyDownload, started or waiting */
   GQueue             waiting;   /* DflyDownload * beyond download.max_tasks */
+  GPtrArray         *retired;   /* cancelled ones, replaced in the table, still ending */
   guint              running;   /* downloads started and not done */
   GTask             *stopping;  /* the stop waiting for downloads to end */
 };
@@ -77,10 +78,37 @@ download_done (DflyDownload *download, gpointer user_data)
 
   g_signal_handlers_disconnect_by_data (download, self);
   self->running--;
-  g_hash_table_remove (self->downloads, dfly_download_get_task_id (download));
+  /* Either may drop the last reference to download. */
+  if (g_hash_table_lookup (self->downloads, dfly_download_get_task_id (download)) == download)
+    g_hash_table_remove (self->downloads, dfly_download_get_task_id (download));
+  else
+    g_ptr_array_remove (self->retired, download);
   start_waiting (self);
-  if (self->stopping != NULL && g_hash_table_size (self->downloads) == 0)
-    g_task_return_boolean (g_steal_pointer (&self->stopping), TRUE);
+  if (self->stopping != NULL && g_hash_table_size (self->downloads) == 0 &&
+      self->retired->len == 0) {
+    g_autoptr (GTask) stopping = g_steal_pointer (&self->stopping);
+
+    g_task_return_boolean (stopping, TRUE);
+  }
+}
+
+/* A cancelled download may still be ending; a new request for its task
+ * starts afresh instead of joining it. */
+static void
+retire (DflyPeerRole *self, DflyDownload *download)
+{
+  const char *task_id = dfly_download_get_task_id (download);
+  gpointer key, value;
+
+  if (g_queue_remove (&self->waiting, download)) {
+    /* Never started: nothing to wait for. */
+    g_signal_handlers_disconnect_by_data (download, self);
+    g_hash_table_remove (self->downloads, task_id);
+    return;
+  }
+  g_hash_table_steal_extended (self->downloads, task_id, &key, &value);
+  g_free (key);
+  g_ptr_array_add (self->retired, value);
 }
 
 static void
@@ -206,6 +234,10 @@ dfly_peer_role_download (DflyDownloader *downloader, DflyDownloadRequest *reques
   request->task_id = g_strdup (task_id);
 
   download = g_hash_table_lookup (self->downloads, task_id);
+  if (download != NULL && dfly_download_is_cancelled (download)) {
+    retire (self, download);
+    download = NULL;
+  }
   if (download != NULL) {
     g_info ("task %s: %s joins the running download", task_id, request->output);
     dfly_download_add_request (download, request);
@@ -291,7 +323,7 @@ dfly_peer_role_stop_async (DflyRole *role, GCancellable *cancellable,
     dfly_download_cancel (download, reason);
     g_hash_table_remove (self->downloads, dfly_download_get_task_id (download));
   }
-  if (g_hash_table_size (self->downloads) == 0) {
+  if (g_hash_table_size (self->downloads) == 0 && self->retired->len == 0) {
     g_task_return_boolean (task, TRUE);
     return;
   }
@@ -324,13 +356,32 @@ dfly_peer_role_describe (DflyRole *role)
 }
 
 static void
+forget_download (gpointer download, gpointer self)
+{
+  g_autoptr (GError) reason = g_error_new (DFLY_ERROR, DFLY_ERROR_CANCELLED,
+                                           "the %s role is gone", ROLE_NAME);
+
+  g_signal_handlers_disconnect_by_data (download, self);
+  dfly_download_cancel (download, reason);
+}
+
+static void
 dfly_peer_role_dispose (GObject *object)
 {
   DflyPeerRole *self = DFLY_PEER_ROLE (object);
 
   g_clear_object (&self->announcer);
   g_queue_clear (&self->waiting);
+  /* An abandoned stop: downloads end on their own, without calling back. */
+  if (self->downloads != NULL) {
+    g_autoptr (GList) downloads = g_hash_table_get_values (self->downloads);
+
+    g_list_foreach (downloads, forget_download, self);
+    g_ptr_array_foreach (self->retired, forget_download, self);
+  }
   g_clear_pointer (&self->downloads, g_hash_table_unref);
+  g_clear_pointer (&self->retired, g_ptr_array_unref);
+  g_clear_object (&self->stopping);
   G_OBJECT_CLASS (dfly_peer_role_parent_class)->dispose (object);
 }
 
@@ -338,6 +389,7 @@ static void
 dfly_peer_role_init (DflyPeerRole *self)
 {
   self->downloads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->retired = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 static void

@@ -26,3 +26,45 @@ plugins_roles_peer_test_peer_SOURCES = \
 plugins_roles_peer_test_peer_CPPFLAGS = $(TEST_CPPFLAGS)
 plugins_roles_peer_test_peer_CFLAGS = $(TEST_CFLAGS)
 plugins_roles_peer_test_peer_LDADD = core/libdfly-1.la $(GLIB_LIBS)
+
+# dfly-output alone: checking, placing and committing outputs.
+check_PROGRAMS += plugins/roles/peer/test-output
+TESTS += plugins/roles/peer/test-output
+plugins_roles_peer_test_output_SOURCES = \
+	plugins/roles/peer/test-output.c \
+	plugins/roles/peer/dfly-output.c \
+	plugins/roles/peer/dfly-output.h
+plugins_roles_peer_test_output_CPPFLAGS = $(TEST_CPPFLAGS)
+plugins_roles_peer_test_output_CFLAGS = $(TEST_CFLAGS)
+plugins_roles_peer_test_output_LDADD = core/libdfly-1.la $(GLIB_LIBS)
+
+# Downloads end to end: the role, the real http source and disk storage, and
+# nginx (tests/test-origin.h). Each plugin defines dfly_plugin_query, so the
+# two services are compiled into convenience libraries with it renamed (their
+# source lists come from the plugins' own local.mk, included after this one).
+check_LTLIBRARIES += plugins/roles/peer/libtest-http.la plugins/roles/peer/libtest-disk.la
+plugins_roles_peer_libtest_http_la_SOURCES = $(plugins_sources_http_http_la_SOURCES)
+plugins_roles_peer_libtest_http_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-http\" \
+	-Ddfly_plugin_query=dfly_test_http_plugin_query
+plugins_roles_peer_libtest_http_la_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS)
+plugins_roles_peer_libtest_disk_la_SOURCES = $(plugins_storage_disk_disk_la_SOURCES)
+plugins_roles_peer_libtest_disk_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-disk\" \
+	-Ddfly_plugin_query=dfly_test_disk_plugin_query
+plugins_roles_peer_libtest_disk_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+
+check_PROGRAMS += plugins/roles/peer/test-download
+TESTS += plugins/roles/peer/test-download
+plugins_roles_peer_test_download_SOURCES = \
+	plugins/roles/peer/test-download.c \
+	plugins/roles/peer/dfly-peer-role.c \
+	plugins/roles/peer/dfly-download.c \
+	plugins/roles/peer/dfly-download.h \
+	plugins/roles/peer/dfly-output.c \
+	plugins/roles/peer/dfly-output.h \
+	plugins/roles/dfly-role-test.h \
+	tests/test-origin.h
+plugins_roles_peer_test_download_CPPFLAGS = $(TEST_CPPFLAGS)
+plugins_roles_peer_test_download_CFLAGS = $(TEST_CFLAGS)
+plugins_roles_peer_test_download_LDADD = \
+	plugins/roles/peer/libtest-http.la plugins/roles/peer/libtest-disk.la \
+	core/libdfly-1.la $(SOUP_LIBS) $(SQLITE_LIBS) $(GLIB_LIBS)
