@@ -5,8 +5,8 @@
 # (http://REGISTRY/v2/REPO/blobs/sha256:…, claimed by the oci source over
 # the http source) arrives byte-identical; the same blob through two
 # repositories is one task keyed by its digest; a blob whose stored bytes no
-# longer match its digest fails with exit 6. (dflyctl's directory mode for
-# whole images is not tested here yet.)
+# longer match its digest fails with exit 6; a tagged image arrives as a
+# directory (manifest, config, layers) through dflyctl's directory mode.
 . "$top_srcdir/tests/lib.sh"
 
 need curl sha256sum
@@ -57,6 +57,25 @@ fi
 ctl --json tasks >"$SCRATCH/tasks.json"
 check "the blob through two repositories is one task, keyed by its digest" \
   json_check "$SCRATCH/tasks.json" "[t['id'] for t in d] == ['$HEX']"
+
+# A tagged image, whole, into a directory: manifest.json, config.json and
+# each layer under blobs/sha256/.
+printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}' \
+  >"$SCRATCH/config"
+CONFIG_DIGEST=$(push_blob lib/img "$SCRATCH/config") || bail_out "pushing the config failed"
+push_blob lib/img "$SCRATCH/layer" >/dev/null || bail_out "pushing a layer failed"
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",%s%s}' \
+  "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"$CONFIG_DIGEST\",\"size\":$(wc -c <"$SCRATCH/config")}," \
+  "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"$LAYER\",\"size\":100000}]" \
+  >"$SCRATCH/manifest"
+push_manifest lib/img v1 "$SCRATCH/manifest" >/dev/null || bail_out "pushing the manifest failed"
+image_status=0
+ctl get "oci://$REGISTRY/lib/img:v1" -O "$OUT/image" >"$SCRATCH/image.out" 2>&1 ||
+  image_status=$?
+is "a tagged image into a directory: exit 0" "$image_status" 0
+check "... its manifest is manifest.json" cmp -s "$SCRATCH/manifest" "$OUT/image/manifest.json"
+check "... its config is config.json" cmp -s "$SCRATCH/config" "$OUT/image/config.json"
+check "... its layer is blobs/sha256/<hex>" cmp -s "$SCRATCH/layer" "$OUT/image/blobs/sha256/$HEX"
 
 # A blob whose bytes in the registry's storage no longer match its digest.
 head -c 50000 /dev/urandom >"$SCRATCH/bad"
