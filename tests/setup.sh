@@ -7,12 +7,15 @@ packages="build-essential autoconf automake libtool autopoint gettext pkg-config
   libsqlite3-dev libprotobuf-c-dev protobuf-c-compiler libyaml-dev libxxhash-dev
   dbus clang libclang-rt-14-dev valgrind libxml2-utils groff-base man-db systemd
   python3 xz-utils curl nginx openssl
-  docker-registry apache2-utils nodejs npm"
+  docker-registry apache2-utils"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
     missing="$missing $p"
 done
+# npm (for s3rver) from Debian, unless a node with its npm is already here
+# (e.g. from nodesource, whose nodejs conflicts with Debian's npm package).
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 if [ -n "$missing" ]; then
