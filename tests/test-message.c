@@ -122,6 +122,9 @@ test_hostile (void)
   static const char truncated[] = "\x0a\x05" "ab";
   static const char endless_varint[] = "\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff";
   static const char group[] = "\x0b\x0c";
+  /* Field 0 through an overlong tag: protobuf-c keeps it as unknown, and
+   * it would not decode again once encoded (found by fuzz-message). */
+  static const char field_zero[] = "\x82\x00\x01\x00";
 
   assert_refused (0, "", 0, "unknown message type 0");
   assert_refused (999, "", 0, "unknown message type 999");
@@ -132,6 +135,8 @@ test_hostile (void)
   assert_refused (DFLY_MESSAGE_TASK, endless_varint, sizeof endless_varint - 1,
                   "does not decode");
   assert_refused (DFLY_MESSAGE_SYNC_PIECES_RESPONSE, group, sizeof group - 1, "does not decode");
+  assert_refused (DFLY_MESSAGE_ANNOUNCE_PEER_REQUEST, field_zero, sizeof field_zero - 1,
+                  "numbered 0");
 }
 
 int

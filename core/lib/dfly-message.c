@@ -51,15 +51,20 @@ field_values (const ProtobufCMessage *message, const ProtobufCFieldDescriptor *f
   return base + field->offset;
 }
 
-/* protobuf-c does not check that strings are UTF-8, and they end up in logs,
- * ids and D-Bus replies: walk every string, nested messages included. */
+/* What protobuf-c lets through: strings that are not UTF-8 (they end up in
+ * logs, ids and D-Bus replies) and unknown fields numbered 0 (an overlong
+ * tag; it would not survive being encoded again). Nested messages too. */
 static gboolean
-strings_are_utf8 (const ProtobufCMessage *message, guint depth)
+is_well_formed (const ProtobufCMessage *message, guint depth)
 {
   const ProtobufCMessageDescriptor *descriptor = message->descriptor;
 
   if (depth > MAX_NESTING)
     return FALSE;
+  for (guint i = 0; i < message->n_unknown_fields; i++) {
+    if (message->unknown_fields[i].tag == 0)
+      return FALSE;
+  }
   for (guint i = 0; i < descriptor->n_fields; i++) {
     const ProtobufCFieldDescriptor *field = &descriptor->fields[i];
     gsize count = 0;
@@ -74,7 +79,7 @@ strings_are_utf8 (const ProtobufCMessage *message, guint depth)
       } else if (field->type == PROTOBUF_C_TYPE_MESSAGE) {
         const ProtobufCMessage *child = ((const ProtobufCMessage *const *) values)[j];
 
-        if (child != NULL && !strings_are_utf8 (child, depth + 1))
+        if (child != NULL && !is_well_formed (child, depth + 1))
           return FALSE;
       }
     }
@@ -98,9 +103,10 @@ dfly_message_decode (guint32 type, const guint8 *data, gsize length, GError **er
                  " bytes does not decode", descriptor->short_name, length);
     return NULL;
   }
-  if (!strings_are_utf8 (message, 0)) {
+  if (!is_well_formed (message, 0)) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL,
-                 "%s holds a string that is not UTF-8", descriptor->short_name);
+                 "%s holds a string that is not UTF-8 or a field numbered 0",
+                 descriptor->short_name);
     protobuf_c_message_free_unpacked (message, NULL);
     return NULL;
   }

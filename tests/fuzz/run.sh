@@ -93,7 +93,7 @@ echo "building $binary"
 # shellcheck disable=SC2046,SC2086 # pkg-config output and $modules are lists
 "$CC" -g -O1 -fno-omit-frame-pointer \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -I"$srcdir/core/include" -I"$build_dir/core/include" -I"$build_dir" \
+  -I"$srcdir" -I"$srcdir/core/include" -I"$build_dir/core/include" -I"$build_dir" \
   -DG_LOG_DOMAIN='"dfly-fuzz"' \
   -DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_74 -DGLIB_VERSION_MAX_ALLOWED=GLIB_VERSION_2_74 \
   "$@" $(pkg-config --cflags --libs $modules) -o "$binary"
