@@ -103,6 +103,13 @@ test_defaults (void)
   g_assert_cmpstr (config->manager.listen, ==, "127.0.0.1");
   g_assert_cmpuint (config->manager.port, ==, 8080);
   g_assert_cmpuint (config->scheduler.max_hosts, ==, 10000);
+  g_assert_cmpstr (config->scheduler.algorithm, ==, "default");
+  g_assert_cmpfloat (config->scheduler.finished_piece_weight, ==, 0.2);
+  g_assert_cmpfloat (config->scheduler.upload_success_weight, ==, 0.2);
+  g_assert_cmpfloat (config->scheduler.free_upload_weight, ==, 0.15);
+  g_assert_cmpfloat (config->scheduler.host_type_weight, ==, 0.15);
+  g_assert_cmpfloat (config->scheduler.idc_affinity_weight, ==, 0.15);
+  g_assert_cmpfloat (config->scheduler.location_affinity_weight, ==, 0.15);
   g_assert_cmpuint (config->protocol.max_message_size, ==, 4 * 1024 * 1024);
   g_assert_cmpuint (config->download.piece_length, ==, 0);
   g_assert_cmpuint (config->download.min_piece_length, ==, 4 * 1024 * 1024);
@@ -452,6 +459,84 @@ test_uint (void)
   assert_value_fails ("scheduler", "max_hosts", "99999999999999999999",
                       "99999999999999999999 is out of range");
   assert_bad_numbers ("scheduler", "max_hosts", "a decimal number");
+}
+
+/* Weights: 0..1 in thousandths, parsed without floats or locales. */
+static void
+test_ratio (void)
+{
+  const struct {
+    const char *text;
+    double      value;
+  } good[] = {
+    { "0", 0.0 }, { "1", 1.0 }, { "0.15", 0.15 }, { "0.2", 0.2 }, { "0.005", 0.005 },
+    { "1.000", 1.0 }, { "0.999", 0.999 }, { "0.0", 0.0 }, { "\"0.5\"", 0.5 },
+  };
+  const char *const bad[] = { "-0.1", "+0.5", ".5", "0.", "0.1234", "1e-1", "0,5", "00.5",
+                              "0.5x", "\" 0.5\"", "\"\"", "0x1", "½", "0..5" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++) {
+    g_autoptr(DflyConfig) config = load_one ("scheduler", "idc_affinity_weight", good[i].text);
+
+    g_assert_cmpfloat (config->scheduler.idc_affinity_weight, ==, good[i].value);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    assert_value_fails ("scheduler", "idc_affinity_weight", bad[i],
+                        "is not a decimal from 0 to 1 with at most 3 decimals, e.g. 0.15");
+  assert_value_fails ("scheduler", "host_type_weight", "1.001",
+                      "scheduler.host_type_weight: 1.001 is out of range (0..1)");
+  assert_value_fails ("scheduler", "host_type_weight", "2", "2 is out of range (0..1)");
+  assert_value_fails ("scheduler", "host_type_weight", "99999999999999999999.5",
+                      "is out of range (0..1)");
+  assert_value_fails ("scheduler", "host_type_weight", "~",
+                      "expected a decimal from 0 to 1, found null");
+  assert_value_fails ("scheduler", "host_type_weight", "[0.1]",
+                      "expected a decimal from 0 to 1, found a list");
+}
+
+static void
+test_scheduler (void)
+{
+  g_autoptr(DflyConfig) config = load_ok ("scheduler:\n  algorithm: bandwidth\n"
+                                          "  finished_piece_weight: 1\n"
+                                          "  upload_success_weight: 0\n"
+                                          "  free_upload_weight: 0.25\n"
+                                          "  host_type_weight: 0.001\n"
+                                          "  idc_affinity_weight: 0.5\n"
+                                          "  location_affinity_weight: 0.75\n");
+  g_autoptr(DflyConfig) defaults = dfly_config_new_default ();
+  g_autoptr(DflyConfig) kept = load_ok ("scheduler:\n  algorithm: bandwidth\n"
+                                        "  idc_affinity_weight: 1\n");
+  g_autoptr(GPtrArray) diff = dfly_config_diff (defaults, config);
+  const char *const expected[] = {
+    "scheduler.algorithm: \"default\" -> \"bandwidth\" (takes effect after restart)",
+    "scheduler.finished_piece_weight: 0.2 -> 1",
+    "scheduler.upload_success_weight: 0.2 -> 0",
+    "scheduler.free_upload_weight: 0.15 -> 0.25",
+    "scheduler.host_type_weight: 0.15 -> 0.001",
+    "scheduler.idc_affinity_weight: 0.15 -> 0.5",
+    "scheduler.location_affinity_weight: 0.15 -> 0.75",
+  };
+
+  g_assert_cmpstr (config->scheduler.algorithm, ==, "bandwidth");
+  g_assert_cmpfloat (config->scheduler.finished_piece_weight, ==, 1.0);
+  g_assert_cmpfloat (config->scheduler.upload_success_weight, ==, 0.0);
+  g_assert_cmpfloat (config->scheduler.free_upload_weight, ==, 0.25);
+  g_assert_cmpfloat (config->scheduler.host_type_weight, ==, 0.001);
+  g_assert_cmpfloat (config->scheduler.idc_affinity_weight, ==, 0.5);
+  g_assert_cmpfloat (config->scheduler.location_affinity_weight, ==, 0.75);
+  g_assert_cmpuint (diff->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < diff->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (diff, i), ==, expected[i]);
+
+  /* the algorithm waits for a restart; the weights apply at once */
+  dfly_config_keep_restart_keys (kept, defaults);
+  g_assert_cmpstr (kept->scheduler.algorithm, ==, "default");
+  g_assert_cmpfloat (kept->scheduler.idc_affinity_weight, ==, 1.0);
+
+  assert_value_fails ("scheduler", "algorithm", "\"\"", "scheduler.algorithm: must not be empty");
+  assert_value_fails ("scheduler", "algorithm", "~", "must not be empty");
+  assert_value_fails ("scheduler", "algorithm", "[a]", "expected a string, found a list");
 }
 
 static void
@@ -1409,7 +1494,7 @@ test_shipped_file_comments (void)
     if (g_str_has_prefix (lines[i], "  ") && g_ascii_islower (lines[i][2]))
       keys++;
   }
-  g_assert_cmpuint (keys, ==, 41); /* every key of dflyd.yaml.5 */
+  g_assert_cmpuint (keys, ==, 48); /* every key of dflyd.yaml.5 */
 
   config = dfly_config_load_data (uncommented, strlen (uncommented), path, &error);
   g_assert_no_error (error);
@@ -1443,6 +1528,8 @@ main (int argc, char **argv)
   g_test_add_func ("/config/type/path", test_path);
   g_test_add_func ("/config/type/uint", test_uint);
   g_test_add_func ("/config/type/port", test_port);
+  g_test_add_func ("/config/type/ratio", test_ratio);
+  g_test_add_func ("/config/section/scheduler", test_scheduler);
   g_test_add_func ("/config/type/duration", test_duration);
   g_test_add_func ("/config/type/size", test_size);
   g_test_add_func ("/config/type/log-level", test_log_level);

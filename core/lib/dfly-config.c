@@ -33,7 +33,7 @@
 #define GiB (MiB * 1024)
 
 typedef enum {
-  KEY_STRING,     /* any text; max = bytes; null reads as "" */
+  KEY_STRING,     /* any text; max = bytes; null reads as ""; min 1 refuses "" */
   KEY_IP,         /* an IPv4 or IPv6 literal */
   KEY_PATH,       /* an absolute path; max = bytes; min 0 also allows "" */
   KEY_UINT,       /* guint in min..max */
@@ -45,6 +45,8 @@ typedef enum {
   KEY_PATHS,      /* char **, absolute paths; max = items */
   KEY_STRINGS,    /* char **, printable text of at most 255 bytes; max = items */
   KEY_DIGEST,     /* a piece digest algorithm: crc32c or xxh3 */
+  KEY_RATIO,      /* double in 0..1, written as a decimal with at most 3 decimals;
+                   * min and max are in thousandths */
 } KeyType;
 
 typedef struct {
@@ -76,6 +78,13 @@ static const ConfigKey config_keys[] = {
   { "manager", "listen", KEY_IP, FIELD (manager.listen), 0, 0, FALSE },
   { "manager", "port", KEY_PORT, FIELD (manager.port), 0, G_MAXUINT16, FALSE },
   { "scheduler", "max_hosts", KEY_UINT, FIELD (scheduler.max_hosts), 1, 1000000, TRUE },
+  { "scheduler", "algorithm", KEY_STRING, FIELD (scheduler.algorithm), 1, MAX_NAME_LENGTH, FALSE },
+  { "scheduler", "finished_piece_weight", KEY_RATIO, FIELD (scheduler.finished_piece_weight), 0, 1000, TRUE },
+  { "scheduler", "upload_success_weight", KEY_RATIO, FIELD (scheduler.upload_success_weight), 0, 1000, TRUE },
+  { "scheduler", "free_upload_weight", KEY_RATIO, FIELD (scheduler.free_upload_weight), 0, 1000, TRUE },
+  { "scheduler", "host_type_weight", KEY_RATIO, FIELD (scheduler.host_type_weight), 0, 1000, TRUE },
+  { "scheduler", "idc_affinity_weight", KEY_RATIO, FIELD (scheduler.idc_affinity_weight), 0, 1000, TRUE },
+  { "scheduler", "location_affinity_weight", KEY_RATIO, FIELD (scheduler.location_affinity_weight), 0, 1000, TRUE },
   { "protocol", "max_message_size", KEY_SIZE, FIELD (protocol.max_message_size), 1 * KiB, 64 * MiB, FALSE },
   { "download", "piece_length", KEY_SIZE, FIELD (download.piece_length), 0, 1 * GiB, TRUE },
   { "download", "min_piece_length", KEY_SIZE, FIELD (download.min_piece_length), 4 * KiB, 16 * MiB, TRUE },
@@ -119,8 +128,9 @@ static const char *const key_type_names[] = {
   [KEY_PATHS] = "a list of absolute paths",
   [KEY_STRINGS] = "a list of strings",
   [KEY_DIGEST] = "a digest algorithm",
+  [KEY_RATIO] = "a decimal from 0 to 1",
 };
-G_STATIC_ASSERT (G_N_ELEMENTS (key_type_names) == KEY_DIGEST + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (key_type_names) == KEY_RATIO + 1);
 
 #define FIELD_PTR(config, entry, type) ((type *) ((guint8 *) (config) + (entry)->offset))
 #define FIELD_CONST(config, entry, type) \
@@ -156,6 +166,13 @@ dfly_config_new_default (void)
   config->manager.listen = g_strdup ("127.0.0.1");
   config->manager.port = 8080;
   config->scheduler.max_hosts = 10000;
+  config->scheduler.algorithm = g_strdup ("default");
+  config->scheduler.finished_piece_weight = 0.2;
+  config->scheduler.upload_success_weight = 0.2;
+  config->scheduler.free_upload_weight = 0.15;
+  config->scheduler.host_type_weight = 0.15;
+  config->scheduler.idc_affinity_weight = 0.15;
+  config->scheduler.location_affinity_weight = 0.15;
   config->protocol.max_message_size = 4 * MiB;
   config->download.piece_length = 0;
   config->download.min_piece_length = 4 * MiB;
@@ -217,6 +234,7 @@ config_clear (gpointer data)
     case KEY_DURATION:
     case KEY_SIZE:
     case KEY_LOG_LEVEL:
+    case KEY_RATIO:
       break;
     }
   }
@@ -258,6 +276,9 @@ copy_field (DflyConfig *dst, const DflyConfig *src, const ConfigKey *entry)
     break;
   case KEY_SIZE:
     *FIELD_PTR (dst, entry, guint64) = *FIELD_CONST (src, entry, guint64);
+    break;
+  case KEY_RATIO:
+    *FIELD_PTR (dst, entry, double) = *FIELD_CONST (src, entry, double);
     break;
   }
 }
@@ -319,6 +340,30 @@ format_size (guint64 bytes)
   return g_strdup_printf ("%" G_GUINT64_FORMAT, bytes);
 }
 
+/* Thousandths as the shortest decimal: 150 -> "0.15", 1000 -> "1". */
+static char *
+format_ratio (guint64 thousandths)
+{
+  guint64 fraction = thousandths % 1000;
+  int decimals = 3;
+
+  if (fraction == 0)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT, thousandths / 1000);
+  while (fraction % 10 == 0) {
+    fraction /= 10;
+    decimals--;
+  }
+  return g_strdup_printf ("%" G_GUINT64_FORMAT ".%0*" G_GUINT64_FORMAT, thousandths / 1000,
+                          decimals, fraction);
+}
+
+/* A ratio field in thousandths, the unit it was parsed in. */
+static guint64
+ratio_to_thousandths (double value)
+{
+  return (guint64) (CLAMP (value, 0.0, 1.0) * 1000.0 + 0.5);
+}
+
 /* A number of a key's type as a user writes it, for ranges and diffs. */
 static char *
 format_number (KeyType type, guint64 value)
@@ -328,6 +373,8 @@ format_number (KeyType type, guint64 value)
     return g_strdup_printf ("%" G_GUINT64_FORMAT "s", value);
   case KEY_SIZE:
     return format_size (value);
+  case KEY_RATIO:
+    return format_ratio (value);
   case KEY_UINT:
   case KEY_PORT:
   case KEY_STRING:
@@ -390,6 +437,8 @@ format_value (const ConfigKey *entry, const DflyConfig *config)
   case KEY_PATHS:
   case KEY_STRINGS:
     return format_list ((const char *const *) *FIELD_CONST (config, entry, char **), TRUE);
+  case KEY_RATIO:
+    return format_ratio (ratio_to_thousandths (*FIELD_CONST (config, entry, double)));
   }
   g_return_val_if_reached (g_strdup ("?"));
 }
@@ -746,6 +795,66 @@ parse_number (const ConfigParser *p, const ConfigKey *entry, const char *text, g
   return TRUE;
 }
 
+/* A ratio: strict decimal digits, then optionally '.' and one to three
+ * digits ("0", "1", "0.15", "1.000"); no sign, exponent or bare ".5". Parsed
+ * in thousandths, so no locale or float rounding gets in. */
+static gboolean
+parse_ratio (const ConfigParser *p, const ConfigKey *entry, const char *text, double *out,
+             GError **error)
+{
+  const char *end = NULL;
+  guint64 whole = 0;
+  guint64 thousandths = 0;
+  gboolean valid = TRUE;
+  gboolean overflow = FALSE;
+
+  switch (parse_digits (text, &whole, &end)) {
+  case NUMBER_INVALID:
+    valid = FALSE;
+    break;
+  case NUMBER_OVERFLOW:
+    overflow = TRUE;
+    break;
+  case NUMBER_OK:
+    break;
+  }
+  if (valid && *end == '.') {
+    guint decimals = 0;
+    guint64 fraction = 0;
+
+    for (end++; g_ascii_isdigit (*end) && decimals < 4; end++, decimals++)
+      fraction = fraction * 10 + (guint64) (*end - '0');
+    if (decimals == 0 || decimals > 3)
+      valid = FALSE;
+    for (; decimals < 3; decimals++)
+      fraction *= 10;
+    thousandths = fraction;
+  }
+  if (!valid || *end != '\0') {
+    g_autofree char *quoted = quote_value (text);
+
+    set_key_error (error, p, &p->event.start_mark, entry,
+                   "%s is not a decimal from 0 to 1 with at most 3 decimals, e.g. 0.15",
+                   quoted);
+    return FALSE;
+  }
+  if (overflow || whole > G_MAXUINT64 / 1000 - 1)
+    overflow = TRUE;
+  else
+    thousandths += whole * 1000;
+  if (overflow || thousandths < entry->min || thousandths > entry->max) {
+    g_autofree char *min = format_ratio (entry->min);
+    g_autofree char *max = format_ratio (entry->max);
+
+    set_key_error (error, p, &p->event.start_mark, entry, "%.*s%s is out of range (%s..%s)",
+                   MAX_QUOTED_CHARS, text, strlen (text) > MAX_QUOTED_CHARS ? "..." : "",
+                   min, max);
+    return FALSE;
+  }
+  *out = (double) thousandths / 1000.0;
+  return TRUE;
+}
+
 static gboolean
 is_valid_name (const char *name)
 {
@@ -892,7 +1001,13 @@ parse_scalar (ConfigParser *p, DflyConfig *config, const ConfigKey *entry, GErro
   case KEY_STRING:
     if (!check_text (p, entry, text, entry->max, error))
       return FALSE;
+    if (entry->min > 0 && *text == '\0') {
+      set_key_error (error, p, &p->event.start_mark, entry, "must not be empty");
+      return FALSE;
+    }
     break;
+  case KEY_RATIO:
+    return parse_ratio (p, entry, text, FIELD_PTR (config, entry, double), error);
   case KEY_DIGEST: {
     DflyPieceDigestAlgo algo;
 

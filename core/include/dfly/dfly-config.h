@@ -39,7 +39,16 @@ typedef struct {
     guint16  port;
   } manager;
   struct {
-    guint max_hosts;          /* cap on hosts the scheduler tracks */
+    guint   max_hosts;          /* cap on hosts the scheduler tracks */
+    char   *algorithm;          /* scheduler plugin that ranks parents */
+    /* Weights of the "default" algorithm's terms, each 0..1 (Dragonfly v2.2's
+     * evaluator); "bandwidth" uses the last three to break ties. */
+    double  finished_piece_weight;
+    double  upload_success_weight;
+    double  free_upload_weight;
+    double  host_type_weight;
+    double  idc_affinity_weight;
+    double  location_affinity_weight;
   } scheduler;
   struct {
     guint64 max_message_size; /* bytes; larger protocol messages are refused */

@@ -20,7 +20,11 @@ typedef struct {
   guint32       pieces_child_lacks;
   guint         free_upload_slots;
   guint64       free_upload_bandwidth; /* bytes/s */
-  double        upload_success_rate;   /* 0..1 */
+  double        upload_success_rate;   /* 0..1; 1 for a host that has not uploaded yet */
+  /* Of the task, the same in every candidate: what an algorithm needs to turn
+   * piece counts into a share of the task or into bytes. */
+  guint32       total_pieces;          /* 0 while the length is unknown */
+  guint64       piece_length;          /* bytes; 0 if unknown */
 } DflyCandidate;
 
 #define DFLY_TYPE_SCHEDULER (dfly_scheduler_get_type ())
