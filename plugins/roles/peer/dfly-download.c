@@ -18,6 +18,7 @@
 
 #define READ_BUFFER_SIZE   (512 * 1024)
 #define PROGRESS_INTERVAL  250 /* ms between download-progress signals */
+#define MAX_PIECES         (16 * 1024 * 1024) /* 256 TiB at 16 MiB pieces */
 
 struct _DflyDownload {
   GObject        parent_instance;
@@ -609,6 +610,13 @@ prepare (DflyDownload *self, GError **error)
   held->content_length = stat->content_length;
   held->total_pieces = stat->content_length >= 0
                          ? dfly_piece_count (stat->content_length, piece_length) : 0;
+  /* The piece table is held in memory: refuse what no real file needs. */
+  if (held->total_pieces > MAX_PIECES) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE,
+                 "the origin claims %" G_GINT64_FORMAT " bytes for %s: more than %u pieces",
+                 stat->content_length, self->task->url, MAX_PIECES);
+    return NULL;
+  }
   held->state = DFLY_TASK_STATE_RUNNING;
   if (!dfly_storage_update_task (self->storage, held, error))
     return NULL;
