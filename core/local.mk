@@ -12,6 +12,7 @@ core_libdfly_1_la_SOURCES = \
 	core/lib/dfly-message.c \
 	core/lib/dfly-message.h \
 	core/lib/dfly-host-announcer.c \
+	core/lib/dfly-http-range.c \
 	core/lib/dfly-host-info.c \
 	core/lib/dfly-peer-info.c \
 	core/lib/dfly-piece-digest.c \
@@ -41,6 +42,7 @@ dflyinclude_HEADERS += \
 	core/include/dfly/dfly-error.h \
 	core/include/dfly/dfly-frame.h \
 	core/include/dfly/dfly-host-announcer.h \
+	core/include/dfly/dfly-http-range.h \
 	core/include/dfly/dfly-piece-digest.h \
 	core/include/dfly/dfly-plugin.h \
 	core/include/dfly/dfly-role.h \

@@ -15,6 +15,7 @@
 #include "dfly-storage.h"
 #include "dfly-scheduler.h"
 #include "dfly-host-announcer.h"
+#include "dfly-http-range.h"
 #include "dfly-frame.h"
 #include "dfly-piece-digest.h"
 #include "dfly-downloader.h"

@@ -233,67 +233,14 @@ check_headers (GHashTable *headers, GError **error)
 
 /* ---- Reading response headers ---- */
 
-/* Digits only, no sign or space, at most 18 of them (fits a gint64). */
-static gboolean
-parse_digits (const char **text, gint64 *value)
-{
-  const char *p = *text;
-  gint64 n = 0;
-
-  if (!g_ascii_isdigit (*p))
-    return FALSE;
-  for (; g_ascii_isdigit (*p); p++) {
-    if (p - *text >= 18)
-      return FALSE;
-    n = n * 10 + (*p - '0');
-  }
-  *text = p;
-  *value = n;
-  return TRUE;
-}
-
-/* Content-Length when the body is framed by one, else -1 (chunked, or
- * until the connection closes). */
+/* Content-Length when the body is framed by one, else -1. */
 static gint64
 response_content_length (SoupMessage *msg)
 {
   SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
-  const char *value = soup_message_headers_get_one (headers, "Content-Length");
-  gint64 length;
 
-  if (value == NULL || soup_message_headers_get_one (headers, "Transfer-Encoding") != NULL)
-    return -1;
-  if (!parse_digits (&value, &length) || *value != '\0')
-    return -1;
-  return length;
-}
-
-/* "bytes FIRST-LAST/TOTAL" (TOTAL may be "*": *total -1), or the
- * "bytes * /TOTAL" of a 416 (*first and *last -1). */
-static gboolean
-parse_content_range (const char *value, gint64 *first, gint64 *last, gint64 *total)
-{
-  const char *p = value;
-
-  if (p == NULL || g_ascii_strncasecmp (p, "bytes ", 6) != 0)
-    return FALSE;
-  p += 6;
-  if (*p == '*') {
-    *first = *last = -1;
-    p++;
-  } else {
-    if (!parse_digits (&p, first) || *p++ != '-' || !parse_digits (&p, last) || *last < *first)
-      return FALSE;
-  }
-  if (*p++ != '/')
-    return FALSE;
-  if (*p == '*' && *first >= 0) {
-    *total = -1;
-    p++;
-  } else if (!parse_digits (&p, total) || (*last >= 0 && *last >= *total)) {
-    return FALSE;
-  }
-  return *p == '\0';
+  return dfly_http_content_length (soup_message_headers_get_one (headers, "Content-Length"),
+                                   soup_message_headers_get_one (headers, "Transfer-Encoding"));
 }
 
 /* "sha256:HEX" from Repr-Digest (RFC 9530, sha-256=:BASE64:) or Digest
@@ -884,7 +831,8 @@ stat_by_get (HttpCall *call, GCancellable *cancellable, GError **error)
   case SOUP_STATUS_OK:
     return stat_new (msg, response_content_length (msg), FALSE);
   case SOUP_STATUS_PARTIAL_CONTENT:
-    if (!parse_content_range (content_range, &first, &last, &total) || first != 0 || last != 0) {
+    if (!dfly_http_parse_content_range (content_range, &first, &last, &total) || first != 0 ||
+        last != 0) {
       g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE,
                    "answered bytes=0-0 with Content-Range \"%s\": %s",
                    content_range != NULL ? content_range : "", call->url);
@@ -893,7 +841,7 @@ stat_by_get (HttpCall *call, GCancellable *cancellable, GError **error)
     return stat_new (msg, total, TRUE);
   case SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE:
     /* An empty file has no first byte: "bytes * /0". */
-    if (parse_content_range (content_range, &first, &last, &total) && first < 0)
+    if (dfly_http_parse_content_range (content_range, &first, &last, &total) && first < 0)
       return stat_new (msg, total, TRUE);
     set_status_error (error, msg, call->url);
     return NULL;
@@ -969,7 +917,7 @@ dfly_http_source_open_range (DflySource *source, const char *url, GHashTable *he
   case SOUP_STATUS_PARTIAL_CONTENT:
     content_range =
       soup_message_headers_get_one (soup_message_get_response_headers (msg), "Content-Range");
-    if (range == NULL || !parse_content_range (content_range, &first, &last, &total) ||
+    if (range == NULL || !dfly_http_parse_content_range (content_range, &first, &last, &total) ||
         first != (gint64) offset || (length > 0 && last != first + length - 1) ||
         (length < 0 && total >= 0 && last != total - 1) ||
         (content_length >= 0 && content_length != last - first + 1)) {

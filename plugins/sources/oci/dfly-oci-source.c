@@ -1165,58 +1165,14 @@ body_stream_new (OciCall *call, GInputStream *base, SoupMessage *msg, gint64 exp
 
 /* ---- Response headers ---- */
 
-static gboolean
-parse_digits (const char **text, gint64 *value)
-{
-  const char *p = *text;
-  gint64 n = 0;
-
-  if (!g_ascii_isdigit (*p))
-    return FALSE;
-  for (; g_ascii_isdigit (*p); p++) {
-    if (p - *text >= 18)
-      return FALSE;
-    n = n * 10 + (*p - '0');
-  }
-  *text = p;
-  *value = n;
-  return TRUE;
-}
-
+/* Content-Length when the body is framed by one, else -1. */
 static gint64
 response_content_length (SoupMessage *msg)
 {
   SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
-  const char *value = soup_message_headers_get_one (headers, "Content-Length");
-  gint64 length;
 
-  if (value == NULL || soup_message_headers_get_one (headers, "Transfer-Encoding") != NULL)
-    return -1;
-  if (!parse_digits (&value, &length) || *value != '\0')
-    return -1;
-  return length;
-}
-
-/* "bytes FIRST-LAST/TOTAL" (TOTAL may be "*": -1). */
-static gboolean
-parse_content_range (const char *value, gint64 *first, gint64 *last, gint64 *total)
-{
-  const char *p = value;
-
-  if (p == NULL || g_ascii_strncasecmp (p, "bytes ", 6) != 0)
-    return FALSE;
-  p += 6;
-  if (!parse_digits (&p, first) || *p++ != '-' || !parse_digits (&p, last) || *last < *first)
-    return FALSE;
-  if (*p++ != '/')
-    return FALSE;
-  if (*p == '*') {
-    *total = -1;
-    p++;
-  } else if (!parse_digits (&p, total) || *last >= *total) {
-    return FALSE;
-  }
-  return *p == '\0';
+  return dfly_http_content_length (soup_message_headers_get_one (headers, "Content-Length"),
+                                   soup_message_headers_get_one (headers, "Transfer-Encoding"));
 }
 
 /* ---- Manifests ---- */
@@ -1806,7 +1762,7 @@ dfly_oci_source_open_range (DflySource *source, const char *url, GHashTable *hea
   case SOUP_STATUS_PARTIAL_CONTENT:
     content_range =
       soup_message_headers_get_one (soup_message_get_response_headers (msg), "Content-Range");
-    if (range == NULL || !parse_content_range (content_range, &first, &last, &total) ||
+    if (range == NULL || !dfly_http_parse_content_range (content_range, &first, &last, &total) ||
         first != (gint64) offset || (length > 0 && last != first + length - 1) ||
         (length < 0 && total >= 0 && last != total - 1) ||
         (content_length >= 0 && content_length != last - first + 1)) {

@@ -265,63 +265,14 @@ is_virtual_host_bucket (const char *name, gboolean https)
 
 /* ---- Reading response headers ---- */
 
-static gboolean
-parse_digits (const char **text, gint64 *value)
-{
-  const char *p = *text;
-  gint64 n = 0;
-
-  if (!g_ascii_isdigit (*p))
-    return FALSE;
-  for (; g_ascii_isdigit (*p); p++) {
-    if (p - *text >= 18)
-      return FALSE;
-    n = n * 10 + (*p - '0');
-  }
-  *text = p;
-  *value = n;
-  return TRUE;
-}
-
+/* Content-Length when the body is framed by one, else -1. */
 static gint64
 response_content_length (SoupMessage *msg)
 {
   SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
-  const char *value = soup_message_headers_get_one (headers, "Content-Length");
-  gint64 length;
 
-  if (value == NULL || soup_message_headers_get_one (headers, "Transfer-Encoding") != NULL)
-    return -1;
-  if (!parse_digits (&value, &length) || *value != '\0')
-    return -1;
-  return length;
-}
-
-/* "bytes FIRST-LAST/TOTAL" (TOTAL may be "*"), or a 416's "bytes * /TOTAL". */
-static gboolean
-parse_content_range (const char *value, gint64 *first, gint64 *last, gint64 *total)
-{
-  const char *p = value;
-
-  if (p == NULL || g_ascii_strncasecmp (p, "bytes ", 6) != 0)
-    return FALSE;
-  p += 6;
-  if (*p == '*') {
-    *first = *last = -1;
-    p++;
-  } else {
-    if (!parse_digits (&p, first) || *p++ != '-' || !parse_digits (&p, last) || *last < *first)
-      return FALSE;
-  }
-  if (*p++ != '/')
-    return FALSE;
-  if (*p == '*' && *first >= 0) {
-    *total = -1;
-    p++;
-  } else if (!parse_digits (&p, total) || (*last >= 0 && *last >= *total)) {
-    return FALSE;
-  }
-  return *p == '\0';
+  return dfly_http_content_length (soup_message_headers_get_one (headers, "Content-Length"),
+                                   soup_message_headers_get_one (headers, "Transfer-Encoding"));
 }
 
 /* ---- Errors ---- */
@@ -968,7 +919,8 @@ stat_by_get (S3Call *call, GCancellable *cancellable, GError **error)
     g_input_stream_close (stream, NULL, NULL);
     /* Only the total counts here: some servers (s3rver) send more than
      * the byte asked for, and the body is not read. */
-    if (!parse_content_range (content_range, &first, &last, &total) || first != 0 || total < 0) {
+    if (!dfly_http_parse_content_range (content_range, &first, &last, &total) || first != 0 ||
+        total < 0) {
       g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE,
                    "answered bytes=0-0 with Content-Range \"%s\": %s",
                    content_range != NULL ? content_range : "", call->url);
@@ -1061,7 +1013,7 @@ dfly_s3_source_open_range (DflySource *source, const char *url, GHashTable *head
   case SOUP_STATUS_PARTIAL_CONTENT:
     content_range =
       soup_message_headers_get_one (soup_message_get_response_headers (msg), "Content-Range");
-    if (range == NULL || !parse_content_range (content_range, &first, &last, &total) ||
+    if (range == NULL || !dfly_http_parse_content_range (content_range, &first, &last, &total) ||
         first != (gint64) offset || (length > 0 && last != first + length - 1) ||
         (length < 0 && total >= 0 && last != total - 1) ||
         (content_length >= 0 && content_length != last - first + 1)) {
