@@ -9,8 +9,6 @@ core_libdfly_1_la_SOURCES = \
 	core/lib/dfly-enums.c \
 	core/lib/dfly-error.c \
 	core/lib/dfly-frame.c \
-	core/lib/dfly-message.c \
-	core/lib/dfly-message.h \
 	core/lib/dfly-host-announcer.c \
 	core/lib/dfly-http-range.c \
 	core/lib/dfly-host-info.c \
@@ -24,7 +22,7 @@ core_libdfly_1_la_SOURCES = \
 	core/lib/dfly-storage.c \
 	core/lib/dfly-task-id.c \
 	core/lib/dfly-task-info.c
-nodist_core_libdfly_1_la_SOURCES = $(PROTO_GENERATED)
+nodist_core_libdfly_1_la_SOURCES = proto/envelope.pb-c.c proto/envelope.pb-c.h
 core_libdfly_1_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly\"
 core_libdfly_1_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(YAML_CFLAGS) $(XXHASH_CFLAGS)
 core_libdfly_1_la_LIBADD = $(GLIB_LIBS) $(PROTOBUF_C_LIBS) $(YAML_LIBS) $(XXHASH_LIBS)

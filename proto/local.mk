@@ -15,3 +15,22 @@ proto/envelope.stamp: $(PROTO_FILES)
 BUILT_SOURCES += $(PROTO_GENERATED)
 CLEANFILES += $(PROTO_GENERATED) proto/envelope.stamp
 EXTRA_DIST += $(PROTO_FILES) proto/README.md
+
+# libdfly-proto: the generated messages, their checked decoding and their
+# transport over libsoup, linked statically into the in-tree roles, tests
+# and fuzz targets (not part of the installed plugin API).
+noinst_LTLIBRARIES += proto/libdfly-proto.la
+proto_libdfly_proto_la_SOURCES = \
+	proto/dfly-message.c \
+	proto/dfly-message.h \
+	proto/dfly-wire.c \
+	proto/dfly-wire.h
+nodist_proto_libdfly_proto_la_SOURCES = \
+	proto/common.pb-c.c proto/scheduler.pb-c.c proto/peer.pb-c.c
+proto_libdfly_proto_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-proto\"
+proto_libdfly_proto_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(SOUP_CFLAGS)
+proto_libdfly_proto_la_LIBADD = $(PROTOBUF_C_LIBS) $(SOUP_LIBS)
+# What a user of libdfly-proto compiles with.
+PROTO_CPPFLAGS = -I$(top_srcdir)/proto
+PROTO_CFLAGS = $(PROTOBUF_C_CFLAGS) $(SOUP_CFLAGS)
+PROTO_LIBS = proto/libdfly-proto.la $(PROTOBUF_C_LIBS) $(SOUP_LIBS)

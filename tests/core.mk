@@ -19,12 +19,10 @@ tests_test_frame_CPPFLAGS = $(TEST_CPPFLAGS)
 nodist_tests_test_frame_SOURCES = proto/envelope.pb-c.c
 tests_test_frame_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
 tests_test_frame_LDADD = $(CORE_TEST_LDADD) $(PROTOBUF_C_LIBS)
-# libdfly keeps the generated protobuf-c symbols private: compile them in.
-tests_test_message_SOURCES = tests/test-message.c core/lib/dfly-message.c
-nodist_tests_test_message_SOURCES = proto/common.pb-c.c proto/scheduler.pb-c.c proto/peer.pb-c.c
-tests_test_message_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_test_message_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
-tests_test_message_LDADD = $(CORE_TEST_LDADD) $(PROTOBUF_C_LIBS)
+tests_test_message_SOURCES = tests/test-message.c
+tests_test_message_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
+tests_test_message_CFLAGS = $(AM_CFLAGS) $(PROTO_CFLAGS)
+tests_test_message_LDADD = $(PROTO_LIBS) $(CORE_TEST_LDADD)
 tests_test_piece_digest_SOURCES = tests/test-piece-digest.c
 tests_test_piece_digest_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_piece_digest_CFLAGS = $(AM_CFLAGS) $(XXHASH_CFLAGS)

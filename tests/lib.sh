@@ -601,3 +601,73 @@ registry_blob_file () {
 need python3
 [ -x "$DFLYD" ] || bail_out "no dflyd at $DFLYD (run make first)"
 [ -x "$DFLYCTL" ] || bail_out "no dflyctl at $DFLYCTL (run make first)"
+
+# --- swarms of dflyd ---------------------------------------------------
+
+# start_node NAME IP ROLES [YAML-LINE...]: one dflyd as host IP (127.0.0.x)
+# named NAME (a shell word), with its own private bus, state and cache,
+# running ROLES (a YAML list, e.g. "[peer]"). Extra lines are appended to
+# its config (whole sections). Sets NODE_PID_<NAME> and NODE_BUS_<NAME>;
+# its log is $SCRATCH/NAME.log and its cache $SCRATCH/NAME/cache.
+start_node () {
+  _node_name=$1
+  _ip=$2
+  _roles=$3
+  shift 3
+  _dir="$SCRATCH/$_node_name"
+  mkdir -p "$_dir/state" "$_dir/cache"
+  {
+    cat <<EOF
+daemon:
+  roles: $_roles
+  state_dir: $_dir/state
+  cache_dir: $_dir/cache
+  log_level: info
+  shutdown_timeout: 10
+host:
+  ip: $_ip
+  hostname: $_node_name
+  announce_interval: 1
+manager:
+  listen: $_ip
+  port: 0
+EOF
+    for _line in "$@"; do
+      printf '%s\n' "$_line"
+    done
+  } >"$_dir/dflyd.yaml"
+  # start_bus has its own _name and _dir.
+  _node_config="$_dir/dflyd.yaml"
+  start_bus "$_node_name-bus"
+  "$DFLYD" --bus-address "$BUS_ADDRESS" --config "$_node_config" \
+    --plugin-dir "$DFLY_PLUGIN_BUILD_DIR" </dev/null >>"$SCRATCH/$_node_name.log" 2>&1 &
+  _pid=$!
+  track_pid "$_pid"
+  eval "NODE_PID_$_node_name=$_pid NODE_BUS_$_node_name=\$BUS_ADDRESS"
+}
+
+# node_pid NAME / node_bus NAME: what start_node recorded.
+node_pid () { eval "printf '%s\n' \"\$NODE_PID_$1\""; }
+node_bus () { eval "printf '%s\n' \"\$NODE_BUS_$1\""; }
+
+# node_ctl NAME ARGS...: dflyctl talking to node NAME.
+node_ctl () {
+  _node=$1
+  shift
+  "$DFLYCTL" --address "$(node_bus "$_node")" "$@"
+}
+
+# wait_for_node NAME [SECONDS]: until node NAME answers on its bus.
+wait_for_node () {
+  _tries=$((${2:-20} * 10))
+  while ! timeout 5 "$DFLYCTL" --address "$(node_bus "$1")" status >/dev/null 2>&1; do
+    if ! pid_alive "$(node_pid "$1")"; then
+      diag "node $1 exited; its log ends:"
+      tail -20 "$SCRATCH/$1.log" >&2
+      return 1
+    fi
+    [ "$_tries" -gt 0 ] || return 1
+    _tries=$((_tries - 1))
+    sleep 0.1
+  done
+}

@@ -7,7 +7,7 @@ packages="build-essential autoconf automake libtool autopoint gettext pkg-config
   libsqlite3-dev libprotobuf-c-dev protobuf-c-compiler libyaml-dev libxxhash-dev
   dbus clang libclang-rt-14-dev valgrind libxml2-utils groff-base man-db systemd
   python3 xz-utils curl nginx openssl
-  docker-registry apache2-utils"
+  docker-registry apache2-utils aria2 opentracker mktorrent iproute2 procps"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||

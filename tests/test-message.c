@@ -5,7 +5,7 @@
 
 #include <dfly/dfly.h>
 
-#include "core/lib/dfly-message.h"
+#include "proto/dfly-message.h"
 #include "proto/peer.pb-c.h"
 #include "proto/scheduler.pb-c.h"
 

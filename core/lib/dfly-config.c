@@ -77,6 +77,9 @@ static const ConfigKey config_keys[] = {
   { "host", "announce_interval", KEY_DURATION, FIELD (host.announce_interval), 1, 3600, TRUE },
   { "manager", "listen", KEY_IP, FIELD (manager.listen), 0, 0, FALSE },
   { "manager", "port", KEY_PORT, FIELD (manager.port), 0, G_MAXUINT16, FALSE },
+  { "scheduler", "port", KEY_PORT, FIELD (scheduler.port), 0, G_MAXUINT16, FALSE },
+  { "scheduler", "candidate_parents", KEY_UINT, FIELD (scheduler.candidate_parents), 1, 20, TRUE },
+  { "scheduler", "back_to_source_limit", KEY_UINT, FIELD (scheduler.back_to_source_limit), 0, 1000, TRUE },
   { "scheduler", "max_hosts", KEY_UINT, FIELD (scheduler.max_hosts), 1, 1000000, TRUE },
   { "scheduler", "algorithm", KEY_STRING, FIELD (scheduler.algorithm), 1, MAX_NAME_LENGTH, FALSE },
   { "scheduler", "finished_piece_weight", KEY_RATIO, FIELD (scheduler.finished_piece_weight), 0, 1000, TRUE },
@@ -85,11 +88,19 @@ static const ConfigKey config_keys[] = {
   { "scheduler", "host_type_weight", KEY_RATIO, FIELD (scheduler.host_type_weight), 0, 1000, TRUE },
   { "scheduler", "idc_affinity_weight", KEY_RATIO, FIELD (scheduler.idc_affinity_weight), 0, 1000, TRUE },
   { "scheduler", "location_affinity_weight", KEY_RATIO, FIELD (scheduler.location_affinity_weight), 0, 1000, TRUE },
+  { "peer", "schedulers", KEY_STRINGS, FIELD (peer.schedulers), 0, MAX_LIST_ITEMS, FALSE },
+  { "peer", "leech", KEY_UINT, FIELD (peer.leech), 0, 1, FALSE },
+  { "upload", "port", KEY_PORT, FIELD (upload.port), 0, G_MAXUINT16, FALSE },
+  { "upload", "rate_limit", KEY_SIZE, FIELD (upload.rate_limit), 0, 1024 * GiB, TRUE },
+  { "upload", "slots", KEY_UINT, FIELD (upload.slots), 1, 100000, TRUE },
+  { "upload", "seed_slots", KEY_UINT, FIELD (upload.seed_slots), 1, 100000, TRUE },
   { "protocol", "max_message_size", KEY_SIZE, FIELD (protocol.max_message_size), 1 * KiB, 64 * MiB, FALSE },
   { "download", "piece_length", KEY_SIZE, FIELD (download.piece_length), 0, 1 * GiB, TRUE },
   { "download", "min_piece_length", KEY_SIZE, FIELD (download.min_piece_length), 4 * KiB, 16 * MiB, TRUE },
   { "download", "piece_digest", KEY_DIGEST, FIELD (download.piece_digest), 0, 0, TRUE },
   { "download", "concurrency", KEY_UINT, FIELD (download.concurrency), 1, 64, TRUE },
+  { "download", "parent_concurrency", KEY_UINT, FIELD (download.parent_concurrency), 1, 64, TRUE },
+  { "download", "rate_limit", KEY_SIZE, FIELD (download.rate_limit), 0, 1024 * GiB, TRUE },
   { "download", "max_tasks", KEY_UINT, FIELD (download.max_tasks), 1, 1024, TRUE },
   { "download", "filtered_query_keys", KEY_STRINGS, FIELD (download.filtered_query_keys), 0, MAX_LIST_ITEMS, TRUE },
   { "http", "connect_timeout", KEY_DURATION, FIELD (http.connect_timeout), 1, 600, TRUE },
@@ -165,6 +176,9 @@ dfly_config_new_default (void)
   config->host.announce_interval = 30;
   config->manager.listen = g_strdup ("127.0.0.1");
   config->manager.port = 8080;
+  config->scheduler.port = 8002;
+  config->scheduler.candidate_parents = 4;
+  config->scheduler.back_to_source_limit = 3;
   config->scheduler.max_hosts = 10000;
   config->scheduler.algorithm = g_strdup ("default");
   config->scheduler.finished_piece_weight = 0.2;
@@ -173,11 +187,19 @@ dfly_config_new_default (void)
   config->scheduler.host_type_weight = 0.15;
   config->scheduler.idc_affinity_weight = 0.15;
   config->scheduler.location_affinity_weight = 0.15;
+  config->peer.schedulers = g_new0 (char *, 1);
+  config->peer.leech = 0;
+  config->upload.port = 4000;
+  config->upload.rate_limit = 0;
+  config->upload.slots = 200;
+  config->upload.seed_slots = 2000;
   config->protocol.max_message_size = 4 * MiB;
   config->download.piece_length = 0;
   config->download.min_piece_length = 4 * MiB;
   config->download.piece_digest = g_strdup ("crc32c");
   config->download.concurrency = 4;
+  config->download.parent_concurrency = 16;
+  config->download.rate_limit = 0;
   config->download.max_tasks = 16;
   config->download.filtered_query_keys = g_strdupv ((char **) filtered_query_keys);
   config->http.connect_timeout = 10;
@@ -1264,6 +1286,15 @@ check_relations (const DflyConfig *config, const char *filename, GError **error)
                  "%s: s3.access_key_id and s3.secret_access_key go together: set both or neither",
                  filename);
     return FALSE;
+  }
+  for (char **item = config->peer.schedulers; *item != NULL; item++) {
+    g_autoptr (GSocketConnectable) address = g_network_address_parse (*item, 0, NULL);
+
+    if (address == NULL || g_network_address_get_port (G_NETWORK_ADDRESS (address)) == 0) {
+      g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
+                   "%s: peer.schedulers: \"%s\" is not host:port", filename, *item);
+      return FALSE;
+    }
   }
   if (config->s3.endpoint[0] != '\0' && !g_str_has_prefix (config->s3.endpoint, "http://") &&
       !g_str_has_prefix (config->s3.endpoint, "https://")) {

@@ -26,6 +26,12 @@ role_test_config_new (const char *cache_dir)
   g_free (config->manager.listen);
   config->manager.listen = g_strdup ("127.0.0.1");
   config->manager.port = 0;
+  config->scheduler.port = 0;
+  config->upload.port = 0;
+  /* Each test runs its roles itself: none is "configured" beside another
+   * (a peer role beside a seed role would speak for both). */
+  g_strfreev (config->daemon.roles);
+  config->daemon.roles = g_new0 (char *, 1);
   return config;
 }
 

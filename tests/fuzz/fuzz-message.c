@@ -5,7 +5,7 @@
 
 #include <dfly/dfly.h>
 
-#include "core/lib/dfly-message.h"
+#include "proto/dfly-message.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 

@@ -40,12 +40,9 @@ EXTRA_DIST += tests/fuzz/replay-url.sh
 check_PROGRAMS += tests/fuzz/fuzz-message-replay
 tests_fuzz_fuzz_message_replay_SOURCES = \
 	tests/fuzz/fuzz-message.c \
-	tests/fuzz/standalone-main.c \
-	core/lib/dfly-message.c
-nodist_tests_fuzz_fuzz_message_replay_SOURCES = \
-	proto/common.pb-c.c proto/scheduler.pb-c.c proto/peer.pb-c.c
-tests_fuzz_fuzz_message_replay_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_fuzz_fuzz_message_replay_CFLAGS = $(TEST_CFLAGS) $(PROTOBUF_C_CFLAGS)
-tests_fuzz_fuzz_message_replay_LDADD = core/libdfly-1.la $(GLIB_LIBS) $(PROTOBUF_C_LIBS)
+	tests/fuzz/standalone-main.c
+tests_fuzz_fuzz_message_replay_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
+tests_fuzz_fuzz_message_replay_CFLAGS = $(TEST_CFLAGS) $(PROTO_CFLAGS)
+tests_fuzz_fuzz_message_replay_LDADD = $(PROTO_LIBS) core/libdfly-1.la $(GLIB_LIBS)
 TESTS += tests/fuzz/replay-message.sh
 EXTRA_DIST += tests/fuzz/replay-message.sh

@@ -41,7 +41,7 @@ target_entry() {
     corpus="tests/fuzz/corpus/frame"
     ;;
   message)
-    sources="core/lib/dfly-message.c core/lib/dfly-error.c"
+    sources="proto/dfly-message.c core/lib/dfly-error.c"
     built="proto/common.pb-c.c proto/scheduler.pb-c.c proto/peer.pb-c.c"
     modules="glib-2.0 gio-2.0 libprotobuf-c"
     corpus="tests/fuzz/corpus/message"

@@ -39,6 +39,9 @@ typedef struct {
     guint16  port;
   } manager;
   struct {
+    guint16 port;               /* scheduler service, on host.ip */
+    guint   candidate_parents;  /* parents offered to a child at once */
+    guint   back_to_source_limit; /* normal peers of a task sent to the origin */
     guint   max_hosts;          /* cap on hosts the scheduler tracks */
     char   *algorithm;          /* scheduler plugin that ranks parents */
     /* Weights of the "default" algorithm's terms, each 0..1 (Dragonfly v2.2's
@@ -51,13 +54,26 @@ typedef struct {
     double  location_affinity_weight;
   } scheduler;
   struct {
+    char  **schedulers;         /* "ip:port" of every scheduler; empty: the
+                                 * local one if this dflyd runs it, else none */
+    guint   leech;              /* 1: download only, never upload (disable_shared) */
+  } peer;
+  struct {
+    guint16 port;               /* upload server (peer service), on host.ip */
+    guint64 rate_limit;         /* bytes/s this host uploads at most; 0: none */
+    guint   slots;              /* uploads at once (load limit) of a peer */
+    guint   seed_slots;         /* the same for a seed peer */
+  } upload;
+  struct {
     guint64 max_message_size; /* bytes; larger protocol messages are refused */
   } protocol;
   struct {
     guint64  piece_length;        /* 0: chosen from the content length */
     guint64  min_piece_length;    /* smallest piece length a request may ask for */
     char    *piece_digest;        /* "crc32c" or "xxh3" */
-    guint    concurrency;         /* pieces fetched at once per task */
+    guint    concurrency;         /* pieces fetched at once per task from the source */
+    guint    parent_concurrency;  /* pieces fetched at once per task from parents */
+    guint64  rate_limit;          /* bytes/s this host downloads at most; 0: none */
     guint    max_tasks;           /* downloads running at once; more wait */
     char   **filtered_query_keys; /* dropped from the URL before the task id; "X-Amz-*" is a prefix */
   } download;

@@ -106,6 +106,11 @@ typedef struct {
   guint64       disk_total;    /* of the cache directory's file system */
   guint64       disk_free;
   guint         announce_interval; /* seconds until the next announce */
+  /* Upload capacity, for ranking parents: slots (load limit) and rate. */
+  guint         upload_slots;      /* uploads at once; 0: unknown */
+  guint         upload_slots_used;
+  guint64       upload_rate_limit; /* bytes/s; 0: none */
+  guint64       upload_rate_free;  /* bytes/s unused now; 0 with no limit */
 } DflyHostInfo;
 
 #define DFLY_TYPE_TASK_INFO  (dfly_task_info_get_type ())

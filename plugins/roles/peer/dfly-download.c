@@ -11,10 +11,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "dfly-download.h"
 #include "dfly-output.h"
+#include "dfly-swarm.h"
 
 #define READ_BUFFER_SIZE   (512 * 1024)
 #define PROGRESS_INTERVAL  250 /* ms between download-progress signals */
@@ -29,6 +31,9 @@ struct _DflyDownload {
   GHashTable    *headers;       /* for the source, from the first request */
   GMainContext  *main_context;
   GCancellable  *cancellable;
+  DflyPeerServices *services;   /* NULL: the source only */
+  gboolean       need_back_to_source; /* a scheduler's order to this seed */
+  DflySwarm     *swarm;         /* with services, from start */
 
   GPtrArray     *requests;      /* DflyDownloadRequest * waiting for the content */
   GHashTable    *timeouts;      /* request → timeout source id */
@@ -78,6 +83,7 @@ dfly_download_finalize (GObject *object)
   g_clear_pointer (&self->config, dfly_config_unref);
   g_clear_pointer (&self->queue, g_array_unref);
   g_clear_pointer (&self->direct, dfly_output_temp_free);
+  g_clear_pointer (&self->swarm, dfly_swarm_unref);
   g_clear_error (&self->worker_error);
   g_clear_error (&self->error);
   g_clear_object (&self->cancellable);
@@ -128,6 +134,24 @@ dfly_download_new (DflyContext *context, DflyStorage *storage, DflySource *sourc
   self->headers = headers != NULL ? g_hash_table_ref (headers) : NULL;
   self->main_context = g_main_context_ref_thread_default ();
   return self;
+}
+
+void
+dfly_download_use_swarm (DflyDownload *self, DflyPeerServices *services,
+                         gboolean need_back_to_source)
+{
+  g_return_if_fail (DFLY_IS_DOWNLOAD (self) && self->config == NULL);
+
+  self->services = services;
+  self->need_back_to_source = need_back_to_source;
+}
+
+void
+dfly_download_get_sources (DflyDownload *self, guint64 *from_parents, guint64 *from_source)
+{
+  *from_parents = *from_source = 0;
+  if (self->swarm != NULL)
+    dfly_swarm_get_bytes (self->swarm, from_parents, from_source);
 }
 
 const char *
@@ -386,25 +410,39 @@ backoff_sleep (GCancellable *cancellable, guint ms)
 
 /* Reads exactly want bytes (or to the end when want is -1) from stream into
  * storage at offset, through buffer, cutting pieces of piece_length and
- * committing each. Returns FALSE on any error; *fetched counts the bytes of
+ * committing each. From a parent (parent_id set) there is one piece, and
+ * it is committed only if it matches expected, the digest the back-to-source
+ * peer reported. Returns FALSE on any error; *fetched counts the bytes of
  * committed pieces. */
 static gboolean
 stream_pieces (DflyDownload *self, GInputStream *stream, guint32 first_number, guint64 offset,
-               gint64 want, guint8 *buffer, guint64 *fetched, GError **error)
+               gint64 want, guint8 *buffer, const char *parent_id, const char *expected,
+               guint64 *fetched, GError **error)
 {
+  DflyPieceDigestAlgo algo = self->algo;
   guint64 piece_length = self->piece_length;
   guint32 number = first_number;
   gboolean at_end = FALSE;
 
   *fetched = 0;
   while (!at_end) {
-    g_autoptr (DflyPieceDigest) digest = dfly_piece_digest_new (self->algo);
+    g_autoptr (DflyPieceDigest) digest = NULL;
     g_autoptr (DflyPieceInfo) piece = NULL;
     guint64 piece_offset = offset + *fetched;
     guint64 piece_want = piece_length;
     guint64 got = 0;
     gint64 started = g_get_monotonic_time ();
 
+    if (expected != NULL) {
+      /* Checked with the algorithm the reporting peer used. */
+      g_autofree char *name = g_strndup (expected, strcspn (expected, ":"));
+
+      if (!dfly_piece_digest_algo_from_string (name, &algo)) {
+        g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "unknown piece digest %s", expected);
+        return FALSE;
+      }
+    }
+    digest = dfly_piece_digest_new (algo);
     if (want >= 0)
       piece_want = MIN (piece_length, (guint64) want - *fetched);
     while (got < piece_want) {
@@ -423,6 +461,11 @@ stream_pieces (DflyDownload *self, GInputStream *stream, guint32 first_number, g
         at_end = TRUE;
         break;
       }
+      if (self->services != NULL &&
+          !dfly_rate_limiter_consume (self->services->download_limiter, n, self->cancellable)) {
+        g_cancellable_set_error_if_cancelled (self->cancellable, error);
+        return FALSE;
+      }
       dfly_piece_digest_update (digest, buffer, n);
       if (!dfly_storage_write (self->storage, self->task->id, piece_offset + got, buffer, n,
                                error))
@@ -437,10 +480,19 @@ stream_pieces (DflyDownload *self, GInputStream *stream, guint32 first_number, g
     piece->length = got;
     piece->digest = dfly_piece_digest_finish (digest);
     piece->cost_us = g_get_monotonic_time () - started;
+    piece->parent_id = g_strdup (parent_id);
+    if (expected != NULL && g_ascii_strcasecmp (expected, piece->digest) != 0) {
+      g_set_error (error, DFLY_ERROR, DFLY_ERROR_DIGEST_MISMATCH,
+                   "piece %u from %s is %s, the source's digest is %s", piece->number,
+                   parent_id, piece->digest, expected);
+      return FALSE;
+    }
     if (!dfly_storage_commit_piece (self->storage, piece, error))
       return FALSE;
     *fetched += got;
     add_completed (self, got);
+    if (self->swarm != NULL)
+      dfly_swarm_piece_committed (self->swarm, piece, parent_id == NULL);
     if (want >= 0 && *fetched >= (guint64) want)
       at_end = TRUE;
   }
@@ -475,8 +527,8 @@ fetch_with_retries (DflyDownload *self, guint32 number, guint8 *buffer, GError *
     stream = dfly_source_open_range (self->source, self->task->url, self->headers, offset,
                                      self->streaming && self->length < 0 ? -1 : want,
                                      self->cancellable, &local);
-    if (stream != NULL &&
-        stream_pieces (self, stream, number, offset, want, buffer, &fetched, &local)) {
+    if (stream != NULL && stream_pieces (self, stream, number, offset, want, buffer, NULL, NULL,
+                                         &fetched, &local)) {
       g_input_stream_close (stream, NULL, NULL);
       if (self->streaming) {
         g_mutex_lock (&self->lock);
@@ -556,33 +608,26 @@ public_error (DflyDownload *self, GError *error)
   return mapped;
 }
 
-/* Works out what to fetch: the held record, the source's answer, the
- * pieces already committed. Fills the queue; returns the task record. */
+/* Works out what to fetch for a content of content_length bytes (-1:
+ * unknown) given the held record and the pieces already committed: sizes
+ * the task (in pieces of forced_piece_length, if not 0) and fills the
+ * queue. Returns the task record. */
 static DflyTaskInfo *
-prepare (DflyDownload *self, GError **error)
+plan (DflyDownload *self, DflyTaskInfo *held_in, gint64 content_length, gboolean accepts_ranges,
+      guint64 forced_piece_length, GError **error)
 {
-  g_autoptr (DflyTaskInfo) held = NULL;
-  g_autoptr (DflySourceStat) stat = NULL;
+  g_autoptr (DflyTaskInfo) held = held_in;
   g_autoptr (GPtrArray) pieces = NULL;
   g_autofree guint8 *have = NULL;
   guint64 piece_length;
 
-  held = dfly_storage_open_task (self->storage, self->task, error);
-  if (held == NULL)
-    return NULL;
-  /* Complete already: nothing to ask the origin. */
-  if (held->state == DFLY_TASK_STATE_SUCCEEDED && held->content_length >= 0 &&
-      held->completed_length == (guint64) held->content_length)
-    return g_steal_pointer (&held);
-
-  stat = dfly_source_stat (self->source, self->task->url, self->headers, self->cancellable,
-                           error);
-  if (stat == NULL)
-    return NULL;
-  if (held->content_length >= 0 && held->content_length != stat->content_length) {
+  if ((held->content_length >= 0 && held->content_length != content_length) ||
+      (forced_piece_length != 0 && held->piece_length != 0 &&
+       held->piece_length != forced_piece_length)) {
     /* The origin's file changed under the task: its pieces are stale. */
-    g_info ("task %s: origin length changed (%" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT
-            "), starting over", self->task->id, held->content_length, stat->content_length);
+    g_info ("task %s: content length changed (%" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT
+            ") or piece length, starting over", self->task->id, held->content_length,
+            content_length);
     dfly_storage_release_task (self->storage, self->task->id);
     if (!dfly_storage_delete_task (self->storage, self->task->id, error))
       return NULL;
@@ -593,28 +638,29 @@ prepare (DflyDownload *self, GError **error)
       return NULL;
   }
 
-  piece_length = self->task->piece_length;
+  piece_length = forced_piece_length;
+  if (piece_length == 0)
+    piece_length = self->task->piece_length;
   if (piece_length == 0)
     piece_length = held->piece_length;
   if (piece_length == 0)
     piece_length = self->config->download.piece_length;
   if (piece_length == 0)
-    piece_length = dfly_piece_length_for (stat->content_length);
+    piece_length = dfly_piece_length_for (content_length);
   g_mutex_lock (&self->lock);
   self->piece_length = piece_length;
-  self->length = stat->content_length;
-  self->streaming = stat->content_length < 0 || !stat->accepts_ranges;
+  self->length = content_length;
+  self->streaming = content_length < 0 || !accepts_ranges;
   g_mutex_unlock (&self->lock);
 
   held->piece_length = piece_length;
-  held->content_length = stat->content_length;
-  held->total_pieces = stat->content_length >= 0
-                         ? dfly_piece_count (stat->content_length, piece_length) : 0;
+  held->content_length = content_length;
+  held->total_pieces = content_length >= 0 ? dfly_piece_count (content_length, piece_length) : 0;
   /* The piece table is held in memory: refuse what no real file needs. */
   if (held->total_pieces > MAX_PIECES) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE,
-                 "the origin claims %" G_GINT64_FORMAT " bytes for %s: more than %u pieces",
-                 stat->content_length, self->task->url, MAX_PIECES);
+                 "%s claims %" G_GINT64_FORMAT " bytes: more than %u pieces", self->task->url,
+                 content_length, MAX_PIECES);
     return NULL;
   }
   held->state = DFLY_TASK_STATE_RUNNING;
@@ -630,7 +676,7 @@ prepare (DflyDownload *self, GError **error)
     if (held->completed_length > 0)
       g_info ("task %s: the origin cannot serve ranges, fetching it whole again",
               self->task->id);
-    if (stat->content_length != 0)
+    if (content_length != 0)
       g_array_append_val (self->queue, zero);
     self->direct_usable = TRUE;
     return g_steal_pointer (&held);
@@ -661,6 +707,166 @@ prepare (DflyDownload *self, GError **error)
   return g_steal_pointer (&held);
 }
 
+/* Asks the source about the content, then plans. */
+static DflyTaskInfo *
+prepare_source (DflyDownload *self, DflyTaskInfo *held, GError **error)
+{
+  g_autoptr (DflySourceStat) stat = dfly_source_stat (self->source, self->task->url,
+                                                      self->headers, self->cancellable, error);
+
+  if (stat == NULL) {
+    dfly_task_info_unref (held);
+    return NULL;
+  }
+  return plan (self, held, stat->content_length, stat->accepts_ranges, 0, error);
+}
+
+static gboolean
+is_complete (const DflyTaskInfo *task)
+{
+  return task->state == DFLY_TASK_STATE_SUCCEEDED && task->content_length >= 0 &&
+         task->completed_length == (guint64) task->content_length;
+}
+
+/* Works out what to fetch from the source alone. */
+static DflyTaskInfo *
+prepare (DflyDownload *self, GError **error)
+{
+  DflyTaskInfo *held = dfly_storage_open_task (self->storage, self->task, error);
+
+  /* Complete already: nothing to ask the origin. */
+  if (held == NULL || is_complete (held))
+    return held;
+  return prepare_source (self, held, error);
+}
+
+/* Works out what to fetch and from where, asking the scheduler; *p2p says
+ * the pieces come from parents. */
+static DflyTaskInfo *
+prepare_swarm (DflyDownload *self, gboolean *p2p, GError **error)
+{
+  DflyTaskInfo *held = dfly_storage_open_task (self->storage, self->task, error);
+  g_autoptr (GPtrArray) pieces = NULL;
+  DflyTaskInfo *task;
+  gint64 content_length;
+  guint64 piece_length;
+
+  *p2p = FALSE;
+  if (held == NULL)
+    return NULL;
+  if (is_complete (held)) {
+    /* A seed told to fetch what it holds makes it known as a source. */
+    if (self->need_back_to_source || self->services->seed) {
+      pieces = dfly_storage_list_pieces (self->storage, held->id, NULL);
+      dfly_swarm_share_held (self->swarm, held, pieces);
+    }
+    return held;
+  }
+  switch (dfly_swarm_register (self->swarm, &content_length, &piece_length)) {
+  case DFLY_SWARM_CANCELLED:
+    dfly_task_info_unref (held);
+    g_cancellable_set_error_if_cancelled (self->cancellable, error);
+    return NULL;
+  case DFLY_SWARM_EMPTY:
+    return plan (self, held, 0, TRUE, 0, error);
+  case DFLY_SWARM_PARENTS:
+    task = plan (self, held, content_length, TRUE, piece_length, error);
+    if (task == NULL)
+      return NULL;
+    pieces = dfly_storage_list_pieces (self->storage, task->id, NULL);
+    dfly_swarm_set_held (self->swarm, pieces);
+    *p2p = TRUE;
+    return task;
+  case DFLY_SWARM_BACK_TO_SOURCE:
+  default:
+    task = prepare_source (self, held, error);
+    if (task == NULL || task->state == DFLY_TASK_STATE_SUCCEEDED)
+      return task;
+    pieces = dfly_storage_list_pieces (self->storage, task->id, NULL);
+    dfly_swarm_source_started (self->swarm, self->length, self->piece_length, pieces);
+    return task;
+  }
+}
+
+/* Fetches one piece from a parent's upload server, checking it against the
+ * digest the back-to-source peer reported. */
+static gboolean
+fetch_from_parent (DflyDownload *self, const DflySwarmPiece *piece, guint8 *buffer,
+                   GError **error)
+{
+  guint64 offset = (guint64) piece->number * self->piece_length;
+  guint64 length = MIN (self->piece_length, (guint64) self->length - offset);
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, piece->parent_url);
+  g_autoptr (GInputStream) stream = NULL;
+  goffset start = 0, end = 0, total = 0;
+  guint64 fetched = 0;
+  gboolean ok;
+
+  if (msg == NULL) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "bad parent URL %s", piece->parent_url);
+    return FALSE;
+  }
+  soup_message_headers_set_range (soup_message_get_request_headers (msg), offset,
+                                  offset + length - 1);
+  stream = soup_session_send (self->services->piece_session, msg, self->cancellable, error);
+  if (stream == NULL)
+    return FALSE;
+  if (soup_message_get_status (msg) != SOUP_STATUS_PARTIAL_CONTENT ||
+      !soup_message_headers_get_content_range (soup_message_get_response_headers (msg), &start,
+                                               &end, &total) ||
+      (guint64) start != offset || (guint64) end != offset + length - 1) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "parent %s answered %u %s",
+                 piece->parent_id, soup_message_get_status (msg),
+                 soup_message_get_reason_phrase (msg));
+    g_input_stream_close (stream, NULL, NULL);
+    return FALSE;
+  }
+  ok = stream_pieces (self, stream, piece->number, offset, (gint64) length, buffer,
+                      piece->parent_id, piece->digest, &fetched, error);
+  g_input_stream_close (stream, NULL, NULL);
+  return ok;
+}
+
+static void
+set_worker_error (DflyDownload *self, GError **error)
+{
+  g_mutex_lock (&self->lock);
+  if (self->worker_error == NULL)
+    self->worker_error = g_steal_pointer (error);
+  g_mutex_unlock (&self->lock);
+  g_cancellable_cancel (self->cancellable);
+}
+
+/* A piece worker of the P2P half: what the swarm's board hands out. */
+static gpointer
+p2p_worker_thread (gpointer user_data)
+{
+  DflyDownload *self = user_data;
+  g_autofree guint8 *buffer = g_malloc (READ_BUFFER_SIZE);
+
+  for (;;) {
+    DflySwarmPiece piece = { 0 };
+    g_autoptr (GError) error = NULL;
+    DflySwarmNext next = dfly_swarm_next (self->swarm, &piece);
+    gboolean ok;
+
+    if (next == DFLY_SWARM_NEXT_DONE || next == DFLY_SWARM_NEXT_STOP)
+      break;
+    if (next == DFLY_SWARM_NEXT_SOURCE)
+      ok = fetch_with_retries (self, piece.number, buffer, &error);
+    else
+      ok = fetch_from_parent (self, &piece, buffer, &error);
+    dfly_swarm_piece_done (self->swarm, &piece, ok ? NULL : error);
+    dfly_swarm_piece_clear (&piece);
+    /* The source failing is final; a parent failing is not. */
+    if (!ok && next == DFLY_SWARM_NEXT_SOURCE) {
+      set_worker_error (self, &error);
+      break;
+    }
+  }
+  return NULL;
+}
+
 typedef struct {
   DflyDownload *download;
   DflyTaskInfo *task;  /* the final record, or NULL */
@@ -687,14 +893,19 @@ coordinator_thread (gpointer user_data)
   g_autoptr (GPtrArray) workers = g_ptr_array_new ();
   GError *error = NULL;
 
+  gboolean p2p = FALSE;
+
   data->download = self; /* the ref taken by start() */
-  task = prepare (self, &error);
+  task = self->swarm != NULL ? prepare_swarm (self, &p2p, &error) : prepare (self, &error);
   if (task != NULL && task->state != DFLY_TASK_STATE_SUCCEEDED) {
     guint count = self->streaming ? 1 : MIN (self->config->download.concurrency,
                                              self->queue->len);
 
+    if (p2p)
+      count = MIN (self->config->download.parent_concurrency, self->queue->len);
     for (guint i = 0; i < count; i++)
-      g_ptr_array_add (workers, g_thread_new ("dfly-piece", worker_thread, self));
+      g_ptr_array_add (workers, g_thread_new ("dfly-piece",
+                                              p2p ? p2p_worker_thread : worker_thread, self));
     for (guint i = 0; i < workers->len; i++)
       g_thread_join (g_ptr_array_index (workers, i));
     if (self->worker_error != NULL) {
@@ -712,6 +923,9 @@ coordinator_thread (gpointer user_data)
       task->state = DFLY_TASK_STATE_FAILED;
       dfly_storage_update_task (self->storage, task, NULL);
     }
+    if (self->swarm != NULL)
+      dfly_swarm_finish (self->swarm, error, self->length,
+                         dfly_piece_count (MAX (self->length, 0), self->piece_length));
   }
   if (error != NULL)
     data->error = public_error (self, error);
@@ -753,6 +967,8 @@ finish_on_main (gpointer user_data)
 
   self->finished = TRUE;
   g_clear_handle_id (&self->progress_id, g_source_remove);
+  if (self->swarm != NULL)
+    dfly_swarm_close (self->swarm);
   if (data->error != NULL) {
     self->error = g_error_copy (data->error);
     g_info ("task %s failed: %s", self->task->id, self->error->message);
@@ -803,6 +1019,9 @@ dfly_download_start (DflyDownload *self)
       }
     }
   }
+  if (self->services != NULL)
+    self->swarm = dfly_swarm_new (self->services, self->context, self->task, self->headers,
+                                  self->need_back_to_source, self->cancellable);
   dfly_storage_acquire_task (self->storage, self->task->id);
   dfly_bus_emit_task_registered (dfly_context_get_bus (self->context), self->task);
   self->progress_id = g_timeout_add (PROGRESS_INTERVAL, emit_progress, self);

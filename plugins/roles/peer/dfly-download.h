@@ -13,6 +13,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _DflyPeerServices DflyPeerServices; /* dfly-swarm.h */
+
 #define DFLY_TYPE_DOWNLOAD (dfly_download_get_type ())
 G_DECLARE_FINAL_TYPE (DflyDownload, dfly_download, DFLY, DOWNLOAD, GObject)
 
@@ -20,6 +22,13 @@ G_DECLARE_FINAL_TYPE (DflyDownload, dfly_download, DFLY, DOWNLOAD, GObject)
 DflyDownload *dfly_download_new (DflyContext *context, DflyStorage *storage,
                                  DflySource *source, const DflyTaskInfo *task,
                                  GHashTable *headers);
+/* Before start: go through the swarm (services owned by the role, which
+ * outlives its downloads); need_back_to_source is a scheduler's order. */
+void          dfly_download_use_swarm (DflyDownload *self, DflyPeerServices *services,
+                                       gboolean need_back_to_source);
+/* Bytes of the content fetched from parents and from the source so far. */
+void          dfly_download_get_sources (DflyDownload *self, guint64 *from_parents,
+                                         guint64 *from_source);
 const char   *dfly_download_get_task_id (DflyDownload *self);
 /* The request gets download-finished or download-failed on the bus. */
 void          dfly_download_add_request (DflyDownload *self, DflyDownloadRequest *request);

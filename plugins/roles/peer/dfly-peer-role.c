@@ -5,9 +5,13 @@
  * compiles it with DFLY_PEER_ROLE_SEED. The role announces the host
  * (DflyHostAnnouncer) and is the daemon's downloader: each request becomes
  * (or joins) a DflyDownload keyed by task id, so concurrent requests for the
- * same bytes share one transfer. The peer service arrives with the swarm.
+ * same bytes share one transfer. With schedulers (peer.schedulers, or this
+ * dflyd's own) downloads go through the swarm; the upload server serves
+ * what this host holds (not when leeching), and on a seed takes the
+ * scheduler's orders to fetch a task from its source.
  * The two builds register different GType names, since both are loaded into
- * one dflyd.
+ * one dflyd. In a dflyd running both, the peer role acts for both (its host
+ * is announced as a seed) and the seed role only announces.
  */
 #include "config.h"
 
@@ -16,6 +20,8 @@
 #include "dfly/dfly.h"
 #include "dfly-download.h"
 #include "dfly-output.h"
+#include "dfly-swarm.h"
+#include "dfly-upload-server.h"
 
 #ifdef DFLY_PEER_ROLE_SEED
 #define ROLE_NAME        "seed"
@@ -39,6 +45,11 @@ struct _DflyPeerRole {
   GPtrArray         *retired;   /* cancelled ones, replaced in the table, still ending */
   guint              running;   /* downloads started and not done */
   GTask             *stopping;  /* the stop waiting for downloads to end */
+  DflyHostType       host_type;
+  /* The swarm, while running as the downloader. */
+  DflyPeerServices   services;
+  DflyRateLimiter   *upload_limiter;
+  DflyUploadServer  *upload;    /* NULL when leeching */
 };
 
 static gpointer dfly_peer_role_parent_class;
@@ -50,20 +61,114 @@ role_context (DflyPeerRole *self)
 }
 
 static gboolean
+runs_role (DflyConfig *config, const char *name)
+{
+  return g_strv_contains ((const char *const *) config->daemon.roles, name);
+}
+
+/* This host as announced to schedulers, with its upload figures now. */
+static DflyHostInfo *
+host_info (gpointer user_data)
+{
+  DflyPeerRole *self = user_data;
+  DflyConfig *config = dfly_context_get_config (role_context (self));
+  DflyHostInfo *info = dfly_host_info_new_local (
+    config, self->host_type, self->upload != NULL ? dfly_upload_server_get_port (self->upload) : 0);
+
+  info->disable_shared = config->peer.leech != 0;
+  if (self->upload != NULL) {
+    info->upload_slots = dfly_upload_server_get_slots (self->upload);
+    info->upload_slots_used = dfly_upload_server_get_active (self->upload);
+    info->upload_rate_limit = dfly_rate_limiter_get_rate (self->upload_limiter);
+    info->upload_rate_free = dfly_rate_limiter_get_free (self->upload_limiter);
+  }
+  return info;
+}
+
+static gboolean trigger_download (const char *task_id, const Dfly__V1__Download *download,
+                                  gpointer user_data, GError **error);
+
+static void
+drop_services (DflyPeerRole *self)
+{
+  g_clear_pointer (&self->services.client, dfly_scheduler_client_free);
+  g_clear_pointer (&self->upload, dfly_upload_server_free);
+  g_clear_pointer (&self->services.links, dfly_parent_links_free);
+  if (self->services.piece_session != NULL)
+    soup_session_abort (self->services.piece_session);
+  g_clear_object (&self->services.piece_session);
+  g_clear_pointer (&self->services.download_limiter, dfly_rate_limiter_free);
+  g_clear_pointer (&self->upload_limiter, dfly_rate_limiter_free);
+  g_clear_pointer (&self->services.host_id, g_free);
+}
+
+/* The swarm's machinery: upload server, scheduler client, parent links. */
+static gboolean
+start_services (DflyPeerRole *self, GError **error)
+{
+  DflyContext *context = role_context (self);
+  DflyConfig *config = dfly_context_get_config (context);
+  GObject *storage = dfly_context_get_storage (context);
+  g_autoptr (GPtrArray) schedulers = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (DflyHostInfo) host = NULL;
+  gboolean seed = self->host_type != DFLY_HOST_TYPE_NORMAL;
+
+  self->upload_limiter = dfly_rate_limiter_new (config->upload.rate_limit);
+  self->services.download_limiter = dfly_rate_limiter_new (config->download.rate_limit);
+  self->services.seed = seed;
+  if (storage != NULL && !config->peer.leech) {
+    self->upload = dfly_upload_server_new (context, DFLY_STORAGE (storage), self->upload_limiter,
+                                           seed, seed ? trigger_download : NULL, self, error);
+    if (self->upload == NULL)
+      return FALSE;
+  }
+  host = host_info (self);
+  self->services.host_id = g_strdup (host->id);
+  for (char **address = config->peer.schedulers; *address != NULL; address++)
+    g_ptr_array_add (schedulers, g_strdup (*address));
+  /* No list: this dflyd's own scheduler, when it has one at a known port. */
+  if (schedulers->len == 0 && runs_role (config, "scheduler") && config->scheduler.port != 0)
+    g_ptr_array_add (schedulers, strchr (config->host.ip, ':') != NULL
+                                   ? g_strdup_printf ("[%s]:%u", config->host.ip,
+                                                      config->scheduler.port)
+                                   : g_strdup_printf ("%s:%u", config->host.ip,
+                                                      config->scheduler.port));
+  g_ptr_array_add (schedulers, NULL);
+  self->services.client = dfly_scheduler_client_new (
+    context, (const char *const *) schedulers->pdata, host_info, self);
+  self->services.links = dfly_parent_links_new (context);
+  self->services.piece_session = soup_session_new_with_options (
+    "timeout", config->http.read_timeout, "max-conns", 1024, "max-conns-per-host", 64, NULL);
+  return TRUE;
+}
+
+static gboolean
 dfly_peer_role_start (DflyRole *role, GError **error)
 {
   DflyPeerRole *self = DFLY_PEER_ROLE (role);
   DflyContext *context = role_context (self);
+  DflyConfig *config = dfly_context_get_config (context);
 
-  /* Port 0: there is no peer service to announce yet. */
-  self->announcer = dfly_host_announcer_new (context, ROLE_HOST_TYPE, 0);
-  dfly_host_announcer_start (self->announcer);
-  /* In an all-in-one daemon the peer serves downloads; a seed only when
-   * there is no peer. */
+  self->host_type = ROLE_HOST_TYPE;
 #ifdef DFLY_PEER_ROLE_SEED
-  if (dfly_context_get_downloader (context) == NULL)
+  /* In an all-in-one daemon the peer serves downloads for both. */
+  if (runs_role (config, "peer")) {
+    self->announcer = dfly_host_announcer_new (context, ROLE_HOST_TYPE, 0);
+    dfly_host_announcer_start (self->announcer);
+    return TRUE;
+  }
+#else
+  if (runs_role (config, "seed"))
+    self->host_type = DFLY_HOST_TYPE_SUPER;
 #endif
-    dfly_context_set_downloader (context, DFLY_DOWNLOADER (self));
+  if (!start_services (self, error)) {
+    drop_services (self);
+    return FALSE;
+  }
+  self->announcer = dfly_host_announcer_new (
+    context, self->host_type, self->upload != NULL ? dfly_upload_server_get_port (self->upload) : 0);
+  dfly_host_announcer_start (self->announcer);
+  dfly_context_set_downloader (context, DFLY_DOWNLOADER (self));
   return TRUE;
 }
 
@@ -88,6 +193,7 @@ download_done (DflyDownload *download, gpointer user_data)
       self->retired->len == 0) {
     g_autoptr (GTask) stopping = g_steal_pointer (&self->stopping);
 
+    drop_services (self);
     g_task_return_boolean (stopping, TRUE);
   }
 }
@@ -251,6 +357,8 @@ dfly_peer_role_download (DflyDownloader *downloader, DflyDownloadRequest *reques
   task->piece_length = request->piece_length;
   download = dfly_download_new (context, DFLY_STORAGE (storage), DFLY_SOURCE (source), task,
                                 request->headers);
+  if (self->services.client != NULL)
+    dfly_download_use_swarm (download, &self->services, FALSE);
   g_hash_table_insert (self->downloads, g_strdup (task_id), download);
   g_signal_connect (download, "done", G_CALLBACK (download_done), self);
   g_info ("task %s: downloading %s to %s", task_id, request->url, request->output);
@@ -258,6 +366,68 @@ dfly_peer_role_download (DflyDownloader *downloader, DflyDownloadRequest *reques
   g_queue_push_tail (&self->waiting, download);
   start_waiting (self);
   return g_steal_pointer (&task_id);
+}
+
+/* The scheduler's order to this seed: fetch a task from its source, for
+ * no caller but the swarm. The task id must be the one the download names. */
+static gboolean
+trigger_download (const char *task_id, const Dfly__V1__Download *download, gpointer user_data,
+                  GError **error)
+{
+  DflyPeerRole *self = user_data;
+  DflyContext *context = role_context (self);
+  DflyConfig *config = dfly_context_get_config (context);
+  GObject *storage = dfly_context_get_storage (context);
+  g_autoptr (DflyDownloadRequest) request = NULL;
+  g_autoptr (DflyTaskInfo) task = NULL;
+  g_autofree char *expected = NULL;
+  DflyDownload *running;
+  DflyDownload *fetch;
+  GObject *source;
+
+  if (self->stopping != NULL || storage == NULL) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY, "the %s role is not downloading", ROLE_NAME);
+    return FALSE;
+  }
+  running = g_hash_table_lookup (self->downloads, task_id);
+  if (running != NULL && !dfly_download_is_cancelled (running))
+    return TRUE; /* already on it */
+  source = dfly_context_lookup_source (context, download->url, error);
+  if (source == NULL)
+    return FALSE;
+  request = dfly_download_request_new (download->url, "/");
+  request->tag = g_strdup (download->tag);
+  request->application = g_strdup (download->application);
+  request->piece_length = download->piece_length;
+  if (download->digest != NULL && download->digest[0] != '\0')
+    request->digest = g_strdup (download->digest);
+  for (gsize i = 0; i < download->n_request_headers; i++)
+    g_hash_table_replace (request->headers, g_strdup (download->request_headers[i]->key),
+                          g_strdup (download->request_headers[i]->value));
+  expected = task_id_for (DFLY_SOURCE (source), request, config, error);
+  if (expected == NULL)
+    return FALSE;
+  if (strcmp (expected, task_id) != 0) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                 "task id %s does not match its download (%s)", task_id, expected);
+    return FALSE;
+  }
+  if (running != NULL)
+    retire (self, running);
+  task = dfly_task_info_new (task_id, download->url);
+  task->tag = g_strdup (request->tag);
+  task->application = g_strdup (request->application);
+  task->digest = g_strdup (request->digest);
+  task->piece_length = request->piece_length;
+  fetch = dfly_download_new (context, DFLY_STORAGE (storage), DFLY_SOURCE (source), task,
+                             request->headers);
+  dfly_download_use_swarm (fetch, &self->services, TRUE);
+  g_hash_table_insert (self->downloads, g_strdup (task_id), fetch);
+  g_signal_connect (fetch, "done", G_CALLBACK (download_done), self);
+  g_info ("task %s: fetching %s from its source for the swarm", task_id, download->url);
+  g_queue_push_tail (&self->waiting, fetch);
+  start_waiting (self);
+  return TRUE;
 }
 
 static gboolean
@@ -324,6 +494,7 @@ dfly_peer_role_stop_async (DflyRole *role, GCancellable *cancellable,
     g_hash_table_remove (self->downloads, dfly_download_get_task_id (download));
   }
   if (g_hash_table_size (self->downloads) == 0 && self->retired->len == 0) {
+    drop_services (self);
     g_task_return_boolean (task, TRUE);
     return;
   }
@@ -349,10 +520,19 @@ dfly_peer_role_describe (DflyRole *role)
 {
   DflyPeerRole *self = DFLY_PEER_ROLE (role);
 
-  return g_strdup_printf ("host %s, announcing every %us, %u downloads",
+  if (self->upload == NULL)
+    return g_strdup_printf ("host %s, announcing every %us, %u downloads",
+                            dfly_host_announcer_get_host_id (self->announcer),
+                            dfly_host_announcer_get_interval (self->announcer),
+                            g_hash_table_size (self->downloads));
+  return g_strdup_printf ("host %s, announcing every %us, %u downloads, uploads on port %u "
+                          "(%u now, %" G_GUINT64_FORMAT " bytes sent)",
                           dfly_host_announcer_get_host_id (self->announcer),
                           dfly_host_announcer_get_interval (self->announcer),
-                          g_hash_table_size (self->downloads));
+                          g_hash_table_size (self->downloads),
+                          dfly_upload_server_get_port (self->upload),
+                          dfly_upload_server_get_active (self->upload),
+                          dfly_upload_server_get_bytes_sent (self->upload));
 }
 
 static void
@@ -381,6 +561,7 @@ dfly_peer_role_dispose (GObject *object)
   }
   g_clear_pointer (&self->downloads, g_hash_table_unref);
   g_clear_pointer (&self->retired, g_ptr_array_unref);
+  drop_services (self);
   g_clear_object (&self->stopping);
   G_OBJECT_CLASS (dfly_peer_role_parent_class)->dispose (object);
 }

@@ -1,13 +1,15 @@
-/* dfly-scheduler-role.c — the "scheduler" role: which hosts of the swarm are up
+/* dfly-scheduler-role.c — the "scheduler" role: the swarm's hosts, tasks and peers
  *
- * Today it keeps the table of hosts heard on the bus (host-announced,
- * host-left) and drops a host silent for more than twice its announce
- * interval, as Dragonfly's scheduler does; choosing parents among them
- * arrives with the swarm protocol.
+ * It keeps the table of hosts heard on the bus (host-announced, host-left:
+ * from this dflyd's own roles, and from remote hosts through the service)
+ * and drops a host silent for more than twice its announce interval, as
+ * Dragonfly's scheduler does. Tasks, peers and the choice of parents live
+ * in DflySchedule; peers reach it through DflySchedulerService.
  */
 #include "config.h"
 
 #include "dfly/dfly.h"
+#include "dfly-scheduler-service.h"
 
 /* How often silent hosts are looked for: expiry is late by at most this. */
 #define EXPIRY_CHECK_SECONDS 1
@@ -36,6 +38,8 @@ struct _DflySchedulerRole {
   gulong        announced_id;
   gulong        left_id;
   gboolean      warned_full;  /* warn once each time the table fills, not per announce */
+  DflySchedule         *schedule; /* while running */
+  DflySchedulerService *service;
 };
 
 G_DEFINE_FINAL_TYPE (DflySchedulerRole, dfly_scheduler_role, DFLY_TYPE_ROLE)
@@ -69,6 +73,8 @@ on_expiry_check (gpointer user_data)
       continue;
     g_info ("host %s expired: silent for more than %" G_GINT64_FORMAT " s", entry->info->id,
             expiry_after_us (entry->info) / G_USEC_PER_SEC);
+    if (self->schedule != NULL)
+      dfly_schedule_host_left (self->schedule, entry->info->id);
     g_hash_table_iter_remove (&iter);
     self->warned_full = FALSE;
   }
@@ -140,6 +146,8 @@ on_host_left (DflyBus *bus, DflyHostInfo *host, gpointer user_data)
     g_debug ("unknown host %s left", host->id);
     return;
   }
+  if (self->schedule != NULL)
+    dfly_schedule_host_left (self->schedule, host->id);
   g_info ("host %s left", host->id);
   self->warned_full = FALSE;
 }
@@ -155,16 +163,65 @@ disconnect (DflySchedulerRole *self)
     g_clear_signal_handler (&self->left_id, dfly_context_get_bus (context));
   }
   clear_expiry (self);
+  g_clear_object (&self->service);
+  g_clear_object (&self->schedule);
   g_hash_table_remove_all (self->hosts);
   g_clear_pointer (&self->main_context, g_main_context_unref);
   self->warned_full = FALSE;
+}
+
+static DflyHostInfo *
+lookup_host (const char *host_id, gpointer user_data)
+{
+  DflySchedulerRole *self = user_data;
+  HostEntry *entry = g_hash_table_lookup (self->hosts, host_id);
+
+  return entry != NULL ? entry->info : NULL;
+}
+
+static GPtrArray *
+list_seeds (gpointer user_data)
+{
+  DflySchedulerRole *self = user_data;
+  GPtrArray *seeds = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->hosts);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    HostEntry *entry = value;
+
+    if (entry->info->type != DFLY_HOST_TYPE_NORMAL)
+      g_ptr_array_add (seeds, entry->info);
+  }
+  return seeds;
 }
 
 static gboolean
 dfly_scheduler_role_start (DflyRole *role, GError **error)
 {
   DflySchedulerRole *self = DFLY_SCHEDULER_ROLE (role);
+  DflyContext *context = dfly_component_get_context (DFLY_COMPONENT (self));
+  DflyConfig *config = dfly_context_get_config (context);
+  GType algorithm_type = dfly_context_lookup_plugin_type (context, DFLY_PLUGIN_KIND_SCHEDULER,
+                                                          config->scheduler.algorithm);
+  g_autoptr (DflyScheduler) algorithm = NULL;
+  DflyScheduleHosts hosts = { lookup_host, list_seeds, self };
 
+  if (algorithm_type == G_TYPE_INVALID) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND,
+                 "scheduler.algorithm: no scheduling plugin named \"%s\" is loaded",
+                 config->scheduler.algorithm);
+    return FALSE;
+  }
+  algorithm = g_object_new (algorithm_type, "context", context, "name",
+                            config->scheduler.algorithm, NULL);
+  self->schedule = dfly_schedule_new (context, algorithm, &hosts);
+  self->service = dfly_scheduler_service_new (context, self->schedule, error);
+  if (self->service == NULL) {
+    g_clear_object (&self->schedule);
+    return FALSE;
+  }
   self->main_context = g_main_context_ref_thread_default ();
   self->announced_id = g_signal_connect (get_bus (self), DFLY_BUS_HOST_ANNOUNCED,
                                          G_CALLBACK (on_host_announced), self);
@@ -182,9 +239,15 @@ dfly_scheduler_role_stop (DflyRole *role)
 static char *
 dfly_scheduler_role_describe (DflyRole *role)
 {
-  guint n_hosts = g_hash_table_size (DFLY_SCHEDULER_ROLE (role)->hosts);
+  DflySchedulerRole *self = DFLY_SCHEDULER_ROLE (role);
+  guint n_hosts = g_hash_table_size (self->hosts);
+  g_autofree char *hosts = g_strdup_printf (n_hosts == 1 ? "%u host" : "%u hosts", n_hosts);
 
-  return g_strdup_printf (n_hosts == 1 ? "%u host" : "%u hosts", n_hosts);
+  if (self->schedule == NULL || dfly_schedule_get_n_tasks (self->schedule) == 0)
+    return g_steal_pointer (&hosts);
+  return g_strdup_printf ("%s, %u tasks, %u peers", hosts,
+                          dfly_schedule_get_n_tasks (self->schedule),
+                          dfly_schedule_get_n_peers (self->schedule));
 }
 
 static void
@@ -221,5 +284,5 @@ dfly_scheduler_role_init (DflySchedulerRole *self)
 }
 
 DFLY_PLUGIN_DEFINE ("scheduler", DFLY_PLUGIN_KIND_ROLE, PACKAGE_VERSION, "Apache-2.0",
-                    "Scheduler: tracks the hosts of the swarm and drops silent ones",
+                    "Scheduler: the swarm's hosts, tasks and peers; chooses each child's parents",
                     dfly_scheduler_role_get_type)

@@ -10,6 +10,12 @@
 #include "../peer/dfly-peer-role.c"
 #undef dfly_plugin_query
 
+/* The default scheduling algorithm, which the role needs, likewise. */
+#define dfly_plugin_query default_plugin_query
+#include "../../schedulers/default/dfly-parent-score.c"
+#include "../../schedulers/default/dfly-default-scheduler.c"
+#undef dfly_plugin_query
+
 #include "../../../tests/test-log.h"
 
 /* From dfly-scheduler-role.c, compiled into this binary. */
@@ -48,6 +54,8 @@ start_scheduler (RoleTest *t)
   DflyRole *role = role_test_new_role (dfly_scheduler_role_get_type (), t->context, "scheduler");
   g_autoptr (GError) error = NULL;
 
+  dfly_context_add_plugin_type (t->context, DFLY_PLUGIN_KIND_SCHEDULER, "default",
+                                default_plugin_query ()->get_type ());
   g_assert_true (dfly_role_start (role, &error));
   g_assert_no_error (error);
   return role;

@@ -19,6 +19,7 @@ static const ProtobufCMessageDescriptor *const descriptors[DFLY_MESSAGE_LAST] = 
   [DFLY_MESSAGE_SYNC_PIECES_RESPONSE] = &dfly__v1__sync_pieces_response__descriptor,
   [DFLY_MESSAGE_DOWNLOAD_PIECE_REQUEST] = &dfly__v1__download_piece_request__descriptor,
   [DFLY_MESSAGE_DOWNLOAD_PIECE_RESPONSE] = &dfly__v1__download_piece_response__descriptor,
+  [DFLY_MESSAGE_DOWNLOAD_TASK_REQUEST] = &dfly__v1__download_task_request__descriptor,
 };
 
 const ProtobufCMessageDescriptor *

@@ -1,7 +1,8 @@
 /* dfly-message.h — the protocol's message types and their checked decoding
  *
- * Private to libdfly and its tests for now: the generated protobuf-c types
- * are not part of the installed plugin API (see proto/README.md).
+ * Part of libdfly-proto, the protocol library the in-tree roles, tests and
+ * fuzz targets link statically: the generated protobuf-c types are not part
+ * of the installed plugin API (see proto/README.md).
  */
 #pragma once
 
@@ -22,6 +23,7 @@ typedef enum {
   DFLY_MESSAGE_SYNC_PIECES_RESPONSE,
   DFLY_MESSAGE_DOWNLOAD_PIECE_REQUEST,
   DFLY_MESSAGE_DOWNLOAD_PIECE_RESPONSE,
+  DFLY_MESSAGE_DOWNLOAD_TASK_REQUEST,
   DFLY_MESSAGE_LAST
 } DflyMessageType;
 

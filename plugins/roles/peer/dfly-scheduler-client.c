@@ -1,0 +1,372 @@
+/* dfly-scheduler-client.c — a peer's side of the schedulers (see the header) */
+#include "config.h"
+
+#include <string.h>
+
+#include "dfly-scheduler-client.h"
+
+#define DOWN_SECONDS      5 /* a scheduler that failed is skipped this long */
+#define KEEPALIVE_SECONDS 5
+
+typedef struct {
+  DflySchedulerClient     *client;
+  char                    *address;  /* "ip:port" as configured */
+  char                    *base_url; /* http://ip:port */
+  SoupWebsocketConnection *ws;
+  GCancellable            *connecting;
+  GQueue                   pending;  /* GBytes frames sent before the connection is up */
+  GHashTable              *streams;  /* "task id/peer id" → DflyAnnounceStream */
+  gint64                   down_until;
+} Scheduler;
+
+struct _DflySchedulerClient {
+  DflyContext      *context;
+  SoupSession      *session;
+  GPtrArray        *schedulers; /* Scheduler * */
+  DflyHostInfoFunc  host_info;
+  gpointer          host_data;
+  guint             announce_id;
+  guint             announce_interval;
+};
+
+struct _DflyAnnounceStream {
+  Scheduler                *scheduler;
+  char                     *key;
+  DflyAnnounceResponseFunc  on_response;
+  DflyAnnounceLostFunc      on_lost;
+  gpointer                  user_data;
+};
+
+static char *
+stream_key (const char *task_id, const char *peer_id)
+{
+  return g_strconcat (task_id, "/", peer_id, NULL);
+}
+
+/* ---- host announces ---- */
+
+static void
+announce_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree char *address = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) reply = dfly_wire_post_finish (SOUP_SESSION (source), result, &error);
+
+  if (reply == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_debug ("announcing this host to %s failed: %s", address, error->message);
+}
+
+static void
+host_to_message (const DflyHostInfo *info, Dfly__V1__Host *host)
+{
+  host->id = info->id;
+  host->type = (Dfly__V1__HostType) info->type;
+  host->hostname = info->hostname != NULL ? info->hostname : "";
+  host->ip = info->ip != NULL ? info->ip : "";
+  host->port = info->port;
+  host->idc = info->idc != NULL ? info->idc : "";
+  host->location = info->location != NULL ? info->location : "";
+  host->disable_shared = info->disable_shared;
+  host->cpu_count = info->cpu_count;
+  host->memory_total = info->mem_total;
+  host->memory_available = info->mem_available;
+  host->disk_total = info->disk_total;
+  host->disk_free = info->disk_free;
+  host->upload_rate_limit = info->upload_rate_limit;
+  host->upload_rate_free = info->upload_rate_free;
+  host->concurrent_upload_count = info->upload_slots_used;
+  host->concurrent_upload_limit = info->upload_slots;
+  host->announce_interval = info->announce_interval;
+}
+
+void
+dfly_scheduler_client_announce (DflySchedulerClient *self)
+{
+  g_autoptr (DflyHostInfo) info = self->host_info (self->host_data);
+  Dfly__V1__AnnounceHostRequest request = DFLY__V1__ANNOUNCE_HOST_REQUEST__INIT;
+  Dfly__V1__Host host = DFLY__V1__HOST__INIT;
+
+  host_to_message (info, &host);
+  request.host = &host;
+  for (guint i = 0; i < self->schedulers->len; i++) {
+    Scheduler *scheduler = g_ptr_array_index (self->schedulers, i);
+    g_autofree char *url = g_strconcat (scheduler->base_url, "/v1/announce-host", NULL);
+
+    dfly_wire_post_async (self->session, url, DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST, &request.base,
+                          NULL, announce_done, g_strdup (scheduler->address));
+  }
+}
+
+static gboolean
+on_announce_timer (gpointer user_data)
+{
+  DflySchedulerClient *self = user_data;
+  guint interval = dfly_context_get_config (self->context)->host.announce_interval;
+
+  dfly_scheduler_client_announce (self);
+  if (interval == self->announce_interval)
+    return G_SOURCE_CONTINUE;
+  /* A reload changed the interval. */
+  self->announce_interval = interval;
+  self->announce_id = g_timeout_add_seconds (interval, on_announce_timer, self);
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- connections ---- */
+
+/* Every stream on the scheduler is lost; the scheduler counts as down. */
+static void
+scheduler_lost (Scheduler *scheduler)
+{
+  g_autoptr (GList) streams = NULL;
+
+  scheduler->down_until = g_get_monotonic_time () + DOWN_SECONDS * G_USEC_PER_SEC;
+  if (scheduler->ws != NULL) {
+    g_signal_handlers_disconnect_by_data (scheduler->ws, scheduler);
+    g_clear_object (&scheduler->ws);
+  }
+  g_queue_clear_full (&scheduler->pending, (GDestroyNotify) g_bytes_unref);
+  /* Handlers free their streams, which removes them from the table. */
+  streams = g_hash_table_get_values (scheduler->streams);
+  for (GList *l = streams; l != NULL; l = l->next) {
+    DflyAnnounceStream *stream = l->data;
+
+    if (g_hash_table_lookup (scheduler->streams, stream->key) == stream)
+      stream->on_lost (stream->user_data);
+  }
+}
+
+static void
+on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer user_data)
+{
+  Scheduler *scheduler = user_data;
+  DflyConfig *config = dfly_context_get_config (scheduler->client->context);
+  g_autoptr (GError) error = NULL;
+  Dfly__V1__AnnouncePeerResponse *response;
+  DflyAnnounceStream *stream;
+  g_autofree char *key = NULL;
+
+  response = (Dfly__V1__AnnouncePeerResponse *) dfly_wire_unpack (
+    g_bytes_get_data (message, NULL), g_bytes_get_size (message),
+    config->protocol.max_message_size, DFLY_MESSAGE_ANNOUNCE_PEER_RESPONSE, NULL, &error);
+  if (response == NULL) {
+    g_warning ("scheduler %s sent a bad frame, dropping it: %s", scheduler->address,
+               error->message);
+    soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_BAD_DATA, "malformed frame");
+    return;
+  }
+  key = stream_key (response->task_id, response->peer_id);
+  stream = g_hash_table_lookup (scheduler->streams, key);
+  if (stream != NULL)
+    stream->on_response (response, stream->user_data);
+  protobuf_c_message_free_unpacked (&response->base, NULL);
+}
+
+static void
+on_ws_closed (SoupWebsocketConnection *ws, gpointer user_data)
+{
+  Scheduler *scheduler = user_data;
+
+  g_info ("the connection to scheduler %s closed", scheduler->address);
+  scheduler_lost (scheduler);
+}
+
+static void
+connect_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Scheduler *scheduler = user_data;
+  g_autoptr (GError) error = NULL;
+  SoupWebsocketConnection *ws;
+  DflyConfig *config;
+
+  ws = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* the client is gone */
+  g_clear_object (&scheduler->connecting);
+  if (ws == NULL) {
+    g_info ("scheduler %s is unreachable: %s", scheduler->address, error->message);
+    scheduler_lost (scheduler);
+    return;
+  }
+  config = dfly_context_get_config (scheduler->client->context);
+  scheduler->ws = ws;
+  soup_websocket_connection_set_max_incoming_payload_size (
+    ws, config->protocol.max_message_size + DFLY_FRAME_HEADER_SIZE);
+  soup_websocket_connection_set_keepalive_interval (ws, KEEPALIVE_SECONDS);
+  g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), scheduler);
+  g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), scheduler);
+  while (!g_queue_is_empty (&scheduler->pending)) {
+    g_autoptr (GBytes) frame = g_queue_pop_head (&scheduler->pending);
+
+    soup_websocket_connection_send_message (ws, SOUP_WEBSOCKET_DATA_BINARY, frame);
+  }
+}
+
+static void
+scheduler_connect (Scheduler *scheduler)
+{
+  g_autofree char *url = NULL;
+  SoupMessage *msg;
+  char *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
+
+  if (scheduler->ws != NULL || scheduler->connecting != NULL)
+    return;
+  url = g_strconcat (scheduler->base_url, "/v1/announce-peer", NULL);
+  msg = soup_message_new (SOUP_METHOD_GET, url);
+  scheduler->connecting = g_cancellable_new ();
+  soup_session_websocket_connect_async (scheduler->client->session, msg, NULL, protocols,
+                                        G_PRIORITY_DEFAULT, scheduler->connecting, connect_done,
+                                        scheduler);
+  g_object_unref (msg);
+}
+
+static void
+scheduler_free (gpointer data)
+{
+  Scheduler *scheduler = data;
+
+  if (scheduler->connecting != NULL) {
+    g_cancellable_cancel (scheduler->connecting);
+    g_clear_object (&scheduler->connecting);
+  }
+  if (scheduler->ws != NULL) {
+    g_signal_handlers_disconnect_by_data (scheduler->ws, scheduler);
+    if (soup_websocket_connection_get_state (scheduler->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (scheduler->ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+    g_clear_object (&scheduler->ws);
+  }
+  g_queue_clear_full (&scheduler->pending, (GDestroyNotify) g_bytes_unref);
+  g_hash_table_unref (scheduler->streams);
+  g_free (scheduler->base_url);
+  g_free (scheduler->address);
+  g_free (scheduler);
+}
+
+/* ---- streams ---- */
+
+static guint
+rendezvous_weight (const char *address, const char *task_id)
+{
+  g_autofree char *key = g_strconcat (address, "/", task_id, NULL);
+  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  guint8 digest[32];
+  gsize length = sizeof digest;
+
+  g_checksum_update (checksum, (const guchar *) key, -1);
+  g_checksum_get_digest (checksum, digest, &length);
+  return (guint) digest[0] << 24 | (guint) digest[1] << 16 | (guint) digest[2] << 8 | digest[3];
+}
+
+DflyAnnounceStream *
+dfly_scheduler_client_open (DflySchedulerClient *self, const char *task_id, const char *peer_id,
+                            DflyAnnounceResponseFunc on_response, DflyAnnounceLostFunc on_lost,
+                            gpointer user_data)
+{
+  gint64 now = g_get_monotonic_time ();
+  Scheduler *best = NULL;
+  guint best_weight = 0;
+  DflyAnnounceStream *stream;
+
+  for (guint i = 0; i < self->schedulers->len; i++) {
+    Scheduler *scheduler = g_ptr_array_index (self->schedulers, i);
+    guint weight = rendezvous_weight (scheduler->address, task_id);
+
+    if (scheduler->down_until > now)
+      continue;
+    if (best == NULL || weight > best_weight) {
+      best = scheduler;
+      best_weight = weight;
+    }
+  }
+  if (best == NULL)
+    return NULL;
+  stream = g_new0 (DflyAnnounceStream, 1);
+  stream->scheduler = best;
+  stream->key = stream_key (task_id, peer_id);
+  stream->on_response = on_response;
+  stream->on_lost = on_lost;
+  stream->user_data = user_data;
+  g_hash_table_replace (best->streams, stream->key, stream);
+  scheduler_connect (best);
+  return stream;
+}
+
+void
+dfly_announce_stream_send (DflyAnnounceStream *stream, GBytes *frame)
+{
+  Scheduler *scheduler = stream->scheduler;
+
+  if (scheduler->ws != NULL &&
+      soup_websocket_connection_get_state (scheduler->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_send_message (scheduler->ws, SOUP_WEBSOCKET_DATA_BINARY, frame);
+  else
+    g_queue_push_tail (&scheduler->pending, g_bytes_ref (frame));
+}
+
+const char *
+dfly_announce_stream_get_address (DflyAnnounceStream *stream)
+{
+  return stream->scheduler->address;
+}
+
+void
+dfly_announce_stream_free (DflyAnnounceStream *stream)
+{
+  if (stream == NULL)
+    return;
+  if (g_hash_table_lookup (stream->scheduler->streams, stream->key) == stream)
+    g_hash_table_steal (stream->scheduler->streams, stream->key);
+  g_free (stream->key);
+  g_free (stream);
+}
+
+/* ---- life ---- */
+
+DflySchedulerClient *
+dfly_scheduler_client_new (DflyContext *context, const char *const *addresses,
+                           DflyHostInfoFunc host_info, gpointer host_data)
+{
+  DflySchedulerClient *self;
+
+  if (addresses == NULL || addresses[0] == NULL)
+    return NULL;
+  self = g_new0 (DflySchedulerClient, 1);
+  self->context = g_object_ref (context);
+  self->host_info = host_info;
+  self->host_data = host_data;
+  self->session = soup_session_new_with_options ("timeout", 10, NULL);
+  self->schedulers = g_ptr_array_new_with_free_func (scheduler_free);
+  for (guint i = 0; addresses[i] != NULL; i++) {
+    g_autoptr (GSocketConnectable) parsed = g_network_address_parse (addresses[i], 0, NULL);
+    Scheduler *scheduler;
+
+    if (parsed == NULL)
+      continue; /* the config checked them */
+    scheduler = g_new0 (Scheduler, 1);
+    scheduler->client = self;
+    scheduler->address = g_strdup (addresses[i]);
+    scheduler->base_url = dfly_wire_base_url (
+      g_network_address_get_hostname (G_NETWORK_ADDRESS (parsed)),
+      g_network_address_get_port (G_NETWORK_ADDRESS (parsed)));
+    g_queue_init (&scheduler->pending);
+    scheduler->streams = g_hash_table_new (g_str_hash, g_str_equal);
+    g_ptr_array_add (self->schedulers, scheduler);
+  }
+  self->announce_interval = dfly_context_get_config (context)->host.announce_interval;
+  self->announce_id = g_timeout_add_seconds (self->announce_interval, on_announce_timer, self);
+  dfly_scheduler_client_announce (self);
+  return self;
+}
+
+void
+dfly_scheduler_client_free (DflySchedulerClient *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_handle_id (&self->announce_id, g_source_remove);
+  soup_session_abort (self->session);
+  g_ptr_array_unref (self->schedulers);
+  g_object_unref (self->session);
+  g_object_unref (self->context);
+  g_free (self);
+}

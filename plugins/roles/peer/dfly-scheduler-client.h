@@ -1,0 +1,46 @@
+/* dfly-scheduler-client.h — a peer's side of the schedulers
+ *
+ * One WebSocket per scheduler carries the announce streams of every task
+ * this host downloads (AnnouncePeerRequest out, AnnouncePeerResponse in,
+ * told apart by task and peer id). A task uses the scheduler its id hashes
+ * to (rendezvous hashing over peer.schedulers) and, when that one is down,
+ * the next in the same order. The host is announced to every scheduler at
+ * start and every host.announce_interval. Main thread only.
+ */
+#pragma once
+
+#include <dfly/dfly.h>
+
+#include "dfly-wire.h"
+
+G_BEGIN_DECLS
+
+typedef struct _DflySchedulerClient DflySchedulerClient;
+typedef struct _DflyAnnounceStream DflyAnnounceStream;
+
+/* This host as it is announced now (a new reference). */
+typedef DflyHostInfo *(*DflyHostInfoFunc) (gpointer user_data);
+typedef void (*DflyAnnounceResponseFunc) (const Dfly__V1__AnnouncePeerResponse *response,
+                                          gpointer user_data);
+/* The stream's scheduler went away; the stream is dead (free it). */
+typedef void (*DflyAnnounceLostFunc) (gpointer user_data);
+
+/* addresses: "ip:port" of every scheduler; NULL if there are none. */
+DflySchedulerClient *dfly_scheduler_client_new (DflyContext *context, const char *const *addresses,
+                                                DflyHostInfoFunc host_info, gpointer host_data);
+void                 dfly_scheduler_client_free (DflySchedulerClient *self);
+/* Announces the host to every scheduler now (and then periodically). */
+void                 dfly_scheduler_client_announce (DflySchedulerClient *self);
+
+/* A stream for one download on the first scheduler of the task's order
+ * that is not known to be down; NULL when all are. */
+DflyAnnounceStream  *dfly_scheduler_client_open (DflySchedulerClient *self, const char *task_id,
+                                                 const char *peer_id,
+                                                 DflyAnnounceResponseFunc on_response,
+                                                 DflyAnnounceLostFunc on_lost, gpointer user_data);
+/* Sends one frame (an AnnouncePeerRequest) in order; queued until connected. */
+void                 dfly_announce_stream_send (DflyAnnounceStream *stream, GBytes *frame);
+const char          *dfly_announce_stream_get_address (DflyAnnounceStream *stream);
+void                 dfly_announce_stream_free (DflyAnnounceStream *stream);
+
+G_END_DECLS

@@ -1,0 +1,46 @@
+/* dfly-upload-server.h — the peer service: what this host serves to others
+ *
+ *   GET  /v1/tasks/<task id>  piece bytes, as a plain HTTP range read of the
+ *                             task's content (one range, held pieces only),
+ *                             so curl can fetch a piece for debugging
+ *   GET  /v1/sync-pieces      WebSocket: SyncPiecesRequest frames in (one per
+ *                             task), SyncPiecesResponse frames out: the
+ *                             pieces held now, then each new one
+ *   POST /v1/download-piece   DownloadPieceRequest → DownloadPieceResponse
+ *   POST /v1/download-task    seed peers only: the scheduler's order to
+ *                             fetch a task from its source (202)
+ *
+ * Uploads share one rate limiter; at most upload.slots (upload.seed_slots
+ * on a seed) run at once, further ones get 503.
+ */
+#pragma once
+
+#include <dfly/dfly.h>
+
+#include "dfly-rate-limiter.h"
+#include "dfly-wire.h"
+
+G_BEGIN_DECLS
+
+typedef struct _DflyUploadServer DflyUploadServer;
+
+/* The scheduler's order to fetch a task; FALSE with error to refuse it. */
+typedef gboolean (*DflyUploadTriggerFunc) (const char *task_id,
+                                           const Dfly__V1__Download *download,
+                                           gpointer user_data, GError **error);
+
+/* trigger is NULL except on a seed peer. */
+DflyUploadServer *dfly_upload_server_new (DflyContext *context, DflyStorage *storage,
+                                          DflyRateLimiter *limiter, gboolean seed,
+                                          DflyUploadTriggerFunc trigger, gpointer trigger_data,
+                                          GError **error);
+void              dfly_upload_server_free (DflyUploadServer *self);
+guint16           dfly_upload_server_get_port (DflyUploadServer *self);
+guint             dfly_upload_server_get_slots (DflyUploadServer *self);
+guint             dfly_upload_server_get_active (DflyUploadServer *self);
+/* Bytes of piece content sent so far. */
+guint64           dfly_upload_server_get_bytes_sent (DflyUploadServer *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyUploadServer, dfly_upload_server_free)
+
+G_END_DECLS

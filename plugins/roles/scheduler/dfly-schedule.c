@@ -1,0 +1,985 @@
+/* dfly-schedule.c — DflySchedule: tasks, peers and choosing parents
+ *
+ * Parents are chosen for a mesh, not a tree: a child keeps every parent it
+ * was offered and asks each for the pieces it lacks (rarest first), so no
+ * cycle check is needed — pieces flow wherever they are held.
+ *
+ * Digest trust: only the back-to-source peer's reported digests are sent to
+ * children, who check every parent's bytes against them. A digest arrives
+ * once per piece; a second, different report for the same piece is logged
+ * and ignored (the first back-to-source peer is the reference).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "dfly-schedule.h"
+
+#define RETRY_INTERVAL_MS   500  /* between scheduling rounds, as v2.2 */
+#define ROUNDS_BEFORE_ORIGIN 4   /* empty rounds before going back to source */
+#define ROUNDS_WAITING_SEED 120  /* rounds a child waits for a seed's first answer */
+#define PUSH_DELAY_MS       20   /* coalesces updates to a task's children */
+#define BAD_PARENT_FAILURES 3    /* failed uploads before a parent is avoided */
+
+typedef struct _Task Task;
+
+typedef struct {
+  char                    *id;
+  char                    *host_id;
+  Task                    *task;           /* owns this peer */
+  SoupWebsocketConnection *stream;
+  DflyPeerState            state;
+  gboolean                 back_to_source;
+  gboolean                 answered;       /* got a first response */
+  GByteArray              *bitmap;         /* pieces it holds */
+  guint32                  finished;
+  GByteArray              *digests_sent;   /* digests it has been sent */
+  GHashTable              *blocklist;      /* parent peer ids never to offer again */
+  GHashTable              *offered;        /* parent peer ids offered so far */
+  guint                    rounds;
+  guint                    retry_id;
+  guint                    uploads_ok;     /* as a parent, reported by children */
+  guint                    uploads_failed;
+} Peer;
+
+struct _Task {
+  char               *id;
+  DflySchedule       *schedule;
+  Dfly__V1__Download *download;       /* from the first register, for the seed */
+  gint64              content_length; /* -1 until the back-to-source peer says */
+  guint64             piece_length;
+  guint32             piece_count;
+  GPtrArray          *digests;        /* char * per piece number, NULL unknown */
+  GHashTable         *peers;          /* peer id → Peer */
+  guint               back_to_source_count;
+  gboolean            seed_triggered;
+  gboolean            seed_failed;
+  guint               push_id;
+};
+
+struct _DflySchedule {
+  GObject            parent_instance;
+  DflyContext       *context;
+  DflyScheduler     *algorithm;
+  DflyScheduleHosts  hosts;
+  SoupSession       *session;   /* for seed triggers */
+  GHashTable        *tasks;     /* task id → Task */
+  GHashTable        *streams;   /* stream → GHashTable of Peer * registered on it */
+};
+
+G_DEFINE_FINAL_TYPE (DflySchedule, dfly_schedule, G_TYPE_OBJECT)
+
+/* ---- bitmaps ---- */
+
+static gboolean
+bit_get (GByteArray *bits, guint32 n)
+{
+  return n / 8 < bits->len && (bits->data[n / 8] & (1u << (n % 8))) != 0;
+}
+
+static void
+bit_set (GByteArray *bits, guint32 n)
+{
+  if (n / 8 >= bits->len) {
+    guint old = bits->len;
+
+    g_byte_array_set_size (bits, n / 8 + 1);
+    memset (bits->data + old, 0, bits->len - old);
+  }
+  bits->data[n / 8] |= 1u << (n % 8);
+}
+
+/* ---- peers and tasks ---- */
+
+static void stream_forget_peer (DflySchedule *self, Peer *peer);
+
+static void
+peer_free (gpointer data)
+{
+  Peer *peer = data;
+
+  stream_forget_peer (peer->task->schedule, peer);
+  g_clear_handle_id (&peer->retry_id, g_source_remove);
+  g_clear_object (&peer->stream);
+  g_byte_array_unref (peer->bitmap);
+  g_byte_array_unref (peer->digests_sent);
+  g_hash_table_unref (peer->blocklist);
+  g_hash_table_unref (peer->offered);
+  g_free (peer->host_id);
+  g_free (peer->id);
+  g_free (peer);
+}
+
+static void
+task_free (gpointer data)
+{
+  Task *task = data;
+
+  g_clear_handle_id (&task->push_id, g_source_remove);
+  g_hash_table_unref (task->peers);
+  g_ptr_array_unref (task->digests);
+  if (task->download != NULL)
+    protobuf_c_message_free_unpacked (&task->download->base, NULL);
+  g_free (task->id);
+  g_free (task);
+}
+
+static Dfly__V1__Download *
+copy_download (const Dfly__V1__Download *download)
+{
+  gsize size = protobuf_c_message_get_packed_size (&download->base);
+  g_autofree guint8 *bytes = g_malloc (MAX (size, 1));
+
+  protobuf_c_message_pack (&download->base, bytes);
+  return dfly__v1__download__unpack (NULL, size, bytes);
+}
+
+static Task *
+task_lookup_or_new (DflySchedule *self, const char *task_id)
+{
+  Task *task = g_hash_table_lookup (self->tasks, task_id);
+
+  if (task != NULL)
+    return task;
+  task = g_new0 (Task, 1);
+  task->id = g_strdup (task_id);
+  task->schedule = self;
+  task->content_length = -1;
+  task->digests = g_ptr_array_new_with_free_func (g_free);
+  task->peers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, peer_free);
+  g_hash_table_insert (self->tasks, task->id, task);
+  return task;
+}
+
+static void
+stream_forget_peer (DflySchedule *self, Peer *peer)
+{
+  GHashTable *peers = peer->stream != NULL ? g_hash_table_lookup (self->streams, peer->stream)
+                                           : NULL;
+
+  if (peers != NULL)
+    g_hash_table_remove (peers, peer);
+}
+
+/* Removes a peer; a task left without peers is forgotten. */
+static void
+peer_remove (DflySchedule *self, Peer *peer)
+{
+  Task *task = peer->task;
+
+  g_hash_table_remove (task->peers, peer->id);
+  if (g_hash_table_size (task->peers) == 0)
+    g_hash_table_remove (self->tasks, task->id);
+}
+
+static gboolean
+peer_is_active_source (const Peer *peer)
+{
+  return peer->back_to_source && peer->state != DFLY_PEER_STATE_FAILED &&
+         peer->state != DFLY_PEER_STATE_LEAVE;
+}
+
+static gboolean
+task_has_active_source (Task *task)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, task->peers);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    if (peer_is_active_source (value) || ((Peer *) value)->state == DFLY_PEER_STATE_SUCCEEDED)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+task_set_length (Task *task, gint64 content_length, guint64 piece_length)
+{
+  if (content_length < 0 || piece_length == 0)
+    return;
+  task->content_length = content_length;
+  task->piece_length = piece_length;
+  task->piece_count = dfly_piece_count (content_length, piece_length);
+  if (task->digests->len < task->piece_count)
+    g_ptr_array_set_size (task->digests, task->piece_count);
+}
+
+/* ---- answers ---- */
+
+static void
+send_response (Peer *peer, Dfly__V1__AnnouncePeerResponse *response)
+{
+  response->task_id = peer->task->id;
+  response->peer_id = peer->id;
+  peer->answered = TRUE;
+  dfly_wire_ws_send (peer->stream, DFLY_MESSAGE_ANNOUNCE_PEER_RESPONSE, &response->base);
+}
+
+static void
+send_back_to_source (DflySchedule *self, Peer *peer, const char *why)
+{
+  Dfly__V1__AnnouncePeerResponse response = DFLY__V1__ANNOUNCE_PEER_RESPONSE__INIT;
+  Dfly__V1__NeedBackToSourceResponse need = DFLY__V1__NEED_BACK_TO_SOURCE_RESPONSE__INIT;
+
+  g_clear_handle_id (&peer->retry_id, g_source_remove);
+  if (!peer->back_to_source) {
+    DflyHostInfo *host = self->hosts.lookup (peer->host_id, self->hosts.user_data);
+
+    if (host == NULL || host->type == DFLY_HOST_TYPE_NORMAL)
+      peer->task->back_to_source_count++;
+  }
+  peer->back_to_source = TRUE;
+  need.description = (char *) why;
+  response.response_case = DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_NEED_BACK_TO_SOURCE;
+  response.need_back_to_source = &need;
+  g_info ("task %s: peer %s goes back to source: %s", peer->task->id, peer->id, why);
+  send_response (peer, &response);
+}
+
+static void
+send_empty (Peer *peer)
+{
+  Dfly__V1__AnnouncePeerResponse response = DFLY__V1__ANNOUNCE_PEER_RESPONSE__INIT;
+  Dfly__V1__EmptyTaskResponse empty = DFLY__V1__EMPTY_TASK_RESPONSE__INIT;
+
+  g_clear_handle_id (&peer->retry_id, g_source_remove);
+  response.response_case = DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_EMPTY_TASK;
+  response.empty_task = &empty;
+  send_response (peer, &response);
+}
+
+static void
+host_to_message (const DflyHostInfo *info, Dfly__V1__Host *host)
+{
+  host->id = info->id;
+  host->type = (Dfly__V1__HostType) info->type;
+  host->hostname = info->hostname != NULL ? info->hostname : "";
+  host->ip = info->ip != NULL ? info->ip : "";
+  host->port = info->port;
+  host->idc = info->idc != NULL ? info->idc : "";
+  host->location = info->location != NULL ? info->location : "";
+  host->disable_shared = info->disable_shared;
+  host->upload_rate_limit = info->upload_rate_limit;
+  host->upload_rate_free = info->upload_rate_free;
+  host->concurrent_upload_limit = info->upload_slots;
+  host->concurrent_upload_count = info->upload_slots_used;
+}
+
+typedef struct {
+  DflyCandidate candidate;
+  Peer         *peer;
+} Ranked;
+
+static void
+ranked_free (gpointer data)
+{
+  Ranked *ranked = data;
+
+  dfly_peer_info_unref (ranked->candidate.peer);
+  g_free (ranked);
+}
+
+static gboolean
+is_bad_parent (const Peer *parent)
+{
+  return parent->uploads_failed >= BAD_PARENT_FAILURES &&
+         parent->uploads_failed > parent->uploads_ok;
+}
+
+static guint32
+pieces_lacked (const Peer *child, const Peer *parent)
+{
+  guint32 count = 0;
+
+  for (guint i = 0; i < parent->bitmap->len; i++) {
+    guint8 lacked = parent->bitmap->data[i] & ~(i < child->bitmap->len ? child->bitmap->data[i] : 0);
+
+    count += __builtin_popcount (lacked);
+  }
+  return count;
+}
+
+/* The peers of the task child may use, ranked, at most limit. */
+static GPtrArray *
+rank_candidates (DflySchedule *self, Peer *child, guint limit)
+{
+  g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func (ranked_free);
+  g_autoptr (GPtrArray) candidates = g_ptr_array_new ();
+  g_autoptr (GPtrArray) best = NULL;
+  g_autoptr (DflyPeerInfo) child_info = dfly_peer_info_new (child->id, child->task->id,
+                                                            child->host_id);
+  DflyHostInfo *child_host = self->hosts.lookup (child->host_id, self->hosts.user_data);
+  g_autoptr (DflyHostInfo) unknown_host = NULL;
+  GPtrArray *result = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, child->task->peers);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Peer *parent = value;
+    DflyHostInfo *host;
+    Ranked *ranked;
+
+    if (parent == child || g_strcmp0 (parent->host_id, child->host_id) == 0 ||
+        g_hash_table_contains (child->blocklist, parent->id) || is_bad_parent (parent))
+      continue;
+    if (parent->state != DFLY_PEER_STATE_RUNNING && parent->state != DFLY_PEER_STATE_SUCCEEDED &&
+        parent->state != DFLY_PEER_STATE_BACK_TO_SOURCE)
+      continue;
+    /* A normal peer that holds nothing yet has nothing to give. */
+    if (parent->finished == 0 && !parent->back_to_source)
+      continue;
+    host = self->hosts.lookup (parent->host_id, self->hosts.user_data);
+    if (host == NULL || host->disable_shared || host->port == 0)
+      continue;
+    if (host->upload_slots > 0 && host->upload_slots_used >= host->upload_slots)
+      continue;
+    ranked = g_new0 (Ranked, 1);
+    ranked->peer = parent;
+    ranked->candidate.peer = dfly_peer_info_new (parent->id, parent->task->id, parent->host_id);
+    ranked->candidate.peer->state = parent->state;
+    ranked->candidate.host = host;
+    ranked->candidate.finished_pieces = parent->finished;
+    ranked->candidate.pieces_child_lacks = pieces_lacked (child, parent);
+    ranked->candidate.free_upload_slots =
+      host->upload_slots > host->upload_slots_used ? host->upload_slots - host->upload_slots_used
+                                                   : 0;
+    ranked->candidate.free_upload_bandwidth = host->upload_rate_free;
+    ranked->candidate.upload_success_rate =
+      parent->uploads_ok + parent->uploads_failed == 0
+        ? 1.0 : (double) parent->uploads_ok / (parent->uploads_ok + parent->uploads_failed);
+    ranked->candidate.total_pieces = child->task->piece_count;
+    ranked->candidate.piece_length = child->task->piece_length;
+    g_ptr_array_add (all, ranked);
+    g_ptr_array_add (candidates, &ranked->candidate);
+  }
+  if (candidates->len == 0)
+    return result;
+  if (child_host == NULL)
+    child_host = unknown_host = dfly_host_info_new (child->host_id);
+  best = dfly_scheduler_rank_parents (self->algorithm, child_info, child_host, candidates, limit);
+  /* Each DflyCandidate is the first member of its Ranked. */
+  for (guint i = 0; i < best->len; i++)
+    g_ptr_array_add (result, ((Ranked *) g_ptr_array_index (best, i))->peer);
+  return result;
+}
+
+/* Sends child parents and the digests it lacks; FALSE if there was nothing
+ * new to say (no new parent, no new digest) and nothing was sent. */
+static gboolean
+send_normal (DflySchedule *self, Peer *child, gboolean force)
+{
+  DflyConfig *config = dfly_context_get_config (self->context);
+  Dfly__V1__AnnouncePeerResponse response = DFLY__V1__ANNOUNCE_PEER_RESPONSE__INIT;
+  Dfly__V1__NormalTaskResponse normal = DFLY__V1__NORMAL_TASK_RESPONSE__INIT;
+  g_autoptr (GPtrArray) parents = rank_candidates (self, child, config->scheduler.candidate_parents);
+  g_autofree Dfly__V1__CandidateParent *parent_messages = NULL;
+  g_autofree Dfly__V1__CandidateParent **parent_pointers = NULL;
+  g_autofree Dfly__V1__Host *hosts = NULL;
+  g_autofree Dfly__V1__PieceDigest *digest_messages = NULL;
+  g_autofree Dfly__V1__PieceDigest **digest_pointers = NULL;
+  Task *task = child->task;
+  gboolean news = FALSE;
+  guint n_digests = 0;
+
+  if (parents->len == 0 && !force)
+    return FALSE;
+  parent_messages = g_new0 (Dfly__V1__CandidateParent, parents->len);
+  parent_pointers = g_new0 (Dfly__V1__CandidateParent *, parents->len);
+  hosts = g_new0 (Dfly__V1__Host, parents->len);
+  for (guint i = 0; i < parents->len; i++) {
+    Peer *parent = g_ptr_array_index (parents, i);
+    DflyHostInfo *host = self->hosts.lookup (parent->host_id, self->hosts.user_data);
+
+    dfly__v1__candidate_parent__init (&parent_messages[i]);
+    dfly__v1__host__init (&hosts[i]);
+    host_to_message (host, &hosts[i]);
+    parent_messages[i].peer_id = parent->id;
+    parent_messages[i].host = &hosts[i];
+    parent_messages[i].piece_bitmap.data = parent->bitmap->data;
+    parent_messages[i].piece_bitmap.len = parent->bitmap->len;
+    parent_pointers[i] = &parent_messages[i];
+    if (!g_hash_table_contains (child->offered, parent->id)) {
+      g_hash_table_add (child->offered, g_strdup (parent->id));
+      news = TRUE;
+    }
+  }
+  digest_messages = g_new0 (Dfly__V1__PieceDigest, task->digests->len);
+  digest_pointers = g_new0 (Dfly__V1__PieceDigest *, task->digests->len);
+  for (guint32 n = 0; n < task->digests->len; n++) {
+    char *digest = g_ptr_array_index (task->digests, n);
+
+    if (digest == NULL || bit_get (child->digests_sent, n))
+      continue;
+    dfly__v1__piece_digest__init (&digest_messages[n_digests]);
+    digest_messages[n_digests].number = n;
+    digest_messages[n_digests].digest = digest;
+    digest_pointers[n_digests] = &digest_messages[n_digests];
+    n_digests++;
+  }
+  if (!news && n_digests == 0 && !force)
+    return FALSE;
+  /* Marked only now: nothing is marked sent unless it is. */
+  for (guint i = 0; i < n_digests; i++)
+    bit_set (child->digests_sent, digest_messages[i].number);
+  normal.n_candidate_parents = parents->len;
+  normal.candidate_parents = parent_pointers;
+  normal.n_piece_digests = n_digests;
+  normal.piece_digests = digest_pointers;
+  normal.content_length = (guint64) task->content_length;
+  normal.piece_length = task->piece_length;
+  normal.piece_count = task->piece_count;
+  response.response_case = DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_NORMAL_TASK;
+  response.normal_task = &normal;
+  send_response (child, &response);
+  g_debug ("task %s: peer %s gets %u parents, %u digests", task->id, child->id, parents->len,
+           n_digests);
+  return TRUE;
+}
+
+/* ---- scheduling rounds ---- */
+
+static void schedule_peer (DflySchedule *self, Peer *peer);
+
+static gboolean
+on_retry (gpointer user_data)
+{
+  Peer *peer = user_data;
+
+  peer->retry_id = 0;
+  schedule_peer (peer->task->schedule, peer);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+retry_later (Peer *peer)
+{
+  if (peer->retry_id == 0)
+    peer->retry_id = g_timeout_add (RETRY_INTERVAL_MS, on_retry, peer);
+}
+
+static void
+trigger_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree char *task_id = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) reply = dfly_wire_post_finish (SOUP_SESSION (source), result, &error);
+  DflySchedule *self;
+  Task *task;
+
+  if (reply != NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self = g_object_get_data (source, "dfly-schedule");
+  task = self != NULL ? g_hash_table_lookup (self->tasks, task_id) : NULL;
+  g_warning ("task %s: the seed peer refused to download it: %s", task_id, error->message);
+  if (task != NULL) {
+    GHashTableIter iter;
+    gpointer value;
+
+    task->seed_failed = TRUE;
+    g_hash_table_iter_init (&iter, task->peers);
+    while (g_hash_table_iter_next (&iter, NULL, &value))
+      retry_later (value);
+  }
+}
+
+/* Tells a seed peer to fetch the task from its source; FALSE if there is none. */
+static gboolean
+trigger_seed (DflySchedule *self, Task *task)
+{
+  g_autoptr (GPtrArray) seeds = self->hosts.list_seeds (self->hosts.user_data);
+  Dfly__V1__DownloadTaskRequest request = DFLY__V1__DOWNLOAD_TASK_REQUEST__INIT;
+  g_autofree char *base = NULL;
+  g_autofree char *url = NULL;
+  DflyHostInfo *seed = NULL;
+  guint best = 0;
+
+  /* Rendezvous hashing: a task goes to the same seed while the set holds. */
+  for (guint i = 0; i < seeds->len; i++) {
+    DflyHostInfo *host = g_ptr_array_index (seeds, i);
+    g_autofree char *key = NULL;
+    guint weight;
+
+    if (host->port == 0 || host->ip == NULL || host->disable_shared)
+      continue;
+    key = g_strconcat (host->id, "/", task->id, NULL);
+    weight = g_str_hash (key);
+    if (seed == NULL || weight > best) {
+      seed = host;
+      best = weight;
+    }
+  }
+  if (seed == NULL || task->download == NULL)
+    return FALSE;
+  task->seed_triggered = TRUE;
+  request.task_id = task->id;
+  request.download = task->download;
+  base = dfly_wire_base_url (seed->ip, seed->port);
+  url = g_strconcat (base, "/v1/download-task", NULL);
+  g_info ("task %s: seed peer %s goes back to source", task->id, seed->id);
+  dfly_wire_post_async (self->session, url, DFLY_MESSAGE_DOWNLOAD_TASK_REQUEST, &request.base,
+                        NULL, trigger_done, g_strdup (task->id));
+  return TRUE;
+}
+
+static gboolean
+may_go_back_to_source (DflySchedule *self, Task *task)
+{
+  return task->back_to_source_count <
+         dfly_context_get_config (self->context)->scheduler.back_to_source_limit;
+}
+
+static void
+schedule_peer (DflySchedule *self, Peer *peer)
+{
+  Task *task = peer->task;
+
+  if (peer->back_to_source || peer->state == DFLY_PEER_STATE_SUCCEEDED ||
+      peer->state == DFLY_PEER_STATE_FAILED)
+    return;
+  peer->rounds++;
+  if (task->content_length == 0) {
+    send_empty (peer);
+    return;
+  }
+  if (task->content_length < 0) {
+    /* Nothing known of the content yet: a seed peer (or an earlier peer)
+     * is asked to fetch it, and the child waits for its first answer. */
+    if (!task_has_active_source (task) && (!task->seed_triggered || task->seed_failed)) {
+      if ((task->seed_failed || !trigger_seed (self, task)) && may_go_back_to_source (self, task)) {
+        send_back_to_source (self, peer, "no seed peer has the task");
+        return;
+      }
+    }
+    if (peer->rounds > ROUNDS_WAITING_SEED && may_go_back_to_source (self, task)) {
+      send_back_to_source (self, peer, "the seed peer did not start");
+      return;
+    }
+    retry_later (peer);
+    return;
+  }
+  if (send_normal (self, peer, FALSE) || g_hash_table_size (peer->offered) > 0) {
+    peer->rounds = 0;
+    return;
+  }
+  if (peer->rounds >= ROUNDS_BEFORE_ORIGIN && !task_has_active_source (task) &&
+      may_go_back_to_source (self, task)) {
+    send_back_to_source (self, peer, "no parent holds the task");
+    return;
+  }
+  retry_later (peer);
+}
+
+/* Sends every child of the task what changed: new parents, new digests. */
+static gboolean
+on_push (gpointer user_data)
+{
+  Task *task = user_data;
+  DflySchedule *self = task->schedule;
+  GHashTableIter iter;
+  gpointer value;
+
+  task->push_id = 0;
+  g_hash_table_iter_init (&iter, task->peers);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Peer *peer = value;
+
+    if (peer->back_to_source || peer->state == DFLY_PEER_STATE_SUCCEEDED ||
+        peer->state == DFLY_PEER_STATE_FAILED || task->content_length < 0)
+      continue;
+    if (!peer->answered)
+      schedule_peer (self, peer);
+    else
+      send_normal (self, peer, FALSE);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+push_later (Task *task)
+{
+  if (task->push_id == 0)
+    task->push_id = g_timeout_add (PUSH_DELAY_MS, on_push, task);
+}
+
+/* ---- what peers say ---- */
+
+static void
+handle_register (DflySchedule *self, SoupWebsocketConnection *stream,
+                 const Dfly__V1__AnnouncePeerRequest *request)
+{
+  const Dfly__V1__Download *download = request->register_peer->download;
+  Task *task;
+  Peer *peer;
+  GHashTable *on_stream;
+  DflyHostInfo *host;
+
+  task = task_lookup_or_new (self, request->task_id);
+  peer = g_hash_table_lookup (task->peers, request->peer_id);
+  if (peer != NULL)
+    peer_remove (self, peer); /* registered again: start over */
+  task = task_lookup_or_new (self, request->task_id);
+  if (task->download == NULL && download != NULL)
+    task->download = copy_download (download);
+  peer = g_new0 (Peer, 1);
+  peer->id = g_strdup (request->peer_id);
+  peer->host_id = g_strdup (request->host_id);
+  peer->task = task;
+  peer->stream = g_object_ref (stream);
+  peer->state = DFLY_PEER_STATE_RECEIVED;
+  peer->bitmap = g_byte_array_new ();
+  peer->digests_sent = g_byte_array_new ();
+  peer->blocklist = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  peer->offered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_insert (task->peers, peer->id, peer);
+  on_stream = g_hash_table_lookup (self->streams, stream);
+  if (on_stream == NULL) {
+    on_stream = g_hash_table_new (NULL, NULL);
+    g_hash_table_insert (self->streams, g_object_ref (stream), on_stream);
+  }
+  g_hash_table_add (on_stream, peer);
+  g_info ("task %s: peer %s registered", task->id, peer->id);
+
+  host = self->hosts.lookup (peer->host_id, self->hosts.user_data);
+  if ((host != NULL && host->type != DFLY_HOST_TYPE_NORMAL) ||
+      (download != NULL && download->need_back_to_source)) {
+    send_back_to_source (self, peer, host != NULL && host->type != DFLY_HOST_TYPE_NORMAL
+                                       ? "seed peer" : "asked for");
+    return;
+  }
+  schedule_peer (self, peer);
+}
+
+static void
+record_piece (Peer *peer, const Dfly__V1__Piece *piece, gboolean from_source)
+{
+  Task *task = peer->task;
+
+  if (piece == NULL)
+    return;
+  if (!bit_get (peer->bitmap, piece->number)) {
+    bit_set (peer->bitmap, piece->number);
+    peer->finished++;
+  }
+  if (from_source && piece->digest != NULL && piece->digest[0] != '\0') {
+    if (piece->number >= task->digests->len) {
+      /* A streamed origin: pieces are counted as they come. */
+      if (piece->number >= (guint32) G_MAXINT32)
+        return;
+      g_ptr_array_set_size (task->digests, piece->number + 1);
+    }
+    if (g_ptr_array_index (task->digests, piece->number) == NULL)
+      g_ptr_array_index (task->digests, piece->number) = g_strdup (piece->digest);
+    else if (strcmp (g_ptr_array_index (task->digests, piece->number), piece->digest) != 0)
+      g_warning ("task %s: peer %s reports digest %s for piece %u, not %s; keeping the first",
+                 task->id, peer->id, piece->digest, piece->number,
+                 (char *) g_ptr_array_index (task->digests, piece->number));
+  }
+}
+
+static Peer *
+lookup_peer (DflySchedule *self, const char *task_id, const char *peer_id)
+{
+  Task *task = g_hash_table_lookup (self->tasks, task_id);
+
+  return task != NULL ? g_hash_table_lookup (task->peers, peer_id) : NULL;
+}
+
+static void
+count_upload (Task *task, const char *parent_id, gboolean ok)
+{
+  Peer *parent = parent_id != NULL ? g_hash_table_lookup (task->peers, parent_id) : NULL;
+
+  if (parent == NULL)
+    return;
+  if (ok)
+    parent->uploads_ok++;
+  else
+    parent->uploads_failed++;
+}
+
+void
+dfly_schedule_handle (DflySchedule *self, SoupWebsocketConnection *stream,
+                      const Dfly__V1__AnnouncePeerRequest *request)
+{
+  Peer *peer;
+
+  if (request->task_id == NULL || !dfly_task_id_is_valid (request->task_id) ||
+      request->peer_id == NULL || request->peer_id[0] == '\0') {
+    g_info ("announce without a valid task or peer id, ignored");
+    return;
+  }
+  if (request->request_case == DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_REGISTER_PEER) {
+    handle_register (self, stream, request);
+    return;
+  }
+  peer = lookup_peer (self, request->task_id, request->peer_id);
+  if (peer == NULL || peer->stream != stream) {
+    g_debug ("task %s: message from unregistered peer %s ignored", request->task_id,
+             request->peer_id);
+    return;
+  }
+  switch (request->request_case) {
+  case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PEER_STARTED:
+    peer->state = DFLY_PEER_STATE_RUNNING;
+    break;
+  case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PEER_BACK_TO_SOURCE_STARTED: {
+    const Dfly__V1__DownloadPeerBackToSourceStartedRequest *started =
+      request->download_peer_back_to_source_started;
+
+    peer->state = DFLY_PEER_STATE_BACK_TO_SOURCE;
+    peer->back_to_source = TRUE;
+    if (peer->task->content_length < 0)
+      task_set_length (peer->task, started->content_length, started->piece_length);
+    push_later (peer->task);
+    break;
+  }
+  case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_RESCHEDULE_PEER: {
+    const Dfly__V1__ReschedulePeerRequest *reschedule = request->reschedule_peer;
+
+    for (gsize i = 0; i < reschedule->n_failed_parent_ids; i++) {
+      g_hash_table_add (peer->blocklist, g_strdup (reschedule->failed_parent_ids[i]));
+      g_hash_table_remove (peer->offered, reschedule->failed_parent_ids[i]);
+    }
+    /* Offer every usable parent again, since the child dropped some. */
+    g_hash_table_remove_all (peer->offered);
+    peer->answered = FALSE;
+    schedule_peer (self, peer);
+    break;
+  }
+  case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PEER_FINISHED:
+  case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PEER_BACK_TO_SOURCE_FINISHED: {
+    guint64 length = request->download_peer_finished != NULL
+                       ? request->download_peer_finished->content_length
+                       : request->download_peer_back_to_source_finished->content_length;
+
+    peer->state = DFLY_PEER_STATE_SUCCEEDED;
+    g_clear_handle_id (&peer->retry_id, g_source_remove);
+    if (peer->back_to_source && peer->task->content_length < 0 && length <= G_MAXINT64)
+      task_set_length (peer->task, (gint64) length,
+                       MAX (peer->task->piece_length,
+                            dfly_context_get_config (self->context)->download.piece_length));
+    g_info ("task %s: peer %s succeeded", peer->task->id, peer->id);
+    push_later (peer->task);
+    break;
+  }
+  case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PEER_FAILED:
+  case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PEER_BACK_TO_SOURCE_FAILED:
+    peer->state = DFLY_PEER_STATE_FAILED;
+    g_clear_handle_id (&peer->retry_id, g_source_remove);
+    g_info ("task %s: peer %s failed", peer->task->id, peer->id);
+    /* Children waiting on it look elsewhere. */
+    push_later (peer->task);
+    break;
+  case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PIECE_FINISHED:
+    if (peer->state == DFLY_PEER_STATE_RECEIVED)
+      peer->state = DFLY_PEER_STATE_RUNNING;
+    record_piece (peer, request->download_piece_finished->piece, FALSE);
+    if (request->download_piece_finished->piece != NULL)
+      count_upload (peer->task, request->download_piece_finished->piece->parent_id, TRUE);
+    /* Its first piece makes it a parent for others. */
+    if (peer->finished == 1)
+      push_later (peer->task);
+    break;
+  case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PIECE_BACK_TO_SOURCE_FINISHED:
+    record_piece (peer, request->download_piece_back_to_source_finished->piece, TRUE);
+    push_later (peer->task);
+    break;
+  case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PIECE_FAILED: {
+    const Dfly__V1__DownloadPieceFailedRequest *failed = request->download_piece_failed;
+
+    count_upload (peer->task, failed->parent_id, FALSE);
+    if (failed->digest_mismatch && failed->parent_id != NULL) {
+      Peer *parent = g_hash_table_lookup (peer->task->peers, failed->parent_id);
+
+      g_warning ("task %s: parent %s served piece %u with a wrong digest to %s", peer->task->id,
+                 failed->parent_id, failed->piece_number, peer->id);
+      g_hash_table_add (peer->blocklist, g_strdup (failed->parent_id));
+      /* A parent that lies is never offered again, to anyone. */
+      if (parent != NULL)
+        parent->uploads_failed += BAD_PARENT_FAILURES + parent->uploads_ok;
+    } else if (!failed->temporary && failed->parent_id != NULL) {
+      g_hash_table_add (peer->blocklist, g_strdup (failed->parent_id));
+    }
+    break;
+  }
+  case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PIECE_BACK_TO_SOURCE_FAILED:
+    break;
+  default:
+    g_info ("task %s: peer %s sent an empty announce", peer->task->id, peer->id);
+    break;
+  }
+}
+
+void
+dfly_schedule_stream_closed (DflySchedule *self, SoupWebsocketConnection *stream)
+{
+  GHashTable *on_stream;
+
+  /* Removing a peer takes it off the stream's set (peer_free). */
+  while ((on_stream = g_hash_table_lookup (self->streams, stream)) != NULL &&
+         g_hash_table_size (on_stream) > 0) {
+    GHashTableIter iter;
+    gpointer key;
+    g_autofree char *task_id = NULL;
+    Peer *peer;
+    Task *task;
+
+    g_hash_table_iter_init (&iter, on_stream);
+    g_hash_table_iter_next (&iter, &key, NULL);
+    peer = key;
+    task_id = g_strdup (peer->task->id);
+    g_info ("task %s: peer %s left", task_id, peer->id);
+    peer_remove (self, peer);
+    task = g_hash_table_lookup (self->tasks, task_id);
+    if (task != NULL)
+      push_later (task);
+  }
+  g_hash_table_remove (self->streams, stream);
+}
+
+void
+dfly_schedule_host_left (DflySchedule *self, const char *host_id)
+{
+  g_autoptr (GList) tasks = g_hash_table_get_values (self->tasks);
+
+  for (GList *t = tasks; t != NULL; t = t->next) {
+    Task *task = t->data;
+    g_autoptr (GList) peers = g_hash_table_get_values (task->peers);
+    gboolean last = FALSE;
+
+    for (GList *p = peers; p != NULL && !last; p = p->next) {
+      Peer *peer = p->data;
+
+      if (g_strcmp0 (peer->host_id, host_id) != 0)
+        continue;
+      last = g_hash_table_size (task->peers) == 1;
+      peer_remove (self, peer);
+    }
+    if (!last)
+      push_later (task);
+  }
+}
+
+Dfly__V1__Task *
+dfly_schedule_stat_task (DflySchedule *self, const char *task_id)
+{
+  Task *task = g_hash_table_lookup (self->tasks, task_id);
+  Dfly__V1__Task *message;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (task == NULL)
+    return NULL;
+  message = g_new0 (Dfly__V1__Task, 1);
+  dfly__v1__task__init (message);
+  message->id = g_strdup (task->id);
+  message->url = g_strdup (task->download != NULL ? task->download->url : "");
+  message->digest = g_strdup (task->download != NULL ? task->download->digest : "");
+  message->tag = g_strdup (task->download != NULL ? task->download->tag : "");
+  message->application = g_strdup (task->download != NULL ? task->download->application : "");
+  message->piece_length = task->piece_length;
+  message->content_length = task->content_length;
+  message->piece_count = task->piece_count;
+  message->state = DFLY__V1__TASK_STATE__TASK_STATE_RUNNING;
+  message->peer_count = g_hash_table_size (task->peers);
+  g_hash_table_iter_init (&iter, task->peers);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Peer *peer = value;
+
+    if (peer->state == DFLY_PEER_STATE_SUCCEEDED) {
+      message->state = DFLY__V1__TASK_STATE__TASK_STATE_SUCCEEDED;
+      message->has_available_peer = TRUE;
+    }
+  }
+  return message;
+}
+
+void
+dfly_schedule_free_task_message (Dfly__V1__Task *task)
+{
+  if (task == NULL)
+    return;
+  g_free (task->id);
+  g_free (task->url);
+  g_free (task->digest);
+  g_free (task->tag);
+  g_free (task->application);
+  g_free (task);
+}
+
+guint
+dfly_schedule_get_n_tasks (DflySchedule *self)
+{
+  return g_hash_table_size (self->tasks);
+}
+
+guint
+dfly_schedule_get_n_peers (DflySchedule *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, self->tasks);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    n += g_hash_table_size (((Task *) value)->peers);
+  return n;
+}
+
+/* ---- object ---- */
+
+static void
+dfly_schedule_dispose (GObject *object)
+{
+  DflySchedule *self = DFLY_SCHEDULE (object);
+
+  if (self->session != NULL)
+    soup_session_abort (self->session);
+  g_hash_table_remove_all (self->tasks);
+  g_hash_table_remove_all (self->streams);
+  g_clear_object (&self->session);
+  g_clear_object (&self->algorithm);
+  g_clear_object (&self->context);
+  G_OBJECT_CLASS (dfly_schedule_parent_class)->dispose (object);
+}
+
+static void
+dfly_schedule_finalize (GObject *object)
+{
+  DflySchedule *self = DFLY_SCHEDULE (object);
+
+  g_hash_table_unref (self->tasks);
+  g_hash_table_unref (self->streams);
+  G_OBJECT_CLASS (dfly_schedule_parent_class)->finalize (object);
+}
+
+static void
+dfly_schedule_class_init (DflyScheduleClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = dfly_schedule_dispose;
+  G_OBJECT_CLASS (klass)->finalize = dfly_schedule_finalize;
+}
+
+static void
+dfly_schedule_init (DflySchedule *self)
+{
+  self->tasks = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, task_free);
+  self->streams = g_hash_table_new_full (NULL, NULL, g_object_unref,
+                                         (GDestroyNotify) g_hash_table_unref);
+}
+
+DflySchedule *
+dfly_schedule_new (DflyContext *context, DflyScheduler *algorithm,
+                   const DflyScheduleHosts *hosts)
+{
+  DflySchedule *self = g_object_new (DFLY_TYPE_SCHEDULE, NULL);
+
+  self->context = g_object_ref (context);
+  self->algorithm = g_object_ref (algorithm);
+  self->hosts = *hosts;
+  self->session = soup_session_new_with_options ("timeout", 10, "idle-timeout", 60, NULL);
+  g_object_set_data (G_OBJECT (self->session), "dfly-schedule", self);
+  return self;
+}

@@ -1,0 +1,291 @@
+/* dfly-scheduler-service.c — the scheduler's side of the wire
+ *
+ *   GET  /v1/announce-peer   WebSocket: AnnouncePeerRequest frames in,
+ *                            AnnouncePeerResponse frames out, every task of
+ *                            a host on one connection
+ *   POST /v1/announce-host   AnnounceHostRequest → empty 200
+ *   POST /v1/leave-host      LeaveHostRequest → empty 200
+ *   POST /v1/stat-task       StatTaskRequest → Task, or 404
+ *
+ * A frame that does not decode closes its stream (or gets 400): the
+ * connection that sent it is not trusted further.
+ */
+#include "config.h"
+
+#include "dfly-scheduler-service.h"
+
+#define KEEPALIVE_SECONDS 5 /* pings that find a vanished peer's stream */
+
+struct _DflySchedulerService {
+  GObject           parent_instance;
+  DflyContext      *context;
+  DflySchedule     *schedule;
+  SoupServer       *server;
+  DflyWireListener *listener;
+  GPtrArray        *streams; /* SoupWebsocketConnection * open now */
+};
+
+G_DEFINE_FINAL_TYPE (DflySchedulerService, dfly_scheduler_service, G_TYPE_OBJECT)
+
+static gsize
+max_message_size (DflySchedulerService *self)
+{
+  return dfly_context_get_config (self->context)->protocol.max_message_size;
+}
+
+/* ---- streams ---- */
+
+static void
+on_stream_message (SoupWebsocketConnection *stream, gint type, GBytes *message,
+                   gpointer user_data)
+{
+  DflySchedulerService *self = user_data;
+  g_autoptr (GError) error = NULL;
+  ProtobufCMessage *decoded;
+
+  if (type != SOUP_WEBSOCKET_DATA_BINARY) {
+    soup_websocket_connection_close (stream, SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA,
+                                     "binary frames only");
+    return;
+  }
+  decoded = dfly_wire_unpack (g_bytes_get_data (message, NULL), g_bytes_get_size (message),
+                              max_message_size (self), DFLY_MESSAGE_ANNOUNCE_PEER_REQUEST, NULL,
+                              &error);
+  if (decoded == NULL) {
+    g_info ("closing an announce stream: %s", error->message);
+    soup_websocket_connection_close (stream, SOUP_WEBSOCKET_CLOSE_BAD_DATA, "malformed frame");
+    return;
+  }
+  dfly_schedule_handle (self->schedule, stream, (Dfly__V1__AnnouncePeerRequest *) decoded);
+  protobuf_c_message_free_unpacked (decoded, NULL);
+}
+
+static void
+on_stream_closed (SoupWebsocketConnection *stream, gpointer user_data)
+{
+  DflySchedulerService *self = user_data;
+
+  g_signal_handlers_disconnect_by_data (stream, self);
+  dfly_schedule_stream_closed (self->schedule, stream);
+  g_ptr_array_remove (self->streams, stream);
+}
+
+static void
+on_announce_peer (SoupServer *server, SoupServerMessage *msg, const char *path,
+                  SoupWebsocketConnection *stream, gpointer user_data)
+{
+  DflySchedulerService *self = user_data;
+
+  soup_websocket_connection_set_max_incoming_payload_size (
+    stream, max_message_size (self) + DFLY_FRAME_HEADER_SIZE);
+  soup_websocket_connection_set_keepalive_interval (stream, KEEPALIVE_SECONDS);
+  g_ptr_array_add (self->streams, g_object_ref (stream));
+  g_signal_connect (stream, "message", G_CALLBACK (on_stream_message), self);
+  g_signal_connect (stream, "closed", G_CALLBACK (on_stream_closed), self);
+}
+
+/* ---- one-shot calls ---- */
+
+static gboolean
+valid_text (const char *text, gsize max)
+{
+  return text != NULL && strlen (text) <= max;
+}
+
+/* A host as announced, checked: an id, an IP literal, sane strings. */
+static DflyHostInfo *
+host_from_message (const Dfly__V1__Host *host, GError **error)
+{
+  DflyHostInfo *info;
+
+  if (host == NULL || host->id == NULL || host->id[0] == '\0' || !valid_text (host->id, 512)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "host announce without an id");
+    return NULL;
+  }
+  if (host->ip == NULL || !g_hostname_is_ip_address (host->ip)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "host %s: \"%s\" is not an IP address",
+                 host->id, host->ip != NULL ? host->ip : "");
+    return NULL;
+  }
+  if (host->port > G_MAXUINT16 || host->type > DFLY__V1__HOST_TYPE__HOST_TYPE_WEAK ||
+      !valid_text (host->hostname, 255) || !valid_text (host->idc, 255) ||
+      !valid_text (host->location, 1024)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "host %s: a field is out of range",
+                 host->id);
+    return NULL;
+  }
+  info = dfly_host_info_new (host->id);
+  info->type = (DflyHostType) host->type;
+  info->hostname = g_strdup (host->hostname);
+  info->ip = g_strdup (host->ip);
+  info->port = (guint16) host->port;
+  info->idc = g_strdup (host->idc);
+  info->location = g_strdup (host->location);
+  info->disable_shared = host->disable_shared;
+  info->cpu_count = host->cpu_count;
+  info->mem_total = host->memory_total;
+  info->mem_available = host->memory_available;
+  info->disk_total = host->disk_total;
+  info->disk_free = host->disk_free;
+  info->announce_interval = host->announce_interval;
+  info->upload_slots = host->concurrent_upload_limit;
+  info->upload_slots_used = host->concurrent_upload_count;
+  info->upload_rate_limit = host->upload_rate_limit;
+  info->upload_rate_free = host->upload_rate_free;
+  return info;
+}
+
+static void
+bad_request (SoupServerMessage *msg, const GError *error)
+{
+  soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
+  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, error->message,
+                                    strlen (error->message));
+}
+
+static void
+on_announce_host (SoupServer *server, SoupServerMessage *msg, const char *path,
+                  GHashTable *query, gpointer user_data)
+{
+  DflySchedulerService *self = user_data;
+  Dfly__V1__AnnounceHostRequest *request;
+  g_autoptr (DflyHostInfo) host = NULL;
+  g_autoptr (GError) error = NULL;
+
+  request = (Dfly__V1__AnnounceHostRequest *) dfly_wire_read_request (
+    msg, max_message_size (self), DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST);
+  if (request == NULL)
+    return;
+  host = host_from_message (request->host, &error);
+  protobuf_c_message_free_unpacked (&request->base, NULL);
+  if (host == NULL) {
+    bad_request (msg, error);
+    return;
+  }
+  dfly_bus_emit_host_announced (dfly_context_get_bus (self->context), host);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+}
+
+static void
+on_leave_host (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+               gpointer user_data)
+{
+  DflySchedulerService *self = user_data;
+  Dfly__V1__LeaveHostRequest *request;
+  g_autoptr (DflyHostInfo) host = NULL;
+
+  request = (Dfly__V1__LeaveHostRequest *) dfly_wire_read_request (
+    msg, max_message_size (self), DFLY_MESSAGE_LEAVE_HOST_REQUEST);
+  if (request == NULL)
+    return;
+  host = dfly_host_info_new (request->id);
+  protobuf_c_message_free_unpacked (&request->base, NULL);
+  dfly_bus_emit_host_left (dfly_context_get_bus (self->context), host);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+}
+
+static void
+on_stat_task (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+              gpointer user_data)
+{
+  DflySchedulerService *self = user_data;
+  Dfly__V1__StatTaskRequest *request;
+  Dfly__V1__Task *task;
+
+  request = (Dfly__V1__StatTaskRequest *) dfly_wire_read_request (
+    msg, max_message_size (self), DFLY_MESSAGE_STAT_TASK_REQUEST);
+  if (request == NULL)
+    return;
+  task = dfly_schedule_stat_task (self->schedule, request->task_id);
+  protobuf_c_message_free_unpacked (&request->base, NULL);
+  if (task == NULL) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
+  dfly_wire_reply (msg, DFLY_MESSAGE_TASK, &task->base);
+  dfly_schedule_free_task_message (task);
+}
+
+/* ---- object ---- */
+
+static void
+close_streams (DflySchedulerService *self)
+{
+  while (self->streams->len > 0) {
+    g_autoptr (SoupWebsocketConnection) stream = g_object_ref (g_ptr_array_index (self->streams, 0));
+
+    g_signal_handlers_disconnect_by_data (stream, self);
+    g_ptr_array_remove_index_fast (self->streams, 0);
+    dfly_schedule_stream_closed (self->schedule, stream);
+    if (soup_websocket_connection_get_state (stream) == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (stream, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+  }
+}
+
+static void
+dfly_scheduler_service_dispose (GObject *object)
+{
+  DflySchedulerService *self = DFLY_SCHEDULER_SERVICE (object);
+
+  g_clear_pointer (&self->listener, dfly_wire_listener_free);
+  if (self->streams != NULL)
+    close_streams (self);
+  if (self->server != NULL)
+    soup_server_disconnect (self->server);
+  g_clear_object (&self->server);
+  g_clear_object (&self->schedule);
+  g_clear_object (&self->context);
+  G_OBJECT_CLASS (dfly_scheduler_service_parent_class)->dispose (object);
+}
+
+static void
+dfly_scheduler_service_finalize (GObject *object)
+{
+  g_ptr_array_unref (DFLY_SCHEDULER_SERVICE (object)->streams);
+  G_OBJECT_CLASS (dfly_scheduler_service_parent_class)->finalize (object);
+}
+
+static void
+dfly_scheduler_service_class_init (DflySchedulerServiceClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = dfly_scheduler_service_dispose;
+  G_OBJECT_CLASS (klass)->finalize = dfly_scheduler_service_finalize;
+}
+
+static void
+dfly_scheduler_service_init (DflySchedulerService *self)
+{
+  self->streams = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+DflySchedulerService *
+dfly_scheduler_service_new (DflyContext *context, DflySchedule *schedule, GError **error)
+{
+  g_autoptr (DflySchedulerService) self = g_object_new (DFLY_TYPE_SCHEDULER_SERVICE, NULL);
+  DflyConfig *config = dfly_context_get_config (context);
+  char *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
+
+  self->context = g_object_ref (context);
+  self->schedule = g_object_ref (schedule);
+  self->server = soup_server_new ("server-header", "dfly/" PACKAGE_VERSION, NULL);
+  dfly_wire_server_cap_bodies (self->server, config->protocol.max_message_size +
+                                             DFLY_FRAME_HEADER_SIZE);
+  soup_server_add_websocket_handler (self->server, "/v1/announce-peer", NULL, protocols,
+                                     on_announce_peer, self, NULL);
+  soup_server_add_handler (self->server, "/v1/announce-host", on_announce_host, self, NULL);
+  soup_server_add_handler (self->server, "/v1/leave-host", on_leave_host, self, NULL);
+  soup_server_add_handler (self->server, "/v1/stat-task", on_stat_task, self, NULL);
+  self->listener = dfly_wire_listen (self->server, config->host.ip, config->scheduler.port, 0,
+                                     error);
+  if (self->listener == NULL)
+    return NULL;
+  g_info ("scheduler service listening on %s port %u", config->host.ip,
+          dfly_wire_listener_get_port (self->listener));
+  return g_steal_pointer (&self);
+}
+
+guint16
+dfly_scheduler_service_get_port (DflySchedulerService *self)
+{
+  return dfly_wire_listener_get_port (self->listener);
+}

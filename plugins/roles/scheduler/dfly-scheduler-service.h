@@ -1,0 +1,19 @@
+/* dfly-scheduler-service.h — the scheduler's HTTP/WebSocket service */
+#pragma once
+
+#include <dfly/dfly.h>
+
+#include "dfly-schedule.h"
+
+G_BEGIN_DECLS
+
+#define DFLY_TYPE_SCHEDULER_SERVICE (dfly_scheduler_service_get_type ())
+G_DECLARE_FINAL_TYPE (DflySchedulerService, dfly_scheduler_service, DFLY, SCHEDULER_SERVICE,
+                      GObject)
+
+/* Listens on host.ip:scheduler.port and feeds what peers say to schedule. */
+DflySchedulerService *dfly_scheduler_service_new (DflyContext *context, DflySchedule *schedule,
+                                                  GError **error);
+guint16               dfly_scheduler_service_get_port (DflySchedulerService *self);
+
+G_END_DECLS

@@ -1,0 +1,252 @@
+/* dfly-wire.c — protocol messages on libsoup (see dfly-wire.h) */
+#include "config.h"
+
+#include <dfly/dfly.h>
+
+#include "dfly-wire.h"
+
+GBytes *
+dfly_wire_pack (DflyMessageType type, const ProtobufCMessage *message)
+{
+  gsize size = protobuf_c_message_get_packed_size (message);
+  g_autofree guint8 *payload = g_malloc (MAX (size, 1));
+
+  protobuf_c_message_pack (message, payload);
+  return dfly_frame_encode (type, payload, size);
+}
+
+ProtobufCMessage *
+dfly_wire_unpack (const guint8 *data, gsize length, gsize max_size, guint32 expected,
+                  guint32 *type, GError **error)
+{
+  g_autoptr (GBytes) payload = NULL;
+  gsize consumed = 0;
+  guint32 got = 0;
+
+  if (!dfly_frame_decode (data, length, max_size, &consumed, &got, &payload, error))
+    return NULL;
+  if (consumed == 0 || consumed != length) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL,
+                 consumed == 0 ? "truncated frame (%" G_GSIZE_FORMAT " bytes)"
+                               : "%" G_GSIZE_FORMAT " bytes after the frame",
+                 consumed == 0 ? length : length - consumed);
+    return NULL;
+  }
+  if (expected != 0 && got != expected) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL,
+                 "message of type %u where type %u was expected", got, expected);
+    return NULL;
+  }
+  if (type != NULL)
+    *type = got;
+  return dfly_message_decode (got, g_bytes_get_data (payload, NULL), g_bytes_get_size (payload),
+                              error);
+}
+
+void
+dfly_wire_ws_send (SoupWebsocketConnection *connection, DflyMessageType type,
+                   const ProtobufCMessage *message)
+{
+  g_autoptr (GBytes) frame = NULL;
+
+  if (soup_websocket_connection_get_state (connection) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  frame = dfly_wire_pack (type, message);
+  soup_websocket_connection_send_message (connection, SOUP_WEBSOCKET_DATA_BINARY, frame);
+}
+
+static void
+post_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  SoupMessage *msg = g_task_get_task_data (task);
+  GError *error = NULL;
+  GBytes *body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+
+  if (body == NULL) {
+    g_task_return_error (task, error);
+    return;
+  }
+  if (!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg))) {
+    g_task_return_new_error (task, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "%s answered %u %s",
+                             g_uri_get_host (soup_message_get_uri (msg)),
+                             soup_message_get_status (msg),
+                             soup_message_get_reason_phrase (msg));
+    g_bytes_unref (body);
+    return;
+  }
+  g_task_return_pointer (task, body, (GDestroyNotify) g_bytes_unref);
+}
+
+void
+dfly_wire_post_async (SoupSession *session, const char *url, DflyMessageType type,
+                      const ProtobufCMessage *message, GCancellable *cancellable,
+                      GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (session, cancellable, callback, user_data);
+  g_autoptr (GBytes) frame = dfly_wire_pack (type, message);
+  SoupMessage *msg = soup_message_new (SOUP_METHOD_POST, url);
+
+  if (msg == NULL) {
+    g_task_return_new_error (task, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                             "not a valid URL: %s", url);
+    g_object_unref (task);
+    return;
+  }
+  soup_message_set_request_body_from_bytes (msg, "application/x-dfly-frame", frame);
+  g_task_set_task_data (task, msg, g_object_unref);
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, cancellable, post_done,
+                                    task);
+}
+
+GBytes *
+dfly_wire_post_finish (SoupSession *session, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, session), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+on_got_headers (SoupServerMessage *msg, gpointer user_data)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  gsize max_size = GPOINTER_TO_SIZE (user_data);
+  goffset length;
+
+  if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_POST) != 0)
+    return;
+  length = soup_message_headers_get_content_length (headers);
+  if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH ||
+      length < 0 || (guint64) length > max_size)
+    soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+}
+
+static void
+on_request_started (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  g_signal_connect (msg, "got-headers", G_CALLBACK (on_got_headers), user_data);
+}
+
+void
+dfly_wire_server_cap_bodies (SoupServer *server, gsize max_size)
+{
+  g_signal_connect (server, "request-started", G_CALLBACK (on_request_started),
+                    GSIZE_TO_POINTER (max_size));
+}
+
+ProtobufCMessage *
+dfly_wire_read_request (SoupServerMessage *msg, gsize max_size, guint32 expected)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
+  ProtobufCMessage *message;
+
+  if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_POST) != 0) {
+    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
+                                  "POST");
+    return NULL;
+  }
+  bytes = soup_message_body_flatten (body);
+  message = dfly_wire_unpack (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                              max_size, expected, NULL, &error);
+  if (message == NULL) {
+    soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
+    soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, error->message,
+                                      strlen (error->message));
+  }
+  return message;
+}
+
+void
+dfly_wire_reply (SoupServerMessage *msg, DflyMessageType type, const ProtobufCMessage *message)
+{
+  g_autoptr (GBytes) frame = dfly_wire_pack (type, message);
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "application/x-dfly-frame", SOUP_MEMORY_COPY,
+                                    g_bytes_get_data (frame, NULL), g_bytes_get_size (frame));
+}
+
+struct _DflyWireListener {
+  GSocketService *service;
+  SoupServer     *server;
+  guint16         port;
+  guint           io_timeout;
+};
+
+static gboolean
+on_incoming (GSocketService *service, GSocketConnection *connection, GObject *source,
+             gpointer user_data)
+{
+  DflyWireListener *listener = user_data;
+  g_autoptr (GSocketAddress) local = g_socket_connection_get_local_address (connection, NULL);
+  g_autoptr (GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
+  g_autoptr (GError) error = NULL;
+
+  /* A client gone before we got to it has no remote address: nothing to serve. */
+  if (local == NULL || remote == NULL)
+    return TRUE;
+  g_socket_set_timeout (g_socket_connection_get_socket (connection), listener->io_timeout);
+  if (!soup_server_accept_iostream (listener->server, G_IO_STREAM (connection), local, remote,
+                                    &error))
+    g_debug ("dropping a connection: %s", error->message);
+  return TRUE;
+}
+
+DflyWireListener *
+dfly_wire_listen (SoupServer *server, const char *ip, guint16 port, guint io_timeout,
+                  GError **error)
+{
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string (ip, port);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GError) local_error = NULL;
+  DflyWireListener *listener;
+
+  if (address == NULL) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG, "%s is not an IP address", ip);
+    return NULL;
+  }
+  listener = g_new0 (DflyWireListener, 1);
+  listener->service = g_socket_service_new ();
+  listener->server = g_object_ref (server);
+  listener->io_timeout = io_timeout;
+  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (listener->service), address,
+                                      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound,
+                                      &local_error)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, "cannot listen on %s port %u: %s", ip, port,
+                 local_error->message);
+    dfly_wire_listener_free (listener);
+    return NULL;
+  }
+  listener->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_signal_connect (listener->service, "incoming", G_CALLBACK (on_incoming), listener);
+  return listener;
+}
+
+guint16
+dfly_wire_listener_get_port (DflyWireListener *listener)
+{
+  return listener->port;
+}
+
+void
+dfly_wire_listener_free (DflyWireListener *listener)
+{
+  if (listener == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (listener->service, listener);
+  g_socket_service_stop (listener->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (listener->service));
+  g_object_unref (listener->service);
+  g_object_unref (listener->server);
+  g_free (listener);
+}
+
+char *
+dfly_wire_base_url (const char *ip, guint port)
+{
+  return strchr (ip, ':') != NULL ? g_strdup_printf ("http://[%s]:%u", ip, port)
+                                  : g_strdup_printf ("http://%s:%u", ip, port);
+}

@@ -1,0 +1,74 @@
+/* dfly-wire.h — protocol messages on libsoup: frames in POST bodies and
+ * WebSocket binary messages
+ *
+ * Every POST body and every WebSocket message holds exactly one frame
+ * (dfly-frame.h: length-prefixed, size-capped Envelope). One-shot calls are
+ * POSTs; streams are WebSockets. Part of libdfly-proto (see dfly-message.h).
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include "dfly-message.h"
+#include "proto/common.pb-c.h"
+#include "proto/peer.pb-c.h"
+#include "proto/scheduler.pb-c.h"
+
+G_BEGIN_DECLS
+
+/* The WebSocket subprotocol every dfly stream speaks. */
+#define DFLY_WIRE_WS_PROTOCOL "dfly.v1"
+
+/* One frame holding message, which is of type. */
+GBytes           *dfly_wire_pack (DflyMessageType type, const ProtobufCMessage *message);
+
+/* The message in data, which must be exactly one frame of type expected
+ * (0: any; *type says which). NULL with DFLY_ERROR_PROTOCOL otherwise.
+ * Free with protobuf_c_message_free_unpacked (message, NULL). */
+ProtobufCMessage *dfly_wire_unpack (const guint8 *data, gsize length, gsize max_size,
+                                    guint32 expected, guint32 *type, GError **error);
+
+/* Sends message on a WebSocket as one binary message. */
+void              dfly_wire_ws_send (SoupWebsocketConnection *connection, DflyMessageType type,
+                                     const ProtobufCMessage *message);
+
+/* POSTs message to url; the reply body (possibly empty) comes back from
+ * _finish, or an error for a non-2xx status. */
+void              dfly_wire_post_async (SoupSession *session, const char *url,
+                                        DflyMessageType type, const ProtobufCMessage *message,
+                                        GCancellable *cancellable, GAsyncReadyCallback callback,
+                                        gpointer user_data);
+GBytes           *dfly_wire_post_finish (SoupSession *session, GAsyncResult *result,
+                                         GError **error);
+
+/* Server side: refuses (413) a request body announced larger than max_size
+ * or sent without a length, before any of it is read. Connect once to a
+ * server's "request-started". */
+void              dfly_wire_server_cap_bodies (SoupServer *server, gsize max_size);
+
+/* The one frame in a POST body, of type expected; on failure sets a 400
+ * reply with the reason and returns NULL. */
+ProtobufCMessage *dfly_wire_read_request (SoupServerMessage *msg, gsize max_size,
+                                          guint32 expected);
+
+/* Replies 200 with message as the body. */
+void              dfly_wire_reply (SoupServerMessage *msg, DflyMessageType type,
+                                   const ProtobufCMessage *message);
+
+/* A SoupServer served on ip:port through our own GSocketService rather
+ * than soup_server_listen(): libsoup 3.2 leaks every socket its own
+ * listener accepts. Port 0 picks a free port. io_timeout (seconds, 0: none)
+ * drops a connection idle that long. */
+typedef struct _DflyWireListener DflyWireListener;
+DflyWireListener *dfly_wire_listen (SoupServer *server, const char *ip, guint16 port,
+                                    guint io_timeout, GError **error);
+guint16           dfly_wire_listener_get_port (DflyWireListener *listener);
+/* Stops accepting; connections already served live on with the server. */
+void              dfly_wire_listener_free (DflyWireListener *listener);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyWireListener, dfly_wire_listener_free)
+
+/* "http://host:port" for an address and port, with IPv6 in brackets. */
+char             *dfly_wire_base_url (const char *ip, guint port);
+
+G_END_DECLS
