@@ -7,6 +7,7 @@ SYSTEM_TESTS = \
 	tests/system/test-bus-policy.sh \
 	tests/system/test-download.sh \
 	tests/system/test-download-big.sh \
+	tests/system/test-swarm.sh \
 	tests/system/test-s3.sh \
 	tests/system/test-oci.sh
 TESTS += $(SYSTEM_TESTS)

@@ -12,6 +12,8 @@
 #   ROUNDS        runs of each system; figures are medians [1]
 #   MAX_TOTAL_MIB cap on N × SIZE_MIB, so the all-from-origin run of a big
 #                 swarm stays short: a larger N gets a smaller file [2048]
+#   KEEP          1 keeps the scratch directory, and each failed dfly run's
+#                 nodes (configs, logs) in it as dfly-failed-RUN [0]
 #
 # Needs root: it re-executes itself in a network namespace of its own
 # (unshare -n), where each node has its own 127.0.0.x and an htb class on
@@ -61,6 +63,7 @@ DFLYD="$top_builddir/dflyd"
 DFLYCTL="$top_builddir/dflyctl"
 DFLY_PLUGIN_BUILD_DIR="$top_builddir/build-plugins"
 export top_srcdir top_builddir DFLYD DFLYCTL DFLY_PLUGIN_BUILD_DIR
+[ "${KEEP:-0}" != 1 ] || DFLY_TEST_KEEP=1 # lib.sh's cleanup keeps $SCRATCH
 . "$top_srcdir/tests/lib.sh"
 TAP_DONE=1 # not a TAP test: no plan, the figures are the output
 
@@ -420,10 +423,13 @@ run_bittorrent () {
 # TRACKER_IP (not capped), a seed at SEED_IP and N peers (capped). The
 # origin is the same nginx as in (a).
 SCHED_PORT=8002
-UPLOAD_PORT=4000
 DFLY_RUN=0
 
-# dfly_config FILE NAME ROLE IP: the node's YAML.
+# dfly_config FILE NAME ROLE IP: the node's YAML. Every service a node
+# runs binds host.ip: the scheduler service at scheduler.port, the upload
+# server at upload.port (4000 by default; each node has its own address).
+# No rate limits in dfly: the kernel caps what each address sends, as for
+# the other systems.
 dfly_config () {
   _node="$SCRATCH/run/$2"
   mkdir -p "$_node/state" "$_node/cache"
@@ -434,6 +440,7 @@ daemon:
   state_dir: $_node/state
   cache_dir: $_node/cache
   log_level: warning
+  shutdown_timeout: 5s
 host:
   ip: $4
   hostname: $2
@@ -441,8 +448,10 @@ host:
 EOF
     if [ "$3" = scheduler ]; then
       cat <<EOF
-scheduler:
+manager:
   listen: $4
+  port: 0
+scheduler:
   port: $SCHED_PORT
 storage:
   backend: ""
@@ -451,13 +460,11 @@ EOF
       cat <<EOF
 peer:
   schedulers: ["$TRACKER_IP:$SCHED_PORT"]
-upload:
-  listen: $4
-  port: $UPLOAD_PORT
 download:
   piece_length: 1MiB
   min_piece_length: 1MiB
-  concurrency: 16
+  concurrency: 4
+  parent_concurrency: 16
 EOF
     fi
   } >"$1"
@@ -504,14 +511,22 @@ dfly_stop () {
   stop_pids $DFLY_BUS_PIDS
 }
 
-# dfly_fail: keeps the nodes' last log lines where a reader will look.
+# dfly_fail: stops the nodes, then shows their last log lines; with KEEP=1
+# the run's directory (configs, logs, caches) is kept under a name of its
+# own, where the next run will not remove it.
 dfly_fail () {
+  dfly_stop
   for _log in "$SCRATCH"/run/*.log; do
     [ -s "$_log" ] || continue
     diag "--- $(basename "$_log") (last 10 lines):"
     tail -n 10 "$_log" | sed 's/^/#   /'
   done
-  dfly_stop
+  if [ "${KEEP:-0}" = 1 ]; then
+    mv "$SCRATCH/run" "$SCRATCH/dfly-failed-$DFLY_RUN"
+    diag "dfly run kept: $SCRATCH/dfly-failed-$DFLY_RUN (logs: NAME.log, configs: NAME.yaml)"
+  else
+    diag "KEEP=1 keeps the nodes' whole logs"
+  fi
   return 1
 }
 

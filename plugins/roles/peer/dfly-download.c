@@ -755,8 +755,9 @@ prepare_swarm (DflyDownload *self, gboolean *p2p, GError **error)
   if (held == NULL)
     return NULL;
   if (is_complete (held)) {
-    /* A seed told to fetch what it holds makes it known as a source. */
-    if (self->need_back_to_source || self->services->seed) {
+    /* Held whole: made known to the swarm (a seed as its source, any
+     * other peer as a parent), without waiting for an answer. */
+    if (held->content_length > 0) {
       pieces = dfly_storage_list_pieces (self->storage, held->id, NULL);
       dfly_swarm_share_held (self->swarm, held, pieces);
     }

@@ -50,6 +50,7 @@ struct _DflyPeerRole {
   DflyPeerServices   services;
   DflyRateLimiter   *upload_limiter;
   DflyUploadServer  *upload;    /* NULL when leeching */
+  gulong             reloaded_id;
 };
 
 static gpointer dfly_peer_role_parent_class;
@@ -88,9 +89,25 @@ host_info (gpointer user_data)
 static gboolean trigger_download (const char *task_id, const Dfly__V1__Download *download,
                                   gpointer user_data, GError **error);
 
+/* The rate limits are live keys. */
+static void
+on_config_reloaded (DflyBus *bus, DflyConfig *config, gpointer user_data)
+{
+  DflyPeerRole *self = user_data;
+
+  if (self->upload_limiter != NULL)
+    dfly_rate_limiter_set_rate (self->upload_limiter, config->upload.rate_limit);
+  if (self->services.download_limiter != NULL)
+    dfly_rate_limiter_set_rate (self->services.download_limiter, config->download.rate_limit);
+}
+
 static void
 drop_services (DflyPeerRole *self)
 {
+  DflyContext *context = role_context (self);
+
+  if (context != NULL)
+    g_clear_signal_handler (&self->reloaded_id, dfly_context_get_bus (context));
   g_clear_pointer (&self->services.client, dfly_scheduler_client_free);
   g_clear_pointer (&self->upload, dfly_upload_server_free);
   g_clear_pointer (&self->services.links, dfly_parent_links_free);
@@ -115,6 +132,8 @@ start_services (DflyPeerRole *self, GError **error)
 
   self->upload_limiter = dfly_rate_limiter_new (config->upload.rate_limit);
   self->services.download_limiter = dfly_rate_limiter_new (config->download.rate_limit);
+  self->reloaded_id = g_signal_connect (dfly_context_get_bus (context), DFLY_BUS_CONFIG_RELOADED,
+                                        G_CALLBACK (on_config_reloaded), self);
   self->services.seed = seed;
   if (storage != NULL && !config->peer.leech) {
     self->upload = dfly_upload_server_new (context, DFLY_STORAGE (storage), self->upload_limiter,

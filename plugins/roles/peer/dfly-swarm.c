@@ -43,6 +43,7 @@ struct _DflySwarm {
   DflyTaskInfo     *task;
   GHashTable       *headers;
   gboolean          need_back_to_source;
+  gboolean          holds_content;  /* registers only as a parent */
 
   /* Main thread only. */
   DflyAnnounceStream *stream;
@@ -333,6 +334,7 @@ send_register (DflySwarm *self)
   download.application = self->task->application != NULL ? self->task->application : "";
   download.piece_length = self->task->piece_length;
   download.need_back_to_source = self->need_back_to_source || self->back_to_source;
+  register_peer.holds_content = self->holds_content;
   if (self->headers != NULL) {
     GHashTableIter iter;
     gpointer name, value;
@@ -663,17 +665,20 @@ hold_pieces (DflySwarm *self, GPtrArray *held)
 void
 dfly_swarm_share_held (DflySwarm *self, const DflyTaskInfo *task, GPtrArray *held)
 {
-  g_autoptr (GError) error = NULL;
+  gboolean seed = self->need_back_to_source || self->services->seed;
 
   g_mutex_lock (&self->lock);
   board_set_length (self, task->content_length, task->piece_length);
-  self->back_to_source = TRUE;
-  board_decide (self, DFLY_SWARM_BACK_TO_SOURCE);
+  /* A seed is the task's source; anyone else is only a parent. */
+  self->back_to_source = seed;
+  self->holds_content = !seed;
+  board_decide (self, seed ? DFLY_SWARM_BACK_TO_SOURCE : DFLY_SWARM_PARENTS);
   hold_pieces (self, held);
   g_mutex_unlock (&self->lock);
   g_main_context_invoke (self->main_context, register_on_main, dfly_swarm_ref (self));
   g_mutex_lock (&self->lock);
-  send_source_started (self);
+  if (seed)
+    send_source_started (self);
   replay_held (self);
   g_mutex_unlock (&self->lock);
   dfly_swarm_finish (self, NULL, task->content_length, task->total_pieces);

@@ -30,6 +30,7 @@ typedef struct {
   SoupWebsocketConnection *stream;
   DflyPeerState            state;
   gboolean                 back_to_source;
+  gboolean                 sent_to_source; /* this scheduler sent it there: its digests count */
   gboolean                 answered;       /* got a first response */
   GByteArray              *bitmap;         /* pieces it holds */
   guint32                  finished;
@@ -230,6 +231,7 @@ send_back_to_source (DflySchedule *self, Peer *peer, const char *why)
       peer->task->back_to_source_count++;
   }
   peer->back_to_source = TRUE;
+  peer->sent_to_source = TRUE;
   need.description = (char *) why;
   response.response_case = DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_NEED_BACK_TO_SOURCE;
   response.need_back_to_source = &need;
@@ -641,11 +643,19 @@ handle_register (DflySchedule *self, SoupWebsocketConnection *stream,
   g_hash_table_add (on_stream, peer);
   g_info ("task %s: peer %s registered", task->id, peer->id);
 
+  if (request->register_peer->holds_content) {
+    /* Only a parent: what it holds arrives as piece reports. */
+    peer->state = DFLY_PEER_STATE_SUCCEEDED;
+    return;
+  }
   host = self->hosts.lookup (peer->host_id, self->hosts.user_data);
-  if ((host != NULL && host->type != DFLY_HOST_TYPE_NORMAL) ||
-      (download != NULL && download->need_back_to_source)) {
-    send_back_to_source (self, peer, host != NULL && host->type != DFLY_HOST_TYPE_NORMAL
-                                       ? "seed peer" : "asked for");
+  if (host != NULL && host->type != DFLY_HOST_TYPE_NORMAL) {
+    send_back_to_source (self, peer, "seed peer");
+    return;
+  }
+  /* A normal peer asking for the source counts against the limit. */
+  if (download != NULL && download->need_back_to_source && may_go_back_to_source (self, task)) {
+    send_back_to_source (self, peer, "asked for");
     return;
   }
   schedule_peer (self, peer);
@@ -728,8 +738,13 @@ dfly_schedule_handle (DflySchedule *self, SoupWebsocketConnection *stream,
     const Dfly__V1__DownloadPeerBackToSourceStartedRequest *started =
       request->download_peer_back_to_source_started;
 
+    /* Only a peer this scheduler sent to the source is believed. */
+    if (!peer->sent_to_source) {
+      g_info ("task %s: peer %s says it went to the source unasked; ignored", peer->task->id,
+              peer->id);
+      break;
+    }
     peer->state = DFLY_PEER_STATE_BACK_TO_SOURCE;
-    peer->back_to_source = TRUE;
     if (peer->task->content_length < 0)
       task_set_length (peer->task, started->content_length, started->piece_length);
     push_later (peer->task);
@@ -756,7 +771,7 @@ dfly_schedule_handle (DflySchedule *self, SoupWebsocketConnection *stream,
 
     peer->state = DFLY_PEER_STATE_SUCCEEDED;
     g_clear_handle_id (&peer->retry_id, g_source_remove);
-    if (peer->back_to_source && peer->task->content_length < 0 && length <= G_MAXINT64)
+    if (peer->sent_to_source && peer->task->content_length < 0 && length <= G_MAXINT64)
       task_set_length (peer->task, (gint64) length,
                        MAX (peer->task->piece_length,
                             dfly_context_get_config (self->context)->download.piece_length));
@@ -783,7 +798,8 @@ dfly_schedule_handle (DflySchedule *self, SoupWebsocketConnection *stream,
       push_later (peer->task);
     break;
   case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PIECE_BACK_TO_SOURCE_FINISHED:
-    record_piece (peer, request->download_piece_back_to_source_finished->piece, TRUE);
+    record_piece (peer, request->download_piece_back_to_source_finished->piece,
+                  peer->sent_to_source);
     push_later (peer->task);
     break;
   case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PIECE_FAILED: {
