@@ -116,4 +116,113 @@ check "the leecher runs no upload server" \
   sh -c "! curl -s -o /dev/null --max-time 2 http://127.0.0.19:4000/"
 unlike "the leecher's log shows no upload server" "$SCRATCH/leech.log" "upload server listening"
 
+# --- a peer killed mid-transfer ----------------------------------------------
+# Downloads slowed to 24 MiB/s (a live key), so 96 MiB take about 4 s.
+set_rate () {
+  for _node in "$@"; do
+    sed -i "/^  rate_limit: /d; s/^download:\$/download:\n  rate_limit: $RATE/" \
+      "$SCRATCH/$_node/dflyd.yaml"
+    node_ctl "$_node" reload >/dev/null || diag "reloading $_node failed"
+  done
+}
+RATE=24MiB set_rate peer1 peer2 peer3 peer4
+head -c $((96 * MIB)) /dev/urandom >"$WWW/killed"
+(get_all killed peer1 peer3 peer4; echo "$GET_FAILED" >"$SCRATCH/killed.failed") &
+survivors=$!
+timeout 300 "$DFLYCTL" --address "$(node_bus peer2)" get "$NGINX_URL/killed" \
+  -O "$OUT/peer2-killed" -q >"$SCRATCH/get-peer2.out" 2>&1 &
+victim_get=$!
+sleep 1.5
+kill -KILL "$(node_pid peer2)"
+wait "$survivors"
+victim_status=0
+wait "$victim_get" || victim_status=$?
+is "with peer2 killed mid-transfer the other peers finish" \
+  "$(cat "$SCRATCH/killed.failed") $(identical killed peer1 peer3 peer4)" " 3"
+check "peer2's download did not finish (dflyctl exit $victim_status)" \
+  test "$victim_status" -ne 0 -a ! -e "$OUT/peer2-killed"
+ratio=$(origin_ratio killed)
+check "the origin still sent the file about once ($ratio)" \
+  python3 -c "import sys; sys.exit(0 if $ratio <= 1.05 else 1)"
+RATE=0 set_rate peer1 peer3 peer4
+
+# --- a parent serving corrupted bytes under matching digests ---------------
+# peer5 fetches the file, then (stopped) has every piece overwritten with
+# zeros and its index made to claim the zeros' CRC-32C, so the parent's own
+# digests would vouch for the bytes. Restarted, it offers the task again.
+head -c $((8 * MIB)) /dev/urandom >"$WWW/poisoned"
+get_all poisoned peer5
+is "peer5 fetches the file honestly first" "$GET_FAILED $(identical poisoned peer5)" " 1"
+kill -TERM "$(node_pid peer5)"
+wait_exit "$(node_pid peer5)" 15 || bail_out "peer5 did not stop"
+python3 - "$SCRATCH/peer5/cache" "$NGINX_URL/poisoned" <<'PY' || bail_out "poisoning failed"
+import glob, os, sqlite3, sys
+cache, url = sys.argv[1], sys.argv[2]
+table = []
+for i in range(256):
+    c = i
+    for _ in range(8):
+        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+    table.append(c)
+crc = 0xFFFFFFFF
+for b in bytes(1048576):
+    crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+fake = "crc32c:%08x" % (crc ^ 0xFFFFFFFF)
+db = sqlite3.connect(os.path.join(cache, "storage.db"))
+(task,) = db.execute("select id from tasks where url = ?", (url,)).fetchone()
+path = glob.glob(os.path.join(cache, "tasks", "*", task))[0]
+with open(path, "r+b") as f:
+    f.write(bytes(os.path.getsize(path)))
+db.execute("update pieces set digest = ? where task_id = ?", (fake, task))
+db.commit()
+PY
+start_node peer5 127.0.0.15 "[peer]" "peer:" "$SCHEDULERS" "$PIECES"
+wait_for_node peer5 30 || bail_out "peer5 did not come back"
+# A cache hit: it registers as a parent holding the task.
+timeout 60 "$DFLYCTL" --address "$(node_bus peer5)" get "$NGINX_URL/poisoned" \
+  -O "$OUT/peer5-again" -q || diag "peer5's second get failed"
+wait_for_line "$SCRATCH/sched.log" "peer 127\.0\.0\.15-peer5-.* registered" 10
+sleep 1
+get_all poisoned peer6 peer7 peer8
+is "children of the lying parent still get correct bytes" \
+  "$GET_FAILED $(identical poisoned peer6 peer7 peer8)" " 3"
+cat "$SCRATCH/peer6.log" "$SCRATCH/peer7.log" "$SCRATCH/peer8.log" >"$SCRATCH/children.log"
+like "a child caught the lie against the seed's digest" "$SCRATCH/children.log" \
+  "parent 127\.0\.0\.15-peer5-.* served piece [0-9]+ with a wrong digest"
+like "the scheduler heard of it" "$SCRATCH/sched.log" \
+  "parent 127\.0\.0\.15-peer5-.* served piece [0-9]+ with a wrong digest"
+
+# --- an upload rate limit ----------------------------------------------------
+# A swarm of its own: a scheduler, a seed uploading at most 8 MiB/s, one
+# peer. The seed's bytes sent are sampled 3 s apart mid-transfer.
+LIMITED_PORT=$(pick_port)
+start_node sched2 127.0.0.5 "[scheduler]" "scheduler:" "  port: $LIMITED_PORT" \
+  "storage:" "  backend: \"\""
+start_node seed2 127.0.0.6 "[seed]" "peer:" "  schedulers: [\"127.0.0.5:$LIMITED_PORT\"]" \
+  "$PIECES" "upload:" "  rate_limit: 8MiB"
+start_node lone 127.0.0.21 "[peer]" "peer:" "  schedulers: [\"127.0.0.5:$LIMITED_PORT\"]" "$PIECES"
+for node in sched2 seed2 lone; do
+  wait_for_node "$node" 30 || bail_out "node $node did not come up"
+done
+wait_for_line "$SCRATCH/sched2.log" "host 127.0.0.21-lone joined" 10
+head -c $((48 * MIB)) /dev/urandom >"$WWW/limited-up"
+(get_all limited-up lone; echo "$GET_FAILED" >"$SCRATCH/limited.failed") &
+lone_get=$!
+sent () {
+  node_ctl seed2 status | sed -n 's/.* \([0-9][0-9]*\) bytes sent.*/\1/p'
+}
+sleep 1.5
+t1=$(date +%s.%N)
+b1=$(sent)
+sleep 3
+t2=$(date +%s.%N)
+b2=$(sent)
+wait "$lone_get"
+is "the peer behind the limited seed finishes" \
+  "$(cat "$SCRATCH/limited.failed") $(identical limited-up lone)" " 1"
+rate=$(python3 -c "print('%.0f' % ((${b2:-0} - ${b1:-0}) / ($t2 - $t1)))")
+diag "the seed uploaded at $rate bytes/s (limit 8388608)"
+check "upload.rate_limit is honoured within 10 % ($rate bytes/s)" \
+  python3 -c "import sys; sys.exit(0 if abs($rate - 8388608) <= 838861 else 1)"
+
 done_testing

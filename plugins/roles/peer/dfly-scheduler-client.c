@@ -150,7 +150,7 @@ on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer
     g_bytes_get_data (message, NULL), g_bytes_get_size (message),
     config->protocol.max_message_size, DFLY_MESSAGE_ANNOUNCE_PEER_RESPONSE, NULL, &error);
   if (response == NULL) {
-    g_warning ("scheduler %s sent a bad frame, dropping it: %s", scheduler->address,
+    g_message ("scheduler %s sent a bad frame, dropping it: %s", scheduler->address,
                error->message);
     soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_BAD_DATA, "malformed frame");
     return;

@@ -576,7 +576,7 @@ on_response (const Dfly__V1__AnnouncePeerResponse *response, gpointer user_data)
 
     if (normal->content_length > G_MAXINT64 ||
         (self->state != NULL && (gint64) normal->content_length != self->content_length)) {
-      g_warning ("task %s: the scheduler's content length %" G_GUINT64_FORMAT
+      g_message ("task %s: the scheduler's content length %" G_GUINT64_FORMAT
                  " contradicts what is known; ignored", self->task_id, normal->content_length);
       break;
     }
@@ -837,7 +837,7 @@ dfly_swarm_piece_done (DflySwarm *self, const DflySwarmPiece *piece, const GErro
     if (self->state[piece->number] == PIECE_INFLIGHT)
       self->state[piece->number] = PIECE_MISSING;
     if (parent != NULL && g_error_matches (error, DFLY_ERROR, DFLY_ERROR_DIGEST_MISMATCH)) {
-      g_warning ("task %s: parent %s served piece %u with a wrong digest; not using it again",
+      g_message ("task %s: parent %s served piece %u with a wrong digest; not using it again",
                  self->task_id, parent->peer_id, piece->number);
       parent->bad = TRUE;
       g_hash_table_add (self->refused, g_strdup (parent->peer_id));

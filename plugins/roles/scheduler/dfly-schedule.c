@@ -474,7 +474,7 @@ trigger_done (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   self = g_object_get_data (source, "dfly-schedule");
   task = self != NULL ? g_hash_table_lookup (self->tasks, task_id) : NULL;
-  g_warning ("task %s: the seed peer refused to download it: %s", task_id, error->message);
+  g_message ("task %s: the seed peer refused to download it: %s", task_id, error->message);
   if (task != NULL) {
     GHashTableIter iter;
     gpointer value;
@@ -682,7 +682,7 @@ record_piece (Peer *peer, const Dfly__V1__Piece *piece, gboolean from_source)
     if (g_ptr_array_index (task->digests, piece->number) == NULL)
       g_ptr_array_index (task->digests, piece->number) = g_strdup (piece->digest);
     else if (strcmp (g_ptr_array_index (task->digests, piece->number), piece->digest) != 0)
-      g_warning ("task %s: peer %s reports digest %s for piece %u, not %s; keeping the first",
+      g_message ("task %s: peer %s reports digest %s for piece %u, not %s; keeping the first",
                  task->id, peer->id, piece->digest, piece->number,
                  (char *) g_ptr_array_index (task->digests, piece->number));
   }
@@ -809,7 +809,7 @@ dfly_schedule_handle (DflySchedule *self, SoupWebsocketConnection *stream,
     if (failed->digest_mismatch && failed->parent_id != NULL) {
       Peer *parent = g_hash_table_lookup (peer->task->peers, failed->parent_id);
 
-      g_warning ("task %s: parent %s served piece %u with a wrong digest to %s", peer->task->id,
+      g_message ("task %s: parent %s served piece %u with a wrong digest to %s", peer->task->id,
                  failed->parent_id, failed->piece_number, peer->id);
       g_hash_table_add (peer->blocklist, g_strdup (failed->parent_id));
       /* A parent that lies is never offered again, to anyone. */
