@@ -12,8 +12,10 @@
 #   ROUNDS        runs of each system; figures are medians [1]
 #   MAX_TOTAL_MIB cap on N × SIZE_MIB, so the all-from-origin run of a big
 #                 swarm stays short: a larger N gets a smaller file [2048]
-#   KEEP          1 keeps the scratch directory, and each failed dfly run's
-#                 nodes (configs, logs) in it as dfly-failed-RUN [0]
+#   KEEP          1 keeps the scratch directory, and in it each dfly run's
+#                 nodes (configs, logs, storage.db; not the pieces) as
+#                 dfly-RUN, or dfly-failed-RUN [0]
+#   LOG_LEVEL     the dflyds' daemon.log_level [warning]
 #
 # Needs root: it re-executes itself in a network namespace of its own
 # (unshare -n), where each node has its own 127.0.0.x and an htb class on
@@ -414,6 +416,7 @@ run_bittorrent () {
   stop_pids $_pids
   verify "$_dir" "$1" "$2" || return 1
   RUN_SECONDS=$(elapsed "$_t0" "$_t1")
+  RUN_NOTE=$(spread "$_t0" "$_dir"/*/"file-$2.done")
   rm -rf "$_dir"
 }
 
@@ -439,7 +442,7 @@ daemon:
   roles: [$3]
   state_dir: $_node/state
   cache_dir: $_node/cache
-  log_level: warning
+  log_level: ${LOG_LEVEL:-warning}
   shutdown_timeout: 5s
 host:
   ip: $4
@@ -522,12 +525,31 @@ dfly_fail () {
     tail -n 10 "$_log" | sed 's/^/#   /'
   done
   if [ "${KEEP:-0}" = 1 ]; then
-    mv "$SCRATCH/run" "$SCRATCH/dfly-failed-$DFLY_RUN"
-    diag "dfly run kept: $SCRATCH/dfly-failed-$DFLY_RUN (logs: NAME.log, configs: NAME.yaml)"
+    dfly_keep failed-
   else
     diag "KEEP=1 keeps the nodes' whole logs"
   fi
   return 1
+}
+
+# dfly_keep [PREFIX]: keeps SCRATCH/run as SCRATCH/dfly-PREFIXRUN, without
+# the file's copies and pieces: NAME.yaml and NAME.log per node, get-I.log
+# and done-I (when peer I had the file) per get, origin-access.log.
+dfly_keep () {
+  rm -rf "$SCRATCH/run/out" "$SCRATCH"/run/*/cache/tasks
+  cp "$ACCESS_LOG" "$SCRATCH/run/origin-access.log"
+  mv "$SCRATCH/run" "$SCRATCH/dfly-$1$DFLY_RUN"
+  diag "dfly run kept: $SCRATCH/dfly-$1$DFLY_RUN"
+}
+
+# spread T0 FILE...: when the peers had the file, in seconds after T0, from
+# the timestamps in FILE..., for the diagnostic line.
+spread () {
+  _from=$1
+  shift
+  cat "$@" 2>/dev/null | awk -v t0="$_from" '{ print $1 - t0 }' | sort -g |
+    awk '{ a[NR] = $1 } END { if (NR) printf "peers done after %.1f/%.1f/%.1fs (first/median/last)",
+      a[1], a[int((NR + 1) / 2)], a[NR] }'
 }
 
 # CPU: every dflyd, the buses they talk on, the dflyctl clients and
@@ -554,7 +576,7 @@ run_dfly () {
   _script=""
   for _i in $(seq 0 $(($1 - 1))); do
     eval "_addr=\$NODE_BUS_peer$_i"
-    _script="$_script timeout $_limit $DFLYCTL --address $_addr get $ORIGIN_URL/file-$2 -O $_dir/out/$_i -q >>$_dir/get-$_i.log 2>&1 || echo \"peer$_i: exit \$?: \$(head -n 1 $_dir/get-$_i.log)\" >>$_dir/failed &
+    _script="$_script timeout $_limit $DFLYCTL --address $_addr get $ORIGIN_URL/file-$2 -O $_dir/out/$_i -q >>$_dir/get-$_i.log 2>&1 && date +%s.%N >$_dir/done-$_i || echo \"peer$_i: exit \$?: \$(head -n 1 $_dir/get-$_i.log)\" >>$_dir/failed &
 "
   done
   : >"$ACCESS_LOG"
@@ -577,7 +599,12 @@ run_dfly () {
   RUN_SECONDS=$(elapsed "$_t0" "$_t1")
   RUN_ORIGIN_BYTES=$(origin_bytes "/file-$2")
   RUN_TICKS=$((_ticks + _w1 - _w0))
-  rm -rf "$_dir"
+  RUN_NOTE=$(spread "$_t0" "$_dir"/done-*)
+  if [ "${KEEP:-0}" = 1 ]; then
+    dfly_keep
+  else
+    rm -rf "$_dir"
+  fi
 }
 
 # --- figures -------------------------------------------------------------
@@ -608,8 +635,9 @@ measure () {
         continue
       fi
       RUN_ERROR=""
+      RUN_NOTE=""
       if "run_$_sys" "$1" "$2"; then
-        diag "n=$1 size_mib=$2 round $_round: $_sys ${RUN_SECONDS}s, origin sent $RUN_ORIGIN_BYTES bytes, $RUN_TICKS CPU ticks"
+        diag "n=$1 size_mib=$2 round $_round: $_sys ${RUN_SECONDS}s, origin sent $RUN_ORIGIN_BYTES bytes, $RUN_TICKS CPU ticks${RUN_NOTE:+, $RUN_NOTE}"
         eval "_s_$_sys=\"\$_s_$_sys $RUN_SECONDS\""
         eval "_b_$_sys=\"\$_b_$_sys $(divide "$RUN_ORIGIN_BYTES" $(($2 * 1048576)))\""
         # CPU-seconds per GiB delivered to the N peers.
