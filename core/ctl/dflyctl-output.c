@@ -461,15 +461,35 @@ format_last_used (GVariant *task, gint64 now)
   return dflyctl_format_age (last_used, now);
 }
 
-enum { TASK_ID, TASK_STATE, TASK_DONE, TASK_PIECE, TASK_USED, TASK_URL, TASK_COLUMNS };
+/* Where a task's bytes came from: "origin", "parents" or "parents 40%". */
+static char *
+format_source (GVariant *task)
+{
+  guint64 completed = 0, from_parents = 0;
+
+  if (!g_variant_lookup (task, "completed-length", "t", &completed) ||
+      !g_variant_lookup (task, "from-parents", "t", &from_parents) || completed == 0)
+    return g_strdup ("-");
+  if (from_parents == 0)
+    /* TRANSLATORS: a task's bytes all came from the origin */
+    return g_strdup (_("origin"));
+  if (from_parents >= completed)
+    /* TRANSLATORS: a task's bytes all came from other peers */
+    return g_strdup (_("parents"));
+  /* TRANSLATORS: "parents 40%": that share came from other peers, the rest from the origin */
+  return g_strdup_printf (_("parents %u%%"), (guint) (from_parents * 100 / completed));
+}
+
+enum { TASK_ID, TASK_STATE, TASK_DONE, TASK_SOURCE, TASK_PIECE, TASK_USED, TASK_URL,
+       TASK_COLUMNS };
 
 static char *
 tasks_to_text (GVariant *tasks, gboolean long_ids, gint64 now)
 {
   g_autoptr (GString) out = g_string_new (NULL);
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
-  const char *headers[TASK_COLUMNS] = { _("ID"), _("STATE"), _("DONE/SIZE"), _("PIECE"),
-                                        _("LAST USED"), _("URL") };
+  const char *headers[TASK_COLUMNS] = { _("ID"), _("STATE"), _("DONE/SIZE"), _("SOURCE"),
+                                        _("PIECE"), _("LAST USED"), _("URL") };
   gsize widths[TASK_COLUMNS] = { 0 };
   GVariantIter iter;
   GVariant *task;
@@ -485,6 +505,7 @@ tasks_to_text (GVariant *tasks, gboolean long_ids, gint64 now)
     cells[TASK_ID] = long_ids ? g_steal_pointer (&id) : dflyctl_short_task_id (id);
     cells[TASK_STATE] = lookup_string (task, "state", "?");
     cells[TASK_DONE] = format_done_size (task);
+    cells[TASK_SOURCE] = format_source (task);
     cells[TASK_PIECE] = format_piece_length (task);
     cells[TASK_USED] = format_last_used (task, now);
     cells[TASK_URL] = lookup_string (task, "url", "?");
@@ -569,14 +590,15 @@ task_to_text (GVariant *task, gint64 now)
   g_autofree char *state = lookup_string (task, "state", "?");
   g_autofree char *completed = format_completed (task);
   g_autofree char *pieces = format_pieces (task);
+  g_autofree char *source = format_source (task);
   g_autofree char *last_used = format_last_used (task, now);
   gboolean running;
   const char *running_text = g_variant_lookup (task, "running", "b", &running)
     ? (running ? _("yes") : _("no")) : "?";
   /* TRANSLATORS: the labels of "dflyctl task show", one per line */
-  const char *labels[] = { _("id:"), _("url:"), _("state:"), _("completed:"), _("pieces:"),
-                           _("last used:"), _("running:") };
-  const char *values[] = { id, url, state, completed, pieces, last_used, running_text };
+  const char *labels[] = { _("id:"), _("url:"), _("state:"), _("completed:"), _("source:"),
+                           _("pieces:"), _("last used:"), _("running:") };
+  const char *values[] = { id, url, state, completed, source, pieces, last_used, running_text };
   gsize width = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (labels); i++)

@@ -211,6 +211,7 @@ describe_task (DflyDbusService *self, const DflyTaskInfo *task, GPtrArray *pool)
   g_variant_dict_insert (&dict, "state", "s", dfly_task_state_to_string (task->state));
   g_variant_dict_insert (&dict, "content-length", "x", task->content_length);
   g_variant_dict_insert (&dict, "completed-length", "t", task->completed_length);
+  g_variant_dict_insert (&dict, "from-parents", "t", task->from_parents);
   g_variant_dict_insert (&dict, "piece-length", "t", task->piece_length);
   g_variant_dict_insert (&dict, "total-pieces", "u", task->total_pieces);
   g_variant_dict_insert (&dict, "last-used", "x", task->last_used);

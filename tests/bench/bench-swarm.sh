@@ -16,6 +16,8 @@
 #                 nodes (configs, logs, storage.db; not the pieces) as
 #                 dfly-RUN, or dfly-failed-RUN [0]
 #   LOG_LEVEL     the dflyds' daemon.log_level [warning]
+#   ANNOUNCE_INTERVAL  the dflyds' host.announce_interval, seconds; the
+#                 scheduler drops a host silent for twice as long [1]
 #
 # Needs root: it re-executes itself in a network namespace of its own
 # (unshare -n), where each node has its own 127.0.0.x and an htb class on
@@ -182,7 +184,7 @@ pid $SCRATCH/nginx/nginx.pid;
 error_log $SCRATCH/nginx/error.log warn;
 events { worker_connections 1024; }
 http {
-  log_format dfly '\$request_method \$uri \$status \$body_bytes_sent "\$http_range"';
+  log_format dfly '\$request_method \$uri \$status \$body_bytes_sent "\$http_range" \$remote_addr';
   access_log $ACCESS_LOG dfly;
   client_body_temp_path $SCRATCH/nginx/temp/body;
   proxy_temp_path $SCRATCH/nginx/temp/proxy;
@@ -447,7 +449,7 @@ daemon:
 host:
   ip: $4
   hostname: $2
-  announce_interval: 1
+  announce_interval: ${ANNOUNCE_INTERVAL:-1}
 EOF
     if [ "$3" = scheduler ]; then
       cat <<EOF
@@ -538,8 +540,8 @@ dfly_fail () {
 dfly_keep () {
   rm -rf "$SCRATCH/run/out" "$SCRATCH"/run/*/cache/tasks
   cp "$ACCESS_LOG" "$SCRATCH/run/origin-access.log"
-  mv "$SCRATCH/run" "$SCRATCH/dfly-$1$DFLY_RUN"
-  diag "dfly run kept: $SCRATCH/dfly-$1$DFLY_RUN"
+  mv "$SCRATCH/run" "$SCRATCH/dfly-${1:-}$DFLY_RUN"
+  diag "dfly run kept: $SCRATCH/dfly-${1:-}$DFLY_RUN"
 }
 
 # spread T0 FILE...: when the peers had the file, in seconds after T0, from

@@ -287,7 +287,7 @@ is "a wrong digest: exit status 6" "$RUN_STATUS" 6
 
 run tasks.out tasks.err ctl tasks
 is "tasks exits 0" "$RUN_STATUS" 0
-like "tasks prints a header" "$S/tasks.out" "^ID +STATE +DONE/SIZE +PIECE +LAST USED +URL\$"
+like "tasks prints a header" "$S/tasks.out" "^ID +STATE +DONE/SIZE +SOURCE +PIECE +LAST USED +URL\$"
 SHORT=$(printf '%s' "$TASK_ID" | cut -c1-12)
 like "tasks shows a row per task, its id cut to 12 digits" "$S/tasks.out" \
   "^$SHORT +[a-z]+ +[0-9.]+ KiB/[0-9.]+ KiB +.* +(just now|.* ago) +$NGINX_URL/small\$"

@@ -91,6 +91,12 @@ from_parents=$(cat "$SCRATCH"/peer*.log | grep -c ': parent 127\.0\.0\.')
 check "peers used each other as parents ($from_parents parent links)" \
   test "$from_parents" -gt 8
 
+node_ctl peer1 tasks >"$SCRATCH/tasks-peer1.out" 2>&1
+like "dflyctl tasks shows a peer's bytes came from parents" "$SCRATCH/tasks-peer1.out" \
+  " parents .*/big\$"
+node_ctl seed tasks >"$SCRATCH/tasks-seed.out" 2>&1
+like "... and the seed's from the origin" "$SCRATCH/tasks-seed.out" " origin .*/big\$"
+
 # --- 0 and 1 byte ----------------------------------------------------------
 : >"$WWW/zero"
 printf x >"$WWW/one"

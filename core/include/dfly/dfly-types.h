@@ -72,6 +72,8 @@ typedef struct {
   DflyTaskState  state;
   guint64        completed_length; /* bytes of verified pieces */
   gint64         last_used;      /* wall clock, seconds since the epoch */
+  guint64        from_parents;   /* of completed_length, bytes that came from parents
+                                  * (the rest came from the source) */
 } DflyTaskInfo;
 
 typedef struct {

@@ -36,7 +36,9 @@ typedef enum {
 static const char *const statement_sql[N_STMTS] = {
   [STMT_RESET_RUNNING] = "UPDATE tasks SET state = ?1 WHERE state = ?2",
   [STMT_LOAD_TASKS] = "SELECT " TASK_COLUMNS ", "
-                      "(SELECT coalesce (sum (length), 0) FROM pieces WHERE task_id = tasks.id) "
+                      "(SELECT coalesce (sum (length), 0) FROM pieces WHERE task_id = tasks.id), "
+                      "(SELECT coalesce (sum (length), 0) FROM pieces "
+                      " WHERE task_id = tasks.id AND parent IS NOT NULL) "
                       "FROM tasks",
   [STMT_LIST_LRU] = "SELECT id FROM tasks ORDER BY last_used, id",
   [STMT_INSERT_TASK] = "INSERT INTO tasks (" TASK_COLUMNS ", created) "
@@ -46,16 +48,17 @@ static const char *const statement_sql[N_STMTS] = {
   [STMT_TOUCH_TASK] = "UPDATE tasks SET last_used = ?2 WHERE id = ?1",
   [STMT_DELETE_TASK] = "DELETE FROM tasks WHERE id = ?1",
   [STMT_INSERT_PIECE] = "INSERT OR REPLACE INTO pieces "
-                        "(task_id, number, \"offset\", length, digest, cost_us) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-  [STMT_LOAD_PIECES] = "SELECT number, \"offset\", length, digest, cost_us FROM pieces "
+                        "(task_id, number, \"offset\", length, digest, cost_us, parent) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+  [STMT_LOAD_PIECES] = "SELECT number, \"offset\", length, digest, cost_us, parent FROM pieces "
                        "WHERE task_id = ?1 ORDER BY number",
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
   [STMT_COMMIT] = "COMMIT",
   [STMT_ROLLBACK] = "ROLLBACK",
 };
 
-/* Version 1. A later version adds an upgrade step from the one before. */
+/* Version 2 (1 had no pieces.parent: the peer a piece came from, NULL for
+ * the source). Each version adds an upgrade step from the one before. */
 static const char schema_sql[] =
   "CREATE TABLE IF NOT EXISTS tasks ("
   "  id             TEXT PRIMARY KEY NOT NULL,"
@@ -78,8 +81,11 @@ static const char schema_sql[] =
   "  length   INTEGER NOT NULL,"
   "  digest   TEXT,"
   "  cost_us  INTEGER NOT NULL DEFAULT 0,"
+  "  parent   TEXT,"
   "  PRIMARY KEY (task_id, number)"
   ") WITHOUT ROWID;";
+
+static const char upgrade_from_1_sql[] = "ALTER TABLE pieces ADD COLUMN parent TEXT;";
 
 struct _DflyDiskIndex {
   char         *path;
@@ -164,11 +170,13 @@ use_wal (DflyDiskIndex *self, GError **error)
   return TRUE;
 }
 
+/* Creates the schema, or upgrades it from version. */
 static gboolean
-create_schema (DflyDiskIndex *self, GError **error)
+create_schema (DflyDiskIndex *self, gint64 version, GError **error)
 {
   g_autofree char *sql = g_strdup_printf ("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;",
-                                          schema_sql, DFLY_DISK_INDEX_SCHEMA_VERSION);
+                                          version == 1 ? upgrade_from_1_sql : schema_sql,
+                                          DFLY_DISK_INDEX_SCHEMA_VERSION);
 
   if (!exec (self, sql, "creating the schema", error)) {
     sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
@@ -223,7 +231,7 @@ dfly_disk_index_open (const char *path, GError **error)
       !exec (self, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
              "setting pragmas", error))
     return NULL;
-  if (version < DFLY_DISK_INDEX_SCHEMA_VERSION && !create_schema (self, error))
+  if (version < DFLY_DISK_INDEX_SCHEMA_VERSION && !create_schema (self, version, error))
     return NULL;
   if (!prepare_statements (self, error))
     return NULL;
@@ -283,6 +291,7 @@ dfly_disk_index_load_tasks (DflyDiskIndex *self, GError **error)
                     ? (DflyTaskState) state : DFLY_TASK_STATE_PENDING;
     task->last_used = sqlite3_column_int64 (stmt, 9);
     task->completed_length = sqlite3_column_int64 (stmt, 10);
+    task->from_parents = sqlite3_column_int64 (stmt, 11);
     g_ptr_array_add (tasks, task);
   }
   if (rc != SQLITE_DONE) {
@@ -374,6 +383,7 @@ dfly_disk_index_insert_piece (DflyDiskIndex *self, const DflyPieceInfo *piece, G
   sqlite3_bind_int64 (stmt, 4, (sqlite3_int64) piece->length);
   sqlite3_bind_text (stmt, 5, piece->digest, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 6, (sqlite3_int64) piece->cost_us);
+  sqlite3_bind_text (stmt, 7, piece->parent_id, -1, SQLITE_TRANSIENT);
   return step_done (self, stmt, "committing a piece", error);
 }
 
@@ -393,6 +403,7 @@ dfly_disk_index_load_pieces (DflyDiskIndex *self, const char *task_id, GError **
     piece->length = sqlite3_column_int64 (stmt, 2);
     piece->digest = column_dup (stmt, 3);
     piece->cost_us = sqlite3_column_int64 (stmt, 4);
+    piece->parent_id = column_dup (stmt, 5);
     g_ptr_array_add (pieces, piece);
   }
   if (rc != SQLITE_DONE) {

@@ -11,7 +11,7 @@
 G_BEGIN_DECLS
 
 /* The schema this code writes; a database with a newer one is refused. */
-#define DFLY_DISK_INDEX_SCHEMA_VERSION 1
+#define DFLY_DISK_INDEX_SCHEMA_VERSION 2
 
 typedef struct _DflyDiskIndex DflyDiskIndex;
 

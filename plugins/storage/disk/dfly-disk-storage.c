@@ -226,6 +226,7 @@ dfly_disk_storage_open_task (DflyStorage *storage, const DflyTaskInfo *task, GEr
 
   info = dfly_task_info_copy (task);
   info->completed_length = 0;
+  info->from_parents = 0;
   info->last_used = now_seconds ();
   if (!dfly_disk_index_insert_task (self->index, info, info->last_used, error))
     return NULL;
@@ -439,20 +440,24 @@ dfly_disk_storage_commit_piece (DflyStorage *storage, const DflyPieceInfo *piece
   pieces = task_pieces (self, task, error);
   if (pieces == NULL)
     return FALSE;
-  /* Only what the database holds: parent_id is not kept. */
   stored = dfly_piece_info_new (piece->task_id, piece->number);
   stored->offset = piece->offset;
   stored->length = piece->length;
   stored->digest = g_strdup (piece->digest);
   stored->cost_us = piece->cost_us;
+  stored->parent_id = g_strdup (piece->parent_id);
   if (!dfly_disk_index_insert_piece (self->index, stored, error))
     return FALSE;
   old = g_tree_lookup (pieces, GUINT_TO_POINTER (piece->number));
   if (old != NULL) {
     task->info->completed_length -= old->length;
+    if (old->parent_id != NULL)
+      task->info->from_parents -= old->length;
     self->bytes -= old->length;
   }
   task->info->completed_length += stored->length;
+  if (stored->parent_id != NULL)
+    task->info->from_parents += stored->length;
   self->bytes += stored->length;
   g_tree_replace (pieces, GUINT_TO_POINTER (piece->number), g_steal_pointer (&stored));
   return TRUE;

@@ -722,7 +722,7 @@ test_reopen (StorageTest *t, gconstpointer data)
     g_assert_cmpuint (piece->length, ==, piece_length);
     g_assert_cmpstr (piece->digest, ==, digest);
     g_assert_cmpuint (piece->cost_us, ==, 1000 + committed[i]);
-    g_assert_null (piece->parent_id);
+    g_assert_cmpstr (piece->parent_id, ==, "127.0.0.1-parent");
     assert_piece_bytes (t->storage, id, piece, 4);
   }
   dfly_storage_get_usage (t->storage, &usage);
