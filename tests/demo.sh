@@ -1,10 +1,12 @@
 #!/bin/sh
 # The README's first quick-start command: sets everything up, builds dfly, and
 # runs the embedded default — one dflyd with every role (manager, scheduler,
-# seed peer, peer) on loopback and a private D-Bus — then downloads a real
-# file through it from a local nginx origin (DEMO_MIB, default 512) with
-# `dflyctl get`, progress bar and all, fetches it again from the cache, and
-# shows the daemon with dflyctl.
+# seed peer, peer) on 127.0.0.1 — with two more dflyds as plain peers on
+# 127.0.0.2 and 127.0.0.3, each with its own private D-Bus. A real file
+# (DEMO_MIB, default 512) from a local nginx origin goes to the first peer
+# through the all-in-one seed, then to the second from both, peer to peer:
+# `dflyctl get` (progress bar and all), `dflyctl tasks` saying where the
+# bytes came from, and nginx's access log showing the origin sent it once.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_ROOT:-$top/build}/main
@@ -19,54 +21,87 @@ else
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dfly-demo.XXXXXX")
-bus_pid=""
-dflyd_pid=""
+pids=""
 nginx_pid=""
 cleanup () {
   set +e
-  [ -n "$dflyd_pid" ] && kill "$dflyd_pid" 2>/dev/null && wait "$dflyd_pid" 2>/dev/null
+  for pid in $pids; do
+    kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  done
   [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
-  [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null
+  for pid_file in "$work"/*.bus-pid; do
+    [ -f "$pid_file" ] && kill "$(cat "$pid_file")" 2>/dev/null
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-address=$(dbus-daemon --session --fork --print-address=1 --print-pid=3 3>"$work/bus.pid")
-bus_pid=$(cat "$work/bus.pid")
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$work/dflyd.yaml" <<YAML
+free_port () {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+manager_port=$(free_port)
+scheduler_port=$(free_port)
+
+# node NAME IP ROLES [YAML...]: one dflyd on its own bus; ADDRESS_<NAME> is the bus.
+node () {
+  name=$1 ip=$2 roles=$3
+  shift 3
+  mkdir -p "$work/$name/state" "$work/$name/cache"
+  {
+    cat <<YAML
 daemon:
-  roles: [manager, scheduler, seed, peer]
-  state_dir: $work/state
-  cache_dir: $work/cache
+  roles: $roles
+  state_dir: $work/$name/state
+  cache_dir: $work/$name/cache
 host:
-  ip: 127.0.0.1
-  announce_interval: 5s
-manager:
-  listen: 127.0.0.1
-  port: $port
+  ip: $ip
+  hostname: $name
+  announce_interval: 2s
+upload:
+  port: 0
 YAML
-mkdir -p "$work/state" "$work/cache"
-"$build/dflyd" --bus-address "$address" --config "$work/dflyd.yaml" \
-  --plugin-dir "$build/build-plugins" 2>"$work/dflyd.log" &
-dflyd_pid=$!
-i=0
-until "$build/dflyctl" --address "$address" status >/dev/null 2>&1; do
-  i=$((i + 1))
-  if [ $i -gt 100 ] || ! kill -0 "$dflyd_pid" 2>/dev/null; then
-    cat "$work/dflyd.log"; exit 1
-  fi
-  sleep 0.1
+    for line in "$@"; do
+      printf '%s\n' "$line"
+    done
+  } >"$work/$name/dflyd.yaml"
+  address=$(dbus-daemon --session --fork --print-address=1 --print-pid=3 3>"$work/$name.bus-pid")
+  eval "ADDRESS_$name=\$address"
+  "$build/dflyd" --bus-address "$address" --config "$work/$name/dflyd.yaml" \
+    --plugin-dir "$build/build-plugins" 2>"$work/$name.log" &
+  pids="$pids $!"
+  i=0
+  until "$build/dflyctl" --address "$address" status >/dev/null 2>&1; do
+    i=$((i + 1))
+    if [ $i -gt 100 ]; then
+      cat "$work/$name.log"; exit 1
+    fi
+    sleep 0.1
+  done
+}
+ctl () {
+  eval "address=\$ADDRESS_$1"
+  shift
+  "$build/dflyctl" --address "$address" "$@"
+}
+
+# The embedded default: every role in one dflyd (its peer speaks for the
+# seed), and two peers that use its scheduler.
+node allinone 127.0.0.1 "[manager, scheduler, seed, peer]" \
+  "manager:" "  listen: 127.0.0.1" "  port: $manager_port" \
+  "scheduler:" "  port: $scheduler_port"
+for n in 2 3; do
+  node "peer$n" "127.0.0.$n" "[peer]" "peer:" "  schedulers: [\"127.0.0.1:$scheduler_port\"]"
 done
-echo "\$ dflyctl status"
-"$build/dflyctl" --address "$address" status
+sleep 2.5 # every host announced once
+echo "\$ dflyctl status          # the all-in-one dflyd"
+ctl allinone status
 echo
 echo "\$ dflyctl plugins"
-"$build/dflyctl" --address "$address" plugins
+ctl allinone plugins
 echo
-echo "\$ curl http://127.0.0.1:$port/healthy"
-curl -fsS "http://127.0.0.1:$port/healthy"
+echo "\$ curl http://127.0.0.1:$manager_port/healthy"
+curl -fsS "http://127.0.0.1:$manager_port/healthy"
 echo
 echo
 
@@ -102,18 +137,27 @@ until curl -fsS -o /dev/null -I "http://127.0.0.1:$origin_port/dataset.bin" 2>/d
 done
 
 url="http://127.0.0.1:$origin_port/dataset.bin"
-echo "\$ dflyctl get $url -O out/dataset.bin"
-"$build/dflyctl" --address "$address" get "$url" -O "$work/out/dataset.bin"
-cmp "$work/www/dataset.bin" "$work/out/dataset.bin" && echo "(byte-identical to the origin's file)"
+echo "peer2 (127.0.0.2)\$ dflyctl get $url -O out/peer2.bin"
+ctl peer2 get "$url" -O "$work/out/peer2.bin"
+cmp "$work/www/dataset.bin" "$work/out/peer2.bin" && echo "(byte-identical to the origin's file)"
 echo
-echo "\$ dflyctl get $url -O out/again.bin     # now a cache hit: the origin is not asked"
-"$build/dflyctl" --address "$address" get "$url" -O "$work/out/again.bin"
+echo "peer3 (127.0.0.3)\$ dflyctl get $url -O out/peer3.bin"
+ctl peer3 get "$url" -O "$work/out/peer3.bin"
+cmp "$work/www/dataset.bin" "$work/out/peer3.bin" && echo "(byte-identical to the origin's file)"
 echo
-echo "\$ dflyctl tasks"
-"$build/dflyctl" --address "$address" tasks
+echo "peer3\$ dflyctl get $url -O out/again.bin     # a cache hit: nobody is asked"
+ctl peer3 get "$url" -O "$work/out/again.bin"
 echo
-echo "origin requests (nginx access log):"
-cat "$work/nginx/access.log"
+for n in allinone peer2 peer3; do
+  echo "$n\$ dflyctl tasks"
+  ctl "$n" tasks
+  echo
+done
+echo "where peer3's pieces came from (its log):"
+grep -o "parent [^ ]* at [^ ]*" "$work/peer3.log" | sort -u
 echo
-echo "dflyd log:"
-cat "$work/dflyd.log"
+echo "origin requests (nginx access log: the seed's ranged reads, the file once):"
+head -n 4 "$work/nginx/access.log"
+echo "... $(wc -l <"$work/nginx/access.log") requests in all"
+awk '{ sum += $10 } END { printf "origin bytes sent: %d for a %d-byte file\n", sum, '"$(stat -c %s "$work/www/dataset.bin")"' }' \
+  "$work/nginx/access.log"
