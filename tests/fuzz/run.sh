@@ -25,7 +25,7 @@ usage() {
 #   modules — pkg-config modules they need
 #   corpus  — the seed corpus
 #   built   — generated files compiled in, relative to BUILD_DIR
-targets="config frame url message"
+targets="config frame url message wire"
 target_entry() {
   built=""
   case "$1" in
@@ -45,6 +45,12 @@ target_entry() {
     built="proto/common.pb-c.c proto/scheduler.pb-c.c proto/peer.pb-c.c"
     modules="glib-2.0 gio-2.0 libprotobuf-c"
     corpus="tests/fuzz/corpus/message"
+    ;;
+  wire)
+    sources="proto/dfly-wire.c proto/dfly-message.c core/lib/dfly-frame.c core/lib/dfly-error.c"
+    built="proto/envelope.pb-c.c proto/common.pb-c.c proto/scheduler.pb-c.c proto/peer.pb-c.c"
+    modules="glib-2.0 gio-2.0 libprotobuf-c libsoup-3.0"
+    corpus="tests/fuzz/corpus/wire"
     ;;
   url)
     sources="core/lib/dfly-task-id.c core/lib/dfly-error.c"

@@ -1,0 +1,661 @@
+/* test-wire.c — protocol messages on libsoup: frames packed and checked,
+ * and a real SoupServer that caps bodies, refuses what does not decode and
+ * answers dfly_wire_post_async */
+#include "config.h"
+
+#include <string.h>
+
+#include <dfly/dfly.h>
+
+#include "proto/dfly-wire.h"
+
+#define WAIT_MS 10000 /* the bound on every wait; generous for valgrind */
+#define BODY_CAP 256  /* what the test server lets a body be */
+
+/* ---- helpers ---- */
+
+static gboolean
+on_wait_timeout (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the default main context until *ready is set or WAIT_MS pass. */
+static gboolean
+wait_for (gpointer *ready)
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id = g_timeout_add (WAIT_MS, on_wait_timeout, &timed_out);
+
+  while (!timed_out && *ready == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (timeout_id);
+  return *ready != NULL;
+}
+
+static void
+on_result (GObject *source, GAsyncResult *result, gpointer data)
+{
+  *(GAsyncResult **) data = g_object_ref (result);
+}
+
+static ProtobufCMessage *
+unpack_bytes (GBytes *frame, gsize max_size, guint32 expected, guint32 *type, GError **error)
+{
+  gsize length = 0;
+  const guint8 *data = g_bytes_get_data (frame, &length);
+
+  return dfly_wire_unpack (data, length, max_size, expected, type, error);
+}
+
+static void
+assert_refused (const guint8 *data, gsize length, gsize max_size, guint32 expected,
+                const char *why)
+{
+  g_autoptr (GError) error = NULL;
+  guint32 type = 0;
+  ProtobufCMessage *message = dfly_wire_unpack (data, length, max_size, expected, &type, &error);
+
+  g_assert_null (message);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL);
+  if (strstr (error->message, why) == NULL)
+    g_error ("refused with \"%s\", expected it to say \"%s\"", error->message, why);
+}
+
+/* ---- pack and unpack ---- */
+
+static void
+test_round_trip (void)
+{
+  g_autoptr (GError) error = NULL;
+  guint32 type = 0;
+
+  /* A register with a nested download. */
+  {
+    Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+    Dfly__V1__RegisterPeerRequest reg = DFLY__V1__REGISTER_PEER_REQUEST__INIT;
+    Dfly__V1__Download download = DFLY__V1__DOWNLOAD__INIT;
+    g_autoptr (GBytes) frame = NULL;
+    Dfly__V1__AnnouncePeerRequest *back;
+
+    download.url = "http://127.0.0.1/a.bin";
+    download.piece_length = 4 << 20;
+    download.need_back_to_source = TRUE;
+    reg.download = &download;
+    request.host_id = "127.0.0.1-host";
+    request.task_id = "ab";
+    request.peer_id = "127.0.0.1-host-1";
+    request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_REGISTER_PEER;
+    request.register_peer = &reg;
+    frame = dfly_wire_pack (DFLY_MESSAGE_ANNOUNCE_PEER_REQUEST, &request.base);
+    back = (Dfly__V1__AnnouncePeerRequest *) unpack_bytes (
+      frame, 1 << 20, DFLY_MESSAGE_ANNOUNCE_PEER_REQUEST, &type, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (back);
+    g_assert_cmpuint (type, ==, DFLY_MESSAGE_ANNOUNCE_PEER_REQUEST);
+    g_assert_true (back->base.descriptor == &dfly__v1__announce_peer_request__descriptor);
+    g_assert_cmpstr (back->host_id, ==, "127.0.0.1-host");
+    g_assert_cmpstr (back->peer_id, ==, "127.0.0.1-host-1");
+    g_assert_cmpint (back->request_case, ==,
+                     DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_REGISTER_PEER);
+    g_assert_cmpstr (back->register_peer->download->url, ==, download.url);
+    g_assert_cmpuint (back->register_peer->download->piece_length, ==, 4 << 20);
+    g_assert_true (back->register_peer->download->need_back_to_source);
+    protobuf_c_message_free_unpacked (&back->base, NULL);
+  }
+
+  /* A normal task response: repeated messages, bytes; expected 0 takes any
+   * type and says which. */
+  {
+    Dfly__V1__AnnouncePeerResponse response = DFLY__V1__ANNOUNCE_PEER_RESPONSE__INIT;
+    Dfly__V1__NormalTaskResponse normal = DFLY__V1__NORMAL_TASK_RESPONSE__INIT;
+    Dfly__V1__CandidateParent parent = DFLY__V1__CANDIDATE_PARENT__INIT;
+    Dfly__V1__CandidateParent *parents[] = { &parent };
+    Dfly__V1__Host host = DFLY__V1__HOST__INIT;
+    Dfly__V1__PieceDigest d0 = DFLY__V1__PIECE_DIGEST__INIT;
+    Dfly__V1__PieceDigest d2 = DFLY__V1__PIECE_DIGEST__INIT;
+    Dfly__V1__PieceDigest *digests[] = { &d0, &d2 };
+    guint8 bitmap[] = { 0x05 };
+    g_autoptr (GBytes) frame = NULL;
+    Dfly__V1__AnnouncePeerResponse *back;
+
+    host.id = "10.0.0.1-parent";
+    host.ip = "10.0.0.1";
+    host.port = 65001;
+    host.type = DFLY__V1__HOST_TYPE__HOST_TYPE_SUPER;
+    parent.peer_id = "10.0.0.1-parent-1";
+    parent.host = &host;
+    parent.piece_bitmap.data = bitmap;
+    parent.piece_bitmap.len = sizeof bitmap;
+    d0.number = 0;
+    d0.digest = "crc32c:00000001";
+    d2.number = 2;
+    d2.digest = "crc32c:00000003";
+    normal.n_candidate_parents = 1;
+    normal.candidate_parents = parents;
+    normal.n_piece_digests = 2;
+    normal.piece_digests = digests;
+    normal.content_length = 10 << 20;
+    normal.piece_length = 4 << 20;
+    normal.piece_count = 3;
+    response.task_id = "t";
+    response.peer_id = "p";
+    response.response_case = DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_NORMAL_TASK;
+    response.normal_task = &normal;
+    frame = dfly_wire_pack (DFLY_MESSAGE_ANNOUNCE_PEER_RESPONSE, &response.base);
+    back = (Dfly__V1__AnnouncePeerResponse *) unpack_bytes (frame, 1 << 20, 0, &type, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (type, ==, DFLY_MESSAGE_ANNOUNCE_PEER_RESPONSE);
+    g_assert_cmpint (back->response_case, ==,
+                     DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_NORMAL_TASK);
+    g_assert_cmpuint (back->normal_task->n_candidate_parents, ==, 1);
+    g_assert_cmpstr (back->normal_task->candidate_parents[0]->peer_id, ==, parent.peer_id);
+    g_assert_cmpuint (back->normal_task->candidate_parents[0]->host->port, ==, 65001);
+    g_assert_cmpint (back->normal_task->candidate_parents[0]->host->type, ==,
+                     DFLY__V1__HOST_TYPE__HOST_TYPE_SUPER);
+    g_assert_cmpmem (back->normal_task->candidate_parents[0]->piece_bitmap.data,
+                     back->normal_task->candidate_parents[0]->piece_bitmap.len, bitmap,
+                     sizeof bitmap);
+    g_assert_cmpuint (back->normal_task->n_piece_digests, ==, 2);
+    g_assert_cmpuint (back->normal_task->piece_digests[1]->number, ==, 2);
+    g_assert_cmpstr (back->normal_task->piece_digests[1]->digest, ==, "crc32c:00000003");
+    g_assert_cmpuint (back->normal_task->content_length, ==, 10 << 20);
+    g_assert_cmpuint (back->normal_task->piece_count, ==, 3);
+    protobuf_c_message_free_unpacked (&back->base, NULL);
+  }
+
+  /* A Task, with a negative content length; and a message that packs to
+   * nothing at all. */
+  {
+    Dfly__V1__Task task = DFLY__V1__TASK__INIT;
+    Dfly__V1__LeaveHostRequest leave = DFLY__V1__LEAVE_HOST_REQUEST__INIT;
+    g_autoptr (GBytes) frame = NULL;
+    g_autoptr (GBytes) empty = NULL;
+    Dfly__V1__Task *back;
+    Dfly__V1__LeaveHostRequest *leave_back;
+
+    task.id = "0123";
+    task.url = "http://example.com/x";
+    task.content_length = -1;
+    task.state = DFLY__V1__TASK_STATE__TASK_STATE_RUNNING;
+    task.peer_count = 7;
+    frame = dfly_wire_pack (DFLY_MESSAGE_TASK, &task.base);
+    back = (Dfly__V1__Task *) unpack_bytes (frame, 1 << 20, DFLY_MESSAGE_TASK, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (back->url, ==, task.url);
+    g_assert_cmpint (back->content_length, ==, -1);
+    g_assert_cmpint (back->state, ==, DFLY__V1__TASK_STATE__TASK_STATE_RUNNING);
+    g_assert_cmpuint (back->peer_count, ==, 7);
+    protobuf_c_message_free_unpacked (&back->base, NULL);
+
+    g_assert_cmpuint (protobuf_c_message_get_packed_size (&leave.base), ==, 0);
+    empty = dfly_wire_pack (DFLY_MESSAGE_LEAVE_HOST_REQUEST, &leave.base);
+    leave_back = (Dfly__V1__LeaveHostRequest *) unpack_bytes (
+      empty, 1 << 20, DFLY_MESSAGE_LEAVE_HOST_REQUEST, &type, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (type, ==, DFLY_MESSAGE_LEAVE_HOST_REQUEST);
+    g_assert_cmpstr (leave_back->id, ==, "");
+    protobuf_c_message_free_unpacked (&leave_back->base, NULL);
+  }
+}
+
+static GBytes *
+stat_task_frame (const char *task_id)
+{
+  Dfly__V1__StatTaskRequest request = DFLY__V1__STAT_TASK_REQUEST__INIT;
+
+  request.task_id = (char *) task_id;
+  return dfly_wire_pack (DFLY_MESSAGE_STAT_TASK_REQUEST, &request.base);
+}
+
+static void
+test_refused (void)
+{
+  g_autoptr (GBytes) frame = stat_task_frame ("some task");
+  gsize length = 0;
+  const guint8 *data = g_bytes_get_data (frame, &length);
+  g_autofree guint8 *longer = g_malloc (length + 3);
+  g_autoptr (GBytes) unknown = dfly_frame_encode (DFLY_MESSAGE_LAST + 50, (const guint8 *) "", 0);
+  g_autoptr (GBytes) bad_payload = dfly_frame_encode (DFLY_MESSAGE_TASK,
+                                                      (const guint8 *) "\x0a\x05" "ab", 4);
+  /* Announces 4 bytes that are no envelope (a group tag, a varint that never ends). */
+  static const guint8 garbage[] = { 0, 0, 0, 4, 0x0b, 0xff, 0xff, 0xff };
+  /* Announces more than exists: 2^31 bytes. */
+  static const guint8 huge[] = { 0x80, 0, 0, 0, 1, 2, 3 };
+  /* An envelope of major version 2 (version_major = 2, type = 5). */
+  static const guint8 major_two[] = { 0, 0, 0, 4, 0x08, 0x02, 0x18, 0x05 };
+
+  /* Truncated: nothing, less than the header, a cut body. */
+  assert_refused (data, 0, 1 << 20, 0, "truncated frame (0 bytes)");
+  assert_refused (data, 3, 1 << 20, 0, "truncated frame (3 bytes)");
+  assert_refused (data, length - 1, 1 << 20, 0, "truncated frame");
+  /* Bytes after the frame, even a whole second frame's worth. */
+  memcpy (longer, data, length);
+  memcpy (longer + length, "xyz", 3);
+  assert_refused (longer, length + 3, 1 << 20, 0, "3 bytes after the frame");
+  /* Another type than expected. */
+  assert_refused (data, length, 1 << 20, DFLY_MESSAGE_TASK,
+                  "message of type 5 where type 6 was expected");
+  /* Over max_size: refused on the announced length, even when truncated. */
+  assert_refused (data, length, length - DFLY_FRAME_HEADER_SIZE - 1, 0, "exceeds the limit");
+  assert_refused (huge, sizeof huge, 4 << 20, 0, "exceeds the limit");
+  /* Garbage, an unknown type, a payload that does not decode, another major. */
+  assert_refused (garbage, sizeof garbage, 1 << 20, 0, "not a valid envelope");
+  assert_refused (g_bytes_get_data (unknown, NULL), g_bytes_get_size (unknown), 1 << 20, 0,
+                  "unknown message type");
+  assert_refused (g_bytes_get_data (bad_payload, NULL), g_bytes_get_size (bad_payload), 1 << 20,
+                  DFLY_MESSAGE_TASK, "does not decode");
+  assert_refused (major_two, sizeof major_two, 1 << 20, 0, "protocol version 2.0");
+
+  /* The frame itself, exactly at the limit, is fine. */
+  {
+    g_autoptr (GError) error = NULL;
+    ProtobufCMessage *message = dfly_wire_unpack (data, length, length - DFLY_FRAME_HEADER_SIZE,
+                                                  DFLY_MESSAGE_STAT_TASK_REQUEST, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (((Dfly__V1__StatTaskRequest *) message)->task_id, ==, "some task");
+    protobuf_c_message_free_unpacked (message, NULL);
+  }
+}
+
+static void
+test_base_url (void)
+{
+  struct {
+    const char *ip;
+    guint       port;
+    const char *url;
+  } cases[] = {
+    { "127.0.0.1", 8002, "http://127.0.0.1:8002" },
+    { "10.1.2.3", 0, "http://10.1.2.3:0" },
+    { "::1", 65000, "http://[::1]:65000" },
+    { "2001:db8::5", 80, "http://[2001:db8::5]:80" },
+    { "::ffff:192.0.2.1", 8002, "http://[::ffff:192.0.2.1]:8002" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *url = dfly_wire_base_url (cases[i].ip, cases[i].port);
+    g_autofree char *with_path = g_strconcat (url, "/v1/stat-task", NULL);
+    g_autoptr (GUri) uri = NULL;
+
+    g_assert_cmpstr (url, ==, cases[i].url);
+    /* It parses back to the same host and port. */
+    uri = g_uri_parse (with_path, G_URI_FLAGS_NONE, NULL);
+    g_assert_nonnull (uri);
+    g_assert_cmpstr (g_uri_get_host (uri), ==, cases[i].ip);
+    g_assert_cmpint (g_uri_get_port (uri), ==, cases[i].port == 0 ? 0 : (gint) cases[i].port);
+  }
+}
+
+/* ---- a real server ---- */
+
+typedef struct {
+  SoupServer       *server;
+  DflyWireListener *listener;
+  SoupSession      *session;
+  char             *base;
+  guint             handled;     /* requests the handler saw */
+  guint             chunks_read; /* request body chunks the server read, all requests */
+} Fixture;
+
+static void
+on_got_chunk (SoupServerMessage *msg, GBytes *chunk, gpointer data)
+{
+  ((Fixture *) data)->chunks_read++;
+}
+
+static void
+on_request_started (SoupServer *server, SoupServerMessage *msg, gpointer data)
+{
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (on_got_chunk), data);
+}
+
+/* StatTaskRequest in, Task with the same id out. */
+static void
+on_stat (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+         gpointer data)
+{
+  Fixture *f = data;
+  Dfly__V1__StatTaskRequest *request;
+  Dfly__V1__Task task = DFLY__V1__TASK__INIT;
+
+  f->handled++;
+  request = (Dfly__V1__StatTaskRequest *) dfly_wire_read_request (msg, BODY_CAP,
+                                                                  DFLY_MESSAGE_STAT_TASK_REQUEST);
+  if (request == NULL)
+    return;
+  task.id = request->task_id;
+  task.content_length = 42;
+  dfly_wire_reply (msg, DFLY_MESSAGE_TASK, &task.base);
+  protobuf_c_message_free_unpacked (&request->base, NULL);
+}
+
+/* Answers 503 to anything. */
+static void
+on_busy (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+         gpointer data)
+{
+  soup_server_message_set_status (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC, "later", 5);
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->server = soup_server_new (NULL, NULL);
+  dfly_wire_server_cap_bodies (f->server, BODY_CAP);
+  g_signal_connect (f->server, "request-started", G_CALLBACK (on_request_started), f);
+  soup_server_add_handler (f->server, "/stat", on_stat, f, NULL);
+  soup_server_add_handler (f->server, "/busy", on_busy, f, NULL);
+  f->listener = dfly_wire_listen (f->server, "127.0.0.1", 0, 30, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->listener);
+  g_assert_cmpuint (dfly_wire_listener_get_port (f->listener), >, 0);
+  f->base = dfly_wire_base_url ("127.0.0.1", dfly_wire_listener_get_port (f->listener));
+  f->session = soup_session_new_with_options ("timeout", 10, NULL);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  soup_session_abort (f->session);
+  g_clear_object (&f->session);
+  g_clear_pointer (&f->listener, dfly_wire_listener_free);
+  soup_server_disconnect (f->server);
+  /* Let the closed connections go. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_finalize_object (f->server);
+  g_free (f->base);
+}
+
+typedef struct {
+  guint   status;
+  GBytes *body;
+  char   *allow;
+} Reply;
+
+static void
+reply_clear (Reply *reply)
+{
+  g_clear_pointer (&reply->body, g_bytes_unref);
+  g_clear_pointer (&reply->allow, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Reply, reply_clear)
+
+/* Sends msg, waits, and fills reply. */
+static void
+send_raw (Fixture *f, SoupMessage *msg, Reply *reply)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, on_result,
+                                    &result);
+  g_assert_true (wait_for ((gpointer *) &result));
+  reply->body = soup_session_send_and_read_finish (f->session, result, &error);
+  g_assert_no_error (error);
+  reply->status = soup_message_get_status (msg);
+  reply->allow = g_strdup (
+    soup_message_headers_get_one (soup_message_get_response_headers (msg), "Allow"));
+}
+
+static SoupMessage *
+new_post (Fixture *f, const char *path, GBytes *body)
+{
+  g_autofree char *url = g_strconcat (f->base, path, NULL);
+  SoupMessage *msg = soup_message_new (SOUP_METHOD_POST, url);
+
+  if (body != NULL)
+    soup_message_set_request_body_from_bytes (msg, "application/x-dfly-frame", body);
+  return msg;
+}
+
+/* A good POST reaches the handler, which decodes it and replies. */
+static void
+test_server_good (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GBytes) frame = stat_task_frame ("abc");
+  g_autoptr (SoupMessage) msg = new_post (f, "/stat", frame);
+  g_autoptr (GError) error = NULL;
+  g_auto (Reply) reply = { 0 };
+  Dfly__V1__Task *task;
+
+  send_raw (f, msg, &reply);
+  g_assert_cmpuint (reply.status, ==, SOUP_STATUS_OK);
+  g_assert_cmpuint (f->handled, ==, 1);
+  g_assert_cmpstr (soup_message_headers_get_content_type (
+                     soup_message_get_response_headers (msg), NULL), ==,
+                   "application/x-dfly-frame");
+  task = (Dfly__V1__Task *) unpack_bytes (reply.body, 1 << 20, DFLY_MESSAGE_TASK, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (task->id, ==, "abc");
+  g_assert_cmpint (task->content_length, ==, 42);
+  protobuf_c_message_free_unpacked (&task->base, NULL);
+}
+
+/* Over the cap by its Content-Length: 413, and neither the handler nor the
+ * server's reading sees a byte of it. Exactly the cap is fine. */
+static void
+test_server_too_large (Fixture *f, gconstpointer data)
+{
+  g_autofree guint8 *big = g_malloc0 (BODY_CAP + 1);
+  g_autoptr (GBytes) body = g_bytes_new_take (g_steal_pointer (&big), BODY_CAP + 1);
+  g_autoptr (SoupMessage) msg = new_post (f, "/stat", body);
+  g_autoptr (GBytes) exact = NULL;
+  g_autoptr (SoupMessage) exact_msg = NULL;
+  g_auto (Reply) reply = { 0 };
+  g_auto (Reply) exact_reply = { 0 };
+
+  send_raw (f, msg, &reply);
+  g_assert_cmpuint (reply.status, ==, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+  g_assert_cmpuint (f->handled, ==, 0);
+  g_assert_cmpuint (f->chunks_read, ==, 0);
+
+  /* A body of exactly the cap is let through to the handler (which
+   * refuses what it holds: zeros are no frame of ours). */
+  big = g_malloc0 (BODY_CAP);
+  exact = g_bytes_new_take (g_steal_pointer (&big), BODY_CAP);
+  exact_msg = new_post (f, "/stat", exact);
+  send_raw (f, exact_msg, &exact_reply);
+  g_assert_cmpuint (exact_reply.status, ==, SOUP_STATUS_BAD_REQUEST);
+  g_assert_cmpuint (f->handled, ==, 1);
+}
+
+/* A body without a length (chunked) is refused the same way. */
+static void
+test_server_chunked (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GBytes) frame = stat_task_frame ("abc");
+  g_autoptr (SoupMessage) msg = new_post (f, "/stat", NULL);
+  g_autoptr (GInputStream) stream = g_memory_input_stream_new_from_bytes (frame);
+  g_auto (Reply) reply = { 0 };
+
+  soup_message_set_request_body (msg, "application/x-dfly-frame", stream, -1);
+  send_raw (f, msg, &reply);
+  g_assert_cmpuint (reply.status, ==, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+  g_assert_cmpuint (f->handled, ==, 0);
+  g_assert_cmpuint (f->chunks_read, ==, 0);
+}
+
+/* A GET gets 405 and Allow: POST. */
+static void
+test_server_not_post (Fixture *f, gconstpointer data)
+{
+  g_autofree char *url = g_strconcat (f->base, "/stat", NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
+  g_auto (Reply) reply = { 0 };
+
+  send_raw (f, msg, &reply);
+  g_assert_cmpuint (reply.status, ==, SOUP_STATUS_METHOD_NOT_ALLOWED);
+  g_assert_cmpstr (reply.allow, ==, "POST");
+}
+
+/* BUG: dfly_wire_server_cap_bodies () (proto/dfly-wire.c, on_got_headers)
+ * returns early for any method but POST, so a PUT (or GET, PATCH…) body
+ * of any size, or chunked without end, is read and buffered whole by
+ * SoupServer before the handler answers 405 — the cap the header promises
+ * ("refuses (413) a request body announced larger than max_size or sent
+ * without a length, before any of it is read") holds for POST only.
+ * Skipped until fixed; run with DFLY_TEST_KNOWN_BUGS=1 to see it fail. */
+static void
+test_server_not_post_body (Fixture *f, gconstpointer data)
+{
+  g_autofree char *url = g_strconcat (f->base, "/stat", NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_PUT, url);
+  g_autofree guint8 *big = g_malloc0 (64 * 1024);
+  g_autoptr (GBytes) body = g_bytes_new_take (g_steal_pointer (&big), 64 * 1024);
+  g_auto (Reply) reply = { 0 };
+
+  if (g_getenv ("DFLY_TEST_KNOWN_BUGS") == NULL) {
+    g_test_skip ("known bug: dfly_wire_server_cap_bodies caps POST bodies only");
+    return;
+  }
+  soup_message_set_request_body_from_bytes (msg, "application/octet-stream", body);
+  send_raw (f, msg, &reply);
+  g_assert_cmpuint (f->chunks_read, ==, 0);
+  g_assert_cmpuint (reply.status, ==, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+}
+
+/* A body that is not a frame of the expected type gets 400 with the reason. */
+static void
+test_server_bad_body (Fixture *f, gconstpointer data)
+{
+  Dfly__V1__LeaveHostRequest leave = DFLY__V1__LEAVE_HOST_REQUEST__INIT;
+  g_autoptr (GBytes) wrong = NULL;
+  g_autoptr (GBytes) junk = g_bytes_new_static ("\x00\x00\x00\x03" "abc", 7);
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (SoupMessage) junk_msg = NULL;
+  g_auto (Reply) reply = { 0 };
+  g_auto (Reply) junk_reply = { 0 };
+
+  leave.id = "h";
+  wrong = dfly_wire_pack (DFLY_MESSAGE_LEAVE_HOST_REQUEST, &leave.base);
+  msg = new_post (f, "/stat", wrong);
+  send_raw (f, msg, &reply);
+  g_assert_cmpuint (reply.status, ==, SOUP_STATUS_BAD_REQUEST);
+  g_assert_cmpuint (f->handled, ==, 1);
+  g_assert_cmpmem (g_bytes_get_data (reply.body, NULL), g_bytes_get_size (reply.body),
+                   "message of type 4 where type 5 was expected",
+                   strlen ("message of type 4 where type 5 was expected"));
+
+  junk_msg = new_post (f, "/stat", junk);
+  send_raw (f, junk_msg, &junk_reply);
+  g_assert_cmpuint (junk_reply.status, ==, SOUP_STATUS_BAD_REQUEST);
+  g_assert_cmpmem (g_bytes_get_data (junk_reply.body, NULL), g_bytes_get_size (junk_reply.body),
+                   "frame of 3 bytes is not a valid envelope",
+                   strlen ("frame of 3 bytes is not a valid envelope"));
+}
+
+static GBytes *
+post (Fixture *f, const char *url, const ProtobufCMessage *message, DflyMessageType type,
+      GError **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  dfly_wire_post_async (f->session, url, type, message, NULL, on_result, &result);
+  g_assert_true (wait_for ((gpointer *) &result));
+  return dfly_wire_post_finish (f->session, result, error);
+}
+
+/* dfly_wire_post_async: the reply body, or an error for a non-2xx. */
+static void
+test_post (Fixture *f, gconstpointer data)
+{
+  Dfly__V1__StatTaskRequest request = DFLY__V1__STAT_TASK_REQUEST__INIT;
+  Dfly__V1__LeaveHostRequest leave = DFLY__V1__LEAVE_HOST_REQUEST__INIT;
+  g_autofree char *stat_url = g_strconcat (f->base, "/stat", NULL);
+  g_autofree char *busy_url = g_strconcat (f->base, "/busy", NULL);
+  g_autofree char *missing_url = g_strconcat (f->base, "/nowhere", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) reply = NULL;
+  Dfly__V1__Task *task;
+
+  request.task_id = "xyz";
+  reply = post (f, stat_url, &request.base, DFLY_MESSAGE_STAT_TASK_REQUEST, &error);
+  g_assert_no_error (error);
+  task = (Dfly__V1__Task *) unpack_bytes (reply, 1 << 20, DFLY_MESSAGE_TASK, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (task->id, ==, "xyz");
+  protobuf_c_message_free_unpacked (&task->base, NULL);
+  g_clear_pointer (&reply, g_bytes_unref);
+
+  /* 400 (wrong type), 503 and 404 are errors that say the status. */
+  leave.id = "h";
+  reply = post (f, stat_url, &leave.base, DFLY_MESSAGE_LEAVE_HOST_REQUEST, &error);
+  g_assert_null (reply);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL);
+  g_assert_cmpstr (error->message, ==, "127.0.0.1 answered 400 Bad Request");
+  g_clear_error (&error);
+  reply = post (f, busy_url, &request.base, DFLY_MESSAGE_STAT_TASK_REQUEST, &error);
+  g_assert_null (reply);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (error->message, "503"));
+  g_clear_error (&error);
+  reply = post (f, missing_url, &request.base, DFLY_MESSAGE_STAT_TASK_REQUEST, &error);
+  g_assert_null (reply);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (error->message, "404"));
+  g_clear_error (&error);
+
+  /* Not a URL. */
+  reply = post (f, "not a url", &request.base, DFLY_MESSAGE_STAT_TASK_REQUEST, &error);
+  g_assert_null (reply);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_cmpuint (f->handled, ==, 2);
+}
+
+/* Nothing listens once the listener is freed; the port was a real one. */
+static void
+test_listen (void)
+{
+  g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  DflyWireListener *listener = dfly_wire_listen (server, "not-an-ip", 0, 0, &error);
+  DflyWireListener *first;
+
+  g_assert_null (listener);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
+  g_clear_error (&error);
+
+  /* The port taken by one listener cannot be taken by another. */
+  first = dfly_wire_listen (server, "127.0.0.1", 0, 0, &error);
+  g_assert_no_error (error);
+  listener = dfly_wire_listen (server, "127.0.0.1", dfly_wire_listener_get_port (first), 0,
+                               &error);
+  g_assert_null (listener);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_IO);
+  dfly_wire_listener_free (first);
+  dfly_wire_listener_free (NULL);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/wire/round-trip", test_round_trip);
+  g_test_add_func ("/wire/refused", test_refused);
+  g_test_add_func ("/wire/base-url", test_base_url);
+  g_test_add_func ("/wire/listen", test_listen);
+  g_test_add ("/wire/server/good", Fixture, NULL, fixture_setup, test_server_good,
+              fixture_teardown);
+  g_test_add ("/wire/server/too-large", Fixture, NULL, fixture_setup, test_server_too_large,
+              fixture_teardown);
+  g_test_add ("/wire/server/chunked", Fixture, NULL, fixture_setup, test_server_chunked,
+              fixture_teardown);
+  g_test_add ("/wire/server/not-post", Fixture, NULL, fixture_setup, test_server_not_post,
+              fixture_teardown);
+  g_test_add ("/wire/server/not-post-body", Fixture, NULL, fixture_setup,
+              test_server_not_post_body, fixture_teardown);
+  g_test_add ("/wire/server/bad-body", Fixture, NULL, fixture_setup, test_server_bad_body,
+              fixture_teardown);
+  g_test_add ("/wire/post", Fixture, NULL, fixture_setup, test_post, fixture_teardown);
+  return g_test_run ();
+}
