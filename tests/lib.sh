@@ -334,6 +334,8 @@ wait_for_line () {
 #               second's worth through at once)
 # Sets NGINX_PID, NGINX_PORT, NGINX_URL (http://127.0.0.1:PORT) and
 # NGINX_ACCESS_LOG: one line per request, "METHOD URI STATUS BYTES RANGE".
+# NGINX_EXTRA, if set, is more of the http block (e.g. proxy servers, so
+# that the bytes another origin sends are counted in the same log).
 start_nginx () {
   [ -x /usr/sbin/nginx ] || bail_out "nginx is not installed (tests/setup.sh installs it)"
   _root=$1
@@ -382,6 +384,7 @@ http {
     location /slow/ { limit_rate 200k; }
     location /limited/ { limit_rate 512k; }
   }
+  ${NGINX_EXTRA:-}
 }
 NGINX_EOF
     /usr/sbin/nginx -c "$_dir/nginx.conf" -p "$_dir/" >>"$SCRATCH/nginx.log" 2>&1 &

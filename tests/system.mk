@@ -9,6 +9,7 @@ SYSTEM_TESTS = \
 	tests/system/test-download-big.sh \
 	tests/system/test-swarm.sh \
 	tests/system/test-swarm-failover.sh \
+	tests/system/test-swarm-sources.sh \
 	tests/system/test-s3.sh \
 	tests/system/test-oci.sh
 TESTS += $(SYSTEM_TESTS)

@@ -297,20 +297,22 @@ typedef struct {
   DflyWireListener *listener;
   SoupSession      *session;
   char             *base;
-  guint             handled;     /* requests the handler saw */
-  guint             chunks_read; /* request body chunks the server read, all requests */
+  guint             handled;  /* requests the handler saw */
+  gsize             buffered; /* request body bytes the server held, most of any request */
 } Fixture;
 
 static void
-on_got_chunk (SoupServerMessage *msg, GBytes *chunk, gpointer data)
+on_got_body (SoupServerMessage *msg, gpointer data)
 {
-  ((Fixture *) data)->chunks_read++;
+  Fixture *f = data;
+
+  f->buffered = MAX (f->buffered, (gsize) soup_server_message_get_request_body (msg)->length);
 }
 
 static void
 on_request_started (SoupServer *server, SoupServerMessage *msg, gpointer data)
 {
-  g_signal_connect (msg, "got-chunk", G_CALLBACK (on_got_chunk), data);
+  g_signal_connect (msg, "got-body", G_CALLBACK (on_got_body), data);
 }
 
 /* StatTaskRequest in, Task with the same id out. */
@@ -440,29 +442,29 @@ test_server_good (Fixture *f, gconstpointer data)
   protobuf_c_message_free_unpacked (&task->base, NULL);
 }
 
-/* Over the cap by its Content-Length: 413, and neither the handler nor the
- * server's reading sees a byte of it. Exactly the cap is fine. */
+static GBytes *
+zeros (gsize size)
+{
+  return g_bytes_new_take (g_malloc0 (size), size);
+}
+
+/* Over the cap by its Content-Length: 413, and the handler never sees it.
+ * Exactly the cap is let through. */
 static void
 test_server_too_large (Fixture *f, gconstpointer data)
 {
-  g_autofree guint8 *big = g_malloc0 (BODY_CAP + 1);
-  g_autoptr (GBytes) body = g_bytes_new_take (g_steal_pointer (&big), BODY_CAP + 1);
+  g_autoptr (GBytes) body = zeros (BODY_CAP + 1);
+  g_autoptr (GBytes) exact = zeros (BODY_CAP);
   g_autoptr (SoupMessage) msg = new_post (f, "/stat", body);
-  g_autoptr (GBytes) exact = NULL;
-  g_autoptr (SoupMessage) exact_msg = NULL;
+  g_autoptr (SoupMessage) exact_msg = new_post (f, "/stat", exact);
   g_auto (Reply) reply = { 0 };
   g_auto (Reply) exact_reply = { 0 };
 
   send_raw (f, msg, &reply);
   g_assert_cmpuint (reply.status, ==, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
   g_assert_cmpuint (f->handled, ==, 0);
-  g_assert_cmpuint (f->chunks_read, ==, 0);
 
-  /* A body of exactly the cap is let through to the handler (which
-   * refuses what it holds: zeros are no frame of ours). */
-  big = g_malloc0 (BODY_CAP);
-  exact = g_bytes_new_take (g_steal_pointer (&big), BODY_CAP);
-  exact_msg = new_post (f, "/stat", exact);
+  /* The handler refuses what it holds: zeros are no frame of ours. */
   send_raw (f, exact_msg, &exact_reply);
   g_assert_cmpuint (exact_reply.status, ==, SOUP_STATUS_BAD_REQUEST);
   g_assert_cmpuint (f->handled, ==, 1);
@@ -481,7 +483,37 @@ test_server_chunked (Fixture *f, gconstpointer data)
   send_raw (f, msg, &reply);
   g_assert_cmpuint (reply.status, ==, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
   g_assert_cmpuint (f->handled, ==, 0);
-  g_assert_cmpuint (f->chunks_read, ==, 0);
+}
+
+/* BUG: a refused body is still buffered whole. on_got_headers
+ * (proto/dfly-wire.c) sets 413 but leaves the request body accumulating;
+ * libsoup 3.2 then reads the whole body (status or not, without
+ * "Expect: 100-continue") into the SoupMessageBody before skipping the
+ * handler, so a client announcing gigabytes makes the server hold them:
+ * the cap bounds nothing. The manager (on_early_request) calls
+ * soup_message_body_set_accumulate (…, FALSE) for this reason.
+ * Skipped until fixed; run with DFLY_TEST_KNOWN_BUGS=1 to see it fail. */
+static void
+test_server_refused_not_buffered (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GBytes) body = zeros (1 << 20);
+  g_autoptr (SoupMessage) msg = new_post (f, "/stat", body);
+  g_autoptr (SoupMessage) chunked = new_post (f, "/stat", NULL);
+  g_autoptr (GInputStream) stream = g_memory_input_stream_new_from_bytes (body);
+  g_auto (Reply) reply = { 0 };
+  g_auto (Reply) chunked_reply = { 0 };
+
+  if (g_getenv ("DFLY_TEST_KNOWN_BUGS") == NULL) {
+    g_test_skip ("known bug: dfly_wire_server_cap_bodies still buffers a refused body");
+    return;
+  }
+  send_raw (f, msg, &reply);
+  g_assert_cmpuint (f->buffered, ==, 0);
+  g_assert_cmpuint (reply.status, ==, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+  soup_message_set_request_body (chunked, "application/x-dfly-frame", stream, -1);
+  send_raw (f, chunked, &chunked_reply);
+  g_assert_cmpuint (chunked_reply.status, ==, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+  g_assert_cmpuint (f->buffered, ==, 0);
 }
 
 /* A GET gets 405 and Allow: POST. */
@@ -509,8 +541,7 @@ test_server_not_post_body (Fixture *f, gconstpointer data)
 {
   g_autofree char *url = g_strconcat (f->base, "/stat", NULL);
   g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_PUT, url);
-  g_autofree guint8 *big = g_malloc0 (64 * 1024);
-  g_autoptr (GBytes) body = g_bytes_new_take (g_steal_pointer (&big), 64 * 1024);
+  g_autoptr (GBytes) body = zeros (64 * 1024);
   g_auto (Reply) reply = { 0 };
 
   if (g_getenv ("DFLY_TEST_KNOWN_BUGS") == NULL) {
@@ -519,7 +550,7 @@ test_server_not_post_body (Fixture *f, gconstpointer data)
   }
   soup_message_set_request_body_from_bytes (msg, "application/octet-stream", body);
   send_raw (f, msg, &reply);
-  g_assert_cmpuint (f->chunks_read, ==, 0);
+  g_assert_cmpuint (f->buffered, ==, 0);
   g_assert_cmpuint (reply.status, ==, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
 }
 
@@ -650,6 +681,8 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/wire/server/chunked", Fixture, NULL, fixture_setup, test_server_chunked,
               fixture_teardown);
+  g_test_add ("/wire/server/refused-not-buffered", Fixture, NULL, fixture_setup,
+              test_server_refused_not_buffered, fixture_teardown);
   g_test_add ("/wire/server/not-post", Fixture, NULL, fixture_setup, test_server_not_post,
               fixture_teardown);
   g_test_add ("/wire/server/not-post-body", Fixture, NULL, fixture_setup,

@@ -27,7 +27,7 @@ struct _DflyUploadServer {
   gpointer               trigger_data;
   SoupServer            *server;
   DflyWireListener      *listener;
-  guint                  active;      /* uploads running */
+  GPtrArray             *uploads;     /* Upload * running */
   guint64                bytes_sent;
   gulong                 piece_id;    /* bus piece-finished */
   GHashTable            *subscribers; /* task id → GPtrArray of sync streams */
@@ -136,9 +136,8 @@ on_upload_finished (SoupServerMessage *msg, gpointer user_data)
 {
   Upload *upload = user_data;
 
-  upload->server->active--;
   g_signal_handlers_disconnect_by_data (msg, upload);
-  upload_free (upload);
+  g_ptr_array_remove_fast (upload->server->uploads, upload); /* frees it */
 }
 
 /* Whether every piece covering [start, end] is committed. */
@@ -214,7 +213,7 @@ serve_task (DflyUploadServer *self, SoupServerMessage *msg, const char *task_id)
     refuse (msg, SOUP_STATUS_NOT_FOUND, "piece not held\n");
     return;
   }
-  if (self->active >= dfly_upload_server_get_slots (self)) {
+  if (self->uploads->len >= dfly_upload_server_get_slots (self)) {
     soup_message_headers_free_ranges (request, ranges);
     refuse (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "every upload slot is busy\n");
     soup_message_headers_replace (response, "Retry-After", "1");
@@ -235,7 +234,7 @@ serve_task (DflyUploadServer *self, SoupServerMessage *msg, const char *task_id)
   upload->end = ranges[0].end + 1;
   upload->buffer = g_malloc (CHUNK_SIZE);
   soup_message_headers_free_ranges (request, ranges);
-  self->active++;
+  g_ptr_array_add (self->uploads, upload);
   soup_server_message_set_status (msg, SOUP_STATUS_PARTIAL_CONTENT, NULL);
   soup_message_headers_set_content_type (response, "application/octet-stream", NULL);
   soup_message_headers_set_content_range (response, upload->offset, upload->end - 1,
@@ -455,6 +454,7 @@ dfly_upload_server_new (DflyContext *context, DflyStorage *storage, DflyRateLimi
   self->subscribers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                              (GDestroyNotify) g_ptr_array_unref);
   self->streams = g_ptr_array_new_with_free_func (g_object_unref);
+  self->uploads = g_ptr_array_new_with_free_func ((GDestroyNotify) upload_free);
   self->server = soup_server_new ("server-header", "dfly/" PACKAGE_VERSION, NULL);
   dfly_wire_server_cap_bodies (self->server, config->protocol.max_message_size +
                                              DFLY_FRAME_HEADER_SIZE);
@@ -487,6 +487,13 @@ dfly_upload_server_free (DflyUploadServer *self)
     if (soup_websocket_connection_get_state (stream) == SOUP_WEBSOCKET_STATE_OPEN)
       soup_websocket_connection_close (stream, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
   }
+  /* Uploads still running are cut; their messages must not call back. */
+  for (guint i = 0; i < self->uploads->len; i++) {
+    Upload *upload = g_ptr_array_index (self->uploads, i);
+
+    g_signal_handlers_disconnect_by_data (upload->msg, upload);
+  }
+  g_ptr_array_unref (self->uploads);
   soup_server_disconnect (self->server);
   g_object_unref (self->server);
   g_hash_table_unref (self->subscribers);
@@ -505,7 +512,7 @@ dfly_upload_server_get_port (DflyUploadServer *self)
 guint
 dfly_upload_server_get_active (DflyUploadServer *self)
 {
-  return self->active;
+  return self->uploads->len;
 }
 
 guint64
