@@ -1,6 +1,8 @@
 /* dfly-wire.c — protocol messages on libsoup (see dfly-wire.h) */
 #include "config.h"
 
+#include <string.h>
+
 #include <dfly/dfly.h>
 
 #include "dfly-wire.h"
@@ -242,6 +244,95 @@ dfly_wire_listener_free (DflyWireListener *listener)
   g_object_unref (listener->service);
   g_object_unref (listener->server);
   g_free (listener);
+}
+
+void
+dfly_wire_host_to_message (const DflyHostInfo *info, Dfly__V1__Host *host)
+{
+  host->id = info->id;
+  host->type = (Dfly__V1__HostType) info->type;
+  host->hostname = info->hostname != NULL ? info->hostname : "";
+  host->ip = info->ip != NULL ? info->ip : "";
+  host->port = info->port;
+  host->idc = info->idc != NULL ? info->idc : "";
+  host->location = info->location != NULL ? info->location : "";
+  host->disable_shared = info->disable_shared;
+  host->cpu_count = info->cpu_count;
+  host->memory_total = info->mem_total;
+  host->memory_available = info->mem_available;
+  host->disk_total = info->disk_total;
+  host->disk_free = info->disk_free;
+  host->upload_rate_limit = info->upload_rate_limit;
+  host->upload_rate_free = info->upload_rate_free;
+  host->concurrent_upload_count = info->upload_slots_used;
+  host->concurrent_upload_limit = info->upload_slots;
+  host->announce_interval = info->announce_interval;
+}
+
+static gboolean
+valid_text (const char *text, gsize max)
+{
+  return text != NULL && strlen (text) <= max;
+}
+
+DflyHostInfo *
+dfly_wire_host_from_message (const Dfly__V1__Host *host, GError **error)
+{
+  DflyHostInfo *info;
+
+  if (host == NULL || host->id == NULL || host->id[0] == '\0' || !valid_text (host->id, 512)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "host announce without an id");
+    return NULL;
+  }
+  if (host->ip == NULL || !g_hostname_is_ip_address (host->ip)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "host %s: \"%s\" is not an IP address",
+                 host->id, host->ip != NULL ? host->ip : "");
+    return NULL;
+  }
+  if (host->port > G_MAXUINT16 || host->type > DFLY__V1__HOST_TYPE__HOST_TYPE_WEAK ||
+      !valid_text (host->hostname, 255) || !valid_text (host->idc, 255) ||
+      !valid_text (host->location, 1024)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "host %s: a field is out of range",
+                 host->id);
+    return NULL;
+  }
+  info = dfly_host_info_new (host->id);
+  info->type = (DflyHostType) host->type;
+  info->hostname = g_strdup (host->hostname);
+  info->ip = g_strdup (host->ip);
+  info->port = (guint16) host->port;
+  info->idc = g_strdup (host->idc);
+  info->location = g_strdup (host->location);
+  info->disable_shared = host->disable_shared;
+  info->cpu_count = host->cpu_count;
+  info->mem_total = host->memory_total;
+  info->mem_available = host->memory_available;
+  info->disk_total = host->disk_total;
+  info->disk_free = host->disk_free;
+  info->announce_interval = host->announce_interval;
+  info->upload_slots = host->concurrent_upload_limit;
+  info->upload_slots_used = host->concurrent_upload_count;
+  info->upload_rate_limit = host->upload_rate_limit;
+  info->upload_rate_free = host->upload_rate_free;
+  return info;
+}
+
+gboolean
+dfly_wire_bitmap_get (GByteArray *bits, guint32 n)
+{
+  return n / 8 < bits->len && (bits->data[n / 8] & (1u << (n % 8))) != 0;
+}
+
+void
+dfly_wire_bitmap_set (GByteArray *bits, guint32 n)
+{
+  if (n / 8 >= bits->len) {
+    guint old = bits->len;
+
+    g_byte_array_set_size (bits, n / 8 + 1);
+    memset (bits->data + old, 0, bits->len - old);
+  }
+  bits->data[n / 8] |= 1u << (n % 8);
 }
 
 char *

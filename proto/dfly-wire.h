@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <dfly/dfly.h>
 #include <libsoup/soup.h>
 #include <protobuf-c/protobuf-c.h>
 
@@ -67,6 +68,18 @@ guint16           dfly_wire_listener_get_port (DflyWireListener *listener);
 /* Stops accepting; connections already served live on with the server. */
 void              dfly_wire_listener_free (DflyWireListener *listener);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyWireListener, dfly_wire_listener_free)
+
+/* A host as it travels: borrowed strings of info (never NULL), so the
+ * message lives no longer than info. */
+void              dfly_wire_host_to_message (const DflyHostInfo *info, Dfly__V1__Host *host);
+/* A host as received, checked (an id, an IP literal, a port, bounded
+ * strings); NULL with DFLY_ERROR_PROTOCOL otherwise. */
+DflyHostInfo     *dfly_wire_host_from_message (const Dfly__V1__Host *host, GError **error);
+
+/* Piece bitmaps as CandidateParent.piece_bitmap has them: bit n of byte n/8,
+ * least significant first; set grows the array. */
+gboolean          dfly_wire_bitmap_get (GByteArray *bits, guint32 n);
+void              dfly_wire_bitmap_set (GByteArray *bits, guint32 n);
 
 /* "http://host:port" for an address and port, with IPv6 in brackets. */
 char             *dfly_wire_base_url (const char *ip, guint port);

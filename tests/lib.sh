@@ -263,6 +263,10 @@ host:
 manager:
   listen: 127.0.0.1
   port: 0
+scheduler:
+  port: 0
+upload:
+  port: 0
 EOF
     for _line in "$@"; do
       printf '%s\n' "$_line"
@@ -408,6 +412,20 @@ NGINX_EOF
 # nginx logs a request when it ends: let the client finish first.
 nginx_bytes () {
   awk -v uri="$1" '$2 == uri { sum += $4 } END { printf "%d\n", sum }' "$NGINX_ACCESS_LOG"
+}
+
+# nginx_ratio URI FILE: body bytes nginx sent for URI over FILE's size, with
+# 3 decimals (python: the sums pass 2^31, where this awk's printf stops).
+nginx_ratio () {
+  python3 -c '
+import os, sys
+sent = sum(int(f[3]) for f in (l.split() for l in open(sys.argv[1])) if f[1] == sys.argv[2])
+print("%.3f" % (sent / max(os.path.getsize(sys.argv[3]), 1)))' "$NGINX_ACCESS_LOG" "$1" "$2"
+}
+
+# at_most LIMIT VALUE: true when the decimal VALUE is at most LIMIT.
+at_most () {
+  python3 -c "import sys; sys.exit(0 if float('$2') <= float('$1') else 1)"
 }
 
 # nginx_requests URI [STATUS]: how many requests for URI (answered STATUS).

@@ -11,14 +11,15 @@
 #include <libsoup/soup.h>
 
 #include "dfly/dfly.h"
+#include "dfly-wire.h"
 
 G_DECLARE_FINAL_TYPE (DflyManagerRole, dfly_manager_role, DFLY, MANAGER_ROLE, DflyRole)
 
 struct _DflyManagerRole {
   DflyRole        parent_instance;
-  GSocketService *service; /* while running: accepts connections... */
-  SoupServer     *server;  /* ...and hands them here to speak HTTP */
-  char           *url;     /* http://ADDR:PORT as bound, the port resolved */
+  DflyWireListener *listener; /* while running: accepts connections... */
+  SoupServer       *server;   /* ...and hands them here to speak HTTP */
+  char             *url;      /* http://ADDR:PORT as bound, the port resolved */
 };
 
 G_DEFINE_FINAL_TYPE (DflyManagerRole, dfly_manager_role, DFLY_TYPE_ROLE)
@@ -82,72 +83,28 @@ on_early_request (SoupServer *server, SoupServerMessage *msg, const char *path,
   }
 }
 
-/* "ADDR:PORT", with the brackets an IPv6 address needs. */
-static char *
-format_host_port (const char *host, int port)
-{
-  return g_strdup_printf (strchr (host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port);
-}
-
-/* We accept and SoupServer speaks HTTP on what we accepted, rather than
- * soup_server_listen(): libsoup 3.2 leaks every socket its own listener
- * accepts, and its soup_server_get_uris() leaks too. */
-static gboolean
-on_incoming (GSocketService *service, GSocketConnection *connection, GObject *source,
-             gpointer user_data)
-{
-  DflyManagerRole *self = user_data;
-  g_autoptr (GSocketAddress) local = g_socket_connection_get_local_address (connection, NULL);
-  g_autoptr (GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
-  g_autoptr (GError) error = NULL;
-
-  /* A client gone before we got to it has no remote address: nothing to serve. */
-  if (local == NULL || remote == NULL)
-    return TRUE;
-  /* An idle or stalled client does not hold its connection forever. */
-  g_socket_set_timeout (g_socket_connection_get_socket (connection), 30);
-  if (!soup_server_accept_iostream (self->server, G_IO_STREAM (connection), local, remote, &error))
-    g_debug ("dropping a REST API connection: %s", error->message);
-  return TRUE;
-}
-
 static gboolean
 dfly_manager_role_start (DflyRole *role, GError **error)
 {
   DflyManagerRole *self = DFLY_MANAGER_ROLE (role);
   DflyConfig *config = dfly_context_get_config (dfly_component_get_context (DFLY_COMPONENT (role)));
-  g_autoptr (GSocketAddress) address = NULL;
-  g_autoptr (GSocketAddress) bound = NULL;
-  g_autoptr (GSocketService) service = NULL;
   g_autoptr (GError) local_error = NULL;
-  g_autofree char *host = NULL;
-  g_autofree char *where = NULL;
-  GInetSocketAddress *inet;
 
-  address = g_inet_socket_address_new_from_string (config->manager.listen, config->manager.port);
-  if (address == NULL) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
-                 "manager.listen: %s is not an IP address", config->manager.listen);
-    return FALSE;
-  }
-  service = g_socket_service_new ();
-  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (service), address, G_SOCKET_TYPE_STREAM,
-                                      G_SOCKET_PROTOCOL_TCP, NULL, &bound, &local_error)) {
-    where = format_host_port (config->manager.listen, config->manager.port);
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, "manager REST API cannot listen on %s: %s",
-                 where, local_error->message);
-    return FALSE;
-  }
-  /* Port 0 asks for an ephemeral port: tell the one we got. */
-  inet = G_INET_SOCKET_ADDRESS (bound);
-  host = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
-  where = format_host_port (host, g_inet_socket_address_get_port (inet));
-  self->url = g_strconcat ("http://", where, NULL);
   self->server = soup_server_new ("server-header", "dfly/" PACKAGE_VERSION, NULL);
   soup_server_add_early_handler (self->server, NULL, on_early_request, self, NULL);
   soup_server_add_handler (self->server, NULL, on_request, self, NULL);
-  g_signal_connect (service, "incoming", G_CALLBACK (on_incoming), self);
-  self->service = g_steal_pointer (&service);
+  /* An idle or stalled client does not hold its connection forever. */
+  self->listener = dfly_wire_listen (self->server, config->manager.listen, config->manager.port,
+                                     30, &local_error);
+  if (self->listener == NULL) {
+    g_set_error (error, local_error->domain, local_error->code, "manager.listen: %s",
+                 local_error->message);
+    g_clear_object (&self->server);
+    return FALSE;
+  }
+  /* Port 0 asks for an ephemeral port: tell the one we got. */
+  self->url = dfly_wire_base_url (config->manager.listen,
+                                  dfly_wire_listener_get_port (self->listener));
   g_info ("REST API listening on %s", self->url);
   return TRUE;
 }
@@ -155,12 +112,7 @@ dfly_manager_role_start (DflyRole *role, GError **error)
 static void
 disconnect (DflyManagerRole *self)
 {
-  if (self->service != NULL) {
-    g_signal_handlers_disconnect_by_data (self->service, self);
-    g_socket_service_stop (self->service);
-    g_socket_listener_close (G_SOCKET_LISTENER (self->service));
-    g_clear_object (&self->service);
-  }
+  g_clear_pointer (&self->listener, dfly_wire_listener_free);
   if (self->server != NULL)
     soup_server_disconnect (self->server);
   g_clear_object (&self->server);

@@ -2,9 +2,10 @@
 plugin_LTLIBRARIES += plugins/roles/manager/manager.la
 BUILT_PLUGINS += plugins/roles/manager/manager.la
 plugins_roles_manager_manager_la_SOURCES = plugins/roles/manager/dfly-manager-role.c
-plugins_roles_manager_manager_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-manager\"
-plugins_roles_manager_manager_la_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS)
-plugins_roles_manager_manager_la_LIBADD = core/libdfly-1.la $(SOUP_LIBS) $(GLIB_LIBS)
+plugins_roles_manager_manager_la_CPPFLAGS = $(AM_CPPFLAGS) $(PROTO_CPPFLAGS) \
+	-DG_LOG_DOMAIN=\"dfly-manager\"
+plugins_roles_manager_manager_la_CFLAGS = $(AM_CFLAGS) $(PROTO_CFLAGS)
+plugins_roles_manager_manager_la_LIBADD = $(PROTO_LIBS) core/libdfly-1.la $(GLIB_LIBS)
 plugins_roles_manager_manager_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 EXTRA_plugins_roles_manager_manager_la_DEPENDENCIES = $(top_srcdir)/core/dfly-plugin.map
 
@@ -15,6 +16,6 @@ plugins_roles_manager_test_manager_SOURCES = \
 	plugins/roles/manager/test-manager.c \
 	plugins/roles/manager/dfly-manager-role.c \
 	plugins/roles/dfly-role-test.h
-plugins_roles_manager_test_manager_CPPFLAGS = $(TEST_CPPFLAGS)
-plugins_roles_manager_test_manager_CFLAGS = $(TEST_CFLAGS) $(SOUP_CFLAGS)
-plugins_roles_manager_test_manager_LDADD = core/libdfly-1.la $(SOUP_LIBS) $(GLIB_LIBS)
+plugins_roles_manager_test_manager_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
+plugins_roles_manager_test_manager_CFLAGS = $(TEST_CFLAGS) $(PROTO_CFLAGS)
+plugins_roles_manager_test_manager_LDADD = $(PROTO_LIBS) core/libdfly-1.la $(GLIB_LIBS)

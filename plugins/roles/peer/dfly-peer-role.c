@@ -170,12 +170,10 @@ dfly_peer_role_start (DflyRole *role, GError **error)
 
   self->host_type = ROLE_HOST_TYPE;
 #ifdef DFLY_PEER_ROLE_SEED
-  /* In an all-in-one daemon the peer serves downloads for both. */
-  if (runs_role (config, "peer")) {
-    self->announcer = dfly_host_announcer_new (context, ROLE_HOST_TYPE, 0);
-    dfly_host_announcer_start (self->announcer);
+  /* In an all-in-one daemon the peer speaks for both: it announces this
+   * host as a seed, serves downloads and takes the scheduler's orders. */
+  if (runs_role (config, "peer"))
     return TRUE;
-  }
 #else
   if (runs_role (config, "seed"))
     self->host_type = DFLY_HOST_TYPE_SUPER;
@@ -499,7 +497,8 @@ dfly_peer_role_stop_async (DflyRole *role, GCancellable *cancellable,
                                            "dflyd is stopping");
   g_autoptr (GList) downloads = NULL;
 
-  dfly_host_announcer_stop (self->announcer);
+  if (self->announcer != NULL)
+    dfly_host_announcer_stop (self->announcer);
   g_clear_object (&self->announcer);
   if (dfly_context_get_downloader (role_context (self)) == DFLY_DOWNLOADER (self))
     dfly_context_set_downloader (role_context (self), NULL);
@@ -539,6 +538,8 @@ dfly_peer_role_describe (DflyRole *role)
 {
   DflyPeerRole *self = DFLY_PEER_ROLE (role);
 
+  if (self->announcer == NULL)
+    return g_strdup ("the peer role speaks for this seed");
   if (self->upload == NULL)
     return g_strdup_printf ("host %s, announcing every %us, %u downloads",
                             dfly_host_announcer_get_host_id (self->announcer),

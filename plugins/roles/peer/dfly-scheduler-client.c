@@ -56,29 +56,6 @@ announce_done (GObject *source, GAsyncResult *result, gpointer user_data)
     g_debug ("announcing this host to %s failed: %s", address, error->message);
 }
 
-static void
-host_to_message (const DflyHostInfo *info, Dfly__V1__Host *host)
-{
-  host->id = info->id;
-  host->type = (Dfly__V1__HostType) info->type;
-  host->hostname = info->hostname != NULL ? info->hostname : "";
-  host->ip = info->ip != NULL ? info->ip : "";
-  host->port = info->port;
-  host->idc = info->idc != NULL ? info->idc : "";
-  host->location = info->location != NULL ? info->location : "";
-  host->disable_shared = info->disable_shared;
-  host->cpu_count = info->cpu_count;
-  host->memory_total = info->mem_total;
-  host->memory_available = info->mem_available;
-  host->disk_total = info->disk_total;
-  host->disk_free = info->disk_free;
-  host->upload_rate_limit = info->upload_rate_limit;
-  host->upload_rate_free = info->upload_rate_free;
-  host->concurrent_upload_count = info->upload_slots_used;
-  host->concurrent_upload_limit = info->upload_slots;
-  host->announce_interval = info->announce_interval;
-}
-
 void
 dfly_scheduler_client_announce (DflySchedulerClient *self)
 {
@@ -86,7 +63,7 @@ dfly_scheduler_client_announce (DflySchedulerClient *self)
   Dfly__V1__AnnounceHostRequest request = DFLY__V1__ANNOUNCE_HOST_REQUEST__INIT;
   Dfly__V1__Host host = DFLY__V1__HOST__INIT;
 
-  host_to_message (info, &host);
+  dfly_wire_host_to_message (info, &host);
   request.host = &host;
   for (guint i = 0; i < self->schedulers->len; i++) {
     Scheduler *scheduler = g_ptr_array_index (self->schedulers, i);

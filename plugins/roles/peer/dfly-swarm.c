@@ -93,24 +93,6 @@ dfly_swarm_piece_clear (DflySwarmPiece *piece)
   g_clear_pointer (&piece->digest, g_free);
 }
 
-static gboolean
-bit_get (GByteArray *bits, guint32 n)
-{
-  return n / 8 < bits->len && (bits->data[n / 8] & (1u << (n % 8))) != 0;
-}
-
-static void
-bit_set (GByteArray *bits, guint32 n)
-{
-  if (n / 8 >= bits->len) {
-    guint old = bits->len;
-
-    g_byte_array_set_size (bits, n / 8 + 1);
-    memset (bits->data + old, 0, bits->len - old);
-  }
-  bits->data[n / 8] |= 1u << (n % 8);
-}
-
 /* ---- life ---- */
 
 DflySwarm *
@@ -485,8 +467,8 @@ on_parent_piece (const char *base_url, const Dfly__V1__Piece *piece, gpointer us
     Parent *parent = g_ptr_array_index (self->parents, i);
 
     if (strcmp (parent->base_url, base_url) == 0 && piece->number < self->piece_count &&
-        !bit_get (parent->bitmap, piece->number)) {
-      bit_set (parent->bitmap, piece->number);
+        !dfly_wire_bitmap_get (parent->bitmap, piece->number)) {
+      dfly_wire_bitmap_set (parent->bitmap, piece->number);
       board_progress (self);
     }
   }
@@ -732,7 +714,7 @@ pick (DflySwarm *self, guint32 *number, Parent **chosen)
     for (guint i = 0; i < self->parents->len; i++) {
       Parent *parent = g_ptr_array_index (self->parents, i);
 
-      if (parent->dead || parent->bad || !bit_get (parent->bitmap, n))
+      if (parent->dead || parent->bad || !dfly_wire_bitmap_get (parent->bitmap, n))
         continue;
       holders++;
       if (parent->inflight < PER_PARENT_INFLIGHT &&

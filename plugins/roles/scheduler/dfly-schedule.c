@@ -70,26 +70,6 @@ struct _DflySchedule {
 
 G_DEFINE_FINAL_TYPE (DflySchedule, dfly_schedule, G_TYPE_OBJECT)
 
-/* ---- bitmaps ---- */
-
-static gboolean
-bit_get (GByteArray *bits, guint32 n)
-{
-  return n / 8 < bits->len && (bits->data[n / 8] & (1u << (n % 8))) != 0;
-}
-
-static void
-bit_set (GByteArray *bits, guint32 n)
-{
-  if (n / 8 >= bits->len) {
-    guint old = bits->len;
-
-    g_byte_array_set_size (bits, n / 8 + 1);
-    memset (bits->data + old, 0, bits->len - old);
-  }
-  bits->data[n / 8] |= 1u << (n % 8);
-}
-
 /* ---- peers and tasks ---- */
 
 static void stream_forget_peer (DflySchedule *self, Peer *peer);
@@ -197,6 +177,9 @@ task_has_active_source (Task *task)
 static void
 task_set_length (Task *task, gint64 content_length, guint64 piece_length)
 {
+  /* A streamed origin: the length comes when the source peer finishes. */
+  if (piece_length != 0)
+    task->piece_length = piece_length;
   if (content_length < 0 || piece_length == 0)
     return;
   task->content_length = content_length;
@@ -249,23 +232,6 @@ send_empty (Peer *peer)
   response.response_case = DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_EMPTY_TASK;
   response.empty_task = &empty;
   send_response (peer, &response);
-}
-
-static void
-host_to_message (const DflyHostInfo *info, Dfly__V1__Host *host)
-{
-  host->id = info->id;
-  host->type = (Dfly__V1__HostType) info->type;
-  host->hostname = info->hostname != NULL ? info->hostname : "";
-  host->ip = info->ip != NULL ? info->ip : "";
-  host->port = info->port;
-  host->idc = info->idc != NULL ? info->idc : "";
-  host->location = info->location != NULL ? info->location : "";
-  host->disable_shared = info->disable_shared;
-  host->upload_rate_limit = info->upload_rate_limit;
-  host->upload_rate_free = info->upload_rate_free;
-  host->concurrent_upload_limit = info->upload_slots;
-  host->concurrent_upload_count = info->upload_slots_used;
 }
 
 typedef struct {
@@ -396,7 +362,7 @@ send_normal (DflySchedule *self, Peer *child, gboolean force)
 
     dfly__v1__candidate_parent__init (&parent_messages[i]);
     dfly__v1__host__init (&hosts[i]);
-    host_to_message (host, &hosts[i]);
+    dfly_wire_host_to_message (host, &hosts[i]);
     parent_messages[i].peer_id = parent->id;
     parent_messages[i].host = &hosts[i];
     parent_messages[i].piece_bitmap.data = parent->bitmap->data;
@@ -412,7 +378,7 @@ send_normal (DflySchedule *self, Peer *child, gboolean force)
   for (guint32 n = 0; n < task->digests->len; n++) {
     char *digest = g_ptr_array_index (task->digests, n);
 
-    if (digest == NULL || bit_get (child->digests_sent, n))
+    if (digest == NULL || dfly_wire_bitmap_get (child->digests_sent, n))
       continue;
     dfly__v1__piece_digest__init (&digest_messages[n_digests]);
     digest_messages[n_digests].number = n;
@@ -424,7 +390,7 @@ send_normal (DflySchedule *self, Peer *child, gboolean force)
     return FALSE;
   /* Marked only now: nothing is marked sent unless it is. */
   for (guint i = 0; i < n_digests; i++)
-    bit_set (child->digests_sent, digest_messages[i].number);
+    dfly_wire_bitmap_set (child->digests_sent, digest_messages[i].number);
   normal.n_candidate_parents = parents->len;
   normal.candidate_parents = parent_pointers;
   normal.n_piece_digests = n_digests;
@@ -668,8 +634,8 @@ record_piece (Peer *peer, const Dfly__V1__Piece *piece, gboolean from_source)
 
   if (piece == NULL)
     return;
-  if (!bit_get (peer->bitmap, piece->number)) {
-    bit_set (peer->bitmap, piece->number);
+  if (!dfly_wire_bitmap_get (peer->bitmap, piece->number)) {
+    dfly_wire_bitmap_set (peer->bitmap, piece->number);
     peer->finished++;
   }
   if (from_source && piece->digest != NULL && piece->digest[0] != '\0') {
@@ -772,9 +738,7 @@ dfly_schedule_handle (DflySchedule *self, SoupWebsocketConnection *stream,
     peer->state = DFLY_PEER_STATE_SUCCEEDED;
     g_clear_handle_id (&peer->retry_id, g_source_remove);
     if (peer->sent_to_source && peer->task->content_length < 0 && length <= G_MAXINT64)
-      task_set_length (peer->task, (gint64) length,
-                       MAX (peer->task->piece_length,
-                            dfly_context_get_config (self->context)->download.piece_length));
+      task_set_length (peer->task, (gint64) length, peer->task->piece_length);
     g_info ("task %s: peer %s succeeded", peer->task->id, peer->id);
     push_later (peer->task);
     break;

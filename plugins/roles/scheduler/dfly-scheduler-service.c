@@ -86,55 +86,6 @@ on_announce_peer (SoupServer *server, SoupServerMessage *msg, const char *path,
 
 /* ---- one-shot calls ---- */
 
-static gboolean
-valid_text (const char *text, gsize max)
-{
-  return text != NULL && strlen (text) <= max;
-}
-
-/* A host as announced, checked: an id, an IP literal, sane strings. */
-static DflyHostInfo *
-host_from_message (const Dfly__V1__Host *host, GError **error)
-{
-  DflyHostInfo *info;
-
-  if (host == NULL || host->id == NULL || host->id[0] == '\0' || !valid_text (host->id, 512)) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "host announce without an id");
-    return NULL;
-  }
-  if (host->ip == NULL || !g_hostname_is_ip_address (host->ip)) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "host %s: \"%s\" is not an IP address",
-                 host->id, host->ip != NULL ? host->ip : "");
-    return NULL;
-  }
-  if (host->port > G_MAXUINT16 || host->type > DFLY__V1__HOST_TYPE__HOST_TYPE_WEAK ||
-      !valid_text (host->hostname, 255) || !valid_text (host->idc, 255) ||
-      !valid_text (host->location, 1024)) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "host %s: a field is out of range",
-                 host->id);
-    return NULL;
-  }
-  info = dfly_host_info_new (host->id);
-  info->type = (DflyHostType) host->type;
-  info->hostname = g_strdup (host->hostname);
-  info->ip = g_strdup (host->ip);
-  info->port = (guint16) host->port;
-  info->idc = g_strdup (host->idc);
-  info->location = g_strdup (host->location);
-  info->disable_shared = host->disable_shared;
-  info->cpu_count = host->cpu_count;
-  info->mem_total = host->memory_total;
-  info->mem_available = host->memory_available;
-  info->disk_total = host->disk_total;
-  info->disk_free = host->disk_free;
-  info->announce_interval = host->announce_interval;
-  info->upload_slots = host->concurrent_upload_limit;
-  info->upload_slots_used = host->concurrent_upload_count;
-  info->upload_rate_limit = host->upload_rate_limit;
-  info->upload_rate_free = host->upload_rate_free;
-  return info;
-}
-
 static void
 bad_request (SoupServerMessage *msg, const GError *error)
 {
@@ -156,7 +107,7 @@ on_announce_host (SoupServer *server, SoupServerMessage *msg, const char *path,
     msg, max_message_size (self), DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST);
   if (request == NULL)
     return;
-  host = host_from_message (request->host, &error);
+  host = dfly_wire_host_from_message (request->host, &error);
   protobuf_c_message_free_unpacked (&request->base, NULL);
   if (host == NULL) {
     bad_request (msg, error);
