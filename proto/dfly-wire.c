@@ -108,19 +108,28 @@ dfly_wire_post_finish (SoupSession *session, GAsyncResult *result, GError **erro
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* Refuses a body this server will not read whole: any body but a POST's,
+ * one without a length, one over the cap. A refused body is not kept. */
 static void
 on_got_headers (SoupServerMessage *msg, gpointer user_data)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   gsize max_size = GPOINTER_TO_SIZE (user_data);
-  goffset length;
+  SoupEncoding encoding = soup_message_headers_get_encoding (headers);
+  goffset length = soup_message_headers_get_content_length (headers);
+  gboolean post = strcmp (soup_server_message_get_method (msg), SOUP_METHOD_POST) == 0;
+  gboolean has_body = encoding != SOUP_ENCODING_NONE &&
+                      !(encoding == SOUP_ENCODING_CONTENT_LENGTH && length == 0);
 
-  if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_POST) != 0)
+  if (!has_body)
     return;
-  length = soup_message_headers_get_content_length (headers);
-  if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH ||
-      length < 0 || (guint64) length > max_size)
-    soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+  if (post && encoding == SOUP_ENCODING_CONTENT_LENGTH && length > 0 &&
+      (guint64) length <= max_size)
+    return;
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                "close");
 }
 
 static void
@@ -284,7 +293,8 @@ dfly_wire_host_from_message (const Dfly__V1__Host *host, GError **error)
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "host announce without an id");
     return NULL;
   }
-  if (host->ip == NULL || !g_hostname_is_ip_address (host->ip)) {
+  /* A scoped IPv6 address (fe80::1%eth0) names a link of the sender's. */
+  if (host->ip == NULL || !g_hostname_is_ip_address (host->ip) || strchr (host->ip, '%') != NULL) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "host %s: \"%s\" is not an IP address",
                  host->id, host->ip != NULL ? host->ip : "");
     return NULL;

@@ -290,6 +290,28 @@ test_base_url (void)
   }
 }
 
+/* A scoped IPv6 address (fe80::1%eth0) names a link of the sender's and
+ * makes no URL without escaping: an announced host with one is refused. */
+static void
+test_host_scoped_refused (void)
+{
+  Dfly__V1__Host host = DFLY__V1__HOST__INIT;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DflyHostInfo) info = NULL;
+
+  host.id = "fe80::1-h";
+  host.ip = "fe80::1%eth0";
+  host.port = 4000;
+  info = dfly_wire_host_from_message (&host, &error);
+  g_assert_null (info);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL);
+  g_clear_error (&error);
+  host.ip = "fe80::1";
+  info = dfly_wire_host_from_message (&host, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (info->ip, ==, "fe80::1");
+}
+
 /* ---- a real server ---- */
 
 typedef struct {
@@ -485,14 +507,13 @@ test_server_chunked (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->handled, ==, 0);
 }
 
-/* BUG: a refused body is still buffered whole. on_got_headers
+/* Once a bug (fixed, kept as a regression test): a refused body is still buffered whole. on_got_headers
  * (proto/dfly-wire.c) sets 413 but leaves the request body accumulating;
  * libsoup 3.2 then reads the whole body (status or not, without
  * "Expect: 100-continue") into the SoupMessageBody before skipping the
  * handler, so a client announcing gigabytes makes the server hold them:
  * the cap bounds nothing. The manager (on_early_request) calls
- * soup_message_body_set_accumulate (…, FALSE) for this reason.
- * Skipped until fixed; run with DFLY_TEST_KNOWN_BUGS=1 to see it fail. */
+ * soup_message_body_set_accumulate (…, FALSE) for this reason. */
 static void
 test_server_refused_not_buffered (Fixture *f, gconstpointer data)
 {
@@ -503,10 +524,6 @@ test_server_refused_not_buffered (Fixture *f, gconstpointer data)
   g_auto (Reply) reply = { 0 };
   g_auto (Reply) chunked_reply = { 0 };
 
-  if (g_getenv ("DFLY_TEST_KNOWN_BUGS") == NULL) {
-    g_test_skip ("known bug: dfly_wire_server_cap_bodies still buffers a refused body");
-    return;
-  }
   send_raw (f, msg, &reply);
   g_assert_cmpuint (f->buffered, ==, 0);
   g_assert_cmpuint (reply.status, ==, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
@@ -529,13 +546,12 @@ test_server_not_post (Fixture *f, gconstpointer data)
   g_assert_cmpstr (reply.allow, ==, "POST");
 }
 
-/* BUG: dfly_wire_server_cap_bodies () (proto/dfly-wire.c, on_got_headers)
+/* Once a bug (fixed, kept as a regression test): dfly_wire_server_cap_bodies () (proto/dfly-wire.c, on_got_headers)
  * returns early for any method but POST, so a PUT (or GET, PATCH…) body
  * of any size, or chunked without end, is read and buffered whole by
  * SoupServer before the handler answers 405 — the cap the header promises
  * ("refuses (413) a request body announced larger than max_size or sent
- * without a length, before any of it is read") holds for POST only.
- * Skipped until fixed; run with DFLY_TEST_KNOWN_BUGS=1 to see it fail. */
+ * without a length, before any of it is read") holds for POST only. */
 static void
 test_server_not_post_body (Fixture *f, gconstpointer data)
 {
@@ -544,10 +560,6 @@ test_server_not_post_body (Fixture *f, gconstpointer data)
   g_autoptr (GBytes) body = zeros (64 * 1024);
   g_auto (Reply) reply = { 0 };
 
-  if (g_getenv ("DFLY_TEST_KNOWN_BUGS") == NULL) {
-    g_test_skip ("known bug: dfly_wire_server_cap_bodies caps POST bodies only");
-    return;
-  }
   soup_message_set_request_body_from_bytes (msg, "application/octet-stream", body);
   send_raw (f, msg, &reply);
   g_assert_cmpuint (f->buffered, ==, 0);
@@ -674,6 +686,7 @@ main (int argc, char **argv)
   g_test_add_func ("/wire/round-trip", test_round_trip);
   g_test_add_func ("/wire/refused", test_refused);
   g_test_add_func ("/wire/base-url", test_base_url);
+  g_test_add_func ("/wire/base-url-scoped", test_host_scoped_refused);
   g_test_add_func ("/wire/listen", test_listen);
   g_test_add ("/wire/server/good", Fixture, NULL, fixture_setup, test_server_good,
               fixture_teardown);

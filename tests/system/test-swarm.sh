@@ -234,4 +234,30 @@ diag "the seed uploaded at $rate bytes/s (limit 8388608)"
 check "upload.rate_limit is honoured within 10 % ($rate bytes/s)" \
   python3 -c "import sys; sys.exit(0 if abs($rate - 8388608) <= 838861 else 1)"
 
+# --- the upload load limit ----------------------------------------------------
+# One slot (a live key): while a slow client holds it (the whole 48 MiB at
+# 8 MiB/s outlasts any socket buffer), a second piece
+# request gets 503 and the first is served.
+sed -i 's/^  rate_limit: 8MiB$/  rate_limit: 8MiB\n  seed_slots: 1/' "$SCRATCH/seed2/dflyd.yaml"
+node_ctl seed2 reload >/dev/null || diag "reloading seed2 failed"
+task=$(node_ctl lone --json tasks | python3 -c '
+import json, sys
+print([t["id"] for t in json.load(sys.stdin) if t["url"].endswith("/limited-up")][0])')
+curl -s --limit-rate 64k -r 0-50331647 -o "$SCRATCH/slow-piece" \
+  "http://127.0.1.6:4000/v1/tasks/$task" &
+slow_curl=$!
+sleep 1
+status=$(curl -s -o /dev/null -w '%{http_code}' -r 0-1023 "http://127.0.1.6:4000/v1/tasks/$task")
+is "with its one upload slot taken, the seed answers 503" "$status" 503
+kill "$slow_curl" 2>/dev/null
+wait "$slow_curl" 2>/dev/null
+sleep 0.5
+status=$(curl -s -o "$SCRATCH/one-piece" -w '%{http_code}' -r 0-1023 "http://127.0.1.6:4000/v1/tasks/$task")
+is "once it is free, a piece is served (206)" "$status" 206
+check "... with the right bytes" cmp -s -n 1024 "$SCRATCH/one-piece" "$WWW/limited-up"
+status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.1.6:4000/v1/tasks/$task")
+is "a request without a range gets 416" "$status" 416
+status=$(curl -s -o /dev/null -w '%{http_code}' -r 0-1 "http://127.0.1.6:4000/v1/tasks/../../etc")
+is "a path that is no task id gets 400 or 404" "$(echo "$status" | sed 's/^40[04]$/4xx/')" 4xx
+
 done_testing

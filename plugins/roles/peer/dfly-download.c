@@ -812,6 +812,12 @@ fetch_from_parent (DflyDownload *self, const DflySwarmPiece *piece, guint8 *buff
   stream = soup_session_send (self->services->piece_session, msg, self->cancellable, error);
   if (stream == NULL)
     return FALSE;
+  if (soup_message_get_status (msg) == SOUP_STATUS_SERVICE_UNAVAILABLE) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY, "parent %s has no free upload slot",
+                 piece->parent_id);
+    g_input_stream_close (stream, NULL, NULL);
+    return FALSE;
+  }
   if (soup_message_get_status (msg) != SOUP_STATUS_PARTIAL_CONTENT ||
       !soup_message_headers_get_content_range (soup_message_get_response_headers (msg), &start,
                                                &end, &total) ||

@@ -109,7 +109,14 @@ dfly_rate_limiter_consume (DflyRateLimiter *self, gsize bytes, GCancellable *can
     g_usleep (slice);
     wait -= slice;
   }
-  return !g_cancellable_is_cancelled (cancellable);
+  if (!g_cancellable_is_cancelled (cancellable))
+    return TRUE;
+  /* The bytes are not sent: what they owe goes back to the bucket. */
+  g_mutex_lock (&self->lock);
+  if (self->rate > 0)
+    self->tokens += (double) bytes;
+  g_mutex_unlock (&self->lock);
+  return FALSE;
 }
 
 guint64

@@ -28,6 +28,8 @@ typedef struct {
   GByteArray             *bitmap;
   guint                   inflight;
   guint                   failures;
+  gint64                  cost_us;      /* moving average of a piece's time; 0 unknown */
+  gint64                  busy_until;   /* it answered 503: not asked before then */
   gboolean                dead;         /* link lost or too many failures */
   gboolean                bad;          /* served bytes that did not match */
   DflyParentSubscription *subscription; /* main thread */
@@ -505,7 +507,8 @@ add_parents (DflySwarm *self, const Dfly__V1__NormalTaskResponse *normal)
     Parent *parent;
 
     if (candidate->peer_id == NULL || host == NULL || host->ip == NULL ||
-        !g_hostname_is_ip_address (host->ip) || host->port == 0 || host->port > G_MAXUINT16 ||
+        !g_hostname_is_ip_address (host->ip) || strchr (host->ip, '%') != NULL ||
+        host->port == 0 || host->port > G_MAXUINT16 ||
         g_hash_table_contains (self->refused, candidate->peer_id))
       continue;
     parent = board_find_parent (self, candidate->peer_id);
@@ -695,10 +698,18 @@ dfly_swarm_set_held (DflySwarm *self, GPtrArray *held)
 
 /* ---- the piece threads ---- */
 
+/* How soon a parent would deliver one more piece: a slow parent, or one
+ * with many pieces in flight, is asked last. Unmeasured ones are tried. */
+static gint64
+expected_cost (const Parent *parent)
+{
+  return (gint64) (parent->inflight + 1) * MAX (parent->cost_us, 1);
+}
+
 /* The rarest missing piece some usable parent holds and whose digest is
- * known, and the least busy such parent; lock held. */
+ * known, and the parent expected to deliver it soonest; lock held. */
 static gboolean
-pick (DflySwarm *self, guint32 *number, Parent **chosen)
+pick (DflySwarm *self, guint32 *number, Parent **chosen, gint64 now)
 {
   guint32 start = self->piece_count > 0 ? g_random_int_range (0, self->piece_count) : 0;
   guint best_holders = G_MAXUINT;
@@ -717,9 +728,8 @@ pick (DflySwarm *self, guint32 *number, Parent **chosen)
       if (parent->dead || parent->bad || !dfly_wire_bitmap_get (parent->bitmap, n))
         continue;
       holders++;
-      if (parent->inflight < PER_PARENT_INFLIGHT &&
-          (least == NULL || parent->inflight < least->inflight ||
-           (parent->inflight == least->inflight && parent->failures < least->failures)))
+      if (parent->inflight < PER_PARENT_INFLIGHT && parent->busy_until <= now &&
+          (least == NULL || expected_cost (parent) < expected_cost (least)))
         least = parent;
     }
     if (least != NULL && holders < best_holders) {
@@ -761,7 +771,7 @@ dfly_swarm_next (DflySwarm *self, DflySwarmPiece *piece)
         next = DFLY_SWARM_NEXT_SOURCE;
         break;
       }
-    } else if (pick (self, &number, &parent)) {
+    } else if (pick (self, &number, &parent, now)) {
       self->state[number] = PIECE_INFLIGHT;
       self->inflight++;
       parent->inflight++;
@@ -769,6 +779,7 @@ dfly_swarm_next (DflySwarm *self, DflySwarmPiece *piece)
       piece->parent_id = g_strdup (parent->peer_id);
       piece->parent_url = g_strdup (parent->task_url);
       piece->digest = g_strdup (self->digests[number]);
+      piece->started = now;
       next = DFLY_SWARM_NEXT_PARENT;
       break;
     } else if (self->inflight == 0 && now - self->progress_at > SOURCE_AFTER_US) {
@@ -814,6 +825,11 @@ dfly_swarm_piece_done (DflySwarm *self, const DflySwarmPiece *piece, const GErro
   if (parent != NULL)
     parent->inflight--;
   if (error == NULL) {
+    if (parent != NULL) {
+      gint64 cost = g_get_monotonic_time () - piece->started;
+
+      parent->cost_us = parent->cost_us == 0 ? cost : (3 * parent->cost_us + cost) / 4;
+    }
     board_progress (self);
   } else {
     if (self->state[piece->number] == PIECE_INFLIGHT)
@@ -825,6 +841,9 @@ dfly_swarm_piece_done (DflySwarm *self, const DflySwarmPiece *piece, const GErro
       g_hash_table_add (self->refused, g_strdup (parent->peer_id));
       report_failure (self, piece, TRUE, FALSE);
       send_reschedule (self);
+    } else if (parent != NULL && g_error_matches (error, DFLY_ERROR, DFLY_ERROR_BUSY)) {
+      /* Every upload slot of it is taken: not a failure, ask others first. */
+      parent->busy_until = g_get_monotonic_time () + G_USEC_PER_SEC;
     } else if (parent != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
       g_info ("task %s: piece %u from %s failed: %s", self->task_id, piece->number,
               parent->peer_id, error->message);

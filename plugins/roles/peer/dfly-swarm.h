@@ -53,6 +53,7 @@ typedef struct {
   char    *parent_id;  /* PARENT only */
   char    *parent_url; /* the parent's /v1/tasks/<id> */
   char    *digest;     /* expected, PARENT only */
+  gint64   started;    /* monotonic µs it was handed out */
 } DflySwarmPiece;
 
 void          dfly_swarm_piece_clear (DflySwarmPiece *piece);

@@ -47,6 +47,17 @@ plugins_roles_peer_test_output_CPPFLAGS = $(TEST_CPPFLAGS)
 plugins_roles_peer_test_output_CFLAGS = $(TEST_CFLAGS)
 plugins_roles_peer_test_output_LDADD = core/libdfly-1.la $(GLIB_LIBS)
 
+# dfly-rate-limiter alone: the shared token bucket.
+check_PROGRAMS += plugins/roles/peer/test-rate-limiter
+TESTS += plugins/roles/peer/test-rate-limiter
+plugins_roles_peer_test_rate_limiter_SOURCES = \
+	plugins/roles/peer/test-rate-limiter.c \
+	plugins/roles/peer/dfly-rate-limiter.c \
+	plugins/roles/peer/dfly-rate-limiter.h
+plugins_roles_peer_test_rate_limiter_CPPFLAGS = $(TEST_CPPFLAGS)
+plugins_roles_peer_test_rate_limiter_CFLAGS = $(TEST_CFLAGS)
+plugins_roles_peer_test_rate_limiter_LDADD = $(GLIB_LIBS)
+
 # Downloads end to end: the role, the real http source and disk storage, and
 # nginx (tests/test-origin.h). Each plugin defines dfly_plugin_query, so the
 # two services are compiled into convenience libraries with it renamed (their

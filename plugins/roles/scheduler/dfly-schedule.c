@@ -20,6 +20,8 @@
 #define ROUNDS_WAITING_SEED 120  /* rounds a child waits for a seed's first answer */
 #define PUSH_DELAY_MS       20   /* coalesces updates to a task's children */
 #define BAD_PARENT_FAILURES 3    /* failed uploads before a parent is avoided */
+#define LIAR_ACCUSERS       2    /* children caught it lying: offered to no one */
+#define MAX_PIECES          (16 * 1024 * 1024) /* a task of unknown length, at most */
 
 typedef struct _Task Task;
 
@@ -31,6 +33,8 @@ typedef struct {
   DflyPeerState            state;
   gboolean                 back_to_source;
   gboolean                 sent_to_source; /* this scheduler sent it there: its digests count */
+  gboolean                 counted;        /* holds one of the task's back-to-source places */
+  GHashTable              *accusers;       /* children it served bad bytes, by peer id */
   gboolean                 answered;       /* got a first response */
   GByteArray              *bitmap;         /* pieces it holds */
   guint32                  finished;
@@ -74,11 +78,23 @@ G_DEFINE_FINAL_TYPE (DflySchedule, dfly_schedule, G_TYPE_OBJECT)
 
 static void stream_forget_peer (DflySchedule *self, Peer *peer);
 
+/* A peer sent to the source that failed or left gives its place back. */
+static void
+release_source_place (Peer *peer)
+{
+  if (!peer->counted)
+    return;
+  peer->counted = FALSE;
+  peer->task->back_to_source_count--;
+}
+
 static void
 peer_free (gpointer data)
 {
   Peer *peer = data;
 
+  if (peer->state != DFLY_PEER_STATE_SUCCEEDED)
+    release_source_place (peer);
   stream_forget_peer (peer->task->schedule, peer);
   g_clear_handle_id (&peer->retry_id, g_source_remove);
   g_clear_object (&peer->stream);
@@ -86,6 +102,7 @@ peer_free (gpointer data)
   g_byte_array_unref (peer->digests_sent);
   g_hash_table_unref (peer->blocklist);
   g_hash_table_unref (peer->offered);
+  g_hash_table_unref (peer->accusers);
   g_free (peer->host_id);
   g_free (peer->id);
   g_free (peer);
@@ -210,8 +227,10 @@ send_back_to_source (DflySchedule *self, Peer *peer, const char *why)
   if (!peer->back_to_source) {
     DflyHostInfo *host = self->hosts.lookup (peer->host_id, self->hosts.user_data);
 
-    if (host == NULL || host->type == DFLY_HOST_TYPE_NORMAL)
+    if (host == NULL || host->type == DFLY_HOST_TYPE_NORMAL) {
       peer->task->back_to_source_count++;
+      peer->counted = TRUE;
+    }
   }
   peer->back_to_source = TRUE;
   peer->sent_to_source = TRUE;
@@ -248,11 +267,17 @@ ranked_free (gpointer data)
   g_free (ranked);
 }
 
+/* A parent several children caught lying, or one failing most uploads.
+ * The peer this scheduler sent to the source is exempt: its digests are
+ * the reference, so its bytes match them, and no child can ban it. */
 static gboolean
 is_bad_parent (const Peer *parent)
 {
-  return parent->uploads_failed >= BAD_PARENT_FAILURES &&
-         parent->uploads_failed > parent->uploads_ok;
+  if (parent->sent_to_source)
+    return FALSE;
+  return g_hash_table_size (parent->accusers) >= LIAR_ACCUSERS ||
+         (parent->uploads_failed >= BAD_PARENT_FAILURES &&
+          parent->uploads_failed > parent->uploads_ok);
 }
 
 static guint32
@@ -600,6 +625,7 @@ handle_register (DflySchedule *self, SoupWebsocketConnection *stream,
   peer->digests_sent = g_byte_array_new ();
   peer->blocklist = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   peer->offered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  peer->accusers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_hash_table_insert (task->peers, peer->id, peer);
   on_stream = g_hash_table_lookup (self->streams, stream);
   if (on_stream == NULL) {
@@ -634,17 +660,22 @@ record_piece (Peer *peer, const Dfly__V1__Piece *piece, gboolean from_source)
 
   if (piece == NULL)
     return;
+  /* Bitmaps and digests grow with piece numbers: only the task's count
+   * (while it is unknown, only the source peer's reports, and capped). */
+  if (task->content_length >= 0 ? piece->number >= task->piece_count
+                                : !from_source || piece->number >= MAX_PIECES) {
+    g_info ("task %s: peer %s reports piece %u, out of range; ignored", task->id, peer->id,
+            piece->number);
+    return;
+  }
   if (!dfly_wire_bitmap_get (peer->bitmap, piece->number)) {
     dfly_wire_bitmap_set (peer->bitmap, piece->number);
     peer->finished++;
   }
   if (from_source && piece->digest != NULL && piece->digest[0] != '\0') {
-    if (piece->number >= task->digests->len) {
-      /* A streamed origin: pieces are counted as they come. */
-      if (piece->number >= (guint32) G_MAXINT32)
-        return;
+    /* A streamed origin: pieces are counted as they come. */
+    if (piece->number >= task->digests->len)
       g_ptr_array_set_size (task->digests, piece->number + 1);
-    }
     if (g_ptr_array_index (task->digests, piece->number) == NULL)
       g_ptr_array_index (task->digests, piece->number) = g_strdup (piece->digest);
     else if (strcmp (g_ptr_array_index (task->digests, piece->number), piece->digest) != 0)
@@ -746,6 +777,7 @@ dfly_schedule_handle (DflySchedule *self, SoupWebsocketConnection *stream,
   case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PEER_FAILED:
   case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PEER_BACK_TO_SOURCE_FAILED:
     peer->state = DFLY_PEER_STATE_FAILED;
+    release_source_place (peer);
     g_clear_handle_id (&peer->retry_id, g_source_remove);
     g_info ("task %s: peer %s failed", peer->task->id, peer->id);
     /* Children waiting on it look elsewhere. */
@@ -776,9 +808,10 @@ dfly_schedule_handle (DflySchedule *self, SoupWebsocketConnection *stream,
       g_message ("task %s: parent %s served piece %u with a wrong digest to %s", peer->task->id,
                  failed->parent_id, failed->piece_number, peer->id);
       g_hash_table_add (peer->blocklist, g_strdup (failed->parent_id));
-      /* A parent that lies is never offered again, to anyone. */
+      /* Caught by enough children, it is offered to no one (one child
+       * alone cannot ban a parent for all). */
       if (parent != NULL)
-        parent->uploads_failed += BAD_PARENT_FAILURES + parent->uploads_ok;
+        g_hash_table_add (parent->accusers, g_strdup (peer->id));
     } else if (!failed->temporary && failed->parent_id != NULL) {
       g_hash_table_add (peer->blocklist, g_strdup (failed->parent_id));
     }

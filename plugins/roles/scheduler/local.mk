@@ -27,3 +27,18 @@ plugins_roles_scheduler_test_scheduler_SOURCES = \
 plugins_roles_scheduler_test_scheduler_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
 plugins_roles_scheduler_test_scheduler_CFLAGS = $(TEST_CFLAGS) $(PROTO_CFLAGS)
 plugins_roles_scheduler_test_scheduler_LDADD = $(PROTO_LIBS) core/libdfly-1.la $(GLIB_LIBS)
+
+# DflySchedule behind its real service, spoken to over WebSocket and POST
+# with a hosts table of the test's own; the default algorithm is #included.
+check_PROGRAMS += plugins/roles/scheduler/test-schedule
+TESTS += plugins/roles/scheduler/test-schedule
+plugins_roles_scheduler_test_schedule_SOURCES = \
+	plugins/roles/scheduler/test-schedule.c \
+	plugins/roles/scheduler/dfly-scheduler-service.c \
+	plugins/roles/scheduler/dfly-scheduler-service.h \
+	plugins/roles/scheduler/dfly-schedule.c \
+	plugins/roles/scheduler/dfly-schedule.h \
+	plugins/roles/dfly-role-test.h
+plugins_roles_scheduler_test_schedule_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
+plugins_roles_scheduler_test_schedule_CFLAGS = $(TEST_CFLAGS) $(PROTO_CFLAGS)
+plugins_roles_scheduler_test_schedule_LDADD = $(PROTO_LIBS) core/libdfly-1.la $(GLIB_LIBS)

@@ -1,0 +1,1271 @@
+/* test-schedule.c — DflySchedule behind a real DflySchedulerService
+ *
+ * The service listens on 127.0.0.1; the test speaks to it as peers would,
+ * over real WebSocket streams and POSTs, with a hosts table of its own, and
+ * checks the frames that come back.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "../dfly-role-test.h"
+#include "dfly-scheduler-service.h"
+
+/* The default scheduling algorithm, compiled in with its one exported
+ * symbol renamed, as test-scheduler.c does. */
+#define dfly_plugin_query default_plugin_query
+#include "../../schedulers/default/dfly-parent-score.c"
+#include "../../schedulers/default/dfly-default-scheduler.c"
+#undef dfly_plugin_query
+
+#define WAIT_MS  10000 /* the bound on what must happen; generous for valgrind */
+#define QUIET_MS 400   /* how long to watch for what must not happen */
+#define MIB      (G_GUINT64_CONSTANT (1) << 20)
+
+/* ---- the fixture: a context, a hosts table, the schedule and its service ---- */
+
+typedef struct {
+  RoleTest              base;      /* the context, and what its bus carried */
+  GHashTable           *hosts;     /* host id → DflyHostInfo */
+  DflyScheduler        *algorithm;
+  DflySchedule         *schedule;
+  DflySchedulerService *service;
+  SoupSession          *session;
+  char                 *base_url;
+  GPtrArray            *clients;   /* Client *, closed at teardown */
+} Fixture;
+
+static DflyHostInfo *
+hosts_lookup (const char *host_id, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  return g_hash_table_lookup (f->hosts, host_id);
+}
+
+static GPtrArray *
+hosts_list_seeds (gpointer user_data)
+{
+  Fixture *f = user_data;
+  GPtrArray *seeds = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, f->hosts);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    if (((DflyHostInfo *) value)->type != DFLY_HOST_TYPE_NORMAL)
+      g_ptr_array_add (seeds, value);
+  }
+  return seeds;
+}
+
+static void
+add_host (Fixture *f, const char *id, const char *ip, guint16 port, DflyHostType type)
+{
+  DflyHostInfo *host = dfly_host_info_new (id);
+
+  host->ip = g_strdup (ip);
+  host->port = port;
+  host->type = type;
+  host->hostname = g_strdup (id);
+  g_hash_table_replace (f->hosts, host->id, host);
+}
+
+static DflyConfig *
+config (Fixture *f)
+{
+  return dfly_context_get_config (f->base.context);
+}
+
+static void client_free (gpointer data);
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  DflyScheduleHosts hosts = { hosts_lookup, hosts_list_seeds, f };
+  g_autoptr (GError) error = NULL;
+
+  role_test_setup (&f->base, NULL);
+  f->hosts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                    (GDestroyNotify) dfly_host_info_unref);
+  f->algorithm = g_object_new (default_plugin_query ()->get_type (), "context", f->base.context,
+                               "name", "default", NULL);
+  f->schedule = dfly_schedule_new (f->base.context, f->algorithm, &hosts);
+  f->service = dfly_scheduler_service_new (f->base.context, f->schedule, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (dfly_scheduler_service_get_port (f->service), >, 0);
+  f->base_url = dfly_wire_base_url ("127.0.0.1", dfly_scheduler_service_get_port (f->service));
+  f->session = soup_session_new_with_options ("timeout", 10, NULL);
+  f->clients = g_ptr_array_new_with_free_func (client_free);
+}
+
+static gboolean
+no_peers_left (gpointer data)
+{
+  return dfly_schedule_get_n_peers (((Fixture *) data)->schedule) == 0;
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  /* Clients close their streams; the service sees every peer leave. */
+  g_clear_pointer (&f->clients, g_ptr_array_unref);
+  g_assert_true (role_test_wait (no_peers_left, f, WAIT_MS));
+  g_assert_cmpuint (dfly_schedule_get_n_tasks (f->schedule), ==, 0);
+  soup_session_abort (f->session);
+  g_clear_object (&f->session);
+  g_assert_finalize_object (f->service);
+  g_assert_finalize_object (f->schedule);
+  g_assert_finalize_object (f->algorithm);
+  g_hash_table_unref (f->hosts);
+  g_free (f->base_url);
+  /* Whatever closing left to dispatch. */
+  role_test_wait (NULL, NULL, 50);
+  role_test_teardown (&f->base, NULL);
+}
+
+#define FIXTURE_ADD(path, func) \
+  g_test_add ((path), Fixture, NULL, fixture_setup, (func), fixture_teardown)
+
+/* ---- clients: announce streams as a peer's host opens them ---- */
+
+typedef struct {
+  SoupWebsocketConnection *ws;
+  GPtrArray               *responses; /* every AnnouncePeerResponse received */
+  gboolean                 closed;
+} Client;
+
+static void
+on_client_message (SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer data)
+{
+  Client *client = data;
+  g_autoptr (GError) error = NULL;
+  ProtobufCMessage *response;
+
+  g_assert_cmpint (type, ==, SOUP_WEBSOCKET_DATA_BINARY);
+  response = dfly_wire_unpack (g_bytes_get_data (message, NULL), g_bytes_get_size (message),
+                               4 * MIB, DFLY_MESSAGE_ANNOUNCE_PEER_RESPONSE, NULL, &error);
+  g_assert_no_error (error);
+  g_ptr_array_add (client->responses, response);
+}
+
+static void
+on_client_closed (SoupWebsocketConnection *ws, gpointer data)
+{
+  ((Client *) data)->closed = TRUE;
+}
+
+static gboolean
+client_is_closed (gpointer data)
+{
+  return ((Client *) data)->closed;
+}
+
+static void
+response_free (gpointer data)
+{
+  protobuf_c_message_free_unpacked (data, NULL);
+}
+
+static Client *
+client_connect (Fixture *f)
+{
+  g_autofree char *url = g_strdup_printf ("ws://127.0.0.1:%u/v1/announce-peer",
+                                          dfly_scheduler_service_get_port (f->service));
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
+  char *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  Client *client = g_new0 (Client, 1);
+
+  soup_session_websocket_connect_async (f->session, msg, NULL, protocols, G_PRIORITY_DEFAULT,
+                                        NULL, role_test_on_result, &result);
+  g_assert_true (role_test_wait (role_test_result_ready, &result, WAIT_MS));
+  client->ws = soup_session_websocket_connect_finish (f->session, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (soup_websocket_connection_get_protocol (client->ws), ==, DFLY_WIRE_WS_PROTOCOL);
+  client->responses = g_ptr_array_new_with_free_func (response_free);
+  g_signal_connect (client->ws, "message", G_CALLBACK (on_client_message), client);
+  g_signal_connect (client->ws, "closed", G_CALLBACK (on_client_closed), client);
+  g_ptr_array_add (f->clients, client);
+  return client;
+}
+
+/* Closes the stream from the client's side and waits for it to be closed. */
+static void
+client_close (Client *client)
+{
+  if (soup_websocket_connection_get_state (client->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (client->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  g_assert_true (role_test_wait (client_is_closed, client, WAIT_MS));
+}
+
+static void
+client_free (gpointer data)
+{
+  Client *client = data;
+
+  client_close (client);
+  g_signal_handlers_disconnect_by_data (client->ws, client);
+  g_object_unref (client->ws);
+  g_ptr_array_unref (client->responses);
+  g_free (client);
+}
+
+/* ---- peers: who says what on which stream ---- */
+
+typedef struct {
+  Client     *client;
+  const char *host_id;
+  const char *task_id;
+  const char *peer_id;
+} TestPeer;
+
+/* A valid task id (64 lowercase hex) made from a name. */
+static char *
+task_id_new (const char *name)
+{
+  char *id = g_compute_checksum_for_string (G_CHECKSUM_SHA256, name, -1);
+
+  g_assert_true (dfly_task_id_is_valid (id));
+  return id;
+}
+
+static void
+announce (TestPeer *peer, Dfly__V1__AnnouncePeerRequest *request)
+{
+  request->host_id = (char *) peer->host_id;
+  request->task_id = (char *) peer->task_id;
+  request->peer_id = (char *) peer->peer_id;
+  dfly_wire_ws_send (peer->client->ws, DFLY_MESSAGE_ANNOUNCE_PEER_REQUEST, &request->base);
+}
+
+static void
+peer_register (TestPeer *peer, gboolean need_back_to_source)
+{
+  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__RegisterPeerRequest reg = DFLY__V1__REGISTER_PEER_REQUEST__INIT;
+  Dfly__V1__Download download = DFLY__V1__DOWNLOAD__INIT;
+
+  download.url = "http://origin.test/file.bin";
+  download.tag = "tag";
+  download.need_back_to_source = need_back_to_source;
+  reg.download = &download;
+  request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_REGISTER_PEER;
+  request.register_peer = &reg;
+  announce (peer, &request);
+}
+
+static void
+peer_started (TestPeer *peer)
+{
+  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__DownloadPeerStartedRequest started = DFLY__V1__DOWNLOAD_PEER_STARTED_REQUEST__INIT;
+
+  request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PEER_STARTED;
+  request.download_peer_started = &started;
+  announce (peer, &request);
+}
+
+static void
+peer_b2s_started (TestPeer *peer, gint64 content_length, guint64 piece_length)
+{
+  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__DownloadPeerBackToSourceStartedRequest started =
+    DFLY__V1__DOWNLOAD_PEER_BACK_TO_SOURCE_STARTED_REQUEST__INIT;
+
+  started.content_length = content_length;
+  started.piece_length = piece_length;
+  request.request_case =
+    DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PEER_BACK_TO_SOURCE_STARTED;
+  request.download_peer_back_to_source_started = &started;
+  announce (peer, &request);
+}
+
+static void
+peer_b2s_failed (TestPeer *peer)
+{
+  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__DownloadPeerBackToSourceFailedRequest failed =
+    DFLY__V1__DOWNLOAD_PEER_BACK_TO_SOURCE_FAILED_REQUEST__INIT;
+
+  failed.description = "origin said 500";
+  request.request_case =
+    DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PEER_BACK_TO_SOURCE_FAILED;
+  request.download_peer_back_to_source_failed = &failed;
+  announce (peer, &request);
+}
+
+static void
+fill_piece (Dfly__V1__Piece *piece, guint32 number, const char *parent_id, const char *digest)
+{
+  piece->number = number;
+  piece->parent_id = (char *) parent_id;
+  piece->offset = number * 4 * MIB;
+  piece->length = 4 * MIB;
+  piece->digest = (char *) digest;
+  piece->cost_us = 1000;
+}
+
+static void
+peer_b2s_piece (TestPeer *peer, guint32 number, const char *digest)
+{
+  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__DownloadPieceBackToSourceFinishedRequest finished =
+    DFLY__V1__DOWNLOAD_PIECE_BACK_TO_SOURCE_FINISHED_REQUEST__INIT;
+  Dfly__V1__Piece piece = DFLY__V1__PIECE__INIT;
+
+  fill_piece (&piece, number, "", digest);
+  finished.piece = &piece;
+  request.request_case =
+    DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PIECE_BACK_TO_SOURCE_FINISHED;
+  request.download_piece_back_to_source_finished = &finished;
+  announce (peer, &request);
+}
+
+static void
+peer_piece (TestPeer *peer, guint32 number, const char *parent_id, const char *digest)
+{
+  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__DownloadPieceFinishedRequest finished =
+    DFLY__V1__DOWNLOAD_PIECE_FINISHED_REQUEST__INIT;
+  Dfly__V1__Piece piece = DFLY__V1__PIECE__INIT;
+
+  fill_piece (&piece, number, parent_id, digest);
+  finished.piece = &piece;
+  request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PIECE_FINISHED;
+  request.download_piece_finished = &finished;
+  announce (peer, &request);
+}
+
+static void
+peer_piece_failed (TestPeer *peer, guint32 number, const char *parent_id, gboolean mismatch)
+{
+  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__DownloadPieceFailedRequest failed = DFLY__V1__DOWNLOAD_PIECE_FAILED_REQUEST__INIT;
+
+  failed.piece_number = number;
+  failed.parent_id = (char *) parent_id;
+  failed.digest_mismatch = mismatch;
+  request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PIECE_FAILED;
+  request.download_piece_failed = &failed;
+  announce (peer, &request);
+}
+
+static void
+peer_reschedule (TestPeer *peer)
+{
+  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__ReschedulePeerRequest reschedule = DFLY__V1__RESCHEDULE_PEER_REQUEST__INIT;
+
+  reschedule.description = "want more parents";
+  request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_RESCHEDULE_PEER;
+  request.reschedule_peer = &reschedule;
+  announce (peer, &request);
+}
+
+/* ---- what peers were told ---- */
+
+/* The responses for peer, in order, borrowed. */
+static GPtrArray *
+responses_of (TestPeer *peer)
+{
+  GPtrArray *mine = g_ptr_array_new ();
+
+  for (guint i = 0; i < peer->client->responses->len; i++) {
+    Dfly__V1__AnnouncePeerResponse *response = g_ptr_array_index (peer->client->responses, i);
+
+    if (g_strcmp0 (response->peer_id, peer->peer_id) == 0)
+      g_ptr_array_add (mine, response);
+  }
+  return mine;
+}
+
+static guint
+n_responses (TestPeer *peer)
+{
+  g_autoptr (GPtrArray) mine = responses_of (peer);
+
+  return mine->len;
+}
+
+static Dfly__V1__AnnouncePeerResponse *
+last_response (TestPeer *peer)
+{
+  g_autoptr (GPtrArray) mine = responses_of (peer);
+
+  g_assert_cmpuint (mine->len, >, 0);
+  return g_ptr_array_index (mine, mine->len - 1);
+}
+
+typedef struct {
+  TestPeer *peer;
+  guint     n;
+} Count;
+
+static gboolean
+has_responses (gpointer data)
+{
+  Count *count = data;
+
+  return n_responses (count->peer) >= count->n;
+}
+
+/* Waits until peer has been told n things in all, and returns the last. */
+static Dfly__V1__AnnouncePeerResponse *
+wait_response (TestPeer *peer, guint n)
+{
+  Count count = { peer, n };
+
+  g_assert_true (role_test_wait (has_responses, &count, WAIT_MS));
+  g_assert_cmpuint (n_responses (peer), ==, n);
+  return last_response (peer);
+}
+
+/* Watches for a while: peer is told nothing more than the n it had. */
+static void
+assert_quiet (TestPeer *peer, guint n)
+{
+  role_test_wait (NULL, NULL, QUIET_MS);
+  g_assert_cmpuint (n_responses (peer), ==, n);
+}
+
+static void
+assert_ids (Dfly__V1__AnnouncePeerResponse *response, TestPeer *peer)
+{
+  g_assert_cmpstr (response->task_id, ==, peer->task_id);
+  g_assert_cmpstr (response->peer_id, ==, peer->peer_id);
+}
+
+static void
+assert_back_to_source (Dfly__V1__AnnouncePeerResponse *response, TestPeer *peer)
+{
+  assert_ids (response, peer);
+  g_assert_cmpint (response->response_case, ==,
+                   DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_NEED_BACK_TO_SOURCE);
+  g_assert_nonnull (response->need_back_to_source->description);
+}
+
+static Dfly__V1__NormalTaskResponse *
+assert_normal (Dfly__V1__AnnouncePeerResponse *response, TestPeer *peer)
+{
+  assert_ids (response, peer);
+  g_assert_cmpint (response->response_case, ==,
+                   DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_NORMAL_TASK);
+  return response->normal_task;
+}
+
+static gint
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The candidates' peer ids, sorted, joined by spaces. */
+static char *
+candidates_of (Dfly__V1__NormalTaskResponse *normal)
+{
+  g_autoptr (GPtrArray) ids = g_ptr_array_new ();
+
+  for (gsize i = 0; i < normal->n_candidate_parents; i++)
+    g_ptr_array_add (ids, normal->candidate_parents[i]->peer_id);
+  g_ptr_array_sort (ids, compare_strings);
+  g_ptr_array_add (ids, NULL);
+  return g_strjoinv (" ", (char **) ids->pdata);
+}
+
+static Dfly__V1__CandidateParent *
+find_candidate (Dfly__V1__NormalTaskResponse *normal, const char *peer_id)
+{
+  for (gsize i = 0; i < normal->n_candidate_parents; i++) {
+    if (g_strcmp0 (normal->candidate_parents[i]->peer_id, peer_id) == 0)
+      return normal->candidate_parents[i];
+  }
+  return NULL;
+}
+
+static gint
+compare_numbers (gconstpointer a, gconstpointer b)
+{
+  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Every digest peer was sent over all its normal responses, as
+ * "n=digest …" by number; fails if one was sent twice. */
+static char *
+digests_of (TestPeer *peer)
+{
+  g_autoptr (GPtrArray) mine = responses_of (peer);
+  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
+  g_autoptr (GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  for (guint i = 0; i < mine->len; i++) {
+    Dfly__V1__AnnouncePeerResponse *response = g_ptr_array_index (mine, i);
+
+    if (response->response_case != DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_NORMAL_TASK)
+      continue;
+    for (gsize j = 0; j < response->normal_task->n_piece_digests; j++) {
+      Dfly__V1__PieceDigest *digest = response->normal_task->piece_digests[j];
+
+      if (!g_hash_table_insert (seen, GUINT_TO_POINTER (digest->number), digest->digest))
+        g_error ("digest of piece %u sent twice to %s", digest->number, peer->peer_id);
+      g_array_append_val (numbers, digest->number);
+    }
+  }
+  g_array_sort (numbers, compare_numbers);
+  for (guint i = 0; i < numbers->len; i++) {
+    guint32 number = g_array_index (numbers, guint32, i);
+
+    g_string_append_printf (text, "%s%u=%s", i > 0 ? " " : "", number,
+                            (char *) g_hash_table_lookup (seen, GUINT_TO_POINTER (number)));
+  }
+  return g_strdup (text->str);
+}
+
+typedef struct {
+  TestPeer   *peer;
+  const char *expected;
+} DigestsAre;
+
+static gboolean
+digests_are (gpointer data)
+{
+  DigestsAre *wanted = data;
+  g_autofree char *digests = digests_of (wanted->peer);
+
+  return strcmp (digests, wanted->expected) == 0;
+}
+
+static void
+wait_digests (TestPeer *peer, const char *expected)
+{
+  DigestsAre wanted = { peer, expected };
+  g_autofree char *digests = NULL;
+
+  role_test_wait (digests_are, &wanted, WAIT_MS);
+  digests = digests_of (peer);
+  g_assert_cmpstr (digests, ==, expected);
+}
+
+typedef struct {
+  TestPeer   *peer;
+  const char *candidate;
+} Offered;
+
+static gboolean
+was_offered (gpointer data)
+{
+  Offered *offered = data;
+  g_autoptr (GPtrArray) mine = responses_of (offered->peer);
+
+  for (guint i = 0; i < mine->len; i++) {
+    Dfly__V1__AnnouncePeerResponse *response = g_ptr_array_index (mine, i);
+
+    if (response->response_case == DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_NORMAL_TASK &&
+        find_candidate (response->normal_task, offered->candidate) != NULL)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+typedef struct {
+  Fixture *f;
+  guint    peers;
+  guint    tasks;
+} Sizes;
+
+static gboolean
+sizes_are (gpointer data)
+{
+  Sizes *sizes = data;
+
+  return dfly_schedule_get_n_peers (sizes->f->schedule) == sizes->peers &&
+         dfly_schedule_get_n_tasks (sizes->f->schedule) == sizes->tasks;
+}
+
+static void
+wait_sizes (Fixture *f, guint peers, guint tasks)
+{
+  Sizes sizes = { f, peers, tasks };
+
+  role_test_wait (sizes_are, &sizes, WAIT_MS);
+  g_assert_cmpuint (dfly_schedule_get_n_peers (f->schedule), ==, peers);
+  g_assert_cmpuint (dfly_schedule_get_n_tasks (f->schedule), ==, tasks);
+}
+
+/* ---- (a) seed hosts ---- */
+
+/* A peer on a seed host goes to the source at once, and is not counted
+ * against back_to_source_limit; normal peers are. */
+static void
+test_seed_back_to_source (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task = task_id_new ("seed");
+  Client *seed_client = client_connect (f);
+  Client *client = client_connect (f);
+  TestPeer seed = { seed_client, "127.0.0.5-seed", task, "127.0.0.5-seed-1" };
+  TestPeer asks = { client, "127.0.0.6-n", task, "127.0.0.6-n-1" };
+  TestPeer later = { client, "127.0.0.7-m", task, "127.0.0.7-m-1" };
+
+  config (f)->scheduler.back_to_source_limit = 1;
+  add_host (f, seed.host_id, "127.0.0.5", 4005, DFLY_HOST_TYPE_SUPER);
+  add_host (f, asks.host_id, "127.0.0.6", 4006, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, later.host_id, "127.0.0.7", 4007, DFLY_HOST_TYPE_NORMAL);
+
+  peer_register (&seed, FALSE);
+  assert_back_to_source (wait_response (&seed, 1), &seed);
+  g_assert_cmpstr (last_response (&seed)->need_back_to_source->description, ==, "seed peer");
+  wait_sizes (f, 1, 1);
+
+  /* The seed took no place: a normal peer asking for the source gets it … */
+  peer_register (&asks, TRUE);
+  assert_back_to_source (wait_response (&asks, 1), &asks);
+  /* … and with that the limit of one is reached. */
+  peer_register (&later, TRUE);
+  assert_quiet (&later, 0);
+  assert_quiet (&seed, 1);
+  wait_sizes (f, 3, 1);
+}
+
+/* ---- (b) back to source, digests and pushes ---- */
+
+static void
+test_back_to_source_digests (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task = task_id_new ("digests");
+  Client *client_a = client_connect (f);
+  Client *client_b = client_connect (f);
+  TestPeer a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
+  static const char *digests[] = { "crc32c:0000000a", "crc32c:0000000b", "crc32c:0000000c",
+                                   "crc32c:0000000d" };
+  Dfly__V1__NormalTaskResponse *normal;
+  Dfly__V1__CandidateParent *parent;
+  guint n;
+
+  config (f)->scheduler.back_to_source_limit = 1;
+  add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, b.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
+
+  /* No seed host: the first peer goes to the source, the second waits. */
+  peer_register (&a, FALSE);
+  assert_back_to_source (wait_response (&a, 1), &a);
+  peer_register (&b, FALSE);
+  assert_quiet (&b, 0);
+
+  /* The source peer says what the origin said, and its first pieces. */
+  peer_b2s_started (&a, 16 * MIB, 4 * MIB);
+  for (guint32 i = 0; i < 3; i++)
+    peer_b2s_piece (&a, i, digests[i]);
+  wait_digests (&b, "0=crc32c:0000000a 1=crc32c:0000000b 2=crc32c:0000000c");
+  normal = assert_normal (last_response (&b), &b);
+  g_assert_cmpuint (normal->n_candidate_parents, ==, 1);
+  parent = normal->candidate_parents[0];
+  g_assert_cmpstr (parent->peer_id, ==, a.peer_id);
+  g_assert_nonnull (parent->host);
+  g_assert_cmpstr (parent->host->id, ==, a.host_id);
+  g_assert_cmpstr (parent->host->ip, ==, "127.0.0.2");
+  g_assert_cmpuint (parent->host->port, ==, 4002);
+  g_assert_cmpint (parent->host->type, ==, DFLY__V1__HOST_TYPE__HOST_TYPE_NORMAL);
+  g_assert_cmpmem (parent->piece_bitmap.data, parent->piece_bitmap.len, "\x07", 1);
+  g_assert_cmpuint (normal->content_length, ==, 16 * MIB);
+  g_assert_cmpuint (normal->piece_length, ==, 4 * MIB);
+  g_assert_cmpuint (normal->piece_count, ==, 4);
+  n = n_responses (&b);
+
+  /* A later piece is pushed with only its own digest. */
+  peer_b2s_piece (&a, 3, digests[3]);
+  normal = assert_normal (wait_response (&b, n + 1), &b);
+  g_assert_cmpuint (normal->n_piece_digests, ==, 1);
+  g_assert_cmpuint (normal->piece_digests[0]->number, ==, 3);
+  g_assert_cmpstr (normal->piece_digests[0]->digest, ==, digests[3]);
+  parent = find_candidate (normal, a.peer_id);
+  g_assert_nonnull (parent);
+  g_assert_cmpmem (parent->piece_bitmap.data, parent->piece_bitmap.len, "\x0f", 1);
+
+  /* Nothing more is said: not to the child, and never to the source peer. */
+  assert_quiet (&b, n + 1);
+  assert_quiet (&a, 1);
+}
+
+/* ---- (c) empty content ---- */
+
+static void
+test_empty (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task = task_id_new ("empty");
+  Client *client_a = client_connect (f);
+  Client *client_b = client_connect (f);
+  TestPeer a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
+  TestPeer c = { client_b, "127.0.0.4-c", task, "127.0.0.4-c-1" };
+  Dfly__V1__AnnouncePeerResponse *response;
+
+  config (f)->scheduler.back_to_source_limit = 1;
+  add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, b.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, c.host_id, "127.0.0.4", 4004, DFLY_HOST_TYPE_NORMAL);
+
+  peer_register (&a, FALSE);
+  assert_back_to_source (wait_response (&a, 1), &a);
+  peer_register (&b, FALSE);
+  assert_quiet (&b, 0);
+
+  /* The origin has nothing: the waiting child is told so, and so is the next. */
+  peer_b2s_started (&a, 0, 4 * MIB);
+  response = wait_response (&b, 1);
+  assert_ids (response, &b);
+  g_assert_cmpint (response->response_case, ==,
+                   DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_EMPTY_TASK);
+  peer_register (&c, FALSE);
+  response = wait_response (&c, 1);
+  assert_ids (response, &c);
+  g_assert_cmpint (response->response_case, ==,
+                   DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_EMPTY_TASK);
+  assert_quiet (&b, 1);
+}
+
+/* ---- (d) a parent that served bad bytes ---- */
+
+static gboolean
+offers (TestPeer *peer, guint from, const char *candidate)
+{
+  g_autoptr (GPtrArray) mine = responses_of (peer);
+
+  for (guint i = from; i < mine->len; i++) {
+    Dfly__V1__AnnouncePeerResponse *response = g_ptr_array_index (mine, i);
+
+    if (response->response_case == DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_NORMAL_TASK &&
+        find_candidate (response->normal_task, candidate) != NULL)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+test_digest_mismatch (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task = task_id_new ("mismatch");
+  Client *client_a = client_connect (f);
+  Client *client_p = client_connect (f);
+  Client *client_c = client_connect (f);
+  TestPeer a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer p = { client_p, "127.0.0.3-p", task, "127.0.0.3-p-1" };
+  TestPeer c = { client_c, "127.0.0.4-c", task, "127.0.0.4-c-1" };
+  TestPeer d = { client_c, "127.0.0.5-d", task, "127.0.0.5-d-1" };
+  TestPeer e = { client_c, "127.0.0.6-e", task, "127.0.0.6-e-1" };
+  TestPeer g = { client_c, "127.0.0.7-g", task, "127.0.0.7-g-1" };
+  Offered c_offered_p = { &c, p.peer_id };
+  Offered d_offered_p = { &d, p.peer_id };
+  Dfly__V1__NormalTaskResponse *normal;
+  g_autofree char *candidates = NULL;
+  guint n, n_d;
+
+  config (f)->scheduler.back_to_source_limit = 1;
+  add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, p.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, c.host_id, "127.0.0.4", 4004, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, d.host_id, "127.0.0.5", 4005, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, e.host_id, "127.0.0.6", 4006, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, g.host_id, "127.0.0.7", 4007, DFLY_HOST_TYPE_NORMAL);
+
+  /* a fetches from the source; p takes a piece from a and so is a parent too. */
+  peer_register (&a, FALSE);
+  assert_back_to_source (wait_response (&a, 1), &a);
+  peer_b2s_started (&a, 16 * MIB, 4 * MIB);
+  peer_b2s_piece (&a, 0, "crc32c:0000000a");
+  peer_register (&p, FALSE);
+  normal = assert_normal (wait_response (&p, 1), &p);
+  candidates = candidates_of (normal);
+  g_assert_cmpstr (candidates, ==, a.peer_id);
+  g_clear_pointer (&candidates, g_free);
+  peer_started (&p);
+  peer_piece (&p, 0, a.peer_id, "crc32c:0000000a");
+
+  /* c is offered both. */
+  peer_register (&c, FALSE);
+  g_assert_true (role_test_wait (was_offered, &c_offered_p, WAIT_MS));
+  g_assert_true (offers (&c, 0, a.peer_id));
+
+  /* p served c bad bytes: c's next parents leave p out. One child alone
+   * cannot ban a parent for all: d, new, is still offered p. */
+  n = n_responses (&c);
+  peer_piece_failed (&c, 0, p.peer_id, TRUE);
+  peer_reschedule (&c);
+  normal = assert_normal (wait_response (&c, n + 1), &c);
+  candidates = candidates_of (normal);
+  g_assert_cmpstr (candidates, ==, a.peer_id);
+  g_clear_pointer (&candidates, g_free);
+  peer_register (&d, FALSE);
+  g_assert_true (role_test_wait (was_offered, &d_offered_p, WAIT_MS));
+
+  /* d catches p lying too: a second child, so p is offered to no one. */
+  n_d = n_responses (&d);
+  peer_piece_failed (&d, 0, p.peer_id, TRUE);
+  peer_reschedule (&d);
+  normal = assert_normal (wait_response (&d, n_d + 1), &d);
+  candidates = candidates_of (normal);
+  g_assert_cmpstr (candidates, ==, a.peer_id);
+  g_clear_pointer (&candidates, g_free);
+  peer_register (&e, FALSE);
+  normal = assert_normal (wait_response (&e, 1), &e);
+  candidates = candidates_of (normal);
+  g_assert_cmpstr (candidates, ==, a.peer_id);
+
+  /* Later news (a new piece, p's progress, another reschedule) still never offer p. */
+  peer_piece (&p, 1, a.peer_id, "crc32c:0000000b");
+  peer_b2s_piece (&a, 1, "crc32c:0000000b");
+  wait_digests (&c, "0=crc32c:0000000a 1=crc32c:0000000b");
+  wait_digests (&e, "0=crc32c:0000000a 1=crc32c:0000000b");
+  peer_reschedule (&c);
+  wait_response (&c, n_responses (&c) + 1);
+  assert_quiet (&c, n_responses (&c));
+  g_assert_false (offers (&c, n, p.peer_id));
+  g_assert_false (offers (&d, n_d, p.peer_id));
+  g_assert_false (offers (&e, 0, p.peer_id));
+
+  /* The source peer's digests are the reference: children accusing it
+   * ban it for themselves only; a new child is still offered it. */
+  peer_piece_failed (&c, 1, a.peer_id, TRUE);
+  peer_piece_failed (&d, 1, a.peer_id, TRUE);
+  peer_piece_failed (&e, 1, a.peer_id, TRUE);
+  peer_register (&g, FALSE);
+  normal = assert_normal (wait_response (&g, 1), &g);
+  g_assert_nonnull (find_candidate (normal, a.peer_id));
+}
+
+/* ---- (e) back-to-source reports from a peer not sent there ---- */
+
+static void
+test_unasked_source (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task = task_id_new ("unasked");
+  Client *client_a = client_connect (f);
+  Client *client_b = client_connect (f);
+  TestPeer a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
+  TestPeer c = { client_b, "127.0.0.4-c", task, "127.0.0.4-c-1" };
+  Dfly__V1__Task *stat;
+
+  config (f)->scheduler.back_to_source_limit = 1;
+  add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, b.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, c.host_id, "127.0.0.4", 4004, DFLY_HOST_TYPE_NORMAL);
+
+  peer_register (&a, FALSE);
+  assert_back_to_source (wait_response (&a, 1), &a);
+  peer_register (&b, FALSE);
+  peer_register (&c, FALSE);
+
+  /* b was told to wait, yet claims the source and reports a piece: its
+   * length and digest are not believed. */
+  peer_b2s_started (&b, 16 * MIB, 4 * MIB);
+  peer_b2s_piece (&b, 0, "crc32c:baaaaaad");
+  peer_b2s_piece (&b, 2, "crc32c:baaaaaad");
+  assert_quiet (&b, 0);
+  assert_quiet (&c, 0);
+  stat = dfly_schedule_stat_task (f->schedule, task);
+  g_assert_cmpint (stat->content_length, ==, -1);
+  dfly_schedule_free_task_message (stat);
+
+  /* The real source peer's reports are. */
+  peer_b2s_started (&a, 16 * MIB, 4 * MIB);
+  peer_b2s_piece (&a, 1, "crc32c:00000001");
+  wait_digests (&c, "1=crc32c:00000001");
+  wait_digests (&b, "1=crc32c:00000001");
+  peer_b2s_piece (&a, 0, "crc32c:00000000");
+  wait_digests (&c, "0=crc32c:00000000 1=crc32c:00000001");
+  wait_digests (&b, "0=crc32c:00000000 1=crc32c:00000001");
+  /* b's claim of piece 2 brings no digest for it. */
+  peer_b2s_piece (&b, 2, "crc32c:baaaaaad");
+  role_test_wait (NULL, NULL, QUIET_MS);
+  wait_digests (&c, "0=crc32c:00000000 1=crc32c:00000001");
+}
+
+/* ---- (f) hostile frames ---- */
+
+static void
+assert_closed_with (Client *client, gushort code)
+{
+  g_assert_true (role_test_wait (client_is_closed, client, WAIT_MS));
+  g_assert_cmpuint (soup_websocket_connection_get_close_code (client->ws), ==, code);
+}
+
+static void
+test_hostile (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task_x = task_id_new ("hostile-x");
+  g_autofree char *task_z = task_id_new ("hostile-z");
+  Client *good = client_connect (f);
+  Client *garbage = client_connect (f);
+  Client *text = client_connect (f);
+  Client *wrong_type = client_connect (f);
+  Client *too_big = NULL;
+  Client *bad_ids = client_connect (f);
+  TestPeer z = { good, "127.0.0.2-z", task_z, "127.0.0.2-z-1" };
+  TestPeer z2 = { good, "127.0.0.2-z", task_x, "127.0.0.2-z-2" };
+  TestPeer x = { garbage, "127.0.0.3-x", task_x, "127.0.0.3-x-1" };
+  TestPeer bad_task = { bad_ids, "127.0.0.4-y", "ABC", "127.0.0.4-y-1" };
+  TestPeer no_peer = { bad_ids, "127.0.0.4-y", task_z, "" };
+  TestPeer y = { bad_ids, "127.0.0.4-y", task_z, "127.0.0.4-y-1" };
+  Dfly__V1__AnnouncePeerResponse response = DFLY__V1__ANNOUNCE_PEER_RESPONSE__INIT;
+  g_autofree guint8 *big = g_malloc0 (4096);
+  g_autoptr (GBytes) frame = NULL;
+  static const guint8 junk[] = { 0, 0, 0, 3, 0xff, 0xff, 0xff };
+
+  add_host (f, z.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, x.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, y.host_id, "127.0.0.4", 4004, DFLY_HOST_TYPE_NORMAL);
+
+  peer_register (&z, FALSE);
+  assert_back_to_source (wait_response (&z, 1), &z);
+  peer_register (&x, FALSE);
+  assert_back_to_source (wait_response (&x, 1), &x);
+  wait_sizes (f, 2, 2);
+
+  /* Bytes that are no frame: the stream is closed, its peer gone. */
+  soup_websocket_connection_send_binary (garbage->ws, junk, sizeof junk);
+  assert_closed_with (garbage, SOUP_WEBSOCKET_CLOSE_BAD_DATA);
+  wait_sizes (f, 1, 1);
+
+  /* A text message. */
+  soup_websocket_connection_send_text (text->ws, "{\"register\": true}");
+  assert_closed_with (text, SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA);
+
+  /* A frame of a type a peer does not send. */
+  response.task_id = task_z;
+  response.peer_id = "whoever";
+  frame = dfly_wire_pack (DFLY_MESSAGE_ANNOUNCE_PEER_RESPONSE, &response.base);
+  soup_websocket_connection_send_message (wrong_type->ws, SOUP_WEBSOCKET_DATA_BINARY, frame);
+  assert_closed_with (wrong_type, SOUP_WEBSOCKET_CLOSE_BAD_DATA);
+
+  /* A message over protocol.max_message_size (live: for streams opened from now on). */
+  config (f)->protocol.max_message_size = 1024;
+  too_big = client_connect (f);
+  soup_websocket_connection_send_binary (too_big->ws, big, 4096);
+  /* libsoup 3.2 drops the connection without a close frame. */
+  g_assert_true (role_test_wait (client_is_closed, too_big, WAIT_MS));
+  config (f)->protocol.max_message_size = 4 * MIB;
+
+  /* Announces without a valid task id or a peer id are ignored, the
+   * stream kept: the same stream registers properly next. */
+  peer_register (&bad_task, FALSE);
+  peer_register (&no_peer, FALSE);
+  assert_quiet (&bad_task, 0);
+  g_assert_cmpuint (bad_ids->responses->len, ==, 0);
+  g_assert_false (bad_ids->closed);
+  peer_register (&y, TRUE);
+  assert_back_to_source (wait_response (&y, 1), &y);
+
+  /* The good stream was never disturbed and still serves. */
+  g_assert_false (good->closed);
+  peer_register (&z2, FALSE);
+  assert_back_to_source (wait_response (&z2, 1), &z2);
+  wait_sizes (f, 3, 2);
+}
+
+/* ---- (g) streams closing ---- */
+
+static void
+test_stream_closed (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task = task_id_new ("closed");
+  g_autofree char *other = task_id_new ("closed-other");
+  Client *client_a = client_connect (f);
+  Client *client_b = client_connect (f);
+  TestPeer a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer a2 = { client_a, "127.0.0.2-a", other, "127.0.0.2-a-2" };
+  TestPeer b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
+  Dfly__V1__Task *stat;
+
+  add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, b.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
+
+  peer_register (&a, FALSE);
+  peer_register (&a2, FALSE);
+  wait_response (&a, 1);
+  wait_response (&a2, 1);
+  peer_b2s_started (&a, 16 * MIB, 4 * MIB);
+  peer_b2s_piece (&a, 0, "crc32c:0000000a");
+  peer_register (&b, FALSE);
+  g_assert_nonnull (find_candidate (assert_normal (wait_response (&b, 1), &b), a.peer_id));
+  wait_sizes (f, 3, 2);
+
+  /* a's stream closes: both its peers leave; the task only it had is forgotten. */
+  client_close (client_a);
+  wait_sizes (f, 1, 1);
+  g_assert_null (dfly_schedule_stat_task (f->schedule, other));
+  stat = dfly_schedule_stat_task (f->schedule, task);
+  g_assert_nonnull (stat);
+  g_assert_cmpuint (stat->peer_count, ==, 1);
+  dfly_schedule_free_task_message (stat);
+
+  /* b, the last peer, leaves: the task goes too. */
+  client_close (client_b);
+  wait_sizes (f, 0, 0);
+  g_assert_null (dfly_schedule_stat_task (f->schedule, task));
+}
+
+/* Once a bug (fixed, kept as a regression test): back_to_source_count (dfly-schedule.c, send_back_to_source) only
+ * ever grows: a back-to-source peer that fails (or leaves) keeps its place
+ * against scheduler.back_to_source_limit, so with the limit reached and no
+ * seed, the peers waiting on it are never sent to the source nor given a
+ * parent — schedule_peer retries them every 500 ms forever (the
+ * ROUNDS_WAITING_SEED escape also requires may_go_back_to_source).
+ * Dragonfly v2.2 frees the place (BackToSourcePeers.Delete on failure). */
+static void
+test_source_failed (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task = task_id_new ("source-failed");
+  Client *client_a = client_connect (f);
+  Client *client_b = client_connect (f);
+  TestPeer a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
+
+  config (f)->scheduler.back_to_source_limit = 1;
+  add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, b.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
+  peer_register (&a, FALSE);
+  assert_back_to_source (wait_response (&a, 1), &a);
+  peer_register (&b, FALSE);
+  assert_quiet (&b, 0);
+
+  /* The only source peer fails: the waiting peer must take its place. */
+  peer_b2s_failed (&a);
+  assert_back_to_source (wait_response (&b, 1), &b);
+}
+
+/* Once a bug (fixed, kept as a regression test): record_piece (dfly-schedule.c) takes any piece number a peer
+ * reports, whatever the task's piece count: bit_set grows the peer's
+ * bitmap to number / 8 + 1 bytes (a report of piece 0xfffffff0 makes the
+ * scheduler allocate 512 MiB, and each child's NormalTaskResponse carry
+ * it), and a source peer's digest for such a piece is stored (growing
+ * task->digests to number + 1 pointers, up to 16 GiB, which aborts) and
+ * sent to children. Numbers at or past piece_count, once known, should be
+ * refused (STYLE.md rule 14). */
+static void
+test_piece_number_bounds (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task = task_id_new ("bounds");
+  Client *client_a = client_connect (f);
+  Client *client_b = client_connect (f);
+  TestPeer a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
+  Dfly__V1__NormalTaskResponse *normal;
+  Dfly__V1__CandidateParent *parent;
+
+  config (f)->scheduler.back_to_source_limit = 1;
+  add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, b.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
+  peer_register (&a, FALSE);
+  assert_back_to_source (wait_response (&a, 1), &a);
+  /* Four pieces; then a report of piece 100000. */
+  peer_b2s_started (&a, 16 * MIB, 4 * MIB);
+  peer_b2s_piece (&a, 0, "crc32c:00000000");
+  peer_b2s_piece (&a, 100000, "crc32c:ffffffff");
+  peer_register (&b, FALSE);
+  normal = assert_normal (wait_response (&b, 1), &b);
+  parent = find_candidate (normal, a.peer_id);
+  g_assert_nonnull (parent);
+  g_assert_cmpuint (parent->piece_bitmap.len, <=, 1);
+  for (gsize i = 0; i < normal->n_piece_digests; i++)
+    g_assert_cmpuint (normal->piece_digests[i]->number, <, normal->piece_count);
+}
+
+/* ---- (h) one-shot calls ---- */
+
+typedef struct {
+  guint   status;
+  GBytes *body;
+} Reply;
+
+/* POSTs bytes (a frame, or not) to path on the service. */
+static void
+post_raw (Fixture *f, const char *method, const char *path, GBytes *body, Reply *reply)
+{
+  g_autofree char *url = g_strconcat (f->base_url, path, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (body != NULL)
+    soup_message_set_request_body_from_bytes (msg, "application/x-dfly-frame", body);
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL,
+                                    role_test_on_result, &result);
+  g_assert_true (role_test_wait (role_test_result_ready, &result, WAIT_MS));
+  reply->body = soup_session_send_and_read_finish (f->session, result, &error);
+  g_assert_no_error (error);
+  reply->status = soup_message_get_status (msg);
+}
+
+static void
+post_message (Fixture *f, const char *path, DflyMessageType type,
+              const ProtobufCMessage *message, Reply *reply)
+{
+  g_autoptr (GBytes) frame = dfly_wire_pack (type, message);
+
+  post_raw (f, SOUP_METHOD_POST, path, frame, reply);
+}
+
+static void
+reply_clear (Reply *reply)
+{
+  g_clear_pointer (&reply->body, g_bytes_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Reply, reply_clear)
+
+static void
+test_announce_host (Fixture *f, gconstpointer data)
+{
+  Dfly__V1__AnnounceHostRequest request = DFLY__V1__ANNOUNCE_HOST_REQUEST__INIT;
+  Dfly__V1__LeaveHostRequest leave = DFLY__V1__LEAVE_HOST_REQUEST__INIT;
+  Dfly__V1__Host host = DFLY__V1__HOST__INIT;
+  g_auto (Reply) good = { 0 };
+  g_auto (Reply) bad = { 0 };
+  g_auto (Reply) left = { 0 };
+  g_auto (Reply) get = { 0 };
+  DflyHostInfo *announced;
+  const char *reason = "host 10.0.0.9-h: \"not-an-ip\" is not an IP address";
+
+  host.id = "10.0.0.9-h";
+  host.type = DFLY__V1__HOST_TYPE__HOST_TYPE_STRONG;
+  host.hostname = "h";
+  host.ip = "10.0.0.9";
+  host.port = 4009;
+  host.idc = "idc1";
+  host.location = "a|b";
+  host.concurrent_upload_limit = 200;
+  host.upload_rate_free = 1000;
+  host.announce_interval = 30;
+  request.host = &host;
+  post_message (f, "/v1/announce-host", DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST, &request.base, &good);
+  g_assert_cmpuint (good.status, ==, SOUP_STATUS_OK);
+  g_assert_cmpuint (f->base.announced->len, ==, 1);
+  announced = g_ptr_array_index (f->base.announced, 0);
+  g_assert_cmpstr (announced->id, ==, "10.0.0.9-h");
+  g_assert_cmpint (announced->type, ==, DFLY_HOST_TYPE_STRONG);
+  g_assert_cmpstr (announced->ip, ==, "10.0.0.9");
+  g_assert_cmpuint (announced->port, ==, 4009);
+  g_assert_cmpstr (announced->idc, ==, "idc1");
+  g_assert_cmpstr (announced->location, ==, "a|b");
+  g_assert_cmpuint (announced->upload_slots, ==, 200);
+  g_assert_cmpuint (announced->upload_rate_free, ==, 1000);
+  g_assert_cmpuint (announced->announce_interval, ==, 30);
+
+  /* Not an IP address: 400 with the reason, and nothing on the bus. */
+  host.ip = "not-an-ip";
+  post_message (f, "/v1/announce-host", DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST, &request.base, &bad);
+  g_assert_cmpuint (bad.status, ==, SOUP_STATUS_BAD_REQUEST);
+  g_assert_cmpmem (g_bytes_get_data (bad.body, NULL), g_bytes_get_size (bad.body), reason,
+                   strlen (reason));
+  g_assert_cmpuint (f->base.announced->len, ==, 1);
+
+  /* Leaving is on the bus too. */
+  leave.id = "10.0.0.9-h";
+  post_message (f, "/v1/leave-host", DFLY_MESSAGE_LEAVE_HOST_REQUEST, &leave.base, &left);
+  g_assert_cmpuint (left.status, ==, SOUP_STATUS_OK);
+  g_assert_cmpuint (f->base.left->len, ==, 1);
+  g_assert_cmpstr (((DflyHostInfo *) g_ptr_array_index (f->base.left, 0))->id, ==,
+                   "10.0.0.9-h");
+
+  /* Only POST. */
+  post_raw (f, SOUP_METHOD_GET, "/v1/announce-host", NULL, &get);
+  g_assert_cmpuint (get.status, ==, SOUP_STATUS_METHOD_NOT_ALLOWED);
+  g_assert_cmpuint (f->base.announced->len, ==, 1);
+}
+
+static void
+test_stat_task (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task_id = task_id_new ("stat");
+  g_autofree char *unknown_id = task_id_new ("stat-unknown");
+  Client *client = client_connect (f);
+  TestPeer a = { client, "127.0.0.2-a", task_id, "127.0.0.2-a-1" };
+  Dfly__V1__StatTaskRequest request = DFLY__V1__STAT_TASK_REQUEST__INIT;
+  Dfly__V1__AnnounceHostRequest wrong = DFLY__V1__ANNOUNCE_HOST_REQUEST__INIT;
+  g_auto (Reply) known = { 0 };
+  g_auto (Reply) started = { 0 };
+  g_auto (Reply) unknown = { 0 };
+  g_auto (Reply) bad = { 0 };
+  g_autoptr (GError) error = NULL;
+  Dfly__V1__Task *task;
+
+  add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
+  peer_register (&a, FALSE);
+  assert_back_to_source (wait_response (&a, 1), &a);
+
+  request.task_id = task_id;
+  post_message (f, "/v1/stat-task", DFLY_MESSAGE_STAT_TASK_REQUEST, &request.base, &known);
+  g_assert_cmpuint (known.status, ==, SOUP_STATUS_OK);
+  task = (Dfly__V1__Task *) dfly_wire_unpack (g_bytes_get_data (known.body, NULL),
+                                              g_bytes_get_size (known.body), 4 * MIB,
+                                              DFLY_MESSAGE_TASK, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (task->id, ==, task_id);
+  g_assert_cmpstr (task->url, ==, "http://origin.test/file.bin");
+  g_assert_cmpstr (task->tag, ==, "tag");
+  g_assert_cmpint (task->content_length, ==, -1);
+  g_assert_cmpuint (task->peer_count, ==, 1);
+  g_assert_cmpint (task->state, ==, DFLY__V1__TASK_STATE__TASK_STATE_RUNNING);
+  g_assert_false (task->has_available_peer);
+  protobuf_c_message_free_unpacked (&task->base, NULL);
+
+  /* What the source peer said shows. */
+  peer_b2s_started (&a, 16 * MIB, 4 * MIB);
+  role_test_wait (NULL, NULL, QUIET_MS);
+  post_message (f, "/v1/stat-task", DFLY_MESSAGE_STAT_TASK_REQUEST, &request.base, &started);
+  task = (Dfly__V1__Task *) dfly_wire_unpack (g_bytes_get_data (started.body, NULL),
+                                              g_bytes_get_size (started.body), 4 * MIB,
+                                              DFLY_MESSAGE_TASK, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (task->content_length, ==, 16 * MIB);
+  g_assert_cmpuint (task->piece_length, ==, 4 * MIB);
+  g_assert_cmpuint (task->piece_count, ==, 4);
+  protobuf_c_message_free_unpacked (&task->base, NULL);
+
+  /* A task nobody registered: 404. */
+  request.task_id = unknown_id;
+  post_message (f, "/v1/stat-task", DFLY_MESSAGE_STAT_TASK_REQUEST, &request.base, &unknown);
+  g_assert_cmpuint (unknown.status, ==, SOUP_STATUS_NOT_FOUND);
+
+  /* Another message than StatTaskRequest: 400. */
+  post_message (f, "/v1/stat-task", DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST, &wrong.base, &bad);
+  g_assert_cmpuint (bad.status, ==, SOUP_STATUS_BAD_REQUEST);
+
+  /* Through dfly_wire_post_async, as a peer asks. */
+  {
+    g_autofree char *url = g_strconcat (f->base_url, "/v1/stat-task", NULL);
+    g_autoptr (GAsyncResult) result = NULL;
+    g_autoptr (GBytes) reply = NULL;
+
+    dfly_wire_post_async (f->session, url, DFLY_MESSAGE_STAT_TASK_REQUEST, &request.base, NULL,
+                          role_test_on_result, &result);
+    g_assert_true (role_test_wait (role_test_result_ready, &result, WAIT_MS));
+    reply = dfly_wire_post_finish (f->session, result, &error);
+    g_assert_null (reply);
+    g_assert_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL);
+    g_assert_nonnull (strstr (error->message, "404"));
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  FIXTURE_ADD ("/schedule/seed-back-to-source", test_seed_back_to_source);
+  FIXTURE_ADD ("/schedule/back-to-source-digests", test_back_to_source_digests);
+  FIXTURE_ADD ("/schedule/empty", test_empty);
+  FIXTURE_ADD ("/schedule/digest-mismatch", test_digest_mismatch);
+  FIXTURE_ADD ("/schedule/unasked-source", test_unasked_source);
+  FIXTURE_ADD ("/schedule/hostile", test_hostile);
+  FIXTURE_ADD ("/schedule/stream-closed", test_stream_closed);
+  FIXTURE_ADD ("/schedule/source-failed", test_source_failed);
+  FIXTURE_ADD ("/schedule/piece-number-bounds", test_piece_number_bounds);
+  FIXTURE_ADD ("/schedule/announce-host", test_announce_host);
+  FIXTURE_ADD ("/schedule/stat-task", test_stat_task);
+  return g_test_run ();
+}
