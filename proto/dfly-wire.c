@@ -213,6 +213,7 @@ dfly_wire_listen (SoupServer *server, const char *ip, guint16 port, guint io_tim
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string (ip, port);
   g_autoptr (GSocketAddress) bound = NULL;
   g_autoptr (GError) local_error = NULL;
+  g_autoptr (GSList) listeners = NULL;
   DflyWireListener *listener;
 
   if (address == NULL) {
@@ -221,6 +222,9 @@ dfly_wire_listen (SoupServer *server, const char *ip, guint16 port, guint io_tim
   }
   listener = g_new0 (DflyWireListener, 1);
   listener->service = g_socket_service_new ();
+  /* GLib's default backlog of 10 drops SYNs when a swarm connects at once;
+   * each drop costs a second. The kernel caps it at somaxconn. */
+  g_socket_listener_set_backlog (G_SOCKET_LISTENER (listener->service), 4096);
   listener->server = g_object_ref (server);
   listener->io_timeout = io_timeout;
   if (!g_socket_listener_add_address (G_SOCKET_LISTENER (listener->service), address,
@@ -232,6 +236,18 @@ dfly_wire_listen (SoupServer *server, const char *ip, guint16 port, guint io_tim
     return NULL;
   }
   listener->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  /* SoupServer keeps a connection alive after a response only while it has
+   * a listener of its own; without one, every request would cost a new
+   * connection (one per piece). So it gets one, on a loopback port nobody
+   * is told of. */
+  listeners = soup_server_get_listeners (server);
+  if (listeners == NULL &&
+      !soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &local_error)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, "cannot listen on loopback: %s",
+                 local_error->message);
+    dfly_wire_listener_free (listener);
+    return NULL;
+  }
   g_signal_connect (listener->service, "incoming", G_CALLBACK (on_incoming), listener);
   return listener;
 }

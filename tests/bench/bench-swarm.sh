@@ -137,6 +137,13 @@ origin_class_bytes () {
   tc -s class show dev lo classid "$ORIGIN_CLASS" | awk '$1 == "Sent" { print $2; exit }'
 }
 
+# listen_drops: SYNs the namespace's TCP dropped so far because a listening
+# socket's accept queue was full (each costs the client a 1 s retransmit).
+listen_drops () {
+  awk '$1 == "TcpExt:" { if (!h) { for (i = 2; i <= NF; i++) col[$i] = i; h = 1 }
+    else { print $(col["ListenDrops"]) + 0; exit } }' /proc/net/netstat
+}
+
 # --- CPU time ------------------------------------------------------------
 
 # stat_ticks FILE: user + system time of a process and of the children it
@@ -638,7 +645,10 @@ measure () {
       fi
       RUN_ERROR=""
       RUN_NOTE=""
+      _drops=$(listen_drops)
       if "run_$_sys" "$1" "$2"; then
+        _drops=$(($(listen_drops) - _drops))
+        [ "$_drops" -eq 0 ] || RUN_NOTE="${RUN_NOTE:+$RUN_NOTE, }$_drops SYNs dropped at full accept queues"
         diag "n=$1 size_mib=$2 round $_round: $_sys ${RUN_SECONDS}s, origin sent $RUN_ORIGIN_BYTES bytes, $RUN_TICKS CPU ticks${RUN_NOTE:+, $RUN_NOTE}"
         eval "_s_$_sys=\"\$_s_$_sys $RUN_SECONDS\""
         eval "_b_$_sys=\"\$_b_$_sys $(divide "$RUN_ORIGIN_BYTES" $(($2 * 1048576)))\""

@@ -830,6 +830,10 @@ fetch_from_parent (DflyDownload *self, const DflySwarmPiece *piece, guint8 *buff
   }
   ok = stream_pieces (self, stream, piece->number, offset, (gint64) length, buffer,
                       piece->parent_id, piece->digest, &fetched, error);
+  /* Reading the body's end lets libsoup keep the connection for the next
+   * piece; closing before it would cost a new connection per piece. */
+  if (ok)
+    g_input_stream_read (stream, buffer, 1, self->cancellable, NULL);
   g_input_stream_close (stream, NULL, NULL);
   return ok;
 }

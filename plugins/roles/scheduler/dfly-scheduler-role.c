@@ -73,8 +73,9 @@ on_expiry_check (gpointer user_data)
       continue;
     g_info ("host %s expired: silent for more than %" G_GINT64_FORMAT " s", entry->info->id,
             expiry_after_us (entry->info) / G_USEC_PER_SEC);
-    if (self->schedule != NULL)
-      dfly_schedule_host_left (self->schedule, entry->info->id);
+    /* Its peers stay while their streams live: an announce late by a
+     * moment must not cost a download its place (a dead host's streams
+     * close, or their keepalive fails, and take its peers with them). */
     g_hash_table_iter_remove (&iter);
     self->warned_full = FALSE;
   }
