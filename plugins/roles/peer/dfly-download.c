@@ -17,6 +17,7 @@
 #include "dfly-download.h"
 #include "dfly-output.h"
 #include "dfly-swarm.h"
+#include "dfly-upload-server.h"
 
 #define READ_BUFFER_SIZE   (512 * 1024)
 #define PROGRESS_INTERVAL  250 /* ms between download-progress signals */
@@ -812,6 +813,13 @@ fetch_from_parent (DflyDownload *self, const DflySwarmPiece *piece, guint8 *buff
   stream = soup_session_send (self->services->piece_session, msg, self->cancellable, error);
   if (stream == NULL)
     return FALSE;
+  if (soup_message_get_status (msg) == STATUS_TOO_MANY_REQUESTS) {
+    /* A seed sent this piece to another child just now: ask that one. */
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "parent %s defers piece %u",
+                 piece->parent_id, piece->number);
+    g_input_stream_close (stream, NULL, NULL);
+    return FALSE;
+  }
   if (soup_message_get_status (msg) == SOUP_STATUS_SERVICE_UNAVAILABLE) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY, "parent %s has no free upload slot",
                  piece->parent_id);

@@ -14,6 +14,7 @@
 
 #define PER_PARENT_INFLIGHT  4          /* pieces fetched from one parent at once */
 #define PARENT_MAX_FAILURES  3          /* broken transfers before a parent is dropped */
+#define DEFER_US             (1 * G_USEC_PER_SEC) /* a piece a seed deferred: asked again after */
 #define WAIT_SLICE_US        (200 * 1000)
 #define RESCHEDULE_AFTER_US  (2 * G_USEC_PER_SEC)  /* no progress: ask for parents */
 #define SOURCE_AFTER_US      (15 * G_USEC_PER_SEC) /* no progress: go to the source */
@@ -30,6 +31,7 @@ typedef struct {
   guint                   failures;
   gint64                  cost_us;      /* moving average of a piece's time; 0 unknown */
   gint64                  busy_until;   /* it answered 503: not asked before then */
+  GHashTable             *deferred;     /* piece → monotonic µs: it answered 429 */
   gboolean                dead;         /* link lost or too many failures */
   gboolean                bad;          /* served bytes that did not match */
   DflyParentSubscription *subscription; /* main thread */
@@ -84,6 +86,7 @@ parent_free (gpointer data)
   g_free (parent->base_url);
   g_free (parent->task_url);
   g_byte_array_unref (parent->bitmap);
+  g_hash_table_unref (parent->deferred);
   g_free (parent);
 }
 
@@ -518,6 +521,7 @@ add_parents (DflySwarm *self, const Dfly__V1__NormalTaskResponse *normal)
       parent = g_new0 (Parent, 1);
       parent->peer_id = g_strdup (candidate->peer_id);
       parent->bitmap = g_byte_array_new ();
+      parent->deferred = g_hash_table_new_full (NULL, NULL, NULL, g_free);
       g_ptr_array_add (self->parents, parent);
     }
     g_free (parent->base_url);
@@ -698,6 +702,14 @@ dfly_swarm_set_held (DflySwarm *self, GPtrArray *held)
 
 /* ---- the piece threads ---- */
 
+static gboolean
+is_deferred (Parent *parent, guint32 n, gint64 now)
+{
+  gint64 *until = g_hash_table_lookup (parent->deferred, GUINT_TO_POINTER (n));
+
+  return until != NULL && *until > now;
+}
+
 /* How soon a parent would deliver one more piece: a slow parent, or one
  * with many pieces in flight, is asked last. Unmeasured ones are tried. */
 static gint64
@@ -729,6 +741,7 @@ pick (DflySwarm *self, guint32 *number, Parent **chosen, gint64 now)
         continue;
       holders++;
       if (parent->inflight < PER_PARENT_INFLIGHT && parent->busy_until <= now &&
+          !is_deferred (parent, n, now) &&
           (least == NULL || expected_cost (parent) < expected_cost (least)))
         least = parent;
     }
@@ -841,6 +854,12 @@ dfly_swarm_piece_done (DflySwarm *self, const DflySwarmPiece *piece, const GErro
       g_hash_table_add (self->refused, g_strdup (parent->peer_id));
       report_failure (self, piece, TRUE, FALSE);
       send_reschedule (self);
+    } else if (parent != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+      /* The seed sent this piece to another child: ask for it elsewhere. */
+      gint64 until = g_get_monotonic_time () + DEFER_US;
+
+      g_hash_table_replace (parent->deferred, GUINT_TO_POINTER (piece->number),
+                            g_memdup2 (&until, sizeof until));
     } else if (parent != NULL && g_error_matches (error, DFLY_ERROR, DFLY_ERROR_BUSY)) {
       /* Every upload slot of it is taken: not a failure, ask others first. */
       parent->busy_until = g_get_monotonic_time () + G_USEC_PER_SEC;

@@ -15,6 +15,10 @@
 #include "dfly-upload-server.h"
 
 #define CHUNK_SIZE        (256 * 1024)
+/* A seed sends a piece once and leaves the next copies to the children
+ * (BitTorrent's super-seeding): asked again this soon, it answers 429. */
+#define FIRST_SERVE_US    (2 * G_USEC_PER_SEC)
+#define FIRST_SERVE_KEEP  4096 /* ranges remembered before old ones are dropped */
 #define KEEPALIVE_SECONDS 5
 #define TASKS_PREFIX      "/v1/tasks/"
 
@@ -28,6 +32,7 @@ struct _DflyUploadServer {
   SoupServer            *server;
   DflyWireListener      *listener;
   GPtrArray             *uploads;     /* Upload * running */
+  GHashTable            *served;      /* seed: "task/start-end" → monotonic µs first sent */
   guint64                bytes_sent;
   gulong                 piece_id;    /* bus piece-finished */
   GHashTable            *subscribers; /* task id → GPtrArray of sync streams */
@@ -174,6 +179,33 @@ refuse (SoupServerMessage *msg, guint status, const char *why)
   soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, why, strlen (why));
 }
 
+/* Whether a seed may send this range now: not if it sent it within
+ * FIRST_SERVE_US (the peer that got it serves the others). */
+static gboolean
+first_serve (DflyUploadServer *self, const char *task_id, goffset start, goffset end)
+{
+  g_autofree char *key = g_strdup_printf ("%s/%" G_GOFFSET_FORMAT "-%" G_GOFFSET_FORMAT,
+                                          task_id, start, end);
+  gint64 now = g_get_monotonic_time ();
+  gpointer sent;
+
+  if (g_hash_table_lookup_extended (self->served, key, NULL, &sent) &&
+      now - *(gint64 *) sent < FIRST_SERVE_US)
+    return FALSE;
+  if (g_hash_table_size (self->served) >= FIRST_SERVE_KEEP) {
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init (&iter, self->served);
+    while (g_hash_table_iter_next (&iter, NULL, &value)) {
+      if (now - *(gint64 *) value >= FIRST_SERVE_US)
+        g_hash_table_iter_remove (&iter);
+    }
+  }
+  g_hash_table_replace (self->served, g_steal_pointer (&key), g_memdup2 (&now, sizeof now));
+  return TRUE;
+}
+
 static void
 serve_task (DflyUploadServer *self, SoupServerMessage *msg, const char *task_id)
 {
@@ -211,6 +243,12 @@ serve_task (DflyUploadServer *self, SoupServerMessage *msg, const char *task_id)
   if (!holds_range (self, task, ranges[0].start, ranges[0].end)) {
     soup_message_headers_free_ranges (request, ranges);
     refuse (msg, SOUP_STATUS_NOT_FOUND, "piece not held\n");
+    return;
+  }
+  if (self->seed && !first_serve (self, task_id, ranges[0].start, ranges[0].end)) {
+    soup_message_headers_free_ranges (request, ranges);
+    refuse (msg, STATUS_TOO_MANY_REQUESTS, "piece just sent to another peer: ask it\n");
+    soup_message_headers_replace (response, "Retry-After", "1");
     return;
   }
   if (self->uploads->len >= dfly_upload_server_get_slots (self)) {
@@ -455,6 +493,7 @@ dfly_upload_server_new (DflyContext *context, DflyStorage *storage, DflyRateLimi
                                              (GDestroyNotify) g_ptr_array_unref);
   self->streams = g_ptr_array_new_with_free_func (g_object_unref);
   self->uploads = g_ptr_array_new_with_free_func ((GDestroyNotify) upload_free);
+  self->served = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->server = soup_server_new ("server-header", "dfly/" PACKAGE_VERSION, NULL);
   dfly_wire_server_cap_bodies (self->server, config->protocol.max_message_size +
                                              DFLY_FRAME_HEADER_SIZE);
@@ -494,6 +533,7 @@ dfly_upload_server_free (DflyUploadServer *self)
     g_signal_handlers_disconnect_by_data (upload->msg, upload);
   }
   g_ptr_array_unref (self->uploads);
+  g_hash_table_unref (self->served);
   soup_server_disconnect (self->server);
   g_object_unref (self->server);
   g_hash_table_unref (self->subscribers);

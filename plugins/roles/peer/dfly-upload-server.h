@@ -22,6 +22,10 @@
 
 G_BEGIN_DECLS
 
+/* RFC 6585's status, which libsoup 3.2 has no name for: a seed's "this
+ * piece just went to another peer, fetch it there". */
+#define STATUS_TOO_MANY_REQUESTS 429
+
 typedef struct _DflyUploadServer DflyUploadServer;
 
 /* The scheduler's order to fetch a task; FALSE with error to refuse it. */
