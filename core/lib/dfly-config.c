@@ -177,7 +177,7 @@ dfly_config_new_default (void)
   config->manager.listen = g_strdup ("127.0.0.1");
   config->manager.port = 8080;
   config->scheduler.port = 8002;
-  config->scheduler.candidate_parents = 4;
+  config->scheduler.candidate_parents = 8;
   config->scheduler.back_to_source_limit = 3;
   config->scheduler.max_hosts = 10000;
   config->scheduler.algorithm = g_strdup ("default");

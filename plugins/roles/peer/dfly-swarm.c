@@ -13,6 +13,9 @@
 #include "dfly-swarm.h"
 
 #define PER_PARENT_INFLIGHT  4          /* pieces fetched from one parent at once */
+/* From a seed, fewer: its upload feeds every child, and a child taking
+ * more than its share of it becomes the one way to half the content. */
+#define PER_SEED_INFLIGHT    2
 #define PARENT_MAX_FAILURES  3          /* broken transfers before a parent is dropped */
 #define DEFER_US             (1 * G_USEC_PER_SEC) /* a piece a seed deferred: asked again after */
 #define WAIT_SLICE_US        (200 * 1000)
@@ -31,6 +34,7 @@ typedef struct {
   guint                   failures;
   gint64                  cost_us;      /* moving average of a piece's time; 0 unknown */
   gint64                  busy_until;   /* it answered 503: not asked before then */
+  gboolean                seed;         /* a seed host: its upload is the scarce one */
   GHashTable             *deferred;     /* piece → monotonic µs: it answered 429 */
   gboolean                dead;         /* link lost or too many failures */
   gboolean                bad;          /* served bytes that did not match */
@@ -530,6 +534,7 @@ add_parents (DflySwarm *self, const Dfly__V1__NormalTaskResponse *normal)
     parent->task_url = g_strconcat (parent->base_url, "/v1/tasks/", self->task_id, NULL);
     parent->dead = FALSE;
     parent->failures = 0;
+    parent->seed = host->type != DFLY__V1__HOST_TYPE__HOST_TYPE_NORMAL;
     g_byte_array_set_size (parent->bitmap, 0);
     g_byte_array_append (parent->bitmap, candidate->piece_bitmap.data,
                          MIN (candidate->piece_bitmap.len, (self->piece_count + 7) / 8));
@@ -715,7 +720,11 @@ is_deferred (Parent *parent, guint32 n, gint64 now)
 static gint64
 expected_cost (const Parent *parent)
 {
-  return (gint64) (parent->inflight + 1) * MAX (parent->cost_us, 1);
+  gint64 cost = (gint64) (parent->inflight + 1) * MAX (parent->cost_us, 1);
+
+  /* A seed's upload feeds the whole swarm: a piece another parent holds
+   * is taken from that one unless the seed is far quicker. */
+  return parent->seed ? cost * 4 : cost;
 }
 
 /* The rarest missing piece some usable parent holds and whose digest is
@@ -740,7 +749,8 @@ pick (DflySwarm *self, guint32 *number, Parent **chosen, gint64 now)
       if (parent->dead || parent->bad || !dfly_wire_bitmap_get (parent->bitmap, n))
         continue;
       holders++;
-      if (parent->inflight < PER_PARENT_INFLIGHT && parent->busy_until <= now &&
+      if (parent->inflight < (parent->seed ? PER_SEED_INFLIGHT : PER_PARENT_INFLIGHT) &&
+          parent->busy_until <= now &&
           !is_deferred (parent, n, now) &&
           (least == NULL || expected_cost (parent) < expected_cost (least)))
         least = parent;

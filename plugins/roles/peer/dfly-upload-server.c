@@ -61,7 +61,6 @@ typedef struct {
   int                fd;
   guint64            offset;    /* next byte to send */
   guint64            end;       /* one past the last */
-  guint8            *buffer;
   guint              resume_id; /* a rate-limit pause */
 } Upload;
 
@@ -71,7 +70,6 @@ upload_free (Upload *upload)
   g_clear_handle_id (&upload->resume_id, g_source_remove);
   if (upload->fd >= 0)
     close (upload->fd);
-  g_free (upload->buffer);
   g_free (upload);
 }
 
@@ -94,14 +92,19 @@ upload_next_chunk (Upload *upload)
 {
   SoupMessageBody *body = soup_server_message_get_response_body (upload->msg);
   gsize want = MIN (CHUNK_SIZE, upload->end - upload->offset);
+  g_autofree guint8 *chunk = NULL;
   gssize n;
 
   if (upload->offset >= upload->end) {
     soup_message_body_complete (body);
     return;
   }
+  /* Each chunk is read into a buffer of its own that the body takes over
+   * (no copy); the body frees it once written, so one chunk is held at a
+   * time. */
+  chunk = g_malloc (want);
   do
-    n = pread (upload->fd, upload->buffer, want, (off_t) upload->offset);
+    n = pread (upload->fd, chunk, want, (off_t) upload->offset);
   while (n < 0 && errno == EINTR);
   if (n <= 0) {
     /* The body was promised whole: all the server can do is cut it short,
@@ -111,7 +114,7 @@ upload_next_chunk (Upload *upload)
     soup_message_body_complete (body);
     return;
   }
-  soup_message_body_append (body, SOUP_MEMORY_COPY, upload->buffer, n);
+  soup_message_body_append_take (body, g_steal_pointer (&chunk), n);
   upload->offset += n;
   upload->server->bytes_sent += n;
 }
@@ -270,7 +273,6 @@ serve_task (DflyUploadServer *self, SoupServerMessage *msg, const char *task_id)
   upload->fd = fd;
   upload->offset = ranges[0].start;
   upload->end = ranges[0].end + 1;
-  upload->buffer = g_malloc (CHUNK_SIZE);
   soup_message_headers_free_ranges (request, ranges);
   g_ptr_array_add (self->uploads, upload);
   soup_server_message_set_status (msg, SOUP_STATUS_PARTIAL_CONTENT, NULL);
@@ -333,9 +335,15 @@ on_piece_finished (DflyBus *bus, DflyPieceInfo *piece, gpointer user_data)
 {
   DflyUploadServer *self = user_data;
   GPtrArray *streams = g_hash_table_lookup (self->subscribers, piece->task_id);
+  guint start;
 
-  for (guint i = 0; streams != NULL && i < streams->len; i++)
-    send_piece (g_ptr_array_index (streams, i), piece);
+  if (streams == NULL || streams->len == 0)
+    return;
+  /* Starting at a random child: the first told asks first, and a seed sends
+   * each piece once, so a fixed order would funnel the seed into one child. */
+  start = g_random_int_range (0, streams->len);
+  for (guint i = 0; i < streams->len; i++)
+    send_piece (g_ptr_array_index (streams, (start + i) % streams->len), piece);
 }
 
 static void

@@ -570,13 +570,26 @@ on_push (gpointer user_data)
 {
   Task *task = user_data;
   DflySchedule *self = task->schedule;
+  g_autoptr (GPtrArray) peers = g_ptr_array_new ();
   GHashTableIter iter;
   gpointer value;
 
   task->push_id = 0;
+  /* In a random order: the first child told of a new piece asks the seed
+   * for it first and gets it (a seed sends each piece once), so a fixed
+   * order would make one child the swarm's only way to the seed. */
   g_hash_table_iter_init (&iter, task->peers);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    Peer *peer = value;
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (peers, value);
+  for (guint i = peers->len; i > 1; i--) {
+    guint j = g_random_int_range (0, i);
+    gpointer swap = peers->pdata[i - 1];
+
+    peers->pdata[i - 1] = peers->pdata[j];
+    peers->pdata[j] = swap;
+  }
+  for (guint i = 0; i < peers->len; i++) {
+    Peer *peer = g_ptr_array_index (peers, i);
 
     if (peer->back_to_source || peer->state == DFLY_PEER_STATE_SUCCEEDED ||
         peer->state == DFLY_PEER_STATE_FAILED || task->content_length < 0)
