@@ -1,10 +1,11 @@
 #!/bin/sh
 # test-swarm-sources.sh — an OCI layer and an S3 object through the swarm
 #
-# The eight-peer swarm of test-swarm.sh, with a real docker-registry and a
-# real s3rver as origins. Each is reached through an nginx reverse proxy,
-# so that nginx's access log counts the bytes every origin sent; the seed
-# peer alone goes to them, the eight peers get every byte from each other.
+# The eight-peer swarm of test-swarm.sh (ranked by the "bandwidth"
+# scheduling algorithm), with a real docker-registry and a real s3rver as
+# origins. Each is reached through an nginx reverse proxy, so that nginx's
+# access log counts the bytes every origin sent; the seed peer alone goes
+# to them, the eight peers get every byte from each other.
 . "$top_srcdir/tests/lib.sh"
 
 need python3 docker-registry
@@ -54,8 +55,9 @@ s3:
   path_style: 1
   access_key_id: S3RVER
   secret_access_key: S3RVER"
+# This swarm's scheduler ranks parents with the second algorithm plugin.
 start_node sched 127.0.3.3 "[scheduler]" "scheduler:" "  port: $SCHEDULER_PORT" \
-  "storage:" "  backend: \"\""
+  "  algorithm: bandwidth" "storage:" "  backend: \"\""
 start_node seed 127.0.3.4 "[seed]" "$SCHEDULERS" "$COMMON"
 PEERS="peer1 peer2 peer3 peer4 peer5 peer6 peer7 peer8"
 i=1
