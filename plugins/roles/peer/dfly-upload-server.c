@@ -182,19 +182,28 @@ refuse (SoupServerMessage *msg, guint status, const char *why)
   soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, why, strlen (why));
 }
 
+static char *
+range_key (const char *task_id, goffset start, goffset end)
+{
+  return g_strdup_printf ("%s/%" G_GOFFSET_FORMAT "-%" G_GOFFSET_FORMAT, task_id, start, end);
+}
+
 /* Whether a seed may send this range now: not if it sent it within
  * FIRST_SERVE_US (the peer that got it serves the others). */
 static gboolean
-first_serve (DflyUploadServer *self, const char *task_id, goffset start, goffset end)
+first_serve (DflyUploadServer *self, const char *key)
 {
-  g_autofree char *key = g_strdup_printf ("%s/%" G_GOFFSET_FORMAT "-%" G_GOFFSET_FORMAT,
-                                          task_id, start, end);
-  gint64 now = g_get_monotonic_time ();
-  gpointer sent;
+  gint64 *sent = g_hash_table_lookup (self->served, key);
 
-  if (g_hash_table_lookup_extended (self->served, key, NULL, &sent) &&
-      now - *(gint64 *) sent < FIRST_SERVE_US)
-    return FALSE;
+  return sent == NULL || g_get_monotonic_time () - *sent >= FIRST_SERVE_US;
+}
+
+/* Remembers that a seed sends this range now. */
+static void
+mark_served (DflyUploadServer *self, char *key)
+{
+  gint64 now = g_get_monotonic_time ();
+
   if (g_hash_table_size (self->served) >= FIRST_SERVE_KEEP) {
     GHashTableIter iter;
     gpointer value;
@@ -205,8 +214,7 @@ first_serve (DflyUploadServer *self, const char *task_id, goffset start, goffset
         g_hash_table_iter_remove (&iter);
     }
   }
-  g_hash_table_replace (self->served, g_steal_pointer (&key), g_memdup2 (&now, sizeof now));
-  return TRUE;
+  g_hash_table_replace (self->served, key, g_memdup2 (&now, sizeof now));
 }
 
 static void
@@ -216,6 +224,7 @@ serve_task (DflyUploadServer *self, SoupServerMessage *msg, const char *task_id)
   SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
   g_autoptr (DflyTaskInfo) task = NULL;
   g_autofree char *path = NULL;
+  g_autofree char *key = NULL;
   SoupRange *ranges = NULL;
   int n_ranges = 0;
   Upload *upload;
@@ -248,7 +257,8 @@ serve_task (DflyUploadServer *self, SoupServerMessage *msg, const char *task_id)
     refuse (msg, SOUP_STATUS_NOT_FOUND, "piece not held\n");
     return;
   }
-  if (self->seed && !first_serve (self, task_id, ranges[0].start, ranges[0].end)) {
+  key = range_key (task_id, ranges[0].start, ranges[0].end);
+  if (self->seed && !first_serve (self, key)) {
     soup_message_headers_free_ranges (request, ranges);
     refuse (msg, STATUS_TOO_MANY_REQUESTS, "piece just sent to another peer: ask it\n");
     soup_message_headers_replace (response, "Retry-After", "1");
@@ -267,6 +277,8 @@ serve_task (DflyUploadServer *self, SoupServerMessage *msg, const char *task_id)
     refuse (msg, SOUP_STATUS_NOT_FOUND, "task not held\n");
     return;
   }
+  if (self->seed)
+    mark_served (self, g_steal_pointer (&key));
   upload = g_new0 (Upload, 1);
   upload->server = self;
   upload->msg = msg;
