@@ -71,8 +71,9 @@ void          dfly_swarm_close (DflySwarm *self);
  * For PARENTS the content and piece length are filled in. */
 DflySwarmDecision dfly_swarm_register (DflySwarm *self, gint64 *content_length,
                                        guint64 *piece_length);
-/* This host holds the task whole already: it registers as a source of it
- * and reports every piece (held: DflyPieceInfo *), without waiting. */
+/* This host holds the task whole already: it registers (a seed as the
+ * task's source, any other peer as a parent only) and reports every piece
+ * (held: DflyPieceInfo *), without waiting. */
 void          dfly_swarm_share_held (DflySwarm *self, const DflyTaskInfo *task, GPtrArray *held);
 /* Back to source: the source's answer, and the pieces held from before. */
 void          dfly_swarm_source_started (DflySwarm *self, gint64 content_length,
