@@ -63,6 +63,16 @@ dfly_wire_unpack (const guint8 *data, gsize length, gsize max_size, guint32 expe
                               error);
 }
 
+#define KEEPALIVE_SECONDS 5
+
+void
+dfly_wire_ws_setup (SoupWebsocketConnection *connection, gsize max_message_size)
+{
+  soup_websocket_connection_set_max_incoming_payload_size (
+    connection, max_message_size + DFLY_FRAME_HEADER_SIZE);
+  soup_websocket_connection_set_keepalive_interval (connection, KEEPALIVE_SECONDS);
+}
+
 void
 dfly_wire_ws_send (SoupWebsocketConnection *connection, DflyMessageType type,
                    const ProtobufCMessage *message)

@@ -30,6 +30,10 @@ GBytes           *dfly_wire_pack (DflyMessageType type, const ProtobufCMessage *
 ProtobufCMessage *dfly_wire_unpack (const guint8 *data, gsize length, gsize max_size,
                                     guint32 expected, guint32 *type, GError **error);
 
+/* Readies a dfly stream, either end: incoming messages capped at one
+ * frame of max_message_size, keepalive pings that find a vanished peer. */
+void              dfly_wire_ws_setup (SoupWebsocketConnection *connection, gsize max_message_size);
+
 /* Sends message on a WebSocket as one binary message. */
 void              dfly_wire_ws_send (SoupWebsocketConnection *connection, DflyMessageType type,
                                      const ProtobufCMessage *message);

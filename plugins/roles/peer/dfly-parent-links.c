@@ -3,8 +3,6 @@
 
 #include "dfly-parent-links.h"
 
-#define KEEPALIVE_SECONDS 5
-
 typedef struct {
   DflyParentLinks         *links;
   char                    *base_url;
@@ -118,9 +116,7 @@ connect_done (GObject *source, GAsyncResult *result, gpointer user_data)
   config = dfly_context_get_config (link->links->context);
   link->ws = ws;
   g_clear_object (&link->connecting);
-  soup_websocket_connection_set_max_incoming_payload_size (
-    ws, config->protocol.max_message_size + DFLY_FRAME_HEADER_SIZE);
-  soup_websocket_connection_set_keepalive_interval (ws, KEEPALIVE_SECONDS);
+  dfly_wire_ws_setup (ws, config->protocol.max_message_size);
   g_signal_connect (ws, "message", G_CALLBACK (on_message), link);
   g_signal_connect (ws, "closed", G_CALLBACK (on_closed), link);
   g_hash_table_iter_init (&iter, link->subscriptions);

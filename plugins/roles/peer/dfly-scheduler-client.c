@@ -6,7 +6,6 @@
 #include "dfly-scheduler-client.h"
 
 #define DOWN_SECONDS      5 /* a scheduler that failed is skipped this long */
-#define KEEPALIVE_SECONDS 5
 
 typedef struct {
   DflySchedulerClient     *client;
@@ -167,9 +166,7 @@ connect_done (GObject *source, GAsyncResult *result, gpointer user_data)
   }
   config = dfly_context_get_config (scheduler->client->context);
   scheduler->ws = ws;
-  soup_websocket_connection_set_max_incoming_payload_size (
-    ws, config->protocol.max_message_size + DFLY_FRAME_HEADER_SIZE);
-  soup_websocket_connection_set_keepalive_interval (ws, KEEPALIVE_SECONDS);
+  dfly_wire_ws_setup (ws, config->protocol.max_message_size);
   g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), scheduler);
   g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), scheduler);
   while (!g_queue_is_empty (&scheduler->pending)) {

@@ -19,7 +19,6 @@
  * (BitTorrent's super-seeding): asked again this soon, it answers 429. */
 #define FIRST_SERVE_US    (2 * G_USEC_PER_SEC)
 #define FIRST_SERVE_KEEP  4096 /* ranges remembered before old ones are dropped */
-#define KEEPALIVE_SECONDS 5
 #define TASKS_PREFIX      "/v1/tasks/"
 
 struct _DflyUploadServer {
@@ -412,9 +411,7 @@ on_sync_pieces (SoupServer *server, SoupServerMessage *msg, const char *path,
 {
   DflyUploadServer *self = user_data;
 
-  soup_websocket_connection_set_max_incoming_payload_size (
-    stream, max_message_size (self) + DFLY_FRAME_HEADER_SIZE);
-  soup_websocket_connection_set_keepalive_interval (stream, KEEPALIVE_SECONDS);
+  dfly_wire_ws_setup (stream, max_message_size (self));
   g_ptr_array_add (self->streams, g_object_ref (stream));
   g_signal_connect (stream, "message", G_CALLBACK (on_sync_message), self);
   g_signal_connect (stream, "closed", G_CALLBACK (on_sync_closed), self);

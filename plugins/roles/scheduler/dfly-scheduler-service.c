@@ -14,8 +14,6 @@
 
 #include "dfly-scheduler-service.h"
 
-#define KEEPALIVE_SECONDS 5 /* pings that find a vanished peer's stream */
-
 struct _DflySchedulerService {
   GObject           parent_instance;
   DflyContext      *context;
@@ -76,9 +74,7 @@ on_announce_peer (SoupServer *server, SoupServerMessage *msg, const char *path,
 {
   DflySchedulerService *self = user_data;
 
-  soup_websocket_connection_set_max_incoming_payload_size (
-    stream, max_message_size (self) + DFLY_FRAME_HEADER_SIZE);
-  soup_websocket_connection_set_keepalive_interval (stream, KEEPALIVE_SECONDS);
+  dfly_wire_ws_setup (stream, max_message_size (self));
   g_ptr_array_add (self->streams, g_object_ref (stream));
   g_signal_connect (stream, "message", G_CALLBACK (on_stream_message), self);
   g_signal_connect (stream, "closed", G_CALLBACK (on_stream_closed), self);
