@@ -1,7 +1,9 @@
 /* dfly-wire.c — protocol messages on libsoup (see dfly-wire.h) */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <dfly/dfly.h>
 
@@ -208,30 +210,157 @@ dfly_wire_reply (SoupServerMessage *msg, DflyMessageType type, const ProtobufCMe
                                     g_bytes_get_data (frame, NULL), g_bytes_get_size (frame));
 }
 
+#define DIVERT_WAIT_SECONDS 30
+#define DIVERT_RECHECK_MS 10 /* a first request split before the prefix's end */
+
 struct _DflyWireListener {
-  GSocketService *service;
-  SoupServer     *server;
-  guint16         port;
-  guint           io_timeout;
+  GSocketService     *service;
+  SoupServer         *server;
+  guint16             port;
+  guint               io_timeout;
+  char               *divert_prefix; /* NULL: every connection to the server */
+  DflyWireDivertFunc  divert;
+  gpointer            divert_data;
+  GPtrArray          *waiting;       /* Waiting *: connections not yet sorted */
 };
 
-static gboolean
-on_incoming (GSocketService *service, GSocketConnection *connection, GObject *source,
-             gpointer user_data)
+static void
+serve (DflyWireListener *listener, GSocketConnection *connection)
 {
-  DflyWireListener *listener = user_data;
   g_autoptr (GSocketAddress) local = g_socket_connection_get_local_address (connection, NULL);
   g_autoptr (GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
   g_autoptr (GError) error = NULL;
 
   /* A client gone before we got to it has no remote address: nothing to serve. */
   if (local == NULL || remote == NULL)
-    return TRUE;
+    return;
   g_socket_set_timeout (g_socket_connection_get_socket (connection), listener->io_timeout);
   if (!soup_server_accept_iostream (listener->server, G_IO_STREAM (connection), local, remote,
                                     &error))
     g_debug ("dropping a connection: %s", error->message);
+}
+
+/* A connection whose first bytes decide where it goes. */
+typedef struct {
+  DflyWireListener  *listener;
+  GSocketConnection *connection;
+  GSource           *source;     /* bytes, or a recheck */
+  guint              timeout_id; /* the deadline */
+} Waiting;
+
+static void
+waiting_free (Waiting *waiting)
+{
+  g_source_destroy (waiting->source);
+  g_source_unref (waiting->source);
+  g_clear_handle_id (&waiting->timeout_id, g_source_remove);
+  g_object_unref (waiting->connection);
+  g_free (waiting);
+}
+
+static gboolean on_first_bytes (gpointer user_data);
+
+static gboolean
+on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+  return on_first_bytes (user_data);
+}
+
+/* Until the socket is readable (readable is TRUE) or a short while. */
+static void
+wait_for (Waiting *waiting, gboolean readable)
+{
+  GSocket *socket = g_socket_connection_get_socket (waiting->connection);
+
+  if (waiting->source != NULL) {
+    g_source_destroy (waiting->source);
+    g_source_unref (waiting->source);
+  }
+  if (readable) {
+    waiting->source = g_socket_create_source (socket, G_IO_IN, NULL);
+    g_source_set_callback (waiting->source, G_SOURCE_FUNC (on_readable), waiting, NULL);
+  } else {
+    waiting->source = g_timeout_source_new (DIVERT_RECHECK_MS);
+    g_source_set_callback (waiting->source, on_first_bytes, waiting, NULL);
+  }
+  g_source_attach (waiting->source, NULL);
+}
+
+/* The first bytes (or the end) arrived: sorts the connection out. */
+static gboolean
+on_first_bytes (gpointer user_data)
+{
+  Waiting *waiting = user_data;
+  DflyWireListener *listener = waiting->listener;
+  GSocket *socket = g_socket_connection_get_socket (waiting->connection);
+  gsize want = strlen (listener->divert_prefix);
+  g_autofree char *peeked = g_malloc (want);
+  gssize n;
+
+  do
+    n = recv (g_socket_get_fd (socket), peeked, want, MSG_PEEK | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    n = 0; /* woken by the timer with nothing yet */
+  else if (n <= 0)
+    n = -1; /* closed or broken before a request */
+  if (n >= 0 && (gsize) n < want && memcmp (peeked, listener->divert_prefix, n) == 0) {
+    /* Too early to tell (a prefix split across packets, or nothing yet):
+     * look again shortly, the socket may stay readable meanwhile. */
+    wait_for (waiting, n == 0);
+    return G_SOURCE_REMOVE;
+  }
+  {
+    g_autoptr (GSocketConnection) connection = g_object_ref (waiting->connection);
+
+    g_ptr_array_remove_fast (listener->waiting, waiting); /* frees it */
+    if ((gsize) n == want && memcmp (peeked, listener->divert_prefix, want) == 0)
+      listener->divert (g_steal_pointer (&connection), listener->divert_data);
+    else if (n > 0)
+      serve (listener, connection);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_waiting_timeout (gpointer user_data)
+{
+  Waiting *waiting = user_data;
+
+  g_debug ("dropping a connection silent for %d s", DIVERT_WAIT_SECONDS);
+  waiting->timeout_id = 0;
+  g_ptr_array_remove_fast (waiting->listener->waiting, waiting);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_incoming (GSocketService *service, GSocketConnection *connection, GObject *source,
+             gpointer user_data)
+{
+  DflyWireListener *listener = user_data;
+  Waiting *waiting;
+
+  if (listener->divert == NULL) {
+    serve (listener, connection);
+    return TRUE;
+  }
+  waiting = g_new0 (Waiting, 1);
+  waiting->listener = listener;
+  waiting->connection = g_object_ref (connection);
+  waiting->timeout_id = g_timeout_add_seconds (DIVERT_WAIT_SECONDS, on_waiting_timeout, waiting);
+  g_ptr_array_add (listener->waiting, waiting);
+  wait_for (waiting, TRUE);
   return TRUE;
+}
+
+void
+dfly_wire_listener_divert (DflyWireListener *listener, const char *prefix,
+                           DflyWireDivertFunc func, gpointer user_data)
+{
+  g_return_if_fail (listener->divert == NULL && prefix != NULL && *prefix != '\0');
+  listener->divert_prefix = g_strdup (prefix);
+  listener->divert = func;
+  listener->divert_data = user_data;
 }
 
 DflyWireListener *
@@ -255,6 +384,7 @@ dfly_wire_listen (SoupServer *server, const char *ip, guint16 port, guint io_tim
   g_socket_listener_set_backlog (G_SOCKET_LISTENER (listener->service), 4096);
   listener->server = g_object_ref (server);
   listener->io_timeout = io_timeout;
+  listener->waiting = g_ptr_array_new_with_free_func ((GDestroyNotify) waiting_free);
   if (!g_socket_listener_add_address (G_SOCKET_LISTENER (listener->service), address,
                                       G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound,
                                       &local_error)) {
@@ -300,6 +430,8 @@ dfly_wire_listener_free (DflyWireListener *listener)
   if (listener == NULL)
     return;
   g_signal_handlers_disconnect_by_data (listener->service, listener);
+  g_ptr_array_unref (listener->waiting);
+  g_free (listener->divert_prefix);
   g_socket_service_stop (listener->service);
   g_socket_listener_close (G_SOCKET_LISTENER (listener->service));
   g_object_unref (listener->service);

@@ -69,8 +69,18 @@ typedef struct _DflyWireListener DflyWireListener;
 DflyWireListener *dfly_wire_listen (SoupServer *server, const char *ip, guint16 port,
                                     guint io_timeout, GError **error);
 guint16           dfly_wire_listener_get_port (DflyWireListener *listener);
-/* Stops accepting; connections already served live on with the server. */
+/* Stops accepting; connections already served live on with the server.
+ * Connections still waiting for their first bytes are dropped. */
 void              dfly_wire_listener_free (DflyWireListener *listener);
+
+/* Takes a connection away from the SoupServer; it is the callee's. */
+typedef void (*DflyWireDivertFunc) (GSocketConnection *connection, gpointer user_data);
+/* From now on a connection whose first bytes are prefix goes to func
+ * instead of the server (every other one still to the server). The listener
+ * peeks at those bytes without reading them, waiting up to 30 s for them.
+ * One divert per listener. */
+void              dfly_wire_listener_divert (DflyWireListener *listener, const char *prefix,
+                                             DflyWireDivertFunc func, gpointer user_data);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyWireListener, dfly_wire_listener_free)
 
 /* A host as it travels: borrowed strings of info (never NULL), so the

@@ -10,6 +10,8 @@
 #   SMALL_MIB     a second, small file where start-up costs dominate [16]
 #   RATE_MIB      upload cap of the origin and of every peer, MiB/s [50]
 #   ROUNDS        runs of each system; figures are medians [1]
+#   SYSTEMS       which systems run ["origin bittorrent dfly"]; a ratio
+#                 to a system left out is n/a (for profiling one alone)
 #   MAX_TOTAL_MIB cap on N × SIZE_MIB, so the all-from-origin run of a big
 #                 swarm stays short: a larger N gets a smaller file [2048]
 #   KEEP          1 keeps the scratch directory, and in it each dfly run's
@@ -82,6 +84,7 @@ small_mib=${SMALL_MIB:-16}
 rate_mib=${RATE_MIB:-50}
 rounds=${ROUNDS:-1}
 max_total_mib=${MAX_TOTAL_MIB:-2048}
+systems=${SYSTEMS:-origin bittorrent dfly}
 clk_tck=$(getconf CLK_TCK)
 
 ORIGIN_IP=127.0.0.2
@@ -639,7 +642,7 @@ measure () {
     eval "_s_$_sys='' _b_$_sys='' _c_$_sys=''"
   done
   for _round in $(seq "$rounds"); do
-    for _sys in origin bittorrent dfly; do
+    for _sys in $systems; do
       if [ "$_sys" = dfly ] && [ -n "$DFLY_BROKEN" ]; then
         continue
       fi

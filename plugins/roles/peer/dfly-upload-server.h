@@ -2,7 +2,9 @@
  *
  *   GET  /v1/tasks/<task id>  piece bytes, as a plain HTTP range read of the
  *                             task's content (one range, held pieces only),
- *                             so curl can fetch a piece for debugging
+ *                             so curl can fetch a piece for debugging; a
+ *                             connection that starts with one goes to the
+ *                             piece sender (dfly-piece-sender.h)
  *   GET  /v1/sync-pieces      WebSocket: SyncPiecesRequest frames in (one per
  *                             task), SyncPiecesResponse frames out: the
  *                             pieces held now, then each new one
@@ -17,14 +19,11 @@
 
 #include <dfly/dfly.h>
 
+#include "dfly-piece-request.h"
 #include "dfly-rate-limiter.h"
 #include "dfly-wire.h"
 
 G_BEGIN_DECLS
-
-/* RFC 6585's status, which libsoup 3.2 has no name for: a seed's "this
- * piece just went to another peer, fetch it there". */
-#define STATUS_TOO_MANY_REQUESTS 429
 
 typedef struct _DflyUploadServer DflyUploadServer;
 

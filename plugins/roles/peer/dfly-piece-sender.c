@@ -1,0 +1,477 @@
+/* dfly-piece-sender.c — piece bytes to children (see the header)
+ *
+ * Each connection's thread reads request heads into a fixed buffer (bytes
+ * of a pipelined next request stay there), answers each, and ends when the
+ * child closes, asks to, stays idle too long or misbehaves. The socket is
+ * made blocking: sendfile then sleeps in the kernel until the range is out,
+ * with SO_SNDTIMEO bounding a stall. Stopping shuts every socket down,
+ * which wakes its thread.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dfly-piece-request.h"
+#include "dfly-piece-sender.h"
+
+/* A seed sends a piece once and leaves the next copies to the children
+ * (BitTorrent's super-seeding): asked again this soon, it answers 429. */
+#define FIRST_SERVE_US           (2 * G_USEC_PER_SEC)
+#define FIRST_SERVE_KEEP         4096 /* ranges remembered before old ones are dropped */
+/* Longer than SoupSession's 60 s, so the child closes an idle connection
+ * first and never sends a request into one being closed here. */
+#define IDLE_TIMEOUT_MS          (90 * 1000)
+/* Under a rate limit, bytes go out in slices of this size. */
+#define PACED_SLICE              (256 * 1024)
+
+struct _DflyPieceSender {
+  DflyContext     *context;
+  DflyStorage     *storage;
+  DflyRateLimiter *limiter;
+  gboolean         seed;
+  GCancellable    *cancellable; /* cancelled when stopping: ends rate-limit waits */
+  GMutex           lock;
+  GCond            cond;        /* a connection ended */
+  gboolean         stopping;
+  GPtrArray       *connections; /* Connection * being served */
+  GPtrArray       *finished;    /* GThread * of ended connections, to join */
+  GHashTable      *served;      /* seed: "task/start-end" → monotonic µs first sent */
+  guint            active;      /* ranges being sent */
+  guint64          bytes_sent;
+};
+
+typedef struct {
+  DflyPieceSender   *sender;
+  GSocketConnection *connection;
+  int                fd;
+  GThread           *thread;
+  guint              timeout_ms; /* http.read_timeout: a stalled head or send */
+} Connection;
+
+/* ---- answers ---- */
+
+static gboolean
+send_all (int fd, const char *data, gsize length, int flags)
+{
+  while (length > 0) {
+    gssize n = send (fd, data, length, flags | MSG_NOSIGNAL);
+
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return FALSE;
+    data += n;
+    length -= n;
+  }
+  return TRUE;
+}
+
+static const char *
+reason_phrase (guint status)
+{
+  if (status == STATUS_TOO_MANY_REQUESTS)
+    return "Too Many Requests";
+  if (status == STATUS_HEADER_FIELDS_TOO_LARGE)
+    return "Request Header Fields Too Large";
+  return soup_status_get_phrase (status);
+}
+
+/* A short text answer; FALSE when it could not be sent. */
+static gboolean
+answer (Connection *c, guint status, const char *extra_headers, const char *why,
+        gboolean keep_alive)
+{
+  g_autofree char *body = g_strconcat (why, "\n", NULL);
+  g_autofree char *head = g_strdup_printf (
+    "HTTP/1.1 %u %s\r\nServer: dfly/" PACKAGE_VERSION "\r\n"
+    "Content-Type: text/plain\r\nContent-Length: %zu\r\n%s%s\r\n",
+    status, reason_phrase (status), strlen (body), extra_headers != NULL ? extra_headers : "",
+    keep_alive ? "" : "Connection: close\r\n");
+
+  return send_all (c->fd, head, strlen (head), MSG_MORE) &&
+         send_all (c->fd, body, strlen (body), 0);
+}
+
+/* ---- what may be sent ---- */
+
+/* Whether every piece covering [start, end] is committed. */
+static gboolean
+holds_range (DflyPieceSender *self, const DflyTaskInfo *task, guint64 start, guint64 end)
+{
+  g_autoptr (GPtrArray) pieces = NULL;
+  guint64 first, last;
+  guint found = 0;
+
+  if (task->piece_length == 0)
+    return FALSE;
+  if (task->state == DFLY_TASK_STATE_SUCCEEDED)
+    return TRUE;
+  pieces = dfly_storage_list_pieces (self->storage, task->id, NULL);
+  first = start / task->piece_length;
+  last = end / task->piece_length;
+  /* Piece numbers are unique: every one in [first, last] is there when as
+   * many of them are. */
+  for (guint i = 0; pieces != NULL && i < pieces->len; i++) {
+    const DflyPieceInfo *piece = g_ptr_array_index (pieces, i);
+
+    if (piece->number >= first && piece->number <= last)
+      found++;
+  }
+  return found == last - first + 1;
+}
+
+guint
+dfly_piece_sender_get_slots (DflyPieceSender *self)
+{
+  g_autoptr (DflyConfig) config = dfly_context_dup_config (self->context);
+
+  return self->seed ? config->upload.seed_slots : config->upload.slots;
+}
+
+typedef enum {
+  TAKE_SLOT_OK,
+  TAKE_SLOT_BUSY,     /* every slot is taken: 503 */
+  TAKE_SLOT_DEFERRED, /* a seed sent this range just now: 429 */
+} TakeSlot;
+
+/* Takes an upload slot for key's range; a seed remembers sending it. */
+static TakeSlot
+take_slot (DflyPieceSender *self, const char *key)
+{
+  guint slots = dfly_piece_sender_get_slots (self);
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->seed) {
+    gint64 *sent = g_hash_table_lookup (self->served, key);
+
+    if (sent != NULL && now - *sent < FIRST_SERVE_US)
+      return TAKE_SLOT_DEFERRED;
+  }
+  if (self->active >= slots)
+    return TAKE_SLOT_BUSY;
+  self->active++;
+  if (self->seed) {
+    if (g_hash_table_size (self->served) >= FIRST_SERVE_KEEP) {
+      GHashTableIter iter;
+      gpointer value;
+
+      g_hash_table_iter_init (&iter, self->served);
+      while (g_hash_table_iter_next (&iter, NULL, &value)) {
+        if (now - *(gint64 *) value >= FIRST_SERVE_US)
+          g_hash_table_iter_remove (&iter);
+      }
+    }
+    g_hash_table_replace (self->served, g_strdup (key), g_memdup2 (&now, sizeof now));
+  }
+  return TAKE_SLOT_OK;
+}
+
+static void
+release_slot (DflyPieceSender *self)
+{
+  g_mutex_lock (&self->lock);
+  self->active--;
+  g_mutex_unlock (&self->lock);
+}
+
+/* ---- sending ---- */
+
+/* [offset, end) of file to the socket, paced by the upload rate limit. */
+static gboolean
+send_range (Connection *c, int file, guint64 offset, guint64 end)
+{
+  DflyPieceSender *self = c->sender;
+
+  while (offset < end) {
+    guint64 slice = end - offset;
+
+    if (dfly_rate_limiter_get_rate (self->limiter) > 0) {
+      slice = MIN (slice, PACED_SLICE);
+      if (!dfly_rate_limiter_consume (self->limiter, slice, self->cancellable))
+        return FALSE;
+    }
+    while (slice > 0) {
+      off_t position = (off_t) offset;
+      gssize n = sendfile (c->fd, file, &position, slice);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      /* An error, a stall past SO_SNDTIMEO, or a file shorter than its
+       * committed pieces: the body was promised whole, so all that can be
+       * done is to cut it, which the child sees and retries elsewhere. */
+      if (n <= 0) {
+        if (n == 0)
+          g_message ("upload: content file ends before %" G_GUINT64_FORMAT, offset);
+        return FALSE;
+      }
+      offset += n;
+      slice -= n;
+      g_mutex_lock (&self->lock);
+      self->bytes_sent += n;
+      g_mutex_unlock (&self->lock);
+    }
+  }
+  return TRUE;
+}
+
+/* Answers one request; FALSE when the connection must close. */
+static gboolean
+serve (Connection *c, const DflyPieceRequest *request)
+{
+  DflyPieceSender *self = c->sender;
+  g_autoptr (DflyTaskInfo) task = dfly_storage_lookup_task (self->storage, request->task_id, NULL);
+  g_autofree char *key = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *head = NULL;
+  goffset start, end;
+  gboolean sent;
+  int file;
+
+  if (task == NULL || task->content_length <= 0)
+    return answer (c, SOUP_STATUS_NOT_FOUND, NULL, "task not held", request->keep_alive);
+  if (!dfly_piece_request_get_range (request, task->content_length, &start, &end)) {
+    g_autofree char *range = g_strdup_printf ("Content-Range: bytes */%" G_GINT64_FORMAT "\r\n",
+                                              task->content_length);
+
+    return answer (c, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE, range,
+                   "one byte range is required", request->keep_alive);
+  }
+  if (!holds_range (self, task, start, end))
+    return answer (c, SOUP_STATUS_NOT_FOUND, NULL, "piece not held", request->keep_alive);
+  key = g_strdup_printf ("%s/%" G_GOFFSET_FORMAT "-%" G_GOFFSET_FORMAT, task->id, start, end);
+  switch (take_slot (self, key)) {
+  case TAKE_SLOT_DEFERRED:
+    return answer (c, STATUS_TOO_MANY_REQUESTS, "Retry-After: 1\r\n",
+                   "piece just sent to another peer: ask it", request->keep_alive);
+  case TAKE_SLOT_BUSY:
+    return answer (c, SOUP_STATUS_SERVICE_UNAVAILABLE, "Retry-After: 1\r\n",
+                   "every upload slot is busy", request->keep_alive);
+  case TAKE_SLOT_OK:
+  default:
+    break;
+  }
+  path = dfly_storage_content_path (self->storage, task->id, NULL);
+  file = path != NULL ? open (path, O_RDONLY | O_CLOEXEC) : -1;
+  if (file < 0) {
+    release_slot (self);
+    return answer (c, SOUP_STATUS_NOT_FOUND, NULL, "task not held", request->keep_alive);
+  }
+  head = g_strdup_printf ("HTTP/1.1 206 Partial Content\r\nServer: dfly/" PACKAGE_VERSION "\r\n"
+                          "Content-Type: application/octet-stream\r\n"
+                          "Content-Range: bytes %" G_GOFFSET_FORMAT "-%" G_GOFFSET_FORMAT
+                          "/%" G_GINT64_FORMAT "\r\n"
+                          "Content-Length: %" G_GOFFSET_FORMAT "\r\n%s\r\n",
+                          start, end, task->content_length, end - start + 1,
+                          request->keep_alive ? "" : "Connection: close\r\n");
+  /* MSG_MORE: the head leaves with the first bytes of the body. */
+  sent = send_all (c->fd, head, strlen (head), MSG_MORE) &&
+         send_range (c, file, (guint64) start, (guint64) end + 1);
+  close (file);
+  release_slot (self);
+  return sent && request->keep_alive;
+}
+
+/* ---- a connection ---- */
+
+/* Until fd is readable: FALSE after timeout_ms, or when it broke. */
+static gboolean
+wait_readable (int fd, int timeout_ms)
+{
+  struct pollfd pfd = { .fd = fd, .events = POLLIN };
+  int n;
+
+  do
+    n = poll (&pfd, 1, timeout_ms);
+  while (n < 0 && errno == EINTR);
+  return n > 0;
+}
+
+static void
+serve_connection (Connection *c)
+{
+  char buffer[DFLY_PIECE_REQUEST_HEAD_MAX];
+  gsize have = 0;
+
+  for (;;) {
+    g_autoptr (DflyPieceRequest) request = NULL;
+    g_autoptr (GError) error = NULL;
+    gsize head_length;
+    guint status;
+
+    while ((head_length = dfly_piece_request_head_length (buffer, have)) == 0) {
+      gssize n;
+
+      if (have == sizeof buffer) {
+        answer (c, STATUS_HEADER_FIELDS_TOO_LARGE, NULL, "request head too large",
+                FALSE);
+        return;
+      }
+      /* Idle between requests for long; within a head, the read timeout. */
+      if (!wait_readable (c->fd, have == 0 ? IDLE_TIMEOUT_MS : (int) c->timeout_ms))
+        return;
+      do
+        n = recv (c->fd, buffer + have, sizeof buffer - have, 0);
+      while (n < 0 && errno == EINTR);
+      if (n <= 0)
+        return;
+      have += n;
+    }
+    request = dfly_piece_request_parse (buffer, head_length, &status, &error);
+    if (request == NULL) {
+      g_info ("upload: refusing a piece request (%u): %s", status, error->message);
+      answer (c, status, status == SOUP_STATUS_METHOD_NOT_ALLOWED ? "Allow: GET\r\n" : NULL,
+              error->message, FALSE);
+      return;
+    }
+    if (!serve (c, request))
+      return;
+    memmove (buffer, buffer + head_length, have - head_length);
+    have -= head_length;
+  }
+}
+
+static gpointer
+connection_thread (gpointer user_data)
+{
+  Connection *c = user_data;
+  DflyPieceSender *self = c->sender;
+  GSocketConnection *connection = c->connection;
+
+  serve_connection (c);
+  /* Off the list before the socket closes, so a stop never shuts down a
+   * descriptor number already given to someone else. */
+  g_mutex_lock (&self->lock);
+  g_ptr_array_remove_fast (self->connections, c);
+  g_ptr_array_add (self->finished, c->thread);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  g_free (c);
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  g_object_unref (connection);
+  return NULL;
+}
+
+/* Joins the threads of connections that ended. */
+static void
+reap (DflyPieceSender *self)
+{
+  g_autoptr (GPtrArray) finished = NULL;
+
+  g_mutex_lock (&self->lock);
+  finished = g_steal_pointer (&self->finished);
+  self->finished = g_ptr_array_new ();
+  g_mutex_unlock (&self->lock);
+  for (guint i = 0; i < finished->len; i++)
+    g_thread_join (g_ptr_array_index (finished, i));
+}
+
+void
+dfly_piece_sender_take (DflyPieceSender *self, GSocketConnection *connection)
+{
+  g_autoptr (DflyConfig) config = dfly_context_dup_config (self->context);
+  GSocket *socket = g_socket_connection_get_socket (connection);
+  g_autoptr (GError) error = NULL;
+  struct timeval stall = { .tv_sec = config->http.read_timeout };
+  Connection *c;
+  int flags;
+
+  reap (self);
+  c = g_new0 (Connection, 1);
+  c->sender = self;
+  c->connection = connection;
+  c->fd = g_socket_get_fd (socket);
+  c->timeout_ms = config->http.read_timeout * 1000;
+  /* Blocking from now on: GSocket is no longer used on it. */
+  flags = fcntl (c->fd, F_GETFL);
+  if (flags < 0 || fcntl (c->fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||
+      setsockopt (c->fd, SOL_SOCKET, SO_SNDTIMEO, &stall, sizeof stall) < 0) {
+    g_message ("upload: cannot set up a piece connection: %s", g_strerror (errno));
+    g_object_unref (connection);
+    g_free (c);
+    return;
+  }
+  g_mutex_lock (&self->lock);
+  if (!self->stopping) {
+    c->thread = g_thread_try_new ("dfly-upload", connection_thread, c, &error);
+    if (c->thread != NULL)
+      g_ptr_array_add (self->connections, c);
+  }
+  g_mutex_unlock (&self->lock);
+  if (c->thread == NULL) {
+    if (error != NULL)
+      g_message ("upload: no thread for a piece connection: %s", error->message);
+    g_object_unref (connection);
+    g_free (c);
+  }
+}
+
+/* ---- life ---- */
+
+DflyPieceSender *
+dfly_piece_sender_new (DflyContext *context, DflyStorage *storage, DflyRateLimiter *limiter,
+                       gboolean seed)
+{
+  DflyPieceSender *self = g_new0 (DflyPieceSender, 1);
+
+  self->context = g_object_ref (context);
+  self->storage = g_object_ref (storage);
+  self->limiter = limiter;
+  self->seed = seed;
+  self->cancellable = g_cancellable_new ();
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->connections = g_ptr_array_new ();
+  self->finished = g_ptr_array_new ();
+  self->served = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  return self;
+}
+
+void
+dfly_piece_sender_free (DflyPieceSender *self)
+{
+  if (self == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  self->stopping = TRUE;
+  for (guint i = 0; i < self->connections->len; i++)
+    shutdown (((Connection *) g_ptr_array_index (self->connections, i))->fd, SHUT_RDWR);
+  g_mutex_unlock (&self->lock);
+  g_cancellable_cancel (self->cancellable);
+  g_mutex_lock (&self->lock);
+  while (self->connections->len > 0)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+  reap (self);
+  g_ptr_array_unref (self->connections);
+  g_ptr_array_unref (self->finished);
+  g_hash_table_unref (self->served);
+  g_object_unref (self->cancellable);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  g_object_unref (self->storage);
+  g_object_unref (self->context);
+  g_free (self);
+}
+
+guint
+dfly_piece_sender_get_active (DflyPieceSender *self)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  return self->active;
+}
+
+guint64
+dfly_piece_sender_get_bytes_sent (DflyPieceSender *self)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  return self->bytes_sent;
+}
