@@ -212,6 +212,12 @@ dfly_wire_reply (SoupServerMessage *msg, DflyMessageType type, const ProtobufCMe
 
 #define DIVERT_WAIT_SECONDS 30
 #define DIVERT_RECHECK_MS 10 /* a first request split before the prefix's end */
+/* Longer than this a prefix's start is left for the server to deal with
+ * (a peeked socket never tells that its peer closed). */
+#define DIVERT_PARTIAL_US (G_USEC_PER_SEC)
+/* Connections waiting for their first bytes, at most; beyond, they go
+ * straight to the server. */
+#define DIVERT_WAITING_MAX 1024
 
 struct _DflyWireListener {
   GSocketService     *service;
@@ -246,6 +252,7 @@ typedef struct {
   GSocketConnection *connection;
   GSource           *source;     /* bytes, or a recheck */
   guint              timeout_id; /* the deadline */
+  gint64             partial_since; /* 0, or when a prefix's start was first seen */
 } Waiting;
 
 static void
@@ -304,7 +311,10 @@ on_first_bytes (gpointer user_data)
     n = 0; /* woken by the timer with nothing yet */
   else if (n <= 0)
     n = -1; /* closed or broken before a request */
-  if (n >= 0 && (gsize) n < want && memcmp (peeked, listener->divert_prefix, n) == 0) {
+  if (n > 0 && waiting->partial_since == 0)
+    waiting->partial_since = g_get_monotonic_time ();
+  if (n >= 0 && (gsize) n < want && memcmp (peeked, listener->divert_prefix, n) == 0 &&
+      (n == 0 || g_get_monotonic_time () - waiting->partial_since < DIVERT_PARTIAL_US)) {
     /* Too early to tell (a prefix split across packets, or nothing yet):
      * look again shortly, the socket may stay readable meanwhile. */
     wait_for (waiting, n == 0);
@@ -340,7 +350,7 @@ on_incoming (GSocketService *service, GSocketConnection *connection, GObject *so
   DflyWireListener *listener = user_data;
   Waiting *waiting;
 
-  if (listener->divert == NULL) {
+  if (listener->divert == NULL || listener->waiting->len >= DIVERT_WAITING_MAX) {
     serve (listener, connection);
     return TRUE;
   }

@@ -77,8 +77,9 @@ void              dfly_wire_listener_free (DflyWireListener *listener);
 typedef void (*DflyWireDivertFunc) (GSocketConnection *connection, gpointer user_data);
 /* From now on a connection whose first bytes are prefix goes to func
  * instead of the server (every other one still to the server). The listener
- * peeks at those bytes without reading them, waiting up to 30 s for them.
- * One divert per listener. */
+ * peeks at those bytes without reading them, waiting up to 30 s for the
+ * first and 1 s for the rest of the prefix; with 1024 connections waiting,
+ * new ones go to the server unpeeked. One divert per listener. */
 void              dfly_wire_listener_divert (DflyWireListener *listener, const char *prefix,
                                              DflyWireDivertFunc func, gpointer user_data);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyWireListener, dfly_wire_listener_free)

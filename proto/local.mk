@@ -23,8 +23,8 @@ noinst_LTLIBRARIES += proto/libdfly-proto.la
 proto_libdfly_proto_la_SOURCES = \
 	proto/dfly-message.c \
 	proto/dfly-message.h \
-	proto/dfly-piece-request.c \
-	proto/dfly-piece-request.h \
+	proto/dfly-piece-http.c \
+	proto/dfly-piece-http.h \
 	proto/dfly-wire.c \
 	proto/dfly-wire.h
 nodist_proto_libdfly_proto_la_SOURCES = \

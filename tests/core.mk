@@ -1,7 +1,7 @@
 # Unit tests of the runtime library and the daemon's loader and engine.
 CORE_TESTS = tests/test-bus tests/test-engine tests/test-error tests/test-frame tests/test-loader \
 	tests/test-piece-digest tests/test-task-id tests/test-message tests/test-http-range tests/test-wire \
-	tests/test-piece-request
+	tests/test-piece-http
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 CORE_TEST_LDADD = core/libdflyd.la core/libdfly-1.la $(GLIB_LIBS)
@@ -28,10 +28,10 @@ tests_test_wire_SOURCES = tests/test-wire.c
 tests_test_wire_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
 tests_test_wire_CFLAGS = $(AM_CFLAGS) $(PROTO_CFLAGS)
 tests_test_wire_LDADD = $(PROTO_LIBS) $(CORE_TEST_LDADD)
-tests_test_piece_request_SOURCES = tests/test-piece-request.c
-tests_test_piece_request_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
-tests_test_piece_request_CFLAGS = $(AM_CFLAGS) $(PROTO_CFLAGS)
-tests_test_piece_request_LDADD = $(PROTO_LIBS) $(CORE_TEST_LDADD)
+tests_test_piece_http_SOURCES = tests/test-piece-http.c
+tests_test_piece_http_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
+tests_test_piece_http_CFLAGS = $(AM_CFLAGS) $(PROTO_CFLAGS)
+tests_test_piece_http_LDADD = $(PROTO_LIBS) $(CORE_TEST_LDADD)
 tests_test_piece_digest_SOURCES = tests/test-piece-digest.c
 tests_test_piece_digest_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_piece_digest_CFLAGS = $(AM_CFLAGS) $(XXHASH_CFLAGS)

@@ -1,6 +1,7 @@
 /* test-wire.c — protocol messages on libsoup: frames packed and checked,
- * and a real SoupServer that caps bodies, refuses what does not decode and
- * answers dfly_wire_post_async */
+ * a real SoupServer that caps bodies, refuses what does not decode and
+ * answers dfly_wire_post_async, and a listener that diverts connections by
+ * their first bytes */
 #include "config.h"
 
 #include <string.h>
@@ -315,12 +316,14 @@ test_host_scoped_refused (void)
 /* ---- a real server ---- */
 
 typedef struct {
-  SoupServer       *server;
-  DflyWireListener *listener;
-  SoupSession      *session;
-  char             *base;
-  guint             handled;  /* requests the handler saw */
-  gsize             buffered; /* request body bytes the server held, most of any request */
+  SoupServer        *server;
+  DflyWireListener  *listener;
+  SoupSession       *session;
+  char              *base;
+  guint              handled;  /* requests the handler saw */
+  gsize              buffered; /* request body bytes the server held, most of any request */
+  GSocketConnection *diverted; /* divert: the last connection the callback got */
+  guint              diverts;  /* divert: connections the callback got */
 } Fixture;
 
 static void
@@ -655,6 +658,247 @@ test_post (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->handled, ==, 2);
 }
 
+/* ---- a listener that diverts ---- */
+
+#define DIVERT_PREFIX "GET /v1/tasks/"
+
+static void
+on_divert (GSocketConnection *connection, gpointer data)
+{
+  Fixture *f = data;
+
+  f->diverts++;
+  g_clear_object (&f->diverted);
+  f->diverted = connection; /* ours now */
+}
+
+/* A GET under /v1/ that is not the prefix: "hello". */
+static void
+on_hello (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+          gpointer data)
+{
+  Fixture *f = data;
+
+  f->handled++;
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC, "hello", 5);
+}
+
+static void
+divert_setup (Fixture *f, gconstpointer data)
+{
+  fixture_setup (f, data);
+  soup_server_add_handler (f->server, "/v1/hello", on_hello, f, NULL);
+  dfly_wire_listener_divert (f->listener, DIVERT_PREFIX, on_divert, f);
+}
+
+static void
+divert_teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_object (&f->diverted);
+  fixture_teardown (f, data);
+}
+
+static gboolean
+on_pause (gpointer data)
+{
+  *(gpointer *) data = GINT_TO_POINTER (1);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the default main context for ms milliseconds. */
+static void
+pause_ms (guint ms)
+{
+  gpointer done = NULL;
+
+  g_timeout_add (ms, on_pause, &done);
+  g_assert_true (wait_for (&done));
+}
+
+/* A plain TCP client of the listener. */
+static GSocketConnection *
+connect_raw (Fixture *f)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address =
+    g_inet_socket_address_new (loopback, dfly_wire_listener_get_port (f->listener));
+  g_autoptr (GError) error = NULL;
+  GSocketConnection *connection;
+
+  g_socket_client_set_timeout (client, WAIT_MS / 1000);
+  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (connection);
+  g_socket_set_timeout (g_socket_connection_get_socket (connection), WAIT_MS / 1000);
+  return connection;
+}
+
+static void
+write_raw (GSocketConnection *connection, const char *data)
+{
+  GOutputStream *output = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+  g_autoptr (GError) error = NULL;
+
+  g_output_stream_write_all (output, data, strlen (data), NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Exactly length bytes from connection (blocking, bounded by its socket's
+ * timeout), and none more waiting. */
+static char *
+read_exactly (GSocketConnection *connection, gsize length)
+{
+  GSocket *socket = g_socket_connection_get_socket (connection);
+  GInputStream *input = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  g_autofree char *data = g_malloc0 (length + 1);
+  g_autoptr (GError) error = NULL;
+  gsize got = 0;
+
+  g_socket_set_timeout (socket, WAIT_MS / 1000);
+  g_input_stream_read_all (input, data, length, &got, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (got, ==, length);
+  g_assert_cmpint (g_socket_get_available_bytes (socket), ==, 0);
+  return g_steal_pointer (&data);
+}
+
+/* Everything the other end sends on connection until it closes it, read
+ * while the main context runs (the server lives there). */
+static char *
+read_to_end (GSocketConnection *connection)
+{
+  GInputStream *input = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  g_autoptr (GString) all = g_string_new (NULL);
+
+  for (;;) {
+    g_autoptr (GAsyncResult) result = NULL;
+    g_autoptr (GBytes) chunk = NULL;
+    g_autoptr (GError) error = NULL;
+    gsize length = 0;
+    const char *data;
+
+    g_input_stream_read_bytes_async (input, 4096, G_PRIORITY_DEFAULT, NULL, on_result, &result);
+    g_assert_true (wait_for ((gpointer *) &result));
+    chunk = g_input_stream_read_bytes_finish (input, result, &error);
+    g_assert_no_error (error);
+    data = g_bytes_get_data (chunk, &length);
+    if (length == 0)
+      break;
+    g_string_append_len (all, data, length);
+  }
+  return g_string_free (g_steal_pointer (&all), FALSE);
+}
+
+/* A connection that starts with the prefix goes to the callback, with
+ * every byte of its request still to read, and is the callee's to use. */
+static void
+test_divert_prefix (Fixture *f, gconstpointer data)
+{
+  static const char request[] = DIVERT_PREFIX "abc HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                "Range: bytes=0-9\r\n\r\n";
+  static const char reply[] = "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n";
+  g_autoptr (GSocketConnection) client = connect_raw (f);
+  g_autofree char *got = NULL;
+  g_autofree char *answer = NULL;
+
+  write_raw (client, request);
+  g_assert_true (wait_for ((gpointer *) &f->diverted));
+  g_assert_cmpuint (f->diverts, ==, 1);
+  g_assert_cmpuint (f->handled, ==, 0);
+  got = read_exactly (f->diverted, strlen (request));
+  g_assert_cmpstr (got, ==, request);
+
+  /* Both ways: what the callee writes reaches the client. */
+  write_raw (f->diverted, reply);
+  g_io_stream_close (G_IO_STREAM (f->diverted), NULL, NULL);
+  answer = read_to_end (client);
+  g_assert_cmpstr (answer, ==, reply);
+  g_assert_cmpuint (f->handled, ==, 0);
+}
+
+/* Everything else stays with the server: a GET sharing the prefix's
+ * start, and a POST, each through libsoup. */
+static void
+test_divert_other (Fixture *f, gconstpointer data)
+{
+  g_autofree char *url = g_strconcat (f->base, "/v1/hello", NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
+  g_autoptr (GBytes) frame = stat_task_frame ("abc");
+  g_autoptr (SoupMessage) post_msg = new_post (f, "/stat", frame);
+  g_auto (Reply) reply = { 0 };
+  g_auto (Reply) post_reply = { 0 };
+
+  send_raw (f, msg, &reply);
+  g_assert_cmpuint (reply.status, ==, SOUP_STATUS_OK);
+  g_assert_cmpmem (g_bytes_get_data (reply.body, NULL), g_bytes_get_size (reply.body),
+                   "hello", 5);
+  send_raw (f, post_msg, &post_reply);
+  g_assert_cmpuint (post_reply.status, ==, SOUP_STATUS_OK);
+  g_assert_cmpuint (f->handled, ==, 2);
+  g_assert_cmpuint (f->diverts, ==, 0);
+  g_assert_null (f->diverted);
+}
+
+/* A prefix split across two writes with a pause between still goes to the
+ * callback; a start of the prefix that then turns away goes to the server. */
+static void
+test_divert_split (Fixture *f, gconstpointer data)
+{
+  static const char request[] = DIVERT_PREFIX "abc HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  g_autoptr (GSocketConnection) client = connect_raw (f);
+  g_autoptr (GSocketConnection) other = connect_raw (f);
+  g_autofree char *got = NULL;
+  g_autofree char *answer = NULL;
+
+  write_raw (client, "GET /v1/ta");
+  pause_ms (50);
+  g_assert_null (f->diverted);
+  write_raw (client, request + strlen ("GET /v1/ta"));
+  g_assert_true (wait_for ((gpointer *) &f->diverted));
+  g_assert_cmpuint (f->diverts, ==, 1);
+  got = read_exactly (f->diverted, strlen (request));
+  g_assert_cmpstr (got, ==, request);
+
+  write_raw (other, "GET /v1/");
+  pause_ms (50);
+  write_raw (other, "hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  answer = read_to_end (other);
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200 OK\r\n"));
+  g_assert_true (g_str_has_suffix (answer, "\r\n\r\nhello"));
+  g_assert_cmpuint (f->handled, ==, 1);
+  g_assert_cmpuint (f->diverts, ==, 1);
+}
+
+/* A client that closes before a byte, or within the prefix, goes nowhere;
+ * the listener serves on. */
+static void
+test_divert_silent (Fixture *f, gconstpointer data)
+{
+  g_autofree char *url = g_strconcat (f->base, "/v1/hello", NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
+  g_auto (Reply) reply = { 0 };
+
+  {
+    g_autoptr (GSocketConnection) silent = connect_raw (f);
+    g_autoptr (GSocketConnection) partial = connect_raw (f);
+
+    pause_ms (20);
+    g_assert_true (g_io_stream_close (G_IO_STREAM (silent), NULL, NULL));
+    write_raw (partial, "GET /v1/t");
+    g_assert_true (g_io_stream_close (G_IO_STREAM (partial), NULL, NULL));
+  }
+  pause_ms (100);
+  g_assert_cmpuint (f->diverts, ==, 0);
+  g_assert_cmpuint (f->handled, ==, 0);
+
+  send_raw (f, msg, &reply);
+  g_assert_cmpuint (reply.status, ==, SOUP_STATUS_OK);
+  g_assert_cmpuint (f->handled, ==, 1);
+  g_assert_cmpuint (f->diverts, ==, 0);
+}
+
 /* Nothing listens once the listener is freed; the port was a real one. */
 static void
 test_listen (void)
@@ -703,5 +947,13 @@ main (int argc, char **argv)
   g_test_add ("/wire/server/bad-body", Fixture, NULL, fixture_setup, test_server_bad_body,
               fixture_teardown);
   g_test_add ("/wire/post", Fixture, NULL, fixture_setup, test_post, fixture_teardown);
+  g_test_add ("/wire/divert/prefix", Fixture, NULL, divert_setup, test_divert_prefix,
+              divert_teardown);
+  g_test_add ("/wire/divert/other", Fixture, NULL, divert_setup, test_divert_other,
+              divert_teardown);
+  g_test_add ("/wire/divert/split", Fixture, NULL, divert_setup, test_divert_split,
+              divert_teardown);
+  g_test_add ("/wire/divert/silent", Fixture, NULL, divert_setup, test_divert_silent,
+              divert_teardown);
   return g_test_run ();
 }

@@ -6,8 +6,9 @@
 # real nginx: every copy is byte-identical and nginx's access log shows the
 # origin sent it about once. Then, on the same swarm: 0- and 1-byte tasks, a
 # leeching peer that never uploads, a peer killed mid-transfer, a parent
-# that serves corrupted bytes under digests that match them, and an upload
-# rate limit measured on the wire.
+# that serves corrupted bytes under digests that match them, an upload
+# rate limit measured on the wire, the upload slots, and hostile raw piece
+# requests.
 . "$top_srcdir/tests/lib.sh"
 
 need python3
@@ -259,5 +260,119 @@ status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.1.6:4000/v1/tasks/
 is "a request without a range gets 416" "$status" 416
 status=$(curl -s -o /dev/null -w '%{http_code}' -r 0-1 "http://127.0.1.6:4000/v1/tasks/../../etc")
 is "a path that is no task id gets 400 or 404" "$(echo "$status" | sed 's/^40[04]$/4xx/')" 4xx
+
+# --- hostile piece requests ---------------------------------------------------
+# Raw bytes on one connection each, as no HTTP client would send them. The
+# seed answers a range sent within 2 s with 429, so each check asks for
+# ranges of its own; the one slot is free again (the 206 above).
+cat >"$SCRATCH/raw.py" <<'PY'
+import socket, sys
+ip, port, task, path, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+content = open(path, "rb").read()
+url = "/v1/tasks/" + task
+post = ("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\n\r\n" % (url, ip)).encode()
+
+def get(first, last, version="HTTP/1.1", extra=""):
+    return ("GET %s %s\r\nHost: %s\r\nRange: bytes=%d-%d\r\n%s\r\n"
+            % (url, version, ip, first, last, extra)).encode()
+
+class Peer:
+    def __init__(self):
+        self.sock = socket.create_connection((ip, port), timeout=5)
+        self.buf = b""
+
+    def more(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("closed before a whole response")
+        self.buf += data
+
+    # "STATUS", " ok" or " wrong" after a 206 (its bytes against its
+    # Content-Range), and the Allow header if any.
+    def response(self):
+        while b"\r\n\r\n" not in self.buf:
+            self.more()
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        status = lines[0].split(" ")[1]
+        headers = dict((k.strip().lower(), v.strip())
+                       for k, v in (l.split(":", 1) for l in lines[1:]))
+        length = int(headers.get("content-length", "0"))
+        while len(self.buf) < length:
+            self.more()
+        body, self.buf = self.buf[:length], self.buf[length:]
+        out = status
+        if status == "206":
+            span = headers["content-range"].split(" ")[1].split("/")[0]
+            first, last = map(int, span.split("-"))
+            out += " ok" if body == content[first:last + 1] else " wrong"
+        if "allow" in headers:
+            out += " Allow:" + headers["allow"]
+        return out
+
+    # "closed" once the server closes (FIN or RST), "open" if it has not
+    # within 2 s, "extra" if it sends more.
+    def state(self):
+        if self.buf:
+            return "extra"
+        self.sock.settimeout(2)
+        try:
+            return "closed" if self.sock.recv(1) == b"" else "extra"
+        except socket.timeout:
+            return "open"
+        except ConnectionError:
+            return "closed"
+
+try:
+    peer = Peer()
+    if mode == "pipelined":
+        peer.sock.sendall(get(10000, 10999) + get(20000, 20099))
+        answers = [peer.response(), peer.response()]
+    elif mode == "huge-head":
+        head = get(30000, 30099, extra="X-Pad: ")[:-4]
+        head += b"a" * (9000 - len(head) - 4) + b"\r\n\r\n"
+        assert len(head) == 9000
+        peer.sock.sendall(head)
+        answers = [peer.response()]
+    elif mode == "garbage":
+        peer.sock.sendall(b"GET /v1/tasks/\x00\xff junk\r\n\r\n")
+        answers = [peer.response()]
+    elif mode == "post":
+        peer.sock.sendall(post)
+        answers = [peer.response()]
+    elif mode == "post-after-get":
+        peer.sock.sendall(get(40000, 40099) + post)
+        answers = [peer.response(), peer.response()]
+    elif mode == "http10":
+        peer.sock.sendall(get(50000, 50999, version="HTTP/1.0"))
+        answers = [peer.response()]
+    elif mode == "body":
+        peer.sock.sendall(get(60000, 60099, extra="Content-Length: 5\r\n") + b"hello")
+        answers = [peer.response()]
+    print(" ".join(answers + [peer.state()]))
+except Exception as e:
+    print("error: %s: %s" % (type(e).__name__, e))
+PY
+# raw MODE: what seed2 answers to raw.py's request MODE, and whether it then
+# closes the connection.
+raw () {
+  timeout 30 python3 "$SCRATCH/raw.py" 127.0.1.6 4000 "$task" "$WWW/limited-up" "$1" 2>&1
+}
+is "two pipelined GETs in one send are both answered, in order" \
+  "$(raw pipelined)" "206 ok 206 ok open"
+is "a 9000-byte head gets 431 and the connection closes" "$(raw huge-head)" "431 closed"
+is "garbage after GET /v1/tasks/ gets 400 and the connection closes" "$(raw garbage)" \
+  "400 closed"
+is "a POST of a task gets 405 with Allow: GET" "$(raw post | sed 's/ closed$\| open$//')" \
+  "405 Allow:GET"
+is "a POST after a GET on one connection: 206, then 405, and the connection closes" \
+  "$(raw post-after-get)" "206 ok 405 Allow:GET closed"
+is "an HTTP/1.0 GET gets 206 and the connection closes" "$(raw http10)" "206 ok closed"
+is "a GET with a body gets 400 and the connection closes" "$(raw body)" "400 closed"
+status=$(curl -s -o "$SCRATCH/after-hostile" -w '%{http_code}' -r 70000-71023 \
+  "http://127.0.1.6:4000/v1/tasks/$task")
+is "after them the seed still serves a piece (206)" "$status" 206
+check "... with the right bytes" sh -c \
+  "tail -c +70001 '$WWW/limited-up' | head -c 1024 | cmp -s - '$SCRATCH/after-hostile'"
 
 done_testing

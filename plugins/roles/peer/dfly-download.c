@@ -798,50 +798,17 @@ fetch_from_parent (DflyDownload *self, const DflySwarmPiece *piece, guint8 *buff
 {
   guint64 offset = (guint64) piece->number * self->piece_length;
   guint64 length = MIN (self->piece_length, (guint64) self->length - offset);
-  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, piece->parent_url);
-  g_autoptr (GInputStream) stream = NULL;
-  goffset start = 0, end = 0, total = 0;
+  g_autoptr (GInputStream) stream = dfly_piece_fetcher_open (
+    self->services->fetcher, piece->parent_url, offset, offset + length - 1, self->cancellable,
+    error);
   guint64 fetched = 0;
   gboolean ok;
 
-  if (msg == NULL) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "bad parent URL %s", piece->parent_url);
-    return FALSE;
-  }
-  soup_message_headers_set_range (soup_message_get_request_headers (msg), offset,
-                                  offset + length - 1);
-  stream = soup_session_send (self->services->piece_session, msg, self->cancellable, error);
   if (stream == NULL)
     return FALSE;
-  if (soup_message_get_status (msg) == STATUS_TOO_MANY_REQUESTS) {
-    /* A seed sent this piece to another child just now: ask that one. */
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "parent %s defers piece %u",
-                 piece->parent_id, piece->number);
-    g_input_stream_close (stream, NULL, NULL);
-    return FALSE;
-  }
-  if (soup_message_get_status (msg) == SOUP_STATUS_SERVICE_UNAVAILABLE) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY, "parent %s has no free upload slot",
-                 piece->parent_id);
-    g_input_stream_close (stream, NULL, NULL);
-    return FALSE;
-  }
-  if (soup_message_get_status (msg) != SOUP_STATUS_PARTIAL_CONTENT ||
-      !soup_message_headers_get_content_range (soup_message_get_response_headers (msg), &start,
-                                               &end, &total) ||
-      (guint64) start != offset || (guint64) end != offset + length - 1) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "parent %s answered %u %s",
-                 piece->parent_id, soup_message_get_status (msg),
-                 soup_message_get_reason_phrase (msg));
-    g_input_stream_close (stream, NULL, NULL);
-    return FALSE;
-  }
   ok = stream_pieces (self, stream, piece->number, offset, (gint64) length, buffer,
                       piece->parent_id, piece->digest, &fetched, error);
-  /* Reading the body's end lets libsoup keep the connection for the next
-   * piece; closing before it would cost a new connection per piece. */
-  if (ok)
-    g_input_stream_read (stream, buffer, 1, self->cancellable, NULL);
+  /* Read whole, the body gives its connection back for the next piece. */
   g_input_stream_close (stream, NULL, NULL);
   return ok;
 }

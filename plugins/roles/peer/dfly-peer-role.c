@@ -111,9 +111,7 @@ drop_services (DflyPeerRole *self)
   g_clear_pointer (&self->services.client, dfly_scheduler_client_free);
   g_clear_pointer (&self->upload, dfly_upload_server_free);
   g_clear_pointer (&self->services.links, dfly_parent_links_free);
-  if (self->services.piece_session != NULL)
-    soup_session_abort (self->services.piece_session);
-  g_clear_object (&self->services.piece_session);
+  g_clear_pointer (&self->services.fetcher, dfly_piece_fetcher_unref);
   g_clear_pointer (&self->services.download_limiter, dfly_rate_limiter_free);
   g_clear_pointer (&self->upload_limiter, dfly_rate_limiter_free);
   g_clear_pointer (&self->services.host_id, g_free);
@@ -156,8 +154,7 @@ start_services (DflyPeerRole *self, GError **error)
   self->services.client = dfly_scheduler_client_new (
     context, (const char *const *) schedulers->pdata, host_info, self);
   self->services.links = dfly_parent_links_new (context);
-  self->services.piece_session = soup_session_new_with_options (
-    "timeout", config->http.read_timeout, "max-conns", 1024, "max-conns-per-host", 64, NULL);
+  self->services.fetcher = dfly_piece_fetcher_new (config->http.read_timeout);
   return TRUE;
 }
 

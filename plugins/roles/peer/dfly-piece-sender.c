@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "dfly-piece-request.h"
+#include "dfly-piece-http.h"
 #include "dfly-piece-sender.h"
 
 /* A seed sends a piece once and leaves the next copies to the children
@@ -296,7 +296,7 @@ wait_readable (int fd, int timeout_ms)
 static void
 serve_connection (Connection *c)
 {
-  char buffer[DFLY_PIECE_REQUEST_HEAD_MAX];
+  char buffer[DFLY_PIECE_HEAD_MAX];
   gsize have = 0;
 
   for (;;) {
@@ -305,7 +305,7 @@ serve_connection (Connection *c)
     gsize head_length;
     guint status;
 
-    while ((head_length = dfly_piece_request_head_length (buffer, have)) == 0) {
+    while ((head_length = dfly_piece_head_length (buffer, have)) == 0) {
       gssize n;
 
       if (have == sizeof buffer) {

@@ -17,6 +17,7 @@
 #include <dfly/dfly.h>
 
 #include "dfly-parent-links.h"
+#include "dfly-piece-fetcher.h"
 #include "dfly-rate-limiter.h"
 #include "dfly-scheduler-client.h"
 
@@ -27,7 +28,7 @@ typedef struct _DflyPeerServices {
   DflySchedulerClient *client;           /* NULL: no scheduler, source only */
   DflyParentLinks     *links;
   DflyRateLimiter     *download_limiter;
-  SoupSession         *piece_session;    /* blocking GETs of piece bytes */
+  DflyPieceFetcher    *fetcher;          /* piece bytes from parents */
   char                *host_id;
   gboolean             seed;
 } DflyPeerServices;

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "dfly-piece-request.h"
+#include "dfly-piece-http.h"
 #include "dfly-piece-sender.h"
 #include "dfly-upload-server.h"
 
@@ -225,12 +225,26 @@ on_request (SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
 {
   DflyUploadServer *self = user_data;
 
-  if (strcmp (path, "/v1/download-piece") == 0)
+  if (strcmp (path, "/v1/download-piece") == 0) {
     on_download_piece (self, msg);
-  else if (strcmp (path, "/v1/download-task") == 0)
+  } else if (strcmp (path, "/v1/download-task") == 0) {
     on_download_task (self, msg);
-  else
+  } else if (g_str_has_prefix (path, "/v1/tasks/")) {
+    /* Piece bytes are the piece sender's, on connections that start with
+     * a piece GET; this connection started with something else. */
+    if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_GET) != 0) {
+      refuse (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "GET only\n");
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
+                                    "GET");
+    } else {
+      refuse (msg, SOUP_STATUS_BAD_REQUEST,
+              "a piece request must be the first on its connection: ask again on a new one\n");
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                    "close");
+    }
+  } else {
     refuse (msg, SOUP_STATUS_NOT_FOUND, "no such resource\n");
+  }
 }
 
 /* ---- life ---- */

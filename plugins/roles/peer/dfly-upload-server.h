@@ -19,7 +19,7 @@
 
 #include <dfly/dfly.h>
 
-#include "dfly-piece-request.h"
+#include "dfly-piece-http.h"
 #include "dfly-rate-limiter.h"
 #include "dfly-wire.h"
 

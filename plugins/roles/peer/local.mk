@@ -7,6 +7,8 @@ PEER_SUPPORT_SOURCES = \
 	plugins/roles/peer/dfly-output.h \
 	plugins/roles/peer/dfly-parent-links.c \
 	plugins/roles/peer/dfly-parent-links.h \
+	plugins/roles/peer/dfly-piece-fetcher.c \
+	plugins/roles/peer/dfly-piece-fetcher.h \
 	plugins/roles/peer/dfly-piece-sender.c \
 	plugins/roles/peer/dfly-piece-sender.h \
 	plugins/roles/peer/dfly-rate-limiter.c \

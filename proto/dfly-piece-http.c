@@ -1,16 +1,16 @@
-/* dfly-piece-request.c — a request for piece bytes (see the header) */
+/* dfly-piece-http.c — a request for piece bytes (see the header) */
 #include "config.h"
 
 #include <string.h>
 
 #include <dfly/dfly.h>
 
-#include "dfly-piece-request.h"
+#include "dfly-piece-http.h"
 
 #define TASKS_PATH "/v1/tasks/"
 
 gsize
-dfly_piece_request_head_length (const char *buffer, gsize length)
+dfly_piece_head_length (const char *buffer, gsize length)
 {
   /* RFC 9112 lets a bare LF end a line; libsoup's parser takes both. */
   for (gsize i = 0; i < length; i++) {
@@ -22,6 +22,16 @@ dfly_piece_request_head_length (const char *buffer, gsize length)
       return i + 3;
   }
   return 0;
+}
+
+/* HTTP/1.1 keeps a connection unless told to close it; 1.0 only when
+ * told to keep it. */
+static gboolean
+keeps_alive (SoupMessageHeaders *headers, SoupHTTPVersion version)
+{
+  if (version == SOUP_HTTP_1_0)
+    return soup_message_headers_header_contains (headers, "Connection", "keep-alive");
+  return !soup_message_headers_header_contains (headers, "Connection", "close");
 }
 
 static DflyPieceRequest *
@@ -44,7 +54,7 @@ dfly_piece_request_parse (const char *head, gsize length, guint *status, GError 
   gsize id_length;
   guint parsed;
 
-  if (length > DFLY_PIECE_REQUEST_HEAD_MAX)
+  if (length > DFLY_PIECE_HEAD_MAX)
     return refuse (status, STATUS_HEADER_FIELDS_TOO_LARGE, error,
                    "request head too large");
   parsed = soup_headers_parse_request (head, (int) length, headers, &method, &path, &version);
@@ -71,12 +81,7 @@ dfly_piece_request_parse (const char *head, gsize length, guint *status, GError 
     return refuse (status, SOUP_STATUS_BAD_REQUEST, error, "not a task id");
   }
   request->headers = g_steal_pointer (&headers);
-  if (version == SOUP_HTTP_1_0)
-    request->keep_alive =
-      soup_message_headers_header_contains (request->headers, "Connection", "keep-alive");
-  else
-    request->keep_alive =
-      !soup_message_headers_header_contains (request->headers, "Connection", "close");
+  request->keep_alive = keeps_alive (request->headers, version);
   *status = SOUP_STATUS_OK;
   return request;
 }
@@ -101,6 +106,48 @@ dfly_piece_request_get_range (const DflyPieceRequest *request, goffset content_l
   }
   soup_message_headers_free_ranges (request->headers, ranges);
   return one;
+}
+
+gboolean
+dfly_piece_response_parse (const char *head, gsize length, DflyPieceResponse *response,
+                           GError **error)
+{
+  g_autoptr (SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+  g_autofree char *reason = NULL;
+  SoupHTTPVersion version = SOUP_HTTP_1_0;
+  SoupEncoding encoding;
+  goffset start = -1, end = -1, total = -1;
+
+  response->status = 0;
+  response->content_length = -1;
+  response->start = response->end = -1;
+  response->keep_alive = FALSE;
+  if (length > DFLY_PIECE_HEAD_MAX ||
+      !soup_headers_parse_response (head, (int) length, headers, &version, &response->status,
+                                    &reason)) {
+    g_set_error_literal (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "malformed response head");
+    return FALSE;
+  }
+  encoding = soup_message_headers_get_encoding (headers);
+  if (encoding == SOUP_ENCODING_CONTENT_LENGTH)
+    response->content_length = soup_message_headers_get_content_length (headers);
+  else if (encoding != SOUP_ENCODING_EOF) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "a %u answer with a %s body",
+                 response->status, encoding == SOUP_ENCODING_CHUNKED ? "chunked" : "strange");
+    return FALSE;
+  }
+  if (response->status == SOUP_STATUS_PARTIAL_CONTENT &&
+      (!soup_message_headers_get_content_range (headers, &start, &end, &total) || start < 0 ||
+       end < start || response->content_length != end - start + 1)) {
+    g_set_error_literal (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL,
+                         "a 206 answer whose Content-Range and Content-Length disagree");
+    return FALSE;
+  }
+  response->start = start;
+  response->end = end;
+  /* A body that ends with the connection leaves nothing to reuse. */
+  response->keep_alive = response->content_length >= 0 && keeps_alive (headers, version);
+  return TRUE;
 }
 
 void

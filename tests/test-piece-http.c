@@ -1,12 +1,12 @@
-/* test-piece-request.c — the parser of piece requests, with good and
- * hostile heads */
+/* test-piece-http.c — the parsers of piece requests and responses, with
+ * good and hostile heads */
 #include "config.h"
 
 #include <string.h>
 
 #include <dfly/dfly.h>
 
-#include "proto/dfly-piece-request.h"
+#include "proto/dfly-piece-http.h"
 
 #define TASK_ID "4f0c6a2de9b1d7a8c3e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f"
 
@@ -22,14 +22,14 @@ test_head_length (void)
   const char *crlf = "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET";
   const char *lf = "GET / HTTP/1.1\nHost: a\n\nrest";
 
-  g_assert_cmpuint (dfly_piece_request_head_length (crlf, strlen (crlf)), ==, strlen (crlf) - 3);
-  g_assert_cmpuint (dfly_piece_request_head_length (lf, strlen (lf)), ==, strlen (lf) - 4);
+  g_assert_cmpuint (dfly_piece_head_length (crlf, strlen (crlf)), ==, strlen (crlf) - 3);
+  g_assert_cmpuint (dfly_piece_head_length (lf, strlen (lf)), ==, strlen (lf) - 4);
   /* Not there yet, at every cut of a whole head. */
   for (gsize cut = 0; cut < strlen (crlf) - 3; cut++)
-    g_assert_cmpuint (dfly_piece_request_head_length (crlf, cut), ==, 0);
-  g_assert_cmpuint (dfly_piece_request_head_length ("", 0), ==, 0);
-  g_assert_cmpuint (dfly_piece_request_head_length ("\n", 1), ==, 0);
-  g_assert_cmpuint (dfly_piece_request_head_length ("\r\n\r", 3), ==, 0);
+    g_assert_cmpuint (dfly_piece_head_length (crlf, cut), ==, 0);
+  g_assert_cmpuint (dfly_piece_head_length ("", 0), ==, 0);
+  g_assert_cmpuint (dfly_piece_head_length ("\n", 1), ==, 0);
+  g_assert_cmpuint (dfly_piece_head_length ("\r\n\r", 3), ==, 0);
 }
 
 static void
@@ -186,7 +186,7 @@ test_hostile (void)
     if (request != NULL)
       g_assert_cmpstr (request->task_id, ==, TASK_ID);
   }
-  huge = g_strnfill (DFLY_PIECE_REQUEST_HEAD_MAX + 1, 'a');
+  huge = g_strnfill (DFLY_PIECE_HEAD_MAX + 1, 'a');
   {
     g_autoptr (GError) error = NULL;
 
