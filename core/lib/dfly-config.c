@@ -159,7 +159,7 @@ dfly_config_new_default (void)
     "X-Amz-*", "X-Goog-*", "OSSAccessKeyId", "Expires", "Signature", "SecurityToken",
     "q-sign-*", "ns", NULL,
   };
-  DflyConfig *config = g_rc_box_new0 (DflyConfig);
+  DflyConfig *config = g_atomic_rc_box_new0 (DflyConfig);
 
   config->daemon.roles = g_strdupv ((char **) roles);
   config->daemon.plugin_dirs = g_new0 (char *, 1);
@@ -228,7 +228,7 @@ dfly_config_new_default (void)
 DflyConfig *
 dfly_config_ref (DflyConfig *config)
 {
-  return g_rc_box_acquire (config);
+  return g_atomic_rc_box_acquire (config);
 }
 
 static void
@@ -265,7 +265,7 @@ config_clear (gpointer data)
 void
 dfly_config_unref (DflyConfig *config)
 {
-  g_rc_box_release_full (config, config_clear);
+  g_atomic_rc_box_release_full (config, config_clear);
 }
 
 /* Copies one key's value from src into dst, replacing dst's. */

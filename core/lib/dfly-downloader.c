@@ -9,7 +9,7 @@ G_DEFINE_BOXED_TYPE (DflyDownloadRequest, dfly_download_request, dfly_download_r
 DflyDownloadRequest *
 dfly_download_request_new (const char *url, const char *output)
 {
-  DflyDownloadRequest *request = g_rc_box_new0 (DflyDownloadRequest);
+  DflyDownloadRequest *request = g_atomic_rc_box_new0 (DflyDownloadRequest);
 
   request->url = g_strdup (url);
   request->output = g_strdup (output);
@@ -20,7 +20,7 @@ dfly_download_request_new (const char *url, const char *output)
 DflyDownloadRequest *
 dfly_download_request_ref (DflyDownloadRequest *request)
 {
-  return g_rc_box_acquire (request);
+  return g_atomic_rc_box_acquire (request);
 }
 
 static void
@@ -40,7 +40,7 @@ download_request_clear (gpointer data)
 void
 dfly_download_request_unref (DflyDownloadRequest *request)
 {
-  g_rc_box_release_full (request, download_request_clear);
+  g_atomic_rc_box_release_full (request, download_request_clear);
 }
 
 G_DEFINE_INTERFACE (DflyDownloader, dfly_downloader, G_TYPE_OBJECT)

@@ -12,7 +12,7 @@ G_DEFINE_BOXED_TYPE (DflyHostInfo, dfly_host_info, dfly_host_info_ref, dfly_host
 DflyHostInfo *
 dfly_host_info_new (const char *id)
 {
-  DflyHostInfo *info = g_rc_box_new0 (DflyHostInfo);
+  DflyHostInfo *info = g_atomic_rc_box_new0 (DflyHostInfo);
 
   info->id = g_strdup (id);
   return info;
@@ -21,7 +21,7 @@ dfly_host_info_new (const char *id)
 DflyHostInfo *
 dfly_host_info_ref (DflyHostInfo *info)
 {
-  return g_rc_box_acquire (info);
+  return g_atomic_rc_box_acquire (info);
 }
 
 static void
@@ -39,7 +39,7 @@ host_info_clear (gpointer data)
 void
 dfly_host_info_unref (DflyHostInfo *info)
 {
-  g_rc_box_release_full (info, host_info_clear);
+  g_atomic_rc_box_release_full (info, host_info_clear);
 }
 
 /* MemTotal and MemAvailable from /proc/meminfo, in bytes; zero when absent. */

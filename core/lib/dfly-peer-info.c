@@ -8,7 +8,7 @@ G_DEFINE_BOXED_TYPE (DflyPeerInfo, dfly_peer_info, dfly_peer_info_ref, dfly_peer
 DflyPeerInfo *
 dfly_peer_info_new (const char *id, const char *task_id, const char *host_id)
 {
-  DflyPeerInfo *info = g_rc_box_new0 (DflyPeerInfo);
+  DflyPeerInfo *info = g_atomic_rc_box_new0 (DflyPeerInfo);
 
   info->id = g_strdup (id);
   info->task_id = g_strdup (task_id);
@@ -20,7 +20,7 @@ dfly_peer_info_new (const char *id, const char *task_id, const char *host_id)
 DflyPeerInfo *
 dfly_peer_info_ref (DflyPeerInfo *info)
 {
-  return g_rc_box_acquire (info);
+  return g_atomic_rc_box_acquire (info);
 }
 
 static void
@@ -36,5 +36,5 @@ peer_info_clear (gpointer data)
 void
 dfly_peer_info_unref (DflyPeerInfo *info)
 {
-  g_rc_box_release_full (info, peer_info_clear);
+  g_atomic_rc_box_release_full (info, peer_info_clear);
 }

@@ -8,7 +8,7 @@ G_DEFINE_BOXED_TYPE (DflyPieceInfo, dfly_piece_info, dfly_piece_info_ref, dfly_p
 DflyPieceInfo *
 dfly_piece_info_new (const char *task_id, guint32 number)
 {
-  DflyPieceInfo *info = g_rc_box_new0 (DflyPieceInfo);
+  DflyPieceInfo *info = g_atomic_rc_box_new0 (DflyPieceInfo);
 
   info->task_id = g_strdup (task_id);
   info->number = number;
@@ -18,7 +18,7 @@ dfly_piece_info_new (const char *task_id, guint32 number)
 DflyPieceInfo *
 dfly_piece_info_ref (DflyPieceInfo *info)
 {
-  return g_rc_box_acquire (info);
+  return g_atomic_rc_box_acquire (info);
 }
 
 static void
@@ -34,5 +34,5 @@ piece_info_clear (gpointer data)
 void
 dfly_piece_info_unref (DflyPieceInfo *info)
 {
-  g_rc_box_release_full (info, piece_info_clear);
+  g_atomic_rc_box_release_full (info, piece_info_clear);
 }

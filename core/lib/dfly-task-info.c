@@ -8,7 +8,7 @@ G_DEFINE_BOXED_TYPE (DflyTaskInfo, dfly_task_info, dfly_task_info_ref, dfly_task
 DflyTaskInfo *
 dfly_task_info_new (const char *id, const char *url)
 {
-  DflyTaskInfo *info = g_rc_box_new0 (DflyTaskInfo);
+  DflyTaskInfo *info = g_atomic_rc_box_new0 (DflyTaskInfo);
 
   info->id = g_strdup (id);
   info->url = g_strdup (url);
@@ -20,7 +20,7 @@ dfly_task_info_new (const char *id, const char *url)
 DflyTaskInfo *
 dfly_task_info_copy (const DflyTaskInfo *info)
 {
-  DflyTaskInfo *copy = g_rc_box_new0 (DflyTaskInfo);
+  DflyTaskInfo *copy = g_atomic_rc_box_new0 (DflyTaskInfo);
 
   *copy = *info;
   copy->id = g_strdup (info->id);
@@ -34,7 +34,7 @@ dfly_task_info_copy (const DflyTaskInfo *info)
 DflyTaskInfo *
 dfly_task_info_ref (DflyTaskInfo *info)
 {
-  return g_rc_box_acquire (info);
+  return g_atomic_rc_box_acquire (info);
 }
 
 static void
@@ -52,5 +52,5 @@ task_info_clear (gpointer data)
 void
 dfly_task_info_unref (DflyTaskInfo *info)
 {
-  g_rc_box_release_full (info, task_info_clear);
+  g_atomic_rc_box_release_full (info, task_info_clear);
 }
