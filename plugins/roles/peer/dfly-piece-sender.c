@@ -27,6 +27,8 @@
 /* Longer than SoupSession's 60 s, so the child closes an idle connection
  * first and never sends a request into one being closed here. */
 #define IDLE_TIMEOUT_MS          (90 * 1000)
+/* Piece connections beyond the upload slots, for idle kept-alive ones. */
+#define IDLE_CONNECTIONS         256
 /* Under a rate limit, bytes go out in slices of this size. */
 #define PACED_SLICE              (256 * 1024)
 
@@ -380,9 +382,11 @@ dfly_piece_sender_take (DflyPieceSender *self, GSocketConnection *connection)
   g_autoptr (GError) error = NULL;
   struct timeval stall = { .tv_sec = config->http.read_timeout };
   Connection *c;
+  guint slots;
   int flags;
 
   reap (self);
+  slots = dfly_piece_sender_get_slots (self);
   c = g_new0 (Connection, 1);
   c->sender = self;
   c->connection = connection;
@@ -398,7 +402,11 @@ dfly_piece_sender_take (DflyPieceSender *self, GSocketConnection *connection)
     return;
   }
   g_mutex_lock (&self->lock);
-  if (!self->stopping) {
+  /* A thread per connection: beyond the slots (and a margin for idle
+   * kept-alive ones) a new connection is closed at once. */
+  if (self->connections->len >= slots + IDLE_CONNECTIONS)
+    g_message ("upload: %u piece connections open, closing a new one", self->connections->len);
+  else if (!self->stopping) {
     c->thread = g_thread_try_new ("dfly-upload", connection_thread, c, &error);
     if (c->thread != NULL)
       g_ptr_array_add (self->connections, c);

@@ -23,7 +23,31 @@ struct _DflyUploadServer {
   gulong                 piece_id;    /* bus piece-finished */
   GHashTable            *subscribers; /* task id → GPtrArray of sync streams */
   GPtrArray             *streams;     /* every sync stream open */
+  gboolean               seed;
+  guint                  next_child;  /* seed: the child told of the next new piece */
+  GQueue                *hidden;      /* seed: Hidden, oldest first */
+  guint                  reveal_id;
 };
+
+/* Super-seeding: a seed tells one child of each new piece, children in
+ * turn, so each gets an even share of the seed's pieces and passes it on;
+ * the others hear of it from that child, or from the seed this much later
+ * (that child may be slow or gone). */
+#define REVEAL_AFTER_US  (500 * 1000)
+#define REVEAL_CHECK_MS  100
+
+typedef struct {
+  DflyPieceInfo           *piece;
+  SoupWebsocketConnection *told; /* compared, never used: it may be gone */
+  gint64                   at;
+} Hidden;
+
+static void
+hidden_free (Hidden *hidden)
+{
+  dfly_piece_info_unref (hidden->piece);
+  g_free (hidden);
+}
 
 static gsize
 max_message_size (DflyUploadServer *self)
@@ -88,19 +112,60 @@ subscribe (DflyUploadServer *self, SoupWebsocketConnection *stream, const char *
 }
 
 static void
+send_to_all (GPtrArray *streams, const DflyPieceInfo *piece, SoupWebsocketConnection *except)
+{
+  /* Starting at a random child: the first told asks first. */
+  guint start = g_random_int_range (0, streams->len);
+
+  for (guint i = 0; i < streams->len; i++) {
+    SoupWebsocketConnection *stream = g_ptr_array_index (streams, (start + i) % streams->len);
+
+    if (stream != except)
+      send_piece (stream, piece);
+  }
+}
+
+static gboolean
+on_reveal (gpointer user_data)
+{
+  DflyUploadServer *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  Hidden *hidden;
+
+  while ((hidden = g_queue_peek_head (self->hidden)) != NULL && now - hidden->at >= REVEAL_AFTER_US) {
+    GPtrArray *streams = g_hash_table_lookup (self->subscribers, hidden->piece->task_id);
+
+    if (streams != NULL && streams->len > 0)
+      send_to_all (streams, hidden->piece, hidden->told);
+    hidden_free (g_queue_pop_head (self->hidden));
+  }
+  if (!g_queue_is_empty (self->hidden))
+    return G_SOURCE_CONTINUE;
+  self->reveal_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static void
 on_piece_finished (DflyBus *bus, DflyPieceInfo *piece, gpointer user_data)
 {
   DflyUploadServer *self = user_data;
   GPtrArray *streams = g_hash_table_lookup (self->subscribers, piece->task_id);
-  guint start;
+  Hidden *hidden;
 
   if (streams == NULL || streams->len == 0)
     return;
-  /* Starting at a random child: the first told asks first, and a seed sends
-   * each piece once, so a fixed order would funnel the seed into one child. */
-  start = g_random_int_range (0, streams->len);
-  for (guint i = 0; i < streams->len; i++)
-    send_piece (g_ptr_array_index (streams, (start + i) % streams->len), piece);
+  if (!self->seed || streams->len == 1) {
+    send_to_all (streams, piece, NULL);
+    return;
+  }
+  hidden = g_new0 (Hidden, 1);
+  hidden->piece = dfly_piece_info_ref (piece);
+  hidden->told = g_ptr_array_index (streams, self->next_child++ % streams->len);
+  hidden->at = g_get_monotonic_time ();
+  send_piece (hidden->told, piece);
+  g_queue_push_tail (self->hidden, hidden);
+  if (self->reveal_id == 0)
+    self->reveal_id = g_timeout_add (REVEAL_CHECK_MS, on_reveal, self);
 }
 
 static void
@@ -272,6 +337,8 @@ dfly_upload_server_new (DflyContext *context, DflyStorage *storage, DflyRateLimi
                                              (GDestroyNotify) g_ptr_array_unref);
   self->streams = g_ptr_array_new_with_free_func (g_object_unref);
   self->sender = dfly_piece_sender_new (context, storage, limiter, seed);
+  self->seed = seed;
+  self->hidden = g_queue_new ();
   self->server = soup_server_new ("server-header", "dfly/" PACKAGE_VERSION, NULL);
   dfly_wire_server_cap_bodies (self->server, config->protocol.max_message_size +
                                              DFLY_FRAME_HEADER_SIZE);
@@ -298,6 +365,8 @@ dfly_upload_server_free (DflyUploadServer *self)
     return;
   g_clear_signal_handler (&self->piece_id, dfly_context_get_bus (self->context));
   g_clear_pointer (&self->listener, dfly_wire_listener_free);
+  g_clear_handle_id (&self->reveal_id, g_source_remove);
+  g_queue_free_full (self->hidden, (GDestroyNotify) hidden_free);
   while (self->streams->len > 0) {
     g_autoptr (SoupWebsocketConnection) stream = g_object_ref (g_ptr_array_index (self->streams, 0));
 
