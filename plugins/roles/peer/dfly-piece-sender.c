@@ -22,7 +22,7 @@
 
 /* A seed sends a piece once and leaves the next copies to the children
  * (BitTorrent's super-seeding): asked again this soon, it answers 429. */
-#define FIRST_SERVE_US           (2 * G_USEC_PER_SEC)
+#define FIRST_SERVE_US           (500 * 1000)
 #define FIRST_SERVE_KEEP         4096 /* ranges remembered before old ones are dropped */
 /* Longer than SoupSession's 60 s, so the child closes an idle connection
  * first and never sends a request into one being closed here. */

@@ -17,7 +17,7 @@
  * more than its share of it becomes the one way to half the content. */
 #define PER_SEED_INFLIGHT    2
 #define PARENT_MAX_FAILURES  3          /* broken transfers before a parent is dropped */
-#define DEFER_US             (1 * G_USEC_PER_SEC) /* a piece a seed deferred: asked again after */
+#define DEFER_US             (500 * 1000) /* a piece a seed deferred: asked again after */
 #define WAIT_SLICE_US        (200 * 1000)
 #define RESCHEDULE_AFTER_US  (2 * G_USEC_PER_SEC)  /* no progress: ask for parents */
 #define SOURCE_AFTER_US      (15 * G_USEC_PER_SEC) /* no progress: go to the source */
