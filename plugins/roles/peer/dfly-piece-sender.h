@@ -7,7 +7,7 @@
  * sendfile(2), instead of being read into memory and written back out a
  * chunk per main-loop wake-up. The checks are the upload server's: only
  * committed pieces, one range, the upload slots (503), the upload rate
- * limit, and a seed's super-seeding (429 to a range sent within 2 s).
+ * limit, and a seed's super-seeding (429 to a range sent within 500 ms).
  */
 #pragma once
 
