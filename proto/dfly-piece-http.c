@@ -138,7 +138,8 @@ dfly_piece_response_parse (const char *head, gsize length, DflyPieceResponse *re
   }
   if (response->status == SOUP_STATUS_PARTIAL_CONTENT &&
       (!soup_message_headers_get_content_range (headers, &start, &end, &total) || start < 0 ||
-       end < start || response->content_length != end - start + 1)) {
+       end < start || response->content_length < 1 ||
+       response->content_length - 1 != end - start)) {
     g_set_error_literal (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL,
                          "a 206 answer whose Content-Range and Content-Length disagree");
     return FALSE;

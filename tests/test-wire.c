@@ -728,6 +728,7 @@ connect_raw (Fixture *f)
   GSocketConnection *connection;
 
   g_socket_client_set_timeout (client, WAIT_MS / 1000);
+  g_socket_client_set_enable_proxy (client, FALSE); /* no libproxy lookups on loopback */
   connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (connection);

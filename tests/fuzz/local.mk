@@ -56,3 +56,13 @@ tests_fuzz_fuzz_wire_replay_CFLAGS = $(TEST_CFLAGS) $(PROTO_CFLAGS)
 tests_fuzz_fuzz_wire_replay_LDADD = $(PROTO_LIBS) core/libdfly-1.la $(GLIB_LIBS)
 TESTS += tests/fuzz/replay-wire.sh
 EXTRA_DIST += tests/fuzz/replay-wire.sh
+
+check_PROGRAMS += tests/fuzz/fuzz-piece-http-replay
+tests_fuzz_fuzz_piece_http_replay_SOURCES = \
+	tests/fuzz/fuzz-piece-http.c \
+	tests/fuzz/standalone-main.c
+tests_fuzz_fuzz_piece_http_replay_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
+tests_fuzz_fuzz_piece_http_replay_CFLAGS = $(TEST_CFLAGS) $(PROTO_CFLAGS)
+tests_fuzz_fuzz_piece_http_replay_LDADD = $(PROTO_LIBS) core/libdfly-1.la $(GLIB_LIBS)
+TESTS += tests/fuzz/replay-piece-http.sh
+EXTRA_DIST += tests/fuzz/replay-piece-http.sh

@@ -25,7 +25,7 @@ usage() {
 #   modules — pkg-config modules they need
 #   corpus  — the seed corpus
 #   built   — generated files compiled in, relative to BUILD_DIR
-targets="config frame url message wire"
+targets="config frame url message wire piece-http"
 target_entry() {
   built=""
   case "$1" in
@@ -56,6 +56,11 @@ target_entry() {
     sources="core/lib/dfly-task-id.c core/lib/dfly-error.c"
     modules="glib-2.0 gio-2.0"
     corpus="tests/fuzz/corpus/url"
+    ;;
+  piece-http)
+    sources="proto/dfly-piece-http.c core/lib/dfly-task-id.c core/lib/dfly-error.c"
+    modules="glib-2.0 gobject-2.0 gio-2.0 libsoup-3.0"
+    corpus="tests/fuzz/corpus/piece-http"
     ;;
   *)
     return 1

@@ -233,6 +233,9 @@ connect_to (DflyPieceFetcher *self, const char *host, int port, GCancellable *ca
   int fd, flags;
 
   g_socket_client_set_timeout (client, self->timeout);
+  /* Parents are IP literals on the cluster's network: no proxy lookup
+   * (GIO's default asks libproxy on every connect). */
+  g_socket_client_set_enable_proxy (client, FALSE);
   connection = g_socket_client_connect_to_host (client, host, port, cancellable, error);
   if (connection == NULL)
     return NULL;
@@ -299,6 +302,17 @@ read_head (int fd, char *buffer, gsize *have, gboolean *nothing, guint timeout,
   return head_length;
 }
 
+/* Whether path can go into a request line as it is: printable, no spaces. */
+static gboolean
+is_request_target (const char *path)
+{
+  for (const char *p = path; *p != '\0'; p++) {
+    if ((guchar) *p <= ' ' || (guchar) *p >= 0x7f)
+      return FALSE;
+  }
+  return TRUE;
+}
+
 /* The error for an answer other than the range asked for. */
 static void
 set_answer_error (GError **error, const DflyPieceResponse *response, const char *parent_url)
@@ -321,16 +335,21 @@ GInputStream *
 dfly_piece_fetcher_open (DflyPieceFetcher *self, const char *parent_url, guint64 start,
                          guint64 end, GCancellable *cancellable, GError **error)
 {
-  g_autoptr (GUri) uri = g_uri_parse (parent_url, G_URI_FLAGS_NONE, NULL);
+  /* The path stays as sent (encoded): it goes into the request line. */
+  g_autoptr (GUri) uri = g_uri_parse (parent_url, G_URI_FLAGS_ENCODED_PATH, NULL);
   g_autofree char *key = NULL;
   g_autofree char *request = NULL;
   char head[DFLY_PIECE_HEAD_MAX];
 
   if (uri == NULL || g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 ||
-      g_uri_get_host (uri) == NULL || g_uri_get_port (uri) <= 0) {
+      g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0' ||
+      g_uri_get_port (uri) <= 0 || *g_uri_get_path (uri) != '/' ||
+      !is_request_target (g_uri_get_path (uri))) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "bad parent URL %s", parent_url);
     return NULL;
   }
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
   key = g_strdup_printf ("%s:%d", g_uri_get_host (uri), g_uri_get_port (uri));
   request = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: %s\r\n"
                              "Range: bytes=%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "\r\n\r\n",
@@ -356,8 +375,10 @@ dfly_piece_fetcher_open (DflyPieceFetcher *self, const char *parent_url, guint64
                     ? read_head (fd, head, &have, &nothing, self->timeout, cancellable, &local)
                     : 0;
     if (head_length == 0) {
-      /* A kept connection the parent had closed: once more on a new one. */
+      /* A kept connection the parent had closed: once more on a new one
+       * (but a parent that stays silent is not asked twice). */
       if (reused && (nothing || local->domain == G_IO_ERROR) &&
+          !g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) &&
           !g_cancellable_is_cancelled (cancellable)) {
         reused = FALSE;
         continue;
@@ -381,8 +402,8 @@ dfly_piece_fetcher_open (DflyPieceFetcher *self, const char *parent_url, guint64
       return G_INPUT_STREAM (body);
     /* A short refusal is read to its end, so the connection serves on. */
     if (response.content_length < 0 || response.content_length > DRAIN_MAX ||
-        !g_input_stream_skip (G_INPUT_STREAM (body), response.content_length, cancellable,
-                              NULL))
+        g_input_stream_skip (G_INPUT_STREAM (body), response.content_length, cancellable,
+                             NULL) != response.content_length)
       body->keep_alive = FALSE;
     g_input_stream_close (G_INPUT_STREAM (body), NULL, NULL);
     g_object_unref (body);

@@ -62,6 +62,17 @@ plugins_roles_peer_test_rate_limiter_CPPFLAGS = $(TEST_CPPFLAGS)
 plugins_roles_peer_test_rate_limiter_CFLAGS = $(TEST_CFLAGS)
 plugins_roles_peer_test_rate_limiter_LDADD = $(GLIB_LIBS)
 
+# dfly-piece-fetcher alone, against a raw parent that answers scripted bytes.
+check_PROGRAMS += plugins/roles/peer/test-piece-fetcher
+TESTS += plugins/roles/peer/test-piece-fetcher
+plugins_roles_peer_test_piece_fetcher_SOURCES = \
+	plugins/roles/peer/test-piece-fetcher.c \
+	plugins/roles/peer/dfly-piece-fetcher.c \
+	plugins/roles/peer/dfly-piece-fetcher.h
+plugins_roles_peer_test_piece_fetcher_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
+plugins_roles_peer_test_piece_fetcher_CFLAGS = $(TEST_CFLAGS) $(PROTO_CFLAGS)
+plugins_roles_peer_test_piece_fetcher_LDADD = $(PROTO_LIBS) core/libdfly-1.la $(GLIB_LIBS)
+
 # Downloads end to end: the role, the real http source and disk storage, and
 # nginx (tests/test-origin.h). Each plugin defines dfly_plugin_query, so the
 # two services are compiled into convenience libraries with it renamed (their
