@@ -217,6 +217,17 @@ board_progress (DflySwarm *self)
   g_cond_broadcast (&self->cond);
 }
 
+/* Progress that makes at most one piece takeable wakes one waiting thread:
+ * waking all of them for each parent's notice cost more CPU than the
+ * piece threads' transfers (any thread can take any piece, so if the one
+ * woken cannot, none can). */
+static void
+board_progress_one (DflySwarm *self)
+{
+  self->progress_at = g_get_monotonic_time ();
+  g_cond_signal (&self->cond);
+}
+
 static void
 board_hold (DflySwarm *self, guint32 number, const char *digest)
 {
@@ -478,7 +489,10 @@ on_parent_piece (const char *base_url, const Dfly__V1__Piece *piece, gpointer us
     if (strcmp (parent->base_url, base_url) == 0 && piece->number < self->piece_count &&
         !dfly_wire_bitmap_get (parent->bitmap, piece->number)) {
       dfly_wire_bitmap_set (parent->bitmap, piece->number);
-      board_progress (self);
+      if (self->state[piece->number] == PIECE_MISSING)
+        board_progress_one (self);
+      else
+        self->progress_at = g_get_monotonic_time ();
     }
   }
   g_mutex_unlock (&self->lock);
@@ -853,7 +867,12 @@ dfly_swarm_piece_done (DflySwarm *self, const DflySwarmPiece *piece, const GErro
 
       parent->cost_us = parent->cost_us == 0 ? cost : (3 * parent->cost_us + cost) / 4;
     }
-    board_progress (self);
+    /* The calling thread asks for its next piece itself; the others need
+     * waking only to see that all is held. */
+    if (self->held >= self->piece_count)
+      board_progress (self);
+    else
+      board_progress_one (self);
   } else {
     if (self->state[piece->number] == PIECE_INFLIGHT)
       self->state[piece->number] = PIECE_MISSING;
