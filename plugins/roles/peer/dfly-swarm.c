@@ -867,8 +867,8 @@ dfly_swarm_piece_done (DflySwarm *self, const DflySwarmPiece *piece, const GErro
 
       parent->cost_us = parent->cost_us == 0 ? cost : (3 * parent->cost_us + cost) / 4;
     }
-    /* The calling thread asks for its next piece itself; the others need
-     * waking only to see that all is held. */
+    /* The calling thread asks for its next piece itself, so one more is
+     * woken for what this may have freed; all only to see that all is held. */
     if (self->held >= self->piece_count)
       board_progress (self);
     else
