@@ -100,6 +100,7 @@ static const ConfigKey config_keys[] = {
   { "download", "piece_digest", KEY_DIGEST, FIELD (download.piece_digest), 0, 0, TRUE },
   { "download", "concurrency", KEY_UINT, FIELD (download.concurrency), 1, 64, TRUE },
   { "download", "parent_concurrency", KEY_UINT, FIELD (download.parent_concurrency), 1, 64, TRUE },
+  { "download", "workers", KEY_UINT, FIELD (download.workers), 1, 1024, FALSE },
   { "download", "rate_limit", KEY_SIZE, FIELD (download.rate_limit), 0, 1024 * GiB, TRUE },
   { "download", "max_tasks", KEY_UINT, FIELD (download.max_tasks), 1, 1024, TRUE },
   { "download", "filtered_query_keys", KEY_STRINGS, FIELD (download.filtered_query_keys), 0, MAX_LIST_ITEMS, TRUE },
@@ -199,6 +200,7 @@ dfly_config_new_default (void)
   config->download.piece_digest = g_strdup ("crc32c");
   config->download.concurrency = 4;
   config->download.parent_concurrency = 16;
+  config->download.workers = 64;
   config->download.rate_limit = 0;
   config->download.max_tasks = 16;
   config->download.filtered_query_keys = g_strdupv ((char **) filtered_query_keys);

@@ -73,6 +73,7 @@ typedef struct {
     char    *piece_digest;        /* "crc32c" or "xxh3" */
     guint    concurrency;         /* pieces fetched at once per task from the source */
     guint    parent_concurrency;  /* pieces fetched at once per task from parents */
+    guint    workers;             /* piece worker threads of all downloads together */
     guint64  rate_limit;          /* bytes/s this host downloads at most; 0: none */
     guint    max_tasks;           /* downloads running at once; more wait */
     char   **filtered_query_keys; /* dropped from the URL before the task id; "X-Amz-*" is a prefix */
