@@ -10,6 +10,8 @@ core_libdfly_1_la_SOURCES = \
 	core/lib/dfly-error.c \
 	core/lib/dfly-frame.c \
 	core/lib/dfly-host-announcer.c \
+	core/lib/dfly-http-body.c \
+	core/lib/dfly-http-client.c \
 	core/lib/dfly-http-range.c \
 	core/lib/dfly-host-info.c \
 	core/lib/dfly-peer-info.c \
@@ -24,8 +26,9 @@ core_libdfly_1_la_SOURCES = \
 	core/lib/dfly-task-info.c
 nodist_core_libdfly_1_la_SOURCES = proto/envelope.pb-c.c proto/envelope.pb-c.h
 core_libdfly_1_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly\"
-core_libdfly_1_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(YAML_CFLAGS) $(XXHASH_CFLAGS)
-core_libdfly_1_la_LIBADD = $(GLIB_LIBS) $(PROTOBUF_C_LIBS) $(YAML_LIBS) $(XXHASH_LIBS)
+core_libdfly_1_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(YAML_CFLAGS) $(XXHASH_CFLAGS) \
+	$(SOUP_CFLAGS)
+core_libdfly_1_la_LIBADD = $(GLIB_LIBS) $(PROTOBUF_C_LIBS) $(YAML_LIBS) $(XXHASH_LIBS) $(SOUP_LIBS)
 # Only dfly_* is public; protobuf-c's generated dfly__v1__* stays inside.
 core_libdfly_1_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(LIBDFLY_LT_VERSION) \
 	-export-symbols-regex '^dfly_[a-z]' -no-undefined
@@ -40,6 +43,8 @@ dflyinclude_HEADERS += \
 	core/include/dfly/dfly-error.h \
 	core/include/dfly/dfly-frame.h \
 	core/include/dfly/dfly-host-announcer.h \
+	core/include/dfly/dfly-http-body.h \
+	core/include/dfly/dfly-http-client.h \
 	core/include/dfly/dfly-http-range.h \
 	core/include/dfly/dfly-piece-digest.h \
 	core/include/dfly/dfly-plugin.h \

@@ -3,6 +3,7 @@
 
 #include "dfly/dfly-context.h"
 #include "dfly/dfly-error.h"
+#include "dfly/dfly-http-client.h"
 #include "dfly/dfly-source.h"
 #include "dfly/dfly-storage.h"
 
@@ -16,6 +17,7 @@ struct _DflyContext {
   GObject    *storage;
   GPtrArray  *sources;      /* DflySource * */
   GWeakRef    downloader;   /* the role owns it */
+  DflyHttpClient *http_client;
 };
 
 G_DEFINE_FINAL_TYPE (DflyContext, dfly_context, G_TYPE_OBJECT)
@@ -46,6 +48,7 @@ dfly_context_finalize (GObject *object)
   g_clear_object (&self->storage);
   g_clear_pointer (&self->sources, g_ptr_array_unref);
   g_weak_ref_clear (&self->downloader);
+  g_clear_object (&self->http_client);
   G_OBJECT_CLASS (dfly_context_parent_class)->finalize (object);
 }
 
@@ -65,6 +68,7 @@ dfly_context_init (DflyContext *self)
   self->plugin_types = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->sources = g_ptr_array_new_with_free_func (g_object_unref);
   g_weak_ref_init (&self->downloader, NULL);
+  self->http_client = dfly_http_client_new (self);
 }
 
 DflyContext *
@@ -212,4 +216,10 @@ dfly_context_get_downloader (DflyContext *self)
   if (downloader != NULL)
     g_object_unref (downloader);
   return downloader;
+}
+
+DflyHttpClient *
+dfly_context_get_http_client (DflyContext *self)
+{
+  return self->http_client;
 }

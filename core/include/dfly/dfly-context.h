@@ -46,5 +46,9 @@ GObject        *dfly_context_lookup_source (DflyContext *self, const char *url, 
 /* Set by the role that downloads (peer or seed); NULL when none runs. */
 void            dfly_context_set_downloader (DflyContext *self, DflyDownloader *downloader);
 DflyDownloader *dfly_context_get_downloader (DflyContext *self);
+/* The daemon's HTTP client (dfly-http-client.h, which needs libsoup),
+ * borrowed; thread-safe. */
+typedef struct _DflyHttpClient DflyHttpClient;
+DflyHttpClient *dfly_context_get_http_client (DflyContext *self);
 
 G_END_DECLS
