@@ -220,58 +220,180 @@ describe_task (DflyDbusService *self, const DflyTaskInfo *task, GPtrArray *pool)
   return g_variant_dict_end (&dict);
 }
 
-static GVariant *
-handle_list_tasks (DflyDbusService *self, GVariant *parameters, GError **error)
+/* ---- methods that read or change storage: SQLite and unlink() run in a
+ * worker thread, the reply is built back on the main context (where the
+ * downloader, which says whether a task is running, lives) ---- */
+
+typedef gpointer (*StorageCall) (DflyStorage *storage, const char *task_id, GError **error);
+typedef GVariant *(*StorageReply) (DflyDbusService *self, gpointer result);
+
+typedef struct {
+  DflyStorage           *storage;
+  char                  *task_id; /* NULL for ListTasks */
+  StorageCall            call;
+  StorageReply           reply;
+  GDBusMethodInvocation *invocation;
+} StorageJob;
+
+static void
+storage_job_free (StorageJob *job)
 {
-  DflyStorage *storage = require_storage (self, error);
-  g_autoptr (GPtrArray) tasks = NULL;
+  g_object_unref (job->storage);
+  g_free (job->task_id);
+  g_free (job);
+}
+
+static void
+storage_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  StorageJob *job = task_data;
+  GError *error = NULL;
+  gpointer result = job->call (job->storage, job->task_id, &error);
+
+  if (result == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, result, NULL);
+}
+
+static void
+storage_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  StorageJob *job = g_task_get_task_data (G_TASK (result));
+  GError *error = NULL;
+  gpointer value = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (value == NULL)
+    g_dbus_method_invocation_take_error (job->invocation, error);
+  else
+    g_dbus_method_invocation_return_value (job->invocation,
+                                           job->reply (DFLY_DBUS_SERVICE (source), value));
+}
+
+/* Runs call (storage, task_id) off the main loop and replies with
+ * reply (self, its result), which takes the result. */
+static void
+run_storage_job (DflyDbusService *self, GDBusMethodInvocation *invocation, DflyStorage *storage,
+                 const char *task_id, StorageCall call, StorageReply reply)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, storage_done, NULL);
+  StorageJob *job = g_new0 (StorageJob, 1);
+
+  job->storage = g_object_ref (storage);
+  job->task_id = g_strdup (task_id);
+  job->call = call;
+  job->reply = reply;
+  job->invocation = invocation;
+  g_task_set_task_data (task, job, (GDestroyNotify) storage_job_free);
+  g_task_run_in_thread (task, storage_thread);
+}
+
+static gpointer
+list_tasks_call (DflyStorage *storage, const char *task_id, GError **error)
+{
+  return dfly_storage_list_tasks (storage, error);
+}
+
+static GVariant *
+list_tasks_reply (DflyDbusService *self, gpointer result)
+{
+  g_autoptr (GPtrArray) tasks = result;
   g_autoptr (GPtrArray) pool = g_ptr_array_new_with_free_func (g_free);
   GVariantBuilder builder;
 
-  if (storage == NULL || (tasks = dfly_storage_list_tasks (storage, error)) == NULL)
-    return NULL;
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
   for (guint i = 0; i < tasks->len; i++)
     g_variant_builder_add_value (&builder, describe_task (self, g_ptr_array_index (tasks, i), pool));
   return g_variant_new ("(@aa{sv})", g_variant_builder_end (&builder));
 }
 
-static GVariant *
-handle_stat_task (DflyDbusService *self, GVariant *parameters, GError **error)
+static void
+handle_list_tasks (DflyDbusService *self, GVariant *parameters, GDBusMethodInvocation *invocation)
 {
-  DflyStorage *storage = require_storage (self, error);
-  g_autoptr (DflyTaskInfo) task = NULL;
-  g_autoptr (GPtrArray) pool = g_ptr_array_new_with_free_func (g_free);
-  const char *task_id;
+  GError *error = NULL;
+  DflyStorage *storage = require_storage (self, &error);
 
-  g_variant_get (parameters, "(&s)", &task_id);
-  if (storage == NULL || !check_task_id (task_id, error))
-    return NULL;
-  task = dfly_storage_lookup_task (storage, task_id, error);
-  if (task == NULL)
-    return NULL;
-  return g_variant_new ("(@a{sv})", describe_task (self, task, pool));
+  if (storage == NULL) {
+    g_dbus_method_invocation_take_error (invocation, error);
+    return;
+  }
+  run_storage_job (self, invocation, storage, NULL, list_tasks_call, list_tasks_reply);
+}
+
+static gpointer
+stat_task_call (DflyStorage *storage, const char *task_id, GError **error)
+{
+  return dfly_storage_lookup_task (storage, task_id, error);
 }
 
 static GVariant *
-handle_delete_task (DflyDbusService *self, GVariant *parameters, GError **error)
+stat_task_reply (DflyDbusService *self, gpointer result)
 {
-  DflyStorage *storage = require_storage (self, error);
-  DflyDownloader *downloader = dfly_context_get_downloader (service_context (self));
-  const char *task_id;
+  g_autoptr (DflyTaskInfo) task = result;
+  g_autoptr (GPtrArray) pool = g_ptr_array_new_with_free_func (g_free);
 
-  g_variant_get (parameters, "(&s)", &task_id);
-  if (storage == NULL || !check_task_id (task_id, error))
-    return NULL;
-  if (downloader != NULL && dfly_downloader_is_running (downloader, task_id)) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY,
-                 "task %s is running; cancel it first", task_id);
+  return g_variant_new ("(@a{sv})", describe_task (self, task, pool));
+}
+
+/* The storage and the checked task id of a StatTask or DeleteTask, or NULL
+ * with the invocation answered. */
+static DflyStorage *
+task_method_storage (DflyDbusService *self, GVariant *parameters,
+                     GDBusMethodInvocation *invocation, const char **task_id)
+{
+  GError *error = NULL;
+  DflyStorage *storage = require_storage (self, &error);
+
+  g_variant_get (parameters, "(&s)", task_id);
+  if (storage == NULL || !check_task_id (*task_id, &error)) {
+    g_dbus_method_invocation_take_error (invocation, error);
     return NULL;
   }
+  return storage;
+}
+
+static void
+handle_stat_task (DflyDbusService *self, GVariant *parameters, GDBusMethodInvocation *invocation)
+{
+  const char *task_id;
+  DflyStorage *storage = task_method_storage (self, parameters, invocation, &task_id);
+
+  if (storage != NULL)
+    run_storage_job (self, invocation, storage, task_id, stat_task_call, stat_task_reply);
+}
+
+/* Storage refuses to delete a task a download holds (pinned), so a
+ * download starting while this runs cannot lose its file. */
+static gpointer
+delete_task_call (DflyStorage *storage, const char *task_id, GError **error)
+{
   if (!dfly_storage_delete_task (storage, task_id, error))
     return NULL;
   g_info ("task %s deleted", task_id);
+  return GINT_TO_POINTER (TRUE);
+}
+
+static GVariant *
+delete_task_reply (DflyDbusService *self, gpointer result)
+{
   return g_variant_new ("()");
+}
+
+static void
+handle_delete_task (DflyDbusService *self, GVariant *parameters, GDBusMethodInvocation *invocation)
+{
+  DflyDownloader *downloader = dfly_context_get_downloader (service_context (self));
+  const char *task_id;
+  DflyStorage *storage = task_method_storage (self, parameters, invocation, &task_id);
+
+  if (storage == NULL)
+    return;
+  if (downloader != NULL && dfly_downloader_is_running (downloader, task_id)) {
+    g_dbus_method_invocation_return_error (invocation, DFLY_ERROR, DFLY_ERROR_BUSY,
+                                           "task %s is running; cancel it first", task_id);
+    return;
+  }
+  run_storage_job (self, invocation, storage, task_id, delete_task_call, delete_task_reply);
 }
 
 static GVariant *
@@ -292,41 +414,47 @@ handle_cancel_task (DflyDbusService *self, GVariant *parameters, GError **error)
   return g_variant_new ("()");
 }
 
-/* GC may walk and unlink many files: off the main loop, replied when done. */
+/* GC may walk and unlink many files, and the usage it reports may stat the
+ * file system: both off the main loop, replied when done. */
+typedef struct {
+  guint64          freed;
+  DflyStorageUsage usage;
+} CollectResult;
+
 static void
 collect_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   DflyStorage *storage = task_data;
   GError *error = NULL;
-  guint64 freed = dfly_storage_collect (storage, &error);
+  g_autofree CollectResult *result = g_new0 (CollectResult, 1);
 
-  if (error != NULL)
+  result->freed = dfly_storage_collect (storage, &error);
+  if (error != NULL) {
     g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, g_memdup2 (&freed, sizeof freed), g_free);
+    return;
+  }
+  dfly_storage_get_usage (storage, &result->usage);
+  g_task_return_pointer (task, g_steal_pointer (&result), g_free);
 }
 
 static void
 collect_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GDBusMethodInvocation *invocation = user_data;
-  DflyStorage *storage = g_task_get_task_data (G_TASK (result));
-  g_autofree guint64 *freed = NULL;
+  g_autofree CollectResult *collected = NULL;
   GError *error = NULL;
-  DflyStorageUsage usage = { 0 };
   GVariantDict dict;
 
-  freed = g_task_propagate_pointer (G_TASK (result), &error);
-  if (freed == NULL) {
+  collected = g_task_propagate_pointer (G_TASK (result), &error);
+  if (collected == NULL) {
     g_dbus_method_invocation_take_error (invocation, error);
     return;
   }
-  dfly_storage_get_usage (storage, &usage);
   g_variant_dict_init (&dict, NULL);
-  g_variant_dict_insert (&dict, "freed-bytes", "t", *freed);
-  g_variant_dict_insert (&dict, "tasks", "u", usage.tasks);
-  g_variant_dict_insert (&dict, "bytes", "t", usage.bytes);
-  g_variant_dict_insert (&dict, "quota", "t", usage.quota);
+  g_variant_dict_insert (&dict, "freed-bytes", "t", collected->freed);
+  g_variant_dict_insert (&dict, "tasks", "u", collected->usage.tasks);
+  g_variant_dict_insert (&dict, "bytes", "t", collected->usage.bytes);
+  g_variant_dict_insert (&dict, "quota", "t", collected->usage.quota);
   g_dbus_method_invocation_return_value (invocation,
                                          g_variant_new ("(@a{sv})", g_variant_dict_end (&dict)));
 }
@@ -517,9 +645,9 @@ static const struct {
   { "ListPlugins", handle_list_plugins, NULL },
   { "Reload", handle_reload, NULL },
   { "Download", handle_download, NULL },
-  { "ListTasks", handle_list_tasks, NULL },
-  { "StatTask", handle_stat_task, NULL },
-  { "DeleteTask", handle_delete_task, NULL },
+  { "ListTasks", NULL, handle_list_tasks },
+  { "StatTask", NULL, handle_stat_task },
+  { "DeleteTask", NULL, handle_delete_task },
   { "CancelTask", handle_cancel_task, NULL },
   { "CollectCache", NULL, handle_collect_cache },
   { "List", NULL, handle_list },
