@@ -13,54 +13,14 @@
 
 #include <string.h>
 
+#include "dfly-parent-ranking.h"
 #include "dfly-schedule.h"
 
 #define RETRY_INTERVAL_MS   500  /* between scheduling rounds, as v2.2 */
 #define ROUNDS_BEFORE_ORIGIN 4   /* empty rounds before going back to source */
 #define ROUNDS_WAITING_SEED 120  /* rounds a child waits for a seed's first answer */
 #define PUSH_DELAY_MS       20   /* coalesces updates to a task's children */
-#define BAD_PARENT_FAILURES 3    /* failed uploads before a parent is avoided */
-#define LIAR_ACCUSERS       2    /* children caught it lying: offered to no one */
 #define MAX_PIECES          (16 * 1024 * 1024) /* a task of unknown length, at most */
-
-typedef struct _Task Task;
-
-typedef struct {
-  char                    *id;
-  char                    *host_id;
-  Task                    *task;           /* owns this peer */
-  SoupWebsocketConnection *stream;
-  DflyPeerState            state;
-  gboolean                 back_to_source;
-  gboolean                 sent_to_source; /* this scheduler sent it there: its digests count */
-  gboolean                 counted;        /* holds one of the task's back-to-source places */
-  GHashTable              *accusers;       /* children it served bad bytes, by peer id */
-  gboolean                 answered;       /* got a first response */
-  GByteArray              *bitmap;         /* pieces it holds */
-  guint32                  finished;
-  GByteArray              *digests_sent;   /* digests it has been sent */
-  GHashTable              *blocklist;      /* parent peer ids never to offer again */
-  GHashTable              *offered;        /* parent peer ids offered so far */
-  guint                    rounds;
-  guint                    retry_id;
-  guint                    uploads_ok;     /* as a parent, reported by children */
-  guint                    uploads_failed;
-} Peer;
-
-struct _Task {
-  char               *id;
-  DflySchedule       *schedule;
-  Dfly__V1__Download *download;       /* from the first register, for the seed */
-  gint64              content_length; /* -1 until the back-to-source peer says */
-  guint64             piece_length;
-  guint32             piece_count;
-  GPtrArray          *digests;        /* char * per piece number, NULL unknown */
-  GHashTable         *peers;          /* peer id → Peer */
-  guint               back_to_source_count;
-  gboolean            seed_triggered;
-  gboolean            seed_failed;
-  guint               push_id;
-};
 
 struct _DflySchedule {
   GObject            parent_instance;
@@ -68,19 +28,19 @@ struct _DflySchedule {
   DflyScheduler     *algorithm;
   DflyScheduleHosts  hosts;
   SoupSession       *session;   /* for seed triggers */
-  GHashTable        *tasks;     /* task id → Task */
-  GHashTable        *streams;   /* stream → GHashTable of Peer * registered on it */
+  GHashTable        *tasks;     /* task id → ScheduleTask */
+  GHashTable        *streams;   /* stream → GHashTable of SchedulePeer * registered on it */
 };
 
 G_DEFINE_FINAL_TYPE (DflySchedule, dfly_schedule, G_TYPE_OBJECT)
 
 /* ---- peers and tasks ---- */
 
-static void stream_forget_peer (DflySchedule *self, Peer *peer);
+static void stream_forget_peer (DflySchedule *self, SchedulePeer *peer);
 
 /* A peer sent to the source that failed or left gives its place back. */
 static void
-release_source_place (Peer *peer)
+release_source_place (SchedulePeer *peer)
 {
   if (!peer->counted)
     return;
@@ -91,7 +51,7 @@ release_source_place (Peer *peer)
 static void
 peer_free (gpointer data)
 {
-  Peer *peer = data;
+  SchedulePeer *peer = data;
 
   if (peer->state != DFLY_PEER_STATE_SUCCEEDED)
     release_source_place (peer);
@@ -111,7 +71,7 @@ peer_free (gpointer data)
 static void
 task_free (gpointer data)
 {
-  Task *task = data;
+  ScheduleTask *task = data;
 
   g_clear_handle_id (&task->push_id, g_source_remove);
   g_hash_table_unref (task->peers);
@@ -132,14 +92,14 @@ copy_download (const Dfly__V1__Download *download)
   return dfly__v1__download__unpack (NULL, size, bytes);
 }
 
-static Task *
+static ScheduleTask *
 task_lookup_or_new (DflySchedule *self, const char *task_id)
 {
-  Task *task = g_hash_table_lookup (self->tasks, task_id);
+  ScheduleTask *task = g_hash_table_lookup (self->tasks, task_id);
 
   if (task != NULL)
     return task;
-  task = g_new0 (Task, 1);
+  task = g_new0 (ScheduleTask, 1);
   task->id = g_strdup (task_id);
   task->schedule = self;
   task->content_length = -1;
@@ -150,7 +110,7 @@ task_lookup_or_new (DflySchedule *self, const char *task_id)
 }
 
 static void
-stream_forget_peer (DflySchedule *self, Peer *peer)
+stream_forget_peer (DflySchedule *self, SchedulePeer *peer)
 {
   GHashTable *peers = peer->stream != NULL ? g_hash_table_lookup (self->streams, peer->stream)
                                            : NULL;
@@ -161,9 +121,9 @@ stream_forget_peer (DflySchedule *self, Peer *peer)
 
 /* Removes a peer; a task left without peers is forgotten. */
 static void
-peer_remove (DflySchedule *self, Peer *peer)
+peer_remove (DflySchedule *self, SchedulePeer *peer)
 {
-  Task *task = peer->task;
+  ScheduleTask *task = peer->task;
 
   g_hash_table_remove (task->peers, peer->id);
   if (g_hash_table_size (task->peers) == 0)
@@ -171,28 +131,28 @@ peer_remove (DflySchedule *self, Peer *peer)
 }
 
 static gboolean
-peer_is_active_source (const Peer *peer)
+peer_is_active_source (const SchedulePeer *peer)
 {
   return peer->back_to_source && peer->state != DFLY_PEER_STATE_FAILED &&
          peer->state != DFLY_PEER_STATE_LEAVE;
 }
 
 static gboolean
-task_has_active_source (Task *task)
+task_has_active_source (ScheduleTask *task)
 {
   GHashTableIter iter;
   gpointer value;
 
   g_hash_table_iter_init (&iter, task->peers);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    if (peer_is_active_source (value) || ((Peer *) value)->state == DFLY_PEER_STATE_SUCCEEDED)
+    if (peer_is_active_source (value) || ((SchedulePeer *) value)->state == DFLY_PEER_STATE_SUCCEEDED)
       return TRUE;
   }
   return FALSE;
 }
 
 static void
-task_set_length (Task *task, gint64 content_length, guint64 piece_length)
+task_set_length (ScheduleTask *task, gint64 content_length, guint64 piece_length)
 {
   /* A streamed origin: the length comes when the source peer finishes. */
   if (piece_length != 0)
@@ -209,7 +169,7 @@ task_set_length (Task *task, gint64 content_length, guint64 piece_length)
 /* ---- answers ---- */
 
 static void
-send_response (Peer *peer, Dfly__V1__AnnouncePeerResponse *response)
+send_response (SchedulePeer *peer, Dfly__V1__AnnouncePeerResponse *response)
 {
   response->task_id = peer->task->id;
   response->peer_id = peer->id;
@@ -218,7 +178,7 @@ send_response (Peer *peer, Dfly__V1__AnnouncePeerResponse *response)
 }
 
 static void
-send_back_to_source (DflySchedule *self, Peer *peer, const char *why)
+send_back_to_source (DflySchedule *self, SchedulePeer *peer, const char *why)
 {
   Dfly__V1__AnnouncePeerResponse response = DFLY__V1__ANNOUNCE_PEER_RESPONSE__INIT;
   Dfly__V1__NeedBackToSourceResponse need = DFLY__V1__NEED_BACK_TO_SOURCE_RESPONSE__INIT;
@@ -242,7 +202,7 @@ send_back_to_source (DflySchedule *self, Peer *peer, const char *why)
 }
 
 static void
-send_empty (Peer *peer)
+send_empty (SchedulePeer *peer)
 {
   Dfly__V1__AnnouncePeerResponse response = DFLY__V1__ANNOUNCE_PEER_RESPONSE__INIT;
   Dfly__V1__EmptyTaskResponse empty = DFLY__V1__EMPTY_TASK_RESPONSE__INIT;
@@ -253,126 +213,22 @@ send_empty (Peer *peer)
   send_response (peer, &response);
 }
 
-typedef struct {
-  DflyCandidate candidate;
-  Peer         *peer;
-} Ranked;
-
-static void
-ranked_free (gpointer data)
-{
-  Ranked *ranked = data;
-
-  dfly_peer_info_unref (ranked->candidate.peer);
-  g_free (ranked);
-}
-
-/* A parent several children caught lying, or one failing most uploads.
- * The peer this scheduler sent to the source is exempt: its digests are
- * the reference, so its bytes match them, and no child can ban it. */
-static gboolean
-is_bad_parent (const Peer *parent)
-{
-  if (parent->sent_to_source)
-    return FALSE;
-  return g_hash_table_size (parent->accusers) >= LIAR_ACCUSERS ||
-         (parent->uploads_failed >= BAD_PARENT_FAILURES &&
-          parent->uploads_failed > parent->uploads_ok);
-}
-
-static guint32
-pieces_lacked (const Peer *child, const Peer *parent)
-{
-  guint32 count = 0;
-
-  for (guint i = 0; i < parent->bitmap->len; i++) {
-    guint8 lacked = parent->bitmap->data[i] & ~(i < child->bitmap->len ? child->bitmap->data[i] : 0);
-
-    count += __builtin_popcount (lacked);
-  }
-  return count;
-}
-
-/* The peers of the task child may use, ranked, at most limit. */
-static GPtrArray *
-rank_candidates (DflySchedule *self, Peer *child, guint limit)
-{
-  g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func (ranked_free);
-  g_autoptr (GPtrArray) candidates = g_ptr_array_new ();
-  g_autoptr (GPtrArray) best = NULL;
-  g_autoptr (DflyPeerInfo) child_info = dfly_peer_info_new (child->id, child->task->id,
-                                                            child->host_id);
-  DflyHostInfo *child_host = self->hosts.lookup (child->host_id, self->hosts.user_data);
-  g_autoptr (DflyHostInfo) unknown_host = NULL;
-  GPtrArray *result = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, child->task->peers);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    Peer *parent = value;
-    DflyHostInfo *host;
-    Ranked *ranked;
-
-    if (parent == child || g_strcmp0 (parent->host_id, child->host_id) == 0 ||
-        g_hash_table_contains (child->blocklist, parent->id) || is_bad_parent (parent))
-      continue;
-    if (parent->state != DFLY_PEER_STATE_RUNNING && parent->state != DFLY_PEER_STATE_SUCCEEDED &&
-        parent->state != DFLY_PEER_STATE_BACK_TO_SOURCE)
-      continue;
-    /* A normal peer that holds nothing yet has nothing to give. */
-    if (parent->finished == 0 && !parent->back_to_source)
-      continue;
-    host = self->hosts.lookup (parent->host_id, self->hosts.user_data);
-    if (host == NULL || host->disable_shared || host->port == 0)
-      continue;
-    if (host->upload_slots > 0 && host->upload_slots_used >= host->upload_slots)
-      continue;
-    ranked = g_new0 (Ranked, 1);
-    ranked->peer = parent;
-    ranked->candidate.peer = dfly_peer_info_new (parent->id, parent->task->id, parent->host_id);
-    ranked->candidate.peer->state = parent->state;
-    ranked->candidate.host = host;
-    ranked->candidate.finished_pieces = parent->finished;
-    ranked->candidate.pieces_child_lacks = pieces_lacked (child, parent);
-    ranked->candidate.free_upload_slots =
-      host->upload_slots > host->upload_slots_used ? host->upload_slots - host->upload_slots_used
-                                                   : 0;
-    ranked->candidate.free_upload_bandwidth = host->upload_rate_free;
-    ranked->candidate.upload_success_rate =
-      parent->uploads_ok + parent->uploads_failed == 0
-        ? 1.0 : (double) parent->uploads_ok / (parent->uploads_ok + parent->uploads_failed);
-    ranked->candidate.total_pieces = child->task->piece_count;
-    ranked->candidate.piece_length = child->task->piece_length;
-    g_ptr_array_add (all, ranked);
-    g_ptr_array_add (candidates, &ranked->candidate);
-  }
-  if (candidates->len == 0)
-    return result;
-  if (child_host == NULL)
-    child_host = unknown_host = dfly_host_info_new (child->host_id);
-  best = dfly_scheduler_rank_parents (self->algorithm, child_info, child_host, candidates, limit);
-  /* Each DflyCandidate is the first member of its Ranked. */
-  for (guint i = 0; i < best->len; i++)
-    g_ptr_array_add (result, ((Ranked *) g_ptr_array_index (best, i))->peer);
-  return result;
-}
-
 /* Sends child parents and the digests it lacks; FALSE if there was nothing
  * new to say (no new parent, no new digest) and nothing was sent. */
 static gboolean
-send_normal (DflySchedule *self, Peer *child, gboolean force)
+send_normal (DflySchedule *self, SchedulePeer *child, gboolean force)
 {
   DflyConfig *config = dfly_context_get_config (self->context);
   Dfly__V1__AnnouncePeerResponse response = DFLY__V1__ANNOUNCE_PEER_RESPONSE__INIT;
   Dfly__V1__NormalTaskResponse normal = DFLY__V1__NORMAL_TASK_RESPONSE__INIT;
-  g_autoptr (GPtrArray) parents = rank_candidates (self, child, config->scheduler.candidate_parents);
+  g_autoptr (GPtrArray) parents = dfly_parent_ranking_rank (self->algorithm, &self->hosts, child,
+                                                                config->scheduler.candidate_parents);
   g_autofree Dfly__V1__CandidateParent *parent_messages = NULL;
   g_autofree Dfly__V1__CandidateParent **parent_pointers = NULL;
   g_autofree Dfly__V1__Host *hosts = NULL;
   g_autofree Dfly__V1__PieceDigest *digest_messages = NULL;
   g_autofree Dfly__V1__PieceDigest **digest_pointers = NULL;
-  Task *task = child->task;
+  ScheduleTask *task = child->task;
   gboolean news = FALSE;
   guint n_digests = 0;
 
@@ -382,7 +238,7 @@ send_normal (DflySchedule *self, Peer *child, gboolean force)
   parent_pointers = g_new0 (Dfly__V1__CandidateParent *, parents->len);
   hosts = g_new0 (Dfly__V1__Host, parents->len);
   for (guint i = 0; i < parents->len; i++) {
-    Peer *parent = g_ptr_array_index (parents, i);
+    SchedulePeer *parent = g_ptr_array_index (parents, i);
     DflyHostInfo *host = self->hosts.lookup (parent->host_id, self->hosts.user_data);
 
     dfly__v1__candidate_parent__init (&parent_messages[i]);
@@ -433,12 +289,12 @@ send_normal (DflySchedule *self, Peer *child, gboolean force)
 
 /* ---- scheduling rounds ---- */
 
-static void schedule_peer (DflySchedule *self, Peer *peer);
+static void schedule_peer (DflySchedule *self, SchedulePeer *peer);
 
 static gboolean
 on_retry (gpointer user_data)
 {
-  Peer *peer = user_data;
+  SchedulePeer *peer = user_data;
 
   peer->retry_id = 0;
   schedule_peer (peer->task->schedule, peer);
@@ -446,7 +302,7 @@ on_retry (gpointer user_data)
 }
 
 static void
-retry_later (Peer *peer)
+retry_later (SchedulePeer *peer)
 {
   if (peer->retry_id == 0)
     peer->retry_id = g_timeout_add (RETRY_INTERVAL_MS, on_retry, peer);
@@ -459,7 +315,7 @@ trigger_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) reply = dfly_wire_post_finish (SOUP_SESSION (source), result, &error);
   DflySchedule *self;
-  Task *task;
+  ScheduleTask *task;
 
   if (reply != NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -479,7 +335,7 @@ trigger_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
 /* Tells a seed peer to fetch the task from its source; FALSE if there is none. */
 static gboolean
-trigger_seed (DflySchedule *self, Task *task)
+trigger_seed (DflySchedule *self, ScheduleTask *task)
 {
   g_autoptr (GPtrArray) seeds = self->hosts.list_seeds (self->hosts.user_data);
   Dfly__V1__DownloadTaskRequest request = DFLY__V1__DOWNLOAD_TASK_REQUEST__INIT;
@@ -517,16 +373,16 @@ trigger_seed (DflySchedule *self, Task *task)
 }
 
 static gboolean
-may_go_back_to_source (DflySchedule *self, Task *task)
+may_go_back_to_source (DflySchedule *self, ScheduleTask *task)
 {
   return task->back_to_source_count <
          dfly_context_get_config (self->context)->scheduler.back_to_source_limit;
 }
 
 static void
-schedule_peer (DflySchedule *self, Peer *peer)
+schedule_peer (DflySchedule *self, SchedulePeer *peer)
 {
-  Task *task = peer->task;
+  ScheduleTask *task = peer->task;
 
   if (peer->back_to_source || peer->state == DFLY_PEER_STATE_SUCCEEDED ||
       peer->state == DFLY_PEER_STATE_FAILED)
@@ -568,7 +424,7 @@ schedule_peer (DflySchedule *self, Peer *peer)
 static gboolean
 on_push (gpointer user_data)
 {
-  Task *task = user_data;
+  ScheduleTask *task = user_data;
   DflySchedule *self = task->schedule;
   g_autoptr (GPtrArray) peers = g_ptr_array_new ();
   GHashTableIter iter;
@@ -589,7 +445,7 @@ on_push (gpointer user_data)
     peers->pdata[j] = swap;
   }
   for (guint i = 0; i < peers->len; i++) {
-    Peer *peer = g_ptr_array_index (peers, i);
+    SchedulePeer *peer = g_ptr_array_index (peers, i);
 
     if (peer->back_to_source || peer->state == DFLY_PEER_STATE_SUCCEEDED ||
         peer->state == DFLY_PEER_STATE_FAILED || task->content_length < 0)
@@ -603,7 +459,7 @@ on_push (gpointer user_data)
 }
 
 static void
-push_later (Task *task)
+push_later (ScheduleTask *task)
 {
   if (task->push_id == 0)
     task->push_id = g_timeout_add (PUSH_DELAY_MS, on_push, task);
@@ -616,8 +472,8 @@ handle_register (DflySchedule *self, SoupWebsocketConnection *stream,
                  const Dfly__V1__AnnouncePeerRequest *request)
 {
   const Dfly__V1__Download *download = request->register_peer->download;
-  Task *task;
-  Peer *peer;
+  ScheduleTask *task;
+  SchedulePeer *peer;
   GHashTable *on_stream;
   DflyHostInfo *host;
 
@@ -628,7 +484,7 @@ handle_register (DflySchedule *self, SoupWebsocketConnection *stream,
   task = task_lookup_or_new (self, request->task_id);
   if (task->download == NULL && download != NULL)
     task->download = copy_download (download);
-  peer = g_new0 (Peer, 1);
+  peer = g_new0 (SchedulePeer, 1);
   peer->id = g_strdup (request->peer_id);
   peer->host_id = g_strdup (request->host_id);
   peer->task = task;
@@ -667,9 +523,9 @@ handle_register (DflySchedule *self, SoupWebsocketConnection *stream,
 }
 
 static void
-record_piece (Peer *peer, const Dfly__V1__Piece *piece, gboolean from_source)
+record_piece (SchedulePeer *peer, const Dfly__V1__Piece *piece, gboolean from_source)
 {
-  Task *task = peer->task;
+  ScheduleTask *task = peer->task;
 
   if (piece == NULL)
     return;
@@ -698,18 +554,18 @@ record_piece (Peer *peer, const Dfly__V1__Piece *piece, gboolean from_source)
   }
 }
 
-static Peer *
+static SchedulePeer *
 lookup_peer (DflySchedule *self, const char *task_id, const char *peer_id)
 {
-  Task *task = g_hash_table_lookup (self->tasks, task_id);
+  ScheduleTask *task = g_hash_table_lookup (self->tasks, task_id);
 
   return task != NULL ? g_hash_table_lookup (task->peers, peer_id) : NULL;
 }
 
 static void
-count_upload (Task *task, const char *parent_id, gboolean ok)
+count_upload (ScheduleTask *task, const char *parent_id, gboolean ok)
 {
-  Peer *parent = parent_id != NULL ? g_hash_table_lookup (task->peers, parent_id) : NULL;
+  SchedulePeer *parent = parent_id != NULL ? g_hash_table_lookup (task->peers, parent_id) : NULL;
 
   if (parent == NULL)
     return;
@@ -723,7 +579,7 @@ void
 dfly_schedule_handle (DflySchedule *self, SoupWebsocketConnection *stream,
                       const Dfly__V1__AnnouncePeerRequest *request)
 {
-  Peer *peer;
+  SchedulePeer *peer;
 
   if (request->task_id == NULL || !dfly_task_id_is_valid (request->task_id) ||
       request->peer_id == NULL || request->peer_id[0] == '\0') {
@@ -816,7 +672,7 @@ dfly_schedule_handle (DflySchedule *self, SoupWebsocketConnection *stream,
 
     count_upload (peer->task, failed->parent_id, FALSE);
     if (failed->digest_mismatch && failed->parent_id != NULL) {
-      Peer *parent = g_hash_table_lookup (peer->task->peers, failed->parent_id);
+      SchedulePeer *parent = g_hash_table_lookup (peer->task->peers, failed->parent_id);
 
       g_message ("task %s: parent %s served piece %u with a wrong digest to %s", peer->task->id,
                  failed->parent_id, failed->piece_number, peer->id);
@@ -849,8 +705,8 @@ dfly_schedule_stream_closed (DflySchedule *self, SoupWebsocketConnection *stream
     GHashTableIter iter;
     gpointer key;
     g_autofree char *task_id = NULL;
-    Peer *peer;
-    Task *task;
+    SchedulePeer *peer;
+    ScheduleTask *task;
 
     g_hash_table_iter_init (&iter, on_stream);
     g_hash_table_iter_next (&iter, &key, NULL);
@@ -871,12 +727,12 @@ dfly_schedule_host_left (DflySchedule *self, const char *host_id)
   g_autoptr (GList) tasks = g_hash_table_get_values (self->tasks);
 
   for (GList *t = tasks; t != NULL; t = t->next) {
-    Task *task = t->data;
+    ScheduleTask *task = t->data;
     g_autoptr (GList) peers = g_hash_table_get_values (task->peers);
     gboolean last = FALSE;
 
     for (GList *p = peers; p != NULL && !last; p = p->next) {
-      Peer *peer = p->data;
+      SchedulePeer *peer = p->data;
 
       if (g_strcmp0 (peer->host_id, host_id) != 0)
         continue;
@@ -891,7 +747,7 @@ dfly_schedule_host_left (DflySchedule *self, const char *host_id)
 Dfly__V1__Task *
 dfly_schedule_stat_task (DflySchedule *self, const char *task_id)
 {
-  Task *task = g_hash_table_lookup (self->tasks, task_id);
+  ScheduleTask *task = g_hash_table_lookup (self->tasks, task_id);
   Dfly__V1__Task *message;
   GHashTableIter iter;
   gpointer value;
@@ -912,7 +768,7 @@ dfly_schedule_stat_task (DflySchedule *self, const char *task_id)
   message->peer_count = g_hash_table_size (task->peers);
   g_hash_table_iter_init (&iter, task->peers);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    Peer *peer = value;
+    SchedulePeer *peer = value;
 
     if (peer->state == DFLY_PEER_STATE_SUCCEEDED) {
       message->state = DFLY__V1__TASK_STATE__TASK_STATE_SUCCEEDED;
@@ -950,7 +806,7 @@ dfly_schedule_get_n_peers (DflySchedule *self)
 
   g_hash_table_iter_init (&iter, self->tasks);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    n += g_hash_table_size (((Task *) value)->peers);
+    n += g_hash_table_size (((ScheduleTask *) value)->peers);
   return n;
 }
 

@@ -4,7 +4,10 @@ SCHEDULER_ROLE_SOURCES = \
 	plugins/roles/scheduler/dfly-scheduler-service.c \
 	plugins/roles/scheduler/dfly-scheduler-service.h \
 	plugins/roles/scheduler/dfly-schedule.c \
-	plugins/roles/scheduler/dfly-schedule.h
+	plugins/roles/scheduler/dfly-schedule.h \
+	plugins/roles/scheduler/dfly-schedule-peer.h \
+	plugins/roles/scheduler/dfly-parent-ranking.c \
+	plugins/roles/scheduler/dfly-parent-ranking.h
 plugin_LTLIBRARIES += plugins/roles/scheduler/scheduler.la
 BUILT_PLUGINS += plugins/roles/scheduler/scheduler.la
 plugins_roles_scheduler_scheduler_la_SOURCES = $(SCHEDULER_ROLE_SOURCES)
@@ -38,6 +41,9 @@ plugins_roles_scheduler_test_schedule_SOURCES = \
 	plugins/roles/scheduler/dfly-scheduler-service.h \
 	plugins/roles/scheduler/dfly-schedule.c \
 	plugins/roles/scheduler/dfly-schedule.h \
+	plugins/roles/scheduler/dfly-schedule-peer.h \
+	plugins/roles/scheduler/dfly-parent-ranking.c \
+	plugins/roles/scheduler/dfly-parent-ranking.h \
 	plugins/roles/dfly-role-test.h
 plugins_roles_scheduler_test_schedule_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
 plugins_roles_scheduler_test_schedule_CFLAGS = $(TEST_CFLAGS) $(PROTO_CFLAGS)

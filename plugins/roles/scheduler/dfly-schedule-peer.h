@@ -1,0 +1,53 @@
+/* dfly-schedule-peer.h — the schedule's records of a task and its peers
+ *
+ * Private to the scheduler role: DflySchedule (dfly-schedule.c) owns them,
+ * dfly-parent-ranking.c reads them. Everything here lives on the main thread.
+ */
+#pragma once
+
+#include <dfly/dfly.h>
+
+#include "dfly-schedule.h"
+
+G_BEGIN_DECLS
+
+typedef struct _ScheduleTask ScheduleTask;
+
+typedef struct {
+  char                    *id;
+  char                    *host_id;
+  ScheduleTask                    *task;           /* owns this peer */
+  SoupWebsocketConnection *stream;
+  DflyPeerState            state;
+  gboolean                 back_to_source;
+  gboolean                 sent_to_source; /* this scheduler sent it there: its digests count */
+  gboolean                 counted;        /* holds one of the task's back-to-source places */
+  GHashTable              *accusers;       /* children it served bad bytes, by peer id */
+  gboolean                 answered;       /* got a first response */
+  GByteArray              *bitmap;         /* pieces it holds */
+  guint32                  finished;
+  GByteArray              *digests_sent;   /* digests it has been sent */
+  GHashTable              *blocklist;      /* parent peer ids never to offer again */
+  GHashTable              *offered;        /* parent peer ids offered so far */
+  guint                    rounds;
+  guint                    retry_id;
+  guint                    uploads_ok;     /* as a parent, reported by children */
+  guint                    uploads_failed;
+} SchedulePeer;
+
+struct _ScheduleTask {
+  char               *id;
+  DflySchedule       *schedule;
+  Dfly__V1__Download *download;       /* from the first register, for the seed */
+  gint64              content_length; /* -1 until the back-to-source peer says */
+  guint64             piece_length;
+  guint32             piece_count;
+  GPtrArray          *digests;        /* char * per piece number, NULL unknown */
+  GHashTable         *peers;          /* peer id → SchedulePeer */
+  guint               back_to_source_count;
+  gboolean            seed_triggered;
+  gboolean            seed_failed;
+  guint               push_id;
+};
+
+G_END_DECLS
