@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 
 #include "dfly-engine.h"
+#include "test-origin.h"
 
 /* Every signal declares its parameters with real GTypes, never pointers. */
 static void
@@ -99,7 +100,7 @@ test_two_plugins_talk (void)
   g_autoptr (DflyPluginLoader) loader = NULL;
   g_autoptr (DflyEngine) engine = NULL;
   g_autoptr (GVariant) described = NULL;
-  g_autofree char *cache = g_dir_make_tmp ("dfly-bus-XXXXXX", NULL);
+  g_autofree char *cache = NULL;
   Watch w = { g_ptr_array_new_with_free_func (g_free) };
   const char *detail;
   gboolean timed_out = FALSE;
@@ -110,6 +111,8 @@ test_two_plugins_talk (void)
     g_ptr_array_unref (w.announced);
     return;
   }
+  cache = g_dir_make_tmp ("dfly-bus-XXXXXX", NULL);
+  g_assert_nonnull (cache);
   g_strfreev (config->daemon.roles);
   config->daemon.roles = g_strdupv ((char **) roles);
   g_free (config->daemon.cache_dir);
@@ -157,7 +160,46 @@ test_two_plugins_talk (void)
     g_source_remove (timeout_id);
   g_signal_handlers_disconnect_by_data (dfly_context_get_bus (context), &w);
   g_ptr_array_unref (w.announced);
-  g_rmdir (cache);
+  /* The storage keeps its index and task folder there until the context
+   * goes (the roles hold it too). */
+  g_clear_object (&engine);
+  g_clear_object (&loader);
+  g_clear_object (&context);
+  test_origin_remove_tree (cache);
+}
+
+static void
+on_config_reloaded (DflyBus *bus, DflyConfig *config, gpointer user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+static gpointer
+emit_from_thread (gpointer data)
+{
+  g_autoptr (DflyConfig) config = dfly_config_new_default ();
+
+  dfly_bus_emit_config_reloaded (data, config);
+  return NULL;
+}
+
+/* An emit from a worker thread is caught, and no handler runs there. */
+static void
+test_emit_off_main_thread (void)
+{
+  g_autoptr (DflyBus) bus = dfly_bus_new ();
+  g_autoptr (DflyConfig) config = dfly_config_new_default ();
+  guint heard = 0;
+
+  g_signal_connect (bus, DFLY_BUS_CONFIG_RELOADED, G_CALLBACK (on_config_reloaded), &heard);
+  dfly_bus_emit_config_reloaded (bus, config);
+  g_assert_cmpuint (heard, ==, 1);
+
+  g_test_expect_message ("dfly", G_LOG_LEVEL_CRITICAL,
+                         "config-reloaded emitted off the main thread, ignoring");
+  g_thread_join (g_thread_new ("emitter", emit_from_thread, bus));
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (heard, ==, 1);
 }
 
 int
@@ -166,6 +208,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/bus/signal-types", test_signal_types);
   g_test_add_func ("/bus/emit-by-reference", test_emit_by_reference);
+  g_test_add_func ("/bus/emit-off-main-thread", test_emit_off_main_thread);
   g_test_add_func ("/bus/two-plugins-talk", test_two_plugins_talk);
   return g_test_run ();
 }

@@ -5,7 +5,8 @@
 #include "dfly/dfly-downloader.h"
 
 struct _DflyBus {
-  GObject parent_instance;
+  GObject  parent_instance;
+  GThread *owner; /* the thread that made it, which runs the main context */
 };
 
 G_DEFINE_FINAL_TYPE (DflyBus, dfly_bus, G_TYPE_OBJECT)
@@ -60,6 +61,19 @@ dfly_bus_class_init (DflyBusClass *klass)
 static void
 dfly_bus_init (DflyBus *self)
 {
+  self->owner = g_thread_self ();
+}
+
+/* Handlers run in the emitter's thread, and they touch main-thread state
+ * (D-Bus connections, streams, role objects): an emit from a worker thread
+ * is a bug, refused with a critical rather than run in the wrong thread. */
+static gboolean
+emitting_on_owner (DflyBus *bus, const char *signal)
+{
+  if (g_thread_self () == bus->owner)
+    return TRUE;
+  g_critical ("%s emitted off the main thread, ignoring", signal);
+  return FALSE;
 }
 
 DflyBus *
@@ -72,6 +86,8 @@ void
 dfly_bus_emit_task_registered (DflyBus *bus, DflyTaskInfo *task)
 {
   g_return_if_fail (DFLY_IS_BUS (bus) && task != NULL);
+  if (!emitting_on_owner (bus, DFLY_BUS_TASK_REGISTERED))
+    return;
   g_signal_emit (bus, signals[SIGNAL_TASK_REGISTERED], 0, task);
 }
 
@@ -79,6 +95,8 @@ void
 dfly_bus_emit_task_finished (DflyBus *bus, DflyTaskInfo *task)
 {
   g_return_if_fail (DFLY_IS_BUS (bus) && task != NULL);
+  if (!emitting_on_owner (bus, DFLY_BUS_TASK_FINISHED))
+    return;
   g_signal_emit (bus, signals[SIGNAL_TASK_FINISHED], 0, task);
 }
 
@@ -86,6 +104,8 @@ void
 dfly_bus_emit_task_failed (DflyBus *bus, DflyTaskInfo *task, const GError *error)
 {
   g_return_if_fail (DFLY_IS_BUS (bus) && task != NULL && error != NULL);
+  if (!emitting_on_owner (bus, DFLY_BUS_TASK_FAILED))
+    return;
   g_signal_emit (bus, signals[SIGNAL_TASK_FAILED], 0, task, error);
 }
 
@@ -93,6 +113,8 @@ void
 dfly_bus_emit_piece_finished (DflyBus *bus, DflyPieceInfo *piece)
 {
   g_return_if_fail (DFLY_IS_BUS (bus) && piece != NULL);
+  if (!emitting_on_owner (bus, DFLY_BUS_PIECE_FINISHED))
+    return;
   g_signal_emit (bus, signals[SIGNAL_PIECE_FINISHED], 0, piece);
 }
 
@@ -100,6 +122,8 @@ void
 dfly_bus_emit_peer_joined (DflyBus *bus, DflyPeerInfo *peer)
 {
   g_return_if_fail (DFLY_IS_BUS (bus) && peer != NULL);
+  if (!emitting_on_owner (bus, DFLY_BUS_PEER_JOINED))
+    return;
   g_signal_emit (bus, signals[SIGNAL_PEER_JOINED], 0, peer);
 }
 
@@ -107,6 +131,8 @@ void
 dfly_bus_emit_peer_left (DflyBus *bus, DflyPeerInfo *peer)
 {
   g_return_if_fail (DFLY_IS_BUS (bus) && peer != NULL);
+  if (!emitting_on_owner (bus, DFLY_BUS_PEER_LEFT))
+    return;
   g_signal_emit (bus, signals[SIGNAL_PEER_LEFT], 0, peer);
 }
 
@@ -114,6 +140,8 @@ void
 dfly_bus_emit_host_announced (DflyBus *bus, DflyHostInfo *host)
 {
   g_return_if_fail (DFLY_IS_BUS (bus) && host != NULL);
+  if (!emitting_on_owner (bus, DFLY_BUS_HOST_ANNOUNCED))
+    return;
   g_signal_emit (bus, signals[SIGNAL_HOST_ANNOUNCED], 0, host);
 }
 
@@ -121,6 +149,8 @@ void
 dfly_bus_emit_host_left (DflyBus *bus, DflyHostInfo *host)
 {
   g_return_if_fail (DFLY_IS_BUS (bus) && host != NULL);
+  if (!emitting_on_owner (bus, DFLY_BUS_HOST_LEFT))
+    return;
   g_signal_emit (bus, signals[SIGNAL_HOST_LEFT], 0, host);
 }
 
@@ -128,6 +158,8 @@ void
 dfly_bus_emit_role_state_changed (DflyBus *bus, const char *role, DflyRoleState state)
 {
   g_return_if_fail (DFLY_IS_BUS (bus) && role != NULL);
+  if (!emitting_on_owner (bus, DFLY_BUS_ROLE_STATE_CHANGED))
+    return;
   g_signal_emit (bus, signals[SIGNAL_ROLE_STATE_CHANGED], 0, role, state);
 }
 
@@ -135,6 +167,8 @@ void
 dfly_bus_emit_config_reloaded (DflyBus *bus, DflyConfig *config)
 {
   g_return_if_fail (DFLY_IS_BUS (bus) && config != NULL);
+  if (!emitting_on_owner (bus, DFLY_BUS_CONFIG_RELOADED))
+    return;
   g_signal_emit (bus, signals[SIGNAL_CONFIG_RELOADED], 0, config);
 }
 
@@ -142,6 +176,8 @@ void
 dfly_bus_emit_download_progress (DflyBus *bus, DflyTaskInfo *task)
 {
   g_return_if_fail (DFLY_IS_BUS (bus) && task != NULL);
+  if (!emitting_on_owner (bus, DFLY_BUS_DOWNLOAD_PROGRESS))
+    return;
   g_signal_emit (bus, signals[SIGNAL_DOWNLOAD_PROGRESS], 0, task);
 }
 
@@ -149,6 +185,8 @@ void
 dfly_bus_emit_download_finished (DflyBus *bus, DflyDownloadRequest *request)
 {
   g_return_if_fail (DFLY_IS_BUS (bus) && request != NULL);
+  if (!emitting_on_owner (bus, DFLY_BUS_DOWNLOAD_FINISHED))
+    return;
   g_signal_emit (bus, signals[SIGNAL_DOWNLOAD_FINISHED], 0, request);
 }
 
@@ -156,5 +194,7 @@ void
 dfly_bus_emit_download_failed (DflyBus *bus, DflyDownloadRequest *request, const GError *error)
 {
   g_return_if_fail (DFLY_IS_BUS (bus) && request != NULL && error != NULL);
+  if (!emitting_on_owner (bus, DFLY_BUS_DOWNLOAD_FAILED))
+    return;
   g_signal_emit (bus, signals[SIGNAL_DOWNLOAD_FAILED], 0, request, error);
 }
