@@ -50,6 +50,6 @@ tests_test_loader_LDADD = $(CORE_TEST_LDADD)
 TESTS += tests/check-plugin-exports.sh
 EXTRA_DIST += tests/check-plugin-exports.sh
 
-# The machine-checkable style rules of STYLE.md.
+# The style rules a machine can check (HACKING.md, "Style").
 TESTS += tests/check-style.sh
 EXTRA_DIST += tests/check-style.sh tests/test-log.h

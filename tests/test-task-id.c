@@ -9,7 +9,7 @@
 #define MiB (KiB * 1024)
 #define GiB (MiB * 1024)
 
-/* The defaults of download.filtered_query_keys (REFERENCE.md, task ids). */
+/* The defaults of download.filtered_query_keys (docs/dragonfly.md, "Task ids"). */
 static const char *const default_keys[] = {
   "X-Amz-*", "X-Goog-*", "OSSAccessKeyId", "Expires", "Signature", "SecurityToken",
   "q-sign-*", "ns", NULL,

@@ -1,6 +1,6 @@
 /* dfly-task-id.h — how a download becomes a task: its id and piece length
  *
- * The rules of Dragonfly v2.2 (REFERENCE.md): the id is the lowercase hex
+ * Dragonfly v2.2's rules (docs/dragonfly.md): the id is the lowercase hex
  * SHA-256 of the URL without its filtered query parameters, the tag, the
  * application and, when one was asked for, the piece length; the same bytes
  * asked for the same way are one task, on every peer.

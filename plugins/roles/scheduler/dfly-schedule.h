@@ -2,7 +2,7 @@
  *
  * A DflySchedule holds, in memory on the main thread, every task a
  * scheduler has heard of and each peer downloading it, with their state
- * machines (REFERENCE.md: peer pending → received → running |
+ * machines (v2.2's, docs/dragonfly.md: peer pending → received → running |
  * back-to-source → succeeded | failed, task pending → running → succeeded
  * | failed). Peers speak to it through announce streams (dfly-scheduler-
  * service.c); it answers on the stream a peer registered on.

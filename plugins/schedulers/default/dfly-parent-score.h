@@ -10,7 +10,7 @@
 
 G_BEGIN_DECLS
 
-/* Upload slots of a host (REFERENCE.md, "Scheduler defaults"): what its free
+/* Upload slots of a host (v2.2's defaults, docs/dragonfly.md): what its free
  * slots are a share of. */
 #define DFLY_PARENT_UPLOAD_SLOTS      200
 #define DFLY_PARENT_SEED_UPLOAD_SLOTS 2000
