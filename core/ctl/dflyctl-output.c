@@ -581,6 +581,49 @@ format_pieces (GVariant *task)
   return g_strdup_printf ("%u × %s", (guint) count, piece);
 }
 
+#define SHOWN_PARENTS 8
+
+static gint
+compare_parent_bytes (gconstpointer a, gconstpointer b)
+{
+  guint64 x, y;
+
+  g_variant_get (*(GVariant **) a, "{&st}", NULL, &x);
+  g_variant_get (*(GVariant **) b, "{&st}", NULL, &y);
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* "127.0.0.2-peer-1 (12.0 MiB), …": the parents that gave most, first;
+ * "-" when the task took nothing from parents. */
+static char *
+format_parents (GVariant *task)
+{
+  g_autoptr (GVariant) parents = g_variant_lookup_value (task, "parents", G_VARIANT_TYPE ("a{st}"));
+  g_autoptr (GPtrArray) sorted = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  if (parents == NULL || g_variant_n_children (parents) == 0)
+    return g_strdup ("-");
+  for (gsize i = 0; i < g_variant_n_children (parents); i++)
+    g_ptr_array_add (sorted, g_variant_get_child_value (parents, i));
+  g_ptr_array_sort (sorted, compare_parent_bytes);
+  for (guint i = 0; i < MIN (sorted->len, SHOWN_PARENTS); i++) {
+    const char *id;
+    guint64 bytes;
+    g_autofree char *size = NULL;
+
+    g_variant_get (g_ptr_array_index (sorted, i), "{&st}", &id, &bytes);
+    size = dflyctl_format_bytes (bytes);
+    g_string_append_printf (text, "%s%s (%s)", i > 0 ? ", " : "", id, size);
+  }
+  if (sorted->len > SHOWN_PARENTS)
+    /* TRANSLATORS: after the list of a task's parents */
+    g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, ", and %u more", ", and %u more",
+                                               sorted->len - SHOWN_PARENTS),
+                            sorted->len - SHOWN_PARENTS);
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
 static char *
 task_to_text (GVariant *task, gint64 now)
 {
@@ -591,14 +634,16 @@ task_to_text (GVariant *task, gint64 now)
   g_autofree char *completed = format_completed (task);
   g_autofree char *pieces = format_pieces (task);
   g_autofree char *source = format_source (task);
+  g_autofree char *parents = format_parents (task);
   g_autofree char *last_used = format_last_used (task, now);
   gboolean running;
   const char *running_text = g_variant_lookup (task, "running", "b", &running)
     ? (running ? _("yes") : _("no")) : "?";
   /* TRANSLATORS: the labels of "dflyctl task show", one per line */
   const char *labels[] = { _("id:"), _("url:"), _("state:"), _("completed:"), _("source:"),
-                           _("pieces:"), _("last used:"), _("running:") };
-  const char *values[] = { id, url, state, completed, source, pieces, last_used, running_text };
+                           _("parents:"), _("pieces:"), _("last used:"), _("running:") };
+  const char *values[] = { id, url, state, completed, source, parents, pieces, last_used,
+                           running_text };
   gsize width = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (labels); i++)

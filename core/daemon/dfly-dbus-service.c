@@ -320,19 +320,68 @@ handle_list_tasks (DflyDbusService *self, GVariant *parameters, GDBusMethodInvoc
   run_storage_job (self, invocation, storage, NULL, list_tasks_call, list_tasks_reply);
 }
 
+/* StatTask's answer: the task, and the bytes each parent peer gave it. */
+typedef struct {
+  DflyTaskInfo *task;
+  GHashTable   *parents; /* peer id → guint64 * bytes */
+} TaskStat;
+
+static void
+task_stat_free (TaskStat *stat)
+{
+  dfly_task_info_unref (stat->task);
+  g_hash_table_unref (stat->parents);
+  g_free (stat);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TaskStat, task_stat_free)
+
 static gpointer
 stat_task_call (DflyStorage *storage, const char *task_id, GError **error)
 {
-  return dfly_storage_lookup_task (storage, task_id, error);
+  g_autoptr (DflyTaskInfo) task = dfly_storage_lookup_task (storage, task_id, error);
+  g_autoptr (GPtrArray) pieces = NULL;
+  TaskStat *stat;
+
+  if (task == NULL || (pieces = dfly_storage_list_pieces (storage, task_id, error)) == NULL)
+    return NULL;
+  stat = g_new0 (TaskStat, 1);
+  stat->task = g_steal_pointer (&task);
+  stat->parents = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (guint i = 0; i < pieces->len; i++) {
+    const DflyPieceInfo *piece = g_ptr_array_index (pieces, i);
+    guint64 *bytes;
+
+    if (piece->parent_id == NULL)
+      continue;
+    bytes = g_hash_table_lookup (stat->parents, piece->parent_id);
+    if (bytes == NULL) {
+      bytes = g_new0 (guint64, 1);
+      g_hash_table_insert (stat->parents, g_strdup (piece->parent_id), bytes);
+    }
+    *bytes += piece->length;
+  }
+  return stat;
 }
 
 static GVariant *
 stat_task_reply (DflyDbusService *self, gpointer result)
 {
-  g_autoptr (DflyTaskInfo) task = result;
+  g_autoptr (TaskStat) stat = result;
   g_autoptr (GPtrArray) pool = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GVariant) described = g_variant_ref_sink (describe_task (self, stat->task, pool));
+  GVariantDict dict;
+  GVariantBuilder parents;
+  GHashTableIter iter;
+  gpointer id, bytes;
 
-  return g_variant_new ("(@a{sv})", describe_task (self, task, pool));
+  g_variant_builder_init (&parents, G_VARIANT_TYPE ("a{st}"));
+  g_hash_table_iter_init (&iter, stat->parents);
+  while (g_hash_table_iter_next (&iter, &id, &bytes))
+    g_variant_builder_add (&parents, "{st}", valid_utf8 (pool, id), *(guint64 *) bytes);
+  g_variant_dict_init (&dict, described);
+  g_variant_dict_insert_value (&dict, "parents", g_variant_builder_end (&parents));
+  return g_variant_new ("(@a{sv})", g_variant_dict_end (&dict));
 }
 
 /* The storage and the checked task id of a StatTask or DeleteTask, or NULL

@@ -302,9 +302,10 @@ run show.out show.err ctl task show "$PREFIX"
 is "task show PREFIX (8 digits, upper case) exits 0" "$RUN_STATUS" 0
 like "... showing the whole id" "$S/show.out" "^id: +$TASK_ID\$"
 like "... and the URL" "$S/show.out" "^url: +$NGINX_URL/small\$"
+like "... and no parents (all from the origin)" "$S/show.out" "^parents: +-\$"
 run show.json show.err ctl --json task show "$TASK_ID"
 check "task show --json is StatTask's dictionary" json_check "$S/show.json" \
-  "d['id'] == '$TASK_ID' and d['content-length'] == 300000"
+  "d['id'] == '$TASK_ID' and d['content-length'] == 300000 and d['parents'] == {}"
 
 run show.out show.err ctl task show 0000000000
 is "task show with a prefix of no task: exit status 4" "$RUN_STATUS" 4
