@@ -1,51 +1,31 @@
-/* dfly-peer-role.c — the "peer" and "seed" roles: this machine as a host of the swarm
+/* dfly-peer-engine.c — DflyPeerEngine: this host's downloads and uploads (see the header)
  *
- * A seed peer is a peer with another host type, as in Dragonfly (one client,
- * a seed flag), so both plugins build from this file: plugins/roles/seed
- * compiles it with DFLY_PEER_ROLE_SEED. The role announces the host
- * (DflyHostAnnouncer) and is the daemon's downloader: each request becomes
- * (or joins) a DflyDownload keyed by task id, so concurrent requests for the
- * same bytes share one transfer. With schedulers (peer.schedulers, or this
- * dflyd's own) downloads go through the swarm; the upload server serves
- * what this host holds (not when leeching), and on a seed takes the
- * scheduler's orders to fetch a task from its source.
- * The two builds register different GType names, since both are loaded into
- * one dflyd. In a dflyd running both, the peer role acts for both (its host
- * is announced as a seed) and the seed role only announces.
+ * Concurrent requests for the same bytes share one DflyDownload; at most
+ * download.max_tasks run, further ones wait in order. Stopping cancels
+ * them all and finishes once each has ended (its threads joined).
  */
 #include "config.h"
 
 #include <string.h>
 
-#include "dfly/dfly.h"
 #include "dfly-download.h"
 #include "dfly-output.h"
+#include "dfly-peer-engine.h"
 #include "dfly-swarm.h"
-#include "dfly-upload-server.h"
 
-#ifdef DFLY_PEER_ROLE_SEED
-#define ROLE_NAME        "seed"
-#define ROLE_TYPE_NAME   "DflySeedRole"
-#define ROLE_HOST_TYPE   DFLY_HOST_TYPE_SUPER
-#define ROLE_DESCRIPTION "Seed peer: announces this machine as a seed host (type super)"
-#else
-#define ROLE_NAME        "peer"
-#define ROLE_TYPE_NAME   "DflyPeerRole"
-#define ROLE_HOST_TYPE   DFLY_HOST_TYPE_NORMAL
-#define ROLE_DESCRIPTION "Peer: announces this machine as a host of the swarm"
-#endif
-
-G_DECLARE_FINAL_TYPE (DflyPeerRole, dfly_peer_role, DFLY, PEER_ROLE, DflyRole)
-
-struct _DflyPeerRole {
-  DflyRole           parent_instance;
-  DflyHostAnnouncer *announcer; /* while running */
+struct _DflyPeerEngine {
+  GObject            parent_instance;
+  DflyContext       *context;
+  gboolean           running_engine; /* started and not stopped */
+  DflyHostAnnouncer *announcer;      /* while running */
   GHashTable        *downloads; /* task id → DflyDownload, started or waiting */
   GQueue             waiting;   /* DflyDownload * beyond download.max_tasks */
   GPtrArray         *retired;   /* cancelled ones, replaced in the table, still ending */
   guint              running;   /* downloads started and not done */
   GTask             *stopping;  /* the stop waiting for downloads to end */
   DflyHostType       host_type;
+  DflyUploadTriggerFunc order;
+  gpointer           order_data;
   /* The swarm, while running as the downloader. */
   DflyPeerServices   services;
   DflyRateLimiter   *upload_limiter;
@@ -53,13 +33,11 @@ struct _DflyPeerRole {
   gulong             reloaded_id;
 };
 
-static gpointer dfly_peer_role_parent_class;
+static void dfly_peer_engine_downloader_init (DflyDownloaderInterface *iface);
 
-static DflyContext *
-role_context (DflyPeerRole *self)
-{
-  return dfly_component_get_context (DFLY_COMPONENT (self));
-}
+G_DEFINE_FINAL_TYPE_WITH_CODE (DflyPeerEngine, dfly_peer_engine, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (DFLY_TYPE_DOWNLOADER,
+                                                      dfly_peer_engine_downloader_init))
 
 static gboolean
 runs_role (DflyConfig *config, const char *name)
@@ -71,8 +49,8 @@ runs_role (DflyConfig *config, const char *name)
 static DflyHostInfo *
 host_info (gpointer user_data)
 {
-  DflyPeerRole *self = user_data;
-  DflyConfig *config = dfly_context_get_config (role_context (self));
+  DflyPeerEngine *self = user_data;
+  DflyConfig *config = dfly_context_get_config (self->context);
   DflyHostInfo *info = dfly_host_info_new_local (
     config, self->host_type, self->upload != NULL ? dfly_upload_server_get_port (self->upload) : 0);
 
@@ -86,14 +64,11 @@ host_info (gpointer user_data)
   return info;
 }
 
-static gboolean trigger_download (const char *task_id, const Dfly__V1__Download *download,
-                                  gpointer user_data, GError **error);
-
 /* The rate limits are live keys. */
 static void
 on_config_reloaded (DflyBus *bus, DflyConfig *config, gpointer user_data)
 {
-  DflyPeerRole *self = user_data;
+  DflyPeerEngine *self = user_data;
 
   if (self->upload_limiter != NULL)
     dfly_rate_limiter_set_rate (self->upload_limiter, config->upload.rate_limit);
@@ -102,9 +77,9 @@ on_config_reloaded (DflyBus *bus, DflyConfig *config, gpointer user_data)
 }
 
 static void
-drop_services (DflyPeerRole *self)
+drop_services (DflyPeerEngine *self)
 {
-  DflyContext *context = role_context (self);
+  DflyContext *context = self->context;
 
   if (context != NULL)
     g_clear_signal_handler (&self->reloaded_id, dfly_context_get_bus (context));
@@ -119,9 +94,9 @@ drop_services (DflyPeerRole *self)
 
 /* The swarm's machinery: upload server, scheduler client, parent links. */
 static gboolean
-start_services (DflyPeerRole *self, GError **error)
+start_services (DflyPeerEngine *self, GError **error)
 {
-  DflyContext *context = role_context (self);
+  DflyContext *context = self->context;
   DflyConfig *config = dfly_context_get_config (context);
   GObject *storage = dfly_context_get_storage (context);
   g_autoptr (GPtrArray) schedulers = g_ptr_array_new_with_free_func (g_free);
@@ -135,7 +110,7 @@ start_services (DflyPeerRole *self, GError **error)
   self->services.seed = seed;
   if (storage != NULL && !config->peer.leech) {
     self->upload = dfly_upload_server_new (context, DFLY_STORAGE (storage), self->upload_limiter,
-                                           seed, seed ? trigger_download : NULL, self, error);
+                                           seed, self->order, self->order_data, error);
     if (self->upload == NULL)
       return FALSE;
   }
@@ -158,42 +133,77 @@ start_services (DflyPeerRole *self, GError **error)
   return TRUE;
 }
 
-static gboolean
-dfly_peer_role_start (DflyRole *role, GError **error)
+DflyPeerEngine *
+dfly_peer_engine_new (DflyContext *context, DflyHostType host_type)
 {
-  DflyPeerRole *self = DFLY_PEER_ROLE (role);
-  DflyContext *context = role_context (self);
-  DflyConfig *config = dfly_context_get_config (context);
+  DflyPeerEngine *self = g_object_new (DFLY_TYPE_PEER_ENGINE, NULL);
 
-  self->host_type = ROLE_HOST_TYPE;
-#ifdef DFLY_PEER_ROLE_SEED
-  /* In an all-in-one daemon the peer speaks for both: it announces this
-   * host as a seed, serves downloads and takes the scheduler's orders. */
-  if (runs_role (config, "peer"))
-    return TRUE;
-#else
-  if (runs_role (config, "seed"))
-    self->host_type = DFLY_HOST_TYPE_SUPER;
-#endif
+  self->context = g_object_ref (context);
+  self->host_type = host_type;
+  return self;
+}
+
+void
+dfly_peer_engine_set_order_func (DflyPeerEngine *self, DflyUploadTriggerFunc order,
+                                 gpointer data)
+{
+  g_return_if_fail (DFLY_IS_PEER_ENGINE (self) && !self->running_engine);
+
+  self->order = order;
+  self->order_data = data;
+}
+
+gboolean
+dfly_peer_engine_start (DflyPeerEngine *self, GError **error)
+{
+  g_return_val_if_fail (DFLY_IS_PEER_ENGINE (self) && !self->running_engine, FALSE);
+
   if (!start_services (self, error)) {
     drop_services (self);
     return FALSE;
   }
-  self->announcer = dfly_host_announcer_new (
-    context, self->host_type, self->upload != NULL ? dfly_upload_server_get_port (self->upload) : 0);
+  self->running_engine = TRUE;
+  self->announcer = dfly_host_announcer_new (self->context, self->host_type,
+                                             dfly_peer_engine_get_upload_port (self));
   dfly_host_announcer_start (self->announcer);
-  dfly_context_set_downloader (context, DFLY_DOWNLOADER (self));
+  dfly_context_set_downloader (self->context, DFLY_DOWNLOADER (self));
   return TRUE;
+}
+
+guint16
+dfly_peer_engine_get_upload_port (DflyPeerEngine *self)
+{
+  return self->upload != NULL ? dfly_upload_server_get_port (self->upload) : 0;
+}
+
+char *
+dfly_peer_engine_describe (DflyPeerEngine *self)
+{
+  if (self->announcer == NULL)
+    return g_strdup ("stopped");
+  if (self->upload == NULL)
+    return g_strdup_printf ("host %s, announcing every %us, %u downloads",
+                            dfly_host_announcer_get_host_id (self->announcer),
+                            dfly_host_announcer_get_interval (self->announcer),
+                            g_hash_table_size (self->downloads));
+  return g_strdup_printf ("host %s, announcing every %us, %u downloads, uploads on port %u "
+                          "(%u now, %" G_GUINT64_FORMAT " bytes sent)",
+                          dfly_host_announcer_get_host_id (self->announcer),
+                          dfly_host_announcer_get_interval (self->announcer),
+                          g_hash_table_size (self->downloads),
+                          dfly_upload_server_get_port (self->upload),
+                          dfly_upload_server_get_active (self->upload),
+                          dfly_upload_server_get_bytes_sent (self->upload));
 }
 
 /* ---- downloads ---- */
 
-static void start_waiting (DflyPeerRole *self);
+static void start_waiting (DflyPeerEngine *self);
 
 static void
 download_done (DflyDownload *download, gpointer user_data)
 {
-  DflyPeerRole *self = user_data;
+  DflyPeerEngine *self = user_data;
 
   g_signal_handlers_disconnect_by_data (download, self);
   self->running--;
@@ -215,7 +225,7 @@ download_done (DflyDownload *download, gpointer user_data)
 /* A cancelled download may still be ending; a new request for its task
  * starts afresh instead of joining it. */
 static void
-retire (DflyPeerRole *self, DflyDownload *download)
+retire (DflyPeerEngine *self, DflyDownload *download)
 {
   const char *task_id = dfly_download_get_task_id (download);
   gpointer key, value;
@@ -232,9 +242,9 @@ retire (DflyPeerRole *self, DflyDownload *download)
 }
 
 static void
-start_waiting (DflyPeerRole *self)
+start_waiting (DflyPeerEngine *self)
 {
-  DflyConfig *config = dfly_context_get_config (role_context (self));
+  DflyConfig *config = dfly_context_get_config (self->context);
 
   while (self->running < config->download.max_tasks && !g_queue_is_empty (&self->waiting)) {
     DflyDownload *download = g_queue_pop_head (&self->waiting);
@@ -245,9 +255,9 @@ start_waiting (DflyPeerRole *self)
 }
 
 static gboolean
-check_request (DflyPeerRole *self, DflyDownloadRequest *request, GError **error)
+check_request (DflyPeerEngine *self, DflyDownloadRequest *request, GError **error)
 {
-  DflyConfig *config = dfly_context_get_config (role_context (self));
+  DflyConfig *config = dfly_context_get_config (self->context);
   const char *refused[] = { config->daemon.cache_dir, config->daemon.state_dir, NULL };
   GHashTableIter iter;
   gpointer name, value;
@@ -290,9 +300,9 @@ check_request (DflyPeerRole *self, DflyDownloadRequest *request, GError **error)
 /* Dragonfly's task id, or — when the URL names its content's digest (an
  * OCI blob) — that digest, so the same bytes from two registries are one
  * task; the request then checks the content against it. */
-static char *
-task_id_for (DflySource *source, DflyDownloadRequest *request, DflyConfig *config,
-             GError **error)
+char *
+dfly_peer_engine_task_id_for (DflySource *source, DflyDownloadRequest *request,
+                              DflyConfig *config, GError **error)
 {
   g_autofree char *content_digest = dfly_source_get_content_digest (source, request->url);
   const char *hex;
@@ -318,11 +328,11 @@ task_id_for (DflySource *source, DflyDownloadRequest *request, DflyConfig *confi
 }
 
 static char *
-dfly_peer_role_download (DflyDownloader *downloader, DflyDownloadRequest *request,
+dfly_peer_engine_download (DflyDownloader *downloader, DflyDownloadRequest *request,
                          GError **error)
 {
-  DflyPeerRole *self = DFLY_PEER_ROLE (downloader);
-  DflyContext *context = role_context (self);
+  DflyPeerEngine *self = DFLY_PEER_ENGINE (downloader);
+  DflyContext *context = self->context;
   DflyConfig *config = dfly_context_get_config (context);
   GObject *storage = dfly_context_get_storage (context);
   GObject *source;
@@ -331,8 +341,9 @@ dfly_peer_role_download (DflyDownloader *downloader, DflyDownloadRequest *reques
   g_autoptr (DflyTaskInfo) task = NULL;
   DflyDownload *download;
 
-  if (self->stopping != NULL || dfly_role_get_state (DFLY_ROLE (self)) != DFLY_ROLE_STATE_RUNNING) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY, "the %s role is stopping", ROLE_NAME);
+  if (self->stopping != NULL || !self->running_engine) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY, "the %s role is stopping",
+                 self->host_type == DFLY_HOST_TYPE_NORMAL ? "peer" : "seed");
     return NULL;
   }
   /* A malformed URL is said to be one before any lookup by its scheme. */
@@ -342,7 +353,7 @@ dfly_peer_role_download (DflyDownloader *downloader, DflyDownloadRequest *reques
   source = dfly_context_lookup_source (context, request->url, error);
   if (source == NULL || !check_request (self, request, error))
     return NULL;
-  task_id = task_id_for (DFLY_SOURCE (source), request, config, error);
+  task_id = dfly_peer_engine_task_id_for (DFLY_SOURCE (source), request, config, error);
   if (task_id == NULL)
     return NULL;
   if (storage == NULL) {
@@ -382,72 +393,44 @@ dfly_peer_role_download (DflyDownloader *downloader, DflyDownloadRequest *reques
   return g_steal_pointer (&task_id);
 }
 
-/* The scheduler's order to this seed: fetch a task from its source, for
- * no caller but the swarm. The task id must be the one the download names. */
-static gboolean
-trigger_download (const char *task_id, const Dfly__V1__Download *download, gpointer user_data,
-                  GError **error)
+gboolean
+dfly_peer_engine_fetch_for_swarm (DflyPeerEngine *self, const DflyTaskInfo *task,
+                                  GHashTable *headers, GError **error)
 {
-  DflyPeerRole *self = user_data;
-  DflyContext *context = role_context (self);
-  DflyConfig *config = dfly_context_get_config (context);
-  GObject *storage = dfly_context_get_storage (context);
-  g_autoptr (DflyDownloadRequest) request = NULL;
-  g_autoptr (DflyTaskInfo) task = NULL;
-  g_autofree char *expected = NULL;
+  GObject *storage = dfly_context_get_storage (self->context);
   DflyDownload *running;
   DflyDownload *fetch;
   GObject *source;
 
-  if (self->stopping != NULL || storage == NULL) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY, "the %s role is not downloading", ROLE_NAME);
+  g_return_val_if_fail (DFLY_IS_PEER_ENGINE (self) && task != NULL, FALSE);
+
+  if (self->stopping != NULL || !self->running_engine || storage == NULL) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY, "this host is not downloading");
     return FALSE;
   }
-  running = g_hash_table_lookup (self->downloads, task_id);
+  running = g_hash_table_lookup (self->downloads, task->id);
   if (running != NULL && !dfly_download_is_cancelled (running))
     return TRUE; /* already on it */
-  source = dfly_context_lookup_source (context, download->url, error);
+  source = dfly_context_lookup_source (self->context, task->url, error);
   if (source == NULL)
     return FALSE;
-  request = dfly_download_request_new (download->url, "/");
-  request->tag = g_strdup (download->tag);
-  request->application = g_strdup (download->application);
-  request->piece_length = download->piece_length;
-  if (download->digest != NULL && download->digest[0] != '\0')
-    request->digest = g_strdup (download->digest);
-  for (gsize i = 0; i < download->n_request_headers; i++)
-    g_hash_table_replace (request->headers, g_strdup (download->request_headers[i]->key),
-                          g_strdup (download->request_headers[i]->value));
-  expected = task_id_for (DFLY_SOURCE (source), request, config, error);
-  if (expected == NULL)
-    return FALSE;
-  if (strcmp (expected, task_id) != 0) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
-                 "task id %s does not match its download (%s)", task_id, expected);
-    return FALSE;
-  }
   if (running != NULL)
     retire (self, running);
-  task = dfly_task_info_new (task_id, download->url);
-  task->tag = g_strdup (request->tag);
-  task->application = g_strdup (request->application);
-  task->digest = g_strdup (request->digest);
-  task->piece_length = request->piece_length;
-  fetch = dfly_download_new (context, DFLY_STORAGE (storage), DFLY_SOURCE (source), task,
-                             request->headers);
+  fetch = dfly_download_new (self->context, DFLY_STORAGE (storage), DFLY_SOURCE (source), task,
+                             headers);
   dfly_download_use_swarm (fetch, &self->services, TRUE);
-  g_hash_table_insert (self->downloads, g_strdup (task_id), fetch);
+  g_hash_table_insert (self->downloads, g_strdup (task->id), fetch);
   g_signal_connect (fetch, "done", G_CALLBACK (download_done), self);
-  g_info ("task %s: fetching %s from its source for the swarm", task_id, download->url);
+  g_info ("task %s: fetching %s from its source for the swarm", task->id, task->url);
   g_queue_push_tail (&self->waiting, fetch);
   start_waiting (self);
   return TRUE;
 }
 
 static gboolean
-dfly_peer_role_cancel (DflyDownloader *downloader, const char *task_id, GError **error)
+dfly_peer_engine_cancel (DflyDownloader *downloader, const char *task_id, GError **error)
 {
-  DflyPeerRole *self = DFLY_PEER_ROLE (downloader);
+  DflyPeerEngine *self = DFLY_PEER_ENGINE (downloader);
   DflyDownload *download = g_hash_table_lookup (self->downloads, task_id);
   g_autoptr (GError) reason = NULL;
 
@@ -469,36 +452,41 @@ dfly_peer_role_cancel (DflyDownloader *downloader, const char *task_id, GError *
 }
 
 static gboolean
-dfly_peer_role_is_running (DflyDownloader *downloader, const char *task_id)
+dfly_peer_engine_is_running (DflyDownloader *downloader, const char *task_id)
 {
-  return g_hash_table_contains (DFLY_PEER_ROLE (downloader)->downloads, task_id);
+  return g_hash_table_contains (DFLY_PEER_ENGINE (downloader)->downloads, task_id);
 }
 
 static void
-dfly_peer_role_downloader_init (DflyDownloaderInterface *iface)
+dfly_peer_engine_downloader_init (DflyDownloaderInterface *iface)
 {
-  iface->download = dfly_peer_role_download;
-  iface->cancel = dfly_peer_role_cancel;
-  iface->is_running = dfly_peer_role_is_running;
+  iface->download = dfly_peer_engine_download;
+  iface->cancel = dfly_peer_engine_cancel;
+  iface->is_running = dfly_peer_engine_is_running;
 }
 
 /* ---- stopping: cancel every download and wait for its threads ---- */
 
-static void
-dfly_peer_role_stop_async (DflyRole *role, GCancellable *cancellable,
-                           GAsyncReadyCallback callback, gpointer user_data)
+void
+dfly_peer_engine_stop (DflyPeerEngine *self, GTask *task_in)
 {
-  DflyPeerRole *self = DFLY_PEER_ROLE (role);
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GTask) task = task_in;
   g_autoptr (GError) reason = g_error_new (DFLY_ERROR, DFLY_ERROR_CANCELLED,
                                            "dflyd is stopping");
   g_autoptr (GList) downloads = NULL;
 
+  if (self == NULL) {
+    g_task_return_boolean (task, TRUE);
+    return;
+  }
+  g_return_if_fail (DFLY_IS_PEER_ENGINE (self) && self->stopping == NULL);
+
+  self->running_engine = FALSE;
   if (self->announcer != NULL)
     dfly_host_announcer_stop (self->announcer);
   g_clear_object (&self->announcer);
-  if (dfly_context_get_downloader (role_context (self)) == DFLY_DOWNLOADER (self))
-    dfly_context_set_downloader (role_context (self), NULL);
+  if (dfly_context_get_downloader (self->context) == DFLY_DOWNLOADER (self))
+    dfly_context_set_downloader (self->context, NULL);
 
   /* Waiting ones have no threads: drop them now. */
   while (!g_queue_is_empty (&self->waiting)) {
@@ -524,49 +512,30 @@ dfly_peer_role_stop_async (DflyRole *role, GCancellable *cancellable,
   }
 }
 
-static gboolean
-dfly_peer_role_stop_finish (DflyRole *role, GAsyncResult *result, GError **error)
+void
+dfly_peer_engine_abandon (DflyPeerEngine **engine)
 {
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-static char *
-dfly_peer_role_describe (DflyRole *role)
-{
-  DflyPeerRole *self = DFLY_PEER_ROLE (role);
-
-  if (self->announcer == NULL)
-    return g_strdup ("the peer role speaks for this seed");
-  if (self->upload == NULL)
-    return g_strdup_printf ("host %s, announcing every %us, %u downloads",
-                            dfly_host_announcer_get_host_id (self->announcer),
-                            dfly_host_announcer_get_interval (self->announcer),
-                            g_hash_table_size (self->downloads));
-  return g_strdup_printf ("host %s, announcing every %us, %u downloads, uploads on port %u "
-                          "(%u now, %" G_GUINT64_FORMAT " bytes sent)",
-                          dfly_host_announcer_get_host_id (self->announcer),
-                          dfly_host_announcer_get_interval (self->announcer),
-                          g_hash_table_size (self->downloads),
-                          dfly_upload_server_get_port (self->upload),
-                          dfly_upload_server_get_active (self->upload),
-                          dfly_upload_server_get_bytes_sent (self->upload));
+  if (*engine != NULL)
+    g_object_run_dispose (G_OBJECT (*engine));
+  g_clear_object (engine);
 }
 
 static void
 forget_download (gpointer download, gpointer self)
 {
   g_autoptr (GError) reason = g_error_new (DFLY_ERROR, DFLY_ERROR_CANCELLED,
-                                           "the %s role is gone", ROLE_NAME);
+                                           "this host's downloads are gone");
 
   g_signal_handlers_disconnect_by_data (download, self);
   dfly_download_cancel (download, reason);
 }
 
 static void
-dfly_peer_role_dispose (GObject *object)
+dfly_peer_engine_dispose (GObject *object)
 {
-  DflyPeerRole *self = DFLY_PEER_ROLE (object);
+  DflyPeerEngine *self = DFLY_PEER_ENGINE (object);
 
+  self->running_engine = FALSE;
   g_clear_object (&self->announcer);
   g_queue_clear (&self->waiting);
   /* An abandoned stop: downloads end on their own, without calling back. */
@@ -580,50 +549,19 @@ dfly_peer_role_dispose (GObject *object)
   g_clear_pointer (&self->retired, g_ptr_array_unref);
   drop_services (self);
   g_clear_object (&self->stopping);
-  G_OBJECT_CLASS (dfly_peer_role_parent_class)->dispose (object);
+  g_clear_object (&self->context);
+  G_OBJECT_CLASS (dfly_peer_engine_parent_class)->dispose (object);
 }
 
 static void
-dfly_peer_role_init (DflyPeerRole *self)
+dfly_peer_engine_init (DflyPeerEngine *self)
 {
   self->downloads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->retired = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 static void
-dfly_peer_role_class_init (DflyPeerRoleClass *klass)
+dfly_peer_engine_class_init (DflyPeerEngineClass *klass)
 {
-  DflyRoleClass *role_class = DFLY_ROLE_CLASS (klass);
-
-  dfly_peer_role_parent_class = g_type_class_peek_parent (klass);
-  G_OBJECT_CLASS (klass)->dispose = dfly_peer_role_dispose;
-  role_class->start = dfly_peer_role_start;
-  role_class->stop_async = dfly_peer_role_stop_async;
-  role_class->stop_finish = dfly_peer_role_stop_finish;
-  role_class->describe = dfly_peer_role_describe;
+  G_OBJECT_CLASS (klass)->dispose = dfly_peer_engine_dispose;
 }
-
-/* G_DEFINE_FINAL_TYPE would name both builds' type "DflyPeerRole". */
-GType
-dfly_peer_role_get_type (void)
-{
-  static gsize type_id = 0;
-
-  if (g_once_init_enter (&type_id)) {
-    GType type = g_type_register_static_simple (
-      DFLY_TYPE_ROLE, g_intern_static_string (ROLE_TYPE_NAME), sizeof (DflyPeerRoleClass),
-      (GClassInitFunc) (void (*) (void)) dfly_peer_role_class_init, sizeof (DflyPeerRole),
-      (GInstanceInitFunc) (void (*) (void)) dfly_peer_role_init, G_TYPE_FLAG_FINAL);
-    const GInterfaceInfo downloader_info = {
-      (GInterfaceInitFunc) (void (*) (void)) dfly_peer_role_downloader_init, NULL, NULL,
-    };
-
-    g_type_add_interface_static (type, DFLY_TYPE_DOWNLOADER, &downloader_info);
-
-    g_once_init_leave (&type_id, type);
-  }
-  return type_id;
-}
-
-DFLY_PLUGIN_DEFINE (ROLE_NAME, DFLY_PLUGIN_KIND_ROLE, PACKAGE_VERSION, "Apache-2.0",
-                    ROLE_DESCRIPTION, dfly_peer_role_get_type)

@@ -3,9 +3,9 @@
 
 #include "../dfly-role-test.h"
 
-/* From dfly-peer-role.c, compiled into this binary as the seed. */
+/* From dfly-seed-role.c, compiled into this binary. */
 const DflyPluginDescriptor *dfly_plugin_query (void);
-GType dfly_peer_role_get_type (void);
+GType dfly_seed_role_get_type (void);
 
 static void
 test_descriptor (void)
@@ -24,7 +24,7 @@ test_descriptor (void)
 static void
 test_announce (RoleTest *t, gconstpointer data)
 {
-  g_autoptr (DflyRole) role = role_test_new_role (dfly_peer_role_get_type (), t->context, "seed");
+  g_autoptr (DflyRole) role = role_test_new_role (dfly_seed_role_get_type (), t->context, "seed");
   g_autoptr (GError) error = NULL;
   g_autofree char *describe = NULL;
   RoleTestCount first = { t->announced, 1 };
@@ -58,7 +58,7 @@ test_announce (RoleTest *t, gconstpointer data)
 static void
 test_restart (RoleTest *t, gconstpointer data)
 {
-  g_autoptr (DflyRole) role = role_test_new_role (dfly_peer_role_get_type (), t->context, "seed");
+  g_autoptr (DflyRole) role = role_test_new_role (dfly_seed_role_get_type (), t->context, "seed");
   RoleTestCount count = { t->announced, 1 };
 
   g_assert_true (dfly_role_start (role, NULL));

@@ -1,0 +1,57 @@
+# engine: what the peer and seed roles run (downloads, the swarm child, the
+# upload server, the scheduler client), built once as a convenience library
+# that both plugins and the tests link, as they link libdfly-proto.
+noinst_LTLIBRARIES += plugins/roles/engine/libdfly-peer-engine.la
+plugins_roles_engine_libdfly_peer_engine_la_SOURCES = \
+	plugins/roles/engine/dfly-download.c \
+	plugins/roles/engine/dfly-download.h \
+	plugins/roles/engine/dfly-output.c \
+	plugins/roles/engine/dfly-output.h \
+	plugins/roles/engine/dfly-parent-links.c \
+	plugins/roles/engine/dfly-parent-links.h \
+	plugins/roles/engine/dfly-peer-engine.c \
+	plugins/roles/engine/dfly-peer-engine.h \
+	plugins/roles/engine/dfly-piece-fetcher.c \
+	plugins/roles/engine/dfly-piece-fetcher.h \
+	plugins/roles/engine/dfly-piece-sender.c \
+	plugins/roles/engine/dfly-piece-sender.h \
+	plugins/roles/engine/dfly-rate-limiter.c \
+	plugins/roles/engine/dfly-rate-limiter.h \
+	plugins/roles/engine/dfly-scheduler-client.c \
+	plugins/roles/engine/dfly-scheduler-client.h \
+	plugins/roles/engine/dfly-swarm.c \
+	plugins/roles/engine/dfly-swarm.h \
+	plugins/roles/engine/dfly-upload-server.c \
+	plugins/roles/engine/dfly-upload-server.h
+plugins_roles_engine_libdfly_peer_engine_la_CPPFLAGS = $(AM_CPPFLAGS) $(PROTO_CPPFLAGS) \
+	-DG_LOG_DOMAIN=\"dfly-engine\"
+plugins_roles_engine_libdfly_peer_engine_la_CFLAGS = $(AM_CFLAGS) $(PROTO_CFLAGS)
+EXTRA_DIST += plugins/roles/engine/README.md
+# What a user of the engine compiles and links with.
+ENGINE_CPPFLAGS = -I$(top_srcdir)/plugins/roles/engine $(PROTO_CPPFLAGS)
+ENGINE_CFLAGS = $(PROTO_CFLAGS)
+ENGINE_LIBS = plugins/roles/engine/libdfly-peer-engine.la $(PROTO_LIBS)
+
+# dfly-output alone: checking, placing and committing outputs.
+check_PROGRAMS += plugins/roles/engine/test-output
+TESTS += plugins/roles/engine/test-output
+plugins_roles_engine_test_output_SOURCES = plugins/roles/engine/test-output.c
+plugins_roles_engine_test_output_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPPFLAGS)
+plugins_roles_engine_test_output_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS)
+plugins_roles_engine_test_output_LDADD = $(ENGINE_LIBS) core/libdfly-1.la $(GLIB_LIBS)
+
+# dfly-rate-limiter alone: the shared token bucket.
+check_PROGRAMS += plugins/roles/engine/test-rate-limiter
+TESTS += plugins/roles/engine/test-rate-limiter
+plugins_roles_engine_test_rate_limiter_SOURCES = plugins/roles/engine/test-rate-limiter.c
+plugins_roles_engine_test_rate_limiter_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPPFLAGS)
+plugins_roles_engine_test_rate_limiter_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS)
+plugins_roles_engine_test_rate_limiter_LDADD = $(ENGINE_LIBS) core/libdfly-1.la $(GLIB_LIBS)
+
+# dfly-piece-fetcher alone, against a raw parent that answers scripted bytes.
+check_PROGRAMS += plugins/roles/engine/test-piece-fetcher
+TESTS += plugins/roles/engine/test-piece-fetcher
+plugins_roles_engine_test_piece_fetcher_SOURCES = plugins/roles/engine/test-piece-fetcher.c
+plugins_roles_engine_test_piece_fetcher_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPPFLAGS)
+plugins_roles_engine_test_piece_fetcher_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS)
+plugins_roles_engine_test_piece_fetcher_LDADD = $(ENGINE_LIBS) core/libdfly-1.la $(GLIB_LIBS)
