@@ -1,7 +1,7 @@
 # Unit tests of the runtime library and the daemon's loader and engine.
 CORE_TESTS = tests/test-bus tests/test-engine tests/test-error tests/test-frame tests/test-loader \
 	tests/test-piece-digest tests/test-task-id tests/test-message tests/test-http-range tests/test-wire \
-	tests/test-piece-http
+	tests/test-piece-http tests/test-http-client
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 CORE_TEST_LDADD = core/libdflyd.la core/libdfly-1.la $(GLIB_LIBS)
@@ -39,6 +39,10 @@ tests_test_piece_digest_LDADD = $(CORE_TEST_LDADD) $(XXHASH_LIBS)
 tests_test_task_id_SOURCES = tests/test-task-id.c
 tests_test_task_id_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_task_id_LDADD = $(CORE_TEST_LDADD)
+tests_test_http_client_SOURCES = tests/test-http-client.c tests/test-origin.h
+tests_test_http_client_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_http_client_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS)
+tests_test_http_client_LDADD = $(CORE_TEST_LDADD) $(SOUP_LIBS)
 tests_test_http_range_SOURCES = tests/test-http-range.c
 tests_test_http_range_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_http_range_LDADD = $(CORE_TEST_LDADD)

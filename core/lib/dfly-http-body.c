@@ -145,8 +145,9 @@ dfly_http_body_set_length (DflyHttpBody *self, gint64 length)
   self->expected = length;
 }
 
-gboolean
-dfly_http_body_accept_range (DflyHttpBody *self, guint64 offset, gint64 length, GError **error)
+/* Checks the answer to a range and owes the bytes asked for. */
+static gboolean
+accept_range (DflyHttpBody *self, guint64 offset, gint64 length, GError **error)
 {
   gint64 content_length = dfly_http_body_get_content_length (self);
   g_autofree char *range = NULL;
@@ -192,6 +193,16 @@ dfly_http_body_accept_range (DflyHttpBody *self, guint64 offset, gint64 length, 
                  dfly_http_body_get_status (self), self->url);
     return FALSE;
   }
+}
+
+GInputStream *
+dfly_http_body_open_range (DflyHttpBody *self, guint64 offset, gint64 length, GError **error)
+{
+  if (!accept_range (self, offset, length, error)) {
+    g_input_stream_close (G_INPUT_STREAM (self), NULL, NULL);
+    return NULL;
+  }
+  return g_object_ref (G_INPUT_STREAM (self));
 }
 
 GBytes *

@@ -33,11 +33,12 @@ gint64        dfly_http_body_get_received (DflyHttpBody *self);
 void          dfly_http_body_set_length (DflyHttpBody *self, gint64 length);
 
 /* Checks a 206 or 200 answer to dfly_http_format_range (offset, length)
- * and owes exactly the bytes asked for. A 200 is usable from byte 0 only
- * (else DFLY_ERROR_NOT_SUPPORTED); a mismatched Content-Range or a short
- * body is DFLY_ERROR_SOURCE. Other statuses are the caller's. */
-gboolean      dfly_http_body_accept_range (DflyHttpBody *self, guint64 offset, gint64 length,
-                                           GError **error);
+ * and returns self (a new reference) owing exactly the bytes asked for. A
+ * 200 is usable from byte 0 only (else DFLY_ERROR_NOT_SUPPORTED); a
+ * mismatched Content-Range, a shorter body or another status is
+ * DFLY_ERROR_SOURCE, and self is closed. */
+GInputStream *dfly_http_body_open_range (DflyHttpBody *self, guint64 offset, gint64 length,
+                                         GError **error);
 
 /* The whole body, at most max bytes; longer is DFLY_ERROR_SOURCE ("longer
  * than max bytes") and what is left stays unread. */

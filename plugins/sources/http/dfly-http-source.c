@@ -22,6 +22,14 @@ struct _DflyHttpSource {
 
 G_DEFINE_FINAL_TYPE (DflyHttpSource, dfly_http_source, DFLY_TYPE_SOURCE)
 
+static const char * const *
+dfly_http_source_get_schemes (DflySource *source)
+{
+  static const char * const schemes[] = { "http", "https", NULL };
+
+  return schemes;
+}
+
 /* ---- Reading response headers ---- */
 
 /* "sha256:HEX" from Repr-Digest (RFC 9530, sha-256=:BASE64:) or Digest
@@ -257,24 +265,11 @@ dfly_http_source_open_range (DflySource *source, const char *url, GHashTable *he
   if (body == NULL)
     return NULL;
   status = dfly_http_body_get_status (body);
-  if (status != SOUP_STATUS_OK && status != SOUP_STATUS_PARTIAL_CONTENT) {
-    g_input_stream_close (G_INPUT_STREAM (body), NULL, NULL);
-    set_status_error (error, body);
-    return NULL;
-  }
-  if (!dfly_http_body_accept_range (body, offset, length, error)) {
-    g_input_stream_close (G_INPUT_STREAM (body), NULL, NULL);
-    return NULL;
-  }
-  return G_INPUT_STREAM (g_steal_pointer (&body));
-}
-
-static const char * const *
-dfly_http_source_get_schemes (DflySource *source)
-{
-  static const char * const schemes[] = { "http", "https", NULL };
-
-  return schemes;
+  if (status == SOUP_STATUS_OK || status == SOUP_STATUS_PARTIAL_CONTENT)
+    return dfly_http_body_open_range (body, offset, length, error);
+  g_input_stream_close (G_INPUT_STREAM (body), NULL, NULL);
+  set_status_error (error, body);
+  return NULL;
 }
 
 static void

@@ -1,7 +1,14 @@
 # oci: the OCI registry source (libsoup, json-glib).
 plugin_LTLIBRARIES += plugins/sources/oci/oci.la
 BUILT_PLUGINS += plugins/sources/oci/oci.la
-plugins_sources_oci_oci_la_SOURCES = plugins/sources/oci/dfly-oci-source.c
+OCI_SOURCES = \
+	plugins/sources/oci/dfly-oci-auth.c \
+	plugins/sources/oci/dfly-oci-auth.h \
+	plugins/sources/oci/dfly-oci-manifest.c \
+	plugins/sources/oci/dfly-oci-manifest.h \
+	plugins/sources/oci/dfly-oci-ref.c \
+	plugins/sources/oci/dfly-oci-ref.h
+plugins_sources_oci_oci_la_SOURCES = plugins/sources/oci/dfly-oci-source.c $(OCI_SOURCES)
 plugins_sources_oci_oci_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-oci\"
 plugins_sources_oci_oci_la_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(JSON_CFLAGS)
 plugins_sources_oci_oci_la_LIBADD = core/libdfly-1.la $(SOUP_LIBS) $(JSON_LIBS) $(GLIB_LIBS)
@@ -15,6 +22,7 @@ TESTS += plugins/sources/oci/test-oci-source
 plugins_sources_oci_test_oci_source_SOURCES = \
 	plugins/sources/oci/test-oci-source.c \
 	plugins/sources/oci/dfly-oci-source.c \
+	$(OCI_SOURCES) \
 	tests/test-origin.h
 plugins_sources_oci_test_oci_source_CPPFLAGS = $(TEST_CPPFLAGS)
 plugins_sources_oci_test_oci_source_CFLAGS = $(TEST_CFLAGS) $(SOUP_CFLAGS) $(JSON_CFLAGS)

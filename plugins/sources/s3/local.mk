@@ -2,6 +2,8 @@
 plugin_LTLIBRARIES += plugins/sources/s3/s3.la
 BUILT_PLUGINS += plugins/sources/s3/s3.la
 S3_SOURCES = \
+	plugins/sources/s3/dfly-s3-call.c \
+	plugins/sources/s3/dfly-s3-call.h \
 	plugins/sources/s3/dfly-s3-signer.c \
 	plugins/sources/s3/dfly-s3-signer.h \
 	plugins/sources/s3/dfly-s3-xml.c \
