@@ -10,27 +10,55 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_ROOT:-$top/build}/main
-"$top/tests/setup.sh"
+log=$build/build.log
+echo "demo: checking for the Debian packages it needs (tests/setup.sh --demo)"
+"$top/tests/setup.sh" --demo
 mkdir -p "$build"
-if [ ! -x "$build/dflyd" ]; then
-  echo "building dfly in $build (log: $build/build.log)"
-  (cd "$top" && NOCONFIGURE=1 ./autogen.sh && cd "$build" && "$top/configure" -q &&
-    make -j"$(nproc)") >"$build/build.log" 2>&1 || { tail -30 "$build/build.log"; exit 1; }
-else
-  make -C "$build" -s -j"$(nproc)" >"$build/build.log" 2>&1 || { tail -30 "$build/build.log"; exit 1; }
+: >"$log"
+
+# step MESSAGE COMMAND...: COMMAND with its output in the build log, saying
+# every 15 s how far the compiler got, so a build does not look stuck.
+step () {
+  echo "demo: $1"
+  shift
+  rm -f "$log.done"
+  (
+    n=0
+    until [ -e "$log.done" ]; do
+      sleep 1
+      n=$((n + 1))
+      [ $((n % 15)) -ne 0 ] || echo "demo:   ... ${n} s, $(grep -c '^  CC ' "$log") files compiled"
+    done
+  ) &
+  ticker=$!
+  status=0
+  "$@" >>"$log" 2>&1 || status=$?
+  : >"$log.done"
+  wait "$ticker"
+  rm -f "$log.done"
+  [ "$status" -eq 0 ] || { tail -30 "$log"; echo "demo: that failed (log: $log)"; exit 1; }
+}
+if [ ! -x "$top/configure" ]; then
+  step "generating configure (autogen.sh)" sh -c 'cd "$1" && NOCONFIGURE=1 ./autogen.sh' sh "$top"
 fi
+if [ ! -f "$build/Makefile" ]; then
+  step "configuring in $build" sh -c 'cd "$1" && "$2/configure" -q' sh "$build" "$top"
+fi
+step "building dfly (a few minutes the first time; log: $log)" make -C "$build" -j"$(nproc)"
+echo "demo: built"
+echo
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dfly-demo.XXXXXX")
-pids=""
+pids=""     # dflyds
+bus_pids="" # their dbus-daemons, stopped after them
 nginx_pid=""
+# Every process here is a child of this shell, stopped and then reaped by
+# pid: a daemon left to fork away would be nobody's to reap once killed
+# (a defunct process wherever init does not reap).
 cleanup () {
   set +e
-  for pid in $pids; do
+  for pid in $pids $bus_pids $nginx_pid; do
     kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  done
-  [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
-  for pid_file in "$work"/*.bus-pid; do
-    [ -f "$pid_file" ] && kill "$(cat "$pid_file")" 2>/dev/null
   done
   rm -rf "$work"
 }
@@ -65,7 +93,16 @@ YAML
       printf '%s\n' "$line"
     done
   } >"$work/$name/dflyd.yaml"
-  address=$(dbus-daemon --session --fork --print-address=1 --print-pid=3 3>"$work/$name.bus-pid")
+  dbus-daemon --session --nofork --print-address=3 3>"$work/$name.bus-address" </dev/null \
+    2>"$work/$name.bus.log" &
+  bus_pids="$bus_pids $!"
+  i=0
+  until [ -s "$work/$name.bus-address" ]; do
+    i=$((i + 1))
+    [ $i -le 50 ] || { echo "dbus-daemon did not start"; exit 1; }
+    sleep 0.1
+  done
+  address=$(head -n 1 "$work/$name.bus-address")
   eval "ADDRESS_$name=\$address"
   "$build/dflyd" --bus-address "$address" --config "$work/$name/dflyd.yaml" \
     --plugin-dir "$build/build-plugins" 2>"$work/$name.log" &
