@@ -87,8 +87,8 @@ on_host_announced (DflyBus *bus, DflyHostInfo *host, Watch *w)
 
 /* The in-tree peer and scheduler roles, loaded as plugins, know nothing of
  * each other: the peer announces its host on the bus and the scheduler,
- * listening there, counts it. Beside a seed role, the peer speaks for both:
- * one host, a seed; the seed role is silent. */
+ * listening there, counts it. Beside a seed role, the seed's engine speaks
+ * for the host: one host, a seed; the peer role starts nothing. */
 static void
 test_two_plugins_talk (void)
 {
