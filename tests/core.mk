@@ -39,7 +39,8 @@ tests_test_piece_digest_LDADD = $(CORE_TEST_LDADD) $(XXHASH_LIBS)
 tests_test_task_id_SOURCES = tests/test-task-id.c
 tests_test_task_id_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_task_id_LDADD = $(CORE_TEST_LDADD)
-tests_test_http_client_SOURCES = tests/test-http-client.c tests/test-origin.h
+tests_test_http_client_SOURCES = tests/test-http-client.c tests/test-origin.h \
+	tests/test-soup-server.h
 tests_test_http_client_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_http_client_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS)
 tests_test_http_client_LDADD = $(CORE_TEST_LDADD) $(SOUP_LIBS)

@@ -13,17 +13,15 @@
 #include "dfly/dfly.h"
 #include "dfly/dfly-http-client.h"
 #include "test-origin.h"
+#include "test-soup-server.h"
 
 /* ---- A scripted origin: SoupServer in a thread ---- */
 
 typedef struct {
-  GMutex        lock;
-  GMainContext *context;
-  GMainLoop    *loop;
-  GThread      *thread;
-  SoupServer   *server;
-  guint16       port;
-  guint         fails;      /* /flaky answers 503 this many times first */
+  GMutex          lock;
+  TestSoupServer *server;
+  guint16         port;
+  guint           fails;      /* /flaky answers 503 this many times first */
   GHashTable   *hits;       /* path → count, under lock */
   char         *end_authorization; /* what /end was sent, under lock */
   char         *end_cookie;
@@ -89,59 +87,22 @@ origin_handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
   soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC, "x", 1);
 }
 
-static gpointer
-origin_run (gpointer data)
-{
-  Origin *o = data;
-
-  g_main_context_push_thread_default (o->context);
-  g_main_loop_run (o->loop);
-  g_main_context_pop_thread_default (o->context);
-  return NULL;
-}
-
 static Origin *
 origin_new (void)
 {
   Origin *o = g_new0 (Origin, 1);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GSList) uris = NULL;
 
   g_mutex_init (&o->lock);
   o->hits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  o->context = g_main_context_new ();
-  o->loop = g_main_loop_new (o->context, FALSE);
-  g_main_context_push_thread_default (o->context);
-  o->server = soup_server_new (NULL, NULL);
-  soup_server_add_handler (o->server, NULL, origin_handle, o, NULL);
-  soup_server_listen_local (o->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
-  g_assert_no_error (error);
-  g_main_context_pop_thread_default (o->context);
-  uris = soup_server_get_uris (o->server);
-  o->port = (guint16) g_uri_get_port (uris->data);
-  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
-  o->thread = g_thread_new ("origin", origin_run, o);
+  o->server = test_soup_server_start (origin_handle, o);
+  o->port = o->server->port;
   return o;
-}
-
-static gboolean
-origin_quit (gpointer data)
-{
-  g_main_loop_quit (data);
-  return G_SOURCE_REMOVE;
 }
 
 static void
 origin_free (Origin *o)
 {
-  g_main_context_invoke (o->context, origin_quit, o->loop);
-  g_thread_join (o->thread);
-  g_main_context_push_thread_default (o->context);
-  soup_server_disconnect (o->server);
-  g_object_unref (o->server);
-  g_main_context_pop_thread_default (o->context);
-  g_main_loop_unref (o->loop);
-  g_main_context_unref (o->context);
+  test_soup_server_stop (o->server);
   g_hash_table_unref (o->hits);
   g_free (o->end_authorization);
   g_free (o->end_cookie);
@@ -578,49 +539,6 @@ test_hostile (Fixture *f, gconstpointer data)
 
 /* ---- TLS: http.ca_file and http.insecure_hosts ---- */
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-
-#ifdef TEST_ASAN
-/* GCC 12's LeakSanitizer crashes at exit walking the TLS blocks left by
- * glib-networking's GnuTLS module (as in test-http-source.c); the valgrind
- * run still checks leaks. */
-static gboolean tls_test_ran;
-
-int __lsan_is_turned_off (void);
-
-int
-__lsan_is_turned_off (void)
-{
-  return tls_test_ran;
-}
-#endif
-
-static char *
-make_certificate (const char *dir)
-{
-  g_autofree char *cert = g_build_filename (dir, "cert.pem", NULL);
-  g_autofree char *key = g_build_filename (dir, "key.pem", NULL);
-  const char *argv[] = {
-    "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-    "-nodes", "-days", "2", "-subj", "/CN=localhost",
-    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key, "-out", cert, NULL,
-  };
-  int status = -1;
-
-  if (!g_spawn_sync (NULL, (char **) argv, NULL,
-                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                     NULL, NULL, NULL, NULL, &status, NULL) ||
-      !g_spawn_check_wait_status (status, NULL))
-    return NULL;
-  return g_steal_pointer (&cert);
-}
-
 static void
 test_tls (Fixture *f, gconstpointer data)
 {
@@ -635,15 +553,12 @@ test_tls (Fixture *f, gconstpointer data)
   DflyConfig *config = fixture_config (f);
 
   g_assert_no_error (error);
-  cert = make_certificate (dir);
+  cert = test_make_certificate (dir);
   if (cert == NULL) {
     g_test_skip ("openssl could not make a certificate");
     test_origin_remove_tree (dir);
     return;
   }
-#ifdef TEST_ASAN
-  tls_test_ran = TRUE;
-#endif
   key = g_build_filename (dir, "key.pem", NULL);
   one = g_build_filename (dir, "one.bin", NULL);
   g_assert_true (g_file_set_contents (one, "x", 1, NULL));

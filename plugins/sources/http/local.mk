@@ -15,7 +15,8 @@ TESTS += plugins/sources/http/test-http-source
 plugins_sources_http_test_http_source_SOURCES = \
 	plugins/sources/http/test-http-source.c \
 	plugins/sources/http/dfly-http-source.c \
-	tests/test-origin.h
+	tests/test-origin.h \
+	tests/test-soup-server.h
 plugins_sources_http_test_http_source_CPPFLAGS = $(TEST_CPPFLAGS)
 plugins_sources_http_test_http_source_CFLAGS = $(TEST_CFLAGS) $(SOUP_CFLAGS)
 plugins_sources_http_test_http_source_LDADD = core/libdfly-1.la $(SOUP_LIBS) $(GLIB_LIBS)

@@ -12,6 +12,7 @@
 
 #include "dfly/dfly.h"
 #include "../../../tests/test-origin.h"
+#include "../../../tests/test-soup-server.h"
 
 /* From dfly-http-source.c, compiled into this binary. */
 const DflyPluginDescriptor *dfly_plugin_query (void);
@@ -1224,30 +1225,6 @@ test_reload (Fixture *f, gconstpointer data)
 
 /* ---- TLS ---- */
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-
-#ifdef TEST_ASAN
-/* GCC 12's LeakSanitizer (Debian 12) crashes at exit ("Tracer caught
- * signal 11") walking the dynamic TLS blocks left by glib-networking's
- * GnuTLS module once a TLS connection ran. A process that ran the TLS test
- * skips the exit-time leak check; the valgrind run still checks it. */
-static gboolean tls_test_ran;
-
-int __lsan_is_turned_off (void);
-
-int
-__lsan_is_turned_off (void)
-{
-  return tls_test_ran;
-}
-#endif
-
 typedef struct {
   char        *dir;
   char        *cert;
@@ -1264,31 +1241,16 @@ tls_setup (TlsFixture *t, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (DflyConfig) config = dfly_config_new_default ();
   TestOriginOptions options = { 0 };
-  int status = -1;
 
   t->dir = g_dir_make_tmp ("dfly-http-tls-XXXXXX", &error);
   g_assert_no_error (error);
-  t->cert = g_build_filename (t->dir, "cert.pem", NULL);
   t->key = g_build_filename (t->dir, "key.pem", NULL);
   t->root = g_build_filename (t->dir, "root", NULL);
   g_assert_cmpint (g_mkdir (t->root, 0755), ==, 0);
   write_file (t->root, "one.bin", "x", 1);
-  {
-    const char *argv[] = {
-      "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-      "-nodes", "-days", "2", "-subj", "/CN=localhost",
-      "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-      "-keyout", t->key, "-out", t->cert, NULL,
-    };
-
-    if (!g_spawn_sync (NULL, (char **) argv, NULL,
-                       G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
-                         G_SPAWN_STDERR_TO_DEV_NULL,
-                       NULL, NULL, NULL, NULL, &status, NULL) ||
-        !g_spawn_check_wait_status (status, NULL)) {
-      return; /* the test skips */
-    }
-  }
+  t->cert = test_make_certificate (t->dir);
+  if (t->cert == NULL)
+    return; /* the test skips */
   options.root = t->root;
   options.tls_cert = t->cert;
   options.tls_key = t->key;
@@ -1353,9 +1315,6 @@ test_tls (TlsFixture *t, gconstpointer data)
     g_test_skip ("openssl could not make a certificate");
     return;
   }
-#ifdef TEST_ASAN
-  tls_test_ran = TRUE;
-#endif
   config = dfly_context_get_config (t->context);
 
   /* Self-signed, unknown to the system CAs: refused, and not retried. */

@@ -23,7 +23,8 @@ plugins_sources_oci_test_oci_source_SOURCES = \
 	plugins/sources/oci/test-oci-source.c \
 	plugins/sources/oci/dfly-oci-source.c \
 	$(OCI_SOURCES) \
-	tests/test-origin.h
+	tests/test-origin.h \
+	tests/test-soup-server.h
 plugins_sources_oci_test_oci_source_CPPFLAGS = $(TEST_CPPFLAGS)
 plugins_sources_oci_test_oci_source_CFLAGS = $(TEST_CFLAGS) $(SOUP_CFLAGS) $(JSON_CFLAGS)
 plugins_sources_oci_test_oci_source_LDADD = core/libdfly-1.la $(SOUP_LIBS) $(JSON_LIBS) $(GLIB_LIBS)

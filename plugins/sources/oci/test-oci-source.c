@@ -24,6 +24,7 @@
 
 #include "dfly/dfly.h"
 #include "../../../tests/test-origin.h"
+#include "../../../tests/test-soup-server.h"
 
 const DflyPluginDescriptor *dfly_plugin_query (void);
 GType dfly_oci_source_get_type (void);
@@ -695,16 +696,13 @@ test_basic_auth (Fixture *f, gconstpointer data)
 /* ---- the fake registry (SoupServer in a thread) ---- */
 
 typedef struct {
-  GMutex        lock;
-  GMainContext *context;
-  GMainLoop    *loop;
-  GThread      *thread;
-  SoupServer   *server;
-  char         *host;
-  guint         token_requests;
-  guint         unavailable;   /* 503s still to answer */
-  guint         requests;
-  char         *last_token_auth;
+  GMutex          lock;
+  TestSoupServer *server;
+  char           *host;
+  guint           token_requests;
+  guint           unavailable;   /* 503s still to answer */
+  guint           requests;
+  char           *last_token_auth;
 } Fake;
 
 static const char *fake_layer = "fake layer bytes";
@@ -838,87 +836,21 @@ fake_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHas
   }
 }
 
-static gpointer
-fake_thread (gpointer data)
-{
-  Fake *fake = data;
-
-  g_main_context_push_thread_default (fake->context);
-  g_main_loop_run (fake->loop);
-  /* Torn down where it ran, and every pending close let through. */
-  soup_server_disconnect (fake->server);
-  g_clear_object (&fake->server);
-  for (guint i = 0; i < 100 && g_main_context_iteration (fake->context, FALSE); i++)
-    ;
-  g_main_context_pop_thread_default (fake->context);
-  return NULL;
-}
-
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-
-#ifdef TEST_ASAN
-/* libsoup 3.2's SoupServer listener (Debian 12) leaks its local address and
- * every accepted GSocket. valgrind suppresses exactly those stacks
- * (tests/valgrind.supp) and checks the rest; LeakSanitizer's fast unwinder
- * stops in GLib and cannot tell them apart, so a process that ran the fake
- * registry skips the exit-time leak check under ASan. */
-static gboolean soup_server_ran;
-
-int __lsan_is_turned_off (void);
-
-int
-__lsan_is_turned_off (void)
-{
-  return soup_server_ran;
-}
-#endif
-
 static Fake *
 fake_start (void)
 {
   Fake *fake = g_new0 (Fake, 1);
-  g_autoptr (GError) error = NULL;
-  GSList *uris;
 
-#ifdef TEST_ASAN
-  soup_server_ran = TRUE;
-#endif
   g_mutex_init (&fake->lock);
-  fake->context = g_main_context_new ();
-  fake->loop = g_main_loop_new (fake->context, FALSE);
-  g_main_context_push_thread_default (fake->context);
-  fake->server = soup_server_new (NULL, NULL);
-  soup_server_add_handler (fake->server, NULL, fake_handler, fake, NULL);
-  soup_server_listen_local (fake->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
-  g_assert_no_error (error);
-  g_main_context_pop_thread_default (fake->context);
-  uris = soup_server_get_uris (fake->server);
-  fake->host = g_strdup_printf ("127.0.0.1:%d", g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  fake->thread = g_thread_new ("fake-registry", fake_thread, fake);
+  fake->server = test_soup_server_start (fake_handler, fake);
+  fake->host = g_strdup_printf ("127.0.0.1:%u", fake->server->port);
   return fake;
-}
-
-static gboolean
-quit_loop (gpointer data)
-{
-  g_main_loop_quit (data);
-  return G_SOURCE_REMOVE;
 }
 
 static void
 fake_stop (Fake *fake)
 {
-  g_main_context_invoke (fake->context, quit_loop, fake->loop);
-  g_thread_join (fake->thread);
-  g_main_loop_unref (fake->loop);
-  g_main_context_unref (fake->context);
+  test_soup_server_stop (fake->server);
   g_mutex_clear (&fake->lock);
   g_free (fake->host);
   g_free (fake->last_token_auth);
