@@ -4,6 +4,10 @@ core_libdfly_1_la_SOURCES = \
 	core/lib/dfly-bus.c \
 	core/lib/dfly-component.c \
 	core/lib/dfly-config.c \
+	core/lib/dfly-config-private.h \
+	core/lib/dfly-config-reader.c \
+	core/lib/dfly-config-section.c \
+	core/lib/dfly-config-value.c \
 	core/lib/dfly-context.c \
 	core/lib/dfly-downloader.c \
 	core/lib/dfly-enums.c \
@@ -38,6 +42,7 @@ dflyinclude_HEADERS += \
 	core/include/dfly/dfly-bus.h \
 	core/include/dfly/dfly-component.h \
 	core/include/dfly/dfly-config.h \
+	core/include/dfly/dfly-config-section.h \
 	core/include/dfly/dfly-context.h \
 	core/include/dfly/dfly-downloader.h \
 	core/include/dfly/dfly-error.h \

@@ -9,6 +9,63 @@
 
 #include "dfly/dfly-config.h"
 #include "dfly/dfly-error.h"
+#include "roles/manager/dfly-manager-settings.h"
+#include "roles/scheduler/dfly-scheduler-settings.h"
+#include "schedulers/default/dfly-parent-score.h"
+
+/* Every in-tree plugin with settings: what a dflyd with them all loaded binds. */
+static const struct {
+  const char              *name;
+  const DflyConfigSection *section;
+} plugins[] = {
+  { "manager", &dfly_manager_settings },
+  { "scheduler", &dfly_scheduler_settings },
+  { "default", &dfly_default_settings },
+  { "bandwidth", &dfly_bandwidth_settings },
+};
+
+/* dfly_config_load_data, then every in-tree plugin's section, as dflyd does. */
+static DflyConfig *
+config_load (const char *yaml, gsize length, const char *filename, GError **error)
+{
+  const char *const dirs[] = { "/plugins", NULL };
+  g_autoptr(DflyConfig) config = dfly_config_load_data (yaml, length, filename, error);
+
+  if (config == NULL)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (plugins); i++) {
+    if (!dfly_config_add_plugin (config, plugins[i].name, plugins[i].section, error))
+      return NULL;
+  }
+  if (!dfly_config_check_plugins (config, dirs, error))
+    return NULL;
+  return g_steal_pointer (&config);
+}
+
+/* The defaults, with every in-tree plugin's. */
+static DflyConfig *
+config_new_default (void)
+{
+  g_autoptr(GError) error = NULL;
+  DflyConfig *config = config_load (NULL, 0, NULL, &error);
+
+  g_assert_no_error (error);
+  return config;
+}
+
+/* A plugin's settings struct in config. */
+static gconstpointer
+settings_of (DflyConfig *config, const char *name)
+{
+  DflySettings *settings = dfly_config_get_settings (config, name);
+
+  g_assert_nonnull (settings);
+  return dfly_settings_get_values (settings);
+}
+
+#define MANAGER(config)   ((const DflyManagerSettings *) settings_of ((config), "manager"))
+#define SCHEDULER(config) ((const DflySchedulerSettings *) settings_of ((config), "scheduler"))
+#define WEIGHTS(config)   ((const DflyParentWeights *) settings_of ((config), "default"))
 
 /* Fails showing both strings when needle is not in haystack. */
 #define assert_contains(haystack, needle) \
@@ -18,7 +75,7 @@ static DflyConfig *
 load_ok (const char *yaml)
 {
   g_autoptr(GError) error = NULL;
-  DflyConfig *config = dfly_config_load_data (yaml, strlen (yaml), "x.yaml", &error);
+  DflyConfig *config = config_load (yaml, strlen (yaml), "x.yaml", &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (config);
@@ -30,7 +87,7 @@ static void
 assert_fails_with (const char *yaml, gsize length, const char *expected, ...)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(DflyConfig) config = dfly_config_load_data (yaml, length, "x.yaml", &error);
+  g_autoptr(DflyConfig) config = config_load (yaml, length, "x.yaml", &error);
   va_list args;
 
   g_assert_null (config);
@@ -73,7 +130,7 @@ load_one (const char *section, const char *key, const char *value)
 static void
 assert_is_default (const DflyConfig *config)
 {
-  g_autoptr(DflyConfig) defaults = dfly_config_new_default ();
+  g_autoptr(DflyConfig) defaults = config_new_default ();
   g_autoptr(GPtrArray) diff = dfly_config_diff (defaults, config);
 
   for (guint i = 0; i < diff->len; i++)
@@ -84,7 +141,7 @@ assert_is_default (const DflyConfig *config)
 static void
 test_defaults (void)
 {
-  g_autoptr(DflyConfig) config = dfly_config_new_default ();
+  g_autoptr(DflyConfig) config = config_new_default ();
   const char *const roles[] = { "manager", "scheduler", "seed", "peer", NULL };
   const char *const filtered_keys[] = { "X-Amz-*", "X-Goog-*", "OSSAccessKeyId", "Expires",
                                         "Signature", "SecurityToken", "q-sign-*", "ns", NULL };
@@ -100,16 +157,16 @@ test_defaults (void)
   g_assert_cmpstr (config->host.idc, ==, "");
   g_assert_cmpstr (config->host.location, ==, "");
   g_assert_cmpuint (config->host.announce_interval, ==, 30);
-  g_assert_cmpstr (config->manager.listen, ==, "127.0.0.1");
-  g_assert_cmpuint (config->manager.port, ==, 8080);
-  g_assert_cmpuint (config->scheduler.max_hosts, ==, 10000);
-  g_assert_cmpstr (config->scheduler.algorithm, ==, "default");
-  g_assert_cmpfloat (config->scheduler.finished_piece_weight, ==, 0.2);
-  g_assert_cmpfloat (config->scheduler.upload_success_weight, ==, 0.2);
-  g_assert_cmpfloat (config->scheduler.free_upload_weight, ==, 0.15);
-  g_assert_cmpfloat (config->scheduler.host_type_weight, ==, 0.15);
-  g_assert_cmpfloat (config->scheduler.idc_affinity_weight, ==, 0.15);
-  g_assert_cmpfloat (config->scheduler.location_affinity_weight, ==, 0.15);
+  g_assert_cmpstr (MANAGER (config)->listen, ==, "127.0.0.1");
+  g_assert_cmpuint (MANAGER (config)->port, ==, 8080);
+  g_assert_cmpuint (SCHEDULER (config)->max_hosts, ==, 10000);
+  g_assert_cmpstr (SCHEDULER (config)->algorithm, ==, "default");
+  g_assert_cmpfloat (WEIGHTS (config)->finished_piece, ==, 0.2);
+  g_assert_cmpfloat (WEIGHTS (config)->upload_success, ==, 0.2);
+  g_assert_cmpfloat (WEIGHTS (config)->free_upload, ==, 0.15);
+  g_assert_cmpfloat (WEIGHTS (config)->host_type, ==, 0.15);
+  g_assert_cmpfloat (WEIGHTS (config)->idc_affinity, ==, 0.15);
+  g_assert_cmpfloat (WEIGHTS (config)->location_affinity, ==, 0.15);
   g_assert_cmpuint (config->protocol.max_message_size, ==, 4 * 1024 * 1024);
   g_assert_cmpuint (config->download.piece_length, ==, 0);
   g_assert_cmpuint (config->download.min_piece_length, ==, 4 * 1024 * 1024);
@@ -152,7 +209,7 @@ test_s3_section (void)
   const char *text = "s3:\n  endpoint: http://127.0.0.1:9000\n  region: eu-west-1\n"
                      "  path_style: 1\n  access_key_id: AKID\n  secret_access_key: s3cr3t\n";
   g_autoptr(DflyConfig) config = dfly_config_load_data (text, strlen (text), "s3.yaml", &error);
-  g_autoptr(DflyConfig) defaults = dfly_config_new_default ();
+  g_autoptr(DflyConfig) defaults = config_new_default ();
   g_autoptr(GPtrArray) diff = NULL;
   const char *half = "s3:\n  access_key_id: AKID\n";
   const char *bad_endpoint = "s3:\n  endpoint: ftp://x\n";
@@ -204,7 +261,7 @@ test_oci_section (void)
 static void
 test_refcount (void)
 {
-  DflyConfig *config = dfly_config_new_default ();
+  DflyConfig *config = config_new_default ();
   DflyConfig *copy = g_boxed_copy (DFLY_TYPE_CONFIG, config);
 
   g_assert_true (copy == config);
@@ -282,9 +339,9 @@ test_full_file (void)
   g_assert_cmpstr (config->host.idc, ==, "dc-east");
   g_assert_cmpstr (config->host.location, ==, "asia|china|北京");
   g_assert_cmpuint (config->host.announce_interval, ==, 3600);
-  g_assert_cmpstr (config->manager.listen, ==, "0.0.0.0");
-  g_assert_cmpuint (config->manager.port, ==, 65001);
-  g_assert_cmpuint (config->scheduler.max_hosts, ==, 500);
+  g_assert_cmpstr (MANAGER (config)->listen, ==, "0.0.0.0");
+  g_assert_cmpuint (MANAGER (config)->port, ==, 65001);
+  g_assert_cmpuint (SCHEDULER (config)->max_hosts, ==, 500);
   g_assert_cmpuint (config->protocol.max_message_size, ==, 16 * 1024 * 1024);
   g_assert_cmpuint (config->download.piece_length, ==, 32 * 1024 * 1024);
   g_assert_cmpuint (config->download.min_piece_length, ==, 64 * 1024);
@@ -383,7 +440,7 @@ test_ip (void)
     g_autoptr(DflyConfig) listen = load_one ("manager", "listen", good[i]);
 
     g_assert_nonnull (config->host.ip);
-    g_assert_cmpstr (config->host.ip, ==, listen->manager.listen);
+    g_assert_cmpstr (config->host.ip, ==, MANAGER (listen)->listen);
   }
 
   assert_fails ("host:\n  ip: 1.2.3\n", "x.yaml:2:7: host.ip: \"1.2.3\" is not an IP address");
@@ -440,18 +497,18 @@ test_uint (void)
   {
     g_autoptr(DflyConfig) config = load_one ("scheduler", "max_hosts", "1");
 
-    g_assert_cmpuint (config->scheduler.max_hosts, ==, 1);
+    g_assert_cmpuint (SCHEDULER (config)->max_hosts, ==, 1);
   }
   {
     g_autoptr(DflyConfig) config = load_one ("scheduler", "max_hosts", "1000000");
 
-    g_assert_cmpuint (config->scheduler.max_hosts, ==, 1000000);
+    g_assert_cmpuint (SCHEDULER (config)->max_hosts, ==, 1000000);
   }
   {
     /* the style of the scalar does not matter, its text does */
     g_autoptr(DflyConfig) config = load_one ("scheduler", "max_hosts", "\"42\"");
 
-    g_assert_cmpuint (config->scheduler.max_hosts, ==, 42);
+    g_assert_cmpuint (SCHEDULER (config)->max_hosts, ==, 42);
   }
   assert_value_fails ("scheduler", "max_hosts", "0", "0 is out of range (1..1000000)");
   assert_value_fails ("scheduler", "max_hosts", "1000001", "1000001 is out of range (1..1000000)");
@@ -476,67 +533,78 @@ test_ratio (void)
                               "0.5x", "\" 0.5\"", "\"\"", "0x1", "½", "0..5" };
 
   for (guint i = 0; i < G_N_ELEMENTS (good); i++) {
-    g_autoptr(DflyConfig) config = load_one ("scheduler", "idc_affinity_weight", good[i].text);
+    g_autoptr(DflyConfig) config = load_one ("default", "idc_affinity_weight", good[i].text);
 
-    g_assert_cmpfloat (config->scheduler.idc_affinity_weight, ==, good[i].value);
+    g_assert_cmpfloat (WEIGHTS (config)->idc_affinity, ==, good[i].value);
   }
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
-    assert_value_fails ("scheduler", "idc_affinity_weight", bad[i],
+    assert_value_fails ("default", "idc_affinity_weight", bad[i],
                         "is not a decimal from 0 to 1 with at most 3 decimals, e.g. 0.15");
-  assert_value_fails ("scheduler", "host_type_weight", "1.001",
-                      "scheduler.host_type_weight: 1.001 is out of range (0..1)");
-  assert_value_fails ("scheduler", "host_type_weight", "2", "2 is out of range (0..1)");
-  assert_value_fails ("scheduler", "host_type_weight", "99999999999999999999.5",
+  assert_value_fails ("default", "host_type_weight", "1.001",
+                      "default.host_type_weight: 1.001 is out of range (0..1)");
+  assert_value_fails ("default", "host_type_weight", "2", "2 is out of range (0..1)");
+  assert_value_fails ("default", "host_type_weight", "99999999999999999999.5",
                       "is out of range (0..1)");
-  assert_value_fails ("scheduler", "host_type_weight", "~",
+  assert_value_fails ("default", "host_type_weight", "~",
                       "expected a decimal from 0 to 1, found null");
-  assert_value_fails ("scheduler", "host_type_weight", "[0.1]",
+  assert_value_fails ("default", "host_type_weight", "[0.1]",
                       "expected a decimal from 0 to 1, found a list");
 }
 
+/* The scheduler role's section and the default algorithm's weights. */
 static void
 test_scheduler (void)
 {
   g_autoptr(DflyConfig) config = load_ok ("scheduler:\n  algorithm: bandwidth\n"
+                                          "default:\n"
                                           "  finished_piece_weight: 1\n"
                                           "  upload_success_weight: 0\n"
                                           "  free_upload_weight: 0.25\n"
                                           "  host_type_weight: 0.001\n"
                                           "  idc_affinity_weight: 0.5\n"
-                                          "  location_affinity_weight: 0.75\n");
-  g_autoptr(DflyConfig) defaults = dfly_config_new_default ();
+                                          "  location_affinity_weight: 0.75\n"
+                                          "bandwidth:\n  idc_affinity_weight: 0.3\n");
+  g_autoptr(DflyConfig) defaults = config_new_default ();
   g_autoptr(DflyConfig) kept = load_ok ("scheduler:\n  algorithm: bandwidth\n"
-                                        "  idc_affinity_weight: 1\n");
+                                        "default:\n  idc_affinity_weight: 1\n");
   g_autoptr(GPtrArray) diff = dfly_config_diff (defaults, config);
+  const DflyParentWeights *tie_break = settings_of (config, "bandwidth");
   const char *const expected[] = {
     "scheduler.algorithm: \"default\" -> \"bandwidth\" (takes effect after restart)",
-    "scheduler.finished_piece_weight: 0.2 -> 1",
-    "scheduler.upload_success_weight: 0.2 -> 0",
-    "scheduler.free_upload_weight: 0.15 -> 0.25",
-    "scheduler.host_type_weight: 0.15 -> 0.001",
-    "scheduler.idc_affinity_weight: 0.15 -> 0.5",
-    "scheduler.location_affinity_weight: 0.15 -> 0.75",
+    "default.finished_piece_weight: 0.2 -> 1",
+    "default.upload_success_weight: 0.2 -> 0",
+    "default.free_upload_weight: 0.15 -> 0.25",
+    "default.host_type_weight: 0.15 -> 0.001",
+    "default.idc_affinity_weight: 0.15 -> 0.5",
+    "default.location_affinity_weight: 0.15 -> 0.75",
+    "bandwidth.idc_affinity_weight: 0.15 -> 0.3",
   };
 
-  g_assert_cmpstr (config->scheduler.algorithm, ==, "bandwidth");
-  g_assert_cmpfloat (config->scheduler.finished_piece_weight, ==, 1.0);
-  g_assert_cmpfloat (config->scheduler.upload_success_weight, ==, 0.0);
-  g_assert_cmpfloat (config->scheduler.free_upload_weight, ==, 0.25);
-  g_assert_cmpfloat (config->scheduler.host_type_weight, ==, 0.001);
-  g_assert_cmpfloat (config->scheduler.idc_affinity_weight, ==, 0.5);
-  g_assert_cmpfloat (config->scheduler.location_affinity_weight, ==, 0.75);
+  g_assert_cmpstr (SCHEDULER (config)->algorithm, ==, "bandwidth");
+  g_assert_cmpfloat (WEIGHTS (config)->finished_piece, ==, 1.0);
+  g_assert_cmpfloat (WEIGHTS (config)->upload_success, ==, 0.0);
+  g_assert_cmpfloat (WEIGHTS (config)->free_upload, ==, 0.25);
+  g_assert_cmpfloat (WEIGHTS (config)->host_type, ==, 0.001);
+  g_assert_cmpfloat (WEIGHTS (config)->idc_affinity, ==, 0.5);
+  g_assert_cmpfloat (WEIGHTS (config)->location_affinity, ==, 0.75);
+  /* bandwidth's tie-break weights are its own */
+  g_assert_cmpfloat (tie_break->idc_affinity, ==, 0.3);
+  g_assert_cmpfloat (tie_break->host_type, ==, 0.15);
   g_assert_cmpuint (diff->len, ==, G_N_ELEMENTS (expected));
   for (guint i = 0; i < diff->len; i++)
     g_assert_cmpstr (g_ptr_array_index (diff, i), ==, expected[i]);
 
   /* the algorithm waits for a restart; the weights apply at once */
   dfly_config_keep_restart_keys (kept, defaults);
-  g_assert_cmpstr (kept->scheduler.algorithm, ==, "default");
-  g_assert_cmpfloat (kept->scheduler.idc_affinity_weight, ==, 1.0);
+  g_assert_cmpstr (SCHEDULER (kept)->algorithm, ==, "default");
+  g_assert_cmpfloat (WEIGHTS (kept)->idc_affinity, ==, 1.0);
 
   assert_value_fails ("scheduler", "algorithm", "\"\"", "scheduler.algorithm: must not be empty");
   assert_value_fails ("scheduler", "algorithm", "~", "must not be empty");
   assert_value_fails ("scheduler", "algorithm", "[a]", "expected a string, found a list");
+  /* bandwidth takes only its tie-break weights */
+  assert_fails ("bandwidth:\n  finished_piece_weight: 1\n",
+                "x.yaml:2:3: unknown key \"bandwidth.finished_piece_weight\"");
 }
 
 static void
@@ -545,12 +613,12 @@ test_port (void)
   {
     g_autoptr(DflyConfig) config = load_one ("manager", "port", "0");
 
-    g_assert_cmpuint (config->manager.port, ==, 0);
+    g_assert_cmpuint (MANAGER (config)->port, ==, 0);
   }
   {
     g_autoptr(DflyConfig) config = load_one ("manager", "port", "65535");
 
-    g_assert_cmpuint (config->manager.port, ==, 65535);
+    g_assert_cmpuint (MANAGER (config)->port, ==, 65535);
   }
   assert_value_fails ("manager", "port", "65536", "65536 is out of range (0..65535)");
   assert_value_fails ("manager", "port", "99999999999999999999", "is out of range (0..65535)");
@@ -1005,7 +1073,7 @@ test_storage (void)
 static void
 test_diff_new_keys (void)
 {
-  g_autoptr(DflyConfig) defaults = dfly_config_new_default ();
+  g_autoptr(DflyConfig) defaults = config_new_default ();
   g_autoptr(DflyConfig) config = load_ok (
     "download:\n  piece_length: 8MiB\n  min_piece_length: 4KiB\n  piece_digest: xxh3\n"
     "  concurrency: 8\n  max_tasks: 2\n  filtered_query_keys: [ns, \"a\\\"b\"]\n"
@@ -1383,7 +1451,7 @@ test_load_file (void)
 static void
 test_diff (void)
 {
-  g_autoptr(DflyConfig) defaults = dfly_config_new_default ();
+  g_autoptr(DflyConfig) defaults = config_new_default ();
   g_autoptr(DflyConfig) config = load_ok (
     "protocol:\n  max_message_size: 8MiB\n"
     "daemon:\n  log_level: debug\n  roles: [seed, peer]\n  plugin_dirs: [/opt/p]\n"
@@ -1400,8 +1468,9 @@ test_diff (void)
     "daemon.shutdown_timeout: 10s -> 60s",
     "host.ip: 127.0.0.1 -> 10.0.0.2 (takes effect after restart)",
     "host.idc: \"\" -> \"dc \\\"1\\\"\"",
-    "manager.port: 8080 -> 9000 (takes effect after restart)",
     "protocol.max_message_size: 4MiB -> 8MiB (takes effect after restart)",
+    /* then the plugins' keys */
+    "manager.port: 8080 -> 9000 (takes effect after restart)",
   };
 
   g_assert_cmpuint (diff->len, ==, G_N_ELEMENTS (expected));
@@ -1440,7 +1509,7 @@ test_keep_restart_keys (void)
 
   dfly_config_keep_restart_keys (loaded, running);
   g_assert_cmpstr (loaded->host.ip, ==, "127.0.0.2");
-  g_assert_cmpuint (loaded->manager.port, ==, 8080);
+  g_assert_cmpuint (MANAGER (loaded)->port, ==, 8080);
   g_assert_cmpuint (g_strv_length (loaded->daemon.roles), ==, 4);
   g_assert_cmpstr (loaded->host.idc, ==, "b");
   g_assert_cmpint (loaded->daemon.log_level, ==, DFLY_LOG_LEVEL_DEBUG);
@@ -1466,37 +1535,84 @@ test_shipped_file (void)
   assert_is_default (config);
 }
 
-/* Uncommenting every "# key: value" line of the shipped file must still give
- * the defaults: the comments document the real values. */
-static void
-test_shipped_file_comments (void)
+/* Every key of the daemon's and the in-tree plugins' tables, as
+ * "section.key" → its DflyConfigKey. */
+static GHashTable *
+table_keys (void)
 {
-  g_autofree char *path = shipped_config_path ();
-  g_autofree char *text = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GRegex) regex = NULL;
-  g_autofree char *uncommented = NULL;
-  g_autoptr(DflyConfig) config = NULL;
-  g_autoptr(DflyConfig) defaults = dfly_config_new_default ();
-  g_autoptr(GPtrArray) diff = NULL;
-  g_auto(GStrv) lines = NULL;
-  guint keys = 0;
+  GHashTable *keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
-  g_file_get_contents (path, &text, NULL, &error);
-  g_assert_no_error (error);
-  regex = g_regex_new ("^(  )# ([a-z_]+:( .*)?)$", G_REGEX_MULTILINE, 0, &error);
-  g_assert_no_error (error);
-  uncommented = g_regex_replace (regex, text, -1, 0, "\\1\\2", 0, &error);
-  g_assert_no_error (error);
-
-  lines = g_strsplit (uncommented, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++) {
-    if (g_str_has_prefix (lines[i], "  ") && g_ascii_islower (lines[i][2]))
-      keys++;
+  for (const DflyConfigDaemonSection *s = dfly_config_get_daemon_sections (); s->name; s++) {
+    for (guint i = 0; i < s->section->n_keys; i++)
+      g_hash_table_insert (keys, g_strdup_printf ("%s.%s", s->name, s->section->keys[i].name),
+                           (gpointer) &s->section->keys[i]);
   }
-  g_assert_cmpuint (keys, ==, 60); /* every key of dflyd.yaml.5 */
+  for (guint p = 0; p < G_N_ELEMENTS (plugins); p++) {
+    for (guint i = 0; i < plugins[p].section->n_keys; i++)
+      g_hash_table_insert (keys, g_strdup_printf ("%s.%s", plugins[p].name,
+                                                  plugins[p].section->keys[i].name),
+                           (gpointer) &plugins[p].section->keys[i]);
+  }
+  return keys;
+}
 
-  config = dfly_config_load_data (uncommented, strlen (uncommented), path, &error);
+/* What a document says of one key. */
+typedef struct {
+  char     *value; /* the default, as YAML */
+  gboolean  live;
+} DocKey;
+
+static void
+doc_key_free (DocKey *key)
+{
+  g_free (key->value);
+  g_free (key);
+}
+
+/* Holds documented (section.key → DocKey) to the tables: the same keys,
+ * each with its table's liveness, and, all written into one file, the
+ * defaults. */
+static void
+assert_documents_tables (GHashTable *documented, const char *what)
+{
+  g_autoptr(GHashTable) keys = table_keys ();
+  g_autoptr(GString) yaml = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DflyConfig) config = NULL;
+  g_autoptr(DflyConfig) defaults = config_new_default ();
+  g_autoptr(GPtrArray) diff = NULL;
+  g_autoptr(GList) names = g_list_sort (g_hash_table_get_keys (documented),
+                                        (GCompareFunc) g_strcmp0);
+  GHashTableIter iter;
+  gpointer name, key;
+  const char *section = "";  /* of the last key written, section_length long */
+  gsize section_length = 0;
+
+  g_hash_table_iter_init (&iter, keys);
+  while (g_hash_table_iter_next (&iter, &name, &key)) {
+    DocKey *doc = g_hash_table_lookup (documented, name);
+
+    g_test_message ("%s: %s", what, (const char *) name);
+    g_assert_nonnull (doc);
+    g_assert_cmpint (doc->live, ==, (((const DflyConfigKey *) key)->flags & DFLY_CONFIG_LIVE) != 0);
+  }
+  /* Sorted by name, so each section's keys are together. */
+  for (GList *l = names; l != NULL; l = l->next) {
+    DocKey *doc = g_hash_table_lookup (documented, l->data);
+    const char *dot = strchr (l->data, '.');
+    gsize length = (gsize) (dot - (const char *) l->data);
+
+    g_test_message ("%s documents %s", what, (const char *) l->data);
+    g_assert_nonnull (g_hash_table_lookup (keys, l->data));
+    g_assert_nonnull (doc->value);
+    if (section_length != length || strncmp (section, l->data, length) != 0) {
+      section = l->data;
+      section_length = length;
+      g_string_append_printf (yaml, "%.*s:\n", (int) length, section);
+    }
+    g_string_append_printf (yaml, "  %s: %s\n", dot + 1, doc->value);
+  }
+  config = config_load (yaml->str, yaml->len, what, &error);
   g_assert_no_error (error);
   diff = dfly_config_diff (defaults, config);
   for (guint i = 0; i < diff->len; i++)
@@ -1504,11 +1620,128 @@ test_shipped_file_comments (void)
   g_assert_cmpuint (diff->len, ==, 0);
 }
 
+static char *
+shipped_file_text (const char *name)
+{
+  g_autofree char *path = g_build_filename (TEST_SRCDIR, "..", "data", name, NULL);
+  g_autoptr(GError) error = NULL;
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  return text;
+}
+
+/* The shipped dflyd.yaml: every key commented out with its default; a
+ * comment block with "[live]" documents live keys. */
+static void
+test_shipped_file_comments (void)
+{
+  g_autofree char *text = shipped_file_text ("dflyd.yaml");
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr(GHashTable) documented = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                            (GDestroyNotify) doc_key_free);
+  g_autoptr(GRegex) section_line = g_regex_new ("^([a-z0-9_]+):$", 0, 0, NULL);
+  g_autoptr(GRegex) key_line = g_regex_new ("^  # ([a-z0-9_]+): (.+)$", 0, 0, NULL);
+  g_autofree char *section = NULL;
+  gboolean live = FALSE;
+
+  for (guint i = 0; lines[i] != NULL; i++) {
+    g_autoptr(GMatchInfo) match = NULL;
+
+    if (lines[i][0] == '\0')
+      live = FALSE; /* a comment block ends */
+    if (strstr (lines[i], "[live]") != NULL)
+      live = TRUE;
+    if (g_regex_match (section_line, lines[i], 0, &match)) {
+      g_free (section);
+      section = g_match_info_fetch (match, 1);
+    } else if (section != NULL && g_regex_match (key_line, lines[i], 0, &match)) {
+      g_autofree char *key = g_match_info_fetch (match, 1);
+      DocKey *doc = g_new0 (DocKey, 1);
+
+      doc->value = g_match_info_fetch (match, 2);
+      doc->live = live;
+      g_hash_table_insert (documented, g_strdup_printf ("%s.%s", section, key), doc);
+    }
+  }
+  assert_documents_tables (documented, "dflyd.yaml");
+}
+
+/* Roff markup off a value: quotes, "\-", and "empty" for "". */
+static char *
+man_value (const char *text)
+{
+  g_autoptr(GString) value = g_string_new (NULL);
+
+  if (g_str_has_prefix (text, "empty"))
+    return g_strdup ("\"\"");
+  for (const char *c = text; *c != '\0'; c++) {
+    if (c[0] == '\\' && c[1] == '-')
+      continue;
+    if (*c != '"')
+      g_string_append_c (value, *c);
+  }
+  return g_string_free (g_steal_pointer (&value), FALSE);
+}
+
+/* dflyd.yaml(5): ".SH SECTION name", then per key ".TP", ".B key", a line
+ * ending "Default:" (the value follows as .B, .BR or .I) or saying
+ * "Default: empty", and "Live." or "Restart.". */
+static void
+test_shipped_man_page (void)
+{
+  g_autofree char *text = shipped_file_text ("dflyd.yaml.5");
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr(GHashTable) documented = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                            (GDestroyNotify) doc_key_free);
+  g_autoptr(GRegex) value_line = g_regex_new ("^\\.(?:BR?|I) (\"[^\"]*\"|\\S+)", 0, 0, NULL);
+  g_autofree char *section = NULL;
+  DocKey *doc = NULL;
+
+  for (guint i = 0; lines[i] != NULL; i++) {
+    const char *line = lines[i];
+    const char *found;
+
+    if (g_str_has_prefix (line, ".SH ")) {
+      g_free (section);
+      section = g_str_has_prefix (line, ".SH SECTION ") ? g_strdup (line + 12) : NULL;
+      doc = NULL;
+    } else if (section != NULL && g_str_equal (line, ".TP") &&
+               g_str_has_prefix (lines[i + 1], ".B ")) {
+      doc = g_new0 (DocKey, 1);
+      g_hash_table_insert (documented, g_strdup_printf ("%s.%s", section, lines[i + 1] + 3),
+                           doc);
+      i++;
+    } else if (doc != NULL && doc->value == NULL && (found = strstr (line, "Default:"))) {
+      g_autoptr(GMatchInfo) match = NULL;
+
+      if (found[8] == ' ') {
+        doc->value = man_value (found + 9);
+      } else {
+        g_assert_true (g_regex_match (value_line, lines[i + 1], 0, &match));
+        g_autofree char *raw = g_match_info_fetch (match, 1);
+
+        doc->value = man_value (raw);
+      }
+    } else if (doc != NULL && (g_str_has_prefix (line, "Live.") ||
+                               g_str_has_prefix (line, "Restart."))) {
+      doc->live = g_str_has_prefix (line, "Live.");
+    }
+  }
+  assert_documents_tables (documented, "dflyd.yaml.5");
+}
+
 static void
 test_no_error_location (void)
 {
   /* callers may pass no GError at all */
-  g_assert_null (dfly_config_load_data ("x: 1\n", 5, "x.yaml", NULL));
+  g_autoptr(DflyConfig) unknown = dfly_config_load_data ("x: 1\n", 5, "x.yaml", NULL);
+
+  g_assert_null (dfly_config_load_data ("daemon: 1\n", 10, "x.yaml", NULL));
+  /* a section for a plugin is refused once no plugin took it */
+  g_assert_nonnull (unknown);
+  g_assert_false (dfly_config_check_plugins (unknown, NULL, NULL));
   g_assert_null (dfly_config_load_file ("/nonexistent/dflyd.yaml", NULL));
 }
 
@@ -1557,6 +1790,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/diff-new-keys", test_diff_new_keys);
   g_test_add_func ("/config/shipped", test_shipped_file);
   g_test_add_func ("/config/shipped-comments", test_shipped_file_comments);
+  g_test_add_func ("/config/shipped-man-page", test_shipped_man_page);
 
   return g_test_run ();
 }

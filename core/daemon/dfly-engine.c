@@ -292,6 +292,8 @@ dfly_engine_reload (DflyEngine *self, GError **error)
                                      : dfly_config_new_default ();
   if (config == NULL)
     return NULL;
+  if (!dfly_plugin_loader_bind_config (self->loader, config, error))
+    return NULL;
   changes = dfly_config_diff (dfly_context_get_config (self->context), config);
   for (guint i = 0; i < changes->len; i++)
     g_info ("config changed: %s", (const char *) g_ptr_array_index (changes, i));

@@ -4,7 +4,8 @@
  * its file is writable by others or not owned by root (when we are root), when
  * it cannot be opened, lacks dfly_plugin_query, was built for another ABI,
  * names itself differently from its file, repeats a name already loaded, or
- * does not implement the base type of its kind. Modules are opened local (no
+ * does not implement the base type of its kind, or declares settings whose
+ * table is unsound (dfly_config_section_validate). Modules are opened local (no
  * symbol leaks between plugins) and made resident once their type exists:
  * GTypes cannot be unregistered.
  */
@@ -23,6 +24,7 @@ struct _DflyPluginLoader {
   DflyContext *context;
   GPtrArray   *records; /* DflyPluginRecord *, in load order */
   GHashTable  *loaded;  /* name → DflyPluginRecord * (borrowed) */
+  GPtrArray   *dirs;    /* every directory searched, for errors */
 };
 
 G_DEFINE_FINAL_TYPE (DflyPluginLoader, dfly_plugin_loader, G_TYPE_OBJECT)
@@ -46,6 +48,7 @@ dfly_plugin_loader_finalize (GObject *object)
 
   g_clear_pointer (&self->loaded, g_hash_table_unref);
   g_clear_pointer (&self->records, g_ptr_array_unref);
+  g_clear_pointer (&self->dirs, g_ptr_array_unref);
   g_clear_object (&self->context);
   G_OBJECT_CLASS (dfly_plugin_loader_parent_class)->finalize (object);
 }
@@ -61,6 +64,7 @@ dfly_plugin_loader_init (DflyPluginLoader *self)
 {
   self->records = g_ptr_array_new_with_free_func ((GDestroyNotify) plugin_record_free);
   self->loaded = g_hash_table_new (g_str_hash, g_str_equal);
+  self->dirs = g_ptr_array_new_null_terminated (4, g_free, TRUE);
 }
 
 DflyPluginLoader *
@@ -139,6 +143,15 @@ check_descriptor (const DflyPluginDescriptor *desc, const char *file_name, GErro
                          "descriptor lacks get_type or version");
     return FALSE;
   }
+  if (desc->settings != NULL) {
+    g_autoptr (GError) local = NULL;
+
+    if (!dfly_config_section_validate (desc->name, desc->settings, &local)) {
+      g_set_error (error, DFLY_ERROR, DFLY_ERROR_PLUGIN_REFUSED, "bad settings table: %s",
+                   local->message);
+      return FALSE;
+    }
+  }
   return TRUE;
 }
 
@@ -191,6 +204,7 @@ load_one (DflyPluginLoader *self, DflyPluginRecord *record, const char *file_nam
   record->version = g_strdup (desc->version);
   record->license = g_strdup (desc->license);
   record->description = g_strdup (desc->description);
+  record->settings = desc->settings;
   previous = g_hash_table_lookup (self->loaded, desc->name);
   if (previous != NULL) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_PLUGIN_REFUSED,
@@ -249,6 +263,7 @@ dfly_plugin_loader_load_dirs (DflyPluginLoader *self, const char * const *dirs)
     g_autoptr (GPtrArray) entries = g_ptr_array_new_with_free_func (g_free);
     const char *entry;
 
+    g_ptr_array_add (self->dirs, g_strdup (dirs[i]));
     if (dir == NULL) {
       g_info ("plugin directory %s skipped: %s", dirs[i], error->message);
       continue;
@@ -276,4 +291,17 @@ dfly_plugin_loader_lookup (DflyPluginLoader *self, const char *name)
 {
   g_return_val_if_fail (DFLY_IS_PLUGIN_LOADER (self), NULL);
   return g_hash_table_lookup (self->loaded, name);
+}
+
+gboolean
+dfly_plugin_loader_bind_config (DflyPluginLoader *self, DflyConfig *config, GError **error)
+{
+  g_return_val_if_fail (DFLY_IS_PLUGIN_LOADER (self), FALSE);
+  for (guint i = 0; i < self->records->len; i++) {
+    const DflyPluginRecord *record = g_ptr_array_index (self->records, i);
+
+    if (record->loaded && !dfly_config_add_plugin (config, record->name, record->settings, error))
+      return FALSE;
+  }
+  return dfly_config_check_plugins (config, (const char * const *) self->dirs->pdata, error);
 }

@@ -16,6 +16,7 @@ typedef struct {
   gboolean        loaded;
   char           *reason;  /* why it was refused; NULL when loaded */
   GType           type;
+  const DflyConfigSection *settings; /* its section's table; NULL: none */
 } DflyPluginRecord;
 
 #define DFLY_TYPE_PLUGIN_LOADER (dfly_plugin_loader_get_type ())
@@ -29,5 +30,10 @@ void                    dfly_plugin_loader_load_dirs (DflyPluginLoader *self,
 /* Every file considered, in load order (DflyPluginRecord *). */
 GPtrArray              *dfly_plugin_loader_get_records (DflyPluginLoader *self);
 const DflyPluginRecord *dfly_plugin_loader_lookup (DflyPluginLoader *self, const char *name);
+/* Builds every loaded plugin's settings into config (just read, not yet
+ * shared) and refuses a section no loaded plugin takes, naming the
+ * directories searched. */
+gboolean                dfly_plugin_loader_bind_config (DflyPluginLoader *self,
+                                                        DflyConfig *config, GError **error);
 
 G_END_DECLS

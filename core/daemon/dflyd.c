@@ -168,16 +168,30 @@ load_config (Options *options, GError **error)
   return dfly_config_load_file (options->config_path, error);
 }
 
+/* Reads the file as dflyd would start with it: its plugins are loaded so
+ * that their sections are checked too, but no role starts. */
 static int
-check_config (const char *path)
+check_config (const Options *options)
 {
+  const char *path = options->check_config;
   g_autoptr (GError) error = NULL;
   g_autoptr (DflyConfig) config = dfly_config_load_file (path, &error);
+  g_autoptr (DflyContext) context = NULL;
+  g_autoptr (DflyPluginLoader) loader = NULL;
 
   if (config == NULL) {
     g_printerr ("%s\n", error->message);
     return DFLY_EXIT_USAGE;
   }
+  context = dfly_context_new (config);
+  loader = dfly_plugin_loader_new (context);
+  dfly_plugin_loader_load_dirs (loader, plugin_dirs (options, config));
+  if (!dfly_plugin_loader_bind_config (loader, config, &error)) {
+    g_printerr ("%s\n", error->message);
+    g_object_run_dispose (G_OBJECT (context));
+    return DFLY_EXIT_USAGE;
+  }
+  g_object_run_dispose (G_OBJECT (context));
   g_print (_("%s: OK\n"), path);
   return DFLY_EXIT_OK;
 }
@@ -207,7 +221,7 @@ main (int argc, char **argv)
     return DFLY_EXIT_OK;
   }
   if (options.check_config != NULL)
-    return check_config (options.check_config);
+    return check_config (&options);
 
   config = load_config (&options, &error);
   if (config == NULL) {
@@ -224,9 +238,16 @@ main (int argc, char **argv)
     return DFLY_EXIT_FAILED;
   }
 
+  /* The plugin directories come from the config: its plugins' sections
+   * are checked once they are loaded, before anything uses the config. */
   context = dfly_context_new (config);
   loader = dfly_plugin_loader_new (context);
   dfly_plugin_loader_load_dirs (loader, plugin_dirs (&options, config));
+  if (!dfly_plugin_loader_bind_config (loader, config, &error)) {
+    g_printerr ("dflyd: %s\n", error->message);
+    g_object_run_dispose (G_OBJECT (context));
+    return DFLY_EXIT_USAGE;
+  }
 
   daemon.loop = g_main_loop_new (NULL, FALSE);
   daemon.engine = dfly_engine_new (context, loader, options.config_path);

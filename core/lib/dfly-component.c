@@ -97,3 +97,27 @@ dfly_component_get_name (DflyComponent *self)
   g_return_val_if_fail (DFLY_IS_COMPONENT (self), NULL);
   return priv->name;
 }
+
+gconstpointer
+dfly_component_get_settings (DflyComponent *self)
+{
+  DflyComponentPrivate *priv = dfly_component_get_instance_private (self);
+  DflySettings *settings;
+
+  g_return_val_if_fail (DFLY_IS_COMPONENT (self), NULL);
+  settings = dfly_config_get_settings (dfly_context_get_config (priv->context), priv->name);
+  return settings != NULL ? dfly_settings_get_values (settings) : NULL;
+}
+
+DflySettings *
+dfly_component_dup_settings (DflyComponent *self)
+{
+  DflyComponentPrivate *priv = dfly_component_get_instance_private (self);
+  g_autoptr (DflyConfig) config = NULL;
+  DflySettings *settings;
+
+  g_return_val_if_fail (DFLY_IS_COMPONENT (self), NULL);
+  config = dfly_context_dup_config (priv->context);
+  settings = dfly_config_get_settings (config, priv->name);
+  return settings != NULL ? dfly_settings_ref (settings) : NULL;
+}

@@ -23,9 +23,6 @@ role_test_config_new (const char *cache_dir)
   config->host.hostname = g_strdup ("dfly-test");
   g_free (config->host.ip);
   config->host.ip = g_strdup ("127.0.0.1");
-  g_free (config->manager.listen);
-  config->manager.listen = g_strdup ("127.0.0.1");
-  config->manager.port = 0;
   config->scheduler.port = 0;
   config->upload.port = 0;
   /* Each test runs its roles itself: none is "configured" beside another

@@ -34,7 +34,8 @@ run version.out version.err "$DFLYD" --version
 is "dflyd --version exits 0" "$RUN_STATUS" 0
 is "dflyd --version prints the package version" "$(cat "$S/version.out")" "dflyd $VERSION"
 
-run check.out check.err "$DFLYD" --check-config "$CFG"
+# The config's plugin sections are checked by the plugins named there.
+run check.out check.err "$DFLYD" --check-config "$CFG" --plugin-dir "$DFLY_PLUGIN_BUILD_DIR"
 is "dflyd --check-config accepts the test config" "$RUN_STATUS" 0
 is "... and says FILE: OK" "$(cat "$S/check.out")" "$CFG: OK"
 
@@ -50,6 +51,21 @@ printf 'daemon:\n  log_level: info\n  frobnicate: 1\n' >"$UNKNOWN"
 run check.out check.err "$DFLYD" --check-config "$UNKNOWN"
 is "dflyd --check-config refuses an unknown key with status 2" "$RUN_STATUS" 2
 like "... naming file:line and the key" "$S/check.err" "$UNKNOWN:3:.*frobnicate"
+
+# A plugin's key is checked as the daemon's are; a section naming a plugin
+# that is not installed names the directories searched.
+printf 'default:\n  idc_affinity_weight: 2\n' >"$S/plugin-key.yaml"
+run check.out check.err "$DFLYD" --check-config "$S/plugin-key.yaml" \
+  --plugin-dir "$DFLY_PLUGIN_BUILD_DIR"
+is "dflyd --check-config refuses a plugin's bad value with status 2" "$RUN_STATUS" 2
+like "... naming file:line:column and the plugin's key" "$S/check.err" \
+  "plugin-key.yaml:2:24: default.idc_affinity_weight: 2 is out of range"
+printf 'nosuch:\n  a: 1\n' >"$S/no-plugin.yaml"
+run check.out check.err "$DFLYD" --check-config "$S/no-plugin.yaml" \
+  --plugin-dir "$DFLY_PLUGIN_BUILD_DIR"
+is "dflyd --check-config refuses a section no plugin takes with status 2" "$RUN_STATUS" 2
+like "... naming the section and the plugin directories" "$S/check.err" \
+  "no-plugin.yaml:1:1: unknown section \"nosuch\": no plugin of that name in .*build-plugins"
 
 # --- dflyctl's command line -------------------------------------------
 

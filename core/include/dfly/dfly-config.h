@@ -1,12 +1,19 @@
 /* dfly-config.h — dflyd.yaml as typed values
  *
- * Defaults live in code (dfly_config_new_default); the shipped
- * data/dflyd.yaml documents every key with its default. Fields are read-only
- * for plugins; a reload builds a new DflyConfig and swaps it in the context.
+ * DflyConfig holds the daemon's own sections: those dflyd and libdfly use,
+ * or several plugins share. A plugin's own section (named after the plugin,
+ * see dfly-config-section.h) is kept as read until the plugin is loaded,
+ * then checked against its table and turned into its DflySettings, which
+ * the config holds too. Defaults live in the key tables; the shipped
+ * data/dflyd.yaml documents every key with its default. Fields are
+ * read-only for plugins; a reload builds a new DflyConfig and swaps it in
+ * the context.
  */
 #pragma once
 
 #include <glib-object.h>
+
+#include "dfly-config-section.h"
 
 G_BEGIN_DECLS
 
@@ -35,26 +42,13 @@ typedef struct {
     guint  announce_interval; /* seconds between host announces */
   } host;
   struct {
-    char    *listen;          /* address of the manager's REST API */
-    guint16  port;
-  } manager;
-  struct {
-    guint16 port;               /* scheduler service, on host.ip */
-    guint   candidate_parents;  /* parents offered to a child at once */
-    guint   back_to_source_limit; /* normal peers of a task sent to the origin */
-    guint   max_hosts;          /* cap on hosts the scheduler tracks */
-    char   *algorithm;          /* scheduler plugin that ranks parents */
-    /* Weights of the "default" algorithm's terms, each 0..1 (Dragonfly v2.2's
-     * evaluator); "bandwidth" uses the last three to break ties. */
-    double  finished_piece_weight;
-    double  upload_success_weight;
-    double  free_upload_weight;
-    double  host_type_weight;
-    double  idc_affinity_weight;
-    double  location_affinity_weight;
+    /* The local scheduler's port, on host.ip: the scheduler role listens on
+     * it and this dflyd's peer finds it there. The scheduler role's other
+     * keys are its own (its section's DflySettings). */
+    guint16 port;
   } scheduler;
   struct {
-    char  **schedulers;         /* "ip:port" of every scheduler; empty: the
+    char  **schedulers;         /* "host:port" of every scheduler; empty: the
                                  * local one if this dflyd runs it, else none */
     guint   leech;              /* 1: download only, never upload (disable_shared) */
   } peer;
@@ -115,20 +109,45 @@ DflyConfig  *dfly_config_new_default (void);
 DflyConfig  *dfly_config_load_file (const char *path, GError **error);
 DflyConfig  *dfly_config_load_data (const char *data, gsize length,
                                     const char *filename, GError **error);
+/* The daemon's own sections, in file order, ending with a NULL name. Key
+ * offsets are into DflyConfig. For documentation and its test. */
+typedef struct {
+  const char              *name;
+  const DflyConfigSection *section;
+  gboolean                 plugin_keys; /* keys it does not name are its plugin's */
+} DflyConfigDaemonSection;
+const DflyConfigDaemonSection *dfly_config_get_daemon_sections (void);
+
+/* Checks the section named after plugin name against its table (NULL: the
+ * plugin takes no settings) and stores the plugin's settings in config: the
+ * table's defaults, then the file's values. For a config just read, not yet
+ * shared; on error config is unchanged. */
+gboolean     dfly_config_add_plugin (DflyConfig *config, const char *name,
+                                     const DflyConfigSection *section, GError **error);
+/* Once every plugin is added: an error for the first section (or key of a
+ * section the daemon shares) that no plugin took. plugin_dirs, where the
+ * plugins were looked for, go into the message. */
+gboolean     dfly_config_check_plugins (DflyConfig *config, const char * const *plugin_dirs,
+                                        GError **error);
+/* A plugin's settings, borrowed from config; NULL when it has none. */
+DflySettings *dfly_config_get_settings (DflyConfig *config, const char *name);
+
 DflyConfig  *dfly_config_ref (DflyConfig *config);
 void         dfly_config_unref (DflyConfig *config);
 
 /* One line per key whose value differs, e.g.
  * "daemon.log_level: info -> debug" or, for a key that only takes effect on
- * restart, "daemon.roles: [peer] -> [seed, peer] (takes effect after restart)". */
+ * restart, "daemon.roles: [peer] -> [seed, peer] (takes effect after restart)".
+ * The daemon's keys come first, then the plugins' in the order they were
+ * added, e.g. "default.finished_piece_weight: 0.2 -> 0.5". */
 GPtrArray   *dfly_config_diff (const DflyConfig *old_config,
                                const DflyConfig *new_config);
 
 #define DFLY_TYPE_LOG_LEVEL (dfly_log_level_get_type ())
 GType        dfly_log_level_get_type (void);
 /* Makes loaded (a config just read, not yet shared) carry running's values
- * for every key that only takes effect after a restart, so a reload applies
- * exactly the live keys it reports. */
+ * for every key that only takes effect after a restart, plugins' keys
+ * included, so a reload applies exactly the live keys it reports. */
 void         dfly_config_keep_restart_keys (DflyConfig *loaded, const DflyConfig *running);
 
 const char  *dfly_log_level_to_string (DflyLogLevel level);

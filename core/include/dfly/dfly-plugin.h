@@ -4,7 +4,8 @@
  * dfly_plugin_query(), which returns a const DflyPluginDescriptor. The loader
  * checks the ABI major, the struct size, that the name matches the file name
  * (<name>.so) and that the GType implements the base type of the kind, and
- * refuses the plugin otherwise. Use DFLY_PLUGIN_DEFINE rather than filling
+ * refuses the plugin otherwise. Use DFLY_PLUGIN_DEFINE (or, for a plugin with
+ * settings of its own, DFLY_PLUGIN_DEFINE_WITH_SETTINGS) rather than filling
  * the struct by hand.
  */
 #pragma once
@@ -12,6 +13,7 @@
 #include <glib-object.h>
 #include <gmodule.h>
 
+#include "dfly-config-section.h"
 #include "dfly-version.h"
 
 G_BEGIN_DECLS
@@ -38,14 +40,19 @@ typedef struct {
   const char     *license;     /* SPDX identifier */
   const char     *description;
   GType         (*get_type) (void); /* registers and returns the plugin's type */
-  gpointer        reserved[8];
+  /* Its section of dflyd.yaml, named after the plugin; NULL: no settings.
+   * The loader checks the table before it calls get_type. */
+  const DflyConfigSection *settings;
+  gpointer        reserved[7];
 } DflyPluginDescriptor;
 
 #define DFLY_PLUGIN_QUERY_SYMBOL "dfly_plugin_query"
 typedef const DflyPluginDescriptor *(*DflyPluginQueryFunc) (void);
 
-/* Defines the one exported symbol of a plugin. */
-#define DFLY_PLUGIN_DEFINE(name_, kind_, version_, license_, description_, get_type_) \
+/* Defines the one exported symbol of a plugin; settings_ is a
+ * const DflyConfigSection * or NULL. */
+#define DFLY_PLUGIN_DEFINE_WITH_SETTINGS(name_, kind_, version_, license_, description_,  \
+                                         get_type_, settings_)                            \
   G_MODULE_EXPORT const DflyPluginDescriptor *dfly_plugin_query (void);               \
   G_MODULE_EXPORT const DflyPluginDescriptor *dfly_plugin_query (void)                \
   {                                                                                   \
@@ -58,8 +65,14 @@ typedef const DflyPluginDescriptor *(*DflyPluginQueryFunc) (void);
       .license = (license_),                                                          \
       .description = (description_),                                                  \
       .get_type = (get_type_),                                                        \
+      .settings = (settings_),                                                        \
     };                                                                                \
     return &descriptor;                                                               \
   }
+
+/* The same for a plugin without settings. */
+#define DFLY_PLUGIN_DEFINE(name_, kind_, version_, license_, description_, get_type_) \
+  DFLY_PLUGIN_DEFINE_WITH_SETTINGS (name_, kind_, version_, license_, description_,   \
+                                    get_type_, NULL)
 
 G_END_DECLS

@@ -11,6 +11,7 @@
 #include <libsoup/soup.h>
 
 #include "dfly/dfly.h"
+#include "dfly-manager-settings.h"
 #include "dfly-wire.h"
 
 G_DECLARE_FINAL_TYPE (DflyManagerRole, dfly_manager_role, DFLY, MANAGER_ROLE, DflyRole)
@@ -87,14 +88,14 @@ static gboolean
 dfly_manager_role_start (DflyRole *role, GError **error)
 {
   DflyManagerRole *self = DFLY_MANAGER_ROLE (role);
-  DflyConfig *config = dfly_context_get_config (dfly_component_get_context (DFLY_COMPONENT (role)));
+  const DflyManagerSettings *settings = dfly_component_get_settings (DFLY_COMPONENT (role));
   g_autoptr (GError) local_error = NULL;
 
   self->server = soup_server_new ("server-header", "dfly/" PACKAGE_VERSION, NULL);
   soup_server_add_early_handler (self->server, NULL, on_early_request, self, NULL);
   soup_server_add_handler (self->server, NULL, on_request, self, NULL);
   /* An idle or stalled client does not hold its connection forever. */
-  self->listener = dfly_wire_listen (self->server, config->manager.listen, config->manager.port,
+  self->listener = dfly_wire_listen (self->server, settings->listen, settings->port,
                                      30, &local_error);
   if (self->listener == NULL) {
     g_set_error (error, local_error->domain, local_error->code, "manager.listen: %s",
@@ -103,7 +104,7 @@ dfly_manager_role_start (DflyRole *role, GError **error)
     return FALSE;
   }
   /* Port 0 asks for an ephemeral port: tell the one we got. */
-  self->url = dfly_wire_base_url (config->manager.listen,
+  self->url = dfly_wire_base_url (settings->listen,
                                   dfly_wire_listener_get_port (self->listener));
   g_info ("REST API listening on %s", self->url);
   return TRUE;
@@ -154,6 +155,7 @@ dfly_manager_role_init (DflyManagerRole *self)
 {
 }
 
-DFLY_PLUGIN_DEFINE ("manager", DFLY_PLUGIN_KIND_ROLE, PACKAGE_VERSION, "Apache-2.0",
-                    "Manager: the cluster's REST API (health check for Harbor's preheat)",
-                    dfly_manager_role_get_type)
+DFLY_PLUGIN_DEFINE_WITH_SETTINGS ("manager", DFLY_PLUGIN_KIND_ROLE, PACKAGE_VERSION, "Apache-2.0",
+                                  "Manager: the cluster's REST API (health check for Harbor's "
+                                  "preheat)",
+                                  dfly_manager_role_get_type, &dfly_manager_settings)

@@ -1,7 +1,11 @@
 # manager: the cluster's REST API (libsoup).
 plugin_LTLIBRARIES += plugins/roles/manager/manager.la
 BUILT_PLUGINS += plugins/roles/manager/manager.la
-plugins_roles_manager_manager_la_SOURCES = plugins/roles/manager/dfly-manager-role.c
+MANAGER_ROLE_SOURCES = \
+	plugins/roles/manager/dfly-manager-role.c \
+	plugins/roles/manager/dfly-manager-settings.c \
+	plugins/roles/manager/dfly-manager-settings.h
+plugins_roles_manager_manager_la_SOURCES = $(MANAGER_ROLE_SOURCES)
 plugins_roles_manager_manager_la_CPPFLAGS = $(AM_CPPFLAGS) $(PROTO_CPPFLAGS) \
 	-DG_LOG_DOMAIN=\"dfly-manager\"
 plugins_roles_manager_manager_la_CFLAGS = $(AM_CFLAGS) $(PROTO_CFLAGS)
@@ -14,7 +18,7 @@ check_PROGRAMS += plugins/roles/manager/test-manager
 TESTS += plugins/roles/manager/test-manager
 plugins_roles_manager_test_manager_SOURCES = \
 	plugins/roles/manager/test-manager.c \
-	plugins/roles/manager/dfly-manager-role.c \
+	$(MANAGER_ROLE_SOURCES) \
 	plugins/roles/dfly-role-test.h
 plugins_roles_manager_test_manager_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
 plugins_roles_manager_test_manager_CFLAGS = $(TEST_CFLAGS) $(PROTO_CFLAGS)

@@ -6,10 +6,41 @@
 #include <libsoup/soup.h>
 
 #include "../dfly-role-test.h"
+#include "dfly-manager-settings.h"
 
 /* From dfly-manager-role.c, compiled into this binary. */
 const DflyPluginDescriptor *dfly_plugin_query (void);
 GType dfly_manager_role_get_type (void);
+
+/* The role's settings in the fixture's config, writable: it is not shared. */
+static DflyManagerSettings *
+manager_settings (RoleTest *t, const char *name)
+{
+  DflySettings *settings = dfly_config_get_settings (dfly_context_get_config (t->context), name);
+
+  return (DflyManagerSettings *) dfly_settings_get_values (settings);
+}
+
+/* The role fixture with the manager's section bound, as the loader binds
+ * it, under the names the tests give their roles; its port is 0 (a free one). */
+static void
+manager_setup (RoleTest *t, gconstpointer data)
+{
+  const char *const names[] = { "manager", "first" };
+
+  role_test_setup (t, data);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
+    g_autoptr (GError) error = NULL;
+
+    dfly_config_add_plugin (dfly_context_get_config (t->context), names[i],
+                            &dfly_manager_settings, &error);
+    g_assert_no_error (error);
+    manager_settings (t, names[i])->port = 0;
+  }
+}
+
+#define MANAGER_TEST_ADD(path, func) \
+  g_test_add ((path), RoleTest, "manager", manager_setup, (func), role_test_teardown)
 
 typedef struct {
   GBytes *body;
@@ -194,7 +225,7 @@ test_port_in_use (RoleTest *t, gconstpointer data)
 
   g_assert_true (dfly_role_start (first, NULL));
   base = base_url (first);
-  dfly_context_get_config (t->context)->manager.port =
+  manager_settings (t, "manager")->port =
     (guint16) g_ascii_strtoull (strrchr (base, ':') + 1, NULL, 10);
 
   g_assert_false (dfly_role_start (role, &error));
@@ -217,11 +248,11 @@ test_bad_listen (RoleTest *t, gconstpointer data)
 {
   g_autoptr (DflyRole) role = role_test_new_role (dfly_manager_role_get_type (), t->context,
                                                   "manager");
-  DflyConfig *config = dfly_context_get_config (t->context);
+  DflyManagerSettings *settings = manager_settings (t, "manager");
   g_autoptr (GError) error = NULL;
 
-  g_free (config->manager.listen);
-  config->manager.listen = g_strdup ("localhost");
+  g_free (settings->listen);
+  settings->listen = g_strdup ("localhost");
   g_assert_false (dfly_role_start (role, &error));
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
   g_assert_nonnull (strstr (error->message, "manager.listen"));
@@ -233,9 +264,9 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/manager/descriptor", test_descriptor);
-  ROLE_TEST_ADD ("/manager/healthy", "manager", test_healthy);
-  ROLE_TEST_ADD ("/manager/stop-closes", "manager", test_stop_closes);
-  ROLE_TEST_ADD ("/manager/port-in-use", "manager", test_port_in_use);
-  ROLE_TEST_ADD ("/manager/bad-listen", "manager", test_bad_listen);
+  MANAGER_TEST_ADD ("/manager/healthy", test_healthy);
+  MANAGER_TEST_ADD ("/manager/stop-closes", test_stop_closes);
+  MANAGER_TEST_ADD ("/manager/port-in-use", test_port_in_use);
+  MANAGER_TEST_ADD ("/manager/bad-listen", test_bad_listen);
   return g_test_run ();
 }

@@ -15,6 +15,7 @@
 
 #include "dfly-parent-ranking.h"
 #include "dfly-schedule.h"
+#include "dfly-scheduler-settings.h"
 
 #define RETRY_INTERVAL_MS   500  /* between scheduling rounds, as v2.2 */
 #define ROUNDS_BEFORE_ORIGIN 4   /* empty rounds before going back to source */
@@ -218,11 +219,11 @@ send_empty (SchedulePeer *peer)
 static gboolean
 send_normal (DflySchedule *self, SchedulePeer *child, gboolean force)
 {
-  DflyConfig *config = dfly_context_get_config (self->context);
+  const DflySchedulerSettings *settings = dfly_scheduler_settings_get (self->context);
   Dfly__V1__AnnouncePeerResponse response = DFLY__V1__ANNOUNCE_PEER_RESPONSE__INIT;
   Dfly__V1__NormalTaskResponse normal = DFLY__V1__NORMAL_TASK_RESPONSE__INIT;
   g_autoptr (GPtrArray) parents = dfly_parent_ranking_rank (self->algorithm, &self->hosts, child,
-                                                                config->scheduler.candidate_parents);
+                                                                settings->candidate_parents);
   g_autofree Dfly__V1__CandidateParent *parent_messages = NULL;
   g_autofree Dfly__V1__CandidateParent **parent_pointers = NULL;
   g_autofree Dfly__V1__Host *hosts = NULL;
@@ -376,7 +377,7 @@ static gboolean
 may_go_back_to_source (DflySchedule *self, ScheduleTask *task)
 {
   return task->back_to_source_count <
-         dfly_context_get_config (self->context)->scheduler.back_to_source_limit;
+         dfly_scheduler_settings_get (self->context)->back_to_source_limit;
 }
 
 static void

@@ -10,6 +10,7 @@
 
 #include "dfly/dfly.h"
 #include "dfly-scheduler-service.h"
+#include "dfly-scheduler-settings.h"
 
 /* How often silent hosts are looked for: expiry is late by at most this. */
 #define EXPIRY_CHECK_SECONDS 1
@@ -98,7 +99,7 @@ static void
 on_host_announced (DflyBus *bus, DflyHostInfo *host, gpointer user_data)
 {
   DflySchedulerRole *self = user_data;
-  DflyConfig *config = dfly_context_get_config (dfly_component_get_context (DFLY_COMPONENT (self)));
+  const DflySchedulerSettings *settings = dfly_component_get_settings (DFLY_COMPONENT (self));
   HostEntry *entry;
   guint n_hosts = g_hash_table_size (self->hosts);
 
@@ -114,7 +115,7 @@ on_host_announced (DflyBus *bus, DflyHostInfo *host, gpointer user_data)
     return;
   }
   /* The cap is read per announce, so a reload raising it applies at once. */
-  if (n_hosts >= config->scheduler.max_hosts) {
+  if (n_hosts >= settings->max_hosts) {
     if (!self->warned_full)
       g_warning ("host table full (%u hosts), ignoring %s", n_hosts, host->id);
     else
@@ -203,20 +204,20 @@ dfly_scheduler_role_start (DflyRole *role, GError **error)
 {
   DflySchedulerRole *self = DFLY_SCHEDULER_ROLE (role);
   DflyContext *context = dfly_component_get_context (DFLY_COMPONENT (self));
-  DflyConfig *config = dfly_context_get_config (context);
+  const DflySchedulerSettings *settings = dfly_component_get_settings (DFLY_COMPONENT (self));
   GType algorithm_type = dfly_context_lookup_plugin_type (context, DFLY_PLUGIN_KIND_SCHEDULER,
-                                                          config->scheduler.algorithm);
+                                                          settings->algorithm);
   g_autoptr (DflyScheduler) algorithm = NULL;
   DflyScheduleHosts hosts = { lookup_host, list_seeds, self };
 
   if (algorithm_type == G_TYPE_INVALID) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND,
                  "scheduler.algorithm: no scheduling plugin named \"%s\" is loaded",
-                 config->scheduler.algorithm);
+                 settings->algorithm);
     return FALSE;
   }
   algorithm = g_object_new (algorithm_type, "context", context, "name",
-                            config->scheduler.algorithm, NULL);
+                            settings->algorithm, NULL);
   self->schedule = dfly_schedule_new (context, algorithm, &hosts);
   self->service = dfly_scheduler_service_new (context, self->schedule, error);
   if (self->service == NULL) {
@@ -284,6 +285,8 @@ dfly_scheduler_role_init (DflySchedulerRole *self)
   self->hosts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, host_entry_free);
 }
 
-DFLY_PLUGIN_DEFINE ("scheduler", DFLY_PLUGIN_KIND_ROLE, PACKAGE_VERSION, "Apache-2.0",
-                    "Scheduler: the swarm's hosts, tasks and peers; chooses each child's parents",
-                    dfly_scheduler_role_get_type)
+DFLY_PLUGIN_DEFINE_WITH_SETTINGS ("scheduler", DFLY_PLUGIN_KIND_ROLE, PACKAGE_VERSION,
+                                  "Apache-2.0",
+                                  "Scheduler: the swarm's hosts, tasks and peers; chooses each "
+                                  "child's parents",
+                                  dfly_scheduler_role_get_type, &dfly_scheduler_settings)

@@ -3,6 +3,8 @@ SCHEDULER_ROLE_SOURCES = \
 	plugins/roles/scheduler/dfly-scheduler-role.c \
 	plugins/roles/scheduler/dfly-scheduler-service.c \
 	plugins/roles/scheduler/dfly-scheduler-service.h \
+	plugins/roles/scheduler/dfly-scheduler-settings.c \
+	plugins/roles/scheduler/dfly-scheduler-settings.h \
 	plugins/roles/scheduler/dfly-schedule.c \
 	plugins/roles/scheduler/dfly-schedule.h \
 	plugins/roles/scheduler/dfly-schedule-peer.h \
@@ -39,6 +41,8 @@ plugins_roles_scheduler_test_schedule_SOURCES = \
 	plugins/roles/scheduler/test-schedule.c \
 	plugins/roles/scheduler/dfly-scheduler-service.c \
 	plugins/roles/scheduler/dfly-scheduler-service.h \
+	plugins/roles/scheduler/dfly-scheduler-settings.c \
+	plugins/roles/scheduler/dfly-scheduler-settings.h \
 	plugins/roles/scheduler/dfly-schedule.c \
 	plugins/roles/scheduler/dfly-schedule.h \
 	plugins/roles/scheduler/dfly-schedule-peer.h \

@@ -10,11 +10,13 @@
 
 #include "../dfly-role-test.h"
 #include "dfly-scheduler-service.h"
+#include "dfly-scheduler-settings.h"
 
 /* The default scheduling algorithm, compiled in with its one exported
  * symbol renamed, as test-scheduler.c does. */
 #define dfly_plugin_query default_plugin_query
 #include "../../schedulers/default/dfly-parent-score.c"
+#include "../../schedulers/default/dfly-parent-weights.c"
 #include "../../schedulers/default/dfly-default-scheduler.c"
 #undef dfly_plugin_query
 
@@ -77,6 +79,13 @@ config (Fixture *f)
   return dfly_context_get_config (f->base.context);
 }
 
+/* The role's settings, writable: the fixture's config is not shared. */
+static DflySchedulerSettings *
+scheduler_settings (Fixture *f)
+{
+  return (DflySchedulerSettings *) dfly_scheduler_settings_get (f->base.context);
+}
+
 static void client_free (gpointer data);
 
 static void
@@ -86,6 +95,11 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
 
   role_test_setup (&f->base, NULL);
+  /* The role's and the algorithm's sections, as the loader binds them. */
+  dfly_config_add_plugin (config (f), "scheduler", &dfly_scheduler_settings, &error);
+  g_assert_no_error (error);
+  dfly_config_add_plugin (config (f), "default", &dfly_default_settings, &error);
+  g_assert_no_error (error);
   f->hosts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                     (GDestroyNotify) dfly_host_info_unref);
   f->algorithm = g_object_new (default_plugin_query ()->get_type (), "context", f->base.context,
@@ -610,7 +624,7 @@ test_seed_back_to_source (Fixture *f, gconstpointer data)
   TestPeer asks = { client, "127.0.0.6-n", task, "127.0.0.6-n-1" };
   TestPeer later = { client, "127.0.0.7-m", task, "127.0.0.7-m-1" };
 
-  config (f)->scheduler.back_to_source_limit = 1;
+  scheduler_settings (f)->back_to_source_limit = 1;
   add_host (f, seed.host_id, "127.0.0.5", 4005, DFLY_HOST_TYPE_SUPER);
   add_host (f, asks.host_id, "127.0.0.6", 4006, DFLY_HOST_TYPE_NORMAL);
   add_host (f, later.host_id, "127.0.0.7", 4007, DFLY_HOST_TYPE_NORMAL);
@@ -646,7 +660,7 @@ test_back_to_source_digests (Fixture *f, gconstpointer data)
   Dfly__V1__CandidateParent *parent;
   guint n;
 
-  config (f)->scheduler.back_to_source_limit = 1;
+  scheduler_settings (f)->back_to_source_limit = 1;
   add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
   add_host (f, b.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
 
@@ -704,7 +718,7 @@ test_empty (Fixture *f, gconstpointer data)
   TestPeer c = { client_b, "127.0.0.4-c", task, "127.0.0.4-c-1" };
   Dfly__V1__AnnouncePeerResponse *response;
 
-  config (f)->scheduler.back_to_source_limit = 1;
+  scheduler_settings (f)->back_to_source_limit = 1;
   add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
   add_host (f, b.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
   add_host (f, c.host_id, "127.0.0.4", 4004, DFLY_HOST_TYPE_NORMAL);
@@ -764,7 +778,7 @@ test_digest_mismatch (Fixture *f, gconstpointer data)
   g_autofree char *candidates = NULL;
   guint n, n_d;
 
-  config (f)->scheduler.back_to_source_limit = 1;
+  scheduler_settings (f)->back_to_source_limit = 1;
   add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
   add_host (f, p.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
   add_host (f, c.host_id, "127.0.0.4", 4004, DFLY_HOST_TYPE_NORMAL);
@@ -850,7 +864,7 @@ test_unasked_source (Fixture *f, gconstpointer data)
   TestPeer c = { client_b, "127.0.0.4-c", task, "127.0.0.4-c-1" };
   Dfly__V1__Task *stat;
 
-  config (f)->scheduler.back_to_source_limit = 1;
+  scheduler_settings (f)->back_to_source_limit = 1;
   add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
   add_host (f, b.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
   add_host (f, c.host_id, "127.0.0.4", 4004, DFLY_HOST_TYPE_NORMAL);
@@ -1025,7 +1039,7 @@ test_source_failed (Fixture *f, gconstpointer data)
   TestPeer a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
   TestPeer b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
 
-  config (f)->scheduler.back_to_source_limit = 1;
+  scheduler_settings (f)->back_to_source_limit = 1;
   add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
   add_host (f, b.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
   peer_register (&a, FALSE);
@@ -1057,7 +1071,7 @@ test_piece_number_bounds (Fixture *f, gconstpointer data)
   Dfly__V1__NormalTaskResponse *normal;
   Dfly__V1__CandidateParent *parent;
 
-  config (f)->scheduler.back_to_source_limit = 1;
+  scheduler_settings (f)->back_to_source_limit = 1;
   add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
   add_host (f, b.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
   peer_register (&a, FALSE);

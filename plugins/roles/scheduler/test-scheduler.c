@@ -13,14 +13,38 @@
 /* The default scheduling algorithm, which the role needs, likewise. */
 #define dfly_plugin_query default_plugin_query
 #include "../../schedulers/default/dfly-parent-score.c"
+#include "../../schedulers/default/dfly-parent-weights.c"
 #include "../../schedulers/default/dfly-default-scheduler.c"
 #undef dfly_plugin_query
 
 #include "../../../tests/test-log.h"
+#include "dfly-scheduler-settings.h"
 
 /* From dfly-scheduler-role.c, compiled into this binary. */
 const DflyPluginDescriptor *dfly_plugin_query (void);
 GType dfly_scheduler_role_get_type (void);
+
+/* The role's and its algorithm's sections, bound as the loader binds them. */
+static void
+bind_plugins (DflyConfig *config)
+{
+  g_autoptr (GError) error = NULL;
+
+  dfly_config_add_plugin (config, "scheduler", &dfly_scheduler_settings, &error);
+  g_assert_no_error (error);
+  dfly_config_add_plugin (config, "default", &dfly_default_settings, &error);
+  g_assert_no_error (error);
+}
+
+static void
+scheduler_setup (RoleTest *t, gconstpointer data)
+{
+  role_test_setup (t, data);
+  bind_plugins (dfly_context_get_config (t->context));
+}
+
+#define SCHEDULER_TEST_ADD(path, func) \
+  g_test_add ((path), RoleTest, "scheduler", scheduler_setup, (func), role_test_teardown)
 
 static void
 emit_host (RoleTest *t, const char *id, guint interval)
@@ -137,7 +161,7 @@ test_cap (RoleTest *t, gconstpointer data)
   TestLog log;
 
   test_log_start (&log, G_LOG_DOMAIN);
-  dfly_context_get_config (t->context)->scheduler.max_hosts = 2;
+  ((DflySchedulerSettings *) dfly_scheduler_settings_get (t->context))->max_hosts = 2;
   scheduler = start_scheduler (t);
   emit_host (t, "a", 60);
   emit_host (t, "b", 60);
@@ -162,7 +186,9 @@ test_cap (RoleTest *t, gconstpointer data)
   /* The cap is live: a reload raising it admits more at once. */
   emit_host (t, "d", 60);
   test_log_assert (&log, (const char *[]) { "host table full (2 hosts), ignoring d", NULL });
-  bigger->scheduler.max_hosts = 3;
+  bind_plugins (bigger);
+  ((DflySchedulerSettings *) dfly_settings_get_values (
+     dfly_config_get_settings (bigger, "scheduler")))->max_hosts = 3;
   dfly_context_set_config (t->context, bigger);
   emit_host (t, "d", 60);
   assert_describe (scheduler, "3 hosts");
@@ -211,10 +237,10 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/scheduler/descriptor", test_descriptor);
-  ROLE_TEST_ADD ("/scheduler/peer-announces", "scheduler", test_peer_announces);
-  ROLE_TEST_ADD ("/scheduler/expiry", "scheduler", test_expiry);
-  ROLE_TEST_ADD ("/scheduler/cap", "scheduler", test_cap);
-  ROLE_TEST_ADD ("/scheduler/unknown-and-stop", "scheduler", test_unknown_and_stop);
-  ROLE_TEST_ADD ("/scheduler/dispose-running", "scheduler", test_dispose_running);
+  SCHEDULER_TEST_ADD ("/scheduler/peer-announces", test_peer_announces);
+  SCHEDULER_TEST_ADD ("/scheduler/expiry", test_expiry);
+  SCHEDULER_TEST_ADD ("/scheduler/cap", test_cap);
+  SCHEDULER_TEST_ADD ("/scheduler/unknown-and-stop", test_unknown_and_stop);
+  SCHEDULER_TEST_ADD ("/scheduler/dispose-running", test_dispose_running);
   return g_test_run ();
 }

@@ -13,8 +13,8 @@
  *
  * Parents are ranked by throughput in steps of 1 MiB/s, so that parents
  * alike to within a step are told apart by locality: v2.2's host type, same
- * IDC and location prefix terms with their configured weights
- * (scheduler.host_type_weight, .idc_affinity_weight,
+ * IDC and location prefix terms with the weights of this plugin's section
+ * (bandwidth.host_type_weight, .idc_affinity_weight,
  * .location_affinity_weight), then by peer id.
  *
  * A parent with no piece the child lacks (L = 0) can send nothing useful
@@ -88,6 +88,8 @@ dfly_bandwidth_scheduler_init (DflyBandwidthScheduler *self)
 {
 }
 
-DFLY_PLUGIN_DEFINE ("bandwidth", DFLY_PLUGIN_KIND_SCHEDULER, PACKAGE_VERSION, "Apache-2.0",
-                    "Bandwidth: parents ranked by the useful bytes per second they can send",
-                    dfly_bandwidth_scheduler_get_type)
+DFLY_PLUGIN_DEFINE_WITH_SETTINGS ("bandwidth", DFLY_PLUGIN_KIND_SCHEDULER, PACKAGE_VERSION,
+                                  "Apache-2.0",
+                                  "Bandwidth: parents ranked by the useful bytes per second "
+                                  "they can send",
+                                  dfly_bandwidth_scheduler_get_type, &dfly_bandwidth_settings)

@@ -5,6 +5,7 @@ BUILT_PLUGINS += plugins/schedulers/bandwidth/bandwidth.la
 plugins_schedulers_bandwidth_bandwidth_la_SOURCES = \
 	plugins/schedulers/bandwidth/dfly-bandwidth-scheduler.c \
 	plugins/schedulers/default/dfly-parent-score.c \
+	plugins/schedulers/default/dfly-parent-weights.c \
 	plugins/schedulers/default/dfly-parent-score.h
 plugins_schedulers_bandwidth_bandwidth_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-bandwidth\"
 plugins_schedulers_bandwidth_bandwidth_la_LIBADD = core/libdfly-1.la $(GLIB_LIBS)

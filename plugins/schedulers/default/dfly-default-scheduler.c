@@ -3,12 +3,12 @@
  * Each candidate parent scores the weighted sum of six terms, each 0..1
  * (dfly-parent-score.c has the formulas and where they differ from v2.2):
  *
- *   finished pieces    scheduler.finished_piece_weight     0.2
- *   upload success     scheduler.upload_success_weight     0.2
- *   free upload slots  scheduler.free_upload_weight        0.15
- *   host type          scheduler.host_type_weight          0.15
- *   same IDC           scheduler.idc_affinity_weight       0.15
- *   location prefix    scheduler.location_affinity_weight  0.15
+ *   finished pieces    default.finished_piece_weight     0.2
+ *   upload success     default.upload_success_weight     0.2
+ *   free upload slots  default.free_upload_weight        0.15
+ *   host type          default.host_type_weight          0.15
+ *   same IDC           default.idc_affinity_weight       0.15
+ *   location prefix    default.location_affinity_weight  0.15
  *
  * The best `limit` come back, best first; equal scores go by peer id, so the
  * order never depends on the order of the input.
@@ -74,6 +74,7 @@ dfly_default_scheduler_init (DflyDefaultScheduler *self)
 {
 }
 
-DFLY_PLUGIN_DEFINE ("default", DFLY_PLUGIN_KIND_SCHEDULER, PACKAGE_VERSION, "Apache-2.0",
-                    "Default: Dragonfly v2.2's weighted evaluator of parents",
-                    dfly_default_scheduler_get_type)
+DFLY_PLUGIN_DEFINE_WITH_SETTINGS ("default", DFLY_PLUGIN_KIND_SCHEDULER, PACKAGE_VERSION,
+                                  "Apache-2.0",
+                                  "Default: Dragonfly v2.2's weighted evaluator of parents",
+                                  dfly_default_scheduler_get_type, &dfly_default_settings)

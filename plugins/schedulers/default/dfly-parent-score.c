@@ -19,16 +19,12 @@
 void
 dfly_parent_weights_load (DflyScheduler *scheduler, DflyParentWeights *weights)
 {
-  DflyContext *context = dfly_component_get_context (DFLY_COMPONENT (scheduler));
-  g_autoptr(DflyConfig) config = context != NULL ? dfly_context_dup_config (context)
-                                                 : dfly_config_new_default ();
+  /* A reference: ranking may run off the main thread while a reload swaps. */
+  g_autoptr (DflySettings) settings = dfly_component_dup_settings (DFLY_COMPONENT (scheduler));
 
-  weights->finished_piece = config->scheduler.finished_piece_weight;
-  weights->upload_success = config->scheduler.upload_success_weight;
-  weights->free_upload = config->scheduler.free_upload_weight;
-  weights->host_type = config->scheduler.host_type_weight;
-  weights->idc_affinity = config->scheduler.idc_affinity_weight;
-  weights->location_affinity = config->scheduler.location_affinity_weight;
+  *weights = (DflyParentWeights) { 0 };
+  g_return_if_fail (settings != NULL);
+  *weights = *(const DflyParentWeights *) dfly_settings_get_values (settings);
 }
 
 double

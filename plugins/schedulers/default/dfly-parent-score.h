@@ -18,7 +18,8 @@ G_BEGIN_DECLS
 /* At most this many leading location elements count (v2.2's maxElementLen). */
 #define DFLY_PARENT_LOCATION_ELEMENTS 5
 
-/* The scheduler.*_weight keys in force. */
+/* The weights of the terms: the settings struct of both algorithms
+ * (dfly-parent-weights.c). bandwidth's leaves the first three at 0. */
 typedef struct {
   double finished_piece;
   double upload_success;
@@ -28,8 +29,10 @@ typedef struct {
   double location_affinity;
 } DflyParentWeights;
 
-/* The weights of the config in force in the scheduler's context; the
- * built-in defaults when it has none. */
+extern const DflyConfigSection dfly_default_settings;
+extern const DflyConfigSection dfly_bandwidth_settings;
+
+/* The weights in force in the scheduler's own section. */
 void   dfly_parent_weights_load (DflyScheduler *scheduler, DflyParentWeights *weights);
 
 /* finished / total pieces of the task when the total is known; otherwise

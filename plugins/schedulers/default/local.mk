@@ -5,6 +5,7 @@ BUILT_PLUGINS += plugins/schedulers/default/default.la
 plugins_schedulers_default_default_la_SOURCES = \
 	plugins/schedulers/default/dfly-default-scheduler.c \
 	plugins/schedulers/default/dfly-parent-score.c \
+	plugins/schedulers/default/dfly-parent-weights.c \
 	plugins/schedulers/default/dfly-parent-score.h
 plugins_schedulers_default_default_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-default\"
 plugins_schedulers_default_default_la_LIBADD = core/libdfly-1.la $(GLIB_LIBS)

@@ -31,11 +31,27 @@ candidate_free (gpointer data)
   g_free (c);
 }
 
+/* The plugin's section in config, checked and built as the loader does. */
+static void
+bind_plugin (DflyConfig *config)
+{
+  g_autoptr(GError) error = NULL;
+
+  dfly_config_add_plugin (config, dfly_plugin_query ()->name, dfly_plugin_query ()->settings,
+                          &error);
+  g_assert_no_error (error);
+  dfly_config_check_plugins (config, NULL, &error);
+  g_assert_no_error (error);
+}
+
 /* A scheduler of the plugin's type over config (the defaults when NULL). */
 static void
 fixture_set_up_with (Fixture *f, DflyConfig *config)
 {
   g_autoptr(DflyConfig) defaults = config == NULL ? dfly_config_new_default () : NULL;
+
+  if (defaults != NULL)
+    bind_plugin (defaults);
 
   f->context = dfly_context_new (config != NULL ? config : defaults);
   f->scheduler = g_object_new (dfly_plugin_query ()->get_type (), "context", f->context,
@@ -142,13 +158,15 @@ rank_reversed (Fixture *f, guint limit)
 
 /* A config with the given scheduler section. */
 static DflyConfig *
-config_with (const char *scheduler_section)
+config_with (const char *plugin_section)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *text = g_strdup_printf ("scheduler:\n%s", scheduler_section);
+  g_autofree char *text = g_strdup_printf ("%s:\n%s", dfly_plugin_query ()->name,
+                                           plugin_section);
   DflyConfig *config = dfly_config_load_data (text, strlen (text), "test.yaml", &error);
 
   g_assert_no_error (error);
+  bind_plugin (config);
   return config;
 }
 

@@ -1,0 +1,15 @@
+/* dfly-manager-settings.h — the manager role's section of dflyd.yaml */
+#pragma once
+
+#include "dfly/dfly.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char    *listen; /* address of the REST API */
+  guint16  port;
+} DflyManagerSettings;
+
+extern const DflyConfigSection dfly_manager_settings;
+
+G_END_DECLS
