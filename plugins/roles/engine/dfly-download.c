@@ -1,8 +1,8 @@
 /* dfly-download.c — DflyDownload: a task fetched piece by piece from its source
  *
  * Threads: the main thread owns the object, its requests and the bus; one
- * coordinator thread per download prepares the task and joins the piece
- * workers; each worker takes the next missing piece from a shared queue,
+ * coordinator thread per download prepares the task and waits for its piece
+ * workers (jobs on the engine's shared DflyWorkerPool); each worker takes the next missing piece from a shared queue,
  * streams it from the source through its own fixed buffer, digests it,
  * writes it to storage and commits it. Workers share only the queue, the
  * first error and a byte counter, under one mutex.
@@ -18,6 +18,7 @@
 #include "dfly-output.h"
 #include "dfly-swarm.h"
 #include "dfly-upload-server.h"
+#include "dfly-worker-pool.h"
 
 #define READ_BUFFER_SIZE   (512 * 1024)
 #define PROGRESS_INTERVAL  250 /* ms between download-progress signals */
@@ -35,6 +36,7 @@ struct _DflyDownload {
   DflyPeerServices *services;   /* NULL: the source only */
   gboolean       need_back_to_source; /* a scheduler's order to this seed */
   DflySwarm     *swarm;         /* with services, from start */
+  DflyWorkerPool *workers;      /* the engine's piece workers */
 
   GPtrArray     *requests;      /* DflyDownloadRequest * waiting for the content */
   GHashTable    *timeouts;      /* request → timeout source id */
@@ -85,6 +87,7 @@ dfly_download_finalize (GObject *object)
   g_clear_pointer (&self->queue, g_array_unref);
   g_clear_pointer (&self->direct, dfly_output_temp_free);
   g_clear_pointer (&self->swarm, dfly_swarm_unref);
+  g_clear_pointer (&self->workers, dfly_worker_pool_unref);
   g_clear_error (&self->worker_error);
   g_clear_error (&self->error);
   g_clear_object (&self->cancellable);
@@ -124,10 +127,11 @@ dfly_download_init (DflyDownload *self)
 
 DflyDownload *
 dfly_download_new (DflyContext *context, DflyStorage *storage, DflySource *source,
-                   const DflyTaskInfo *task, GHashTable *headers)
+                   DflyWorkerPool *workers, const DflyTaskInfo *task, GHashTable *headers)
 {
   DflyDownload *self = g_object_new (DFLY_TYPE_DOWNLOAD, NULL);
 
+  self->workers = dfly_worker_pool_ref (workers);
   self->context = g_object_ref (context);
   self->storage = g_object_ref (storage);
   self->source = g_object_ref (source);
@@ -876,7 +880,7 @@ coordinator_thread (gpointer user_data)
   DflyDownload *self = user_data;
   FinishData *data = g_new0 (FinishData, 1);
   g_autoptr (DflyTaskInfo) task = NULL;
-  g_autoptr (GPtrArray) workers = g_ptr_array_new ();
+  g_autoptr (DflyWorkerGroup) workers = dfly_worker_group_new (self->workers);
   GError *error = NULL;
 
   gboolean p2p = FALSE;
@@ -890,10 +894,8 @@ coordinator_thread (gpointer user_data)
     if (p2p)
       count = MIN (self->config->download.parent_concurrency, self->queue->len);
     for (guint i = 0; i < count; i++)
-      g_ptr_array_add (workers, g_thread_new ("dfly-piece",
-                                              p2p ? p2p_worker_thread : worker_thread, self));
-    for (guint i = 0; i < workers->len; i++)
-      g_thread_join (g_ptr_array_index (workers, i));
+      dfly_worker_group_push (workers, p2p ? p2p_worker_thread : worker_thread, self);
+    dfly_worker_group_wait (workers);
     if (self->worker_error != NULL) {
       error = g_steal_pointer (&self->worker_error);
     } else if (g_cancellable_set_error_if_cancelled (self->cancellable, &error)) {

@@ -11,6 +11,8 @@
 
 #include <dfly/dfly.h>
 
+#include "dfly-worker-pool.h"
+
 G_BEGIN_DECLS
 
 typedef struct _DflyPeerServices DflyPeerServices; /* dfly-swarm.h */
@@ -18,10 +20,11 @@ typedef struct _DflyPeerServices DflyPeerServices; /* dfly-swarm.h */
 #define DFLY_TYPE_DOWNLOAD (dfly_download_get_type ())
 G_DECLARE_FINAL_TYPE (DflyDownload, dfly_download, DFLY, DOWNLOAD, GObject)
 
-/* task: id, url, tag, application and piece length (0: by the rule). */
+/* task: id, url, tag, application and piece length (0: by the rule).
+ * The piece workers run on workers, shared with the engine's other downloads. */
 DflyDownload *dfly_download_new (DflyContext *context, DflyStorage *storage,
-                                 DflySource *source, const DflyTaskInfo *task,
-                                 GHashTable *headers);
+                                 DflySource *source, DflyWorkerPool *workers,
+                                 const DflyTaskInfo *task, GHashTable *headers);
 /* Before start: go through the swarm (services owned by the role, which
  * outlives its downloads); need_back_to_source is a scheduler's order. */
 void          dfly_download_use_swarm (DflyDownload *self, DflyPeerServices *services,

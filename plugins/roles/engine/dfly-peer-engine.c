@@ -24,6 +24,7 @@ struct _DflyPeerEngine {
   guint              running;   /* downloads started and not done */
   GTask             *stopping;  /* the stop waiting for downloads to end */
   DflyHostType       host_type;
+  DflyWorkerPool    *workers;   /* every download's piece workers */
   DflyUploadTriggerFunc order;
   gpointer           order_data;
   /* The swarm, while running as the downloader. */
@@ -140,6 +141,8 @@ dfly_peer_engine_new (DflyContext *context, DflyHostType host_type)
 
   self->context = g_object_ref (context);
   self->host_type = host_type;
+  /* download.workers takes effect on restart: read once. */
+  self->workers = dfly_worker_pool_new (dfly_context_get_config (context)->download.workers);
   return self;
 }
 
@@ -380,8 +383,8 @@ dfly_peer_engine_download (DflyDownloader *downloader, DflyDownloadRequest *requ
   task->application = g_strdup (request->application);
   task->digest = g_strdup (request->digest);
   task->piece_length = request->piece_length;
-  download = dfly_download_new (context, DFLY_STORAGE (storage), DFLY_SOURCE (source), task,
-                                request->headers);
+  download = dfly_download_new (context, DFLY_STORAGE (storage), DFLY_SOURCE (source),
+                                self->workers, task, request->headers);
   if (self->services.client != NULL)
     dfly_download_use_swarm (download, &self->services, FALSE);
   g_hash_table_insert (self->downloads, g_strdup (task_id), download);
@@ -416,8 +419,8 @@ dfly_peer_engine_fetch_for_swarm (DflyPeerEngine *self, const DflyTaskInfo *task
     return FALSE;
   if (running != NULL)
     retire (self, running);
-  fetch = dfly_download_new (self->context, DFLY_STORAGE (storage), DFLY_SOURCE (source), task,
-                             headers);
+  fetch = dfly_download_new (self->context, DFLY_STORAGE (storage), DFLY_SOURCE (source),
+                             self->workers, task, headers);
   dfly_download_use_swarm (fetch, &self->services, TRUE);
   g_hash_table_insert (self->downloads, g_strdup (task->id), fetch);
   g_signal_connect (fetch, "done", G_CALLBACK (download_done), self);
@@ -549,6 +552,7 @@ dfly_peer_engine_dispose (GObject *object)
   g_clear_pointer (&self->retired, g_ptr_array_unref);
   drop_services (self);
   g_clear_object (&self->stopping);
+  g_clear_pointer (&self->workers, dfly_worker_pool_unref);
   g_clear_object (&self->context);
   G_OBJECT_CLASS (dfly_peer_engine_parent_class)->dispose (object);
 }

@@ -22,7 +22,9 @@ plugins_roles_engine_libdfly_peer_engine_la_SOURCES = \
 	plugins/roles/engine/dfly-swarm.c \
 	plugins/roles/engine/dfly-swarm.h \
 	plugins/roles/engine/dfly-upload-server.c \
-	plugins/roles/engine/dfly-upload-server.h
+	plugins/roles/engine/dfly-upload-server.h \
+	plugins/roles/engine/dfly-worker-pool.c \
+	plugins/roles/engine/dfly-worker-pool.h
 plugins_roles_engine_libdfly_peer_engine_la_CPPFLAGS = $(AM_CPPFLAGS) $(PROTO_CPPFLAGS) \
 	-DG_LOG_DOMAIN=\"dfly-engine\"
 plugins_roles_engine_libdfly_peer_engine_la_CFLAGS = $(AM_CFLAGS) $(PROTO_CFLAGS)
