@@ -27,11 +27,10 @@ TESTS += plugins/roles/scheduler/test-scheduler
 plugins_roles_scheduler_test_scheduler_SOURCES = \
 	plugins/roles/scheduler/test-scheduler.c \
 	$(SCHEDULER_ROLE_SOURCES) \
-	$(PEER_SUPPORT_SOURCES) \
 	plugins/roles/dfly-role-test.h
-plugins_roles_scheduler_test_scheduler_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
-plugins_roles_scheduler_test_scheduler_CFLAGS = $(TEST_CFLAGS) $(PROTO_CFLAGS)
-plugins_roles_scheduler_test_scheduler_LDADD = $(PROTO_LIBS) core/libdfly-1.la $(GLIB_LIBS)
+plugins_roles_scheduler_test_scheduler_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPPFLAGS)
+plugins_roles_scheduler_test_scheduler_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS)
+plugins_roles_scheduler_test_scheduler_LDADD = $(ENGINE_LIBS) core/libdfly-1.la $(GLIB_LIBS)
 
 # DflySchedule behind its real service, spoken to over WebSocket and POST
 # with a hosts table of the test's own; the default algorithm is #included.
