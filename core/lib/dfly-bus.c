@@ -16,8 +16,6 @@ enum {
   SIGNAL_TASK_FINISHED,
   SIGNAL_TASK_FAILED,
   SIGNAL_PIECE_FINISHED,
-  SIGNAL_PEER_JOINED,
-  SIGNAL_PEER_LEFT,
   SIGNAL_HOST_ANNOUNCED,
   SIGNAL_HOST_LEFT,
   SIGNAL_ROLE_STATE_CHANGED,
@@ -47,8 +45,6 @@ dfly_bus_class_init (DflyBusClass *klass)
   signals[SIGNAL_TASK_FINISHED] = bus_signal_new (DFLY_BUS_TASK_FINISHED, 1, DFLY_TYPE_TASK_INFO, 0);
   signals[SIGNAL_TASK_FAILED] = bus_signal_new (DFLY_BUS_TASK_FAILED, 2, DFLY_TYPE_TASK_INFO, G_TYPE_ERROR);
   signals[SIGNAL_PIECE_FINISHED] = bus_signal_new (DFLY_BUS_PIECE_FINISHED, 1, DFLY_TYPE_PIECE_INFO, 0);
-  signals[SIGNAL_PEER_JOINED] = bus_signal_new (DFLY_BUS_PEER_JOINED, 1, DFLY_TYPE_PEER_INFO, 0);
-  signals[SIGNAL_PEER_LEFT] = bus_signal_new (DFLY_BUS_PEER_LEFT, 1, DFLY_TYPE_PEER_INFO, 0);
   signals[SIGNAL_HOST_ANNOUNCED] = bus_signal_new (DFLY_BUS_HOST_ANNOUNCED, 1, DFLY_TYPE_HOST_INFO, 0);
   signals[SIGNAL_HOST_LEFT] = bus_signal_new (DFLY_BUS_HOST_LEFT, 1, DFLY_TYPE_HOST_INFO, 0);
   signals[SIGNAL_ROLE_STATE_CHANGED] = bus_signal_new (DFLY_BUS_ROLE_STATE_CHANGED, 2, G_TYPE_STRING, DFLY_TYPE_ROLE_STATE);
@@ -116,24 +112,6 @@ dfly_bus_emit_piece_finished (DflyBus *bus, DflyPieceInfo *piece)
   if (!emitting_on_owner (bus, DFLY_BUS_PIECE_FINISHED))
     return;
   g_signal_emit (bus, signals[SIGNAL_PIECE_FINISHED], 0, piece);
-}
-
-void
-dfly_bus_emit_peer_joined (DflyBus *bus, DflyPeerInfo *peer)
-{
-  g_return_if_fail (DFLY_IS_BUS (bus) && peer != NULL);
-  if (!emitting_on_owner (bus, DFLY_BUS_PEER_JOINED))
-    return;
-  g_signal_emit (bus, signals[SIGNAL_PEER_JOINED], 0, peer);
-}
-
-void
-dfly_bus_emit_peer_left (DflyBus *bus, DflyPeerInfo *peer)
-{
-  g_return_if_fail (DFLY_IS_BUS (bus) && peer != NULL);
-  if (!emitting_on_owner (bus, DFLY_BUS_PEER_LEFT))
-    return;
-  g_signal_emit (bus, signals[SIGNAL_PEER_LEFT], 0, peer);
 }
 
 void

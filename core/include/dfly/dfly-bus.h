@@ -1,8 +1,14 @@
-/* dfly-bus.h — the typed signal bus plugins talk through
+/* dfly-bus.h — the typed signal bus of one daemon's local events
  *
- * Roles never call into each other; they emit and connect to these signals.
- * Every parameter is a real GType, so a handler with the wrong signature is
- * caught by GObject rather than by a crash. Emit only from the main context.
+ * Roles meet over the P2P protocol, local or remote, so an all-in-one dflyd
+ * runs the paths of a cluster. The bus carries what happens inside one
+ * daemon — a download's progress and result, a piece landing, a role's
+ * state, a reload — for the D-Bus service and the parts of a role that
+ * follow them (metrics and the proxy to come). A signal nobody emits or
+ * hears is removed. Every parameter is a real GType, so a
+ * handler with the wrong signature is caught by GObject rather than by a
+ * crash. Emit only from the thread that made the bus (the main context's):
+ * an emit from another thread is refused with a critical.
  */
 #pragma once
 
@@ -19,8 +25,6 @@ G_BEGIN_DECLS
 #define DFLY_BUS_TASK_FINISHED      "task-finished"      /* (DflyTaskInfo) */
 #define DFLY_BUS_TASK_FAILED        "task-failed"        /* (DflyTaskInfo, GError) */
 #define DFLY_BUS_PIECE_FINISHED     "piece-finished"     /* (DflyPieceInfo) */
-#define DFLY_BUS_PEER_JOINED        "peer-joined"        /* (DflyPeerInfo) */
-#define DFLY_BUS_PEER_LEFT          "peer-left"          /* (DflyPeerInfo) */
 #define DFLY_BUS_HOST_ANNOUNCED     "host-announced"     /* (DflyHostInfo) */
 #define DFLY_BUS_HOST_LEFT          "host-left"          /* (DflyHostInfo) */
 #define DFLY_BUS_ROLE_STATE_CHANGED "role-state-changed" /* (gchararray name, DflyRoleState) */
@@ -41,8 +45,6 @@ void dfly_bus_emit_task_registered (DflyBus *bus, DflyTaskInfo *task);
 void dfly_bus_emit_task_finished (DflyBus *bus, DflyTaskInfo *task);
 void dfly_bus_emit_task_failed (DflyBus *bus, DflyTaskInfo *task, const GError *error);
 void dfly_bus_emit_piece_finished (DflyBus *bus, DflyPieceInfo *piece);
-void dfly_bus_emit_peer_joined (DflyBus *bus, DflyPeerInfo *peer);
-void dfly_bus_emit_peer_left (DflyBus *bus, DflyPeerInfo *peer);
 void dfly_bus_emit_host_announced (DflyBus *bus, DflyHostInfo *host);
 void dfly_bus_emit_host_left (DflyBus *bus, DflyHostInfo *host);
 void dfly_bus_emit_role_state_changed (DflyBus *bus, const char *role, DflyRoleState state);
