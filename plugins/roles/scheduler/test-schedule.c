@@ -908,6 +908,44 @@ assert_closed_with (Client *client, gushort code)
   g_assert_cmpuint (soup_websocket_connection_get_close_code (client->ws), ==, code);
 }
 
+/* Messages that end the stream they came on, each on a stream of its own. */
+static void
+send_junk (Client *client, const char *task_id)
+{
+  static const guint8 junk[] = { 0, 0, 0, 3, 0xff, 0xff, 0xff };
+
+  soup_websocket_connection_send_binary (client->ws, junk, sizeof junk);
+}
+
+static void
+send_text (Client *client, const char *task_id)
+{
+  soup_websocket_connection_send_text (client->ws, "{\"register\": true}");
+}
+
+/* A frame of a type a peer does not send. */
+static void
+send_wrong_type (Client *client, const char *task_id)
+{
+  Dfly__V1__AnnouncePeerResponse response = DFLY__V1__ANNOUNCE_PEER_RESPONSE__INIT;
+  g_autoptr (GBytes) frame = NULL;
+
+  response.task_id = (char *) task_id;
+  response.peer_id = "whoever";
+  frame = dfly_wire_pack (DFLY_MESSAGE_ANNOUNCE_PEER_RESPONSE, &response.base);
+  soup_websocket_connection_send_message (client->ws, SOUP_WEBSOCKET_DATA_BINARY, frame);
+}
+
+static const struct {
+  const char *what;
+  void      (*send) (Client *client, const char *task_id);
+  gushort     close_code;
+} closing_messages[] = {
+  { "bytes that are no frame", send_junk, SOUP_WEBSOCKET_CLOSE_BAD_DATA },
+  { "a text message", send_text, SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA },
+  { "a response frame", send_wrong_type, SOUP_WEBSOCKET_CLOSE_BAD_DATA },
+};
+
 static void
 test_hostile (Fixture *f, gconstpointer data)
 {
@@ -915,8 +953,6 @@ test_hostile (Fixture *f, gconstpointer data)
   g_autofree char *task_z = task_id_new ("hostile-z");
   Client *good = client_connect (f);
   Client *garbage = client_connect (f);
-  Client *text = client_connect (f);
-  Client *wrong_type = client_connect (f);
   Client *too_big = NULL;
   Client *bad_ids = client_connect (f);
   TestPeer z = { good, "127.0.0.2-z", task_z, "127.0.0.2-z-1" };
@@ -925,10 +961,7 @@ test_hostile (Fixture *f, gconstpointer data)
   TestPeer bad_task = { bad_ids, "127.0.0.4-y", "ABC", "127.0.0.4-y-1" };
   TestPeer no_peer = { bad_ids, "127.0.0.4-y", task_z, "" };
   TestPeer y = { bad_ids, "127.0.0.4-y", task_z, "127.0.0.4-y-1" };
-  Dfly__V1__AnnouncePeerResponse response = DFLY__V1__ANNOUNCE_PEER_RESPONSE__INIT;
   g_autofree guint8 *big = g_malloc0 (4096);
-  g_autoptr (GBytes) frame = NULL;
-  static const guint8 junk[] = { 0, 0, 0, 3, 0xff, 0xff, 0xff };
 
   add_host (f, z.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
   add_host (f, x.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
@@ -940,21 +973,15 @@ test_hostile (Fixture *f, gconstpointer data)
   assert_back_to_source (wait_response (&x, 1), &x);
   wait_sizes (f, 2, 2);
 
-  /* Bytes that are no frame: the stream is closed, its peer gone. */
-  soup_websocket_connection_send_binary (garbage->ws, junk, sizeof junk);
-  assert_closed_with (garbage, SOUP_WEBSOCKET_CLOSE_BAD_DATA);
-  wait_sizes (f, 1, 1);
+  /* Each closes its stream; on the one x registered on, x is gone too. */
+  for (guint i = 0; i < G_N_ELEMENTS (closing_messages); i++) {
+    Client *client = i == 0 ? garbage : client_connect (f);
 
-  /* A text message. */
-  soup_websocket_connection_send_text (text->ws, "{\"register\": true}");
-  assert_closed_with (text, SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA);
-
-  /* A frame of a type a peer does not send. */
-  response.task_id = task_z;
-  response.peer_id = "whoever";
-  frame = dfly_wire_pack (DFLY_MESSAGE_ANNOUNCE_PEER_RESPONSE, &response.base);
-  soup_websocket_connection_send_message (wrong_type->ws, SOUP_WEBSOCKET_DATA_BINARY, frame);
-  assert_closed_with (wrong_type, SOUP_WEBSOCKET_CLOSE_BAD_DATA);
+    g_test_message ("%s", closing_messages[i].what);
+    closing_messages[i].send (client, task_z);
+    assert_closed_with (client, closing_messages[i].close_code);
+    wait_sizes (f, 1, 1);
+  }
 
   /* A message over protocol.max_message_size (live: for streams opened from now on). */
   config (f)->protocol.max_message_size = 1024;
@@ -1059,7 +1086,7 @@ test_source_failed (Fixture *f, gconstpointer data)
  * it), and a source peer's digest for such a piece is stored (growing
  * task->digests to number + 1 pointers, up to 16 GiB, which aborts) and
  * sent to children. Numbers at or past piece_count, once known, should be
- * refused (STYLE.md rule 14). */
+ * refused (a cap on what a peer controls: HACKING.md, "Style"). */
 static void
 test_piece_number_bounds (Fixture *f, gconstpointer data)
 {
