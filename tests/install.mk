@@ -11,7 +11,8 @@ EXTRA_DIST += \
 	tests/system/test-policy.sh \
 	tests/system/test-third-party.sh \
 	tests/third-party/Makefile \
-	tests/third-party/hello-role.c
+	tests/third-party/hello-role.c \
+	tests/third-party/hello-source.c
 
 # Where `make install` puts things, so that test-third-party.sh finds them
 # under its DESTDIR whatever the configure options were.

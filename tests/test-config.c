@@ -119,6 +119,27 @@ assert_value_fails (const char *section, const char *key, const char *value,
   assert_fails (yaml, "x.yaml:2:", name, expected);
 }
 
+/* One refused value: "section:\n  key: value\n" fails saying expected. */
+typedef struct {
+  const char *section;
+  const char *key;
+  const char *value;
+  const char *expected;
+} ValueCase;
+
+/* One refused file and what its error says. */
+typedef struct {
+  const char *yaml;
+  const char *expected;
+} FileCase;
+
+/* A numeric key and the noun its errors use. */
+typedef struct {
+  const char *section;
+  const char *key;
+  const char *what;
+} NumberKey;
+
 static DflyConfig *
 load_one (const char *section, const char *key, const char *value)
 {
@@ -392,6 +413,11 @@ test_empty (void)
 static void
 test_strings (void)
 {
+  static const ValueCase value_cases[] = {
+    { "host", "hostname", "\"a\\nb\"", "contains a control character (0x0a)" },
+    { "host", "idc", "\"\\e[31m\"", "contains a control character (0x1b)" },
+    { "host", "idc", "\"a\\0b\"", "contains a NUL character" },
+  };
   g_autofree char *max = g_strnfill (255, 'a');
   g_autofree char *too_long = g_strnfill (256, 'a');
   g_autofree char *max_location = g_strnfill (1024, 'l');
@@ -424,14 +450,23 @@ test_strings (void)
   assert_value_fails ("host", "hostname", too_long, "longer than 255 bytes");
   assert_value_fails ("host", "idc", too_long, "longer than 255 bytes");
   assert_value_fails ("host", "location", too_long_location, "longer than 1024 bytes");
-  assert_value_fails ("host", "hostname", "\"a\\nb\"", "contains a control character (0x0a)");
-  assert_value_fails ("host", "idc", "\"\\e[31m\"", "contains a control character (0x1b)");
-  assert_value_fails ("host", "idc", "\"a\\0b\"", "contains a NUL character");
+  for (guint i = 0; i < G_N_ELEMENTS (value_cases); i++)
+    assert_value_fails (value_cases[i].section, value_cases[i].key, value_cases[i].value,
+                        value_cases[i].expected);
 }
 
 static void
 test_ip (void)
 {
+  static const ValueCase value_cases[] = {
+    { "host", "ip", "256.1.1.1", "is not an IP address" },
+    { "host", "ip", "localhost", "\"localhost\" is not an IP address" },
+    { "host", "ip", "\"\"", "\"\" is not an IP address" },
+    { "host", "ip", "\" 10.0.0.1\"", "is not an IP address" },
+    { "manager", "listen", "example.org", "is not an IP address" },
+    { "host", "ip", "~", "expected an IP address, found null" },
+    { "host", "ip", "", "expected an IP address, found null" },
+  };
   const char *const good[] = { "127.0.0.1", "0.0.0.0", "10.1.2.3", "\"::\"", "\"::1\"",
                                "fe80::1", "\"2001:db8::42\"" };
 
@@ -444,18 +479,21 @@ test_ip (void)
   }
 
   assert_fails ("host:\n  ip: 1.2.3\n", "x.yaml:2:7: host.ip: \"1.2.3\" is not an IP address");
-  assert_value_fails ("host", "ip", "256.1.1.1", "is not an IP address");
-  assert_value_fails ("host", "ip", "localhost", "\"localhost\" is not an IP address");
-  assert_value_fails ("host", "ip", "\"\"", "\"\" is not an IP address");
-  assert_value_fails ("host", "ip", "\" 10.0.0.1\"", "is not an IP address");
-  assert_value_fails ("manager", "listen", "example.org", "is not an IP address");
-  assert_value_fails ("host", "ip", "~", "expected an IP address, found null");
-  assert_value_fails ("host", "ip", "", "expected an IP address, found null");
+  for (guint i = 0; i < G_N_ELEMENTS (value_cases); i++)
+    assert_value_fails (value_cases[i].section, value_cases[i].key, value_cases[i].value,
+                        value_cases[i].expected);
 }
 
 static void
 test_path (void)
 {
+  static const ValueCase value_cases[] = {
+    { "daemon", "state_dir", "var/lib/dfly", "\"var/lib/dfly\" is not an absolute path" },
+    { "daemon", "cache_dir", "~/cache", "is not an absolute path" },
+    { "daemon", "cache_dir", "\"\"", "\"\" is not an absolute path" },
+    { "daemon", "cache_dir", "~", "expected an absolute path, found null" },
+    { "daemon", "state_dir", "[/a]", "expected an absolute path, found a list" },
+  };
   g_autofree char *long_name = g_strnfill (5000, 'p');
   g_autofree char *long_path = g_strdup_printf ("/%s", long_name);
 
@@ -464,13 +502,10 @@ test_path (void)
 
     g_assert_cmpstr (config->daemon.state_dir, ==, "/var/lib/dfly with space");
   }
-  assert_value_fails ("daemon", "state_dir", "var/lib/dfly",
-                      "\"var/lib/dfly\" is not an absolute path");
-  assert_value_fails ("daemon", "cache_dir", "~/cache", "is not an absolute path");
-  assert_value_fails ("daemon", "cache_dir", "\"\"", "\"\" is not an absolute path");
-  assert_value_fails ("daemon", "cache_dir", "~", "expected an absolute path, found null");
+  for (guint i = 0; i < G_N_ELEMENTS (value_cases); i++)
+    assert_value_fails (value_cases[i].section, value_cases[i].key, value_cases[i].value,
+                        value_cases[i].expected);
   assert_value_fails ("daemon", "state_dir", long_path, "longer than 4095 bytes");
-  assert_value_fails ("daemon", "state_dir", "[/a]", "expected an absolute path, found a list");
 }
 
 /* Integers are strict: the same rejects for every numeric type. */
@@ -494,6 +529,13 @@ assert_bad_numbers (const char *section, const char *key, const char *what)
 static void
 test_uint (void)
 {
+  static const ValueCase value_cases[] = {
+    { "scheduler", "max_hosts", "0", "0 is out of range (1..1000000)" },
+    { "scheduler", "max_hosts", "1000001", "1000001 is out of range (1..1000000)" },
+    { "scheduler", "max_hosts", "4294967297", "is out of range (1..1000000)" },
+    { "scheduler", "max_hosts", "99999999999999999999", "99999999999999999999 is out of range" },
+  };
+
   {
     g_autoptr(DflyConfig) config = load_one ("scheduler", "max_hosts", "1");
 
@@ -510,11 +552,9 @@ test_uint (void)
 
     g_assert_cmpuint (SCHEDULER (config)->max_hosts, ==, 42);
   }
-  assert_value_fails ("scheduler", "max_hosts", "0", "0 is out of range (1..1000000)");
-  assert_value_fails ("scheduler", "max_hosts", "1000001", "1000001 is out of range (1..1000000)");
-  assert_value_fails ("scheduler", "max_hosts", "4294967297", "is out of range (1..1000000)");
-  assert_value_fails ("scheduler", "max_hosts", "99999999999999999999",
-                      "99999999999999999999 is out of range");
+  for (guint i = 0; i < G_N_ELEMENTS (value_cases); i++)
+    assert_value_fails (value_cases[i].section, value_cases[i].key, value_cases[i].value,
+                        value_cases[i].expected);
   assert_bad_numbers ("scheduler", "max_hosts", "a decimal number");
 }
 
@@ -522,6 +562,14 @@ test_uint (void)
 static void
 test_ratio (void)
 {
+  static const ValueCase value_cases[] = {
+    { "default", "host_type_weight", "1.001", "default.host_type_weight: 1.001 is out of range (0..1)" },
+    { "default", "host_type_weight", "2", "2 is out of range (0..1)" },
+    { "default", "host_type_weight", "99999999999999999999.5", "is out of range (0..1)" },
+    { "default", "host_type_weight", "~", "expected a decimal from 0 to 1, found null" },
+    { "default", "host_type_weight", "[0.1]", "expected a decimal from 0 to 1, found a list" },
+  };
+
   const struct {
     const char *text;
     double      value;
@@ -540,21 +588,20 @@ test_ratio (void)
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     assert_value_fails ("default", "idc_affinity_weight", bad[i],
                         "is not a decimal from 0 to 1 with at most 3 decimals, e.g. 0.15");
-  assert_value_fails ("default", "host_type_weight", "1.001",
-                      "default.host_type_weight: 1.001 is out of range (0..1)");
-  assert_value_fails ("default", "host_type_weight", "2", "2 is out of range (0..1)");
-  assert_value_fails ("default", "host_type_weight", "99999999999999999999.5",
-                      "is out of range (0..1)");
-  assert_value_fails ("default", "host_type_weight", "~",
-                      "expected a decimal from 0 to 1, found null");
-  assert_value_fails ("default", "host_type_weight", "[0.1]",
-                      "expected a decimal from 0 to 1, found a list");
+  for (guint i = 0; i < G_N_ELEMENTS (value_cases); i++)
+    assert_value_fails (value_cases[i].section, value_cases[i].key, value_cases[i].value,
+                        value_cases[i].expected);
 }
 
 /* The scheduler role's section and the default algorithm's weights. */
 static void
 test_scheduler (void)
 {
+  static const ValueCase value_cases[] = {
+    { "scheduler", "algorithm", "\"\"", "scheduler.algorithm: must not be empty" },
+    { "scheduler", "algorithm", "~", "must not be empty" },
+    { "scheduler", "algorithm", "[a]", "expected a string, found a list" },
+  };
   g_autoptr(DflyConfig) config = load_ok ("scheduler:\n  algorithm: bandwidth\n"
                                           "default:\n"
                                           "  finished_piece_weight: 1\n"
@@ -599,9 +646,9 @@ test_scheduler (void)
   g_assert_cmpstr (SCHEDULER (kept)->algorithm, ==, "default");
   g_assert_cmpfloat (WEIGHTS (kept)->idc_affinity, ==, 1.0);
 
-  assert_value_fails ("scheduler", "algorithm", "\"\"", "scheduler.algorithm: must not be empty");
-  assert_value_fails ("scheduler", "algorithm", "~", "must not be empty");
-  assert_value_fails ("scheduler", "algorithm", "[a]", "expected a string, found a list");
+  for (guint i = 0; i < G_N_ELEMENTS (value_cases); i++)
+    assert_value_fails (value_cases[i].section, value_cases[i].key, value_cases[i].value,
+                        value_cases[i].expected);
   /* bandwidth takes only its tie-break weights */
   assert_fails ("bandwidth:\n  finished_piece_weight: 1\n",
                 "x.yaml:2:3: unknown key \"bandwidth.finished_piece_weight\"");
@@ -628,6 +675,23 @@ test_port (void)
 static void
 test_duration (void)
 {
+  static const ValueCase value_cases[] = {
+    { "daemon", "shutdown_timeout", "601", "601 is out of range (1s..600s)" },
+    { "daemon", "shutdown_timeout", "11m", "11m is out of range (1s..600s)" },
+    { "daemon", "shutdown_timeout", "1h", "1h is out of range (1s..600s)" },
+    { "daemon", "shutdown_timeout", "0s", "0s is out of range" },
+    { "host", "announce_interval", "61m", "61m is out of range (1s..3600s)" },
+    { "host", "announce_interval", "2h", "is out of range (1s..3600s)" },
+    { "daemon", "shutdown_timeout", "99999999999999999999", "is out of range (1s..600s)" },
+    /* fits in 64 bits before the unit, not after */
+    { "daemon", "shutdown_timeout", "9999999999999999h", "9999999999999999h is out of range" },
+    { "daemon", "shutdown_timeout", "1d", "\"1d\" is not a duration" },
+    { "daemon", "shutdown_timeout", "5M", "\"5M\" is not a duration" },
+    { "daemon", "shutdown_timeout", "\"5 m\"", "is not a duration" },
+    { "daemon", "shutdown_timeout", "s", "is not a duration" },
+    { "daemon", "shutdown_timeout", "5ms", "is not a duration" },
+  };
+
   const struct {
     const char *text;
     guint       seconds;
@@ -648,28 +712,29 @@ test_duration (void)
 
   assert_fails ("daemon:\n  shutdown_timeout: 0\n",
                 "x.yaml:2:21: daemon.shutdown_timeout: 0 is out of range (1s..600s)");
-  assert_value_fails ("daemon", "shutdown_timeout", "601", "601 is out of range (1s..600s)");
-  assert_value_fails ("daemon", "shutdown_timeout", "11m", "11m is out of range (1s..600s)");
-  assert_value_fails ("daemon", "shutdown_timeout", "1h", "1h is out of range (1s..600s)");
-  assert_value_fails ("daemon", "shutdown_timeout", "0s", "0s is out of range");
-  assert_value_fails ("host", "announce_interval", "61m", "61m is out of range (1s..3600s)");
-  assert_value_fails ("host", "announce_interval", "2h", "is out of range (1s..3600s)");
-  assert_value_fails ("daemon", "shutdown_timeout", "99999999999999999999",
-                      "is out of range (1s..600s)");
-  /* fits in 64 bits before the unit, not after */
-  assert_value_fails ("daemon", "shutdown_timeout", "9999999999999999h",
-                      "9999999999999999h is out of range");
+  for (guint i = 0; i < G_N_ELEMENTS (value_cases); i++)
+    assert_value_fails (value_cases[i].section, value_cases[i].key, value_cases[i].value,
+                        value_cases[i].expected);
   assert_bad_numbers ("daemon", "shutdown_timeout", "a duration");
-  assert_value_fails ("daemon", "shutdown_timeout", "1d", "\"1d\" is not a duration");
-  assert_value_fails ("daemon", "shutdown_timeout", "5M", "\"5M\" is not a duration");
-  assert_value_fails ("daemon", "shutdown_timeout", "\"5 m\"", "is not a duration");
-  assert_value_fails ("daemon", "shutdown_timeout", "s", "is not a duration");
-  assert_value_fails ("daemon", "shutdown_timeout", "5ms", "is not a duration");
 }
 
 static void
 test_size (void)
 {
+  static const ValueCase value_cases[] = {
+    { "protocol", "max_message_size", "1023", "1023 is out of range (1KiB..64MiB)" },
+    { "protocol", "max_message_size", "67108865", "67108865 is out of range (1KiB..64MiB)" },
+    { "protocol", "max_message_size", "65MiB", "65MiB is out of range" },
+    { "protocol", "max_message_size", "1GiB", "1GiB is out of range" },
+    { "protocol", "max_message_size", "0", "0 is out of range" },
+    { "protocol", "max_message_size", "99999999999GiB", "is out of range" },
+    { "protocol", "max_message_size", "99999999999999999999", "is out of range" },
+    { "protocol", "max_message_size", "4kib", "\"4kib\" is not a size" },
+    { "protocol", "max_message_size", "4KB", "is not a size" },
+    { "protocol", "max_message_size", "4M", "is not a size" },
+    { "protocol", "max_message_size", "\"4 MiB\"", "is not a size" },
+  };
+
   const struct {
     const char *text;
     guint       bytes;
@@ -684,27 +749,29 @@ test_size (void)
     g_assert_cmpuint (config->protocol.max_message_size, ==, good[i].bytes);
   }
 
-  assert_value_fails ("protocol", "max_message_size", "1023",
-                      "1023 is out of range (1KiB..64MiB)");
-  assert_value_fails ("protocol", "max_message_size", "67108865",
-                      "67108865 is out of range (1KiB..64MiB)");
-  assert_value_fails ("protocol", "max_message_size", "65MiB", "65MiB is out of range");
-  assert_value_fails ("protocol", "max_message_size", "1GiB", "1GiB is out of range");
-  assert_value_fails ("protocol", "max_message_size", "0", "0 is out of range");
-  assert_value_fails ("protocol", "max_message_size", "99999999999GiB", "is out of range");
-  assert_value_fails ("protocol", "max_message_size", "99999999999999999999",
-                      "is out of range");
+  for (guint i = 0; i < G_N_ELEMENTS (value_cases); i++)
+    assert_value_fails (value_cases[i].section, value_cases[i].key, value_cases[i].value,
+                        value_cases[i].expected);
   assert_bad_numbers ("protocol", "max_message_size", "a size");
-  assert_value_fails ("protocol", "max_message_size", "4kib", "\"4kib\" is not a size");
-  assert_value_fails ("protocol", "max_message_size", "4KB", "is not a size");
-  assert_value_fails ("protocol", "max_message_size", "4M", "is not a size");
-  assert_value_fails ("protocol", "max_message_size", "\"4 MiB\"", "is not a size");
 }
 
 /* Sizes are 64-bit: above 4 GiB they parse exactly, up to G_MAXINT64. */
 static void
 test_size_64bit (void)
 {
+  static const ValueCase value_cases[] = {
+    { "storage", "quota", "8388608TiB", "8388608TiB is out of range (0..9223372036854775807)" },
+    { "storage", "quota", "18446744073709551615", "18446744073709551615 is out of range" },
+    { "storage", "quota", "18446744073709551616", "18446744073709551616 is out of range" },
+    { "storage", "quota", "16777216TiB", "16777216TiB is out of range" },
+    { "storage", "quota", "2TB", "\"2TB\" is not a size" },
+    { "storage", "quota", "2tib", "\"2tib\" is not a size" },
+    { "storage", "quota", "2PiB", "\"2PiB\" is not a size" },
+    /* TiB is a unit of every size key, and still held to its range */
+    { "protocol", "max_message_size", "1TiB", "1TiB is out of range (1KiB..64MiB)" },
+    { "download", "piece_length", "1TiB", "1TiB is out of range (0..1GiB)" },
+  };
+
   const struct {
     const char *text;
     guint64     bytes;
@@ -730,26 +797,50 @@ test_size_64bit (void)
   assert_fails ("storage:\n  quota: 9223372036854775808\n",
                 "x.yaml:2:10: storage.quota: 9223372036854775808 is out of range "
                 "(0..9223372036854775807)");
-  assert_value_fails ("storage", "quota", "8388608TiB",
-                      "8388608TiB is out of range (0..9223372036854775807)");
-  assert_value_fails ("storage", "quota", "18446744073709551615",
-                      "18446744073709551615 is out of range");
-  assert_value_fails ("storage", "quota", "18446744073709551616",
-                      "18446744073709551616 is out of range");
-  assert_value_fails ("storage", "quota", "16777216TiB", "16777216TiB is out of range");
-  assert_value_fails ("storage", "quota", "2TB", "\"2TB\" is not a size");
-  assert_value_fails ("storage", "quota", "2tib", "\"2tib\" is not a size");
-  assert_value_fails ("storage", "quota", "2PiB", "\"2PiB\" is not a size");
+  for (guint i = 0; i < G_N_ELEMENTS (value_cases); i++)
+    assert_value_fails (value_cases[i].section, value_cases[i].key, value_cases[i].value,
+                        value_cases[i].expected);
   assert_bad_numbers ("storage", "quota", "a size");
-  /* TiB is a unit of every size key, and still held to its range */
-  assert_value_fails ("protocol", "max_message_size", "1TiB",
-                      "1TiB is out of range (1KiB..64MiB)");
-  assert_value_fails ("download", "piece_length", "1TiB", "1TiB is out of range (0..1GiB)");
 }
 
 static void
 test_download (void)
 {
+  static const ValueCase value_cases[] = {
+    { "download", "piece_length", "1025MiB", "1025MiB is out of range (0..1GiB)" },
+    { "download", "piece_length", "1073741825", "is out of range (0..1GiB)" },
+    { "download", "min_piece_length", "4095", "4095 is out of range (4KiB..16MiB)" },
+    { "download", "min_piece_length", "0", "0 is out of range (4KiB..16MiB)" },
+    { "download", "min_piece_length", "16777217", "16777217 is out of range (4KiB..16MiB)" },
+    { "download", "min_piece_length", "32MiB", "32MiB is out of range" },
+    { "download", "piece_digest", "CRC32C", "\"CRC32C\" is not a piece digest algorithm (crc32c or xxh3)" },
+    { "download", "piece_digest", "sha256", "\"sha256\" is not a piece digest" },
+    { "download", "piece_digest", "\"\"", "\"\" is not a piece digest" },
+    { "download", "piece_digest", "\"crc32c \"", "is not a piece digest" },
+    { "download", "piece_digest", "~", "expected a digest algorithm, found null" },
+    { "download", "piece_digest", "", "expected a digest algorithm, found null" },
+    { "download", "piece_digest", "[crc32c]", "expected a digest algorithm, found a list" },
+    { "download", "piece_digest", "\"crc32c\\0\"", "contains a NUL character" },
+    { "download", "concurrency", "0", "0 is out of range (1..64)" },
+    { "download", "concurrency", "65", "65 is out of range (1..64)" },
+    { "download", "concurrency", "4KiB", "\"4KiB\" is not a decimal number" },
+    { "download", "max_tasks", "0", "0 is out of range (1..1024)" },
+    { "download", "max_tasks", "1025", "1025 is out of range (1..1024)" },
+    { "download", "max_tasks", "4294967296", "is out of range (1..1024)" },
+  };
+  static const NumberKey number_keys[] = {
+    { "download", "piece_length", "a size" },
+    { "download", "concurrency", "a decimal number" },
+    { "download", "max_tasks", "a decimal number" },
+  };
+  static const FileCase file_cases[] = {
+    /* below the floor: refused once the whole file is read */
+    { "download:\n  piece_length: 1MiB\n", "x.yaml: download.piece_length (1048576) is below download.min_piece_length " "(4194304)" },
+    { "download:\n  min_piece_length: 16MiB\n  piece_length: 8MiB\n", "x.yaml: download.piece_length (8388608) is below download.min_piece_length " "(16777216)" },
+    { "download:\n  piece_length: 4095\n  min_piece_length: 4KiB\n", "x.yaml: download.piece_length (4095) is below download.min_piece_length (4096)" },
+    { "download:\n  piece_digest: md5\n", "x.yaml:2:17: download.piece_digest: \"md5\" is not a piece digest algorithm " "(crc32c or xxh3)" },
+  };
+
   {
     g_autoptr(DflyConfig) config = load_ok ("download:\n  piece_length: 1GiB\n"
                                             "  min_piece_length: 16MiB\n");
@@ -767,24 +858,14 @@ test_download (void)
     g_assert_cmpuint (equal->download.piece_length, ==, 4096);
     g_assert_cmpuint (zero->download.piece_length, ==, 0);
   }
-  assert_value_fails ("download", "piece_length", "1025MiB", "1025MiB is out of range (0..1GiB)");
-  assert_value_fails ("download", "piece_length", "1073741825", "is out of range (0..1GiB)");
-  assert_bad_numbers ("download", "piece_length", "a size");
-  assert_value_fails ("download", "min_piece_length", "4095", "4095 is out of range (4KiB..16MiB)");
-  assert_value_fails ("download", "min_piece_length", "0", "0 is out of range (4KiB..16MiB)");
-  assert_value_fails ("download", "min_piece_length", "16777217",
-                      "16777217 is out of range (4KiB..16MiB)");
-  assert_value_fails ("download", "min_piece_length", "32MiB", "32MiB is out of range");
+  for (guint i = 0; i < G_N_ELEMENTS (value_cases); i++)
+    assert_value_fails (value_cases[i].section, value_cases[i].key, value_cases[i].value,
+                        value_cases[i].expected);
+  for (guint i = 0; i < G_N_ELEMENTS (number_keys); i++)
+    assert_bad_numbers (number_keys[i].section, number_keys[i].key, number_keys[i].what);
 
-  /* below the floor: refused once the whole file is read */
-  assert_fails ("download:\n  piece_length: 1MiB\n",
-                "x.yaml: download.piece_length (1048576) is below download.min_piece_length "
-                "(4194304)");
-  assert_fails ("download:\n  min_piece_length: 16MiB\n  piece_length: 8MiB\n",
-                "x.yaml: download.piece_length (8388608) is below download.min_piece_length "
-                "(16777216)");
-  assert_fails ("download:\n  piece_length: 4095\n  min_piece_length: 4KiB\n",
-                "x.yaml: download.piece_length (4095) is below download.min_piece_length (4096)");
+  for (guint i = 0; i < G_N_ELEMENTS (file_cases); i++)
+    assert_fails (file_cases[i].yaml, file_cases[i].expected);
 
   /* piece_digest */
   {
@@ -794,19 +875,6 @@ test_download (void)
     g_assert_cmpstr (crc->download.piece_digest, ==, "crc32c");
     g_assert_cmpstr (xxh->download.piece_digest, ==, "xxh3");
   }
-  assert_fails ("download:\n  piece_digest: md5\n",
-                "x.yaml:2:17: download.piece_digest: \"md5\" is not a piece digest algorithm "
-                "(crc32c or xxh3)");
-  assert_value_fails ("download", "piece_digest", "CRC32C",
-                      "\"CRC32C\" is not a piece digest algorithm (crc32c or xxh3)");
-  assert_value_fails ("download", "piece_digest", "sha256", "\"sha256\" is not a piece digest");
-  assert_value_fails ("download", "piece_digest", "\"\"", "\"\" is not a piece digest");
-  assert_value_fails ("download", "piece_digest", "\"crc32c \"", "is not a piece digest");
-  assert_value_fails ("download", "piece_digest", "~", "expected a digest algorithm, found null");
-  assert_value_fails ("download", "piece_digest", "", "expected a digest algorithm, found null");
-  assert_value_fails ("download", "piece_digest", "[crc32c]",
-                      "expected a digest algorithm, found a list");
-  assert_value_fails ("download", "piece_digest", "\"crc32c\\0\"", "contains a NUL character");
 
   /* concurrency and max_tasks */
   {
@@ -818,14 +886,6 @@ test_download (void)
     g_assert_cmpuint (high->download.concurrency, ==, 64);
     g_assert_cmpuint (high->download.max_tasks, ==, 1024);
   }
-  assert_value_fails ("download", "concurrency", "0", "0 is out of range (1..64)");
-  assert_value_fails ("download", "concurrency", "65", "65 is out of range (1..64)");
-  assert_value_fails ("download", "concurrency", "4KiB", "\"4KiB\" is not a decimal number");
-  assert_bad_numbers ("download", "concurrency", "a decimal number");
-  assert_value_fails ("download", "max_tasks", "0", "0 is out of range (1..1024)");
-  assert_value_fails ("download", "max_tasks", "1025", "1025 is out of range (1..1024)");
-  assert_value_fails ("download", "max_tasks", "4294967296", "is out of range (1..1024)");
-  assert_bad_numbers ("download", "max_tasks", "a decimal number");
 }
 
 /* A list of strings: download.filtered_query_keys and http.insecure_hosts. */
@@ -914,6 +974,30 @@ test_strings_list (void)
 static void
 test_http (void)
 {
+  static const ValueCase value_cases[] = {
+    { "http", "connect_timeout", "0", "0 is out of range (1s..600s)" },
+    { "http", "connect_timeout", "601s", "601s is out of range (1s..600s)" },
+    { "http", "connect_timeout", "1h", "1h is out of range (1s..600s)" },
+    { "http", "read_timeout", "0s", "0s is out of range (1s..3600s)" },
+    { "http", "read_timeout", "61m", "61m is out of range (1s..3600s)" },
+    { "http", "retries", "11", "11 is out of range (0..10)" },
+    { "http", "retry_backoff_ms", "60001", "60001 is out of range (0..60000)" },
+    { "http", "retry_backoff_ms", "1s", "\"1s\" is not a decimal number" },
+    { "http", "ca_file", "./ca.pem", "\"./ca.pem\" is not an absolute path" },
+    { "http", "ca_file", "~/ca.pem", "is not an absolute path" },
+    { "http", "ca_file", "\" /ca.pem\"", "is not an absolute path" },
+    { "http", "ca_file", "~", "expected an absolute path, found null" },
+    { "http", "ca_file", "", "expected an absolute path, found null" },
+    { "http", "ca_file", "[/a]", "expected an absolute path, found a list" },
+    { "http", "ca_file", "\"/a\\0b\"", "value contains a NUL character" },
+    { "daemon", "state_dir", "''", "\"\" is not an absolute path" },
+  };
+  static const NumberKey number_keys[] = {
+    { "http", "connect_timeout", "a duration" },
+    { "http", "read_timeout", "a duration" },
+    { "http", "retries", "a decimal number" },
+    { "http", "retry_backoff_ms", "a decimal number" },
+  };
   g_autofree char *long_name = g_strnfill (5000, 'p');
   g_autofree char *long_path = g_strdup_printf ("/%s", long_name);
 
@@ -935,18 +1019,11 @@ test_http (void)
     g_assert_cmpuint (config->http.retries, ==, 0);
     g_assert_cmpuint (config->http.retry_backoff_ms, ==, 60000);
   }
-  assert_value_fails ("http", "connect_timeout", "0", "0 is out of range (1s..600s)");
-  assert_value_fails ("http", "connect_timeout", "601s", "601s is out of range (1s..600s)");
-  assert_value_fails ("http", "connect_timeout", "1h", "1h is out of range (1s..600s)");
-  assert_bad_numbers ("http", "connect_timeout", "a duration");
-  assert_value_fails ("http", "read_timeout", "0s", "0s is out of range (1s..3600s)");
-  assert_value_fails ("http", "read_timeout", "61m", "61m is out of range (1s..3600s)");
-  assert_bad_numbers ("http", "read_timeout", "a duration");
-  assert_value_fails ("http", "retries", "11", "11 is out of range (0..10)");
-  assert_bad_numbers ("http", "retries", "a decimal number");
-  assert_value_fails ("http", "retry_backoff_ms", "60001", "60001 is out of range (0..60000)");
-  assert_value_fails ("http", "retry_backoff_ms", "1s", "\"1s\" is not a decimal number");
-  assert_bad_numbers ("http", "retry_backoff_ms", "a decimal number");
+  for (guint i = 0; i < G_N_ELEMENTS (value_cases); i++)
+    assert_value_fails (value_cases[i].section, value_cases[i].key, value_cases[i].value,
+                        value_cases[i].expected);
+  for (guint i = 0; i < G_N_ELEMENTS (number_keys); i++)
+    assert_bad_numbers (number_keys[i].section, number_keys[i].key, number_keys[i].what);
 
   /* ca_file: an absolute path, or "" for the system CAs only */
   {
@@ -964,24 +1041,43 @@ test_http (void)
   }
   assert_fails ("http:\n  ca_file: relative/path\n",
                 "x.yaml:2:12: http.ca_file: \"relative/path\" is not an absolute path");
-  assert_value_fails ("http", "ca_file", "./ca.pem", "\"./ca.pem\" is not an absolute path");
-  assert_value_fails ("http", "ca_file", "~/ca.pem", "is not an absolute path");
-  assert_value_fails ("http", "ca_file", "\" /ca.pem\"", "is not an absolute path");
   assert_value_fails ("http", "ca_file", long_path, "path is longer than 4095 bytes");
-  assert_value_fails ("http", "ca_file", "~", "expected an absolute path, found null");
-  assert_value_fails ("http", "ca_file", "", "expected an absolute path, found null");
-  assert_value_fails ("http", "ca_file", "[/a]", "expected an absolute path, found a list");
-  assert_value_fails ("http", "ca_file", "\"/a\\0b\"", "value contains a NUL character");
 
   /* the empty path is allowed only where min is 0 */
   assert_fails ("daemon:\n  state_dir: \"\"\n",
                 "x.yaml:2:14: daemon.state_dir: \"\" is not an absolute path");
-  assert_value_fails ("daemon", "state_dir", "''", "\"\" is not an absolute path");
 }
 
 static void
 test_storage (void)
 {
+  static const ValueCase value_cases[] = {
+    { "storage", "backend", "\"disk\\n\"", "contains a control character (0x0a)" },
+    { "storage", "backend", "[disk]", "expected a string, found a list" },
+    { "storage", "high_watermark", "0", "0 is out of range (1..100)" },
+    { "storage", "high_watermark", "101", "101 is out of range (1..100)" },
+    { "storage", "high_watermark", "80%", "\"80%\" is not a decimal number" },
+    { "storage", "low_watermark", "100", "100 is out of range (0..99)" },
+    { "storage", "task_ttl", "59", "59 is out of range (60s..31536000s)" },
+    { "storage", "task_ttl", "0", "0 is out of range (60s..31536000s)" },
+    { "storage", "task_ttl", "8761h", "8761h is out of range (60s..31536000s)" },
+    { "storage", "task_ttl", "1d", "\"1d\" is not a duration" },
+    { "storage", "gc_interval", "0", "0 is out of range (1s..86400s)" },
+    { "storage", "gc_interval", "1441m", "1441m is out of range (1s..86400s)" },
+  };
+  static const NumberKey number_keys[] = {
+    { "storage", "high_watermark", "a decimal number" },
+    { "storage", "low_watermark", "a decimal number" },
+    { "storage", "task_ttl", "a duration" },
+    { "storage", "gc_interval", "a duration" },
+  };
+  static const FileCase file_cases[] = {
+    /* low_watermark must stay below high_watermark, checked after the file */
+    { "storage:\n  low_watermark: 80\n", "x.yaml: storage.low_watermark (80) must be below storage.high_watermark (80)" },
+    { "storage:\n  high_watermark: 50\n", "x.yaml: storage.low_watermark (60) must be below storage.high_watermark (50)" },
+    { "storage:\n  high_watermark: 10\n  low_watermark: 90\n", "x.yaml: storage.low_watermark (90) must be below storage.high_watermark (10)" },
+    { "storage:\n  low_watermark: 99\n  high_watermark: 99\n", "storage.low_watermark (99) must be below storage.high_watermark (99)" },
+  };
   g_autofree char *name64 = g_strnfill (64, 'b');
   g_autofree char *name65 = g_strnfill (65, 'b');
 
@@ -1017,33 +1113,15 @@ test_storage (void)
     g_assert_cmpstr (null->storage.backend, ==, "");
   }
   assert_value_fails ("storage", "backend", name65, "longer than 64 bytes");
-  assert_value_fails ("storage", "backend", "\"disk\\n\"", "contains a control character (0x0a)");
-  assert_value_fails ("storage", "backend", "[disk]", "expected a string, found a list");
+  for (guint i = 0; i < G_N_ELEMENTS (value_cases); i++)
+    assert_value_fails (value_cases[i].section, value_cases[i].key, value_cases[i].value,
+                        value_cases[i].expected);
 
-  assert_value_fails ("storage", "high_watermark", "0", "0 is out of range (1..100)");
-  assert_value_fails ("storage", "high_watermark", "101", "101 is out of range (1..100)");
-  assert_value_fails ("storage", "high_watermark", "80%", "\"80%\" is not a decimal number");
-  assert_bad_numbers ("storage", "high_watermark", "a decimal number");
-  assert_value_fails ("storage", "low_watermark", "100", "100 is out of range (0..99)");
-  assert_bad_numbers ("storage", "low_watermark", "a decimal number");
-  assert_value_fails ("storage", "task_ttl", "59", "59 is out of range (60s..31536000s)");
-  assert_value_fails ("storage", "task_ttl", "0", "0 is out of range (60s..31536000s)");
-  assert_value_fails ("storage", "task_ttl", "8761h", "8761h is out of range (60s..31536000s)");
-  assert_value_fails ("storage", "task_ttl", "1d", "\"1d\" is not a duration");
-  assert_bad_numbers ("storage", "task_ttl", "a duration");
-  assert_value_fails ("storage", "gc_interval", "0", "0 is out of range (1s..86400s)");
-  assert_value_fails ("storage", "gc_interval", "1441m", "1441m is out of range (1s..86400s)");
-  assert_bad_numbers ("storage", "gc_interval", "a duration");
+  for (guint i = 0; i < G_N_ELEMENTS (number_keys); i++)
+    assert_bad_numbers (number_keys[i].section, number_keys[i].key, number_keys[i].what);
 
-  /* low_watermark must stay below high_watermark, checked after the file */
-  assert_fails ("storage:\n  low_watermark: 80\n",
-                "x.yaml: storage.low_watermark (80) must be below storage.high_watermark (80)");
-  assert_fails ("storage:\n  high_watermark: 50\n",
-                "x.yaml: storage.low_watermark (60) must be below storage.high_watermark (50)");
-  assert_fails ("storage:\n  high_watermark: 10\n  low_watermark: 90\n",
-                "x.yaml: storage.low_watermark (90) must be below storage.high_watermark (10)");
-  assert_fails ("storage:\n  low_watermark: 99\n  high_watermark: 99\n",
-                "storage.low_watermark (99) must be below storage.high_watermark (99)");
+  for (guint i = 0; i < G_N_ELEMENTS (file_cases); i++)
+    assert_fails (file_cases[i].yaml, file_cases[i].expected);
   /* the exact message, which names no line: it is about two keys */
   {
     const char *yaml = "storage:\n  low_watermark: 80\n";
@@ -1121,6 +1199,13 @@ test_diff_new_keys (void)
 static void
 test_log_level (void)
 {
+  static const ValueCase value_cases[] = {
+    { "daemon", "log_level", "DEBUG", "\"DEBUG\" is not a log level" },
+    { "daemon", "log_level", "verbose", "\"verbose\" is not a log level" },
+    { "daemon", "log_level", "3", "is not a log level" },
+    { "daemon", "log_level", "~", "expected a log level, found null" },
+    { "daemon", "log_level", "[info]", "expected a log level, found a list" },
+  };
   const char *const nicks[] = { "error", "warning", "message", "info", "debug" };
 
   for (guint i = 0; i < G_N_ELEMENTS (nicks); i++) {
@@ -1129,16 +1214,27 @@ test_log_level (void)
     g_assert_cmpint (config->daemon.log_level, ==, DFLY_LOG_LEVEL_ERROR + (int) i);
     g_assert_cmpstr (dfly_log_level_to_string (config->daemon.log_level), ==, nicks[i]);
   }
-  assert_value_fails ("daemon", "log_level", "DEBUG", "\"DEBUG\" is not a log level");
-  assert_value_fails ("daemon", "log_level", "verbose", "\"verbose\" is not a log level");
-  assert_value_fails ("daemon", "log_level", "3", "is not a log level");
-  assert_value_fails ("daemon", "log_level", "~", "expected a log level, found null");
-  assert_value_fails ("daemon", "log_level", "[info]", "expected a log level, found a list");
+  for (guint i = 0; i < G_N_ELEMENTS (value_cases); i++)
+    assert_value_fails (value_cases[i].section, value_cases[i].key, value_cases[i].value,
+                        value_cases[i].expected);
 }
 
 static void
 test_names (void)
 {
+  static const ValueCase value_cases[] = {
+    { "daemon", "roles", "[peer, peer]", "\"peer\" is listed twice" },
+    { "daemon", "roles", "[Peer]", "\"Peer\" is not a valid name" },
+    { "daemon", "roles", "[-peer]", "\"-peer\" is not a valid name" },
+    { "daemon", "roles", "[_peer]", "is not a valid name" },
+    { "daemon", "roles", "[pe er]", "is not a valid name" },
+    { "daemon", "roles", "[\"\"]", "\"\" is not a valid name" },
+    { "daemon", "roles", "[~]", "\"~\" is not a valid name" },
+    { "daemon", "roles", "[pé]", "\"pé\" is not a valid name" },
+    { "daemon", "roles", "[\"a\\0b\"]", "contains a NUL character" },
+    { "daemon", "roles", "[[peer]]", "expected a name, found a list" },
+    { "daemon", "roles", "[{a: b}]", "expected a name, found a mapping" },
+  };
   g_autoptr(GString) many = g_string_new ("[");
   g_autofree char *name64 = g_strnfill (64, 'n');
   g_autofree char *name65 = g_strnfill (65, 'n');
@@ -1174,104 +1270,127 @@ test_names (void)
   assert_value_fails ("daemon", "roles", many->str, "more than 32 items");
 
   assert_value_fails ("daemon", "roles", list65, "is not a valid name");
-  assert_value_fails ("daemon", "roles", "[peer, peer]", "\"peer\" is listed twice");
-  assert_value_fails ("daemon", "roles", "[Peer]", "\"Peer\" is not a valid name");
-  assert_value_fails ("daemon", "roles", "[-peer]", "\"-peer\" is not a valid name");
-  assert_value_fails ("daemon", "roles", "[_peer]", "is not a valid name");
-  assert_value_fails ("daemon", "roles", "[pe er]", "is not a valid name");
-  assert_value_fails ("daemon", "roles", "[\"\"]", "\"\" is not a valid name");
-  assert_value_fails ("daemon", "roles", "[~]", "\"~\" is not a valid name");
-  assert_value_fails ("daemon", "roles", "[pé]", "\"pé\" is not a valid name");
-  assert_value_fails ("daemon", "roles", "[\"a\\0b\"]", "contains a NUL character");
-  assert_value_fails ("daemon", "roles", "[[peer]]", "expected a name, found a list");
-  assert_value_fails ("daemon", "roles", "[{a: b}]", "expected a name, found a mapping");
+  for (guint i = 0; i < G_N_ELEMENTS (value_cases); i++)
+    assert_value_fails (value_cases[i].section, value_cases[i].key, value_cases[i].value,
+                        value_cases[i].expected);
 }
 
 static void
 test_paths_list (void)
 {
+  static const ValueCase value_cases[] = {
+    { "daemon", "plugin_dirs", "[/a, b]", "\"b\" is not an absolute path" },
+    { "daemon", "plugin_dirs", "[/a, /a]", "\"/a\" is listed twice" },
+    { "daemon", "plugin_dirs", "/a", "expected a list of absolute paths, found a scalar" },
+    { "daemon", "plugin_dirs", "~", "found null" },
+  };
+
   {
     g_autoptr(DflyConfig) config = load_one ("daemon", "plugin_dirs", "[/a, \"/b c\"]");
     const char *const dirs[] = { "/a", "/b c", NULL };
 
     g_assert_true (g_strv_equal ((const char *const *) config->daemon.plugin_dirs, dirs));
   }
-  assert_value_fails ("daemon", "plugin_dirs", "[/a, b]", "\"b\" is not an absolute path");
-  assert_value_fails ("daemon", "plugin_dirs", "[/a, /a]", "\"/a\" is listed twice");
-  assert_value_fails ("daemon", "plugin_dirs", "/a", "expected a list of absolute paths, found a scalar");
-  assert_value_fails ("daemon", "plugin_dirs", "~", "found null");
+  for (guint i = 0; i < G_N_ELEMENTS (value_cases); i++)
+    assert_value_fails (value_cases[i].section, value_cases[i].key, value_cases[i].value,
+                        value_cases[i].expected);
 }
 
 static void
 test_unknown_key (void)
 {
-  assert_fails ("daemon:\n  log_level: info\n  foo: 1\n", "x.yaml:3:3: unknown key \"daemon.foo\"");
-  /* a key of another section is unknown here */
-  assert_fails ("host:\n  port: 1\n", "x.yaml:2:3: unknown key \"host.port\"");
-  /* keys are case sensitive */
-  assert_fails ("daemon:\n  Log_Level: info\n", "x.yaml:2:3: unknown key \"daemon.Log_Level\"");
-  /* hostile keys are escaped in the message */
-  assert_fails ("daemon:\n  \"a\\x01\": 1\n", "unknown key \"daemon.a\\001\"");
+  static const FileCase file_cases[] = {
+    { "daemon:\n  log_level: info\n  foo: 1\n", "x.yaml:3:3: unknown key \"daemon.foo\"" },
+    /* a key of another section is unknown here */
+    { "host:\n  port: 1\n", "x.yaml:2:3: unknown key \"host.port\"" },
+    /* keys are case sensitive */
+    { "daemon:\n  Log_Level: info\n", "x.yaml:2:3: unknown key \"daemon.Log_Level\"" },
+    /* hostile keys are escaped in the message */
+    { "daemon:\n  \"a\\x01\": 1\n", "unknown key \"daemon.a\\001\"" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (file_cases); i++)
+    assert_fails (file_cases[i].yaml, file_cases[i].expected);
 }
 
 static void
 test_unknown_section (void)
 {
-  assert_fails ("# comment\n\nfoo:\n  a: 1\n", "x.yaml:3:1: unknown section \"foo\"");
-  assert_fails ("daemon:\n  log_level: info\nDaemon: {}\n", "x.yaml:3:1: unknown section \"Daemon\"");
-  assert_fails ("1: x\n", "x.yaml:1:1: unknown section \"1\"");
+  static const FileCase file_cases[] = {
+    { "# comment\n\nfoo:\n  a: 1\n", "x.yaml:3:1: unknown section \"foo\"" },
+    { "daemon:\n  log_level: info\nDaemon: {}\n", "x.yaml:3:1: unknown section \"Daemon\"" },
+    { "1: x\n", "x.yaml:1:1: unknown section \"1\"" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (file_cases); i++)
+    assert_fails (file_cases[i].yaml, file_cases[i].expected);
 }
 
 static void
 test_wrong_types (void)
 {
-  assert_fails ("host:\n  ip: [1.2.3.4]\n", "x.yaml:2:7: host.ip: expected an IP address, found a list");
-  assert_fails ("host:\n  idc:\n    a: b\n", "x.yaml:3:5: host.idc: expected a string, found a mapping");
-  assert_fails ("daemon:\n  roles: {peer: 1}\n", "daemon.roles: expected a list of names, found a mapping");
-  assert_fails ("daemon:\n  roles: peer\n", "daemon.roles: expected a list of names, found a scalar");
-  assert_fails ("daemon:\n  roles:\n", "daemon.roles: expected a list of names, found null");
-  assert_fails ("daemon: 5\n", "x.yaml:1:9: daemon: expected a mapping of keys, found a scalar");
-  assert_fails ("daemon: [a]\n", "daemon: expected a mapping of keys, found a list");
-  assert_fails ("- daemon\n", "x.yaml:1:1: the top level must be a mapping of sections, found a list");
-  assert_fails ("hello\n", "the top level must be a mapping of sections, found a scalar");
-  assert_fails ("\"\"\n", "the top level must be a mapping of sections");
-  assert_fails ("? [daemon]\n: x\n", "x.yaml:1:3: expected a key, found a list");
-  assert_fails ("daemon:\n  ? {a: b}\n  : x\n", "expected a key, found a mapping");
-  assert_fails ("host:\n  idc: !!str x\n", "x.yaml:2:8: YAML tags are not supported");
-  assert_fails ("--- !config\ndaemon: {}\n", "YAML tags are not supported");
+  static const FileCase file_cases[] = {
+    { "host:\n  ip: [1.2.3.4]\n", "x.yaml:2:7: host.ip: expected an IP address, found a list" },
+    { "host:\n  idc:\n    a: b\n", "x.yaml:3:5: host.idc: expected a string, found a mapping" },
+    { "daemon:\n  roles: {peer: 1}\n", "daemon.roles: expected a list of names, found a mapping" },
+    { "daemon:\n  roles: peer\n", "daemon.roles: expected a list of names, found a scalar" },
+    { "daemon:\n  roles:\n", "daemon.roles: expected a list of names, found null" },
+    { "daemon: 5\n", "x.yaml:1:9: daemon: expected a mapping of keys, found a scalar" },
+    { "daemon: [a]\n", "daemon: expected a mapping of keys, found a list" },
+    { "- daemon\n", "x.yaml:1:1: the top level must be a mapping of sections, found a list" },
+    { "hello\n", "the top level must be a mapping of sections, found a scalar" },
+    { "\"\"\n", "the top level must be a mapping of sections" },
+    { "? [daemon]\n: x\n", "x.yaml:1:3: expected a key, found a list" },
+    { "daemon:\n  ? {a: b}\n  : x\n", "expected a key, found a mapping" },
+    { "host:\n  idc: !!str x\n", "x.yaml:2:8: YAML tags are not supported" },
+    { "--- !config\ndaemon: {}\n", "YAML tags are not supported" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (file_cases); i++)
+    assert_fails (file_cases[i].yaml, file_cases[i].expected);
 }
 
 static void
 test_aliases (void)
 {
-  /* anchors alone are harmless; the alias is what is refused */
-  assert_fails ("host:\n  idc: &a dc1\n  location: *a\n",
-                "x.yaml:3:13: aliases are not supported");
-  assert_fails ("x: &a [1]\n", "unknown section \"x\"");
-  assert_fails ("daemon: &d {}\nhost: *d\n", "x.yaml:2:7: aliases are not supported");
-  assert_fails ("*a\n", "aliases are not supported");
-  /* billion laughs: refused at the first alias, nothing is expanded */
-  assert_fails ("daemon:\n  roles: &a [a, b, c, d, e, f, g, h, i]\n"
-                "  plugin_dirs: [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n",
-                "x.yaml:3:17: aliases are not supported");
+  static const FileCase file_cases[] = {
+    /* anchors alone are harmless; the alias is what is refused */
+    { "host:\n  idc: &a dc1\n  location: *a\n", "x.yaml:3:13: aliases are not supported" },
+    { "x: &a [1]\n", "unknown section \"x\"" },
+    { "daemon: &d {}\nhost: *d\n", "x.yaml:2:7: aliases are not supported" },
+    { "*a\n", "aliases are not supported" },
+    /* billion laughs: refused at the first alias, nothing is expanded */
+    { "daemon:\n  roles: &a [a, b, c, d, e, f, g, h, i]\n" "  plugin_dirs: [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n", "x.yaml:3:17: aliases are not supported" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (file_cases); i++)
+    assert_fails (file_cases[i].yaml, file_cases[i].expected);
 }
 
 static void
 test_duplicates (void)
 {
-  assert_fails ("daemon:\n  log_level: info\n  log_level: debug\n",
-                "x.yaml:3:3: duplicate key \"daemon.log_level\"");
-  assert_fails ("daemon:\n  log_level: info\nhost: {}\ndaemon:\n  state_dir: /x\n",
-                "x.yaml:4:1: duplicate section \"daemon\"");
-  assert_fails ("daemon: ~\ndaemon: ~\n", "duplicate section \"daemon\"");
+  static const FileCase file_cases[] = {
+    { "daemon:\n  log_level: info\n  log_level: debug\n", "x.yaml:3:3: duplicate key \"daemon.log_level\"" },
+    { "daemon:\n  log_level: info\nhost: {}\ndaemon:\n  state_dir: /x\n", "x.yaml:4:1: duplicate section \"daemon\"" },
+    { "daemon: ~\ndaemon: ~\n", "duplicate section \"daemon\"" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (file_cases); i++)
+    assert_fails (file_cases[i].yaml, file_cases[i].expected);
 }
 
 static void
 test_multiple_documents (void)
 {
-  assert_fails ("daemon: {}\n---\nhost: {}\n", "x.yaml:2:1: multiple documents are not supported");
-  assert_fails ("---\n---\n", "multiple documents are not supported");
-  assert_fails ("daemon: {}\n...\n---\n", "multiple documents are not supported");
+  static const FileCase file_cases[] = {
+    { "daemon: {}\n---\nhost: {}\n", "x.yaml:2:1: multiple documents are not supported" },
+    { "---\n---\n", "multiple documents are not supported" },
+    { "daemon: {}\n...\n---\n", "multiple documents are not supported" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (file_cases); i++)
+    assert_fails (file_cases[i].yaml, file_cases[i].expected);
 }
 
 static void
@@ -1346,15 +1465,19 @@ test_size_cap (void)
 static void
 test_garbage (void)
 {
+  static const FileCase file_cases[] = {
+    { "host:\n  idc: \xc3\x28\n", "x.yaml:2:9: YAML syntax error: invalid trailing UTF-8 octet (0x28)" },
+    { "host:\n  idc: \xff\n", "x.yaml:2:8: YAML syntax error: invalid leading UTF-8 octet" },
+    { "\x7f" "ELF\x02\x01\x01", "YAML syntax error" },
+    { "daemon:\n  roles: [peer\n", "x.yaml:3:1: YAML syntax error: " },
+    { "\"unterminated\n", "YAML syntax error: found unexpected end of stream" },
+  };
   static const char yaml_alphabet[] = "{}[]:,-?&*!|>'\"#%@` \n\t\r\\~.0159aemnos_/\x01\x80\xc3\xff";
 
-  assert_fails ("host:\n  idc: \xc3\x28\n", "x.yaml:2:9: YAML syntax error: invalid trailing UTF-8 octet (0x28)");
-  assert_fails ("host:\n  idc: \xff\n", "x.yaml:2:8: YAML syntax error: invalid leading UTF-8 octet");
+  for (guint i = 0; i < G_N_ELEMENTS (file_cases); i++)
+    assert_fails (file_cases[i].yaml, file_cases[i].expected);
   assert_fails_with ("daemon:\n\0\0\0", 11, "x.yaml:2:1: YAML syntax error: control characters are not allowed", NULL);
-  assert_fails ("\x7f" "ELF\x02\x01\x01", "YAML syntax error");
-  assert_fails ("daemon:\n  roles: [peer\n", "x.yaml:3:1: YAML syntax error: ");
   assert_fails ("daemon:\n  log_level: info\n bad\n", "x.yaml:3:", "YAML syntax error");
-  assert_fails ("\"unterminated\n", "YAML syntax error: found unexpected end of stream");
 
   /* Random input, biased towards YAML punctuation: never a crash, always
    * exactly one of a config or an error. Seeded by GTest, so reproducible. */

@@ -154,6 +154,8 @@ like "... with the staged version script" "$S/hello-build.log" \
   "--version-script=$D$pkgdatadir/dfly-plugin\\.map"
 is "hello.so exports exactly one symbol, dfly_plugin_query" \
   "$(nm -D --defined-only "$HELLO" | awk '{ print $3 }' | tr '\n' ' ')" "dfly_plugin_query "
+is "hello-source.so too" "$(nm -D --defined-only "$S/hello-build/hello-source.so" |
+  awk '{ print $3 }' | tr '\n' ' ')" "dfly_plugin_query "
 if command -v readelf >/dev/null; then
   like_text "hello.so links libdfly-1" "$(readelf -d "$HELLO")" "NEEDED.*\\[libdfly-1\\.so\\.[0-9]+\\]"
 fi
@@ -171,9 +173,22 @@ EOF
 chmod +x "$S/bin/dflyctl"
 DFLYCTL="$S/bin/dflyctl"
 
-write_config "$S/base.yaml"
+# hello-source has a setting of its own: the bytes it serves prove it arrived.
+GREETING="Hallo from a plugin's own section! "
+write_config "$S/base.yaml" "hello-source:" "  greeting: \"$GREETING\"" "  size: 1000"
 sed 's/^  roles: .*/  roles: [manager, scheduler, seed, peer, hello]/' "$S/base.yaml" \
   >"$S/dflyd.yaml"
+
+# --check-config holds the plugin's section to its table, with the position.
+printf 'hello-source:\n  size: 2MiB\n' >"$S/bad-hello.yaml"
+run check.out check.err env LD_LIBRARY_PATH="$D$libdir" "$D$sbindir/dflyd" \
+  --check-config "$S/bad-hello.yaml" --plugin-dir "$D$plugindir" --plugin-dir "$S/hello-build"
+is "dflyd --check-config refuses a bad value of the plugin's own key" "$RUN_STATUS" 2
+like "... naming file:line:column and the key" "$S/check.err" \
+  "bad-hello.yaml:2:9: hello-source.size: 2MiB is out of range"
+run check.out check.err env LD_LIBRARY_PATH="$D$libdir" "$D$sbindir/dflyd" \
+  --check-config "$S/dflyd.yaml" --plugin-dir "$D$plugindir" --plugin-dir "$S/hello-build"
+is "dflyd --check-config accepts the plugin's section" "$RUN_STATUS" 0
 DFLYD_LOG="$S/dflyd.log"
 LD_LIBRARY_PATH="$D$libdir" "$D$sbindir/dflyd" --bus-address "$BUS_ADDRESS" \
   --config "$S/dflyd.yaml" --plugin-dir "$D$plugindir" --plugin-dir "$S/hello-build" \
@@ -202,6 +217,12 @@ run status.out status.err "$DFLYCTL" --address "$BUS_ADDRESS" status
 like "dflyctl status shows the same in its table" "$S/status.out" \
   "hello +running +says hello from outside the tree"
 like "the role logged that it started" "$DFLYD_LOG" "hello role started"
+
+run get.out get.err "$DFLYCTL" --address "$BUS_ADDRESS" get hello://greeting -O "$S/hello.out"
+is "dflyctl get hello://greeting from the third-party source exits 0" "$RUN_STATUS" 0
+expected=$(python3 -c 'import sys; g = sys.argv[1]; sys.stdout.write((g * 1000)[:1000])' \
+  "$GREETING")
+is "... with 1000 bytes of the greeting its section set" "$(cat "$S/hello.out")" "$expected"
 
 stop_dflyd 15
 is "the installed dflyd exits 0 on SIGTERM" "$DFLYD_STATUS" 0
