@@ -170,9 +170,9 @@ check "the .pc file is generated in the build tree" [ -f "$PC" ]
 if command -v pkg-config >/dev/null && [ -f "$PC" ]; then
   check "pkg-config --validate accepts it" pkg-config --validate "$PC"
   is "... it says plugin ABI 1" "$(pkg-config --variable=abi "$PC")" 1
-  is "... it requires GLib, GObject, GIO and GModule" \
+  is "... it requires GLib, GObject, GIO, GModule and libsoup (the HTTP client's header)" \
     "$(pkg-config --print-requires "$PC" | sort | tr '\n' ' ')" \
-    "gio-2.0 glib-2.0 gmodule-2.0 gobject-2.0 "
+    "gio-2.0 glib-2.0 gmodule-2.0 gobject-2.0 libsoup-3.0 "
   like "... plugins link with the version script" "$PC" \
     '^plugin_ldflags=-shared -Wl,--version-script=\$\{pkgdatadir\}/dfly-plugin\.map$'
   prefix=$(sed -n 's/^prefix=//p' "$PC")

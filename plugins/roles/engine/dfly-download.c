@@ -197,61 +197,36 @@ fail_request (DflyDownload *self, DflyDownloadRequest *request, const GError *er
 typedef struct {
   DflyDownload        *download;
   DflyDownloadRequest *request;
-  char                *content_path;
-  guint64              length;
 } PlaceData;
 
-static void
-place_data_free (PlaceData *data)
-{
-  g_clear_object (&data->download);
-  dfly_download_request_unref (data->request);
-  g_free (data->content_path);
-  g_free (data);
-}
-
-static void
-place_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  PlaceData *data = task_data;
-  GError *error = NULL;
-
-  if (dfly_output_place (data->content_path, data->length, data->request->output,
-                         data->request->hardlink, data->request->digest, cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
+/* On the main thread, where the download lives and the bus is emitted. */
 static void
 place_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  PlaceData *data = g_task_get_task_data (G_TASK (result));
-  DflyDownload *self = data->download;
+  g_autofree PlaceData *data = user_data;
+  g_autoptr (DflyDownload) self = data->download;
+  g_autoptr (DflyDownloadRequest) request = data->request;
   g_autoptr (GError) error = NULL;
 
   self->placing--;
-  if (g_task_propagate_boolean (G_TASK (result), &error)) {
-    g_info ("task %s: %s is in place", self->task->id, data->request->output);
-    dfly_bus_emit_download_finished (dfly_context_get_bus (self->context), data->request);
+  if (dfly_output_place_finish (result, &error)) {
+    g_info ("task %s: %s is in place", self->task->id, request->output);
+    dfly_bus_emit_download_finished (dfly_context_get_bus (self->context), request);
   } else {
-    g_info ("task %s: %s failed: %s", self->task->id, data->request->output, error->message);
-    dfly_bus_emit_download_failed (dfly_context_get_bus (self->context), data->request, error);
+    g_info ("task %s: %s failed: %s", self->task->id, request->output, error->message);
+    dfly_bus_emit_download_failed (dfly_context_get_bus (self->context), request, error);
   }
   maybe_done (self);
-  /* The task's data may be freed on the worker thread: drop the download
-   * here, on the main thread, where it lives. */
-  g_clear_object (&data->download);
 }
 
 /* Copies (or links) the finished content to one request's output. */
 static void
 place_output (DflyDownload *self, DflyDownloadRequest *request)
 {
-  g_autoptr (GTask) task = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree char *content_path = dfly_storage_content_path (self->storage, self->task->id,
+                                                             &error);
   PlaceData *data;
-  char *content_path = dfly_storage_content_path (self->storage, self->task->id, &error);
 
   g_hash_table_remove (self->timeouts, request);
   if (content_path == NULL) {
@@ -261,13 +236,11 @@ place_output (DflyDownload *self, DflyDownloadRequest *request)
   data = g_new0 (PlaceData, 1);
   data->download = g_object_ref (self);
   data->request = dfly_download_request_ref (request);
-  data->content_path = content_path;
-  data->length = (guint64) MAX (self->task->content_length, 0);
   g_ptr_array_remove (self->requests, request);
   self->placing++;
-  task = g_task_new (NULL, NULL, place_done, NULL);
-  g_task_set_task_data (task, data, (GDestroyNotify) place_data_free);
-  g_task_run_in_thread (task, place_thread);
+  dfly_output_place_async (content_path, (guint64) MAX (self->task->content_length, 0),
+                           request->output, request->hardlink, request->digest, NULL, place_done,
+                           data);
 }
 
 typedef struct {

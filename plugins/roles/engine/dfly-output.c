@@ -381,3 +381,56 @@ dfly_output_place (const char *content_path, guint64 length, const char *output,
   }
   return dfly_output_temp_commit (temp, error);
 }
+
+typedef struct {
+  char    *content_path;
+  guint64  length;
+  char    *output;
+  gboolean hardlink;
+  char    *digest;
+} PlaceJob;
+
+static void
+place_job_free (PlaceJob *job)
+{
+  g_free (job->content_path);
+  g_free (job->output);
+  g_free (job->digest);
+  g_free (job);
+}
+
+static void
+place_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  PlaceJob *job = task_data;
+  GError *error = NULL;
+
+  if (dfly_output_place (job->content_path, job->length, job->output, job->hardlink, job->digest,
+                         cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+dfly_output_place_async (const char *content_path, guint64 length, const char *output,
+                         gboolean hardlink, const char *digest, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  PlaceJob *job = g_new0 (PlaceJob, 1);
+
+  job->content_path = g_strdup (content_path);
+  job->length = length;
+  job->output = g_strdup (output);
+  job->hardlink = hardlink;
+  job->digest = g_strdup (digest);
+  g_task_set_task_data (task, job, (GDestroyNotify) place_job_free);
+  g_task_run_in_thread (task, place_thread);
+}
+
+gboolean
+dfly_output_place_finish (GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -25,6 +25,11 @@ gboolean dfly_output_check (const char *output, const char * const *refused_dirs
 gboolean dfly_output_place (const char *content_path, guint64 length, const char *output,
                             gboolean hardlink, const char *digest, GCancellable *cancellable,
                             GError **error);
+/* The same in a worker thread; callback runs in the caller's main context. */
+void     dfly_output_place_async (const char *content_path, guint64 length, const char *output,
+                                  gboolean hardlink, const char *digest, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data);
+gboolean dfly_output_place_finish (GAsyncResult *result, GError **error);
 
 /* A temporary file beside an output, for writing the output while the
  * download runs: committing renames it over the output; freeing an
