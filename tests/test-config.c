@@ -1770,15 +1770,16 @@ test_shipped_file_comments (void)
   gboolean live = FALSE;
 
   for (guint i = 0; lines[i] != NULL; i++) {
+    g_autoptr(GMatchInfo) section_match = NULL;
     g_autoptr(GMatchInfo) match = NULL;
 
     if (lines[i][0] == '\0')
       live = FALSE; /* a comment block ends */
     if (strstr (lines[i], "[live]") != NULL)
       live = TRUE;
-    if (g_regex_match (section_line, lines[i], 0, &match)) {
+    if (g_regex_match (section_line, lines[i], 0, &section_match)) {
       g_free (section);
-      section = g_match_info_fetch (match, 1);
+      section = g_match_info_fetch (section_match, 1);
     } else if (section != NULL && g_regex_match (key_line, lines[i], 0, &match)) {
       g_autofree char *key = g_match_info_fetch (match, 1);
       DocKey *doc = g_new0 (DocKey, 1);

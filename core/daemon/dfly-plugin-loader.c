@@ -146,6 +146,15 @@ check_descriptor (const DflyPluginDescriptor *desc, const char *file_name, GErro
   if (desc->settings != NULL) {
     g_autoptr (GError) local = NULL;
 
+    /* A section is named after its plugin: the daemon's own are taken. */
+    for (const DflyConfigDaemonSection *s = dfly_config_get_daemon_sections (); s->name; s++) {
+      if (g_str_equal (s->name, desc->name) && !s->plugin_keys) {
+        g_set_error (error, DFLY_ERROR, DFLY_ERROR_PLUGIN_REFUSED,
+                     "its settings would be section \"%s\", which is dflyd's own", s->name);
+        return FALSE;
+      }
+    }
+
     if (!dfly_config_section_validate (desc->name, desc->settings, &local)) {
       g_set_error (error, DFLY_ERROR, DFLY_ERROR_PLUGIN_REFUSED, "bad settings table: %s",
                    local->message);
