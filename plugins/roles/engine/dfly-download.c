@@ -6,7 +6,7 @@
  * streams it from the source through its own fixed buffer, digests it,
  * writes it to storage and commits it. Workers share only the queue, the
  * first error and a byte counter, under one mutex.
- * Results go back to the main thread with g_main_context_invoke.
+ * Results go back to the main thread with dfly_main_call.
  */
 #include "config.h"
 
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dfly-download.h"
+#include "dfly-main-call.h"
 #include "dfly-output.h"
 #include "dfly-swarm.h"
 #include "dfly-upload-server.h"
@@ -892,7 +893,7 @@ coordinator_thread (gpointer user_data)
     data->error = public_error (self, error);
   else
     data->task = g_steal_pointer (&task);
-  g_main_context_invoke (self->main_context, finish_on_main, data);
+  dfly_main_call (self->main_context, finish_on_main, data);
   return NULL;
 }
 

@@ -3,13 +3,14 @@
  * Threads: the board (everything under lock) is shared by the piece
  * threads and the main thread; streams and subscriptions are the main
  * thread's alone. Threads hand messages to the main thread with
- * g_main_context_invoke, each holding a reference, and the main thread
+ * dfly_main_call, each holding a reference, and the main thread
  * drops them once dfly_swarm_close() ran.
  */
 #include "config.h"
 
 #include <string.h>
 
+#include "dfly-main-call.h"
 #include "dfly-swarm.h"
 
 #define PER_PARENT_INFLIGHT  4          /* pieces fetched from one parent at once */
@@ -283,7 +284,7 @@ send_request (DflySwarm *self, Dfly__V1__AnnouncePeerRequest *request)
   request->peer_id = self->peer_id;
   data->swarm = dfly_swarm_ref (self);
   data->frame = dfly_wire_pack (DFLY_MESSAGE_ANNOUNCE_PEER_REQUEST, &request->base);
-  g_main_context_invoke (self->main_context, send_on_main, data);
+  dfly_main_call (self->main_context, send_on_main, data);
 }
 
 static void
@@ -638,7 +639,7 @@ dfly_swarm_register (DflySwarm *self, gint64 *content_length, guint64 *piece_len
   gint64 deadline = g_get_monotonic_time () + REGISTER_TIMEOUT_US;
   DflySwarmDecision decision;
 
-  g_main_context_invoke (self->main_context, register_on_main, dfly_swarm_ref (self));
+  dfly_main_call (self->main_context, register_on_main, dfly_swarm_ref (self));
   g_mutex_lock (&self->lock);
   while (!self->decided && !g_cancellable_is_cancelled (self->cancellable)) {
     gint64 now = g_get_monotonic_time ();
@@ -683,7 +684,7 @@ dfly_swarm_share_held (DflySwarm *self, const DflyTaskInfo *task, GPtrArray *hel
   board_decide (self, seed ? DFLY_SWARM_BACK_TO_SOURCE : DFLY_SWARM_PARENTS);
   hold_pieces (self, held);
   g_mutex_unlock (&self->lock);
-  g_main_context_invoke (self->main_context, register_on_main, dfly_swarm_ref (self));
+  dfly_main_call (self->main_context, register_on_main, dfly_swarm_ref (self));
   g_mutex_lock (&self->lock);
   if (seed)
     send_source_started (self);
@@ -938,7 +939,7 @@ dfly_swarm_piece_committed (DflySwarm *self, const DflyPieceInfo *piece, gboolea
   /* The upload server tells this host's children. */
   data->context = g_object_ref (self->context);
   data->piece = dfly_piece_info_ref ((DflyPieceInfo *) piece);
-  g_main_context_invoke (self->main_context, emit_piece_on_main, data);
+  dfly_main_call (self->main_context, emit_piece_on_main, data);
 }
 
 void

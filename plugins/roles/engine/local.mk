@@ -5,6 +5,7 @@ noinst_LTLIBRARIES += plugins/roles/engine/libdfly-peer-engine.la
 plugins_roles_engine_libdfly_peer_engine_la_SOURCES = \
 	plugins/roles/engine/dfly-download.c \
 	plugins/roles/engine/dfly-download.h \
+	plugins/roles/engine/dfly-main-call.h \
 	plugins/roles/engine/dfly-output.c \
 	plugins/roles/engine/dfly-output.h \
 	plugins/roles/engine/dfly-parent-links.c \
