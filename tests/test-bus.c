@@ -102,6 +102,7 @@ test_two_plugins_talk (void)
   Watch w = { g_ptr_array_new_with_free_func (g_free) };
   const char *detail;
   gboolean timed_out = FALSE;
+  g_autoptr (GError) error = NULL;
   guint timeout_id;
 
   if (plugin_dir == NULL) {
@@ -123,6 +124,9 @@ test_two_plugins_talk (void)
                     G_CALLBACK (on_host_announced), &w);
   loader = dfly_plugin_loader_new (context);
   dfly_plugin_loader_load_dirs (loader, dirs);
+  /* As dflyd does: the plugins' sections are bound once they are loaded. */
+  dfly_plugin_loader_bind_config (loader, config, &error);
+  g_assert_no_error (error);
   engine = dfly_engine_new (context, loader, NULL);
   dfly_engine_start (engine);
 
