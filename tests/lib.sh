@@ -245,6 +245,8 @@ EOF
 # write_config FILE [YAML...]: a config for one dflyd: all four roles, state
 # and cache in the scratch directory, the manager on an ephemeral port of
 # 127.0.0.1, fast host announces. Extra YAML lines are appended verbatim.
+# The scheduler listens on $WRITE_CONFIG_SCHEDULER_PORT, else an ephemeral port: then the
+# daemon's own engine does not know it, and downloads skip the scheduler.
 write_config () {
   _file=$1
   shift
@@ -264,7 +266,7 @@ manager:
   listen: 127.0.0.1
   port: 0
 scheduler:
-  port: 0
+  port: ${WRITE_CONFIG_SCHEDULER_PORT:-0}
 upload:
   port: 0
 EOF

@@ -145,8 +145,10 @@ status_to_text (GVariant *status)
   g_autofree char *config_path = NULL;
   g_autofree char *pid_text = NULL;
   g_autofree char *uptime_text = NULL;
+  g_autofree char *host_id = NULL;
+  g_autofree char *host_type = NULL;
   guint32 pid;
-  guint64 uptime;
+  guint64 uptime, started, succeeded, failed;
 
   if (!g_variant_lookup (status, "version", "s", &version))
     version = g_strdup ("?");
@@ -163,6 +165,22 @@ status_to_text (GVariant *status)
   /* TRANSLATORS: the path of the configuration file dflyd read */
   g_string_append_printf (out, _("config: %s"), or_placeholder (config_path, "?"));
   g_string_append_c (out, '\n');
+  if (g_variant_lookup (status, "host-id", "s", &host_id)) {
+    if (!g_variant_lookup (status, "host-type", "s", &host_type))
+      host_type = g_strdup ("?");
+    /* TRANSLATORS: this host as announced to schedulers: "host: ID (TYPE)" */
+    g_string_append_printf (out, _("host: %s (%s)"), host_id, host_type);
+    g_string_append_c (out, '\n');
+  }
+  if (g_variant_lookup (status, "tasks-started", "t", &started) &&
+      g_variant_lookup (status, "tasks-succeeded", "t", &succeeded) &&
+      g_variant_lookup (status, "tasks-failed", "t", &failed)) {
+    /* TRANSLATORS: downloads since dflyd started */
+    g_string_append_printf (out, _("tasks: %" G_GUINT64_FORMAT " started, %" G_GUINT64_FORMAT
+                                   " succeeded, %" G_GUINT64_FORMAT " failed"),
+                            started, succeeded, failed);
+    g_string_append_c (out, '\n');
+  }
 
   roles = g_variant_lookup_value (status, "roles", G_VARIANT_TYPE ("a(sss)"));
   if (roles == NULL)

@@ -17,7 +17,12 @@ struct _DflyDbusService {
   GDBusConnection *connection;
   guint            registration_id;
   guint            owner_id;
-  gulong           bus_handlers[3]; /* download-progress, -finished, -failed */
+  gulong           bus_handlers[9]; /* one per bus signal heard (dfly_dbus_service_new) */
+  /* What GetStatus tells of this daemon's life, from the bus. */
+  guint64          tasks_started;
+  guint64          tasks_succeeded;
+  guint64          tasks_failed;
+  DflyHostInfo    *host;            /* last announced; NULL before or after */
 };
 
 G_DEFINE_FINAL_TYPE (DflyDbusService, dfly_dbus_service, G_TYPE_OBJECT)
@@ -58,6 +63,13 @@ handle_get_status (DflyDbusService *self, GVariant *parameters, GError **error)
   g_variant_dict_insert (&dict, "uptime-seconds", "t", (guint64) uptime);
   g_variant_dict_insert (&dict, "config-path", "s", valid_utf8 (pool, config_path));
   g_variant_dict_insert_value (&dict, "roles", dfly_engine_describe_roles (self->engine));
+  g_variant_dict_insert (&dict, "tasks-started", "t", self->tasks_started);
+  g_variant_dict_insert (&dict, "tasks-succeeded", "t", self->tasks_succeeded);
+  g_variant_dict_insert (&dict, "tasks-failed", "t", self->tasks_failed);
+  if (self->host != NULL) {
+    g_variant_dict_insert (&dict, "host-id", "s", valid_utf8 (pool, self->host->id));
+    g_variant_dict_insert (&dict, "host-type", "s", dfly_host_type_to_string (self->host->type));
+  }
   return g_variant_new ("(@a{sv})", g_variant_dict_end (&dict));
 }
 
@@ -777,6 +789,49 @@ on_download_failed (DflyBus *bus, DflyDownloadRequest *request, const GError *er
                                    valid_utf8 (pool, error->message)));
 }
 
+static void
+on_role_state_changed (DflyBus *bus, const char *role, DflyRoleState state, gpointer user_data)
+{
+  g_autoptr (GPtrArray) pool = g_ptr_array_new_with_free_func (g_free);
+
+  emit_dbus_signal (user_data, "RoleStateChanged",
+                    g_variant_new ("(ss)", valid_utf8 (pool, role),
+                                   dfly_role_state_to_string (state)));
+}
+
+static void
+on_task_registered (DflyBus *bus, DflyTaskInfo *task, gpointer user_data)
+{
+  DFLY_DBUS_SERVICE (user_data)->tasks_started++;
+}
+
+static void
+on_task_finished (DflyBus *bus, DflyTaskInfo *task, gpointer user_data)
+{
+  DFLY_DBUS_SERVICE (user_data)->tasks_succeeded++;
+}
+
+static void
+on_task_failed (DflyBus *bus, DflyTaskInfo *task, const GError *error, gpointer user_data)
+{
+  DFLY_DBUS_SERVICE (user_data)->tasks_failed++;
+}
+
+static void
+on_host_announced (DflyBus *bus, DflyHostInfo *host, gpointer user_data)
+{
+  DflyDbusService *self = user_data;
+
+  g_clear_pointer (&self->host, dfly_host_info_unref);
+  self->host = dfly_host_info_ref (host);
+}
+
+static void
+on_host_left (DflyBus *bus, DflyHostInfo *host, gpointer user_data)
+{
+  g_clear_pointer (&DFLY_DBUS_SERVICE (user_data)->host, dfly_host_info_unref);
+}
+
 static const GDBusInterfaceVTable vtable = { method_call, NULL, NULL, { 0 } };
 
 static void
@@ -797,6 +852,7 @@ dfly_dbus_service_dispose (GObject *object)
   }
   g_clear_object (&self->connection);
   g_clear_object (&self->engine);
+  g_clear_pointer (&self->host, dfly_host_info_unref);
   G_OBJECT_CLASS (dfly_dbus_service_parent_class)->dispose (object);
 }
 
@@ -818,16 +874,27 @@ DflyDbusService *
 dfly_dbus_service_new (DflyEngine *engine)
 {
   DflyDbusService *self = g_object_new (DFLY_TYPE_DBUS_SERVICE, NULL);
+  const struct {
+    const char *signal;
+    GCallback   handler;
+  } heard[] = {
+    { DFLY_BUS_DOWNLOAD_PROGRESS, G_CALLBACK (on_download_progress) },
+    { DFLY_BUS_DOWNLOAD_FINISHED, G_CALLBACK (on_download_finished) },
+    { DFLY_BUS_DOWNLOAD_FAILED, G_CALLBACK (on_download_failed) },
+    { DFLY_BUS_ROLE_STATE_CHANGED, G_CALLBACK (on_role_state_changed) },
+    { DFLY_BUS_TASK_REGISTERED, G_CALLBACK (on_task_registered) },
+    { DFLY_BUS_TASK_FINISHED, G_CALLBACK (on_task_finished) },
+    { DFLY_BUS_TASK_FAILED, G_CALLBACK (on_task_failed) },
+    { DFLY_BUS_HOST_ANNOUNCED, G_CALLBACK (on_host_announced) },
+    { DFLY_BUS_HOST_LEFT, G_CALLBACK (on_host_left) },
+  };
   DflyBus *bus;
 
+  G_STATIC_ASSERT (G_N_ELEMENTS (heard) == G_N_ELEMENTS (self->bus_handlers));
   self->engine = g_object_ref (engine);
   bus = dfly_context_get_bus (service_context (self));
-  self->bus_handlers[0] = g_signal_connect (bus, DFLY_BUS_DOWNLOAD_PROGRESS,
-                                            G_CALLBACK (on_download_progress), self);
-  self->bus_handlers[1] = g_signal_connect (bus, DFLY_BUS_DOWNLOAD_FINISHED,
-                                            G_CALLBACK (on_download_finished), self);
-  self->bus_handlers[2] = g_signal_connect (bus, DFLY_BUS_DOWNLOAD_FAILED,
-                                            G_CALLBACK (on_download_failed), self);
+  for (guint i = 0; i < G_N_ELEMENTS (heard); i++)
+    self->bus_handlers[i] = g_signal_connect (bus, heard[i].signal, heard[i].handler, self);
   return self;
 }
 

@@ -6,6 +6,8 @@ need dbus-daemon
 
 S=$SCRATCH
 CFG="$S/dflyd.yaml"
+# A known scheduler port: the engine announces this host to it.
+WRITE_CONFIG_SCHEDULER_PORT=$(pick_port)
 write_config "$CFG"
 
 ctl () {
@@ -139,8 +141,8 @@ is "roles are listed in start order" \
 like "the manager reports the port it really bound" "$S/status.out" \
   "^  manager +running +REST API on http://127\\.0\\.0\\.1:[1-9][0-9]*\$"
 
-# The peer role, speaking for the seed role beside it, announces this host
-# (as a seed) on the in-process bus; the scheduler counts what it heard.
+# The seed role's engine announces this host (as a seed) to the daemon's own
+# scheduler over the protocol; the scheduler counts what it heard.
 # Announces come every second here.
 scheduler_sees_host () {
   ctl status >"$S/hosts.out" 2>&1 && grep -Eq '^  scheduler +running +1 host$' "$S/hosts.out"
@@ -167,6 +169,10 @@ check "--json status lists the four roles, running, in start order" \
 check "--json status gives the scheduler's host count" \
   json_check "$S/status.json" \
   "[r['detail'] for r in d['roles'] if r['name'] == 'scheduler'] == ['1 host']"
+check "--json status names this host as announced (a seed) and counts no download yet" \
+  json_check "$S/status.json" \
+  "d['host-id'].startswith('127.0.0.1-') and d['host-type'] == 'super'
+   and (d['tasks-started'], d['tasks-succeeded'], d['tasks-failed']) == (0, 0, 0)"
 
 run plugins.json plugins.err ctl --json plugins
 is "dflyctl --json plugins exits 0" "$RUN_STATUS" 0
@@ -228,8 +234,16 @@ is "after SIGHUP, reload has nothing left to change" "$RUN_STATUS:$(cat "$S/relo
 
 # --- shutdown ---------------------------------------------------------
 
+# Role states travel as D-Bus signals: watch them while dflyd stops.
+gdbus monitor --address "$BUS_ADDRESS" --dest org.dfly.Daemon1 >"$S/monitor.out" 2>&1 &
+MONITOR_PID=$!
+wait_for_line "$S/monitor.out" "Monitoring signals" 10 || diag "gdbus monitor did not start"
 stop_dflyd 15
 is "SIGTERM: dflyd exits 0 within the grace period" "$DFLYD_STATUS" 0
+kill "$MONITOR_PID" 2>/dev/null
+wait "$MONITOR_PID" 2>/dev/null
+like "each role's stopping is a RoleStateChanged signal" "$S/monitor.out" \
+  "RoleStateChanged \\('peer', 'stopping'\\)"
 is "roles start in order" \
   "$(sed -n 's/.*role \([a-z]*\) running$/\1/p' "$DFLYD_LOG" | tr '\n' ' ')" \
   "manager scheduler seed peer "

@@ -26,6 +26,7 @@ struct _DflySchedulerClient {
   gpointer          host_data;
   guint             announce_id;
   guint             announce_interval;
+  char             *host_id;          /* as last announced, for the leave */
 };
 
 struct _DflyAnnounceStream {
@@ -64,6 +65,8 @@ dfly_scheduler_client_announce (DflySchedulerClient *self)
 
   dfly_wire_host_to_message (info, &host);
   request.host = &host;
+  g_free (self->host_id);
+  self->host_id = g_strdup (info->id);
   for (guint i = 0; i < self->schedulers->len; i++) {
     Scheduler *scheduler = g_ptr_array_index (self->schedulers, i);
     g_autofree char *url = g_strconcat (scheduler->base_url, "/v1/announce-host", NULL);
@@ -332,12 +335,49 @@ dfly_scheduler_client_new (DflyContext *context, const char *const *addresses,
   return self;
 }
 
+static void
+leave_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree char *address = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) reply = dfly_wire_post_finish (SOUP_SESSION (source), result, &error);
+
+  if (reply == NULL)
+    g_debug ("telling %s this host leaves failed: %s", address, error->message);
+  else
+    g_debug ("told %s this host leaves", address);
+}
+
+/* Tells every scheduler this host leaves, so its peers go at once rather
+ * than when its announces are missed. Best effort, on a session of its own
+ * that the requests keep alive: the client's is aborted right after. */
+static void
+leave (DflySchedulerClient *self)
+{
+  g_autoptr (SoupSession) session = NULL;
+  Dfly__V1__LeaveHostRequest request = DFLY__V1__LEAVE_HOST_REQUEST__INIT;
+
+  if (self->host_id == NULL || self->schedulers->len == 0)
+    return;
+  session = soup_session_new_with_options ("timeout", 2, NULL);
+  request.id = self->host_id;
+  for (guint i = 0; i < self->schedulers->len; i++) {
+    Scheduler *scheduler = g_ptr_array_index (self->schedulers, i);
+    g_autofree char *url = g_strconcat (scheduler->base_url, "/v1/leave-host", NULL);
+
+    dfly_wire_post_async (session, url, DFLY_MESSAGE_LEAVE_HOST_REQUEST, &request.base, NULL,
+                          leave_done, g_strdup (scheduler->address));
+  }
+}
+
 void
 dfly_scheduler_client_free (DflySchedulerClient *self)
 {
   if (self == NULL)
     return;
   g_clear_handle_id (&self->announce_id, g_source_remove);
+  leave (self);
+  g_free (self->host_id);
   soup_session_abort (self->session);
   g_ptr_array_unref (self->schedulers);
   g_object_unref (self->session);

@@ -28,6 +28,7 @@ typedef void (*DflyAnnounceLostFunc) (gpointer user_data);
 /* addresses: "ip:port" of every scheduler; NULL if there are none. */
 DflySchedulerClient *dfly_scheduler_client_new (DflyContext *context, const char *const *addresses,
                                                 DflyHostInfoFunc host_info, gpointer host_data);
+/* Tells every scheduler this host leaves (best effort), then frees. */
 void                 dfly_scheduler_client_free (DflySchedulerClient *self);
 /* Announces the host to every scheduler now (and then periodically). */
 void                 dfly_scheduler_client_announce (DflySchedulerClient *self);

@@ -45,12 +45,6 @@ struct _DflySchedulerRole {
 
 G_DEFINE_FINAL_TYPE (DflySchedulerRole, dfly_scheduler_role, DFLY_TYPE_ROLE)
 
-static DflyBus *
-get_bus (DflySchedulerRole *self)
-{
-  return dfly_context_get_bus (dfly_component_get_context (DFLY_COMPONENT (self)));
-}
-
 static gint64
 expiry_after_us (const DflyHostInfo *info)
 {
@@ -96,7 +90,7 @@ clear_expiry (DflySchedulerRole *self)
 }
 
 static void
-on_host_announced (DflyBus *bus, DflyHostInfo *host, gpointer user_data)
+on_host_announced (DflySchedulerService *service, DflyHostInfo *host, gpointer user_data)
 {
   DflySchedulerRole *self = user_data;
   const DflySchedulerSettings *settings = dfly_component_get_settings (DFLY_COMPONENT (self));
@@ -138,7 +132,7 @@ on_host_announced (DflyBus *bus, DflyHostInfo *host, gpointer user_data)
 }
 
 static void
-on_host_left (DflyBus *bus, DflyHostInfo *host, gpointer user_data)
+on_host_left (DflySchedulerService *service, DflyHostInfo *host, gpointer user_data)
 {
   DflySchedulerRole *self = user_data;
 
@@ -158,11 +152,9 @@ on_host_left (DflyBus *bus, DflyHostInfo *host, gpointer user_data)
 static void
 disconnect (DflySchedulerRole *self)
 {
-  DflyContext *context = dfly_component_get_context (DFLY_COMPONENT (self));
-
-  if (context != NULL) {
-    g_clear_signal_handler (&self->announced_id, dfly_context_get_bus (context));
-    g_clear_signal_handler (&self->left_id, dfly_context_get_bus (context));
+  if (self->service != NULL) {
+    g_clear_signal_handler (&self->announced_id, self->service);
+    g_clear_signal_handler (&self->left_id, self->service);
   }
   clear_expiry (self);
   g_clear_object (&self->service);
@@ -225,10 +217,9 @@ dfly_scheduler_role_start (DflyRole *role, GError **error)
     return FALSE;
   }
   self->main_context = g_main_context_ref_thread_default ();
-  self->announced_id = g_signal_connect (get_bus (self), DFLY_BUS_HOST_ANNOUNCED,
+  self->announced_id = g_signal_connect (self->service, "host-announced",
                                          G_CALLBACK (on_host_announced), self);
-  self->left_id = g_signal_connect (get_bus (self), DFLY_BUS_HOST_LEFT,
-                                    G_CALLBACK (on_host_left), self);
+  self->left_id = g_signal_connect (self->service, "host-left", G_CALLBACK (on_host_left), self);
   return TRUE;
 }
 

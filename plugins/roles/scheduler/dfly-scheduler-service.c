@@ -25,6 +25,9 @@ struct _DflySchedulerService {
 
 G_DEFINE_FINAL_TYPE (DflySchedulerService, dfly_scheduler_service, G_TYPE_OBJECT)
 
+enum { SIGNAL_HOST_ANNOUNCED, SIGNAL_HOST_LEFT, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
 static gsize
 max_message_size (DflySchedulerService *self)
 {
@@ -109,7 +112,7 @@ on_announce_host (SoupServer *server, SoupServerMessage *msg, const char *path,
     bad_request (msg, error);
     return;
   }
-  dfly_bus_emit_host_announced (dfly_context_get_bus (self->context), host);
+  g_signal_emit (self, signals[SIGNAL_HOST_ANNOUNCED], 0, host);
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
 }
 
@@ -127,7 +130,7 @@ on_leave_host (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
     return;
   host = dfly_host_info_new (request->id);
   protobuf_c_message_free_unpacked (&request->base, NULL);
-  dfly_bus_emit_host_left (dfly_context_get_bus (self->context), host);
+  g_signal_emit (self, signals[SIGNAL_HOST_LEFT], 0, host);
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
 }
 
@@ -197,6 +200,14 @@ dfly_scheduler_service_class_init (DflySchedulerServiceClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = dfly_scheduler_service_dispose;
   G_OBJECT_CLASS (klass)->finalize = dfly_scheduler_service_finalize;
+  /* A host announced itself (or left) over the protocol: the role keeps
+   * the hosts table. (DflyHostInfo) */
+  signals[SIGNAL_HOST_ANNOUNCED] =
+    g_signal_new ("host-announced", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, DFLY_TYPE_HOST_INFO | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_HOST_LEFT] =
+    g_signal_new ("host-left", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, DFLY_TYPE_HOST_INFO | G_SIGNAL_TYPE_STATIC_SCOPE);
 }
 
 static void

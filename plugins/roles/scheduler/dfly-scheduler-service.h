@@ -11,7 +11,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (DflySchedulerService, dfly_scheduler_service, DFLY, SCHEDULER_SERVICE,
                       GObject)
 
-/* Listens on host.ip:scheduler.port and feeds what peers say to schedule. */
+/* Listens on host.ip:scheduler.port and feeds what peers say to schedule.
+ * Host announces and leaves come out as its "host-announced" and
+ * "host-left" signals (DflyHostInfo), for the role's hosts table. */
 DflySchedulerService *dfly_scheduler_service_new (DflyContext *context, DflySchedule *schedule,
                                                   GError **error);
 guint16               dfly_scheduler_service_get_port (DflySchedulerService *self);

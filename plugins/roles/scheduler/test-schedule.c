@@ -107,6 +107,10 @@ fixture_setup (Fixture *f, gconstpointer data)
   f->schedule = dfly_schedule_new (f->base.context, f->algorithm, &hosts);
   f->service = dfly_scheduler_service_new (f->base.context, f->schedule, &error);
   g_assert_no_error (error);
+  /* Hosts announced over the protocol come out of the service. */
+  g_signal_connect (f->service, "host-announced", G_CALLBACK (role_test_on_host_announced),
+                    &f->base);
+  g_signal_connect (f->service, "host-left", G_CALLBACK (role_test_on_host_left), &f->base);
   g_assert_cmpuint (dfly_scheduler_service_get_port (f->service), >, 0);
   f->base_url = dfly_wire_base_url ("127.0.0.1", dfly_scheduler_service_get_port (f->service));
   f->session = soup_session_new_with_options ("timeout", 10, NULL);
@@ -1197,7 +1201,7 @@ test_announce_host (Fixture *f, gconstpointer data)
   g_assert_cmpuint (announced->upload_rate_free, ==, 1000);
   g_assert_cmpuint (announced->announce_interval, ==, 30);
 
-  /* Not an IP address: 400 with the reason, and nothing on the bus. */
+  /* Not an IP address: 400 with the reason, and nothing announced. */
   host.ip = "not-an-ip";
   post_message (f, "/v1/announce-host", DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST, &request.base, &bad);
   g_assert_cmpuint (bad.status, ==, SOUP_STATUS_BAD_REQUEST);
