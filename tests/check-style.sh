@@ -30,7 +30,7 @@ rule () {
   fi
 }
 
-echo "1..7"
+echo "1..10"
 rule "every source file opens with a comment naming it" "$(
   for f in $sources; do
     head -1 "$f" | grep -q "^/\* $(basename "$f") — " || echo "$f"
@@ -52,5 +52,33 @@ rule "plugins include only the public dfly API from core" "$(
         [ -f "$(dirname "$f")/$header" ] || [ -f "proto/$header" ] ||
           [ -f "plugins/roles/engine/$header" ] || echo "$f:$line"
       done
+  done)"
+# Plugins keep their state on the instance or the context: a file-static
+# variable would be shared by every instance and outlive a reload. GObject
+# signal ids, written once by class_init, are the exception.
+rule "no mutable file-static state in plugins" "$(
+  for f in $(echo "$sources" | grep '^plugins/.*\.c$' | grep -v '/test-'); do
+    grep -nE '^static [^(]*(;|=)' "$f" |
+      grep -vE '^[0-9]+:static (const |[^=]*const [A-Za-z_0-9]+\[|guint signals\[)' |
+      sed "s|^|$f:|"
+  done)"
+# The text g_prefix_error puts before a message reads "doing x: message".
+rule "g_prefix_error text ends in \": \"" "$(
+  grep -n 'g_prefix_error *(' $sources | grep '"' | grep -v ': "[,)]')"
+# A function that can fail returns gboolean or a pointer. A void one that
+# takes a GError ** only sets it (set_*), or is a callback whose signature a
+# library fixes (on_*, GMarkupParser's).
+rule "no void function taking a GError ** (but set_* and on_* callbacks)" "$(
+  for f in $sources; do
+    awk -v f="$f" '
+      /^(static )?void$/ { pending = FNR; next }
+      pending && FNR == pending + 1 {
+        line = $0
+        while (line !~ /\)/ && (getline more) > 0) line = line more
+        if (line ~ /GError \*\*/ && line !~ /^([a-z_]*_)?(set_|on_)/) print f ":" pending + 1 ": " $0
+        pending = 0
+      }
+      /^(static )?void +[a-z_]+ \(.*GError \*\*/ && $0 !~ /void +([a-z_]*_)?(set_|on_)/ { print f ":" FNR ": " $0 }
+    ' "$f"
   done)"
 exit $failed

@@ -190,8 +190,9 @@ for n in allinone peer2 peer3; do
   ctl "$n" tasks
   echo
 done
-echo "where peer3's pieces came from (its log):"
-grep -o "parent [^ ]* at [^ ]*" "$work/peer3.log" | sort -u
+task=$(ctl peer3 --json tasks | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')
+echo "peer3\$ dflyctl task show ${task%"${task#????????????}"}     # where its pieces came from"
+ctl peer3 task show "$task"
 echo
 echo "origin requests (nginx access log: the seed's ranged reads, the file once):"
 head -n 4 "$work/nginx/access.log"

@@ -130,7 +130,8 @@ parse_size (const char *text, gint64 *size)
   return TRUE;
 }
 
-static void
+/* Takes the text of the field that just ended; FALSE on a bad one. */
+static gboolean
 end_field (Parser *parser, GError **error)
 {
   const char *text = parser->text->str;
@@ -147,7 +148,7 @@ end_field (Parser *parser, GError **error)
     if (parser->key != NULL) {
       g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
                    "two <Key> in one <Contents>");
-      return;
+      return FALSE;
     }
     parser->key = g_strdup (text);
     break;
@@ -157,7 +158,7 @@ end_field (Parser *parser, GError **error)
 
       g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
                    "<Size> \"%s\" is not a byte count", shown);
-      return;
+      return FALSE;
     }
     break;
   case FIELD_CODE:
@@ -167,20 +168,18 @@ end_field (Parser *parser, GError **error)
   case FIELD_NONE:
     break;
   }
+  return TRUE;
 }
 
 static void
 on_end (GMarkupParseContext *context, const char *name, gpointer data, GError **error)
 {
   Parser *parser = data;
-  g_autoptr (GError) local_error = NULL;
+  gboolean ok = end_field (parser, error);
 
-  end_field (parser, &local_error);
   parser->field = FIELD_NONE;
-  if (local_error != NULL) {
-    g_propagate_error (error, g_steal_pointer (&local_error));
+  if (!ok)
     return;
-  }
   if (parser->depth == 2 && parser->in_contents) {
     DflyS3Object *object;
 
