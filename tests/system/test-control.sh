@@ -145,7 +145,8 @@ like "the manager reports the port it really bound" "$S/status.out" \
 # scheduler over the protocol; the scheduler counts what it heard.
 # Announces come every second here.
 scheduler_sees_host () {
-  ctl status >"$S/hosts.out" 2>&1 && grep -Eq '^  scheduler +running +1 host$' "$S/hosts.out"
+  ctl --json status >"$S/hosts.out" 2>&1 && json_check "$S/hosts.out" \
+    "[r['detail'] for r in d['roles'] if r['name'] == 'scheduler'] == ['1 host']" >/dev/null
 }
 tries=100
 until scheduler_sees_host || [ "$tries" -eq 0 ]; do
