@@ -12,6 +12,8 @@
 #include "roles/manager/dfly-manager-settings.h"
 #include "roles/scheduler/dfly-scheduler-settings.h"
 #include "schedulers/default/dfly-parent-score.h"
+#include "sources/oci/dfly-oci-settings.h"
+#include "sources/s3/dfly-s3-settings.h"
 
 /* Every in-tree plugin with settings: what a dflyd with them all loaded binds. */
 static const struct {
@@ -22,6 +24,8 @@ static const struct {
   { "scheduler", &dfly_scheduler_settings },
   { "default", &dfly_default_settings },
   { "bandwidth", &dfly_bandwidth_settings },
+  { "oci", &dfly_oci_settings },
+  { "s3", &dfly_s3_settings },
 };
 
 /* dfly_config_load_data, then every in-tree plugin's section, as dflyd does. */
@@ -66,6 +70,8 @@ settings_of (DflyConfig *config, const char *name)
 #define MANAGER(config)   ((const DflyManagerSettings *) settings_of ((config), "manager"))
 #define SCHEDULER(config) ((const DflySchedulerSettings *) settings_of ((config), "scheduler"))
 #define WEIGHTS(config)   ((const DflyParentWeights *) settings_of ((config), "default"))
+#define OCI(config)       ((const DflyOciSettings *) settings_of ((config), "oci"))
+#define S3(config)        ((const DflyS3Settings *) settings_of ((config), "s3"))
 
 /* Fails showing both strings when needle is not in haystack. */
 #define assert_contains(haystack, needle) \
@@ -209,39 +215,34 @@ test_defaults (void)
   g_assert_cmpuint (config->storage.low_watermark, ==, 60);
   g_assert_cmpuint (config->storage.task_ttl, ==, 6 * 3600);
   g_assert_cmpuint (config->storage.gc_interval, ==, 60);
-  g_assert_nonnull (config->oci.insecure_registries);
-  g_assert_cmpuint (g_strv_length (config->oci.insecure_registries), ==, 0);
-  g_assert_cmpstr (config->oci.auth_file, ==, "");
-  g_assert_cmpuint (config->oci.max_manifest_size, ==, 4 * 1024 * 1024);
-  g_assert_cmpstr (config->s3.endpoint, ==, "");
-  g_assert_cmpstr (config->s3.region, ==, "");
-  g_assert_cmpuint (config->s3.path_style, ==, 0);
-  g_assert_cmpstr (config->s3.access_key_id, ==, "");
-  g_assert_cmpstr (config->s3.secret_access_key, ==, "");
+  g_assert_nonnull (OCI (config)->insecure_registries);
+  g_assert_cmpuint (g_strv_length (OCI (config)->insecure_registries), ==, 0);
+  g_assert_cmpstr (OCI (config)->auth_file, ==, "");
+  g_assert_cmpuint (OCI (config)->max_manifest_size, ==, 4 * 1024 * 1024);
+  g_assert_cmpstr (S3 (config)->endpoint, ==, "");
+  g_assert_cmpstr (S3 (config)->region, ==, "");
+  g_assert_cmpuint (S3 (config)->path_style, ==, 0);
+  g_assert_cmpstr (S3 (config)->access_key_id, ==, "");
+  g_assert_cmpstr (S3 (config)->secret_access_key, ==, "");
   assert_is_default (config);
 }
 
-/* The s3 section: endpoint, region, addressing, credentials that go
- * together, and a reload that does not print the secret. */
+/* The s3 source's section: endpoint, region, addressing, credentials that
+ * go together, and a reload that does not print the secret. */
 static void
 test_s3_section (void)
 {
-  g_autoptr(GError) error = NULL;
   const char *text = "s3:\n  endpoint: http://127.0.0.1:9000\n  region: eu-west-1\n"
                      "  path_style: 1\n  access_key_id: AKID\n  secret_access_key: s3cr3t\n";
-  g_autoptr(DflyConfig) config = dfly_config_load_data (text, strlen (text), "s3.yaml", &error);
+  g_autoptr(DflyConfig) config = load_ok (text);
   g_autoptr(DflyConfig) defaults = config_new_default ();
   g_autoptr(GPtrArray) diff = NULL;
-  const char *half = "s3:\n  access_key_id: AKID\n";
-  const char *bad_endpoint = "s3:\n  endpoint: ftp://x\n";
-  g_autoptr(DflyConfig) refused = NULL;
 
-  g_assert_no_error (error);
-  g_assert_cmpstr (config->s3.endpoint, ==, "http://127.0.0.1:9000");
-  g_assert_cmpstr (config->s3.region, ==, "eu-west-1");
-  g_assert_cmpuint (config->s3.path_style, ==, 1);
-  g_assert_cmpstr (config->s3.access_key_id, ==, "AKID");
-  g_assert_cmpstr (config->s3.secret_access_key, ==, "s3cr3t");
+  g_assert_cmpstr (S3 (config)->endpoint, ==, "http://127.0.0.1:9000");
+  g_assert_cmpstr (S3 (config)->region, ==, "eu-west-1");
+  g_assert_cmpuint (S3 (config)->path_style, ==, 1);
+  g_assert_cmpstr (S3 (config)->access_key_id, ==, "AKID");
+  g_assert_cmpstr (S3 (config)->secret_access_key, ==, "s3cr3t");
   assert_value_fails ("s3", "path_style", "2", "out of range");
 
   diff = dfly_config_diff (defaults, config);
@@ -250,31 +251,27 @@ test_s3_section (void)
   g_assert_true (g_ptr_array_find_with_equal_func (diff, "s3.secret_access_key: changed",
                                                    g_str_equal, NULL));
 
-  refused = dfly_config_load_data (half, strlen (half), "s3.yaml", &error);
-  g_assert_null (refused);
-  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
-  g_assert_nonnull (strstr (error->message, "set both or neither"));
-  g_clear_error (&error);
-  refused = dfly_config_load_data (bad_endpoint, strlen (bad_endpoint), "s3.yaml", &error);
-  g_assert_null (refused);
-  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
+  /* The section's rules between keys, with the file and section named. */
+  assert_fails ("s3:\n  access_key_id: AKID\n", "x.yaml: s3: ",
+                "access_key_id and secret_access_key go together: set both or neither");
+  assert_fails ("s3:\n  secret_access_key: s3cr3t\n", "set both or neither");
+  assert_fails ("s3:\n  endpoint: ftp://x\n", "x.yaml: s3: ",
+                "endpoint must be an http:// or https:// URL");
 }
 
-/* The oci section: registries over http, credentials, the manifest cap. */
+/* The oci source's section: registries over http, credentials, the manifest cap. */
 static void
 test_oci_section (void)
 {
   const char *const registries[] = { "127.0.0.1:5000", "registry.local", NULL };
-  g_autoptr(GError) error = NULL;
   const char *text = "oci:\n  insecure_registries: [127.0.0.1:5000, registry.local]\n"
                      "  auth_file: /etc/dfly/auth.json\n  max_manifest_size: 1MiB\n";
-  g_autoptr(DflyConfig) config = dfly_config_load_data (text, strlen (text), "oci.yaml", &error);
+  g_autoptr(DflyConfig) config = load_ok (text);
 
-  g_assert_no_error (error);
-  g_assert_true (g_strv_equal ((const char *const *) config->oci.insecure_registries,
+  g_assert_true (g_strv_equal ((const char *const *) OCI (config)->insecure_registries,
                                registries));
-  g_assert_cmpstr (config->oci.auth_file, ==, "/etc/dfly/auth.json");
-  g_assert_cmpuint (config->oci.max_manifest_size, ==, 1024 * 1024);
+  g_assert_cmpstr (OCI (config)->auth_file, ==, "/etc/dfly/auth.json");
+  g_assert_cmpuint (OCI (config)->max_manifest_size, ==, 1024 * 1024);
   assert_value_fails ("oci", "max_manifest_size", "100", "out of range");
   assert_value_fails ("oci", "auth_file", "relative.json", "absolute");
 }

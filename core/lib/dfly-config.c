@@ -148,29 +148,6 @@ static const DflyConfigKey storage_keys[] = {
        "time between collections"),
 };
 
-/* To migrate: the oci and s3 sources' own sections (see HACKING.md). */
-static const DflyConfigKey oci_keys[] = {
-  KEY ("insecure_registries", STRINGS, oci.insecure_registries, "[]", 0, LISTS, LIVE,
-       "registries reached over plain http"),
-  KEY ("auth_file", PATH, oci.auth_file, "\"\"", 0, PATHS, LIVE,
-       "a docker config.json with credentials"),
-  KEY ("max_manifest_size", SIZE, oci.max_manifest_size, "4MiB", 1 * KiB, 64 * MiB, LIVE,
-       "larger manifests are refused"),
-};
-
-static const DflyConfigKey s3_keys[] = {
-  KEY ("endpoint", STRING, s3.endpoint, "\"\"", 0, 1024, LIVE,
-       "the S3 endpoint URL; empty: AWS_ENDPOINT_URL, else AWS"),
-  KEY ("region", STRING, s3.region, "\"\"", 0, 64, LIVE,
-       "the region; empty: AWS_REGION, else us-east-1"),
-  KEY ("path_style", UINT, s3.path_style, "0", 0, 1, LIVE,
-       "1: the bucket in the path, never in the host"),
-  KEY ("access_key_id", STRING, s3.access_key_id, "\"\"", 0, 255, LIVE,
-       "the access key; empty: AWS_ACCESS_KEY_ID"),
-  KEY ("secret_access_key", STRING, s3.secret_access_key, "\"\"", 0, 255,
-       LIVE | DFLY_CONFIG_SECRET, "the secret key; empty: AWS_SECRET_ACCESS_KEY"),
-};
-
 #define SECTION(keys_) { .size = sizeof (DflyConfig), .keys = (keys_), .n_keys = G_N_ELEMENTS (keys_) }
 
 static const DflyConfigSection daemon_section = SECTION (daemon_keys);
@@ -182,8 +159,6 @@ static const DflyConfigSection protocol_section = SECTION (protocol_keys);
 static const DflyConfigSection download_section = SECTION (download_keys);
 static const DflyConfigSection http_section = SECTION (http_keys);
 static const DflyConfigSection storage_section = SECTION (storage_keys);
-static const DflyConfigSection oci_section = SECTION (oci_keys);
-static const DflyConfigSection s3_section = SECTION (s3_keys);
 
 /* "scheduler" is shared: the port is the daemon's (its peer finds the local
  * scheduler there), every other key the scheduler role's. */
@@ -197,8 +172,6 @@ static const DflyConfigDaemonSection daemon_sections[] = {
   { "download", &download_section, FALSE },
   { "http", &http_section, FALSE },
   { "storage", &storage_section, FALSE },
-  { "oci", &oci_section, FALSE },
-  { "s3", &s3_section, FALSE },
   { NULL, NULL, FALSE },
 };
 
@@ -485,12 +458,6 @@ check_relations (const DflyConfig *config, const char *filename, GError **error)
                  config->download.piece_length, config->download.min_piece_length);
     return FALSE;
   }
-  if ((config->s3.access_key_id[0] == '\0') != (config->s3.secret_access_key[0] == '\0')) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
-                 "%s: s3.access_key_id and s3.secret_access_key go together: set both or neither",
-                 filename);
-    return FALSE;
-  }
   for (char **item = config->peer.schedulers; *item != NULL; item++) {
     g_autoptr (GSocketConnectable) address = g_network_address_parse (*item, 0, NULL);
 
@@ -499,12 +466,6 @@ check_relations (const DflyConfig *config, const char *filename, GError **error)
                    "%s: peer.schedulers: \"%s\" is not host:port", filename, *item);
       return FALSE;
     }
-  }
-  if (config->s3.endpoint[0] != '\0' && !g_str_has_prefix (config->s3.endpoint, "http://") &&
-      !g_str_has_prefix (config->s3.endpoint, "https://")) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
-                 "%s: s3.endpoint must be an http:// or https:// URL", filename);
-    return FALSE;
   }
   return TRUE;
 }

@@ -88,18 +88,6 @@ typedef struct {
     guint    task_ttl;            /* seconds an unused task is kept */
     guint    gc_interval;         /* seconds between GC runs */
   } storage;
-  struct {
-    char   **insecure_registries; /* host[:port] reached over plain http */
-    char    *auth_file;           /* docker config.json with credentials; "" = none */
-    guint64  max_manifest_size;   /* bytes; larger manifests and indexes are refused */
-  } oci;
-  struct {
-    char   *endpoint;             /* "" = AWS_ENDPOINT_URL, else AWS (https://s3.REGION.amazonaws.com) */
-    char   *region;               /* "" = AWS_REGION, AWS_DEFAULT_REGION, else us-east-1 */
-    guint   path_style;           /* 1: http://endpoint/bucket/key; 0: virtual hosts where possible */
-    char   *access_key_id;        /* "" = AWS_ACCESS_KEY_ID (with AWS_SESSION_TOKEN) */
-    char   *secret_access_key;    /* "" = AWS_SECRET_ACCESS_KEY */
-  } s3;
 } DflyConfig;
 
 #define DFLY_TYPE_CONFIG (dfly_config_get_type ())

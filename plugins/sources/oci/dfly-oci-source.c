@@ -31,6 +31,7 @@
 #include "dfly-oci-auth.h"
 #include "dfly-oci-manifest.h"
 #include "dfly-oci-ref.h"
+#include "dfly-oci-settings.h"
 
 /* Error bodies are read for the registry's code, up to this. */
 #define MAX_ERROR_BODY (64 * 1024)
@@ -44,12 +45,12 @@ struct _DflyOciSource {
 
 G_DEFINE_FINAL_TYPE (DflyOciSource, dfly_oci_source, DFLY_TYPE_SOURCE)
 
-/* ---- One call: a reference, the client and config ---- */
+/* ---- One call: a reference, the client and settings ---- */
 
 typedef struct {
   DflyOciSource  *self;
   DflyHttpClient *client;        /* borrowed from the context */
-  DflyConfig     *config;
+  DflySettings   *settings;      /* the source's, as when the call began */
   DflyOciRef     *ref;
   char           *url;           /* for messages */
   GHashTable     *headers;       /* the caller's, borrowed */
@@ -60,7 +61,7 @@ typedef struct {
 static void
 oci_call_clear (OciCall *call)
 {
-  g_clear_pointer (&call->config, dfly_config_unref);
+  g_clear_pointer (&call->settings, dfly_settings_unref);
   g_clear_pointer (&call->ref, dfly_oci_ref_free);
   g_clear_pointer (&call->url, g_free);
   g_clear_pointer (&call->authorization, g_free);
@@ -75,15 +76,23 @@ static gboolean
 oci_call_init (OciCall *call, DflyOciSource *self, const char *url, GHashTable *headers,
                GError **error)
 {
-  DflyContext *context = dfly_component_get_context (DFLY_COMPONENT (self));
+  DflyComponent *component = DFLY_COMPONENT (self);
+  const DflyOciSettings *settings;
 
   call->self = self;
-  call->config = dfly_context_dup_config (context);
-  call->client = dfly_context_get_http_client (context);
-  call->ref = dfly_oci_ref_parse (url, call->config->oci.insecure_registries, error);
+  /* A reference: a reload may swap the settings while the call runs. */
+  call->settings = dfly_component_dup_settings (component);
+  if (call->settings == NULL) {
+    g_set_error_literal (error, DFLY_ERROR, DFLY_ERROR_FAILED,
+                         "the oci source's settings are not bound to the config");
+    return FALSE;
+  }
+  settings = dfly_settings_get_values (call->settings);
+  call->client = dfly_context_get_http_client (dfly_component_get_context (component));
+  call->ref = dfly_oci_ref_parse (url, settings->insecure_registries, error);
   if (call->ref == NULL ||
       !dfly_http_check_headers (headers, reserved_headers, "the oci source", error) ||
-      !dfly_oci_auth_use_file (self->auth, call->config->oci.auth_file, error))
+      !dfly_oci_auth_use_file (self->auth, settings->auth_file, error))
     return FALSE;
   call->headers = headers;
   call->caller_auth = headers != NULL && g_hash_table_contains (headers, "Authorization");
@@ -211,7 +220,8 @@ fetch_manifest (OciCall *call, const char *reference, GCancellable *cancellable,
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GError) local_error = NULL;
   g_autoptr (DflyOciManifest) m = NULL;
-  guint64 max = call->config->oci.max_manifest_size;
+  guint64 max = ((const DflyOciSettings *) dfly_settings_get_values (call->settings))
+                  ->max_manifest_size;
   g_autofree char *content_type = NULL;
   gint64 length;
 
@@ -552,6 +562,7 @@ dfly_oci_source_init (DflyOciSource *self)
   self->auth = dfly_oci_auth_new ();
 }
 
-DFLY_PLUGIN_DEFINE ("oci", DFLY_PLUGIN_KIND_SOURCE, PACKAGE_VERSION, "Apache-2.0",
-                    "OCI registries: blobs and manifests by digest, images by tag, token auth",
-                    dfly_oci_source_get_type)
+DFLY_PLUGIN_DEFINE_WITH_SETTINGS ("oci", DFLY_PLUGIN_KIND_SOURCE, PACKAGE_VERSION, "Apache-2.0",
+                                  "OCI registries: blobs and manifests by digest, images by tag, "
+                                  "token auth",
+                                  dfly_oci_source_get_type, &dfly_oci_settings)

@@ -7,7 +7,9 @@ OCI_SOURCES = \
 	plugins/sources/oci/dfly-oci-manifest.c \
 	plugins/sources/oci/dfly-oci-manifest.h \
 	plugins/sources/oci/dfly-oci-ref.c \
-	plugins/sources/oci/dfly-oci-ref.h
+	plugins/sources/oci/dfly-oci-ref.h \
+	plugins/sources/oci/dfly-oci-settings.c \
+	plugins/sources/oci/dfly-oci-settings.h
 plugins_sources_oci_oci_la_SOURCES = plugins/sources/oci/dfly-oci-source.c $(OCI_SOURCES)
 plugins_sources_oci_oci_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-oci\"
 plugins_sources_oci_oci_la_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(JSON_CFLAGS)

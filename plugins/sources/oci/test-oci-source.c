@@ -23,6 +23,7 @@
 #include <libsoup/soup.h>
 
 #include "dfly/dfly.h"
+#include "dfly-oci-settings.h"
 #include "../../../tests/test-origin.h"
 #include "../../../tests/test-soup-server.h"
 
@@ -298,21 +299,34 @@ typedef struct {
   char        *dir;  /* scratch: auth files */
 } Fixture;
 
+/* The source's settings in config, writable: config is not shared yet. */
+static DflyOciSettings *
+oci_settings (DflyConfig *config)
+{
+  return (DflyOciSettings *) dfly_settings_get_values (dfly_config_get_settings (config, "oci"));
+}
+
 static DflyConfig *
 test_config (const char *auth_file, const char *extra_registry)
 {
+  g_autoptr (GError) error = NULL;
   DflyConfig *config = dfly_config_new_default ();
   const char *registries[] = { run.open->host, run.locked->host, extra_registry, NULL };
+  DflyOciSettings *settings;
 
   config->http.retries = 2;
   config->http.retry_backoff_ms = 10;
   config->http.connect_timeout = 5;
   config->http.read_timeout = 5;
-  g_strfreev (config->oci.insecure_registries);
-  config->oci.insecure_registries = g_strdupv ((char **) registries);
-  g_free (config->oci.auth_file);
-  config->oci.auth_file = g_strdup (auth_file != NULL ? auth_file : "");
-  config->oci.max_manifest_size = 64 * 1024;
+  /* As dflyd does once the plugin is loaded: the section is the source's own. */
+  g_assert_true (dfly_config_add_plugin (config, "oci", &dfly_oci_settings, &error));
+  g_assert_no_error (error);
+  settings = oci_settings (config);
+  g_strfreev (settings->insecure_registries);
+  settings->insecure_registries = g_strdupv ((char **) registries);
+  g_free (settings->auth_file);
+  settings->auth_file = g_strdup (auth_file != NULL ? auth_file : "");
+  settings->max_manifest_size = 64 * 1024;
   return config;
 }
 
@@ -608,6 +622,22 @@ test_urls (Fixture *f, gconstpointer data)
   g_assert_null (dfly_source_get_content_digest (f->source, "oci://host/repo:v1"));
 }
 
+/* A source whose section was never bound (a test or embedder that skipped
+ * dfly_config_add_plugin) fails its calls with a message, never crashes. */
+static void
+test_unbound_settings (Fixture *f, gconstpointer data)
+{
+  g_autofree char *url = g_strdup_printf ("oci://%s/lib/app:v1", run.open->host);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) entries = NULL;
+
+  fixture_use (f, dfly_config_new_default ());
+  entries = list (f, url, NULL, FALSE, &error);
+  g_assert_null (entries);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==, "the oci source's settings are not bound to the config");
+}
+
 /* The context picks the source that claims a URL over one that only takes
  * its scheme, whatever their order. */
 static void
@@ -618,13 +648,13 @@ test_lookup (Fixture *f, gconstpointer data)
                                            run.amd64.layer);
   g_autoptr (GError) error = NULL;
   DflyContext *context = dfly_context_new (dfly_context_get_config (f->context));
-  GObject *found;
+  DflySource *found;
 
   /* A context of its own: it holds the source until it goes. */
-  dfly_context_add_source (context, G_OBJECT (f->source));
+  dfly_context_add_source (context, f->source);
   found = dfly_context_lookup_source (context, blob, &error);
   g_assert_no_error (error);
-  g_assert_true (found == G_OBJECT (f->source));
+  g_assert_true (found == f->source);
   /* ...and a plain http URL is not. */
   g_assert_null (dfly_context_lookup_source (context, "http://127.0.0.1/x", &error));
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_NOT_SUPPORTED);
@@ -948,7 +978,7 @@ test_hostile (Fixture *f, gconstpointer data)
     if (g_str_equal (cases[i].tag, "many")) {
       DflyConfig *config = test_config (NULL, fake->host);
 
-      config->oci.max_manifest_size = 4 * 1024 * 1024;
+      oci_settings (config)->max_manifest_size = 4 * 1024 * 1024;
       fixture_use (f, config);
     }
     entries = list (f, url, NULL, FALSE, &error);
@@ -980,6 +1010,7 @@ main (int argc, char **argv)
   FIXTURE_TEST ("/oci/not-found", test_not_found);
   FIXTURE_TEST ("/oci/urls", test_urls);
   FIXTURE_TEST ("/oci/lookup", test_lookup);
+  FIXTURE_TEST ("/oci/unbound-settings", test_unbound_settings);
   FIXTURE_TEST ("/oci/basic-auth", test_basic_auth);
   FIXTURE_TEST ("/oci/token", test_token);
   FIXTURE_TEST ("/oci/retry", test_retry);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dfly-s3-call.h"
+#include "dfly-s3-settings.h"
 #include "dfly-s3-signer.h"
 #include "dfly-s3-xml.h"
 
@@ -21,7 +22,7 @@ static const char * const reserved_headers[] = {
 void
 dfly_s3_call_clear (DflyS3Call *call)
 {
-  g_clear_pointer (&call->config, dfly_config_unref);
+  g_clear_pointer (&call->settings, dfly_settings_unref);
   g_clear_pointer (&call->url, g_free);
   g_clear_pointer (&call->bucket, g_free);
   g_clear_pointer (&call->key, g_free);
@@ -152,11 +153,12 @@ dfly_s3_call_parse_url (DflyS3Call *call, const char *url, GError **error)
   return TRUE;
 }
 
-/* Credentials and region: the request's headers, the config, the
+/* Credentials and region: the request's headers, the settings, the
  * environment, in that order. */
 static gboolean
 dfly_s3_call_resolve_credentials (DflyS3Call *call, GError **error)
 {
+  const DflyS3Settings *settings = dfly_settings_get_values (call->settings);
   const char *id = lookup_header (call->headers, CREDENTIAL_HEADER_PREFIX "Access-Key-Id");
   const char *secret = lookup_header (call->headers, CREDENTIAL_HEADER_PREFIX "Secret-Access-Key");
   const char *token = lookup_header (call->headers, CREDENTIAL_HEADER_PREFIX "Session-Token");
@@ -167,9 +169,9 @@ dfly_s3_call_resolve_credentials (DflyS3Call *call, GError **error)
                  CREDENTIAL_HEADER_PREFIX "Secret-Access-Key go together: %s", call->url);
     return FALSE;
   }
-  if (id == NULL && call->config->s3.access_key_id[0] != '\0') {
-    id = call->config->s3.access_key_id;
-    secret = call->config->s3.secret_access_key;
+  if (id == NULL && settings->access_key_id[0] != '\0') {
+    id = settings->access_key_id;
+    secret = settings->secret_access_key;
     token = NULL;
   } else if (id == NULL && g_getenv ("AWS_ACCESS_KEY_ID") != NULL &&
              g_getenv ("AWS_SECRET_ACCESS_KEY") != NULL) {
@@ -181,7 +183,7 @@ dfly_s3_call_resolve_credentials (DflyS3Call *call, GError **error)
   call->secret_access_key = g_strdup (secret);
   call->session_token = g_strdup (token != NULL && token[0] != '\0' ? token : NULL);
   call->region = g_strdup (
-    first_set (call->config->s3.region,
+    first_set (settings->region,
                first_set (g_getenv ("AWS_REGION"),
                           first_set (g_getenv ("AWS_DEFAULT_REGION"), "us-east-1"))));
   return TRUE;
@@ -196,7 +198,8 @@ is_ip_or_localhost (const char *host)
 static gboolean
 dfly_s3_call_resolve_endpoint (DflyS3Call *call, GError **error)
 {
-  const char *endpoint = first_set (call->config->s3.endpoint, g_getenv ("AWS_ENDPOINT_URL"));
+  const DflyS3Settings *settings = dfly_settings_get_values (call->settings);
+  const char *endpoint = first_set (settings->endpoint, g_getenv ("AWS_ENDPOINT_URL"));
   g_autofree char *aws = NULL;
   g_autoptr (GUri) uri = NULL;
   g_autoptr (GError) local_error = NULL;
@@ -217,22 +220,30 @@ dfly_s3_call_resolve_endpoint (DflyS3Call *call, GError **error)
   https = g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0;
   call->scheme = g_ascii_strdown (g_uri_get_scheme (uri), -1);
   call->port = g_uri_get_port (uri);
-  call->path_style = call->config->s3.path_style != 0 || is_ip_or_localhost (host) ||
+  call->path_style = settings->path_style != 0 || is_ip_or_localhost (host) ||
                      !is_virtual_host_bucket (call->bucket, https);
   call->host = call->path_style ? g_strdup (host) : g_strdup_printf ("%s.%s", call->bucket, host);
   return TRUE;
 }
 
 gboolean
-dfly_s3_call_init (DflyS3Call *call, DflyContext *context, const char *url, GHashTable *headers,
+dfly_s3_call_init (DflyS3Call *call, DflySource *source, const char *url, GHashTable *headers,
                    GError **error)
 {
+  DflyComponent *component = DFLY_COMPONENT (source);
+
   if (!dfly_s3_call_parse_url (call, url, error) ||
       !dfly_http_check_headers (headers, reserved_headers, "the s3 source", error))
     return FALSE;
   call->headers = headers;
-  call->config = dfly_context_dup_config (context);
-  call->client = dfly_context_get_http_client (context);
+  /* A reference: a reload may swap the settings while the call runs. */
+  call->settings = dfly_component_dup_settings (component);
+  if (call->settings == NULL) {
+    g_set_error_literal (error, DFLY_ERROR, DFLY_ERROR_FAILED,
+                         "the s3 source's settings are not bound to the config");
+    return FALSE;
+  }
+  call->client = dfly_context_get_http_client (dfly_component_get_context (component));
   return dfly_s3_call_resolve_credentials (call, error) && dfly_s3_call_resolve_endpoint (call, error);
 }
 

@@ -5,7 +5,7 @@
  * X-Amz-* (a presigned URL's) are dropped, since every request is signed
  * here; others (versionId) are passed on and signed.
  *
- * Where requests go: s3.endpoint, else AWS_ENDPOINT_URL, else
+ * Where requests go: s3.endpoint (the source's settings, dfly-s3-settings.h), else AWS_ENDPOINT_URL, else
  * https://s3.REGION.amazonaws.com. Buckets are virtual hosts
  * (bucket.endpoint) unless s3.path_style is 1, the endpoint is an IP
  * address or localhost, or the bucket is no DNS name: then endpoint/bucket.
@@ -25,7 +25,7 @@ G_BEGIN_DECLS
 
 typedef struct {
   DflyHttpClient *client;      /* borrowed from the context */
-  DflyConfig     *config;
+  DflySettings   *settings;    /* the source's, as when the call began */
   char           *url;         /* as asked for, for messages */
   char           *bucket;
   char           *key;         /* decoded; "" for the bucket itself */
@@ -45,9 +45,9 @@ void          dfly_s3_call_clear (DflyS3Call *call);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DflyS3Call, dfly_s3_call_clear)
 
 /* Takes url apart and resolves endpoint and credentials from the caller's
- * headers (borrowed for the call's life), the context's config and the
- * environment. */
-gboolean      dfly_s3_call_init (DflyS3Call *call, DflyContext *context, const char *url,
+ * headers (borrowed for the call's life), source's settings and the
+ * environment. Safe in a worker thread. */
+gboolean      dfly_s3_call_init (DflyS3Call *call, DflySource *source, const char *url,
                                  GHashTable *headers, GError **error);
 /* FALSE (DFLY_ERROR_INVALID_ARGUMENT) when the URL names a bucket or a prefix. */
 gboolean      dfly_s3_call_check_object (DflyS3Call *call, GError **error);

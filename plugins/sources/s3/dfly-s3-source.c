@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dfly-s3-call.h"
+#include "dfly-s3-settings.h"
 #include "dfly-s3-signer.h"
 #include "dfly-s3-xml.h"
 
@@ -37,14 +38,6 @@ dfly_s3_source_get_schemes (DflySource *source)
   static const char * const schemes[] = { "s3", NULL };
 
   return schemes;
-}
-
-static gboolean
-s3_call_init (DflyS3Call *call, DflySource *source, const char *url, GHashTable *headers,
-              GError **error)
-{
-  return dfly_s3_call_init (call, dfly_component_get_context (DFLY_COMPONENT (source)), url,
-                            headers, error);
 }
 
 static gboolean
@@ -113,7 +106,7 @@ dfly_s3_source_stat (DflySource *source, const char *url, GHashTable *headers,
   g_auto (DflyS3Call) call = { 0 };
   g_autoptr (DflyHttpBody) body = NULL;
 
-  if (!s3_call_init (&call, source, url, headers, error) ||
+  if (!dfly_s3_call_init (&call, source, url, headers, error) ||
       !dfly_s3_call_check_object (&call, error))
     return NULL;
   body = dfly_s3_call_send (&call, "HEAD", call.key, dfly_s3_call_object_query (&call), NULL,
@@ -142,7 +135,7 @@ dfly_s3_source_open_range (DflySource *source, const char *url, GHashTable *head
 
   if (!dfly_http_format_range (offset, length, &range, error))
     return NULL;
-  if (!s3_call_init (&call, source, url, headers, error) ||
+  if (!dfly_s3_call_init (&call, source, url, headers, error) ||
       !dfly_s3_call_check_object (&call, error))
     return NULL;
   if (length == 0)
@@ -202,7 +195,7 @@ dfly_s3_source_list (DflySource *source, const char *url, GHashTable *headers,
   g_autofree char *prefix = NULL;
   g_autofree char *token = NULL;
 
-  if (!s3_call_init (&call, source, url, headers, error))
+  if (!dfly_s3_call_init (&call, source, url, headers, error))
     return NULL;
   /* s3://b/dir and s3://b/dir/ both name the keys under "dir/". */
   prefix = call.key[0] == '\0' || g_str_has_suffix (call.key, "/")
@@ -274,6 +267,7 @@ dfly_s3_source_init (DflyS3Source *self)
 {
 }
 
-DFLY_PLUGIN_DEFINE ("s3", DFLY_PLUGIN_KIND_SOURCE, PACKAGE_VERSION, "Apache-2.0",
-                    "S3 and S3-compatible object stores: SigV4, ranges, listings, retries",
-                    dfly_s3_source_get_type)
+DFLY_PLUGIN_DEFINE_WITH_SETTINGS ("s3", DFLY_PLUGIN_KIND_SOURCE, PACKAGE_VERSION, "Apache-2.0",
+                                  "S3 and S3-compatible object stores: SigV4, ranges, listings, "
+                                  "retries",
+                                  dfly_s3_source_get_type, &dfly_s3_settings)

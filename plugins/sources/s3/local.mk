@@ -4,6 +4,8 @@ BUILT_PLUGINS += plugins/sources/s3/s3.la
 S3_SOURCES = \
 	plugins/sources/s3/dfly-s3-call.c \
 	plugins/sources/s3/dfly-s3-call.h \
+	plugins/sources/s3/dfly-s3-settings.c \
+	plugins/sources/s3/dfly-s3-settings.h \
 	plugins/sources/s3/dfly-s3-signer.c \
 	plugins/sources/s3/dfly-s3-signer.h \
 	plugins/sources/s3/dfly-s3-xml.c \

@@ -13,8 +13,11 @@
 
 #include <dfly/dfly.h>
 
+#include "dfly-s3-settings.h"
 #include "dfly-s3-signer.h"
 #include "dfly-s3-xml.h"
+
+GType dfly_s3_source_get_type (void);
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define SUITE_TIME G_GINT64_CONSTANT (1440938160) /* 2015-08-30T12:36:00Z */
@@ -399,6 +402,38 @@ test_presigned_task_id (void)
   g_assert_cmpstr (plain, !=, version);
 }
 
+/* The source reads its own section (through its component), and fails a
+ * call with a message, never crashes, when that section was never bound. */
+static void
+test_settings (void)
+{
+  g_autoptr (DflyConfig) config = dfly_config_new_default ();
+  g_autoptr (DflyContext) context = dfly_context_new (config);
+  g_autoptr (DflySource) source = g_object_new (dfly_s3_source_get_type (), "context", context,
+                                                "name", "s3", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DflySourceStat) stat = NULL;
+  DflyS3Settings *settings;
+
+  stat = dfly_source_stat (source, "s3://bucket/key", NULL, NULL, &error);
+  g_assert_null (stat);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==, "the s3 source's settings are not bound to the config");
+  g_clear_error (&error);
+
+  /* Bound, with an endpoint that passes the section's check but has no
+   * host: refused before any request is made, naming that endpoint. */
+  g_assert_true (dfly_config_add_plugin (config, "s3", &dfly_s3_settings, &error));
+  g_assert_no_error (error);
+  settings = (DflyS3Settings *) dfly_settings_get_values (dfly_config_get_settings (config, "s3"));
+  g_free (settings->endpoint);
+  settings->endpoint = g_strdup ("http://");
+  stat = dfly_source_stat (source, "s3://bucket/key", NULL, NULL, &error);
+  g_assert_null (stat);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
+  g_assert_cmpstr (error->message, ==, "the S3 endpoint \"http://\" is not an http or https URL");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -422,5 +457,6 @@ main (int argc, char **argv)
   g_test_add_func ("/s3/xml/error-code", test_error_code);
   g_test_add_func ("/s3/errors/mapping", test_error_mapping);
   g_test_add_func ("/s3/task-id/presigned", test_presigned_task_id);
+  g_test_add_func ("/s3/settings", test_settings);
   return g_test_run ();
 }
