@@ -1,8 +1,10 @@
 /* test-loader.c — every way the plugin loader refuses a plugin, and accepts one */
 #include "config.h"
 
-#include <glib/gstdio.h>
+#include <string.h>
 #include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "dfly-plugin-loader.h"
 #include "test-log.h"
@@ -126,6 +128,16 @@ static const RefusalCase refusals[] = {
     "wrong kind: type DflyTestRole_test-wrongkind is not a concrete DflySource*" },
   { "good", "test-good", 0775, "file is group- or world-writable (mode 0775)" },
   { "good", "test-good", 0757, "file is group- or world-writable (mode 0757)" },
+  /* Settings tables the loader must refuse before any config is built from them. */
+  { "overflow", "test-overflow", 0755,
+    "bad settings table: test-overflow.greeting: field lies outside the *-byte settings" },
+  { "twice", "test-twice", 0755, "bad settings table: test-twice.size: key listed twice" },
+  { "default", "test-default", 0755,
+    "bad settings table: test-default.size: default: 11 is out of range (1..10)" },
+  { "check", "test-check", 0755,
+    "bad settings table: test-check: defaults: size (3) must be at least 5" },
+  /* A sound table, but the plugin's section would be dflyd's own "download:". */
+  { "own", "download", 0755, "its settings would be section \"download\", which is dflyd's own" },
 };
 
 static void
@@ -206,6 +218,44 @@ test_duplicate_name (Fixture *f, gconstpointer data)
   g_assert_cmpstr (dfly_plugin_loader_lookup (f->loader, "test-good")->path, ==, first);
 }
 
+/* A plugin with a sound table loads, and binding a config builds its
+ * settings from its section; a section of a refused plugin is then unknown. */
+static void
+test_settings_bound (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = install_plugin (f->dir, "settings", "test-settings", 0755);
+  g_autofree char *overflow = install_plugin (f->dir, "overflow", "test-overflow", 0755);
+  const char *yaml = "test-settings:\n  size: 7\n";
+  const char *refused_yaml = "test-overflow:\n  size: 7\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DflyConfig) config = dfly_config_load_data (yaml, strlen (yaml), "x.yaml", &error);
+  g_autoptr (DflyConfig) refused = NULL;
+  const DflyPluginRecord *record;
+  DflySettings *settings;
+  const char *values;
+
+  g_assert_no_error (error);
+  load_dir (f);
+  test_log_assert (&f->log, (const char *[]) { "refusing plugin */test-overflow.so: *", NULL });
+  record = dfly_plugin_loader_lookup (f->loader, "test-settings");
+  g_assert_nonnull (record);
+  g_assert_nonnull (record->settings);
+  g_assert_true (dfly_plugin_loader_bind_config (f->loader, config, &error));
+  g_assert_no_error (error);
+  settings = dfly_config_get_settings (config, "test-settings");
+  g_assert_nonnull (settings);
+  values = dfly_settings_get_values (settings);
+  g_assert_cmpuint (*(const guint *) (values + record->settings->keys[0].offset), ==, 7);
+  g_assert_cmpstr (*(char *const *) (values + record->settings->keys[1].offset), ==, "hello");
+
+  refused = dfly_config_load_data (refused_yaml, strlen (refused_yaml), "x.yaml", &error);
+  g_assert_no_error (error);
+  g_assert_false (dfly_plugin_loader_bind_config (f->loader, refused, &error));
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
+  g_assert_true (g_pattern_match_simple ("x.yaml:1:1: unknown section \"test-overflow\": *",
+                                         error->message));
+}
+
 /* A bad plugin costs only itself: the good ones beside it still load. */
 static void
 test_mixed_directory (Fixture *f, gconstpointer data)
@@ -245,6 +295,8 @@ main (int argc, char **argv)
               test_not_a_shared_object, fixture_tear_down);
   g_test_add ("/loader/refuse/duplicate-name", Fixture, NULL, fixture_set_up,
               test_duplicate_name, fixture_tear_down);
+  g_test_add ("/loader/settings-bound", Fixture, NULL, fixture_set_up, test_settings_bound,
+              fixture_tear_down);
   g_test_add ("/loader/mixed-directory", Fixture, NULL, fixture_set_up, test_mixed_directory,
               fixture_tear_down);
   return g_test_run ();

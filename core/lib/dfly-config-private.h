@@ -77,7 +77,8 @@ G_GNUC_PRINTF (4, 5)
 void            config_set_error_at (GError **error, const char *filename, const ConfigMark *mark,
                                      const char *format, ...);
 
-/* The values. base is the struct the key's offset is into. */
+/* The values. base is the struct the key's offset is into; filename NULL
+ * means a table's default, and errors say "default" instead of a position. */
 gboolean        config_value_apply (const DflyConfigKey *key, const char *section,
                                     const ConfigNode *node, gpointer base,
                                     const char *filename, GError **error);
@@ -102,7 +103,8 @@ void            config_section_diff (const char *name, const DflyConfigKey *keys
                                      gconstpointer old_base, gconstpointer new_base,
                                      GPtrArray *lines);
 
-/* A plugin's settings from its section of document (NULL: not in the file). */
+/* A plugin's settings from its section of document (NULL: not in the file).
+ * filename NULL: checking the table's own defaults, which errors then say. */
 DflySettings   *config_settings_new (const char *name, const DflyConfigSection *section,
                                      ConfigSection *raw, const char *filename, GError **error);
 /* The struct of settings not shared yet, for dfly_config_keep_restart_keys. */

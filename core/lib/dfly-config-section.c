@@ -111,7 +111,10 @@ config_settings_new (const char *name, const DflyConfigSection *section, ConfigS
                              filename, error))
     return NULL;
   if (section->check != NULL && !section->check (settings->values, error)) {
-    g_prefix_error (error, "%s: %s: ", filename, name);
+    if (filename != NULL)
+      g_prefix_error (error, "%s: %s: ", filename, name);
+    else
+      g_prefix_error (error, "%s: defaults: ", name);
     return NULL;
   }
   return g_steal_pointer (&settings);
@@ -167,6 +170,6 @@ dfly_config_section_validate (const char *name, const DflyConfigSection *section
       return FALSE;
   }
   /* The defaults must be values the table itself accepts. */
-  defaults = config_settings_new (name, section, NULL, "default", error);
+  defaults = config_settings_new (name, section, NULL, NULL, error);
   return defaults != NULL;
 }

@@ -59,8 +59,13 @@ set_value_error (GError **error, const Value *v, const char *format, ...)
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-  config_set_error_at (error, v->filename, &v->mark, "%s.%s: %s", v->section, v->key->name,
-                       message);
+  /* No file: a key table's default (a plugin author's mistake, not the operator's). */
+  if (v->filename == NULL)
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG, "%s.%s: default: %s",
+                 v->section, v->key->name, message);
+  else
+    config_set_error_at (error, v->filename, &v->mark, "%s.%s: %s", v->section, v->key->name,
+                         message);
 }
 
 static gboolean
@@ -613,7 +618,7 @@ config_value_apply_default (const DflyConfigKey *key, const char *section, gpoin
     g_prefix_error (error, "%s.%s: default: ", section, key->name);
     return FALSE;
   }
-  return config_value_apply (key, section, node, base, "default", error);
+  return config_value_apply (key, section, node, base, NULL, error);
 }
 
 void

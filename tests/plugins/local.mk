@@ -60,3 +60,40 @@ tests_plugins_test_null_la_SOURCES = tests/plugins/test-role.c
 tests_plugins_test_null_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-test-plugin\" -DVARIANT=VARIANT_NULL -DPLUGIN_NAME=\"test-null\"
 tests_plugins_test_null_la_LIBADD = core/libdfly-1.la $(GLIB_LIBS)
 tests_plugins_test_null_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+
+check_LTLIBRARIES += tests/plugins/test-settings.la
+tests_plugins_test_settings_la_SOURCES = tests/plugins/test-role.c
+tests_plugins_test_settings_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-test-plugin\" -DVARIANT=VARIANT_SETTINGS -DPLUGIN_NAME=\"test-settings\"
+tests_plugins_test_settings_la_LIBADD = core/libdfly-1.la $(GLIB_LIBS)
+tests_plugins_test_settings_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+
+check_LTLIBRARIES += tests/plugins/test-overflow.la
+tests_plugins_test_overflow_la_SOURCES = tests/plugins/test-role.c
+tests_plugins_test_overflow_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-test-plugin\" -DVARIANT=VARIANT_OVERFLOW -DPLUGIN_NAME=\"test-overflow\"
+tests_plugins_test_overflow_la_LIBADD = core/libdfly-1.la $(GLIB_LIBS)
+tests_plugins_test_overflow_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+
+check_LTLIBRARIES += tests/plugins/test-twice.la
+tests_plugins_test_twice_la_SOURCES = tests/plugins/test-role.c
+tests_plugins_test_twice_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-test-plugin\" -DVARIANT=VARIANT_TWICE -DPLUGIN_NAME=\"test-twice\"
+tests_plugins_test_twice_la_LIBADD = core/libdfly-1.la $(GLIB_LIBS)
+tests_plugins_test_twice_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+
+check_LTLIBRARIES += tests/plugins/test-default.la
+tests_plugins_test_default_la_SOURCES = tests/plugins/test-role.c
+tests_plugins_test_default_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-test-plugin\" -DVARIANT=VARIANT_DEFAULT -DPLUGIN_NAME=\"test-default\"
+tests_plugins_test_default_la_LIBADD = core/libdfly-1.la $(GLIB_LIBS)
+tests_plugins_test_default_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+
+check_LTLIBRARIES += tests/plugins/test-check.la
+tests_plugins_test_check_la_SOURCES = tests/plugins/test-role.c
+tests_plugins_test_check_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-test-plugin\" -DVARIANT=VARIANT_CHECK -DPLUGIN_NAME=\"test-check\"
+tests_plugins_test_check_la_LIBADD = core/libdfly-1.la $(GLIB_LIBS)
+tests_plugins_test_check_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+
+# Named "download" (installed as download.so by the test): dflyd's own section.
+check_LTLIBRARIES += tests/plugins/test-own.la
+tests_plugins_test_own_la_SOURCES = tests/plugins/test-role.c
+tests_plugins_test_own_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-test-plugin\" -DVARIANT=VARIANT_OWN -DPLUGIN_NAME=\"download\"
+tests_plugins_test_own_la_LIBADD = core/libdfly-1.la $(GLIB_LIBS)
+tests_plugins_test_own_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)

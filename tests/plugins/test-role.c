@@ -1,10 +1,14 @@
 /* test-role.c — tiny roles for testing the loader and the engine
  *
  * One source, built several times with a different VARIANT: a role that
- * works, one whose start fails, one whose stop never ends, and descriptors
- * broken in each way the loader must refuse.
+ * works, one whose start fails, one whose stop never ends, descriptors
+ * broken in each way the loader must refuse, and roles with settings: a
+ * sound table, tables unsound in each way the loader must refuse, and a
+ * sound one whose plugin is named after one of dflyd's own sections.
  */
 #include "config.h"
+
+#include <stddef.h>
 
 #include <dfly/dfly.h>
 
@@ -17,6 +21,12 @@
 #define VARIANT_WRONGKIND 7
 #define VARIANT_SMALL     8
 #define VARIANT_NULL      9
+#define VARIANT_SETTINGS  10 /* a sound settings table */
+#define VARIANT_OVERFLOW  11 /* a key's field ends past the struct */
+#define VARIANT_TWICE     12 /* a key listed twice */
+#define VARIANT_DEFAULT   13 /* a default out of its key's range */
+#define VARIANT_CHECK     14 /* defaults the section's own check refuses */
+#define VARIANT_OWN       15 /* sound, but the plugin takes the name of a section of dflyd's */
 
 /* Each variant registers its own type name, and a copy of the same variant
  * loaded again from another path (tests do that) reuses the registered type:
@@ -109,8 +119,46 @@ dfly_test_role_class_init (DflyTestRoleClass *klass)
   role_class->describe = test_role_describe;
 }
 
+#if VARIANT >= VARIANT_SETTINGS
+typedef struct {
+  guint  size;
+  char  *greeting;
+} TestSettings;
 
-#if VARIANT == VARIANT_GOOD || VARIANT == VARIANT_FAIL || VARIANT == VARIANT_SLOW
+static const DflyConfigKey keys[] = {
+  { "size", DFLY_CONFIG_UINT, offsetof (TestSettings, size),
+    VARIANT == VARIANT_DEFAULT ? "11" : "3", 1, 10, DFLY_CONFIG_LIVE, "a number" },
+  { VARIANT == VARIANT_TWICE ? "size" : "greeting", DFLY_CONFIG_STRING,
+    /* One byte past the struct's end. */
+    VARIANT == VARIANT_OVERFLOW ? sizeof (TestSettings) - sizeof (char *) + 1
+                                : offsetof (TestSettings, greeting),
+    "hello", 0, 255, DFLY_CONFIG_RESTART, "a text" },
+};
+
+static gboolean
+check_settings (gconstpointer values, GError **error)
+{
+  const TestSettings *settings = values;
+
+  if (VARIANT == VARIANT_CHECK && settings->size < 5) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
+                 "size (%u) must be at least 5", settings->size);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static const DflyConfigSection test_settings = {
+  .size = sizeof (TestSettings),
+  .keys = keys,
+  .n_keys = G_N_ELEMENTS (keys),
+  .check = check_settings,
+};
+
+DFLY_PLUGIN_DEFINE_WITH_SETTINGS (PLUGIN_NAME, DFLY_PLUGIN_KIND_ROLE, "1.0", "Apache-2.0",
+                                  "a role with settings for tests", dfly_test_role_get_type,
+                                  &test_settings)
+#elif VARIANT == VARIANT_GOOD || VARIANT == VARIANT_FAIL || VARIANT == VARIANT_SLOW
 DFLY_PLUGIN_DEFINE (PLUGIN_NAME, DFLY_PLUGIN_KIND_ROLE, "1.0", "Apache-2.0",
                     "a role for tests", dfly_test_role_get_type)
 #elif VARIANT == VARIANT_NOSYM

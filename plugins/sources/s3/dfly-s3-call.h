@@ -5,7 +5,8 @@
  * X-Amz-* (a presigned URL's) are dropped, since every request is signed
  * here; others (versionId) are passed on and signed.
  *
- * Where requests go: s3.endpoint (the source's settings, dfly-s3-settings.h), else AWS_ENDPOINT_URL, else
+ * Where requests go: s3.endpoint (the source's settings,
+ * dfly-s3-settings.h), else AWS_ENDPOINT_URL, else
  * https://s3.REGION.amazonaws.com. Buckets are virtual hosts
  * (bucket.endpoint) unless s3.path_style is 1, the endpoint is an IP
  * address or localhost, or the bucket is no DNS name: then endpoint/bucket.
