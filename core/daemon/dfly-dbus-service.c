@@ -112,11 +112,11 @@ service_context (DflyDbusService *self)
 static DflyStorage *
 require_storage (DflyDbusService *self, GError **error)
 {
-  GObject *storage = dfly_context_get_storage (service_context (self));
+  DflyStorage *storage = dfly_context_get_storage (service_context (self));
 
   if (storage == NULL)
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_SUPPORTED, "no storage is loaded");
-  return storage != NULL ? DFLY_STORAGE (storage) : NULL;
+  return storage;
 }
 
 static gboolean
@@ -669,7 +669,7 @@ handle_list (DflyDbusService *self, GVariant *parameters, GDBusMethodInvocation 
   g_autoptr (GVariant) options = NULL;
   g_autoptr (GTask) task = NULL;
   GError *error = NULL;
-  GObject *source;
+  DflySource *source;
   const char *url;
   ListJob *job;
 
@@ -680,7 +680,7 @@ handle_list (DflyDbusService *self, GVariant *parameters, GDBusMethodInvocation 
     return;
   }
   job = g_new0 (ListJob, 1);
-  job->source = DFLY_SOURCE (g_object_ref (source));
+  job->source = g_object_ref (source);
   job->url = g_strdup (url);
   job->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   job->options = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);

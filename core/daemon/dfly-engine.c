@@ -113,7 +113,7 @@ start_services (DflyEngine *self)
   g_autoptr (GError) error = NULL;
 
   for (guint i = 0; i < records->len; i++) {
-    g_autoptr (GObject) source = NULL;
+    g_autoptr (DflySource) source = NULL;
     g_autofree char *schemes = NULL;
 
     record = g_ptr_array_index (records, i);
@@ -121,7 +121,7 @@ start_services (DflyEngine *self)
       continue;
     source = g_object_new (record->type, "context", self->context, "name", record->name, NULL);
     dfly_context_add_source (self->context, source);
-    schemes = g_strjoinv (", ", (char **) dfly_source_get_schemes (DFLY_SOURCE (source)));
+    schemes = g_strjoinv (", ", (char **) dfly_source_get_schemes (source));
     g_info ("source %s handles %s", record->name, schemes);
   }
 
@@ -141,7 +141,7 @@ start_services (DflyEngine *self)
     g_warning ("storage %s failed to load: %s", record->name, error->message);
     return;
   }
-  dfly_context_set_storage (self->context, G_OBJECT (storage));
+  dfly_context_set_storage (self->context, storage);
   g_info ("storage %s loaded", record->name);
 }
 

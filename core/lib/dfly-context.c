@@ -14,7 +14,7 @@ struct _DflyContext {
   DflyBus    *bus;
   gint64      start_time;
   GHashTable *plugin_types; /* "kind/name" → GType */
-  GObject    *storage;
+  DflyStorage *storage;
   GPtrArray  *sources;      /* DflySource * */
   GWeakRef    downloader;   /* the role owns it */
   DflyHttpClient *http_client;
@@ -151,13 +151,13 @@ dfly_context_lookup_plugin_type (DflyContext *self, DflyPluginKind kind, const c
 }
 
 void
-dfly_context_set_storage (DflyContext *self, GObject *storage)
+dfly_context_set_storage (DflyContext *self, DflyStorage *storage)
 {
   g_return_if_fail (DFLY_IS_CONTEXT (self) && (storage == NULL || DFLY_IS_STORAGE (storage)));
   g_set_object (&self->storage, storage);
 }
 
-GObject *
+DflyStorage *
 dfly_context_get_storage (DflyContext *self)
 {
   g_return_val_if_fail (DFLY_IS_CONTEXT (self), NULL);
@@ -165,13 +165,13 @@ dfly_context_get_storage (DflyContext *self)
 }
 
 void
-dfly_context_add_source (DflyContext *self, GObject *source)
+dfly_context_add_source (DflyContext *self, DflySource *source)
 {
   g_return_if_fail (DFLY_IS_CONTEXT (self) && DFLY_IS_SOURCE (source));
   g_ptr_array_add (self->sources, g_object_ref (source));
 }
 
-GObject *
+DflySource *
 dfly_context_lookup_source (DflyContext *self, const char *url, GError **error)
 {
   const char *scheme;
@@ -183,13 +183,13 @@ dfly_context_lookup_source (DflyContext *self, const char *url, GError **error)
     DflySource *source = g_ptr_array_index (self->sources, i);
 
     if (dfly_source_claims_url (source, url))
-      return G_OBJECT (source);
+      return source;
   }
   for (guint i = 0; i < self->sources->len; i++) {
     DflySource *source = g_ptr_array_index (self->sources, i);
 
     if (dfly_source_handles_url (source, url))
-      return G_OBJECT (source);
+      return source;
   }
   scheme = g_uri_peek_scheme (url);
   g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_SUPPORTED,

@@ -33,16 +33,19 @@ void         dfly_context_add_plugin_type (DflyContext *self, DflyPluginKind kin
 GType        dfly_context_lookup_plugin_type (DflyContext *self, DflyPluginKind kind,
                                               const char *name);
 
-/* The shared services, set up by the daemon before roles start. Plugin
- * headers cannot be included here (they include this one), hence the
- * GObject pointers: storage is a DflyStorage, sources are DflySources. */
-void            dfly_context_set_storage (DflyContext *self, GObject *storage);
+/* The shared services, set up by the daemon before roles start. The plugin
+ * base headers include this one, so their types are declared ahead here
+ * (dfly-storage.h and dfly-source.h define them). */
+typedef struct _DflyStorage DflyStorage;
+typedef struct _DflySource DflySource;
+
+void            dfly_context_set_storage (DflyContext *self, DflyStorage *storage);
 /* The daemon's storage, borrowed; NULL when none loaded. */
-GObject        *dfly_context_get_storage (DflyContext *self);
-void            dfly_context_add_source (DflyContext *self, GObject *source);
+DflyStorage    *dfly_context_get_storage (DflyContext *self);
+void            dfly_context_add_source (DflyContext *self, DflySource *source);
 /* The source claiming the URL's scheme, borrowed; NULL with
  * DFLY_ERROR_NOT_SUPPORTED when none does. */
-GObject        *dfly_context_lookup_source (DflyContext *self, const char *url, GError **error);
+DflySource     *dfly_context_lookup_source (DflyContext *self, const char *url, GError **error);
 /* Set by the role that downloads (peer or seed); NULL when none runs. */
 void            dfly_context_set_downloader (DflyContext *self, DflyDownloader *downloader);
 DflyDownloader *dfly_context_get_downloader (DflyContext *self);

@@ -224,24 +224,17 @@ place_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 place_output (DflyDownload *self, DflyDownloadRequest *request)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *content_path = dfly_storage_content_path (self->storage, self->task->id,
-                                                             &error);
   PlaceData *data;
 
   g_hash_table_remove (self->timeouts, request);
-  if (content_path == NULL) {
-    fail_request (self, request, error);
-    return;
-  }
   data = g_new0 (PlaceData, 1);
   data->download = g_object_ref (self);
   data->request = dfly_download_request_ref (request);
   g_ptr_array_remove (self->requests, request);
   self->placing++;
-  dfly_output_place_async (content_path, (guint64) MAX (self->task->content_length, 0),
-                           request->output, request->hardlink, request->digest, NULL, place_done,
-                           data);
+  dfly_output_place_async (self->storage, self->task->id,
+                           (guint64) MAX (self->task->content_length, 0), request->output,
+                           request->hardlink, request->digest, NULL, place_done, data);
 }
 
 typedef struct {

@@ -293,15 +293,16 @@ dfly_output_temp_commit (DflyOutputTemp *temp, GError **error)
 /* Makes the temporary name a hard link to the content instead; FALSE with
  * *fallback when the file systems (or protections) forbid it. */
 static gboolean
-temp_file_link (DflyOutputTemp *temp, const char *content_path, guint64 length,
-                gboolean *fallback, const char *output, GError **error)
+temp_file_link (DflyOutputTemp *temp, int content_fd, guint64 length, gboolean *fallback,
+                const char *output, GError **error)
 {
+  g_autofree char *fd_path = g_strdup_printf ("/proc/self/fd/%d", content_fd);
   struct stat st;
 
   *fallback = FALSE;
   /* The whole file is linked: it must be exactly the task's content. */
-  if (g_stat (content_path, &st) != 0)
-    return set_io_error (error, errno, "reading", content_path);
+  if (fstat (content_fd, &st) != 0)
+    return set_io_error (error, errno, "reading the content for", output);
   if ((guint64) st.st_size != length) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO,
                  "the cached content for %s has %" G_GUINT64_FORMAT " bytes, not %"
@@ -309,9 +310,11 @@ temp_file_link (DflyOutputTemp *temp, const char *content_path, guint64 length,
     return FALSE;
   }
   g_unlink (temp->path);
-  if (link (content_path, temp->path) == 0)
+  /* A descriptor is linked by its /proc name (AT_EMPTY_PATH would need a
+   * capability); ENOENT: no /proc, or a file deleted since, still copied. */
+  if (linkat (AT_FDCWD, fd_path, AT_FDCWD, temp->path, AT_SYMLINK_FOLLOW) == 0)
     return TRUE;
-  if (errno != EXDEV && errno != EPERM)
+  if (errno != EXDEV && errno != EPERM && errno != ENOENT)
     return set_io_error (error, errno, "linking", output);
   g_info ("cannot hard link %s (%s), copying", output, g_strerror (errno));
   *fallback = TRUE;
@@ -339,17 +342,14 @@ copy_content (int in_fd, int out_fd, guint64 length, GChecksum *checksum,
 }
 
 gboolean
-dfly_output_place (const char *content_path, guint64 length, const char *output,
-                   gboolean hardlink, const char *digest, GCancellable *cancellable,
-                   GError **error)
+dfly_output_place (int content_fd, guint64 length, const char *output, gboolean hardlink,
+                   const char *digest, GCancellable *cancellable, GError **error)
 {
   g_autoptr (DflyOutputTemp) temp = NULL;
   g_autoptr (GChecksum) checksum = NULL;
   GChecksumType checksum_type = G_CHECKSUM_SHA256;
   const char *expected_hex = NULL;
   gboolean linked = FALSE;
-  int in_fd;
-  gboolean copied;
 
   if (digest != NULL && !parse_digest (digest, &checksum_type, &expected_hex)) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
@@ -365,35 +365,30 @@ dfly_output_place (const char *content_path, guint64 length, const char *output,
   if (hardlink && checksum == NULL) {
     gboolean fallback = FALSE;
 
-    linked = temp_file_link (temp, content_path, length, &fallback, output, error);
+    linked = temp_file_link (temp, content_fd, length, &fallback, output, error);
     if (!linked && !fallback)
       return FALSE;
   }
-  if (!linked) {
-    in_fd = g_open (content_path, O_RDONLY | O_CLOEXEC, 0);
-    if (in_fd < 0)
-      return set_io_error (error, errno, "opening", content_path);
-    copied = copy_content (in_fd, temp->fd, length, checksum, expected_hex, digest, output,
-                           cancellable, error);
-    g_close (in_fd, NULL);
-    if (!copied)
-      return FALSE;
-  }
+  if (!linked && !copy_content (content_fd, temp->fd, length, checksum, expected_hex, digest,
+                                output, cancellable, error))
+    return FALSE;
   return dfly_output_temp_commit (temp, error);
 }
 
 typedef struct {
-  char    *content_path;
-  guint64  length;
-  char    *output;
-  gboolean hardlink;
-  char    *digest;
+  DflyStorage *storage;
+  char        *task_id;
+  guint64      length;
+  char        *output;
+  gboolean     hardlink;
+  char        *digest;
 } PlaceJob;
 
 static void
 place_job_free (PlaceJob *job)
 {
-  g_free (job->content_path);
+  g_object_unref (job->storage);
+  g_free (job->task_id);
   g_free (job->output);
   g_free (job->digest);
   g_free (job);
@@ -404,23 +399,30 @@ place_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
 {
   PlaceJob *job = task_data;
   GError *error = NULL;
+  int content_fd = dfly_storage_open_content (job->storage, job->task_id, &error);
+  gboolean placed = content_fd >= 0 &&
+                    dfly_output_place (content_fd, job->length, job->output, job->hardlink,
+                                       job->digest, cancellable, &error);
 
-  if (dfly_output_place (job->content_path, job->length, job->output, job->hardlink, job->digest,
-                         cancellable, &error))
+  if (content_fd >= 0)
+    close (content_fd);
+  if (placed)
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
 }
 
 void
-dfly_output_place_async (const char *content_path, guint64 length, const char *output,
-                         gboolean hardlink, const char *digest, GCancellable *cancellable,
-                         GAsyncReadyCallback callback, gpointer user_data)
+dfly_output_place_async (DflyStorage *storage, const char *task_id, guint64 length,
+                         const char *output, gboolean hardlink, const char *digest,
+                         GCancellable *cancellable, GAsyncReadyCallback callback,
+                         gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   PlaceJob *job = g_new0 (PlaceJob, 1);
 
-  job->content_path = g_strdup (content_path);
+  job->storage = g_object_ref (storage);
+  job->task_id = g_strdup (task_id);
   job->length = length;
   job->output = g_strdup (output);
   job->hardlink = hardlink;

@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include <gio/gio.h>
+#include <dfly/dfly.h>
 
 G_BEGIN_DECLS
 
@@ -16,19 +16,22 @@ G_BEGIN_DECLS
 gboolean dfly_output_check (const char *output, const char * const *refused_dirs,
                             GError **error);
 
-/* Places length bytes of the content file at output: a hard link when
- * hardlink is set and no digest is asked for (falling back to a copy across
- * file systems), else a copy (copy_file_range where it works). digest
- * ("sha256:…" or "sha512:…", or NULL) is checked over the bytes copied:
- * DFLY_ERROR_DIGEST_MISMATCH and no output when they differ. Blocking: call
- * from a worker thread. */
-gboolean dfly_output_place (const char *content_path, guint64 length, const char *output,
+/* Places the length bytes of content_fd (a descriptor from
+ * dfly_storage_open_content, read at offsets, left open) at output: a hard
+ * link to its file when hardlink is set and no digest is asked for (falling
+ * back to a copy across file systems), else a copy (copy_file_range where it
+ * works). digest ("sha256:…" or "sha512:…", or NULL) is checked over the
+ * bytes copied: DFLY_ERROR_DIGEST_MISMATCH and no output when they differ.
+ * Blocking: call from a worker thread. */
+gboolean dfly_output_place (int content_fd, guint64 length, const char *output,
                             gboolean hardlink, const char *digest, GCancellable *cancellable,
                             GError **error);
-/* The same in a worker thread; callback runs in the caller's main context. */
-void     dfly_output_place_async (const char *content_path, guint64 length, const char *output,
-                                  gboolean hardlink, const char *digest, GCancellable *cancellable,
-                                  GAsyncReadyCallback callback, gpointer user_data);
+/* The same for task_id's content in storage, opened and placed in a worker
+ * thread; callback runs in the caller's main context. */
+void     dfly_output_place_async (DflyStorage *storage, const char *task_id, guint64 length,
+                                  const char *output, gboolean hardlink, const char *digest,
+                                  GCancellable *cancellable, GAsyncReadyCallback callback,
+                                  gpointer user_data);
 gboolean dfly_output_place_finish (GAsyncResult *result, GError **error);
 
 /* A temporary file beside an output, for writing the output while the

@@ -99,7 +99,7 @@ start_services (DflyPeerEngine *self, GError **error)
 {
   DflyContext *context = self->context;
   DflyConfig *config = dfly_context_get_config (context);
-  GObject *storage = dfly_context_get_storage (context);
+  DflyStorage *storage = dfly_context_get_storage (context);
   g_autoptr (GPtrArray) schedulers = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (DflyHostInfo) host = NULL;
   gboolean seed = self->host_type != DFLY_HOST_TYPE_NORMAL;
@@ -110,7 +110,7 @@ start_services (DflyPeerEngine *self, GError **error)
                                         G_CALLBACK (on_config_reloaded), self);
   self->services.seed = seed;
   if (storage != NULL && !config->peer.leech) {
-    self->upload = dfly_upload_server_new (context, DFLY_STORAGE (storage), self->upload_limiter,
+    self->upload = dfly_upload_server_new (context, storage, self->upload_limiter,
                                            seed, self->order, self->order_data, error);
     if (self->upload == NULL)
       return FALSE;
@@ -337,8 +337,8 @@ dfly_peer_engine_download (DflyDownloader *downloader, DflyDownloadRequest *requ
   DflyPeerEngine *self = DFLY_PEER_ENGINE (downloader);
   DflyContext *context = self->context;
   DflyConfig *config = dfly_context_get_config (context);
-  GObject *storage = dfly_context_get_storage (context);
-  GObject *source;
+  DflyStorage *storage = dfly_context_get_storage (context);
+  DflySource *source;
   g_autofree char *checked_url = NULL;
   g_autofree char *task_id = NULL;
   g_autoptr (DflyTaskInfo) task = NULL;
@@ -356,7 +356,7 @@ dfly_peer_engine_download (DflyDownloader *downloader, DflyDownloadRequest *requ
   source = dfly_context_lookup_source (context, request->url, error);
   if (source == NULL || !check_request (self, request, error))
     return NULL;
-  task_id = dfly_peer_engine_task_id_for (DFLY_SOURCE (source), request, config, error);
+  task_id = dfly_peer_engine_task_id_for (source, request, config, error);
   if (task_id == NULL)
     return NULL;
   if (storage == NULL) {
@@ -383,8 +383,8 @@ dfly_peer_engine_download (DflyDownloader *downloader, DflyDownloadRequest *requ
   task->application = g_strdup (request->application);
   task->digest = g_strdup (request->digest);
   task->piece_length = request->piece_length;
-  download = dfly_download_new (context, DFLY_STORAGE (storage), DFLY_SOURCE (source),
-                                self->workers, task, request->headers);
+  download = dfly_download_new (context, storage, source, self->workers, task,
+                                request->headers);
   if (self->services.client != NULL)
     dfly_download_use_swarm (download, &self->services, FALSE);
   g_hash_table_insert (self->downloads, g_strdup (task_id), download);
@@ -400,10 +400,10 @@ gboolean
 dfly_peer_engine_fetch_for_swarm (DflyPeerEngine *self, const DflyTaskInfo *task,
                                   GHashTable *headers, GError **error)
 {
-  GObject *storage = dfly_context_get_storage (self->context);
+  DflyStorage *storage = dfly_context_get_storage (self->context);
   DflyDownload *running;
   DflyDownload *fetch;
-  GObject *source;
+  DflySource *source;
 
   g_return_val_if_fail (DFLY_IS_PEER_ENGINE (self) && task != NULL, FALSE);
 
@@ -419,8 +419,7 @@ dfly_peer_engine_fetch_for_swarm (DflyPeerEngine *self, const DflyTaskInfo *task
     return FALSE;
   if (running != NULL)
     retire (self, running);
-  fetch = dfly_download_new (self->context, DFLY_STORAGE (storage), DFLY_SOURCE (source),
-                             self->workers, task, headers);
+  fetch = dfly_download_new (self->context, storage, source, self->workers, task, headers);
   dfly_download_use_swarm (fetch, &self->services, TRUE);
   g_hash_table_insert (self->downloads, g_strdup (task->id), fetch);
   g_signal_connect (fetch, "done", G_CALLBACK (download_done), self);

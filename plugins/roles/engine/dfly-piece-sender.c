@@ -229,8 +229,8 @@ serve (Connection *c, const DflyPieceRequest *request)
 {
   DflyPieceSender *self = c->sender;
   g_autoptr (DflyTaskInfo) task = dfly_storage_lookup_task (self->storage, request->task_id, NULL);
+  g_autoptr (GError) error = NULL;
   g_autofree char *key = NULL;
-  g_autofree char *path = NULL;
   g_autofree char *head = NULL;
   goffset start, end;
   gboolean sent;
@@ -259,10 +259,13 @@ serve (Connection *c, const DflyPieceRequest *request)
   default:
     break;
   }
-  path = dfly_storage_content_path (self->storage, task->id, NULL);
-  file = path != NULL ? open (path, O_RDONLY | O_CLOEXEC) : -1;
+  /* From storage, which opens it under its lock: a task deleted since the
+   * lookup is not held, and one deleted from now on still reads whole. */
+  file = dfly_storage_open_content (self->storage, task->id, &error);
   if (file < 0) {
     release_slot (self);
+    if (!g_error_matches (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND))
+      g_message ("upload: task %s: %s", task->id, error->message);
     return answer (c, SOUP_STATUS_NOT_FOUND, NULL, "task not held", request->keep_alive);
   }
   head = g_strdup_printf ("HTTP/1.1 206 Partial Content\r\nServer: dfly/" PACKAGE_VERSION "\r\n"

@@ -4,8 +4,9 @@
  * first request is a piece request is handed over by the upload server's
  * listener and served here until it closes, on a thread of its own with
  * blocking I/O: each range goes from the page cache to the socket with one
- * sendfile(2), instead of being read into memory and written back out a
- * chunk per main-loop wake-up. The checks are the upload server's: only
+ * sendfile(2) from the descriptor storage hands out (open_content), instead
+ * of being read into memory and written back out a chunk per main-loop
+ * wake-up. The checks are the upload server's: only
  * committed pieces, one range, the upload slots (503), the upload rate
  * limit, and a seed's super-seeding (429 to a range sent within 500 ms).
  */

@@ -477,6 +477,19 @@ find_temp_file (const char *dir, const char *output_name)
   return found;
 }
 
+/* dfly_output_place from a read-only descriptor on content, as storage
+ * hands out; a missing file gives it a descriptor that is not open (-1). */
+static gboolean
+place_from_a_file (const char *content, guint64 length, const char *output, gboolean hardlink,
+                   const char *digest, GCancellable *cancellable, GError **error)
+{
+  int fd = g_open (content, O_RDONLY | O_CLOEXEC, 0);
+  gboolean placed = dfly_output_place (fd, length, output, hardlink, digest, cancellable, error);
+
+  if (fd >= 0)
+    g_assert_cmpint (close (fd), ==, 0);
+  return placed;
+}
 
 static void
 place_ok (const char *content, guint64 length, const char *output, gboolean hardlink,
@@ -484,7 +497,7 @@ place_ok (const char *content, guint64 length, const char *output, gboolean hard
 {
   g_autoptr (GError) error = NULL;
 
-  g_assert_true (dfly_output_place (content, length, output, hardlink, digest, NULL, &error));
+  g_assert_true (place_from_a_file (content, length, output, hardlink, digest, NULL, &error));
   g_assert_no_error (error);
 }
 
@@ -496,7 +509,7 @@ place_fails (OutputTest *t, const char *content, guint64 length, const char *out
   g_autofree char *dir = g_path_get_dirname (output);
   GError *error = NULL;
 
-  g_assert_false (dfly_output_place (content, length, output, hardlink, digest, cancellable,
+  g_assert_false (place_from_a_file (content, length, output, hardlink, digest, cancellable,
                                      &error));
   g_assert_nonnull (error);
   assert_missing (output);
@@ -595,7 +608,7 @@ test_place_digest_mismatch (OutputTest *t, gconstpointer data)
 
   /* An output that was there stays as it was. */
   write_file (output, g_bytes_get_data (old, NULL), g_bytes_get_size (old));
-  g_assert_false (dfly_output_place (t->content, CONTENT_SIZE, output, FALSE, wrong256, NULL,
+  g_assert_false (place_from_a_file (t->content, CONTENT_SIZE, output, FALSE, wrong256, NULL,
                                      &error));
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_DIGEST_MISMATCH);
   assert_file_equals (output, old);
@@ -717,7 +730,7 @@ test_place_short_content (OutputTest *t, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "shorter than the task"));
   g_clear_error (&error);
 
-  /* A content file that is missing altogether. */
+  /* A content file that is missing altogether: no descriptor to read. */
   {
     g_autofree char *missing = path_in (t, "missing.bin");
 
@@ -735,7 +748,7 @@ test_place_hardlink_short (OutputTest *t, gconstpointer data)
   g_autofree char *output = path_in (t, "out.bin");
   g_autoptr (GError) error = NULL;
 
-  g_assert_false (dfly_output_place (t->content, CONTENT_SIZE + 1, output, TRUE, NULL, NULL,
+  g_assert_false (place_from_a_file (t->content, CONTENT_SIZE + 1, output, TRUE, NULL, NULL,
                                      &error));
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_IO);
   assert_missing (output);
@@ -797,7 +810,7 @@ test_place_cancelled (OutputTest *t, gconstpointer data)
   {
     g_autoptr (GError) error = NULL;
 
-    g_assert_false (dfly_output_place (t->content, CONTENT_SIZE, output, FALSE, NULL,
+    g_assert_false (place_from_a_file (t->content, CONTENT_SIZE, output, FALSE, NULL,
                                        cancellable, &error));
     g_assert_nonnull (error);
   }
@@ -815,7 +828,7 @@ test_place_no_directory (OutputTest *t, gconstpointer data)
                                                g_strerror (ENOENT));
   g_autoptr (GError) error = NULL;
 
-  g_assert_false (dfly_output_place (t->content, CONTENT_SIZE, output, FALSE, NULL, NULL,
+  g_assert_false (place_from_a_file (t->content, CONTENT_SIZE, output, FALSE, NULL, NULL,
                                      &error));
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_IO);
   g_assert_cmpstr (error->message, ==, expected);

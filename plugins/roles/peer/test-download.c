@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../dfly-role-test.h"
 #include "../../../tests/test-origin.h"
@@ -465,8 +466,8 @@ download_test_setup (DownloadTest *t, gconstpointer data)
                              "disk", NULL);
   g_assert_true (dfly_storage_load (t->storage, &error));
   g_assert_no_error (error);
-  dfly_context_add_source (t->context, G_OBJECT (t->source));
-  dfly_context_set_storage (t->context, G_OBJECT (t->storage));
+  dfly_context_add_source (t->context, t->source);
+  dfly_context_set_storage (t->context, t->storage);
 
   t->answers = g_ptr_array_new_with_free_func ((GDestroyNotify) answer_free);
   t->progress = g_ptr_array_new_with_free_func ((GDestroyNotify) dfly_task_info_unref);
@@ -714,7 +715,7 @@ test_cache_hit (DownloadTest *t, gconstpointer data)
   g_autoptr (DflyDownloadRequest) checked = request_new (t, "/big.bin", "checked.out");
   g_autoptr (DflyDownloadRequest) wrong = request_new (t, "/big.bin", "wrong.out");
   g_autofree char *task_id = start (t, first);
-  g_autofree char *content_path = NULL;
+  int content_fd;
   g_autofree char *link_path = out_path (t, "link.out");
   g_autofree char *wrong_path = out_path (t, "wrong.out");
   g_autoptr (GError) error = NULL;
@@ -756,9 +757,10 @@ test_cache_hit (DownloadTest *t, gconstpointer data)
   assert_no_temp_files (t);
 
   /* The link is the cache's own file. */
-  content_path = dfly_storage_content_path (t->storage, task_id, &error);
+  content_fd = dfly_storage_open_content (t->storage, task_id, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (g_stat (content_path, &content_st), ==, 0);
+  g_assert_cmpint (fstat (content_fd, &content_st), ==, 0);
+  g_assert_cmpint (close (content_fd), ==, 0);
   g_assert_cmpint (g_stat (link_path, &link_st), ==, 0);
   g_assert_cmpuint (link_st.st_ino, ==, content_st.st_ino);
   g_assert_cmpuint (link_st.st_dev, ==, content_st.st_dev);
@@ -1129,7 +1131,7 @@ test_context_dispose (void)
   GObject *weak_context = G_OBJECT (context);
   GObject *weak_storage = G_OBJECT (storage);
 
-  dfly_context_set_storage (context, G_OBJECT (storage));
+  dfly_context_set_storage (context, storage);
   g_object_unref (storage);
   g_object_add_weak_pointer (weak_context, (gpointer *) &weak_context);
   g_object_add_weak_pointer (weak_storage, (gpointer *) &weak_storage);

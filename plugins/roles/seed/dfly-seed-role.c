@@ -43,7 +43,7 @@ on_order (const char *task_id, const Dfly__V1__Download *download, gpointer user
   g_autoptr (DflyDownloadRequest) request = NULL;
   g_autoptr (DflyTaskInfo) task = NULL;
   g_autofree char *expected = NULL;
-  GObject *source;
+  DflySource *source;
 
   if (self->engine == NULL) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY, "the seed role is not running");
@@ -61,7 +61,7 @@ on_order (const char *task_id, const Dfly__V1__Download *download, gpointer user
   for (gsize i = 0; i < download->n_request_headers; i++)
     g_hash_table_replace (request->headers, g_strdup (download->request_headers[i]->key),
                           g_strdup (download->request_headers[i]->value));
-  expected = dfly_peer_engine_task_id_for (DFLY_SOURCE (source), request,
+  expected = dfly_peer_engine_task_id_for (source, request,
                                            dfly_context_get_config (context), error);
   if (expected == NULL)
     return FALSE;

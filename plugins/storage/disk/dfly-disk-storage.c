@@ -30,7 +30,6 @@
 
 #include "dfly-disk-files.h"
 #include "dfly-disk-index.h"
-#include "dfly-disk-piece-stream.h"
 
 G_DECLARE_FINAL_TYPE (DflyDiskStorage, dfly_disk_storage, DFLY, DISK_STORAGE, DflyStorage)
 
@@ -201,7 +200,8 @@ check_state (DflyTaskState state, GError **error)
 }
 
 static DflyTaskInfo *
-dfly_disk_storage_open_task (DflyStorage *storage, const DflyTaskInfo *task, GError **error)
+dfly_disk_storage_open_task (DflyStorage *storage, const char *task_id,
+                             const DflyTaskInfo *task, GError **error)
 {
   DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
   g_autoptr (GMutexLocker) locker = NULL;
@@ -209,9 +209,19 @@ dfly_disk_storage_open_task (DflyStorage *storage, const DflyTaskInfo *task, GEr
   DiskTask *held;
   GError *local_error = NULL;
 
-  g_return_val_if_fail (task != NULL, NULL);
-  if (!check_loaded (self, error) || !check_task_id (task->id, error) ||
-      !check_state (task->state, error))
+  if (!check_loaded (self, error) || !check_task_id (task_id, error))
+    return NULL;
+  if (task == NULL) {
+    locker = g_mutex_locker_new (&self->lock);
+    held = find_task (self, task_id, error);
+    return held != NULL ? dfly_task_info_copy (held->info) : NULL;
+  }
+  if (g_strcmp0 (task->id, task_id) != 0) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                 "task %s: a record for another task given", task_id);
+    return NULL;
+  }
+  if (!check_state (task->state, error))
     return NULL;
   if (task->content_length < -1) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
@@ -248,20 +258,6 @@ dfly_disk_storage_open_task (DflyStorage *storage, const DflyTaskInfo *task, GEr
     return NULL;
   }
   return dfly_task_info_copy (info);
-}
-
-static DflyTaskInfo *
-dfly_disk_storage_lookup_task (DflyStorage *storage, const char *task_id, GError **error)
-{
-  DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
-  g_autoptr (GMutexLocker) locker = NULL;
-  DiskTask *task;
-
-  if (!check_loaded (self, error) || !check_task_id (task_id, error))
-    return NULL;
-  locker = g_mutex_locker_new (&self->lock);
-  task = find_task (self, task_id, error);
-  return task != NULL ? dfly_task_info_copy (task->info) : NULL;
 }
 
 static gboolean
@@ -330,24 +326,35 @@ compare_recent_first (gconstpointer a, gconstpointer b)
   return strcmp (x->id, y->id);
 }
 
+static guint64 effective_quota (DflyDiskStorage *self, const DflyConfig *config,
+                                GError **error);
+
 static GPtrArray *
-dfly_disk_storage_list_tasks (DflyStorage *storage, GError **error)
+dfly_disk_storage_list_tasks (DflyStorage *storage, DflyStorageUsage *usage, GError **error)
 {
   DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
-  g_autoptr (GMutexLocker) locker = NULL;
+  g_autoptr (DflyConfig) config = NULL;
   GPtrArray *tasks;
   GHashTableIter iter;
   DiskTask *task;
 
   if (!check_loaded (self, error))
     return NULL;
-  locker = g_mutex_locker_new (&self->lock);
+  g_mutex_lock (&self->lock);
   tasks = g_ptr_array_new_full (g_hash_table_size (self->tasks),
                                 (GDestroyNotify) dfly_task_info_unref);
   g_hash_table_iter_init (&iter, self->tasks);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &task))
     g_ptr_array_add (tasks, dfly_task_info_copy (task->info));
+  if (usage != NULL)
+    *usage = (DflyStorageUsage) { .tasks = tasks->len, .bytes = self->bytes };
+  g_mutex_unlock (&self->lock);
   g_ptr_array_sort (tasks, compare_recent_first);
+  if (usage != NULL) {
+    /* statvfs() outside the lock; a quota that cannot be measured shows 0. */
+    config = dfly_context_dup_config (dfly_component_get_context (DFLY_COMPONENT (self)));
+    usage->quota = effective_quota (self, config, NULL);
+  }
   return tasks;
 }
 
@@ -490,52 +497,25 @@ dfly_disk_storage_list_pieces (DflyStorage *storage, const char *task_id, GError
   return list;
 }
 
-static GInputStream *
-dfly_disk_storage_read_piece (DflyStorage *storage, const char *task_id, guint32 number,
-                              GError **error)
+static int
+dfly_disk_storage_open_content (DflyStorage *storage, const char *task_id, GError **error)
 {
   DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
   g_autoptr (GMutexLocker) locker = NULL;
   g_autofree char *path = NULL;
-  DflyPieceInfo *piece;
-  DiskTask *task;
-  GTree *pieces;
   int fd;
 
   if (!check_loaded (self, error) || !check_task_id (task_id, error))
-    return NULL;
-  locker = g_mutex_locker_new (&self->lock);
-  task = find_task (self, task_id, error);
-  if (task == NULL || (pieces = task_pieces (self, task, error)) == NULL)
-    return NULL;
-  piece = g_tree_lookup (pieces, GUINT_TO_POINTER (number));
-  if (piece == NULL) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND, "task %s: piece %u is not held",
-                 task_id, number);
-    return NULL;
-  }
+    return -1;
   /* Opened under the lock, so a concurrent delete cannot swap the file. */
-  path = content_path_for (self, task_id);
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    set_io_error (error, "opening", path, errno);
-    return NULL;
-  }
-  return dfly_disk_piece_stream_new (fd, path, piece->offset, piece->length);
-}
-
-static char *
-dfly_disk_storage_content_path (DflyStorage *storage, const char *task_id, GError **error)
-{
-  DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
-  g_autoptr (GMutexLocker) locker = NULL;
-
-  if (!check_loaded (self, error) || !check_task_id (task_id, error))
-    return NULL;
   locker = g_mutex_locker_new (&self->lock);
   if (find_task (self, task_id, error) == NULL)
-    return NULL;
-  return content_path_for (self, task_id);
+    return -1;
+  path = content_path_for (self, task_id);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    set_io_error (error, "opening", path, errno);
+  return fd;
 }
 
 /* Under the lock. */
@@ -556,10 +536,11 @@ touch_task (DflyDiskStorage *self, const char *task_id)
 }
 
 static void
-dfly_disk_storage_acquire_task (DflyStorage *storage, const char *task_id)
+dfly_disk_storage_pin (DflyStorage *storage, const char *task_id, gboolean pin)
 {
   DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
   g_autoptr (GMutexLocker) locker = NULL;
+  DiskTask *task;
   guint count;
 
   /* An id that cannot be held needs no pin. */
@@ -567,64 +548,21 @@ dfly_disk_storage_acquire_task (DflyStorage *storage, const char *task_id)
     return;
   locker = g_mutex_locker_new (&self->lock);
   count = GPOINTER_TO_UINT (g_hash_table_lookup (self->pins, task_id));
-  g_hash_table_insert (self->pins, g_strdup (task_id), GUINT_TO_POINTER (count + 1));
-  touch_task (self, task_id);
-}
-
-static void
-dfly_disk_storage_release_task (DflyStorage *storage, const char *task_id)
-{
-  DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
-  g_autoptr (GMutexLocker) locker = NULL;
-  DiskTask *task;
-  guint count;
-
-  if (self->index == NULL || !dfly_task_id_is_valid (task_id))
-    return;
-  locker = g_mutex_locker_new (&self->lock);
-  count = GPOINTER_TO_UINT (g_hash_table_lookup (self->pins, task_id));
-  if (count == 0) {
+  if (!pin && count == 0) {
     g_warning ("task %s released but not acquired, ignoring", task_id);
     return;
   }
-  /* In use until now: the TTL counts from the release. */
+  /* In use until now: on a release, the TTL counts from here. */
   touch_task (self, task_id);
-  if (count > 1) {
-    g_hash_table_insert (self->pins, g_strdup (task_id), GUINT_TO_POINTER (count - 1));
+  count = pin ? count + 1 : count - 1;
+  if (count > 0) {
+    g_hash_table_insert (self->pins, g_strdup (task_id), GUINT_TO_POINTER (count));
     return;
   }
   g_hash_table_remove (self->pins, task_id);
   task = g_hash_table_lookup (self->tasks, task_id);
   if (task != NULL)
     g_clear_pointer (&task->file, dfly_disk_file_unref);
-}
-
-static gboolean
-dfly_disk_storage_delete_task (DflyStorage *storage, const char *task_id, GError **error)
-{
-  DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
-  g_autoptr (GPtrArray) trash = g_ptr_array_new_with_free_func (g_free);
-  GMutexLocker *locker;
-  DiskTask *task;
-  char *path;
-
-  if (!check_loaded (self, error) || !check_task_id (task_id, error))
-    return FALSE;
-  locker = g_mutex_locker_new (&self->lock);
-  task = find_task (self, task_id, error);
-  if (task != NULL && is_pinned (self, task_id)) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY, "task %s is in use", task_id);
-    task = NULL;
-  }
-  if (task == NULL || !dfly_disk_index_delete_task (self->index, task_id, error)) {
-    g_mutex_locker_free (locker);
-    return FALSE;
-  }
-  if ((path = forget_task (self, task)) != NULL)
-    g_ptr_array_add (trash, path);
-  g_mutex_locker_free (locker);
-  dfly_disk_files_remove (trash);
-  return TRUE;
 }
 
 static guint64
@@ -694,80 +632,94 @@ choose_evictions (DflyDiskStorage *self, const DflyConfig *config, guint64 quota
   return g_steal_pointer (&evictions);
 }
 
-static guint64
-dfly_disk_storage_collect (DflyStorage *storage, GError **error)
+/* Under the lock: task_id alone, unless it is pinned. */
+static GArray *
+choose_task (DflyDiskStorage *self, const char *task_id, GError **error)
 {
-  DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
-  g_autoptr (DflyConfig) config = NULL;
-  g_autoptr (GPtrArray) trash = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GArray) evictions = NULL;
-  GMutexLocker *locker;
-  guint64 quota, freed = 0;
+  Eviction eviction = { find_task (self, task_id, error), NULL };
+  GArray *evictions;
 
-  if (!check_loaded (self, error))
-    return 0;
-  config = dfly_context_dup_config (dfly_component_get_context (DFLY_COMPONENT (self)));
-  quota = effective_quota (self, config, error);
-  if (quota == 0)
-    return 0;
-  locker = g_mutex_locker_new (&self->lock);
-  evictions = choose_evictions (self, config, quota, error);
-  if (evictions == NULL || evictions->len == 0) {
-    g_mutex_locker_free (locker);
-    return 0;
+  if (eviction.task == NULL)
+    return NULL;
+  if (is_pinned (self, task_id)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY, "task %s is in use", task_id);
+    return NULL;
   }
-  /* Rows go in one transaction, then files: a crash between leaves files
-   * with no row, which load() removes. */
-  if (!dfly_disk_index_begin (self->index, error)) {
-    g_mutex_locker_free (locker);
-    return 0;
-  }
+  evictions = g_array_new (FALSE, FALSE, sizeof (Eviction));
+  g_array_append_val (evictions, eviction);
+  return evictions;
+}
+
+/* Under the lock: the rows of evictions' tasks, in one transaction. */
+static gboolean
+delete_rows (DflyDiskStorage *self, GArray *evictions, GError **error)
+{
+  if (!dfly_disk_index_begin (self->index, error))
+    return FALSE;
   for (guint i = 0; i < evictions->len; i++) {
     const Eviction *eviction = &g_array_index (evictions, Eviction, i);
 
     if (!dfly_disk_index_delete_task (self->index, eviction->task->info->id, error)) {
       dfly_disk_index_rollback (self->index);
-      g_mutex_locker_free (locker);
-      return 0;
+      return FALSE;
     }
   }
   if (!dfly_disk_index_commit (self->index, error)) {
     dfly_disk_index_rollback (self->index);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+dfly_disk_storage_evict (DflyStorage *storage, const char *task_id, guint64 *freed,
+                         GError **error)
+{
+  DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
+  g_autoptr (DflyConfig) config = NULL;
+  g_autoptr (GPtrArray) trash = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) evictions = NULL;
+  GError *local_error = NULL;
+  GMutexLocker *locker;
+  guint64 quota = 0, bytes = 0;
+
+  if (freed != NULL)
+    *freed = 0;
+  if (!check_loaded (self, error) || (task_id != NULL && !check_task_id (task_id, error)))
+    return FALSE;
+  if (task_id == NULL) {
+    config = dfly_context_dup_config (dfly_component_get_context (DFLY_COMPONENT (self)));
+    quota = effective_quota (self, config, &local_error);
+    if (quota == 0) {
+      g_propagate_error (error, local_error);
+      return local_error == NULL;
+    }
+  }
+  locker = g_mutex_locker_new (&self->lock);
+  evictions = task_id != NULL ? choose_task (self, task_id, error)
+                              : choose_evictions (self, config, quota, error);
+  /* Rows go in one transaction, then files: a crash between leaves files
+   * with no row, which load() removes. */
+  if (evictions == NULL || (evictions->len > 0 && !delete_rows (self, evictions, error))) {
     g_mutex_locker_free (locker);
-    return 0;
+    return FALSE;
   }
   for (guint i = 0; i < evictions->len; i++) {
     const Eviction *eviction = &g_array_index (evictions, Eviction, i);
-    guint64 bytes = eviction->task->info->completed_length;
     char *path;
 
-    g_info ("evicted task %s: %" G_GUINT64_FORMAT " bytes (%s)", eviction->task->info->id,
-            bytes, eviction->reason);
-    freed += bytes;
+    if (eviction->reason != NULL)
+      g_info ("evicted task %s: %" G_GUINT64_FORMAT " bytes (%s)", eviction->task->info->id,
+              eviction->task->info->completed_length, eviction->reason);
+    bytes += eviction->task->info->completed_length;
     if ((path = forget_task (self, eviction->task)) != NULL)
       g_ptr_array_add (trash, path);
   }
   g_mutex_locker_free (locker);
   dfly_disk_files_remove (trash);
-  return freed;
-}
-
-static void
-dfly_disk_storage_get_usage (DflyStorage *storage, DflyStorageUsage *usage)
-{
-  DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
-  g_autoptr (DflyConfig) config = NULL;
-
-  g_return_if_fail (usage != NULL);
-  *usage = (DflyStorageUsage) { 0 };
-  if (self->index == NULL)
-    return;
-  g_mutex_lock (&self->lock);
-  usage->tasks = g_hash_table_size (self->tasks);
-  usage->bytes = self->bytes;
-  g_mutex_unlock (&self->lock);
-  config = dfly_context_dup_config (dfly_component_get_context (DFLY_COMPONENT (self)));
-  usage->quota = effective_quota (self, config, NULL);
+  if (freed != NULL)
+    *freed = bytes;
+  return TRUE;
 }
 
 static void schedule_gc (DflyDiskStorage *self);
@@ -777,9 +729,9 @@ static void
 gc_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   GError *error = NULL;
-  guint64 freed = dfly_disk_storage_collect (DFLY_STORAGE (data), &error);
+  guint64 freed = 0;
 
-  if (error != NULL) {
+  if (!dfly_disk_storage_evict (DFLY_STORAGE (data), NULL, &freed, &error)) {
     g_task_return_error (task, error);
     return;
   }
@@ -959,19 +911,14 @@ dfly_disk_storage_class_init (DflyDiskStorageClass *klass)
   object_class->finalize = dfly_disk_storage_finalize;
   storage_class->load = dfly_disk_storage_load;
   storage_class->open_task = dfly_disk_storage_open_task;
-  storage_class->lookup_task = dfly_disk_storage_lookup_task;
   storage_class->update_task = dfly_disk_storage_update_task;
   storage_class->list_tasks = dfly_disk_storage_list_tasks;
   storage_class->write = dfly_disk_storage_write;
   storage_class->commit_piece = dfly_disk_storage_commit_piece;
   storage_class->list_pieces = dfly_disk_storage_list_pieces;
-  storage_class->read_piece = dfly_disk_storage_read_piece;
-  storage_class->content_path = dfly_disk_storage_content_path;
-  storage_class->acquire_task = dfly_disk_storage_acquire_task;
-  storage_class->release_task = dfly_disk_storage_release_task;
-  storage_class->delete_task = dfly_disk_storage_delete_task;
-  storage_class->collect = dfly_disk_storage_collect;
-  storage_class->get_usage = dfly_disk_storage_get_usage;
+  storage_class->open_content = dfly_disk_storage_open_content;
+  storage_class->pin = dfly_disk_storage_pin;
+  storage_class->evict = dfly_disk_storage_evict;
 }
 
 static void

@@ -6,9 +6,7 @@ plugins_storage_disk_disk_la_SOURCES = \
 	plugins/storage/disk/dfly-disk-index.c \
 	plugins/storage/disk/dfly-disk-index.h \
 	plugins/storage/disk/dfly-disk-files.c \
-	plugins/storage/disk/dfly-disk-files.h \
-	plugins/storage/disk/dfly-disk-piece-stream.c \
-	plugins/storage/disk/dfly-disk-piece-stream.h
+	plugins/storage/disk/dfly-disk-files.h
 plugins_storage_disk_disk_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-disk\"
 plugins_storage_disk_disk_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 plugins_storage_disk_disk_la_LIBADD = core/libdfly-1.la $(GLIB_LIBS) $(SQLITE_LIBS)

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 #include <glib/gstdio.h>
 
 #include "dfly/dfly.h"
+
+#include "dfly-disk-files.h"
 
 /* From dfly-disk-storage.c, compiled into this binary. */
 const DflyPluginDescriptor *dfly_plugin_query (void);
@@ -231,16 +234,18 @@ put_piece (DflyStorage *storage, const char *id, guint32 number, guint64 piece_l
   commit_piece (storage, id, number, piece_length, length);
 }
 
-/* Reads the whole stream; asserts it holds the pattern of seed from offset. */
+/* Reads length bytes of fd at offset; asserts they hold the pattern of seed
+ * and that the file has them all. */
 static void
-assert_stream_pattern (GInputStream *stream, guint64 offset, guint64 length, guint seed)
+assert_fd_pattern (int fd, guint64 offset, guint64 length, guint seed)
 {
-  g_autoptr (GError) error = NULL;
   guint8 buffer[7000]; /* not a divisor of any piece length */
   guint64 got = 0;
-  gssize n;
 
-  while ((n = g_input_stream_read (stream, buffer, sizeof buffer, NULL, &error)) > 0) {
+  while (got < length) {
+    gssize n = pread (fd, buffer, MIN (sizeof buffer, length - got), (off_t) (offset + got));
+
+    g_assert_cmpint (n, >, 0);
     for (gssize i = 0; i < n; i++) {
       if (buffer[i] != pattern_byte (offset + got + i, seed))
         g_error ("byte at %" G_GUINT64_FORMAT " is %u, expected %u", offset + got + i,
@@ -248,22 +253,43 @@ assert_stream_pattern (GInputStream *stream, guint64 offset, guint64 length, gui
     }
     got += n;
   }
+}
+
+static int
+open_content (DflyStorage *storage, const char *id)
+{
+  g_autoptr (GError) error = NULL;
+  int fd = dfly_storage_open_content (storage, id, &error);
+
   g_assert_no_error (error);
-  g_assert_cmpint (n, ==, 0);
-  g_assert_cmpuint (got, ==, length);
-  g_assert_true (g_input_stream_close (stream, NULL, &error));
-  g_assert_no_error (error);
+  g_assert_cmpint (fd, >=, 0);
+  return fd;
 }
 
 static void
 assert_piece_bytes (DflyStorage *storage, const char *id, const DflyPieceInfo *piece, guint seed)
 {
+  int fd = open_content (storage, id);
+
+  assert_fd_pattern (fd, piece->offset, piece->length, seed);
+  g_assert_cmpint (close (fd), ==, 0);
+}
+
+/* The committed piece number of a task, or NULL. */
+static DflyPieceInfo *
+find_piece (DflyStorage *storage, const char *id, guint32 number)
+{
   g_autoptr (GError) error = NULL;
-  g_autoptr (GInputStream) stream = dfly_storage_read_piece (storage, id, piece->number, &error);
+  g_autoptr (GPtrArray) pieces = dfly_storage_list_pieces (storage, id, &error);
 
   g_assert_no_error (error);
-  g_assert_nonnull (stream);
-  assert_stream_pattern (stream, piece->offset, piece->length, seed);
+  for (guint i = 0; i < pieces->len; i++) {
+    DflyPieceInfo *piece = g_ptr_array_index (pieces, i);
+
+    if (piece->number == number)
+      return dfly_piece_info_ref (piece);
+  }
+  return NULL;
 }
 
 static DflyTaskInfo *
@@ -287,15 +313,16 @@ assert_not_held (DflyStorage *storage, const char *id)
   g_assert_null (task);
 }
 
+/* Where the plugin keeps a task it holds. */
 static char *
 content_path (DflyStorage *storage, const char *id)
 {
-  g_autoptr (GError) error = NULL;
-  char *path = dfly_storage_content_path (storage, id, &error);
+  DflyContext *context = dfly_component_get_context (DFLY_COMPONENT (storage));
+  g_autofree char *tasks_dir = g_build_filename (
+    dfly_context_get_config (context)->daemon.cache_dir, "tasks", NULL);
+  g_autoptr (DflyTaskInfo) task = lookup (storage, id);
 
-  g_assert_no_error (error);
-  g_assert_nonnull (path);
-  return path;
+  return dfly_disk_files_path (tasks_dir, task->id);
 }
 
 static char *
@@ -389,7 +416,8 @@ test_round_trip (StorageTest *t, gconstpointer data)
   g_autoptr (GPtrArray) tasks = NULL;
   g_autoptr (GError) error = NULL;
   gint64 before = now_seconds ();
-  struct stat st;
+  struct stat st, fd_st;
+  int fd;
 
   g_assert_cmpint (stat (t->cache_dir, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0700);
@@ -436,12 +464,18 @@ test_round_trip (StorageTest *t, gconstpointer data)
   g_assert_cmpuint (looked->completed_length, ==, 0);
   g_assert_cmpstr (looked->tag, ==, "tag");
 
-  /* The content file: tasks/<2 hex>/<id>, sized once the length is known. */
+  /* The content file: tasks/<2 hex>/<id>, sized once the length is known,
+   * is what open_content hands out. */
   path = content_path (t->storage, id);
   expected_path = g_build_filename (t->cache_dir, "tasks", prefix, id, NULL);
   g_assert_cmpstr (path, ==, expected_path);
   g_assert_cmpint (stat (path, &st), ==, 0);
   g_assert_cmpint (st.st_size, ==, 10 * KIB);
+  fd = open_content (t->storage, id);
+  g_assert_cmpint (fstat (fd, &fd_st), ==, 0);
+  g_assert_cmpint (close (fd), ==, 0);
+  g_assert_cmpuint (fd_st.st_ino, ==, st.st_ino);
+  g_assert_cmpuint (fd_st.st_dev, ==, st.st_dev);
 
   /* A known length does not change. */
   update->content_length = 11 * KIB;
@@ -461,7 +495,7 @@ test_round_trip (StorageTest *t, gconstpointer data)
   g_assert_false (dfly_storage_update_task (t->storage, update, &error));
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  g_assert_null (dfly_storage_content_path (t->storage, update->id, &error));
+  g_assert_cmpint (dfly_storage_open_content (t->storage, update->id, &error), ==, -1);
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND);
   g_clear_error (&error);
   g_assert_false (dfly_storage_write (t->storage, update->id, 0, "x", 1, &error));
@@ -583,7 +617,6 @@ test_uncommitted (StorageTest *t, gconstpointer data)
   g_autoptr (DflyTaskInfo) task = open_task (t->storage, id, 4 * piece_length, piece_length);
   g_autoptr (DflyTaskInfo) looked = NULL;
   g_autoptr (GPtrArray) pieces = NULL;
-  g_autoptr (GInputStream) stream = NULL;
   g_autoptr (GError) error = NULL;
   DflyStorageUsage usage;
 
@@ -595,13 +628,8 @@ test_uncommitted (StorageTest *t, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (pieces->len, ==, 1);
   g_assert_cmpuint (((DflyPieceInfo *) pieces->pdata[0])->number, ==, 0);
-  stream = dfly_storage_read_piece (t->storage, id, 1, &error);
-  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND);
-  g_assert_null (stream);
-  g_clear_error (&error);
-  stream = dfly_storage_read_piece (t->storage, id, 7, &error);
-  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND);
-  g_clear_error (&error);
+  g_assert_null (find_piece (t->storage, id, 1));
+  g_assert_null (find_piece (t->storage, id, 7));
   looked = lookup (t->storage, id);
   g_assert_cmpuint (looked->completed_length, ==, piece_length);
   dfly_storage_get_usage (t->storage, &usage);
@@ -665,10 +693,7 @@ test_invalid_ids (StorageTest *t, gconstpointer data)
     g_assert_null (dfly_storage_list_pieces (t->storage, bad[i], &error));
     g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT);
     g_clear_error (&error);
-    g_assert_null (dfly_storage_read_piece (t->storage, bad[i], 0, &error));
-    g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT);
-    g_clear_error (&error);
-    g_assert_null (dfly_storage_content_path (t->storage, bad[i], &error));
+    g_assert_cmpint (dfly_storage_open_content (t->storage, bad[i], &error), ==, -1);
     g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT);
     g_clear_error (&error);
     g_assert_false (dfly_storage_delete_task (t->storage, bad[i], &error));
@@ -888,20 +913,19 @@ test_recovery (StorageTest *t, gconstpointer data)
   g_assert_cmpint (db_query_int (t, "SELECT count(*) FROM pieces"), ==, 2);
 }
 
-/* Deleting removes rows and file; a stream opened before reads on. */
+/* Deleting removes rows and file; a descriptor opened before reads on. */
 static void
 test_delete (StorageTest *t, gconstpointer data)
 {
   g_autofree char *id = make_task_id (1);
   g_autoptr (DflyTaskInfo) task = open_task (t->storage, id, 64 * KIB, 32 * KIB);
   g_autofree char *path = content_path (t->storage, id);
-  g_autoptr (GInputStream) stream = NULL;
   g_autoptr (GError) error = NULL;
   DflyStorageUsage usage;
+  int fd;
 
   put_piece (t->storage, id, 1, 32 * KIB, 32 * KIB, 2);
-  stream = dfly_storage_read_piece (t->storage, id, 1, &error);
-  g_assert_no_error (error);
+  fd = open_content (t->storage, id);
   g_assert_true (dfly_storage_delete_task (t->storage, id, &error));
   g_assert_no_error (error);
   assert_not_held (t->storage, id);
@@ -909,10 +933,74 @@ test_delete (StorageTest *t, gconstpointer data)
   dfly_storage_get_usage (t->storage, &usage);
   g_assert_cmpuint (usage.tasks, ==, 0);
   g_assert_cmpuint (usage.bytes, ==, 0);
-  assert_stream_pattern (stream, 32 * KIB, 32 * KIB, 2);
+  assert_fd_pattern (fd, 32 * KIB, 32 * KIB, 2);
+  g_assert_cmpint (close (fd), ==, 0);
   g_assert_false (dfly_storage_delete_task (t->storage, id, &error));
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  /* Gone: no descriptor on it any more. */
+  g_assert_cmpint (dfly_storage_open_content (t->storage, id, &error), ==, -1);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND);
   g_assert_cmpint (db_query_int (t, "SELECT count(*) FROM pieces"), ==, 0);
+}
+
+/* open_content hands out a read-only descriptor on the right bytes, which
+ * sendfile, copies and hard links can use; refused for a task not held, and
+ * once deleted. */
+static void
+test_open_content (StorageTest *t, gconstpointer data)
+{
+  g_autofree char *id = make_task_id (1);
+  g_autofree char *other_id = make_task_id (2);
+  g_autoptr (DflyTaskInfo) task = open_task (t->storage, id, 48 * KIB, 16 * KIB);
+  g_autoptr (DflyTaskInfo) other = open_task (t->storage, other_id, 16 * KIB, 16 * KIB);
+  g_autofree char *link_path = g_build_filename (t->dir, "linked", NULL);
+  g_autofree char *proc_path = NULL;
+  g_autoptr (GError) error = NULL;
+  struct stat st, linked;
+  int fd, flags;
+
+  for (guint i = 0; i < 3; i++)
+    put_piece (t->storage, id, i, 16 * KIB, 16 * KIB, 9);
+  put_piece (t->storage, other_id, 0, 16 * KIB, 16 * KIB, 8);
+  fd = open_content (t->storage, id);
+
+  /* Read-only and close-on-exec. */
+  flags = fcntl (fd, F_GETFL);
+  g_assert_cmpint (flags & O_ACCMODE, ==, O_RDONLY);
+  g_assert_cmpint (fcntl (fd, F_GETFD) & FD_CLOEXEC, ==, FD_CLOEXEC);
+  errno = 0;
+  g_assert_cmpint (write (fd, "x", 1), ==, -1);
+  g_assert_cmpint (errno, ==, EBADF);
+  g_assert_cmpint (ftruncate (fd, 0), ==, -1);
+
+  /* The task's bytes, not another's. */
+  g_assert_cmpint (fstat (fd, &st), ==, 0);
+  g_assert_cmpint (st.st_size, ==, 48 * KIB);
+  assert_fd_pattern (fd, 0, 48 * KIB, 9);
+
+  /* A hard link through /proc/self/fd is the content file itself. */
+  proc_path = g_strdup_printf ("/proc/self/fd/%d", fd);
+  g_assert_cmpint (linkat (AT_FDCWD, proc_path, AT_FDCWD, link_path, AT_SYMLINK_FOLLOW), ==, 0);
+  g_assert_cmpint (stat (link_path, &linked), ==, 0);
+  g_assert_cmpuint (linked.st_ino, ==, st.st_ino);
+  g_assert_cmpuint (linked.st_nlink, ==, 2);
+  g_assert_cmpint (g_unlink (link_path), ==, 0);
+  g_assert_cmpint (close (fd), ==, 0);
+
+  /* Each call is a descriptor of its own, with its own offset. */
+  fd = open_content (t->storage, other_id);
+  g_assert_cmpint (lseek (fd, 0, SEEK_CUR), ==, 0);
+  assert_fd_pattern (fd, 0, 16 * KIB, 8);
+  g_assert_cmpint (close (fd), ==, 0);
+
+  g_assert_cmpint (dfly_storage_open_content (t->storage, ZERO_ID, &error), ==, -1);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (dfly_storage_delete_task (t->storage, id, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (dfly_storage_open_content (t->storage, id, &error), ==, -1);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND);
 }
 
 /* Pins nest; a pinned task is never evicted nor deleted. */
@@ -1262,6 +1350,7 @@ main (int argc, char **argv)
   STORAGE_TEST_ADD_UNLOADED ("/disk/sigkill", test_sigkill);
   STORAGE_TEST_ADD ("/disk/recovery", test_recovery);
   STORAGE_TEST_ADD ("/disk/delete", test_delete);
+  STORAGE_TEST_ADD ("/disk/open-content", test_open_content);
   STORAGE_TEST_ADD ("/disk/pinned", test_pinned);
   STORAGE_TEST_ADD ("/disk/gc/ttl", test_gc_ttl);
   STORAGE_TEST_ADD ("/disk/gc/quota", test_gc_quota);
