@@ -179,36 +179,50 @@ take_option (DflyDownloadRequest *request, const char *key, GVariant *value, GEr
   return TRUE;
 }
 
-static GVariant *
-handle_download (DflyDbusService *self, GVariant *parameters, GError **error)
+static void
+download_accepted (GObject *downloader, GAsyncResult *result, gpointer user_data)
+{
+  GDBusMethodInvocation *invocation = user_data;
+  GError *error = NULL;
+  g_autofree char *task_id = dfly_downloader_download_finish (DFLY_DOWNLOADER (downloader),
+                                                              result, &error);
+
+  if (task_id == NULL)
+    g_dbus_method_invocation_take_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(s)", task_id));
+}
+
+/* The downloader checks the output off the main loop, then answers. */
+static void
+handle_download (DflyDbusService *self, GVariant *parameters, GDBusMethodInvocation *invocation)
 {
   DflyDownloader *downloader = dfly_context_get_downloader (service_context (self));
   g_autoptr (DflyDownloadRequest) request = NULL;
   g_autoptr (GVariant) options = NULL;
-  g_autofree char *task_id = NULL;
   const char *url, *output, *key;
   GVariantIter iter;
   GVariant *value;
+  GError *error = NULL;
 
   g_variant_get (parameters, "(&s&s@a{sv})", &url, &output, &options);
   if (downloader == NULL) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_SUPPORTED,
-                 "no peer or seed role is running to download");
-    return NULL;
+    g_dbus_method_invocation_return_error (invocation, DFLY_ERROR, DFLY_ERROR_NOT_SUPPORTED,
+                                           "no peer or seed role is running to download");
+    return;
   }
   request = dfly_download_request_new (url, output);
   g_variant_iter_init (&iter, options);
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value)) {
-    gboolean ok = take_option (request, key, value, error);
+    gboolean ok = take_option (request, key, value, &error);
 
     g_variant_unref (value);
-    if (!ok)
-      return NULL;
+    if (!ok) {
+      g_dbus_method_invocation_take_error (invocation, error);
+      return;
+    }
   }
-  task_id = dfly_downloader_download (downloader, request, error);
-  if (task_id == NULL)
-    return NULL;
-  return g_variant_new ("(s)", task_id);
+  dfly_downloader_download_async (downloader, request, NULL, download_accepted, invocation);
 }
 
 static GVariant *
@@ -705,7 +719,7 @@ static const struct {
   { "GetStatus", handle_get_status, NULL },
   { "ListPlugins", handle_list_plugins, NULL },
   { "Reload", handle_reload, NULL },
-  { "Download", handle_download, NULL },
+  { "Download", NULL, handle_download },
   { "ListTasks", NULL, handle_list_tasks },
   { "StatTask", NULL, handle_stat_task },
   { "DeleteTask", NULL, handle_delete_task },

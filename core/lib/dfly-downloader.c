@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "dfly/dfly-downloader.h"
+#include "dfly/dfly-error.h"
 
 G_DEFINE_BOXED_TYPE (DflyDownloadRequest, dfly_download_request, dfly_download_request_ref,
                      dfly_download_request_unref)
@@ -50,11 +51,21 @@ dfly_downloader_default_init (DflyDownloaderInterface *iface)
 {
 }
 
-char *
-dfly_downloader_download (DflyDownloader *self, DflyDownloadRequest *request, GError **error)
+void
+dfly_downloader_download_async (DflyDownloader *self, DflyDownloadRequest *request,
+                                GCancellable *cancellable, GAsyncReadyCallback callback,
+                                gpointer user_data)
 {
-  g_return_val_if_fail (DFLY_IS_DOWNLOADER (self) && request != NULL, NULL);
-  return DFLY_DOWNLOADER_GET_IFACE (self)->download (self, request, error);
+  g_return_if_fail (DFLY_IS_DOWNLOADER (self) && request != NULL);
+  DFLY_DOWNLOADER_GET_IFACE (self)->download_async (self, request, cancellable, callback,
+                                                    user_data);
+}
+
+char *
+dfly_downloader_download_finish (DflyDownloader *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (DFLY_IS_DOWNLOADER (self), NULL);
+  return DFLY_DOWNLOADER_GET_IFACE (self)->download_finish (self, result, error);
 }
 
 gboolean
@@ -69,4 +80,20 @@ dfly_downloader_is_running (DflyDownloader *self, const char *task_id)
 {
   g_return_val_if_fail (DFLY_IS_DOWNLOADER (self) && task_id != NULL, FALSE);
   return DFLY_DOWNLOADER_GET_IFACE (self)->is_running (self, task_id);
+}
+
+GInputStream *
+dfly_downloader_open_range (DflyDownloader *self, DflyDownloadRequest *request, guint64 offset,
+                            guint64 length, GCancellable *cancellable, GError **error)
+{
+  DflyDownloaderInterface *iface;
+
+  g_return_val_if_fail (DFLY_IS_DOWNLOADER (self) && request != NULL, NULL);
+  iface = DFLY_DOWNLOADER_GET_IFACE (self);
+  if (iface->open_range == NULL) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_SUPPORTED, "%s reads no ranges",
+                 G_OBJECT_TYPE_NAME (self));
+    return NULL;
+  }
+  return iface->open_range (self, request, offset, length, cancellable, error);
 }

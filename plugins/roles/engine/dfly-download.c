@@ -2,10 +2,10 @@
  *
  * Threads: the main thread owns the object, its requests and the bus; one
  * coordinator thread per download prepares the task and waits for its piece
- * workers (jobs on the engine's shared DflyWorkerPool); each worker takes the next missing piece from a shared queue,
- * streams it from the source through its own fixed buffer, digests it,
- * writes it to storage and commits it. Workers share only the queue, the
- * first error and a byte counter, under one mutex.
+ * workers (jobs on the engine's shared DflyWorkerPool). Each worker asks the
+ * task's DflyPieceBoard for its next job, streams that piece from the source
+ * or a parent through its own fixed buffer, digests it, writes it to
+ * storage and commits it. Workers share the board and the first error.
  * Results go back to the main thread with dfly_main_call.
  */
 #include "config.h"
@@ -17,13 +17,13 @@
 #include "dfly-download.h"
 #include "dfly-main-call.h"
 #include "dfly-output.h"
+#include "dfly-piece-board.h"
 #include "dfly-swarm.h"
 #include "dfly-upload-server.h"
 #include "dfly-worker-pool.h"
 
 #define READ_BUFFER_SIZE   (512 * 1024)
 #define PROGRESS_INTERVAL  250 /* ms between download-progress signals */
-#define MAX_PIECES         (16 * 1024 * 1024) /* 256 TiB at 16 MiB pieces */
 
 struct _DflyDownload {
   GObject        parent_instance;
@@ -36,8 +36,10 @@ struct _DflyDownload {
   GCancellable  *cancellable;
   DflyPeerServices *services;   /* NULL: the source only */
   gboolean       need_back_to_source; /* a scheduler's order to this seed */
+  DflyPieceBoard *board;        /* the pieces, shared with the threads and range readers */
   DflySwarm     *swarm;         /* with services, from start */
   DflyWorkerPool *workers;      /* the engine's piece workers */
+  GThread       *coordinator;   /* joined on the main thread when it reported */
 
   GPtrArray     *requests;      /* DflyDownloadRequest * waiting for the content */
   GHashTable    *timeouts;      /* request → timeout source id */
@@ -55,15 +57,11 @@ struct _DflyDownload {
 
   /* Shared with the threads. */
   GMutex         lock;
+  GCond          ended_cond;
+  gboolean       threads_ended; /* the coordinator is about to report */
   DflyConfig    *config;        /* as it was at start */
   DflyPieceDigestAlgo algo;
-  GArray        *queue;         /* guint32 piece numbers still to fetch */
-  guint          next;          /* index into queue */
   GError        *worker_error;  /* the first failure */
-  guint64        completed;     /* bytes committed */
-  gint64         length;        /* content length, -1 unknown */
-  guint64        piece_length;
-  gboolean       streaming;     /* one stream from 0 cut into pieces */
   int            direct_fd;     /* -1: none */
   gboolean       direct_usable; /* every byte goes through the workers */
   gboolean       direct_failed; /* a write to it failed: copy instead */
@@ -85,9 +83,10 @@ dfly_download_finalize (GObject *object)
   g_clear_pointer (&self->task, dfly_task_info_unref);
   g_clear_pointer (&self->headers, g_hash_table_unref);
   g_clear_pointer (&self->config, dfly_config_unref);
-  g_clear_pointer (&self->queue, g_array_unref);
   g_clear_pointer (&self->direct, dfly_output_temp_free);
   g_clear_pointer (&self->swarm, dfly_swarm_unref);
+  g_clear_pointer (&self->board, dfly_piece_board_unref);
+  g_clear_pointer (&self->services, dfly_peer_services_unref);
   g_clear_pointer (&self->workers, dfly_worker_pool_unref);
   g_clear_error (&self->worker_error);
   g_clear_error (&self->error);
@@ -97,6 +96,7 @@ dfly_download_finalize (GObject *object)
   g_clear_object (&self->context);
   g_clear_pointer (&self->main_context, g_main_context_unref);
   g_mutex_clear (&self->lock);
+  g_cond_clear (&self->ended_cond);
   G_OBJECT_CLASS (dfly_download_parent_class)->finalize (object);
 }
 
@@ -118,11 +118,10 @@ static void
 dfly_download_init (DflyDownload *self)
 {
   g_mutex_init (&self->lock);
+  g_cond_init (&self->ended_cond);
   self->requests = g_ptr_array_new_with_free_func ((GDestroyNotify) dfly_download_request_unref);
   self->timeouts = g_hash_table_new_full (NULL, NULL, NULL, remove_source_id);
   self->cancellable = g_cancellable_new ();
-  self->queue = g_array_new (FALSE, FALSE, sizeof (guint32));
-  self->length = -1;
   self->direct_fd = -1;
 }
 
@@ -139,6 +138,7 @@ dfly_download_new (DflyContext *context, DflyStorage *storage, DflySource *sourc
   self->task = dfly_task_info_copy (task);
   self->headers = headers != NULL ? g_hash_table_ref (headers) : NULL;
   self->main_context = g_main_context_ref_thread_default ();
+  self->board = dfly_piece_board_new (task->id, self->cancellable);
   return self;
 }
 
@@ -148,16 +148,15 @@ dfly_download_use_swarm (DflyDownload *self, DflyPeerServices *services,
 {
   g_return_if_fail (DFLY_IS_DOWNLOAD (self) && self->config == NULL);
 
-  self->services = services;
+  g_clear_pointer (&self->services, dfly_peer_services_unref);
+  self->services = dfly_peer_services_ref (services);
   self->need_back_to_source = need_back_to_source;
 }
 
-void
-dfly_download_get_sources (DflyDownload *self, guint64 *from_parents, guint64 *from_source)
+DflyPieceBoard *
+dfly_download_get_board (DflyDownload *self)
 {
-  *from_parents = *from_source = 0;
-  if (self->swarm != NULL)
-    dfly_swarm_get_bytes (self->swarm, from_parents, from_source);
+  return self->board;
 }
 
 const char *
@@ -316,14 +315,11 @@ emit_progress (gpointer user_data)
 {
   DflyDownload *self = user_data;
   g_autoptr (DflyTaskInfo) info = NULL;
-  guint64 completed;
-
+  guint64 completed, piece_length;
   gint64 length;
 
-  g_mutex_lock (&self->lock);
-  completed = self->completed;
-  length = self->length;
-  g_mutex_unlock (&self->lock);
+  dfly_piece_board_get_bytes (self->board, &completed, NULL, NULL);
+  dfly_piece_board_get_length (self->board, &length, &piece_length);
 
   if (completed == self->reported)
     return G_SOURCE_CONTINUE;
@@ -339,14 +335,6 @@ emit_progress (gpointer user_data)
 }
 
 /* ---- the threads ---- */
-
-static void
-add_completed (DflyDownload *self, guint64 bytes)
-{
-  g_mutex_lock (&self->lock);
-  self->completed += bytes;
-  g_mutex_unlock (&self->lock);
-}
 
 /* Best effort: a failed write to the direct output only means the output
  * is copied from storage at the end instead. */
@@ -380,20 +368,22 @@ backoff_sleep (GCancellable *cancellable, guint ms)
     g_usleep (20 * 1000);
 }
 
-/* Reads exactly want bytes (or to the end when want is -1) from stream into
- * storage at offset, through buffer, cutting pieces of piece_length and
- * committing each. From a parent (parent_id set) there is one piece, and
- * it is committed only if it matches expected, the digest the back-to-source
- * peer reported. Returns FALSE on any error; *fetched counts the bytes of
- * committed pieces. */
+/* Reads the job's bytes (to the end when its length is -1) from stream into
+ * storage, through buffer, cutting pieces of the job's piece length and
+ * committing each. From a parent there is one piece, and it is committed
+ * only if it matches the digest the back-to-source peer reported. Returns
+ * FALSE on any error; *fetched counts the bytes of committed pieces. */
 static gboolean
-stream_pieces (DflyDownload *self, GInputStream *stream, guint32 first_number, guint64 offset,
-               gint64 want, guint8 *buffer, const char *parent_id, const char *expected,
-               guint64 *fetched, GError **error)
+stream_pieces (DflyDownload *self, GInputStream *stream, const DflyPieceJob *job,
+               guint8 *buffer, guint64 *fetched, GError **error)
 {
   DflyPieceDigestAlgo algo = self->algo;
-  guint64 piece_length = self->piece_length;
-  guint32 number = first_number;
+  guint64 piece_length = job->piece_length;
+  guint64 offset = job->offset;
+  gint64 want = job->length;
+  const char *parent_id = job->parent_id;
+  const char *expected = job->digest;
+  guint32 number = job->number;
   gboolean at_end = FALSE;
 
   *fetched = 0;
@@ -462,7 +452,7 @@ stream_pieces (DflyDownload *self, GInputStream *stream, guint32 first_number, g
     if (!dfly_storage_commit_piece (self->storage, piece, error))
       return FALSE;
     *fetched += got;
-    add_completed (self, got);
+    dfly_piece_board_commit (self->board, piece, parent_id == NULL);
     if (self->swarm != NULL)
       dfly_swarm_piece_committed (self->swarm, piece, parent_id == NULL);
     if (want >= 0 && *fetched >= (guint64) want)
@@ -480,9 +470,10 @@ is_transient (const GError *error)
   return error->domain == G_IO_ERROR && error->code != G_IO_ERROR_CANCELLED;
 }
 
-/* Fetches one piece (or, streaming, everything) with retries. */
+/* Fetches a job from the source (one piece, or a stream of them) with
+ * retries; a retried stream commits its first pieces again. */
 static gboolean
-fetch_with_retries (DflyDownload *self, guint32 number, guint8 *buffer, GError **error)
+fetch_from_source (DflyDownload *self, const DflyPieceJob *job, guint8 *buffer, GError **error)
 {
   guint attempts = self->config->http.retries + 1;
   guint backoff = self->config->http.retry_backoff_ms;
@@ -490,31 +481,13 @@ fetch_with_retries (DflyDownload *self, guint32 number, guint8 *buffer, GError *
   for (guint attempt = 1;; attempt++) {
     g_autoptr (GInputStream) stream = NULL;
     g_autoptr (GError) local = NULL;
-    guint64 offset = self->streaming ? 0 : (guint64) number * self->piece_length;
-    gint64 want = self->streaming ? self->length
-                                  : (gint64) MIN (self->piece_length,
-                                                  (guint64) self->length - offset);
     guint64 fetched = 0;
 
-    stream = dfly_source_open_range (self->source, self->task->url, self->headers, offset,
-                                     self->streaming && self->length < 0 ? -1 : want,
-                                     self->cancellable, &local);
-    if (stream != NULL && stream_pieces (self, stream, number, offset, want, buffer, NULL, NULL,
-                                         &fetched, &local)) {
+    stream = dfly_source_open_range (self->source, self->task->url, self->headers, job->offset,
+                                     job->length, self->cancellable, &local);
+    if (stream != NULL && stream_pieces (self, stream, job, buffer, &fetched, &local)) {
       g_input_stream_close (stream, NULL, NULL);
-      if (self->streaming) {
-        g_mutex_lock (&self->lock);
-        if (self->length < 0)
-          self->length = (gint64) fetched;
-        g_mutex_unlock (&self->lock);
-      }
       return TRUE;
-    }
-    /* Bytes of this attempt's committed pieces count again on the retry. */
-    if (fetched > 0) {
-      g_mutex_lock (&self->lock);
-      self->completed -= fetched;
-      g_mutex_unlock (&self->lock);
     }
     if (attempt >= attempts || !is_transient (local) ||
         g_cancellable_is_cancelled (self->cancellable)) {
@@ -522,12 +495,42 @@ fetch_with_retries (DflyDownload *self, guint32 number, guint8 *buffer, GError *
       return FALSE;
     }
     g_info ("task %s: piece %u attempt %u failed (%s), retrying in %ums", self->task->id,
-            number, attempt, local->message, backoff);
+            job->number, attempt, local->message, backoff);
     backoff_sleep (self->cancellable, backoff);
     backoff = MIN (backoff * 2, 30000);
   }
 }
 
+/* Fetches one piece from a parent's upload server, checking it against the
+ * digest the back-to-source peer reported. */
+static gboolean
+fetch_from_parent (DflyDownload *self, const DflyPieceJob *job, guint8 *buffer, GError **error)
+{
+  g_autoptr (GInputStream) stream = dfly_piece_fetcher_open (
+    self->services->fetcher, job->parent_url, job->offset, job->offset + job->length - 1,
+    self->cancellable, error);
+  guint64 fetched = 0;
+  gboolean ok;
+
+  if (stream == NULL)
+    return FALSE;
+  ok = stream_pieces (self, stream, job, buffer, &fetched, error);
+  /* Read whole, the body gives its connection back for the next piece. */
+  g_input_stream_close (stream, NULL, NULL);
+  return ok;
+}
+
+static void
+set_worker_error (DflyDownload *self, GError **error)
+{
+  g_mutex_lock (&self->lock);
+  if (self->worker_error == NULL)
+    self->worker_error = g_steal_pointer (error);
+  g_mutex_unlock (&self->lock);
+  g_cancellable_cancel (self->cancellable);
+}
+
+/* A piece worker: runs what the board hands out until nothing is left. */
 static gpointer
 worker_thread (gpointer user_data)
 {
@@ -535,24 +538,22 @@ worker_thread (gpointer user_data)
   g_autofree guint8 *buffer = g_malloc (READ_BUFFER_SIZE);
 
   for (;;) {
+    DflyPieceJob job;
     g_autoptr (GError) error = NULL;
-    guint32 number;
+    DflyPieceJobKind kind = dfly_piece_board_next (self->board, &job);
+    gboolean ok;
 
-    g_mutex_lock (&self->lock);
-    if (self->worker_error != NULL || self->next >= self->queue->len ||
-        g_cancellable_is_cancelled (self->cancellable)) {
-      g_mutex_unlock (&self->lock);
+    if (kind == DFLY_PIECE_JOB_DONE || kind == DFLY_PIECE_JOB_STOP)
       break;
-    }
-    number = g_array_index (self->queue, guint32, self->next++);
-    g_mutex_unlock (&self->lock);
-
-    if (!fetch_with_retries (self, number, buffer, &error)) {
-      g_mutex_lock (&self->lock);
-      if (self->worker_error == NULL)
-        self->worker_error = g_steal_pointer (&error);
-      g_mutex_unlock (&self->lock);
-      g_cancellable_cancel (self->cancellable);
+    if (kind == DFLY_PIECE_JOB_PARENT)
+      ok = fetch_from_parent (self, &job, buffer, &error);
+    else
+      ok = fetch_from_source (self, &job, buffer, &error);
+    dfly_piece_board_job_done (self->board, &job, ok ? NULL : error);
+    dfly_piece_job_clear (&job);
+    /* The source failing is final; a parent failing is not. */
+    if (!ok && kind != DFLY_PIECE_JOB_PARENT) {
+      set_worker_error (self, &error);
       break;
     }
   }
@@ -582,16 +583,16 @@ public_error (DflyDownload *self, GError *error)
 
 /* Works out what to fetch for a content of content_length bytes (-1:
  * unknown) given the held record and the pieces already committed: sizes
- * the task (in pieces of forced_piece_length, if not 0) and fills the
- * queue. Returns the task record. */
+ * the task (in pieces of forced_piece_length, if not 0) and sets up the
+ * board. Returns the task record. */
 static DflyTaskInfo *
 plan (DflyDownload *self, DflyTaskInfo *held_in, gint64 content_length, gboolean accepts_ranges,
       guint64 forced_piece_length, GError **error)
 {
   g_autoptr (DflyTaskInfo) held = held_in;
   g_autoptr (GPtrArray) pieces = NULL;
-  g_autofree guint8 *have = NULL;
   guint64 piece_length;
+  guint32 missing;
 
   if ((held->content_length >= 0 && held->content_length != content_length) ||
       (forced_piece_length != 0 && held->piece_length != 0 &&
@@ -619,20 +620,20 @@ plan (DflyDownload *self, DflyTaskInfo *held_in, gint64 content_length, gboolean
     piece_length = self->config->download.piece_length;
   if (piece_length == 0)
     piece_length = dfly_piece_length_for (content_length);
-  g_mutex_lock (&self->lock);
-  self->piece_length = piece_length;
-  self->length = content_length;
-  self->streaming = content_length < 0 || !accepts_ranges;
-  g_mutex_unlock (&self->lock);
-
   held->piece_length = piece_length;
   held->content_length = content_length;
   held->total_pieces = content_length >= 0 ? dfly_piece_count (content_length, piece_length) : 0;
   /* The piece table is held in memory: refuse what no real file needs. */
-  if (held->total_pieces > MAX_PIECES) {
+  if (held->total_pieces > DFLY_PIECE_BOARD_MAX_PIECES) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE,
                  "%s claims %" G_GINT64_FORMAT " bytes: more than %u pieces", self->task->url,
-                 content_length, MAX_PIECES);
+                 content_length, DFLY_PIECE_BOARD_MAX_PIECES);
+    return NULL;
+  }
+  if (!dfly_piece_board_set_length (self->board, content_length, piece_length)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE,
+                 "%s: its length (%" G_GINT64_FORMAT ") contradicts the swarm's",
+                 self->task->url, content_length);
     return NULL;
   }
   held->state = DFLY_TASK_STATE_RUNNING;
@@ -642,14 +643,11 @@ plan (DflyDownload *self, DflyTaskInfo *held_in, gint64 content_length, gboolean
   if (!dfly_storage_write (self->storage, self->task->id, 0, "", 0, error))
     return NULL;
 
-  if (self->streaming) {
-    guint32 zero = 0;
-
+  if (content_length != 0 && (content_length < 0 || !accepts_ranges)) {
     if (held->completed_length > 0)
       g_info ("task %s: the origin cannot serve ranges, fetching it whole again",
               self->task->id);
-    if (content_length != 0)
-      g_array_append_val (self->queue, zero);
+    dfly_piece_board_set_streaming (self->board);
     self->direct_usable = TRUE;
     return g_steal_pointer (&held);
   }
@@ -657,25 +655,13 @@ plan (DflyDownload *self, DflyTaskInfo *held_in, gint64 content_length, gboolean
   pieces = dfly_storage_list_pieces (self->storage, self->task->id, error);
   if (pieces == NULL)
     return NULL;
-  have = g_malloc0 (MAX (held->total_pieces, 1));
-  for (guint i = 0; i < pieces->len; i++) {
-    const DflyPieceInfo *piece = g_ptr_array_index (pieces, i);
-
-    if (piece->number < held->total_pieces && piece->length ==
-        MIN (piece_length, (guint64) held->content_length - piece->offset)) {
-      have[piece->number] = 1;
-      add_completed (self, piece->length);
-    }
-  }
-  for (guint32 n = 0; n < held->total_pieces; n++) {
-    if (!have[n])
-      g_array_append_val (self->queue, n);
-  }
-  if (self->completed > 0)
+  dfly_piece_board_hold (self->board, pieces);
+  missing = dfly_piece_board_count_missing (self->board);
+  if (missing < held->total_pieces)
     g_info ("task %s: resuming, %u of %u pieces held", self->task->id,
-            held->total_pieces - self->queue->len, held->total_pieces);
+            held->total_pieces - missing, held->total_pieces);
   /* Pieces held from before never pass through the workers. */
-  self->direct_usable = self->completed == 0;
+  self->direct_usable = missing == held->total_pieces;
   return g_steal_pointer (&held);
 }
 
@@ -700,22 +686,11 @@ is_complete (const DflyTaskInfo *task)
          task->completed_length == (guint64) task->content_length;
 }
 
-/* Works out what to fetch from the source alone. */
+/* Works out what to fetch and from where: with a swarm, the scheduler
+ * decides; *decision says what it did. A task held whole is made known to
+ * the swarm (a seed as its source, any other peer as a parent). */
 static DflyTaskInfo *
-prepare (DflyDownload *self, GError **error)
-{
-  DflyTaskInfo *held = dfly_storage_open_task (self->storage, self->task, error);
-
-  /* Complete already: nothing to ask the origin. */
-  if (held == NULL || is_complete (held))
-    return held;
-  return prepare_source (self, held, error);
-}
-
-/* Works out what to fetch and from where, asking the scheduler; *p2p says
- * the pieces come from parents. */
-static DflyTaskInfo *
-prepare_swarm (DflyDownload *self, gboolean *p2p, GError **error)
+prepare (DflyDownload *self, DflySwarmDecision *decision, GError **error)
 {
   DflyTaskInfo *held = dfly_storage_open_task (self->storage, self->task, error);
   g_autoptr (GPtrArray) pieces = NULL;
@@ -723,19 +698,21 @@ prepare_swarm (DflyDownload *self, gboolean *p2p, GError **error)
   gint64 content_length;
   guint64 piece_length;
 
-  *p2p = FALSE;
+  *decision = DFLY_SWARM_BACK_TO_SOURCE;
   if (held == NULL)
     return NULL;
   if (is_complete (held)) {
-    /* Held whole: made known to the swarm (a seed as its source, any
-     * other peer as a parent), without waiting for an answer. */
-    if (held->content_length > 0) {
-      pieces = dfly_storage_list_pieces (self->storage, held->id, NULL);
-      dfly_swarm_share_held (self->swarm, held, pieces);
-    }
+    /* Range readers read it through the board. */
+    pieces = dfly_storage_list_pieces (self->storage, held->id, NULL);
+    dfly_piece_board_set_length (self->board, held->content_length, held->piece_length);
+    dfly_piece_board_hold (self->board, pieces);
+    if (self->swarm != NULL && held->content_length > 0)
+      dfly_swarm_share_held (self->swarm, held);
     return held;
   }
-  switch (dfly_swarm_register (self->swarm, &content_length, &piece_length)) {
+  if (self->swarm != NULL)
+    *decision = dfly_swarm_register (self->swarm);
+  switch (*decision) {
   case DFLY_SWARM_CANCELLED:
     dfly_task_info_unref (held);
     g_cancellable_set_error_if_cancelled (self->cancellable, error);
@@ -743,85 +720,57 @@ prepare_swarm (DflyDownload *self, gboolean *p2p, GError **error)
   case DFLY_SWARM_EMPTY:
     return plan (self, held, 0, TRUE, 0, error);
   case DFLY_SWARM_PARENTS:
-    task = plan (self, held, content_length, TRUE, piece_length, error);
-    if (task == NULL)
-      return NULL;
-    pieces = dfly_storage_list_pieces (self->storage, task->id, NULL);
-    dfly_swarm_set_held (self->swarm, pieces);
-    *p2p = TRUE;
-    return task;
+    dfly_piece_board_get_length (self->board, &content_length, &piece_length);
+    return plan (self, held, content_length, TRUE, piece_length, error);
   case DFLY_SWARM_BACK_TO_SOURCE:
   default:
+    dfly_piece_board_set_to_source (self->board, TRUE);
     task = prepare_source (self, held, error);
-    if (task == NULL || task->state == DFLY_TASK_STATE_SUCCEEDED)
-      return task;
-    pieces = dfly_storage_list_pieces (self->storage, task->id, NULL);
-    dfly_swarm_source_started (self->swarm, self->length, self->piece_length, pieces);
+    if (task != NULL && task->state != DFLY_TASK_STATE_SUCCEEDED && self->swarm != NULL)
+      dfly_swarm_source_started (self->swarm);
     return task;
   }
 }
 
-/* Fetches one piece from a parent's upload server, checking it against the
- * digest the back-to-source peer reported. */
+/* Runs count piece workers and records the outcome in task and storage. */
 static gboolean
-fetch_from_parent (DflyDownload *self, const DflySwarmPiece *piece, guint8 *buffer,
-                   GError **error)
+fetch_pieces (DflyDownload *self, DflyTaskInfo *task, guint count, GError **error)
 {
-  guint64 offset = (guint64) piece->number * self->piece_length;
-  guint64 length = MIN (self->piece_length, (guint64) self->length - offset);
-  g_autoptr (GInputStream) stream = dfly_piece_fetcher_open (
-    self->services->fetcher, piece->parent_url, offset, offset + length - 1, self->cancellable,
-    error);
-  guint64 fetched = 0;
-  gboolean ok;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (DflyWorkerGroup) workers = dfly_worker_group_new (self->workers);
+  guint64 completed, piece_length;
+  gint64 length;
 
-  if (stream == NULL)
-    return FALSE;
-  ok = stream_pieces (self, stream, piece->number, offset, (gint64) length, buffer,
-                      piece->parent_id, piece->digest, &fetched, error);
-  /* Read whole, the body gives its connection back for the next piece. */
-  g_input_stream_close (stream, NULL, NULL);
-  return ok;
-}
-
-static void
-set_worker_error (DflyDownload *self, GError **error)
-{
-  g_mutex_lock (&self->lock);
-  if (self->worker_error == NULL)
-    self->worker_error = g_steal_pointer (error);
-  g_mutex_unlock (&self->lock);
-  g_cancellable_cancel (self->cancellable);
-}
-
-/* A piece worker of the P2P half: what the swarm's board hands out. */
-static gpointer
-p2p_worker_thread (gpointer user_data)
-{
-  DflyDownload *self = user_data;
-  g_autofree guint8 *buffer = g_malloc (READ_BUFFER_SIZE);
-
-  for (;;) {
-    DflySwarmPiece piece = { 0 };
-    g_autoptr (GError) error = NULL;
-    DflySwarmNext next = dfly_swarm_next (self->swarm, &piece);
-    gboolean ok;
-
-    if (next == DFLY_SWARM_NEXT_DONE || next == DFLY_SWARM_NEXT_STOP)
-      break;
-    if (next == DFLY_SWARM_NEXT_SOURCE)
-      ok = fetch_with_retries (self, piece.number, buffer, &error);
-    else
-      ok = fetch_from_parent (self, &piece, buffer, &error);
-    dfly_swarm_piece_done (self->swarm, &piece, ok ? NULL : error);
-    dfly_swarm_piece_clear (&piece);
-    /* The source failing is final; a parent failing is not. */
-    if (!ok && next == DFLY_SWARM_NEXT_SOURCE) {
-      set_worker_error (self, &error);
-      break;
-    }
+  for (guint i = 0; i < count; i++)
+    dfly_worker_group_push (workers, worker_thread, self);
+  dfly_worker_group_wait (workers);
+  dfly_piece_board_get_bytes (self->board, &completed, NULL, NULL);
+  if (!dfly_piece_board_get_length (self->board, &length, &piece_length)) {
+    /* A stream of unknown length: now known. */
+    length = (gint64) completed;
+    dfly_piece_board_set_length (self->board, length, piece_length);
   }
-  return NULL;
+  if (self->worker_error != NULL) {
+    local = g_steal_pointer (&self->worker_error);
+  } else if (!g_cancellable_set_error_if_cancelled (self->cancellable, &local)) {
+    task->content_length = length;
+    task->total_pieces = dfly_piece_count (length, piece_length);
+    task->completed_length = completed;
+    task->state = DFLY_TASK_STATE_SUCCEEDED;
+    dfly_storage_update_task (self->storage, task, &local);
+  }
+  if (local != NULL) {
+    task->state = DFLY_TASK_STATE_FAILED;
+    dfly_storage_update_task (self->storage, task, NULL);
+  }
+  if (self->swarm != NULL)
+    dfly_swarm_finish (self->swarm, local, length, dfly_piece_count (MAX (length, 0),
+                                                                     piece_length));
+  if (local != NULL) {
+    g_propagate_error (error, g_steal_pointer (&local));
+    return FALSE;
+  }
+  return TRUE;
 }
 
 typedef struct {
@@ -847,47 +796,43 @@ coordinator_thread (gpointer user_data)
   DflyDownload *self = user_data;
   FinishData *data = g_new0 (FinishData, 1);
   g_autoptr (DflyTaskInfo) task = NULL;
-  g_autoptr (DflyWorkerGroup) workers = dfly_worker_group_new (self->workers);
+  DflySwarmDecision decision;
   GError *error = NULL;
 
-  gboolean p2p = FALSE;
-
   data->download = self; /* the ref taken by start() */
-  task = self->swarm != NULL ? prepare_swarm (self, &p2p, &error) : prepare (self, &error);
+  task = prepare (self, &decision, &error);
   if (task != NULL && task->state != DFLY_TASK_STATE_SUCCEEDED) {
-    guint count = self->streaming ? 1 : MIN (self->config->download.concurrency,
-                                             self->queue->len);
+    guint count = MIN (decision == DFLY_SWARM_PARENTS ? self->config->download.parent_concurrency
+                                                      : self->config->download.concurrency,
+                       dfly_piece_board_count_missing (self->board));
 
-    if (p2p)
-      count = MIN (self->config->download.parent_concurrency, self->queue->len);
-    for (guint i = 0; i < count; i++)
-      dfly_worker_group_push (workers, p2p ? p2p_worker_thread : worker_thread, self);
-    dfly_worker_group_wait (workers);
-    if (self->worker_error != NULL) {
-      error = g_steal_pointer (&self->worker_error);
-    } else if (g_cancellable_set_error_if_cancelled (self->cancellable, &error)) {
-      /* cancelled between pieces */
-    } else {
-      task->content_length = self->length;
-      task->total_pieces = dfly_piece_count (self->length, self->piece_length);
-      task->completed_length = self->completed;
-      task->state = DFLY_TASK_STATE_SUCCEEDED;
-      dfly_storage_update_task (self->storage, task, &error);
-    }
-    if (error != NULL) {
-      task->state = DFLY_TASK_STATE_FAILED;
-      dfly_storage_update_task (self->storage, task, NULL);
-    }
-    if (self->swarm != NULL)
-      dfly_swarm_finish (self->swarm, error, self->length,
-                         dfly_piece_count (MAX (self->length, 0), self->piece_length));
+    fetch_pieces (self, task, count, &error);
   }
   if (error != NULL)
     data->error = public_error (self, error);
   else
     data->task = g_steal_pointer (&task);
+  dfly_piece_board_finish (self->board, data->error);
+  g_mutex_lock (&self->lock);
+  self->threads_ended = TRUE;
+  g_cond_broadcast (&self->ended_cond);
+  g_mutex_unlock (&self->lock);
   dfly_main_call (self->main_context, finish_on_main, data);
   return NULL;
+}
+
+gboolean
+dfly_download_wait_threads (DflyDownload *self, gint64 deadline)
+{
+  gboolean ended;
+
+  g_mutex_lock (&self->lock);
+  while (!self->threads_ended && self->coordinator != NULL &&
+         g_cond_wait_until (&self->ended_cond, &self->lock, deadline))
+    ;
+  ended = self->threads_ended || self->coordinator == NULL;
+  g_mutex_unlock (&self->lock);
+  return ended;
 }
 
 /* Renames the directly written output into place when it holds every
@@ -921,6 +866,7 @@ finish_on_main (gpointer user_data)
   DflyBus *bus = dfly_context_get_bus (self->context);
 
   self->finished = TRUE;
+  g_clear_pointer (&self->coordinator, g_thread_join);
   g_clear_handle_id (&self->progress_id, g_source_remove);
   if (self->swarm != NULL)
     dfly_swarm_close (self->swarm);
@@ -975,11 +921,11 @@ dfly_download_start (DflyDownload *self)
     }
   }
   if (self->services != NULL)
-    self->swarm = dfly_swarm_new (self->services, self->context, self->task, self->headers,
-                                  self->need_back_to_source, self->cancellable);
+    self->swarm = dfly_swarm_new (self->services, self->board, self->context, self->task,
+                                  self->headers, self->need_back_to_source, self->cancellable);
   dfly_storage_acquire_task (self->storage, self->task->id);
   dfly_bus_emit_task_registered (dfly_context_get_bus (self->context), self->task);
   self->progress_id = g_timeout_add (PROGRESS_INTERVAL, emit_progress, self);
   /* The coordinator holds a ref until finish_on_main. */
-  g_thread_unref (g_thread_new ("dfly-download", coordinator_thread, g_object_ref (self)));
+  self->coordinator = g_thread_new ("dfly-download", coordinator_thread, g_object_ref (self));
 }

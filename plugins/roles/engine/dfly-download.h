@@ -15,6 +15,8 @@
 
 G_BEGIN_DECLS
 
+#include "dfly-piece-board.h"
+
 typedef struct _DflyPeerServices DflyPeerServices; /* dfly-swarm.h */
 
 #define DFLY_TYPE_DOWNLOAD (dfly_download_get_type ())
@@ -25,13 +27,12 @@ G_DECLARE_FINAL_TYPE (DflyDownload, dfly_download, DFLY, DOWNLOAD, GObject)
 DflyDownload *dfly_download_new (DflyContext *context, DflyStorage *storage,
                                  DflySource *source, DflyWorkerPool *workers,
                                  const DflyTaskInfo *task, GHashTable *headers);
-/* Before start: go through the swarm (services owned by the role, which
- * outlives its downloads); need_back_to_source is a scheduler's order. */
+/* Before start: go through the swarm (the download takes a reference to
+ * services); need_back_to_source is a scheduler's order. */
 void          dfly_download_use_swarm (DflyDownload *self, DflyPeerServices *services,
                                        gboolean need_back_to_source);
-/* Bytes of the content fetched from parents and from the source so far. */
-void          dfly_download_get_sources (DflyDownload *self, guint64 *from_parents,
-                                         guint64 *from_source);
+/* The task's pieces: range readers wait on it (and take a reference). */
+DflyPieceBoard *dfly_download_get_board (DflyDownload *self);
 const char   *dfly_download_get_task_id (DflyDownload *self);
 /* The request gets download-finished or download-failed on the bus. */
 void          dfly_download_add_request (DflyDownload *self, DflyDownloadRequest *request);
@@ -39,6 +40,9 @@ void          dfly_download_start (DflyDownload *self);
 /* Stops the transfer; every request still waiting fails as cancelled. */
 void          dfly_download_cancel (DflyDownload *self, const GError *reason);
 gboolean      dfly_download_is_cancelled (DflyDownload *self);
+/* Blocks until the threads it started have ended, or until deadline
+ * (monotonic µs); TRUE if they ended (or never started). Cancel first. */
+gboolean      dfly_download_wait_threads (DflyDownload *self, gint64 deadline);
 /* Emitted ("done") once every request is answered and every thread ended. */
 
 G_END_DECLS

@@ -114,6 +114,51 @@ dfly_output_check (const char *output, const char * const *refused_dirs, GError 
   return TRUE;
 }
 
+typedef struct {
+  char  *output;
+  char **refused_dirs;
+} CheckJob;
+
+static void
+check_job_free (CheckJob *job)
+{
+  g_free (job->output);
+  g_strfreev (job->refused_dirs);
+  g_free (job);
+}
+
+static void
+check_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  CheckJob *job = task_data;
+  GError *error = NULL;
+
+  if (dfly_output_check (job->output, (const char * const *) job->refused_dirs, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+dfly_output_check_async (const char *output, const char * const *refused_dirs,
+                         GCancellable *cancellable, GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  CheckJob *job = g_new0 (CheckJob, 1);
+
+  job->output = g_strdup (output);
+  job->refused_dirs = g_strdupv ((char **) refused_dirs);
+  g_task_set_task_data (task, job, (GDestroyNotify) check_job_free);
+  g_task_run_in_thread (task, check_thread);
+}
+
+gboolean
+dfly_output_check_finish (GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 static gboolean
 set_io_error (GError **error, int saved_errno, const char *what, const char *path)
 {

@@ -15,6 +15,12 @@ G_BEGIN_DECLS
  * DFLY_ERROR_INVALID_ARGUMENT with a specific message otherwise. */
 gboolean dfly_output_check (const char *output, const char * const *refused_dirs,
                             GError **error);
+/* The same in a worker thread (it stats and resolves paths); callback
+ * runs in the caller's main context. */
+void     dfly_output_check_async (const char *output, const char * const *refused_dirs,
+                                  GCancellable *cancellable, GAsyncReadyCallback callback,
+                                  gpointer user_data);
+gboolean dfly_output_check_finish (GAsyncResult *result, GError **error);
 
 /* Places the length bytes of content_fd (a descriptor from
  * dfly_storage_open_content, read at offsets, left open) at output: a hard

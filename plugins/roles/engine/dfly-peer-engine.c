@@ -11,7 +11,10 @@
 #include "dfly-download.h"
 #include "dfly-output.h"
 #include "dfly-peer-engine.h"
+#include "dfly-range-stream.h"
 #include "dfly-swarm.h"
+
+#define JOIN_TIMEOUT_US (5 * G_USEC_PER_SEC) /* dispose waits this long for downloads' threads */
 
 struct _DflyPeerEngine {
   GObject            parent_instance;
@@ -27,8 +30,8 @@ struct _DflyPeerEngine {
   DflyWorkerPool    *workers;   /* every download's piece workers */
   DflyUploadTriggerFunc order;
   gpointer           order_data;
-  /* The swarm, while running as the downloader. */
-  DflyPeerServices   services;
+  /* The swarm, while running as the downloader; downloads hold references. */
+  DflyPeerServices  *services;
   DflyRateLimiter   *upload_limiter;
   DflyUploadServer  *upload;    /* NULL when leeching */
   gulong             reloaded_id;
@@ -73,8 +76,8 @@ on_config_reloaded (DflyBus *bus, DflyConfig *config, gpointer user_data)
 
   if (self->upload_limiter != NULL)
     dfly_rate_limiter_set_rate (self->upload_limiter, config->upload.rate_limit);
-  if (self->services.download_limiter != NULL)
-    dfly_rate_limiter_set_rate (self->services.download_limiter, config->download.rate_limit);
+  if (self->services != NULL)
+    dfly_rate_limiter_set_rate (self->services->download_limiter, config->download.rate_limit);
 }
 
 static void
@@ -84,13 +87,13 @@ drop_services (DflyPeerEngine *self)
 
   if (context != NULL)
     g_clear_signal_handler (&self->reloaded_id, dfly_context_get_bus (context));
-  g_clear_pointer (&self->services.client, dfly_scheduler_client_free);
   g_clear_pointer (&self->upload, dfly_upload_server_free);
-  g_clear_pointer (&self->services.links, dfly_parent_links_free);
-  g_clear_pointer (&self->services.fetcher, dfly_piece_fetcher_unref);
-  g_clear_pointer (&self->services.download_limiter, dfly_rate_limiter_free);
+  /* The client calls back into the engine: it goes now, whoever else holds
+   * the services (swarms then see no scheduler). */
+  if (self->services != NULL)
+    g_clear_pointer (&self->services->client, dfly_scheduler_client_free);
+  g_clear_pointer (&self->services, dfly_peer_services_unref);
   g_clear_pointer (&self->upload_limiter, dfly_rate_limiter_free);
-  g_clear_pointer (&self->services.host_id, g_free);
 }
 
 /* The swarm's machinery: upload server, scheduler client, parent links. */
@@ -105,10 +108,11 @@ start_services (DflyPeerEngine *self, GError **error)
   gboolean seed = self->host_type != DFLY_HOST_TYPE_NORMAL;
 
   self->upload_limiter = dfly_rate_limiter_new (config->upload.rate_limit);
-  self->services.download_limiter = dfly_rate_limiter_new (config->download.rate_limit);
+  self->services = dfly_peer_services_new ();
+  self->services->download_limiter = dfly_rate_limiter_new (config->download.rate_limit);
   self->reloaded_id = g_signal_connect (dfly_context_get_bus (context), DFLY_BUS_CONFIG_RELOADED,
                                         G_CALLBACK (on_config_reloaded), self);
-  self->services.seed = seed;
+  self->services->seed = seed;
   if (storage != NULL && !config->peer.leech) {
     self->upload = dfly_upload_server_new (context, storage, self->upload_limiter,
                                            seed, self->order, self->order_data, error);
@@ -116,7 +120,7 @@ start_services (DflyPeerEngine *self, GError **error)
       return FALSE;
   }
   host = host_info (self);
-  self->services.host_id = g_strdup (host->id);
+  self->services->host_id = g_strdup (host->id);
   for (char **address = config->peer.schedulers; *address != NULL; address++)
     g_ptr_array_add (schedulers, g_strdup (*address));
   /* No list: this dflyd's own scheduler, when it has one at a known port. */
@@ -127,10 +131,10 @@ start_services (DflyPeerEngine *self, GError **error)
                                    : g_strdup_printf ("%s:%u", config->host.ip,
                                                       config->scheduler.port));
   g_ptr_array_add (schedulers, NULL);
-  self->services.client = dfly_scheduler_client_new (
+  self->services->client = dfly_scheduler_client_new (
     context, (const char *const *) schedulers->pdata, host_info, self);
-  self->services.links = dfly_parent_links_new (context);
-  self->services.fetcher = dfly_piece_fetcher_new (config->http.read_timeout);
+  self->services->links = dfly_parent_links_new (context);
+  self->services->fetcher = dfly_piece_fetcher_new (config->http.read_timeout);
   return TRUE;
 }
 
@@ -261,12 +265,9 @@ static gboolean
 check_request (DflyPeerEngine *self, DflyDownloadRequest *request, GError **error)
 {
   DflyConfig *config = dfly_context_get_config (self->context);
-  const char *refused[] = { config->daemon.cache_dir, config->daemon.state_dir, NULL };
   GHashTableIter iter;
   gpointer name, value;
 
-  if (!dfly_output_check (request->output, refused, error))
-    return FALSE;
   if (request->digest != NULL && !dfly_output_digest_is_valid (request->digest)) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
                  "digest \"%s\" is not sha256:<64 hex> or sha512:<128 hex>", request->digest);
@@ -330,11 +331,12 @@ dfly_peer_engine_task_id_for (DflySource *source, DflyDownloadRequest *request,
   return g_strdup (hex);
 }
 
-static char *
-dfly_peer_engine_download (DflyDownloader *downloader, DflyDownloadRequest *request,
-                         GError **error)
+/* The download request's task runs in (joined, or made and queued: the
+ * caller adds what it needs, then calls start_waiting()); NULL when the
+ * request is refused. Sets request->task_id. */
+static DflyDownload *
+find_or_queue (DflyPeerEngine *self, DflyDownloadRequest *request, GError **error)
 {
-  DflyPeerEngine *self = DFLY_PEER_ENGINE (downloader);
   DflyContext *context = self->context;
   DflyConfig *config = dfly_context_get_config (context);
   DflyStorage *storage = dfly_context_get_storage (context);
@@ -372,11 +374,8 @@ dfly_peer_engine_download (DflyDownloader *downloader, DflyDownloadRequest *requ
     retire (self, download);
     download = NULL;
   }
-  if (download != NULL) {
-    g_info ("task %s: %s joins the running download", task_id, request->output);
-    dfly_download_add_request (download, request);
-    return g_steal_pointer (&task_id);
-  }
+  if (download != NULL)
+    return download;
 
   task = dfly_task_info_new (task_id, request->url);
   task->tag = g_strdup (request->tag);
@@ -385,15 +384,78 @@ dfly_peer_engine_download (DflyDownloader *downloader, DflyDownloadRequest *requ
   task->piece_length = request->piece_length;
   download = dfly_download_new (context, storage, source, self->workers, task,
                                 request->headers);
-  if (self->services.client != NULL)
-    dfly_download_use_swarm (download, &self->services, FALSE);
+  if (self->services->client != NULL)
+    dfly_download_use_swarm (download, self->services, FALSE);
   g_hash_table_insert (self->downloads, g_strdup (task_id), download);
   g_signal_connect (download, "done", G_CALLBACK (download_done), self);
-  g_info ("task %s: downloading %s to %s", task_id, request->url, request->output);
-  dfly_download_add_request (download, request);
+  g_info ("task %s: downloading %s", task_id, request->url);
   g_queue_push_tail (&self->waiting, download);
+  return download;
+}
+
+/* The output checked (off the main loop), the request joins its task. */
+static void
+output_checked (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  DflyPeerEngine *self = g_task_get_source_object (task);
+  DflyDownloadRequest *request = g_task_get_task_data (task);
+  DflyDownload *download = NULL;
+  GError *error = NULL;
+
+  if (dfly_output_check_finish (result, &error))
+    download = find_or_queue (self, request, &error);
+  if (download == NULL) {
+    g_task_return_error (task, error);
+    return;
+  }
+  g_info ("task %s: to %s", request->task_id, request->output);
+  dfly_download_add_request (download, request);
   start_waiting (self);
-  return g_steal_pointer (&task_id);
+  g_task_return_pointer (task, g_strdup (request->task_id), g_free);
+}
+
+static void
+dfly_peer_engine_download_async (DflyDownloader *downloader, DflyDownloadRequest *request,
+                                 GCancellable *cancellable, GAsyncReadyCallback callback,
+                                 gpointer user_data)
+{
+  DflyPeerEngine *self = DFLY_PEER_ENGINE (downloader);
+  DflyConfig *config = dfly_context_get_config (self->context);
+  const char *refused[] = { config->daemon.cache_dir, config->daemon.state_dir, NULL };
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, dfly_peer_engine_download_async);
+  g_task_set_task_data (task, dfly_download_request_ref (request),
+                        (GDestroyNotify) dfly_download_request_unref);
+  dfly_output_check_async (request->output, refused, cancellable, output_checked, task);
+}
+
+static char *
+dfly_peer_engine_download_finish (DflyDownloader *downloader, GAsyncResult *result,
+                                  GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static GInputStream *
+dfly_peer_engine_open_range (DflyDownloader *downloader, DflyDownloadRequest *request,
+                             guint64 offset, guint64 length, GCancellable *cancellable,
+                             GError **error)
+{
+  DflyPeerEngine *self = DFLY_PEER_ENGINE (downloader);
+  DflyDownload *download = find_or_queue (self, request, error);
+  GInputStream *stream;
+
+  if (download == NULL)
+    return NULL;
+  g_info ("task %s: reading bytes %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT, request->task_id,
+          offset, length);
+  stream = dfly_range_stream_new (dfly_download_get_board (download),
+                                  dfly_context_get_storage (self->context), request->task_id,
+                                  offset, length, cancellable);
+  start_waiting (self);
+  return stream;
 }
 
 gboolean
@@ -420,7 +482,7 @@ dfly_peer_engine_fetch_for_swarm (DflyPeerEngine *self, const DflyTaskInfo *task
   if (running != NULL)
     retire (self, running);
   fetch = dfly_download_new (self->context, storage, source, self->workers, task, headers);
-  dfly_download_use_swarm (fetch, &self->services, TRUE);
+  dfly_download_use_swarm (fetch, self->services, TRUE);
   g_hash_table_insert (self->downloads, g_strdup (task->id), fetch);
   g_signal_connect (fetch, "done", G_CALLBACK (download_done), self);
   g_info ("task %s: fetching %s from its source for the swarm", task->id, task->url);
@@ -462,9 +524,11 @@ dfly_peer_engine_is_running (DflyDownloader *downloader, const char *task_id)
 static void
 dfly_peer_engine_downloader_init (DflyDownloaderInterface *iface)
 {
-  iface->download = dfly_peer_engine_download;
+  iface->download_async = dfly_peer_engine_download_async;
+  iface->download_finish = dfly_peer_engine_download_finish;
   iface->cancel = dfly_peer_engine_cancel;
   iface->is_running = dfly_peer_engine_is_running;
+  iface->open_range = dfly_peer_engine_open_range;
 }
 
 /* ---- stopping: cancel every download and wait for its threads ---- */
@@ -532,6 +596,19 @@ forget_download (gpointer download, gpointer self)
   dfly_download_cancel (download, reason);
 }
 
+/* Cancelled already: their threads end within a read timeout at worst. */
+static void
+join_downloads (GList *downloads)
+{
+  gint64 deadline = g_get_monotonic_time () + JOIN_TIMEOUT_US;
+
+  for (GList *l = downloads; l != NULL; l = l->next) {
+    if (!dfly_download_wait_threads (l->data, deadline))
+      g_message ("task %s: its threads did not end in time, leaving them",
+                 dfly_download_get_task_id (l->data));
+  }
+}
+
 static void
 dfly_peer_engine_dispose (GObject *object)
 {
@@ -544,8 +621,10 @@ dfly_peer_engine_dispose (GObject *object)
   if (self->downloads != NULL) {
     g_autoptr (GList) downloads = g_hash_table_get_values (self->downloads);
 
+    for (guint i = 0; i < self->retired->len; i++)
+      downloads = g_list_prepend (downloads, g_ptr_array_index (self->retired, i));
     g_list_foreach (downloads, forget_download, self);
-    g_ptr_array_foreach (self->retired, forget_download, self);
+    join_downloads (downloads);
   }
   g_clear_pointer (&self->downloads, g_hash_table_unref);
   g_clear_pointer (&self->retired, g_ptr_array_unref);

@@ -27,6 +27,7 @@ struct _DflyUploadServer {
   guint                  next_child;  /* seed: the child told of the next new piece */
   GQueue                *hidden;      /* seed: Hidden, oldest first */
   guint                  reveal_id;
+  GCancellable          *cancellable; /* listings in flight; cancelled when freed */
 };
 
 /* Super-seeding: a seed tells one child of each new piece, children in
@@ -93,11 +94,45 @@ send_piece (SoupWebsocketConnection *stream, const DflyPieceInfo *info)
   dfly_wire_ws_send (stream, DFLY_MESSAGE_SYNC_PIECES_RESPONSE, &response.base);
 }
 
+typedef struct {
+  DflyUploadServer        *server; /* valid unless the listing was cancelled */
+  SoupWebsocketConnection *stream;
+} Listing;
+
+static void
+list_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+  GPtrArray *pieces = dfly_storage_list_pieces (source, task_data, &error);
+
+  if (pieces != NULL)
+    g_task_return_pointer (task, pieces, (GDestroyNotify) g_ptr_array_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+listed (GObject *storage, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree Listing *listing = user_data;
+  g_autoptr (SoupWebsocketConnection) stream = listing->stream;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) pieces = g_task_propagate_pointer (G_TASK (result), &error);
+
+  /* Cancelled: the server is gone. A stream closed meanwhile is not sent to. */
+  if (pieces == NULL || !g_ptr_array_find (listing->server->streams, stream, NULL) ||
+      soup_websocket_connection_get_state (stream) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  for (guint i = 0; i < pieces->len; i++)
+    send_piece (stream, g_ptr_array_index (pieces, i));
+}
+
 static void
 subscribe (DflyUploadServer *self, SoupWebsocketConnection *stream, const char *task_id)
 {
   GPtrArray *streams = g_hash_table_lookup (self->subscribers, task_id);
-  g_autoptr (GPtrArray) pieces = NULL;
+  g_autoptr (GTask) task = NULL;
+  Listing *listing;
 
   if (streams == NULL) {
     streams = g_ptr_array_new ();
@@ -105,10 +140,14 @@ subscribe (DflyUploadServer *self, SoupWebsocketConnection *stream, const char *
   }
   if (!g_ptr_array_find (streams, stream, NULL))
     g_ptr_array_add (streams, stream);
-  /* Then what is held now; any piece committed later comes by the bus. */
-  pieces = dfly_storage_list_pieces (self->storage, task_id, NULL);
-  for (guint i = 0; pieces != NULL && i < pieces->len; i++)
-    send_piece (stream, g_ptr_array_index (pieces, i));
+  /* Then what is held now, listed off the main loop; a piece committed
+   * meanwhile may come twice (by the bus too), which children ignore. */
+  listing = g_new0 (Listing, 1);
+  listing->server = self;
+  listing->stream = g_object_ref (stream);
+  task = g_task_new (self->storage, self->cancellable, listed, listing);
+  g_task_set_task_data (task, g_strdup (task_id), g_free);
+  g_task_run_in_thread (task, list_thread);
 }
 
 static void
@@ -339,6 +378,7 @@ dfly_upload_server_new (DflyContext *context, DflyStorage *storage, DflyRateLimi
   self->sender = dfly_piece_sender_new (context, storage, limiter, seed);
   self->seed = seed;
   self->hidden = g_queue_new ();
+  self->cancellable = g_cancellable_new ();
   self->server = soup_server_new ("server-header", "dfly/" PACKAGE_VERSION, NULL);
   dfly_wire_server_cap_bodies (self->server, config->protocol.max_message_size +
                                              DFLY_FRAME_HEADER_SIZE);
@@ -364,6 +404,8 @@ dfly_upload_server_free (DflyUploadServer *self)
   if (self == NULL)
     return;
   g_clear_signal_handler (&self->piece_id, dfly_context_get_bus (self->context));
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
   g_clear_pointer (&self->listener, dfly_wire_listener_free);
   g_clear_handle_id (&self->reveal_id, g_source_remove);
   g_queue_free_full (self->hidden, (GDestroyNotify) hidden_free);

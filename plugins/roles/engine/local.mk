@@ -12,10 +12,14 @@ plugins_roles_engine_libdfly_peer_engine_la_SOURCES = \
 	plugins/roles/engine/dfly-parent-links.h \
 	plugins/roles/engine/dfly-peer-engine.c \
 	plugins/roles/engine/dfly-peer-engine.h \
+	plugins/roles/engine/dfly-piece-board.c \
+	plugins/roles/engine/dfly-piece-board.h \
 	plugins/roles/engine/dfly-piece-fetcher.c \
 	plugins/roles/engine/dfly-piece-fetcher.h \
 	plugins/roles/engine/dfly-piece-sender.c \
 	plugins/roles/engine/dfly-piece-sender.h \
+	plugins/roles/engine/dfly-range-stream.c \
+	plugins/roles/engine/dfly-range-stream.h \
 	plugins/roles/engine/dfly-rate-limiter.c \
 	plugins/roles/engine/dfly-rate-limiter.h \
 	plugins/roles/engine/dfly-scheduler-client.c \
@@ -58,3 +62,11 @@ plugins_roles_engine_test_piece_fetcher_SOURCES = plugins/roles/engine/test-piec
 plugins_roles_engine_test_piece_fetcher_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPPFLAGS)
 plugins_roles_engine_test_piece_fetcher_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS)
 plugins_roles_engine_test_piece_fetcher_LDADD = $(ENGINE_LIBS) core/libdfly-1.la $(GLIB_LIBS)
+
+# dfly-piece-board alone: the next piece, priorities, counters, digests.
+check_PROGRAMS += plugins/roles/engine/test-piece-board
+TESTS += plugins/roles/engine/test-piece-board
+plugins_roles_engine_test_piece_board_SOURCES = plugins/roles/engine/test-piece-board.c
+plugins_roles_engine_test_piece_board_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPPFLAGS)
+plugins_roles_engine_test_piece_board_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS)
+plugins_roles_engine_test_piece_board_LDADD = $(ENGINE_LIBS) core/libdfly-1.la $(GLIB_LIBS)

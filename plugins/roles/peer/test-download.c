@@ -5,7 +5,7 @@
  * storage (their sources compiled into convenience libraries with
  * dfly_plugin_query renamed, see local.mk) fetch from a real nginx on
  * loopback (tests/test-origin.h) into a temporary cache. Requests go in
- * through dfly_downloader_download; results come back on the bus, where
+ * through dfly_downloader_download_async; results come back on the bus, where
  * the fixture records them, and the origin's access log shows what was
  * fetched. Every wait is bounded.
  *
@@ -42,10 +42,13 @@ GType dfly_disk_storage_get_type (void);
 
 /* nginx serves /slow/ at 1 KiB/s: a download there is still running when
  * the test cancels it, times it out or stops the role. /paced/ takes about
- * three seconds, without ranges: one stream, cut into pieces as it comes. */
+ * three seconds, without ranges: one stream, cut into pieces as it comes.
+ * /ranged/ sends a 4 KiB piece in about 60 ms: big.bin there takes seconds
+ * one piece at a time. */
 static const char origin_locations[] =
   "location /slow/ { limit_rate 1k; }\n"
-  "location /paced/ { max_ranges 0; limit_rate 64k; }\n";
+  "location /paced/ { max_ranges 0; limit_rate 64k; }\n"
+  "location /ranged/ { limit_rate 64k; }\n";
 
 typedef struct {
   DflyDownloadRequest *request;
@@ -355,12 +358,23 @@ request_new (DownloadTest *t, const char *uri, const char *output_name)
   return dfly_download_request_new (url, output);
 }
 
+/* dfly_downloader_download_async() and its finish, on a bounded loop. */
+static char *
+download (DownloadTest *t, DflyDownloadRequest *request, GError **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  dfly_downloader_download_async (t->downloader, request, NULL, role_test_on_result, &result);
+  g_assert_true (role_test_wait (role_test_result_ready, &result, WAIT_MS));
+  return dfly_downloader_download_finish (t->downloader, result, error);
+}
+
 /* Hands the request to the downloader; returns the task id. */
 static char *
 start (DownloadTest *t, DflyDownloadRequest *request)
 {
   g_autoptr (GError) error = NULL;
-  char *task_id = dfly_downloader_download (t->downloader, request, &error);
+  char *task_id = download (t, request, &error);
 
   g_assert_no_error (error);
   g_assert_true (dfly_task_id_is_valid (task_id));
@@ -374,7 +388,7 @@ assert_refused (DownloadTest *t, DflyDownloadRequest *request, DflyError code,
                 const char *message)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *task_id = dfly_downloader_download (t->downloader, request, &error);
+  g_autofree char *task_id = download (t, request, &error);
 
   g_assert_null (task_id);
   g_assert_error (error, DFLY_ERROR, (int) code);
@@ -419,6 +433,7 @@ download_test_setup (DownloadTest *t, gconstpointer data)
   g_autoptr (DflyConfig) config = NULL;
   g_autofree char *slow_dir = NULL;
   g_autofree char *paced_dir = NULL;
+  g_autofree char *ranged_dir = NULL;
   g_autoptr (GBytes) slow = random_bytes (SLOW_SIZE, 4);
   g_autoptr (GBytes) empty = g_bytes_new_static ("", 0);
   DflyBus *bus;
@@ -431,8 +446,10 @@ download_test_setup (DownloadTest *t, gconstpointer data)
   t->out_dir = g_build_filename (t->dir, "out", NULL);
   slow_dir = g_build_filename (t->root, "slow", NULL);
   paced_dir = g_build_filename (t->root, "paced", NULL);
+  ranged_dir = g_build_filename (t->root, "ranged", NULL);
   g_assert_cmpint (g_mkdir_with_parents (slow_dir, 0755), ==, 0);
   g_assert_cmpint (g_mkdir_with_parents (paced_dir, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (ranged_dir, 0755), ==, 0);
   g_assert_cmpint (g_mkdir (t->state_dir, 0700), ==, 0);
   g_assert_cmpint (g_mkdir (t->out_dir, 0755), ==, 0);
 
@@ -446,6 +463,7 @@ download_test_setup (DownloadTest *t, gconstpointer data)
   write_bytes (t->root, "empty.bin", empty);
   write_bytes (slow_dir, "slow.bin", slow);
   write_bytes (paced_dir, "paced.bin", t->paced);
+  write_bytes (ranged_dir, "big.bin", t->big);
   t->origin = test_origin_start (t->root, origin_locations);
 
   config = role_test_config_new (t->cache_dir);
@@ -1021,7 +1039,7 @@ test_stop (DownloadTest *t, gconstpointer data)
 
   /* A stopped role takes no more requests. */
   g_assert_null (dfly_context_get_downloader (t->context));
-  g_assert_null (dfly_downloader_download (t->downloader, late, &error));
+  g_assert_null (download (t, late, &error));
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_BUSY);
 }
 
@@ -1081,6 +1099,137 @@ test_refused (DownloadTest *t, gconstpointer data)
   g_assert_cmpuint (t->answers->len, ==, 0);
   g_assert_cmpstr (t->events->str, ==, "");
   g_assert_cmpuint (origin_count (t, "*"), ==, 0);
+}
+
+/* ------------------------------------------------------------ range reads */
+
+typedef struct {
+  GInputStream *stream;
+  DflyStorage  *storage;
+  const char   *task_id;
+  GByteArray   *bytes;     /* what was read */
+  GError       *error;
+  GPtrArray    *committed; /* storage's pieces when the last byte was read */
+  gint          done;
+} RangeRead;
+
+/* Reads the stream to its end through a small buffer, as a client would. */
+static gpointer
+range_read_thread (gpointer data)
+{
+  RangeRead *read = data;
+  guint8 buffer[1500];
+  gssize n;
+
+  while ((n = g_input_stream_read (read->stream, buffer, sizeof buffer, NULL, &read->error)) > 0)
+    g_byte_array_append (read->bytes, buffer, n);
+  if (n == 0)
+    read->committed = dfly_storage_list_pieces (read->storage, read->task_id, &read->error);
+  g_atomic_int_set (&read->done, 1);
+  return NULL;
+}
+
+static gboolean
+range_read_done (gpointer data)
+{
+  return g_atomic_int_get (&((RangeRead *) data)->done);
+}
+
+/* Opens a range of big.bin at /ranged/ and reads it in a thread until it
+ * ends; returns the finished read (free with range_read_clear). */
+static void
+range_read (DownloadTest *t, RangeRead *read, guint64 offset, guint64 length,
+            GCancellable *cancellable, gboolean cancel)
+{
+  g_autofree char *url = g_strconcat (test_origin_get_url (t->origin), "/ranged/big.bin", NULL);
+  g_autoptr (DflyDownloadRequest) request = dfly_download_request_new (url, NULL);
+  g_autoptr (GError) error = NULL;
+  GThread *thread;
+
+  request->piece_length = PIECE;
+  memset (read, 0, sizeof *read);
+  read->stream = dfly_downloader_open_range (t->downloader, request, offset, length,
+                                             cancellable, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (read->stream);
+  read->storage = t->storage;
+  read->task_id = g_intern_string (request->task_id);
+  read->bytes = g_byte_array_new ();
+  thread = g_thread_new ("range-read", range_read_thread, read);
+  if (cancel)
+    g_cancellable_cancel (cancellable);
+  g_assert_true (role_test_wait (range_read_done, read, WAIT_MS));
+  g_thread_join (thread);
+  g_assert_true (g_input_stream_close (read->stream, NULL, NULL));
+}
+
+static void
+range_read_clear (RangeRead *read)
+{
+  g_clear_object (&read->stream);
+  g_byte_array_unref (read->bytes);
+  g_clear_error (&read->error);
+  g_clear_pointer (&read->committed, g_ptr_array_unref);
+}
+
+/* A range in the middle of a task fetched one piece at a time is fetched
+ * first and streams out while the task runs on; a range past the end is
+ * refused at the first read; a reader that gives up stops only itself. */
+static void
+test_range (DownloadTest *t, gconstpointer data)
+{
+  g_autoptr (DflyDownloadRequest) whole = request_new (t, "/ranged/big.bin", "whole.out");
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *whole_path = out_path (t, "whole.out");
+  g_autofree char *task_id = NULL;
+  guint64 offset = 40 * PIECE + 100;
+  guint64 length = 3 * PIECE;
+  RangeRead read;
+
+  config_of (t)->download.concurrency = 1;
+  whole->piece_length = PIECE;
+  task_id = start (t, whole);
+
+  range_read (t, &read, offset, length, NULL, FALSE);
+  g_assert_no_error (read.error);
+  g_assert_cmpstr (read.task_id, ==, task_id);
+  g_assert_cmpmem (read.bytes->data, read.bytes->len,
+                   (const guint8 *) g_bytes_get_data (t->big, NULL) + offset, length);
+  /* Its pieces (40 to 43) came before most others: of the 65, few were
+   * committed when the range was read through (one at a time, in order,
+   * 44 would have been). */
+  g_assert_cmpuint (read.committed->len, <, 12);
+  for (guint32 n = 40; n <= 43; n++) {
+    gboolean held = FALSE;
+
+    for (guint i = 0; i < read.committed->len; i++)
+      held |= ((DflyPieceInfo *) g_ptr_array_index (read.committed, i))->number == n;
+    g_assert_true (held);
+  }
+  g_assert_null (find_answer (t, whole));
+  range_read_clear (&read);
+
+  /* Past the end. */
+  range_read (t, &read, BIG_SIZE - 10, 20, NULL, FALSE);
+  g_assert_error (read.error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpuint (read.bytes->len, ==, 0);
+  range_read_clear (&read);
+
+  /* A reader cancelled while it waits: the task goes on for the request. */
+  range_read (t, &read, 60 * PIECE, BIG_SIZE - 60 * PIECE, cancellable, TRUE);
+  g_assert_error (read.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  range_read_clear (&read);
+  g_assert_true (dfly_downloader_is_running (t->downloader, task_id));
+  expect_finished (t, whole);
+  assert_file_equals (whole_path, t->big);
+  wait_not_running (t, task_id);
+
+  /* A task held whole already is read from storage. */
+  range_read (t, &read, 0, BIG_SIZE, NULL, FALSE);
+  g_assert_no_error (read.error);
+  g_assert_cmpmem (read.bytes->data, read.bytes->len, g_bytes_get_data (t->big, NULL), BIG_SIZE);
+  range_read_clear (&read);
+  wait_not_running (t, task_id);
 }
 
 /* ------------------------------------------------------------- known bugs */
@@ -1219,6 +1368,7 @@ main (int argc, char **argv)
   DOWNLOAD_TEST_ADD ("/download/max-tasks", test_max_tasks);
   DOWNLOAD_TEST_ADD ("/download/stop", test_stop);
   DOWNLOAD_TEST_ADD ("/download/refused", test_refused);
+  DOWNLOAD_TEST_ADD ("/download/range", test_range);
   DOWNLOAD_TEST_ADD ("/download/join-cancelled", test_join_cancelled);
   DOWNLOAD_TEST_ADD ("/download/stop-waits-without-leak", test_stop_waits_without_leak);
   DOWNLOAD_TEST_ADD ("/download/dispose-running", test_dispose_running);
