@@ -15,6 +15,8 @@ struct _DflyHostAnnouncer {
   DflyHostType  type;
   guint16       port;
   DflyHostInfo *host;         /* the last announced, or measured at creation */
+  DflyHostInfoFunc host_func; /* NULL: the config's and the system's figures */
+  gpointer      host_data;
   GSource      *source;       /* the pending announce */
   gulong        reloaded_id;
   gboolean      running;
@@ -56,7 +58,9 @@ announce (DflyHostAnnouncer *self)
 {
   DflyConfig *config = dfly_context_get_config (self->context);
   DflyBus *bus = dfly_context_get_bus (self->context);
-  g_autoptr (DflyHostInfo) host = dfly_host_info_new_local (config, self->type, self->port);
+  g_autoptr (DflyHostInfo) host = self->host_func != NULL
+                                    ? self->host_func (self->host_data)
+                                    : dfly_host_info_new_local (config, self->type, self->port);
 
   /* A reload that changed the IP or host name changed the id: to the
    * cluster the old host is gone, not silent. */
@@ -147,6 +151,15 @@ dfly_host_announcer_start (DflyHostAnnouncer *self)
                                         DFLY_BUS_CONFIG_RELOADED,
                                         G_CALLBACK (on_config_reloaded), self);
   schedule (self, g_idle_source_new ());
+}
+
+void
+dfly_host_announcer_set_host_func (DflyHostAnnouncer *self, DflyHostInfoFunc func,
+                                   gpointer user_data)
+{
+  g_return_if_fail (DFLY_IS_HOST_ANNOUNCER (self));
+  self->host_func = func;
+  self->host_data = user_data;
 }
 
 void

@@ -131,8 +131,8 @@ start_services (DflyPeerEngine *self, GError **error)
                                    : g_strdup_printf ("%s:%u", config->host.ip,
                                                       config->scheduler.port));
   g_ptr_array_add (schedulers, NULL);
-  self->services->client = dfly_scheduler_client_new (
-    context, (const char *const *) schedulers->pdata, host_info, self);
+  self->services->client = dfly_scheduler_client_new (context,
+                                                      (const char *const *) schedulers->pdata);
   self->services->links = dfly_parent_links_new (context);
   self->services->fetcher = dfly_piece_fetcher_new (config->http.read_timeout);
   return TRUE;
@@ -170,8 +170,10 @@ dfly_peer_engine_start (DflyPeerEngine *self, GError **error)
     return FALSE;
   }
   self->running_engine = TRUE;
+  /* The host's one announcer: the scheduler client forwards what it says. */
   self->announcer = dfly_host_announcer_new (self->context, self->host_type,
                                              dfly_peer_engine_get_upload_port (self));
+  dfly_host_announcer_set_host_func (self->announcer, host_info, self);
   dfly_host_announcer_start (self->announcer);
   dfly_context_set_downloader (self->context, DFLY_DOWNLOADER (self));
   return TRUE;

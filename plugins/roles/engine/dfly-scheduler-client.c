@@ -22,11 +22,8 @@ struct _DflySchedulerClient {
   DflyContext      *context;
   SoupSession      *session;
   GPtrArray        *schedulers; /* Scheduler * */
-  DflyHostInfoFunc  host_info;
-  gpointer          host_data;
-  guint             announce_id;
-  guint             announce_interval;
-  char             *host_id;          /* as last announced, for the leave */
+  gulong            announced_id;     /* bus host-announced, from this daemon's announcer */
+  gulong            left_id;          /* bus host-left */
 };
 
 struct _DflyAnnounceStream {
@@ -56,17 +53,16 @@ announce_done (GObject *source, GAsyncResult *result, gpointer user_data)
     g_debug ("announcing this host to %s failed: %s", address, error->message);
 }
 
-void
-dfly_scheduler_client_announce (DflySchedulerClient *self)
+/* The daemon's host announcer spoke (on the bus): tell every scheduler. */
+static void
+on_host_announced (DflyBus *bus, DflyHostInfo *info, gpointer user_data)
 {
-  g_autoptr (DflyHostInfo) info = self->host_info (self->host_data);
+  DflySchedulerClient *self = user_data;
   Dfly__V1__AnnounceHostRequest request = DFLY__V1__ANNOUNCE_HOST_REQUEST__INIT;
   Dfly__V1__Host host = DFLY__V1__HOST__INIT;
 
   dfly_wire_host_to_message (info, &host);
   request.host = &host;
-  g_free (self->host_id);
-  self->host_id = g_strdup (info->id);
   for (guint i = 0; i < self->schedulers->len; i++) {
     Scheduler *scheduler = g_ptr_array_index (self->schedulers, i);
     g_autofree char *url = g_strconcat (scheduler->base_url, "/v1/announce-host", NULL);
@@ -76,19 +72,38 @@ dfly_scheduler_client_announce (DflySchedulerClient *self)
   }
 }
 
-static gboolean
-on_announce_timer (gpointer user_data)
+static void
+leave_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree char *address = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) reply = dfly_wire_post_finish (SOUP_SESSION (source), result, &error);
+
+  if (reply == NULL)
+    g_debug ("telling %s this host leaves failed: %s", address, error->message);
+  else
+    g_debug ("told %s this host leaves", address);
+}
+
+/* The announcer stopped (or the host's id changed): tell every scheduler
+ * this host leaves, so its peers go at once rather than when its announces
+ * are missed. Best effort, on a session of its own that the requests keep
+ * alive: the client's is aborted when the engine stops, right after. */
+static void
+on_host_left (DflyBus *bus, DflyHostInfo *info, gpointer user_data)
 {
   DflySchedulerClient *self = user_data;
-  guint interval = dfly_context_get_config (self->context)->host.announce_interval;
+  g_autoptr (SoupSession) session = soup_session_new_with_options ("timeout", 2, NULL);
+  Dfly__V1__LeaveHostRequest request = DFLY__V1__LEAVE_HOST_REQUEST__INIT;
 
-  dfly_scheduler_client_announce (self);
-  if (interval == self->announce_interval)
-    return G_SOURCE_CONTINUE;
-  /* A reload changed the interval. */
-  self->announce_interval = interval;
-  self->announce_id = g_timeout_add_seconds (interval, on_announce_timer, self);
-  return G_SOURCE_REMOVE;
+  request.id = info->id;
+  for (guint i = 0; i < self->schedulers->len; i++) {
+    Scheduler *scheduler = g_ptr_array_index (self->schedulers, i);
+    g_autofree char *url = g_strconcat (scheduler->base_url, "/v1/leave-host", NULL);
+
+    dfly_wire_post_async (session, url, DFLY_MESSAGE_LEAVE_HOST_REQUEST, &request.base, NULL,
+                          leave_done, g_strdup (scheduler->address));
+  }
 }
 
 /* ---- connections ---- */
@@ -300,8 +315,7 @@ dfly_announce_stream_free (DflyAnnounceStream *stream)
 /* ---- life ---- */
 
 DflySchedulerClient *
-dfly_scheduler_client_new (DflyContext *context, const char *const *addresses,
-                           DflyHostInfoFunc host_info, gpointer host_data)
+dfly_scheduler_client_new (DflyContext *context, const char *const *addresses)
 {
   DflySchedulerClient *self;
 
@@ -309,8 +323,6 @@ dfly_scheduler_client_new (DflyContext *context, const char *const *addresses,
     return NULL;
   self = g_new0 (DflySchedulerClient, 1);
   self->context = g_object_ref (context);
-  self->host_info = host_info;
-  self->host_data = host_data;
   self->session = soup_session_new_with_options ("timeout", 10, NULL);
   self->schedulers = g_ptr_array_new_with_free_func (scheduler_free);
   for (guint i = 0; addresses[i] != NULL; i++) {
@@ -329,45 +341,11 @@ dfly_scheduler_client_new (DflyContext *context, const char *const *addresses,
     scheduler->streams = g_hash_table_new (g_str_hash, g_str_equal);
     g_ptr_array_add (self->schedulers, scheduler);
   }
-  self->announce_interval = dfly_context_get_config (context)->host.announce_interval;
-  self->announce_id = g_timeout_add_seconds (self->announce_interval, on_announce_timer, self);
-  dfly_scheduler_client_announce (self);
+  self->announced_id = g_signal_connect (dfly_context_get_bus (context), DFLY_BUS_HOST_ANNOUNCED,
+                                         G_CALLBACK (on_host_announced), self);
+  self->left_id = g_signal_connect (dfly_context_get_bus (context), DFLY_BUS_HOST_LEFT,
+                                    G_CALLBACK (on_host_left), self);
   return self;
-}
-
-static void
-leave_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autofree char *address = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) reply = dfly_wire_post_finish (SOUP_SESSION (source), result, &error);
-
-  if (reply == NULL)
-    g_debug ("telling %s this host leaves failed: %s", address, error->message);
-  else
-    g_debug ("told %s this host leaves", address);
-}
-
-/* Tells every scheduler this host leaves, so its peers go at once rather
- * than when its announces are missed. Best effort, on a session of its own
- * that the requests keep alive: the client's is aborted right after. */
-static void
-leave (DflySchedulerClient *self)
-{
-  g_autoptr (SoupSession) session = NULL;
-  Dfly__V1__LeaveHostRequest request = DFLY__V1__LEAVE_HOST_REQUEST__INIT;
-
-  if (self->host_id == NULL || self->schedulers->len == 0)
-    return;
-  session = soup_session_new_with_options ("timeout", 2, NULL);
-  request.id = self->host_id;
-  for (guint i = 0; i < self->schedulers->len; i++) {
-    Scheduler *scheduler = g_ptr_array_index (self->schedulers, i);
-    g_autofree char *url = g_strconcat (scheduler->base_url, "/v1/leave-host", NULL);
-
-    dfly_wire_post_async (session, url, DFLY_MESSAGE_LEAVE_HOST_REQUEST, &request.base, NULL,
-                          leave_done, g_strdup (scheduler->address));
-  }
 }
 
 void
@@ -375,9 +353,8 @@ dfly_scheduler_client_free (DflySchedulerClient *self)
 {
   if (self == NULL)
     return;
-  g_clear_handle_id (&self->announce_id, g_source_remove);
-  leave (self);
-  g_free (self->host_id);
+  g_clear_signal_handler (&self->announced_id, dfly_context_get_bus (self->context));
+  g_clear_signal_handler (&self->left_id, dfly_context_get_bus (self->context));
   soup_session_abort (self->session);
   g_ptr_array_unref (self->schedulers);
   g_object_unref (self->session);

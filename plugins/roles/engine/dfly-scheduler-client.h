@@ -18,20 +18,16 @@ G_BEGIN_DECLS
 typedef struct _DflySchedulerClient DflySchedulerClient;
 typedef struct _DflyAnnounceStream DflyAnnounceStream;
 
-/* This host as it is announced now (a new reference). */
-typedef DflyHostInfo *(*DflyHostInfoFunc) (gpointer user_data);
 typedef void (*DflyAnnounceResponseFunc) (const Dfly__V1__AnnouncePeerResponse *response,
                                           gpointer user_data);
 /* The stream's scheduler went away; the stream is dead (free it). */
 typedef void (*DflyAnnounceLostFunc) (gpointer user_data);
 
-/* addresses: "ip:port" of every scheduler; NULL if there are none. */
-DflySchedulerClient *dfly_scheduler_client_new (DflyContext *context, const char *const *addresses,
-                                                DflyHostInfoFunc host_info, gpointer host_data);
-/* Tells every scheduler this host leaves (best effort), then frees. */
+/* addresses: "host:port" of every scheduler; NULL if there are none. The
+ * client forwards every host-announced and host-left of this daemon's bus
+ * (its host announcer's) to each scheduler. */
+DflySchedulerClient *dfly_scheduler_client_new (DflyContext *context, const char *const *addresses);
 void                 dfly_scheduler_client_free (DflySchedulerClient *self);
-/* Announces the host to every scheduler now (and then periodically). */
-void                 dfly_scheduler_client_announce (DflySchedulerClient *self);
 
 /* A stream for one download on the first scheduler of the task's order
  * that is not known to be down; NULL when all are. */

@@ -133,6 +133,38 @@ test_announcer_stop (RoleTest *t, gconstpointer data)
   g_assert_cmpuint (t->announced->len, ==, 1);
 }
 
+static DflyHostInfo *
+measured_host (gpointer data)
+{
+  DflyHostInfo *host = dfly_host_info_new ("127.0.0.1-measured");
+
+  host->upload_slots = GPOINTER_TO_UINT (data);
+  host->announce_interval = 60;
+  return host;
+}
+
+/* A role that knows more of the host (the engine: its upload figures) has
+ * the announcer announce what it measures, and leave under that id. */
+static void
+test_announcer_host_func (RoleTest *t, gconstpointer data)
+{
+  g_autoptr (DflyHostAnnouncer) announcer =
+    dfly_host_announcer_new (t->context, DFLY_HOST_TYPE_NORMAL, 0);
+  RoleTestCount first = { t->announced, 1 };
+  const DflyHostInfo *announced;
+
+  dfly_host_announcer_set_host_func (announcer, measured_host, GUINT_TO_POINTER (7));
+  dfly_host_announcer_start (announcer);
+  g_assert_true (role_test_wait (role_test_count_reached, &first, 2000));
+  announced = t->announced->pdata[0];
+  g_assert_cmpstr (announced->id, ==, "127.0.0.1-measured");
+  g_assert_cmpuint (announced->upload_slots, ==, 7);
+  g_assert_cmpstr (dfly_host_announcer_get_host_id (announcer), ==, "127.0.0.1-measured");
+  dfly_host_announcer_stop (announcer);
+  g_assert_cmpuint (t->left->len, ==, 1);
+  g_assert_cmpstr (((DflyHostInfo *) t->left->pdata[0])->id, ==, "127.0.0.1-measured");
+}
+
 /* A reload that changes the IP changes the host id: the old host leaves. */
 static void
 test_announcer_id_change (RoleTest *t, gconstpointer data)
@@ -178,6 +210,7 @@ main (int argc, char **argv)
   ROLE_TEST_ADD ("/peer/announce", "peer", test_announce);
   ROLE_TEST_ADD ("/peer/interval-and-reload", "peer", test_interval_and_reload);
   ROLE_TEST_ADD ("/peer/announcer/stop", "peer", test_announcer_stop);
+  ROLE_TEST_ADD ("/peer/announcer/host-func", "peer", test_announcer_host_func);
   ROLE_TEST_ADD ("/peer/announcer/id-change", "peer", test_announcer_id_change);
   ROLE_TEST_ADD ("/peer/dispose-running", "peer", test_dispose_running);
   return g_test_run ();
