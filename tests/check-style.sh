@@ -30,7 +30,7 @@ rule () {
   fi
 }
 
-echo "1..10"
+echo "1..11"
 rule "every source file opens with a comment naming it" "$(
   for f in $sources; do
     head -1 "$f" | grep -q "^/\* $(basename "$f") — " || echo "$f"
@@ -80,5 +80,14 @@ rule "no void function taking a GError ** (but set_* and on_* callbacks)" "$(
       }
       /^(static )?void +[a-z_]+ \(.*GError \*\*/ && $0 !~ /void +([a-z_]*_)?(set_|on_)/ { print f ":" FNR ": " $0 }
     ' "$f"
+  done)"
+# The bus carries what somebody says and somebody hears: each signal of
+# dfly-bus.h has an emitter and a subscriber outside the bus and the tests.
+rule "every bus signal has an emitter and a subscriber in the tree" "$(
+  code=$(echo "$sources" | grep '\.c$' | grep -v '^tests/\|/test-\|core/lib/dfly-bus\.c')
+  for name in $(sed -n 's/^#define DFLY_BUS_\([A-Z_]*\) .*/\1/p' core/include/dfly/dfly-bus.h); do
+    emit=$(echo "dfly_bus_emit_$name" | tr 'A-Z' 'a-z')
+    grep -q "$emit (" $code || echo "DFLY_BUS_$name: nothing calls $emit"
+    grep -q "DFLY_BUS_$name\b" $code || echo "DFLY_BUS_$name: nothing connects to it"
   done)"
 exit $failed
