@@ -30,6 +30,7 @@ struct _DflyPeerEngine {
   DflyWorkerPool    *workers;   /* every download's piece workers */
   DflyUploadTriggerFunc order;
   gpointer           order_data;
+  DflyUploadPolicy  *upload_policy; /* the role's, or the default */
   /* The swarm, while running as the downloader; downloads hold references. */
   DflyPeerServices  *services;
   DflyRateLimiter   *upload_limiter;
@@ -105,17 +106,17 @@ start_services (DflyPeerEngine *self, GError **error)
   DflyStorage *storage = dfly_context_get_storage (context);
   g_autoptr (GPtrArray) schedulers = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (DflyHostInfo) host = NULL;
-  gboolean seed = self->host_type != DFLY_HOST_TYPE_NORMAL;
 
   self->upload_limiter = dfly_rate_limiter_new (config->upload.rate_limit);
   self->services = dfly_peer_services_new ();
   self->services->download_limiter = dfly_rate_limiter_new (config->download.rate_limit);
   self->reloaded_id = g_signal_connect (dfly_context_get_bus (context), DFLY_BUS_CONFIG_RELOADED,
                                         G_CALLBACK (on_config_reloaded), self);
-  self->services->seed = seed;
+  self->services->seed = self->host_type != DFLY_HOST_TYPE_NORMAL;
   if (storage != NULL && !config->peer.leech) {
     self->upload = dfly_upload_server_new (context, storage, self->upload_limiter,
-                                           seed, self->order, self->order_data, error);
+                                           self->host_type, self->upload_policy, self->order,
+                                           self->order_data, error);
     if (self->upload == NULL)
       return FALSE;
   }
@@ -145,6 +146,7 @@ dfly_peer_engine_new (DflyContext *context, DflyHostType host_type)
 
   self->context = g_object_ref (context);
   self->host_type = host_type;
+  self->upload_policy = dfly_upload_policy_new ();
   /* download.workers takes effect on restart: read once. */
   self->workers = dfly_worker_pool_new (dfly_context_get_config (context)->download.workers);
   return self;
@@ -158,6 +160,15 @@ dfly_peer_engine_set_order_func (DflyPeerEngine *self, DflyUploadTriggerFunc ord
 
   self->order = order;
   self->order_data = data;
+}
+
+void
+dfly_peer_engine_set_upload_policy (DflyPeerEngine *self, DflyUploadPolicy *policy)
+{
+  g_return_if_fail (DFLY_IS_PEER_ENGINE (self) && DFLY_IS_UPLOAD_POLICY (policy) &&
+                    !self->running_engine);
+
+  g_set_object (&self->upload_policy, policy);
 }
 
 gboolean
@@ -633,6 +644,7 @@ dfly_peer_engine_dispose (GObject *object)
   drop_services (self);
   g_clear_object (&self->stopping);
   g_clear_pointer (&self->workers, dfly_worker_pool_unref);
+  g_clear_object (&self->upload_policy);
   g_clear_object (&self->context);
   G_OBJECT_CLASS (dfly_peer_engine_parent_class)->dispose (object);
 }

@@ -6,7 +6,8 @@
  * scheduler client and the parent links the swarm needs. The role that
  * owns it announces the host and decides what kind of host it is: the peer
  * role runs one as a normal host, the seed role as a seed that takes the
- * schedulers' orders (dfly_peer_engine_set_order_func). One daemon runs one
+ * schedulers' orders (dfly_peer_engine_set_order_func) and super-seeds
+ * (dfly_peer_engine_set_upload_policy). One daemon runs one
  * engine: beside a seed role, the peer role leaves the downloads to it.
  * It lives on the main thread; see dfly-download.h for the threads.
  */
@@ -26,6 +27,10 @@ DflyPeerEngine *dfly_peer_engine_new (DflyContext *context, DflyHostType host_ty
  * /v1/download-task) go to order; without one they are refused. */
 void            dfly_peer_engine_set_order_func (DflyPeerEngine *self,
                                                  DflyUploadTriggerFunc order, gpointer data);
+/* Before start: how the upload server shares (dfly-upload-policy.h); the
+ * default tells every child of each piece at once and sends every range. */
+void            dfly_peer_engine_set_upload_policy (DflyPeerEngine *self,
+                                                    DflyUploadPolicy *policy);
 /* Starts the upload server and the swarm's machinery, announces the host
  * and becomes the context's downloader. */
 gboolean        dfly_peer_engine_start (DflyPeerEngine *self, GError **error);

@@ -20,32 +20,28 @@
 #include "dfly-piece-http.h"
 #include "dfly-piece-sender.h"
 
-/* A seed sends a piece once and leaves the next copies to the children
- * (BitTorrent's super-seeding): asked again this soon, it answers 429. */
-#define FIRST_SERVE_US           (500 * 1000)
-#define FIRST_SERVE_KEEP         4096 /* ranges remembered before old ones are dropped */
 /* Longer than SoupSession's 60 s, so the child closes an idle connection
  * first and never sends a request into one being closed here. */
-#define IDLE_TIMEOUT_MS          (90 * 1000)
+#define IDLE_TIMEOUT_MS  (90 * 1000)
 /* Piece connections beyond the upload slots, for idle kept-alive ones. */
-#define IDLE_CONNECTIONS         256
+#define IDLE_CONNECTIONS 256
 /* Under a rate limit, bytes go out in slices of this size. */
-#define PACED_SLICE              (256 * 1024)
+#define PACED_SLICE      (256 * 1024)
 
 struct _DflyPieceSender {
-  DflyContext     *context;
-  DflyStorage     *storage;
-  DflyRateLimiter *limiter;
-  gboolean         seed;
-  GCancellable    *cancellable; /* cancelled when stopping: ends rate-limit waits */
-  GMutex           lock;
-  GCond            cond;        /* a connection ended */
-  gboolean         stopping;
-  GPtrArray       *connections; /* Connection * being served */
-  GPtrArray       *finished;    /* GThread * of ended connections, to join */
-  GHashTable      *served;      /* seed: "task/start-end" → monotonic µs first sent */
-  guint            active;      /* ranges being sent */
-  guint64          bytes_sent;
+  DflyContext      *context;
+  DflyStorage      *storage;
+  DflyRateLimiter  *limiter;
+  DflyUploadPolicy *policy;      /* admits ranges, from any connection's thread */
+  DflyHostType      host_type;   /* picks the upload slots' key */
+  GCancellable     *cancellable; /* cancelled when stopping: ends rate-limit waits */
+  GMutex            lock;
+  GCond             cond;        /* a connection ended */
+  gboolean          stopping;
+  GPtrArray        *connections; /* Connection * being served */
+  GPtrArray        *finished;    /* GThread * of ended connections, to join */
+  guint             active;      /* ranges being sent */
+  guint64           bytes_sent;
 };
 
 typedef struct {
@@ -133,47 +129,15 @@ dfly_piece_sender_get_slots (DflyPieceSender *self)
 {
   g_autoptr (DflyConfig) config = dfly_context_dup_config (self->context);
 
-  return self->seed ? config->upload.seed_slots : config->upload.slots;
+  return self->host_type != DFLY_HOST_TYPE_NORMAL ? config->upload.seed_slots
+                                                  : config->upload.slots;
 }
 
 typedef enum {
   TAKE_SLOT_OK,
   TAKE_SLOT_BUSY,     /* every slot is taken: 503 */
-  TAKE_SLOT_DEFERRED, /* a seed sent this range just now: 429 */
+  TAKE_SLOT_DEFERRED, /* the policy defers this range: 429 */
 } TakeSlot;
-
-/* Takes an upload slot for key's range; a seed remembers sending it. */
-static TakeSlot
-take_slot (DflyPieceSender *self, const char *key)
-{
-  guint slots = dfly_piece_sender_get_slots (self);
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  gint64 now = g_get_monotonic_time ();
-
-  if (self->seed) {
-    gint64 *sent = g_hash_table_lookup (self->served, key);
-
-    if (sent != NULL && now - *sent < FIRST_SERVE_US)
-      return TAKE_SLOT_DEFERRED;
-  }
-  if (self->active >= slots)
-    return TAKE_SLOT_BUSY;
-  self->active++;
-  if (self->seed) {
-    if (g_hash_table_size (self->served) >= FIRST_SERVE_KEEP) {
-      GHashTableIter iter;
-      gpointer value;
-
-      g_hash_table_iter_init (&iter, self->served);
-      while (g_hash_table_iter_next (&iter, NULL, &value)) {
-        if (now - *(gint64 *) value >= FIRST_SERVE_US)
-          g_hash_table_iter_remove (&iter);
-      }
-    }
-    g_hash_table_replace (self->served, g_strdup (key), g_memdup2 (&now, sizeof now));
-  }
-  return TAKE_SLOT_OK;
-}
 
 static void
 release_slot (DflyPieceSender *self)
@@ -181,6 +145,28 @@ release_slot (DflyPieceSender *self)
   g_mutex_lock (&self->lock);
   self->active--;
   g_mutex_unlock (&self->lock);
+}
+
+/* Takes an upload slot for bytes [start, end] of task, if the policy
+ * admits them now. With every slot busy the answer is 503 whatever the
+ * policy would say, so it never counts a range as sent that was not. */
+static TakeSlot
+take_slot (DflyPieceSender *self, const char *task_id, goffset start, goffset end)
+{
+  guint slots = dfly_piece_sender_get_slots (self);
+
+  g_mutex_lock (&self->lock);
+  if (self->active >= slots) {
+    g_mutex_unlock (&self->lock);
+    return TAKE_SLOT_BUSY;
+  }
+  self->active++;
+  g_mutex_unlock (&self->lock);
+  if (!dfly_upload_policy_admit (self->policy, task_id, start, end)) {
+    release_slot (self);
+    return TAKE_SLOT_DEFERRED;
+  }
+  return TAKE_SLOT_OK;
 }
 
 /* ---- sending ---- */
@@ -230,7 +216,6 @@ serve (Connection *c, const DflyPieceRequest *request)
   DflyPieceSender *self = c->sender;
   g_autoptr (DflyTaskInfo) task = dfly_storage_lookup_task (self->storage, request->task_id, NULL);
   g_autoptr (GError) error = NULL;
-  g_autofree char *key = NULL;
   g_autofree char *head = NULL;
   goffset start, end;
   gboolean sent;
@@ -247,8 +232,7 @@ serve (Connection *c, const DflyPieceRequest *request)
   }
   if (!holds_range (self, task, start, end))
     return answer (c, SOUP_STATUS_NOT_FOUND, NULL, "piece not held", request->keep_alive);
-  key = g_strdup_printf ("%s/%" G_GOFFSET_FORMAT "-%" G_GOFFSET_FORMAT, task->id, start, end);
-  switch (take_slot (self, key)) {
+  switch (take_slot (self, task->id, start, end)) {
   case TAKE_SLOT_DEFERRED:
     return answer (c, STATUS_TOO_MANY_REQUESTS, "Retry-After: 1\r\n",
                    "piece just sent to another peer: ask it", request->keep_alive);
@@ -427,20 +411,20 @@ dfly_piece_sender_take (DflyPieceSender *self, GSocketConnection *connection)
 
 DflyPieceSender *
 dfly_piece_sender_new (DflyContext *context, DflyStorage *storage, DflyRateLimiter *limiter,
-                       gboolean seed)
+                       DflyHostType host_type, DflyUploadPolicy *policy)
 {
   DflyPieceSender *self = g_new0 (DflyPieceSender, 1);
 
   self->context = g_object_ref (context);
   self->storage = g_object_ref (storage);
   self->limiter = limiter;
-  self->seed = seed;
+  self->policy = g_object_ref (policy);
+  self->host_type = host_type;
   self->cancellable = g_cancellable_new ();
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   self->connections = g_ptr_array_new ();
   self->finished = g_ptr_array_new ();
-  self->served = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return self;
 }
 
@@ -462,7 +446,7 @@ dfly_piece_sender_free (DflyPieceSender *self)
   reap (self);
   g_ptr_array_unref (self->connections);
   g_ptr_array_unref (self->finished);
-  g_hash_table_unref (self->served);
+  g_object_unref (self->policy);
   g_object_unref (self->cancellable);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);

@@ -8,20 +8,24 @@
  * of being read into memory and written back out a chunk per main-loop
  * wake-up. The checks are the upload server's: only
  * committed pieces, one range, the upload slots (503), the upload rate
- * limit, and a seed's super-seeding (429 to a range sent within 500 ms).
+ * limit, and the upload policy's admission (429: dfly-upload-policy.h),
+ * asked once a slot is free.
  */
 #pragma once
 
 #include <dfly/dfly.h>
 
 #include "dfly-rate-limiter.h"
+#include "dfly-upload-policy.h"
 
 G_BEGIN_DECLS
 
 typedef struct _DflyPieceSender DflyPieceSender;
 
+/* host_type picks the upload slots' key (upload.seed_slots on a seed). */
 DflyPieceSender *dfly_piece_sender_new (DflyContext *context, DflyStorage *storage,
-                                        DflyRateLimiter *limiter, gboolean seed);
+                                        DflyRateLimiter *limiter, DflyHostType host_type,
+                                        DflyUploadPolicy *policy);
 /* Cuts every connection and waits for their threads. */
 void             dfly_piece_sender_free (DflyPieceSender *self);
 /* Serves connection (taken over) from its first request on. */

@@ -15,6 +15,7 @@
 struct _DflyUploadServer {
   DflyContext           *context;
   DflyStorage           *storage;
+  DflyUploadPolicy      *policy;
   DflyUploadTriggerFunc  trigger;
   gpointer               trigger_data;
   SoupServer            *server;
@@ -23,31 +24,35 @@ struct _DflyUploadServer {
   gulong                 piece_id;    /* bus piece-finished */
   GHashTable            *subscribers; /* task id → GPtrArray of sync streams */
   GPtrArray             *streams;     /* every sync stream open */
-  gboolean               seed;
-  guint                  next_child;  /* seed: the child told of the next new piece */
-  GQueue                *hidden;      /* seed: Hidden, oldest first */
+  GQueue                *reveals;     /* Reveal, soonest first */
   guint                  reveal_id;
   GCancellable          *cancellable; /* listings in flight; cancelled when freed */
 };
 
-/* Super-seeding: a seed tells one child of each new piece, children in
- * turn, so each gets an even share of the seed's pieces and passes it on;
- * the others hear of it from that child, or from the seed this much later
- * (that child may be slow or gone). */
-#define REVEAL_AFTER_US  (500 * 1000)
-#define REVEAL_CHECK_MS  100
-
+/* A piece the policy told some of its task's streams of; the others hear
+ * of it at `at` (monotonic µs). */
 typedef struct {
-  DflyPieceInfo           *piece;
-  SoupWebsocketConnection *told; /* compared, never used: it may be gone */
-  gint64                   at;
-} Hidden;
+  DflyPieceInfo *piece;
+  GPtrArray     *told; /* streams told already: compared, never sent to */
+  gint64         at;
+} Reveal;
+
+#define REVEAL_CHECK_MS 100 /* how often reveals that are due are looked for */
 
 static void
-hidden_free (Hidden *hidden)
+reveal_free (Reveal *reveal)
 {
-  dfly_piece_info_unref (hidden->piece);
-  g_free (hidden);
+  dfly_piece_info_unref (reveal->piece);
+  g_ptr_array_unref (reveal->told);
+  g_free (reveal);
+}
+
+static gint
+reveal_compare (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  const Reveal *x = a, *y = b;
+
+  return (x->at > y->at) - (x->at < y->at);
 }
 
 static gsize
@@ -150,8 +155,9 @@ subscribe (DflyUploadServer *self, SoupWebsocketConnection *stream, const char *
   g_task_run_in_thread (task, list_thread);
 }
 
+/* Tells streams of piece, but those in told (NULL: none). */
 static void
-send_to_all (GPtrArray *streams, const DflyPieceInfo *piece, SoupWebsocketConnection *except)
+send_to_all (GPtrArray *streams, const DflyPieceInfo *piece, GPtrArray *told)
 {
   /* Starting at a random child: the first told asks first. */
   guint start = g_random_int_range (0, streams->len);
@@ -159,7 +165,7 @@ send_to_all (GPtrArray *streams, const DflyPieceInfo *piece, SoupWebsocketConnec
   for (guint i = 0; i < streams->len; i++) {
     SoupWebsocketConnection *stream = g_ptr_array_index (streams, (start + i) % streams->len);
 
-    if (stream != except)
+    if (told == NULL || !g_ptr_array_find (told, stream, NULL))
       send_piece (stream, piece);
   }
 }
@@ -169,40 +175,48 @@ on_reveal (gpointer user_data)
 {
   DflyUploadServer *self = user_data;
   gint64 now = g_get_monotonic_time ();
-  Hidden *hidden;
+  Reveal *reveal;
 
-  while ((hidden = g_queue_peek_head (self->hidden)) != NULL && now - hidden->at >= REVEAL_AFTER_US) {
-    GPtrArray *streams = g_hash_table_lookup (self->subscribers, hidden->piece->task_id);
+  while ((reveal = g_queue_peek_head (self->reveals)) != NULL && reveal->at <= now) {
+    GPtrArray *streams = g_hash_table_lookup (self->subscribers, reveal->piece->task_id);
 
     if (streams != NULL && streams->len > 0)
-      send_to_all (streams, hidden->piece, hidden->told);
-    hidden_free (g_queue_pop_head (self->hidden));
+      send_to_all (streams, reveal->piece, reveal->told);
+    reveal_free (g_queue_pop_head (self->reveals));
   }
-  if (!g_queue_is_empty (self->hidden))
+  if (!g_queue_is_empty (self->reveals))
     return G_SOURCE_CONTINUE;
   self->reveal_id = 0;
   return G_SOURCE_REMOVE;
 }
 
+/* The policy says which streams hear of a new piece now; the rest hear of
+ * it when it says. */
 static void
 on_piece_finished (DflyBus *bus, DflyPieceInfo *piece, gpointer user_data)
 {
   DflyUploadServer *self = user_data;
   GPtrArray *streams = g_hash_table_lookup (self->subscribers, piece->task_id);
-  Hidden *hidden;
+  g_autoptr (GPtrArray) now = NULL;
+  gint64 reveal_after = 0;
+  Reveal *reveal;
 
   if (streams == NULL || streams->len == 0)
     return;
-  if (!self->seed || streams->len == 1) {
-    send_to_all (streams, piece, NULL);
+  now = dfly_upload_policy_announce (self->policy, piece, streams, &reveal_after);
+  if (now->len > 0)
+    send_to_all (now, piece, NULL);
+  if (now->len >= streams->len)
     return;
-  }
-  hidden = g_new0 (Hidden, 1);
-  hidden->piece = dfly_piece_info_ref (piece);
-  hidden->told = g_ptr_array_index (streams, self->next_child++ % streams->len);
-  hidden->at = g_get_monotonic_time ();
-  send_piece (hidden->told, piece);
-  g_queue_push_tail (self->hidden, hidden);
+  /* Referenced, so that a stream closed meanwhile is never mistaken for a
+   * new one at its address. */
+  reveal = g_new0 (Reveal, 1);
+  reveal->piece = dfly_piece_info_ref (piece);
+  reveal->told = g_ptr_array_new_full (now->len, g_object_unref);
+  for (guint i = 0; i < now->len; i++)
+    g_ptr_array_add (reveal->told, g_object_ref (g_ptr_array_index (now, i)));
+  reveal->at = g_get_monotonic_time () + reveal_after;
+  g_queue_insert_sorted (self->reveals, reveal, reveal_compare, NULL);
   if (self->reveal_id == 0)
     self->reveal_id = g_timeout_add (REVEAL_CHECK_MS, on_reveal, self);
 }
@@ -269,32 +283,81 @@ on_sync_pieces (SoupServer *server, SoupServerMessage *msg, const char *path,
 
 /* ---- one-shot calls ---- */
 
+typedef struct {
+  SoupServerMessage *msg;
+  guint32            number;
+  gboolean           gone; /* the client went away meanwhile */
+} PieceQuery;
+
+static void
+piece_query_free (PieceQuery *query)
+{
+  g_signal_handlers_disconnect_by_data (query->msg, query);
+  g_object_unref (query->msg);
+  g_free (query);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PieceQuery, piece_query_free)
+
+static void
+on_query_gone (SoupServerMessage *msg, gpointer user_data)
+{
+  ((PieceQuery *) user_data)->gone = TRUE;
+}
+
+static void
+piece_listed (GObject *storage, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (PieceQuery) query = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) pieces = g_task_propagate_pointer (G_TASK (result), &error);
+  Dfly__V1__DownloadPieceResponse response = DFLY__V1__DOWNLOAD_PIECE_RESPONSE__INIT;
+  Dfly__V1__Piece piece = DFLY__V1__PIECE__INIT;
+
+  /* Cancelled: the server is gone, and the message with it. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || query->gone)
+    return;
+  for (guint i = 0; pieces != NULL && i < pieces->len; i++) {
+    const DflyPieceInfo *info = g_ptr_array_index (pieces, i);
+
+    if (info->number == query->number) {
+      piece_to_message (info, &piece);
+      response.piece = &piece;
+      dfly_wire_reply (query->msg, DFLY_MESSAGE_DOWNLOAD_PIECE_RESPONSE, &response.base);
+      break;
+    }
+  }
+  if (response.piece == NULL)
+    refuse (query->msg, SOUP_STATUS_NOT_FOUND, "piece not held\n");
+  soup_server_message_unpause (query->msg);
+}
+
+/* Answered once the task's pieces are listed, off the main loop. */
 static void
 on_download_piece (DflyUploadServer *self, SoupServerMessage *msg)
 {
   Dfly__V1__DownloadPieceRequest *request;
-  Dfly__V1__DownloadPieceResponse response = DFLY__V1__DOWNLOAD_PIECE_RESPONSE__INIT;
-  Dfly__V1__Piece piece = DFLY__V1__PIECE__INIT;
-  g_autoptr (GPtrArray) pieces = NULL;
+  g_autoptr (GTask) task = NULL;
+  PieceQuery *query;
 
   request = (Dfly__V1__DownloadPieceRequest *) dfly_wire_read_request (
     msg, max_message_size (self), DFLY_MESSAGE_DOWNLOAD_PIECE_REQUEST);
   if (request == NULL)
     return;
-  if (dfly_task_id_is_valid (request->task_id))
-    pieces = dfly_storage_list_pieces (self->storage, request->task_id, NULL);
-  for (guint i = 0; pieces != NULL && i < pieces->len; i++) {
-    const DflyPieceInfo *info = g_ptr_array_index (pieces, i);
-
-    if (info->number != request->piece_number)
-      continue;
-    piece_to_message (info, &piece);
-    response.piece = &piece;
-    dfly_wire_reply (msg, DFLY_MESSAGE_DOWNLOAD_PIECE_RESPONSE, &response.base);
-    break;
-  }
-  if (response.piece == NULL)
+  if (!dfly_task_id_is_valid (request->task_id)) {
     refuse (msg, SOUP_STATUS_NOT_FOUND, "piece not held\n");
+    protobuf_c_message_free_unpacked (&request->base, NULL);
+    return;
+  }
+  query = g_new0 (PieceQuery, 1);
+  query->msg = g_object_ref (msg);
+  query->number = request->piece_number;
+  g_signal_connect (msg, "disconnected", G_CALLBACK (on_query_gone), query);
+  g_signal_connect (msg, "finished", G_CALLBACK (on_query_gone), query);
+  soup_server_message_pause (msg);
+  task = g_task_new (self->storage, self->cancellable, piece_listed, query);
+  g_task_set_task_data (task, g_strdup (request->task_id), g_free);
+  g_task_run_in_thread (task, list_thread);
   protobuf_c_message_free_unpacked (&request->base, NULL);
 }
 
@@ -361,8 +424,8 @@ on_piece_connection (GSocketConnection *connection, gpointer user_data)
 
 DflyUploadServer *
 dfly_upload_server_new (DflyContext *context, DflyStorage *storage, DflyRateLimiter *limiter,
-                        gboolean seed, DflyUploadTriggerFunc trigger, gpointer trigger_data,
-                        GError **error)
+                        DflyHostType host_type, DflyUploadPolicy *policy,
+                        DflyUploadTriggerFunc trigger, gpointer trigger_data, GError **error)
 {
   DflyConfig *config = dfly_context_get_config (context);
   g_autoptr (DflyUploadServer) self = g_new0 (DflyUploadServer, 1);
@@ -370,14 +433,14 @@ dfly_upload_server_new (DflyContext *context, DflyStorage *storage, DflyRateLimi
 
   self->context = g_object_ref (context);
   self->storage = g_object_ref (storage);
+  self->policy = g_object_ref (policy);
   self->trigger = trigger;
   self->trigger_data = trigger_data;
   self->subscribers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                              (GDestroyNotify) g_ptr_array_unref);
   self->streams = g_ptr_array_new_with_free_func (g_object_unref);
-  self->sender = dfly_piece_sender_new (context, storage, limiter, seed);
-  self->seed = seed;
-  self->hidden = g_queue_new ();
+  self->sender = dfly_piece_sender_new (context, storage, limiter, host_type, policy);
+  self->reveals = g_queue_new ();
   self->cancellable = g_cancellable_new ();
   self->server = soup_server_new ("server-header", "dfly/" PACKAGE_VERSION, NULL);
   dfly_wire_server_cap_bodies (self->server, config->protocol.max_message_size +
@@ -408,7 +471,7 @@ dfly_upload_server_free (DflyUploadServer *self)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->listener, dfly_wire_listener_free);
   g_clear_handle_id (&self->reveal_id, g_source_remove);
-  g_queue_free_full (self->hidden, (GDestroyNotify) hidden_free);
+  g_queue_free_full (self->reveals, (GDestroyNotify) reveal_free);
   while (self->streams->len > 0) {
     g_autoptr (SoupWebsocketConnection) stream = g_object_ref (g_ptr_array_index (self->streams, 0));
 
@@ -423,6 +486,7 @@ dfly_upload_server_free (DflyUploadServer *self)
   g_object_unref (self->server);
   g_hash_table_unref (self->subscribers);
   g_ptr_array_unref (self->streams);
+  g_object_unref (self->policy);
   g_object_unref (self->storage);
   g_object_unref (self->context);
   g_free (self);

@@ -9,11 +9,15 @@
  *                             task), SyncPiecesResponse frames out: the
  *                             pieces held now, then each new one
  *   POST /v1/download-piece   DownloadPieceRequest → DownloadPieceResponse
+ *                             (404 for a piece not held), answered once the
+ *                             task's pieces are listed off the main loop
  *   POST /v1/download-task    seed peers only: the scheduler's order to
  *                             fetch a task from its source (202)
  *
  * Uploads share one rate limiter; at most upload.slots (upload.seed_slots
- * on a seed) run at once, further ones get 503.
+ * on a seed host) run at once, further ones get 503. Who hears of a new
+ * piece when, and which ranges are deferred (429), is the policy's call
+ * (dfly-upload-policy.h).
  */
 #pragma once
 
@@ -21,6 +25,7 @@
 
 #include "dfly-piece-http.h"
 #include "dfly-rate-limiter.h"
+#include "dfly-upload-policy.h"
 #include "dfly-wire.h"
 
 G_BEGIN_DECLS
@@ -32,11 +37,12 @@ typedef gboolean (*DflyUploadTriggerFunc) (const char *task_id,
                                            const Dfly__V1__Download *download,
                                            gpointer user_data, GError **error);
 
-/* trigger is NULL except on a seed peer. */
+/* host_type picks the upload slots' key; trigger is NULL except on a seed
+ * peer. */
 DflyUploadServer *dfly_upload_server_new (DflyContext *context, DflyStorage *storage,
-                                          DflyRateLimiter *limiter, gboolean seed,
-                                          DflyUploadTriggerFunc trigger, gpointer trigger_data,
-                                          GError **error);
+                                          DflyRateLimiter *limiter, DflyHostType host_type,
+                                          DflyUploadPolicy *policy, DflyUploadTriggerFunc trigger,
+                                          gpointer trigger_data, GError **error);
 void              dfly_upload_server_free (DflyUploadServer *self);
 guint16           dfly_upload_server_get_port (DflyUploadServer *self);
 guint             dfly_upload_server_get_slots (DflyUploadServer *self);

@@ -26,6 +26,8 @@ plugins_roles_engine_libdfly_peer_engine_la_SOURCES = \
 	plugins/roles/engine/dfly-scheduler-client.h \
 	plugins/roles/engine/dfly-swarm.c \
 	plugins/roles/engine/dfly-swarm.h \
+	plugins/roles/engine/dfly-upload-policy.c \
+	plugins/roles/engine/dfly-upload-policy.h \
 	plugins/roles/engine/dfly-upload-server.c \
 	plugins/roles/engine/dfly-upload-server.h \
 	plugins/roles/engine/dfly-worker-pool.c \
@@ -70,3 +72,16 @@ plugins_roles_engine_test_piece_board_SOURCES = plugins/roles/engine/test-piece-
 plugins_roles_engine_test_piece_board_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPPFLAGS)
 plugins_roles_engine_test_piece_board_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS)
 plugins_roles_engine_test_piece_board_LDADD = $(ENGINE_LIBS) core/libdfly-1.la $(GLIB_LIBS)
+
+# dfly-upload-server alone, on the real disk storage (built for the peer's
+# tests): the default policy's announces and ranges, a policy that reveals
+# later, and the one-shot /v1/download-piece.
+check_PROGRAMS += plugins/roles/engine/test-upload-server
+TESTS += plugins/roles/engine/test-upload-server
+plugins_roles_engine_test_upload_server_SOURCES = \
+	plugins/roles/engine/test-upload-server.c \
+	plugins/roles/dfly-role-test.h
+plugins_roles_engine_test_upload_server_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPPFLAGS)
+plugins_roles_engine_test_upload_server_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS)
+plugins_roles_engine_test_upload_server_LDADD = plugins/roles/peer/libtest-disk.la \
+	$(ENGINE_LIBS) core/libdfly-1.la $(SOUP_LIBS) $(SQLITE_LIBS) $(GLIB_LIBS)

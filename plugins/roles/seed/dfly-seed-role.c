@@ -3,10 +3,11 @@
  * A seed is where the swarm's bytes first come from. The role runs the
  * engine (dfly-peer-engine.h) as a seed host: it announces the host as one
  * (its id ends in "-seed"), its upload server keeps the seed's share of
- * slots (upload.seed_slots) and super-seeds (each new piece is offered to
- * one child in turn, and a range sent moments ago is refused with 429 so
- * the children pass it on), and it takes the schedulers' orders (POST
- * /v1/download-task) to fetch a task from its source before any peer asks.
+ * slots (upload.seed_slots) and super-seeds (dfly-super-seeding.h: each
+ * new piece is offered to one child in turn, and a range sent moments ago
+ * is refused with 429 so the children pass it on), and it takes the
+ * schedulers' orders (POST /v1/download-task) to fetch a task from its
+ * source before any peer asks.
  * Beside the peer role (an all-in-one dflyd) this engine is the daemon's
  * downloader too, and the peer role stands aside.
  */
@@ -16,6 +17,7 @@
 
 #include "dfly/dfly.h"
 #include "dfly-peer-engine.h"
+#include "dfly-super-seeding.h"
 
 G_DECLARE_FINAL_TYPE (DflySeedRole, dfly_seed_role, DFLY, SEED_ROLE, DflyRole)
 
@@ -84,9 +86,11 @@ dfly_seed_role_start (DflyRole *role, GError **error)
   DflySeedRole *self = DFLY_SEED_ROLE (role);
   DflyContext *context = role_context (self);
   g_autoptr (DflyPeerEngine) engine = dfly_peer_engine_new (context, DFLY_HOST_TYPE_SUPER);
+  g_autoptr (DflyUploadPolicy) policy = dfly_super_seeding_new ();
 
   g_clear_object (&self->engine);
   dfly_peer_engine_set_order_func (engine, on_order, self);
+  dfly_peer_engine_set_upload_policy (engine, policy);
   if (!dfly_peer_engine_start (engine, error))
     return FALSE;
   g_set_object (&self->engine, engine);
