@@ -31,8 +31,7 @@ dfly_message_descriptor (guint32 type)
 /* Where a field's values are inside a message, and how many there are:
  * one for a plain field (NULL for an unset message or oneof member). */
 static const void *
-field_values (const ProtobufCMessage *message, const ProtobufCFieldDescriptor *field,
-              gsize *count)
+field_values (const ProtobufCMessage *message, const ProtobufCFieldDescriptor *field, gsize *count)
 {
   const guint8 *base = (const guint8 *) message;
 
@@ -68,8 +67,8 @@ is_well_formed (const ProtobufCMessage *message, guint depth)
   }
   for (guint i = 0; i < descriptor->n_fields; i++) {
     const ProtobufCFieldDescriptor *field = &descriptor->fields[i];
-    gsize count = 0;
-    const void *values = field_values (message, field, &count);
+    gsize                           count = 0;
+    const void                     *values = field_values (message, field, &count);
 
     for (gsize j = 0; values != NULL && j < count; j++) {
       if (field->type == PROTOBUF_C_TYPE_STRING) {
@@ -92,7 +91,7 @@ ProtobufCMessage *
 dfly_message_decode (guint32 type, const guint8 *data, gsize length, GError **error)
 {
   const ProtobufCMessageDescriptor *descriptor = dfly_message_descriptor (type);
-  ProtobufCMessage *message;
+  ProtobufCMessage                 *message;
 
   if (descriptor == NULL) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "unknown message type %u", type);
@@ -100,8 +99,8 @@ dfly_message_decode (guint32 type, const guint8 *data, gsize length, GError **er
   }
   message = protobuf_c_message_unpack (descriptor, NULL, length, data);
   if (message == NULL) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "%s of %" G_GSIZE_FORMAT
-                 " bytes does not decode", descriptor->short_name, length);
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL,
+                 "%s of %" G_GSIZE_FORMAT " bytes does not decode", descriptor->short_name, length);
     return NULL;
   }
   if (!is_well_formed (message, 0)) {

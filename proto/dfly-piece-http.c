@@ -46,17 +46,16 @@ DflyPieceRequest *
 dfly_piece_request_parse (const char *head, gsize length, guint *status, GError **error)
 {
   g_autoptr (SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
-  g_autofree char *method = NULL;
-  g_autofree char *path = NULL;
-  SoupHTTPVersion version = SOUP_HTTP_1_0;
+  g_autofree char  *method = NULL;
+  g_autofree char  *path = NULL;
+  SoupHTTPVersion   version = SOUP_HTTP_1_0;
   DflyPieceRequest *request;
-  const char *id;
-  gsize id_length;
-  guint parsed;
+  const char       *id;
+  gsize             id_length;
+  guint             parsed;
 
   if (length > DFLY_PIECE_HEAD_MAX)
-    return refuse (status, STATUS_HEADER_FIELDS_TOO_LARGE, error,
-                   "request head too large");
+    return refuse (status, STATUS_HEADER_FIELDS_TOO_LARGE, error, "request head too large");
   parsed = soup_headers_parse_request (head, (int) length, headers, &method, &path, &version);
   if (parsed != SOUP_STATUS_OK)
     return refuse (status, parsed, error, "malformed request head");
@@ -91,8 +90,8 @@ dfly_piece_request_get_range (const DflyPieceRequest *request, goffset content_l
                               goffset *start, goffset *end)
 {
   SoupRange *ranges = NULL;
-  int n_ranges = 0;
-  gboolean one;
+  int        n_ranges = 0;
+  gboolean   one;
 
   if (content_length <= 0 ||
       !soup_message_headers_get_ranges (request->headers, content_length, &ranges, &n_ranges))
@@ -114,9 +113,9 @@ dfly_piece_response_parse (const char *head, gsize length, DflyPieceResponse *re
 {
   g_autoptr (SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
   g_autofree char *reason = NULL;
-  SoupHTTPVersion version = SOUP_HTTP_1_0;
-  SoupEncoding encoding;
-  goffset start = -1, end = -1, total = -1;
+  SoupHTTPVersion  version = SOUP_HTTP_1_0;
+  SoupEncoding     encoding;
+  goffset          start = -1, end = -1, total = -1;
 
   response->status = 0;
   response->content_length = -1;

@@ -16,23 +16,23 @@ G_BEGIN_DECLS
 
 /* RFC 6585's statuses, which libsoup 3.2 has no names for. 429 is a seed's
  * "this piece just went to another peer, fetch it there". */
-#define STATUS_TOO_MANY_REQUESTS        429
-#define STATUS_HEADER_FIELDS_TOO_LARGE  431
+#define STATUS_TOO_MANY_REQUESTS       429
+#define STATUS_HEADER_FIELDS_TOO_LARGE 431
 
-#define DFLY_PIECE_REQUEST_PREFIX   "GET /v1/tasks/"
+#define DFLY_PIECE_REQUEST_PREFIX "GET /v1/tasks/"
 /* A longer head is refused (431, or as a broken answer) and its connection
  * closed. */
-#define DFLY_PIECE_HEAD_MAX         8192
+#define DFLY_PIECE_HEAD_MAX 8192
 
 typedef struct {
-  char               *task_id;    /* as sent: checked only for a task id's shape */
+  char               *task_id; /* as sent: checked only for a task id's shape */
   SoupMessageHeaders *headers;
   gboolean            keep_alive; /* another request may follow on the connection */
 } DflyPieceRequest;
 
 /* The length of the head (request or response) at the start of buffer,
  * through its blank line; 0 while the blank line has not arrived. */
-gsize             dfly_piece_head_length (const char *buffer, gsize length);
+gsize dfly_piece_head_length (const char *buffer, gsize length);
 
 /* One request head, through its blank line. On a request that is not a
  * piece request, NULL, with the status to answer in *status (400, 404, 405,
@@ -42,11 +42,10 @@ DflyPieceRequest *dfly_piece_request_parse (const char *head, gsize length, guin
 
 /* The one byte range asked for within content_length bytes, inclusive;
  * FALSE for none, several, or one outside the content (416). */
-gboolean          dfly_piece_request_get_range (const DflyPieceRequest *request,
-                                                goffset content_length, goffset *start,
-                                                goffset *end);
+gboolean dfly_piece_request_get_range (const DflyPieceRequest *request, goffset content_length,
+                                       goffset *start, goffset *end);
 
-void              dfly_piece_request_free (DflyPieceRequest *request);
+void dfly_piece_request_free (DflyPieceRequest *request);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyPieceRequest, dfly_piece_request_free)
 
 typedef struct {
@@ -60,7 +59,7 @@ typedef struct {
  * DFLY_ERROR_PROTOCOL when it is no HTTP/1.x response, or a body this
  * protocol never sends (chunked, or a 206 without one Content-Range and a
  * Content-Length that agree). */
-gboolean          dfly_piece_response_parse (const char *head, gsize length,
-                                             DflyPieceResponse *response, GError **error);
+gboolean dfly_piece_response_parse (const char *head, gsize length, DflyPieceResponse *response,
+                                    GError **error);
 
 G_END_DECLS

@@ -30,7 +30,7 @@
 GBytes *
 dfly_wire_pack (DflyMessageType type, const ProtobufCMessage *message)
 {
-  gsize size = protobuf_c_message_get_packed_size (message);
+  gsize              size = protobuf_c_message_get_packed_size (message);
   g_autofree guint8 *payload = g_malloc (MAX (size, 1));
 
   protobuf_c_message_pack (message, payload);
@@ -38,11 +38,11 @@ dfly_wire_pack (DflyMessageType type, const ProtobufCMessage *message)
 }
 
 ProtobufCMessage *
-dfly_wire_unpack (const guint8 *data, gsize length, gsize max_size, guint32 expected,
-                  guint32 *type, GError **error)
+dfly_wire_unpack (const guint8 *data, gsize length, gsize max_size, guint32 expected, guint32 *type,
+                  GError **error)
 {
   g_autoptr (GBytes) payload = NULL;
-  gsize consumed = 0;
+  gsize   consumed = 0;
   guint32 got = 0;
 
   if (!dfly_frame_decode (data, length, max_size, &consumed, &got, &payload, error))
@@ -70,8 +70,8 @@ dfly_wire_unpack (const guint8 *data, gsize length, gsize max_size, guint32 expe
 void
 dfly_wire_ws_setup (SoupWebsocketConnection *connection, gsize max_message_size)
 {
-  soup_websocket_connection_set_max_incoming_payload_size (
-    connection, max_message_size + DFLY_FRAME_HEADER_SIZE);
+  soup_websocket_connection_set_max_incoming_payload_size (connection, max_message_size +
+                                                                         DFLY_FRAME_HEADER_SIZE);
   soup_websocket_connection_set_keepalive_interval (connection, KEEPALIVE_SECONDS);
 }
 
@@ -92,8 +92,8 @@ post_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   SoupMessage *msg = g_task_get_task_data (task);
-  GError *error = NULL;
-  GBytes *body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  GError      *error = NULL;
+  GBytes      *body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
 
   if (body == NULL) {
     g_task_return_error (task, error);
@@ -102,8 +102,7 @@ post_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg))) {
     g_task_return_new_error (task, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "%s answered %u %s",
                              g_uri_get_host (soup_message_get_uri (msg)),
-                             soup_message_get_status (msg),
-                             soup_message_get_reason_phrase (msg));
+                             soup_message_get_status (msg), soup_message_get_reason_phrase (msg));
     g_bytes_unref (body);
     return;
   }
@@ -120,15 +119,14 @@ dfly_wire_post_async (SoupSession *session, const char *url, DflyMessageType typ
   SoupMessage *msg = soup_message_new (SOUP_METHOD_POST, url);
 
   if (msg == NULL) {
-    g_task_return_new_error (task, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
-                             "not a valid URL: %s", url);
+    g_task_return_new_error (task, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT, "not a valid URL: %s",
+                             url);
     g_object_unref (task);
     return;
   }
   soup_message_set_request_body_from_bytes (msg, "application/x-dfly-frame", frame);
   g_task_set_task_data (task, msg, g_object_unref);
-  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, cancellable, post_done,
-                                    task);
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, cancellable, post_done, task);
 }
 
 GBytes *
@@ -144,12 +142,12 @@ static void
 on_got_headers (SoupServerMessage *msg, gpointer user_data)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  gsize max_size = GPOINTER_TO_SIZE (user_data);
-  SoupEncoding encoding = soup_message_headers_get_encoding (headers);
-  goffset length = soup_message_headers_get_content_length (headers);
-  gboolean post = strcmp (soup_server_message_get_method (msg), SOUP_METHOD_POST) == 0;
-  gboolean has_body = encoding != SOUP_ENCODING_NONE &&
-                      !(encoding == SOUP_ENCODING_CONTENT_LENGTH && length == 0);
+  gsize               max_size = GPOINTER_TO_SIZE (user_data);
+  SoupEncoding        encoding = soup_message_headers_get_encoding (headers);
+  goffset             length = soup_message_headers_get_content_length (headers);
+  gboolean            post = strcmp (soup_server_message_get_method (msg), SOUP_METHOD_POST) == 0;
+  gboolean            has_body =
+    encoding != SOUP_ENCODING_NONE && !(encoding == SOUP_ENCODING_CONTENT_LENGTH && length == 0);
 
   if (!has_body)
     return;
@@ -185,13 +183,12 @@ dfly_wire_read_request (SoupServerMessage *msg, gsize max_size, guint32 expected
 
   if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_POST) != 0) {
     soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
-                                  "POST");
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "POST");
     return NULL;
   }
   bytes = soup_message_body_flatten (body);
-  message = dfly_wire_unpack (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
-                              max_size, expected, NULL, &error);
+  message = dfly_wire_unpack (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), max_size,
+                              expected, NULL, &error);
   if (message == NULL) {
     soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
     soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, error->message,
@@ -211,7 +208,7 @@ dfly_wire_reply (SoupServerMessage *msg, DflyMessageType type, const ProtobufCMe
 }
 
 #define DIVERT_WAIT_SECONDS 30
-#define DIVERT_RECHECK_MS 10 /* a first request split before the prefix's end */
+#define DIVERT_RECHECK_MS   10 /* a first request split before the prefix's end */
 /* Longer than this a prefix's start is left for the server to deal with
  * (a peeked socket never tells that its peer closed). */
 #define DIVERT_PARTIAL_US (G_USEC_PER_SEC)
@@ -220,14 +217,14 @@ dfly_wire_reply (SoupServerMessage *msg, DflyMessageType type, const ProtobufCMe
 #define DIVERT_WAITING_MAX 1024
 
 struct _DflyWireListener {
-  GSocketService     *service;
-  SoupServer         *server;
-  guint16             port;
-  guint               io_timeout;
-  char               *divert_prefix; /* NULL: every connection to the server */
-  DflyWireDivertFunc  divert;
-  gpointer            divert_data;
-  GPtrArray          *waiting;       /* Waiting *: connections not yet sorted */
+  GSocketService    *service;
+  SoupServer        *server;
+  guint16            port;
+  guint              io_timeout;
+  char              *divert_prefix; /* NULL: every connection to the server */
+  DflyWireDivertFunc divert;
+  gpointer           divert_data;
+  GPtrArray         *waiting; /* Waiting *: connections not yet sorted */
 };
 
 static void
@@ -250,8 +247,8 @@ serve (DflyWireListener *listener, GSocketConnection *connection)
 typedef struct {
   DflyWireListener  *listener;
   GSocketConnection *connection;
-  GSource           *source;     /* bytes, or a recheck */
-  guint              timeout_id; /* the deadline */
+  GSource           *source;        /* bytes, or a recheck */
+  guint              timeout_id;    /* the deadline */
   gint64             partial_since; /* 0, or when a prefix's start was first seen */
 } Waiting;
 
@@ -297,12 +294,12 @@ wait_for (Waiting *waiting, gboolean readable)
 static gboolean
 on_first_bytes (gpointer user_data)
 {
-  Waiting *waiting = user_data;
+  Waiting          *waiting = user_data;
   DflyWireListener *listener = waiting->listener;
-  GSocket *socket = g_socket_connection_get_socket (waiting->connection);
-  gsize want = strlen (listener->divert_prefix);
-  g_autofree char *peeked = g_malloc (want);
-  gssize n;
+  GSocket          *socket = g_socket_connection_get_socket (waiting->connection);
+  gsize             want = strlen (listener->divert_prefix);
+  g_autofree char  *peeked = g_malloc (want);
+  gssize            n;
 
   do
     n = recv (g_socket_get_fd (socket), peeked, want, MSG_PEEK | MSG_DONTWAIT);
@@ -348,7 +345,7 @@ on_incoming (GSocketService *service, GSocketConnection *connection, GObject *so
              gpointer user_data)
 {
   DflyWireListener *listener = user_data;
-  Waiting *waiting;
+  Waiting          *waiting;
 
   if (listener->divert == NULL || listener->waiting->len >= DIVERT_WAITING_MAX) {
     serve (listener, connection);
@@ -364,8 +361,8 @@ on_incoming (GSocketService *service, GSocketConnection *connection, GObject *so
 }
 
 void
-dfly_wire_listener_divert (DflyWireListener *listener, const char *prefix,
-                           DflyWireDivertFunc func, gpointer user_data)
+dfly_wire_listener_divert (DflyWireListener *listener, const char *prefix, DflyWireDivertFunc func,
+                           gpointer user_data)
 {
   g_return_if_fail (listener->divert == NULL && prefix != NULL && *prefix != '\0');
   listener->divert_prefix = g_strdup (prefix);

@@ -22,7 +22,7 @@ G_BEGIN_DECLS
 #define DFLY_WIRE_WS_PROTOCOL "dfly.v1"
 
 /* One frame holding message, which is of type. */
-GBytes           *dfly_wire_pack (DflyMessageType type, const ProtobufCMessage *message);
+GBytes *dfly_wire_pack (DflyMessageType type, const ProtobufCMessage *message);
 
 /* The message in data, which must be exactly one frame of type expected
  * (0: any; *type says which). NULL with DFLY_ERROR_PROTOCOL otherwise.
@@ -32,46 +32,43 @@ ProtobufCMessage *dfly_wire_unpack (const guint8 *data, gsize length, gsize max_
 
 /* Readies a dfly stream, either end: incoming messages capped at one
  * frame of max_message_size, keepalive pings that find a vanished peer. */
-void              dfly_wire_ws_setup (SoupWebsocketConnection *connection, gsize max_message_size);
+void dfly_wire_ws_setup (SoupWebsocketConnection *connection, gsize max_message_size);
 
 /* Sends message on a WebSocket as one binary message. */
-void              dfly_wire_ws_send (SoupWebsocketConnection *connection, DflyMessageType type,
-                                     const ProtobufCMessage *message);
+void dfly_wire_ws_send (SoupWebsocketConnection *connection, DflyMessageType type,
+                        const ProtobufCMessage *message);
 
 /* POSTs message to url; the reply body (possibly empty) comes back from
  * _finish, or an error for a non-2xx status. */
-void              dfly_wire_post_async (SoupSession *session, const char *url,
-                                        DflyMessageType type, const ProtobufCMessage *message,
-                                        GCancellable *cancellable, GAsyncReadyCallback callback,
-                                        gpointer user_data);
-GBytes           *dfly_wire_post_finish (SoupSession *session, GAsyncResult *result,
-                                         GError **error);
+void    dfly_wire_post_async (SoupSession *session, const char *url, DflyMessageType type,
+                              const ProtobufCMessage *message, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
+GBytes *dfly_wire_post_finish (SoupSession *session, GAsyncResult *result, GError **error);
 
 /* Server side: refuses (413) a request body announced larger than max_size
  * or sent without a length, before any of it is read. Connect once to a
  * server's "request-started". */
-void              dfly_wire_server_cap_bodies (SoupServer *server, gsize max_size);
+void dfly_wire_server_cap_bodies (SoupServer *server, gsize max_size);
 
 /* The one frame in a POST body, of type expected; on failure sets a 400
  * reply with the reason and returns NULL. */
-ProtobufCMessage *dfly_wire_read_request (SoupServerMessage *msg, gsize max_size,
-                                          guint32 expected);
+ProtobufCMessage *dfly_wire_read_request (SoupServerMessage *msg, gsize max_size, guint32 expected);
 
 /* Replies 200 with message as the body. */
-void              dfly_wire_reply (SoupServerMessage *msg, DflyMessageType type,
-                                   const ProtobufCMessage *message);
+void dfly_wire_reply (SoupServerMessage *msg, DflyMessageType type,
+                      const ProtobufCMessage *message);
 
 /* A SoupServer served on ip:port through our own GSocketService rather
  * than soup_server_listen(): libsoup 3.2 leaks every socket its own
  * listener accepts. Port 0 picks a free port. io_timeout (seconds, 0: none)
  * drops a connection idle that long. */
 typedef struct _DflyWireListener DflyWireListener;
-DflyWireListener *dfly_wire_listen (SoupServer *server, const char *ip, guint16 port,
-                                    guint io_timeout, GError **error);
-guint16           dfly_wire_listener_get_port (DflyWireListener *listener);
+DflyWireListener                *dfly_wire_listen (SoupServer *server, const char *ip, guint16 port,
+                                                   guint io_timeout, GError **error);
+guint16                          dfly_wire_listener_get_port (DflyWireListener *listener);
 /* Stops accepting; connections already served live on with the server.
  * Connections still waiting for their first bytes are dropped. */
-void              dfly_wire_listener_free (DflyWireListener *listener);
+void dfly_wire_listener_free (DflyWireListener *listener);
 
 /* Takes a connection away from the SoupServer; it is the callee's. */
 typedef void (*DflyWireDivertFunc) (GSocketConnection *connection, gpointer user_data);
@@ -80,23 +77,23 @@ typedef void (*DflyWireDivertFunc) (GSocketConnection *connection, gpointer user
  * peeks at those bytes without reading them, waiting up to 30 s for the
  * first and 1 s for the rest of the prefix; with 1024 connections waiting,
  * new ones go to the server unpeeked. One divert per listener. */
-void              dfly_wire_listener_divert (DflyWireListener *listener, const char *prefix,
-                                             DflyWireDivertFunc func, gpointer user_data);
+void dfly_wire_listener_divert (DflyWireListener *listener, const char *prefix,
+                                DflyWireDivertFunc func, gpointer user_data);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyWireListener, dfly_wire_listener_free)
 
 /* A host as it travels: borrowed strings of info (never NULL), so the
  * message lives no longer than info. */
-void              dfly_wire_host_to_message (const DflyHostInfo *info, Dfly__V1__Host *host);
+void dfly_wire_host_to_message (const DflyHostInfo *info, Dfly__V1__Host *host);
 /* A host as received, checked (an id, an IP literal, a port, bounded
  * strings); NULL with DFLY_ERROR_PROTOCOL otherwise. */
-DflyHostInfo     *dfly_wire_host_from_message (const Dfly__V1__Host *host, GError **error);
+DflyHostInfo *dfly_wire_host_from_message (const Dfly__V1__Host *host, GError **error);
 
 /* Piece bitmaps as CandidateParent.piece_bitmap has them: bit n of byte n/8,
  * least significant first; set grows the array. */
-gboolean          dfly_wire_bitmap_get (GByteArray *bits, guint32 n);
-void              dfly_wire_bitmap_set (GByteArray *bits, guint32 n);
+gboolean dfly_wire_bitmap_get (GByteArray *bits, guint32 n);
+void     dfly_wire_bitmap_set (GByteArray *bits, guint32 n);
 
 /* "http://host:port" for an address and port, with IPv6 in brackets. */
-char             *dfly_wire_base_url (const char *ip, guint port);
+char *dfly_wire_base_url (const char *ip, guint port);
 
 G_END_DECLS

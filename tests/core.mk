@@ -58,3 +58,7 @@ EXTRA_DIST += tests/check-plugin-exports.sh
 # The style rules a machine can check (HACKING.md, "Style").
 TESTS += tests/check-style.sh
 EXTRA_DIST += tests/check-style.sh tests/test-log.h
+
+# Every C source as clang-format writes it with the top .clang-format.
+TESTS += tests/check-format.sh
+EXTRA_DIST += tests/check-format.sh

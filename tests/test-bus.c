@@ -27,7 +27,7 @@ test_signal_types (void)
   g_autoptr (DflyBus) bus = dfly_bus_new ();
 
   for (guint i = 0; i < G_N_ELEMENTS (expected); i++) {
-    guint id = g_signal_lookup (expected[i].name, DFLY_TYPE_BUS);
+    guint        id = g_signal_lookup (expected[i].name, DFLY_TYPE_BUS);
     GSignalQuery query;
 
     g_assert_cmpuint (id, !=, 0);
@@ -79,8 +79,8 @@ set_flag (gpointer user_data)
 static void
 on_host_announced (DflyBus *bus, DflyHostInfo *host, Watch *w)
 {
-  g_ptr_array_add (w->announced, g_strdup_printf ("%s:%s", host->id,
-                                                  dfly_host_type_to_string (host->type)));
+  g_ptr_array_add (w->announced,
+                   g_strdup_printf ("%s:%s", host->id, dfly_host_type_to_string (host->type)));
 }
 
 /* The in-tree roles, loaded as plugins, know nothing of each other: the
@@ -100,9 +100,9 @@ test_two_plugins_talk (void)
   g_autoptr (DflyEngine) engine = NULL;
   g_autoptr (GVariant) described = NULL;
   g_autofree char *cache = NULL;
-  Watch w = { g_ptr_array_new_with_free_func (g_free) };
-  const char *detail;
-  gboolean timed_out = FALSE;
+  Watch            w = { g_ptr_array_new_with_free_func (g_free) };
+  const char      *detail;
+  gboolean         timed_out = FALSE;
   g_autoptr (GError) error = NULL;
   guint timeout_id;
 

@@ -20,12 +20,9 @@ static const struct {
   const char              *name;
   const DflyConfigSection *section;
 } plugins[] = {
-  { "manager", &dfly_manager_settings },
-  { "scheduler", &dfly_scheduler_settings },
-  { "default", &dfly_default_settings },
-  { "bandwidth", &dfly_bandwidth_settings },
-  { "oci", &dfly_oci_settings },
-  { "s3", &dfly_s3_settings },
+  { "manager", &dfly_manager_settings }, { "scheduler", &dfly_scheduler_settings },
+  { "default", &dfly_default_settings }, { "bandwidth", &dfly_bandwidth_settings },
+  { "oci", &dfly_oci_settings },         { "s3", &dfly_s3_settings },
 };
 
 /* dfly_config_load_data, then every in-tree plugin's section, as dflyd does. */
@@ -33,7 +30,7 @@ static DflyConfig *
 config_load (const char *yaml, gsize length, const char *filename, GError **error)
 {
   const char *const dirs[] = { "/plugins", NULL };
-  g_autoptr(DflyConfig) config = dfly_config_load_data (yaml, length, filename, error);
+  g_autoptr (DflyConfig) config = dfly_config_load_data (yaml, length, filename, error);
 
   if (config == NULL)
     return NULL;
@@ -50,7 +47,7 @@ config_load (const char *yaml, gsize length, const char *filename, GError **erro
 static DflyConfig *
 config_new_default (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   DflyConfig *config = config_load (NULL, 0, NULL, &error);
 
   g_assert_no_error (error);
@@ -80,7 +77,7 @@ settings_of (DflyConfig *config, const char *name)
 static DflyConfig *
 load_ok (const char *yaml)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   DflyConfig *config = config_load (yaml, strlen (yaml), "x.yaml", &error);
 
   g_assert_no_error (error);
@@ -92,8 +89,8 @@ load_ok (const char *yaml)
 static void
 assert_fails_with (const char *yaml, gsize length, const char *expected, ...)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DflyConfig) config = config_load (yaml, length, "x.yaml", &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DflyConfig) config = config_load (yaml, length, "x.yaml", &error);
   va_list args;
 
   g_assert_null (config);
@@ -114,8 +111,7 @@ one_key (const char *section, const char *key, const char *value)
 }
 
 static void
-assert_value_fails (const char *section, const char *key, const char *value,
-                    const char *expected)
+assert_value_fails (const char *section, const char *key, const char *value, const char *expected)
 {
   g_autofree char *yaml = one_key (section, key, value);
   g_autofree char *name = g_strdup_printf (": %s.%s: ", section, key);
@@ -157,8 +153,8 @@ load_one (const char *section, const char *key, const char *value)
 static void
 assert_is_default (const DflyConfig *config)
 {
-  g_autoptr(DflyConfig) defaults = config_new_default ();
-  g_autoptr(GPtrArray) diff = dfly_config_diff (defaults, config);
+  g_autoptr (DflyConfig) defaults = config_new_default ();
+  g_autoptr (GPtrArray) diff = dfly_config_diff (defaults, config);
 
   for (guint i = 0; i < diff->len; i++)
     g_test_message ("differs: %s", (const char *) g_ptr_array_index (diff, i));
@@ -168,10 +164,11 @@ assert_is_default (const DflyConfig *config)
 static void
 test_defaults (void)
 {
-  g_autoptr(DflyConfig) config = config_new_default ();
+  g_autoptr (DflyConfig) config = config_new_default ();
   const char *const roles[] = { "scheduler", "seed", "peer", NULL };
-  const char *const filtered_keys[] = { "X-Amz-*", "X-Goog-*", "OSSAccessKeyId", "Expires",
-                                        "Signature", "SecurityToken", "q-sign-*", "ns", NULL };
+  const char *const filtered_keys[] = { "X-Amz-*",  "X-Goog-*",  "OSSAccessKeyId",
+                                        "Expires",  "Signature", "SecurityToken",
+                                        "q-sign-*", "ns",        NULL };
 
   g_assert_true (g_strv_equal ((const char *const *) config->daemon.roles, roles));
   g_assert_cmpuint (g_strv_length (config->daemon.plugin_dirs), ==, 0);
@@ -200,8 +197,8 @@ test_defaults (void)
   g_assert_cmpstr (config->download.piece_digest, ==, "crc32c");
   g_assert_cmpuint (config->download.concurrency, ==, 4);
   g_assert_cmpuint (config->download.max_tasks, ==, 16);
-  g_assert_true (g_strv_equal ((const char *const *) config->download.filtered_query_keys,
-                               filtered_keys));
+  g_assert_true (
+    g_strv_equal ((const char *const *) config->download.filtered_query_keys, filtered_keys));
   g_assert_cmpuint (config->http.connect_timeout, ==, 10);
   g_assert_cmpuint (config->http.read_timeout, ==, 30);
   g_assert_cmpuint (config->http.retries, ==, 3);
@@ -234,9 +231,9 @@ test_s3_section (void)
 {
   const char *text = "s3:\n  endpoint: http://127.0.0.1:9000\n  region: eu-west-1\n"
                      "  path_style: 1\n  access_key_id: AKID\n  secret_access_key: s3cr3t\n";
-  g_autoptr(DflyConfig) config = load_ok (text);
-  g_autoptr(DflyConfig) defaults = config_new_default ();
-  g_autoptr(GPtrArray) diff = NULL;
+  g_autoptr (DflyConfig) config = load_ok (text);
+  g_autoptr (DflyConfig) defaults = config_new_default ();
+  g_autoptr (GPtrArray) diff = NULL;
 
   g_assert_cmpstr (S3 (config)->endpoint, ==, "http://127.0.0.1:9000");
   g_assert_cmpstr (S3 (config)->region, ==, "eu-west-1");
@@ -248,15 +245,15 @@ test_s3_section (void)
   diff = dfly_config_diff (defaults, config);
   for (guint i = 0; i < diff->len; i++)
     g_assert_null (strstr (g_ptr_array_index (diff, i), "s3cr3t"));
-  g_assert_true (g_ptr_array_find_with_equal_func (diff, "s3.secret_access_key: changed",
-                                                   g_str_equal, NULL));
+  g_assert_true (
+    g_ptr_array_find_with_equal_func (diff, "s3.secret_access_key: changed", g_str_equal, NULL));
 
   /* The section's rules between keys, with the file and section named. */
   assert_fails ("s3:\n  access_key_id: AKID\n", "x.yaml: s3: ",
                 "access_key_id and secret_access_key go together: set both or neither");
   assert_fails ("s3:\n  secret_access_key: s3cr3t\n", "set both or neither");
-  assert_fails ("s3:\n  endpoint: ftp://x\n", "x.yaml: s3: ",
-                "endpoint must be an http:// or https:// URL");
+  assert_fails ("s3:\n  endpoint: ftp://x\n",
+                "x.yaml: s3: ", "endpoint must be an http:// or https:// URL");
 }
 
 /* The oci source's section: registries over http, credentials, the manifest cap. */
@@ -264,12 +261,12 @@ static void
 test_oci_section (void)
 {
   const char *const registries[] = { "127.0.0.1:5000", "registry.local", NULL };
-  const char *text = "oci:\n  insecure_registries: [127.0.0.1:5000, registry.local]\n"
-                     "  auth_file: /etc/dfly/auth.json\n  max_manifest_size: 1MiB\n";
-  g_autoptr(DflyConfig) config = load_ok (text);
+  const char       *text = "oci:\n  insecure_registries: [127.0.0.1:5000, registry.local]\n"
+                           "  auth_file: /etc/dfly/auth.json\n  max_manifest_size: 1MiB\n";
+  g_autoptr (DflyConfig) config = load_ok (text);
 
-  g_assert_true (g_strv_equal ((const char *const *) OCI (config)->insecure_registries,
-                               registries));
+  g_assert_true (
+    g_strv_equal ((const char *const *) OCI (config)->insecure_registries, registries));
   g_assert_cmpstr (OCI (config)->auth_file, ==, "/etc/dfly/auth.json");
   g_assert_cmpuint (OCI (config)->max_manifest_size, ==, 1024 * 1024);
   assert_value_fails ("oci", "max_manifest_size", "100", "out of range");
@@ -293,54 +290,53 @@ test_refcount (void)
 static void
 test_full_file (void)
 {
-  const char *yaml =
-    "# every key, none at its default\n"
-    "daemon:\n"
-    "  roles: [seed, peer]\n"
-    "  plugin_dirs:\n"
-    "    - /opt/dfly/plugins\n"
-    "    - /usr/lib/dfly/extra\n"
-    "  state_dir: /srv/dfly/state\n"
-    "  cache_dir: \"/srv/dfly/cache\"\n"
-    "  log_level: debug\n"
-    "  shutdown_timeout: 2m\n"
-    "host:\n"
-    "  hostname: node-1.example.org\n"
-    "  ip: \"::1\"\n"
-    "  idc: dc-east\n"
-    "  location: 'asia|china|北京'\n"
-    "  announce_interval: 1h\n"
-    "manager:\n"
-    "  listen: 0.0.0.0\n"
-    "  port: 65001\n"
-    "scheduler:\n"
-    "  max_hosts: 500\n"
-    "protocol:\n"
-    "  max_message_size: 16MiB\n"
-    "download:\n"
-    "  piece_length: 32MiB\n"
-    "  min_piece_length: 64KiB\n"
-    "  piece_digest: xxh3\n"
-    "  concurrency: 64\n"
-    "  max_tasks: 1024\n"
-    "  filtered_query_keys: [token, \"X-Sig-*\"]\n"
-    "http:\n"
-    "  connect_timeout: 1m\n"
-    "  read_timeout: 1h\n"
-    "  retries: 0\n"
-    "  retry_backoff_ms: 60000\n"
-    "  ca_file: /etc/dfly/ca.pem\n"
-    "  insecure_hosts:\n"
-    "    - registry.local\n"
-    "    - \"10.0.0.1:5000\"\n"
-    "storage:\n"
-    "  backend: my-store\n"
-    "  quota: 2TiB\n"
-    "  high_watermark: 100\n"
-    "  low_watermark: 99\n"
-    "  task_ttl: 1m\n"
-    "  gc_interval: 1\n";
-  g_autoptr(DflyConfig) config = load_ok (yaml);
+  const char *yaml = "# every key, none at its default\n"
+                     "daemon:\n"
+                     "  roles: [seed, peer]\n"
+                     "  plugin_dirs:\n"
+                     "    - /opt/dfly/plugins\n"
+                     "    - /usr/lib/dfly/extra\n"
+                     "  state_dir: /srv/dfly/state\n"
+                     "  cache_dir: \"/srv/dfly/cache\"\n"
+                     "  log_level: debug\n"
+                     "  shutdown_timeout: 2m\n"
+                     "host:\n"
+                     "  hostname: node-1.example.org\n"
+                     "  ip: \"::1\"\n"
+                     "  idc: dc-east\n"
+                     "  location: 'asia|china|北京'\n"
+                     "  announce_interval: 1h\n"
+                     "manager:\n"
+                     "  listen: 0.0.0.0\n"
+                     "  port: 65001\n"
+                     "scheduler:\n"
+                     "  max_hosts: 500\n"
+                     "protocol:\n"
+                     "  max_message_size: 16MiB\n"
+                     "download:\n"
+                     "  piece_length: 32MiB\n"
+                     "  min_piece_length: 64KiB\n"
+                     "  piece_digest: xxh3\n"
+                     "  concurrency: 64\n"
+                     "  max_tasks: 1024\n"
+                     "  filtered_query_keys: [token, \"X-Sig-*\"]\n"
+                     "http:\n"
+                     "  connect_timeout: 1m\n"
+                     "  read_timeout: 1h\n"
+                     "  retries: 0\n"
+                     "  retry_backoff_ms: 60000\n"
+                     "  ca_file: /etc/dfly/ca.pem\n"
+                     "  insecure_hosts:\n"
+                     "    - registry.local\n"
+                     "    - \"10.0.0.1:5000\"\n"
+                     "storage:\n"
+                     "  backend: my-store\n"
+                     "  quota: 2TiB\n"
+                     "  high_watermark: 100\n"
+                     "  low_watermark: 99\n"
+                     "  task_ttl: 1m\n"
+                     "  gc_interval: 1\n";
+  g_autoptr (DflyConfig) config = load_ok (yaml);
   const char *const roles[] = { "seed", "peer", NULL };
   const char *const dirs[] = { "/opt/dfly/plugins", "/usr/lib/dfly/extra", NULL };
   const char *const filtered_keys[] = { "token", "X-Sig-*", NULL };
@@ -366,15 +362,14 @@ test_full_file (void)
   g_assert_cmpstr (config->download.piece_digest, ==, "xxh3");
   g_assert_cmpuint (config->download.concurrency, ==, 64);
   g_assert_cmpuint (config->download.max_tasks, ==, 1024);
-  g_assert_true (g_strv_equal ((const char *const *) config->download.filtered_query_keys,
-                               filtered_keys));
+  g_assert_true (
+    g_strv_equal ((const char *const *) config->download.filtered_query_keys, filtered_keys));
   g_assert_cmpuint (config->http.connect_timeout, ==, 60);
   g_assert_cmpuint (config->http.read_timeout, ==, 3600);
   g_assert_cmpuint (config->http.retries, ==, 0);
   g_assert_cmpuint (config->http.retry_backoff_ms, ==, 60000);
   g_assert_cmpstr (config->http.ca_file, ==, "/etc/dfly/ca.pem");
-  g_assert_true (g_strv_equal ((const char *const *) config->http.insecure_hosts,
-                               insecure_hosts));
+  g_assert_true (g_strv_equal ((const char *const *) config->http.insecure_hosts, insecure_hosts));
   g_assert_cmpstr (config->storage.backend, ==, "my-store");
   g_assert_cmpuint (config->storage.quota, ==, G_GUINT64_CONSTANT (2) << 40);
   g_assert_cmpuint (config->storage.high_watermark, ==, 100);
@@ -387,20 +382,29 @@ static void
 test_empty (void)
 {
   const char *const inputs[] = {
-    "", "\n", "   \n\n", "# only a comment\n", "---\n", "---\n...\n", "~\n", "null\n",
-    "daemon:\nhost: ~\nmanager: null\n", "{}\n", "daemon: {}\n",
+    "",
+    "\n",
+    "   \n\n",
+    "# only a comment\n",
+    "---\n",
+    "---\n...\n",
+    "~\n",
+    "null\n",
+    "daemon:\nhost: ~\nmanager: null\n",
+    "{}\n",
+    "daemon: {}\n",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (inputs); i++) {
-    g_autoptr(DflyConfig) config = load_ok (inputs[i]);
+    g_autoptr (DflyConfig) config = load_ok (inputs[i]);
 
     assert_is_default (config);
   }
 
   /* NULL data with no length is an empty file too. */
   {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(DflyConfig) config = dfly_config_load_data (NULL, 0, NULL, &error);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (DflyConfig) config = dfly_config_load_data (NULL, 0, NULL, &error);
 
     g_assert_no_error (error);
     assert_is_default (config);
@@ -421,18 +425,18 @@ test_strings (void)
   g_autofree char *too_long_location = g_strnfill (1025, 'l');
 
   {
-    g_autoptr(DflyConfig) config = load_one ("host", "hostname", max);
+    g_autoptr (DflyConfig) config = load_one ("host", "hostname", max);
 
     g_assert_cmpstr (config->host.hostname, ==, max);
   }
   {
-    g_autoptr(DflyConfig) config = load_one ("host", "location", max_location);
+    g_autoptr (DflyConfig) config = load_one ("host", "location", max_location);
 
     g_assert_cmpstr (config->host.location, ==, max_location);
   }
   {
     /* null is the empty string for string keys */
-    g_autoptr(DflyConfig) config = load_ok ("host:\n  idc: dc1\n  location: ~\n  hostname:\n");
+    g_autoptr (DflyConfig) config = load_ok ("host:\n  idc: dc1\n  location: ~\n  hostname:\n");
 
     g_assert_cmpstr (config->host.idc, ==, "dc1");
     g_assert_cmpstr (config->host.location, ==, "");
@@ -440,7 +444,7 @@ test_strings (void)
   }
   {
     /* plain scalars that look like numbers are still text */
-    g_autoptr(DflyConfig) config = load_one ("host", "idc", "0123");
+    g_autoptr (DflyConfig) config = load_one ("host", "idc", "0123");
 
     g_assert_cmpstr (config->host.idc, ==, "0123");
   }
@@ -464,12 +468,12 @@ test_ip (void)
     { "host", "ip", "~", "expected an IP address, found null" },
     { "host", "ip", "", "expected an IP address, found null" },
   };
-  const char *const good[] = { "127.0.0.1", "0.0.0.0", "10.1.2.3", "\"::\"", "\"::1\"",
-                               "fe80::1", "\"2001:db8::42\"" };
+  const char *const good[] = { "127.0.0.1", "0.0.0.0", "10.1.2.3",        "\"::\"",
+                               "\"::1\"",   "fe80::1", "\"2001:db8::42\"" };
 
   for (guint i = 0; i < G_N_ELEMENTS (good); i++) {
-    g_autoptr(DflyConfig) config = load_one ("host", "ip", good[i]);
-    g_autoptr(DflyConfig) listen = load_one ("manager", "listen", good[i]);
+    g_autoptr (DflyConfig) config = load_one ("host", "ip", good[i]);
+    g_autoptr (DflyConfig) listen = load_one ("manager", "listen", good[i]);
 
     g_assert_nonnull (config->host.ip);
     g_assert_cmpstr (config->host.ip, ==, MANAGER (listen)->listen);
@@ -495,7 +499,7 @@ test_path (void)
   g_autofree char *long_path = g_strdup_printf ("/%s", long_name);
 
   {
-    g_autoptr(DflyConfig) config = load_one ("daemon", "state_dir", "/var/lib/dfly with space");
+    g_autoptr (DflyConfig) config = load_one ("daemon", "state_dir", "/var/lib/dfly with space");
 
     g_assert_cmpstr (config->daemon.state_dir, ==, "/var/lib/dfly with space");
   }
@@ -509,8 +513,8 @@ test_path (void)
 static void
 assert_bad_numbers (const char *section, const char *key, const char *what)
 {
-  const char *const bad[] = { "-1", "10x", "+5", "0x10", "010", "1e3", "5.0", "\"\"",
-                              "\" 5\"", "1_000", "٣" };
+  const char *const bad[] = { "-1",  "10x",  "+5",     "0x10",  "010", "1e3",
+                              "5.0", "\"\"", "\" 5\"", "1_000", "٣" };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
     g_autofree char *expected = g_strdup_printf ("is not %s", what);
@@ -534,18 +538,18 @@ test_uint (void)
   };
 
   {
-    g_autoptr(DflyConfig) config = load_one ("scheduler", "max_hosts", "1");
+    g_autoptr (DflyConfig) config = load_one ("scheduler", "max_hosts", "1");
 
     g_assert_cmpuint (SCHEDULER (config)->max_hosts, ==, 1);
   }
   {
-    g_autoptr(DflyConfig) config = load_one ("scheduler", "max_hosts", "1000000");
+    g_autoptr (DflyConfig) config = load_one ("scheduler", "max_hosts", "1000000");
 
     g_assert_cmpuint (SCHEDULER (config)->max_hosts, ==, 1000000);
   }
   {
     /* the style of the scalar does not matter, its text does */
-    g_autoptr(DflyConfig) config = load_one ("scheduler", "max_hosts", "\"42\"");
+    g_autoptr (DflyConfig) config = load_one ("scheduler", "max_hosts", "\"42\"");
 
     g_assert_cmpuint (SCHEDULER (config)->max_hosts, ==, 42);
   }
@@ -560,7 +564,8 @@ static void
 test_ratio (void)
 {
   static const ValueCase value_cases[] = {
-    { "default", "host_type_weight", "1.001", "default.host_type_weight: 1.001 is out of range (0..1)" },
+    { "default", "host_type_weight", "1.001",
+      "default.host_type_weight: 1.001 is out of range (0..1)" },
     { "default", "host_type_weight", "2", "2 is out of range (0..1)" },
     { "default", "host_type_weight", "99999999999999999999.5", "is out of range (0..1)" },
     { "default", "host_type_weight", "~", "expected a decimal from 0 to 1, found null" },
@@ -571,14 +576,14 @@ test_ratio (void)
     const char *text;
     double      value;
   } good[] = {
-    { "0", 0.0 }, { "1", 1.0 }, { "0.15", 0.15 }, { "0.2", 0.2 }, { "0.005", 0.005 },
-    { "1.000", 1.0 }, { "0.999", 0.999 }, { "0.0", 0.0 }, { "\"0.5\"", 0.5 },
+    { "0", 0.0 },     { "1", 1.0 },       { "0.15", 0.15 }, { "0.2", 0.2 },     { "0.005", 0.005 },
+    { "1.000", 1.0 }, { "0.999", 0.999 }, { "0.0", 0.0 },   { "\"0.5\"", 0.5 },
   };
-  const char *const bad[] = { "-0.1", "+0.5", ".5", "0.", "0.1234", "1e-1", "0,5", "00.5",
-                              "0.5x", "\" 0.5\"", "\"\"", "0x1", "½", "0..5" };
+  const char *const bad[] = { "-0.1", "+0.5", ".5",       "0.",   "0.1234", "1e-1", "0,5",
+                              "00.5", "0.5x", "\" 0.5\"", "\"\"", "0x1",    "½",    "0..5" };
 
   for (guint i = 0; i < G_N_ELEMENTS (good); i++) {
-    g_autoptr(DflyConfig) config = load_one ("default", "idc_affinity_weight", good[i].text);
+    g_autoptr (DflyConfig) config = load_one ("default", "idc_affinity_weight", good[i].text);
 
     g_assert_cmpfloat (WEIGHTS (config)->idc_affinity, ==, good[i].value);
   }
@@ -599,29 +604,29 @@ test_scheduler (void)
     { "scheduler", "algorithm", "~", "must not be empty" },
     { "scheduler", "algorithm", "[a]", "expected a string, found a list" },
   };
-  g_autoptr(DflyConfig) config = load_ok ("scheduler:\n  algorithm: bandwidth\n"
-                                          "default:\n"
-                                          "  finished_piece_weight: 1\n"
-                                          "  upload_success_weight: 0\n"
-                                          "  free_upload_weight: 0.25\n"
-                                          "  host_type_weight: 0.001\n"
-                                          "  idc_affinity_weight: 0.5\n"
-                                          "  location_affinity_weight: 0.75\n"
-                                          "bandwidth:\n  idc_affinity_weight: 0.3\n");
-  g_autoptr(DflyConfig) defaults = config_new_default ();
-  g_autoptr(DflyConfig) kept = load_ok ("scheduler:\n  algorithm: bandwidth\n"
-                                        "default:\n  idc_affinity_weight: 1\n");
-  g_autoptr(GPtrArray) diff = dfly_config_diff (defaults, config);
+  g_autoptr (DflyConfig) config = load_ok ("scheduler:\n  algorithm: bandwidth\n"
+                                           "default:\n"
+                                           "  finished_piece_weight: 1\n"
+                                           "  upload_success_weight: 0\n"
+                                           "  free_upload_weight: 0.25\n"
+                                           "  host_type_weight: 0.001\n"
+                                           "  idc_affinity_weight: 0.5\n"
+                                           "  location_affinity_weight: 0.75\n"
+                                           "bandwidth:\n  idc_affinity_weight: 0.3\n");
+  g_autoptr (DflyConfig) defaults = config_new_default ();
+  g_autoptr (DflyConfig) kept = load_ok ("scheduler:\n  algorithm: bandwidth\n"
+                                         "default:\n  idc_affinity_weight: 1\n");
+  g_autoptr (GPtrArray) diff = dfly_config_diff (defaults, config);
   const DflyParentWeights *tie_break = settings_of (config, "bandwidth");
-  const char *const expected[] = {
-    "scheduler.algorithm: \"default\" -> \"bandwidth\" (takes effect after restart)",
-    "default.finished_piece_weight: 0.2 -> 1",
-    "default.upload_success_weight: 0.2 -> 0",
-    "default.free_upload_weight: 0.15 -> 0.25",
-    "default.host_type_weight: 0.15 -> 0.001",
-    "default.idc_affinity_weight: 0.15 -> 0.5",
-    "default.location_affinity_weight: 0.15 -> 0.75",
-    "bandwidth.idc_affinity_weight: 0.15 -> 0.3",
+  const char *const        expected[] = {
+           "scheduler.algorithm: \"default\" -> \"bandwidth\" (takes effect after restart)",
+           "default.finished_piece_weight: 0.2 -> 1",
+           "default.upload_success_weight: 0.2 -> 0",
+           "default.free_upload_weight: 0.15 -> 0.25",
+           "default.host_type_weight: 0.15 -> 0.001",
+           "default.idc_affinity_weight: 0.15 -> 0.5",
+           "default.location_affinity_weight: 0.15 -> 0.75",
+           "bandwidth.idc_affinity_weight: 0.15 -> 0.3",
   };
 
   g_assert_cmpstr (SCHEDULER (config)->algorithm, ==, "bandwidth");
@@ -655,12 +660,12 @@ static void
 test_port (void)
 {
   {
-    g_autoptr(DflyConfig) config = load_one ("manager", "port", "0");
+    g_autoptr (DflyConfig) config = load_one ("manager", "port", "0");
 
     g_assert_cmpuint (MANAGER (config)->port, ==, 0);
   }
   {
-    g_autoptr(DflyConfig) config = load_one ("manager", "port", "65535");
+    g_autoptr (DflyConfig) config = load_one ("manager", "port", "65535");
 
     g_assert_cmpuint (MANAGER (config)->port, ==, 65535);
   }
@@ -697,12 +702,12 @@ test_duration (void)
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (good); i++) {
-    g_autoptr(DflyConfig) config = load_one ("daemon", "shutdown_timeout", good[i].text);
+    g_autoptr (DflyConfig) config = load_one ("daemon", "shutdown_timeout", good[i].text);
 
     g_assert_cmpuint (config->daemon.shutdown_timeout, ==, good[i].seconds);
   }
   {
-    g_autoptr(DflyConfig) config = load_one ("host", "announce_interval", "1h");
+    g_autoptr (DflyConfig) config = load_one ("host", "announce_interval", "1h");
 
     g_assert_cmpuint (config->host.announce_interval, ==, 3600);
   }
@@ -736,12 +741,12 @@ test_size (void)
     const char *text;
     guint       bytes;
   } good[] = {
-    { "1024", 1024 }, { "1KiB", 1024 }, { "4096", 4096 }, { "4KiB", 4096 },
+    { "1024", 1024 },    { "1KiB", 1024 },      { "4096", 4096 },         { "4KiB", 4096 },
     { "4MiB", 4 << 20 }, { "64MiB", 64 << 20 }, { "67108864", 64 << 20 },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (good); i++) {
-    g_autoptr(DflyConfig) config = load_one ("protocol", "max_message_size", good[i].text);
+    g_autoptr (DflyConfig) config = load_one ("protocol", "max_message_size", good[i].text);
 
     g_assert_cmpuint (config->protocol.max_message_size, ==, good[i].bytes);
   }
@@ -787,7 +792,7 @@ test_size_64bit (void)
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (good); i++) {
-    g_autoptr(DflyConfig) config = load_one ("storage", "quota", good[i].text);
+    g_autoptr (DflyConfig) config = load_one ("storage", "quota", good[i].text);
 
     g_assert_cmpuint (config->storage.quota, ==, good[i].bytes);
   }
@@ -810,7 +815,8 @@ test_download (void)
     { "download", "min_piece_length", "0", "0 is out of range (4KiB..16MiB)" },
     { "download", "min_piece_length", "16777217", "16777217 is out of range (4KiB..16MiB)" },
     { "download", "min_piece_length", "32MiB", "32MiB is out of range" },
-    { "download", "piece_digest", "CRC32C", "\"CRC32C\" is not a piece digest algorithm (crc32c or xxh3)" },
+    { "download", "piece_digest", "CRC32C",
+      "\"CRC32C\" is not a piece digest algorithm (crc32c or xxh3)" },
     { "download", "piece_digest", "sha256", "\"sha256\" is not a piece digest" },
     { "download", "piece_digest", "\"\"", "\"\" is not a piece digest" },
     { "download", "piece_digest", "\"crc32c \"", "is not a piece digest" },
@@ -832,25 +838,32 @@ test_download (void)
   };
   static const FileCase file_cases[] = {
     /* below the floor: refused once the whole file is read */
-    { "download:\n  piece_length: 1MiB\n", "x.yaml: download.piece_length (1048576) is below download.min_piece_length " "(4194304)" },
-    { "download:\n  min_piece_length: 16MiB\n  piece_length: 8MiB\n", "x.yaml: download.piece_length (8388608) is below download.min_piece_length " "(16777216)" },
-    { "download:\n  piece_length: 4095\n  min_piece_length: 4KiB\n", "x.yaml: download.piece_length (4095) is below download.min_piece_length (4096)" },
-    { "download:\n  piece_digest: md5\n", "x.yaml:2:17: download.piece_digest: \"md5\" is not a piece digest algorithm " "(crc32c or xxh3)" },
+    { "download:\n  piece_length: 1MiB\n",
+      "x.yaml: download.piece_length (1048576) is below download.min_piece_length "
+      "(4194304)" },
+    { "download:\n  min_piece_length: 16MiB\n  piece_length: 8MiB\n",
+      "x.yaml: download.piece_length (8388608) is below download.min_piece_length "
+      "(16777216)" },
+    { "download:\n  piece_length: 4095\n  min_piece_length: 4KiB\n",
+      "x.yaml: download.piece_length (4095) is below download.min_piece_length (4096)" },
+    { "download:\n  piece_digest: md5\n",
+      "x.yaml:2:17: download.piece_digest: \"md5\" is not a piece digest algorithm "
+      "(crc32c or xxh3)" },
   };
 
   {
-    g_autoptr(DflyConfig) config = load_ok ("download:\n  piece_length: 1GiB\n"
-                                            "  min_piece_length: 16MiB\n");
+    g_autoptr (DflyConfig) config = load_ok ("download:\n  piece_length: 1GiB\n"
+                                             "  min_piece_length: 16MiB\n");
 
     g_assert_cmpuint (config->download.piece_length, ==, 1024 * 1024 * 1024);
     g_assert_cmpuint (config->download.min_piece_length, ==, 16 * 1024 * 1024);
   }
   {
     /* equal to the floor is fine, and so is 0 whatever the floor */
-    g_autoptr(DflyConfig) equal = load_ok ("download:\n  piece_length: 4KiB\n"
-                                           "  min_piece_length: 4096\n");
-    g_autoptr(DflyConfig) zero = load_ok ("download:\n  piece_length: 0\n"
-                                          "  min_piece_length: 16MiB\n");
+    g_autoptr (DflyConfig) equal = load_ok ("download:\n  piece_length: 4KiB\n"
+                                            "  min_piece_length: 4096\n");
+    g_autoptr (DflyConfig) zero = load_ok ("download:\n  piece_length: 0\n"
+                                           "  min_piece_length: 16MiB\n");
 
     g_assert_cmpuint (equal->download.piece_length, ==, 4096);
     g_assert_cmpuint (zero->download.piece_length, ==, 0);
@@ -866,8 +879,8 @@ test_download (void)
 
   /* piece_digest */
   {
-    g_autoptr(DflyConfig) crc = load_one ("download", "piece_digest", "crc32c");
-    g_autoptr(DflyConfig) xxh = load_one ("download", "piece_digest", "\"xxh3\"");
+    g_autoptr (DflyConfig) crc = load_one ("download", "piece_digest", "crc32c");
+    g_autoptr (DflyConfig) xxh = load_one ("download", "piece_digest", "\"xxh3\"");
 
     g_assert_cmpstr (crc->download.piece_digest, ==, "crc32c");
     g_assert_cmpstr (xxh->download.piece_digest, ==, "xxh3");
@@ -875,8 +888,8 @@ test_download (void)
 
   /* concurrency and max_tasks */
   {
-    g_autoptr(DflyConfig) low = load_ok ("download:\n  concurrency: 1\n  max_tasks: 1\n");
-    g_autoptr(DflyConfig) high = load_ok ("download:\n  concurrency: 64\n  max_tasks: 1024\n");
+    g_autoptr (DflyConfig) low = load_ok ("download:\n  concurrency: 1\n  max_tasks: 1\n");
+    g_autoptr (DflyConfig) high = load_ok ("download:\n  concurrency: 64\n  max_tasks: 1024\n");
 
     g_assert_cmpuint (low->download.concurrency, ==, 1);
     g_assert_cmpuint (low->download.max_tasks, ==, 1);
@@ -897,22 +910,22 @@ test_strings_list (void)
   g_autofree char *item256 = g_strnfill (256, 's');
   g_autofree char *list255 = g_strdup_printf ("[%s]", item255);
   g_autofree char *list256 = g_strdup_printf ("[a, %s]", item256);
-  g_autoptr(GString) many = g_string_new ("[");
+  g_autoptr (GString) many = g_string_new ("[");
 
   for (guint i = 0; i < 32; i++)
     g_string_append_printf (many, "%sk%u", i > 0 ? ", " : "", i);
   g_string_append (many, "]");
 
   {
-    g_autoptr(DflyConfig) config = load_ok (
-      "download:\n  filtered_query_keys:\n    - X-Amz-*\n    - \"sig nature\"\n"
-      "    - '北京'\n    - \"*\"\n"
-      "http:\n  insecure_hosts: [registry.local, \"[::1]:5000\", \"~\", \"-x\"]\n");
+    g_autoptr (DflyConfig) config =
+      load_ok ("download:\n  filtered_query_keys:\n    - X-Amz-*\n    - \"sig nature\"\n"
+               "    - '北京'\n    - \"*\"\n"
+               "http:\n  insecure_hosts: [registry.local, \"[::1]:5000\", \"~\", \"-x\"]\n");
     const char *const filtered[] = { "X-Amz-*", "sig nature", "北京", "*", NULL };
     const char *const hosts[] = { "registry.local", "[::1]:5000", "~", "-x", NULL };
 
-    g_assert_true (g_strv_equal ((const char *const *) config->download.filtered_query_keys,
-                                 filtered));
+    g_assert_true (
+      g_strv_equal ((const char *const *) config->download.filtered_query_keys, filtered));
     g_assert_true (g_strv_equal ((const char *const *) config->http.insecure_hosts, hosts));
   }
 
@@ -922,20 +935,20 @@ test_strings_list (void)
 
     {
       /* [] empties the list: no default keys are filtered */
-      g_autoptr(DflyConfig) config = load_one (section, key, "[]");
+      g_autoptr (DflyConfig) config = load_one (section, key, "[]");
       char **field = k == 0 ? config->download.filtered_query_keys : config->http.insecure_hosts;
 
       g_assert_nonnull (field);
       g_assert_cmpuint (g_strv_length (field), ==, 0);
     }
     {
-      g_autoptr(DflyConfig) config = load_one (section, key, list255);
+      g_autoptr (DflyConfig) config = load_one (section, key, list255);
       char **field = k == 0 ? config->download.filtered_query_keys : config->http.insecure_hosts;
 
       g_assert_cmpstr (field[0], ==, item255);
     }
     {
-      g_autoptr(DflyConfig) config = load_one (section, key, many->str);
+      g_autoptr (DflyConfig) config = load_one (section, key, many->str);
       char **field = k == 0 ? config->download.filtered_query_keys : config->http.insecure_hosts;
 
       g_assert_cmpuint (g_strv_length (field), ==, 32);
@@ -999,8 +1012,8 @@ test_http (void)
   g_autofree char *long_path = g_strdup_printf ("/%s", long_name);
 
   {
-    g_autoptr(DflyConfig) config = load_ok ("http:\n  connect_timeout: 1\n  read_timeout: 1s\n"
-                                            "  retries: 10\n  retry_backoff_ms: 0\n");
+    g_autoptr (DflyConfig) config = load_ok ("http:\n  connect_timeout: 1\n  read_timeout: 1s\n"
+                                             "  retries: 10\n  retry_backoff_ms: 0\n");
 
     g_assert_cmpuint (config->http.connect_timeout, ==, 1);
     g_assert_cmpuint (config->http.read_timeout, ==, 1);
@@ -1008,8 +1021,8 @@ test_http (void)
     g_assert_cmpuint (config->http.retry_backoff_ms, ==, 0);
   }
   {
-    g_autoptr(DflyConfig) config = load_ok ("http:\n  connect_timeout: 10m\n  read_timeout: 1h\n"
-                                            "  retries: 0\n  retry_backoff_ms: 60000\n");
+    g_autoptr (DflyConfig) config = load_ok ("http:\n  connect_timeout: 10m\n  read_timeout: 1h\n"
+                                             "  retries: 0\n  retry_backoff_ms: 60000\n");
 
     g_assert_cmpuint (config->http.connect_timeout, ==, 600);
     g_assert_cmpuint (config->http.read_timeout, ==, 3600);
@@ -1024,13 +1037,13 @@ test_http (void)
 
   /* ca_file: an absolute path, or "" for the system CAs only */
   {
-    g_autoptr(DflyConfig) config = load_one ("http", "ca_file", "/etc/ssl/extra ca.pem");
+    g_autoptr (DflyConfig) config = load_one ("http", "ca_file", "/etc/ssl/extra ca.pem");
 
     g_assert_cmpstr (config->http.ca_file, ==, "/etc/ssl/extra ca.pem");
   }
   {
-    g_autoptr(DflyConfig) empty = load_one ("http", "ca_file", "\"\"");
-    g_autoptr(DflyConfig) single = load_one ("http", "ca_file", "''");
+    g_autoptr (DflyConfig) empty = load_one ("http", "ca_file", "\"\"");
+    g_autoptr (DflyConfig) single = load_one ("http", "ca_file", "''");
 
     g_assert_cmpstr (empty->http.ca_file, ==, "");
     g_assert_cmpstr (single->http.ca_file, ==, "");
@@ -1070,18 +1083,22 @@ test_storage (void)
   };
   static const FileCase file_cases[] = {
     /* low_watermark must stay below high_watermark, checked after the file */
-    { "storage:\n  low_watermark: 80\n", "x.yaml: storage.low_watermark (80) must be below storage.high_watermark (80)" },
-    { "storage:\n  high_watermark: 50\n", "x.yaml: storage.low_watermark (60) must be below storage.high_watermark (50)" },
-    { "storage:\n  high_watermark: 10\n  low_watermark: 90\n", "x.yaml: storage.low_watermark (90) must be below storage.high_watermark (10)" },
-    { "storage:\n  low_watermark: 99\n  high_watermark: 99\n", "storage.low_watermark (99) must be below storage.high_watermark (99)" },
+    { "storage:\n  low_watermark: 80\n",
+      "x.yaml: storage.low_watermark (80) must be below storage.high_watermark (80)" },
+    { "storage:\n  high_watermark: 50\n",
+      "x.yaml: storage.low_watermark (60) must be below storage.high_watermark (50)" },
+    { "storage:\n  high_watermark: 10\n  low_watermark: 90\n",
+      "x.yaml: storage.low_watermark (90) must be below storage.high_watermark (10)" },
+    { "storage:\n  low_watermark: 99\n  high_watermark: 99\n",
+      "storage.low_watermark (99) must be below storage.high_watermark (99)" },
   };
   g_autofree char *name64 = g_strnfill (64, 'b');
   g_autofree char *name65 = g_strnfill (65, 'b');
 
   {
-    g_autoptr(DflyConfig) config = load_ok ("storage:\n  backend: memory\n  quota: 1GiB\n"
-                                            "  high_watermark: 1\n  low_watermark: 0\n"
-                                            "  task_ttl: 8760h\n  gc_interval: 24h\n");
+    g_autoptr (DflyConfig) config = load_ok ("storage:\n  backend: memory\n  quota: 1GiB\n"
+                                             "  high_watermark: 1\n  low_watermark: 0\n"
+                                             "  task_ttl: 8760h\n  gc_interval: 24h\n");
 
     g_assert_cmpstr (config->storage.backend, ==, "memory");
     g_assert_cmpuint (config->storage.quota, ==, 1024 * 1024 * 1024);
@@ -1091,9 +1108,9 @@ test_storage (void)
     g_assert_cmpuint (config->storage.gc_interval, ==, 86400);
   }
   {
-    g_autoptr(DflyConfig) config = load_ok ("storage:\n  high_watermark: 100\n"
-                                            "  low_watermark: 99\n  task_ttl: 60\n"
-                                            "  gc_interval: 1s\n");
+    g_autoptr (DflyConfig) config = load_ok ("storage:\n  high_watermark: 100\n"
+                                             "  low_watermark: 99\n  task_ttl: 60\n"
+                                             "  gc_interval: 1s\n");
 
     g_assert_cmpuint (config->storage.high_watermark, ==, 100);
     g_assert_cmpuint (config->storage.low_watermark, ==, 99);
@@ -1103,8 +1120,8 @@ test_storage (void)
 
   /* backend: a string of at most 64 bytes; null is "" */
   {
-    g_autoptr(DflyConfig) config = load_one ("storage", "backend", name64);
-    g_autoptr(DflyConfig) null = load_one ("storage", "backend", "~");
+    g_autoptr (DflyConfig) config = load_one ("storage", "backend", name64);
+    g_autoptr (DflyConfig) null = load_one ("storage", "backend", "~");
 
     g_assert_cmpstr (config->storage.backend, ==, name64);
     g_assert_cmpstr (null->storage.backend, ==, "");
@@ -1122,8 +1139,8 @@ test_storage (void)
   /* the exact message, which names no line: it is about two keys */
   {
     const char *yaml = "storage:\n  low_watermark: 80\n";
-    g_autoptr(GError) error = NULL;
-    g_autoptr(DflyConfig) config = dfly_config_load_data (yaml, strlen (yaml), "x.yaml", &error);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (DflyConfig) config = dfly_config_load_data (yaml, strlen (yaml), "x.yaml", &error);
 
     g_assert_null (config);
     g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
@@ -1133,8 +1150,8 @@ test_storage (void)
   }
   {
     const char *yaml = "download:\n  piece_length: 64KiB\n";
-    g_autoptr(GError) error = NULL;
-    g_autoptr(DflyConfig) config = dfly_config_load_data (yaml, strlen (yaml), "x.yaml", &error);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (DflyConfig) config = dfly_config_load_data (yaml, strlen (yaml), "x.yaml", &error);
 
     g_assert_null (config);
     g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
@@ -1148,16 +1165,16 @@ test_storage (void)
 static void
 test_diff_new_keys (void)
 {
-  g_autoptr(DflyConfig) defaults = config_new_default ();
-  g_autoptr(DflyConfig) config = load_ok (
-    "download:\n  piece_length: 8MiB\n  min_piece_length: 4KiB\n  piece_digest: xxh3\n"
-    "  concurrency: 8\n  max_tasks: 2\n  filtered_query_keys: [ns, \"a\\\"b\"]\n"
-    "http:\n  connect_timeout: 5m\n  read_timeout: 31\n  retries: 0\n"
-    "  retry_backoff_ms: 1000\n  ca_file: /etc/ca.pem\n  insecure_hosts: [h.local]\n"
-    "storage:\n  backend: mem\n  quota: 2TiB\n  high_watermark: 90\n  low_watermark: 70\n"
-    "  task_ttl: 1h\n  gc_interval: 2m\n");
-  g_autoptr(GPtrArray) diff = dfly_config_diff (defaults, config);
-  g_autoptr(DflyConfig) loaded = load_ok ("storage:\n  backend: mem\n  quota: 5GiB\n");
+  g_autoptr (DflyConfig) defaults = config_new_default ();
+  g_autoptr (DflyConfig) config =
+    load_ok ("download:\n  piece_length: 8MiB\n  min_piece_length: 4KiB\n  piece_digest: xxh3\n"
+             "  concurrency: 8\n  max_tasks: 2\n  filtered_query_keys: [ns, \"a\\\"b\"]\n"
+             "http:\n  connect_timeout: 5m\n  read_timeout: 31\n  retries: 0\n"
+             "  retry_backoff_ms: 1000\n  ca_file: /etc/ca.pem\n  insecure_hosts: [h.local]\n"
+             "storage:\n  backend: mem\n  quota: 2TiB\n  high_watermark: 90\n  low_watermark: 70\n"
+             "  task_ttl: 1h\n  gc_interval: 2m\n");
+  g_autoptr (GPtrArray) diff = dfly_config_diff (defaults, config);
+  g_autoptr (DflyConfig) loaded = load_ok ("storage:\n  backend: mem\n  quota: 5GiB\n");
   const char *const expected[] = {
     "download.piece_length: 0 -> 8MiB",
     "download.min_piece_length: 4MiB -> 4KiB",
@@ -1206,7 +1223,7 @@ test_log_level (void)
   const char *const nicks[] = { "error", "warning", "message", "info", "debug" };
 
   for (guint i = 0; i < G_N_ELEMENTS (nicks); i++) {
-    g_autoptr(DflyConfig) config = load_one ("daemon", "log_level", nicks[i]);
+    g_autoptr (DflyConfig) config = load_one ("daemon", "log_level", nicks[i]);
 
     g_assert_cmpint (config->daemon.log_level, ==, DFLY_LOG_LEVEL_ERROR + (int) i);
     g_assert_cmpstr (dfly_log_level_to_string (config->daemon.log_level), ==, nicks[i]);
@@ -1232,26 +1249,26 @@ test_names (void)
     { "daemon", "roles", "[[peer]]", "expected a name, found a list" },
     { "daemon", "roles", "[{a: b}]", "expected a name, found a mapping" },
   };
-  g_autoptr(GString) many = g_string_new ("[");
+  g_autoptr (GString) many = g_string_new ("[");
   g_autofree char *name64 = g_strnfill (64, 'n');
   g_autofree char *name65 = g_strnfill (65, 'n');
   g_autofree char *list64 = g_strdup_printf ("[%s]", name64);
   g_autofree char *list65 = g_strdup_printf ("[%s]", name65);
 
   {
-    g_autoptr(DflyConfig) config = load_ok ("daemon:\n  roles:\n    - peer\n    - seed-2\n"
-                                            "    - my_role\n    - 0day\n");
+    g_autoptr (DflyConfig) config = load_ok ("daemon:\n  roles:\n    - peer\n    - seed-2\n"
+                                             "    - my_role\n    - 0day\n");
     const char *const roles[] = { "peer", "seed-2", "my_role", "0day", NULL };
 
     g_assert_true (g_strv_equal ((const char *const *) config->daemon.roles, roles));
   }
   {
-    g_autoptr(DflyConfig) config = load_one ("daemon", "roles", "[]");
+    g_autoptr (DflyConfig) config = load_one ("daemon", "roles", "[]");
 
     g_assert_cmpuint (g_strv_length (config->daemon.roles), ==, 0);
   }
   {
-    g_autoptr(DflyConfig) config = load_one ("daemon", "roles", list64);
+    g_autoptr (DflyConfig) config = load_one ("daemon", "roles", list64);
 
     g_assert_cmpstr (config->daemon.roles[0], ==, name64);
   }
@@ -1259,7 +1276,7 @@ test_names (void)
     g_string_append_printf (many, "%sr%u", i > 0 ? ", " : "", i);
   {
     g_autofree char *list32 = g_strdup_printf ("%s]", many->str);
-    g_autoptr(DflyConfig) config = load_one ("daemon", "roles", list32);
+    g_autoptr (DflyConfig) config = load_one ("daemon", "roles", list32);
 
     g_assert_cmpuint (g_strv_length (config->daemon.roles), ==, 32);
   }
@@ -1283,7 +1300,7 @@ test_paths_list (void)
   };
 
   {
-    g_autoptr(DflyConfig) config = load_one ("daemon", "plugin_dirs", "[/a, \"/b c\"]");
+    g_autoptr (DflyConfig) config = load_one ("daemon", "plugin_dirs", "[/a, \"/b c\"]");
     const char *const dirs[] = { "/a", "/b c", NULL };
 
     g_assert_true (g_strv_equal ((const char *const *) config->daemon.plugin_dirs, dirs));
@@ -1357,7 +1374,9 @@ test_aliases (void)
     { "daemon: &d {}\nhost: *d\n", "x.yaml:2:7: aliases are not supported" },
     { "*a\n", "aliases are not supported" },
     /* billion laughs: refused at the first alias, nothing is expanded */
-    { "daemon:\n  roles: &a [a, b, c, d, e, f, g, h, i]\n" "  plugin_dirs: [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n", "x.yaml:3:17: aliases are not supported" },
+    { "daemon:\n  roles: &a [a, b, c, d, e, f, g, h, i]\n"
+      "  plugin_dirs: [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n",
+      "x.yaml:3:17: aliases are not supported" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (file_cases); i++)
@@ -1368,8 +1387,10 @@ static void
 test_duplicates (void)
 {
   static const FileCase file_cases[] = {
-    { "daemon:\n  log_level: info\n  log_level: debug\n", "x.yaml:3:3: duplicate key \"daemon.log_level\"" },
-    { "daemon:\n  log_level: info\nhost: {}\ndaemon:\n  state_dir: /x\n", "x.yaml:4:1: duplicate section \"daemon\"" },
+    { "daemon:\n  log_level: info\n  log_level: debug\n",
+      "x.yaml:3:3: duplicate key \"daemon.log_level\"" },
+    { "daemon:\n  log_level: info\nhost: {}\ndaemon:\n  state_dir: /x\n",
+      "x.yaml:4:1: duplicate section \"daemon\"" },
     { "daemon: ~\ndaemon: ~\n", "duplicate section \"daemon\"" },
   };
 
@@ -1393,10 +1414,10 @@ test_multiple_documents (void)
 static void
 test_depth_bomb (void)
 {
-  g_autoptr(GString) seqs = g_string_new ("");
-  g_autoptr(GString) maps = g_string_new ("");
-  g_autoptr(GString) roles = g_string_new ("daemon:\n  roles: ");
-  g_autoptr(GString) block = g_string_new ("");
+  g_autoptr (GString) seqs = g_string_new ("");
+  g_autoptr (GString) maps = g_string_new ("");
+  g_autoptr (GString) roles = g_string_new ("daemon:\n  roles: ");
+  g_autoptr (GString) block = g_string_new ("");
 
   for (guint i = 0; i < 100000; i++) {
     g_string_append_c (seqs, '[');
@@ -1414,7 +1435,7 @@ test_depth_bomb (void)
   assert_fails (roles->str, "x.yaml:2:11: daemon.roles: expected a name, found a list");
   assert_fails (block->str, "x.yaml:1:1: unknown section \"k0\"");
   {
-    g_autoptr(GString) yaml = g_string_new ("host:\n  ip:\n");
+    g_autoptr (GString) yaml = g_string_new ("host:\n  ip:\n");
 
     for (guint i = 0; i < 200; i++)
       g_string_append_printf (yaml, "%*sk%u:\n", (int) i * 2 + 4, "", i);
@@ -1425,11 +1446,11 @@ test_depth_bomb (void)
 static void
 test_size_cap (void)
 {
-  const gsize cap = 1024 * 1024;
+  const gsize      cap = 1024 * 1024;
   g_autofree char *data = g_malloc (cap + 1);
   g_autofree char *path = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DflyConfig) file_config = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DflyConfig) file_config = NULL;
   int fd;
 
   /* Exactly 1 MiB of comment is fine... */
@@ -1437,7 +1458,7 @@ test_size_cap (void)
   data[0] = '#';
   data[cap - 1] = '\n';
   {
-    g_autoptr(DflyConfig) config = dfly_config_load_data (data, cap, "x.yaml", &error);
+    g_autoptr (DflyConfig) config = dfly_config_load_data (data, cap, "x.yaml", &error);
 
     g_assert_no_error (error);
     assert_is_default (config);
@@ -1463,9 +1484,12 @@ static void
 test_garbage (void)
 {
   static const FileCase file_cases[] = {
-    { "host:\n  idc: \xc3\x28\n", "x.yaml:2:9: YAML syntax error: invalid trailing UTF-8 octet (0x28)" },
+    { "host:\n  idc: \xc3\x28\n",
+      "x.yaml:2:9: YAML syntax error: invalid trailing UTF-8 octet (0x28)" },
     { "host:\n  idc: \xff\n", "x.yaml:2:8: YAML syntax error: invalid leading UTF-8 octet" },
-    { "\x7f" "ELF\x02\x01\x01", "YAML syntax error" },
+    { "\x7f"
+      "ELF\x02\x01\x01",
+      "YAML syntax error" },
     { "daemon:\n  roles: [peer\n", "x.yaml:3:1: YAML syntax error: " },
     { "\"unterminated\n", "YAML syntax error: found unexpected end of stream" },
   };
@@ -1473,16 +1497,17 @@ test_garbage (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (file_cases); i++)
     assert_fails (file_cases[i].yaml, file_cases[i].expected);
-  assert_fails_with ("daemon:\n\0\0\0", 11, "x.yaml:2:1: YAML syntax error: control characters are not allowed", NULL);
+  assert_fails_with ("daemon:\n\0\0\0", 11,
+                     "x.yaml:2:1: YAML syntax error: control characters are not allowed", NULL);
   assert_fails ("daemon:\n  log_level: info\n bad\n", "x.yaml:3:", "YAML syntax error");
 
   /* Random input, biased towards YAML punctuation: never a crash, always
    * exactly one of a config or an error. Seeded by GTest, so reproducible. */
   for (guint round = 0; round < 3000; round++) {
-    gsize length = (gsize) g_test_rand_int_range (0, 200);
+    gsize            length = (gsize) g_test_rand_int_range (0, 200);
     g_autofree char *input = g_malloc (length + 1);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(DflyConfig) config = NULL;
+    g_autoptr (GError) error = NULL;
+    g_autoptr (DflyConfig) config = NULL;
 
     for (gsize i = 0; i < length; i++) {
       if (round % 3 == 0)
@@ -1504,8 +1529,8 @@ test_garbage (void)
 static void
 test_load_file (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DflyConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DflyConfig) config = NULL;
   g_autofree char *dir = g_dir_make_tmp ("test-config-XXXXXX", &error);
   g_autofree char *good = g_build_filename (dir, "good.yaml", NULL);
   g_autofree char *bad = g_build_filename (dir, "bad.yaml", NULL);
@@ -1571,16 +1596,16 @@ test_load_file (void)
 static void
 test_diff (void)
 {
-  g_autoptr(DflyConfig) defaults = config_new_default ();
-  g_autoptr(DflyConfig) config = load_ok (
-    "protocol:\n  max_message_size: 8MiB\n"
-    "daemon:\n  log_level: debug\n  roles: [seed, peer]\n  plugin_dirs: [/opt/p]\n"
-    "  shutdown_timeout: 1m\n"
-    "host:\n  idc: \"dc \\\"1\\\"\"\n  ip: 10.0.0.2\n  location: \"\"\n"
-    "manager:\n  port: 9000\n");
-  g_autoptr(GPtrArray) diff = dfly_config_diff (defaults, config);
-  g_autoptr(GPtrArray) back = dfly_config_diff (config, defaults);
-  g_autoptr(GPtrArray) same = dfly_config_diff (config, config);
+  g_autoptr (DflyConfig) defaults = config_new_default ();
+  g_autoptr (DflyConfig) config =
+    load_ok ("protocol:\n  max_message_size: 8MiB\n"
+             "daemon:\n  log_level: debug\n  roles: [seed, peer]\n  plugin_dirs: [/opt/p]\n"
+             "  shutdown_timeout: 1m\n"
+             "host:\n  idc: \"dc \\\"1\\\"\"\n  ip: 10.0.0.2\n  location: \"\"\n"
+             "manager:\n  port: 9000\n");
+  g_autoptr (GPtrArray) diff = dfly_config_diff (defaults, config);
+  g_autoptr (GPtrArray) back = dfly_config_diff (config, defaults);
+  g_autoptr (GPtrArray) same = dfly_config_diff (config, config);
   const char *const expected[] = {
     "daemon.roles: [scheduler, seed, peer] -> [seed, peer] (takes effect after restart)",
     "daemon.plugin_dirs: [] -> [\"/opt/p\"] (takes effect after restart)",
@@ -1605,10 +1630,10 @@ test_diff (void)
 static void
 test_diff_strings (void)
 {
-  g_autoptr(DflyConfig) a = load_ok ("daemon:\n  state_dir: /a\nhost:\n  location: \"x|y\"\n");
-  g_autoptr(DflyConfig) b = load_ok ("daemon:\n  state_dir: /b\nhost:\n  location: 北京\n"
-                                     "scheduler:\n  max_hosts: 1\n");
-  g_autoptr(GPtrArray) diff = dfly_config_diff (a, b);
+  g_autoptr (DflyConfig) a = load_ok ("daemon:\n  state_dir: /a\nhost:\n  location: \"x|y\"\n");
+  g_autoptr (DflyConfig) b = load_ok ("daemon:\n  state_dir: /b\nhost:\n  location: 北京\n"
+                                      "scheduler:\n  max_hosts: 1\n");
+  g_autoptr (GPtrArray) diff = dfly_config_diff (a, b);
 
   g_assert_cmpuint (diff->len, ==, 3);
   g_assert_cmpstr (g_ptr_array_index (diff, 0), ==,
@@ -1621,11 +1646,11 @@ test_diff_strings (void)
 static void
 test_keep_restart_keys (void)
 {
-  g_autoptr(DflyConfig) running = load_ok ("host:\n  ip: 127.0.0.2\n  idc: a\n");
-  g_autoptr(DflyConfig) loaded = load_ok ("daemon:\n  roles: [peer]\n  log_level: debug\n"
-                                          "host:\n  ip: 127.0.0.3\n  idc: b\n"
-                                          "manager:\n  port: 9\n");
-  g_autoptr(GPtrArray) diff = NULL;
+  g_autoptr (DflyConfig) running = load_ok ("host:\n  ip: 127.0.0.2\n  idc: a\n");
+  g_autoptr (DflyConfig) loaded = load_ok ("daemon:\n  roles: [peer]\n  log_level: debug\n"
+                                           "host:\n  ip: 127.0.0.3\n  idc: b\n"
+                                           "manager:\n  port: 9\n");
+  g_autoptr (GPtrArray) diff = NULL;
 
   dfly_config_keep_restart_keys (loaded, running);
   g_assert_cmpstr (loaded->host.ip, ==, "127.0.0.2");
@@ -1648,8 +1673,8 @@ static void
 test_shipped_file (void)
 {
   g_autofree char *path = shipped_config_path ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DflyConfig) config = dfly_config_load_file (path, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DflyConfig) config = dfly_config_load_file (path, &error);
 
   g_assert_no_error (error);
   assert_is_default (config);
@@ -1669,17 +1694,17 @@ table_keys (void)
   }
   for (guint p = 0; p < G_N_ELEMENTS (plugins); p++) {
     for (guint i = 0; i < plugins[p].section->n_keys; i++)
-      g_hash_table_insert (keys, g_strdup_printf ("%s.%s", plugins[p].name,
-                                                  plugins[p].section->keys[i].name),
-                           (gpointer) &plugins[p].section->keys[i]);
+      g_hash_table_insert (
+        keys, g_strdup_printf ("%s.%s", plugins[p].name, plugins[p].section->keys[i].name),
+        (gpointer) &plugins[p].section->keys[i]);
   }
   return keys;
 }
 
 /* What a document says of one key. */
 typedef struct {
-  char     *value; /* the default, as YAML */
-  gboolean  live;
+  char    *value; /* the default, as YAML */
+  gboolean live;
 } DocKey;
 
 static void
@@ -1695,18 +1720,18 @@ doc_key_free (DocKey *key)
 static void
 assert_documents_tables (GHashTable *documented, const char *what)
 {
-  g_autoptr(GHashTable) keys = table_keys ();
-  g_autoptr(GString) yaml = g_string_new (NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DflyConfig) config = NULL;
-  g_autoptr(DflyConfig) defaults = config_new_default ();
-  g_autoptr(GPtrArray) diff = NULL;
-  g_autoptr(GList) names = g_list_sort (g_hash_table_get_keys (documented),
-                                        (GCompareFunc) g_strcmp0);
+  g_autoptr (GHashTable) keys = table_keys ();
+  g_autoptr (GString) yaml = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DflyConfig) config = NULL;
+  g_autoptr (DflyConfig) defaults = config_new_default ();
+  g_autoptr (GPtrArray) diff = NULL;
+  g_autoptr (GList) names =
+    g_list_sort (g_hash_table_get_keys (documented), (GCompareFunc) g_strcmp0);
   GHashTableIter iter;
-  gpointer name, key;
-  const char *section = "";  /* of the last key written, section_length long */
-  gsize section_length = 0;
+  gpointer       name, key;
+  const char    *section = ""; /* of the last key written, section_length long */
+  gsize          section_length = 0;
 
   g_hash_table_iter_init (&iter, keys);
   while (g_hash_table_iter_next (&iter, &name, &key)) {
@@ -1718,9 +1743,9 @@ assert_documents_tables (GHashTable *documented, const char *what)
   }
   /* Sorted by name, so each section's keys are together. */
   for (GList *l = names; l != NULL; l = l->next) {
-    DocKey *doc = g_hash_table_lookup (documented, l->data);
+    DocKey     *doc = g_hash_table_lookup (documented, l->data);
     const char *dot = strchr (l->data, '.');
-    gsize length = (gsize) (dot - (const char *) l->data);
+    gsize       length = (gsize) (dot - (const char *) l->data);
 
     g_test_message ("%s documents %s", what, (const char *) l->data);
     g_assert_nonnull (g_hash_table_lookup (keys, l->data));
@@ -1744,7 +1769,7 @@ static char *
 shipped_file_text (const char *name)
 {
   g_autofree char *path = g_build_filename (TEST_SRCDIR, "..", "data", name, NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   char *text = NULL;
 
   g_file_get_contents (path, &text, NULL, &error);
@@ -1758,17 +1783,17 @@ static void
 test_shipped_file_comments (void)
 {
   g_autofree char *text = shipped_file_text ("dflyd.yaml");
-  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
-  g_autoptr(GHashTable) documented = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                            (GDestroyNotify) doc_key_free);
-  g_autoptr(GRegex) section_line = g_regex_new ("^([a-z0-9_]+):$", 0, 0, NULL);
-  g_autoptr(GRegex) key_line = g_regex_new ("^  # ([a-z0-9_]+): (.+)$", 0, 0, NULL);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr (GHashTable) documented =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) doc_key_free);
+  g_autoptr (GRegex) section_line = g_regex_new ("^([a-z0-9_]+):$", 0, 0, NULL);
+  g_autoptr (GRegex) key_line = g_regex_new ("^  # ([a-z0-9_]+): (.+)$", 0, 0, NULL);
   g_autofree char *section = NULL;
-  gboolean live = FALSE;
+  gboolean         live = FALSE;
 
   for (guint i = 0; lines[i] != NULL; i++) {
-    g_autoptr(GMatchInfo) section_match = NULL;
-    g_autoptr(GMatchInfo) match = NULL;
+    g_autoptr (GMatchInfo) section_match = NULL;
+    g_autoptr (GMatchInfo) match = NULL;
 
     if (lines[i][0] == '\0')
       live = FALSE; /* a comment block ends */
@@ -1779,7 +1804,7 @@ test_shipped_file_comments (void)
       section = g_match_info_fetch (section_match, 1);
     } else if (section != NULL && g_regex_match (key_line, lines[i], 0, &match)) {
       g_autofree char *key = g_match_info_fetch (match, 1);
-      DocKey *doc = g_new0 (DocKey, 1);
+      DocKey          *doc = g_new0 (DocKey, 1);
 
       doc->value = g_match_info_fetch (match, 2);
       doc->live = live;
@@ -1793,7 +1818,7 @@ test_shipped_file_comments (void)
 static char *
 man_value (const char *text)
 {
-  g_autoptr(GString) value = g_string_new (NULL);
+  g_autoptr (GString) value = g_string_new (NULL);
 
   if (g_str_has_prefix (text, "empty"))
     return g_strdup ("\"\"");
@@ -1813,12 +1838,12 @@ static void
 test_shipped_man_page (void)
 {
   g_autofree char *text = shipped_file_text ("dflyd.yaml.5");
-  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
-  g_autoptr(GHashTable) documented = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                            (GDestroyNotify) doc_key_free);
-  g_autoptr(GRegex) value_line = g_regex_new ("^\\.(?:BR?|I) (\"[^\"]*\"|\\S+)", 0, 0, NULL);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr (GHashTable) documented =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) doc_key_free);
+  g_autoptr (GRegex) value_line = g_regex_new ("^\\.(?:BR?|I) (\"[^\"]*\"|\\S+)", 0, 0, NULL);
   g_autofree char *section = NULL;
-  DocKey *doc = NULL;
+  DocKey          *doc = NULL;
 
   for (guint i = 0; lines[i] != NULL; i++) {
     const char *line = lines[i];
@@ -1831,11 +1856,10 @@ test_shipped_man_page (void)
     } else if (section != NULL && g_str_equal (line, ".TP") &&
                g_str_has_prefix (lines[i + 1], ".B ")) {
       doc = g_new0 (DocKey, 1);
-      g_hash_table_insert (documented, g_strdup_printf ("%s.%s", section, lines[i + 1] + 3),
-                           doc);
+      g_hash_table_insert (documented, g_strdup_printf ("%s.%s", section, lines[i + 1] + 3), doc);
       i++;
     } else if (doc != NULL && doc->value == NULL && (found = strstr (line, "Default:"))) {
-      g_autoptr(GMatchInfo) match = NULL;
+      g_autoptr (GMatchInfo) match = NULL;
 
       if (found[8] == ' ') {
         doc->value = man_value (found + 9);
@@ -1845,8 +1869,8 @@ test_shipped_man_page (void)
 
         doc->value = man_value (raw);
       }
-    } else if (doc != NULL && (g_str_has_prefix (line, "Live.") ||
-                               g_str_has_prefix (line, "Restart."))) {
+    } else if (doc != NULL &&
+               (g_str_has_prefix (line, "Live.") || g_str_has_prefix (line, "Restart."))) {
       doc->live = g_str_has_prefix (line, "Live.");
     }
   }
@@ -1857,7 +1881,7 @@ static void
 test_no_error_location (void)
 {
   /* callers may pass no GError at all */
-  g_autoptr(DflyConfig) unknown = dfly_config_load_data ("x: 1\n", 5, "x.yaml", NULL);
+  g_autoptr (DflyConfig) unknown = dfly_config_load_data ("x: 1\n", 5, "x.yaml", NULL);
 
   g_assert_null (dfly_config_load_data ("daemon: 1\n", 10, "x.yaml", NULL));
   /* a section for a plugin is refused once no plugin took it */

@@ -23,7 +23,7 @@ copy_plugin (const char *dir, const char *variant)
   g_autofree char *name = g_strdup_printf ("test-%s.so", variant);
   g_autofree char *dst = g_build_filename (dir, name, NULL);
   g_autofree char *contents = NULL;
-  gsize length;
+  gsize            length;
 
   g_assert_true (g_file_get_contents (src, &contents, &length, NULL));
   g_assert_true (g_file_set_contents (dst, contents, length, NULL));
@@ -38,7 +38,7 @@ on_role_state (DflyBus *bus, const char *name, DflyRoleState state, Fixture *f)
 
 /* Sets up an engine running the given roles with the given grace period. */
 static void
-start_engine (Fixture *f, const char * const *roles, guint shutdown_timeout)
+start_engine (Fixture *f, const char *const *roles, guint shutdown_timeout)
 {
   g_autoptr (DflyConfig) config = dfly_config_new_default ();
   const char *dirs[] = { NULL, NULL };
@@ -134,7 +134,7 @@ static void
 test_start_order_and_reverse_stop (void)
 {
   const char *roles[] = { "test-good", "test-other", NULL };
-  Fixture f = { 0 };
+  Fixture     f = { 0 };
   g_autoptr (GVariant) described = NULL;
   g_autofree char *events = NULL;
 
@@ -156,13 +156,14 @@ static void
 test_failures_are_contained (void)
 {
   const char *roles[] = { "test-fail", "no-such-role", "test-good", NULL };
-  Fixture f = { 0 };
+  Fixture     f = { 0 };
   g_autoptr (GVariant) described = NULL;
 
   start_engine (&f, roles, 10);
-  test_log_assert (&f.log, (const char *[]) {
-    "role test-fail failed to start: deliberate start failure",
-    "role no-such-role cannot start: no plugin named \"no-such-role\" is loaded", NULL });
+  test_log_assert (
+    &f.log, (const char *[]){
+              "role test-fail failed to start: deliberate start failure",
+              "role no-such-role cannot start: no plugin named \"no-such-role\" is loaded", NULL });
   described = dfly_engine_describe_roles (f.engine);
   g_assert_cmpuint (g_variant_n_children (described), ==, 3);
   assert_role (described, 0, "test-fail", "failed", "deliberate start failure");
@@ -181,19 +182,18 @@ test_failures_are_contained (void)
 static void
 test_grace_period_bounds_shutdown (void)
 {
-  const char *roles[] = { "test-good", "test-slow", NULL };
-  Fixture f = { 0 };
+  const char      *roles[] = { "test-good", "test-slow", NULL };
+  Fixture          f = { 0 };
   g_autofree char *events = NULL;
-  double took;
+  double           took;
 
   start_engine (&f, roles, 1);
   took = stop_engine (&f);
   /* The abandoned role's cancelled stop may complete a little later. */
   for (guint i = 0; i < 100 && f.log.warnings->len < 2; i++)
     g_main_context_iteration (NULL, FALSE) || (g_usleep (10000), TRUE);
-  test_log_assert (&f.log, (const char *[]) {
-    "role test-slow did not stop within 1s, abandoning it",
-    "role test-slow failed to stop cleanly: *", NULL });
+  test_log_assert (&f.log, (const char *[]){ "role test-slow did not stop within 1s, abandoning it",
+                                             "role test-slow failed to stop cleanly: *", NULL });
   /* Not a timing assertion on speed: only that the bound holds at all. */
   g_assert_cmpfloat (took, <, 10.0);
   events = join_events (&f);

@@ -14,9 +14,9 @@ test_round_trip (void)
   g_autoptr (GBytes) frame = dfly_frame_encode (7, payload, sizeof payload);
   g_autoptr (GBytes) decoded = NULL;
   g_autoptr (GError) error = NULL;
-  gsize length, consumed;
+  gsize         length, consumed;
   const guint8 *data = g_bytes_get_data (frame, &length);
-  guint32 type = 0;
+  guint32       type = 0;
 
   g_assert_true (dfly_frame_decode (data, length, MAX_SIZE, &consumed, &type, &decoded, &error));
   g_assert_no_error (error);
@@ -32,13 +32,13 @@ test_partial_input (void)
 {
   const guint8 payload[64] = { 1, 2, 3 };
   g_autoptr (GBytes) frame = dfly_frame_encode (1, payload, sizeof payload);
-  gsize length;
+  gsize         length;
   const guint8 *data = g_bytes_get_data (frame, &length);
 
   for (gsize cut = 0; cut < length; cut++) {
     g_autoptr (GError) error = NULL;
     GBytes *decoded = NULL;
-    gsize consumed = 99;
+    gsize   consumed = 99;
     guint32 type;
 
     g_assert_true (dfly_frame_decode (data, cut, MAX_SIZE, &consumed, &type, &decoded, &error));
@@ -57,12 +57,13 @@ test_back_to_back (void)
   g_autoptr (GByteArray) stream = g_byte_array_new ();
   g_autoptr (GBytes) first = NULL;
   g_autoptr (GBytes) second = NULL;
-  gsize consumed;
+  gsize   consumed;
   guint32 type;
 
   g_byte_array_append (stream, g_bytes_get_data (a, NULL), g_bytes_get_size (a));
   g_byte_array_append (stream, g_bytes_get_data (b, NULL), g_bytes_get_size (b));
-  g_assert_true (dfly_frame_decode (stream->data, stream->len, MAX_SIZE, &consumed, &type, &first, NULL));
+  g_assert_true (
+    dfly_frame_decode (stream->data, stream->len, MAX_SIZE, &consumed, &type, &first, NULL));
   g_assert_cmpuint (type, ==, 1);
   g_assert_cmpuint (consumed, ==, g_bytes_get_size (a));
   g_assert_true (dfly_frame_decode (stream->data + consumed, stream->len - consumed, MAX_SIZE,
@@ -78,11 +79,11 @@ test_oversized_refused_early (void)
   const guint8 header[] = { 0x7f, 0xff, 0xff, 0xff };
   g_autoptr (GError) error = NULL;
   GBytes *decoded = NULL;
-  gsize consumed;
+  gsize   consumed;
   guint32 type;
 
-  g_assert_false (dfly_frame_decode (header, sizeof header, MAX_SIZE, &consumed, &type, &decoded,
-                                     &error));
+  g_assert_false (
+    dfly_frame_decode (header, sizeof header, MAX_SIZE, &consumed, &type, &decoded, &error));
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL);
   g_assert_cmpstr (error->message, ==, "frame of 2147483647 bytes exceeds the limit of 4096 bytes");
   g_assert_null (decoded);
@@ -95,11 +96,11 @@ test_garbage_refused (void)
   const guint8 junk[] = { 0, 0, 0, 3, 0x00, 0xff, 0xff };
   g_autoptr (GError) error = NULL;
   GBytes *decoded = NULL;
-  gsize consumed;
+  gsize   consumed;
   guint32 type;
 
-  g_assert_false (dfly_frame_decode (junk, sizeof junk, MAX_SIZE, &consumed, &type, &decoded,
-                                     &error));
+  g_assert_false (
+    dfly_frame_decode (junk, sizeof junk, MAX_SIZE, &consumed, &type, &decoded, &error));
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL);
   g_assert_cmpstr (error->message, ==, "frame of 3 bytes is not a valid envelope");
 }
@@ -108,10 +109,10 @@ static void
 test_other_major_refused (void)
 {
   Dfly__V1__Envelope envelope = DFLY__V1__ENVELOPE__INIT;
-  guint8 buffer[64];
+  guint8             buffer[64];
   g_autoptr (GError) error = NULL;
   GBytes *decoded = NULL;
-  gsize body, consumed;
+  gsize   body, consumed;
   guint32 type;
 
   envelope.version_major = 2;
@@ -119,10 +120,11 @@ test_other_major_refused (void)
   body = dfly__v1__envelope__pack (&envelope, buffer + 4);
   buffer[0] = buffer[1] = buffer[2] = 0;
   buffer[3] = body;
-  g_assert_false (dfly_frame_decode (buffer, 4 + body, MAX_SIZE, &consumed, &type, &decoded,
-                                     &error));
+  g_assert_false (
+    dfly_frame_decode (buffer, 4 + body, MAX_SIZE, &consumed, &type, &decoded, &error));
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL);
-  g_assert_cmpstr (error->message, ==, "protocol version 2.5 is not supported (this peer speaks 1.x)");
+  g_assert_cmpstr (error->message, ==,
+                   "protocol version 2.5 is not supported (this peer speaks 1.x)");
 }
 
 int

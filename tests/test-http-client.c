@@ -21,10 +21,10 @@ typedef struct {
   GMutex          lock;
   TestSoupServer *server;
   guint16         port;
-  guint           fails;      /* /flaky answers 503 this many times first */
-  GHashTable   *hits;       /* path → count, under lock */
-  char         *end_authorization; /* what /end was sent, under lock */
-  char         *end_cookie;
+  guint           fails;             /* /flaky answers 503 this many times first */
+  GHashTable     *hits;              /* path → count, under lock */
+  char           *end_authorization; /* what /end was sent, under lock */
+  char           *end_cookie;
 } Origin;
 
 static guint
@@ -47,7 +47,7 @@ static void
 origin_handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
                gpointer data)
 {
-  Origin *o = data;
+  Origin             *o = data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&o->lock);
   guint count = GPOINTER_TO_UINT (g_hash_table_lookup (o->hits, path)) + 1;
@@ -299,7 +299,8 @@ test_redirect_limits (Fixture *f, gconstpointer data)
     /* A caller that follows nothing gets the 302 itself. */
     g_autofree char *url = origin_url (o, "/same");
     g_autoptr (GUri) uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
-    DflyHttpRequest request = { .method = "GET", .uri = uri,
+    DflyHttpRequest request = { .method = "GET",
+                                .uri = uri,
                                 .flags = DFLY_HTTP_REQUEST_NO_REDIRECT };
     g_autoptr (GError) error = NULL;
     g_autoptr (DflyHttpBody) body = dfly_http_client_send (f->client, &request, NULL, &error);
@@ -342,8 +343,8 @@ static void
 test_bad_input (Fixture *f, gconstpointer data)
 {
   g_autoptr (GHashTable) headers = g_hash_table_new (g_str_hash, g_str_equal);
-  const char * const reserved[] = { "X-Mine", NULL };
-  g_autofree char *range = NULL;
+  const char *const reserved[] = { "X-Mine", NULL };
+  g_autofree char  *range = NULL;
   g_autoptr (GError) error = NULL;
 
   g_hash_table_insert (headers, (gpointer) "X-Ok", (gpointer) "fine\tvalue");
@@ -401,8 +402,8 @@ test_byte_count (Fixture *f, gconstpointer data)
 
   g_assert_no_error (error);
   g_assert_cmpint (dfly_http_body_get_content_length (body), ==, 1000);
-  g_assert_cmpint (g_input_stream_read (G_INPUT_STREAM (body), buffer, sizeof buffer, NULL,
-                                        &error), ==, 300);
+  g_assert_cmpint (g_input_stream_read (G_INPUT_STREAM (body), buffer, sizeof buffer, NULL, &error),
+                   ==, 300);
   g_assert_cmpint (dfly_http_body_get_received (body), ==, 300);
   g_assert_cmpint (g_input_stream_skip (G_INPUT_STREAM (body), 100, NULL, &error), ==, 100);
   g_assert_cmpint (dfly_http_body_get_received (body), ==, 400);
@@ -415,10 +416,10 @@ test_byte_count (Fixture *f, gconstpointer data)
 
 /* One connection, one canned answer. */
 typedef struct {
-  GSocket      *socket;
-  GBytes       *answer;
-  GThread      *thread;
-  char         *url;
+  GSocket *socket;
+  GBytes  *answer;
+  GThread *thread;
+  char    *url;
 } Canned;
 
 static gpointer
@@ -426,7 +427,7 @@ canned_run (gpointer data)
 {
   Canned *c = data;
   g_autoptr (GSocket) peer = g_socket_accept (c->socket, NULL, NULL);
-  char request[8192];
+  char  request[8192];
   gsize sent = 0;
 
   if (peer == NULL)
@@ -455,8 +456,8 @@ canned_new (GBytes *answer)
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
   g_autoptr (GSocketAddress) bound = NULL;
 
-  c->socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
-                            &error);
+  c->socket =
+    g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
   g_assert_no_error (error);
   g_assert_true (g_socket_bind (c->socket, address, TRUE, &error));
   g_assert_true (g_socket_listen (c->socket, &error));
@@ -507,8 +508,8 @@ test_hostile (Fixture *f, gconstpointer data)
   }
   {
     /* Fewer: an error naming both counts, never a short success. */
-    g_autoptr (Canned) c = canned_new (text_bytes (
-      "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\n01234"));
+    g_autoptr (Canned) c = canned_new (
+      text_bytes ("HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\n01234"));
     g_autoptr (GError) error = NULL;
     g_autoptr (DflyHttpBody) body = get (f, c->url, NULL, &error);
     g_autoptr (GBytes) bytes = NULL;
@@ -550,7 +551,7 @@ test_tls (Fixture *f, gconstpointer data)
   g_autofree char *url = NULL;
   g_autoptr (TestOrigin) origin = NULL;
   TestOriginOptions options = { 0 };
-  DflyConfig *config = fixture_config (f);
+  DflyConfig       *config = fixture_config (f);
 
   g_assert_no_error (error);
   cert = test_make_certificate (dir);

@@ -35,9 +35,21 @@ test_content_range (void)
     { "bytes */1000", -1, -1, 1000 },
   };
   static const char *const bad[] = {
-    NULL, "", "bytes", "bytes ", "items 0-1/2", "bytes 1-0/5", "bytes 0-5/5", "bytes 0-1",
-    "bytes 0-1/2 ", "bytes -1-2/3", "bytes 0--1/2", "bytes */*", "bytes 0-1/x",
-    "bytes 0-9999999999999999999/10000000000000000000", "bytes 0-1/2\r\nX: y",
+    NULL,
+    "",
+    "bytes",
+    "bytes ",
+    "items 0-1/2",
+    "bytes 1-0/5",
+    "bytes 0-5/5",
+    "bytes 0-1",
+    "bytes 0-1/2 ",
+    "bytes -1-2/3",
+    "bytes 0--1/2",
+    "bytes */*",
+    "bytes 0-1/x",
+    "bytes 0-9999999999999999999/10000000000000000000",
+    "bytes 0-1/2\r\nX: y",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (good); i++) {

@@ -62,8 +62,8 @@ install_plugin (const char *dir, const char *variant, const char *as, guint mode
   g_autofree char *src = g_strdup_printf (TEST_BUILDDIR "/plugins/.libs/test-%s.so", variant);
   g_autofree char *name = g_strdup_printf ("%s.so", as);
   g_autofree char *contents = NULL;
-  char *dst = g_build_filename (dir, name, NULL);
-  gsize length;
+  char            *dst = g_build_filename (dir, name, NULL);
+  gsize            length;
 
   g_assert_true (g_file_get_contents (src, &contents, &length, NULL));
   g_assert_true (g_file_set_contents (dst, contents, length, NULL));
@@ -91,7 +91,7 @@ load_dir (Fixture *f)
 static void
 test_good_plugin_loads (Fixture *f, gconstpointer data)
 {
-  g_autofree char *path = install_plugin (f->dir, "good", "test-good", 0755);
+  g_autofree char        *path = install_plugin (f->dir, "good", "test-good", 0755);
   const DflyPluginRecord *record;
 
   load_dir (f);
@@ -104,8 +104,8 @@ test_good_plugin_loads (Fixture *f, gconstpointer data)
   g_assert_cmpstr (record->path, ==, path);
   g_assert_cmpint (record->kind, ==, DFLY_PLUGIN_KIND_ROLE);
   g_assert_true (g_type_is_a (record->type, DFLY_TYPE_ROLE));
-  g_assert_true (dfly_context_lookup_plugin_type (f->context, DFLY_PLUGIN_KIND_ROLE,
-                                                  "test-good") == record->type);
+  g_assert_true (dfly_context_lookup_plugin_type (f->context, DFLY_PLUGIN_KIND_ROLE, "test-good") ==
+                 record->type);
   g_assert_true (dfly_plugin_loader_lookup (f->loader, "test-good") == record);
 }
 
@@ -122,7 +122,8 @@ static const RefusalCase refusals[] = {
   { "null", "test-null", 0755, "dfly_plugin_query returned NULL" },
   { "mismatch", "test-mismatch", 0755,
     "name mismatch: descriptor says \"another-name\" but the file is test-mismatch.so" },
-  { "good", "renamed", 0755, "name mismatch: descriptor says \"test-good\" but the file is renamed.so" },
+  { "good", "renamed", 0755,
+    "name mismatch: descriptor says \"test-good\" but the file is renamed.so" },
   { "small", "test-small", 0755, "descriptor is 16 bytes, expected at least *" },
   { "wrongkind", "test-wrongkind", 0755,
     "wrong kind: type DflyTestRole_test-wrongkind is not a concrete DflySource*" },
@@ -143,13 +144,13 @@ static const RefusalCase refusals[] = {
 static void
 test_refusal (Fixture *f, gconstpointer data)
 {
-  const RefusalCase *c = data;
-  g_autofree char *path = install_plugin (f->dir, c->variant, c->file_name, c->mode);
-  g_autofree char *log_glob = g_strdup_printf ("refusing plugin %s: %s", path, c->reason);
+  const RefusalCase      *c = data;
+  g_autofree char        *path = install_plugin (f->dir, c->variant, c->file_name, c->mode);
+  g_autofree char        *log_glob = g_strdup_printf ("refusing plugin %s: %s", path, c->reason);
   const DflyPluginRecord *record;
 
   load_dir (f);
-  test_log_assert (&f->log, (const char *[]) { log_glob, NULL });
+  test_log_assert (&f->log, (const char *[]){ log_glob, NULL });
   record = only_record (f);
   g_assert_false (record->loaded);
   g_assert_true (g_pattern_match_simple (c->reason, record->reason));
@@ -170,7 +171,7 @@ test_not_owned_by_root (Fixture *f, gconstpointer data)
   g_assert_cmpint (chown (path, 65534, 65534), ==, 0);
   log_glob = g_strdup_printf ("refusing plugin %s: file is owned by uid 65534, not by root", path);
   load_dir (f);
-  test_log_assert (&f->log, (const char *[]) { log_glob, NULL });
+  test_log_assert (&f->log, (const char *[]){ log_glob, NULL });
   g_assert_false (only_record (f)->loaded);
 }
 
@@ -183,20 +184,20 @@ test_not_a_shared_object (Fixture *f, gconstpointer data)
   g_assert_true (g_file_set_contents (path, "not an ELF file", -1, NULL));
   g_assert_cmpint (g_chmod (path, 0755), ==, 0);
   load_dir (f);
-  test_log_assert (&f->log, (const char *[]) { log_glob, NULL });
+  test_log_assert (&f->log, (const char *[]){ log_glob, NULL });
   g_assert_false (only_record (f)->loaded);
 }
 
 static void
 test_duplicate_name (Fixture *f, gconstpointer data)
 {
-  g_autofree char *dir1 = g_build_filename (f->dir, "one", NULL);
-  g_autofree char *dir2 = g_build_filename (f->dir, "two", NULL);
-  g_autofree char *first = NULL;
-  g_autofree char *second = NULL;
-  g_autofree char *log_glob = NULL;
-  const char *dirs[] = { dir1, dir2, NULL };
-  GPtrArray *records;
+  g_autofree char        *dir1 = g_build_filename (f->dir, "one", NULL);
+  g_autofree char        *dir2 = g_build_filename (f->dir, "two", NULL);
+  g_autofree char        *first = NULL;
+  g_autofree char        *second = NULL;
+  g_autofree char        *log_glob = NULL;
+  const char             *dirs[] = { dir1, dir2, NULL };
+  GPtrArray              *records;
   const DflyPluginRecord *record;
 
   g_assert_cmpint (g_mkdir (dir1, 0755), ==, 0);
@@ -204,9 +205,10 @@ test_duplicate_name (Fixture *f, gconstpointer data)
   first = install_plugin (dir1, "good", "test-good", 0755);
   second = install_plugin (dir2, "good", "test-good", 0755);
   log_glob = g_strdup_printf ("refusing plugin %s: duplicate name: \"test-good\" is already "
-                              "loaded from %s", second, first);
+                              "loaded from %s",
+                              second, first);
   dfly_plugin_loader_load_dirs (f->loader, dirs);
-  test_log_assert (&f->log, (const char *[]) { log_glob, NULL });
+  test_log_assert (&f->log, (const char *[]){ log_glob, NULL });
   records = dfly_plugin_loader_get_records (f->loader);
   g_assert_cmpuint (records->len, ==, 2);
   record = g_ptr_array_index (records, 0);
@@ -225,18 +227,18 @@ test_settings_bound (Fixture *f, gconstpointer data)
 {
   g_autofree char *path = install_plugin (f->dir, "settings", "test-settings", 0755);
   g_autofree char *overflow = install_plugin (f->dir, "overflow", "test-overflow", 0755);
-  const char *yaml = "test-settings:\n  size: 7\n";
-  const char *refused_yaml = "test-overflow:\n  size: 7\n";
+  const char      *yaml = "test-settings:\n  size: 7\n";
+  const char      *refused_yaml = "test-overflow:\n  size: 7\n";
   g_autoptr (GError) error = NULL;
   g_autoptr (DflyConfig) config = dfly_config_load_data (yaml, strlen (yaml), "x.yaml", &error);
   g_autoptr (DflyConfig) refused = NULL;
   const DflyPluginRecord *record;
-  DflySettings *settings;
-  const char *values;
+  DflySettings           *settings;
+  const char             *values;
 
   g_assert_no_error (error);
   load_dir (f);
-  test_log_assert (&f->log, (const char *[]) { "refusing plugin */test-overflow.so: *", NULL });
+  test_log_assert (&f->log, (const char *[]){ "refusing plugin */test-overflow.so: *", NULL });
   record = dfly_plugin_loader_lookup (f->loader, "test-settings");
   g_assert_nonnull (record);
   g_assert_nonnull (record->settings);
@@ -252,8 +254,8 @@ test_settings_bound (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_false (dfly_plugin_loader_bind_config (f->loader, refused, &error));
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
-  g_assert_true (g_pattern_match_simple ("x.yaml:1:1: unknown section \"test-overflow\": *",
-                                         error->message));
+  g_assert_true (
+    g_pattern_match_simple ("x.yaml:1:1: unknown section \"test-overflow\": *", error->message));
 }
 
 /* A bad plugin costs only itself: the good ones beside it still load. */
@@ -264,12 +266,12 @@ test_mixed_directory (Fixture *f, gconstpointer data)
   g_autofree char *abi = install_plugin (f->dir, "abi", "test-abi", 0755);
   g_autofree char *readme = g_build_filename (f->dir, "README", NULL);
   g_autofree char *missing = g_build_filename (f->dir, "no-such-dir", NULL);
-  const char *dirs[] = { missing, f->dir, NULL };
-  GPtrArray *records;
+  const char      *dirs[] = { missing, f->dir, NULL };
+  GPtrArray       *records;
 
   g_assert_true (g_file_set_contents (readme, "not a plugin", -1, NULL));
   dfly_plugin_loader_load_dirs (f->loader, dirs);
-  test_log_assert (&f->log, (const char *[]) { "refusing plugin */test-abi.so: wrong ABI*", NULL });
+  test_log_assert (&f->log, (const char *[]){ "refusing plugin */test-abi.so: wrong ABI*", NULL });
   records = dfly_plugin_loader_get_records (f->loader);
   /* Sorted by name: test-abi before test-good; README is not considered. */
   g_assert_cmpuint (records->len, ==, 2);
@@ -293,8 +295,8 @@ main (int argc, char **argv)
               test_not_owned_by_root, fixture_tear_down);
   g_test_add ("/loader/refuse/not-a-shared-object", Fixture, NULL, fixture_set_up,
               test_not_a_shared_object, fixture_tear_down);
-  g_test_add ("/loader/refuse/duplicate-name", Fixture, NULL, fixture_set_up,
-              test_duplicate_name, fixture_tear_down);
+  g_test_add ("/loader/refuse/duplicate-name", Fixture, NULL, fixture_set_up, test_duplicate_name,
+              fixture_tear_down);
   g_test_add ("/loader/settings-bound", Fixture, NULL, fixture_set_up, test_settings_bound,
               fixture_tear_down);
   g_test_add ("/loader/mixed-directory", Fixture, NULL, fixture_set_up, test_mixed_directory,

@@ -25,8 +25,7 @@ test_log_not_fatal (const char *domain, GLogLevelFlags level, const char *messag
 }
 
 static void
-test_log_capture (const char *domain, GLogLevelFlags level, const char *message,
-                  gpointer user_data)
+test_log_capture (const char *domain, GLogLevelFlags level, const char *message, gpointer user_data)
 {
   TestLog *log = user_data;
 
@@ -38,14 +37,14 @@ test_log_start (TestLog *log, const char *domain)
 {
   log->domain = domain;
   log->warnings = g_ptr_array_new_with_free_func (g_free);
-  log->handler_id = g_log_set_handler (domain, G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL,
-                                       test_log_capture, log);
+  log->handler_id =
+    g_log_set_handler (domain, G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL, test_log_capture, log);
   g_test_log_set_fatal_handler (test_log_not_fatal, log);
 }
 
 /* Asserts the captured warnings match the globs, in order, and no more. */
 static inline void
-test_log_assert (TestLog *log, const char * const *globs)
+test_log_assert (TestLog *log, const char *const *globs)
 {
   guint n = globs != NULL ? g_strv_length ((char **) globs) : 0;
 

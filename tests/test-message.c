@@ -12,7 +12,7 @@
 static GBytes *
 pack (const ProtobufCMessage *message)
 {
-  gsize size = protobuf_c_message_get_packed_size (message);
+  gsize   size = protobuf_c_message_get_packed_size (message);
   guint8 *data = g_malloc (MAX (size, 1));
 
   protobuf_c_message_pack (message, data);
@@ -22,7 +22,7 @@ pack (const ProtobufCMessage *message)
 static ProtobufCMessage *
 decode (guint32 type, GBytes *bytes, GError **error)
 {
-  gsize length = 0;
+  gsize         length = 0;
   const guint8 *data = g_bytes_get_data (bytes, &length);
 
   return dfly_message_decode (type, data, length, error);
@@ -33,19 +33,19 @@ decode (guint32 type, GBytes *bytes, GError **error)
 static void
 test_round_trip (void)
 {
-  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
-  Dfly__V1__RegisterPeerRequest reg = DFLY__V1__REGISTER_PEER_REQUEST__INIT;
-  Dfly__V1__Download download = DFLY__V1__DOWNLOAD__INIT;
-  Dfly__V1__Download__RequestHeadersEntry header = DFLY__V1__DOWNLOAD__REQUEST_HEADERS_ENTRY__INIT;
+  Dfly__V1__AnnouncePeerRequest            request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__RegisterPeerRequest            reg = DFLY__V1__REGISTER_PEER_REQUEST__INIT;
+  Dfly__V1__Download                       download = DFLY__V1__DOWNLOAD__INIT;
+  Dfly__V1__Download__RequestHeadersEntry  header = DFLY__V1__DOWNLOAD__REQUEST_HEADERS_ENTRY__INIT;
   Dfly__V1__Download__RequestHeadersEntry *headers[] = { &header };
-  char *filtered[] = { "X-Amz-Signature", "Expires" };
+  char                                    *filtered[] = { "X-Amz-Signature", "Expires" };
   g_autoptr (GBytes) payload = NULL;
   g_autoptr (GBytes) frame = NULL;
   g_autoptr (GBytes) inner = NULL;
   g_autoptr (GError) error = NULL;
   Dfly__V1__AnnouncePeerRequest *back;
-  gsize consumed = 0;
-  guint32 type = 0;
+  gsize                          consumed = 0;
+  guint32                        type = 0;
 
   download.url = "http://127.0.0.1/a.bin";
   download.piece_length = 4 << 20;
@@ -63,8 +63,8 @@ test_round_trip (void)
   request.register_peer = &reg;
 
   payload = pack (&request.base);
-  frame = dfly_frame_encode (DFLY_MESSAGE_ANNOUNCE_PEER_REQUEST,
-                             g_bytes_get_data (payload, NULL), g_bytes_get_size (payload));
+  frame = dfly_frame_encode (DFLY_MESSAGE_ANNOUNCE_PEER_REQUEST, g_bytes_get_data (payload, NULL),
+                             g_bytes_get_size (payload));
   g_assert_true (dfly_frame_decode (g_bytes_get_data (frame, NULL), g_bytes_get_size (frame),
                                     1 << 20, &consumed, &type, &inner, &error));
   g_assert_no_error (error);
@@ -119,7 +119,8 @@ test_hostile (void)
   /* register_peer (10) → download (1) → url (1) = "\xc3" (a cut sequence). */
   static const char nested_bad_utf8[] = "\x52\x05\x0a\x03\x0a\x01\xc3";
   /* A length running past the end, a varint that never ends, a group tag. */
-  static const char truncated[] = "\x0a\x05" "ab";
+  static const char truncated[] = "\x0a\x05"
+                                  "ab";
   static const char endless_varint[] = "\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff";
   static const char group[] = "\x0b\x0c";
   /* Field 0 through an overlong tag: protobuf-c keeps it as unknown, and
@@ -129,11 +130,10 @@ test_hostile (void)
   assert_refused (0, "", 0, "unknown message type 0");
   assert_refused (999, "", 0, "unknown message type 999");
   assert_refused (DFLY_MESSAGE_ANNOUNCE_PEER_REQUEST, bad_utf8, sizeof bad_utf8 - 1, "UTF-8");
-  assert_refused (DFLY_MESSAGE_ANNOUNCE_PEER_REQUEST, nested_bad_utf8,
-                  sizeof nested_bad_utf8 - 1, "UTF-8");
+  assert_refused (DFLY_MESSAGE_ANNOUNCE_PEER_REQUEST, nested_bad_utf8, sizeof nested_bad_utf8 - 1,
+                  "UTF-8");
   assert_refused (DFLY_MESSAGE_TASK, truncated, sizeof truncated - 1, "does not decode");
-  assert_refused (DFLY_MESSAGE_TASK, endless_varint, sizeof endless_varint - 1,
-                  "does not decode");
+  assert_refused (DFLY_MESSAGE_TASK, endless_varint, sizeof endless_varint - 1, "does not decode");
   assert_refused (DFLY_MESSAGE_SYNC_PIECES_RESPONSE, group, sizeof group - 1, "does not decode");
   assert_refused (DFLY_MESSAGE_ANNOUNCE_PEER_REQUEST, field_zero, sizeof field_zero - 1,
                   "numbered 0");

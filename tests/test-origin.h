@@ -38,11 +38,11 @@ typedef struct {
 } TestOriginOptions;
 
 typedef struct {
-  GPid     pid;
-  char    *dir;        /* temporary: nginx.conf, logs, pid file, temp paths */
-  char    *access_log;
-  char    *url;        /* http[s]://127.0.0.1:PORT, no trailing slash */
-  guint16  port;
+  GPid    pid;
+  char   *dir; /* temporary: nginx.conf, logs, pid file, temp paths */
+  char   *access_log;
+  char   *url; /* http[s]://127.0.0.1:PORT, no trailing slash */
+  guint16 port;
 } TestOrigin;
 
 /* A port nothing listens on right now (the kernel's pick for port 0). */
@@ -68,7 +68,7 @@ test_origin_free_port (void)
 static inline void
 test_origin_remove_tree (const char *path)
 {
-  GDir *dir;
+  GDir       *dir;
   const char *name;
 
   if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK)) {
@@ -132,33 +132,32 @@ test_origin_config (const TestOriginOptions *options, const char *dir, guint16 p
   if (options->tls_cert != NULL)
     tls = g_strdup_printf ("ssl_certificate %s;\n    ssl_certificate_key %s;", options->tls_cert,
                            options->tls_key);
-  return g_strdup_printf (
-    "daemon off;\n"
-    "master_process off;\n"
-    "worker_processes 1;\n"
-    "pid %1$s/nginx.pid;\n"
-    "error_log %1$s/error.log warn;\n"
-    "events { worker_connections 256; }\n"
-    "http {\n"
-    "  default_type application/octet-stream;\n"
-    "  log_format dfly_test '$request_method $uri $status $body_bytes_sent "
-    "\"$http_range\" \"$http_user_agent\"';\n"
-    "  access_log %1$s/access.log dfly_test;\n"
-    "  client_body_temp_path %1$s/client_body;\n"
-    "  proxy_temp_path %1$s/proxy;\n"
-    "  fastcgi_temp_path %1$s/fastcgi;\n"
-    "  uwsgi_temp_path %1$s/uwsgi;\n"
-    "  scgi_temp_path %1$s/scgi;\n"
-    "  server {\n"
-    "    listen 127.0.0.1:%2$u%3$s;\n"
-    "    server_name localhost;\n"
-    "    root %4$s;\n"
-    "    %5$s\n"
-    "    %6$s\n"
-    "  }\n"
-    "}\n",
-    dir, (guint) port, tls != NULL ? " ssl" : "", options->root, tls != NULL ? tls : "",
-    options->server != NULL ? options->server : "");
+  return g_strdup_printf ("daemon off;\n"
+                          "master_process off;\n"
+                          "worker_processes 1;\n"
+                          "pid %1$s/nginx.pid;\n"
+                          "error_log %1$s/error.log warn;\n"
+                          "events { worker_connections 256; }\n"
+                          "http {\n"
+                          "  default_type application/octet-stream;\n"
+                          "  log_format dfly_test '$request_method $uri $status $body_bytes_sent "
+                          "\"$http_range\" \"$http_user_agent\"';\n"
+                          "  access_log %1$s/access.log dfly_test;\n"
+                          "  client_body_temp_path %1$s/client_body;\n"
+                          "  proxy_temp_path %1$s/proxy;\n"
+                          "  fastcgi_temp_path %1$s/fastcgi;\n"
+                          "  uwsgi_temp_path %1$s/uwsgi;\n"
+                          "  scgi_temp_path %1$s/scgi;\n"
+                          "  server {\n"
+                          "    listen 127.0.0.1:%2$u%3$s;\n"
+                          "    server_name localhost;\n"
+                          "    root %4$s;\n"
+                          "    %5$s\n"
+                          "    %6$s\n"
+                          "  }\n"
+                          "}\n",
+                          dir, (guint) port, tls != NULL ? " ssl" : "", options->root,
+                          tls != NULL ? tls : "", options->server != NULL ? options->server : "");
 }
 
 /* Starts nginx once on a fresh port; NULL if it exited (e.g. the port was
@@ -171,10 +170,10 @@ test_origin_try_start (const TestOriginOptions *options, char **log)
   g_autofree char *conf_path = NULL;
   g_autofree char *conf = NULL;
   g_autofree char *error_log = NULL;
-  guint16 port = test_origin_free_port ();
-  gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
-  TestOrigin *origin;
-  GPid pid;
+  guint16          port = test_origin_free_port ();
+  gint64           deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  TestOrigin      *origin;
+  GPid             pid;
 
   g_assert_no_error (error);
   conf_path = g_build_filename (dir, "nginx.conf", NULL);
@@ -211,8 +210,8 @@ test_origin_try_start (const TestOriginOptions *options, char **log)
   origin->pid = pid;
   origin->port = port;
   origin->access_log = g_build_filename (dir, "access.log", NULL);
-  origin->url = g_strdup_printf ("%s://127.0.0.1:%u", options->tls_cert != NULL ? "https" : "http",
-                                 port);
+  origin->url =
+    g_strdup_printf ("%s://127.0.0.1:%u", options->tls_cert != NULL ? "https" : "http", port);
   origin->dir = g_steal_pointer (&dir);
   return origin;
 }

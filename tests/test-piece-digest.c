@@ -34,7 +34,7 @@ static void
 test_crc32c_paths_agree (void)
 {
   g_autofree guint8 *buffer = g_malloc (4096 + 8);
-  GRand *rand = g_rand_new_with_seed (42);
+  GRand             *rand = g_rand_new_with_seed (42);
 
   for (guint i = 0; i < 4096 + 8; i++)
     buffer[i] = g_rand_int (rand);
@@ -72,8 +72,8 @@ test_digest_strings (void)
   dfly_piece_digest_update (xxh, "1234", 4);
   dfly_piece_digest_update (xxh, "56789", 5);
   xxh_hex = dfly_piece_digest_finish (xxh);
-  expected = g_strdup_printf ("xxh3:%016" G_GINT64_MODIFIER "x",
-                              (guint64) XXH3_64bits ("123456789", 9));
+  expected =
+    g_strdup_printf ("xxh3:%016" G_GINT64_MODIFIER "x", (guint64) XXH3_64bits ("123456789", 9));
   g_assert_cmpstr (xxh_hex, ==, expected);
 
   /* XXH3-64 of no bytes, as published by xxHash. */

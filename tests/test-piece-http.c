@@ -73,8 +73,8 @@ test_keep_alive (void)
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autofree char *head = g_strdup_printf ("GET /v1/tasks/" TASK_ID " %s\r\n",
-                                             cases[i].version_and_headers);
+    g_autofree char *head =
+      g_strdup_printf ("GET /v1/tasks/" TASK_ID " %s\r\n", cases[i].version_and_headers);
     g_autoptr (GError) error = NULL;
     guint status = 0;
     g_autoptr (DflyPieceRequest) request = parse (head, &status, &error);
@@ -88,20 +88,20 @@ static void
 test_ranges (void)
 {
   const char *refused[] = {
-    "",                                /* no Range at all */
-    "Range: bytes=0-1,4-5\r\n",        /* several */
-    "Range: bytes=9-3\r\n",            /* backwards */
-    "Range: items=0-1\r\n",            /* another unit */
-    "Range: bytes=\r\n",               /* empty */
+    "",                         /* no Range at all */
+    "Range: bytes=0-1,4-5\r\n", /* several */
+    "Range: bytes=9-3\r\n",     /* backwards */
+    "Range: items=0-1\r\n",     /* another unit */
+    "Range: bytes=\r\n",        /* empty */
     "Range: bytes=-\r\n",
     "Range: bytes=abc-def\r\n",
     "Range: bytes=99999999999999999999999-\r\n",
-    "Range: bytes=4096-\r\n",          /* at the end */
+    "Range: bytes=4096-\r\n", /* at the end */
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (refused); i++) {
-    g_autofree char *head = g_strdup_printf ("GET /v1/tasks/" TASK_ID " HTTP/1.1\r\n%s\r\n",
-                                             refused[i]);
+    g_autofree char *head =
+      g_strdup_printf ("GET /v1/tasks/" TASK_ID " HTTP/1.1\r\n%s\r\n", refused[i]);
     g_autoptr (GError) error = NULL;
     guint status = 0;
     g_autoptr (DflyPieceRequest) request = parse (head, &status, &error);
@@ -127,13 +127,12 @@ test_refused (void)
     { "GET /v1/tasks/../../etc/passwd HTTP/1.1\r\n\r\n", SOUP_STATUS_BAD_REQUEST },
     { "GET /v1/tasks/" TASK_ID "/x HTTP/1.1\r\n\r\n", SOUP_STATUS_BAD_REQUEST },
     { "GET /v1/tasks/%34f0c HTTP/1.1\r\n\r\n", SOUP_STATUS_BAD_REQUEST },
-    { "GET /v1/tasks/" TASK_ID " HTTP/1.1\r\nContent-Length: 5\r\n\r\n",
-      SOUP_STATUS_BAD_REQUEST },
+    { "GET /v1/tasks/" TASK_ID " HTTP/1.1\r\nContent-Length: 5\r\n\r\n", SOUP_STATUS_BAD_REQUEST },
     { "GET /v1/tasks/" TASK_ID " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
       SOUP_STATUS_BAD_REQUEST },
     { "GET /v1/tasks/" TASK_ID " HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
       SOUP_STATUS_BAD_REQUEST },
-    { "GET /v1/tasks/" TASK_ID "\r\n\r\n", SOUP_STATUS_BAD_REQUEST },           /* no version */
+    { "GET /v1/tasks/" TASK_ID "\r\n\r\n", SOUP_STATUS_BAD_REQUEST }, /* no version */
     { "GET /v1/tasks/" TASK_ID " HTTP/2.0\r\n\r\n", SOUP_STATUS_HTTP_VERSION_NOT_SUPPORTED },
     { "\r\n\r\n", SOUP_STATUS_BAD_REQUEST },
     { "GET\r\n\r\n", SOUP_STATUS_BAD_REQUEST },
@@ -155,11 +154,11 @@ test_refused (void)
 static void
 test_hostile (void)
 {
-  const char good[] = "GET /v1/tasks/" TASK_ID " HTTP/1.1\r\nRange: bytes=0-1\r\n\r\n";
-  char with_nul[sizeof good];
+  const char       good[] = "GET /v1/tasks/" TASK_ID " HTTP/1.1\r\nRange: bytes=0-1\r\n\r\n";
+  char             with_nul[sizeof good];
   g_autofree char *huge = NULL;
-  GString *many = g_string_new ("GET /v1/tasks/" TASK_ID " HTTP/1.1\r\n");
-  guint status = 0;
+  GString         *many = g_string_new ("GET /v1/tasks/" TASK_ID " HTTP/1.1\r\n");
+  guint            status = 0;
 
   for (gsize cut = 0; cut < sizeof good - 1; cut++) {
     g_autoptr (GError) error = NULL;
@@ -209,9 +208,10 @@ test_hostile (void)
 
 /* ---- responses: the child's end ---- */
 
-#define GOOD_206 "HTTP/1.1 206 Partial Content\r\n" \
-                 "Content-Range: bytes 1048576-2097151/4194304\r\n" \
-                 "Content-Length: 1048576\r\n\r\n"
+#define GOOD_206                                     \
+  "HTTP/1.1 206 Partial Content\r\n"                 \
+  "Content-Range: bytes 1048576-2097151/4194304\r\n" \
+  "Content-Length: 1048576\r\n\r\n"
 
 static gboolean
 parse_response (const char *head, DflyPieceResponse *response, GError **error)
@@ -277,13 +277,17 @@ test_response_keep_alive (void)
   } cases[] = {
     { GOOD_206, TRUE },
     { "HTTP/1.1 206 Partial Content\r\nConnection: close\r\n"
-      "Content-Range: bytes 0-9/10\r\nContent-Length: 10\r\n\r\n", FALSE },
+      "Content-Range: bytes 0-9/10\r\nContent-Length: 10\r\n\r\n",
+      FALSE },
     { "HTTP/1.1 206 Partial Content\r\nConnection: Keep-Alive, close\r\n"
-      "Content-Range: bytes 0-9/10\r\nContent-Length: 10\r\n\r\n", FALSE },
+      "Content-Range: bytes 0-9/10\r\nContent-Length: 10\r\n\r\n",
+      FALSE },
     { "HTTP/1.0 206 Partial Content\r\n"
-      "Content-Range: bytes 0-9/10\r\nContent-Length: 10\r\n\r\n", FALSE },
+      "Content-Range: bytes 0-9/10\r\nContent-Length: 10\r\n\r\n",
+      FALSE },
     { "HTTP/1.0 206 Partial Content\r\nConnection: keep-alive\r\n"
-      "Content-Range: bytes 0-9/10\r\nContent-Length: 10\r\n\r\n", TRUE },
+      "Content-Range: bytes 0-9/10\r\nContent-Length: 10\r\n\r\n",
+      TRUE },
     /* Without a length the body ends with the connection. */
     { "HTTP/1.1 404 Not Found\r\n\r\n", FALSE },
     { "HTTP/1.0 404 Not Found\r\nConnection: keep-alive\r\n\r\n", FALSE },
@@ -316,12 +320,13 @@ test_response_refusals (void)
     { "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 5\r\n\r\n", 429, 5, TRUE },
     { "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nRetry-After: 1\r\n\r\n", 503, 4,
       TRUE },
-    { "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 4\r\n\r\n", 503,
-      4, FALSE },
+    { "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 4\r\n\r\n", 503, 4,
+      FALSE },
     { "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\n", 404, 9,
       TRUE },
     { "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */10\r\n"
-      "Content-Length: 0\r\n\r\n", 416, 0, TRUE },
+      "Content-Length: 0\r\n\r\n",
+      416, 0, TRUE },
     { "HTTP/1.1 200 OK\r\nContent-Length: 4194304\r\n\r\n", 200, 4194304, TRUE },
     { "HTTP/1.1 500 Internal Server Error\r\n\r\n", 500, -1, FALSE },
   };
@@ -405,7 +410,7 @@ static void
 test_response_too_large (void)
 {
   const char *status_line = "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nX-Pad: ";
-  GString *head = g_string_new (status_line);
+  GString    *head = g_string_new (status_line);
   g_autoptr (GError) error = NULL;
   DflyPieceResponse response;
 
@@ -427,15 +432,15 @@ test_response_too_large (void)
 static void
 test_response_hostile (void)
 {
-  const char good[] = GOOD_206;
+  const char  good[] = GOOD_206;
   const gsize status_line = strlen ("HTTP/1.1 206 Partial Content");
-  char with_nul[sizeof good];
+  char        with_nul[sizeof good];
 
   for (gsize cut = 0; cut <= sizeof good - 1; cut++) {
     g_autoptr (GError) error = NULL;
-    g_autofree char *head = g_strndup (good, cut);
+    g_autofree char  *head = g_strndup (good, cut);
     DflyPieceResponse response;
-    gboolean ok = dfly_piece_response_parse (head, cut, &response, &error);
+    gboolean          ok = dfly_piece_response_parse (head, cut, &response, &error);
 
     /* Without its whole status line a head is none; after it, libsoup
      * takes what there is (the fetcher only passes whole heads), and a
@@ -471,7 +476,7 @@ test_response_hostile (void)
     const char *with_body = "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 5\r\n\r\n"
                             "later\r\nConnection: close\r\n\r\n";
     const char *body = strstr (with_body, "later");
-    gsize length = dfly_piece_head_length (with_body, strlen (with_body));
+    gsize       length = dfly_piece_head_length (with_body, strlen (with_body));
     g_autoptr (GError) error = NULL;
     DflyPieceResponse response;
 

@@ -123,10 +123,26 @@ test_make_certificate (const char *dir)
 {
   g_autofree char *cert = g_build_filename (dir, "cert.pem", NULL);
   g_autofree char *key = g_build_filename (dir, "key.pem", NULL);
-  const char *argv[] = {
-    "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-    "-nodes", "-days", "2", "-subj", "/CN=localhost",
-    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key, "-out", cert, NULL,
+  const char      *argv[] = {
+         "openssl",
+         "req",
+         "-x509",
+         "-newkey",
+         "ec",
+         "-pkeyopt",
+         "ec_paramgen_curve:prime256v1",
+         "-nodes",
+         "-days",
+         "2",
+         "-subj",
+         "/CN=localhost",
+         "-addext",
+         "subjectAltName=IP:127.0.0.1,DNS:localhost",
+         "-keyout",
+         key,
+         "-out",
+         cert,
+         NULL,
   };
   int status = -1;
 

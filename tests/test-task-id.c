@@ -11,8 +11,8 @@
 
 /* The defaults of download.filtered_query_keys (docs/dragonfly.md, "Task ids"). */
 static const char *const default_keys[] = {
-  "X-Amz-*", "X-Goog-*", "OSSAccessKeyId", "Expires", "Signature", "SecurityToken",
-  "q-sign-*", "ns", NULL,
+  "X-Amz-*", "X-Goog-*", "OSSAccessKeyId", "Expires", "Signature", "SecurityToken", "q-sign-*",
+  "ns",      NULL,
 };
 
 static char *
@@ -65,10 +65,24 @@ static void
 test_filter_default_keys (void)
 {
   const char *const filtered[] = {
-    "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
-    "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token", "X-Goog-Algorithm",
-    "X-Goog-Credential", "X-Goog-Signature", "OSSAccessKeyId", "Expires", "Signature",
-    "SecurityToken", "q-sign-algorithm", "q-sign-time", "q-sign-signature", "ns",
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+    "X-Goog-Algorithm",
+    "X-Goog-Credential",
+    "X-Goog-Signature",
+    "OSSAccessKeyId",
+    "Expires",
+    "Signature",
+    "SecurityToken",
+    "q-sign-algorithm",
+    "q-sign-time",
+    "q-sign-signature",
+    "ns",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (filtered); i++) {
@@ -108,8 +122,7 @@ static void
 test_filter_shape (void)
 {
   /* the remaining order is kept, not sorted */
-  assert_filtered ("http://h/p?z=1&ns=x&a=2&m=3&Expires=4&b=5",
-                   "http://h/p?z=1&a=2&m=3&b=5");
+  assert_filtered ("http://h/p?z=1&ns=x&a=2&m=3&Expires=4&b=5", "http://h/p?z=1&a=2&m=3&b=5");
   /* no query, an empty query, a query that empties */
   assert_filtered ("http://h/p", "http://h/p");
   assert_filtered ("http://h/p?", "http://h/p");
@@ -193,11 +206,30 @@ static void
 test_filter_hostile (void)
 {
   const char *const refused[] = {
-    "", "not a URL", "example.com/path?ns=1", "/relative/path?ns=1", "relative?ns=1",
-    "//h.example/p", "?ns=1", "#frag", "1http://x/", "http://h/p?a=1 b", "http://h/p ",
-    " http://h/p", "http://h/p\r\nHost: evil", "http://h/p\n", "http://h/\tp",
-    "http://h/p?a=\x01", "http://h/\x1b[31mred", "http://h/p\x7f", "http://h:99999/",
-    "http://h:port/", "http://[::1/", "\xff\xfe\xfd", "\x1b]0;title\x07", "\xc3",
+    "",
+    "not a URL",
+    "example.com/path?ns=1",
+    "/relative/path?ns=1",
+    "relative?ns=1",
+    "//h.example/p",
+    "?ns=1",
+    "#frag",
+    "1http://x/",
+    "http://h/p?a=1 b",
+    "http://h/p ",
+    " http://h/p",
+    "http://h/p\r\nHost: evil",
+    "http://h/p\n",
+    "http://h/\tp",
+    "http://h/p?a=\x01",
+    "http://h/\x1b[31mred",
+    "http://h/p\x7f",
+    "http://h:99999/",
+    "http://h:port/",
+    "http://[::1/",
+    "\xff\xfe\xfd",
+    "\x1b]0;title\x07",
+    "\xc3",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
@@ -287,7 +319,7 @@ test_filter_junk (void)
 
   for (guint round = 0; round < 5000; round++) {
     const char *prefix = prefixes[round % G_N_ELEMENTS (prefixes)];
-    gsize length = (gsize) g_test_rand_int_range (0, 120);
+    gsize       length = (gsize) g_test_rand_int_range (0, 120);
     g_autoptr (GString) url = g_string_new (prefix);
     g_autoptr (GError) error = NULL;
     g_autofree char *filtered = NULL;
@@ -366,7 +398,8 @@ test_task_id_known_answers (void)
   {
     g_autofree char *id = id_ok ("https://storage.googleapis.com/b/o.bin"
                                  "?X-Goog-Algorithm=GOOG4-RSA-SHA256&alt=media"
-                                 "&X-Goog-Signature=ff#part2", NULL, NULL, 0);
+                                 "&X-Goog-Signature=ff#part2",
+                                 NULL, NULL, 0);
 
     g_assert_cmpstr (id, ==, "999a7228462731f4b5891013bd8099202412d0d8d03e3e79c7568aba1367adac");
   }
@@ -376,12 +409,14 @@ static void
 test_task_id_rule (void)
 {
   const char *const urls[] = {
-    "https://h.example/o", "https://h.example/o?a=1&ns=x&b=2#f", "http://[::1]:4001/v2/x",
+    "https://h.example/o",
+    "https://h.example/o?a=1&ns=x&b=2#f",
+    "http://[::1]:4001/v2/x",
     "https://h.example/\xe5\x8c\x97\xe4\xba\xac?x=%20",
   };
   const char *const tags[] = { NULL, "", "v1", "a tag with spaces" };
   const char *const apps[] = { NULL, "", "dfget", "\xe5\x8c\x97" };
-  const guint64 lengths[] = { 0, 1, 4 * MiB, 16 * MiB, G_MAXUINT64 };
+  const guint64     lengths[] = { 0, 1, 4 * MiB, 16 * MiB, G_MAXUINT64 };
 
   for (guint u = 0; u < G_N_ELEMENTS (urls); u++) {
     g_autofree char *filtered = filter_ok (urls[u], default_keys);
@@ -402,20 +437,20 @@ test_task_id_rule (void)
 static void
 test_task_id_changes (void)
 {
-  const char *url = "https://h.example/file.iso?v=2";
-  g_autofree char *base = id_ok (url, "t", "app", 0);
-  g_autofree char *again = id_ok (url, "t", "app", 0);
-  g_autofree char *other_tag = id_ok (url, "t2", "app", 0);
-  g_autofree char *no_tag = id_ok (url, NULL, "app", 0);
-  g_autofree char *other_app = id_ok (url, "t", "app2", 0);
-  g_autofree char *no_app = id_ok (url, "t", NULL, 0);
-  g_autofree char *pieces_4m = id_ok (url, "t", "app", 4 * MiB);
-  g_autofree char *pieces_8m = id_ok (url, "t", "app", 8 * MiB);
-  g_autofree char *other_url = id_ok ("https://h.example/file.iso?v=3", "t", "app", 0);
-  g_autofree char *other_order = id_ok ("https://h.example/file.iso?v=2&w=1", "t", "app", 0);
-  g_autofree char *swapped = id_ok ("https://h.example/file.iso?w=1&v=2", "t", "app", 0);
-  const char *const all[] = { base, other_tag, no_tag, other_app, no_app, pieces_4m, pieces_8m,
-                              other_url, other_order, swapped };
+  const char       *url = "https://h.example/file.iso?v=2";
+  g_autofree char  *base = id_ok (url, "t", "app", 0);
+  g_autofree char  *again = id_ok (url, "t", "app", 0);
+  g_autofree char  *other_tag = id_ok (url, "t2", "app", 0);
+  g_autofree char  *no_tag = id_ok (url, NULL, "app", 0);
+  g_autofree char  *other_app = id_ok (url, "t", "app2", 0);
+  g_autofree char  *no_app = id_ok (url, "t", NULL, 0);
+  g_autofree char  *pieces_4m = id_ok (url, "t", "app", 4 * MiB);
+  g_autofree char  *pieces_8m = id_ok (url, "t", "app", 8 * MiB);
+  g_autofree char  *other_url = id_ok ("https://h.example/file.iso?v=3", "t", "app", 0);
+  g_autofree char  *other_order = id_ok ("https://h.example/file.iso?v=2&w=1", "t", "app", 0);
+  g_autofree char  *swapped = id_ok ("https://h.example/file.iso?w=1&v=2", "t", "app", 0);
+  const char *const all[] = { base,      other_tag, no_tag,    other_app,   no_app,
+                              pieces_4m, pieces_8m, other_url, other_order, swapped };
 
   g_assert_cmpstr (base, ==, again);
   for (guint i = 0; i < G_N_ELEMENTS (all); i++) {
@@ -441,8 +476,8 @@ test_task_id_filtered_params (void)
   g_autofree char *a = id_ok (plain, "", "", 0);
   g_autofree char *b = id_ok (presigned, "", "", 0);
   g_autofree char *c = id_ok (presigned_later, NULL, NULL, 0);
-  g_autofree char *with_ns = id_ok ("https://bucket.s3.amazonaws.com/images/disk.qcow2?ns=x",
-                                    "", "", 0);
+  g_autofree char *with_ns =
+    id_ok ("https://bucket.s3.amazonaws.com/images/disk.qcow2?ns=x", "", "", 0);
 
   g_assert_cmpstr (a, ==, b);
   g_assert_cmpstr (a, ==, c);
@@ -473,11 +508,13 @@ test_task_id_is_valid (void)
   g_autofree char *gs = g_strnfill (64, 'g');
 
   g_assert_true (dfly_task_id_is_valid (made));
-  g_assert_true (dfly_task_id_is_valid ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+  g_assert_true (
+    dfly_task_id_is_valid ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
   g_assert_true (dfly_task_id_is_valid (zeros));
   g_assert_true (dfly_task_id_is_valid (fs));
   g_assert_false (dfly_task_id_is_valid (gs));
-  g_assert_false (dfly_task_id_is_valid ("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
+  g_assert_false (
+    dfly_task_id_is_valid ("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
   g_assert_cmpstr (upper, !=, made);
   g_assert_false (dfly_task_id_is_valid (upper));
   g_assert_false (dfly_task_id_is_valid (short_id));
@@ -493,10 +530,14 @@ test_task_id_is_valid (void)
   g_assert_false (dfly_task_id_is_valid ("../.."));
   g_assert_false (dfly_task_id_is_valid (""));
   g_assert_false (dfly_task_id_is_valid (NULL));
-  g_assert_false (dfly_task_id_is_valid ("sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-  g_assert_false (dfly_task_id_is_valid (" e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85"));
-  g_assert_false (dfly_task_id_is_valid ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85\n"));
-  g_assert_false (dfly_task_id_is_valid ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8\xc3\xa9"));
+  g_assert_false (dfly_task_id_is_valid (
+    "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+  g_assert_false (
+    dfly_task_id_is_valid (" e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85"));
+  g_assert_false (
+    dfly_task_id_is_valid ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85\n"));
+  g_assert_false (dfly_task_id_is_valid (
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8\xc3\xa9"));
 }
 
 static void
@@ -512,14 +553,14 @@ test_piece_length (void)
     { G_MININT64, 4 * MiB },
     { 4 * MiB, 4 * MiB },
     { 1 * GiB, 4 * MiB },
-    { 2000000000, 4 * MiB },               /* 2 GB / 500 = 4,000,000 bytes */
-    { 500 * 4 * MiB, 4 * MiB },            /* exactly 500 pieces of 4 MiB */
-    { 500 * 4 * MiB + 1, 8 * MiB },        /* one byte more: 8 MiB */
-    { 2 * GiB, 8 * MiB },                  /* 2 GiB / 500 is above 4 MiB */
+    { 2000000000, 4 * MiB },        /* 2 GB / 500 = 4,000,000 bytes */
+    { 500 * 4 * MiB, 4 * MiB },     /* exactly 500 pieces of 4 MiB */
+    { 500 * 4 * MiB + 1, 8 * MiB }, /* one byte more: 8 MiB */
+    { 2 * GiB, 8 * MiB },           /* 2 GiB / 500 is above 4 MiB */
     { 500 * 8 * MiB, 8 * MiB },
     { 500 * 8 * MiB + 1, 16 * MiB },
     { 500 * 16 * MiB, 16 * MiB },
-    { 500 * 16 * MiB + 1, 16 * MiB },      /* clamped */
+    { 500 * 16 * MiB + 1, 16 * MiB }, /* clamped */
     { 100 * GiB, 16 * MiB },
     { G_MAXINT64, 16 * MiB },
   };
@@ -565,8 +606,7 @@ test_piece_count (void)
   g_assert_cmpuint (dfly_piece_count (G_MAXUINT64 - 1, G_MAXUINT64), ==, 1);
   g_assert_cmpuint (dfly_piece_count (G_MAXUINT64, G_GUINT64_CONSTANT (1) << 63), ==, 2);
   /* largest count that fits, then saturation rather than truncation */
-  g_assert_cmpuint (dfly_piece_count ((guint64) G_MAXUINT32 * 16 * MiB, 16 * MiB), ==,
-                    G_MAXUINT32);
+  g_assert_cmpuint (dfly_piece_count ((guint64) G_MAXUINT32 * 16 * MiB, 16 * MiB), ==, G_MAXUINT32);
   g_assert_cmpuint (dfly_piece_count ((guint64) (G_MAXUINT32 - 1) * 16 * MiB, 16 * MiB), ==,
                     G_MAXUINT32 - 1);
   g_assert_cmpuint (dfly_piece_count ((guint64) G_MAXUINT32 * 16 * MiB + 1, 16 * MiB), ==,

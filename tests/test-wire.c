@@ -10,8 +10,8 @@
 
 #include "proto/dfly-wire.h"
 
-#define WAIT_MS 10000 /* the bound on every wait; generous for valgrind */
-#define BODY_CAP 256  /* what the test server lets a body be */
+#define WAIT_MS  10000 /* the bound on every wait; generous for valgrind */
+#define BODY_CAP 256   /* what the test server lets a body be */
 
 /* ---- helpers ---- */
 
@@ -27,7 +27,7 @@ static gboolean
 wait_for (gpointer *ready)
 {
   gboolean timed_out = FALSE;
-  guint timeout_id = g_timeout_add (WAIT_MS, on_wait_timeout, &timed_out);
+  guint    timeout_id = g_timeout_add (WAIT_MS, on_wait_timeout, &timed_out);
 
   while (!timed_out && *ready == NULL)
     g_main_context_iteration (NULL, TRUE);
@@ -45,18 +45,17 @@ on_result (GObject *source, GAsyncResult *result, gpointer data)
 static ProtobufCMessage *
 unpack_bytes (GBytes *frame, gsize max_size, guint32 expected, guint32 *type, GError **error)
 {
-  gsize length = 0;
+  gsize         length = 0;
   const guint8 *data = g_bytes_get_data (frame, &length);
 
   return dfly_wire_unpack (data, length, max_size, expected, type, error);
 }
 
 static void
-assert_refused (const guint8 *data, gsize length, gsize max_size, guint32 expected,
-                const char *why)
+assert_refused (const guint8 *data, gsize length, gsize max_size, guint32 expected, const char *why)
 {
   g_autoptr (GError) error = NULL;
-  guint32 type = 0;
+  guint32           type = 0;
   ProtobufCMessage *message = dfly_wire_unpack (data, length, max_size, expected, &type, &error);
 
   g_assert_null (message);
@@ -77,7 +76,7 @@ test_round_trip (void)
   {
     Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
     Dfly__V1__RegisterPeerRequest reg = DFLY__V1__REGISTER_PEER_REQUEST__INIT;
-    Dfly__V1__Download download = DFLY__V1__DOWNLOAD__INIT;
+    Dfly__V1__Download            download = DFLY__V1__DOWNLOAD__INIT;
     g_autoptr (GBytes) frame = NULL;
     Dfly__V1__AnnouncePeerRequest *back;
 
@@ -111,14 +110,14 @@ test_round_trip (void)
    * type and says which. */
   {
     Dfly__V1__AnnouncePeerResponse response = DFLY__V1__ANNOUNCE_PEER_RESPONSE__INIT;
-    Dfly__V1__NormalTaskResponse normal = DFLY__V1__NORMAL_TASK_RESPONSE__INIT;
-    Dfly__V1__CandidateParent parent = DFLY__V1__CANDIDATE_PARENT__INIT;
-    Dfly__V1__CandidateParent *parents[] = { &parent };
-    Dfly__V1__Host host = DFLY__V1__HOST__INIT;
-    Dfly__V1__PieceDigest d0 = DFLY__V1__PIECE_DIGEST__INIT;
-    Dfly__V1__PieceDigest d2 = DFLY__V1__PIECE_DIGEST__INIT;
-    Dfly__V1__PieceDigest *digests[] = { &d0, &d2 };
-    guint8 bitmap[] = { 0x05 };
+    Dfly__V1__NormalTaskResponse   normal = DFLY__V1__NORMAL_TASK_RESPONSE__INIT;
+    Dfly__V1__CandidateParent      parent = DFLY__V1__CANDIDATE_PARENT__INIT;
+    Dfly__V1__CandidateParent     *parents[] = { &parent };
+    Dfly__V1__Host                 host = DFLY__V1__HOST__INIT;
+    Dfly__V1__PieceDigest          d0 = DFLY__V1__PIECE_DIGEST__INIT;
+    Dfly__V1__PieceDigest          d2 = DFLY__V1__PIECE_DIGEST__INIT;
+    Dfly__V1__PieceDigest         *digests[] = { &d0, &d2 };
+    guint8                         bitmap[] = { 0x05 };
     g_autoptr (GBytes) frame = NULL;
     Dfly__V1__AnnouncePeerResponse *back;
 
@@ -170,11 +169,11 @@ test_round_trip (void)
   /* A Task, with a negative content length; and a message that packs to
    * nothing at all. */
   {
-    Dfly__V1__Task task = DFLY__V1__TASK__INIT;
+    Dfly__V1__Task             task = DFLY__V1__TASK__INIT;
     Dfly__V1__LeaveHostRequest leave = DFLY__V1__LEAVE_HOST_REQUEST__INIT;
     g_autoptr (GBytes) frame = NULL;
     g_autoptr (GBytes) empty = NULL;
-    Dfly__V1__Task *back;
+    Dfly__V1__Task             *back;
     Dfly__V1__LeaveHostRequest *leave_back;
 
     task.id = "0123";
@@ -215,12 +214,14 @@ static void
 test_refused (void)
 {
   g_autoptr (GBytes) frame = stat_task_frame ("some task");
-  gsize length = 0;
-  const guint8 *data = g_bytes_get_data (frame, &length);
+  gsize              length = 0;
+  const guint8      *data = g_bytes_get_data (frame, &length);
   g_autofree guint8 *longer = g_malloc (length + 3);
   g_autoptr (GBytes) unknown = dfly_frame_encode (DFLY_MESSAGE_LAST + 50, (const guint8 *) "", 0);
   g_autoptr (GBytes) bad_payload = dfly_frame_encode (DFLY_MESSAGE_TASK,
-                                                      (const guint8 *) "\x0a\x05" "ab", 4);
+                                                      (const guint8 *) "\x0a\x05"
+                                                                       "ab",
+                                                      4);
   /* Announces 4 bytes that are no envelope (a group tag, a varint that never ends). */
   static const guint8 garbage[] = { 0, 0, 0, 4, 0x0b, 0xff, 0xff, 0xff };
   /* Announces more than exists: 2^31 bytes. */
@@ -345,9 +346,9 @@ static void
 on_stat (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
          gpointer data)
 {
-  Fixture *f = data;
+  Fixture                   *f = data;
   Dfly__V1__StatTaskRequest *request;
-  Dfly__V1__Task task = DFLY__V1__TASK__INIT;
+  Dfly__V1__Task             task = DFLY__V1__TASK__INIT;
 
   f->handled++;
   request = (Dfly__V1__StatTaskRequest *) dfly_wire_read_request (msg, BODY_CAP,
@@ -423,21 +424,20 @@ send_raw (Fixture *f, SoupMessage *msg, Reply *reply)
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;
 
-  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, on_result,
-                                    &result);
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, on_result, &result);
   g_assert_true (wait_for ((gpointer *) &result));
   reply->body = soup_session_send_and_read_finish (f->session, result, &error);
   g_assert_no_error (error);
   reply->status = soup_message_get_status (msg);
-  reply->allow = g_strdup (
-    soup_message_headers_get_one (soup_message_get_response_headers (msg), "Allow"));
+  reply->allow =
+    g_strdup (soup_message_headers_get_one (soup_message_get_response_headers (msg), "Allow"));
 }
 
 static SoupMessage *
 new_post (Fixture *f, const char *path, GBytes *body)
 {
   g_autofree char *url = g_strconcat (f->base, path, NULL);
-  SoupMessage *msg = soup_message_new (SOUP_METHOD_POST, url);
+  SoupMessage     *msg = soup_message_new (SOUP_METHOD_POST, url);
 
   if (body != NULL)
     soup_message_set_request_body_from_bytes (msg, "application/x-dfly-frame", body);
@@ -457,9 +457,9 @@ test_server_good (Fixture *f, gconstpointer data)
   send_raw (f, msg, &reply);
   g_assert_cmpuint (reply.status, ==, SOUP_STATUS_OK);
   g_assert_cmpuint (f->handled, ==, 1);
-  g_assert_cmpstr (soup_message_headers_get_content_type (
-                     soup_message_get_response_headers (msg), NULL), ==,
-                   "application/x-dfly-frame");
+  g_assert_cmpstr (
+    soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL), ==,
+    "application/x-dfly-frame");
   task = (Dfly__V1__Task *) unpack_bytes (reply.body, 1 << 20, DFLY_MESSAGE_TASK, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (task->id, ==, "abc");
@@ -575,7 +575,9 @@ test_server_bad_body (Fixture *f, gconstpointer data)
 {
   Dfly__V1__LeaveHostRequest leave = DFLY__V1__LEAVE_HOST_REQUEST__INIT;
   g_autoptr (GBytes) wrong = NULL;
-  g_autoptr (GBytes) junk = g_bytes_new_static ("\x00\x00\x00\x03" "abc", 7);
+  g_autoptr (GBytes) junk = g_bytes_new_static ("\x00\x00\x00\x03"
+                                                "abc",
+                                                7);
   g_autoptr (SoupMessage) msg = NULL;
   g_autoptr (SoupMessage) junk_msg = NULL;
   g_auto (Reply) reply = { 0 };
@@ -614,11 +616,11 @@ post (Fixture *f, const char *url, const ProtobufCMessage *message, DflyMessageT
 static void
 test_post (Fixture *f, gconstpointer data)
 {
-  Dfly__V1__StatTaskRequest request = DFLY__V1__STAT_TASK_REQUEST__INIT;
+  Dfly__V1__StatTaskRequest  request = DFLY__V1__STAT_TASK_REQUEST__INIT;
   Dfly__V1__LeaveHostRequest leave = DFLY__V1__LEAVE_HOST_REQUEST__INIT;
-  g_autofree char *stat_url = g_strconcat (f->base, "/stat", NULL);
-  g_autofree char *busy_url = g_strconcat (f->base, "/busy", NULL);
-  g_autofree char *missing_url = g_strconcat (f->base, "/nowhere", NULL);
+  g_autofree char           *stat_url = g_strconcat (f->base, "/stat", NULL);
+  g_autofree char           *busy_url = g_strconcat (f->base, "/busy", NULL);
+  g_autofree char           *missing_url = g_strconcat (f->base, "/nowhere", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) reply = NULL;
   Dfly__V1__Task *task;
@@ -751,8 +753,8 @@ write_raw (GSocketConnection *connection, const char *data)
 static char *
 read_exactly (GSocketConnection *connection, gsize length)
 {
-  GSocket *socket = g_socket_connection_get_socket (connection);
-  GInputStream *input = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  GSocket         *socket = g_socket_connection_get_socket (connection);
+  GInputStream    *input = g_io_stream_get_input_stream (G_IO_STREAM (connection));
   g_autofree char *data = g_malloc0 (length + 1);
   g_autoptr (GError) error = NULL;
   gsize got = 0;
@@ -777,7 +779,7 @@ read_to_end (GSocketConnection *connection)
     g_autoptr (GAsyncResult) result = NULL;
     g_autoptr (GBytes) chunk = NULL;
     g_autoptr (GError) error = NULL;
-    gsize length = 0;
+    gsize       length = 0;
     const char *data;
 
     g_input_stream_read_bytes_async (input, 4096, G_PRIORITY_DEFAULT, NULL, on_result, &result);
@@ -798,7 +800,7 @@ static void
 test_divert_prefix (Fixture *f, gconstpointer data)
 {
   static const char request[] = DIVERT_PREFIX "abc HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                "Range: bytes=0-9\r\n\r\n";
+                                              "Range: bytes=0-9\r\n\r\n";
   static const char reply[] = "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n";
   g_autoptr (GSocketConnection) client = connect_raw (f);
   g_autofree char *got = NULL;
@@ -833,8 +835,7 @@ test_divert_other (Fixture *f, gconstpointer data)
 
   send_raw (f, msg, &reply);
   g_assert_cmpuint (reply.status, ==, SOUP_STATUS_OK);
-  g_assert_cmpmem (g_bytes_get_data (reply.body, NULL), g_bytes_get_size (reply.body),
-                   "hello", 5);
+  g_assert_cmpmem (g_bytes_get_data (reply.body, NULL), g_bytes_get_size (reply.body), "hello", 5);
   send_raw (f, post_msg, &post_reply);
   g_assert_cmpuint (post_reply.status, ==, SOUP_STATUS_OK);
   g_assert_cmpuint (f->handled, ==, 2);
@@ -916,8 +917,7 @@ test_listen (void)
   /* The port taken by one listener cannot be taken by another. */
   first = dfly_wire_listen (server, "127.0.0.1", 0, 0, &error);
   g_assert_no_error (error);
-  listener = dfly_wire_listen (server, "127.0.0.1", dfly_wire_listener_get_port (first), 0,
-                               &error);
+  listener = dfly_wire_listen (server, "127.0.0.1", dfly_wire_listener_get_port (first), 0, &error);
   g_assert_null (listener);
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_IO);
   dfly_wire_listener_free (first);
@@ -943,8 +943,8 @@ main (int argc, char **argv)
               test_server_refused_not_buffered, fixture_teardown);
   g_test_add ("/wire/server/not-post", Fixture, NULL, fixture_setup, test_server_not_post,
               fixture_teardown);
-  g_test_add ("/wire/server/not-post-body", Fixture, NULL, fixture_setup,
-              test_server_not_post_body, fixture_teardown);
+  g_test_add ("/wire/server/not-post-body", Fixture, NULL, fixture_setup, test_server_not_post_body,
+              fixture_teardown);
   g_test_add ("/wire/server/bad-body", Fixture, NULL, fixture_setup, test_server_bad_body,
               fixture_teardown);
   g_test_add ("/wire/post", Fixture, NULL, fixture_setup, test_post, fixture_teardown);

@@ -9,7 +9,8 @@
 static gboolean
 cache_gc (Dflyctl *ctl, GError **error)
 {
-  g_autoptr (GVariant) report = dflyctl_call (ctl, "CollectCache", NULL, G_VARIANT_TYPE ("(a{sv})"), error);
+  g_autoptr (GVariant) report =
+    dflyctl_call (ctl, "CollectCache", NULL, G_VARIANT_TYPE ("(a{sv})"), error);
 
   if (report == NULL)
     return FALSE;
@@ -19,7 +20,7 @@ cache_gc (Dflyctl *ctl, GError **error)
 
 typedef struct {
   const char *name;
-  gboolean  (*run) (Dflyctl *ctl, GError **error);
+  gboolean (*run) (Dflyctl *ctl, GError **error);
 } CacheSubcommand;
 
 static const CacheSubcommand cache_subcommands[] = {
@@ -27,21 +28,22 @@ static const CacheSubcommand cache_subcommands[] = {
 };
 
 static const char cache_description[] =
-  N_("Subcommands:\n"
-     "  gc  Collect garbage now: drop what the cache's TTL and quota say\n"
-     "      should go, then print what was freed and the usage after it");
+  N_ ("Subcommands:\n"
+      "  gc  Collect garbage now: drop what the cache's TTL and quota say\n"
+      "      should go, then print what was freed and the usage after it");
 
 gboolean
 dflyctl_cmd_cache (Dflyctl *ctl, GError **error)
 {
   g_auto (GStrv) positional = NULL;
 
-  positional = dflyctl_parse_command_args (ctl, NULL, "gc", _("Look after dflyd's cache."),
-                                           _(cache_description), error);
+  positional = dflyctl_parse_command_args (ctl, NULL, "gc", _ ("Look after dflyd's cache."),
+                                           _ (cache_description), error);
   if (positional == NULL)
     return FALSE;
   if (positional[0] == NULL) {
-    g_set_error_literal (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE, _("cache: no subcommand given; use gc"));
+    g_set_error_literal (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
+                         _ ("cache: no subcommand given; use gc"));
     return FALSE;
   }
   for (guint i = 0; i < G_N_ELEMENTS (cache_subcommands); i++) {
@@ -50,8 +52,8 @@ dflyctl_cmd_cache (Dflyctl *ctl, GError **error)
     if (positional[1] != NULL) {
       g_autofree char *quoted = dflyctl_quote_arg (positional[1]);
 
-      g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE, _("cache %s: takes no arguments, got “%s”"),
-                   cache_subcommands[i].name, quoted);
+      g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
+                   _ ("cache %s: takes no arguments, got “%s”"), cache_subcommands[i].name, quoted);
       return FALSE;
     }
     return cache_subcommands[i].run (ctl, error);
@@ -59,8 +61,8 @@ dflyctl_cmd_cache (Dflyctl *ctl, GError **error)
   {
     g_autofree char *quoted = dflyctl_quote_arg (positional[0]);
 
-    g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE, _("cache: unknown subcommand “%s”; use gc"),
-                 quoted);
+    g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
+                 _ ("cache: unknown subcommand “%s”; use gc"), quoted);
   }
   return FALSE;
 }

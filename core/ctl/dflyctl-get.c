@@ -24,10 +24,11 @@
 #include "dflyctl-parse.h"
 #include "dflyctl-progress.h"
 
-#define PIECE_LENGTH_MIN    (G_GUINT64_CONSTANT (4) << 10) /* dflyd's lowest download.min_piece_length */
+#define PIECE_LENGTH_MIN \
+  (G_GUINT64_CONSTANT (4) << 10) /* dflyd's lowest download.min_piece_length */
 #define PIECE_LENGTH_MAX    (G_GUINT64_CONSTANT (1) << 30) /* and its highest download.piece_length */
-#define CANCEL_WAIT_SECONDS 5  /* for dflyd's TaskFailed after CancelTask */
-#define TIMEOUT_GRACE       5  /* seconds dflyd has to report its own timeout first */
+#define CANCEL_WAIT_SECONDS 5 /* for dflyd's TaskFailed after CancelTask */
+#define TIMEOUT_GRACE       5 /* seconds dflyd has to report its own timeout first */
 #define TICK_INTERVAL_MS    200
 
 /* What was asked: checked, and ready for Download. */
@@ -53,18 +54,18 @@ get_request_clear (GetRequest *request)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (GetRequest, get_request_clear)
 
 static const char get_summary[] =
-  N_("Download URL through dflyd to the file PATH and wait until it is there.");
+  N_ ("Download URL through dflyd to the file PATH and wait until it is there.");
 static const char get_description[] =
-  N_("dflyd fetches the file from its peers or from the origin and writes it\n"
-     "to PATH atomically. Progress goes to standard error; --json prints one\n"
-     "object at the end. Ctrl-C cancels the download.\n\n"
-     "Exit status: 0 the file is there, 1 failure, 2 bad arguments, 3 dflyd not\n"
-     "running or gone, 4 no such object, 5 the origin failed, 6 digest mismatch,\n"
-     "7 timeout, 8 cancelled, 9 refused by the bus policy, 10 the origin refused\n"
-     "the credentials.\n\n"
-     "With --recursive (and for an oci:// URL without @sha256: unless --single),\n"
-     "URL names several files (an S3 prefix, an OCI image): dflyd lists them and\n"
-     "each is downloaded under the directory PATH, four at a time.");
+  N_ ("dflyd fetches the file from its peers or from the origin and writes it\n"
+      "to PATH atomically. Progress goes to standard error; --json prints one\n"
+      "object at the end. Ctrl-C cancels the download.\n\n"
+      "Exit status: 0 the file is there, 1 failure, 2 bad arguments, 3 dflyd not\n"
+      "running or gone, 4 no such object, 5 the origin failed, 6 digest mismatch,\n"
+      "7 timeout, 8 cancelled, 9 refused by the bus policy, 10 the origin refused\n"
+      "the credentials.\n\n"
+      "With --recursive (and for an oci:// URL without @sha256: unless --single),\n"
+      "URL names several files (an S3 prefix, an OCI image): dflyd lists them and\n"
+      "each is downloaded under the directory PATH, four at a time.");
 
 static gboolean
 add_headers (GVariantBuilder *options, char **headers, GError **error)
@@ -85,7 +86,8 @@ add_headers (GVariantBuilder *options, char **headers, GError **error)
     if (!g_hash_table_add (seen, g_ascii_strdown (name, -1))) {
       g_autofree char *quoted = dflyctl_quote_arg (name);
 
-      g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE, _("--header: “%s” is given twice"), quoted);
+      g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE, _ ("--header: “%s” is given twice"),
+                   quoted);
       g_variant_builder_clear (&dict);
       return FALSE;
     }
@@ -106,52 +108,54 @@ get_parse (Dflyctl *ctl, GetRequest *request, GError **error)
   g_autofree char *timeout = NULL;
   g_auto (GStrv) headers = NULL;
   g_auto (GStrv) positional = NULL;
-  gboolean hardlink = FALSE;
-  gboolean recursive = FALSE;
-  gboolean single = FALSE;
-  gboolean all_platforms = FALSE;
-  g_autofree char *platform = NULL;
+  gboolean           hardlink = FALSE;
+  gboolean           recursive = FALSE;
+  gboolean           single = FALSE;
+  gboolean           all_platforms = FALSE;
+  g_autofree char   *platform = NULL;
   const GOptionEntry entries[] = {
     { "recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
-      N_("URL names several files (an S3 prefix): download each under the directory PATH"), NULL },
+      N_ ("URL names several files (an S3 prefix): download each under the directory PATH"), NULL },
     { "single", 0, 0, G_OPTION_ARG_NONE, &single,
-      N_("URL names one file, even an oci:// one by tag: PATH is that file"), NULL },
+      N_ ("URL names one file, even an oci:// one by tag: PATH is that file"), NULL },
     { "platform", 0, 0, G_OPTION_ARG_STRING, &platform,
-      N_("The image of this platform from an OCI index"), N_("OS/ARCH[/VARIANT]") },
-    { "all-platforms", 0, 0, G_OPTION_ARG_NONE, &all_platforms,
-      N_("Every image of an OCI index"), NULL },
-    { "output", 'O', 0, G_OPTION_ARG_FILENAME, &output, N_("Write the file to PATH (required)"), N_("PATH") },
+      N_ ("The image of this platform from an OCI index"), N_ ("OS/ARCH[/VARIANT]") },
+    { "all-platforms", 0, 0, G_OPTION_ARG_NONE, &all_platforms, N_ ("Every image of an OCI index"),
+      NULL },
+    { "output", 'O', 0, G_OPTION_ARG_FILENAME, &output, N_ ("Write the file to PATH (required)"),
+      N_ ("PATH") },
     { "digest", 0, 0, G_OPTION_ARG_STRING, &digest,
-      N_("Check the whole content against DIGEST: sha256:HEX or sha512:HEX"), N_("DIGEST") },
-    { "tag", 0, 0, G_OPTION_ARG_STRING, &tag, N_("Tell apart tasks of the same URL (part of the task id)"),
-      N_("TAG") },
+      N_ ("Check the whole content against DIGEST: sha256:HEX or sha512:HEX"), N_ ("DIGEST") },
+    { "tag", 0, 0, G_OPTION_ARG_STRING, &tag,
+      N_ ("Tell apart tasks of the same URL (part of the task id)"), N_ ("TAG") },
     { "application", 0, 0, G_OPTION_ARG_STRING, &application,
-      N_("The application asking (part of the task id)"), N_("NAME") },
+      N_ ("The application asking (part of the task id)"), N_ ("NAME") },
     { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &headers,
-      N_("Send this request header to the origin; may be repeated"), N_("'NAME: VALUE'") },
+      N_ ("Send this request header to the origin; may be repeated"), N_ ("'NAME: VALUE'") },
     { "piece-length", 0, 0, G_OPTION_ARG_STRING, &piece_length,
-      N_("Pieces of SIZE bytes (or 4MiB, 16MiB, …) instead of dflyd's choice"), N_("SIZE") },
+      N_ ("Pieces of SIZE bytes (or 4MiB, 16MiB, …) instead of dflyd's choice"), N_ ("SIZE") },
     { "timeout", 0, 0, G_OPTION_ARG_STRING, &timeout,
-      N_("Give up after SECONDS (or 30s, 5m, 1h) for the whole download"), N_("SECONDS") },
+      N_ ("Give up after SECONDS (or 30s, 5m, 1h) for the whole download"), N_ ("SECONDS") },
     { "hardlink", 0, 0, G_OPTION_ARG_NONE, &hardlink,
-      N_("Link PATH to dflyd's cache instead of copying the file"), NULL },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &request->quiet, N_("Show no progress"), NULL },
+      N_ ("Link PATH to dflyd's cache instead of copying the file"), NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &request->quiet, N_ ("Show no progress"), NULL },
     { NULL }
   };
   GVariantBuilder options;
 
-  positional = dflyctl_parse_command_args (ctl, entries, _("URL -O PATH"), _(get_summary),
-                                           _(get_description), error);
+  positional = dflyctl_parse_command_args (ctl, entries, _ ("URL -O PATH"), _ (get_summary),
+                                           _ (get_description), error);
   if (positional == NULL)
     return FALSE;
   if (positional[0] == NULL) {
-    g_set_error_literal (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE, _("get: no URL given"));
+    g_set_error_literal (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE, _ ("get: no URL given"));
     return FALSE;
   }
   if (positional[1] != NULL) {
     g_autofree char *quoted = dflyctl_quote_arg (positional[1]);
 
-    g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE, _("get: takes one URL, got also “%s”"), quoted);
+    g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE, _ ("get: takes one URL, got also “%s”"),
+                 quoted);
     return FALSE;
   }
   if (!dflyctl_check_url (positional[0], error)) {
@@ -161,7 +165,7 @@ get_parse (Dflyctl *ctl, GetRequest *request, GError **error)
   request->url = g_strdup (positional[0]);
   if (output == NULL) {
     g_set_error_literal (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
-                         _("get: -O PATH is required: where should the file go?"));
+                         _ ("get: -O PATH is required: where should the file go?"));
     return FALSE;
   }
   request->output = dflyctl_parse_output (output, error);
@@ -172,7 +176,7 @@ get_parse (Dflyctl *ctl, GetRequest *request, GError **error)
 
   if (recursive && single) {
     g_set_error_literal (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
-                         _("get: --recursive and --single contradict each other"));
+                         _ ("get: --recursive and --single contradict each other"));
     return FALSE;
   }
   /* An oci:// URL by tag names an image (or an index of them): several
@@ -181,20 +185,21 @@ get_parse (Dflyctl *ctl, GetRequest *request, GError **error)
                                      strstr (request->url, "@sha256:") == NULL && !single);
   if (!request->directory && (platform != NULL || all_platforms)) {
     g_set_error_literal (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
-                         _("get: --platform and --all-platforms need a directory download "
-                           "(--recursive or an oci:// URL)"));
+                         _ ("get: --platform and --all-platforms need a directory download "
+                            "(--recursive or an oci:// URL)"));
     return FALSE;
   }
   if (request->directory && digest != NULL) {
     g_set_error_literal (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
-                         _("get: --digest names one file's content; it cannot check a directory"));
+                         _ ("get: --digest names one file's content; it cannot check a directory"));
     return FALSE;
   }
-  if (platform != NULL && (strchr (platform, '/') == NULL || !g_utf8_validate (platform, -1, NULL))) {
+  if (platform != NULL &&
+      (strchr (platform, '/') == NULL || !g_utf8_validate (platform, -1, NULL))) {
     g_autofree char *quoted = dflyctl_quote_arg (platform);
 
     g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
-                 _("get: --platform “%s” is not OS/ARCH[/VARIANT]"), quoted);
+                 _ ("get: --platform “%s” is not OS/ARCH[/VARIANT]"), quoted);
     return FALSE;
   }
 
@@ -221,8 +226,8 @@ get_parse (Dflyctl *ctl, GetRequest *request, GError **error)
   if (piece_length != NULL) {
     guint64 bytes;
 
-    if (!dflyctl_parse_size ("--piece-length", piece_length, PIECE_LENGTH_MIN, PIECE_LENGTH_MAX, &bytes,
-                             error)) {
+    if (!dflyctl_parse_size ("--piece-length", piece_length, PIECE_LENGTH_MIN, PIECE_LENGTH_MAX,
+                             &bytes, error)) {
       g_variant_builder_clear (&options);
       g_prefix_error (error, "get: ");
       return FALSE;
@@ -230,8 +235,8 @@ get_parse (Dflyctl *ctl, GetRequest *request, GError **error)
     g_variant_builder_add (&options, "{sv}", "piece-length", g_variant_new_uint64 (bytes));
   }
   if (timeout != NULL) {
-    if (!dflyctl_parse_duration ("--timeout", timeout, 1, G_MAXUINT32 - TIMEOUT_GRACE, &request->timeout,
-                                 error)) {
+    if (!dflyctl_parse_duration ("--timeout", timeout, 1, G_MAXUINT32 - TIMEOUT_GRACE,
+                                 &request->timeout, error)) {
       g_variant_builder_clear (&options);
       g_prefix_error (error, "get: ");
       return FALSE;
@@ -257,32 +262,32 @@ get_parse (Dflyctl *ctl, GetRequest *request, GError **error)
 
 /* One download being waited for. */
 typedef struct {
-  Dflyctl          *ctl;
-  GetRequest       *request;
-  GDBusConnection  *connection;
-  char             *owner;            /* dflyd's unique name */
-  GCancellable     *cancellable;      /* of the calls still out at the end */
-  guint             pending_calls;
-  guint             owner_subscription;
-  guint             task_subscription;
-  gulong            closed_handler;
-  guint             sigint_source;
-  guint             sigterm_source;
-  guint             timeout_source;
-  guint             tick_source;
-  guint             cancel_wait_source;
-  gint64            started;          /* monotonic */
-  char             *task_id;          /* NULL until Download returns */
-  GPtrArray        *early;            /* our output's results that came before the id */
-  DflyctlProgress  *progress;
-  guint64           completed;
-  gint64            total;
-  gboolean          interrupted;
-  gboolean          done;
-  const char       *result;           /* succeeded, failed, cancelled, timeout */
-  GError           *error;            /* why, unless it succeeded */
-  char             *error_name;       /* dflyd's, for --json */
-  char             *error_message;
+  Dflyctl         *ctl;
+  GetRequest      *request;
+  GDBusConnection *connection;
+  char            *owner;       /* dflyd's unique name */
+  GCancellable    *cancellable; /* of the calls still out at the end */
+  guint            pending_calls;
+  guint            owner_subscription;
+  guint            task_subscription;
+  gulong           closed_handler;
+  guint            sigint_source;
+  guint            sigterm_source;
+  guint            timeout_source;
+  guint            tick_source;
+  guint            cancel_wait_source;
+  gint64           started; /* monotonic */
+  char            *task_id; /* NULL until Download returns */
+  GPtrArray       *early;   /* our output's results that came before the id */
+  DflyctlProgress *progress;
+  guint64          completed;
+  gint64           total;
+  gboolean         interrupted;
+  gboolean         done;
+  const char      *result;     /* succeeded, failed, cancelled, timeout */
+  GError          *error;      /* why, unless it succeeded */
+  char            *error_name; /* dflyd's, for --json */
+  char            *error_message;
 } GetRun;
 
 static void
@@ -297,9 +302,8 @@ get_run_finish (GetRun *self, const char *result, GError *error)
   self->error = error;
 }
 
-static void
-get_run_fail (GetRun *self, const char *result, GQuark domain, int code, const char *format, ...)
-  G_GNUC_PRINTF (5, 6);
+static void get_run_fail (GetRun *self, const char *result, GQuark domain, int code,
+                          const char *format, ...) G_GNUC_PRINTF (5, 6);
 
 static void
 get_run_fail (GetRun *self, const char *result, GQuark domain, int code, const char *format, ...)
@@ -348,7 +352,7 @@ static void
 get_run_succeeded (GetRun *self)
 {
   GStatBuf st;
-  guint64 bytes = self->completed;
+  guint64  bytes = self->completed;
 
   /* The file is on this machine: its size is the truth, also when dflyd had
    * it all cached and sent no progress. */
@@ -364,7 +368,7 @@ get_run_succeeded (GetRun *self)
 static void
 get_run_failed (GetRun *self, const char *error_name, const char *message)
 {
-  GError *error = g_dbus_error_new_for_dbus_error (error_name, message);
+  GError     *error = g_dbus_error_new_for_dbus_error (error_name, message);
   const char *result = "failed";
 
   g_dbus_error_strip_remote_error (error);
@@ -396,7 +400,7 @@ on_task_signal (GDBusConnection *connection, const char *sender, const char *obj
                 const char *interface_name, const char *signal_name, GVariant *parameters,
                 gpointer user_data)
 {
-  GetRun *self = user_data;
+  GetRun     *self = user_data;
   const char *task_id, *output;
 
   if (self->done)
@@ -404,7 +408,7 @@ on_task_signal (GDBusConnection *connection, const char *sender, const char *obj
   if (g_str_equal (signal_name, "TaskProgress") &&
       g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(stx)"))) {
     guint64 completed;
-    gint64 total;
+    gint64  total;
 
     g_variant_get (parameters, "(&stx)", &task_id, &completed, &total);
     if (self->task_id == NULL || !g_str_equal (task_id, self->task_id))
@@ -438,7 +442,7 @@ static void
 get_run_vanished (GetRun *self)
 {
   get_run_fail (self, "failed", DFLYCTL_ERROR, DFLYCTL_ERROR_VANISHED,
-                _("dflyd left the bus before the download to %s finished"), self->request->output);
+                _ ("dflyd left the bus before the download to %s finished"), self->request->output);
 }
 
 static gboolean
@@ -448,9 +452,9 @@ name_has_owner (GDBusConnection *connection, const char *name)
   gboolean has_owner = FALSE;
 
   reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner", g_variant_new ("(s)", name),
-                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE,
-                                       DFLYCTL_CALL_TIMEOUT_MS, NULL, NULL);
+                                       "org.freedesktop.DBus", "NameHasOwner",
+                                       g_variant_new ("(s)", name), G_VARIANT_TYPE ("(b)"),
+                                       G_DBUS_CALL_FLAGS_NONE, DFLYCTL_CALL_TIMEOUT_MS, NULL, NULL);
   if (reply != NULL)
     g_variant_get (reply, "(b)", &has_owner);
   return has_owner;
@@ -461,7 +465,7 @@ on_owner_changed (GDBusConnection *connection, const char *sender, const char *o
                   const char *interface_name, const char *signal_name, GVariant *parameters,
                   gpointer user_data)
 {
-  GetRun *self = user_data;
+  GetRun     *self = user_data;
   const char *name, *old_owner, *new_owner;
 
   if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(sss)")))
@@ -478,7 +482,7 @@ on_connection_closed (GDBusConnection *connection, gboolean remote_peer_vanished
   GetRun *self = user_data;
 
   get_run_fail (self, "failed", DFLYCTL_ERROR, DFLYCTL_ERROR_VANISHED,
-                _("lost the connection to the bus before the download finished"));
+                _ ("lost the connection to the bus before the download finished"));
 }
 
 static void
@@ -487,8 +491,8 @@ on_download_reply (GObject *source, GAsyncResult *result, gpointer user_data)
   GetRun *self = user_data;
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *label = NULL;
-  g_autofree char *id = NULL;
+  g_autofree char     *label = NULL;
+  g_autofree char     *id = NULL;
   DflyctlProgressStyle style;
 
   self->pending_calls--;
@@ -515,7 +519,7 @@ on_download_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 
     g_clear_pointer (&self->task_id, g_free);
     get_run_fail (self, "failed", DFLY_ERROR, DFLY_ERROR_PROTOCOL,
-                  _("dflyd answered Download with “%s”, which is not a task id"), quoted);
+                  _ ("dflyd answered Download with “%s”, which is not a task id"), quoted);
     return;
   }
   g_debug ("task %s", self->task_id);
@@ -528,11 +532,11 @@ on_download_reply (GObject *source, GAsyncResult *result, gpointer user_data)
     style = DFLYCTL_PROGRESS_LINES;
   id = get_run_short_id (self);
   /* TRANSLATORS: starts each progress line: "task 3f2a9c1e0b7d: 52% …" */
-  label = g_strdup_printf (_("task %s"), id);
+  label = g_strdup_printf (_ ("task %s"), id);
   self->progress = dflyctl_progress_new (style, label, self->started);
 
   for (guint i = 0; i < self->early->len && !self->done; i++) {
-    GVariant *parameters = g_ptr_array_index (self->early, i);
+    GVariant   *parameters = g_ptr_array_index (self->early, i);
     const char *task_id;
 
     g_variant_get_child (parameters, 0, "&s", &task_id);
@@ -551,10 +555,10 @@ on_cancel_wait_over (gpointer user_data)
   self->cancel_wait_source = 0;
   if (self->task_id == NULL)
     get_run_fail (self, "cancelled", DFLY_ERROR, DFLY_ERROR_CANCELLED,
-                  _("interrupted before dflyd answered Download"));
+                  _ ("interrupted before dflyd answered Download"));
   else
     get_run_fail (self, "cancelled", DFLY_ERROR, DFLY_ERROR_CANCELLED,
-                  _("interrupted; dflyd did not confirm the cancel within %u s"),
+                  _ ("interrupted; dflyd did not confirm the cancel within %u s"),
                   (guint) CANCEL_WAIT_SECONDS);
   return G_SOURCE_REMOVE;
 }
@@ -566,14 +570,14 @@ on_unix_signal (gpointer user_data)
 
   if (self->interrupted) {
     get_run_fail (self, "cancelled", DFLY_ERROR, DFLY_ERROR_CANCELLED,
-                  _("interrupted again; not waiting for dflyd to confirm the cancel"));
+                  _ ("interrupted again; not waiting for dflyd to confirm the cancel"));
     return G_SOURCE_CONTINUE;
   }
   self->interrupted = TRUE;
   if (self->progress != NULL)
     dflyctl_progress_end (self->progress, g_get_monotonic_time ());
   if (!self->request->quiet)
-    g_printerr ("%s\n", _("cancelling the download…"));
+    g_printerr ("%s\n", _ ("cancelling the download…"));
   /* Without a task id yet, the cancel goes out with the reply to Download. */
   if (self->task_id != NULL)
     get_run_send_cancel (self);
@@ -590,7 +594,7 @@ on_timeout (gpointer user_data)
   if (self->task_id != NULL)
     get_run_send_cancel (self);
   get_run_fail (self, "timeout", DFLY_ERROR, DFLY_ERROR_TIMEOUT,
-                _("no result from dflyd within %u s (--timeout)"), (guint) self->request->timeout);
+                _ ("no result from dflyd within %u s (--timeout)"), (guint) self->request->timeout);
   return G_SOURCE_REMOVE;
 }
 
@@ -653,10 +657,10 @@ get_owner (GDBusConnection *connection, GError **error)
   g_autoptr (GVariant) reply = NULL;
   char *owner = NULL;
 
-  reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "GetNameOwner",
-                                       g_variant_new ("(s)", DFLYD_BUS_NAME), G_VARIANT_TYPE ("(s)"),
-                                       G_DBUS_CALL_FLAGS_NONE, DFLYCTL_CALL_TIMEOUT_MS, NULL, error);
+  reply = g_dbus_connection_call_sync (
+    connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+    "GetNameOwner", g_variant_new ("(s)", DFLYD_BUS_NAME), G_VARIANT_TYPE ("(s)"),
+    G_DBUS_CALL_FLAGS_NONE, DFLYCTL_CALL_TIMEOUT_MS, NULL, error);
   if (reply == NULL)
     return NULL;
   g_variant_get (reply, "(s)", &owner);
@@ -667,7 +671,7 @@ static void
 get_print_result (GetRun *self)
 {
   /* Milliseconds are plenty. */
-  double seconds = (double) ((g_get_monotonic_time () - self->started) / 1000) / 1000.0;
+  double          seconds = (double) ((g_get_monotonic_time () - self->started) / 1000) / 1000.0;
   DflyctlDownload download = {
     .task_id = self->task_id,
     .url = self->request->url,
@@ -683,7 +687,8 @@ get_print_result (GetRun *self)
   } else if (self->error != NULL) {
     /* dflyctl's own verdict: the timeout, an interrupt, dflyd gone. */
     download.error_name = self->error->domain == DFLY_ERROR
-      ? dfly_error_to_dbus_name (self->error->code) : dfly_error_to_dbus_name (DFLY_ERROR_FAILED);
+                            ? dfly_error_to_dbus_name (self->error->code)
+                            : dfly_error_to_dbus_name (DFLY_ERROR_FAILED);
     download.error_message = self->error->message;
   }
   if (self->ctl->format == DFLYCTL_FORMAT_JSON) {
@@ -711,30 +716,34 @@ get_run_start (GetRun *self, Dflyctl *ctl, GetRequest *request, GError **error)
 
   /* First the watch, then the owner: a dflyd that leaves in between is seen. */
   self->owner_subscription = g_dbus_connection_signal_subscribe (
-      self->connection, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
-      "/org/freedesktop/DBus", DFLYD_BUS_NAME, G_DBUS_SIGNAL_FLAGS_NONE, on_owner_changed, self, NULL);
+    self->connection, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
+    "/org/freedesktop/DBus", DFLYD_BUS_NAME, G_DBUS_SIGNAL_FLAGS_NONE, on_owner_changed, self,
+    NULL);
   self->owner = get_owner (self->connection, error);
   if (self->owner == NULL)
     return FALSE;
   /* The match rule goes out before the call on the same connection, so the
    * bus routes every signal dflyd sends after Download to us. */
   self->task_subscription = g_dbus_connection_signal_subscribe (
-      self->connection, self->owner, DFLYD_INTERFACE, NULL, DFLYD_OBJECT_PATH, NULL,
-      G_DBUS_SIGNAL_FLAGS_NONE, on_task_signal, self, NULL);
-  self->closed_handler = g_signal_connect (self->connection, "closed", G_CALLBACK (on_connection_closed), self);
+    self->connection, self->owner, DFLYD_INTERFACE, NULL, DFLYD_OBJECT_PATH, NULL,
+    G_DBUS_SIGNAL_FLAGS_NONE, on_task_signal, self, NULL);
+  self->closed_handler =
+    g_signal_connect (self->connection, "closed", G_CALLBACK (on_connection_closed), self);
   self->sigint_source = g_unix_signal_add (SIGINT, on_unix_signal, self);
   self->sigterm_source = g_unix_signal_add (SIGTERM, on_unix_signal, self);
   if (request->timeout > 0)
-    self->timeout_source = g_timeout_add_seconds (request->timeout + TIMEOUT_GRACE, on_timeout, self);
+    self->timeout_source =
+      g_timeout_add_seconds (request->timeout + TIMEOUT_GRACE, on_timeout, self);
   if (!request->quiet && isatty (STDERR_FILENO))
     self->tick_source = g_timeout_add (TICK_INTERVAL_MS, on_tick, self);
 
   self->started = g_get_monotonic_time ();
   self->pending_calls++;
-  g_dbus_connection_call (self->connection, self->owner, DFLYD_OBJECT_PATH, DFLYD_INTERFACE, "Download",
-                          g_variant_new ("(ss@a{sv})", request->url, request->output, request->options),
-                          G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE, DFLYCTL_CALL_TIMEOUT_MS,
-                          self->cancellable, on_download_reply, self);
+  g_dbus_connection_call (
+    self->connection, self->owner, DFLYD_OBJECT_PATH, DFLYD_INTERFACE, "Download",
+    g_variant_new ("(ss@a{sv})", request->url, request->output, request->options),
+    G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE, DFLYCTL_CALL_TIMEOUT_MS, self->cancellable,
+    on_download_reply, self);
   return TRUE;
 }
 
@@ -768,7 +777,7 @@ get_one (Dflyctl *ctl, GetRequest *request, GError **error)
 typedef struct {
   GetRequest request;
   GetRun     run;
-  char      *path;   /* relative, as listed */
+  char      *path; /* relative, as listed */
   gboolean   active;
 } DirectorySlot;
 
@@ -794,7 +803,7 @@ directory_output (const char *directory, const char *path, GError **error)
     g_autofree char *quoted = dflyctl_quote_arg (path);
 
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
-                 _("refusing to write “%s”: not a safe relative path"), quoted);
+                 _ ("refusing to write “%s”: not a safe relative path"), quoted);
     return NULL;
   }
   output = g_build_filename (directory, path, NULL);
@@ -802,7 +811,7 @@ directory_output (const char *directory, const char *path, GError **error)
   if (g_mkdir_with_parents (parent, 0755) != 0) {
     int saved_errno = errno;
 
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, _("cannot create directory %s: %s"), parent,
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, _ ("cannot create directory %s: %s"), parent,
                  g_strerror (saved_errno));
     return NULL;
   }
@@ -816,18 +825,17 @@ get_directory (Dflyctl *ctl, GetRequest *request, GError **error)
   g_autoptr (GVariant) entries = NULL;
   g_autoptr (GError) first_error = NULL;
   g_autofree char *owner = NULL;
-  DirectorySlot slots[DIRECTORY_CONCURRENCY] = { 0 };
-  gboolean terminal = isatty (STDERR_FILENO) && !request->quiet;
-  gsize total, next = 0, finished = 0, failed = 0;
+  DirectorySlot    slots[DIRECTORY_CONCURRENCY] = { 0 };
+  gboolean         terminal = isatty (STDERR_FILENO) && !request->quiet;
+  gsize            total, next = 0, finished = 0, failed = 0;
 
   owner = get_owner (ctl->connection, error);
   if (owner == NULL)
     return FALSE;
-  reply = g_dbus_connection_call_sync (ctl->connection, owner, DFLYD_OBJECT_PATH, DFLYD_INTERFACE,
-                                       "List", g_variant_new ("(s@a{sv})", request->url,
-                                                              request->list_options),
-                                       G_VARIANT_TYPE ("(a(ssx))"), G_DBUS_CALL_FLAGS_NONE,
-                                       LIST_CALL_TIMEOUT_MS, NULL, error);
+  reply = g_dbus_connection_call_sync (
+    ctl->connection, owner, DFLYD_OBJECT_PATH, DFLYD_INTERFACE, "List",
+    g_variant_new ("(s@a{sv})", request->url, request->list_options), G_VARIANT_TYPE ("(a(ssx))"),
+    G_DBUS_CALL_FLAGS_NONE, LIST_CALL_TIMEOUT_MS, NULL, error);
   if (reply == NULL)
     return FALSE;
   entries = g_variant_get_child_value (reply, 0);
@@ -835,7 +843,7 @@ get_directory (Dflyctl *ctl, GetRequest *request, GError **error)
   if (g_mkdir_with_parents (request->output, 0755) != 0) {
     int saved_errno = errno;
 
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, _("cannot create directory %s: %s"),
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, _ ("cannot create directory %s: %s"),
                  request->output, g_strerror (saved_errno));
     return FALSE;
   }
@@ -846,7 +854,7 @@ get_directory (Dflyctl *ctl, GetRequest *request, GError **error)
       DirectorySlot *slot = &slots[i];
       g_autoptr (GError) local_error = NULL;
       const char *url, *path;
-      gint64 length;
+      gint64      length;
 
       if (slot->active)
         continue;
@@ -862,7 +870,8 @@ get_directory (Dflyctl *ctl, GetRequest *request, GError **error)
       slot->request.timeout = request->timeout;
       slot->request.quiet = TRUE;
       slot->request.output = directory_output (request->output, path, &local_error);
-      if (slot->request.output == NULL || !get_run_start (&slot->run, ctl, &slot->request, &local_error)) {
+      if (slot->request.output == NULL ||
+          !get_run_start (&slot->run, ctl, &slot->request, &local_error)) {
         g_printerr ("%s: %s\n", path, local_error->message);
         if (first_error == NULL)
           first_error = g_steal_pointer (&local_error);
@@ -886,14 +895,14 @@ get_directory (Dflyctl *ctl, GetRequest *request, GError **error)
         if (first_error == NULL)
           first_error = g_steal_pointer (&slot->run.error);
       } else if (!terminal && !request->quiet) {
-        g_printerr (_("%s: done (%zu/%zu files)\n"), slot->path, finished, total);
+        g_printerr (_ ("%s: done (%zu/%zu files)\n"), slot->path, finished, total);
       }
       if (ctl->format == DFLYCTL_FORMAT_JSON)
         get_print_result (&slot->run);
       directory_slot_clear (slot);
     }
     if (terminal) {
-      g_autofree char *done = g_strdup_printf (_("%zu/%zu files"), finished, total);
+      g_autofree char *done = g_strdup_printf (_ ("%zu/%zu files"), finished, total);
 
       g_printerr ("\r\033[K%s", done);
     }
@@ -903,12 +912,12 @@ get_directory (Dflyctl *ctl, GetRequest *request, GError **error)
   if (terminal)
     g_printerr ("\n");
   if (first_error != NULL) {
-    g_prefix_error (&first_error, _("%zu of %zu files failed; the first: "), failed, total);
+    g_prefix_error (&first_error, _ ("%zu of %zu files failed; the first: "), failed, total);
     g_propagate_error (error, g_steal_pointer (&first_error));
     return FALSE;
   }
   if (!request->quiet && ctl->format != DFLYCTL_FORMAT_JSON)
-    g_printerr (_("%zu files in %s\n"), total, request->output);
+    g_printerr (_ ("%zu files in %s\n"), total, request->output);
   return TRUE;
 }
 

@@ -33,8 +33,8 @@ append_padded (GString *out, const char *text, gsize width)
 
 /* The last column is not padded: no trailing blanks. */
 static void
-append_row (GString *out, const char *indent, const char *const *cells,
-            const gsize *widths, guint n_cells)
+append_row (GString *out, const char *indent, const char *const *cells, const gsize *widths,
+            guint n_cells)
 {
   g_string_append (out, indent);
   for (guint i = 0; i < n_cells; i++) {
@@ -60,19 +60,19 @@ static char *
 format_duration (guint64 seconds)
 {
   unsigned long long days = seconds / 86400;
-  guint hours = (seconds / 3600) % 24;
-  guint minutes = (seconds / 60) % 60;
-  guint secs = seconds % 60;
+  guint              hours = (seconds / 3600) % 24;
+  guint              minutes = (seconds / 60) % 60;
+  guint              secs = seconds % 60;
 
   /* Two units are enough to tell "just restarted" from "up for weeks". */
   if (days > 0)
     /* TRANSLATORS: uptime in days and hours, as in "3d 4h"; likewise below */
-    return g_strdup_printf (_("%llud %uh"), days, hours);
+    return g_strdup_printf (_ ("%llud %uh"), days, hours);
   if (hours > 0)
-    return g_strdup_printf (_("%uh %um"), hours, minutes);
+    return g_strdup_printf (_ ("%uh %um"), hours, minutes);
   if (minutes > 0)
-    return g_strdup_printf (_("%um %us"), minutes, secs);
-  return g_strdup_printf (_("%us"), secs);
+    return g_strdup_printf (_ ("%um %us"), minutes, secs);
+  return g_strdup_printf (_ ("%us"), secs);
 }
 
 static char *
@@ -93,7 +93,7 @@ roles_to_json (GVariant *roles)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   GVariantIter iter;
-  const char *name, *state, *detail;
+  const char  *name, *state, *detail;
 
   json_builder_begin_array (builder);
   g_variant_iter_init (&iter, roles);
@@ -119,8 +119,8 @@ status_to_json (GVariant *status)
   g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
   g_autoptr (JsonObject) object = json_object_new ();
   GVariantIter iter;
-  const char *key;
-  GVariant *value;
+  const char  *key;
+  GVariant    *value;
 
   g_variant_iter_init (&iter, status);
   while (g_variant_iter_loop (&iter, "{&sv}", &key, &value)) {
@@ -147,37 +147,38 @@ status_to_text (GVariant *status)
   g_autofree char *uptime_text = NULL;
   g_autofree char *host_id = NULL;
   g_autofree char *host_type = NULL;
-  guint32 pid;
-  guint64 uptime, started, succeeded, failed;
+  guint32          pid;
+  guint64          uptime, started, succeeded, failed;
 
   if (!g_variant_lookup (status, "version", "s", &version))
     version = g_strdup ("?");
   if (!g_variant_lookup (status, "config-path", "s", &config_path))
     config_path = g_strdup ("?");
-  pid_text = g_variant_lookup (status, "pid", "u", &pid)
-    ? g_strdup_printf ("%u", (guint) pid) : g_strdup ("?");
-  uptime_text = g_variant_lookup (status, "uptime-seconds", "t", &uptime)
-    ? format_duration (uptime) : g_strdup ("?");
+  pid_text = g_variant_lookup (status, "pid", "u", &pid) ? g_strdup_printf ("%u", (guint) pid)
+                                                         : g_strdup ("?");
+  uptime_text = g_variant_lookup (status, "uptime-seconds", "t", &uptime) ? format_duration (uptime)
+                                                                          : g_strdup ("?");
 
   /* TRANSLATORS: dflyd VERSION, pid PID, up DURATION */
-  g_string_append_printf (out, _("dflyd %s, pid %s, up %s"), version, pid_text, uptime_text);
+  g_string_append_printf (out, _ ("dflyd %s, pid %s, up %s"), version, pid_text, uptime_text);
   g_string_append_c (out, '\n');
   /* TRANSLATORS: the path of the configuration file dflyd read */
-  g_string_append_printf (out, _("config: %s"), or_placeholder (config_path, "?"));
+  g_string_append_printf (out, _ ("config: %s"), or_placeholder (config_path, "?"));
   g_string_append_c (out, '\n');
   if (g_variant_lookup (status, "host-id", "s", &host_id)) {
     if (!g_variant_lookup (status, "host-type", "s", &host_type))
       host_type = g_strdup ("?");
     /* TRANSLATORS: this host as announced to schedulers: "host: ID (TYPE)" */
-    g_string_append_printf (out, _("host: %s (%s)"), host_id, host_type);
+    g_string_append_printf (out, _ ("host: %s (%s)"), host_id, host_type);
     g_string_append_c (out, '\n');
   }
   if (g_variant_lookup (status, "tasks-started", "t", &started) &&
       g_variant_lookup (status, "tasks-succeeded", "t", &succeeded) &&
       g_variant_lookup (status, "tasks-failed", "t", &failed)) {
     /* TRANSLATORS: downloads since dflyd started */
-    g_string_append_printf (out, _("tasks: %" G_GUINT64_FORMAT " started, %" G_GUINT64_FORMAT
-                                   " succeeded, %" G_GUINT64_FORMAT " failed"),
+    g_string_append_printf (out,
+                            _ ("tasks: %" G_GUINT64_FORMAT " started, %" G_GUINT64_FORMAT
+                               " succeeded, %" G_GUINT64_FORMAT " failed"),
                             started, succeeded, failed);
     g_string_append_c (out, '\n');
   }
@@ -187,11 +188,11 @@ status_to_text (GVariant *status)
     return g_string_free (g_steal_pointer (&out), FALSE);
 
   if (g_variant_n_children (roles) == 0) {
-    g_string_append_printf (out, "%s\n", _("no roles enabled"));
+    g_string_append_printf (out, "%s\n", _ ("no roles enabled"));
   } else {
-    gsize widths[2] = { 0, 0 };
+    gsize        widths[2] = { 0, 0 };
     GVariantIter iter;
-    const char *name, *state, *detail;
+    const char  *name, *state, *detail;
 
     g_variant_iter_init (&iter, roles);
     while (g_variant_iter_next (&iter, "(&s&s&s)", &name, &state, &detail)) {
@@ -224,8 +225,8 @@ plugins_to_json (GVariant *plugins)
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
   static const char *const fields[] = { "name", "kind", "version", "path", "state", "reason" };
-  GVariantIter iter;
-  GVariant *entry;
+  GVariantIter             iter;
+  GVariant                *entry;
 
   json_builder_begin_array (builder);
   g_variant_iter_init (&iter, plugins);
@@ -249,18 +250,19 @@ static char *
 plugins_to_text (GVariant *plugins)
 {
   g_autoptr (GString) out = g_string_new (NULL);
-  const char *headers[] = { _("NAME"), _("KIND"), _("VERSION"), _("STATE"), _("PATH") };
-  gsize widths[G_N_ELEMENTS (headers)] = { 0 };
+  const char  *headers[] = { _ ("NAME"), _ ("KIND"), _ ("VERSION"), _ ("STATE"), _ ("PATH") };
+  gsize        widths[G_N_ELEMENTS (headers)] = { 0 };
   GVariantIter iter;
-  const char *name, *kind, *version, *path, *state, *reason;
+  const char  *name, *kind, *version, *path, *state, *reason;
 
   if (g_variant_n_children (plugins) == 0)
-    return g_strdup_printf ("%s\n", _("no plugins found in the plugin directories"));
+    return g_strdup_printf ("%s\n", _ ("no plugins found in the plugin directories"));
 
   for (guint i = 0; i < G_N_ELEMENTS (headers); i++)
     widths[i] = display_width (headers[i]);
   g_variant_iter_init (&iter, plugins);
-  while (g_variant_iter_next (&iter, "(&s&s&s&s&s&s)", &name, &kind, &version, &path, &state, &reason)) {
+  while (
+    g_variant_iter_next (&iter, "(&s&s&s&s&s&s)", &name, &kind, &version, &path, &state, &reason)) {
     const char *cells[] = { or_placeholder (name, "-"), or_placeholder (kind, "-"),
                             or_placeholder (version, "-"), or_placeholder (state, "-") };
 
@@ -270,7 +272,8 @@ plugins_to_text (GVariant *plugins)
 
   append_row (out, "", headers, widths, G_N_ELEMENTS (headers));
   g_variant_iter_init (&iter, plugins);
-  while (g_variant_iter_next (&iter, "(&s&s&s&s&s&s)", &name, &kind, &version, &path, &state, &reason)) {
+  while (
+    g_variant_iter_next (&iter, "(&s&s&s&s&s&s)", &name, &kind, &version, &path, &state, &reason)) {
     const char *cells[] = { or_placeholder (name, "-"), or_placeholder (kind, "-"),
                             or_placeholder (version, "-"), or_placeholder (state, "-"),
                             or_placeholder (path, "-") };
@@ -278,7 +281,7 @@ plugins_to_text (GVariant *plugins)
     append_row (out, "", cells, widths, G_N_ELEMENTS (cells));
     if (*reason != '\0') {
       /* TRANSLATORS: printed under a plugin dflyd did not load */
-      g_string_append_printf (out, _("  reason: %s"), reason);
+      g_string_append_printf (out, _ ("  reason: %s"), reason);
       g_string_append_c (out, '\n');
     }
   }
@@ -300,7 +303,7 @@ dflyctl_output_changes (DflyctlFormat format, GVariant *changes)
 {
   g_autoptr (GString) out = NULL;
   GVariantIter iter;
-  const char *line;
+  const char  *line;
 
   g_return_val_if_fail (g_variant_is_of_type (changes, G_VARIANT_TYPE_STRING_ARRAY), NULL);
 
@@ -321,7 +324,7 @@ dflyctl_output_changes (DflyctlFormat format, GVariant *changes)
   }
 
   if (g_variant_n_children (changes) == 0)
-    return g_strdup_printf ("%s\n", _("no changes"));
+    return g_strdup_printf ("%s\n", _ ("no changes"));
   out = g_string_new (NULL);
   g_variant_iter_init (&iter, changes);
   while (g_variant_iter_next (&iter, "&s", &line))
@@ -353,7 +356,7 @@ dflyctl_output_version (DflyctlFormat format, const char *client_version,
   }
 
   if (daemon_version == NULL)
-    return g_strdup_printf ("dflyctl %s\n%s\n", client_version, _("dflyd: not reachable"));
+    return g_strdup_printf ("dflyctl %s\n%s\n", client_version, _ ("dflyd: not reachable"));
   return g_strdup_printf ("dflyctl %s\ndflyd %s\n", client_version, daemon_version);
 }
 
@@ -363,8 +366,8 @@ char *
 dflyctl_format_bytes (guint64 bytes)
 {
   static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-  double value = (double) bytes;
-  guint unit = 0;
+  double                   value = (double) bytes;
+  guint                    unit = 0;
 
   if (bytes < 1024)
     return g_strdup_printf ("%u B", (guint) bytes);
@@ -381,8 +384,8 @@ char *
 dflyctl_format_rate (double bytes_per_second)
 {
   static const char *const units[] = { "B/s", "KiB/s", "MiB/s", "GiB/s", "TiB/s" };
-  double value = MAX (bytes_per_second, 0.0);
-  guint unit = 0;
+  double                   value = MAX (bytes_per_second, 0.0);
+  guint                    unit = 0;
 
   while (value >= 1024.0 - 0.5 && unit + 1 < G_N_ELEMENTS (units)) {
     value /= 1024.0;
@@ -401,10 +404,10 @@ dflyctl_format_age (gint64 then, gint64 now)
   if (then <= 0)
     return g_strdup ("-");
   if (now - then < 1)
-    return g_strdup (_("just now"));
+    return g_strdup (_ ("just now"));
   duration = format_duration ((guint64) (now - then));
   /* TRANSLATORS: %s is a duration such as "3m 4s" */
-  return g_strdup_printf (_("%s ago"), duration);
+  return g_strdup_printf (_ ("%s ago"), duration);
 }
 
 char *
@@ -419,10 +422,10 @@ static JsonNode *
 vardict_to_json (GVariant *dict)
 {
   g_autoptr (JsonObject) object = json_object_new ();
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  JsonNode    *node = json_node_new (JSON_NODE_OBJECT);
   GVariantIter iter;
-  const char *key;
-  GVariant *value;
+  const char  *key;
+  GVariant    *value;
 
   g_variant_iter_init (&iter, dict);
   while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
@@ -449,13 +452,15 @@ format_done_size (GVariant *task)
 {
   g_autofree char *done = NULL;
   g_autofree char *size = NULL;
-  guint64 completed;
-  gint64 length;
+  guint64          completed;
+  gint64           length;
 
   done = g_variant_lookup (task, "completed-length", "t", &completed)
-    ? dflyctl_format_bytes (completed) : g_strdup ("?");
+           ? dflyctl_format_bytes (completed)
+           : g_strdup ("?");
   size = g_variant_lookup (task, "content-length", "x", &length) && length >= 0
-    ? dflyctl_format_bytes ((guint64) length) : g_strdup ("?");
+           ? dflyctl_format_bytes ((guint64) length)
+           : g_strdup ("?");
   return g_strdup_printf ("%s/%s", done, size);
 }
 
@@ -490,34 +495,33 @@ format_source (GVariant *task)
     return g_strdup ("-");
   if (from_parents == 0)
     /* TRANSLATORS: a task's bytes all came from the origin */
-    return g_strdup (_("origin"));
+    return g_strdup (_ ("origin"));
   if (from_parents >= completed)
     /* TRANSLATORS: a task's bytes all came from other peers */
-    return g_strdup (_("parents"));
+    return g_strdup (_ ("parents"));
   /* TRANSLATORS: "parents 40%": that share came from other peers, the rest from the origin */
-  return g_strdup_printf (_("parents %u%%"), (guint) (from_parents * 100 / completed));
+  return g_strdup_printf (_ ("parents %u%%"), (guint) (from_parents * 100 / completed));
 }
 
-enum { TASK_ID, TASK_STATE, TASK_DONE, TASK_SOURCE, TASK_PIECE, TASK_USED, TASK_URL,
-       TASK_COLUMNS };
+enum { TASK_ID, TASK_STATE, TASK_DONE, TASK_SOURCE, TASK_PIECE, TASK_USED, TASK_URL, TASK_COLUMNS };
 
 static char *
 tasks_to_text (GVariant *tasks, gboolean long_ids, gint64 now)
 {
   g_autoptr (GString) out = g_string_new (NULL);
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
-  const char *headers[TASK_COLUMNS] = { _("ID"), _("STATE"), _("DONE/SIZE"), _("SOURCE"),
-                                        _("PIECE"), _("LAST USED"), _("URL") };
-  gsize widths[TASK_COLUMNS] = { 0 };
+  const char *headers[TASK_COLUMNS] = { _ ("ID"),    _ ("STATE"),     _ ("DONE/SIZE"), _ ("SOURCE"),
+                                        _ ("PIECE"), _ ("LAST USED"), _ ("URL") };
+  gsize       widths[TASK_COLUMNS] = { 0 };
   GVariantIter iter;
-  GVariant *task;
+  GVariant    *task;
 
   if (g_variant_n_children (tasks) == 0)
-    return g_strdup_printf ("%s\n", _("no tasks"));
+    return g_strdup_printf ("%s\n", _ ("no tasks"));
 
   g_variant_iter_init (&iter, tasks);
   while ((task = g_variant_iter_next_value (&iter)) != NULL) {
-    char **cells = g_new0 (char *, TASK_COLUMNS + 1);
+    char           **cells = g_new0 (char *, TASK_COLUMNS + 1);
     g_autofree char *id = lookup_string (task, "id", "?");
 
     cells[TASK_ID] = long_ids ? g_steal_pointer (&id) : dflyctl_short_task_id (id);
@@ -554,7 +558,7 @@ dflyctl_output_tasks (DflyctlFormat format, GVariant *tasks, gboolean long_ids, 
     g_autoptr (JsonArray) array = json_array_new ();
     g_autoptr (JsonNode) root = json_node_new (JSON_NODE_ARRAY);
     GVariantIter iter;
-    GVariant *task;
+    GVariant    *task;
 
     g_variant_iter_init (&iter, tasks);
     while ((task = g_variant_iter_next_value (&iter)) != NULL) {
@@ -572,27 +576,28 @@ format_completed (GVariant *task)
 {
   g_autofree char *done = NULL;
   g_autofree char *size = NULL;
-  guint64 completed = 0;
-  gint64 length = -1;
-  gboolean have_completed = g_variant_lookup (task, "completed-length", "t", &completed);
+  guint64          completed = 0;
+  gint64           length = -1;
+  gboolean         have_completed = g_variant_lookup (task, "completed-length", "t", &completed);
 
   done = have_completed ? dflyctl_format_bytes (completed) : g_strdup ("?");
   if (!g_variant_lookup (task, "content-length", "x", &length) || length < 0)
     /* TRANSLATORS: completed bytes of a download whose size is not known yet */
-    return g_strdup_printf (_("%s of an unknown size"), done);
+    return g_strdup_printf (_ ("%s of an unknown size"), done);
   size = dflyctl_format_bytes ((guint64) length);
   if (!have_completed)
     return g_strdup_printf ("?/%s", size);
   /* TRANSLATORS: "512.0 MiB of 1.0 GiB (50%)" */
-  return g_strdup_printf (_("%s of %s (%u%%)"), done, size,
-                          length == 0 ? 100 : (guint) MIN (100, completed * 100 / (guint64) length));
+  return g_strdup_printf (_ ("%s of %s (%u%%)"), done, size,
+                          length == 0 ? 100
+                                      : (guint) MIN (100, completed * 100 / (guint64) length));
 }
 
 static char *
 format_pieces (GVariant *task)
 {
   g_autofree char *piece = format_piece_length (task);
-  guint32 count;
+  guint32          count;
 
   if (!g_variant_lookup (task, "total-pieces", "u", &count))
     return g_steal_pointer (&piece);
@@ -626,8 +631,8 @@ format_parents (GVariant *task)
     g_ptr_array_add (sorted, g_variant_get_child_value (parents, i));
   g_ptr_array_sort (sorted, compare_parent_bytes);
   for (guint i = 0; i < MIN (sorted->len, SHOWN_PARENTS); i++) {
-    const char *id;
-    guint64 bytes;
+    const char      *id;
+    guint64          bytes;
     g_autofree char *size = NULL;
 
     g_variant_get (g_ptr_array_index (sorted, i), "{&st}", &id, &bytes);
@@ -636,9 +641,10 @@ format_parents (GVariant *task)
   }
   if (sorted->len > SHOWN_PARENTS)
     /* TRANSLATORS: after the list of a task's parents */
-    g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, ", and %u more", ", and %u more",
-                                               sorted->len - SHOWN_PARENTS),
-                            sorted->len - SHOWN_PARENTS);
+    g_string_append_printf (
+      text,
+      g_dngettext (GETTEXT_PACKAGE, ", and %u more", ", and %u more", sorted->len - SHOWN_PARENTS),
+      sorted->len - SHOWN_PARENTS);
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
@@ -654,15 +660,16 @@ task_to_text (GVariant *task, gint64 now)
   g_autofree char *source = format_source (task);
   g_autofree char *parents = format_parents (task);
   g_autofree char *last_used = format_last_used (task, now);
-  gboolean running;
-  const char *running_text = g_variant_lookup (task, "running", "b", &running)
-    ? (running ? _("yes") : _("no")) : "?";
+  gboolean         running;
+  const char      *running_text =
+    g_variant_lookup (task, "running", "b", &running) ? (running ? _ ("yes") : _ ("no")) : "?";
   /* TRANSLATORS: the labels of "dflyctl task show", one per line */
-  const char *labels[] = { _("id:"), _("url:"), _("state:"), _("completed:"), _("source:"),
-                           _("parents:"), _("pieces:"), _("last used:"), _("running:") };
-  const char *values[] = { id, url, state, completed, source, parents, pieces, last_used,
-                           running_text };
-  gsize width = 0;
+  const char *labels[] = { _ ("id:"),        _ ("url:"),       _ ("state:"),
+                           _ ("completed:"), _ ("source:"),    _ ("parents:"),
+                           _ ("pieces:"),    _ ("last used:"), _ ("running:") };
+  const char *values[] = { id,      url,    state,     completed,   source,
+                           parents, pieces, last_used, running_text };
+  gsize       width = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
     width = MAX (width, display_width (labels[i]));
@@ -693,8 +700,8 @@ dflyctl_output_cache_report (DflyctlFormat format, GVariant *report)
   g_autofree char *freed_text = NULL;
   g_autofree char *bytes_text = NULL;
   g_autofree char *tasks_text = NULL;
-  guint64 freed, bytes, quota;
-  guint32 tasks;
+  guint64          freed, bytes, quota;
+  guint32          tasks;
 
   g_return_val_if_fail (g_variant_is_of_type (report, G_VARIANT_TYPE_VARDICT), NULL);
 
@@ -705,25 +712,27 @@ dflyctl_output_cache_report (DflyctlFormat format, GVariant *report)
   }
 
   out = g_string_new (NULL);
-  freed_text = g_variant_lookup (report, "freed-bytes", "t", &freed)
-    ? dflyctl_format_bytes (freed) : g_strdup ("?");
+  freed_text = g_variant_lookup (report, "freed-bytes", "t", &freed) ? dflyctl_format_bytes (freed)
+                                                                     : g_strdup ("?");
   /* TRANSLATORS: what garbage collection removed, e.g. "freed 1.5 GiB" */
-  g_string_append_printf (out, _("freed %s"), freed_text);
+  g_string_append_printf (out, _ ("freed %s"), freed_text);
   g_string_append_c (out, '\n');
 
-  tasks_text = g_variant_lookup (report, "tasks", "u", &tasks)
-    ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u task", "%u tasks", tasks), (guint) tasks)
-    : g_strdup ("?");
-  bytes_text = g_variant_lookup (report, "bytes", "t", &bytes)
-    ? dflyctl_format_bytes (bytes) : g_strdup ("?");
+  tasks_text =
+    g_variant_lookup (report, "tasks", "u", &tasks)
+      ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u task", "%u tasks", tasks), (guint) tasks)
+      : g_strdup ("?");
+  bytes_text =
+    g_variant_lookup (report, "bytes", "t", &bytes) ? dflyctl_format_bytes (bytes) : g_strdup ("?");
   if (g_variant_lookup (report, "quota", "t", &quota) && quota > 0) {
     g_autofree char *quota_text = dflyctl_format_bytes (quota);
 
     /* TRANSLATORS: "cache: 12 tasks, 3.4 GiB of a 10.0 GiB quota" */
-    g_string_append_printf (out, _("cache: %s, %s of a %s quota"), tasks_text, bytes_text, quota_text);
+    g_string_append_printf (out, _ ("cache: %s, %s of a %s quota"), tasks_text, bytes_text,
+                            quota_text);
   } else {
     /* TRANSLATORS: "cache: 12 tasks, 3.4 GiB" */
-    g_string_append_printf (out, _("cache: %s, %s"), tasks_text, bytes_text);
+    g_string_append_printf (out, _ ("cache: %s, %s"), tasks_text, bytes_text);
   }
   g_string_append_c (out, '\n');
   return g_string_free (g_steal_pointer (&out), FALSE);
@@ -744,15 +753,16 @@ dflyctl_output_task_action (DflyctlFormat format, const char *task_id, DflyctlTa
     json_builder_set_member_name (builder, "id");
     json_builder_add_string_value (builder, task_id);
     json_builder_set_member_name (builder, "result");
-    json_builder_add_string_value (builder, action == DFLYCTL_TASK_DELETED ? "deleted" : "cancelled");
+    json_builder_add_string_value (builder,
+                                   action == DFLYCTL_TASK_DELETED ? "deleted" : "cancelled");
     json_builder_end_object (builder);
     root = json_builder_get_root (builder);
     return json_to_text (root);
   }
   if (action == DFLYCTL_TASK_DELETED)
-    line = g_strdup_printf (_("task %s deleted"), task_id);
+    line = g_strdup_printf (_ ("task %s deleted"), task_id);
   else
-    line = g_strdup_printf (_("task %s cancelled"), task_id);
+    line = g_strdup_printf (_ ("task %s cancelled"), task_id);
   return g_strconcat (line, "\n", NULL);
 }
 
@@ -787,7 +797,8 @@ dflyctl_output_download (DflyctlFormat format, const DflyctlDownload *download)
       json_builder_set_member_name (builder, "name");
       json_builder_add_string_value (builder, download->error_name);
       json_builder_set_member_name (builder, "message");
-      json_builder_add_string_value (builder, download->error_message != NULL ? download->error_message : "");
+      json_builder_add_string_value (
+        builder, download->error_message != NULL ? download->error_message : "");
       json_builder_end_object (builder);
     }
     json_builder_end_object (builder);
@@ -796,15 +807,17 @@ dflyctl_output_download (DflyctlFormat format, const DflyctlDownload *download)
   }
 
   {
-    g_autofree char *id = dflyctl_short_task_id (download->task_id != NULL ? download->task_id : "?");
+    g_autofree char *id =
+      dflyctl_short_task_id (download->task_id != NULL ? download->task_id : "?");
     g_autofree char *size = dflyctl_format_bytes (download->bytes);
-    g_autofree char *rate = dflyctl_format_rate (download->seconds > 0 ? download->bytes / download->seconds : 0);
+    g_autofree char *rate =
+      dflyctl_format_rate (download->seconds > 0 ? download->bytes / download->seconds : 0);
 
     g_autofree char *line = NULL;
 
     /* TRANSLATORS: "task 3f2a9c1e0b7d: saved 1.0 GiB to /tmp/x in 2.5 s (410 MiB/s)" */
-    line = g_strdup_printf (_("task %s: saved %s to %s in %.1f s (%s)"), id, size, download->output,
-                            download->seconds, rate);
+    line = g_strdup_printf (_ ("task %s: saved %s to %s in %.1f s (%s)"), id, size,
+                            download->output, download->seconds, rate);
     return g_strconcat (line, "\n", NULL);
   }
 }

@@ -43,14 +43,15 @@ typedef enum {
   DFLYCTL_TASK_CANCELLED,
 } DflyctlTaskAction;
 
-char *dflyctl_output_task_action (DflyctlFormat format, const char *task_id, DflyctlTaskAction action);
+char *dflyctl_output_task_action (DflyctlFormat format, const char *task_id,
+                                  DflyctlTaskAction action);
 
 /* The end of one "dflyctl get". */
 typedef struct {
-  const char *task_id;       /* NULL when dflyd never gave one */
+  const char *task_id; /* NULL when dflyd never gave one */
   const char *url;
   const char *output;
-  const char *result;        /* succeeded, failed, cancelled or timeout */
+  const char *result; /* succeeded, failed, cancelled or timeout */
   guint64     bytes;
   double      seconds;
   const char *error_name;    /* a D-Bus error name, NULL on success */

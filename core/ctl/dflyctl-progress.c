@@ -11,12 +11,12 @@
 #include "dflyctl-output.h"
 #include "dflyctl-progress.h"
 
-#define BAR_INTERVAL    (G_USEC_PER_SEC / 10) /* at most 10 redraws a second */
-#define LINE_INTERVAL   G_USEC_PER_SEC        /* at most one plain line a second */
-#define RATE_WINDOW     (5 * G_USEC_PER_SEC)  /* the rate is the average over this long */
-#define RATE_MIN_SPAN   (G_USEC_PER_SEC / 2)  /* shorter spans are too noisy to rate */
-#define BAR_WIDTH_MIN   10
-#define BAR_WIDTH_MAX   50
+#define BAR_INTERVAL  (G_USEC_PER_SEC / 10) /* at most 10 redraws a second */
+#define LINE_INTERVAL G_USEC_PER_SEC        /* at most one plain line a second */
+#define RATE_WINDOW   (5 * G_USEC_PER_SEC)  /* the rate is the average over this long */
+#define RATE_MIN_SPAN (G_USEC_PER_SEC / 2)  /* shorter spans are too noisy to rate */
+#define BAR_WIDTH_MIN 10
+#define BAR_WIDTH_MAX 50
 
 typedef struct {
   gint64  time;
@@ -34,13 +34,13 @@ struct _DflyctlProgress {
    * it and the last one before it. dflyd reports whole pieces, so progress
    * comes in steps; an average over seconds smooths them, and a stall
    * drains it to 0. */
-  GArray              *samples;     /* of Sample, oldest first */
-  double               rate;
-  gboolean             have_rate;
-  gboolean             dirty;       /* progress came since the last draw */
-  gint64               drawn_time;  /* -1: nothing drawn yet */
-  gsize                drawn_width; /* of the bar line on the terminal now */
-  char                *drawn_line;  /* the last plain line */
+  GArray  *samples; /* of Sample, oldest first */
+  double   rate;
+  gboolean have_rate;
+  gboolean dirty;       /* progress came since the last draw */
+  gint64   drawn_time;  /* -1: nothing drawn yet */
+  gsize    drawn_width; /* of the bar line on the terminal now */
+  char    *drawn_line;  /* the last plain line */
 };
 
 DflyctlProgress *
@@ -107,7 +107,8 @@ update_rate (DflyctlProgress *self, gint64 now)
     return;
   if (now - first->time < RATE_MIN_SPAN)
     return;
-  self->rate = (double) (last->bytes - first->bytes) * G_USEC_PER_SEC / (double) (now - first->time);
+  self->rate =
+    (double) (last->bytes - first->bytes) * G_USEC_PER_SEC / (double) (now - first->time);
   self->have_rate = TRUE;
 }
 
@@ -115,7 +116,7 @@ static guint
 terminal_columns (void)
 {
   struct winsize size;
-  const char *columns;
+  const char    *columns;
 
   if (ioctl (STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
     return size.ws_col;
@@ -135,7 +136,8 @@ format_time_left (double seconds)
     return g_strdup ("--:--");
   s = (guint64) (seconds + 0.5);
   if (s >= 3600)
-    return g_strdup_printf ("%u:%02u:%02u", (guint) (s / 3600), (guint) (s / 60 % 60), (guint) (s % 60));
+    return g_strdup_printf ("%u:%02u:%02u", (guint) (s / 3600), (guint) (s / 60 % 60),
+                            (guint) (s % 60));
   return g_strdup_printf ("%u:%02u", (guint) (s / 60), (guint) (s % 60));
 }
 
@@ -165,12 +167,13 @@ render_numbers (const DflyctlProgress *self, gboolean with_time_left)
 
     g_string_append_printf (out, "  %s", rate);
     if (with_time_left && self->total >= 0 && self->completed < (guint64) self->total) {
-      double left = self->rate >= 1.0 ? (double) ((guint64) self->total - self->completed) / self->rate : -1;
+      double left =
+        self->rate >= 1.0 ? (double) ((guint64) self->total - self->completed) / self->rate : -1;
       g_autofree char *time_left = format_time_left (left);
 
       /* TRANSLATORS: estimated time left, as in "ETA 1:05" */
       g_string_append (out, "  ");
-      g_string_append_printf (out, _("ETA %s"), time_left);
+      g_string_append_printf (out, _ ("ETA %s"), time_left);
     }
   }
   return g_string_free (g_steal_pointer (&out), FALSE);
@@ -179,7 +182,7 @@ render_numbers (const DflyctlProgress *self, gboolean with_time_left)
 static glong
 numbers_reserve (void)
 {
-  g_autofree char *time_left = g_strdup_printf (_("ETA %s"), "00:00:00");
+  g_autofree char *time_left = g_strdup_printf (_ ("ETA %s"), "00:00:00");
 
   return (glong) strlen ("1023.9 MiB/1023.9 MiB  1023 MiB/s  ") + g_utf8_strlen (time_left, -1);
 }
@@ -200,9 +203,12 @@ render_bar (const DflyctlProgress *self, guint columns)
     g_string_append_printf (out, "%3u%% ", pct);
     /* "100% " + "[" + bar + "] " + numbers, with room for the widest
      * numbers so that the bar keeps its width as they change. */
-    bar_width = MIN ((glong) columns - 5 - 3 - MAX (numbers_width, numbers_reserve ()), BAR_WIDTH_MAX);
+    bar_width =
+      MIN ((glong) columns - 5 - 3 - MAX (numbers_width, numbers_reserve ()), BAR_WIDTH_MAX);
     if (bar_width >= BAR_WIDTH_MIN) {
-      glong filled = (glong) (bar_width * (self->total == 0 ? 1.0 : (double) self->completed / (double) self->total));
+      glong filled =
+        (glong) (bar_width *
+                 (self->total == 0 ? 1.0 : (double) self->completed / (double) self->total));
 
       filled = CLAMP (filled, 0, bar_width);
       g_string_append_c (out, '[');

@@ -25,18 +25,17 @@ DflyctlProgress *dflyctl_progress_new (DflyctlProgressStyle style, const char *l
 void             dflyctl_progress_free (DflyctlProgress *self);
 
 /* A TaskProgress: @total is -1 while unknown. Draws when one is due. */
-void             dflyctl_progress_update (DflyctlProgress *self, gint64 now, guint64 completed,
-                                          gint64 total);
+void dflyctl_progress_update (DflyctlProgress *self, gint64 now, guint64 completed, gint64 total);
 /* Called a few times a second: keeps the rate and time left honest when no
  * progress comes (a stalled download slows down to 0 B/s). */
-void             dflyctl_progress_tick (DflyctlProgress *self, gint64 now);
+void dflyctl_progress_tick (DflyctlProgress *self, gint64 now);
 /* The last state drawn whatever the time, and the line ended: call it before
  * anything else goes to stderr. Further updates are ignored. */
-void             dflyctl_progress_end (DflyctlProgress *self, gint64 now);
+void dflyctl_progress_end (DflyctlProgress *self, gint64 now);
 
 /* The text of the bar for a terminal @columns wide, or of a plain line. */
-char            *dflyctl_progress_render (DflyctlProgress *self, gint64 now, guint columns);
-double           dflyctl_progress_get_rate (const DflyctlProgress *self);
+char  *dflyctl_progress_render (DflyctlProgress *self, gint64 now, guint columns);
+double dflyctl_progress_get_rate (const DflyctlProgress *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyctlProgress, dflyctl_progress_free)
 

@@ -26,23 +26,22 @@ now_seconds (void)
 gboolean
 dflyctl_cmd_tasks (Dflyctl *ctl, GError **error)
 {
-  gboolean long_ids = FALSE;
+  gboolean           long_ids = FALSE;
   const GOptionEntry entries[] = {
-    { "long", 'l', 0, G_OPTION_ARG_NONE, &long_ids, N_("Show whole task ids"), NULL },
-    { NULL }
+    { "long", 'l', 0, G_OPTION_ARG_NONE, &long_ids, N_ ("Show whole task ids"), NULL }, { NULL }
   };
   g_auto (GStrv) positional = NULL;
   g_autoptr (GVariant) tasks = NULL;
 
-  positional = dflyctl_parse_command_args (ctl, entries, NULL,
-                                           _("List the tasks dflyd holds or runs, most recently used first."),
-                                           NULL, error);
+  positional = dflyctl_parse_command_args (
+    ctl, entries, NULL, _ ("List the tasks dflyd holds or runs, most recently used first."), NULL,
+    error);
   if (positional == NULL)
     return FALSE;
   if (positional[0] != NULL) {
     g_autofree char *quoted = dflyctl_quote_arg (positional[0]);
 
-    g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE, _("“%s” takes no arguments, got “%s”"),
+    g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE, _ ("“%s” takes no arguments, got “%s”"),
                  "tasks", quoted);
     return FALSE;
   }
@@ -57,11 +56,12 @@ dflyctl_cmd_tasks (Dflyctl *ctl, GError **error)
 static char *
 resolve_prefix (Dflyctl *ctl, const char *prefix, GError **error)
 {
-  g_autoptr (GVariant) tasks = dflyctl_call (ctl, "ListTasks", NULL, G_VARIANT_TYPE ("(aa{sv})"), error);
+  g_autoptr (GVariant) tasks =
+    dflyctl_call (ctl, "ListTasks", NULL, G_VARIANT_TYPE ("(aa{sv})"), error);
   g_autoptr (GPtrArray) matches = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GString) names = NULL;
   GVariantIter iter;
-  GVariant *task;
+  GVariant    *task;
 
   if (tasks == NULL)
     return NULL;
@@ -78,17 +78,20 @@ resolve_prefix (Dflyctl *ctl, const char *prefix, GError **error)
   if (matches->len == 1)
     return g_strdup (g_ptr_array_index (matches, 0));
   if (matches->len == 0) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND, _("no task id starts with “%s”"), prefix);
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND, _ ("no task id starts with “%s”"),
+                 prefix);
     return NULL;
   }
   names = g_string_new (NULL);
   for (guint i = 0; i < matches->len && i < AMBIGUOUS_SHOWN; i++)
-    g_string_append_printf (names, "%s%s", i > 0 ? ", " : "", (char *) g_ptr_array_index (matches, i));
+    g_string_append_printf (names, "%s%s", i > 0 ? ", " : "",
+                            (char *) g_ptr_array_index (matches, i));
   if (matches->len > AMBIGUOUS_SHOWN) {
     g_string_append (names, ", ");
-    g_string_append_printf (names, g_dngettext (GETTEXT_PACKAGE, "and %u more", "and %u more",
-                                                matches->len - AMBIGUOUS_SHOWN),
-                            matches->len - AMBIGUOUS_SHOWN);
+    g_string_append_printf (
+      names,
+      g_dngettext (GETTEXT_PACKAGE, "and %u more", "and %u more", matches->len - AMBIGUOUS_SHOWN),
+      matches->len - AMBIGUOUS_SHOWN);
   }
   g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
                g_dngettext (GETTEXT_PACKAGE, "“%s” is ambiguous: %u task id starts with it: %s",
@@ -135,7 +138,7 @@ task_cancel (Dflyctl *ctl, const char *task_id, GError **error)
 
 typedef struct {
   const char *name;
-  gboolean  (*run) (Dflyctl *ctl, const char *task_id, GError **error);
+  gboolean (*run) (Dflyctl *ctl, const char *task_id, GError **error);
 } TaskSubcommand;
 
 static const TaskSubcommand task_subcommands[] = {
@@ -145,30 +148,30 @@ static const TaskSubcommand task_subcommands[] = {
 };
 
 static const char task_description[] =
-  N_("Subcommands:\n"
-     "  show ID    Show one task (StatTask)\n"
-     "  rm ID      Delete a task and its cached bytes\n"
-     "  cancel ID  Stop a running task; its downloads fail as cancelled\n\n"
-     "ID is a task id of 64 hex digits, or a unique prefix of at least 6\n"
-     "(see 'dflyctl tasks'). Exit status 4: no such task; 2: the prefix\n"
-     "matches more than one.");
+  N_ ("Subcommands:\n"
+      "  show ID    Show one task (StatTask)\n"
+      "  rm ID      Delete a task and its cached bytes\n"
+      "  cancel ID  Stop a running task; its downloads fail as cancelled\n\n"
+      "ID is a task id of 64 hex digits, or a unique prefix of at least 6\n"
+      "(see 'dflyctl tasks'). Exit status 4: no such task; 2: the prefix\n"
+      "matches more than one.");
 
 gboolean
 dflyctl_cmd_task (Dflyctl *ctl, GError **error)
 {
   g_auto (GStrv) positional = NULL;
-  g_autofree char *task_id = NULL;
+  g_autofree char      *task_id = NULL;
   const TaskSubcommand *subcommand = NULL;
-  gboolean is_prefix = FALSE;
+  gboolean              is_prefix = FALSE;
 
-  positional = dflyctl_parse_command_args (ctl, NULL, _("show|rm|cancel ID"),
-                                           _("Show, delete or cancel one task."), _(task_description),
-                                           error);
+  positional = dflyctl_parse_command_args (ctl, NULL, _ ("show|rm|cancel ID"),
+                                           _ ("Show, delete or cancel one task."),
+                                           _ (task_description), error);
   if (positional == NULL)
     return FALSE;
   if (positional[0] == NULL) {
     g_set_error_literal (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
-                         _("task: no subcommand given; use show, rm or cancel and a task id"));
+                         _ ("task: no subcommand given; use show, rm or cancel and a task id"));
     return FALSE;
   }
   for (guint i = 0; i < G_N_ELEMENTS (task_subcommands); i++) {
@@ -179,18 +182,19 @@ dflyctl_cmd_task (Dflyctl *ctl, GError **error)
     g_autofree char *quoted = dflyctl_quote_arg (positional[0]);
 
     g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
-                 _("task: unknown subcommand “%s”; use show, rm or cancel"), quoted);
+                 _ ("task: unknown subcommand “%s”; use show, rm or cancel"), quoted);
     return FALSE;
   }
   if (positional[1] == NULL) {
-    g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE, _("task %s: no task id given"), subcommand->name);
+    g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE, _ ("task %s: no task id given"),
+                 subcommand->name);
     return FALSE;
   }
   if (positional[2] != NULL) {
     g_autofree char *quoted = dflyctl_quote_arg (positional[2]);
 
-    g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE, _("task %s: takes one task id, got also “%s”"),
-                 subcommand->name, quoted);
+    g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
+                 _ ("task %s: takes one task id, got also “%s”"), subcommand->name, quoted);
     return FALSE;
   }
   task_id = dflyctl_parse_task_id (positional[1], &is_prefix, error);

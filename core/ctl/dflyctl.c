@@ -12,7 +12,7 @@
 #include "dfly/dfly-error.h"
 #include "dflyctl.h"
 
-G_DEFINE_QUARK (dflyctl-error-quark, dflyctl_error)
+G_DEFINE_QUARK (dflyctl - error - quark, dflyctl_error)
 
 static void
 dflyctl_clear (Dflyctl *self)
@@ -27,10 +27,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Dflyctl, dflyctl_clear)
 
 /* The options that may come before or after the command name. */
 typedef struct {
-  gboolean  json;
-  gboolean  system_bus;
-  gboolean  session_bus;
-  char     *address;
+  gboolean json;
+  gboolean system_bus;
+  gboolean session_bus;
+  char    *address;
 } DflyctlGlobals;
 
 static void
@@ -48,13 +48,13 @@ dflyctl_globals_entries (DflyctlGlobals *globals, GOptionEntry *entries, gboolea
 {
   const int bus_flags = after_command ? G_OPTION_FLAG_HIDDEN : 0;
   const GOptionEntry template[] = {
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &globals->json, N_("Print JSON instead of text"), NULL },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &globals->json, N_ ("Print JSON instead of text"), NULL },
     { "system", 0, bus_flags, G_OPTION_ARG_NONE, &globals->system_bus,
-      N_("Talk to dflyd on the system bus (default)"), NULL },
+      N_ ("Talk to dflyd on the system bus (default)"), NULL },
     { "session", 0, bus_flags, G_OPTION_ARG_NONE, &globals->session_bus,
-      N_("Talk to dflyd on the session bus"), NULL },
+      N_ ("Talk to dflyd on the session bus"), NULL },
     { "address", 0, bus_flags, G_OPTION_ARG_STRING, &globals->address,
-      N_("Talk to dflyd on the bus at ADDRESS"), N_("ADDRESS") },
+      N_ ("Talk to dflyd on the bus at ADDRESS"), N_ ("ADDRESS") },
     { NULL }
   };
 
@@ -68,7 +68,7 @@ dflyctl_apply_globals (Dflyctl *self, DflyctlGlobals *globals, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   const char *choice = NULL;
-  guint choices = 0;
+  guint       choices = 0;
 
   if (globals->system_bus) {
     choice = "--system";
@@ -82,13 +82,14 @@ dflyctl_apply_globals (Dflyctl *self, DflyctlGlobals *globals, GError **error)
     choice = "--address";
     choices++;
   }
-  if (choices > 1 || (choice != NULL && self->bus_option != NULL && !g_str_equal (choice, self->bus_option))) {
+  if (choices > 1 ||
+      (choice != NULL && self->bus_option != NULL && !g_str_equal (choice, self->bus_option))) {
     g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                         _("--system, --session and --address exclude each other"));
+                         _ ("--system, --session and --address exclude each other"));
     return FALSE;
   }
   if (globals->address != NULL && !g_dbus_is_supported_address (globals->address, &local_error)) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("bad --address “%s”: %s"),
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _ ("bad --address “%s”: %s"),
                  globals->address, local_error->message);
     return FALSE;
   }
@@ -154,10 +155,11 @@ dflyctl_connect (Dflyctl *self, GError **error)
     return TRUE;
 
   if (self->address != NULL) {
-    self->connection = g_dbus_connection_new_for_address_sync (
-        self->address,
-        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-        NULL, NULL, &local_error);
+    self->connection =
+      g_dbus_connection_new_for_address_sync (self->address,
+                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                              NULL, NULL, &local_error);
   } else {
     self->connection = g_bus_get_sync (self->bus_type, NULL, &local_error);
   }
@@ -212,7 +214,8 @@ dflyctl_print (Dflyctl *self, char *text)
 static gboolean
 cmd_status (Dflyctl *self, GError **error)
 {
-  g_autoptr (GVariant) status = dflyctl_call (self, "GetStatus", NULL, G_VARIANT_TYPE ("(a{sv})"), error);
+  g_autoptr (GVariant) status =
+    dflyctl_call (self, "GetStatus", NULL, G_VARIANT_TYPE ("(a{sv})"), error);
 
   if (status == NULL)
     return FALSE;
@@ -223,7 +226,8 @@ cmd_status (Dflyctl *self, GError **error)
 static gboolean
 cmd_plugins (Dflyctl *self, GError **error)
 {
-  g_autoptr (GVariant) plugins = dflyctl_call (self, "ListPlugins", NULL, G_VARIANT_TYPE ("(a(ssssss))"), error);
+  g_autoptr (GVariant) plugins =
+    dflyctl_call (self, "ListPlugins", NULL, G_VARIANT_TYPE ("(a(ssssss))"), error);
 
   if (plugins == NULL)
     return FALSE;
@@ -234,7 +238,8 @@ cmd_plugins (Dflyctl *self, GError **error)
 static gboolean
 cmd_reload (Dflyctl *self, GError **error)
 {
-  g_autoptr (GVariant) changes = dflyctl_call (self, "Reload", NULL, G_VARIANT_TYPE ("(as)"), error);
+  g_autoptr (GVariant) changes =
+    dflyctl_call (self, "Reload", NULL, G_VARIANT_TYPE ("(as)"), error);
 
   if (changes == NULL)
     return FALSE;
@@ -267,11 +272,11 @@ static gboolean
 cmd_help (Dflyctl *self, GError **error)
 {
   g_auto (GStrv) positional = NULL;
-  g_autofree char *help = NULL;
+  g_autofree char      *help = NULL;
   const DflyctlCommand *command;
 
-  positional = dflyctl_parse_command_args (self, NULL, _("[COMMAND]"),
-                                           _("Show the help of dflyctl or of one command."), NULL, error);
+  positional = dflyctl_parse_command_args (
+    self, NULL, _ ("[COMMAND]"), _ ("Show the help of dflyctl or of one command."), NULL, error);
   if (positional == NULL)
     return FALSE;
   if (positional[0] == NULL) {
@@ -281,30 +286,33 @@ cmd_help (Dflyctl *self, GError **error)
   }
   if (positional[1] != NULL) {
     g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
-                 _("help: takes at most one command, got “%s”"), positional[1]);
+                 _ ("help: takes at most one command, got “%s”"), positional[1]);
     return FALSE;
   }
   command = find_command (positional[0]);
   if (command == NULL) {
-    g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE, _("help: unknown command “%s”"),
+    g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE, _ ("help: unknown command “%s”"),
                  positional[0]);
     return FALSE;
   }
   g_strfreev (self->args);
-  self->args = g_strdupv ((char *[]) { (char *) "--help", NULL });
+  self->args = g_strdupv ((char *[]){ (char *) "--help", NULL });
   return dflyctl_run_command (self, command, error);
 }
 
 static const DflyctlCommand commands[] = {
-  { "status", "", N_("Show dflyd's version, uptime and the state of each role"), FALSE, cmd_status },
-  { "plugins", "", N_("List the plugins found and whether each was loaded"), FALSE, cmd_plugins },
-  { "reload", "", N_("Re-read the configuration file, as SIGHUP does"), FALSE, cmd_reload },
-  { "get", N_("URL -O PATH"), N_("Download URL through dflyd to the file PATH"), TRUE, dflyctl_cmd_get },
-  { "tasks", "", N_("List the tasks dflyd holds or runs"), TRUE, dflyctl_cmd_tasks },
-  { "task", N_("show|rm|cancel ID"), N_("Show, delete or cancel one task"), TRUE, dflyctl_cmd_task },
-  { "cache", "gc", N_("Collect the cache now and show its usage"), TRUE, dflyctl_cmd_cache },
-  { "version", "", N_("Show the versions of dflyctl and dflyd"), FALSE, cmd_version },
-  { "help", "", N_("Show this help"), TRUE, cmd_help },
+  { "status", "", N_ ("Show dflyd's version, uptime and the state of each role"), FALSE,
+    cmd_status },
+  { "plugins", "", N_ ("List the plugins found and whether each was loaded"), FALSE, cmd_plugins },
+  { "reload", "", N_ ("Re-read the configuration file, as SIGHUP does"), FALSE, cmd_reload },
+  { "get", N_ ("URL -O PATH"), N_ ("Download URL through dflyd to the file PATH"), TRUE,
+    dflyctl_cmd_get },
+  { "tasks", "", N_ ("List the tasks dflyd holds or runs"), TRUE, dflyctl_cmd_tasks },
+  { "task", N_ ("show|rm|cancel ID"), N_ ("Show, delete or cancel one task"), TRUE,
+    dflyctl_cmd_task },
+  { "cache", "gc", N_ ("Collect the cache now and show its usage"), TRUE, dflyctl_cmd_cache },
+  { "version", "", N_ ("Show the versions of dflyctl and dflyd"), FALSE, cmd_version },
+  { "help", "", N_ ("Show this help"), TRUE, cmd_help },
 };
 
 /* --version: the client alone, without asking any bus. */
@@ -315,7 +323,8 @@ cmd_client_version (Dflyctl *self, GError **error)
   return TRUE;
 }
 
-static const DflyctlCommand client_version_command = { "--version", "", NULL, TRUE, cmd_client_version };
+static const DflyctlCommand client_version_command = { "--version", "", NULL, TRUE,
+                                                       cmd_client_version };
 
 static const DflyctlCommand *
 find_command (const char *name)
@@ -330,13 +339,13 @@ find_command (const char *name)
 static char *
 commands_description (void)
 {
-  g_autoptr (GString) text = g_string_new (_("Commands:"));
+  g_autoptr (GString) text = g_string_new (_ ("Commands:"));
   g_autoptr (GPtrArray) usages = g_ptr_array_new_with_free_func (g_free);
   gsize width = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++) {
     /* gettext ("") would be the catalogue's header. */
-    const char *synopsis = *commands[i].synopsis != '\0' ? _(commands[i].synopsis) : NULL;
+    const char *synopsis = *commands[i].synopsis != '\0' ? _ (commands[i].synopsis) : NULL;
     /* Without a synopsis, g_strjoin stops at the NULL: the name alone. */
     char *usage = g_strjoin (" ", commands[i].name, synopsis, NULL);
 
@@ -349,14 +358,15 @@ commands_description (void)
     g_string_append_printf (text, "\n  %s", usage);
     for (gsize pad = g_utf8_strlen (usage, -1); pad < width + 2; pad++)
       g_string_append_c (text, ' ');
-    g_string_append (text, _(commands[i].summary));
+    g_string_append (text, _ (commands[i].summary));
   }
-  g_string_append_printf (text, "\n\n%s\n%s\n",
-                          _("dflyctl COMMAND --help, or dflyctl help COMMAND, shows the options of one command."),
-                          _("Exit status: 0 success, 1 failure, 2 bad arguments or configuration,\n"
-                            "3 dflyd not running, 4 no such task, 5 the origin failed,\n"
-                            "6 digest mismatch, 7 no answer or download in time, 8 cancelled,\n"
-                            "9 refused by the bus policy."));
+  g_string_append_printf (
+    text, "\n\n%s\n%s\n",
+    _ ("dflyctl COMMAND --help, or dflyctl help COMMAND, shows the options of one command."),
+    _ ("Exit status: 0 success, 1 failure, 2 bad arguments or configuration,\n"
+       "3 dflyd not running, 4 no such task, 5 the origin failed,\n"
+       "6 digest mismatch, 7 no answer or download in time, 8 cancelled,\n"
+       "9 refused by the bus policy."));
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
@@ -370,13 +380,16 @@ unreachable_message (Dflyctl *self)
     /* Only quote what a shell would split or expand. */
     quoted = strspn (self->address, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                     "0123456789_-=,:/.%@+") == strlen (self->address)
-      ? g_strdup (self->address) : g_shell_quote (self->address);
-    return g_strdup_printf (_("dflyd is not running on the bus at %s; start it with: dflyd --bus-address=%s"),
-                            self->address, quoted);
+               ? g_strdup (self->address)
+               : g_shell_quote (self->address);
+    return g_strdup_printf (
+      _ ("dflyd is not running on the bus at %s; start it with: dflyd --bus-address=%s"),
+      self->address, quoted);
   }
   if (self->bus_type == G_BUS_TYPE_SESSION)
-    return g_strdup (_("dflyd is not running on the session bus; start it with: dflyd --session"));
-  return g_strdup (_("dflyd is not running on the system bus; start it with: systemctl start dflyd"));
+    return g_strdup (_ ("dflyd is not running on the session bus; start it with: dflyd --session"));
+  return g_strdup (
+    _ ("dflyd is not running on the system bus; start it with: systemctl start dflyd"));
 }
 
 static gboolean
@@ -400,8 +413,8 @@ error_is_timeout (const GError *error)
 static void
 print_usage_hint (void)
 {
-  g_printerr ("%s\n", _("Usage: dflyctl [--json] [--system|--session|--address=ADDRESS] COMMAND; "
-                        "see 'dflyctl help'"));
+  g_printerr ("%s\n", _ ("Usage: dflyctl [--json] [--system|--session|--address=ADDRESS] COMMAND; "
+                         "see 'dflyctl help'"));
 }
 
 /* One line on stderr, and the exit status that says what kind of failure. */
@@ -432,17 +445,17 @@ report_error (Dflyctl *self, GError *error)
   }
   if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED)) {
     g_debug ("access denied: %s", error->message);
-    g_printerr ("dflyctl: %s\n", _("the D-Bus policy refused the call; "
-                                   "only root and members of group dfly may control dflyd"));
+    g_printerr ("dflyctl: %s\n", _ ("the D-Bus policy refused the call; "
+                                    "only root and members of group dfly may control dflyd"));
     return DFLY_EXIT_PERMISSION;
   }
   if (error_is_timeout (error)) {
-    g_printerr ("dflyctl: %s: %s\n", _("dflyd did not answer"), error->message);
+    g_printerr ("dflyctl: %s: %s\n", _ ("dflyd did not answer"), error->message);
     return DFLY_EXIT_TIMEOUT;
   }
   if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD)) {
     g_printerr ("dflyctl: %s: %s\n",
-                _("this dflyd does not implement the command (is it older than dflyctl?)"),
+                _ ("this dflyd does not implement the command (is it older than dflyctl?)"),
                 error->message);
     return DFLY_EXIT_FAILED;
   }
@@ -459,14 +472,14 @@ dflyctl_run_command (Dflyctl *self, const DflyctlCommand *command, GError **erro
 {
   self->command = command;
   if (!command->own_args) {
-    g_auto (GStrv) positional = dflyctl_parse_command_args (self, NULL, NULL, _(command->summary),
-                                                            NULL, error);
+    g_auto (GStrv) positional =
+      dflyctl_parse_command_args (self, NULL, NULL, _ (command->summary), NULL, error);
 
     if (positional == NULL)
       return FALSE;
     if (positional[0] != NULL) {
       g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
-                   _("“%s” takes no arguments, got “%s”"), command->name, positional[0]);
+                   _ ("“%s” takes no arguments, got “%s”"), command->name, positional[0]);
       return FALSE;
     }
   }
@@ -479,20 +492,19 @@ static const DflyctlCommand *
 dflyctl_parse_args (Dflyctl *self, char **argv, GError **error)
 {
   g_auto (DflyctlGlobals) globals = { 0 };
-  gboolean version = FALSE;
-  GOptionEntry global_entries[5];
-  const GOptionEntry entries[] = {
-    { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Show the version of dflyctl and exit"), NULL },
-    { NULL }
-  };
-  g_autofree char *description = commands_description ();
+  gboolean           version = FALSE;
+  GOptionEntry       global_entries[5];
+  const GOptionEntry entries[] = { { "version", 0, 0, G_OPTION_ARG_NONE, &version,
+                                     N_ ("Show the version of dflyctl and exit"), NULL },
+                                   { NULL } };
+  g_autofree char   *description = commands_description ();
   g_auto (GStrv) args = g_strdupv (argv);
   const DflyctlCommand *command;
 
   dflyctl_globals_entries (&globals, global_entries, FALSE);
-  self->options = g_option_context_new (_("COMMAND"));
+  self->options = g_option_context_new (_ ("COMMAND"));
   g_option_context_set_translation_domain (self->options, GETTEXT_PACKAGE);
-  g_option_context_set_summary (self->options, _("Look at and control dflyd, the dfly daemon."));
+  g_option_context_set_summary (self->options, _ ("Look at and control dflyd, the dfly daemon."));
   g_option_context_set_description (self->options, description);
   g_option_context_add_main_entries (self->options, global_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (self->options, entries, GETTEXT_PACKAGE);
@@ -507,12 +519,12 @@ dflyctl_parse_args (Dflyctl *self, char **argv, GError **error)
     return NULL;
 
   if (args[1] == NULL) {
-    g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _("no command given"));
+    g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _ ("no command given"));
     return NULL;
   }
   command = find_command (args[1]);
   if (command == NULL) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _("unknown command “%s”"), args[1]);
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _ ("unknown command “%s”"), args[1]);
     return NULL;
   }
   self->args = g_strdupv (args + 2);
@@ -542,7 +554,7 @@ main (int argc, char **argv)
     return report_error (&self, error);
   /* A full disk or a closed pipe must not look like success to a script. */
   if (fflush (stdout) != 0 || ferror (stdout)) {
-    g_printerr ("dflyctl: %s: %s\n", _("cannot write the output"), g_strerror (errno));
+    g_printerr ("dflyctl: %s: %s\n", _ ("cannot write the output"), g_strerror (errno));
     return DFLY_EXIT_FAILED;
   }
   return DFLY_EXIT_OK;

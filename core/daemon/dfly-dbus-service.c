@@ -19,10 +19,10 @@ struct _DflyDbusService {
   guint            owner_id;
   gulong           bus_handlers[9]; /* one per bus signal heard (dfly_dbus_service_new) */
   /* What GetStatus tells of this daemon's life, from the bus. */
-  guint64          tasks_started;
-  guint64          tasks_succeeded;
-  guint64          tasks_failed;
-  DflyHostInfo    *host;            /* last announced; NULL before or after */
+  guint64       tasks_started;
+  guint64       tasks_succeeded;
+  guint64       tasks_failed;
+  DflyHostInfo *host; /* last announced; NULL before or after */
 };
 
 G_DEFINE_FINAL_TYPE (DflyDbusService, dfly_dbus_service, G_TYPE_OBJECT)
@@ -44,15 +44,14 @@ valid_utf8 (GPtrArray *pool, const char *text)
   return g_ptr_array_index (pool, pool->len - 1);
 }
 
-typedef GVariant *(*MethodHandler) (DflyDbusService *self, GVariant *parameters,
-                                    GError **error);
+typedef GVariant *(*MethodHandler) (DflyDbusService *self, GVariant *parameters, GError **error);
 
 static GVariant *
 handle_get_status (DflyDbusService *self, GVariant *parameters, GError **error)
 {
   DflyContext *context = dfly_engine_get_context (self->engine);
-  gint64 uptime = (g_get_monotonic_time () - dfly_context_get_start_time (context)) /
-                  G_USEC_PER_SEC;
+  gint64       uptime =
+    (g_get_monotonic_time () - dfly_context_get_start_time (context)) / G_USEC_PER_SEC;
   const char *config_path = dfly_engine_get_config_path (self->engine);
   g_autoptr (GPtrArray) pool = g_ptr_array_new_with_free_func (g_free);
   GVariantDict dict;
@@ -87,7 +86,8 @@ handle_list_plugins (DflyDbusService *self, GVariant *parameters, GError **error
     g_variant_builder_add (&builder, "(ssssss)", valid_utf8 (pool, record->name),
                            record->kind != 0 ? dfly_plugin_kind_to_string (record->kind) : "",
                            valid_utf8 (pool, record->version), valid_utf8 (pool, record->path),
-                           record->loaded ? "loaded" : "refused", valid_utf8 (pool, record->reason));
+                           record->loaded ? "loaded" : "refused",
+                           valid_utf8 (pool, record->reason));
   }
   return g_variant_new ("(@a(ssssss))", g_variant_builder_end (&builder));
 }
@@ -137,7 +137,7 @@ take_option (DflyDownloadRequest *request, const char *key, GVariant *value, GEr
     const char *key;
     const char *type;
   } options[] = {
-    { "digest", "s" }, { "tag", "s" }, { "application", "s" }, { "headers", "a{ss}" },
+    { "digest", "s" },       { "tag", "s" },     { "application", "s" }, { "headers", "a{ss}" },
     { "piece-length", "t" }, { "timeout", "u" }, { "hardlink", "b" },
   };
   guint i;
@@ -170,7 +170,7 @@ take_option (DflyDownloadRequest *request, const char *key, GVariant *value, GEr
     request->hardlink = g_variant_get_boolean (value);
   else {
     GVariantIter iter;
-    const char *name, *text;
+    const char  *name, *text;
 
     g_variant_iter_init (&iter, value);
     while (g_variant_iter_next (&iter, "{&s&s}", &name, &text))
@@ -183,9 +183,9 @@ static void
 download_accepted (GObject *downloader, GAsyncResult *result, gpointer user_data)
 {
   GDBusMethodInvocation *invocation = user_data;
-  GError *error = NULL;
-  g_autofree char *task_id = dfly_downloader_download_finish (DFLY_DOWNLOADER (downloader),
-                                                              result, &error);
+  GError                *error = NULL;
+  g_autofree char       *task_id =
+    dfly_downloader_download_finish (DFLY_DOWNLOADER (downloader), result, &error);
 
   if (task_id == NULL)
     g_dbus_method_invocation_take_error (invocation, error);
@@ -200,10 +200,10 @@ handle_download (DflyDbusService *self, GVariant *parameters, GDBusMethodInvocat
   DflyDownloader *downloader = dfly_context_get_downloader (service_context (self));
   g_autoptr (DflyDownloadRequest) request = NULL;
   g_autoptr (GVariant) options = NULL;
-  const char *url, *output, *key;
+  const char  *url, *output, *key;
   GVariantIter iter;
-  GVariant *value;
-  GError *error = NULL;
+  GVariant    *value;
+  GError      *error = NULL;
 
   g_variant_get (parameters, "(&s&s@a{sv})", &url, &output, &options);
   if (downloader == NULL) {
@@ -229,7 +229,7 @@ static GVariant *
 describe_task (DflyDbusService *self, const DflyTaskInfo *task, GPtrArray *pool)
 {
   DflyDownloader *downloader = dfly_context_get_downloader (service_context (self));
-  GVariantDict dict;
+  GVariantDict    dict;
 
   g_variant_dict_init (&dict, NULL);
   g_variant_dict_insert (&dict, "id", "s", task->id);
@@ -273,8 +273,8 @@ static void
 storage_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   StorageJob *job = task_data;
-  GError *error = NULL;
-  gpointer result = job->call (job->storage, job->task_id, &error);
+  GError     *error = NULL;
+  gpointer    result = job->call (job->storage, job->task_id, &error);
 
   if (result == NULL)
     g_task_return_error (task, error);
@@ -286,8 +286,8 @@ static void
 storage_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   StorageJob *job = g_task_get_task_data (G_TASK (result));
-  GError *error = NULL;
-  gpointer value = g_task_propagate_pointer (G_TASK (result), &error);
+  GError     *error = NULL;
+  gpointer    value = g_task_propagate_pointer (G_TASK (result), &error);
 
   if (value == NULL)
     g_dbus_method_invocation_take_error (job->invocation, error);
@@ -329,14 +329,15 @@ list_tasks_reply (DflyDbusService *self, gpointer result)
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
   for (guint i = 0; i < tasks->len; i++)
-    g_variant_builder_add_value (&builder, describe_task (self, g_ptr_array_index (tasks, i), pool));
+    g_variant_builder_add_value (&builder,
+                                 describe_task (self, g_ptr_array_index (tasks, i), pool));
   return g_variant_new ("(@aa{sv})", g_variant_builder_end (&builder));
 }
 
 static void
 handle_list_tasks (DflyDbusService *self, GVariant *parameters, GDBusMethodInvocation *invocation)
 {
-  GError *error = NULL;
+  GError      *error = NULL;
   DflyStorage *storage = require_storage (self, &error);
 
   if (storage == NULL) {
@@ -376,7 +377,7 @@ stat_task_call (DflyStorage *storage, const char *task_id, GError **error)
   stat->parents = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   for (guint i = 0; i < pieces->len; i++) {
     const DflyPieceInfo *piece = g_ptr_array_index (pieces, i);
-    guint64 *bytes;
+    guint64             *bytes;
 
     if (piece->parent_id == NULL)
       continue;
@@ -396,10 +397,10 @@ stat_task_reply (DflyDbusService *self, gpointer result)
   g_autoptr (TaskStat) stat = result;
   g_autoptr (GPtrArray) pool = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GVariant) described = g_variant_ref_sink (describe_task (self, stat->task, pool));
-  GVariantDict dict;
+  GVariantDict    dict;
   GVariantBuilder parents;
-  GHashTableIter iter;
-  gpointer id, bytes;
+  GHashTableIter  iter;
+  gpointer        id, bytes;
 
   g_variant_builder_init (&parents, G_VARIANT_TYPE ("a{st}"));
   g_hash_table_iter_init (&iter, stat->parents);
@@ -413,10 +414,10 @@ stat_task_reply (DflyDbusService *self, gpointer result)
 /* The storage and the checked task id of a StatTask or DeleteTask, or NULL
  * with the invocation answered. */
 static DflyStorage *
-task_method_storage (DflyDbusService *self, GVariant *parameters,
-                     GDBusMethodInvocation *invocation, const char **task_id)
+task_method_storage (DflyDbusService *self, GVariant *parameters, GDBusMethodInvocation *invocation,
+                     const char **task_id)
 {
-  GError *error = NULL;
+  GError      *error = NULL;
   DflyStorage *storage = require_storage (self, &error);
 
   g_variant_get (parameters, "(&s)", task_id);
@@ -430,7 +431,7 @@ task_method_storage (DflyDbusService *self, GVariant *parameters,
 static void
 handle_stat_task (DflyDbusService *self, GVariant *parameters, GDBusMethodInvocation *invocation)
 {
-  const char *task_id;
+  const char  *task_id;
   DflyStorage *storage = task_method_storage (self, parameters, invocation, &task_id);
 
   if (storage != NULL)
@@ -458,8 +459,8 @@ static void
 handle_delete_task (DflyDbusService *self, GVariant *parameters, GDBusMethodInvocation *invocation)
 {
   DflyDownloader *downloader = dfly_context_get_downloader (service_context (self));
-  const char *task_id;
-  DflyStorage *storage = task_method_storage (self, parameters, invocation, &task_id);
+  const char     *task_id;
+  DflyStorage    *storage = task_method_storage (self, parameters, invocation, &task_id);
 
   if (storage == NULL)
     return;
@@ -475,7 +476,7 @@ static GVariant *
 handle_cancel_task (DflyDbusService *self, GVariant *parameters, GError **error)
 {
   DflyDownloader *downloader = dfly_context_get_downloader (service_context (self));
-  const char *task_id;
+  const char     *task_id;
 
   g_variant_get (parameters, "(&s)", &task_id);
   if (!check_task_id (task_id, error))
@@ -499,8 +500,8 @@ typedef struct {
 static void
 collect_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  DflyStorage *storage = task_data;
-  GError *error = NULL;
+  DflyStorage              *storage = task_data;
+  GError                   *error = NULL;
   g_autofree CollectResult *result = g_new0 (CollectResult, 1);
 
   result->freed = dfly_storage_collect (storage, &error);
@@ -515,10 +516,10 @@ collect_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
 static void
 collect_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  GDBusMethodInvocation *invocation = user_data;
+  GDBusMethodInvocation    *invocation = user_data;
   g_autofree CollectResult *collected = NULL;
-  GError *error = NULL;
-  GVariantDict dict;
+  GError                   *error = NULL;
+  GVariantDict              dict;
 
   collected = g_task_propagate_pointer (G_TASK (result), &error);
   if (collected == NULL) {
@@ -538,7 +539,7 @@ static void
 handle_collect_cache (DflyDbusService *self, GVariant *parameters,
                       GDBusMethodInvocation *invocation)
 {
-  GError *error = NULL;
+  GError      *error = NULL;
   DflyStorage *storage = require_storage (self, &error);
   g_autoptr (GTask) task = NULL;
 
@@ -585,7 +586,7 @@ check_entries (GPtrArray *entries, const char *url, GError **error)
   }
   for (guint i = 0; i < entries->len; i++) {
     const DflySourceEntry *entry = g_ptr_array_index (entries, i);
-    g_autofree char *shown = NULL;
+    g_autofree char       *shown = NULL;
 
     if (entry->url != NULL && entry->path != NULL && g_utf8_validate (entry->url, -1, NULL) &&
         g_utf8_validate (entry->path, -1, NULL) && dfly_source_entry_path_is_safe (entry->path))
@@ -602,7 +603,7 @@ static void
 list_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
   ListJob *job = task_data;
-  GError *error = NULL;
+  GError  *error = NULL;
   g_autoptr (GPtrArray) entries =
     dfly_source_list (job->source, job->url, job->headers, job->options, cancellable, &error);
 
@@ -617,7 +618,7 @@ list_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GDBusMethodInvocation *invocation = user_data;
   g_autoptr (GPtrArray) entries = NULL;
-  GError *error = NULL;
+  GError         *error = NULL;
   GVariantBuilder builder;
 
   entries = g_task_propagate_pointer (G_TASK (result), &error);
@@ -631,8 +632,8 @@ list_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
     g_variant_builder_add (&builder, "(ssx)", entry->url, entry->path, entry->length);
   }
-  g_dbus_method_invocation_return_value (invocation,
-                                         g_variant_new ("(@a(ssx))", g_variant_builder_end (&builder)));
+  g_dbus_method_invocation_return_value (
+    invocation, g_variant_new ("(@a(ssx))", g_variant_builder_end (&builder)));
 }
 
 /* The options of List, type-checked, into job. */
@@ -640,8 +641,8 @@ static gboolean
 take_list_options (ListJob *job, GVariant *options, GError **error)
 {
   GVariantIter iter;
-  const char *key;
-  GVariant *value;
+  const char  *key;
+  GVariant    *value;
 
   g_variant_iter_init (&iter, options);
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value)) {
@@ -663,7 +664,7 @@ take_list_options (ListJob *job, GVariant *options, GError **error)
     }
     if (g_str_equal (key, "headers")) {
       GVariantIter headers;
-      const char *name, *text;
+      const char  *name, *text;
 
       g_variant_iter_init (&headers, value);
       while (g_variant_iter_next (&headers, "{&s&s}", &name, &text))
@@ -682,10 +683,10 @@ handle_list (DflyDbusService *self, GVariant *parameters, GDBusMethodInvocation 
 {
   g_autoptr (GVariant) options = NULL;
   g_autoptr (GTask) task = NULL;
-  GError *error = NULL;
+  GError     *error = NULL;
   DflySource *source;
   const char *url;
-  ListJob *job;
+  ListJob    *job;
 
   g_variant_get (parameters, "(&s@a{sv})", &url, &options);
   source = dfly_context_lookup_source (service_context (self), url, &error);
@@ -712,9 +713,9 @@ typedef void (*AsyncMethodHandler) (DflyDbusService *self, GVariant *parameters,
                                     GDBusMethodInvocation *invocation);
 
 static const struct {
-  const char         *name;
-  MethodHandler       handler;
-  AsyncMethodHandler  async_handler; /* replies on its own, later */
+  const char        *name;
+  MethodHandler      handler;
+  AsyncMethodHandler async_handler; /* replies on its own, later */
 } method_table[] = {
   { "GetStatus", handle_get_status, NULL },
   { "ListPlugins", handle_list_plugins, NULL },
@@ -776,9 +777,9 @@ emit_dbus_signal (DflyDbusService *self, const char *name, GVariant *parameters)
 static void
 on_download_progress (DflyBus *bus, DflyTaskInfo *task, gpointer user_data)
 {
-  emit_dbus_signal (user_data, "TaskProgress",
-                    g_variant_new ("(stx)", task->id, task->completed_length,
-                                   task->content_length));
+  emit_dbus_signal (
+    user_data, "TaskProgress",
+    g_variant_new ("(stx)", task->id, task->completed_length, task->content_length));
 }
 
 static void
@@ -808,9 +809,9 @@ on_role_state_changed (DflyBus *bus, const char *role, DflyRoleState state, gpoi
 {
   g_autoptr (GPtrArray) pool = g_ptr_array_new_with_free_func (g_free);
 
-  emit_dbus_signal (user_data, "RoleStateChanged",
-                    g_variant_new ("(ss)", valid_utf8 (pool, role),
-                                   dfly_role_state_to_string (state)));
+  emit_dbus_signal (
+    user_data, "RoleStateChanged",
+    g_variant_new ("(ss)", valid_utf8 (pool, role), dfly_role_state_to_string (state)));
 }
 
 static void
@@ -875,8 +876,7 @@ dfly_dbus_service_class_init (DflyDbusServiceClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = dfly_dbus_service_dispose;
   signals[SIGNAL_NAME_LOST] = g_signal_new ("name-lost", G_TYPE_FROM_CLASS (klass),
-                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                            G_TYPE_NONE, 0);
+                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -934,12 +934,12 @@ dfly_dbus_service_export (DflyDbusService *self, GDBusConnection *connection, GE
   (void) DFLY_ERROR;
   self->connection = g_object_ref (connection);
   self->registration_id = g_dbus_connection_register_object (
-    connection, DFLY_DBUS_PATH, (GDBusInterfaceInfo *) &dfly_daemon1_interface, &vtable, self,
-    NULL, error);
+    connection, DFLY_DBUS_PATH, (GDBusInterfaceInfo *) &dfly_daemon1_interface, &vtable, self, NULL,
+    error);
   if (self->registration_id == 0)
     return FALSE;
-  self->owner_id = g_bus_own_name_on_connection (connection, DFLY_DBUS_NAME,
-                                                 G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
-                                                 name_acquired, name_lost, self, NULL);
+  self->owner_id =
+    g_bus_own_name_on_connection (connection, DFLY_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
+                                  name_acquired, name_lost, self, NULL);
   return TRUE;
 }

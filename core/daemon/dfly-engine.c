@@ -86,7 +86,7 @@ dfly_engine_get_config_path (DflyEngine *self)
 static RoleSlot *
 make_slot (DflyEngine *self, const char *name)
 {
-  RoleSlot *slot = g_new0 (RoleSlot, 1);
+  RoleSlot               *slot = g_new0 (RoleSlot, 1);
   const DflyPluginRecord *record = dfly_plugin_loader_lookup (self->loader, name);
 
   slot->name = g_strdup (name);
@@ -106,8 +106,8 @@ make_slot (DflyEngine *self, const char *name)
 static void
 start_services (DflyEngine *self)
 {
-  DflyConfig *config = dfly_context_get_config (self->context);
-  GPtrArray *records = dfly_plugin_loader_get_records (self->loader);
+  DflyConfig             *config = dfly_context_get_config (self->context);
+  GPtrArray              *records = dfly_plugin_loader_get_records (self->loader);
   const DflyPluginRecord *record;
   g_autoptr (DflyStorage) storage = NULL;
   g_autoptr (GError) error = NULL;
@@ -132,8 +132,9 @@ start_services (DflyEngine *self)
   record = dfly_plugin_loader_lookup (self->loader, config->storage.backend);
   if (record == NULL || !record->loaded || record->kind != DFLY_PLUGIN_KIND_STORAGE) {
     g_warning ("storage %s is not available: %s", config->storage.backend,
-               record == NULL ? "no plugin by that name is loaded"
-               : !record->loaded ? record->reason : "that plugin is not a storage");
+               record == NULL    ? "no plugin by that name is loaded"
+               : !record->loaded ? record->reason
+                                 : "that plugin is not a storage");
     return;
   }
   storage = g_object_new (record->type, "context", self->context, "name", record->name, NULL);
@@ -178,7 +179,7 @@ typedef struct {
   DflyEngine   *engine;
   GCancellable *cancellable; /* of the role being waited for */
   guint         timeout_id;
-  gboolean      overdue;     /* the grace period is over */
+  gboolean      overdue; /* the grace period is over */
   gint          next;    /* index of the next slot to stop */
   DflyRole     *current; /* the role being waited for (borrowed from its slot) */
   gboolean      done;
@@ -199,8 +200,8 @@ static void
 role_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
-  StopData *data = g_task_get_task_data (task);
-  DflyRole *role = DFLY_ROLE (source);
+  StopData   *data = g_task_get_task_data (task);
+  DflyRole   *role = DFLY_ROLE (source);
   const char *name = dfly_component_get_name (DFLY_COMPONENT (role));
   g_autoptr (GError) error = NULL;
 
@@ -239,8 +240,8 @@ stop_next (GTask *task)
 static gboolean
 stop_deadline (gpointer user_data)
 {
-  GTask *task = user_data;
-  StopData *data = g_task_get_task_data (task);
+  GTask      *task = user_data;
+  StopData   *data = g_task_get_task_data (task);
   const char *name = dfly_component_get_name (DFLY_COMPONENT (data->current));
 
   if (!data->overdue)
@@ -253,7 +254,7 @@ stop_deadline (gpointer user_data)
   data->current = NULL;
   g_cancellable_cancel (data->cancellable);
   data->timeout_id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, 1, stop_deadline,
-                                                g_object_ref (task), g_object_unref);
+                                                 g_object_ref (task), g_object_unref);
   stop_next (task);
   return G_SOURCE_REMOVE;
 }
@@ -263,7 +264,7 @@ dfly_engine_stop_async (DflyEngine *self, GAsyncReadyCallback callback, gpointer
 {
   g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
   StopData *data = g_new0 (StopData, 1);
-  guint timeout = dfly_context_get_config (self->context)->daemon.shutdown_timeout;
+  guint     timeout = dfly_context_get_config (self->context)->daemon.shutdown_timeout;
 
   data->engine = g_object_ref (self);
   data->next = (gint) self->slots->len - 1;
@@ -271,7 +272,7 @@ dfly_engine_stop_async (DflyEngine *self, GAsyncReadyCallback callback, gpointer
   /* The timer holds a ref (stop_deadline uses the task after cancelling);
    * stop_next removes it before the task returns, so there is no cycle. */
   data->timeout_id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, timeout, stop_deadline,
-                                                g_object_ref (task), g_object_unref);
+                                                 g_object_ref (task), g_object_unref);
   stop_next (task);
 }
 
@@ -312,7 +313,7 @@ dfly_engine_describe_roles (DflyEngine *self)
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sss)"));
   for (guint i = 0; i < self->slots->len; i++) {
-    RoleSlot *slot = g_ptr_array_index (self->slots, i);
+    RoleSlot        *slot = g_ptr_array_index (self->slots, i);
     g_autofree char *detail = NULL;
 
     if (slot->role == NULL) {

@@ -46,8 +46,7 @@ domain_forced (const GLogField *fields, gsize n_fields)
 }
 
 static GLogWriterOutput
-dfly_log_writer (GLogLevelFlags flags, const GLogField *fields, gsize n_fields,
-                 gpointer user_data)
+dfly_log_writer (GLogLevelFlags flags, const GLogField *fields, gsize n_fields, gpointer user_data)
 {
   g_autofree char *line = NULL;
 

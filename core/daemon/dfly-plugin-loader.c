@@ -82,7 +82,7 @@ static gboolean
 check_file_trusted (const char *path, GError **error)
 {
   struct stat st;
-  uid_t euid = geteuid ();
+  uid_t       euid = geteuid ();
 
   if (stat (path, &st) != 0) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_PLUGIN_REFUSED, "cannot stat: %s",
@@ -134,8 +134,7 @@ check_descriptor (const DflyPluginDescriptor *desc, const char *file_name, GErro
     return FALSE;
   }
   if (dfly_plugin_kind_get_base_type (desc->kind) == G_TYPE_INVALID) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PLUGIN_REFUSED, "unknown kind %d",
-                 (int) desc->kind);
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PLUGIN_REFUSED, "unknown kind %d", (int) desc->kind);
     return FALSE;
   }
   if (desc->get_type == NULL || desc->version == NULL) {
@@ -181,13 +180,12 @@ check_type (GType type, DflyPluginKind kind, GError **error)
 
 /* Opens and checks one file, filling record; FALSE with error on refusal. */
 static gboolean
-load_one (DflyPluginLoader *self, DflyPluginRecord *record, const char *file_name,
-          GError **error)
+load_one (DflyPluginLoader *self, DflyPluginRecord *record, const char *file_name, GError **error)
 {
   const DflyPluginDescriptor *desc;
-  const DflyPluginRecord *previous;
-  DflyPluginQueryFunc query = NULL;
-  GModule *module;
+  const DflyPluginRecord     *previous;
+  DflyPluginQueryFunc         query = NULL;
+  GModule                    *module;
 
   if (!check_file_trusted (record->path, error))
     return FALSE;
@@ -197,8 +195,7 @@ load_one (DflyPluginLoader *self, DflyPluginRecord *record, const char *file_nam
                  g_module_error ());
     return FALSE;
   }
-  if (!g_module_symbol (module, DFLY_PLUGIN_QUERY_SYMBOL, (gpointer *) &query) ||
-      query == NULL) {
+  if (!g_module_symbol (module, DFLY_PLUGIN_QUERY_SYMBOL, (gpointer *) &query) || query == NULL) {
     g_set_error_literal (error, DFLY_ERROR, DFLY_ERROR_PLUGIN_REFUSED,
                          "missing symbol " DFLY_PLUGIN_QUERY_SYMBOL);
     g_module_close (module);
@@ -251,18 +248,18 @@ consider_file (DflyPluginLoader *self, const char *dir, const char *entry)
   record->loaded = TRUE;
   g_hash_table_insert (self->loaded, record->name, record);
   dfly_context_add_plugin_type (self->context, record->kind, record->name, record->type);
-  g_info ("loaded %s plugin %s %s from %s", dfly_plugin_kind_to_string (record->kind),
-          record->name, record->version, record->path);
+  g_info ("loaded %s plugin %s %s from %s", dfly_plugin_kind_to_string (record->kind), record->name,
+          record->version, record->path);
 }
 
 static gint
 compare_names (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
 void
-dfly_plugin_loader_load_dirs (DflyPluginLoader *self, const char * const *dirs)
+dfly_plugin_loader_load_dirs (DflyPluginLoader *self, const char *const *dirs)
 {
   g_return_if_fail (DFLY_IS_PLUGIN_LOADER (self));
 
@@ -312,5 +309,5 @@ dfly_plugin_loader_bind_config (DflyPluginLoader *self, DflyConfig *config, GErr
     if (record->loaded && !dfly_config_add_plugin (config, record->name, record->settings, error))
       return FALSE;
   }
-  return dfly_config_check_plugins (config, (const char * const *) self->dirs->pdata, error);
+  return dfly_config_check_plugins (config, (const char *const *) self->dirs->pdata, error);
 }

@@ -19,13 +19,13 @@ typedef struct {
 } Daemon;
 
 typedef struct {
-  char     *config_path;
-  char    **plugin_dirs;
-  gboolean  system_bus;
-  gboolean  session_bus;
-  char     *bus_address;
-  char     *check_config;
-  gboolean  version;
+  char    *config_path;
+  char   **plugin_dirs;
+  gboolean system_bus;
+  gboolean session_bus;
+  char    *bus_address;
+  char    *check_config;
+  gboolean version;
 } Options;
 
 static void
@@ -82,8 +82,8 @@ on_hangup (gpointer user_data)
 static void
 on_name_lost (DflyDbusService *service, gpointer user_data)
 {
-  g_printerr (_("dflyd: cannot own the D-Bus name org.dfly.Daemon1 (is another dflyd running, "
-                "or does the bus policy forbid it?)\n"));
+  g_printerr (_ ("dflyd: cannot own the D-Bus name org.dfly.Daemon1 (is another dflyd running, "
+                 "or does the bus policy forbid it?)\n"));
   daemon_stop (user_data, DFLY_EXIT_FAILED);
 }
 
@@ -91,25 +91,24 @@ static GDBusConnection *
 connect_bus (const Options *options, GError **error)
 {
   if (options->bus_address != NULL)
-    return g_dbus_connection_new_for_address_sync (
-      options->bus_address,
-      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-        G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-      NULL, NULL, error);
+    return g_dbus_connection_new_for_address_sync (options->bus_address,
+                                                   G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                   NULL, NULL, error);
   return g_bus_get_sync (options->session_bus ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, NULL,
                          error);
 }
 
 /* --plugin-dir replaces the config's list, which replaces the built-in dir. */
-static const char * const *
+static const char *const *
 plugin_dirs (const Options *options, const DflyConfig *config)
 {
-  static const char * const builtin[] = { PLUGINDIR, NULL };
+  static const char *const builtin[] = { PLUGINDIR, NULL };
 
   if (options->plugin_dirs != NULL)
-    return (const char * const *) options->plugin_dirs;
+    return (const char *const *) options->plugin_dirs;
   if (config->daemon.plugin_dirs != NULL && config->daemon.plugin_dirs[0] != NULL)
-    return (const char * const *) config->daemon.plugin_dirs;
+    return (const char *const *) config->daemon.plugin_dirs;
   return builtin;
 }
 
@@ -117,39 +116,38 @@ static gboolean
 parse_options (int *argc, char ***argv, Options *options, GError **error)
 {
   /* Built at run time: a translated format cannot contain a macro. */
-  g_autofree char *config_help = g_strdup_printf (_("Configuration file (default %s)"),
-                                                  SYSCONFDIR "/dfly/dflyd.yaml");
+  g_autofree char *config_help =
+    g_strdup_printf (_ ("Configuration file (default %s)"), SYSCONFDIR "/dfly/dflyd.yaml");
   const GOptionEntry entries[] = {
-    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &options->config_path, config_help, N_("FILE") },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &options->config_path, config_help, N_ ("FILE") },
     { "plugin-dir", 'p', 0, G_OPTION_ARG_FILENAME_ARRAY, &options->plugin_dirs,
-      N_("Load plugins from DIR instead of the configured directories (repeatable)"),
-      N_("DIR") },
+      N_ ("Load plugins from DIR instead of the configured directories (repeatable)"), N_ ("DIR") },
     { "system", 0, 0, G_OPTION_ARG_NONE, &options->system_bus,
-      N_("Serve on the system bus (default)"), NULL },
-    { "session", 0, 0, G_OPTION_ARG_NONE, &options->session_bus,
-      N_("Serve on the session bus"), NULL },
+      N_ ("Serve on the system bus (default)"), NULL },
+    { "session", 0, 0, G_OPTION_ARG_NONE, &options->session_bus, N_ ("Serve on the session bus"),
+      NULL },
     { "bus-address", 0, 0, G_OPTION_ARG_STRING, &options->bus_address,
-      N_("Serve on the bus at ADDRESS"), N_("ADDRESS") },
+      N_ ("Serve on the bus at ADDRESS"), N_ ("ADDRESS") },
     { "check-config", 0, 0, G_OPTION_ARG_FILENAME, &options->check_config,
-      N_("Check a configuration file and exit"), N_("FILE") },
-    { "version", 0, 0, G_OPTION_ARG_NONE, &options->version, N_("Print the version and exit"),
+      N_ ("Check a configuration file and exit"), N_ ("FILE") },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &options->version, N_ ("Print the version and exit"),
       NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
 
-  g_option_context_set_summary (context, _("The dfly peer-to-peer distribution daemon."));
+  g_option_context_set_summary (context, _ ("The dfly peer-to-peer distribution daemon."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, argc, argv, error))
     return FALSE;
   if (*argc > 1) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _("unexpected argument “%s”"),
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _ ("unexpected argument “%s”"),
                  (*argv)[1]);
     return FALSE;
   }
   if (options->system_bus + options->session_bus + (options->bus_address != NULL) > 1) {
     g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                         _("--system, --session and --bus-address exclude each other"));
+                         _ ("--system, --session and --bus-address exclude each other"));
     return FALSE;
   }
   return TRUE;
@@ -192,7 +190,7 @@ check_config (const Options *options)
     return DFLY_EXIT_USAGE;
   }
   g_object_run_dispose (G_OBJECT (context));
-  g_print (_("%s: OK\n"), path);
+  g_print (_ ("%s: OK\n"), path);
   return DFLY_EXIT_OK;
 }
 
@@ -234,7 +232,7 @@ main (int argc, char **argv)
 
   connection = connect_bus (&options, &error);
   if (connection == NULL) {
-    g_printerr (_("dflyd: cannot connect to the D-Bus bus: %s\n"), error->message);
+    g_printerr (_ ("dflyd: cannot connect to the D-Bus bus: %s\n"), error->message);
     return DFLY_EXIT_FAILED;
   }
 
@@ -260,7 +258,7 @@ main (int argc, char **argv)
   /* Roles first, then the name: when dflyctl can see us, the roles are up. */
   dfly_engine_start (daemon.engine);
   if (!dfly_dbus_service_export (daemon.service, connection, &error)) {
-    g_printerr (_("dflyd: cannot export the control interface: %s\n"), error->message);
+    g_printerr (_ ("dflyd: cannot export the control interface: %s\n"), error->message);
     daemon_stop (&daemon, DFLY_EXIT_FAILED);
   }
   g_main_loop_run (daemon.loop);

@@ -33,25 +33,35 @@ static guint signals[N_SIGNALS];
 static guint
 bus_signal_new (const char *name, guint n_params, GType param1, GType param2)
 {
-  return g_signal_new (name, DFLY_TYPE_BUS, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                       G_TYPE_NONE, n_params, param1 | G_SIGNAL_TYPE_STATIC_SCOPE,
+  return g_signal_new (name, DFLY_TYPE_BUS, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
+                       n_params, param1 | G_SIGNAL_TYPE_STATIC_SCOPE,
                        param2 | G_SIGNAL_TYPE_STATIC_SCOPE);
 }
 
 static void
 dfly_bus_class_init (DflyBusClass *klass)
 {
-  signals[SIGNAL_TASK_REGISTERED] = bus_signal_new (DFLY_BUS_TASK_REGISTERED, 1, DFLY_TYPE_TASK_INFO, 0);
-  signals[SIGNAL_TASK_FINISHED] = bus_signal_new (DFLY_BUS_TASK_FINISHED, 1, DFLY_TYPE_TASK_INFO, 0);
-  signals[SIGNAL_TASK_FAILED] = bus_signal_new (DFLY_BUS_TASK_FAILED, 2, DFLY_TYPE_TASK_INFO, G_TYPE_ERROR);
-  signals[SIGNAL_PIECE_FINISHED] = bus_signal_new (DFLY_BUS_PIECE_FINISHED, 1, DFLY_TYPE_PIECE_INFO, 0);
-  signals[SIGNAL_HOST_ANNOUNCED] = bus_signal_new (DFLY_BUS_HOST_ANNOUNCED, 1, DFLY_TYPE_HOST_INFO, 0);
+  signals[SIGNAL_TASK_REGISTERED] =
+    bus_signal_new (DFLY_BUS_TASK_REGISTERED, 1, DFLY_TYPE_TASK_INFO, 0);
+  signals[SIGNAL_TASK_FINISHED] =
+    bus_signal_new (DFLY_BUS_TASK_FINISHED, 1, DFLY_TYPE_TASK_INFO, 0);
+  signals[SIGNAL_TASK_FAILED] =
+    bus_signal_new (DFLY_BUS_TASK_FAILED, 2, DFLY_TYPE_TASK_INFO, G_TYPE_ERROR);
+  signals[SIGNAL_PIECE_FINISHED] =
+    bus_signal_new (DFLY_BUS_PIECE_FINISHED, 1, DFLY_TYPE_PIECE_INFO, 0);
+  signals[SIGNAL_HOST_ANNOUNCED] =
+    bus_signal_new (DFLY_BUS_HOST_ANNOUNCED, 1, DFLY_TYPE_HOST_INFO, 0);
   signals[SIGNAL_HOST_LEFT] = bus_signal_new (DFLY_BUS_HOST_LEFT, 1, DFLY_TYPE_HOST_INFO, 0);
-  signals[SIGNAL_ROLE_STATE_CHANGED] = bus_signal_new (DFLY_BUS_ROLE_STATE_CHANGED, 2, G_TYPE_STRING, DFLY_TYPE_ROLE_STATE);
-  signals[SIGNAL_CONFIG_RELOADED] = bus_signal_new (DFLY_BUS_CONFIG_RELOADED, 1, DFLY_TYPE_CONFIG, 0);
-  signals[SIGNAL_DOWNLOAD_PROGRESS] = bus_signal_new (DFLY_BUS_DOWNLOAD_PROGRESS, 1, DFLY_TYPE_TASK_INFO, 0);
-  signals[SIGNAL_DOWNLOAD_FINISHED] = bus_signal_new (DFLY_BUS_DOWNLOAD_FINISHED, 1, DFLY_TYPE_DOWNLOAD_REQUEST, 0);
-  signals[SIGNAL_DOWNLOAD_FAILED] = bus_signal_new (DFLY_BUS_DOWNLOAD_FAILED, 2, DFLY_TYPE_DOWNLOAD_REQUEST, G_TYPE_ERROR);
+  signals[SIGNAL_ROLE_STATE_CHANGED] =
+    bus_signal_new (DFLY_BUS_ROLE_STATE_CHANGED, 2, G_TYPE_STRING, DFLY_TYPE_ROLE_STATE);
+  signals[SIGNAL_CONFIG_RELOADED] =
+    bus_signal_new (DFLY_BUS_CONFIG_RELOADED, 1, DFLY_TYPE_CONFIG, 0);
+  signals[SIGNAL_DOWNLOAD_PROGRESS] =
+    bus_signal_new (DFLY_BUS_DOWNLOAD_PROGRESS, 1, DFLY_TYPE_TASK_INFO, 0);
+  signals[SIGNAL_DOWNLOAD_FINISHED] =
+    bus_signal_new (DFLY_BUS_DOWNLOAD_FINISHED, 1, DFLY_TYPE_DOWNLOAD_REQUEST, 0);
+  signals[SIGNAL_DOWNLOAD_FAILED] =
+    bus_signal_new (DFLY_BUS_DOWNLOAD_FAILED, 2, DFLY_TYPE_DOWNLOAD_REQUEST, G_TYPE_ERROR);
 }
 
 static void

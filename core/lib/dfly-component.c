@@ -14,8 +14,7 @@ enum { PROP_0, PROP_CONTEXT, PROP_NAME, N_PROPS };
 static GParamSpec *props[N_PROPS];
 
 static void
-dfly_component_set_property (GObject *object, guint prop_id, const GValue *value,
-                             GParamSpec *pspec)
+dfly_component_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   DflyComponentPrivate *priv = dfly_component_get_instance_private (DFLY_COMPONENT (object));
 
@@ -66,12 +65,11 @@ dfly_component_class_init (DflyComponentClass *klass)
   object_class->set_property = dfly_component_set_property;
   object_class->get_property = dfly_component_get_property;
   object_class->finalize = dfly_component_finalize;
-  props[PROP_CONTEXT] = g_param_spec_object ("context", NULL, NULL, DFLY_TYPE_CONTEXT,
-                                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-                                             G_PARAM_STATIC_STRINGS);
-  props[PROP_NAME] = g_param_spec_string ("name", NULL, NULL, NULL,
-                                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-                                          G_PARAM_STATIC_STRINGS);
+  props[PROP_CONTEXT] =
+    g_param_spec_object ("context", NULL, NULL, DFLY_TYPE_CONTEXT,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_NAME] = g_param_spec_string (
+    "name", NULL, NULL, NULL, G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 
@@ -102,7 +100,7 @@ gconstpointer
 dfly_component_get_settings (DflyComponent *self)
 {
   DflyComponentPrivate *priv = dfly_component_get_instance_private (self);
-  DflySettings *settings;
+  DflySettings         *settings;
 
   g_return_val_if_fail (DFLY_IS_COMPONENT (self), NULL);
   settings = dfly_config_get_settings (dfly_context_get_config (priv->context), priv->name);

@@ -22,25 +22,26 @@ void
 config_set_error_at (GError **error, const char *filename, const ConfigMark *mark,
                      const char *format, ...)
 {
-  va_list args;
+  va_list          args;
   g_autofree char *message = NULL;
 
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-  g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG, "%s:%" G_GSIZE_FORMAT ":%"
-               G_GSIZE_FORMAT ": %s", filename, mark->line, mark->column, message);
+  g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
+               "%s:%" G_GSIZE_FORMAT ":%" G_GSIZE_FORMAT ": %s", filename, mark->line, mark->column,
+               message);
 }
 
 typedef struct {
-  yaml_parser_t  yaml;
-  gboolean       yaml_ready;
-  yaml_event_t   event;
-  gboolean       have_event;
-  const char    *filename;
-  const char    *data;
-  gsize          length;
-  guint          depth;
+  yaml_parser_t yaml;
+  gboolean      yaml_ready;
+  yaml_event_t  event;
+  gboolean      have_event;
+  const char   *filename;
+  const char   *data;
+  gsize         length;
+  guint         depth;
 } ConfigParser;
 
 static void
@@ -57,16 +58,17 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ConfigParser, config_parser_clear)
 static ConfigMark
 mark_of (const yaml_mark_t *mark)
 {
-  return (ConfigMark) { .line = (gsize) mark->line + 1, .column = (gsize) mark->column + 1 };
+  return (ConfigMark){ .line = (gsize) mark->line + 1, .column = (gsize) mark->column + 1 };
 }
 
-G_GNUC_PRINTF (4, 5) static void
+G_GNUC_PRINTF (4, 5)
+static void
 set_error_at (GError **error, const ConfigParser *p, const yaml_mark_t *yaml_mark,
               const char *format, ...)
 {
-  va_list args;
+  va_list          args;
   g_autofree char *message = NULL;
-  ConfigMark mark = mark_of (yaml_mark);
+  ConfigMark       mark = mark_of (yaml_mark);
 
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
@@ -80,7 +82,7 @@ static yaml_mark_t
 mark_from_offset (const ConfigParser *p, gsize offset)
 {
   yaml_mark_t mark = { 0 };
-  gsize end = MIN (offset, p->length);
+  gsize       end = MIN (offset, p->length);
 
   for (gsize i = 0; i < end; i++) {
     if (p->data[i] == '\n') {
@@ -98,8 +100,8 @@ static void
 set_yaml_error (const ConfigParser *p, GError **error)
 {
   const yaml_parser_t *y = &p->yaml;
-  const char *problem = y->problem != NULL ? y->problem : "unknown error";
-  yaml_mark_t mark = y->problem_mark;
+  const char          *problem = y->problem != NULL ? y->problem : "unknown error";
+  yaml_mark_t          mark = y->problem_mark;
 
   switch (y->error) {
   case YAML_MEMORY_ERROR:
@@ -241,7 +243,6 @@ event_kind (const ConfigParser *p)
   return "something else";
 }
 
-
 void
 config_node_free (ConfigNode *node)
 {
@@ -347,7 +348,8 @@ read_node (ConfigParser *p, gboolean *stop, GError **error)
       continue;
     }
     g_ptr_array_add (list->items, node_new (p, p->event.type == YAML_SEQUENCE_START_EVENT
-                                               ? CONFIG_NODE_LIST : CONFIG_NODE_MAPPING));
+                                                 ? CONFIG_NODE_LIST
+                                                 : CONFIG_NODE_MAPPING));
     *stop = TRUE;
     return g_steal_pointer (&list);
   }
@@ -381,12 +383,11 @@ next_key (ConfigParser *p, gboolean *end, GError **error)
 
 /* The keys of one section; the current event is the mapping's start. */
 static gboolean
-read_section (ConfigParser *p, ConfigDocument *document, ConfigSection *section,
-              GError **error)
+read_section (ConfigParser *p, ConfigDocument *document, ConfigSection *section, GError **error)
 {
   for (;;) {
     ConfigEntry *entry;
-    gboolean end = FALSE;
+    gboolean     end = FALSE;
 
     if (!next_key (p, &end, error))
       return FALSE;
@@ -421,7 +422,7 @@ read_sections (ConfigParser *p, ConfigDocument *document, GError **error)
 {
   for (;;) {
     ConfigSection *section;
-    gboolean end = FALSE;
+    gboolean       end = FALSE;
 
     if (!next_key (p, &end, error))
       return FALSE;
@@ -446,8 +447,8 @@ read_sections (ConfigParser *p, ConfigDocument *document, GError **error)
       continue;
     if (p->event.type != YAML_MAPPING_START_EVENT) {
       /* Whose error this is depends on whether the section is known. */
-      section->shape = node_new (p, p->event.type == YAML_SCALAR_EVENT ? CONFIG_NODE_SCALAR
-                                    : CONFIG_NODE_LIST);
+      section->shape =
+        node_new (p, p->event.type == YAML_SCALAR_EVENT ? CONFIG_NODE_SCALAR : CONFIG_NODE_LIST);
       document->cut_short = TRUE;
       return TRUE;
     }
@@ -501,8 +502,7 @@ read_stream (ConfigParser *p, ConfigDocument *document, GError **error)
 }
 
 static gboolean
-parser_init (ConfigParser *p, const char *data, gsize length, const char *filename,
-             GError **error)
+parser_init (ConfigParser *p, const char *data, gsize length, const char *filename, GError **error)
 {
   p->filename = filename;
   p->data = data != NULL ? data : "";

@@ -106,9 +106,8 @@ config_settings_new (const char *name, const DflyConfigSection *section, ConfigS
     if (!config_value_apply_default (&section->keys[i], name, settings->values, error))
       return NULL;
   }
-  if (raw != NULL &&
-      !config_section_apply (name, section->keys, section->n_keys, raw, FALSE, settings->values,
-                             filename, error))
+  if (raw != NULL && !config_section_apply (name, section->keys, section->n_keys, raw, FALSE,
+                                            settings->values, filename, error))
     return NULL;
   if (section->check != NULL && !section->check (settings->values, error)) {
     if (filename != NULL)
@@ -126,14 +125,14 @@ check_key (const char *name, const DflyConfigSection *section, guint index, GErr
   const DflyConfigKey *key = &section->keys[index];
 
   if (key->name == NULL || !config_is_valid_name (key->name) || strchr (key->name, '-') != NULL) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
-                 "%s: key %u: name is not [a-z0-9_]+", name, index);
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG, "%s: key %u: name is not [a-z0-9_]+",
+                 name, index);
     return FALSE;
   }
   for (guint j = 0; j < index; j++) {
     if (g_str_equal (section->keys[j].name, key->name)) {
-      g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG, "%s.%s: key listed twice",
-                   name, key->name);
+      g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG, "%s.%s: key listed twice", name,
+                   key->name);
       return FALSE;
     }
   }
@@ -145,16 +144,15 @@ check_key (const char *name, const DflyConfigSection *section, guint index, GErr
   }
   if (key->offset > section->size || field_size (key->type) > section->size - key->offset) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
-                 "%s.%s: field lies outside the %" G_GSIZE_FORMAT "-byte settings", name,
-                 key->name, section->size);
+                 "%s.%s: field lies outside the %" G_GSIZE_FORMAT "-byte settings", name, key->name,
+                 section->size);
     return FALSE;
   }
   return TRUE;
 }
 
 gboolean
-dfly_config_section_validate (const char *name, const DflyConfigSection *section,
-                              GError **error)
+dfly_config_section_validate (const char *name, const DflyConfigSection *section, GError **error)
 {
   g_autoptr (DflySettings) defaults = NULL;
 

@@ -47,13 +47,14 @@ static const char *const key_type_names[] = {
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (key_type_names) == DFLY_CONFIG_RATIO + 1);
 
-#define FIELD_PTR(base, key, type) ((type *) ((guint8 *) (base) + (key)->offset))
+#define FIELD_PTR(base, key, type)   ((type *) ((guint8 *) (base) + (key)->offset))
 #define FIELD_CONST(base, key, type) ((const type *) ((const guint8 *) (base) + (key)->offset))
 
-G_GNUC_PRINTF (3, 4) static void
+G_GNUC_PRINTF (3, 4)
+static void
 set_value_error (GError **error, const Value *v, const char *format, ...)
 {
-  va_list args;
+  va_list          args;
   g_autofree char *message = NULL;
 
   va_start (args, format);
@@ -61,8 +62,8 @@ set_value_error (GError **error, const Value *v, const char *format, ...)
   va_end (args);
   /* No file: a key table's default (a plugin author's mistake, not the operator's). */
   if (v->filename == NULL)
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG, "%s.%s: default: %s",
-                 v->section, v->key->name, message);
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG, "%s.%s: default: %s", v->section,
+                 v->key->name, message);
   else
     config_set_error_at (error, v->filename, &v->mark, "%s.%s: %s", v->section, v->key->name,
                          message);
@@ -96,7 +97,7 @@ node_kind (const ConfigNode *node)
 static char *
 quote_string (const char *text)
 {
-  char high_bytes[129];
+  char             high_bytes[129];
   g_autofree char *escaped = NULL;
 
   for (guint i = 0; i < 128; i++)
@@ -141,7 +142,7 @@ static char *
 format_ratio (guint64 thousandths)
 {
   guint64 fraction = thousandths % 1000;
-  int decimals = 3;
+  int     decimals = 3;
 
   if (fraction == 0)
     return g_strdup_printf ("%" G_GUINT64_FORMAT, thousandths / 1000);
@@ -189,7 +190,7 @@ format_number (DflyConfigType type, guint64 value)
 static char *
 format_list (const char *const *items, gboolean quoted)
 {
-  g_autoptr(GString) out = g_string_new ("[");
+  g_autoptr (GString) out = g_string_new ("[");
 
   for (guint i = 0; items != NULL && items[i] != NULL; i++) {
     if (i > 0)
@@ -219,8 +220,8 @@ typedef enum {
 static NumberResult
 parse_digits (const char *text, guint64 *value, const char **end)
 {
-  guint64 v = 0;
-  gboolean overflow = FALSE;
+  guint64     v = 0;
+  gboolean    overflow = FALSE;
   const char *s = text;
 
   if (!g_ascii_isdigit (*s) || (s[0] == '0' && g_ascii_isdigit (s[1])))
@@ -250,19 +251,19 @@ static const NumberUnit size_units[] = {
   { "", 1 }, { "KiB", KiB }, { "MiB", MiB }, { "GiB", GiB }, { "TiB", GiB * 1024 }, { NULL, 0 },
 };
 static const NumberUnit no_units[] = {
-  { "", 1 }, { NULL, 0 },
+  { "", 1 },
+  { NULL, 0 },
 };
 
 static gboolean
-parse_number (const Value *v, const char *text, guint64 *out,
-              GError **error)
+parse_number (const Value *v, const char *text, guint64 *out, GError **error)
 {
   const NumberUnit *units = no_units;
-  const char *hint = "a decimal number";
-  const char *end = NULL;
-  guint64 value = 0;
-  gboolean overflow = FALSE;
-  gboolean known_unit = FALSE;
+  const char       *hint = "a decimal number";
+  const char       *end = NULL;
+  guint64           value = 0;
+  gboolean          overflow = FALSE;
+  gboolean          known_unit = FALSE;
 
   if (v->key->type == DFLY_CONFIG_DURATION) {
     units = duration_units;
@@ -302,9 +303,8 @@ parse_number (const Value *v, const char *text, guint64 *out,
     g_autofree char *max = format_number (v->key->type, v->key->max);
 
     /* The value is digits and a unit: safe to echo, but still bounded. */
-    set_value_error (error, v, "%.*s%s is out of range (%s..%s)",
-                   MAX_QUOTED_CHARS, text, strlen (text) > MAX_QUOTED_CHARS ? "..." : "",
-                   min, max);
+    set_value_error (error, v, "%.*s%s is out of range (%s..%s)", MAX_QUOTED_CHARS, text,
+                     strlen (text) > MAX_QUOTED_CHARS ? "..." : "", min, max);
     return FALSE;
   }
   *out = value;
@@ -315,14 +315,13 @@ parse_number (const Value *v, const char *text, guint64 *out,
  * digits ("0", "1", "0.15", "1.000"); no sign, exponent or bare ".5". Parsed
  * in thousandths, so no locale or float rounding gets in. */
 static gboolean
-parse_ratio (const Value *v, const char *text, double *out,
-             GError **error)
+parse_ratio (const Value *v, const char *text, double *out, GError **error)
 {
   const char *end = NULL;
-  guint64 whole = 0;
-  guint64 thousandths = 0;
-  gboolean valid = TRUE;
-  gboolean overflow = FALSE;
+  guint64     whole = 0;
+  guint64     thousandths = 0;
+  gboolean    valid = TRUE;
+  gboolean    overflow = FALSE;
 
   switch (parse_digits (text, &whole, &end)) {
   case NUMBER_INVALID:
@@ -335,7 +334,7 @@ parse_ratio (const Value *v, const char *text, double *out,
     break;
   }
   if (valid && *end == '.') {
-    guint decimals = 0;
+    guint   decimals = 0;
     guint64 fraction = 0;
 
     for (end++; g_ascii_isdigit (*end) && decimals < 4; end++, decimals++)
@@ -349,9 +348,8 @@ parse_ratio (const Value *v, const char *text, double *out,
   if (!valid || *end != '\0') {
     g_autofree char *quoted = config_quote_value (text);
 
-    set_value_error (error, v,
-                   "%s is not a decimal from 0 to 1 with at most 3 decimals, e.g. 0.15",
-                   quoted);
+    set_value_error (error, v, "%s is not a decimal from 0 to 1 with at most 3 decimals, e.g. 0.15",
+                     quoted);
     return FALSE;
   }
   if (overflow || whole > G_MAXUINT64 / 1000 - 1)
@@ -362,9 +360,8 @@ parse_ratio (const Value *v, const char *text, double *out,
     g_autofree char *min = format_ratio (v->key->min);
     g_autofree char *max = format_ratio (v->key->max);
 
-    set_value_error (error, v, "%.*s%s is out of range (%s..%s)",
-                   MAX_QUOTED_CHARS, text, strlen (text) > MAX_QUOTED_CHARS ? "..." : "",
-                   min, max);
+    set_value_error (error, v, "%.*s%s is out of range (%s..%s)", MAX_QUOTED_CHARS, text,
+                     strlen (text) > MAX_QUOTED_CHARS ? "..." : "", min, max);
     return FALSE;
   }
   *out = (double) thousandths / 1000.0;
@@ -390,8 +387,7 @@ config_is_valid_name (const char *name)
 
 /* Text that ends up in logs, ids and D-Bus replies: bounded, no control bytes. */
 static gboolean
-check_text (const Value *v, const char *text, guint64 max,
-            GError **error)
+check_text (const Value *v, const char *text, guint64 max, GError **error)
 {
   if (strlen (text) > max) {
     set_value_error (error, v, "longer than %u bytes", (guint) max);
@@ -399,8 +395,7 @@ check_text (const Value *v, const char *text, guint64 max,
   }
   for (const char *c = text; *c != '\0'; c++) {
     if (g_ascii_iscntrl (*c)) {
-      set_value_error (error, v,
-                     "contains a control character (0x%02x)", (guint) (guchar) *c);
+      set_value_error (error, v, "contains a control character (0x%02x)", (guint) (guchar) *c);
       return FALSE;
     }
   }
@@ -420,15 +415,13 @@ check_path (const Value *v, const char *text, GError **error)
   if (!g_path_is_absolute (text))
     set_value_error (error, v, "%s is not an absolute path", quoted);
   else
-    set_value_error (error, v, "path is longer than %d bytes",
-                   CONFIG_MAX_PATH_LENGTH);
+    set_value_error (error, v, "path is longer than %d bytes", CONFIG_MAX_PATH_LENGTH);
   return FALSE;
 }
 
 /* One list item, checked as the list's type wants. */
 static gboolean
-check_list_item (const Value *v, const char *text,
-                 GError **error)
+check_list_item (const Value *v, const char *text, GError **error)
 {
   g_autofree char *quoted = NULL;
 
@@ -440,11 +433,11 @@ check_list_item (const Value *v, const char *text,
     return TRUE;
   quoted = config_quote_value (text);
   set_value_error (error, v,
-                 "%s is not a valid name (lowercase letters, digits, '-' and '_', "
-                 "at most %d characters)", quoted, CONFIG_MAX_NAME_LENGTH);
+                   "%s is not a valid name (lowercase letters, digits, '-' and '_', "
+                   "at most %d characters)",
+                   quoted, CONFIG_MAX_NAME_LENGTH);
   return FALSE;
 }
-
 
 static gboolean
 apply_list (Value *v, const ConfigNode *node, gpointer base, GError **error)
@@ -458,8 +451,9 @@ apply_list (Value *v, const ConfigNode *node, gpointer base, GError **error)
     v->mark = item->mark;
     if (item->kind != CONFIG_NODE_SCALAR) {
       set_value_error (error, v, "expected %s, found %s in the list",
-                       v->key->type == DFLY_CONFIG_PATHS ? "a path"
-                       : v->key->type == DFLY_CONFIG_STRINGS ? "a string" : "a name",
+                       v->key->type == DFLY_CONFIG_PATHS     ? "a path"
+                       : v->key->type == DFLY_CONFIG_STRINGS ? "a string"
+                                                             : "a name",
                        node_kind (item));
       return FALSE;
     }
@@ -494,9 +488,9 @@ static gboolean
 apply_scalar (const Value *v, const ConfigNode *node, gpointer base, GError **error)
 {
   const DflyConfigKey *key = v->key;
-  const char *text = node->text;
-  g_autofree char *quoted = NULL;
-  guint64 number = 0;
+  const char          *text = node->text;
+  g_autofree char     *quoted = NULL;
+  guint64              number = 0;
 
   if (node->has_nul) {
     set_value_error (error, v, "value contains a NUL character");
@@ -567,8 +561,8 @@ apply_scalar (const Value *v, const ConfigNode *node, gpointer base, GError **er
 
     if (value == NULL) {
       quoted = config_quote_value (text);
-      set_value_error (error, v,
-                       "%s is not a log level (error, warning, message, info or debug)", quoted);
+      set_value_error (error, v, "%s is not a log level (error, warning, message, info or debug)",
+                       quoted);
       return FALSE;
     }
     *FIELD_PTR (base, key, DflyLogLevel) = (DflyLogLevel) value->value;
@@ -590,15 +584,14 @@ gboolean
 config_value_apply (const DflyConfigKey *key, const char *section, const ConfigNode *node,
                     gpointer base, const char *filename, GError **error)
 {
-  Value v = { .key = key, .section = section, .filename = filename, .mark = node->mark };
+  Value    v = { .key = key, .section = section, .filename = filename, .mark = node->mark };
   gboolean is_list = is_list_type (key->type);
 
   if (is_list && node->kind == CONFIG_NODE_LIST)
     return apply_list (&v, node, base, error);
   if (!is_list && (node->kind == CONFIG_NODE_SCALAR || node->kind == CONFIG_NODE_NULL))
     return apply_scalar (&v, node, base, error);
-  set_value_error (error, &v, "expected %s, found %s", key_type_names[key->type],
-                   node_kind (node));
+  set_value_error (error, &v, "expected %s, found %s", key_type_names[key->type], node_kind (node));
   return FALSE;
 }
 
@@ -609,8 +602,8 @@ config_value_apply_default (const DflyConfigKey *key, const char *section, gpoin
   g_autoptr (ConfigNode) node = NULL;
 
   if (key->default_value == NULL) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG, "%s.%s: no default value",
-                 section, key->name);
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG, "%s.%s: no default value", section,
+                 key->name);
     return FALSE;
   }
   node = config_node_read (key->default_value, error);
@@ -691,8 +684,8 @@ config_value_format (const DflyConfigKey *key, gconstpointer base)
     return quote_string (*FIELD_CONST (base, key, char *));
   case DFLY_CONFIG_IP:
   case DFLY_CONFIG_DIGEST:
-    return g_strdup (*FIELD_CONST (base, key, char *) != NULL
-                     ? *FIELD_CONST (base, key, char *) : "");
+    return g_strdup (*FIELD_CONST (base, key, char *) != NULL ? *FIELD_CONST (base, key, char *)
+                                                              : "");
   case DFLY_CONFIG_UINT:
   case DFLY_CONFIG_DURATION:
     return format_number (key->type, *FIELD_CONST (base, key, guint));
@@ -729,7 +722,7 @@ config_section_apply (const char *name, const DflyConfigKey *keys, guint n_keys,
                       const char *filename, GError **error)
 {
   for (guint i = 0; i < section->entries->len; i++) {
-    const ConfigEntry *entry = g_ptr_array_index (section->entries, i);
+    const ConfigEntry   *entry = g_ptr_array_index (section->entries, i);
     const DflyConfigKey *key = find_key (keys, n_keys, entry->key);
 
     if (key == NULL && skip_unknown)
@@ -753,8 +746,8 @@ config_section_diff (const char *name, const DflyConfigKey *keys, guint n_keys,
 {
   for (guint i = 0; i < n_keys; i++) {
     const DflyConfigKey *key = &keys[i];
-    g_autofree char *before = config_value_format (key, old_base);
-    g_autofree char *after = config_value_format (key, new_base);
+    g_autofree char     *before = config_value_format (key, old_base);
+    g_autofree char     *after = config_value_format (key, new_base);
 
     if (g_str_equal (before, after))
       continue;
@@ -763,8 +756,9 @@ config_section_diff (const char *name, const DflyConfigKey *keys, guint n_keys,
       g_ptr_array_add (lines, g_strdup_printf ("%s.%s: changed", name, key->name));
       continue;
     }
-    g_ptr_array_add (lines, g_strdup_printf ("%s.%s: %s -> %s%s", name, key->name, before, after,
-                                             (key->flags & DFLY_CONFIG_LIVE)
-                                             ? "" : " (takes effect after restart)"));
+    g_ptr_array_add (
+      lines,
+      g_strdup_printf ("%s.%s: %s -> %s%s", name, key->name, before, after,
+                       (key->flags & DFLY_CONFIG_LIVE) ? "" : " (takes effect after restart)"));
   }
 }

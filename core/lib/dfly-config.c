@@ -33,10 +33,11 @@
 #define PATHS   CONFIG_MAX_PATH_LENGTH
 
 /* One key of DflyConfig: name, type, field, default, range, flags, doc. */
-#define KEY(name_, type_, field_, default_, min_, max_, flags_, doc_)                       \
-  { .name = (name_), .type = DFLY_CONFIG_##type_, .offset = offsetof (DflyConfig, field_), \
-    .default_value = (default_), .min = (min_), .max = (max_), .flags = (flags_),          \
-    .doc = (doc_) }
+#define KEY(name_, type_, field_, default_, min_, max_, flags_, doc_)                           \
+  {                                                                                             \
+    .name = (name_), .type = DFLY_CONFIG_##type_, .offset = offsetof (DflyConfig, field_),      \
+    .default_value = (default_), .min = (min_), .max = (max_), .flags = (flags_), .doc = (doc_) \
+  }
 
 /* The daemon's keys, section by section, in the order dfly_config_diff
  * reports them. data/dflyd.yaml and data/dflyd.yaml.5 document each one,
@@ -115,8 +116,8 @@ static const DflyConfigKey download_keys[] = {
   /* Signed-URL and tenancy parameters that differ per request for the same
    * bytes (Dragonfly's default filters). */
   KEY ("filtered_query_keys", STRINGS, download.filtered_query_keys,
-       "[X-Amz-*, X-Goog-*, OSSAccessKeyId, Expires, Signature, SecurityToken, q-sign-*, ns]",
-       0, LISTS, LIVE, "query parameters dropped from a URL before its task id"),
+       "[X-Amz-*, X-Goog-*, OSSAccessKeyId, Expires, Signature, SecurityToken, q-sign-*, ns]", 0,
+       LISTS, LIVE, "query parameters dropped from a URL before its task id"),
 };
 
 static const DflyConfigKey http_keys[] = {
@@ -149,7 +150,10 @@ static const DflyConfigKey storage_keys[] = {
        "time between collections"),
 };
 
-#define SECTION(keys_) { .size = sizeof (DflyConfig), .keys = (keys_), .n_keys = G_N_ELEMENTS (keys_) }
+#define SECTION(keys_)                                                           \
+  {                                                                              \
+    .size = sizeof (DflyConfig), .keys = (keys_), .n_keys = G_N_ELEMENTS (keys_) \
+  }
 
 static const DflyConfigSection daemon_section = SECTION (daemon_keys);
 static const DflyConfigSection host_section = SECTION (host_keys);
@@ -164,16 +168,11 @@ static const DflyConfigSection storage_section = SECTION (storage_keys);
 /* "scheduler" is shared: the port is the daemon's (its peer finds the local
  * scheduler there), every other key the scheduler role's. */
 static const DflyConfigDaemonSection daemon_sections[] = {
-  { "daemon", &daemon_section, FALSE },
-  { "host", &host_section, FALSE },
-  { "scheduler", &scheduler_section, TRUE },
-  { "peer", &peer_section, FALSE },
-  { "upload", &upload_section, FALSE },
-  { "protocol", &protocol_section, FALSE },
-  { "download", &download_section, FALSE },
-  { "http", &http_section, FALSE },
-  { "storage", &storage_section, FALSE },
-  { NULL, NULL, FALSE },
+  { "daemon", &daemon_section, FALSE },      { "host", &host_section, FALSE },
+  { "scheduler", &scheduler_section, TRUE }, { "peer", &peer_section, FALSE },
+  { "upload", &upload_section, FALSE },      { "protocol", &protocol_section, FALSE },
+  { "download", &download_section, FALSE },  { "http", &http_section, FALSE },
+  { "storage", &storage_section, FALSE },    { NULL, NULL, FALSE },
 };
 
 /* A DflyConfig and what only this file sees. */
@@ -208,8 +207,8 @@ dfly_config_new_default (void)
   ConfigBox *box = g_atomic_rc_box_new0 (ConfigBox);
 
   box->plugins = g_ptr_array_new_with_free_func (g_free);
-  box->settings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                         (GDestroyNotify) dfly_settings_unref);
+  box->settings =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) dfly_settings_unref);
   for (const DflyConfigDaemonSection *s = daemon_sections; s->name != NULL; s++) {
     for (guint i = 0; i < s->section->n_keys; i++) {
       g_autoptr (GError) error = NULL;
@@ -258,7 +257,7 @@ void
 dfly_config_keep_restart_keys (DflyConfig *loaded, const DflyConfig *running)
 {
   const ConfigBox *running_box = (const ConfigBox *) running;
-  ConfigBox *loaded_box = (ConfigBox *) loaded;
+  ConfigBox       *loaded_box = (ConfigBox *) loaded;
 
   g_return_if_fail (loaded != NULL && running != NULL);
   for (const DflyConfigDaemonSection *s = daemon_sections; s->name != NULL; s++) {
@@ -268,9 +267,9 @@ dfly_config_keep_restart_keys (DflyConfig *loaded, const DflyConfig *running)
     }
   }
   for (guint p = 0; p < loaded_box->plugins->len; p++) {
-    const char *name = g_ptr_array_index (loaded_box->plugins, p);
-    DflySettings *now = g_hash_table_lookup (loaded_box->settings, name);
-    DflySettings *before = g_hash_table_lookup (running_box->settings, name);
+    const char              *name = g_ptr_array_index (loaded_box->plugins, p);
+    DflySettings            *now = g_hash_table_lookup (loaded_box->settings, name);
+    DflySettings            *before = g_hash_table_lookup (running_box->settings, name);
     const DflyConfigSection *section = dfly_settings_get_section (now);
 
     if (before == NULL || dfly_settings_get_section (before) != section)
@@ -297,17 +296,16 @@ dfly_config_diff (const DflyConfig *old_config, const DflyConfig *new_config)
     config_section_diff (s->name, s->section->keys, s->section->n_keys, old_config, new_config,
                          lines);
   for (guint p = 0; p < new_box->plugins->len; p++) {
-    const char *name = g_ptr_array_index (new_box->plugins, p);
-    DflySettings *after = g_hash_table_lookup (new_box->settings, name);
-    DflySettings *before = g_hash_table_lookup (old_box->settings, name);
+    const char              *name = g_ptr_array_index (new_box->plugins, p);
+    DflySettings            *after = g_hash_table_lookup (new_box->settings, name);
+    DflySettings            *before = g_hash_table_lookup (old_box->settings, name);
     const DflyConfigSection *section = dfly_settings_get_section (after);
 
     /* A plugin new since then (or rebuilt with another table) has no "before". */
     if (before == NULL || dfly_settings_get_section (before) != section)
       continue;
-    config_section_diff (name, section->keys, section->n_keys,
-                         dfly_settings_get_values (before), dfly_settings_get_values (after),
-                         lines);
+    config_section_diff (name, section->keys, section->n_keys, dfly_settings_get_values (before),
+                         dfly_settings_get_values (after), lines);
   }
   return g_steal_pointer (&lines);
 }
@@ -329,7 +327,7 @@ static gboolean
 apply_daemon_sections (DflyConfig *config, ConfigDocument *document, GError **error)
 {
   for (guint i = 0; i < document->sections->len; i++) {
-    ConfigSection *section = g_ptr_array_index (document->sections, i);
+    ConfigSection                 *section = g_ptr_array_index (document->sections, i);
     const DflyConfigDaemonSection *own = lookup_daemon_section (section->name);
 
     if (own == NULL)
@@ -359,8 +357,8 @@ gboolean
 dfly_config_add_plugin (DflyConfig *config, const char *name, const DflyConfigSection *section,
                         GError **error)
 {
-  ConfigBox *box = (ConfigBox *) config;
-  ConfigSection *raw = config_document_lookup (box->document, name);
+  ConfigBox                     *box = (ConfigBox *) config;
+  ConfigSection                 *raw = config_document_lookup (box->document, name);
   const DflyConfigDaemonSection *own = lookup_daemon_section (name);
   const char *filename = box->document != NULL ? box->document->filename : "<defaults>";
   g_autoptr (DflySettings) settings = NULL;
@@ -395,16 +393,16 @@ dfly_config_add_plugin (DflyConfig *config, const char *name, const DflyConfigSe
 }
 
 gboolean
-dfly_config_check_plugins (DflyConfig *config, const char * const *plugin_dirs, GError **error)
+dfly_config_check_plugins (DflyConfig *config, const char *const *plugin_dirs, GError **error)
 {
   ConfigBox *box = (ConfigBox *) config;
 
   g_return_val_if_fail (config != NULL, FALSE);
   for (guint i = 0; box->document != NULL && i < box->document->sections->len; i++) {
-    ConfigSection *section = g_ptr_array_index (box->document->sections, i);
+    ConfigSection                 *section = g_ptr_array_index (box->document->sections, i);
     const DflyConfigDaemonSection *own = lookup_daemon_section (section->name);
-    g_autofree char *quoted = NULL;
-    g_autofree char *dirs = NULL;
+    g_autofree char               *quoted = NULL;
+    g_autofree char               *dirs = NULL;
 
     if (section->claimed)
       continue;
@@ -425,8 +423,8 @@ dfly_config_check_plugins (DflyConfig *config, const char * const *plugin_dirs, 
       continue;
     }
     quoted = config_quote_value (section->name);
-    dirs = plugin_dirs != NULL && plugin_dirs[0] != NULL
-           ? g_strjoinv (", ", (char **) plugin_dirs) : g_strdup ("no directory");
+    dirs = plugin_dirs != NULL && plugin_dirs[0] != NULL ? g_strjoinv (", ", (char **) plugin_dirs)
+                                                         : g_strdup ("no directory");
     config_set_error_at (error, box->document->filename, &section->mark,
                          "unknown section %s: no plugin of that name in %s", quoted, dirs);
     return FALSE;
@@ -455,8 +453,8 @@ check_relations (const DflyConfig *config, const char *filename, GError **error)
       config->download.piece_length < config->download.min_piece_length) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
                  "%s: download.piece_length (%" G_GUINT64_FORMAT ") is below "
-                 "download.min_piece_length (%" G_GUINT64_FORMAT ")", filename,
-                 config->download.piece_length, config->download.min_piece_length);
+                 "download.min_piece_length (%" G_GUINT64_FORMAT ")",
+                 filename, config->download.piece_length, config->download.min_piece_length);
     return FALSE;
   }
   for (char **item = config->peer.schedulers; *item != NULL; item++) {
@@ -507,7 +505,7 @@ static char *
 read_config_fd (int fd, const char *path, gsize *length, GError **error)
 {
   struct stat st;
-  g_autoptr(GByteArray) buffer = NULL;
+  g_autoptr (GByteArray) buffer = NULL;
   guint8 chunk[4096];
 
   if (fstat (fd, &st) != 0) {
@@ -545,8 +543,8 @@ read_config_fd (int fd, const char *path, gsize *length, GError **error)
       break;
     /* It grew after fstat(): still hold to the cap. */
     if (buffer->len + (gsize) n > CONFIG_MAX_SIZE) {
-      g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
-                   "%s: file is larger than 1 MiB", path);
+      g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG, "%s: file is larger than 1 MiB",
+                   path);
       return NULL;
     }
     g_byte_array_append (buffer, chunk, (guint) n);
@@ -560,8 +558,8 @@ DflyConfig *
 dfly_config_load_file (const char *path, GError **error)
 {
   g_autofree char *data = NULL;
-  gsize length = 0;
-  int fd;
+  gsize            length = 0;
+  int              fd;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);

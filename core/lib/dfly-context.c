@@ -8,15 +8,15 @@
 #include "dfly/dfly-storage.h"
 
 struct _DflyContext {
-  GObject     parent_instance;
-  DflyConfig *config;
-  GMutex      config_lock;  /* for dfly_context_dup_config from other threads */
-  DflyBus    *bus;
-  gint64      start_time;
-  GHashTable *plugin_types; /* "kind/name" → GType */
-  DflyStorage *storage;
-  GPtrArray  *sources;      /* DflySource * */
-  GWeakRef    downloader;   /* the role owns it */
+  GObject         parent_instance;
+  DflyConfig     *config;
+  GMutex          config_lock; /* for dfly_context_dup_config from other threads */
+  DflyBus        *bus;
+  gint64          start_time;
+  GHashTable     *plugin_types; /* "kind/name" → GType */
+  DflyStorage    *storage;
+  GPtrArray      *sources;    /* DflySource * */
+  GWeakRef        downloader; /* the role owns it */
   DflyHttpClient *http_client;
 };
 
@@ -133,8 +133,7 @@ plugin_key (DflyPluginKind kind, const char *name)
 }
 
 void
-dfly_context_add_plugin_type (DflyContext *self, DflyPluginKind kind,
-                              const char *name, GType type)
+dfly_context_add_plugin_type (DflyContext *self, DflyPluginKind kind, const char *name, GType type)
 {
   g_return_if_fail (DFLY_IS_CONTEXT (self) && name != NULL);
   g_hash_table_insert (self->plugin_types, plugin_key (kind, name), GSIZE_TO_POINTER (type));
@@ -192,8 +191,8 @@ dfly_context_lookup_source (DflyContext *self, const char *url, GError **error)
       return source;
   }
   scheme = g_uri_peek_scheme (url);
-  g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_SUPPORTED,
-               "no source plugin handles %s URLs", scheme != NULL ? scheme : "these");
+  g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_SUPPORTED, "no source plugin handles %s URLs",
+               scheme != NULL ? scheme : "these");
   return NULL;
 }
 

@@ -9,8 +9,8 @@ GBytes *
 dfly_frame_encode (guint32 type, const guint8 *payload, gsize payload_length)
 {
   Dfly__V1__Envelope envelope = DFLY__V1__ENVELOPE__INIT;
-  gsize body;
-  guint8 *frame;
+  gsize              body;
+  guint8            *frame;
 
   envelope.version_major = DFLY_PROTOCOL_VERSION_MAJOR;
   envelope.version_minor = DFLY_PROTOCOL_VERSION_MINOR;
@@ -29,11 +29,11 @@ dfly_frame_encode (guint32 type, const guint8 *payload, gsize payload_length)
 }
 
 gboolean
-dfly_frame_decode (const guint8 *data, gsize length, gsize max_size, gsize *consumed,
-                   guint32 *type, GBytes **payload, GError **error)
+dfly_frame_decode (const guint8 *data, gsize length, gsize max_size, gsize *consumed, guint32 *type,
+                   GBytes **payload, GError **error)
 {
   Dfly__V1__Envelope *envelope;
-  guint32 body;
+  guint32             body;
 
   *consumed = 0;
   if (length < DFLY_FRAME_HEADER_SIZE)
@@ -51,8 +51,8 @@ dfly_frame_decode (const guint8 *data, gsize length, gsize max_size, gsize *cons
     return TRUE;
   envelope = dfly__v1__envelope__unpack (NULL, body, data + DFLY_FRAME_HEADER_SIZE);
   if (envelope == NULL) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "frame of %u bytes is not a valid envelope",
-                 body);
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL,
+                 "frame of %u bytes is not a valid envelope", body);
     return FALSE;
   }
   if (envelope->version_major != DFLY_PROTOCOL_VERSION_MAJOR) {

@@ -9,18 +9,18 @@
 #include "dfly/dfly-host-announcer.h"
 
 struct _DflyHostAnnouncer {
-  GObject       parent_instance;
-  DflyContext  *context;
-  GMainContext *main_context; /* the caller's of start(); the source runs there */
-  DflyHostType  type;
-  guint16       port;
-  DflyHostInfo *host;         /* the last announced, or measured at creation */
+  GObject          parent_instance;
+  DflyContext     *context;
+  GMainContext    *main_context; /* the caller's of start(); the source runs there */
+  DflyHostType     type;
+  guint16          port;
+  DflyHostInfo    *host;      /* the last announced, or measured at creation */
   DflyHostInfoFunc host_func; /* NULL: the config's and the system's figures */
-  gpointer      host_data;
-  GSource      *source;       /* the pending announce */
-  gulong        reloaded_id;
-  gboolean      running;
-  gboolean      announced;    /* a host-left is owed */
+  gpointer         host_data;
+  GSource         *source; /* the pending announce */
+  gulong           reloaded_id;
+  gboolean         running;
+  gboolean         announced; /* a host-left is owed */
 };
 
 G_DEFINE_FINAL_TYPE (DflyHostAnnouncer, dfly_host_announcer, G_TYPE_OBJECT)
@@ -57,7 +57,7 @@ static void
 announce (DflyHostAnnouncer *self)
 {
   DflyConfig *config = dfly_context_get_config (self->context);
-  DflyBus *bus = dfly_context_get_bus (self->context);
+  DflyBus    *bus = dfly_context_get_bus (self->context);
   g_autoptr (DflyHostInfo) host = self->host_func != NULL
                                     ? self->host_func (self->host_data)
                                     : dfly_host_info_new_local (config, self->type, self->port);
@@ -147,9 +147,9 @@ dfly_host_announcer_start (DflyHostAnnouncer *self)
   self->running = TRUE;
   g_clear_pointer (&self->main_context, g_main_context_unref);
   self->main_context = g_main_context_ref_thread_default ();
-  self->reloaded_id = g_signal_connect (dfly_context_get_bus (self->context),
-                                        DFLY_BUS_CONFIG_RELOADED,
-                                        G_CALLBACK (on_config_reloaded), self);
+  self->reloaded_id =
+    g_signal_connect (dfly_context_get_bus (self->context), DFLY_BUS_CONFIG_RELOADED,
+                      G_CALLBACK (on_config_reloaded), self);
   schedule (self, g_idle_source_new ());
 }
 

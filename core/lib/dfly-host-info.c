@@ -66,13 +66,12 @@ read_meminfo (guint64 *total, guint64 *available)
 DflyHostInfo *
 dfly_host_info_new_local (const DflyConfig *config, DflyHostType type, guint16 port)
 {
-  const char *hostname = config->host.hostname[0] != '\0' ? config->host.hostname
-                                                          : g_get_host_name ();
-  gboolean seed = type != DFLY_HOST_TYPE_NORMAL;
-  g_autofree char *id = g_strdup_printf ("%s-%s%s", config->host.ip, hostname,
-                                         seed ? "-seed" : "");
-  DflyHostInfo *info = dfly_host_info_new (id);
-  struct statvfs vfs;
+  const char *hostname =
+    config->host.hostname[0] != '\0' ? config->host.hostname : g_get_host_name ();
+  gboolean         seed = type != DFLY_HOST_TYPE_NORMAL;
+  g_autofree char *id = g_strdup_printf ("%s-%s%s", config->host.ip, hostname, seed ? "-seed" : "");
+  DflyHostInfo    *info = dfly_host_info_new (id);
+  struct statvfs   vfs;
 
   info->type = type;
   info->hostname = g_strdup (hostname);

@@ -8,9 +8,9 @@
 
 struct _DflyHttpBody {
   GInputStream  parent_instance;
-  GInputStream *base;     /* libsoup's */
+  GInputStream *base; /* libsoup's */
   SoupMessage  *msg;
-  SoupSession  *session;  /* kept alive while the body streams */
+  SoupSession  *session; /* kept alive while the body streams */
   char         *url;
   guint         read_timeout;
   gint64        expected; /* bytes owed to the reader; -1: until the origin's end */
@@ -149,10 +149,10 @@ dfly_http_body_set_length (DflyHttpBody *self, gint64 length)
 static gboolean
 accept_range (DflyHttpBody *self, guint64 offset, gint64 length, GError **error)
 {
-  gint64 content_length = dfly_http_body_get_content_length (self);
+  gint64           content_length = dfly_http_body_get_content_length (self);
   g_autofree char *range = NULL;
-  gint64 first, last, total;
-  const char *content_range;
+  gint64           first, last, total;
+  const char      *content_range;
 
   if (!dfly_http_format_range (offset, length, &range, error))
     return FALSE;
@@ -160,8 +160,7 @@ accept_range (DflyHttpBody *self, guint64 offset, gint64 length, GError **error)
   case SOUP_STATUS_PARTIAL_CONTENT:
     content_range =
       soup_message_headers_get_one (soup_message_get_response_headers (self->msg), "Content-Range");
-    if (range == NULL ||
-        !dfly_http_parse_content_range (content_range, &first, &last, &total) ||
+    if (range == NULL || !dfly_http_parse_content_range (content_range, &first, &last, &total) ||
         first != (gint64) offset || (length > 0 && last != first + length - 1) ||
         (length < 0 && total >= 0 && last != total - 1) ||
         (content_length >= 0 && content_length != last - first + 1)) {
@@ -206,15 +205,14 @@ dfly_http_body_open_range (DflyHttpBody *self, guint64 offset, gint64 length, GE
 }
 
 GBytes *
-dfly_http_body_read_all (DflyHttpBody *self, gsize max, GCancellable *cancellable,
-                         GError **error)
+dfly_http_body_read_all (DflyHttpBody *self, gsize max, GCancellable *cancellable, GError **error)
 {
   g_autoptr (GByteArray) bytes = g_byte_array_new ();
   guint8 buffer[16384];
 
   for (;;) {
-    gssize n = g_input_stream_read (G_INPUT_STREAM (self), buffer, sizeof buffer, cancellable,
-                                    error);
+    gssize n =
+      g_input_stream_read (G_INPUT_STREAM (self), buffer, sizeof buffer, cancellable, error);
 
     if (n < 0)
       return NULL;

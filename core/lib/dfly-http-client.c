@@ -27,10 +27,10 @@
 /* ---- HttpSession: a SoupSession and the settings it was built from ---- */
 
 typedef struct {
-  guint   read_timeout;
-  guint   max_conns;
-  char   *ca_file;
-  char  **insecure_hosts;
+  guint  read_timeout;
+  guint  max_conns;
+  char  *ca_file;
+  char **insecure_hosts;
 } HttpSettings;
 
 /* Every piece in flight of every task may be reading from one origin, and
@@ -66,16 +66,16 @@ http_settings_equal (const HttpSettings *a, const HttpSettings *b)
 {
   return a->read_timeout == b->read_timeout && a->max_conns == b->max_conns &&
          g_strcmp0 (a->ca_file, b->ca_file) == 0 &&
-         g_strv_equal ((const char * const *) a->insecure_hosts,
-                       (const char * const *) b->insecure_hosts);
+         g_strv_equal ((const char *const *) a->insecure_hosts,
+                       (const char *const *) b->insecure_hosts);
 }
 
 typedef struct {
-  gatomicrefcount  ref_count;
-  HttpSettings     settings;
-  SoupSession     *session;
-  GTlsDatabase    *ca_database; /* http.ca_file loaded; NULL when unset or unreadable */
-  GError          *ca_error;    /* why http.ca_file could not be loaded */
+  gatomicrefcount ref_count;
+  HttpSettings    settings;
+  SoupSession    *session;
+  GTlsDatabase   *ca_database; /* http.ca_file loaded; NULL when unset or unreadable */
+  GError         *ca_error;    /* why http.ca_file could not be loaded */
 } HttpSession;
 
 static HttpSession *
@@ -85,7 +85,7 @@ http_session_new (HttpSettings *settings)
 
   g_atomic_ref_count_init (&hs->ref_count);
   hs->settings = *settings;
-  *settings = (HttpSettings) { 0 };
+  *settings = (HttpSettings){ 0 };
   hs->session = soup_session_new_with_options (
     "user-agent", USER_AGENT, "timeout", hs->settings.read_timeout, "max-conns",
     hs->settings.max_conns, "max-conns-per-host", hs->settings.max_conns, NULL);
@@ -191,7 +191,7 @@ dfly_http_is_field_value (const char *text)
 }
 
 static gboolean
-is_one_of (const char *name, const char * const *names)
+is_one_of (const char *name, const char *const *names)
 {
   for (guint i = 0; names != NULL && names[i] != NULL; i++)
     if (g_ascii_strcasecmp (name, names[i]) == 0)
@@ -200,20 +200,20 @@ is_one_of (const char *name, const char * const *names)
 }
 
 /* Headers the client sets or that would change how bytes are framed. */
-static const char * const framing_headers[] = {
-  "Accept-Encoding", "Connection", "Content-Length", "Expect", "Host", "Range",
-  "TE", "Trailer", "Transfer-Encoding", "Upgrade", NULL,
+static const char *const framing_headers[] = {
+  "Accept-Encoding", "Connection",        "Content-Length", "Expect", "Host", "Range", "TE",
+  "Trailer",         "Transfer-Encoding", "Upgrade",        NULL,
 };
 
 /* Not sent on past a redirect to another origin. */
-static const char * const credential_headers[] = { "Authorization", "Cookie", NULL };
+static const char *const credential_headers[] = { "Authorization", "Cookie", NULL };
 
 gboolean
-dfly_http_check_headers (GHashTable *headers, const char * const *reserved, const char *who,
+dfly_http_check_headers (GHashTable *headers, const char *const *reserved, const char *who,
                          GError **error)
 {
   GHashTableIter iter;
-  gpointer name, value;
+  gpointer       name, value;
 
   if (headers == NULL)
     return TRUE;
@@ -281,8 +281,8 @@ dfly_http_status_error_new (DflyError code, SoupMessage *msg, const char *detail
 {
   guint status = soup_message_get_status (msg);
 
-  return g_error_new (DFLY_ERROR, code, "HTTP %u %s%s: %s", status,
-                      soup_status_get_phrase (status), detail != NULL ? detail : "", url);
+  return g_error_new (DFLY_ERROR, code, "HTTP %u %s%s: %s", status, soup_status_get_phrase (status),
+                      detail != NULL ? detail : "", url);
 }
 
 static const struct {
@@ -335,16 +335,16 @@ transport_error_new (const GError *cause, const char *url, RequestPhase phase, g
   if (cause->domain != G_TLS_ERROR || tls_flags == 0)
     return g_error_new (DFLY_ERROR, DFLY_ERROR_SOURCE, "%s: %s", url, cause->message);
   flags = describe_tls_flags (tls_flags);
-  return g_error_new (DFLY_ERROR, DFLY_ERROR_SOURCE, "TLS certificate not trusted (%s): %s",
-                      flags, url);
+  return g_error_new (DFLY_ERROR, DFLY_ERROR_SOURCE, "TLS certificate not trusted (%s): %s", flags,
+                      url);
 }
 
 gboolean
 dfly_http_error_is_retryable (const GError *error)
 {
   static const GIOErrorEnum codes[] = {
-    G_IO_ERROR_TIMED_OUT, G_IO_ERROR_CONNECTION_REFUSED, G_IO_ERROR_CONNECTION_CLOSED,
-    G_IO_ERROR_BROKEN_PIPE, G_IO_ERROR_HOST_UNREACHABLE, G_IO_ERROR_NETWORK_UNREACHABLE,
+    G_IO_ERROR_TIMED_OUT,     G_IO_ERROR_CONNECTION_REFUSED, G_IO_ERROR_CONNECTION_CLOSED,
+    G_IO_ERROR_BROKEN_PIPE,   G_IO_ERROR_HOST_UNREACHABLE,   G_IO_ERROR_NETWORK_UNREACHABLE,
     G_IO_ERROR_PARTIAL_INPUT,
   };
 
@@ -368,9 +368,9 @@ dfly_http_status_is_retryable (guint status)
 static gboolean
 backoff (guint ms, GCancellable *cancellable)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) ms * G_TIME_SPAN_MILLISECOND;
+  gint64  deadline = g_get_monotonic_time () + (gint64) ms * G_TIME_SPAN_MILLISECOND;
   GPollFD pollfd;
-  gint64 left;
+  gint64  left;
 
   if (!g_cancellable_make_pollfd (cancellable, &pollfd)) {
     g_usleep ((gulong) ms * G_TIME_SPAN_MILLISECOND);
@@ -414,11 +414,11 @@ is_same_origin (GUri *a, GUri *b)
 typedef struct {
   const DflyHttpRequest *request;
   HttpSession           *hs;
-  char                  *url;             /* for messages */
+  char                  *url; /* for messages */
   guint                  connect_timeout;
   guint                  retries;
   guint                  retry_backoff_ms;
-  RequestPhase           phase;           /* of the attempt in flight */
+  RequestPhase           phase; /* of the attempt in flight */
 } HttpCall;
 
 static void
@@ -459,8 +459,7 @@ http_call_init (HttpCall *call, DflyHttpClient *self, const DflyHttpRequest *req
 }
 
 static void
-on_network_event (SoupMessage *msg, GSocketClientEvent event, GIOStream *connection,
-                  gpointer data)
+on_network_event (SoupMessage *msg, GSocketClientEvent event, GIOStream *connection, gpointer data)
 {
   HttpCall *call = data;
 
@@ -484,8 +483,8 @@ on_network_event (SoupMessage *msg, GSocketClientEvent event, GIOStream *connect
 }
 
 static gboolean
-on_accept_certificate (SoupMessage *msg, GTlsCertificate *certificate,
-                       GTlsCertificateFlags errors, gpointer data)
+on_accept_certificate (SoupMessage *msg, GTlsCertificate *certificate, GTlsCertificateFlags errors,
+                       gpointer data)
 {
   HttpCall *call = data;
 
@@ -504,7 +503,7 @@ http_call_new_message (HttpCall *call, GUri *target, gboolean cross_origin, GErr
 
   if (request->headers != NULL) {
     GHashTableIter iter;
-    gpointer name, value;
+    gpointer       name, value;
 
     g_hash_table_iter_init (&iter, request->headers);
     while (g_hash_table_iter_next (&iter, &name, &value))
@@ -615,7 +614,7 @@ dfly_http_client_send (DflyHttpClient *self, const DflyHttpRequest *request,
     g_autoptr (GInputStream) stream = NULL;
     g_autoptr (GError) local_error = NULL;
     g_autofree char *reason = NULL;
-    gboolean last = attempt >= call.retries;
+    gboolean         last = attempt >= call.retries;
 
     if (g_cancellable_is_cancelled (cancellable)) {
       g_set_error (error, DFLY_ERROR, DFLY_ERROR_CANCELLED, "cancelled: %s", call.url);
@@ -630,13 +629,13 @@ dfly_http_client_send (DflyHttpClient *self, const DflyHttpRequest *request,
       return dfly_http_body_new (stream, msg, call.hs->session, call.url,
                                  call.hs->settings.read_timeout);
     if (stream == NULL && (last || !dfly_http_error_is_retryable (local_error))) {
-      guint timeout = call.phase == PHASE_CONNECTING ? call.connect_timeout
-                                                     : call.hs->settings.read_timeout;
+      guint timeout =
+        call.phase == PHASE_CONNECTING ? call.connect_timeout : call.hs->settings.read_timeout;
 
-      g_propagate_error (error, transport_error_new (
-                                  local_error, call.url, call.phase, timeout,
-                                  msg != NULL ? soup_message_get_tls_peer_certificate_errors (msg)
-                                              : 0));
+      g_propagate_error (
+        error,
+        transport_error_new (local_error, call.url, call.phase, timeout,
+                             msg != NULL ? soup_message_get_tls_peer_certificate_errors (msg) : 0));
       return NULL;
     }
 
@@ -648,8 +647,8 @@ dfly_http_client_send (DflyHttpClient *self, const DflyHttpRequest *request,
     } else {
       reason = g_strdup (local_error->message);
     }
-    g_debug ("%s %s: %s; attempt %u of %u in %u ms", request->method, call.url, reason,
-             attempt + 2, call.retries + 1, delay);
+    g_debug ("%s %s: %s; attempt %u of %u in %u ms", request->method, call.url, reason, attempt + 2,
+             call.retries + 1, delay);
     if (!backoff (delay, cancellable)) {
       g_set_error (error, DFLY_ERROR, DFLY_ERROR_CANCELLED, "cancelled: %s", call.url);
       return NULL;

@@ -8,7 +8,7 @@ static gboolean
 parse_digits (const char **text, gint64 *value)
 {
   const char *p = *text;
-  gint64 n = 0;
+  gint64      n = 0;
 
   if (!g_ascii_isdigit (*p))
     return FALSE;

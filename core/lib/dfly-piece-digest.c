@@ -23,7 +23,7 @@ static const guint32 *
 crc32c_table (void)
 {
   static guint32 table[256];
-  static gsize ready = 0;
+  static gsize   ready = 0;
 
   if (g_once_init_enter (&ready)) {
     for (guint32 i = 0; i < 256; i++) {
@@ -42,7 +42,7 @@ guint32
 dfly_crc32c_portable (guint32 crc, const void *data, gsize length)
 {
   const guint32 *table = crc32c_table ();
-  const guint8 *p = data;
+  const guint8  *p = data;
 
   crc = ~crc;
   while (length-- > 0)
@@ -55,7 +55,7 @@ __attribute__ ((target ("sse4.2"))) static guint32
 crc32c_sse42 (guint32 crc, const void *data, gsize length)
 {
   const guint8 *p = data;
-  guint64 c = ~crc;
+  guint64       c = ~crc;
 
   for (; length > 0 && ((guintptr) p & 7) != 0; length--)
     c = _mm_crc32_u8 ((guint32) c, *p++);

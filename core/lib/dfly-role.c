@@ -20,7 +20,7 @@ static void
 set_state (DflyRole *self, DflyRoleState state)
 {
   DflyRolePrivate *priv = dfly_role_get_instance_private (self);
-  DflyContext *context = dfly_component_get_context (DFLY_COMPONENT (self));
+  DflyContext     *context = dfly_component_get_context (DFLY_COMPONENT (self));
 
   if (priv->state == state)
     return;
@@ -73,7 +73,7 @@ gboolean
 dfly_role_start (DflyRole *self, GError **error)
 {
   DflyRolePrivate *priv = dfly_role_get_instance_private (self);
-  DflyRoleClass *klass = DFLY_ROLE_GET_CLASS (self);
+  DflyRoleClass   *klass = DFLY_ROLE_GET_CLASS (self);
   g_autoptr (GError) local_error = NULL;
 
   g_return_val_if_fail (DFLY_IS_ROLE (self), FALSE);
@@ -110,8 +110,8 @@ stop_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 void
-dfly_role_stop_async (DflyRole *self, GCancellable *cancellable,
-                      GAsyncReadyCallback callback, gpointer user_data)
+dfly_role_stop_async (DflyRole *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                      gpointer user_data)
 {
   DflyRolePrivate *priv = dfly_role_get_instance_private (self);
   g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
@@ -137,7 +137,7 @@ char *
 dfly_role_describe (DflyRole *self)
 {
   DflyRolePrivate *priv = dfly_role_get_instance_private (self);
-  DflyRoleClass *klass = DFLY_ROLE_GET_CLASS (self);
+  DflyRoleClass   *klass = DFLY_ROLE_GET_CLASS (self);
 
   g_return_val_if_fail (DFLY_IS_ROLE (self), NULL);
   if (priv->state == DFLY_ROLE_STATE_FAILED && priv->error != NULL)

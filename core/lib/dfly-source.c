@@ -29,11 +29,11 @@ dfly_source_stat_free (DflySourceStat *stat)
   g_free (stat);
 }
 
-const char * const *
+const char *const *
 dfly_source_get_schemes (DflySource *self)
 {
-  static const char * const none[] = { NULL };
-  DflySourceClass *klass;
+  static const char *const none[] = { NULL };
+  DflySourceClass         *klass;
 
   g_return_val_if_fail (DFLY_IS_SOURCE (self), none);
   klass = DFLY_SOURCE_GET_CLASS (self);
@@ -43,8 +43,8 @@ dfly_source_get_schemes (DflySource *self)
 gboolean
 dfly_source_handles_url (DflySource *self, const char *url)
 {
-  const char *scheme = g_uri_peek_scheme (url); /* interned */
-  const char * const *schemes = dfly_source_get_schemes (self);
+  const char        *scheme = g_uri_peek_scheme (url); /* interned */
+  const char *const *schemes = dfly_source_get_schemes (self);
 
   return scheme != NULL && g_strv_contains (schemes, scheme);
 }
@@ -68,8 +68,8 @@ not_supported (DflySource *self, const char *what, GError **error)
 }
 
 DflySourceStat *
-dfly_source_stat (DflySource *self, const char *url, GHashTable *headers,
-                  GCancellable *cancellable, GError **error)
+dfly_source_stat (DflySource *self, const char *url, GHashTable *headers, GCancellable *cancellable,
+                  GError **error)
 {
   DflySourceClass *klass;
 

@@ -159,10 +159,10 @@ dfly_storage_get_usage (DflyStorage *self, DflyStorageUsage *usage)
   g_autoptr (GPtrArray) tasks = NULL;
 
   g_return_if_fail (DFLY_IS_STORAGE (self) && usage != NULL);
-  *usage = (DflyStorageUsage) { 0 };
+  *usage = (DflyStorageUsage){ 0 };
   if (CLASS (self)->list_tasks == NULL)
     return;
   tasks = CLASS (self)->list_tasks (self, usage, NULL);
   if (tasks == NULL)
-    *usage = (DflyStorageUsage) { 0 };
+    *usage = (DflyStorageUsage){ 0 };
 }

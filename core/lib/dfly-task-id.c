@@ -13,7 +13,7 @@ key_is_filtered (const char *param, gsize key_length, const char *const *filtere
 {
   for (guint i = 0; filtered_keys != NULL && filtered_keys[i] != NULL; i++) {
     const char *filter = filtered_keys[i];
-    gsize filter_length = strlen (filter);
+    gsize       filter_length = strlen (filter);
 
     if (filter_length > 0 && filter[filter_length - 1] == '*') {
       if (key_length >= filter_length - 1 && strncmp (param, filter, filter_length - 1) == 0)
@@ -41,7 +41,7 @@ has_space_or_control (const char *url)
 static char *
 quote_url (const char *url)
 {
-  char high_bytes[129];
+  char             high_bytes[129];
   g_autofree char *valid = g_utf8_make_valid (url, MIN (strlen (url), URL_SHOWN_BYTES));
   g_autofree char *escaped = NULL;
 
@@ -57,7 +57,7 @@ dfly_url_filter_query (const char *url, const char *const *filtered_keys, GError
 {
   g_autoptr (GString) out = NULL;
   const char *query, *fragment, *end;
-  gboolean first = TRUE;
+  gboolean    first = TRUE;
 
   g_return_val_if_fail (url != NULL, NULL);
   /* Parsed only to refuse what is not a URL; the text is kept byte for byte
@@ -67,8 +67,8 @@ dfly_url_filter_query (const char *url, const char *const *filtered_keys, GError
       has_space_or_control (url)) {
     g_autofree char *shown = quote_url (url);
 
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
-                 "%s is not an absolute URL", shown);
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT, "%s is not an absolute URL",
+                 shown);
     return NULL;
   }
 
@@ -83,7 +83,7 @@ dfly_url_filter_query (const char *url, const char *const *filtered_keys, GError
     const char *amp = memchr (param, '&', end - param);
     const char *param_end = amp != NULL ? amp : end;
     const char *equals = memchr (param, '=', param_end - param);
-    gsize key_length = (equals != NULL ? equals : param_end) - param;
+    gsize       key_length = (equals != NULL ? equals : param_end) - param;
 
     if (param_end > param && !key_is_filtered (param, key_length, filtered_keys)) {
       g_string_append_c (out, first ? '?' : '&');
@@ -98,8 +98,8 @@ dfly_url_filter_query (const char *url, const char *const *filtered_keys, GError
 }
 
 char *
-dfly_task_id_new (const char *url, const char *tag, const char *application,
-                  guint64 piece_length, const char *const *filtered_keys, GError **error)
+dfly_task_id_new (const char *url, const char *tag, const char *application, guint64 piece_length,
+                  const char *const *filtered_keys, GError **error)
 {
   g_autofree char *filtered = dfly_url_filter_query (url, filtered_keys, error);
   g_autoptr (GChecksum) sha = NULL;

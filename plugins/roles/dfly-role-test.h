@@ -47,7 +47,7 @@ static inline gboolean
 role_test_wait (RoleTestCondition cond, gpointer data, guint timeout_ms)
 {
   gboolean timed_out = FALSE;
-  guint timeout_id = g_timeout_add (timeout_ms, role_test_on_timeout, &timed_out);
+  guint    timeout_id = g_timeout_add (timeout_ms, role_test_on_timeout, &timed_out);
 
   while (!timed_out && (cond == NULL || !cond (data)))
     g_main_context_iteration (NULL, TRUE);
@@ -154,18 +154,18 @@ static inline gboolean
 role_test_describe_is (gpointer data)
 {
   RoleTestDescribe *describe = data;
-  g_autofree char *text = dfly_role_describe (describe->role);
+  g_autofree char  *text = dfly_role_describe (describe->role);
 
   return g_strcmp0 (text, describe->expected) == 0;
 }
 
 typedef struct {
-  char           *cache_dir;
-  DflyContext    *context;
-  GPtrArray      *announced; /* every DflyHostInfo host-announced carried, in order */
-  GPtrArray      *left;      /* and host-left */
-  RoleTestStates  states;    /* of the role named by the test's data */
-  gulong          handlers[3];
+  char          *cache_dir;
+  DflyContext   *context;
+  GPtrArray     *announced; /* every DflyHostInfo host-announced carried, in order */
+  GPtrArray     *left;      /* and host-left */
+  RoleTestStates states;    /* of the role named by the test's data */
+  gulong         handlers[3];
 } RoleTest;
 
 static inline void
@@ -201,10 +201,10 @@ role_test_setup (RoleTest *t, gconstpointer data)
   t->states.role = data;
   t->states.states = g_string_new (NULL);
   bus = dfly_context_get_bus (t->context);
-  t->handlers[0] = g_signal_connect (bus, DFLY_BUS_HOST_ANNOUNCED,
-                                     G_CALLBACK (role_test_on_host_announced), t);
-  t->handlers[1] = g_signal_connect (bus, DFLY_BUS_HOST_LEFT,
-                                     G_CALLBACK (role_test_on_host_left), t);
+  t->handlers[0] =
+    g_signal_connect (bus, DFLY_BUS_HOST_ANNOUNCED, G_CALLBACK (role_test_on_host_announced), t);
+  t->handlers[1] =
+    g_signal_connect (bus, DFLY_BUS_HOST_LEFT, G_CALLBACK (role_test_on_host_left), t);
   t->handlers[2] = g_signal_connect (bus, DFLY_BUS_ROLE_STATE_CHANGED,
                                      G_CALLBACK (role_test_on_state), &t->states);
 }

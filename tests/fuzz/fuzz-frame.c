@@ -17,7 +17,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   while (offset < size) {
     g_autoptr (GError) error = NULL;
     g_autoptr (GBytes) payload = NULL;
-    gsize consumed = 0;
+    gsize   consumed = 0;
     guint32 type = 0;
 
     if (!dfly_frame_decode (data + offset, size - offset, 64 * 1024, &consumed, &type, &payload,

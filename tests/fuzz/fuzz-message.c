@@ -16,8 +16,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   g_autoptr (GError) error = NULL;
   g_autofree guint8 *packed = NULL;
-  ProtobufCMessage *message, *again;
-  gsize length;
+  ProtobufCMessage  *message, *again;
+  gsize              length;
 
   if (size == 0)
     return 0;

@@ -71,7 +71,7 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   const char *input = (const char *) data;
-  gsize head_length = dfly_piece_head_length (input, size);
+  gsize       head_length = dfly_piece_head_length (input, size);
 
   if (head_length > 0) {
     /* The head ends with its blank line, and is found again alone. */

@@ -16,14 +16,14 @@
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 static const char *const default_keys[] = {
-  "X-Amz-*", "X-Goog-*", "OSSAccessKeyId", "Expires", "Signature", "SecurityToken",
-  "q-sign-*", "ns", NULL,
+  "X-Amz-*", "X-Goog-*", "OSSAccessKeyId", "Expires", "Signature", "SecurityToken", "q-sign-*",
+  "ns",      NULL,
 };
 
 static void
 check_pieces (const uint8_t *data, size_t size)
 {
-  gint64 content_length = 0;
+  gint64  content_length = 0;
   guint64 piece_length;
   guint32 count;
 
@@ -53,7 +53,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_autoptr (GError) error = NULL;
   g_autofree char *filtered = NULL;
   g_autofree char *id = NULL;
-  char *newline;
+  char            *newline;
 
   check_pieces (data, size);
   (void) dfly_task_id_is_valid (text);

@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) frame = NULL;
   ProtobufCMessage *message, *again;
-  guint32 type = 0, type_again = 0;
+  guint32           type = 0, type_again = 0;
 
   message = dfly_wire_unpack (data, size, 64 * 1024, 0, &type, &error);
   if (message == NULL) {
@@ -26,8 +26,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
   }
   frame = dfly_wire_pack (type, message);
-  again = dfly_wire_unpack (g_bytes_get_data (frame, NULL), g_bytes_get_size (frame),
-                            G_MAXSIZE, type, &type_again, &error);
+  again = dfly_wire_unpack (g_bytes_get_data (frame, NULL), g_bytes_get_size (frame), G_MAXSIZE,
+                            type, &type_again, &error);
   g_assert (again != NULL && type_again == type);
   protobuf_c_message_free_unpacked (again, NULL);
   protobuf_c_message_free_unpacked (message, NULL);

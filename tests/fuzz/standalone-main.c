@@ -23,8 +23,8 @@ compare_paths (gconstpointer a, gconstpointer b)
 static gboolean
 collect_inputs (const char *path, GPtrArray *files, GError **error)
 {
-  g_autoptr(GDir) dir = NULL;
-  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr (GDir) dir = NULL;
+  g_autoptr (GPtrArray) names = NULL;
   const char *name;
 
   if (!g_file_test (path, G_FILE_TEST_IS_DIR)) {
@@ -50,11 +50,11 @@ collect_inputs (const char *path, GPtrArray *files, GError **error)
 int
 main (int argc, char **argv)
 {
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
   int status = 0;
 
   for (int i = 1; i < argc; i++) {
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
 
     if (!collect_inputs (argv[i], files, &error)) {
       printf ("Bail out! %s\n", error->message);
@@ -68,9 +68,9 @@ main (int argc, char **argv)
   }
   printf ("1..%u\n", files->len);
   for (guint i = 0; i < files->len; i++) {
-    const char *file = g_ptr_array_index (files, i);
+    const char      *file = g_ptr_array_index (files, i);
     g_autofree char *data = NULL;
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
     gsize length = 0;
 
     fflush (stdout);

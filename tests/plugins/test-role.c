@@ -41,21 +41,23 @@ typedef struct {
   DflyRoleClass parent_class;
 } DflyTestRoleClass;
 
-static void dfly_test_role_class_init (DflyTestRoleClass *klass);
+static void  dfly_test_role_class_init (DflyTestRoleClass *klass);
 static GType dfly_test_role_get_type (void);
 
-#define DFLY_TEST_ROLE(obj) (G_TYPE_CHECK_INSTANCE_CAST ((obj), dfly_test_role_get_type (), DflyTestRole))
+#define DFLY_TEST_ROLE(obj) \
+  (G_TYPE_CHECK_INSTANCE_CAST ((obj), dfly_test_role_get_type (), DflyTestRole))
 
 static GType
 dfly_test_role_get_type (void)
 {
   static const char type_name[] = "DflyTestRole_" PLUGIN_NAME;
-  GType type = g_type_from_name (type_name);
+  GType             type = g_type_from_name (type_name);
 
   if (type == G_TYPE_INVALID)
-    type = g_type_register_static_simple (DFLY_TYPE_ROLE, type_name, sizeof (DflyTestRoleClass),
-                                          (GClassInitFunc) (void (*) (void)) dfly_test_role_class_init,
-                                          sizeof (DflyTestRole), NULL, G_TYPE_FLAG_FINAL);
+    type =
+      g_type_register_static_simple (DFLY_TYPE_ROLE, type_name, sizeof (DflyTestRoleClass),
+                                     (GClassInitFunc) (void (*) (void)) dfly_test_role_class_init,
+                                     sizeof (DflyTestRole), NULL, G_TYPE_FLAG_FINAL);
   return type;
 }
 
@@ -121,8 +123,8 @@ dfly_test_role_class_init (DflyTestRoleClass *klass)
 
 #if VARIANT >= VARIANT_SETTINGS
 typedef struct {
-  guint  size;
-  char  *greeting;
+  guint size;
+  char *greeting;
 } TestSettings;
 
 static const DflyConfigKey keys[] = {
@@ -141,8 +143,8 @@ check_settings (gconstpointer values, GError **error)
   const TestSettings *settings = values;
 
   if (VARIANT == VARIANT_CHECK && settings->size < 5) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
-                 "size (%u) must be at least 5", settings->size);
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG, "size (%u) must be at least 5",
+                 settings->size);
     return FALSE;
   }
   return TRUE;
@@ -159,8 +161,8 @@ DFLY_PLUGIN_DEFINE_WITH_SETTINGS (PLUGIN_NAME, DFLY_PLUGIN_KIND_ROLE, "1.0", "Ap
                                   "a role with settings for tests", dfly_test_role_get_type,
                                   &test_settings)
 #elif VARIANT == VARIANT_GOOD || VARIANT == VARIANT_FAIL || VARIANT == VARIANT_SLOW
-DFLY_PLUGIN_DEFINE (PLUGIN_NAME, DFLY_PLUGIN_KIND_ROLE, "1.0", "Apache-2.0",
-                    "a role for tests", dfly_test_role_get_type)
+DFLY_PLUGIN_DEFINE (PLUGIN_NAME, DFLY_PLUGIN_KIND_ROLE, "1.0", "Apache-2.0", "a role for tests",
+                    dfly_test_role_get_type)
 #elif VARIANT == VARIANT_NOSYM
 G_MODULE_EXPORT GType dfly_test_plugin_get_type (void);
 G_MODULE_EXPORT GType

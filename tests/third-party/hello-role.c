@@ -45,5 +45,5 @@ hello_role_init (HelloRole *self)
 {
 }
 
-DFLY_PLUGIN_DEFINE ("hello", DFLY_PLUGIN_KIND_ROLE, "1.0.0", "MIT",
-                    "A third-party example role", hello_role_get_type)
+DFLY_PLUGIN_DEFINE ("hello", DFLY_PLUGIN_KIND_ROLE, "1.0.0", "MIT", "A third-party example role",
+                    hello_role_get_type)

@@ -5,7 +5,10 @@
 
 #include <dfly/dfly.h>
 
-typedef struct { char *greeting; guint64 size; } HelloSettings;
+typedef struct {
+  char   *greeting;
+  guint64 size;
+} HelloSettings;
 
 static const DflyConfigKey hello_keys[] = {
   { "greeting", DFLY_CONFIG_STRING, offsetof (HelloSettings, greeting), "hello", 1, 255,
@@ -14,8 +17,9 @@ static const DflyConfigKey hello_keys[] = {
     DFLY_CONFIG_LIVE, "the length of every hello:// file" },
 };
 
-static const DflyConfigSection hello_settings = {
-  .size = sizeof (HelloSettings), .keys = hello_keys, .n_keys = G_N_ELEMENTS (hello_keys) };
+static const DflyConfigSection hello_settings = { .size = sizeof (HelloSettings),
+                                                  .keys = hello_keys,
+                                                  .n_keys = G_N_ELEMENTS (hello_keys) };
 
 G_DECLARE_FINAL_TYPE (HelloSource, hello_source, HELLO, SOURCE, DflySource)
 
@@ -47,13 +51,13 @@ hello_source_stat (DflySource *source, const char *url, GHashTable *headers,
 }
 
 static GInputStream *
-hello_source_open_range (DflySource *source, const char *url, GHashTable *headers,
-                         guint64 offset, gint64 length, GCancellable *cancellable, GError **error)
+hello_source_open_range (DflySource *source, const char *url, GHashTable *headers, guint64 offset,
+                         gint64 length, GCancellable *cancellable, GError **error)
 {
   g_autoptr (DflySettings) settings = dfly_component_dup_settings (DFLY_COMPONENT (source));
   const HelloSettings *hello = dfly_settings_get_values (settings);
-  guint64 end = length < 0 ? hello->size : MIN (hello->size, offset + (guint64) length);
-  gsize greeting_length = strlen (hello->greeting);
+  guint64     end = length < 0 ? hello->size : MIN (hello->size, offset + (guint64) length);
+  gsize       greeting_length = strlen (hello->greeting);
   GByteArray *bytes = g_byte_array_new ();
 
   for (guint64 i = offset; i < end; i++)

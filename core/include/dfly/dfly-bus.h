@@ -30,11 +30,11 @@ G_BEGIN_DECLS
 #define DFLY_BUS_ROLE_STATE_CHANGED "role-state-changed" /* (gchararray name, DflyRoleState) */
 #define DFLY_BUS_CONFIG_RELOADED    "config-reloaded"    /* (DflyConfig) */
 /* A running task's bytes so far (completed_length), a few times a second. */
-#define DFLY_BUS_DOWNLOAD_PROGRESS  "download-progress"  /* (DflyTaskInfo) */
+#define DFLY_BUS_DOWNLOAD_PROGRESS "download-progress" /* (DflyTaskInfo) */
 /* One request's output is in place. */
-#define DFLY_BUS_DOWNLOAD_FINISHED  "download-finished"  /* (DflyDownloadRequest) */
+#define DFLY_BUS_DOWNLOAD_FINISHED "download-finished" /* (DflyDownloadRequest) */
 /* One request failed; its output path holds nothing new. */
-#define DFLY_BUS_DOWNLOAD_FAILED    "download-failed"    /* (DflyDownloadRequest, GError) */
+#define DFLY_BUS_DOWNLOAD_FAILED "download-failed" /* (DflyDownloadRequest, GError) */
 
 #define DFLY_TYPE_BUS (dfly_bus_get_type ())
 G_DECLARE_FINAL_TYPE (DflyBus, dfly_bus, DFLY, BUS, GObject)

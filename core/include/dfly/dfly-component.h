@@ -18,7 +18,7 @@ struct _DflyComponentClass {
 /* The daemon's context, set at construction ("context" property). */
 DflyContext *dfly_component_get_context (DflyComponent *self);
 /* The plugin name it was created from ("name" property). */
-const char  *dfly_component_get_name (DflyComponent *self);
+const char *dfly_component_get_name (DflyComponent *self);
 
 /* The plugin's settings struct (its section of dflyd.yaml, see
  * dfly-config-section.h), NULL if it has none: borrowed from the config in

@@ -34,48 +34,48 @@ typedef enum {
 } DflyConfigType;
 
 typedef enum {
-  DFLY_CONFIG_RESTART = 0,      /* takes effect when dflyd restarts */
-  DFLY_CONFIG_LIVE = 1 << 0,    /* a reload applies it at once */
-  DFLY_CONFIG_SECRET = 1 << 1,  /* a reload logs "changed", never the value */
+  DFLY_CONFIG_RESTART = 0,     /* takes effect when dflyd restarts */
+  DFLY_CONFIG_LIVE = 1 << 0,   /* a reload applies it at once */
+  DFLY_CONFIG_SECRET = 1 << 1, /* a reload logs "changed", never the value */
 } DflyConfigFlags;
 
 typedef struct {
-  const char      *name;          /* [a-z0-9_]+ */
-  DflyConfigType   type;
-  gsize            offset;        /* of its field in the settings struct (offsetof) */
-  const char      *default_value; /* as dflyd.yaml writes it: "4MiB", "0.15", "[a, b]", "\"\"" */
-  guint64          min;
-  guint64          max;
-  DflyConfigFlags  flags;
-  const char      *doc;           /* one line: what it is for */
+  const char     *name; /* [a-z0-9_]+ */
+  DflyConfigType  type;
+  gsize           offset;        /* of its field in the settings struct (offsetof) */
+  const char     *default_value; /* as dflyd.yaml writes it: "4MiB", "0.15", "[a, b]", "\"\"" */
+  guint64         min;
+  guint64         max;
+  DflyConfigFlags flags;
+  const char     *doc; /* one line: what it is for */
 } DflyConfigKey;
 
 typedef struct {
-  gsize                size;   /* sizeof the settings struct */
+  gsize                size; /* sizeof the settings struct */
   const DflyConfigKey *keys;
   guint                n_keys;
   /* Optional: rules between keys, checked once the section is read. The
    * error names the keys, e.g. "low (5) must be below high (3)". */
-  gboolean           (*check) (gconstpointer settings, GError **error);
-  gpointer             reserved[4];
+  gboolean (*check) (gconstpointer settings, GError **error);
+  gpointer reserved[4];
 } DflyConfigSection;
 
 /* One plugin's settings: its struct, filled from its section. */
 typedef struct _DflySettings DflySettings;
 
 #define DFLY_TYPE_SETTINGS (dfly_settings_get_type ())
-GType          dfly_settings_get_type (void);
-DflySettings  *dfly_settings_ref (DflySettings *settings);
-void           dfly_settings_unref (DflySettings *settings);
+GType         dfly_settings_get_type (void);
+DflySettings *dfly_settings_ref (DflySettings *settings);
+void          dfly_settings_unref (DflySettings *settings);
 /* The plugin's struct; read-only, valid as long as settings is. */
-gconstpointer  dfly_settings_get_values (DflySettings *settings);
+gconstpointer            dfly_settings_get_values (DflySettings *settings);
 const DflyConfigSection *dfly_settings_get_section (DflySettings *settings);
 
 /* Whether a plugin's table is sound: key names, types, offsets within the
  * struct, defaults that parse and pass the check. The loader refuses a
  * plugin whose table is not. */
-gboolean       dfly_config_section_validate (const char *name, const DflyConfigSection *section,
-                                             GError **error);
+gboolean dfly_config_section_validate (const char *name, const DflyConfigSection *section,
+                                       GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflySettings, dfly_settings_unref)
 

@@ -27,19 +27,19 @@ typedef enum {
 
 typedef struct {
   struct {
-    char        **roles;            /* enabled roles, started in this order */
-    char        **plugin_dirs;      /* empty: the built-in plugin directory */
-    char         *state_dir;
-    char         *cache_dir;
-    DflyLogLevel  log_level;
-    guint         shutdown_timeout; /* seconds roles get to stop */
+    char       **roles;       /* enabled roles, started in this order */
+    char       **plugin_dirs; /* empty: the built-in plugin directory */
+    char        *state_dir;
+    char        *cache_dir;
+    DflyLogLevel log_level;
+    guint        shutdown_timeout; /* seconds roles get to stop */
   } daemon;
   struct {
-    char  *hostname;          /* empty: the system's host name */
-    char  *ip;                /* address peers reach this host on */
-    char  *idc;
-    char  *location;
-    guint  announce_interval; /* seconds between host announces */
+    char *hostname; /* empty: the system's host name */
+    char *ip;       /* address peers reach this host on */
+    char *idc;
+    char *location;
+    guint announce_interval; /* seconds between host announces */
   } host;
   struct {
     /* The local scheduler's port, on host.ip: the scheduler role listens on
@@ -48,55 +48,55 @@ typedef struct {
     guint16 port;
   } scheduler;
   struct {
-    char  **schedulers;         /* "host:port" of every scheduler; empty: the
+    char **schedulers; /* "host:port" of every scheduler; empty: the
                                  * local one if this dflyd runs it, else none */
-    guint   leech;              /* 1: download only, never upload (disable_shared) */
+    guint  leech;      /* 1: download only, never upload (disable_shared) */
   } peer;
   struct {
-    guint16 port;               /* upload server (peer service), on host.ip */
-    guint64 rate_limit;         /* bytes/s this host uploads at most; 0: none */
-    guint   slots;              /* uploads at once (load limit) of a peer */
-    guint   seed_slots;         /* the same for a seed peer */
+    guint16 port;       /* upload server (peer service), on host.ip */
+    guint64 rate_limit; /* bytes/s this host uploads at most; 0: none */
+    guint   slots;      /* uploads at once (load limit) of a peer */
+    guint   seed_slots; /* the same for a seed peer */
   } upload;
   struct {
     guint64 max_message_size; /* bytes; larger protocol messages are refused */
   } protocol;
   struct {
-    guint64  piece_length;        /* 0: chosen from the content length */
-    guint64  min_piece_length;    /* smallest piece length a request may ask for */
-    char    *piece_digest;        /* "crc32c" or "xxh3" */
-    guint    concurrency;         /* pieces fetched at once per task from the source */
-    guint    parent_concurrency;  /* pieces fetched at once per task from parents */
-    guint    workers;             /* piece worker threads of all downloads together */
-    guint64  rate_limit;          /* bytes/s this host downloads at most; 0: none */
-    guint    max_tasks;           /* downloads running at once; more wait */
-    char   **filtered_query_keys; /* dropped from the URL before the task id; "X-Amz-*" is a prefix */
+    guint64 piece_length;       /* 0: chosen from the content length */
+    guint64 min_piece_length;   /* smallest piece length a request may ask for */
+    char   *piece_digest;       /* "crc32c" or "xxh3" */
+    guint   concurrency;        /* pieces fetched at once per task from the source */
+    guint   parent_concurrency; /* pieces fetched at once per task from parents */
+    guint   workers;            /* piece worker threads of all downloads together */
+    guint64 rate_limit;         /* bytes/s this host downloads at most; 0: none */
+    guint   max_tasks;          /* downloads running at once; more wait */
+    char **filtered_query_keys; /* dropped from the URL before the task id; "X-Amz-*" is a prefix */
   } download;
   struct {
-    guint   connect_timeout;      /* seconds */
-    guint   read_timeout;         /* seconds without a byte before a read fails */
-    guint   retries;              /* extra attempts on 5xx and connection errors */
-    guint   retry_backoff_ms;     /* first backoff; doubles per attempt */
-    char   *ca_file;              /* extra CA bundle; "" = system CAs only */
-    char  **insecure_hosts;       /* TLS verification off for exactly these hosts */
+    guint  connect_timeout;  /* seconds */
+    guint  read_timeout;     /* seconds without a byte before a read fails */
+    guint  retries;          /* extra attempts on 5xx and connection errors */
+    guint  retry_backoff_ms; /* first backoff; doubles per attempt */
+    char  *ca_file;          /* extra CA bundle; "" = system CAs only */
+    char **insecure_hosts;   /* TLS verification off for exactly these hosts */
   } http;
   struct {
-    char    *backend;             /* storage plugin name */
-    guint64  quota;               /* bytes dfly may keep; 0 = the file system's size */
-    guint    high_watermark;      /* percent of quota that starts GC */
-    guint    low_watermark;       /* percent of quota GC brings usage down to */
-    guint    task_ttl;            /* seconds an unused task is kept */
-    guint    gc_interval;         /* seconds between GC runs */
+    char   *backend;        /* storage plugin name */
+    guint64 quota;          /* bytes dfly may keep; 0 = the file system's size */
+    guint   high_watermark; /* percent of quota that starts GC */
+    guint   low_watermark;  /* percent of quota GC brings usage down to */
+    guint   task_ttl;       /* seconds an unused task is kept */
+    guint   gc_interval;    /* seconds between GC runs */
   } storage;
 } DflyConfig;
 
 #define DFLY_TYPE_CONFIG (dfly_config_get_type ())
-GType        dfly_config_get_type (void);
+GType dfly_config_get_type (void);
 
-DflyConfig  *dfly_config_new_default (void);
-DflyConfig  *dfly_config_load_file (const char *path, GError **error);
-DflyConfig  *dfly_config_load_data (const char *data, gsize length,
-                                    const char *filename, GError **error);
+DflyConfig *dfly_config_new_default (void);
+DflyConfig *dfly_config_load_file (const char *path, GError **error);
+DflyConfig *dfly_config_load_data (const char *data, gsize length, const char *filename,
+                                   GError **error);
 /* The daemon's own sections, in file order, ending with a NULL name. Key
  * offsets are into DflyConfig. For documentation and its test. */
 typedef struct {
@@ -110,35 +110,34 @@ const DflyConfigDaemonSection *dfly_config_get_daemon_sections (void);
  * plugin takes no settings) and stores the plugin's settings in config: the
  * table's defaults, then the file's values. For a config just read, not yet
  * shared; on error config is unchanged. */
-gboolean     dfly_config_add_plugin (DflyConfig *config, const char *name,
-                                     const DflyConfigSection *section, GError **error);
+gboolean dfly_config_add_plugin (DflyConfig *config, const char *name,
+                                 const DflyConfigSection *section, GError **error);
 /* Once every plugin is added: an error for the first section (or key of a
  * section the daemon shares) that no plugin took. plugin_dirs, where the
  * plugins were looked for, go into the message. */
-gboolean     dfly_config_check_plugins (DflyConfig *config, const char * const *plugin_dirs,
-                                        GError **error);
+gboolean dfly_config_check_plugins (DflyConfig *config, const char *const *plugin_dirs,
+                                    GError **error);
 /* A plugin's settings, borrowed from config; NULL when it has none. */
 DflySettings *dfly_config_get_settings (DflyConfig *config, const char *name);
 
-DflyConfig  *dfly_config_ref (DflyConfig *config);
-void         dfly_config_unref (DflyConfig *config);
+DflyConfig *dfly_config_ref (DflyConfig *config);
+void        dfly_config_unref (DflyConfig *config);
 
 /* One line per key whose value differs, e.g.
  * "daemon.log_level: info -> debug" or, for a key that only takes effect on
  * restart, "daemon.roles: [peer] -> [seed, peer] (takes effect after restart)".
  * The daemon's keys come first, then the plugins' in the order they were
  * added, e.g. "default.finished_piece_weight: 0.2 -> 0.5". */
-GPtrArray   *dfly_config_diff (const DflyConfig *old_config,
-                               const DflyConfig *new_config);
+GPtrArray *dfly_config_diff (const DflyConfig *old_config, const DflyConfig *new_config);
 
 #define DFLY_TYPE_LOG_LEVEL (dfly_log_level_get_type ())
-GType        dfly_log_level_get_type (void);
+GType dfly_log_level_get_type (void);
 /* Makes loaded (a config just read, not yet shared) carry running's values
  * for every key that only takes effect after a restart, plugins' keys
  * included, so a reload applies exactly the live keys it reports. */
-void         dfly_config_keep_restart_keys (DflyConfig *loaded, const DflyConfig *running);
+void dfly_config_keep_restart_keys (DflyConfig *loaded, const DflyConfig *running);
 
-const char  *dfly_log_level_to_string (DflyLogLevel level);
+const char *dfly_log_level_to_string (DflyLogLevel level);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyConfig, dfly_config_unref)
 

@@ -17,8 +17,8 @@ G_BEGIN_DECLS
  * (concurrent downloads of one URL are deduplicated into one task). */
 typedef struct {
   char       *url;
-  char       *output;       /* absolute path the file appears at */
-  char       *digest;       /* "sha256:…" / "sha512:…" of the whole content, or NULL */
+  char       *output; /* absolute path the file appears at */
+  char       *digest; /* "sha256:…" / "sha512:…" of the whole content, or NULL */
   char       *tag;
   char       *application;
   GHashTable *headers;      /* extra request headers for the origin, name → value */
@@ -44,34 +44,32 @@ struct _DflyDownloaderInterface {
   /* Checks the request (its output in a worker thread: stat and realpath
    * block) and starts it, or joins the running task; the result is the task
    * id, or why the request was refused. Called on the main thread. */
-  void      (*download_async)  (DflyDownloader *self, DflyDownloadRequest *request,
-                                GCancellable *cancellable, GAsyncReadyCallback callback,
-                                gpointer user_data);
-  char     *(*download_finish) (DflyDownloader *self, GAsyncResult *result, GError **error);
+  void (*download_async) (DflyDownloader *self, DflyDownloadRequest *request,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data);
+  char *(*download_finish) (DflyDownloader *self, GAsyncResult *result, GError **error);
   /* Stops a running task; every request on it fails as cancelled. */
-  gboolean  (*cancel)   (DflyDownloader *self, const char *task_id, GError **error);
+  gboolean (*cancel) (DflyDownloader *self, const char *task_id, GError **error);
   /* Whether a task is being downloaded now. */
-  gboolean  (*is_running) (DflyDownloader *self, const char *task_id);
+  gboolean (*is_running) (DflyDownloader *self, const char *task_id);
   /* A stream of length bytes of the request's content from offset (its
    * output is not used), starting the task if it is not running. The task
    * fetches those pieces first; a read blocks until its piece is held (read
    * from a thread, or asynchronously). A range past the end fails the first
    * read with DFLY_ERROR_INVALID_ARGUMENT; cancellable (or closing) ends
    * this reader only. Called on the main thread. */
-  GInputStream *(*open_range) (DflyDownloader *self, DflyDownloadRequest *request,
-                               guint64 offset, guint64 length, GCancellable *cancellable,
-                               GError **error);
+  GInputStream *(*open_range) (DflyDownloader *self, DflyDownloadRequest *request, guint64 offset,
+                               guint64 length, GCancellable *cancellable, GError **error);
 };
 
-void      dfly_downloader_download_async (DflyDownloader *self, DflyDownloadRequest *request,
-                                          GCancellable *cancellable,
-                                          GAsyncReadyCallback callback, gpointer user_data);
-char     *dfly_downloader_download_finish (DflyDownloader *self, GAsyncResult *result,
-                                           GError **error);
-gboolean  dfly_downloader_cancel (DflyDownloader *self, const char *task_id, GError **error);
-gboolean  dfly_downloader_is_running (DflyDownloader *self, const char *task_id);
+void  dfly_downloader_download_async (DflyDownloader *self, DflyDownloadRequest *request,
+                                      GCancellable *cancellable, GAsyncReadyCallback callback,
+                                      gpointer user_data);
+char *dfly_downloader_download_finish (DflyDownloader *self, GAsyncResult *result, GError **error);
+gboolean      dfly_downloader_cancel (DflyDownloader *self, const char *task_id, GError **error);
+gboolean      dfly_downloader_is_running (DflyDownloader *self, const char *task_id);
 GInputStream *dfly_downloader_open_range (DflyDownloader *self, DflyDownloadRequest *request,
-                                          guint64 offset, guint64 length,
-                                          GCancellable *cancellable, GError **error);
+                                          guint64 offset, guint64 length, GCancellable *cancellable,
+                                          GError **error);
 
 G_END_DECLS

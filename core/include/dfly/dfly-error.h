@@ -32,22 +32,22 @@ typedef enum {
   DFLY_ERROR_LAST
 } DflyError;
 
-GQuark       dfly_error_quark (void);
-const char  *dfly_error_to_dbus_name (DflyError code);
-int          dfly_error_to_exit_status (DflyError code);
+GQuark      dfly_error_quark (void);
+const char *dfly_error_to_dbus_name (DflyError code);
+int         dfly_error_to_exit_status (DflyError code);
 
 /* Exit statuses shared by dflyd and dflyctl. */
 enum {
   DFLY_EXIT_OK = 0,
   DFLY_EXIT_FAILED = 1,
-  DFLY_EXIT_USAGE = 2,        /* bad arguments or bad configuration */
-  DFLY_EXIT_UNREACHABLE = 3,  /* the daemon is not running on that bus */
+  DFLY_EXIT_USAGE = 2,       /* bad arguments or bad configuration */
+  DFLY_EXIT_UNREACHABLE = 3, /* the daemon is not running on that bus */
   DFLY_EXIT_NOT_FOUND = 4,
   DFLY_EXIT_SOURCE = 5,
   DFLY_EXIT_DIGEST = 6,
   DFLY_EXIT_TIMEOUT = 7,
   DFLY_EXIT_CANCELLED = 8,
-  DFLY_EXIT_PERMISSION = 9,   /* the bus policy refused the call */
+  DFLY_EXIT_PERMISSION = 9,     /* the bus policy refused the call */
   DFLY_EXIT_ACCESS_DENIED = 10, /* the origin refused the credentials */
 };
 

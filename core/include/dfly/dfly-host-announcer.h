@@ -28,18 +28,18 @@ typedef DflyHostInfo *(*DflyHostInfoFunc) (gpointer user_data);
 DflyHostAnnouncer *dfly_host_announcer_new (DflyContext *ctx, DflyHostType type, guint16 port);
 /* Schedules the first announce on the next main loop iteration, so every role
  * the engine starts in the same pass sees it whatever their order. */
-void               dfly_host_announcer_start (DflyHostAnnouncer *self);
+void dfly_host_announcer_start (DflyHostAnnouncer *self);
 /* Measures the host with func at each announce (e.g. to add the upload
  * figures a role knows) instead of the config's and the system's alone. */
-void               dfly_host_announcer_set_host_func (DflyHostAnnouncer *self,
-                                                      DflyHostInfoFunc func, gpointer user_data);
+void dfly_host_announcer_set_host_func (DflyHostAnnouncer *self, DflyHostInfoFunc func,
+                                        gpointer user_data);
 /* Stops announcing and emits host-left once, if anything was announced.
  * Calling it again, or on an announcer never started, does nothing. */
-void               dfly_host_announcer_stop (DflyHostAnnouncer *self);
+void dfly_host_announcer_stop (DflyHostAnnouncer *self);
 /* {ip}-{hostname}[-seed], from the config in force at the last announce
  * (or at creation, before the first). */
-const char        *dfly_host_announcer_get_host_id (DflyHostAnnouncer *self);
+const char *dfly_host_announcer_get_host_id (DflyHostAnnouncer *self);
 /* Seconds between announces, as last read from the config. */
-guint              dfly_host_announcer_get_interval (DflyHostAnnouncer *self);
+guint dfly_host_announcer_get_interval (DflyHostAnnouncer *self);
 
 G_END_DECLS

@@ -21,16 +21,16 @@ G_DECLARE_FINAL_TYPE (DflyHttpBody, dfly_http_body, DFLY, HTTP_BODY, GInputStrea
 DflyHttpBody *dfly_http_body_new (GInputStream *base, SoupMessage *msg, SoupSession *session,
                                   const char *url, guint read_timeout);
 
-SoupMessage  *dfly_http_body_get_message (DflyHttpBody *self);
-guint         dfly_http_body_get_status (DflyHttpBody *self);
-const char   *dfly_http_body_get_url (DflyHttpBody *self);
+SoupMessage *dfly_http_body_get_message (DflyHttpBody *self);
+guint        dfly_http_body_get_status (DflyHttpBody *self);
+const char  *dfly_http_body_get_url (DflyHttpBody *self);
 /* Content-Length when the body is framed by one, else -1. */
-gint64        dfly_http_body_get_content_length (DflyHttpBody *self);
+gint64 dfly_http_body_get_content_length (DflyHttpBody *self);
 /* Bytes read so far. */
-gint64        dfly_http_body_get_received (DflyHttpBody *self);
+gint64 dfly_http_body_get_received (DflyHttpBody *self);
 /* Bytes owed: reads end after them, and fail if the body ends before;
  * -1: until the origin's end. */
-void          dfly_http_body_set_length (DflyHttpBody *self, gint64 length);
+void dfly_http_body_set_length (DflyHttpBody *self, gint64 length);
 
 /* Checks a 206 or 200 answer to dfly_http_format_range (offset, length)
  * and returns self (a new reference) owing exactly the bytes asked for. A
@@ -42,7 +42,7 @@ GInputStream *dfly_http_body_open_range (DflyHttpBody *self, guint64 offset, gin
 
 /* The whole body, at most max bytes; longer is DFLY_ERROR_SOURCE ("longer
  * than max bytes") and what is left stays unread. */
-GBytes       *dfly_http_body_read_all (DflyHttpBody *self, gsize max, GCancellable *cancellable,
-                                       GError **error);
+GBytes *dfly_http_body_read_all (DflyHttpBody *self, gsize max, GCancellable *cancellable,
+                                 GError **error);
 
 G_END_DECLS

@@ -56,16 +56,16 @@ typedef gboolean (*DflyHttpPrepareFunc) (SoupMessage *msg, gboolean cross_origin
                                          gpointer user_data, GError **error);
 
 typedef struct {
-  const char           *method;
-  GUri                 *uri;
-  const char           *url;      /* named in errors; NULL: uri without its password */
-  GHashTable           *headers;  /* name → value, or NULL; Authorization and Cookie
+  const char          *method;
+  GUri                *uri;
+  const char          *url;     /* named in errors; NULL: uri without its password */
+  GHashTable          *headers; /* name → value, or NULL; Authorization and Cookie
                                    * go to the first origin only */
-  const char           *range;    /* a Range header value, or NULL */
-  DflyHttpRequestFlags  flags;
-  DflyHttpPrepareFunc   prepare;  /* or NULL */
-  gpointer              prepare_data;
-  gpointer              reserved[4];
+  const char          *range;   /* a Range header value, or NULL */
+  DflyHttpRequestFlags flags;
+  DflyHttpPrepareFunc  prepare; /* or NULL */
+  gpointer             prepare_data;
+  gpointer             reserved[4];
 } DflyHttpRequest;
 
 /* A client reading its keys from context, which must outlive it. */
@@ -75,32 +75,31 @@ DflyHttpClient *dfly_http_client_new (DflyContext *context);
  * the retries 5xx answers get): the caller reads the status and headers
  * from dfly_http_body_get_message(). NULL with a DFLY_ERROR when no answer
  * came. */
-DflyHttpBody   *dfly_http_client_send (DflyHttpClient *self, const DflyHttpRequest *request,
-                                       GCancellable *cancellable, GError **error);
+DflyHttpBody *dfly_http_client_send (DflyHttpClient *self, const DflyHttpRequest *request,
+                                     GCancellable *cancellable, GError **error);
 
 /* Connection failures worth another attempt (refused, reset, timed out…). */
-gboolean        dfly_http_error_is_retryable (const GError *error);
+gboolean dfly_http_error_is_retryable (const GError *error);
 /* 5xx but 501 (not implemented: asking again will not help). */
-gboolean        dfly_http_status_is_retryable (guint status);
+gboolean dfly_http_status_is_retryable (guint status);
 /* The code a registry-like origin's status maps to: 404 and 410 NOT_FOUND,
  * 401 and 403 ACCESS_DENIED, else SOURCE. */
-DflyError       dfly_http_status_to_error (guint status);
+DflyError dfly_http_status_to_error (guint status);
 /* "HTTP 404 Not Found<detail>: URL" with code. */
-GError         *dfly_http_status_error_new (DflyError code, SoupMessage *msg, const char *detail,
-                                            const char *url);
+GError *dfly_http_status_error_new (DflyError code, SoupMessage *msg, const char *detail,
+                                    const char *url);
 
 /* Checks caller headers: names are tokens, values hold no control
  * characters, and none is a framing header or one of reserved (NULL or
  * NULL-terminated), which the caller (who: "the s3 source") sets itself. */
-gboolean        dfly_http_check_headers (GHashTable *headers, const char * const *reserved,
-                                         const char *who, GError **error);
+gboolean dfly_http_check_headers (GHashTable *headers, const char *const *reserved, const char *who,
+                                  GError **error);
 /* A field value: no control characters but tab (so no CR, LF or NUL). */
-gboolean        dfly_http_is_field_value (const char *text);
+gboolean dfly_http_is_field_value (const char *text);
 
 /* The Range header for length bytes from offset (length -1: to the end);
  * *range NULL when that is the whole body. FALSE with
  * DFLY_ERROR_INVALID_ARGUMENT when the range overflows. */
-gboolean        dfly_http_format_range (guint64 offset, gint64 length, char **range,
-                                        GError **error);
+gboolean dfly_http_format_range (guint64 offset, gint64 length, char **range, GError **error);
 
 G_END_DECLS

@@ -12,7 +12,7 @@ G_BEGIN_DECLS
 /* The body length a response's headers announce: Content-Length when the
  * body is framed by it, else -1 (a Transfer-Encoding, no or a malformed
  * Content-Length). Either header may be NULL. */
-gint64   dfly_http_content_length (const char *content_length, const char *transfer_encoding);
+gint64 dfly_http_content_length (const char *content_length, const char *transfer_encoding);
 
 /* Parses "bytes FIRST-LAST/TOTAL" (TOTAL may be "*": *total -1) or the
  * "bytes * /TOTAL" of a 416 (*first and *last -1). FALSE for anything else,

@@ -20,17 +20,17 @@ typedef struct _DflyPieceDigest DflyPieceDigest;
 DflyPieceDigest *dfly_piece_digest_new (DflyPieceDigestAlgo algo);
 void             dfly_piece_digest_update (DflyPieceDigest *self, const void *data, gsize length);
 /* "crc32c:e3069283" or "xxh3:2d06800538d394c2"; the digest may not be updated after. */
-char            *dfly_piece_digest_finish (DflyPieceDigest *self);
-void             dfly_piece_digest_free (DflyPieceDigest *self);
+char *dfly_piece_digest_finish (DflyPieceDigest *self);
+void  dfly_piece_digest_free (DflyPieceDigest *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyPieceDigest, dfly_piece_digest_free)
 
 /* Parses "crc32c" / "xxh3"; FALSE for anything else. */
-gboolean         dfly_piece_digest_algo_from_string (const char *name, DflyPieceDigestAlgo *algo);
+gboolean dfly_piece_digest_algo_from_string (const char *name, DflyPieceDigestAlgo *algo);
 
 /* Raw CRC-32C (Castagnoli), continuing from crc (start with 0). */
-guint32          dfly_crc32c (guint32 crc, const void *data, gsize length);
+guint32 dfly_crc32c (guint32 crc, const void *data, gsize length);
 /* The portable table version, for tests and CPUs without SSE4.2. */
-guint32          dfly_crc32c_portable (guint32 crc, const void *data, gsize length);
-gboolean         dfly_crc32c_is_accelerated (void);
+guint32  dfly_crc32c_portable (guint32 crc, const void *data, gsize length);
+gboolean dfly_crc32c_is_accelerated (void);
 
 G_END_DECLS

@@ -19,30 +19,30 @@ G_DECLARE_DERIVABLE_TYPE (DflyRole, dfly_role, DFLY, ROLE, DflyComponent)
 struct _DflyRoleClass {
   DflyComponentClass parent_class;
 
-  gboolean  (*start)       (DflyRole *self, GError **error);
+  gboolean (*start) (DflyRole *self, GError **error);
   /* Optional: for a role with nothing in flight to wait for, a synchronous
    * stop that the default stop_async calls. */
-  void      (*stop)        (DflyRole *self);
+  void (*stop) (DflyRole *self);
   /* Optional: the default calls stop (if set) and finishes at once. */
-  void      (*stop_async)  (DflyRole *self, GCancellable *cancellable,
-                            GAsyncReadyCallback callback, gpointer user_data);
-  gboolean  (*stop_finish) (DflyRole *self, GAsyncResult *result, GError **error);
+  void (*stop_async) (DflyRole *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                      gpointer user_data);
+  gboolean (*stop_finish) (DflyRole *self, GAsyncResult *result, GError **error);
   /* Optional: a one-line summary for `dflyctl status`, e.g. "3 hosts". */
-  char     *(*describe)    (DflyRole *self);
+  char *(*describe) (DflyRole *self);
 
-  gpointer  padding[11];
+  gpointer padding[11];
 };
 
 /* Called by the engine; they drive the state and emit role-state-changed. */
-gboolean       dfly_role_start (DflyRole *self, GError **error);
-void           dfly_role_stop_async (DflyRole *self, GCancellable *cancellable,
-                                     GAsyncReadyCallback callback, gpointer user_data);
-gboolean       dfly_role_stop_finish (DflyRole *self, GAsyncResult *result, GError **error);
-char          *dfly_role_describe (DflyRole *self);
-DflyRoleState  dfly_role_get_state (DflyRole *self);
+gboolean dfly_role_start (DflyRole *self, GError **error);
+void dfly_role_stop_async (DflyRole *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data);
+gboolean      dfly_role_stop_finish (DflyRole *self, GAsyncResult *result, GError **error);
+char         *dfly_role_describe (DflyRole *self);
+DflyRoleState dfly_role_get_state (DflyRole *self);
 /* The error that put the role in FAILED, or NULL. */
-const GError  *dfly_role_get_error (DflyRole *self);
+const GError *dfly_role_get_error (DflyRole *self);
 /* For a role that fails while running (e.g. it lost its socket). */
-void           dfly_role_set_failed (DflyRole *self, const GError *error);
+void dfly_role_set_failed (DflyRole *self, const GError *error);
 
 G_END_DECLS

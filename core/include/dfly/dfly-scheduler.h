@@ -23,8 +23,8 @@ typedef struct {
   double        upload_success_rate;   /* 0..1; 1 for a host that has not uploaded yet */
   /* Of the task, the same in every candidate: what an algorithm needs to turn
    * piece counts into a share of the task or into bytes. */
-  guint32       total_pieces;          /* 0 while the length is unknown */
-  guint64       piece_length;          /* bytes; 0 if unknown */
+  guint32 total_pieces; /* 0 while the length is unknown */
+  guint64 piece_length; /* bytes; 0 if unknown */
 } DflyCandidate;
 
 #define DFLY_TYPE_SCHEDULER (dfly_scheduler_get_type ())
@@ -36,14 +36,13 @@ struct _DflySchedulerClass {
   /* Returns the best candidates for child, best first, at most limit of
    * them, as a new array of borrowed DflyCandidate pointers. */
   GPtrArray *(*rank_parents) (DflyScheduler *self, const DflyPeerInfo *child,
-                              const DflyHostInfo *child_host, GPtrArray *candidates,
-                              guint limit);
+                              const DflyHostInfo *child_host, GPtrArray *candidates, guint limit);
 
   gpointer padding[12];
 };
 
 GPtrArray *dfly_scheduler_rank_parents (DflyScheduler *self, const DflyPeerInfo *child,
-                                        const DflyHostInfo *child_host,
-                                        GPtrArray *candidates, guint limit);
+                                        const DflyHostInfo *child_host, GPtrArray *candidates,
+                                        guint limit);
 
 G_END_DECLS

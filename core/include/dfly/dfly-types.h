@@ -61,58 +61,58 @@ const char *dfly_host_type_to_string (DflyHostType type);
 const char *dfly_role_state_to_string (DflyRoleState state);
 
 typedef struct {
-  char          *id;             /* lowercase hex SHA-256 task id */
-  char          *url;
-  char          *tag;
-  char          *application;
-  char          *digest;         /* "sha256:…" when known, else NULL */
-  guint64        piece_length;
-  gint64         content_length; /* -1 while unknown */
-  guint32        total_pieces;   /* 0 while the length is unknown */
-  DflyTaskState  state;
-  guint64        completed_length; /* bytes of verified pieces */
-  gint64         last_used;      /* wall clock, seconds since the epoch */
-  guint64        from_parents;   /* of completed_length, bytes that came from parents
+  char         *id; /* lowercase hex SHA-256 task id */
+  char         *url;
+  char         *tag;
+  char         *application;
+  char         *digest; /* "sha256:…" when known, else NULL */
+  guint64       piece_length;
+  gint64        content_length; /* -1 while unknown */
+  guint32       total_pieces;   /* 0 while the length is unknown */
+  DflyTaskState state;
+  guint64       completed_length; /* bytes of verified pieces */
+  gint64        last_used;        /* wall clock, seconds since the epoch */
+  guint64       from_parents;     /* of completed_length, bytes that came from parents
                                   * (the rest came from the source) */
 } DflyTaskInfo;
 
 typedef struct {
-  char    *task_id;
-  guint32  number;
-  guint64  offset;
-  guint64  length;
-  char    *digest;    /* "crc32c:…" or "xxh3:…" */
-  char    *parent_id; /* peer the bytes came from; NULL for the origin */
-  guint64  cost_us;   /* time the piece took */
+  char   *task_id;
+  guint32 number;
+  guint64 offset;
+  guint64 length;
+  char   *digest;    /* "crc32c:…" or "xxh3:…" */
+  char   *parent_id; /* peer the bytes came from; NULL for the origin */
+  guint64 cost_us;   /* time the piece took */
 } DflyPieceInfo;
 
 typedef struct {
-  char          *id;      /* {ip}-{hostname}-{uuid4}[-seed] */
-  char          *task_id;
-  char          *host_id;
-  DflyPeerState  state;
+  char         *id; /* {ip}-{hostname}-{uuid4}[-seed] */
+  char         *task_id;
+  char         *host_id;
+  DflyPeerState state;
 } DflyPeerInfo;
 
 typedef struct {
-  char         *id;        /* {ip}-{hostname}[-seed] */
-  DflyHostType  type;
-  char         *hostname;
-  char         *ip;
-  guint16       port;          /* peer service / upload port, 0 if none */
-  char         *idc;
-  char         *location;      /* "a|b|c" */
-  gboolean      disable_shared;
-  guint         cpu_count;
-  guint64       mem_total;
-  guint64       mem_available;
-  guint64       disk_total;    /* of the cache directory's file system */
-  guint64       disk_free;
-  guint         announce_interval; /* seconds until the next announce */
+  char        *id; /* {ip}-{hostname}[-seed] */
+  DflyHostType type;
+  char        *hostname;
+  char        *ip;
+  guint16      port; /* peer service / upload port, 0 if none */
+  char        *idc;
+  char        *location; /* "a|b|c" */
+  gboolean     disable_shared;
+  guint        cpu_count;
+  guint64      mem_total;
+  guint64      mem_available;
+  guint64      disk_total; /* of the cache directory's file system */
+  guint64      disk_free;
+  guint        announce_interval; /* seconds until the next announce */
   /* Upload capacity, for ranking parents: slots (load limit) and rate. */
-  guint         upload_slots;      /* uploads at once; 0: unknown */
-  guint         upload_slots_used;
-  guint64       upload_rate_limit; /* bytes/s; 0: none */
-  guint64       upload_rate_free;  /* bytes/s unused now; 0 with no limit */
+  guint   upload_slots; /* uploads at once; 0: unknown */
+  guint   upload_slots_used;
+  guint64 upload_rate_limit; /* bytes/s; 0: none */
+  guint64 upload_rate_free;  /* bytes/s unused now; 0 with no limit */
 } DflyHostInfo;
 
 #define DFLY_TYPE_TASK_INFO  (dfly_task_info_get_type ())
@@ -124,27 +124,26 @@ GType dfly_piece_info_get_type (void);
 GType dfly_peer_info_get_type (void);
 GType dfly_host_info_get_type (void);
 
-DflyTaskInfo  *dfly_task_info_new (const char *id, const char *url);
+DflyTaskInfo *dfly_task_info_new (const char *id, const char *url);
 /* A new, unshared copy (to change before emitting). */
-DflyTaskInfo  *dfly_task_info_copy (const DflyTaskInfo *info);
-DflyTaskInfo  *dfly_task_info_ref (DflyTaskInfo *info);
-void           dfly_task_info_unref (DflyTaskInfo *info);
+DflyTaskInfo *dfly_task_info_copy (const DflyTaskInfo *info);
+DflyTaskInfo *dfly_task_info_ref (DflyTaskInfo *info);
+void          dfly_task_info_unref (DflyTaskInfo *info);
 
 DflyPieceInfo *dfly_piece_info_new (const char *task_id, guint32 number);
 DflyPieceInfo *dfly_piece_info_ref (DflyPieceInfo *info);
 void           dfly_piece_info_unref (DflyPieceInfo *info);
 
-DflyPeerInfo  *dfly_peer_info_new (const char *id, const char *task_id, const char *host_id);
-DflyPeerInfo  *dfly_peer_info_ref (DflyPeerInfo *info);
-void           dfly_peer_info_unref (DflyPeerInfo *info);
+DflyPeerInfo *dfly_peer_info_new (const char *id, const char *task_id, const char *host_id);
+DflyPeerInfo *dfly_peer_info_ref (DflyPeerInfo *info);
+void          dfly_peer_info_unref (DflyPeerInfo *info);
 
-DflyHostInfo  *dfly_host_info_new (const char *id);
+DflyHostInfo *dfly_host_info_new (const char *id);
 /* This machine as a host of the given type: names and location from the
  * config, CPU, memory and the cache directory's disk measured now. */
-DflyHostInfo  *dfly_host_info_new_local (const DflyConfig *config, DflyHostType type,
-                                         guint16 port);
-DflyHostInfo  *dfly_host_info_ref (DflyHostInfo *info);
-void           dfly_host_info_unref (DflyHostInfo *info);
+DflyHostInfo *dfly_host_info_new_local (const DflyConfig *config, DflyHostType type, guint16 port);
+DflyHostInfo *dfly_host_info_ref (DflyHostInfo *info);
+void          dfly_host_info_unref (DflyHostInfo *info);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyTaskInfo, dfly_task_info_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyPieceInfo, dfly_piece_info_unref)

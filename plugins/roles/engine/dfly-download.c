@@ -22,49 +22,49 @@
 #include "dfly-upload-server.h"
 #include "dfly-worker-pool.h"
 
-#define READ_BUFFER_SIZE   (512 * 1024)
-#define PROGRESS_INTERVAL  250 /* ms between download-progress signals */
+#define READ_BUFFER_SIZE  (512 * 1024)
+#define PROGRESS_INTERVAL 250 /* ms between download-progress signals */
 
 struct _DflyDownload {
-  GObject        parent_instance;
-  DflyContext   *context;
-  DflyStorage   *storage;
-  DflySource    *source;
-  DflyTaskInfo  *task;          /* main thread's view; replaced when prepared */
-  GHashTable    *headers;       /* for the source, from the first request */
-  GMainContext  *main_context;
-  GCancellable  *cancellable;
-  DflyPeerServices *services;   /* NULL: the source only */
-  gboolean       need_back_to_source; /* a scheduler's order to this seed */
-  DflyPieceBoard *board;        /* the pieces, shared with the threads and range readers */
-  DflySwarm     *swarm;         /* with services, from start */
-  DflyWorkerPool *workers;      /* the engine's piece workers */
-  GThread       *coordinator;   /* joined on the main thread when it reported */
+  GObject           parent_instance;
+  DflyContext      *context;
+  DflyStorage      *storage;
+  DflySource       *source;
+  DflyTaskInfo     *task;    /* main thread's view; replaced when prepared */
+  GHashTable       *headers; /* for the source, from the first request */
+  GMainContext     *main_context;
+  GCancellable     *cancellable;
+  DflyPeerServices *services;            /* NULL: the source only */
+  gboolean          need_back_to_source; /* a scheduler's order to this seed */
+  DflyPieceBoard   *board;               /* the pieces, shared with the threads and range readers */
+  DflySwarm        *swarm;               /* with services, from start */
+  DflyWorkerPool   *workers;             /* the engine's piece workers */
+  GThread          *coordinator;         /* joined on the main thread when it reported */
 
-  GPtrArray     *requests;      /* DflyDownloadRequest * waiting for the content */
-  GHashTable    *timeouts;      /* request → timeout source id */
-  guint          placing;       /* outputs being placed now */
-  guint          progress_id;
-  guint64        reported;      /* completed bytes last emitted */
-  gboolean       content_ready; /* every piece is committed */
-  gboolean       finished;      /* the coordinator has reported */
-  gboolean       done_emitted;
-  GError        *error;         /* why the content could not be had */
+  GPtrArray  *requests; /* DflyDownloadRequest * waiting for the content */
+  GHashTable *timeouts; /* request → timeout source id */
+  guint       placing;  /* outputs being placed now */
+  guint       progress_id;
+  guint64     reported;      /* completed bytes last emitted */
+  gboolean    content_ready; /* every piece is committed */
+  gboolean    finished;      /* the coordinator has reported */
+  gboolean    done_emitted;
+  GError     *error; /* why the content could not be had */
   /* The first request's output, written by the workers beside the cache
    * while they fetch, so it needs no copy at the end. */
   DflyOutputTemp      *direct;
   DflyDownloadRequest *direct_request; /* NULL once that request is answered */
 
   /* Shared with the threads. */
-  GMutex         lock;
-  GCond          ended_cond;
-  gboolean       threads_ended; /* the coordinator is about to report */
-  DflyConfig    *config;        /* as it was at start */
+  GMutex              lock;
+  GCond               ended_cond;
+  gboolean            threads_ended; /* the coordinator is about to report */
+  DflyConfig         *config;        /* as it was at start */
   DflyPieceDigestAlgo algo;
-  GError        *worker_error;  /* the first failure */
-  int            direct_fd;     /* -1: none */
-  gboolean       direct_usable; /* every byte goes through the workers */
-  gboolean       direct_failed; /* a write to it failed: copy instead */
+  GError             *worker_error;  /* the first failure */
+  int                 direct_fd;     /* -1: none */
+  gboolean            direct_usable; /* every byte goes through the workers */
+  gboolean            direct_failed; /* a write to it failed: copy instead */
 };
 
 G_DEFINE_FINAL_TYPE (DflyDownload, dfly_download, G_TYPE_OBJECT)
@@ -244,15 +244,15 @@ typedef struct {
 static gboolean
 on_request_timeout (gpointer user_data)
 {
-  TimeoutData *data = user_data;
+  TimeoutData  *data = user_data;
   DflyDownload *self = data->download;
   g_autoptr (DflyDownloadRequest) request = dfly_download_request_ref (data->request);
   g_autoptr (GError) error = NULL;
 
   /* The table entry's destroy would remove this very source: steal it. */
   g_hash_table_steal (self->timeouts, request);
-  g_set_error (&error, DFLY_ERROR, DFLY_ERROR_TIMEOUT,
-               "download of %s did not finish within %us", request->url, request->timeout);
+  g_set_error (&error, DFLY_ERROR, DFLY_ERROR_TIMEOUT, "download of %s did not finish within %us",
+               request->url, request->timeout);
   g_object_ref (self);
   fail_request (self, request, error);
   /* No one waits any more: stop fetching. */
@@ -282,10 +282,10 @@ dfly_download_add_request (DflyDownload *self, DflyDownloadRequest *request)
 
     data->download = self;
     data->request = request;
-    g_hash_table_insert (self->timeouts, request,
-                         GUINT_TO_POINTER (g_timeout_add_seconds_full (
-                           G_PRIORITY_DEFAULT, request->timeout, on_request_timeout, data,
-                           g_free)));
+    g_hash_table_insert (
+      self->timeouts, request,
+      GUINT_TO_POINTER (g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, request->timeout,
+                                                    on_request_timeout, data, g_free)));
   }
 }
 
@@ -316,7 +316,7 @@ emit_progress (gpointer user_data)
   DflyDownload *self = user_data;
   g_autoptr (DflyTaskInfo) info = NULL;
   guint64 completed, piece_length;
-  gint64 length;
+  gint64  length;
 
   dfly_piece_board_get_bytes (self->board, &completed, NULL, NULL);
   dfly_piece_board_get_length (self->board, &length, &piece_length);
@@ -349,8 +349,8 @@ write_direct (DflyDownload *self, const guint8 *data, gsize length, guint64 offs
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
-      g_info ("task %s: writing the output directly failed (%s), will copy it",
-              self->task->id, g_strerror (errno));
+      g_info ("task %s: writing the output directly failed (%s), will copy it", self->task->id,
+              g_strerror (errno));
       g_atomic_int_set (&self->direct_failed, TRUE);
       return;
     }
@@ -374,17 +374,17 @@ backoff_sleep (GCancellable *cancellable, guint ms)
  * only if it matches the digest the back-to-source peer reported. Returns
  * FALSE on any error; *fetched counts the bytes of committed pieces. */
 static gboolean
-stream_pieces (DflyDownload *self, GInputStream *stream, const DflyPieceJob *job,
-               guint8 *buffer, guint64 *fetched, GError **error)
+stream_pieces (DflyDownload *self, GInputStream *stream, const DflyPieceJob *job, guint8 *buffer,
+               guint64 *fetched, GError **error)
 {
   DflyPieceDigestAlgo algo = self->algo;
-  guint64 piece_length = job->piece_length;
-  guint64 offset = job->offset;
-  gint64 want = job->length;
-  const char *parent_id = job->parent_id;
-  const char *expected = job->digest;
-  guint32 number = job->number;
-  gboolean at_end = FALSE;
+  guint64             piece_length = job->piece_length;
+  guint64             offset = job->offset;
+  gint64              want = job->length;
+  const char         *parent_id = job->parent_id;
+  const char         *expected = job->digest;
+  guint32             number = job->number;
+  gboolean            at_end = FALSE;
 
   *fetched = 0;
   while (!at_end) {
@@ -393,7 +393,7 @@ stream_pieces (DflyDownload *self, GInputStream *stream, const DflyPieceJob *job
     guint64 piece_offset = offset + *fetched;
     guint64 piece_want = piece_length;
     guint64 got = 0;
-    gint64 started = g_get_monotonic_time ();
+    gint64  started = g_get_monotonic_time ();
 
     if (expected != NULL) {
       /* Checked with the algorithm the reporting peer used. */
@@ -429,8 +429,7 @@ stream_pieces (DflyDownload *self, GInputStream *stream, const DflyPieceJob *job
         return FALSE;
       }
       dfly_piece_digest_update (digest, buffer, n);
-      if (!dfly_storage_write (self->storage, self->task->id, piece_offset + got, buffer, n,
-                               error))
+      if (!dfly_storage_write (self->storage, self->task->id, piece_offset + got, buffer, n, error))
         return FALSE;
       write_direct (self, buffer, n, piece_offset + got);
       got += n;
@@ -445,8 +444,8 @@ stream_pieces (DflyDownload *self, GInputStream *stream, const DflyPieceJob *job
     piece->parent_id = g_strdup (parent_id);
     if (expected != NULL && g_ascii_strcasecmp (expected, piece->digest) != 0) {
       g_set_error (error, DFLY_ERROR, DFLY_ERROR_DIGEST_MISMATCH,
-                   "piece %u from %s is %s, the source's digest is %s", piece->number,
-                   parent_id, piece->digest, expected);
+                   "piece %u from %s is %s, the source's digest is %s", piece->number, parent_id,
+                   piece->digest, expected);
       return FALSE;
     }
     if (!dfly_storage_commit_piece (self->storage, piece, error))
@@ -506,10 +505,10 @@ fetch_from_source (DflyDownload *self, const DflyPieceJob *job, guint8 *buffer, 
 static gboolean
 fetch_from_parent (DflyDownload *self, const DflyPieceJob *job, guint8 *buffer, GError **error)
 {
-  g_autoptr (GInputStream) stream = dfly_piece_fetcher_open (
-    self->services->fetcher, job->parent_url, job->offset, job->offset + job->length - 1,
-    self->cancellable, error);
-  guint64 fetched = 0;
+  g_autoptr (GInputStream) stream =
+    dfly_piece_fetcher_open (self->services->fetcher, job->parent_url, job->offset,
+                             job->offset + job->length - 1, self->cancellable, error);
+  guint64  fetched = 0;
   gboolean ok;
 
   if (stream == NULL)
@@ -534,14 +533,14 @@ set_worker_error (DflyDownload *self, GError **error)
 static gpointer
 worker_thread (gpointer user_data)
 {
-  DflyDownload *self = user_data;
+  DflyDownload      *self = user_data;
   g_autofree guint8 *buffer = g_malloc (READ_BUFFER_SIZE);
 
   for (;;) {
     DflyPieceJob job;
     g_autoptr (GError) error = NULL;
     DflyPieceJobKind kind = dfly_piece_board_next (self->board, &job);
-    gboolean ok;
+    gboolean         ok;
 
     if (kind == DFLY_PIECE_JOB_DONE || kind == DFLY_PIECE_JOB_STOP)
       break;
@@ -575,8 +574,8 @@ public_error (DflyDownload *self, GError *error)
     mapped = g_error_new (DFLY_ERROR, DFLY_ERROR_TIMEOUT, "the origin stalled: %s: %s",
                           self->task->url, error->message);
   else
-    mapped = g_error_new (DFLY_ERROR, DFLY_ERROR_SOURCE, "reading %s failed: %s",
-                          self->task->url, error->message);
+    mapped = g_error_new (DFLY_ERROR, DFLY_ERROR_SOURCE, "reading %s failed: %s", self->task->url,
+                          error->message);
   g_error_free (error);
   return mapped;
 }
@@ -599,8 +598,8 @@ plan (DflyDownload *self, DflyTaskInfo *held_in, gint64 content_length, gboolean
        held->piece_length != forced_piece_length)) {
     /* The origin's file changed under the task: its pieces are stale. */
     g_info ("task %s: content length changed (%" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT
-            ") or piece length, starting over", self->task->id, held->content_length,
-            content_length);
+            ") or piece length, starting over",
+            self->task->id, held->content_length, content_length);
     dfly_storage_release_task (self->storage, self->task->id);
     if (!dfly_storage_delete_task (self->storage, self->task->id, error))
       return NULL;
@@ -632,8 +631,8 @@ plan (DflyDownload *self, DflyTaskInfo *held_in, gint64 content_length, gboolean
   }
   if (!dfly_piece_board_set_length (self->board, content_length, piece_length)) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE,
-                 "%s: its length (%" G_GINT64_FORMAT ") contradicts the swarm's",
-                 self->task->url, content_length);
+                 "%s: its length (%" G_GINT64_FORMAT ") contradicts the swarm's", self->task->url,
+                 content_length);
     return NULL;
   }
   held->state = DFLY_TASK_STATE_RUNNING;
@@ -645,8 +644,7 @@ plan (DflyDownload *self, DflyTaskInfo *held_in, gint64 content_length, gboolean
 
   if (content_length != 0 && (content_length < 0 || !accepts_ranges)) {
     if (held->completed_length > 0)
-      g_info ("task %s: the origin cannot serve ranges, fetching it whole again",
-              self->task->id);
+      g_info ("task %s: the origin cannot serve ranges, fetching it whole again", self->task->id);
     dfly_piece_board_set_streaming (self->board);
     self->direct_usable = TRUE;
     return g_steal_pointer (&held);
@@ -658,8 +656,8 @@ plan (DflyDownload *self, DflyTaskInfo *held_in, gint64 content_length, gboolean
   dfly_piece_board_hold (self->board, pieces);
   missing = dfly_piece_board_count_missing (self->board);
   if (missing < held->total_pieces)
-    g_info ("task %s: resuming, %u of %u pieces held", self->task->id,
-            held->total_pieces - missing, held->total_pieces);
+    g_info ("task %s: resuming, %u of %u pieces held", self->task->id, held->total_pieces - missing,
+            held->total_pieces);
   /* Pieces held from before never pass through the workers. */
   self->direct_usable = missing == held->total_pieces;
   return g_steal_pointer (&held);
@@ -669,8 +667,8 @@ plan (DflyDownload *self, DflyTaskInfo *held_in, gint64 content_length, gboolean
 static DflyTaskInfo *
 prepare_source (DflyDownload *self, DflyTaskInfo *held, GError **error)
 {
-  g_autoptr (DflySourceStat) stat = dfly_source_stat (self->source, self->task->url,
-                                                      self->headers, self->cancellable, error);
+  g_autoptr (DflySourceStat) stat =
+    dfly_source_stat (self->source, self->task->url, self->headers, self->cancellable, error);
 
   if (stat == NULL) {
     dfly_task_info_unref (held);
@@ -695,8 +693,8 @@ prepare (DflyDownload *self, DflySwarmDecision *decision, GError **error)
   DflyTaskInfo *held = dfly_storage_open_task (self->storage, self->task, error);
   g_autoptr (GPtrArray) pieces = NULL;
   DflyTaskInfo *task;
-  gint64 content_length;
-  guint64 piece_length;
+  gint64        content_length;
+  guint64       piece_length;
 
   *decision = DFLY_SWARM_BACK_TO_SOURCE;
   if (held == NULL)
@@ -739,7 +737,7 @@ fetch_pieces (DflyDownload *self, DflyTaskInfo *task, guint count, GError **erro
   g_autoptr (GError) local = NULL;
   g_autoptr (DflyWorkerGroup) workers = dfly_worker_group_new (self->workers);
   guint64 completed, piece_length;
-  gint64 length;
+  gint64  length;
 
   for (guint i = 0; i < count; i++)
     dfly_worker_group_push (workers, worker_thread, self);
@@ -764,8 +762,8 @@ fetch_pieces (DflyDownload *self, DflyTaskInfo *task, guint count, GError **erro
     dfly_storage_update_task (self->storage, task, NULL);
   }
   if (self->swarm != NULL)
-    dfly_swarm_finish (self->swarm, local, length, dfly_piece_count (MAX (length, 0),
-                                                                     piece_length));
+    dfly_swarm_finish (self->swarm, local, length,
+                       dfly_piece_count (MAX (length, 0), piece_length));
   if (local != NULL) {
     g_propagate_error (error, g_steal_pointer (&local));
     return FALSE;
@@ -775,7 +773,7 @@ fetch_pieces (DflyDownload *self, DflyTaskInfo *task, guint count, GError **erro
 
 typedef struct {
   DflyDownload *download;
-  DflyTaskInfo *task;  /* the final record, or NULL */
+  DflyTaskInfo *task; /* the final record, or NULL */
   GError       *error;
 } FinishData;
 
@@ -794,10 +792,10 @@ static gpointer
 coordinator_thread (gpointer user_data)
 {
   DflyDownload *self = user_data;
-  FinishData *data = g_new0 (FinishData, 1);
+  FinishData   *data = g_new0 (FinishData, 1);
   g_autoptr (DflyTaskInfo) task = NULL;
   DflySwarmDecision decision;
-  GError *error = NULL;
+  GError           *error = NULL;
 
   data->download = self; /* the ref taken by start() */
   task = prepare (self, &decision, &error);
@@ -861,9 +859,9 @@ finish_direct (DflyDownload *self)
 static gboolean
 finish_on_main (gpointer user_data)
 {
-  FinishData *data = user_data;
+  FinishData   *data = user_data;
   DflyDownload *self = data->download;
-  DflyBus *bus = dfly_context_get_bus (self->context);
+  DflyBus      *bus = dfly_context_get_bus (self->context);
 
   self->finished = TRUE;
   g_clear_pointer (&self->coordinator, g_thread_join);

@@ -24,25 +24,25 @@ G_DECLARE_FINAL_TYPE (DflyDownload, dfly_download, DFLY, DOWNLOAD, GObject)
 
 /* task: id, url, tag, application and piece length (0: by the rule).
  * The piece workers run on workers, shared with the engine's other downloads. */
-DflyDownload *dfly_download_new (DflyContext *context, DflyStorage *storage,
-                                 DflySource *source, DflyWorkerPool *workers,
-                                 const DflyTaskInfo *task, GHashTable *headers);
+DflyDownload *dfly_download_new (DflyContext *context, DflyStorage *storage, DflySource *source,
+                                 DflyWorkerPool *workers, const DflyTaskInfo *task,
+                                 GHashTable *headers);
 /* Before start: go through the swarm (the download takes a reference to
  * services); need_back_to_source is a scheduler's order. */
-void          dfly_download_use_swarm (DflyDownload *self, DflyPeerServices *services,
-                                       gboolean need_back_to_source);
+void dfly_download_use_swarm (DflyDownload *self, DflyPeerServices *services,
+                              gboolean need_back_to_source);
 /* The task's pieces: range readers wait on it (and take a reference). */
 DflyPieceBoard *dfly_download_get_board (DflyDownload *self);
-const char   *dfly_download_get_task_id (DflyDownload *self);
+const char     *dfly_download_get_task_id (DflyDownload *self);
 /* The request gets download-finished or download-failed on the bus. */
-void          dfly_download_add_request (DflyDownload *self, DflyDownloadRequest *request);
-void          dfly_download_start (DflyDownload *self);
+void dfly_download_add_request (DflyDownload *self, DflyDownloadRequest *request);
+void dfly_download_start (DflyDownload *self);
 /* Stops the transfer; every request still waiting fails as cancelled. */
-void          dfly_download_cancel (DflyDownload *self, const GError *reason);
-gboolean      dfly_download_is_cancelled (DflyDownload *self);
+void     dfly_download_cancel (DflyDownload *self, const GError *reason);
+gboolean dfly_download_is_cancelled (DflyDownload *self);
 /* Blocks until the threads it started have ended, or until deadline
  * (monotonic µs); TRUE if they ended (or never started). Cancel first. */
-gboolean      dfly_download_wait_threads (DflyDownload *self, gint64 deadline);
+gboolean dfly_download_wait_threads (DflyDownload *self, gint64 deadline);
 /* Emitted ("done") once every request is answered and every thread ended. */
 
 G_END_DECLS

@@ -51,7 +51,7 @@ gboolean
 dfly_output_digest_is_valid (const char *digest)
 {
   GChecksumType type;
-  const char *hex;
+  const char   *hex;
 
   return parse_digest (digest, &type, &hex);
 }
@@ -67,11 +67,11 @@ is_inside (const char *path, const char *dir)
 }
 
 gboolean
-dfly_output_check (const char *output, const char * const *refused_dirs, GError **error)
+dfly_output_check (const char *output, const char *const *refused_dirs, GError **error)
 {
   g_autofree char *dir = NULL;
   g_autofree char *canonical = NULL;
-  struct stat st;
+  struct stat      st;
 
   if (output == NULL || !g_path_is_absolute (output)) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
@@ -95,8 +95,8 @@ dfly_output_check (const char *output, const char * const *refused_dirs, GError 
     return FALSE;
   }
   if (g_stat (output, &st) == 0 && S_ISDIR (st.st_mode)) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
-                 "output %s is a directory", output);
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT, "output %s is a directory",
+                 output);
     return FALSE;
   }
   /* Through symlinks too: the daemon must never overwrite its own files. */
@@ -131,16 +131,16 @@ static void
 check_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   CheckJob *job = task_data;
-  GError *error = NULL;
+  GError   *error = NULL;
 
-  if (dfly_output_check (job->output, (const char * const *) job->refused_dirs, &error))
+  if (dfly_output_check (job->output, (const char *const *) job->refused_dirs, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
 }
 
 void
-dfly_output_check_async (const char *output, const char * const *refused_dirs,
+dfly_output_check_async (const char *output, const char *const *refused_dirs,
                          GCancellable *cancellable, GAsyncReadyCallback callback,
                          gpointer user_data)
 {
@@ -162,8 +162,7 @@ dfly_output_check_finish (GAsyncResult *result, GError **error)
 static gboolean
 set_io_error (GError **error, int saved_errno, const char *what, const char *path)
 {
-  g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, "%s %s: %s", what, path,
-               g_strerror (saved_errno));
+  g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, "%s %s: %s", what, path, g_strerror (saved_errno));
   return FALSE;
 }
 
@@ -173,10 +172,10 @@ copy_plain (int in_fd, int out_fd, guint64 length, GChecksum *checksum, const ch
             GCancellable *cancellable, GError **error)
 {
   g_autofree guint8 *buffer = g_malloc (COPY_BUFFER_SIZE);
-  guint64 done = 0;
+  guint64            done = 0;
 
   while (done < length) {
-    gsize want = MIN (COPY_BUFFER_SIZE, length - done);
+    gsize  want = MIN (COPY_BUFFER_SIZE, length - done);
     gssize got = pread (in_fd, buffer, want, (off_t) done);
 
     if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -214,16 +213,16 @@ copy_in_kernel (int in_fd, int out_fd, guint64 length, gboolean *fallback, const
 
   *fallback = FALSE;
   while (done < length) {
-    loff_t in_offset = (loff_t) done;
-    ssize_t n = copy_file_range (in_fd, &in_offset, out_fd, NULL,
-                                 MIN (length - done, (guint64) 64 << 20), 0);
+    loff_t  in_offset = (loff_t) done;
+    ssize_t n =
+      copy_file_range (in_fd, &in_offset, out_fd, NULL, MIN (length - done, (guint64) 64 << 20), 0);
 
     if (g_cancellable_set_error_if_cancelled (cancellable, error))
       return FALSE;
     if (n < 0 && errno == EINTR)
       continue;
-    if (n < 0 && done == 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
-                               errno == EOPNOTSUPP)) {
+    if (n < 0 && done == 0 &&
+        (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
       *fallback = TRUE;
       return FALSE;
     }
@@ -240,8 +239,8 @@ copy_in_kernel (int in_fd, int out_fd, guint64 length, gboolean *fallback, const
 }
 
 static gboolean
-check_digest (GChecksum *checksum, const char *expected_hex, const char *digest,
-              const char *output, GError **error)
+check_digest (GChecksum *checksum, const char *expected_hex, const char *digest, const char *output,
+              GError **error)
 {
   const char *actual = g_checksum_get_string (checksum);
 
@@ -259,7 +258,7 @@ static mode_t
 process_umask (void)
 {
   g_autofree char *status = NULL;
-  const char *line;
+  const char      *line;
 
   if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL) &&
       (line = strstr (status, "\nUmask:")) != NULL)
@@ -294,7 +293,7 @@ dfly_output_temp_new (const char *output, GError **error)
   g_autoptr (DflyOutputTemp) temp = g_new0 (DflyOutputTemp, 1);
   g_autofree char *dir = g_path_get_dirname (output);
   g_autofree char *base = g_path_get_basename (output);
-  mode_t mask = process_umask ();
+  mode_t           mask = process_umask ();
 
   temp->output = g_strdup (output);
   temp->path = g_strdup_printf ("%s/.%s.dfly-XXXXXX", dir, base);
@@ -342,7 +341,7 @@ temp_file_link (DflyOutputTemp *temp, int content_fd, guint64 length, gboolean *
                 const char *output, GError **error)
 {
   g_autofree char *fd_path = g_strdup_printf ("/proc/self/fd/%d", content_fd);
-  struct stat st;
+  struct stat      st;
 
   *fallback = FALSE;
   /* The whole file is linked: it must be exactly the task's content. */
@@ -350,8 +349,9 @@ temp_file_link (DflyOutputTemp *temp, int content_fd, guint64 length, gboolean *
     return set_io_error (error, errno, "reading the content for", output);
   if ((guint64) st.st_size != length) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO,
-                 "the cached content for %s has %" G_GUINT64_FORMAT " bytes, not %"
-                 G_GUINT64_FORMAT, output, (guint64) st.st_size, length);
+                 "the cached content for %s has %" G_GUINT64_FORMAT
+                 " bytes, not %" G_GUINT64_FORMAT,
+                 output, (guint64) st.st_size, length);
     return FALSE;
   }
   g_unlink (temp->path);
@@ -372,9 +372,8 @@ temp_file_link (DflyOutputTemp *temp, int content_fd, guint64 length, gboolean *
 }
 
 static gboolean
-copy_content (int in_fd, int out_fd, guint64 length, GChecksum *checksum,
-              const char *expected_hex, const char *digest, const char *output,
-              GCancellable *cancellable, GError **error)
+copy_content (int in_fd, int out_fd, guint64 length, GChecksum *checksum, const char *expected_hex,
+              const char *digest, const char *output, GCancellable *cancellable, GError **error)
 {
   gboolean fallback = FALSE;
 
@@ -393,8 +392,8 @@ dfly_output_place (int content_fd, guint64 length, const char *output, gboolean 
   g_autoptr (DflyOutputTemp) temp = NULL;
   g_autoptr (GChecksum) checksum = NULL;
   GChecksumType checksum_type = G_CHECKSUM_SHA256;
-  const char *expected_hex = NULL;
-  gboolean linked = FALSE;
+  const char   *expected_hex = NULL;
+  gboolean      linked = FALSE;
 
   if (digest != NULL && !parse_digest (digest, &checksum_type, &expected_hex)) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
@@ -443,11 +442,11 @@ static void
 place_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   PlaceJob *job = task_data;
-  GError *error = NULL;
-  int content_fd = dfly_storage_open_content (job->storage, job->task_id, &error);
-  gboolean placed = content_fd >= 0 &&
-                    dfly_output_place (content_fd, job->length, job->output, job->hardlink,
-                                       job->digest, cancellable, &error);
+  GError   *error = NULL;
+  int       content_fd = dfly_storage_open_content (job->storage, job->task_id, &error);
+  gboolean  placed =
+    content_fd >= 0 && dfly_output_place (content_fd, job->length, job->output, job->hardlink,
+                                          job->digest, cancellable, &error);
 
   if (content_fd >= 0)
     close (content_fd);

@@ -18,11 +18,11 @@ struct _DflyParentLinks {
 };
 
 struct _DflyParentSubscription {
-  Link                *link;
-  char                *task_id;
-  DflyParentPieceFunc  on_piece;
-  DflyParentLostFunc   on_lost;
-  gpointer             user_data;
+  Link               *link;
+  char               *task_id;
+  DflyParentPieceFunc on_piece;
+  DflyParentLostFunc  on_lost;
+  gpointer            user_data;
 };
 
 static void
@@ -68,22 +68,22 @@ link_lost (Link *link)
 static void
 on_message (SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer user_data)
 {
-  Link *link = user_data;
+  Link       *link = user_data;
   DflyConfig *config = dfly_context_get_config (link->links->context);
   g_autoptr (GError) error = NULL;
   Dfly__V1__SyncPiecesResponse *response;
-  DflyParentSubscription *subscription;
+  DflyParentSubscription       *subscription;
 
   response = (Dfly__V1__SyncPiecesResponse *) dfly_wire_unpack (
-    g_bytes_get_data (message, NULL), g_bytes_get_size (message),
-    config->protocol.max_message_size, DFLY_MESSAGE_SYNC_PIECES_RESPONSE, NULL, &error);
+    g_bytes_get_data (message, NULL), g_bytes_get_size (message), config->protocol.max_message_size,
+    DFLY_MESSAGE_SYNC_PIECES_RESPONSE, NULL, &error);
   if (response == NULL) {
     g_info ("parent %s sent a bad frame, dropping it: %s", link->base_url, error->message);
     soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_BAD_DATA, "malformed frame");
     return;
   }
-  subscription = response->piece != NULL
-                   ? g_hash_table_lookup (link->subscriptions, response->task_id) : NULL;
+  subscription =
+    response->piece != NULL ? g_hash_table_lookup (link->subscriptions, response->task_id) : NULL;
   if (subscription != NULL)
     subscription->on_piece (link->base_url, response->piece, subscription->user_data);
   protobuf_c_message_free_unpacked (&response->base, NULL);
@@ -101,9 +101,9 @@ connect_done (GObject *source, GAsyncResult *result, gpointer user_data)
   Link *link = user_data;
   g_autoptr (GError) error = NULL;
   SoupWebsocketConnection *ws;
-  DflyConfig *config;
-  GHashTableIter iter;
-  gpointer key;
+  DflyConfig              *config;
+  GHashTableIter           iter;
+  gpointer                 key;
 
   ws = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -129,13 +129,13 @@ dfly_parent_links_subscribe (DflyParentLinks *self, const char *base_url, const 
                              DflyParentPieceFunc on_piece, DflyParentLostFunc on_lost,
                              gpointer user_data)
 {
-  Link *link = g_hash_table_lookup (self->links, base_url);
+  Link                   *link = g_hash_table_lookup (self->links, base_url);
   DflyParentSubscription *subscription = g_new0 (DflyParentSubscription, 1);
 
   if (link == NULL) {
     g_autofree char *url = g_strconcat (base_url, "/v1/sync-pieces", NULL);
-    char *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
-    SoupMessage *msg = soup_message_new (SOUP_METHOD_GET, url);
+    char            *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
+    SoupMessage     *msg = soup_message_new (SOUP_METHOD_GET, url);
 
     link = g_new0 (Link, 1);
     link->links = self;
@@ -143,9 +143,8 @@ dfly_parent_links_subscribe (DflyParentLinks *self, const char *base_url, const 
     link->subscriptions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, NULL);
     link->connecting = g_cancellable_new ();
     g_hash_table_insert (self->links, link->base_url, link);
-    soup_session_websocket_connect_async (self->session, msg, NULL, protocols,
-                                          G_PRIORITY_DEFAULT, link->connecting, connect_done,
-                                          link);
+    soup_session_websocket_connect_async (self->session, msg, NULL, protocols, G_PRIORITY_DEFAULT,
+                                          link->connecting, connect_done, link);
     g_object_unref (msg);
   }
   subscription->link = link;
@@ -165,9 +164,8 @@ dfly_parent_subscription_free (DflyParentSubscription *subscription)
   if (subscription == NULL)
     return;
   /* The parent keeps sending this task's pieces; they are dropped here. */
-  if (subscription->link != NULL &&
-      g_hash_table_lookup (subscription->link->subscriptions, subscription->task_id) ==
-        subscription)
+  if (subscription->link != NULL && g_hash_table_lookup (subscription->link->subscriptions,
+                                                         subscription->task_id) == subscription)
     g_hash_table_remove (subscription->link->subscriptions, subscription->task_id);
   g_free (subscription->task_id);
   g_free (subscription);
@@ -188,7 +186,7 @@ void
 dfly_parent_links_free (DflyParentLinks *self)
 {
   GHashTableIter iter;
-  gpointer value;
+  gpointer       value;
 
   if (self == NULL)
     return;

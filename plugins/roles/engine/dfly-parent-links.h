@@ -13,7 +13,7 @@
 
 G_BEGIN_DECLS
 
-typedef struct _DflyParentLinks DflyParentLinks;
+typedef struct _DflyParentLinks        DflyParentLinks;
 typedef struct _DflyParentSubscription DflyParentSubscription;
 
 /* A piece the parent holds (again, possibly). */
@@ -22,14 +22,14 @@ typedef void (*DflyParentPieceFunc) (const char *base_url, const Dfly__V1__Piece
 /* The link to the parent is gone; the subscription is dead (free it). */
 typedef void (*DflyParentLostFunc) (const char *base_url, gpointer user_data);
 
-DflyParentLinks        *dfly_parent_links_new (DflyContext *context);
-void                    dfly_parent_links_free (DflyParentLinks *self);
+DflyParentLinks *dfly_parent_links_new (DflyContext *context);
+void             dfly_parent_links_free (DflyParentLinks *self);
 /* base_url: "http://ip:port" of the parent's upload server. */
 DflyParentSubscription *dfly_parent_links_subscribe (DflyParentLinks *self, const char *base_url,
-                                                     const char *task_id,
+                                                     const char         *task_id,
                                                      DflyParentPieceFunc on_piece,
-                                                     DflyParentLostFunc on_lost,
-                                                     gpointer user_data);
+                                                     DflyParentLostFunc  on_lost,
+                                                     gpointer            user_data);
 void                    dfly_parent_subscription_free (DflyParentSubscription *subscription);
 
 G_END_DECLS

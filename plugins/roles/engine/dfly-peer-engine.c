@@ -17,25 +17,25 @@
 #define JOIN_TIMEOUT_US (5 * G_USEC_PER_SEC) /* dispose waits this long for downloads' threads */
 
 struct _DflyPeerEngine {
-  GObject            parent_instance;
-  DflyContext       *context;
-  gboolean           running_engine; /* started and not stopped */
-  DflyHostAnnouncer *announcer;      /* while running */
-  GHashTable        *downloads; /* task id → DflyDownload, started or waiting */
-  GQueue             waiting;   /* DflyDownload * beyond download.max_tasks */
-  GPtrArray         *retired;   /* cancelled ones, replaced in the table, still ending */
-  guint              running;   /* downloads started and not done */
-  GTask             *stopping;  /* the stop waiting for downloads to end */
-  DflyHostType       host_type;
-  DflyWorkerPool    *workers;   /* every download's piece workers */
+  GObject               parent_instance;
+  DflyContext          *context;
+  gboolean              running_engine; /* started and not stopped */
+  DflyHostAnnouncer    *announcer;      /* while running */
+  GHashTable           *downloads;      /* task id → DflyDownload, started or waiting */
+  GQueue                waiting;        /* DflyDownload * beyond download.max_tasks */
+  GPtrArray            *retired;        /* cancelled ones, replaced in the table, still ending */
+  guint                 running;        /* downloads started and not done */
+  GTask                *stopping;       /* the stop waiting for downloads to end */
+  DflyHostType          host_type;
+  DflyWorkerPool       *workers; /* every download's piece workers */
   DflyUploadTriggerFunc order;
-  gpointer           order_data;
-  DflyUploadPolicy  *upload_policy; /* the role's, or the default */
+  gpointer              order_data;
+  DflyUploadPolicy     *upload_policy; /* the role's, or the default */
   /* The swarm, while running as the downloader; downloads hold references. */
-  DflyPeerServices  *services;
-  DflyRateLimiter   *upload_limiter;
-  DflyUploadServer  *upload;    /* NULL when leeching */
-  gulong             reloaded_id;
+  DflyPeerServices *services;
+  DflyRateLimiter  *upload_limiter;
+  DflyUploadServer *upload; /* NULL when leeching */
+  gulong            reloaded_id;
 };
 
 static void dfly_peer_engine_downloader_init (DflyDownloaderInterface *iface);
@@ -55,9 +55,9 @@ static DflyHostInfo *
 host_info (gpointer user_data)
 {
   DflyPeerEngine *self = user_data;
-  DflyConfig *config = dfly_context_get_config (self->context);
-  DflyHostInfo *info = dfly_host_info_new_local (
-    config, self->host_type, self->upload != NULL ? dfly_upload_server_get_port (self->upload) : 0);
+  DflyConfig     *config = dfly_context_get_config (self->context);
+  DflyHostInfo   *info = dfly_host_info_new_local (
+      config, self->host_type, self->upload != NULL ? dfly_upload_server_get_port (self->upload) : 0);
 
   info->disable_shared = config->peer.leech != 0;
   if (self->upload != NULL) {
@@ -102,7 +102,7 @@ static gboolean
 start_services (DflyPeerEngine *self, GError **error)
 {
   DflyContext *context = self->context;
-  DflyConfig *config = dfly_context_get_config (context);
+  DflyConfig  *config = dfly_context_get_config (context);
   DflyStorage *storage = dfly_context_get_storage (context);
   g_autoptr (GPtrArray) schedulers = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (DflyHostInfo) host = NULL;
@@ -114,9 +114,9 @@ start_services (DflyPeerEngine *self, GError **error)
                                         G_CALLBACK (on_config_reloaded), self);
   self->services->seed = self->host_type != DFLY_HOST_TYPE_NORMAL;
   if (storage != NULL && !config->peer.leech) {
-    self->upload = dfly_upload_server_new (context, storage, self->upload_limiter,
-                                           self->host_type, self->upload_policy, self->order,
-                                           self->order_data, error);
+    self->upload =
+      dfly_upload_server_new (context, storage, self->upload_limiter, self->host_type,
+                              self->upload_policy, self->order, self->order_data, error);
     if (self->upload == NULL)
       return FALSE;
   }
@@ -126,14 +126,13 @@ start_services (DflyPeerEngine *self, GError **error)
     g_ptr_array_add (schedulers, g_strdup (*address));
   /* No list: this dflyd's own scheduler, when it has one at a known port. */
   if (schedulers->len == 0 && runs_role (config, "scheduler") && config->scheduler.port != 0)
-    g_ptr_array_add (schedulers, strchr (config->host.ip, ':') != NULL
-                                   ? g_strdup_printf ("[%s]:%u", config->host.ip,
-                                                      config->scheduler.port)
-                                   : g_strdup_printf ("%s:%u", config->host.ip,
-                                                      config->scheduler.port));
+    g_ptr_array_add (schedulers,
+                     strchr (config->host.ip, ':') != NULL
+                       ? g_strdup_printf ("[%s]:%u", config->host.ip, config->scheduler.port)
+                       : g_strdup_printf ("%s:%u", config->host.ip, config->scheduler.port));
   g_ptr_array_add (schedulers, NULL);
-  self->services->client = dfly_scheduler_client_new (context,
-                                                      (const char *const *) schedulers->pdata);
+  self->services->client =
+    dfly_scheduler_client_new (context, (const char *const *) schedulers->pdata);
   self->services->links = dfly_parent_links_new (context);
   self->services->fetcher = dfly_piece_fetcher_new (config->http.read_timeout);
   return TRUE;
@@ -153,8 +152,7 @@ dfly_peer_engine_new (DflyContext *context, DflyHostType host_type)
 }
 
 void
-dfly_peer_engine_set_order_func (DflyPeerEngine *self, DflyUploadTriggerFunc order,
-                                 gpointer data)
+dfly_peer_engine_set_order_func (DflyPeerEngine *self, DflyUploadTriggerFunc order, gpointer data)
 {
   g_return_if_fail (DFLY_IS_PEER_ENGINE (self) && !self->running_engine);
 
@@ -206,14 +204,13 @@ dfly_peer_engine_describe (DflyPeerEngine *self)
                             dfly_host_announcer_get_host_id (self->announcer),
                             dfly_host_announcer_get_interval (self->announcer),
                             g_hash_table_size (self->downloads));
-  return g_strdup_printf ("host %s, announcing every %us, %u downloads, uploads on port %u "
-                          "(%u now, %" G_GUINT64_FORMAT " bytes sent)",
-                          dfly_host_announcer_get_host_id (self->announcer),
-                          dfly_host_announcer_get_interval (self->announcer),
-                          g_hash_table_size (self->downloads),
-                          dfly_upload_server_get_port (self->upload),
-                          dfly_upload_server_get_active (self->upload),
-                          dfly_upload_server_get_bytes_sent (self->upload));
+  return g_strdup_printf (
+    "host %s, announcing every %us, %u downloads, uploads on port %u "
+    "(%u now, %" G_GUINT64_FORMAT " bytes sent)",
+    dfly_host_announcer_get_host_id (self->announcer),
+    dfly_host_announcer_get_interval (self->announcer), g_hash_table_size (self->downloads),
+    dfly_upload_server_get_port (self->upload), dfly_upload_server_get_active (self->upload),
+    dfly_upload_server_get_bytes_sent (self->upload));
 }
 
 /* ---- downloads ---- */
@@ -248,7 +245,7 @@ static void
 retire (DflyPeerEngine *self, DflyDownload *download)
 {
   const char *task_id = dfly_download_get_task_id (download);
-  gpointer key, value;
+  gpointer    key, value;
 
   if (g_queue_remove (&self->waiting, download)) {
     /* Never started: nothing to wait for. */
@@ -277,18 +274,17 @@ start_waiting (DflyPeerEngine *self)
 static gboolean
 check_request (DflyPeerEngine *self, DflyDownloadRequest *request, GError **error)
 {
-  DflyConfig *config = dfly_context_get_config (self->context);
+  DflyConfig    *config = dfly_context_get_config (self->context);
   GHashTableIter iter;
-  gpointer name, value;
+  gpointer       name, value;
 
   if (request->digest != NULL && !dfly_output_digest_is_valid (request->digest)) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
                  "digest \"%s\" is not sha256:<64 hex> or sha512:<128 hex>", request->digest);
     return FALSE;
   }
-  if (request->piece_length != 0 &&
-      (request->piece_length < config->download.min_piece_length ||
-       request->piece_length > G_GUINT64_CONSTANT (1) << 30)) {
+  if (request->piece_length != 0 && (request->piece_length < config->download.min_piece_length ||
+                                     request->piece_length > G_GUINT64_CONSTANT (1) << 30)) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
                  "piece length %" G_GUINT64_FORMAT " is outside %" G_GUINT64_FORMAT "..1GiB",
                  request->piece_length, config->download.min_piece_length);
@@ -318,16 +314,16 @@ check_request (DflyPeerEngine *self, DflyDownloadRequest *request, GError **erro
  * OCI blob) — that digest, so the same bytes from two registries are one
  * task; the request then checks the content against it. */
 char *
-dfly_peer_engine_task_id_for (DflySource *source, DflyDownloadRequest *request,
-                              DflyConfig *config, GError **error)
+dfly_peer_engine_task_id_for (DflySource *source, DflyDownloadRequest *request, DflyConfig *config,
+                              GError **error)
 {
   g_autofree char *content_digest = dfly_source_get_content_digest (source, request->url);
-  const char *hex;
+  const char      *hex;
 
   if (content_digest == NULL || !g_str_has_prefix (content_digest, "sha256:"))
     return dfly_task_id_new (request->url, request->tag, request->application,
                              request->piece_length,
-                             (const char * const *) config->download.filtered_query_keys, error);
+                             (const char *const *) config->download.filtered_query_keys, error);
   hex = content_digest + strlen ("sha256:");
   if (!dfly_task_id_is_valid (hex)) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
@@ -350,10 +346,10 @@ dfly_peer_engine_task_id_for (DflySource *source, DflyDownloadRequest *request,
 static DflyDownload *
 find_or_queue (DflyPeerEngine *self, DflyDownloadRequest *request, GError **error)
 {
-  DflyContext *context = self->context;
-  DflyConfig *config = dfly_context_get_config (context);
-  DflyStorage *storage = dfly_context_get_storage (context);
-  DflySource *source;
+  DflyContext     *context = self->context;
+  DflyConfig      *config = dfly_context_get_config (context);
+  DflyStorage     *storage = dfly_context_get_storage (context);
+  DflySource      *source;
   g_autofree char *checked_url = NULL;
   g_autofree char *task_id = NULL;
   g_autoptr (DflyTaskInfo) task = NULL;
@@ -395,8 +391,7 @@ find_or_queue (DflyPeerEngine *self, DflyDownloadRequest *request, GError **erro
   task->application = g_strdup (request->application);
   task->digest = g_strdup (request->digest);
   task->piece_length = request->piece_length;
-  download = dfly_download_new (context, storage, source, self->workers, task,
-                                request->headers);
+  download = dfly_download_new (context, storage, source, self->workers, task, request->headers);
   if (self->services->client != NULL)
     dfly_download_use_swarm (download, self->services, FALSE);
   g_hash_table_insert (self->downloads, g_strdup (task_id), download);
@@ -411,10 +406,10 @@ static void
 output_checked (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
-  DflyPeerEngine *self = g_task_get_source_object (task);
+  DflyPeerEngine      *self = g_task_get_source_object (task);
   DflyDownloadRequest *request = g_task_get_task_data (task);
-  DflyDownload *download = NULL;
-  GError *error = NULL;
+  DflyDownload        *download = NULL;
+  GError              *error = NULL;
 
   if (dfly_output_check_finish (result, &error))
     download = find_or_queue (self, request, &error);
@@ -434,9 +429,9 @@ dfly_peer_engine_download_async (DflyDownloader *downloader, DflyDownloadRequest
                                  gpointer user_data)
 {
   DflyPeerEngine *self = DFLY_PEER_ENGINE (downloader);
-  DflyConfig *config = dfly_context_get_config (self->context);
-  const char *refused[] = { config->daemon.cache_dir, config->daemon.state_dir, NULL };
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  DflyConfig     *config = dfly_context_get_config (self->context);
+  const char     *refused[] = { config->daemon.cache_dir, config->daemon.state_dir, NULL };
+  GTask          *task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, dfly_peer_engine_download_async);
   g_task_set_task_data (task, dfly_download_request_ref (request),
@@ -445,8 +440,7 @@ dfly_peer_engine_download_async (DflyDownloader *downloader, DflyDownloadRequest
 }
 
 static char *
-dfly_peer_engine_download_finish (DflyDownloader *downloader, GAsyncResult *result,
-                                  GError **error)
+dfly_peer_engine_download_finish (DflyDownloader *downloader, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
 }
@@ -457,8 +451,8 @@ dfly_peer_engine_open_range (DflyDownloader *downloader, DflyDownloadRequest *re
                              GError **error)
 {
   DflyPeerEngine *self = DFLY_PEER_ENGINE (downloader);
-  DflyDownload *download = find_or_queue (self, request, error);
-  GInputStream *stream;
+  DflyDownload   *download = find_or_queue (self, request, error);
+  GInputStream   *stream;
 
   if (download == NULL)
     return NULL;
@@ -475,10 +469,10 @@ gboolean
 dfly_peer_engine_fetch_for_swarm (DflyPeerEngine *self, const DflyTaskInfo *task,
                                   GHashTable *headers, GError **error)
 {
-  DflyStorage *storage = dfly_context_get_storage (self->context);
+  DflyStorage  *storage = dfly_context_get_storage (self->context);
   DflyDownload *running;
   DflyDownload *fetch;
-  DflySource *source;
+  DflySource   *source;
 
   g_return_val_if_fail (DFLY_IS_PEER_ENGINE (self) && task != NULL, FALSE);
 
@@ -508,7 +502,7 @@ static gboolean
 dfly_peer_engine_cancel (DflyDownloader *downloader, const char *task_id, GError **error)
 {
   DflyPeerEngine *self = DFLY_PEER_ENGINE (downloader);
-  DflyDownload *download = g_hash_table_lookup (self->downloads, task_id);
+  DflyDownload   *download = g_hash_table_lookup (self->downloads, task_id);
   g_autoptr (GError) reason = NULL;
 
   if (download == NULL) {
@@ -550,8 +544,7 @@ void
 dfly_peer_engine_stop (DflyPeerEngine *self, GTask *task_in)
 {
   g_autoptr (GTask) task = task_in;
-  g_autoptr (GError) reason = g_error_new (DFLY_ERROR, DFLY_ERROR_CANCELLED,
-                                           "dflyd is stopping");
+  g_autoptr (GError) reason = g_error_new (DFLY_ERROR, DFLY_ERROR_CANCELLED, "dflyd is stopping");
   g_autoptr (GList) downloads = NULL;
 
   if (self == NULL) {
@@ -602,8 +595,8 @@ dfly_peer_engine_abandon (DflyPeerEngine **engine)
 static void
 forget_download (gpointer download, gpointer self)
 {
-  g_autoptr (GError) reason = g_error_new (DFLY_ERROR, DFLY_ERROR_CANCELLED,
-                                           "this host's downloads are gone");
+  g_autoptr (GError) reason =
+    g_error_new (DFLY_ERROR, DFLY_ERROR_CANCELLED, "this host's downloads are gone");
 
   g_signal_handlers_disconnect_by_data (download, self);
   dfly_download_cancel (download, reason);

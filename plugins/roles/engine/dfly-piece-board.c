@@ -10,75 +10,75 @@
 #include "dfly-piece-board.h"
 #include "dfly-wire.h"
 
-#define PER_PARENT_INFLIGHT  4          /* pieces fetched from one parent at once */
+#define PER_PARENT_INFLIGHT 4 /* pieces fetched from one parent at once */
 /* From a seed, fewer: its upload feeds every child, and a child taking
  * more than its share of it becomes the one way to half the content. */
-#define PER_SEED_INFLIGHT    2
-#define PARENT_MAX_FAILURES  3          /* broken transfers before a parent is dropped */
-#define DEFER_US             (500 * 1000) /* a piece a seed deferred: asked again after */
-#define WAIT_SLICE_US        (200 * 1000)
-#define RESCHEDULE_AFTER_US  (2 * G_USEC_PER_SEC)  /* no progress: ask for parents */
-#define SOURCE_AFTER_US      (15 * G_USEC_PER_SEC) /* no progress: go to the source */
+#define PER_SEED_INFLIGHT   2
+#define PARENT_MAX_FAILURES 3            /* broken transfers before a parent is dropped */
+#define DEFER_US            (500 * 1000) /* a piece a seed deferred: asked again after */
+#define WAIT_SLICE_US       (200 * 1000)
+#define RESCHEDULE_AFTER_US (2 * G_USEC_PER_SEC)  /* no progress: ask for parents */
+#define SOURCE_AFTER_US     (15 * G_USEC_PER_SEC) /* no progress: go to the source */
 
 enum { PIECE_MISSING, PIECE_INFLIGHT, PIECE_HELD };
 
 typedef struct {
   char       *peer_id;
   char       *base_url;
-  char       *task_url;     /* base_url/v1/tasks/<task id> */
+  char       *task_url; /* base_url/v1/tasks/<task id> */
   GByteArray *bitmap;
   guint       inflight;
   guint       failures;
-  gint64      cost_us;      /* moving average of a piece's time; 0 unknown */
-  gint64      busy_until;   /* it answered 503: not asked before then */
-  gboolean    seed;         /* a seed host: its upload is the scarce one */
-  GHashTable *deferred;     /* piece → monotonic µs: it answered 429 */
-  gboolean    dead;         /* link lost or too many failures */
-  gboolean    bad;          /* served bytes that did not match */
+  gint64      cost_us;    /* moving average of a piece's time; 0 unknown */
+  gint64      busy_until; /* it answered 503: not asked before then */
+  gboolean    seed;       /* a seed host: its upload is the scarce one */
+  GHashTable *deferred;   /* piece → monotonic µs: it answered 429 */
+  gboolean    dead;       /* link lost or too many failures */
+  gboolean    bad;        /* served bytes that did not match */
 } Parent;
 
 typedef struct {
   guint64 offset;
-  guint64 end;              /* exclusive */
+  guint64 end; /* exclusive */
 } Range;
 
 struct _DflyPieceBoard {
-  char            *task_id;
-  GCancellable    *cancellable;
-  GMutex           lock;
-  GCond            cond;
+  char                        *task_id;
+  GCancellable                *cancellable;
+  GMutex                       lock;
+  GCond                        cond;
   const DflyPieceBoardReports *reports;
-  gpointer         reports_data;
+  gpointer                     reports_data;
 
-  gboolean         sized;
-  gint64           content_length; /* -1 unknown */
-  guint64          piece_length;
-  guint32          piece_count;
-  guint8          *state;          /* PIECE_* per piece */
-  char           **digests;        /* expected, per piece */
-  char           **held_digests;   /* of held pieces, for reports after failover */
-  guint32          held;
-  guint32          inflight;
-  guint32          first_missing;  /* no missing piece before it */
+  gboolean sized;
+  gint64   content_length; /* -1 unknown */
+  guint64  piece_length;
+  guint32  piece_count;
+  guint8  *state;        /* PIECE_* per piece */
+  char   **digests;      /* expected, per piece */
+  char   **held_digests; /* of held pieces, for reports after failover */
+  guint32  held;
+  guint32  inflight;
+  guint32  first_missing; /* no missing piece before it */
 
-  gboolean         streaming;      /* one STREAM job from byte 0 */
-  gboolean         stream_taken;
-  gboolean         stream_done;
-  guint64          stream_end;     /* bytes of the stream committed */
+  gboolean streaming; /* one STREAM job from byte 0 */
+  gboolean stream_taken;
+  gboolean stream_done;
+  guint64  stream_end; /* bytes of the stream committed */
 
-  gboolean         to_source;
-  gboolean         finished;
-  GError          *error;          /* why the task ended without its content */
-  GPtrArray       *ranges;         /* Range *, wanted first */
+  gboolean   to_source;
+  gboolean   finished;
+  GError    *error;  /* why the task ended without its content */
+  GPtrArray *ranges; /* Range *, wanted first */
 
-  GPtrArray       *parents;        /* Parent * */
-  GHashTable      *refused;        /* parent ids never to use again */
-  gint64           progress_at;    /* monotonic time of the last progress */
-  gint64           rescheduled_at;
+  GPtrArray  *parents;     /* Parent * */
+  GHashTable *refused;     /* parent ids never to use again */
+  gint64      progress_at; /* monotonic time of the last progress */
+  gint64      rescheduled_at;
 
-  guint64          completed;
-  guint64          from_parents;
-  guint64          from_source;
+  guint64 completed;
+  guint64 from_parents;
+  guint64 from_source;
 };
 
 static void
@@ -471,7 +471,7 @@ first_wanted (DflyPieceBoard *self, guint32 *number)
 {
   for (guint i = 0; i < self->ranges->len; i++) {
     const Range *range = g_ptr_array_index (self->ranges, i);
-    guint32 last;
+    guint32      last;
 
     if (range->offset >= (guint64) self->content_length)
       continue;
@@ -527,12 +527,12 @@ pick_parent (DflyPieceBoard *self, guint32 *number, Parent **chosen, gint64 now,
              gboolean wanted_only)
 {
   guint32 start = self->piece_count > 0 ? g_random_int_range (0, self->piece_count) : 0;
-  guint best_holders = G_MAXUINT;
+  guint   best_holders = G_MAXUINT;
 
   *chosen = NULL;
   for (guint32 k = 0; k < self->piece_count; k++) {
     guint32 n = (start + k) % self->piece_count;
-    guint holders = 0;
+    guint   holders = 0;
     Parent *least = NULL;
 
     if (self->state[n] != PIECE_MISSING || self->digests[n] == NULL ||
@@ -545,8 +545,7 @@ pick_parent (DflyPieceBoard *self, guint32 *number, Parent **chosen, gint64 now,
         continue;
       holders++;
       if (parent->inflight < (parent->seed ? PER_SEED_INFLIGHT : PER_PARENT_INFLIGHT) &&
-          parent->busy_until <= now &&
-          !is_deferred (parent, n, now) &&
+          parent->busy_until <= now && !is_deferred (parent, n, now) &&
           (least == NULL || expected_cost (parent) < expected_cost (least)))
         least = parent;
     }
@@ -597,10 +596,10 @@ dfly_piece_board_next (DflyPieceBoard *self, DflyPieceJob *job)
   job->kind = DFLY_PIECE_JOB_STOP;
   g_mutex_lock (&self->lock);
   for (;;) {
-    gint64 now = g_get_monotonic_time ();
+    gint64   now = g_get_monotonic_time ();
     gboolean has_ranges = self->ranges->len > 0;
-    Parent *parent = NULL;
-    guint32 number = 0;
+    Parent  *parent = NULL;
+    guint32  number = 0;
 
     if (g_cancellable_is_cancelled (self->cancellable))
       break;
@@ -708,8 +707,8 @@ parent_failed (DflyPieceBoard *self, Parent *parent, const DflyPieceJob *job, co
     /* Every upload slot of it is taken: not a failure, ask others first. */
     parent->busy_until = g_get_monotonic_time () + G_USEC_PER_SEC;
   } else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    g_info ("task %s: piece %u from %s failed: %s", self->task_id, job->number,
-            parent->peer_id, error->message);
+    g_info ("task %s: piece %u from %s failed: %s", self->task_id, job->number, parent->peer_id,
+            error->message);
     if (++parent->failures >= PARENT_MAX_FAILURES)
       parent->dead = TRUE;
     report_failure (self, job, FALSE, !parent->dead);
@@ -829,8 +828,8 @@ wait_slice (DflyPieceBoard *self, GCancellable *cancellable, GError **error)
 }
 
 gboolean
-dfly_piece_board_wait_length (DflyPieceBoard *self, gint64 *content_length,
-                              guint64 *piece_length, GCancellable *cancellable, GError **error)
+dfly_piece_board_wait_length (DflyPieceBoard *self, gint64 *content_length, guint64 *piece_length,
+                              GCancellable *cancellable, GError **error)
 {
   gboolean ok = TRUE;
 

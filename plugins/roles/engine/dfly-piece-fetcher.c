@@ -18,7 +18,7 @@
 
 #define IDLE_PER_PARENT 32 /* connections kept idle per parent; more are closed */
 /* An error answer's body is read (to keep the connection) up to this size. */
-#define DRAIN_MAX       4096
+#define DRAIN_MAX 4096
 
 struct _DflyPieceFetcher {
   gint        ref_count;
@@ -41,8 +41,8 @@ dfly_piece_fetcher_new (guint timeout)
   self->ref_count = 1;
   self->timeout = timeout;
   g_mutex_init (&self->lock);
-  self->idle = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                      (GDestroyNotify) idle_queue_free);
+  self->idle =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) idle_queue_free);
   return self;
 }
 
@@ -99,8 +99,8 @@ on_cancelled (GCancellable *cancellable, gpointer user_data)
 /* The error for a failed send or recv (n < 0, errno set) or an early end
  * (n == 0). */
 static void
-set_io_error (GError **error, gssize n, int saved_errno, guint timeout,
-              GCancellable *cancellable, const char *what)
+set_io_error (GError **error, gssize n, int saved_errno, guint timeout, GCancellable *cancellable,
+              const char *what)
 {
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return;
@@ -123,8 +123,7 @@ receive (int fd, void *buffer, gsize length, int flags, GCancellable *cancellabl
   gssize n;
 
   if (cancellable != NULL)
-    id = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), GINT_TO_POINTER (fd),
-                                NULL);
+    id = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), GINT_TO_POINTER (fd), NULL);
   do
     n = recv (fd, buffer, length, flags);
   while (n < 0 && errno == EINTR && !g_cancellable_is_cancelled (cancellable));
@@ -148,7 +147,7 @@ struct _DflyPieceBody {
   char              *key;
   GSocketConnection *connection;
   int                fd;
-  char              *early;      /* body bytes that came with the head */
+  char              *early; /* body bytes that came with the head */
   gsize              early_length, early_read;
   guint64            remaining;  /* body bytes not read yet */
   gboolean           keep_alive; /* the parent keeps the connection */
@@ -158,11 +157,11 @@ struct _DflyPieceBody {
 G_DEFINE_FINAL_TYPE (DflyPieceBody, dfly_piece_body, G_TYPE_INPUT_STREAM)
 
 static gssize
-dfly_piece_body_read (GInputStream *stream, void *buffer, gsize count,
-                      GCancellable *cancellable, GError **error)
+dfly_piece_body_read (GInputStream *stream, void *buffer, gsize count, GCancellable *cancellable,
+                      GError **error)
 {
   DflyPieceBody *self = DFLY_PIECE_BODY (stream);
-  gssize n;
+  gssize         n;
 
   count = MIN (count, self->remaining);
   if (count == 0)
@@ -230,7 +229,7 @@ connect_to (DflyPieceFetcher *self, const char *host, int port, GCancellable *ca
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GSocketConnection) connection = NULL;
   struct timeval timeout = { .tv_sec = self->timeout };
-  int fd, flags;
+  int            fd, flags;
 
   g_socket_client_set_timeout (client, self->timeout);
   /* Parents are IP literals on the cluster's network: no proxy lookup
@@ -253,8 +252,7 @@ connect_to (DflyPieceFetcher *self, const char *host, int port, GCancellable *ca
 }
 
 static gboolean
-send_request (int fd, const char *request, GCancellable *cancellable, guint timeout,
-              GError **error)
+send_request (int fd, const char *request, GCancellable *cancellable, guint timeout, GError **error)
 {
   gsize length = strlen (request);
 
@@ -326,25 +324,24 @@ set_answer_error (GError **error, const DflyPieceResponse *response, const char 
   else
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "parent %s answered %u %s", parent_url,
                  response->status,
-                 response->status == SOUP_STATUS_PARTIAL_CONTENT ? "for another range"
-                                                                 : soup_status_get_phrase (
-                                                                     response->status));
+                 response->status == SOUP_STATUS_PARTIAL_CONTENT
+                   ? "for another range"
+                   : soup_status_get_phrase (response->status));
 }
 
 GInputStream *
-dfly_piece_fetcher_open (DflyPieceFetcher *self, const char *parent_url, guint64 start,
-                         guint64 end, GCancellable *cancellable, GError **error)
+dfly_piece_fetcher_open (DflyPieceFetcher *self, const char *parent_url, guint64 start, guint64 end,
+                         GCancellable *cancellable, GError **error)
 {
   /* The path stays as sent (encoded): it goes into the request line. */
   g_autoptr (GUri) uri = g_uri_parse (parent_url, G_URI_FLAGS_ENCODED_PATH, NULL);
   g_autofree char *key = NULL;
   g_autofree char *request = NULL;
-  char head[DFLY_PIECE_HEAD_MAX];
+  char             head[DFLY_PIECE_HEAD_MAX];
 
   if (uri == NULL || g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 ||
-      g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0' ||
-      g_uri_get_port (uri) <= 0 || *g_uri_get_path (uri) != '/' ||
-      !is_request_target (g_uri_get_path (uri))) {
+      g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0' || g_uri_get_port (uri) <= 0 ||
+      *g_uri_get_path (uri) != '/' || !is_request_target (g_uri_get_path (uri))) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "bad parent URL %s", parent_url);
     return NULL;
   }
@@ -358,15 +355,15 @@ dfly_piece_fetcher_open (DflyPieceFetcher *self, const char *parent_url, guint64
     g_autoptr (GSocketConnection) connection = reused ? take_idle (self, key) : NULL;
     g_autoptr (GError) local = NULL;
     DflyPieceResponse response;
-    DflyPieceBody *body;
-    gsize head_length, have = 0;
-    gboolean nothing = FALSE;
-    int fd;
+    DflyPieceBody    *body;
+    gsize             head_length, have = 0;
+    gboolean          nothing = FALSE;
+    int               fd;
 
     if (connection == NULL) {
       reused = FALSE;
-      connection = connect_to (self, g_uri_get_host (uri), g_uri_get_port (uri), cancellable,
-                               error);
+      connection =
+        connect_to (self, g_uri_get_host (uri), g_uri_get_port (uri), cancellable, error);
       if (connection == NULL)
         return NULL;
     }
@@ -402,8 +399,8 @@ dfly_piece_fetcher_open (DflyPieceFetcher *self, const char *parent_url, guint64
       return G_INPUT_STREAM (body);
     /* A short refusal is read to its end, so the connection serves on. */
     if (response.content_length < 0 || response.content_length > DRAIN_MAX ||
-        g_input_stream_skip (G_INPUT_STREAM (body), response.content_length, cancellable,
-                             NULL) != response.content_length)
+        g_input_stream_skip (G_INPUT_STREAM (body), response.content_length, cancellable, NULL) !=
+          response.content_length)
       body->keep_alive = FALSE;
     g_input_stream_close (G_INPUT_STREAM (body), NULL, NULL);
     g_object_unref (body);

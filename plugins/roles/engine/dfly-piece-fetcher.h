@@ -22,7 +22,7 @@ DflyPieceFetcher *dfly_piece_fetcher_new (guint timeout);
 DflyPieceFetcher *dfly_piece_fetcher_ref (DflyPieceFetcher *self);
 /* Open streams keep the fetcher alive; the idle connections close with
  * the last reference. */
-void              dfly_piece_fetcher_unref (DflyPieceFetcher *self);
+void dfly_piece_fetcher_unref (DflyPieceFetcher *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyPieceFetcher, dfly_piece_fetcher_unref)
 
 /* Asks parent_url (http://HOST:PORT/v1/tasks/<task id>) for the bytes
@@ -30,8 +30,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyPieceFetcher, dfly_piece_fetcher_unref)
  * that answers otherwise is an error: 429 G_IO_ERROR_WOULD_BLOCK (a seed
  * sent the piece to someone else just now), 503 DFLY_ERROR_BUSY (no upload
  * slot), anything else G_IO_ERROR_FAILED with its status. */
-GInputStream     *dfly_piece_fetcher_open (DflyPieceFetcher *self, const char *parent_url,
-                                           guint64 start, guint64 end,
-                                           GCancellable *cancellable, GError **error);
+GInputStream *dfly_piece_fetcher_open (DflyPieceFetcher *self, const char *parent_url,
+                                       guint64 start, guint64 end, GCancellable *cancellable,
+                                       GError **error);
 
 G_END_DECLS

@@ -22,11 +22,11 @@
 
 /* Longer than SoupSession's 60 s, so the child closes an idle connection
  * first and never sends a request into one being closed here. */
-#define IDLE_TIMEOUT_MS  (90 * 1000)
+#define IDLE_TIMEOUT_MS (90 * 1000)
 /* Piece connections beyond the upload slots, for idle kept-alive ones. */
 #define IDLE_CONNECTIONS 256
 /* Under a rate limit, bytes go out in slices of this size. */
-#define PACED_SLICE      (256 * 1024)
+#define PACED_SLICE (256 * 1024)
 
 struct _DflyPieceSender {
   DflyContext      *context;
@@ -36,7 +36,7 @@ struct _DflyPieceSender {
   DflyHostType      host_type;   /* picks the upload slots' key */
   GCancellable     *cancellable; /* cancelled when stopping: ends rate-limit waits */
   GMutex            lock;
-  GCond             cond;        /* a connection ended */
+  GCond             cond; /* a connection ended */
   gboolean          stopping;
   GPtrArray        *connections; /* Connection * being served */
   GPtrArray        *finished;    /* GThread * of ended connections, to join */
@@ -104,7 +104,7 @@ holds_range (DflyPieceSender *self, const DflyTaskInfo *task, guint64 start, gui
 {
   g_autoptr (GPtrArray) pieces = NULL;
   guint64 first, last;
-  guint found = 0;
+  guint   found = 0;
 
   if (task->piece_length == 0)
     return FALSE;
@@ -186,7 +186,7 @@ send_range (Connection *c, int file, guint64 offset, guint64 end)
         return FALSE;
     }
     while (slice > 0) {
-      off_t position = (off_t) offset;
+      off_t  position = (off_t) offset;
       gssize n = sendfile (c->fd, file, &position, slice);
 
       if (n < 0 && errno == EINTR)
@@ -217,15 +217,15 @@ serve (Connection *c, const DflyPieceRequest *request)
   g_autoptr (DflyTaskInfo) task = dfly_storage_lookup_task (self->storage, request->task_id, NULL);
   g_autoptr (GError) error = NULL;
   g_autofree char *head = NULL;
-  goffset start, end;
-  gboolean sent;
-  int file;
+  goffset          start, end;
+  gboolean         sent;
+  int              file;
 
   if (task == NULL || task->content_length <= 0)
     return answer (c, SOUP_STATUS_NOT_FOUND, NULL, "task not held", request->keep_alive);
   if (!dfly_piece_request_get_range (request, task->content_length, &start, &end)) {
-    g_autofree char *range = g_strdup_printf ("Content-Range: bytes */%" G_GINT64_FORMAT "\r\n",
-                                              task->content_length);
+    g_autofree char *range =
+      g_strdup_printf ("Content-Range: bytes */%" G_GINT64_FORMAT "\r\n", task->content_length);
 
     return answer (c, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE, range,
                    "one byte range is required", request->keep_alive);
@@ -274,7 +274,7 @@ static gboolean
 wait_readable (int fd, int timeout_ms)
 {
   struct pollfd pfd = { .fd = fd, .events = POLLIN };
-  int n;
+  int           n;
 
   do
     n = poll (&pfd, 1, timeout_ms);
@@ -285,7 +285,7 @@ wait_readable (int fd, int timeout_ms)
 static void
 serve_connection (Connection *c)
 {
-  char buffer[DFLY_PIECE_HEAD_MAX];
+  char  buffer[DFLY_PIECE_HEAD_MAX];
   gsize have = 0;
 
   for (;;) {
@@ -298,8 +298,7 @@ serve_connection (Connection *c)
       gssize n;
 
       if (have == sizeof buffer) {
-        answer (c, STATUS_HEADER_FIELDS_TOO_LARGE, NULL, "request head too large",
-                FALSE);
+        answer (c, STATUS_HEADER_FIELDS_TOO_LARGE, NULL, "request head too large", FALSE);
         return;
       }
       /* Idle between requests for long; within a head, the read timeout. */
@@ -329,8 +328,8 @@ serve_connection (Connection *c)
 static gpointer
 connection_thread (gpointer user_data)
 {
-  Connection *c = user_data;
-  DflyPieceSender *self = c->sender;
+  Connection        *c = user_data;
+  DflyPieceSender   *self = c->sender;
   GSocketConnection *connection = c->connection;
 
   serve_connection (c);
@@ -368,9 +367,9 @@ dfly_piece_sender_take (DflyPieceSender *self, GSocketConnection *connection)
   GSocket *socket = g_socket_connection_get_socket (connection);
   g_autoptr (GError) error = NULL;
   struct timeval stall = { .tv_sec = config->http.read_timeout };
-  Connection *c;
-  guint slots;
-  int flags;
+  Connection    *c;
+  guint          slots;
+  int            flags;
 
   reap (self);
   slots = dfly_piece_sender_get_slots (self);

@@ -27,12 +27,12 @@ DflyPieceSender *dfly_piece_sender_new (DflyContext *context, DflyStorage *stora
                                         DflyRateLimiter *limiter, DflyHostType host_type,
                                         DflyUploadPolicy *policy);
 /* Cuts every connection and waits for their threads. */
-void             dfly_piece_sender_free (DflyPieceSender *self);
+void dfly_piece_sender_free (DflyPieceSender *self);
 /* Serves connection (taken over) from its first request on. */
-void             dfly_piece_sender_take (DflyPieceSender *self, GSocketConnection *connection);
+void dfly_piece_sender_take (DflyPieceSender *self, GSocketConnection *connection);
 /* The upload slots of the current config, and how many are sending now. */
-guint            dfly_piece_sender_get_slots (DflyPieceSender *self);
-guint            dfly_piece_sender_get_active (DflyPieceSender *self);
-guint64          dfly_piece_sender_get_bytes_sent (DflyPieceSender *self);
+guint   dfly_piece_sender_get_slots (DflyPieceSender *self);
+guint   dfly_piece_sender_get_active (DflyPieceSender *self);
+guint64 dfly_piece_sender_get_bytes_sent (DflyPieceSender *self);
 
 G_END_DECLS

@@ -15,9 +15,9 @@ struct _DflyRangeStream {
   gpointer        priority;    /* the board's token while open */
   guint64         offset;
   guint64         length;
-  guint64         position;    /* bytes of the range read */
-  gboolean        checked;     /* the range fits the content */
-  int             fd;          /* the content, once a piece is held */
+  guint64         position; /* bytes of the range read */
+  gboolean        checked;  /* the range fits the content */
+  int             fd;       /* the content, once a piece is held */
 };
 
 G_DEFINE_FINAL_TYPE (DflyRangeStream, dfly_range_stream, G_TYPE_INPUT_STREAM)
@@ -26,7 +26,7 @@ G_DEFINE_FINAL_TYPE (DflyRangeStream, dfly_range_stream, G_TYPE_INPUT_STREAM)
 static gboolean
 check_range (DflyRangeStream *self, GCancellable *cancellable, GError **error)
 {
-  gint64 content_length;
+  gint64  content_length;
   guint64 piece_length;
 
   if (!dfly_piece_board_wait_length (self->board, &content_length, &piece_length, cancellable,
@@ -36,8 +36,8 @@ check_range (DflyRangeStream *self, GCancellable *cancellable, GError **error)
       self->offset > (guint64) content_length - self->length) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
                  "bytes %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT " are past the end of task %s"
-                 " (%" G_GINT64_FORMAT " bytes)", self->offset, self->length, self->task_id,
-                 content_length);
+                 " (%" G_GINT64_FORMAT " bytes)",
+                 self->offset, self->length, self->task_id, content_length);
     return FALSE;
   }
   self->checked = TRUE;
@@ -45,15 +45,15 @@ check_range (DflyRangeStream *self, GCancellable *cancellable, GError **error)
 }
 
 static gssize
-dfly_range_stream_read (GInputStream *stream, void *buffer, gsize count,
-                        GCancellable *cancellable, GError **error)
+dfly_range_stream_read (GInputStream *stream, void *buffer, gsize count, GCancellable *cancellable,
+                        GError **error)
 {
   DflyRangeStream *self = DFLY_RANGE_STREAM (stream);
-  GCancellable *reader = cancellable != NULL ? cancellable : self->cancellable;
-  guint64 position = self->offset + self->position;
-  gint64 content_length;
-  guint64 piece_length, piece_end;
-  gsize want;
+  GCancellable    *reader = cancellable != NULL ? cancellable : self->cancellable;
+  guint64          position = self->offset + self->position;
+  gint64           content_length;
+  guint64          piece_length, piece_end;
+  gsize            want;
 
   if (g_cancellable_set_error_if_cancelled (self->cancellable, error) ||
       (!self->checked && !check_range (self, reader, error)))
@@ -78,8 +78,8 @@ dfly_range_stream_read (GInputStream *stream, void *buffer, gsize count,
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
-      g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, "reading task %s at %" G_GUINT64_FORMAT
-                   ": %s", self->task_id, position, n < 0 ? g_strerror (errno) : "end of file");
+      g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, "reading task %s at %" G_GUINT64_FORMAT ": %s",
+                   self->task_id, position, n < 0 ? g_strerror (errno) : "end of file");
       return -1;
     }
     self->position += (guint64) n;

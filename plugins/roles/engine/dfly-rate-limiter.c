@@ -68,7 +68,8 @@ static void
 count_window (DflyRateLimiter *self, gint64 now, gsize bytes)
 {
   if (now - self->window_start >= G_USEC_PER_SEC) {
-    self->last_window_bytes = now - self->window_start < 2 * G_USEC_PER_SEC ? self->window_bytes : 0;
+    self->last_window_bytes =
+      now - self->window_start < 2 * G_USEC_PER_SEC ? self->window_bytes : 0;
     self->window_bytes = 0;
     self->window_start = now;
   }

@@ -5,7 +5,7 @@
 
 #include "dfly-scheduler-client.h"
 
-#define DOWN_SECONDS      5 /* a scheduler that failed is skipped this long */
+#define DOWN_SECONDS 5 /* a scheduler that failed is skipped this long */
 
 typedef struct {
   DflySchedulerClient     *client;
@@ -13,25 +13,25 @@ typedef struct {
   char                    *base_url; /* http://ip:port */
   SoupWebsocketConnection *ws;
   GCancellable            *connecting;
-  GQueue                   pending;  /* GBytes frames sent before the connection is up */
-  GHashTable              *streams;  /* "task id/peer id" → DflyAnnounceStream */
+  GQueue                   pending; /* GBytes frames sent before the connection is up */
+  GHashTable              *streams; /* "task id/peer id" → DflyAnnounceStream */
   gint64                   down_until;
 } Scheduler;
 
 struct _DflySchedulerClient {
-  DflyContext      *context;
-  SoupSession      *session;
-  GPtrArray        *schedulers; /* Scheduler * */
-  gulong            announced_id;     /* bus host-announced, from this daemon's announcer */
-  gulong            left_id;          /* bus host-left */
+  DflyContext *context;
+  SoupSession *session;
+  GPtrArray   *schedulers;   /* Scheduler * */
+  gulong       announced_id; /* bus host-announced, from this daemon's announcer */
+  gulong       left_id;      /* bus host-left */
 };
 
 struct _DflyAnnounceStream {
-  Scheduler                *scheduler;
-  char                     *key;
-  DflyAnnounceResponseFunc  on_response;
-  DflyAnnounceLostFunc      on_lost;
-  gpointer                  user_data;
+  Scheduler               *scheduler;
+  char                    *key;
+  DflyAnnounceResponseFunc on_response;
+  DflyAnnounceLostFunc     on_lost;
+  gpointer                 user_data;
 };
 
 static char *
@@ -57,14 +57,14 @@ announce_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 on_host_announced (DflyBus *bus, DflyHostInfo *info, gpointer user_data)
 {
-  DflySchedulerClient *self = user_data;
+  DflySchedulerClient          *self = user_data;
   Dfly__V1__AnnounceHostRequest request = DFLY__V1__ANNOUNCE_HOST_REQUEST__INIT;
-  Dfly__V1__Host host = DFLY__V1__HOST__INIT;
+  Dfly__V1__Host                host = DFLY__V1__HOST__INIT;
 
   dfly_wire_host_to_message (info, &host);
   request.host = &host;
   for (guint i = 0; i < self->schedulers->len; i++) {
-    Scheduler *scheduler = g_ptr_array_index (self->schedulers, i);
+    Scheduler       *scheduler = g_ptr_array_index (self->schedulers, i);
     g_autofree char *url = g_strconcat (scheduler->base_url, "/v1/announce-host", NULL);
 
     dfly_wire_post_async (self->session, url, DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST, &request.base,
@@ -98,7 +98,7 @@ on_host_left (DflyBus *bus, DflyHostInfo *info, gpointer user_data)
 
   request.id = info->id;
   for (guint i = 0; i < self->schedulers->len; i++) {
-    Scheduler *scheduler = g_ptr_array_index (self->schedulers, i);
+    Scheduler       *scheduler = g_ptr_array_index (self->schedulers, i);
     g_autofree char *url = g_strconcat (scheduler->base_url, "/v1/leave-host", NULL);
 
     dfly_wire_post_async (session, url, DFLY_MESSAGE_LEAVE_HOST_REQUEST, &request.base, NULL,
@@ -133,16 +133,16 @@ scheduler_lost (Scheduler *scheduler)
 static void
 on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer user_data)
 {
-  Scheduler *scheduler = user_data;
+  Scheduler  *scheduler = user_data;
   DflyConfig *config = dfly_context_get_config (scheduler->client->context);
   g_autoptr (GError) error = NULL;
   Dfly__V1__AnnouncePeerResponse *response;
-  DflyAnnounceStream *stream;
-  g_autofree char *key = NULL;
+  DflyAnnounceStream             *stream;
+  g_autofree char                *key = NULL;
 
   response = (Dfly__V1__AnnouncePeerResponse *) dfly_wire_unpack (
-    g_bytes_get_data (message, NULL), g_bytes_get_size (message),
-    config->protocol.max_message_size, DFLY_MESSAGE_ANNOUNCE_PEER_RESPONSE, NULL, &error);
+    g_bytes_get_data (message, NULL), g_bytes_get_size (message), config->protocol.max_message_size,
+    DFLY_MESSAGE_ANNOUNCE_PEER_RESPONSE, NULL, &error);
   if (response == NULL) {
     g_message ("scheduler %s sent a bad frame, dropping it: %s", scheduler->address,
                error->message);
@@ -171,7 +171,7 @@ connect_done (GObject *source, GAsyncResult *result, gpointer user_data)
   Scheduler *scheduler = user_data;
   g_autoptr (GError) error = NULL;
   SoupWebsocketConnection *ws;
-  DflyConfig *config;
+  DflyConfig              *config;
 
   ws = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -198,8 +198,8 @@ static void
 scheduler_connect (Scheduler *scheduler)
 {
   g_autofree char *url = NULL;
-  SoupMessage *msg;
-  char *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
+  SoupMessage     *msg;
+  char            *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
 
   if (scheduler->ws != NULL || scheduler->connecting != NULL)
     return;
@@ -242,7 +242,7 @@ rendezvous_weight (const char *address, const char *task_id)
   g_autofree char *key = g_strconcat (address, "/", task_id, NULL);
   g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
   guint8 digest[32];
-  gsize length = sizeof digest;
+  gsize  length = sizeof digest;
 
   g_checksum_update (checksum, (const guchar *) key, -1);
   g_checksum_get_digest (checksum, digest, &length);
@@ -254,14 +254,14 @@ dfly_scheduler_client_open (DflySchedulerClient *self, const char *task_id, cons
                             DflyAnnounceResponseFunc on_response, DflyAnnounceLostFunc on_lost,
                             gpointer user_data)
 {
-  gint64 now = g_get_monotonic_time ();
-  Scheduler *best = NULL;
-  guint best_weight = 0;
+  gint64              now = g_get_monotonic_time ();
+  Scheduler          *best = NULL;
+  guint               best_weight = 0;
   DflyAnnounceStream *stream;
 
   for (guint i = 0; i < self->schedulers->len; i++) {
     Scheduler *scheduler = g_ptr_array_index (self->schedulers, i);
-    guint weight = rendezvous_weight (scheduler->address, task_id);
+    guint      weight = rendezvous_weight (scheduler->address, task_id);
 
     if (scheduler->down_until > now)
       continue;
@@ -334,9 +334,9 @@ dfly_scheduler_client_new (DflyContext *context, const char *const *addresses)
     scheduler = g_new0 (Scheduler, 1);
     scheduler->client = self;
     scheduler->address = g_strdup (addresses[i]);
-    scheduler->base_url = dfly_wire_base_url (
-      g_network_address_get_hostname (G_NETWORK_ADDRESS (parsed)),
-      g_network_address_get_port (G_NETWORK_ADDRESS (parsed)));
+    scheduler->base_url =
+      dfly_wire_base_url (g_network_address_get_hostname (G_NETWORK_ADDRESS (parsed)),
+                          g_network_address_get_port (G_NETWORK_ADDRESS (parsed)));
     g_queue_init (&scheduler->pending);
     scheduler->streams = g_hash_table_new (g_str_hash, g_str_equal);
     g_ptr_array_add (self->schedulers, scheduler);

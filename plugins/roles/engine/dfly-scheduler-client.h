@@ -16,10 +16,10 @@
 G_BEGIN_DECLS
 
 typedef struct _DflySchedulerClient DflySchedulerClient;
-typedef struct _DflyAnnounceStream DflyAnnounceStream;
+typedef struct _DflyAnnounceStream  DflyAnnounceStream;
 
 typedef void (*DflyAnnounceResponseFunc) (const Dfly__V1__AnnouncePeerResponse *response,
-                                          gpointer user_data);
+                                          gpointer                              user_data);
 /* The stream's scheduler went away; the stream is dead (free it). */
 typedef void (*DflyAnnounceLostFunc) (gpointer user_data);
 
@@ -31,13 +31,13 @@ void                 dfly_scheduler_client_free (DflySchedulerClient *self);
 
 /* A stream for one download on the first scheduler of the task's order
  * that is not known to be down; NULL when all are. */
-DflyAnnounceStream  *dfly_scheduler_client_open (DflySchedulerClient *self, const char *task_id,
-                                                 const char *peer_id,
-                                                 DflyAnnounceResponseFunc on_response,
-                                                 DflyAnnounceLostFunc on_lost, gpointer user_data);
+DflyAnnounceStream *dfly_scheduler_client_open (DflySchedulerClient *self, const char *task_id,
+                                                const char              *peer_id,
+                                                DflyAnnounceResponseFunc on_response,
+                                                DflyAnnounceLostFunc on_lost, gpointer user_data);
 /* Sends one frame (an AnnouncePeerRequest) in order; queued until connected. */
-void                 dfly_announce_stream_send (DflyAnnounceStream *stream, GBytes *frame);
-const char          *dfly_announce_stream_get_address (DflyAnnounceStream *stream);
-void                 dfly_announce_stream_free (DflyAnnounceStream *stream);
+void        dfly_announce_stream_send (DflyAnnounceStream *stream, GBytes *frame);
+const char *dfly_announce_stream_get_address (DflyAnnounceStream *stream);
+void        dfly_announce_stream_free (DflyAnnounceStream *stream);
 
 G_END_DECLS

@@ -13,8 +13,8 @@
 #include "dfly-main-call.h"
 #include "dfly-swarm.h"
 
-#define WAIT_SLICE_US        (200 * 1000)
-#define REGISTER_TIMEOUT_US  (120 * G_USEC_PER_SEC)
+#define WAIT_SLICE_US       (200 * 1000)
+#define REGISTER_TIMEOUT_US (120 * G_USEC_PER_SEC)
 
 struct _DflySwarm {
   DflyPeerServices *services;
@@ -27,7 +27,7 @@ struct _DflySwarm {
   DflyTaskInfo     *task;
   GHashTable       *headers;
   gboolean          need_back_to_source;
-  gboolean          holds_content;  /* registers only as a parent */
+  gboolean          holds_content; /* registers only as a parent */
 
   /* Main thread only. */
   DflyAnnounceStream *stream;
@@ -87,7 +87,7 @@ dfly_swarm_new (DflyPeerServices *services, DflyPieceBoard *board, DflyContext *
                 const DflyTaskInfo *task, GHashTable *headers, gboolean need_back_to_source,
                 GCancellable *cancellable)
 {
-  DflySwarm *self = g_atomic_rc_box_new0 (DflySwarm);
+  DflySwarm       *self = g_atomic_rc_box_new0 (DflySwarm);
   g_autofree char *uuid = g_uuid_string_random ();
 
   self->services = dfly_peer_services_ref (services);
@@ -211,7 +211,7 @@ fill_piece (Dfly__V1__Piece *piece, const DflyPieceInfo *info)
 static void
 report_piece (DflySwarm *self, const DflyPieceInfo *info, gboolean from_source)
 {
-  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__AnnouncePeerRequest          request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
   Dfly__V1__DownloadPieceFinishedRequest finished = DFLY__V1__DOWNLOAD_PIECE_FINISHED_REQUEST__INIT;
   Dfly__V1__DownloadPieceBackToSourceFinishedRequest source_finished =
     DFLY__V1__DOWNLOAD_PIECE_BACK_TO_SOURCE_FINISHED_REQUEST__INIT;
@@ -236,10 +236,10 @@ send_register (DflySwarm *self)
 {
   Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
   Dfly__V1__RegisterPeerRequest register_peer = DFLY__V1__REGISTER_PEER_REQUEST__INIT;
-  Dfly__V1__Download download = DFLY__V1__DOWNLOAD__INIT;
-  g_autofree Dfly__V1__Download__RequestHeadersEntry *entries = NULL;
+  Dfly__V1__Download            download = DFLY__V1__DOWNLOAD__INIT;
+  g_autofree Dfly__V1__Download__RequestHeadersEntry  *entries = NULL;
   g_autofree Dfly__V1__Download__RequestHeadersEntry **entry_pointers = NULL;
-  guint n = 0;
+  guint                                                n = 0;
 
   download.url = self->task->url;
   download.digest = self->task->digest != NULL ? self->task->digest : "";
@@ -250,11 +250,11 @@ send_register (DflySwarm *self)
   register_peer.holds_content = self->holds_content;
   if (self->headers != NULL) {
     GHashTableIter iter;
-    gpointer name, value;
+    gpointer       name, value;
 
     entries = g_new0 (Dfly__V1__Download__RequestHeadersEntry, g_hash_table_size (self->headers));
-    entry_pointers = g_new0 (Dfly__V1__Download__RequestHeadersEntry *,
-                             g_hash_table_size (self->headers));
+    entry_pointers =
+      g_new0 (Dfly__V1__Download__RequestHeadersEntry *, g_hash_table_size (self->headers));
     g_hash_table_iter_init (&iter, self->headers);
     while (g_hash_table_iter_next (&iter, &name, &value)) {
       dfly__v1__download__request_headers_entry__init (&entries[n]);
@@ -275,10 +275,10 @@ send_register (DflySwarm *self)
 static void
 send_source_started (DflySwarm *self)
 {
-  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__AnnouncePeerRequest                    request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
   Dfly__V1__DownloadPeerBackToSourceStartedRequest started =
     DFLY__V1__DOWNLOAD_PEER_BACK_TO_SOURCE_STARTED_REQUEST__INIT;
-  gint64 content_length;
+  gint64  content_length;
   guint64 piece_length;
 
   /* A streamed origin's length is -1 until its end. */
@@ -294,7 +294,7 @@ send_source_started (DflySwarm *self)
 static void
 send_started (DflySwarm *self)
 {
-  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__AnnouncePeerRequest        request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
   Dfly__V1__DownloadPeerStartedRequest started = DFLY__V1__DOWNLOAD_PEER_STARTED_REQUEST__INIT;
 
   request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PEER_STARTED;
@@ -316,8 +316,8 @@ replay_held (DflySwarm *self, gboolean from_source)
 static void
 board_reschedule (gpointer data, GPtrArray *failed_parent_ids)
 {
-  DflySwarm *self = data;
-  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  DflySwarm                      *self = data;
+  Dfly__V1__AnnouncePeerRequest   request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
   Dfly__V1__ReschedulePeerRequest reschedule = DFLY__V1__RESCHEDULE_PEER_REQUEST__INIT;
 
   reschedule.n_failed_parent_ids = failed_parent_ids->len;
@@ -332,8 +332,8 @@ static void
 board_piece_failed (gpointer data, guint32 number, const char *parent_id, gboolean mismatch,
                     gboolean temporary)
 {
-  DflySwarm *self = data;
-  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  DflySwarm                           *self = data;
+  Dfly__V1__AnnouncePeerRequest        request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
   Dfly__V1__DownloadPieceFailedRequest failed = DFLY__V1__DOWNLOAD_PIECE_FAILED_REQUEST__INIT;
 
   failed.piece_number = number;
@@ -357,8 +357,8 @@ open_stream (DflySwarm *self)
 {
   if (self->services->client == NULL)
     return FALSE;
-  self->stream = dfly_scheduler_client_open (self->services->client, self->task_id,
-                                             self->peer_id, on_response, on_stream_lost, self);
+  self->stream = dfly_scheduler_client_open (self->services->client, self->task_id, self->peer_id,
+                                             on_response, on_stream_lost, self);
   if (self->stream == NULL)
     return FALSE;
   g_info ("task %s: announcing to scheduler %s", self->task_id,
@@ -418,12 +418,12 @@ add_parents (DflySwarm *self, const Dfly__V1__NormalTaskResponse *normal)
 {
   for (gsize i = 0; i < normal->n_candidate_parents; i++) {
     const Dfly__V1__CandidateParent *candidate = normal->candidate_parents[i];
-    const Dfly__V1__Host *host = candidate->host;
-    g_autofree char *base_url = NULL;
+    const Dfly__V1__Host            *host = candidate->host;
+    g_autofree char                 *base_url = NULL;
 
     if (candidate->peer_id == NULL || host == NULL || host->ip == NULL ||
-        !g_hostname_is_ip_address (host->ip) || strchr (host->ip, '%') != NULL ||
-        host->port == 0 || host->port > G_MAXUINT16)
+        !g_hostname_is_ip_address (host->ip) || strchr (host->ip, '%') != NULL || host->port == 0 ||
+        host->port > G_MAXUINT16)
       continue;
     base_url = dfly_wire_base_url (host->ip, host->port);
     if (!dfly_piece_board_add_parent (self->board, candidate->peer_id, base_url,
@@ -466,9 +466,9 @@ on_response (const Dfly__V1__AnnouncePeerResponse *response, gpointer user_data)
     if (normal->content_length > G_MAXINT64 ||
         !dfly_piece_board_set_length (self->board, (gint64) normal->content_length,
                                       normal->piece_length)) {
-      g_message ("task %s: the scheduler's content length %" G_GUINT64_FORMAT " (pieces of %"
-                 G_GUINT64_FORMAT ") contradicts what is known; ignored", self->task_id,
-                 normal->content_length, normal->piece_length);
+      g_message ("task %s: the scheduler's content length %" G_GUINT64_FORMAT
+                 " (pieces of %" G_GUINT64_FORMAT ") contradicts what is known; ignored",
+                 self->task_id, normal->content_length, normal->piece_length);
       break;
     }
     for (gsize i = 0; i < normal->n_piece_digests; i++)
@@ -512,7 +512,7 @@ register_on_main (gpointer user_data)
 DflySwarmDecision
 dfly_swarm_register (DflySwarm *self)
 {
-  gint64 deadline = g_get_monotonic_time () + REGISTER_TIMEOUT_US;
+  gint64            deadline = g_get_monotonic_time () + REGISTER_TIMEOUT_US;
   DflySwarmDecision decision;
 
   dfly_main_call (self->main_context, register_on_main, dfly_swarm_ref (self));
@@ -527,8 +527,7 @@ dfly_swarm_register (DflySwarm *self)
     }
     g_cond_wait_until (&self->cond, &self->lock, MIN (deadline, now + WAIT_SLICE_US));
   }
-  decision = g_cancellable_is_cancelled (self->cancellable) ? DFLY_SWARM_CANCELLED
-                                                           : self->decision;
+  decision = g_cancellable_is_cancelled (self->cancellable) ? DFLY_SWARM_CANCELLED : self->decision;
   g_mutex_unlock (&self->lock);
   return decision;
 }
@@ -593,10 +592,9 @@ dfly_swarm_piece_committed (DflySwarm *self, const DflyPieceInfo *piece, gboolea
 }
 
 void
-dfly_swarm_finish (DflySwarm *self, const GError *error, gint64 content_length,
-                   guint32 piece_count)
+dfly_swarm_finish (DflySwarm *self, const GError *error, gint64 content_length, guint32 piece_count)
 {
-  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__AnnouncePeerRequest         request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
   Dfly__V1__DownloadPeerFinishedRequest finished = DFLY__V1__DOWNLOAD_PEER_FINISHED_REQUEST__INIT;
   Dfly__V1__DownloadPeerBackToSourceFinishedRequest source_finished =
     DFLY__V1__DOWNLOAD_PEER_BACK_TO_SOURCE_FINISHED_REQUEST__INIT;

@@ -25,10 +25,10 @@ G_BEGIN_DECLS
  * the links are used on the main thread only; the fetcher and the limiter
  * are thread-safe. */
 typedef struct _DflyPeerServices {
-  DflySchedulerClient *client;           /* NULL: no scheduler, source only */
+  DflySchedulerClient *client; /* NULL: no scheduler, source only */
   DflyParentLinks     *links;
   DflyRateLimiter     *download_limiter;
-  DflyPieceFetcher    *fetcher;          /* piece bytes from parents */
+  DflyPieceFetcher    *fetcher; /* piece bytes from parents */
   char                *host_id;
   gboolean             seed;
 } DflyPeerServices;
@@ -36,7 +36,7 @@ typedef struct _DflyPeerServices {
 DflyPeerServices *dfly_peer_services_new (void);
 DflyPeerServices *dfly_peer_services_ref (DflyPeerServices *services);
 /* The last reference frees the members: drop it on the main thread. */
-void              dfly_peer_services_unref (DflyPeerServices *services);
+void dfly_peer_services_unref (DflyPeerServices *services);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyPeerServices, dfly_peer_services_unref)
 
 typedef struct _DflySwarm DflySwarm;
@@ -49,15 +49,14 @@ typedef enum {
 } DflySwarmDecision;
 
 /* Main thread. need_back_to_source: the scheduler's order to a seed. */
-DflySwarm    *dfly_swarm_new (DflyPeerServices *services, DflyPieceBoard *board,
-                              DflyContext *context, const DflyTaskInfo *task,
-                              GHashTable *headers, gboolean need_back_to_source,
-                              GCancellable *cancellable);
-DflySwarm    *dfly_swarm_ref (DflySwarm *self);
-void          dfly_swarm_unref (DflySwarm *self);
+DflySwarm *dfly_swarm_new (DflyPeerServices *services, DflyPieceBoard *board, DflyContext *context,
+                           const DflyTaskInfo *task, GHashTable *headers,
+                           gboolean need_back_to_source, GCancellable *cancellable);
+DflySwarm *dfly_swarm_ref (DflySwarm *self);
+void       dfly_swarm_unref (DflySwarm *self);
 /* Main thread, once the download's threads ended: drops the streams;
  * later reports are not sent. */
-void          dfly_swarm_close (DflySwarm *self);
+void dfly_swarm_close (DflySwarm *self);
 
 /* The coordinator thread: registers and waits for the scheduler's answer.
  * For PARENTS the board is sized. */
@@ -65,18 +64,17 @@ DflySwarmDecision dfly_swarm_register (DflySwarm *self);
 /* This host holds the task whole already (the board holds every piece): it
  * registers (a seed as the task's source, any other peer as a parent only)
  * and reports every piece, without waiting. */
-void          dfly_swarm_share_held (DflySwarm *self, const DflyTaskInfo *task);
+void dfly_swarm_share_held (DflySwarm *self, const DflyTaskInfo *task);
 /* Back to source: the board is sized (or streams) and holds what storage
  * held; reports both. */
-void          dfly_swarm_source_started (DflySwarm *self);
+void dfly_swarm_source_started (DflySwarm *self);
 
 /* Piece workers: a piece was committed (the board knows already); from_source
  * says where it came from. Reported to the scheduler and on the bus. */
-void          dfly_swarm_piece_committed (DflySwarm *self, const DflyPieceInfo *piece,
-                                          gboolean from_source);
+void dfly_swarm_piece_committed (DflySwarm *self, const DflyPieceInfo *piece, gboolean from_source);
 /* Coordinator: the end, with error NULL on success. */
-void          dfly_swarm_finish (DflySwarm *self, const GError *error, gint64 content_length,
-                                 guint32 piece_count);
+void dfly_swarm_finish (DflySwarm *self, const GError *error, gint64 content_length,
+                        guint32 piece_count);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflySwarm, dfly_swarm_unref)
 

@@ -38,8 +38,8 @@ dfly_upload_policy_new (void)
 }
 
 GPtrArray *
-dfly_upload_policy_announce (DflyUploadPolicy *self, const DflyPieceInfo *piece,
-                             GPtrArray *streams, gint64 *reveal_after)
+dfly_upload_policy_announce (DflyUploadPolicy *self, const DflyPieceInfo *piece, GPtrArray *streams,
+                             gint64 *reveal_after)
 {
   g_return_val_if_fail (DFLY_IS_UPLOAD_POLICY (self) && streams->len > 0, NULL);
 
@@ -48,8 +48,7 @@ dfly_upload_policy_announce (DflyUploadPolicy *self, const DflyPieceInfo *piece,
 }
 
 gboolean
-dfly_upload_policy_admit (DflyUploadPolicy *self, const char *task_id, goffset start,
-                          goffset end)
+dfly_upload_policy_admit (DflyUploadPolicy *self, const char *task_id, goffset start, goffset end)
 {
   g_return_val_if_fail (DFLY_IS_UPLOAD_POLICY (self), TRUE);
 

@@ -23,20 +23,19 @@ struct _DflyUploadPolicyClass {
   /* Main thread. piece was committed and streams (the server's handles,
    * opaque here; at least one) are subscribed to its task: the streams to
    * tell now. The rest are told *reveal_after µs later, if still there. */
-  GPtrArray *(*announce) (DflyUploadPolicy *self, const DflyPieceInfo *piece,
-                          GPtrArray *streams, gint64 *reveal_after);
+  GPtrArray *(*announce) (DflyUploadPolicy *self, const DflyPieceInfo *piece, GPtrArray *streams,
+                          gint64 *reveal_after);
   /* Any thread (the piece sender's), once an upload slot is free for the
    * range: TRUE to send bytes [start, end] of the task now, FALSE to
    * defer it (429). */
-  gboolean   (*admit)    (DflyUploadPolicy *self, const char *task_id, goffset start,
-                          goffset end);
+  gboolean (*admit) (DflyUploadPolicy *self, const char *task_id, goffset start, goffset end);
 };
 
 /* The default policy: everyone told at once, every range sent. */
 DflyUploadPolicy *dfly_upload_policy_new (void);
 GPtrArray        *dfly_upload_policy_announce (DflyUploadPolicy *self, const DflyPieceInfo *piece,
                                                GPtrArray *streams, gint64 *reveal_after);
-gboolean          dfly_upload_policy_admit (DflyUploadPolicy *self, const char *task_id,
-                                            goffset start, goffset end);
+gboolean dfly_upload_policy_admit (DflyUploadPolicy *self, const char *task_id, goffset start,
+                                   goffset end);
 
 G_END_DECLS

@@ -13,20 +13,20 @@
 #include "dfly-upload-server.h"
 
 struct _DflyUploadServer {
-  DflyContext           *context;
-  DflyStorage           *storage;
-  DflyUploadPolicy      *policy;
-  DflyUploadTriggerFunc  trigger;
-  gpointer               trigger_data;
-  SoupServer            *server;
-  DflyWireListener      *listener;
-  DflyPieceSender       *sender;
-  gulong                 piece_id;    /* bus piece-finished */
-  GHashTable            *subscribers; /* task id → GPtrArray of sync streams */
-  GPtrArray             *streams;     /* every sync stream open */
-  GQueue                *reveals;     /* Reveal, soonest first */
-  guint                  reveal_id;
-  GCancellable          *cancellable; /* listings in flight; cancelled when freed */
+  DflyContext          *context;
+  DflyStorage          *storage;
+  DflyUploadPolicy     *policy;
+  DflyUploadTriggerFunc trigger;
+  gpointer              trigger_data;
+  SoupServer           *server;
+  DflyWireListener     *listener;
+  DflyPieceSender      *sender;
+  gulong                piece_id;    /* bus piece-finished */
+  GHashTable           *subscribers; /* task id → GPtrArray of sync streams */
+  GPtrArray            *streams;     /* every sync stream open */
+  GQueue               *reveals;     /* Reveal, soonest first */
+  guint                 reveal_id;
+  GCancellable         *cancellable; /* listings in flight; cancelled when freed */
 };
 
 /* A piece the policy told some of its task's streams of; the others hear
@@ -91,7 +91,7 @@ static void
 send_piece (SoupWebsocketConnection *stream, const DflyPieceInfo *info)
 {
   Dfly__V1__SyncPiecesResponse response = DFLY__V1__SYNC_PIECES_RESPONSE__INIT;
-  Dfly__V1__Piece piece = DFLY__V1__PIECE__INIT;
+  Dfly__V1__Piece              piece = DFLY__V1__PIECE__INIT;
 
   piece_to_message (info, &piece);
   response.piece = &piece;
@@ -107,7 +107,7 @@ typedef struct {
 static void
 list_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  GError *error = NULL;
+  GError    *error = NULL;
   GPtrArray *pieces = dfly_storage_list_pieces (source, task_data, &error);
 
   if (pieces != NULL)
@@ -174,8 +174,8 @@ static gboolean
 on_reveal (gpointer user_data)
 {
   DflyUploadServer *self = user_data;
-  gint64 now = g_get_monotonic_time ();
-  Reveal *reveal;
+  gint64            now = g_get_monotonic_time ();
+  Reveal           *reveal;
 
   while ((reveal = g_queue_peek_head (self->reveals)) != NULL && reveal->at <= now) {
     GPtrArray *streams = g_hash_table_lookup (self->subscribers, reveal->piece->task_id);
@@ -196,9 +196,9 @@ static void
 on_piece_finished (DflyBus *bus, DflyPieceInfo *piece, gpointer user_data)
 {
   DflyUploadServer *self = user_data;
-  GPtrArray *streams = g_hash_table_lookup (self->subscribers, piece->task_id);
+  GPtrArray        *streams = g_hash_table_lookup (self->subscribers, piece->task_id);
   g_autoptr (GPtrArray) now = NULL;
-  gint64 reveal_after = 0;
+  gint64  reveal_after = 0;
   Reveal *reveal;
 
   if (streams == NULL || streams->len == 0)
@@ -225,7 +225,7 @@ static void
 unsubscribe_all (DflyUploadServer *self, SoupWebsocketConnection *stream)
 {
   GHashTableIter iter;
-  gpointer value;
+  gpointer       value;
 
   g_hash_table_iter_init (&iter, self->subscribers);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
@@ -312,7 +312,7 @@ piece_listed (GObject *storage, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) pieces = g_task_propagate_pointer (G_TASK (result), &error);
   Dfly__V1__DownloadPieceResponse response = DFLY__V1__DOWNLOAD_PIECE_RESPONSE__INIT;
-  Dfly__V1__Piece piece = DFLY__V1__PIECE__INIT;
+  Dfly__V1__Piece                 piece = DFLY__V1__PIECE__INIT;
 
   /* Cancelled: the server is gone, and the message with it. */
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || query->gone)
@@ -401,8 +401,7 @@ on_request (SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
      * a piece GET; this connection started with something else. */
     if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_GET) != 0) {
       refuse (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "GET only\n");
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
-                                    "GET");
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "GET");
     } else {
       refuse (msg, SOUP_STATUS_BAD_REQUEST,
               "a piece request must be the first on its connection: ask again on a new one\n");
@@ -436,20 +435,19 @@ dfly_upload_server_new (DflyContext *context, DflyStorage *storage, DflyRateLimi
   self->policy = g_object_ref (policy);
   self->trigger = trigger;
   self->trigger_data = trigger_data;
-  self->subscribers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                             (GDestroyNotify) g_ptr_array_unref);
+  self->subscribers =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
   self->streams = g_ptr_array_new_with_free_func (g_object_unref);
   self->sender = dfly_piece_sender_new (context, storage, limiter, host_type, policy);
   self->reveals = g_queue_new ();
   self->cancellable = g_cancellable_new ();
   self->server = soup_server_new ("server-header", "dfly/" PACKAGE_VERSION, NULL);
-  dfly_wire_server_cap_bodies (self->server, config->protocol.max_message_size +
-                                             DFLY_FRAME_HEADER_SIZE);
+  dfly_wire_server_cap_bodies (self->server,
+                               config->protocol.max_message_size + DFLY_FRAME_HEADER_SIZE);
   soup_server_add_websocket_handler (self->server, "/v1/sync-pieces", NULL, protocols,
                                      on_sync_pieces, self, NULL);
   soup_server_add_handler (self->server, NULL, on_request, self, NULL);
-  self->listener = dfly_wire_listen (self->server, config->host.ip, config->upload.port, 0,
-                                     error);
+  self->listener = dfly_wire_listen (self->server, config->host.ip, config->upload.port, 0, error);
   if (self->listener == NULL)
     return NULL;
   dfly_wire_listener_divert (self->listener, DFLY_PIECE_REQUEST_PREFIX, on_piece_connection,
@@ -473,7 +471,8 @@ dfly_upload_server_free (DflyUploadServer *self)
   g_clear_handle_id (&self->reveal_id, g_source_remove);
   g_queue_free_full (self->reveals, (GDestroyNotify) reveal_free);
   while (self->streams->len > 0) {
-    g_autoptr (SoupWebsocketConnection) stream = g_object_ref (g_ptr_array_index (self->streams, 0));
+    g_autoptr (SoupWebsocketConnection) stream =
+      g_object_ref (g_ptr_array_index (self->streams, 0));
 
     g_signal_handlers_disconnect_by_data (stream, self);
     g_ptr_array_remove_index_fast (self->streams, 0);

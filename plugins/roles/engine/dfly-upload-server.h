@@ -33,8 +33,7 @@ G_BEGIN_DECLS
 typedef struct _DflyUploadServer DflyUploadServer;
 
 /* The scheduler's order to fetch a task; FALSE with error to refuse it. */
-typedef gboolean (*DflyUploadTriggerFunc) (const char *task_id,
-                                           const Dfly__V1__Download *download,
+typedef gboolean (*DflyUploadTriggerFunc) (const char *task_id, const Dfly__V1__Download *download,
                                            gpointer user_data, GError **error);
 
 /* host_type picks the upload slots' key; trigger is NULL except on a seed
@@ -48,7 +47,7 @@ guint16           dfly_upload_server_get_port (DflyUploadServer *self);
 guint             dfly_upload_server_get_slots (DflyUploadServer *self);
 guint             dfly_upload_server_get_active (DflyUploadServer *self);
 /* Bytes of piece content sent so far. */
-guint64           dfly_upload_server_get_bytes_sent (DflyUploadServer *self);
+guint64 dfly_upload_server_get_bytes_sent (DflyUploadServer *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyUploadServer, dfly_upload_server_free)
 

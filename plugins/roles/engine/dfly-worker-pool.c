@@ -24,7 +24,7 @@ typedef struct {
 static void
 run_job (gpointer job_data, gpointer pool_data)
 {
-  Job *job = job_data;
+  Job             *job = job_data;
   DflyWorkerGroup *group = job->group;
 
   job->func (job->data);

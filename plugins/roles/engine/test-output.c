@@ -128,7 +128,7 @@ digest_wrong (const char *digest)
 static void
 rm_rf (const char *path)
 {
-  GDir *dir;
+  GDir       *dir;
   struct stat st;
 
   if (g_lstat (path, &st) != 0)
@@ -156,8 +156,8 @@ rm_rf (const char *path)
 static gboolean
 set_immutable (const char *path, gboolean immutable)
 {
-  int fd = g_open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-  int flags = 0;
+  int      fd = g_open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  int      flags = 0;
   gboolean ok;
 
   if (fd < 0)
@@ -207,7 +207,7 @@ output_test_teardown (OutputTest *t, gconstpointer data)
 /* ---------------------------------------------------------- dfly_output_check */
 
 static void
-assert_check_fails (const char *output, const char * const *refused, const char *message)
+assert_check_fails (const char *output, const char *const *refused, const char *message)
 {
   g_autoptr (GError) error = NULL;
 
@@ -217,7 +217,7 @@ assert_check_fails (const char *output, const char * const *refused, const char 
 }
 
 static void
-assert_check_passes (const char *output, const char * const *refused)
+assert_check_passes (const char *output, const char *const *refused)
 {
   g_autoptr (GError) error = NULL;
 
@@ -235,7 +235,7 @@ test_check_good (OutputTest *t, gconstpointer data)
   g_autofree char *fresh = path_in (t, "out.bin");
   g_autofree char *sibling = path_in (t, "cache2");
   g_autofree char *in_sibling = g_build_filename (sibling, "out.bin", NULL);
-  const char *refused[] = { cache, state, NULL };
+  const char      *refused[] = { cache, state, NULL };
 
   g_assert_cmpint (g_mkdir (cache, 0700), ==, 0);
   g_assert_cmpint (g_mkdir (sibling, 0755), ==, 0);
@@ -245,7 +245,7 @@ test_check_good (OutputTest *t, gconstpointer data)
   /* A directory whose name merely starts like a refused one. */
   assert_check_passes (in_sibling, refused);
   /* Refused directories that do not exist refuse nothing else. */
-  assert_check_passes (fresh, (const char *[]) { "/nonexistent/dfly", NULL });
+  assert_check_passes (fresh, (const char *[]){ "/nonexistent/dfly", NULL });
 }
 
 static void
@@ -313,7 +313,7 @@ test_check_not_writable (OutputTest *t, gconstpointer data)
   g_autoptr (GError) error = NULL;
   gboolean immutable;
   gboolean passed;
-  int expected_errno;
+  int      expected_errno;
 
   t->readonly_dir = path_in (t, "readonly");
   output = g_build_filename (t->readonly_dir, "out.bin", NULL);
@@ -353,8 +353,8 @@ test_check_refused (OutputTest *t, gconstpointer data)
   g_autofree char *other = path_in (t, "other");
   g_autofree char *link = path_in (t, "link");
   g_autofree char *cache_slash = g_strconcat (cache, "/", NULL);
-  const char *refused[] = { cache, state, NULL };
-  const char *refused_slash[] = { cache_slash, NULL };
+  const char      *refused[] = { cache, state, NULL };
+  const char      *refused_slash[] = { cache_slash, NULL };
   g_autofree char *output = NULL;
   g_autofree char *message = NULL;
 
@@ -364,15 +364,16 @@ test_check_refused (OutputTest *t, gconstpointer data)
   g_assert_cmpint (g_mkdir (other, 0755), ==, 0);
   g_assert_cmpint (symlink (cache_sub, link), ==, 0);
 
-#define REFUSED(path_, dir_, list_)                                                     \
-  G_STMT_START {                                                                         \
-    g_free (output);                                                                     \
-    g_free (message);                                                                    \
-    output = (path_);                                                                    \
-    message = g_strdup_printf ("output %s is inside dflyd's own directory %s", output, \
-                               (dir_));                                                  \
-    assert_check_fails (output, (list_), message);                                      \
-  } G_STMT_END
+#define REFUSED(path_, dir_, list_)                                                             \
+  G_STMT_START                                                                                  \
+  {                                                                                             \
+    g_free (output);                                                                            \
+    g_free (message);                                                                           \
+    output = (path_);                                                                           \
+    message = g_strdup_printf ("output %s is inside dflyd's own directory %s", output, (dir_)); \
+    assert_check_fails (output, (list_), message);                                              \
+  }                                                                                             \
+  G_STMT_END
 
   REFUSED (g_build_filename (cache, "out.bin", NULL), cache, refused);
   REFUSED (g_build_filename (cache_sub, "out.bin", NULL), cache, refused);
@@ -396,15 +397,14 @@ test_check_refused_symlinks (OutputTest *t, gconstpointer data)
   g_autofree char *cache_link = path_in (t, "cache");
   g_autofree char *via_real = g_build_filename (real, "out.bin", NULL);
   g_autofree char *via_link = g_build_filename (cache_link, "out.bin", NULL);
-  const char *refused_link[] = { cache_link, NULL };
-  const char *refused_real[] = { real, NULL };
+  const char      *refused_link[] = { cache_link, NULL };
+  const char      *refused_real[] = { real, NULL };
   g_autofree char *message = NULL;
 
   g_assert_cmpint (g_mkdir (real, 0700), ==, 0);
   g_assert_cmpint (symlink (real, cache_link), ==, 0);
 
-  message = g_strdup_printf ("output %s is inside dflyd's own directory %s", via_real,
-                             cache_link);
+  message = g_strdup_printf ("output %s is inside dflyd's own directory %s", via_real, cache_link);
   assert_check_fails (via_real, refused_link, message);
   g_clear_pointer (&message, g_free);
   message = g_strdup_printf ("output %s is inside dflyd's own directory %s", via_link, real);
@@ -463,8 +463,8 @@ find_temp_file (const char *dir, const char *output_name)
 {
   g_autoptr (GDir) listing = g_dir_open (dir, 0, NULL);
   g_autofree char *prefix = g_strdup_printf (".%s.dfly-", output_name);
-  char *found = NULL;
-  const char *name;
+  char            *found = NULL;
+  const char      *name;
 
   g_assert_nonnull (listing);
   while ((name = g_dir_read_name (listing)) != NULL) {
@@ -483,7 +483,7 @@ static gboolean
 place_from_a_file (const char *content, guint64 length, const char *output, gboolean hardlink,
                    const char *digest, GCancellable *cancellable, GError **error)
 {
-  int fd = g_open (content, O_RDONLY | O_CLOEXEC, 0);
+  int      fd = g_open (content, O_RDONLY | O_CLOEXEC, 0);
   gboolean placed = dfly_output_place (fd, length, output, hardlink, digest, cancellable, error);
 
   if (fd >= 0)
@@ -507,10 +507,10 @@ place_fails (OutputTest *t, const char *content, guint64 length, const char *out
              gboolean hardlink, const char *digest, GCancellable *cancellable)
 {
   g_autofree char *dir = g_path_get_dirname (output);
-  GError *error = NULL;
+  GError          *error = NULL;
 
-  g_assert_false (place_from_a_file (content, length, output, hardlink, digest, cancellable,
-                                     &error));
+  g_assert_false (
+    place_from_a_file (content, length, output, hardlink, digest, cancellable, &error));
   g_assert_nonnull (error);
   assert_missing (output);
   assert_no_temp_files (dir);
@@ -522,10 +522,10 @@ static void
 test_place_copy (OutputTest *t, gconstpointer data)
 {
   static const mode_t masks[] = { 022, 027, 002, 077 };
-  g_autofree char *output = path_in (t, "out.bin");
+  g_autofree char    *output = path_in (t, "out.bin");
 
   for (guint i = 0; i < G_N_ELEMENTS (masks); i++) {
-    mode_t old = umask (masks[i]);
+    mode_t      old = umask (masks[i]);
     struct stat st;
 
     place_ok (t->content, CONTENT_SIZE, output, FALSE, NULL);
@@ -592,8 +592,8 @@ test_place_digest_mismatch (OutputTest *t, gconstpointer data)
 
   error = place_fails (t, t->content, CONTENT_SIZE, output, FALSE, wrong256, NULL);
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_DIGEST_MISMATCH);
-  expected = g_strdup_printf ("digest mismatch for %s: expected %s, got %s", output, wrong256,
-                              sha256);
+  expected =
+    g_strdup_printf ("digest mismatch for %s: expected %s, got %s", output, wrong256, sha256);
   g_assert_cmpstr (error->message, ==, expected);
   g_clear_error (&error);
 
@@ -608,8 +608,8 @@ test_place_digest_mismatch (OutputTest *t, gconstpointer data)
 
   /* An output that was there stays as it was. */
   write_file (output, g_bytes_get_data (old, NULL), g_bytes_get_size (old));
-  g_assert_false (place_from_a_file (t->content, CONTENT_SIZE, output, FALSE, wrong256, NULL,
-                                     &error));
+  g_assert_false (
+    place_from_a_file (t->content, CONTENT_SIZE, output, FALSE, wrong256, NULL, &error));
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_DIGEST_MISMATCH);
   assert_file_equals (output, old);
   assert_no_temp_files (t->dir);
@@ -633,12 +633,12 @@ test_place_bad_digest (OutputTest *t, gconstpointer data)
 static void
 test_place_replace (OutputTest *t, gconstpointer data)
 {
-  g_autofree char *output = path_in (t, "out.bin");
-  g_autofree char *digest = digest_of_bytes (G_CHECKSUM_SHA256, t->bytes);
+  g_autofree char  *output = path_in (t, "out.bin");
+  g_autofree char  *digest = digest_of_bytes (G_CHECKSUM_SHA256, t->bytes);
   static const char old[] = "the previous version of the output";
-  char seen[sizeof old] = { 0 };
-  struct stat before;
-  int old_fd;
+  char              seen[sizeof old] = { 0 };
+  struct stat       before;
+  int               old_fd;
 
   for (guint with_digest = 0; with_digest < 2; with_digest++) {
     write_file (output, old, sizeof old);
@@ -699,7 +699,7 @@ test_place_hardlink_again (OutputTest *t, gconstpointer data)
 {
   g_autofree char *output = path_in (t, "out.bin");
   g_autofree char *leftover = NULL;
-  struct stat content = stat_of (t->content);
+  struct stat      content = stat_of (t->content);
 
   place_ok (t->content, CONTENT_SIZE, output, TRUE, NULL);
   place_ok (t->content, CONTENT_SIZE, output, TRUE, NULL);
@@ -748,8 +748,8 @@ test_place_hardlink_short (OutputTest *t, gconstpointer data)
   g_autofree char *output = path_in (t, "out.bin");
   g_autoptr (GError) error = NULL;
 
-  g_assert_false (place_from_a_file (t->content, CONTENT_SIZE + 1, output, TRUE, NULL, NULL,
-                                     &error));
+  g_assert_false (
+    place_from_a_file (t->content, CONTENT_SIZE + 1, output, TRUE, NULL, NULL, &error));
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_IO);
   assert_missing (output);
   assert_no_temp_files (t->dir);
@@ -810,8 +810,8 @@ test_place_cancelled (OutputTest *t, gconstpointer data)
   {
     g_autoptr (GError) error = NULL;
 
-    g_assert_false (place_from_a_file (t->content, CONTENT_SIZE, output, FALSE, NULL,
-                                       cancellable, &error));
+    g_assert_false (
+      place_from_a_file (t->content, CONTENT_SIZE, output, FALSE, NULL, cancellable, &error));
     g_assert_nonnull (error);
   }
   g_assert_cmpint (stat_of (output).st_size, ==, 3);
@@ -824,12 +824,11 @@ test_place_no_directory (OutputTest *t, gconstpointer data)
 {
   g_autofree char *missing = path_in (t, "missing");
   g_autofree char *output = g_build_filename (missing, "out.bin", NULL);
-  g_autofree char *expected = g_strdup_printf ("creating a temporary file in %s: %s", missing,
-                                               g_strerror (ENOENT));
+  g_autofree char *expected =
+    g_strdup_printf ("creating a temporary file in %s: %s", missing, g_strerror (ENOENT));
   g_autoptr (GError) error = NULL;
 
-  g_assert_false (place_from_a_file (t->content, CONTENT_SIZE, output, FALSE, NULL, NULL,
-                                     &error));
+  g_assert_false (place_from_a_file (t->content, CONTENT_SIZE, output, FALSE, NULL, NULL, &error));
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_IO);
   g_assert_cmpstr (error->message, ==, expected);
   assert_missing (missing);
@@ -845,8 +844,8 @@ test_temp_commit (OutputTest *t, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) expected = g_bytes_new_static ("hello", 5);
   DflyOutputTemp *temp;
-  mode_t old = umask (027);
-  struct stat st;
+  mode_t          old = umask (027);
+  struct stat     st;
 
   temp = dfly_output_temp_new (output, &error);
   umask (old);

@@ -39,7 +39,9 @@ on_piece_failed (gpointer data, guint32 number, const char *parent_id, gboolean 
   Fixture *f = data;
 
   g_string_append_printf (f->reports, " failed:%u:%s:%s", number, parent_id,
-                          mismatch ? "mismatch" : temporary ? "temporary" : "final");
+                          mismatch    ? "mismatch"
+                          : temporary ? "temporary"
+                                      : "final");
 }
 
 static const DflyPieceBoardReports reports = { on_reschedule, on_piece_failed };
@@ -98,7 +100,7 @@ finish_job (Fixture *f, DflyPieceJob *job, gboolean from_source)
 static void
 add_parent (Fixture *f, const char *id, gboolean seed, guint32 first, guint32 last)
 {
-  guint8 bitmap[2] = { 0 };
+  guint8           bitmap[2] = { 0 };
   g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", 1000 + (guint) id[0]);
 
   for (guint32 n = first; n <= last; n++)
@@ -120,10 +122,10 @@ set_all_digests (Fixture *f)
 static void
 test_source_order (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GPtrArray) held = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) dfly_piece_info_unref);
+  g_autoptr (GPtrArray) held =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) dfly_piece_info_unref);
   DflyPieceJob job;
-  guint64 completed, from_parents, from_source;
+  guint64      completed, from_parents, from_source;
 
   g_ptr_array_add (held, piece_new (0, DIGEST));
   g_ptr_array_add (held, piece_new (3, DIGEST));
@@ -172,11 +174,11 @@ static void
 test_priorities (Fixture *f, gconstpointer data)
 {
   DflyPieceJob job;
-  gpointer late, early;
+  gpointer     late, early;
 
   dfly_piece_board_set_to_source (f->board, TRUE);
   late = dfly_piece_board_prioritize (f->board, 6 * PIECE + 10, PIECE); /* pieces 6 and 7 */
-  early = dfly_piece_board_prioritize (f->board, 4 * PIECE, 1);          /* piece 4 */
+  early = dfly_piece_board_prioritize (f->board, 4 * PIECE, 1);         /* piece 4 */
   expect_job (f, &job, DFLY_PIECE_JOB_SOURCE, 6);
   finish_job (f, &job, TRUE);
   expect_job (f, &job, DFLY_PIECE_JOB_SOURCE, 7);
@@ -210,7 +212,7 @@ static void
 test_rarest_with_digest (Fixture *f, gconstpointer data)
 {
   DflyPieceJob job;
-  guint64 from_parents, from_source;
+  guint64      from_parents, from_source;
 
   add_parent (f, "a", FALSE, 0, 9);
   add_parent (f, "b", FALSE, 0, 7);
@@ -259,8 +261,8 @@ static void
 test_inflight_caps (Fixture *f, gconstpointer data)
 {
   DflyPieceJob jobs[6];
-  NextCall call = { f->board };
-  GThread *thread;
+  NextCall     call = { f->board };
+  GThread     *thread;
 
   set_all_digests (f);
   add_parent (f, "a", FALSE, 0, 9);
@@ -295,7 +297,7 @@ test_parent_failures (Fixture *f, gconstpointer data)
   g_autoptr (GError) mismatch = g_error_new_literal (DFLY_ERROR, DFLY_ERROR_DIGEST_MISMATCH, "x");
   g_autoptr (GError) deferred = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "429");
   g_autoptr (GError) broken = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "cut");
-  guint8 bitmap[2] = { 0xff, 0x03 };
+  guint8       bitmap[2] = { 0xff, 0x03 };
   DflyPieceJob job, other;
 
   dfly_piece_board_set_digest (f->board, 5, DIGEST);
@@ -304,8 +306,8 @@ test_parent_failures (Fixture *f, gconstpointer data)
   dfly_piece_board_job_done (f->board, &job, mismatch);
   dfly_piece_job_clear (&job);
   g_assert_cmpstr (f->reports->str, ==, " failed:5:a:mismatch reschedule:a");
-  g_assert_false (dfly_piece_board_add_parent (f->board, "a", "http://127.0.0.1:1", FALSE,
-                                               bitmap, sizeof bitmap));
+  g_assert_false (dfly_piece_board_add_parent (f->board, "a", "http://127.0.0.1:1", FALSE, bitmap,
+                                               sizeof bitmap));
   g_string_truncate (f->reports, 0);
 
   /* A seed answers 429 for 5: b, which holds it too, is asked. */
@@ -351,9 +353,9 @@ test_counters (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "cut");
   g_autoptr (GPtrArray) held = NULL;
   DflyPieceJob job;
-  guint64 completed, from_source;
-  gint64 length;
-  guint64 piece_length;
+  guint64      completed, from_source;
+  gint64       length;
+  guint64      piece_length;
 
   dfly_piece_board_commit (f->board, piece, TRUE);
   dfly_piece_board_commit (f->board, piece, FALSE);
@@ -409,8 +411,8 @@ wait_thread (gpointer data)
 {
   WaitCall *call = data;
 
-  call->ok = dfly_piece_board_wait_piece (call->board, call->number, call->cancellable,
-                                          &call->error);
+  call->ok =
+    dfly_piece_board_wait_piece (call->board, call->number, call->cancellable, &call->error);
   return NULL;
 }
 

@@ -49,7 +49,7 @@ typedef struct {
   GPtrArray      *requests;    /* the heads received */
   GPtrArray      *connections; /* GThread *, one per accepted connection */
   guint           accepts;
-  guint           closed;      /* connections over */
+  guint           closed; /* connections over */
   gboolean        stopping;
 } Parent;
 
@@ -192,7 +192,7 @@ answer_echo (const char *head)
 {
   g_autoptr (DflyPieceRequest) request = NULL;
   goffset start, end;
-  guint status;
+  guint   status;
 
   request = dfly_piece_request_parse (head, strlen (head), &status, NULL);
   if (request == NULL || !dfly_piece_request_get_range (request, 1 << 30, &start, &end))
@@ -216,9 +216,9 @@ typedef struct {
 static gpointer
 serve_connection (gpointer data)
 {
-  Connection *connection = data;
-  Parent *parent = connection->parent;
-  GSocket *socket = g_socket_connection_get_socket (connection->connection);
+  Connection    *connection = data;
+  Parent        *parent = connection->parent;
+  GSocket       *socket = g_socket_connection_get_socket (connection->connection);
   GOutputStream *output = g_io_stream_get_output_stream (G_IO_STREAM (connection->connection));
   g_autoptr (GByteArray) pending = g_byte_array_new ();
   gboolean more = TRUE;
@@ -226,7 +226,7 @@ serve_connection (gpointer data)
   g_socket_set_timeout (socket, WAIT_SECONDS);
   while (more) {
     g_autofree char *head = read_request (socket, pending);
-    Answer *answer = NULL;
+    Answer          *answer = NULL;
 
     if (head == NULL)
       break;
@@ -268,7 +268,7 @@ static gboolean
 on_incoming (GSocketService *service, GSocketConnection *socket_connection, GObject *source,
              gpointer user_data)
 {
-  Parent *parent = user_data;
+  Parent     *parent = user_data;
   Connection *connection = g_new0 (Connection, 1);
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&parent->lock);
 
@@ -305,8 +305,8 @@ run_parent (gpointer data)
   parent->service = g_socket_service_new ();
   g_signal_connect (parent->service, "incoming", G_CALLBACK (on_incoming), parent);
   g_assert_true (g_socket_listener_add_address (G_SOCKET_LISTENER (parent->service), address,
-                                                G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
-                                                NULL, &effective, &error));
+                                                G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+                                                &effective, &error));
   g_assert_no_error (error);
   g_socket_service_start (parent->service);
   g_mutex_lock (&parent->lock);
@@ -386,7 +386,7 @@ fetch (DflyPieceFetcher *fetcher, const char *url, guint64 start, guint64 end,
        GCancellable *cancellable, GError **error)
 {
   g_autoptr (GInputStream) stream = NULL;
-  gsize size = end - start + 1, n = 0;
+  gsize              size = end - start + 1, n = 0;
   g_autofree guint8 *buffer = g_malloc (size + 1);
 
   stream = dfly_piece_fetcher_open (fetcher, url, start, end, cancellable, error);
@@ -431,7 +431,7 @@ test_reuse (void)
   g_autoptr (Parent) parent = parent_new ();
   g_autoptr (DflyPieceFetcher) fetcher = dfly_piece_fetcher_new (TIMEOUT);
   g_autofree char *host = g_strdup_printf ("127.0.0.1:%u", parent->port);
-  const goffset ranges[][2] = { { 0, 9 }, { 10, 4095 }, { 1 << 20, (2 << 20) - 1 } };
+  const goffset    ranges[][2] = { { 0, 9 }, { 10, 4095 }, { 1 << 20, (2 << 20) - 1 } };
 
   parent_push (parent, answer_206 (ranges[0][0], ranges[0][1], FALSE, AFTER_KEEP));
   parent_push (parent, answer_206 (ranges[1][0], ranges[1][1], TRUE, AFTER_KEEP));
@@ -445,7 +445,7 @@ test_reuse (void)
     const char *head = g_ptr_array_index (parent->requests, i);
     g_autoptr (GError) error = NULL;
     g_autoptr (DflyPieceRequest) request = NULL;
-    guint status = 0;
+    guint   status = 0;
     goffset start = -1, end = -1;
 
     request = dfly_piece_request_parse (head, strlen (head), &status, &error);
@@ -469,8 +469,8 @@ test_cut_short (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GInputStream) stream = NULL;
-  char buffer[5];
-  gsize n = 0;
+  char   buffer[5];
+  gsize  n = 0;
   gint64 started;
 
   /* Half a body, then the connection closes. */
@@ -526,21 +526,20 @@ test_answers (void)
     int         code;
     gboolean    reused;
   } cases[] = {
-    { "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 5\r\n\r\nlater",
-      G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, TRUE },
+    { "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 5\r\n\r\nlater", G_IO_ERROR,
+      G_IO_ERROR_WOULD_BLOCK, TRUE },
     { "HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 5\r\n\r\nlater",
       G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, FALSE },
-    { "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy",
-      DFLY_ERROR, DFLY_ERROR_BUSY, TRUE },
-    { "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found",
-      G_IO_ERROR, G_IO_ERROR_FAILED, TRUE },
-    { "HTTP/1.1 404 Not Found\r\n\r\nto the end",
-      G_IO_ERROR, G_IO_ERROR_FAILED, FALSE },
+    { "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy", DFLY_ERROR,
+      DFLY_ERROR_BUSY, TRUE },
+    { "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found", G_IO_ERROR, G_IO_ERROR_FAILED,
+      TRUE },
+    { "HTTP/1.1 404 Not Found\r\n\r\nto the end", G_IO_ERROR, G_IO_ERROR_FAILED, FALSE },
     { "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */5\r\n"
       "Content-Length: 27\r\n\r\none byte range is required\n",
       G_IO_ERROR, G_IO_ERROR_FAILED, TRUE },
-    { "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789",
-      G_IO_ERROR, G_IO_ERROR_FAILED, TRUE },
+    { "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", G_IO_ERROR, G_IO_ERROR_FAILED,
+      TRUE },
     /* a 206 for another range */
     { "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 10-19/*\r\n"
       "Content-Length: 10\r\n\r\n0123456789",
@@ -549,16 +548,15 @@ test_answers (void)
       "Content-Length: 9\r\n\r\n012345678",
       G_IO_ERROR, G_IO_ERROR_FAILED, TRUE },
     /* malformed */
-    { "HELLO WORLD\r\n\r\n",
-      DFLY_ERROR, DFLY_ERROR_PROTOCOL, FALSE },
+    { "HELLO WORLD\r\n\r\n", DFLY_ERROR, DFLY_ERROR_PROTOCOL, FALSE },
     { "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/*\r\n"
       "Transfer-Encoding: chunked\r\n\r\na\r\n0123456789\r\n0\r\n\r\n",
       DFLY_ERROR, DFLY_ERROR_PROTOCOL, FALSE },
     { "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/*\r\n"
       "Content-Length: 11\r\n\r\n0123456789",
       DFLY_ERROR, DFLY_ERROR_PROTOCOL, FALSE },
-    { "HTTP/1.1 206 Partial Content\r\nContent-Length: 10\r\n\r\n0123456789",
-      DFLY_ERROR, DFLY_ERROR_PROTOCOL, FALSE },
+    { "HTTP/1.1 206 Partial Content\r\nContent-Length: 10\r\n\r\n0123456789", DFLY_ERROR,
+      DFLY_ERROR_PROTOCOL, FALSE },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
@@ -589,8 +587,8 @@ test_empty_refusal (void)
   g_autoptr (DflyPieceFetcher) fetcher = dfly_piece_fetcher_new (TIMEOUT);
   g_autoptr (GError) error = NULL;
 
-  parent_push (parent, ANSWER ("HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\n\r\n",
-                               AFTER_KEEP));
+  parent_push (parent,
+               ANSWER ("HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\n\r\n", AFTER_KEEP));
   parent_push (parent, answer_206 (0, 9, FALSE, AFTER_KEEP));
   g_assert_null (fetch (fetcher, parent->url, 0, 9, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
@@ -688,8 +686,7 @@ test_silent (void)
   g_assert_null (fetch (fetcher, parent->url, 0, 9, NULL, &error));
   took = g_get_monotonic_time () - started;
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
-  g_test_message ("silent parent: %s after %" G_GINT64_FORMAT " ms", error->message,
-                  took / 1000);
+  g_test_message ("silent parent: %s after %" G_GINT64_FORMAT " ms", error->message, took / 1000);
   g_assert_cmpint (took, >=, TIMEOUT * G_USEC_PER_SEC * 9 / 10);
   g_assert_cmpint (took, <, TIMEOUT * G_USEC_PER_SEC * 3 / 2);
   g_assert_cmpuint (parent_get_accepts (parent), ==, 1);
@@ -713,8 +710,8 @@ test_silent_pooled (void)
   g_assert_null (fetch (fetcher, parent->url, 10, 19, NULL, &error));
   took = g_get_monotonic_time () - started;
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
-  g_test_message ("silent on a pooled connection: %s after %" G_GINT64_FORMAT " ms",
-                  error->message, took / 1000);
+  g_test_message ("silent on a pooled connection: %s after %" G_GINT64_FORMAT " ms", error->message,
+                  took / 1000);
   g_assert_cmpint (took, <, TIMEOUT * G_USEC_PER_SEC * 3 / 2);
   g_assert_cmpuint (parent_get_accepts (parent), ==, 1);
 }
@@ -748,9 +745,9 @@ test_cancel (void)
     g_autoptr (GError) error = NULL;
     g_autoptr (GInputStream) stream = NULL;
     Canceller canceller = { cancellable, G_USEC_PER_SEC / 5 };
-    GThread *thread;
-    gint64 started;
-    gsize n = 0;
+    GThread  *thread;
+    gint64    started;
+    gsize     n = 0;
 
     if (in_body)
       parent_push (parent, ANSWER ("HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/*\r\n"
@@ -763,8 +760,8 @@ test_cancel (void)
     stream = dfly_piece_fetcher_open (fetcher, parent->url, 0, 9, cancellable, &error);
     if (in_body) {
       g_assert_no_error (error);
-      g_assert_false (g_input_stream_read_all (stream, buffer, sizeof buffer, &n, cancellable,
-                                               &error));
+      g_assert_false (
+        g_input_stream_read_all (stream, buffer, sizeof buffer, &n, cancellable, &error));
       g_assert_cmpuint (n, ==, 5);
       g_input_stream_close (stream, NULL, NULL);
     } else {
@@ -805,8 +802,8 @@ test_bad_url (void)
     "http://127.0.0.1:99999/v1/tasks/" TASK_ID,
     "http:/v1/tasks/" TASK_ID,
     "http://127.0.0.1:4000/v1/tasks/%zz",
-    "http://:4000/v1/tasks/" TASK_ID,                             /* no host */
-    "http://127.0.0.1:4000",                                      /* no path */
+    "http://:4000/v1/tasks/" TASK_ID, /* no host */
+    "http://127.0.0.1:4000",          /* no path */
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (urls); i++) {
@@ -825,7 +822,7 @@ test_refused_connection (void)
   g_autoptr (DflyPieceFetcher) fetcher = dfly_piece_fetcher_new (TIMEOUT);
   g_autoptr (GError) error = NULL;
   g_autofree char *url = NULL;
-  guint16 port;
+  guint16          port;
 
   {
     g_autoptr (Parent) parent = parent_new ();
@@ -866,12 +863,12 @@ test_threads (void)
 {
   g_autoptr (Parent) parent = parent_new ();
   g_autoptr (DflyPieceFetcher) fetcher = dfly_piece_fetcher_new (TIMEOUT);
-  Worker workers[WORKERS];
+  Worker   workers[WORKERS];
   GThread *threads[WORKERS];
 
   parent->echo = TRUE;
   for (guint i = 0; i < WORKERS; i++) {
-    workers[i] = (Worker) { fetcher, parent, i };
+    workers[i] = (Worker){ fetcher, parent, i };
     threads[i] = g_thread_new ("test-worker", fetch_pieces, &workers[i]);
   }
   for (guint i = 0; i < WORKERS; i++)
@@ -889,7 +886,7 @@ test_stream_outlives_fetcher (void)
   DflyPieceFetcher *fetcher = dfly_piece_fetcher_new (TIMEOUT);
   g_autoptr (GError) error = NULL;
   g_autoptr (GInputStream) stream = NULL;
-  char buffer[10];
+  char  buffer[10];
   gsize n = 0;
 
   parent_push (parent, answer_206 (0, 9, TRUE, AFTER_KEEP));

@@ -9,9 +9,9 @@
 
 #include "dfly-rate-limiter.h"
 
-#define MIB     (1024 * 1024)
+#define MIB      (1024 * 1024)
 #define BURST_US 50000 /* dfly-rate-limiter.c's BURST_SECONDS, in µs */
-#define SLACK_US 2   /* rounding: each wait is truncated to whole µs */
+#define SLACK_US 2     /* rounding: each wait is truncated to whole µs */
 
 /* Without a rate nothing ever waits. */
 static void
@@ -72,8 +72,8 @@ test_average (void)
   last_after = g_get_monotonic_time ();
   /* 2.5 s less the burst (0.05 s), less the time the calls took. */
   g_assert_cmpint (waits[9], <=, 5 * G_USEC_PER_SEC / 2 - BURST_US + SLACK_US);
-  g_assert_cmpint (waits[9], >=, 5 * G_USEC_PER_SEC / 2 - BURST_US -
-                                   (last_after - last_before) - SLACK_US);
+  g_assert_cmpint (waits[9], >=,
+                   5 * G_USEC_PER_SEC / 2 - BURST_US - (last_after - last_before) - SLACK_US);
 
   /* The burst itself goes at once. */
   dfly_rate_limiter_set_rate (limiter, rate + 1);
@@ -136,7 +136,7 @@ test_cancel (void)
   g_autoptr (GCancellable) cancelled = g_cancellable_new ();
   g_autoptr (GCancellable) later = g_cancellable_new ();
   GThread *thread;
-  gint64 start;
+  gint64   start;
 
   g_cancellable_cancel (cancelled);
   start = g_get_monotonic_time ();
@@ -180,8 +180,8 @@ test_threads (void)
   g_autoptr (DflyRateLimiter) limiter = NULL;
   Consumer consumer = { NULL, 0 };
   GThread *threads[N_THREADS];
-  gint64 start = g_get_monotonic_time ();
-  gint64 elapsed;
+  gint64   start = g_get_monotonic_time ();
+  gint64   elapsed;
 
   limiter = consumer.limiter = dfly_rate_limiter_new (MIB);
   for (guint i = 0; i < N_THREADS; i++)

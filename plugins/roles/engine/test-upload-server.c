@@ -116,8 +116,8 @@ commit (UploadTest *t, guint32 number)
   piece->offset = number * PIECE;
   piece->length = PIECE;
   piece->digest = digest_of (t, number);
-  g_assert_true (dfly_storage_write (t->storage, TASK_ID, piece->offset, bytes + piece->offset,
-                                     PIECE, &error));
+  g_assert_true (
+    dfly_storage_write (t->storage, TASK_ID, piece->offset, bytes + piece->offset, PIECE, &error));
   g_assert_true (dfly_storage_commit_piece (t->storage, piece, &error));
   g_assert_no_error (error);
 }
@@ -152,8 +152,8 @@ setup (UploadTest *t, DflyUploadPolicy *policy)
   config->daemon.state_dir = g_strdup (t->dir);
   t->context = dfly_context_new (config);
   t->services = dfly_context_new (config);
-  t->storage = g_object_new (dfly_disk_storage_get_type (), "context", t->services, "name",
-                             "disk", NULL);
+  t->storage =
+    g_object_new (dfly_disk_storage_get_type (), "context", t->services, "name", "disk", NULL);
   g_assert_true (dfly_storage_load (t->storage, &error));
   g_assert_no_error (error);
   task->piece_length = PIECE;
@@ -201,7 +201,7 @@ teardown (UploadTest *t, gconstpointer data)
   g_assert_finalize_object (t->services);
   g_bytes_unref (t->content);
   g_free (t->base_url);
-  g_assert_true (g_spawn_sync (NULL, (char *[]) { "rm", "-rf", t->dir, NULL }, NULL,
+  g_assert_true (g_spawn_sync (NULL, (char *[]){ "rm", "-rf", t->dir, NULL }, NULL,
                                G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL));
   g_free (t->dir);
 }
@@ -238,8 +238,8 @@ on_connected (GObject *session, GAsyncResult *result, gpointer user_data)
   Child *child = user_data;
   g_autoptr (GError) error = NULL;
 
-  child->connection = soup_session_websocket_connect_finish (SOUP_SESSION (session), result,
-                                                             &error);
+  child->connection =
+    soup_session_websocket_connect_finish (SOUP_SESSION (session), result, &error);
   g_assert_no_error (error);
 }
 
@@ -262,16 +262,16 @@ static Child *
 child_new (UploadTest *t)
 {
   g_autoptr (SoupMessage) msg = NULL;
-  g_autofree char *url = g_strconcat (t->base_url, "/v1/sync-pieces", NULL);
-  char *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
+  g_autofree char            *url = g_strconcat (t->base_url, "/v1/sync-pieces", NULL);
+  char                       *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
   Dfly__V1__SyncPiecesRequest request = DFLY__V1__SYNC_PIECES_REQUEST__INIT;
-  Child *child = g_new0 (Child, 1);
-  Told held = { child, 1 };
+  Child                      *child = g_new0 (Child, 1);
+  Told                        held = { child, 1 };
 
   child->told = g_array_new (FALSE, FALSE, sizeof (guint32));
   msg = soup_message_new ("GET", url);
-  soup_session_websocket_connect_async (t->session, msg, NULL, protocols, G_PRIORITY_DEFAULT,
-                                        NULL, on_connected, child);
+  soup_session_websocket_connect_async (t->session, msg, NULL, protocols, G_PRIORITY_DEFAULT, NULL,
+                                        on_connected, child);
   g_assert_true (role_test_wait (child_connected, child, WAIT_MS));
   dfly_wire_ws_setup (child->connection, 1 << 20);
   g_signal_connect (child->connection, "message", G_CALLBACK (on_told), child);
@@ -285,10 +285,10 @@ child_new (UploadTest *t)
 /* ---- requests ---- */
 
 typedef struct {
-  GBytes   *body;
-  guint     status;
-  GError   *error;
-  gboolean  done;
+  GBytes  *body;
+  guint    status;
+  GError  *error;
+  gboolean done;
 } Answer;
 
 static gboolean
@@ -302,10 +302,9 @@ on_answer (GObject *session, GAsyncResult *result, gpointer user_data)
 {
   Answer *answer = user_data;
 
-  answer->body = soup_session_send_and_read_finish (SOUP_SESSION (session), result,
-                                                    &answer->error);
-  answer->status = soup_message_get_status (soup_session_get_async_result_message (
-    SOUP_SESSION (session), result));
+  answer->body = soup_session_send_and_read_finish (SOUP_SESSION (session), result, &answer->error);
+  answer->status = soup_message_get_status (
+    soup_session_get_async_result_message (SOUP_SESSION (session), result));
   answer->done = TRUE;
 }
 
@@ -349,13 +348,13 @@ download_piece (UploadTest *t, const char *task_id, guint32 n)
 {
   g_autofree char *url = g_strconcat (t->base_url, "/v1/download-piece", NULL);
   g_autoptr (SoupMessage) msg = soup_message_new ("POST", url);
-  Dfly__V1__DownloadPieceRequest request = DFLY__V1__DOWNLOAD_PIECE_REQUEST__INIT;
+  Dfly__V1__DownloadPieceRequest   request = DFLY__V1__DOWNLOAD_PIECE_REQUEST__INIT;
   Dfly__V1__DownloadPieceResponse *response;
   g_autoptr (GBytes) frame = NULL;
   g_autoptr (GBytes) body = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *digest = digest_of (t, n);
-  guint status;
+  guint            status;
 
   request.task_id = (char *) task_id;
   request.piece_number = n;
@@ -387,7 +386,7 @@ test_default_announce (UploadTest *t, gconstpointer data)
   g_autoptr (Child) a = child_new (t);
   g_autoptr (Child) b = child_new (t);
   g_autoptr (Child) c = child_new (t);
-  Told told[] = { { a, 2 }, { b, 2 }, { c, 2 } };
+  Told   told[] = { { a, 2 }, { b, 2 }, { c, 2 } };
   gint64 start = g_get_monotonic_time ();
 
   finish (t, 1);
@@ -427,8 +426,8 @@ test_policy_reveal (UploadTest *t, gconstpointer data)
   g_autoptr (Child) second = child_new (t);
   g_autoptr (Child) third = child_new (t);
   g_autoptr (SoupSession) session = soup_session_new ();
-  Told now = { first, 2 };
-  Told later[] = { { second, 2 }, { third, 2 } };
+  Told   now = { first, 2 };
+  Told   later[] = { { second, 2 }, { third, 2 } };
   gint64 start = g_get_monotonic_time ();
 
   finish (t, 1);

@@ -17,7 +17,7 @@
 G_DECLARE_FINAL_TYPE (DflyManagerRole, dfly_manager_role, DFLY, MANAGER_ROLE, DflyRole)
 
 struct _DflyManagerRole {
-  DflyRole        parent_instance;
+  DflyRole          parent_instance;
   DflyWireListener *listener; /* while running: accepts connections... */
   SoupServer       *server;   /* ...and hands them here to speak HTTP */
   char             *url;      /* http://ADDR:PORT as bound, the port resolved */
@@ -36,7 +36,7 @@ handle_healthy (DflyManagerRole *self, SoupServerMessage *msg)
 typedef struct {
   const char *path;
   const char *methods[3]; /* NULL-terminated; also the Allow header of a 405 */
-  void      (*handle) (DflyManagerRole *self, SoupServerMessage *msg);
+  void (*handle) (DflyManagerRole *self, SoupServerMessage *msg);
 } Route;
 
 static const Route routes[] = {
@@ -70,8 +70,8 @@ on_request (SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
  * before its body is read: SoupServer would otherwise buffer it whole, and
  * a client could make us hold any amount of memory. */
 static void
-on_early_request (SoupServer *server, SoupServerMessage *msg, const char *path,
-                  GHashTable *query, gpointer user_data)
+on_early_request (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+                  gpointer user_data)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
@@ -87,7 +87,7 @@ on_early_request (SoupServer *server, SoupServerMessage *msg, const char *path,
 static gboolean
 dfly_manager_role_start (DflyRole *role, GError **error)
 {
-  DflyManagerRole *self = DFLY_MANAGER_ROLE (role);
+  DflyManagerRole           *self = DFLY_MANAGER_ROLE (role);
   const DflyManagerSettings *settings = dfly_component_get_settings (DFLY_COMPONENT (role));
   g_autoptr (GError) local_error = NULL;
 
@@ -95,8 +95,8 @@ dfly_manager_role_start (DflyRole *role, GError **error)
   soup_server_add_early_handler (self->server, NULL, on_early_request, self, NULL);
   soup_server_add_handler (self->server, NULL, on_request, self, NULL);
   /* An idle or stalled client does not hold its connection forever. */
-  self->listener = dfly_wire_listen (self->server, settings->listen, settings->port,
-                                     30, &local_error);
+  self->listener =
+    dfly_wire_listen (self->server, settings->listen, settings->port, 30, &local_error);
   if (self->listener == NULL) {
     g_set_error (error, local_error->domain, local_error->code, "manager.listen: %s",
                  local_error->message);
@@ -104,8 +104,7 @@ dfly_manager_role_start (DflyRole *role, GError **error)
     return FALSE;
   }
   /* Port 0 asks for an ephemeral port: tell the one we got. */
-  self->url = dfly_wire_base_url (settings->listen,
-                                  dfly_wire_listener_get_port (self->listener));
+  self->url = dfly_wire_base_url (settings->listen, dfly_wire_listener_get_port (self->listener));
   g_info ("REST API listening on %s", self->url);
   return TRUE;
 }

@@ -6,8 +6,8 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  char    *listen; /* address of the REST API */
-  guint16  port;
+  char   *listen; /* address of the REST API */
+  guint16 port;
 } DflyManagerSettings;
 
 extern const DflyConfigSection dfly_manager_settings;

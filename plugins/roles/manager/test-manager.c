@@ -10,7 +10,7 @@
 
 /* From dfly-manager-role.c, compiled into this binary. */
 const DflyPluginDescriptor *dfly_plugin_query (void);
-GType dfly_manager_role_get_type (void);
+GType                       dfly_manager_role_get_type (void);
 
 /* The role's settings in the fixture's config, writable: it is not shared. */
 static DflyManagerSettings *
@@ -32,8 +32,8 @@ manager_setup (RoleTest *t, gconstpointer data)
   for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
     g_autoptr (GError) error = NULL;
 
-    dfly_config_add_plugin (dfly_context_get_config (t->context), names[i],
-                            &dfly_manager_settings, &error);
+    dfly_config_add_plugin (dfly_context_get_config (t->context), names[i], &dfly_manager_settings,
+                            &error);
     g_assert_no_error (error);
     manager_settings (t, names[i])->port = 0;
   }
@@ -43,8 +43,8 @@ manager_setup (RoleTest *t, gconstpointer data)
   g_test_add ((path), RoleTest, "manager", manager_setup, (func), role_test_teardown)
 
 typedef struct {
-  GBytes *body;
-  GError *error;
+  GBytes  *body;
+  GError  *error;
   gboolean done;
 } Reply;
 
@@ -126,8 +126,8 @@ test_descriptor (void)
 static void
 test_healthy (RoleTest *t, gconstpointer data)
 {
-  g_autoptr (DflyRole) role = role_test_new_role (dfly_manager_role_get_type (), t->context,
-                                                  "manager");
+  g_autoptr (DflyRole) role =
+    role_test_new_role (dfly_manager_role_get_type (), t->context, "manager");
   g_autoptr (GError) error = NULL;
   g_autofree char *base = NULL;
   g_autoptr (SoupMessage) get = NULL;
@@ -172,11 +172,10 @@ test_healthy (RoleTest *t, gconstpointer data)
   {
     g_autoptr (GBytes) sent = g_bytes_new_static ("0123456789abcdef0123456789abcdef", 32);
     g_autoptr (GBytes) refused_body = NULL;
-    g_autoptr (SoupMessage) refused = request_with_body ("POST", base, "/nothing", sent,
-                                                         &refused_body);
+    g_autoptr (SoupMessage) refused =
+      request_with_body ("POST", base, "/nothing", sent, &refused_body);
 
-    g_assert_cmpuint (soup_message_get_status (refused), ==,
-                      SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+    g_assert_cmpuint (soup_message_get_status (refused), ==, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
   }
 
   g_assert_true (role_test_stop (role, &error));
@@ -188,13 +187,13 @@ test_healthy (RoleTest *t, gconstpointer data)
 static void
 test_stop_closes (RoleTest *t, gconstpointer data)
 {
-  g_autoptr (DflyRole) role = role_test_new_role (dfly_manager_role_get_type (), t->context,
-                                                  "manager");
+  g_autoptr (DflyRole) role =
+    role_test_new_role (dfly_manager_role_get_type (), t->context, "manager");
   g_autoptr (SoupSession) session = session_new ();
   g_autoptr (SoupMessage) msg = NULL;
   g_autofree char *base = NULL;
   g_autofree char *url = NULL;
-  Reply reply = { NULL, NULL, FALSE };
+  Reply            reply = { NULL, NULL, FALSE };
 
   g_assert_true (dfly_role_start (role, NULL));
   base = base_url (role);
@@ -214,10 +213,10 @@ test_stop_closes (RoleTest *t, gconstpointer data)
 static void
 test_port_in_use (RoleTest *t, gconstpointer data)
 {
-  g_autoptr (DflyRole) first = role_test_new_role (dfly_manager_role_get_type (), t->context,
-                                                   "first");
-  g_autoptr (DflyRole) role = role_test_new_role (dfly_manager_role_get_type (), t->context,
-                                                  "manager");
+  g_autoptr (DflyRole) first =
+    role_test_new_role (dfly_manager_role_get_type (), t->context, "first");
+  g_autoptr (DflyRole) role =
+    role_test_new_role (dfly_manager_role_get_type (), t->context, "manager");
   g_autoptr (GError) error = NULL;
   g_autofree char *base = NULL;
   g_autofree char *where = NULL;
@@ -246,8 +245,8 @@ test_port_in_use (RoleTest *t, gconstpointer data)
 static void
 test_bad_listen (RoleTest *t, gconstpointer data)
 {
-  g_autoptr (DflyRole) role = role_test_new_role (dfly_manager_role_get_type (), t->context,
-                                                  "manager");
+  g_autoptr (DflyRole) role =
+    role_test_new_role (dfly_manager_role_get_type (), t->context, "manager");
   DflyManagerSettings *settings = manager_settings (t, "manager");
   g_autoptr (GError) error = NULL;
 

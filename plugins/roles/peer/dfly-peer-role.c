@@ -14,8 +14,8 @@
 G_DECLARE_FINAL_TYPE (DflyPeerRole, dfly_peer_role, DFLY, PEER_ROLE, DflyRole)
 
 struct _DflyPeerRole {
-  DflyRole           parent_instance;
-  DflyPeerEngine    *engine;    /* while running, unless beside a seed role */
+  DflyRole        parent_instance;
+  DflyPeerEngine *engine; /* while running, unless beside a seed role */
 };
 
 G_DEFINE_FINAL_TYPE (DflyPeerRole, dfly_peer_role, DFLY_TYPE_ROLE)
@@ -30,8 +30,8 @@ static gboolean
 dfly_peer_role_start (DflyRole *role, GError **error)
 {
   DflyPeerRole *self = DFLY_PEER_ROLE (role);
-  DflyContext *context = role_context (self);
-  DflyConfig *config = dfly_context_get_config (context);
+  DflyContext  *context = role_context (self);
+  DflyConfig   *config = dfly_context_get_config (context);
   g_autoptr (DflyPeerEngine) engine = NULL;
 
   g_clear_object (&self->engine);
@@ -46,8 +46,8 @@ dfly_peer_role_start (DflyRole *role, GError **error)
 }
 
 static void
-dfly_peer_role_stop_async (DflyRole *role, GCancellable *cancellable,
-                           GAsyncReadyCallback callback, gpointer user_data)
+dfly_peer_role_stop_async (DflyRole *role, GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data)
 {
   dfly_peer_engine_stop (DFLY_PEER_ROLE (role)->engine,
                          g_task_new (role, cancellable, callback, user_data));

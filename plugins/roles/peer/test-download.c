@@ -29,26 +29,25 @@ GType dfly_peer_role_get_type (void);
 GType dfly_http_source_get_type (void);
 GType dfly_disk_storage_get_type (void);
 
-#define KIB       1024
-#define PIECE     (4 * KIB) /* download.min_piece_length here */
-#define BIG_SIZE  (256 * KIB + 1234)
+#define KIB        1024
+#define PIECE      (4 * KIB) /* download.min_piece_length here */
+#define BIG_SIZE   (256 * KIB + 1234)
 #define BIG_PIECES ((BIG_SIZE + PIECE - 1) / PIECE)
-#define A_SIZE    (40 * KIB + 7)
-#define B_SIZE    (50 * KIB + 3)
-#define SLOW_SIZE (64 * KIB)
+#define A_SIZE     (40 * KIB + 7)
+#define B_SIZE     (50 * KIB + 3)
+#define SLOW_SIZE  (64 * KIB)
 #define PACED_SIZE (192 * KIB + 100)
 /* The bound on every wait; generous, since the valgrind tier runs this too. */
-#define WAIT_MS   30000
+#define WAIT_MS 30000
 
 /* nginx serves /slow/ at 1 KiB/s: a download there is still running when
  * the test cancels it, times it out or stops the role. /paced/ takes about
  * three seconds, without ranges: one stream, cut into pieces as it comes.
  * /ranged/ sends a 4 KiB piece in about 60 ms: big.bin there takes seconds
  * one piece at a time. */
-static const char origin_locations[] =
-  "location /slow/ { limit_rate 1k; }\n"
-  "location /paced/ { max_ranges 0; limit_rate 64k; }\n"
-  "location /ranged/ { limit_rate 64k; }\n";
+static const char origin_locations[] = "location /slow/ { limit_rate 1k; }\n"
+                                       "location /paced/ { max_ranges 0; limit_rate 64k; }\n"
+                                       "location /ranged/ { limit_rate 64k; }\n";
 
 typedef struct {
   DflyDownloadRequest *request;
@@ -64,22 +63,22 @@ answer_free (Answer *answer)
 }
 
 typedef struct {
-  char           *dir;       /* everything below is inside it */
-  char           *root;      /* nginx's document root */
+  char           *dir;  /* everything below is inside it */
+  char           *root; /* nginx's document root */
   char           *cache_dir;
   char           *state_dir;
-  char           *out_dir;   /* where outputs go */
+  char           *out_dir; /* where outputs go */
   TestOrigin     *origin;
   GBytes         *big, *a, *b, *paced;
   DflyContext    *context;
-  DflyContext    *services;  /* the source's and storage's context */
+  DflyContext    *services; /* the source's and storage's context */
   DflySource     *source;
   DflyStorage    *storage;
   DflyRole       *role;
   DflyDownloader *downloader;
-  GPtrArray      *answers;   /* Answer *, in the order the bus carried them */
-  GPtrArray      *progress;  /* DflyTaskInfo * of download-progress */
-  GString        *events;    /* "+NAME" task-registered (URL's file), "=NAME" finished
+  GPtrArray      *answers;  /* Answer *, in the order the bus carried them */
+  GPtrArray      *progress; /* DflyTaskInfo * of download-progress */
+  GString        *events;   /* "+NAME" task-registered (URL's file), "=NAME" finished
                               * and "!NAME" failed (output's file), space-separated */
   gulong          handlers[4];
 } DownloadTest;
@@ -103,8 +102,8 @@ write_bytes (const char *dir, const char *name, GBytes *bytes)
   g_autofree char *path = g_build_filename (dir, name, NULL);
   g_autoptr (GError) error = NULL;
 
-  g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes, NULL),
-                                      g_bytes_get_size (bytes), &error));
+  g_assert_true (
+    g_file_set_contents (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error));
   g_assert_no_error (error);
 }
 
@@ -119,7 +118,7 @@ assert_file_equals (const char *path, GBytes *expected)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *data = NULL;
-  gsize size = 0;
+  gsize            size = 0;
 
   g_assert_true (g_file_get_contents (path, &data, &size, &error));
   g_assert_no_error (error);
@@ -226,7 +225,7 @@ static void
 on_finished (DflyBus *bus, DflyDownloadRequest *request, gpointer data)
 {
   DownloadTest *t = data;
-  Answer *answer = g_new0 (Answer, 1);
+  Answer       *answer = g_new0 (Answer, 1);
 
   answer->request = dfly_download_request_ref (request);
   g_ptr_array_add (t->answers, answer);
@@ -237,7 +236,7 @@ static void
 on_failed (DflyBus *bus, DflyDownloadRequest *request, GError *error, gpointer data)
 {
   DownloadTest *t = data;
-  Answer *answer = g_new0 (Answer, 1);
+  Answer       *answer = g_new0 (Answer, 1);
 
   answer->request = dfly_download_request_ref (request);
   answer->error = g_error_copy (error);
@@ -326,7 +325,7 @@ wait_not_running (DownloadTest *t, const char *task_id)
 static gboolean
 has_event (gpointer data)
 {
-  const char * const *what = data; /* { events, needle } */
+  const char *const *what = data; /* { events, needle } */
 
   return strstr (what[0], what[1]) != NULL;
 }
@@ -384,8 +383,7 @@ start (DownloadTest *t, DflyDownloadRequest *request)
 
 /* The request is refused at once, with nothing on the bus. */
 static void
-assert_refused (DownloadTest *t, DflyDownloadRequest *request, DflyError code,
-                const char *message)
+assert_refused (DownloadTest *t, DflyDownloadRequest *request, DflyError code, const char *message)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *task_id = download (t, request, &error);
@@ -403,7 +401,7 @@ assert_refused (DownloadTest *t, DflyDownloadRequest *request, DflyError code,
 static void
 rm_rf (const char *path)
 {
-  GDir *dir;
+  GDir       *dir;
   struct stat st;
 
   if (g_lstat (path, &st) != 0)
@@ -478,10 +476,10 @@ download_test_setup (DownloadTest *t, gconstpointer data)
   t->context = dfly_context_new (config);
   t->services = dfly_context_new (config);
 
-  t->source = g_object_new (dfly_http_source_get_type (), "context", t->services, "name", "http",
-                            NULL);
-  t->storage = g_object_new (dfly_disk_storage_get_type (), "context", t->services, "name",
-                             "disk", NULL);
+  t->source =
+    g_object_new (dfly_http_source_get_type (), "context", t->services, "name", "http", NULL);
+  t->storage =
+    g_object_new (dfly_disk_storage_get_type (), "context", t->services, "name", "disk", NULL);
   g_assert_true (dfly_storage_load (t->storage, &error));
   g_assert_no_error (error);
   dfly_context_add_source (t->context, t->source);
@@ -671,7 +669,7 @@ test_progress (DownloadTest *t, gconstpointer data)
   g_autoptr (DflyDownloadRequest) request = request_new (t, "/paced/paced.bin", "paced.out");
   g_autofree char *output = out_path (t, "paced.out");
   g_autofree char *task_id = NULL;
-  guint64 previous = 0;
+  guint64          previous = 0;
 
   request->piece_length = PIECE;
   task_id = start (t, request);
@@ -733,11 +731,11 @@ test_cache_hit (DownloadTest *t, gconstpointer data)
   g_autoptr (DflyDownloadRequest) checked = request_new (t, "/big.bin", "checked.out");
   g_autoptr (DflyDownloadRequest) wrong = request_new (t, "/big.bin", "wrong.out");
   g_autofree char *task_id = start (t, first);
-  int content_fd;
+  int              content_fd;
   g_autofree char *link_path = out_path (t, "link.out");
   g_autofree char *wrong_path = out_path (t, "wrong.out");
   g_autoptr (GError) error = NULL;
-  guint requests;
+  guint       requests;
   struct stat content_st, link_st;
 
   expect_finished (t, first);
@@ -839,7 +837,7 @@ test_digest_mismatch (DownloadTest *t, gconstpointer data)
     g_autoptr (DflyDownloadRequest) good = request_new (t, "/a.bin", good_name);
     g_autofree char *bad_task = NULL;
     g_autofree char *good_task = NULL;
-    const GError *error;
+    const GError    *error;
 
     bad->tag = g_strdup (rounds[i].tag);
     good->tag = g_strdup (rounds[i].tag);
@@ -873,7 +871,7 @@ test_not_found (DownloadTest *t, gconstpointer data)
   g_autoptr (DflyDownloadRequest) request = request_new (t, "/missing.bin", "missing.out");
   g_autofree char *output = out_path (t, "missing.out");
   g_autofree char *task_id = start (t, request);
-  const GError *error = expect_failed (t, request, DFLY_ERROR_SOURCE);
+  const GError    *error = expect_failed (t, request, DFLY_ERROR_SOURCE);
 
   g_assert_nonnull (strstr (error->message, "404"));
   wait_not_running (t, task_id);
@@ -938,7 +936,7 @@ test_timeout (DownloadTest *t, gconstpointer data)
   g_autofree char *task_patient = NULL;
   g_autofree char *task_alone = NULL;
   g_autofree char *expected = NULL;
-  gint64 started = g_get_monotonic_time ();
+  gint64           started = g_get_monotonic_time ();
 
   hasty->timeout = 1;
   task_id = start (t, hasty);
@@ -1028,8 +1026,7 @@ test_stop (DownloadTest *t, gconstpointer data)
   started = g_get_monotonic_time ();
   stop_role (t);
   g_assert_cmpint (g_get_monotonic_time () - started, <, 10 * G_TIME_SPAN_SECOND);
-  g_assert_cmpstr (expect_failed (t, slow, DFLY_ERROR_CANCELLED)->message, ==,
-                   "dflyd is stopping");
+  g_assert_cmpstr (expect_failed (t, slow, DFLY_ERROR_CANCELLED)->message, ==, "dflyd is stopping");
   g_assert_cmpstr (expect_failed (t, waiting, DFLY_ERROR_CANCELLED)->message, ==,
                    "dflyd is stopping");
   g_assert_null (strstr (t->events->str, "+a.bin"));
@@ -1056,8 +1053,8 @@ test_refused (DownloadTest *t, gconstpointer data)
 
     g_free (request->output);
     request->output = g_strdup (in_cache);
-    expected = g_strdup_printf ("output %s is inside dflyd's own directory %s", in_cache,
-                                t->cache_dir);
+    expected =
+      g_strdup_printf ("output %s is inside dflyd's own directory %s", in_cache, t->cache_dir);
     assert_refused (t, request, DFLY_ERROR_INVALID_ARGUMENT, expected);
     g_assert_null (request->task_id);
     g_free (request->output);
@@ -1107,7 +1104,7 @@ typedef struct {
   GInputStream *stream;
   DflyStorage  *storage;
   const char   *task_id;
-  GByteArray   *bytes;     /* what was read */
+  GByteArray   *bytes; /* what was read */
   GError       *error;
   GPtrArray    *committed; /* storage's pieces when the last byte was read */
   gint          done;
@@ -1118,8 +1115,8 @@ static gpointer
 range_read_thread (gpointer data)
 {
   RangeRead *read = data;
-  guint8 buffer[1500];
-  gssize n;
+  guint8     buffer[1500];
+  gssize     n;
 
   while ((n = g_input_stream_read (read->stream, buffer, sizeof buffer, NULL, &read->error)) > 0)
     g_byte_array_append (read->bytes, buffer, n);
@@ -1148,8 +1145,8 @@ range_read (DownloadTest *t, RangeRead *read, guint64 offset, guint64 length,
 
   request->piece_length = PIECE;
   memset (read, 0, sizeof *read);
-  read->stream = dfly_downloader_open_range (t->downloader, request, offset, length,
-                                             cancellable, &error);
+  read->stream =
+    dfly_downloader_open_range (t->downloader, request, offset, length, cancellable, &error);
   g_assert_no_error (error);
   g_assert_nonnull (read->stream);
   read->storage = t->storage;
@@ -1182,9 +1179,9 @@ test_range (DownloadTest *t, gconstpointer data)
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autofree char *whole_path = out_path (t, "whole.out");
   g_autofree char *task_id = NULL;
-  guint64 offset = 40 * PIECE + 100;
-  guint64 length = 3 * PIECE;
-  RangeRead read;
+  guint64          offset = 40 * PIECE + 100;
+  guint64          length = 3 * PIECE;
+  RangeRead        read;
 
   config_of (t)->download.concurrency = 1;
   whole->piece_length = PIECE;
@@ -1247,7 +1244,7 @@ test_join_cancelled (DownloadTest *t, gconstpointer data)
   g_autofree char *task_slow = NULL;
   g_autofree char *task_a = NULL;
   g_autofree char *task_later = NULL;
-  Answer *answer;
+  Answer          *answer;
 
   config_of (t)->download.max_tasks = 1;
   task_slow = start (t, slow);
@@ -1275,8 +1272,8 @@ test_context_dispose (void)
 {
   g_autoptr (DflyConfig) config = dfly_config_new_default ();
   DflyContext *context = dfly_context_new (config);
-  DflyStorage *storage = g_object_new (dfly_disk_storage_get_type (), "context", context,
-                                       "name", "disk", NULL);
+  DflyStorage *storage =
+    g_object_new (dfly_disk_storage_get_type (), "context", context, "name", "disk", NULL);
   GObject *weak_context = G_OBJECT (context);
   GObject *weak_storage = G_OBJECT (storage);
 
@@ -1314,7 +1311,7 @@ test_dispose_running (DownloadTest *t, gconstpointer data)
   if (g_test_subprocess ()) {
     g_autoptr (DflyDownloadRequest) request = request_new (t, "/a.bin", "a.out");
     g_autofree char *task_id = start (t, request);
-    Answer *answer;
+    Answer          *answer;
 
     /* What the engine's last unref does first. */
     g_object_run_dispose (G_OBJECT (t->role));
@@ -1342,7 +1339,7 @@ int
 main (int argc, char **argv)
 {
   g_autofree char *run_dir = NULL;
-  int status;
+  int              status;
 
   if (g_getenv (RUN_DIR_ENV) == NULL) {
     g_autoptr (GError) error = NULL;

@@ -5,7 +5,7 @@
 
 /* From dfly-peer-role.c, compiled into this binary. */
 const DflyPluginDescriptor *dfly_plugin_query (void);
-GType dfly_peer_role_get_type (void);
+GType                       dfly_peer_role_get_type (void);
 
 static void
 test_descriptor (void)
@@ -27,8 +27,8 @@ test_announce (RoleTest *t, gconstpointer data)
   g_autoptr (DflyRole) role = role_test_new_role (dfly_peer_role_get_type (), t->context, "peer");
   g_autoptr (GError) error = NULL;
   g_autofree char *describe = NULL;
-  RoleTestCount first = { t->announced, 1 };
-  DflyHostInfo *host;
+  RoleTestCount    first = { t->announced, 1 };
+  DflyHostInfo    *host;
 
   dfly_context_get_config (t->context)->host.announce_interval = 60;
   g_assert_true (dfly_role_start (role, &error));
@@ -69,7 +69,7 @@ test_interval_and_reload (RoleTest *t, gconstpointer data)
   g_autoptr (DflyConfig) shorter = role_test_config_new_for (t);
   g_autoptr (DflyConfig) longer = role_test_config_new_for (t);
   g_autofree char *describe = NULL;
-  RoleTestCount count = { t->announced, 1 };
+  RoleTestCount    count = { t->announced, 1 };
 
   dfly_context_get_config (t->context)->host.announce_interval = 60;
   g_assert_true (dfly_role_start (role, NULL));
@@ -150,7 +150,7 @@ test_announcer_host_func (RoleTest *t, gconstpointer data)
 {
   g_autoptr (DflyHostAnnouncer) announcer =
     dfly_host_announcer_new (t->context, DFLY_HOST_TYPE_NORMAL, 0);
-  RoleTestCount first = { t->announced, 1 };
+  RoleTestCount       first = { t->announced, 1 };
   const DflyHostInfo *announced;
 
   dfly_host_announcer_set_host_func (announcer, measured_host, GUINT_TO_POINTER (7));

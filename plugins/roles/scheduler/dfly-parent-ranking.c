@@ -9,12 +9,12 @@
 
 #include "dfly-parent-ranking.h"
 
-#define BAD_PARENT_FAILURES 3    /* failed uploads before a parent is avoided */
-#define LIAR_ACCUSERS       2    /* children caught it lying: offered to no one */
+#define BAD_PARENT_FAILURES 3 /* failed uploads before a parent is avoided */
+#define LIAR_ACCUSERS       2 /* children caught it lying: offered to no one */
 
 typedef struct {
   DflyCandidate candidate;
-  SchedulePeer         *peer;
+  SchedulePeer *peer;
 } Ranked;
 
 static void
@@ -45,7 +45,8 @@ pieces_lacked (const SchedulePeer *child, const SchedulePeer *parent)
   guint32 count = 0;
 
   for (guint i = 0; i < parent->bitmap->len; i++) {
-    guint8 lacked = parent->bitmap->data[i] & ~(i < child->bitmap->len ? child->bitmap->data[i] : 0);
+    guint8 lacked =
+      parent->bitmap->data[i] & ~(i < child->bitmap->len ? child->bitmap->data[i] : 0);
 
     count += __builtin_popcount (lacked);
   }
@@ -53,25 +54,25 @@ pieces_lacked (const SchedulePeer *child, const SchedulePeer *parent)
 }
 
 GPtrArray *
-dfly_parent_ranking_rank (DflyScheduler *algorithm, const DflyScheduleHosts *hosts, SchedulePeer *child,
-                          guint limit)
+dfly_parent_ranking_rank (DflyScheduler *algorithm, const DflyScheduleHosts *hosts,
+                          SchedulePeer *child, guint limit)
 {
   g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func (ranked_free);
   g_autoptr (GPtrArray) candidates = g_ptr_array_new ();
   g_autoptr (GPtrArray) best = NULL;
-  g_autoptr (DflyPeerInfo) child_info = dfly_peer_info_new (child->id, child->task->id,
-                                                            child->host_id);
+  g_autoptr (DflyPeerInfo) child_info =
+    dfly_peer_info_new (child->id, child->task->id, child->host_id);
   DflyHostInfo *child_host = hosts->lookup (child->host_id, hosts->user_data);
   g_autoptr (DflyHostInfo) unknown_host = NULL;
-  GPtrArray *result = g_ptr_array_new ();
+  GPtrArray     *result = g_ptr_array_new ();
   GHashTableIter iter;
-  gpointer value;
+  gpointer       value;
 
   g_hash_table_iter_init (&iter, child->task->peers);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     SchedulePeer *parent = value;
     DflyHostInfo *host;
-    Ranked *ranked;
+    Ranked       *ranked;
 
     if (parent == child || g_strcmp0 (parent->host_id, child->host_id) == 0 ||
         g_hash_table_contains (child->blocklist, parent->id) || is_bad_parent (parent))
@@ -94,13 +95,14 @@ dfly_parent_ranking_rank (DflyScheduler *algorithm, const DflyScheduleHosts *hos
     ranked->candidate.host = host;
     ranked->candidate.finished_pieces = parent->finished;
     ranked->candidate.pieces_child_lacks = pieces_lacked (child, parent);
-    ranked->candidate.free_upload_slots =
-      host->upload_slots > host->upload_slots_used ? host->upload_slots - host->upload_slots_used
-                                                   : 0;
+    ranked->candidate.free_upload_slots = host->upload_slots > host->upload_slots_used
+                                            ? host->upload_slots - host->upload_slots_used
+                                            : 0;
     ranked->candidate.free_upload_bandwidth = host->upload_rate_free;
     ranked->candidate.upload_success_rate =
       parent->uploads_ok + parent->uploads_failed == 0
-        ? 1.0 : (double) parent->uploads_ok / (parent->uploads_ok + parent->uploads_failed);
+        ? 1.0
+        : (double) parent->uploads_ok / (parent->uploads_ok + parent->uploads_failed);
     ranked->candidate.total_pieces = child->task->piece_count;
     ranked->candidate.piece_length = child->task->piece_length;
     g_ptr_array_add (all, ranked);

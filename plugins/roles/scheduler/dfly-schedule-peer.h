@@ -16,7 +16,7 @@ typedef struct _ScheduleTask ScheduleTask;
 typedef struct {
   char                    *id;
   char                    *host_id;
-  ScheduleTask                    *task;           /* owns this peer */
+  ScheduleTask            *task; /* owns this peer */
   SoupWebsocketConnection *stream;
   DflyPeerState            state;
   gboolean                 back_to_source;
@@ -26,12 +26,12 @@ typedef struct {
   gboolean                 answered;       /* got a first response */
   GByteArray              *bitmap;         /* pieces it holds */
   guint32                  finished;
-  GByteArray              *digests_sent;   /* digests it has been sent */
-  GHashTable              *blocklist;      /* parent peer ids never to offer again */
-  GHashTable              *offered;        /* parent peer ids offered so far */
+  GByteArray              *digests_sent; /* digests it has been sent */
+  GHashTable              *blocklist;    /* parent peer ids never to offer again */
+  GHashTable              *offered;      /* parent peer ids offered so far */
   guint                    rounds;
   guint                    retry_id;
-  guint                    uploads_ok;     /* as a parent, reported by children */
+  guint                    uploads_ok; /* as a parent, reported by children */
   guint                    uploads_failed;
 } SchedulePeer;
 
@@ -42,8 +42,8 @@ struct _ScheduleTask {
   gint64              content_length; /* -1 until the back-to-source peer says */
   guint64             piece_length;
   guint32             piece_count;
-  GPtrArray          *digests;        /* char * per piece number, NULL unknown */
-  GHashTable         *peers;          /* peer id → SchedulePeer */
+  GPtrArray          *digests; /* char * per piece number, NULL unknown */
+  GHashTable         *peers;   /* peer id → SchedulePeer */
   guint               back_to_source_count;
   gboolean            seed_triggered;
   gboolean            seed_failed;

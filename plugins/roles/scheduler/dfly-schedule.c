@@ -17,20 +17,20 @@
 #include "dfly-schedule.h"
 #include "dfly-scheduler-settings.h"
 
-#define RETRY_INTERVAL_MS   500  /* between scheduling rounds, as v2.2 */
-#define ROUNDS_BEFORE_ORIGIN 4   /* empty rounds before going back to source */
-#define ROUNDS_WAITING_SEED 120  /* rounds a child waits for a seed's first answer */
-#define PUSH_DELAY_MS       20   /* coalesces updates to a task's children */
-#define MAX_PIECES          (16 * 1024 * 1024) /* a task of unknown length, at most */
+#define RETRY_INTERVAL_MS    500                /* between scheduling rounds, as v2.2 */
+#define ROUNDS_BEFORE_ORIGIN 4                  /* empty rounds before going back to source */
+#define ROUNDS_WAITING_SEED  120                /* rounds a child waits for a seed's first answer */
+#define PUSH_DELAY_MS        20                 /* coalesces updates to a task's children */
+#define MAX_PIECES           (16 * 1024 * 1024) /* a task of unknown length, at most */
 
 struct _DflySchedule {
-  GObject            parent_instance;
-  DflyContext       *context;
-  DflyScheduler     *algorithm;
-  DflyScheduleHosts  hosts;
-  SoupSession       *session;   /* for seed triggers */
-  GHashTable        *tasks;     /* task id → ScheduleTask */
-  GHashTable        *streams;   /* stream → GHashTable of SchedulePeer * registered on it */
+  GObject           parent_instance;
+  DflyContext      *context;
+  DflyScheduler    *algorithm;
+  DflyScheduleHosts hosts;
+  SoupSession      *session; /* for seed triggers */
+  GHashTable       *tasks;   /* task id → ScheduleTask */
+  GHashTable       *streams; /* stream → GHashTable of SchedulePeer * registered on it */
 };
 
 G_DEFINE_FINAL_TYPE (DflySchedule, dfly_schedule, G_TYPE_OBJECT)
@@ -86,7 +86,7 @@ task_free (gpointer data)
 static Dfly__V1__Download *
 copy_download (const Dfly__V1__Download *download)
 {
-  gsize size = protobuf_c_message_get_packed_size (&download->base);
+  gsize              size = protobuf_c_message_get_packed_size (&download->base);
   g_autofree guint8 *bytes = g_malloc (MAX (size, 1));
 
   protobuf_c_message_pack (&download->base, bytes);
@@ -113,8 +113,8 @@ task_lookup_or_new (DflySchedule *self, const char *task_id)
 static void
 stream_forget_peer (DflySchedule *self, SchedulePeer *peer)
 {
-  GHashTable *peers = peer->stream != NULL ? g_hash_table_lookup (self->streams, peer->stream)
-                                           : NULL;
+  GHashTable *peers =
+    peer->stream != NULL ? g_hash_table_lookup (self->streams, peer->stream) : NULL;
 
   if (peers != NULL)
     g_hash_table_remove (peers, peer);
@@ -142,11 +142,12 @@ static gboolean
 task_has_active_source (ScheduleTask *task)
 {
   GHashTableIter iter;
-  gpointer value;
+  gpointer       value;
 
   g_hash_table_iter_init (&iter, task->peers);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    if (peer_is_active_source (value) || ((SchedulePeer *) value)->state == DFLY_PEER_STATE_SUCCEEDED)
+    if (peer_is_active_source (value) ||
+        ((SchedulePeer *) value)->state == DFLY_PEER_STATE_SUCCEEDED)
       return TRUE;
   }
   return FALSE;
@@ -181,7 +182,7 @@ send_response (SchedulePeer *peer, Dfly__V1__AnnouncePeerResponse *response)
 static void
 send_back_to_source (DflySchedule *self, SchedulePeer *peer, const char *why)
 {
-  Dfly__V1__AnnouncePeerResponse response = DFLY__V1__ANNOUNCE_PEER_RESPONSE__INIT;
+  Dfly__V1__AnnouncePeerResponse     response = DFLY__V1__ANNOUNCE_PEER_RESPONSE__INIT;
   Dfly__V1__NeedBackToSourceResponse need = DFLY__V1__NEED_BACK_TO_SOURCE_RESPONSE__INIT;
 
   g_clear_handle_id (&peer->retry_id, g_source_remove);
@@ -206,7 +207,7 @@ static void
 send_empty (SchedulePeer *peer)
 {
   Dfly__V1__AnnouncePeerResponse response = DFLY__V1__ANNOUNCE_PEER_RESPONSE__INIT;
-  Dfly__V1__EmptyTaskResponse empty = DFLY__V1__EMPTY_TASK_RESPONSE__INIT;
+  Dfly__V1__EmptyTaskResponse    empty = DFLY__V1__EMPTY_TASK_RESPONSE__INIT;
 
   g_clear_handle_id (&peer->retry_id, g_source_remove);
   response.response_case = DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_EMPTY_TASK;
@@ -219,19 +220,19 @@ send_empty (SchedulePeer *peer)
 static gboolean
 send_normal (DflySchedule *self, SchedulePeer *child, gboolean force)
 {
-  const DflySchedulerSettings *settings = dfly_scheduler_settings_get (self->context);
+  const DflySchedulerSettings   *settings = dfly_scheduler_settings_get (self->context);
   Dfly__V1__AnnouncePeerResponse response = DFLY__V1__ANNOUNCE_PEER_RESPONSE__INIT;
-  Dfly__V1__NormalTaskResponse normal = DFLY__V1__NORMAL_TASK_RESPONSE__INIT;
-  g_autoptr (GPtrArray) parents = dfly_parent_ranking_rank (self->algorithm, &self->hosts, child,
-                                                                settings->candidate_parents);
-  g_autofree Dfly__V1__CandidateParent *parent_messages = NULL;
+  Dfly__V1__NormalTaskResponse   normal = DFLY__V1__NORMAL_TASK_RESPONSE__INIT;
+  g_autoptr (GPtrArray) parents =
+    dfly_parent_ranking_rank (self->algorithm, &self->hosts, child, settings->candidate_parents);
+  g_autofree Dfly__V1__CandidateParent  *parent_messages = NULL;
   g_autofree Dfly__V1__CandidateParent **parent_pointers = NULL;
-  g_autofree Dfly__V1__Host *hosts = NULL;
-  g_autofree Dfly__V1__PieceDigest *digest_messages = NULL;
-  g_autofree Dfly__V1__PieceDigest **digest_pointers = NULL;
-  ScheduleTask *task = child->task;
-  gboolean news = FALSE;
-  guint n_digests = 0;
+  g_autofree Dfly__V1__Host             *hosts = NULL;
+  g_autofree Dfly__V1__PieceDigest      *digest_messages = NULL;
+  g_autofree Dfly__V1__PieceDigest     **digest_pointers = NULL;
+  ScheduleTask                          *task = child->task;
+  gboolean                               news = FALSE;
+  guint                                  n_digests = 0;
 
   if (parents->len == 0 && !force)
     return FALSE;
@@ -325,7 +326,7 @@ trigger_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_message ("task %s: the seed peer refused to download it: %s", task_id, error->message);
   if (task != NULL) {
     GHashTableIter iter;
-    gpointer value;
+    gpointer       value;
 
     task->seed_failed = TRUE;
     g_hash_table_iter_init (&iter, task->peers);
@@ -340,16 +341,16 @@ trigger_seed (DflySchedule *self, ScheduleTask *task)
 {
   g_autoptr (GPtrArray) seeds = self->hosts.list_seeds (self->hosts.user_data);
   Dfly__V1__DownloadTaskRequest request = DFLY__V1__DOWNLOAD_TASK_REQUEST__INIT;
-  g_autofree char *base = NULL;
-  g_autofree char *url = NULL;
-  DflyHostInfo *seed = NULL;
-  guint best = 0;
+  g_autofree char              *base = NULL;
+  g_autofree char              *url = NULL;
+  DflyHostInfo                 *seed = NULL;
+  guint                         best = 0;
 
   /* Rendezvous hashing: a task goes to the same seed while the set holds. */
   for (guint i = 0; i < seeds->len; i++) {
-    DflyHostInfo *host = g_ptr_array_index (seeds, i);
+    DflyHostInfo    *host = g_ptr_array_index (seeds, i);
     g_autofree char *key = NULL;
-    guint weight;
+    guint            weight;
 
     if (host->port == 0 || host->ip == NULL || host->disable_shared)
       continue;
@@ -368,8 +369,8 @@ trigger_seed (DflySchedule *self, ScheduleTask *task)
   base = dfly_wire_base_url (seed->ip, seed->port);
   url = g_strconcat (base, "/v1/download-task", NULL);
   g_info ("task %s: seed peer %s goes back to source", task->id, seed->id);
-  dfly_wire_post_async (self->session, url, DFLY_MESSAGE_DOWNLOAD_TASK_REQUEST, &request.base,
-                        NULL, trigger_done, g_strdup (task->id));
+  dfly_wire_post_async (self->session, url, DFLY_MESSAGE_DOWNLOAD_TASK_REQUEST, &request.base, NULL,
+                        trigger_done, g_strdup (task->id));
   return TRUE;
 }
 
@@ -429,7 +430,7 @@ on_push (gpointer user_data)
   DflySchedule *self = task->schedule;
   g_autoptr (GPtrArray) peers = g_ptr_array_new ();
   GHashTableIter iter;
-  gpointer value;
+  gpointer       value;
 
   task->push_id = 0;
   /* In a random order: the first child told of a new piece asks the seed
@@ -439,7 +440,7 @@ on_push (gpointer user_data)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     g_ptr_array_add (peers, value);
   for (guint i = peers->len; i > 1; i--) {
-    guint j = g_random_int_range (0, i);
+    guint    j = g_random_int_range (0, i);
     gpointer swap = peers->pdata[i - 1];
 
     peers->pdata[i - 1] = peers->pdata[j];
@@ -473,10 +474,10 @@ handle_register (DflySchedule *self, SoupWebsocketConnection *stream,
                  const Dfly__V1__AnnouncePeerRequest *request)
 {
   const Dfly__V1__Download *download = request->register_peer->download;
-  ScheduleTask *task;
-  SchedulePeer *peer;
-  GHashTable *on_stream;
-  DflyHostInfo *host;
+  ScheduleTask             *task;
+  SchedulePeer             *peer;
+  GHashTable               *on_stream;
+  DflyHostInfo             *host;
 
   task = task_lookup_or_new (self, request->task_id);
   peer = g_hash_table_lookup (task->peers, request->peer_id);
@@ -703,11 +704,11 @@ dfly_schedule_stream_closed (DflySchedule *self, SoupWebsocketConnection *stream
   /* Removing a peer takes it off the stream's set (peer_free). */
   while ((on_stream = g_hash_table_lookup (self->streams, stream)) != NULL &&
          g_hash_table_size (on_stream) > 0) {
-    GHashTableIter iter;
-    gpointer key;
+    GHashTableIter   iter;
+    gpointer         key;
     g_autofree char *task_id = NULL;
-    SchedulePeer *peer;
-    ScheduleTask *task;
+    SchedulePeer    *peer;
+    ScheduleTask    *task;
 
     g_hash_table_iter_init (&iter, on_stream);
     g_hash_table_iter_next (&iter, &key, NULL);
@@ -748,10 +749,10 @@ dfly_schedule_host_left (DflySchedule *self, const char *host_id)
 Dfly__V1__Task *
 dfly_schedule_stat_task (DflySchedule *self, const char *task_id)
 {
-  ScheduleTask *task = g_hash_table_lookup (self->tasks, task_id);
+  ScheduleTask   *task = g_hash_table_lookup (self->tasks, task_id);
   Dfly__V1__Task *message;
-  GHashTableIter iter;
-  gpointer value;
+  GHashTableIter  iter;
+  gpointer        value;
 
   if (task == NULL)
     return NULL;
@@ -802,8 +803,8 @@ guint
 dfly_schedule_get_n_peers (DflySchedule *self)
 {
   GHashTableIter iter;
-  gpointer value;
-  guint n = 0;
+  gpointer       value;
+  guint          n = 0;
 
   g_hash_table_iter_init (&iter, self->tasks);
   while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -849,13 +850,12 @@ static void
 dfly_schedule_init (DflySchedule *self)
 {
   self->tasks = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, task_free);
-  self->streams = g_hash_table_new_full (NULL, NULL, g_object_unref,
-                                         (GDestroyNotify) g_hash_table_unref);
+  self->streams =
+    g_hash_table_new_full (NULL, NULL, g_object_unref, (GDestroyNotify) g_hash_table_unref);
 }
 
 DflySchedule *
-dfly_schedule_new (DflyContext *context, DflyScheduler *algorithm,
-                   const DflyScheduleHosts *hosts)
+dfly_schedule_new (DflyContext *context, DflyScheduler *algorithm, const DflyScheduleHosts *hosts)
 {
   DflySchedule *self = g_object_new (DFLY_TYPE_SCHEDULE, NULL);
 

@@ -24,8 +24,8 @@ typedef struct {
   DflyHostInfo *(*lookup) (const char *host_id, gpointer user_data);
   /* Every seed host (type other than normal), as a new array of borrowed
    * DflyHostInfo pointers. */
-  GPtrArray    *(*list_seeds) (gpointer user_data);
-  gpointer       user_data;
+  GPtrArray *(*list_seeds) (gpointer user_data);
+  gpointer user_data;
 } DflyScheduleHosts;
 
 /* algorithm ranks candidates; hosts is copied. */
@@ -33,17 +33,16 @@ DflySchedule *dfly_schedule_new (DflyContext *context, DflyScheduler *algorithm,
                                  const DflyScheduleHosts *hosts);
 
 /* One message of a peer's announce stream; replies go to stream. */
-void          dfly_schedule_handle (DflySchedule *self, SoupWebsocketConnection *stream,
-                                    const Dfly__V1__AnnouncePeerRequest *request);
+void dfly_schedule_handle (DflySchedule *self, SoupWebsocketConnection *stream,
+                           const Dfly__V1__AnnouncePeerRequest *request);
 /* The stream closed: every peer registered on it has left. */
-void          dfly_schedule_stream_closed (DflySchedule *self,
-                                           SoupWebsocketConnection *stream);
+void dfly_schedule_stream_closed (DflySchedule *self, SoupWebsocketConnection *stream);
 /* The host left or expired: its peers leave too. */
-void          dfly_schedule_host_left (DflySchedule *self, const char *host_id);
+void dfly_schedule_host_left (DflySchedule *self, const char *host_id);
 /* StatTask: the task as this scheduler knows it, or NULL. */
 Dfly__V1__Task *dfly_schedule_stat_task (DflySchedule *self, const char *task_id);
-void          dfly_schedule_free_task_message (Dfly__V1__Task *task);
-guint         dfly_schedule_get_n_tasks (DflySchedule *self);
-guint         dfly_schedule_get_n_peers (DflySchedule *self);
+void            dfly_schedule_free_task_message (Dfly__V1__Task *task);
+guint           dfly_schedule_get_n_tasks (DflySchedule *self);
+guint           dfly_schedule_get_n_peers (DflySchedule *self);
 
 G_END_DECLS

@@ -32,14 +32,14 @@ host_entry_free (gpointer data)
 G_DECLARE_FINAL_TYPE (DflySchedulerRole, dfly_scheduler_role, DFLY, SCHEDULER_ROLE, DflyRole)
 
 struct _DflySchedulerRole {
-  DflyRole      parent_instance;
-  GHashTable   *hosts;        /* host id → HostEntry */
-  GMainContext *main_context; /* the engine's, where the expiry check runs */
-  GSource      *expiry;       /* only while the table is not empty */
-  gulong        announced_id;
-  gulong        left_id;
-  gboolean      warned_full;  /* warn once each time the table fills, not per announce */
-  DflySchedule         *schedule; /* while running */
+  DflyRole              parent_instance;
+  GHashTable           *hosts;        /* host id → HostEntry */
+  GMainContext         *main_context; /* the engine's, where the expiry check runs */
+  GSource              *expiry;       /* only while the table is not empty */
+  gulong                announced_id;
+  gulong                left_id;
+  gboolean              warned_full; /* warn once each time the table fills, not per announce */
+  DflySchedule         *schedule;    /* while running */
   DflySchedulerService *service;
 };
 
@@ -56,9 +56,9 @@ static gboolean
 on_expiry_check (gpointer user_data)
 {
   DflySchedulerRole *self = user_data;
-  gint64 now = g_get_monotonic_time ();
-  GHashTableIter iter;
-  gpointer value;
+  gint64             now = g_get_monotonic_time ();
+  GHashTableIter     iter;
+  gpointer           value;
 
   g_hash_table_iter_init (&iter, self->hosts);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
@@ -92,10 +92,10 @@ clear_expiry (DflySchedulerRole *self)
 static void
 on_host_announced (DflySchedulerService *service, DflyHostInfo *host, gpointer user_data)
 {
-  DflySchedulerRole *self = user_data;
+  DflySchedulerRole           *self = user_data;
   const DflySchedulerSettings *settings = dfly_component_get_settings (DFLY_COMPONENT (self));
-  HostEntry *entry;
-  guint n_hosts = g_hash_table_size (self->hosts);
+  HostEntry                   *entry;
+  guint                        n_hosts = g_hash_table_size (self->hosts);
 
   if (host->id == NULL || host->id[0] == '\0') {
     g_warning ("host announce without an id, ignoring");
@@ -168,7 +168,7 @@ static DflyHostInfo *
 lookup_host (const char *host_id, gpointer user_data)
 {
   DflySchedulerRole *self = user_data;
-  HostEntry *entry = g_hash_table_lookup (self->hosts, host_id);
+  HostEntry         *entry = g_hash_table_lookup (self->hosts, host_id);
 
   return entry != NULL ? entry->info : NULL;
 }
@@ -177,9 +177,9 @@ static GPtrArray *
 list_seeds (gpointer user_data)
 {
   DflySchedulerRole *self = user_data;
-  GPtrArray *seeds = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer value;
+  GPtrArray         *seeds = g_ptr_array_new ();
+  GHashTableIter     iter;
+  gpointer           value;
 
   g_hash_table_iter_init (&iter, self->hosts);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
@@ -194,11 +194,11 @@ list_seeds (gpointer user_data)
 static gboolean
 dfly_scheduler_role_start (DflyRole *role, GError **error)
 {
-  DflySchedulerRole *self = DFLY_SCHEDULER_ROLE (role);
-  DflyContext *context = dfly_component_get_context (DFLY_COMPONENT (self));
+  DflySchedulerRole           *self = DFLY_SCHEDULER_ROLE (role);
+  DflyContext                 *context = dfly_component_get_context (DFLY_COMPONENT (self));
   const DflySchedulerSettings *settings = dfly_component_get_settings (DFLY_COMPONENT (self));
-  GType algorithm_type = dfly_context_lookup_plugin_type (context, DFLY_PLUGIN_KIND_SCHEDULER,
-                                                          settings->algorithm);
+  GType                        algorithm_type =
+    dfly_context_lookup_plugin_type (context, DFLY_PLUGIN_KIND_SCHEDULER, settings->algorithm);
   g_autoptr (DflyScheduler) algorithm = NULL;
   DflyScheduleHosts hosts = { lookup_host, list_seeds, self };
 
@@ -208,8 +208,7 @@ dfly_scheduler_role_start (DflyRole *role, GError **error)
                  settings->algorithm);
     return FALSE;
   }
-  algorithm = g_object_new (algorithm_type, "context", context, "name",
-                            settings->algorithm, NULL);
+  algorithm = g_object_new (algorithm_type, "context", context, "name", settings->algorithm, NULL);
   self->schedule = dfly_schedule_new (context, algorithm, &hosts);
   self->service = dfly_scheduler_service_new (context, self->schedule, error);
   if (self->service == NULL) {
@@ -217,8 +216,8 @@ dfly_scheduler_role_start (DflyRole *role, GError **error)
     return FALSE;
   }
   self->main_context = g_main_context_ref_thread_default ();
-  self->announced_id = g_signal_connect (self->service, "host-announced",
-                                         G_CALLBACK (on_host_announced), self);
+  self->announced_id =
+    g_signal_connect (self->service, "host-announced", G_CALLBACK (on_host_announced), self);
   self->left_id = g_signal_connect (self->service, "host-left", G_CALLBACK (on_host_left), self);
   return TRUE;
 }
@@ -233,8 +232,8 @@ static char *
 dfly_scheduler_role_describe (DflyRole *role)
 {
   DflySchedulerRole *self = DFLY_SCHEDULER_ROLE (role);
-  guint n_hosts = g_hash_table_size (self->hosts);
-  g_autofree char *hosts = g_strdup_printf (n_hosts == 1 ? "%u host" : "%u hosts", n_hosts);
+  guint              n_hosts = g_hash_table_size (self->hosts);
+  g_autofree char   *hosts = g_strdup_printf (n_hosts == 1 ? "%u host" : "%u hosts", n_hosts);
 
   if (self->schedule == NULL || dfly_schedule_get_n_tasks (self->schedule) == 0)
     return g_steal_pointer (&hosts);
@@ -260,7 +259,7 @@ dfly_scheduler_role_finalize (GObject *object)
 static void
 dfly_scheduler_role_class_init (DflySchedulerRoleClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass  *object_class = G_OBJECT_CLASS (klass);
   DflyRoleClass *role_class = DFLY_ROLE_CLASS (klass);
 
   object_class->dispose = dfly_scheduler_role_dispose;
@@ -276,8 +275,7 @@ dfly_scheduler_role_init (DflySchedulerRole *self)
   self->hosts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, host_entry_free);
 }
 
-DFLY_PLUGIN_DEFINE_WITH_SETTINGS ("scheduler", DFLY_PLUGIN_KIND_ROLE, PACKAGE_VERSION,
-                                  "Apache-2.0",
+DFLY_PLUGIN_DEFINE_WITH_SETTINGS ("scheduler", DFLY_PLUGIN_KIND_ROLE, PACKAGE_VERSION, "Apache-2.0",
                                   "Scheduler: the swarm's hosts, tasks and peers; chooses each "
                                   "child's parents",
                                   dfly_scheduler_role_get_type, &dfly_scheduler_settings)

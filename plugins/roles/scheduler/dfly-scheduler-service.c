@@ -37,8 +37,7 @@ max_message_size (DflySchedulerService *self)
 /* ---- streams ---- */
 
 static void
-on_stream_message (SoupWebsocketConnection *stream, gint type, GBytes *message,
-                   gpointer user_data)
+on_stream_message (SoupWebsocketConnection *stream, gint type, GBytes *message, gpointer user_data)
 {
   DflySchedulerService *self = user_data;
   g_autoptr (GError) error = NULL;
@@ -49,9 +48,9 @@ on_stream_message (SoupWebsocketConnection *stream, gint type, GBytes *message,
                                      "binary frames only");
     return;
   }
-  decoded = dfly_wire_unpack (g_bytes_get_data (message, NULL), g_bytes_get_size (message),
-                              max_message_size (self), DFLY_MESSAGE_ANNOUNCE_PEER_REQUEST, NULL,
-                              &error);
+  decoded =
+    dfly_wire_unpack (g_bytes_get_data (message, NULL), g_bytes_get_size (message),
+                      max_message_size (self), DFLY_MESSAGE_ANNOUNCE_PEER_REQUEST, NULL, &error);
   if (decoded == NULL) {
     g_info ("closing an announce stream: %s", error->message);
     soup_websocket_connection_close (stream, SOUP_WEBSOCKET_CLOSE_BAD_DATA, "malformed frame");
@@ -94,10 +93,10 @@ bad_request (SoupServerMessage *msg, const GError *error)
 }
 
 static void
-on_announce_host (SoupServer *server, SoupServerMessage *msg, const char *path,
-                  GHashTable *query, gpointer user_data)
+on_announce_host (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+                  gpointer user_data)
 {
-  DflySchedulerService *self = user_data;
+  DflySchedulerService          *self = user_data;
   Dfly__V1__AnnounceHostRequest *request;
   g_autoptr (DflyHostInfo) host = NULL;
   g_autoptr (GError) error = NULL;
@@ -120,12 +119,12 @@ static void
 on_leave_host (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
                gpointer user_data)
 {
-  DflySchedulerService *self = user_data;
+  DflySchedulerService       *self = user_data;
   Dfly__V1__LeaveHostRequest *request;
   g_autoptr (DflyHostInfo) host = NULL;
 
-  request = (Dfly__V1__LeaveHostRequest *) dfly_wire_read_request (
-    msg, max_message_size (self), DFLY_MESSAGE_LEAVE_HOST_REQUEST);
+  request = (Dfly__V1__LeaveHostRequest *) dfly_wire_read_request (msg, max_message_size (self),
+                                                                   DFLY_MESSAGE_LEAVE_HOST_REQUEST);
   if (request == NULL)
     return;
   host = dfly_host_info_new (request->id);
@@ -138,12 +137,12 @@ static void
 on_stat_task (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
               gpointer user_data)
 {
-  DflySchedulerService *self = user_data;
+  DflySchedulerService      *self = user_data;
   Dfly__V1__StatTaskRequest *request;
-  Dfly__V1__Task *task;
+  Dfly__V1__Task            *task;
 
-  request = (Dfly__V1__StatTaskRequest *) dfly_wire_read_request (
-    msg, max_message_size (self), DFLY_MESSAGE_STAT_TASK_REQUEST);
+  request = (Dfly__V1__StatTaskRequest *) dfly_wire_read_request (msg, max_message_size (self),
+                                                                  DFLY_MESSAGE_STAT_TASK_REQUEST);
   if (request == NULL)
     return;
   task = dfly_schedule_stat_task (self->schedule, request->task_id);
@@ -162,7 +161,8 @@ static void
 close_streams (DflySchedulerService *self)
 {
   while (self->streams->len > 0) {
-    g_autoptr (SoupWebsocketConnection) stream = g_object_ref (g_ptr_array_index (self->streams, 0));
+    g_autoptr (SoupWebsocketConnection) stream =
+      g_object_ref (g_ptr_array_index (self->streams, 0));
 
     g_signal_handlers_disconnect_by_data (stream, self);
     g_ptr_array_remove_index_fast (self->streams, 0);
@@ -206,8 +206,8 @@ dfly_scheduler_service_class_init (DflySchedulerServiceClass *klass)
     g_signal_new ("host-announced", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 1, DFLY_TYPE_HOST_INFO | G_SIGNAL_TYPE_STATIC_SCOPE);
   signals[SIGNAL_HOST_LEFT] =
-    g_signal_new ("host-left", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 1, DFLY_TYPE_HOST_INFO | G_SIGNAL_TYPE_STATIC_SCOPE);
+    g_signal_new ("host-left", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, DFLY_TYPE_HOST_INFO | G_SIGNAL_TYPE_STATIC_SCOPE);
 }
 
 static void
@@ -221,20 +221,20 @@ dfly_scheduler_service_new (DflyContext *context, DflySchedule *schedule, GError
 {
   g_autoptr (DflySchedulerService) self = g_object_new (DFLY_TYPE_SCHEDULER_SERVICE, NULL);
   DflyConfig *config = dfly_context_get_config (context);
-  char *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
+  char       *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
 
   self->context = g_object_ref (context);
   self->schedule = g_object_ref (schedule);
   self->server = soup_server_new ("server-header", "dfly/" PACKAGE_VERSION, NULL);
-  dfly_wire_server_cap_bodies (self->server, config->protocol.max_message_size +
-                                             DFLY_FRAME_HEADER_SIZE);
+  dfly_wire_server_cap_bodies (self->server,
+                               config->protocol.max_message_size + DFLY_FRAME_HEADER_SIZE);
   soup_server_add_websocket_handler (self->server, "/v1/announce-peer", NULL, protocols,
                                      on_announce_peer, self, NULL);
   soup_server_add_handler (self->server, "/v1/announce-host", on_announce_host, self, NULL);
   soup_server_add_handler (self->server, "/v1/leave-host", on_leave_host, self, NULL);
   soup_server_add_handler (self->server, "/v1/stat-task", on_stat_task, self, NULL);
-  self->listener = dfly_wire_listen (self->server, config->host.ip, config->scheduler.port, 0,
-                                     error);
+  self->listener =
+    dfly_wire_listen (self->server, config->host.ip, config->scheduler.port, 0, error);
   if (self->listener == NULL)
     return NULL;
   g_info ("scheduler service listening on %s port %u", config->host.ip,

@@ -8,8 +8,8 @@
 #define FIELD(member) offsetof (DflySchedulerSettings, member)
 
 static const DflyConfigKey keys[] = {
-  { "candidate_parents", DFLY_CONFIG_UINT, FIELD (candidate_parents), "8", 1, 20,
-    DFLY_CONFIG_LIVE, "candidate parents offered to a child at once" },
+  { "candidate_parents", DFLY_CONFIG_UINT, FIELD (candidate_parents), "8", 1, 20, DFLY_CONFIG_LIVE,
+    "candidate parents offered to a child at once" },
   { "back_to_source_limit", DFLY_CONFIG_UINT, FIELD (back_to_source_limit), "3", 0, 1000,
     DFLY_CONFIG_LIVE, "normal peers of one task sent to the origin" },
   { "max_hosts", DFLY_CONFIG_UINT, FIELD (max_hosts), "10000", 1, 1000000, DFLY_CONFIG_LIVE,
@@ -27,8 +27,8 @@ const DflyConfigSection dfly_scheduler_settings = {
 const DflySchedulerSettings *
 dfly_scheduler_settings_get (DflyContext *context)
 {
-  DflySettings *settings = dfly_config_get_settings (dfly_context_get_config (context),
-                                                     "scheduler");
+  DflySettings *settings =
+    dfly_config_get_settings (dfly_context_get_config (context), "scheduler");
 
   g_return_val_if_fail (settings != NULL, NULL);
   return dfly_settings_get_values (settings);

@@ -10,10 +10,10 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  guint  candidate_parents;    /* parents offered to a child at once */
-  guint  back_to_source_limit; /* normal peers of a task sent to the origin */
-  guint  max_hosts;            /* cap on hosts the scheduler tracks */
-  char  *algorithm;            /* scheduler plugin that ranks parents */
+  guint candidate_parents;    /* parents offered to a child at once */
+  guint back_to_source_limit; /* normal peers of a task sent to the origin */
+  guint max_hosts;            /* cap on hosts the scheduler tracks */
+  char *algorithm;            /* scheduler plugin that ranks parents */
 } DflySchedulerSettings;
 
 extern const DflyConfigSection dfly_scheduler_settings;

@@ -27,14 +27,14 @@
 /* ---- the fixture: a context, a hosts table, the schedule and its service ---- */
 
 typedef struct {
-  RoleTest              base;      /* the context, and what its bus carried */
-  GHashTable           *hosts;     /* host id → DflyHostInfo */
+  RoleTest              base;  /* the context, and what its bus carried */
+  GHashTable           *hosts; /* host id → DflyHostInfo */
   DflyScheduler        *algorithm;
   DflySchedule         *schedule;
   DflySchedulerService *service;
   SoupSession          *session;
   char                 *base_url;
-  GPtrArray            *clients;   /* Client *, closed at teardown */
+  GPtrArray            *clients; /* Client *, closed at teardown */
 } Fixture;
 
 static DflyHostInfo *
@@ -48,10 +48,10 @@ hosts_lookup (const char *host_id, gpointer user_data)
 static GPtrArray *
 hosts_list_seeds (gpointer user_data)
 {
-  Fixture *f = user_data;
-  GPtrArray *seeds = g_ptr_array_new ();
+  Fixture       *f = user_data;
+  GPtrArray     *seeds = g_ptr_array_new ();
   GHashTableIter iter;
-  gpointer value;
+  gpointer       value;
 
   g_hash_table_iter_init (&iter, f->hosts);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
@@ -100,8 +100,8 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   dfly_config_add_plugin (config (f), "default", &dfly_default_settings, &error);
   g_assert_no_error (error);
-  f->hosts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                    (GDestroyNotify) dfly_host_info_unref);
+  f->hosts =
+    g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) dfly_host_info_unref);
   f->algorithm = g_object_new (default_plugin_query ()->get_type (), "context", f->base.context,
                                "name", "default", NULL);
   f->schedule = dfly_schedule_new (f->base.context, f->algorithm, &hosts);
@@ -196,8 +196,8 @@ client_connect (Fixture *f)
   g_autoptr (GError) error = NULL;
   Client *client = g_new0 (Client, 1);
 
-  soup_session_websocket_connect_async (f->session, msg, NULL, protocols, G_PRIORITY_DEFAULT,
-                                        NULL, role_test_on_result, &result);
+  soup_session_websocket_connect_async (f->session, msg, NULL, protocols, G_PRIORITY_DEFAULT, NULL,
+                                        role_test_on_result, &result);
   g_assert_true (role_test_wait (role_test_result_ready, &result, WAIT_MS));
   client->ws = soup_session_websocket_connect_finish (f->session, result, &error);
   g_assert_no_error (error);
@@ -263,7 +263,7 @@ peer_register (TestPeer *peer, gboolean need_back_to_source)
 {
   Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
   Dfly__V1__RegisterPeerRequest reg = DFLY__V1__REGISTER_PEER_REQUEST__INIT;
-  Dfly__V1__Download download = DFLY__V1__DOWNLOAD__INIT;
+  Dfly__V1__Download            download = DFLY__V1__DOWNLOAD__INIT;
 
   download.url = "http://origin.test/file.bin";
   download.tag = "tag";
@@ -277,7 +277,7 @@ peer_register (TestPeer *peer, gboolean need_back_to_source)
 static void
 peer_started (TestPeer *peer)
 {
-  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__AnnouncePeerRequest        request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
   Dfly__V1__DownloadPeerStartedRequest started = DFLY__V1__DOWNLOAD_PEER_STARTED_REQUEST__INIT;
 
   request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PEER_STARTED;
@@ -288,7 +288,7 @@ peer_started (TestPeer *peer)
 static void
 peer_b2s_started (TestPeer *peer, gint64 content_length, guint64 piece_length)
 {
-  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__AnnouncePeerRequest                    request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
   Dfly__V1__DownloadPeerBackToSourceStartedRequest started =
     DFLY__V1__DOWNLOAD_PEER_BACK_TO_SOURCE_STARTED_REQUEST__INIT;
 
@@ -303,7 +303,7 @@ peer_b2s_started (TestPeer *peer, gint64 content_length, guint64 piece_length)
 static void
 peer_b2s_failed (TestPeer *peer)
 {
-  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__AnnouncePeerRequest                   request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
   Dfly__V1__DownloadPeerBackToSourceFailedRequest failed =
     DFLY__V1__DOWNLOAD_PEER_BACK_TO_SOURCE_FAILED_REQUEST__INIT;
 
@@ -344,10 +344,9 @@ peer_b2s_piece (TestPeer *peer, guint32 number, const char *digest)
 static void
 peer_piece (TestPeer *peer, guint32 number, const char *parent_id, const char *digest)
 {
-  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
-  Dfly__V1__DownloadPieceFinishedRequest finished =
-    DFLY__V1__DOWNLOAD_PIECE_FINISHED_REQUEST__INIT;
-  Dfly__V1__Piece piece = DFLY__V1__PIECE__INIT;
+  Dfly__V1__AnnouncePeerRequest          request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__DownloadPieceFinishedRequest finished = DFLY__V1__DOWNLOAD_PIECE_FINISHED_REQUEST__INIT;
+  Dfly__V1__Piece                        piece = DFLY__V1__PIECE__INIT;
 
   fill_piece (&piece, number, parent_id, digest);
   finished.piece = &piece;
@@ -359,7 +358,7 @@ peer_piece (TestPeer *peer, guint32 number, const char *parent_id, const char *d
 static void
 peer_piece_failed (TestPeer *peer, guint32 number, const char *parent_id, gboolean mismatch)
 {
-  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__AnnouncePeerRequest        request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
   Dfly__V1__DownloadPieceFailedRequest failed = DFLY__V1__DOWNLOAD_PIECE_FAILED_REQUEST__INIT;
 
   failed.piece_number = number;
@@ -373,7 +372,7 @@ peer_piece_failed (TestPeer *peer, guint32 number, const char *parent_id, gboole
 static void
 peer_reschedule (TestPeer *peer)
 {
-  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__AnnouncePeerRequest   request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
   Dfly__V1__ReschedulePeerRequest reschedule = DFLY__V1__RESCHEDULE_PEER_REQUEST__INIT;
 
   reschedule.description = "want more parents";
@@ -551,7 +550,7 @@ typedef struct {
 static gboolean
 digests_are (gpointer data)
 {
-  DigestsAre *wanted = data;
+  DigestsAre      *wanted = data;
   g_autofree char *digests = digests_of (wanted->peer);
 
   return strcmp (digests, wanted->expected) == 0;
@@ -560,7 +559,7 @@ digests_are (gpointer data)
 static void
 wait_digests (TestPeer *peer, const char *expected)
 {
-  DigestsAre wanted = { peer, expected };
+  DigestsAre       wanted = { peer, expected };
   g_autofree char *digests = NULL;
 
   role_test_wait (digests_are, &wanted, WAIT_MS);
@@ -622,11 +621,11 @@ static void
 test_seed_back_to_source (Fixture *f, gconstpointer data)
 {
   g_autofree char *task = task_id_new ("seed");
-  Client *seed_client = client_connect (f);
-  Client *client = client_connect (f);
-  TestPeer seed = { seed_client, "127.0.0.5-seed", task, "127.0.0.5-seed-1" };
-  TestPeer asks = { client, "127.0.0.6-n", task, "127.0.0.6-n-1" };
-  TestPeer later = { client, "127.0.0.7-m", task, "127.0.0.7-m-1" };
+  Client          *seed_client = client_connect (f);
+  Client          *client = client_connect (f);
+  TestPeer         seed = { seed_client, "127.0.0.5-seed", task, "127.0.0.5-seed-1" };
+  TestPeer         asks = { client, "127.0.0.6-n", task, "127.0.0.6-n-1" };
+  TestPeer         later = { client, "127.0.0.7-m", task, "127.0.0.7-m-1" };
 
   scheduler_settings (f)->back_to_source_limit = 1;
   add_host (f, seed.host_id, "127.0.0.5", 4005, DFLY_HOST_TYPE_SUPER);
@@ -653,16 +652,16 @@ test_seed_back_to_source (Fixture *f, gconstpointer data)
 static void
 test_back_to_source_digests (Fixture *f, gconstpointer data)
 {
-  g_autofree char *task = task_id_new ("digests");
-  Client *client_a = client_connect (f);
-  Client *client_b = client_connect (f);
-  TestPeer a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
-  TestPeer b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
+  g_autofree char   *task = task_id_new ("digests");
+  Client            *client_a = client_connect (f);
+  Client            *client_b = client_connect (f);
+  TestPeer           a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer           b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
   static const char *digests[] = { "crc32c:0000000a", "crc32c:0000000b", "crc32c:0000000c",
                                    "crc32c:0000000d" };
   Dfly__V1__NormalTaskResponse *normal;
-  Dfly__V1__CandidateParent *parent;
-  guint n;
+  Dfly__V1__CandidateParent    *parent;
+  guint                         n;
 
   scheduler_settings (f)->back_to_source_limit = 1;
   add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
@@ -714,12 +713,12 @@ test_back_to_source_digests (Fixture *f, gconstpointer data)
 static void
 test_empty (Fixture *f, gconstpointer data)
 {
-  g_autofree char *task = task_id_new ("empty");
-  Client *client_a = client_connect (f);
-  Client *client_b = client_connect (f);
-  TestPeer a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
-  TestPeer b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
-  TestPeer c = { client_b, "127.0.0.4-c", task, "127.0.0.4-c-1" };
+  g_autofree char                *task = task_id_new ("empty");
+  Client                         *client_a = client_connect (f);
+  Client                         *client_b = client_connect (f);
+  TestPeer                        a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer                        b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
+  TestPeer                        c = { client_b, "127.0.0.4-c", task, "127.0.0.4-c-1" };
   Dfly__V1__AnnouncePeerResponse *response;
 
   scheduler_settings (f)->back_to_source_limit = 1;
@@ -766,21 +765,21 @@ offers (TestPeer *peer, guint from, const char *candidate)
 static void
 test_digest_mismatch (Fixture *f, gconstpointer data)
 {
-  g_autofree char *task = task_id_new ("mismatch");
-  Client *client_a = client_connect (f);
-  Client *client_p = client_connect (f);
-  Client *client_c = client_connect (f);
-  TestPeer a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
-  TestPeer p = { client_p, "127.0.0.3-p", task, "127.0.0.3-p-1" };
-  TestPeer c = { client_c, "127.0.0.4-c", task, "127.0.0.4-c-1" };
-  TestPeer d = { client_c, "127.0.0.5-d", task, "127.0.0.5-d-1" };
-  TestPeer e = { client_c, "127.0.0.6-e", task, "127.0.0.6-e-1" };
-  TestPeer g = { client_c, "127.0.0.7-g", task, "127.0.0.7-g-1" };
-  Offered c_offered_p = { &c, p.peer_id };
-  Offered d_offered_p = { &d, p.peer_id };
+  g_autofree char              *task = task_id_new ("mismatch");
+  Client                       *client_a = client_connect (f);
+  Client                       *client_p = client_connect (f);
+  Client                       *client_c = client_connect (f);
+  TestPeer                      a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer                      p = { client_p, "127.0.0.3-p", task, "127.0.0.3-p-1" };
+  TestPeer                      c = { client_c, "127.0.0.4-c", task, "127.0.0.4-c-1" };
+  TestPeer                      d = { client_c, "127.0.0.5-d", task, "127.0.0.5-d-1" };
+  TestPeer                      e = { client_c, "127.0.0.6-e", task, "127.0.0.6-e-1" };
+  TestPeer                      g = { client_c, "127.0.0.7-g", task, "127.0.0.7-g-1" };
+  Offered                       c_offered_p = { &c, p.peer_id };
+  Offered                       d_offered_p = { &d, p.peer_id };
   Dfly__V1__NormalTaskResponse *normal;
-  g_autofree char *candidates = NULL;
-  guint n, n_d;
+  g_autofree char              *candidates = NULL;
+  guint                         n, n_d;
 
   scheduler_settings (f)->back_to_source_limit = 1;
   add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
@@ -861,12 +860,12 @@ static void
 test_unasked_source (Fixture *f, gconstpointer data)
 {
   g_autofree char *task = task_id_new ("unasked");
-  Client *client_a = client_connect (f);
-  Client *client_b = client_connect (f);
-  TestPeer a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
-  TestPeer b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
-  TestPeer c = { client_b, "127.0.0.4-c", task, "127.0.0.4-c-1" };
-  Dfly__V1__Task *stat;
+  Client          *client_a = client_connect (f);
+  Client          *client_b = client_connect (f);
+  TestPeer         a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer         b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
+  TestPeer         c = { client_b, "127.0.0.4-c", task, "127.0.0.4-c-1" };
+  Dfly__V1__Task  *stat;
 
   scheduler_settings (f)->back_to_source_limit = 1;
   add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
@@ -942,8 +941,8 @@ send_wrong_type (Client *client, const char *task_id)
 
 static const struct {
   const char *what;
-  void      (*send) (Client *client, const char *task_id);
-  gushort     close_code;
+  void (*send) (Client *client, const char *task_id);
+  gushort close_code;
 } closing_messages[] = {
   { "bytes that are no frame", send_junk, SOUP_WEBSOCKET_CLOSE_BAD_DATA },
   { "a text message", send_text, SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA },
@@ -953,18 +952,18 @@ static const struct {
 static void
 test_hostile (Fixture *f, gconstpointer data)
 {
-  g_autofree char *task_x = task_id_new ("hostile-x");
-  g_autofree char *task_z = task_id_new ("hostile-z");
-  Client *good = client_connect (f);
-  Client *garbage = client_connect (f);
-  Client *too_big = NULL;
-  Client *bad_ids = client_connect (f);
-  TestPeer z = { good, "127.0.0.2-z", task_z, "127.0.0.2-z-1" };
-  TestPeer z2 = { good, "127.0.0.2-z", task_x, "127.0.0.2-z-2" };
-  TestPeer x = { garbage, "127.0.0.3-x", task_x, "127.0.0.3-x-1" };
-  TestPeer bad_task = { bad_ids, "127.0.0.4-y", "ABC", "127.0.0.4-y-1" };
-  TestPeer no_peer = { bad_ids, "127.0.0.4-y", task_z, "" };
-  TestPeer y = { bad_ids, "127.0.0.4-y", task_z, "127.0.0.4-y-1" };
+  g_autofree char   *task_x = task_id_new ("hostile-x");
+  g_autofree char   *task_z = task_id_new ("hostile-z");
+  Client            *good = client_connect (f);
+  Client            *garbage = client_connect (f);
+  Client            *too_big = NULL;
+  Client            *bad_ids = client_connect (f);
+  TestPeer           z = { good, "127.0.0.2-z", task_z, "127.0.0.2-z-1" };
+  TestPeer           z2 = { good, "127.0.0.2-z", task_x, "127.0.0.2-z-2" };
+  TestPeer           x = { garbage, "127.0.0.3-x", task_x, "127.0.0.3-x-1" };
+  TestPeer           bad_task = { bad_ids, "127.0.0.4-y", "ABC", "127.0.0.4-y-1" };
+  TestPeer           no_peer = { bad_ids, "127.0.0.4-y", task_z, "" };
+  TestPeer           y = { bad_ids, "127.0.0.4-y", task_z, "127.0.0.4-y-1" };
   g_autofree guint8 *big = g_malloc0 (4096);
 
   add_host (f, z.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
@@ -1019,12 +1018,12 @@ test_stream_closed (Fixture *f, gconstpointer data)
 {
   g_autofree char *task = task_id_new ("closed");
   g_autofree char *other = task_id_new ("closed-other");
-  Client *client_a = client_connect (f);
-  Client *client_b = client_connect (f);
-  TestPeer a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
-  TestPeer a2 = { client_a, "127.0.0.2-a", other, "127.0.0.2-a-2" };
-  TestPeer b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
-  Dfly__V1__Task *stat;
+  Client          *client_a = client_connect (f);
+  Client          *client_b = client_connect (f);
+  TestPeer         a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer         a2 = { client_a, "127.0.0.2-a", other, "127.0.0.2-a-2" };
+  TestPeer         b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
+  Dfly__V1__Task  *stat;
 
   add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
   add_host (f, b.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
@@ -1065,10 +1064,10 @@ static void
 test_source_failed (Fixture *f, gconstpointer data)
 {
   g_autofree char *task = task_id_new ("source-failed");
-  Client *client_a = client_connect (f);
-  Client *client_b = client_connect (f);
-  TestPeer a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
-  TestPeer b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
+  Client          *client_a = client_connect (f);
+  Client          *client_b = client_connect (f);
+  TestPeer         a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer         b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
 
   scheduler_settings (f)->back_to_source_limit = 1;
   add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
@@ -1094,13 +1093,13 @@ test_source_failed (Fixture *f, gconstpointer data)
 static void
 test_piece_number_bounds (Fixture *f, gconstpointer data)
 {
-  g_autofree char *task = task_id_new ("bounds");
-  Client *client_a = client_connect (f);
-  Client *client_b = client_connect (f);
-  TestPeer a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
-  TestPeer b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
+  g_autofree char              *task = task_id_new ("bounds");
+  Client                       *client_a = client_connect (f);
+  Client                       *client_b = client_connect (f);
+  TestPeer                      a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer                      b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
   Dfly__V1__NormalTaskResponse *normal;
-  Dfly__V1__CandidateParent *parent;
+  Dfly__V1__CandidateParent    *parent;
 
   scheduler_settings (f)->back_to_source_limit = 1;
   add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
@@ -1138,8 +1137,8 @@ post_raw (Fixture *f, const char *method, const char *path, GBytes *body, Reply 
 
   if (body != NULL)
     soup_message_set_request_body_from_bytes (msg, "application/x-dfly-frame", body);
-  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL,
-                                    role_test_on_result, &result);
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, role_test_on_result,
+                                    &result);
   g_assert_true (role_test_wait (role_test_result_ready, &result, WAIT_MS));
   reply->body = soup_session_send_and_read_finish (f->session, result, &error);
   g_assert_no_error (error);
@@ -1147,8 +1146,8 @@ post_raw (Fixture *f, const char *method, const char *path, GBytes *body, Reply 
 }
 
 static void
-post_message (Fixture *f, const char *path, DflyMessageType type,
-              const ProtobufCMessage *message, Reply *reply)
+post_message (Fixture *f, const char *path, DflyMessageType type, const ProtobufCMessage *message,
+              Reply *reply)
 {
   g_autoptr (GBytes) frame = dfly_wire_pack (type, message);
 
@@ -1167,14 +1166,14 @@ static void
 test_announce_host (Fixture *f, gconstpointer data)
 {
   Dfly__V1__AnnounceHostRequest request = DFLY__V1__ANNOUNCE_HOST_REQUEST__INIT;
-  Dfly__V1__LeaveHostRequest leave = DFLY__V1__LEAVE_HOST_REQUEST__INIT;
-  Dfly__V1__Host host = DFLY__V1__HOST__INIT;
+  Dfly__V1__LeaveHostRequest    leave = DFLY__V1__LEAVE_HOST_REQUEST__INIT;
+  Dfly__V1__Host                host = DFLY__V1__HOST__INIT;
   g_auto (Reply) good = { 0 };
   g_auto (Reply) bad = { 0 };
   g_auto (Reply) left = { 0 };
   g_auto (Reply) get = { 0 };
   DflyHostInfo *announced;
-  const char *reason = "host 10.0.0.9-h: \"not-an-ip\" is not an IP address";
+  const char   *reason = "host 10.0.0.9-h: \"not-an-ip\" is not an IP address";
 
   host.id = "10.0.0.9-h";
   host.type = DFLY__V1__HOST_TYPE__HOST_TYPE_STRONG;
@@ -1214,8 +1213,7 @@ test_announce_host (Fixture *f, gconstpointer data)
   post_message (f, "/v1/leave-host", DFLY_MESSAGE_LEAVE_HOST_REQUEST, &leave.base, &left);
   g_assert_cmpuint (left.status, ==, SOUP_STATUS_OK);
   g_assert_cmpuint (f->base.left->len, ==, 1);
-  g_assert_cmpstr (((DflyHostInfo *) g_ptr_array_index (f->base.left, 0))->id, ==,
-                   "10.0.0.9-h");
+  g_assert_cmpstr (((DflyHostInfo *) g_ptr_array_index (f->base.left, 0))->id, ==, "10.0.0.9-h");
 
   /* Only POST. */
   post_raw (f, SOUP_METHOD_GET, "/v1/announce-host", NULL, &get);
@@ -1226,11 +1224,11 @@ test_announce_host (Fixture *f, gconstpointer data)
 static void
 test_stat_task (Fixture *f, gconstpointer data)
 {
-  g_autofree char *task_id = task_id_new ("stat");
-  g_autofree char *unknown_id = task_id_new ("stat-unknown");
-  Client *client = client_connect (f);
-  TestPeer a = { client, "127.0.0.2-a", task_id, "127.0.0.2-a-1" };
-  Dfly__V1__StatTaskRequest request = DFLY__V1__STAT_TASK_REQUEST__INIT;
+  g_autofree char              *task_id = task_id_new ("stat");
+  g_autofree char              *unknown_id = task_id_new ("stat-unknown");
+  Client                       *client = client_connect (f);
+  TestPeer                      a = { client, "127.0.0.2-a", task_id, "127.0.0.2-a-1" };
+  Dfly__V1__StatTaskRequest     request = DFLY__V1__STAT_TASK_REQUEST__INIT;
   Dfly__V1__AnnounceHostRequest wrong = DFLY__V1__ANNOUNCE_HOST_REQUEST__INIT;
   g_auto (Reply) known = { 0 };
   g_auto (Reply) started = { 0 };

@@ -22,7 +22,7 @@
 
 /* From dfly-scheduler-role.c, compiled into this binary. */
 const DflyPluginDescriptor *dfly_plugin_query (void);
-GType dfly_scheduler_role_get_type (void);
+GType                       dfly_scheduler_role_get_type (void);
 
 /* The role's and its algorithm's sections, bound as the loader binds them. */
 static void
@@ -53,8 +53,8 @@ static guint16 scheduler_port;
 static guint16
 pick_free_port (void)
 {
-  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                             G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr (GSocket) socket =
+    g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
   g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
   g_autoptr (GSocketAddress) bound = NULL;
@@ -84,14 +84,13 @@ emit_host (RoleTest *t, const char *id, guint interval)
 {
   g_autoptr (DflyHostInfo) host = dfly_host_info_new (id);
   Dfly__V1__AnnounceHostRequest request = DFLY__V1__ANNOUNCE_HOST_REQUEST__INIT;
-  Dfly__V1__Host message = DFLY__V1__HOST__INIT;
+  Dfly__V1__Host                message = DFLY__V1__HOST__INIT;
 
   host->ip = g_strdup ("127.0.0.9");
   host->announce_interval = interval;
   dfly_wire_host_to_message (host, &message);
   request.host = &message;
-  return post_to_scheduler ("/v1/announce-host", DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST,
-                            &request.base);
+  return post_to_scheduler ("/v1/announce-host", DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST, &request.base);
 }
 
 static gboolean
@@ -146,15 +145,15 @@ test_descriptor (void)
 static void
 test_peer_announces (RoleTest *t, gconstpointer data)
 {
-  g_autoptr (DflyRole) peer = role_test_new_role (peer_plugin_query ()->get_type (),
-                                                  t->context, "peer");
+  g_autoptr (DflyRole) peer =
+    role_test_new_role (peer_plugin_query ()->get_type (), t->context, "peer");
   g_autoptr (DflyRole) scheduler = NULL;
   RoleTestDescribe two = { NULL, "2 hosts" };
 
   /* The peer uses its own daemon's scheduler when the daemon runs one. */
   g_strfreev (dfly_context_get_config (t->context)->daemon.roles);
   dfly_context_get_config (t->context)->daemon.roles =
-    g_strdupv ((char *[]) { "scheduler", "peer", NULL });
+    g_strdupv ((char *[]){ "scheduler", "peer", NULL });
   scheduler = start_scheduler (t);
   g_assert_true (dfly_role_start (peer, NULL));
   g_assert_true (emit_host (t, "127.0.0.9-other-seed", 60));
@@ -178,7 +177,7 @@ test_expiry (RoleTest *t, gconstpointer data)
 {
   g_autoptr (DflyRole) scheduler = start_scheduler (t);
   RoleTestDescribe one = { scheduler, "1 host" };
-  gint64 announced_at;
+  gint64           announced_at;
 
   emit_host (t, "127.0.0.9-fast", 1);
   emit_host (t, "127.0.0.9-slow", 60);
@@ -218,7 +217,7 @@ test_cap (RoleTest *t, gconstpointer data)
   /* Warned once per time the table fills, not once per announce. */
   emit_host (t, "c", 60);
   emit_host (t, "d", 60);
-  test_log_assert (&log, (const char *[]) { "host table full (2 hosts), ignoring c", NULL });
+  test_log_assert (&log, (const char *[]){ "host table full (2 hosts), ignoring c", NULL });
 
   /* A known host re-announcing is refreshed, not refused. */
   emit_host (t, "a", 60);
@@ -232,10 +231,11 @@ test_cap (RoleTest *t, gconstpointer data)
 
   /* The cap is live: a reload raising it admits more at once. */
   emit_host (t, "d", 60);
-  test_log_assert (&log, (const char *[]) { "host table full (2 hosts), ignoring d", NULL });
+  test_log_assert (&log, (const char *[]){ "host table full (2 hosts), ignoring d", NULL });
   bind_plugins (bigger);
   ((DflySchedulerSettings *) dfly_settings_get_values (
-     dfly_config_get_settings (bigger, "scheduler")))->max_hosts = 3;
+     dfly_config_get_settings (bigger, "scheduler")))
+    ->max_hosts = 3;
   dfly_context_set_config (t->context, bigger);
   emit_host (t, "d", 60);
   assert_describe (scheduler, "3 hosts");

@@ -22,8 +22,8 @@
 G_DECLARE_FINAL_TYPE (DflySeedRole, dfly_seed_role, DFLY, SEED_ROLE, DflyRole)
 
 struct _DflySeedRole {
-  DflyRole           parent_instance;
-  DflyPeerEngine    *engine;    /* while running */
+  DflyRole        parent_instance;
+  DflyPeerEngine *engine; /* while running */
 };
 
 G_DEFINE_FINAL_TYPE (DflySeedRole, dfly_seed_role, DFLY_TYPE_ROLE)
@@ -41,11 +41,11 @@ on_order (const char *task_id, const Dfly__V1__Download *download, gpointer user
           GError **error)
 {
   DflySeedRole *self = user_data;
-  DflyContext *context = role_context (self);
+  DflyContext  *context = role_context (self);
   g_autoptr (DflyDownloadRequest) request = NULL;
   g_autoptr (DflyTaskInfo) task = NULL;
   g_autofree char *expected = NULL;
-  DflySource *source;
+  DflySource      *source;
 
   if (self->engine == NULL) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY, "the seed role is not running");
@@ -63,8 +63,8 @@ on_order (const char *task_id, const Dfly__V1__Download *download, gpointer user
   for (gsize i = 0; i < download->n_request_headers; i++)
     g_hash_table_replace (request->headers, g_strdup (download->request_headers[i]->key),
                           g_strdup (download->request_headers[i]->value));
-  expected = dfly_peer_engine_task_id_for (source, request,
-                                           dfly_context_get_config (context), error);
+  expected =
+    dfly_peer_engine_task_id_for (source, request, dfly_context_get_config (context), error);
   if (expected == NULL)
     return FALSE;
   if (strcmp (expected, task_id) != 0) {
@@ -84,7 +84,7 @@ static gboolean
 dfly_seed_role_start (DflyRole *role, GError **error)
 {
   DflySeedRole *self = DFLY_SEED_ROLE (role);
-  DflyContext *context = role_context (self);
+  DflyContext  *context = role_context (self);
   g_autoptr (DflyPeerEngine) engine = dfly_peer_engine_new (context, DFLY_HOST_TYPE_SUPER);
   g_autoptr (DflyUploadPolicy) policy = dfly_super_seeding_new ();
 
@@ -98,8 +98,8 @@ dfly_seed_role_start (DflyRole *role, GError **error)
 }
 
 static void
-dfly_seed_role_stop_async (DflyRole *role, GCancellable *cancellable,
-                           GAsyncReadyCallback callback, gpointer user_data)
+dfly_seed_role_stop_async (DflyRole *role, GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data)
 {
   dfly_peer_engine_stop (DFLY_SEED_ROLE (role)->engine,
                          g_task_new (role, cancellable, callback, user_data));

@@ -23,8 +23,8 @@ struct _DflySuperSeeding {
 };
 
 typedef struct {
-  char   *key;
-  gint64  at; /* monotonic µs */
+  char  *key;
+  gint64 at; /* monotonic µs */
 } Served;
 
 G_DEFINE_FINAL_TYPE (DflySuperSeeding, dfly_super_seeding, DFLY_TYPE_UPLOAD_POLICY)
@@ -51,7 +51,7 @@ dfly_super_seeding_announce (DflyUploadPolicy *policy, const DflyPieceInfo *piec
                              GPtrArray *streams, gint64 *reveal_after)
 {
   DflySuperSeeding *self = DFLY_SUPER_SEEDING (policy);
-  GPtrArray *now = g_ptr_array_new ();
+  GPtrArray        *now = g_ptr_array_new ();
 
   g_ptr_array_add (now, g_ptr_array_index (streams, self->turn++ % streams->len));
   *reveal_after = REVEAL_AFTER_US;
@@ -59,14 +59,13 @@ dfly_super_seeding_announce (DflyUploadPolicy *policy, const DflyPieceInfo *piec
 }
 
 static gboolean
-dfly_super_seeding_admit (DflyUploadPolicy *policy, const char *task_id, goffset start,
-                          goffset end)
+dfly_super_seeding_admit (DflyUploadPolicy *policy, const char *task_id, goffset start, goffset end)
 {
   DflySuperSeeding *self = DFLY_SUPER_SEEDING (policy);
-  g_autofree char *key = g_strdup_printf ("%s/%" G_GOFFSET_FORMAT "-%" G_GOFFSET_FORMAT, task_id,
-                                          start, end);
+  g_autofree char  *key =
+    g_strdup_printf ("%s/%" G_GOFFSET_FORMAT "-%" G_GOFFSET_FORMAT, task_id, start, end);
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  gint64 now = g_get_monotonic_time ();
+  gint64  now = g_get_monotonic_time ();
   Served *served;
 
   /* Sent in time order: what has left the window is at the head. */

@@ -18,6 +18,6 @@ G_DECLARE_FINAL_TYPE (DflySuperSeeding, dfly_super_seeding, DFLY, SUPER_SEEDING,
 
 DflyUploadPolicy *dfly_super_seeding_new (void);
 /* Ranges remembered as sent just now (bounded). */
-guint             dfly_super_seeding_get_remembered (DflySuperSeeding *self);
+guint dfly_super_seeding_get_remembered (DflySuperSeeding *self);
 
 G_END_DECLS

@@ -5,7 +5,7 @@
 
 /* From dfly-seed-role.c, compiled into this binary. */
 const DflyPluginDescriptor *dfly_plugin_query (void);
-GType dfly_seed_role_get_type (void);
+GType                       dfly_seed_role_get_type (void);
 
 static void
 test_descriptor (void)
@@ -27,8 +27,8 @@ test_announce (RoleTest *t, gconstpointer data)
   g_autoptr (DflyRole) role = role_test_new_role (dfly_seed_role_get_type (), t->context, "seed");
   g_autoptr (GError) error = NULL;
   g_autofree char *describe = NULL;
-  RoleTestCount first = { t->announced, 1 };
-  DflyHostInfo *host;
+  RoleTestCount    first = { t->announced, 1 };
+  DflyHostInfo    *host;
 
   dfly_context_get_config (t->context)->host.announce_interval = 45;
   g_assert_true (dfly_role_start (role, &error));
@@ -44,7 +44,8 @@ test_announce (RoleTest *t, gconstpointer data)
   g_assert_cmpuint (host->mem_total, >, 0);
 
   describe = dfly_role_describe (role);
-  g_assert_cmpstr (describe, ==, "host 127.0.0.1-dfly-test-seed, announcing every 45s, 0 downloads");
+  g_assert_cmpstr (describe, ==,
+                   "host 127.0.0.1-dfly-test-seed, announcing every 45s, 0 downloads");
 
   g_assert_true (role_test_stop (role, &error));
   g_assert_no_error (error);

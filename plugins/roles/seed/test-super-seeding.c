@@ -119,9 +119,9 @@ static void
 test_threads (void)
 {
   g_autoptr (DflyUploadPolicy) policy = dfly_super_seeding_new ();
-  Racer racers[4] = { 0 };
+  Racer    racers[4] = { 0 };
   GThread *threads[G_N_ELEMENTS (racers)];
-  guint admitted = 0;
+  guint    admitted = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (racers); i++) {
     racers[i].policy = policy;

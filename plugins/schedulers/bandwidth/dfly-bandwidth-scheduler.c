@@ -31,8 +31,8 @@
 #define FALLBACK_PIECE_LENGTH (G_GUINT64_CONSTANT (4) * 1024 * 1024) /* Dragonfly's smallest */
 #define THROUGHPUT_STEP       (G_GUINT64_CONSTANT (1024) * 1024)     /* bytes/s */
 
-G_DECLARE_FINAL_TYPE (DflyBandwidthScheduler, dfly_bandwidth_scheduler, DFLY,
-                      BANDWIDTH_SCHEDULER, DflyScheduler)
+G_DECLARE_FINAL_TYPE (DflyBandwidthScheduler, dfly_bandwidth_scheduler, DFLY, BANDWIDTH_SCHEDULER,
+                      DflyScheduler)
 
 struct _DflyBandwidthScheduler {
   DflyScheduler parent_instance;
@@ -58,12 +58,12 @@ dfly_bandwidth_scheduler_rank_parents (DflyScheduler *scheduler, const DflyPeerI
                                        guint limit)
 {
   DflyParentWeights w;
-  g_autoptr(GArray) scores = g_array_sized_new (FALSE, FALSE, sizeof (DflyParentScore),
-                                                candidates->len);
+  g_autoptr (GArray) scores =
+    g_array_sized_new (FALSE, FALSE, sizeof (DflyParentScore), candidates->len);
 
   dfly_parent_weights_load (scheduler, &w);
   for (guint i = 0; i < candidates->len; i++) {
-    DflyCandidate *c = g_ptr_array_index (candidates, i);
+    DflyCandidate  *c = g_ptr_array_index (candidates, i);
     DflyParentScore s = { .candidate = c, .index = i };
 
     if (c == NULL || c->pieces_child_lacks == 0)

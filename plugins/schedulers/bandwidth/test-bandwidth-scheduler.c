@@ -8,12 +8,14 @@
 #define MiB (G_GUINT64_CONSTANT (1024) * 1024)
 
 #define assert_rank(f, limit, expected)                   \
-  G_STMT_START {                                          \
+  G_STMT_START                                            \
+  {                                                       \
     g_autofree char *got_ = rank ((f), (limit));          \
     g_autofree char *rev_ = rank_reversed ((f), (limit)); \
     g_assert_cmpstr (got_, ==, (expected));               \
     g_assert_cmpstr (rev_, ==, (expected));               \
-  } G_STMT_END
+  }                                                       \
+  G_STMT_END
 
 static DflyCandidate *
 add_parent (Fixture *f, const char *id, guint64 bandwidth, guint32 lacks)
@@ -148,13 +150,13 @@ test_missing_fields (Fixture *f, gconstpointer data)
 static void
 test_config_weights (void)
 {
-  g_autoptr(DflyConfig) no_locality = config_with ("  host_type_weight: 0\n"
-                                                   "  idc_affinity_weight: 0\n"
-                                                   "  location_affinity_weight: 0\n");
-  g_autoptr(DflyConfig) idc_only = config_with ("  host_type_weight: 0\n"
-                                                "  idc_affinity_weight: 1\n"
-                                                "  location_affinity_weight: 0\n");
-  Fixture f = { 0 };
+  g_autoptr (DflyConfig) no_locality = config_with ("  host_type_weight: 0\n"
+                                                    "  idc_affinity_weight: 0\n"
+                                                    "  location_affinity_weight: 0\n");
+  g_autoptr (DflyConfig) idc_only = config_with ("  host_type_weight: 0\n"
+                                                 "  idc_affinity_weight: 1\n"
+                                                 "  location_affinity_weight: 0\n");
+  Fixture        f = { 0 };
   DflyCandidate *a;
 
   fixture_set_up (&f, NULL);
@@ -178,9 +180,8 @@ main (int argc, char **argv)
 
   g_test_add_func ("/scheduler/bandwidth/descriptor", test_descriptor);
   g_test_add_func ("/scheduler/bandwidth/config-weights", test_config_weights);
-#define ADD(path, func)                                                               \
-  g_test_add ("/scheduler/bandwidth/" path, Fixture, NULL, fixture_set_up, func, \
-              fixture_tear_down)
+#define ADD(path, func) \
+  g_test_add ("/scheduler/bandwidth/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("empty", test_empty);
   ADD ("useful-throughput-wins", test_useful_throughput_wins);
   ADD ("piece-length", test_piece_length);

@@ -34,8 +34,8 @@ dfly_default_scheduler_rank_parents (DflyScheduler *scheduler, const DflyPeerInf
                                      guint limit)
 {
   DflyParentWeights w;
-  g_autoptr(GArray) scores = g_array_sized_new (FALSE, FALSE, sizeof (DflyParentScore),
-                                                candidates->len);
+  g_autoptr (GArray) scores =
+    g_array_sized_new (FALSE, FALSE, sizeof (DflyParentScore), candidates->len);
   guint32 most_finished = 0;
 
   dfly_parent_weights_load (scheduler, &w);
@@ -47,7 +47,7 @@ dfly_default_scheduler_rank_parents (DflyScheduler *scheduler, const DflyPeerInf
   }
 
   for (guint i = 0; i < candidates->len; i++) {
-    DflyCandidate *c = g_ptr_array_index (candidates, i);
+    DflyCandidate  *c = g_ptr_array_index (candidates, i);
     DflyParentScore s = { .candidate = c, .index = i };
 
     if (c == NULL)

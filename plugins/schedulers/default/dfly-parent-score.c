@@ -22,7 +22,7 @@ dfly_parent_weights_load (DflyScheduler *scheduler, DflyParentWeights *weights)
   /* A reference: ranking may run off the main thread while a reload swaps. */
   g_autoptr (DflySettings) settings = dfly_component_dup_settings (DFLY_COMPONENT (scheduler));
 
-  *weights = (DflyParentWeights) { 0 };
+  *weights = (DflyParentWeights){ 0 };
   g_return_if_fail (settings != NULL);
   *weights = *(const DflyParentWeights *) dfly_settings_get_values (settings);
 }
@@ -58,8 +58,8 @@ is_seed (const DflyHostInfo *host)
 double
 dfly_parent_free_upload_score (const DflyCandidate *candidate)
 {
-  guint limit = is_seed (candidate->host) ? DFLY_PARENT_SEED_UPLOAD_SLOTS
-                                          : DFLY_PARENT_UPLOAD_SLOTS;
+  guint limit =
+    is_seed (candidate->host) ? DFLY_PARENT_SEED_UPLOAD_SLOTS : DFLY_PARENT_UPLOAD_SLOTS;
 
   return (double) MIN (candidate->free_upload_slots, limit) / limit;
 }
@@ -95,8 +95,8 @@ dfly_parent_idc_score (const DflyHostInfo *parent, const DflyHostInfo *child)
 double
 dfly_parent_location_score (const DflyHostInfo *parent, const DflyHostInfo *child)
 {
-  g_auto(GStrv) a = NULL;
-  g_auto(GStrv) b = NULL;
+  g_auto (GStrv) a = NULL;
+  g_auto (GStrv) b = NULL;
   guint matched = 0;
 
   if (parent == NULL || child == NULL || !is_known (parent->location) ||
@@ -125,8 +125,8 @@ compare_scores (gconstpointer pa, gconstpointer pb)
 {
   const DflyParentScore *a = pa;
   const DflyParentScore *b = pb;
-  const char *id_a = peer_id (a);
-  const char *id_b = peer_id (b);
+  const char            *id_a = peer_id (a);
+  const char            *id_b = peer_id (b);
 
   if (a->score != b->score)
     return a->score > b->score ? -1 : 1;
@@ -142,7 +142,7 @@ compare_scores (gconstpointer pa, gconstpointer pb)
 GPtrArray *
 dfly_parent_scores_rank (GArray *scores, guint limit)
 {
-  guint n = MIN (scores->len, limit);
+  guint      n = MIN (scores->len, limit);
   GPtrArray *ranked = g_ptr_array_sized_new (n);
 
   g_array_sort (scores, compare_scores);

@@ -33,7 +33,7 @@ extern const DflyConfigSection dfly_default_settings;
 extern const DflyConfigSection dfly_bandwidth_settings;
 
 /* The weights in force in the scheduler's own section. */
-void   dfly_parent_weights_load (DflyScheduler *scheduler, DflyParentWeights *weights);
+void dfly_parent_weights_load (DflyScheduler *scheduler, DflyParentWeights *weights);
 
 /* finished / total pieces of the task when the total is known; otherwise
  * relative to the candidate with the most finished pieces (most_finished). */

@@ -10,9 +10,11 @@
 
 #include "dfly-parent-score.h"
 
-#define WEIGHT(name_, member, default_, doc_)                                             \
-  { name_, DFLY_CONFIG_RATIO, offsetof (DflyParentWeights, member), default_, 0, 1000, \
-    DFLY_CONFIG_LIVE, doc_ }
+#define WEIGHT(name_, member, default_, doc_)                                          \
+  {                                                                                    \
+    name_, DFLY_CONFIG_RATIO, offsetof (DflyParentWeights, member), default_, 0, 1000, \
+      DFLY_CONFIG_LIVE, doc_                                                           \
+  }
 
 /* Dragonfly v2.2's evaluator's weights. */
 static const DflyConfigKey keys[] = {

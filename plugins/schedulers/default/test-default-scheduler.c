@@ -8,13 +8,15 @@
 #include "dfly-parent-score.h"
 #include "test-scheduler-fixture.h"
 
-#define assert_rank(f, limit, expected)                \
-  G_STMT_START {                                       \
-    g_autofree char *got_ = rank ((f), (limit));       \
+#define assert_rank(f, limit, expected)                   \
+  G_STMT_START                                            \
+  {                                                       \
+    g_autofree char *got_ = rank ((f), (limit));          \
     g_autofree char *rev_ = rank_reversed ((f), (limit)); \
-    g_assert_cmpstr (got_, ==, (expected));            \
-    g_assert_cmpstr (rev_, ==, (expected));            \
-  } G_STMT_END
+    g_assert_cmpstr (got_, ==, (expected));               \
+    g_assert_cmpstr (rev_, ==, (expected));               \
+  }                                                       \
+  G_STMT_END
 
 static void
 test_descriptor (void)
@@ -149,8 +151,8 @@ test_location_score (void)
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autoptr(DflyHostInfo) parent = dfly_host_info_new ("p");
-    g_autoptr(DflyHostInfo) child = dfly_host_info_new ("c");
+    g_autoptr (DflyHostInfo) parent = dfly_host_info_new ("p");
+    g_autoptr (DflyHostInfo) child = dfly_host_info_new ("c");
 
     parent->location = g_strdup (cases[i].parent);
     child->location = g_strdup (cases[i].child);
@@ -215,13 +217,13 @@ test_missing_fields (Fixture *f, gconstpointer data)
 static void
 test_config_weights (void)
 {
-  g_autoptr(DflyConfig) idc_only = config_with ("  finished_piece_weight: 0\n"
-                                                "  upload_success_weight: 0\n"
-                                                "  free_upload_weight: 0\n"
-                                                "  host_type_weight: 0\n"
-                                                "  idc_affinity_weight: 1\n"
-                                                "  location_affinity_weight: 0\n");
-  Fixture f = { 0 };
+  g_autoptr (DflyConfig) idc_only = config_with ("  finished_piece_weight: 0\n"
+                                                 "  upload_success_weight: 0\n"
+                                                 "  free_upload_weight: 0\n"
+                                                 "  host_type_weight: 0\n"
+                                                 "  idc_affinity_weight: 1\n"
+                                                 "  location_affinity_weight: 0\n");
+  Fixture        f = { 0 };
   DflyCandidate *rich;
 
   fixture_set_up (&f, NULL);

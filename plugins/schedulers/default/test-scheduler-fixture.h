@@ -35,7 +35,7 @@ candidate_free (gpointer data)
 static void
 bind_plugin (DflyConfig *config)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   dfly_config_add_plugin (config, dfly_plugin_query ()->name, dfly_plugin_query ()->settings,
                           &error);
@@ -48,14 +48,14 @@ bind_plugin (DflyConfig *config)
 static void
 fixture_set_up_with (Fixture *f, DflyConfig *config)
 {
-  g_autoptr(DflyConfig) defaults = config == NULL ? dfly_config_new_default () : NULL;
+  g_autoptr (DflyConfig) defaults = config == NULL ? dfly_config_new_default () : NULL;
 
   if (defaults != NULL)
     bind_plugin (defaults);
 
   f->context = dfly_context_new (config != NULL ? config : defaults);
-  f->scheduler = g_object_new (dfly_plugin_query ()->get_type (), "context", f->context,
-                               "name", dfly_plugin_query ()->name, NULL);
+  f->scheduler = g_object_new (dfly_plugin_query ()->get_type (), "context", f->context, "name",
+                               dfly_plugin_query ()->name, NULL);
   f->candidates = g_ptr_array_new_with_free_func (candidate_free);
   f->child_host = dfly_host_info_new ("10.0.0.1-child");
   f->child_host->idc = g_strdup ("idc-a");
@@ -84,7 +84,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
 static DflyCandidate *
 add_candidate (Fixture *f, const char *id)
 {
-  DflyCandidate *c = g_new0 (DflyCandidate, 1);
+  DflyCandidate   *c = g_new0 (DflyCandidate, 1);
   g_autofree char *host_id = g_strdup_printf ("%s-host", id);
 
   c->host = dfly_host_info_new (host_id);
@@ -115,10 +115,9 @@ set_location (DflyCandidate *c, const char *location)
 static char *
 rank (Fixture *f, guint limit)
 {
-  g_autoptr(GPtrArray) ranked = dfly_scheduler_rank_parents (f->scheduler, f->child,
-                                                             f->child_host, f->candidates,
-                                                             limit);
-  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr (GPtrArray) ranked =
+    dfly_scheduler_rank_parents (f->scheduler, f->child, f->child_host, f->candidates, limit);
+  g_autoptr (GString) out = g_string_new (NULL);
 
   g_assert_nonnull (ranked);
   g_assert_cmpuint (ranked->len, <=, limit);
@@ -136,7 +135,7 @@ static void
 reverse_candidates (Fixture *f)
 {
   for (guint i = 0; i < f->candidates->len / 2; i++) {
-    guint j = f->candidates->len - 1 - i;
+    guint    j = f->candidates->len - 1 - i;
     gpointer tmp = f->candidates->pdata[i];
 
     f->candidates->pdata[i] = f->candidates->pdata[j];
@@ -160,10 +159,9 @@ rank_reversed (Fixture *f, guint limit)
 static DflyConfig *
 config_with (const char *plugin_section)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = g_strdup_printf ("%s:\n%s", dfly_plugin_query ()->name,
-                                           plugin_section);
-  DflyConfig *config = dfly_config_load_data (text, strlen (text), "test.yaml", &error);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = g_strdup_printf ("%s:\n%s", dfly_plugin_query ()->name, plugin_section);
+  DflyConfig      *config = dfly_config_load_data (text, strlen (text), "test.yaml", &error);
 
   g_assert_no_error (error);
   bind_plugin (config);
@@ -180,6 +178,6 @@ test_descriptor_is (const char *name)
   g_assert_cmpstr (d->name, ==, name);
   g_assert_cmpint (d->kind, ==, DFLY_PLUGIN_KIND_SCHEDULER);
   g_assert_cmpstr (d->license, ==, "Apache-2.0");
-  g_assert_true (g_type_is_a (d->get_type (),
-                              dfly_plugin_kind_get_base_type (DFLY_PLUGIN_KIND_SCHEDULER)));
+  g_assert_true (
+    g_type_is_a (d->get_type (), dfly_plugin_kind_get_base_type (DFLY_PLUGIN_KIND_SCHEDULER)));
 }

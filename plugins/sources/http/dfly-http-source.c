@@ -22,10 +22,10 @@ struct _DflyHttpSource {
 
 G_DEFINE_FINAL_TYPE (DflyHttpSource, dfly_http_source, DFLY_TYPE_SOURCE)
 
-static const char * const *
+static const char *const *
 dfly_http_source_get_schemes (DflySource *source)
 {
-  static const char * const schemes[] = { "http", "https", NULL };
+  static const char *const schemes[] = { "http", "https", NULL };
 
   return schemes;
 }
@@ -54,10 +54,10 @@ response_digest (SoupMessage *msg)
       continue;
     items = g_strsplit (value, ",", -1);
     for (guint j = 0; items[j] != NULL; j++) {
-      char *item = g_strstrip (items[j]);
+      char              *item = g_strstrip (items[j]);
       g_autofree guchar *raw = NULL;
-      gsize raw_length = 0;
-      gsize length;
+      gsize              raw_length = 0;
+      gsize              length;
 
       if (g_ascii_strncasecmp (item, "sha-256=", 8) != 0)
         continue;
@@ -97,7 +97,7 @@ response_accepts_byte_ranges (SoupMessage *msg)
 /* ---- Sending ---- */
 
 /* Caller headers this source sets itself (beyond the client's framing ones). */
-static const char * const reserved_headers[] = { NULL };
+static const char *const reserved_headers[] = { NULL };
 
 /* Sends method to url with the caller's headers (and a Range unless NULL);
  * the answer whatever its status. */
@@ -105,7 +105,7 @@ static DflyHttpBody *
 send_request (DflyHttpSource *self, const char *method, GUri *uri, GHashTable *headers,
               const char *range, GCancellable *cancellable, GError **error)
 {
-  DflyContext *context = dfly_component_get_context (DFLY_COMPONENT (self));
+  DflyContext    *context = dfly_component_get_context (DFLY_COMPONENT (self));
   DflyHttpRequest request = { .method = method, .uri = uri, .headers = headers, .range = range };
 
   return dfly_http_client_send (dfly_context_get_http_client (context), &request, cancellable,
@@ -160,9 +160,9 @@ is_head_refused (guint status)
 static DflySourceStat *
 stat_new (DflyHttpBody *body, gint64 content_length, gboolean accepts_ranges)
 {
-  SoupMessage *msg = dfly_http_body_get_message (body);
+  SoupMessage        *msg = dfly_http_body_get_message (body);
   SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
-  DflySourceStat *stat = g_new0 (DflySourceStat, 1);
+  DflySourceStat     *stat = g_new0 (DflySourceStat, 1);
 
   stat->content_length = content_length;
   stat->accepts_ranges = accepts_ranges;
@@ -180,7 +180,7 @@ stat_by_get (DflyHttpSource *self, GUri *uri, GHashTable *headers, GCancellable 
              GError **error)
 {
   g_autoptr (DflyHttpBody) body = NULL;
-  gint64 first, last, total;
+  gint64      first, last, total;
   const char *content_range;
 
   body = send_request (self, "GET", uri, headers, "bytes=0-0", cancellable, error);
@@ -234,8 +234,8 @@ dfly_http_source_stat (DflySource *source, const char *url, GHashTable *headers,
     return stat_new (body, dfly_http_body_get_content_length (body),
                      response_accepts_byte_ranges (dfly_http_body_get_message (body)));
   if (is_head_refused (status)) {
-    g_debug ("HEAD %s: HTTP %u; asking for its first byte instead",
-             dfly_http_body_get_url (body), status);
+    g_debug ("HEAD %s: HTTP %u; asking for its first byte instead", dfly_http_body_get_url (body),
+             status);
     return stat_by_get (self, uri, headers, cancellable, error);
   }
   set_status_error (error, body);
@@ -252,7 +252,7 @@ dfly_http_source_open_range (DflySource *source, const char *url, GHashTable *he
   g_autoptr (GUri) uri = NULL;
   g_autoptr (DflyHttpBody) body = NULL;
   g_autofree char *range = NULL;
-  guint status;
+  guint            status;
 
   if (!dfly_http_format_range (offset, length, &range, error))
     return NULL;

@@ -16,7 +16,7 @@
 
 /* From dfly-http-source.c, compiled into this binary. */
 const DflyPluginDescriptor *dfly_plugin_query (void);
-GType dfly_http_source_get_type (void);
+GType                       dfly_http_source_get_type (void);
 
 #define BIG_SIZE (1024 * 1024 + 4321)
 
@@ -41,9 +41,9 @@ static const char origin_locations[] =
   "}\n"
   "location /digest/ { add_header Digest \"sha-256=%s\"; }\n";
 
-static const char * const origin_folders[] = {
-  "", "nohead", "noranges", "nohead-noranges", "chunked", "headers", "digest", "needauth", "noauth",
-  NULL,
+static const char *const origin_folders[] = {
+  "",        "nohead", "noranges", "nohead-noranges", "chunked",
+  "headers", "digest", "needauth", "noauth",          NULL,
 };
 
 typedef struct {
@@ -92,7 +92,7 @@ sha256_base64 (GBytes *bytes)
 {
   g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
   guint8 digest[32];
-  gsize length = sizeof digest;
+  gsize  length = sizeof digest;
 
   g_checksum_update (checksum, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
   g_checksum_get_digest (checksum, digest, &length);
@@ -180,7 +180,7 @@ assert_range (Fixture *f, const char *path, guint64 offset, gint64 length)
   g_autoptr (GError) error = NULL;
   g_autoptr (GInputStream) stream = NULL;
   g_autoptr (GBytes) got = NULL;
-  gsize expected = length >= 0 ? (gsize) length : BIG_SIZE - offset;
+  gsize         expected = length >= 0 ? (gsize) length : BIG_SIZE - offset;
   const guint8 *big = g_bytes_get_data (f->big, NULL);
 
   stream = dfly_source_open_range (f->source, url, NULL, offset, length, NULL, &error);
@@ -256,14 +256,14 @@ canned_server_run (gpointer data)
     g_autoptr (GSocket) peer = g_socket_accept (server->socket, server->cancellable, NULL);
     g_autoptr (GString) request = g_string_new (NULL);
     GBytes *answer;
-    gsize sent = 0;
+    gsize   sent = 0;
 
     if (peer == NULL)
       return NULL;
     g_atomic_int_inc (&server->connections);
     g_socket_set_timeout (peer, 5);
     while (strstr (request->str, "\r\n\r\n") == NULL && request->len < 65536) {
-      char buffer[4096];
+      char   buffer[4096];
       gssize n = g_socket_receive (peer, buffer, sizeof buffer, server->cancellable, NULL);
 
       if (n <= 0)
@@ -291,7 +291,7 @@ static CannedServer *
 canned_server_new (const char *first, ...)
 {
   CannedServer *server = g_new0 (CannedServer, 1);
-  va_list args;
+  va_list       args;
 
   server->answers = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   va_start (args, first);
@@ -532,12 +532,11 @@ raw_response_head (TestOrigin *origin, const char *path)
   g_autofree char *request =
     g_strdup_printf ("GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", path);
   GInputStream *input;
-  GString *head = g_string_new (NULL);
+  GString      *head = g_string_new (NULL);
 
   g_socket_client_set_enable_proxy (client, FALSE);
-  connection =
-    g_socket_client_connect_to_host (client, "127.0.0.1", test_origin_get_port (origin), NULL,
-                                     &error);
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", test_origin_get_port (origin),
+                                                NULL, &error);
   g_assert_no_error (error);
   g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)), request,
                              strlen (request), NULL, NULL, &error);
@@ -628,8 +627,7 @@ test_server_error_retried (Fixture *f, gconstpointer data)
   "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 #define ANSWER_503 \
   "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-#define ANSWER_OK \
-  "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
+#define ANSWER_OK "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
 
 /* Two failures, then the origin recovers within the retries. */
 static void
@@ -705,8 +703,7 @@ test_hang_up_retried (void)
 static void
 test_connection_refused (Fixture *f, gconstpointer data)
 {
-  g_autofree char *url =
-    g_strdup_printf ("http://127.0.0.1:%u/x", test_origin_free_port ());
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/x", test_origin_free_port ());
   g_autoptr (GError) error = NULL;
   g_autoptr (DflySourceStat) stat = NULL;
   gint64 start = g_get_monotonic_time ();
@@ -830,9 +827,10 @@ test_truncated_body (void)
   g_autofree char *half = g_strnfill (500, 'a');
   g_autofree char *short_200 = g_strconcat (
     "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n", half, NULL);
-  g_autofree char *short_206 = g_strconcat (
-    "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-999/5000\r\n"
-    "Content-Length: 1000\r\nConnection: close\r\n\r\n", half, NULL);
+  g_autofree char *short_206 =
+    g_strconcat ("HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-999/5000\r\n"
+                 "Content-Length: 1000\r\nConnection: close\r\n\r\n",
+                 half, NULL);
   g_autofree char *short_chunked = g_strconcat (
     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3e8\r\n", half,
     NULL);
@@ -938,7 +936,7 @@ test_wrong_content_range (void)
 static void
 test_hostile_headers (Fixture *f, gconstpointer data)
 {
-  static const char * const hostile[][2] = {
+  static const char *const hostile[][2] = {
     { "X-Evil", "a\r\nInjected: 1" },
     { "X-Evil", "a\nb" },
     { "X-Evil", "a\rb" },
@@ -1087,7 +1085,7 @@ test_cancel_stalled (Fixture *f, gconstpointer data)
   CancelLater later = { cancellable, 200 };
   g_autoptr (GError) error = NULL;
   g_autoptr (GInputStream) stream = NULL;
-  gint64 start = g_get_monotonic_time ();
+  gint64   start = g_get_monotonic_time ();
   GThread *thread;
 
   fixture_config (f)->http.read_timeout = 30;
@@ -1107,7 +1105,7 @@ test_cancel_backoff (Fixture *f, gconstpointer data)
   CancelLater later = { cancellable, 300 };
   g_autoptr (GError) error = NULL;
   g_autoptr (DflySourceStat) stat = NULL;
-  gint64 start = g_get_monotonic_time ();
+  gint64   start = g_get_monotonic_time ();
   GThread *thread;
 
   fixture_config (f)->http.retries = 3;
@@ -1170,7 +1168,7 @@ typedef struct {
 static gpointer
 worker_run (gpointer data)
 {
-  Worker *worker = data;
+  Worker          *worker = data;
   g_autofree char *url = fixture_url (worker->f, "/big.bin");
   g_autoptr (GError) error = NULL;
   g_autoptr (DflySourceStat) stat = dfly_source_stat (worker->f->source, url, NULL, NULL, &error);
@@ -1189,11 +1187,11 @@ worker_run (gpointer data)
 static void
 test_threads (Fixture *f, gconstpointer data)
 {
-  Worker workers[8];
+  Worker   workers[8];
   GThread *threads[G_N_ELEMENTS (workers)];
 
   for (guint i = 0; i < G_N_ELEMENTS (workers); i++) {
-    workers[i] = (Worker) { f, i };
+    workers[i] = (Worker){ f, i };
     threads[i] = g_thread_new ("worker", worker_run, &workers[i]);
   }
   for (guint i = 0; i < G_N_ELEMENTS (workers); i++)

@@ -9,13 +9,13 @@
 #include "dfly-oci-manifest.h"
 
 #define MAX_TOKEN_BODY (1024 * 1024)
-#define MAX_AUTH_FILE (1024 * 1024)
+#define MAX_AUTH_FILE  (1024 * 1024)
 /* Seconds a token lives when the realm does not say (distribution spec). */
 #define TOKEN_DEFAULT_LIFETIME 60
 
 typedef struct {
-  char   *authorization; /* the header's value */
-  gint64  expires;       /* monotonic µs; G_MAXINT64: never */
+  char  *authorization; /* the header's value */
+  gint64 expires;       /* monotonic µs; G_MAXINT64: never */
 } CachedAuth;
 
 static void
@@ -53,9 +53,9 @@ load_credentials (const char *path, GHashTable *credentials, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autofree char *text = NULL;
-  JsonNode *root;
-  JsonObject *auths;
-  gsize length = 0;
+  JsonNode        *root;
+  JsonObject      *auths;
+  gsize            length = 0;
   g_autoptr (GList) members = NULL;
 
   if (!g_file_get_contents (path, &text, &length, error))
@@ -81,10 +81,10 @@ load_credentials (const char *path, GHashTable *credentials, GError **error)
   auths = json_object_get_object_member (json_node_get_object (root), "auths");
   members = json_object_get_members (auths);
   for (GList *l = members; l != NULL; l = l->next) {
-    JsonNode *node = json_object_get_member (auths, l->data);
+    JsonNode   *node = json_object_get_member (auths, l->data);
     JsonObject *entry;
     const char *auth, *user, *password;
-    char *pair = NULL;
+    char       *pair = NULL;
 
     if (!JSON_NODE_HOLDS_OBJECT (node))
       continue;
@@ -93,7 +93,7 @@ load_credentials (const char *path, GHashTable *credentials, GError **error)
     user = json_object_get_string_member_with_default (entry, "username", NULL);
     password = json_object_get_string_member_with_default (entry, "password", NULL);
     if (auth != NULL) {
-      gsize n = 0;
+      gsize   n = 0;
       guchar *raw = g_base64_decode (auth, &n);
 
       pair = g_strndup ((const char *) raw, n);
@@ -109,7 +109,6 @@ load_credentials (const char *path, GHashTable *credentials, GError **error)
   return TRUE;
 }
 
-
 static char *
 auth_cache_key (const DflyOciRef *ref)
 {
@@ -121,7 +120,7 @@ dfly_oci_auth_lookup (DflyOciAuth *self, const DflyOciRef *ref)
 {
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autofree char *key = auth_cache_key (ref);
-  CachedAuth *cached = g_hash_table_lookup (self->auths, key);
+  CachedAuth      *cached = g_hash_table_lookup (self->auths, key);
 
   if (cached == NULL)
     return NULL;
@@ -158,8 +157,8 @@ dfly_oci_auth_use_file (DflyOciAuth *self, const char *auth_file, GError **error
     /* Credentials may have changed: forget what they earned. */
     g_hash_table_remove_all (self->auths);
     if (auth_file[0] != '\0' && !load_credentials (auth_file, self->credentials, &cause))
-      self->file_error = g_error_new (DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
-                                      "oci.auth_file %s: %s", auth_file, cause->message);
+      self->file_error = g_error_new (DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG, "oci.auth_file %s: %s",
+                                      auth_file, cause->message);
   }
   if (self->file_error != NULL) {
     g_propagate_error (error, g_error_copy (self->file_error));
@@ -173,7 +172,7 @@ static char *
 basic_authorization (DflyOciAuth *self, const DflyOciRef *ref)
 {
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  const char *pair = g_hash_table_lookup (self->credentials, ref->registry);
+  const char      *pair = g_hash_table_lookup (self->credentials, ref->registry);
   g_autofree char *encoded = NULL;
 
   if (pair == NULL)
@@ -186,9 +185,9 @@ basic_authorization (DflyOciAuth *self, const DflyOciRef *ref)
 static GUri *
 token_uri (GHashTable *params, const DflyOciRef *ref)
 {
-  const char *realm = g_hash_table_lookup (params, "realm");
-  const char *service = g_hash_table_lookup (params, "service");
-  const char *scope = g_hash_table_lookup (params, "scope");
+  const char      *realm = g_hash_table_lookup (params, "realm");
+  const char      *service = g_hash_table_lookup (params, "service");
+  const char      *scope = g_hash_table_lookup (params, "scope");
   g_autofree char *default_scope = g_strdup_printf ("repository:%s:pull", ref->repo);
   g_autofree char *escaped_scope = NULL;
   g_autoptr (GUri) realm_uri = NULL;
@@ -218,10 +217,10 @@ token_uri (GHashTable *params, const DflyOciRef *ref)
 /* A token from the realm of a Bearer challenge, as an Authorization;
  * stored in the cache. */
 static char *
-fetch_token (DflyOciAuth *self, DflyHttpClient *client, const DflyOciRef *ref,
-             GHashTable *params, const char *url, GCancellable *cancellable, GError **error)
+fetch_token (DflyOciAuth *self, DflyHttpClient *client, const DflyOciRef *ref, GHashTable *params,
+             const char *url, GCancellable *cancellable, GError **error)
 {
-  const char *realm = g_hash_table_lookup (params, "realm");
+  const char      *realm = g_hash_table_lookup (params, "realm");
   g_autofree char *basic = basic_authorization (self, ref);
   g_autoptr (GUri) uri = token_uri (params, ref);
   g_autoptr (GHashTable) headers = g_hash_table_new (g_str_hash, g_str_equal);
@@ -229,12 +228,12 @@ fetch_token (DflyOciAuth *self, DflyHttpClient *client, const DflyOciRef *ref,
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autofree char *authorization = NULL;
-  JsonNode *root;
-  JsonObject *object;
-  const char *token;
-  gint64 lifetime;
-  guint status;
-  DflyHttpRequest request = { .method = "GET", .uri = uri, .headers = headers };
+  JsonNode        *root;
+  JsonObject      *object;
+  const char      *token;
+  gint64           lifetime;
+  guint            status;
+  DflyHttpRequest  request = { .method = "GET", .uri = uri, .headers = headers };
 
   if (uri == NULL) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE,
@@ -252,18 +251,18 @@ fetch_token (DflyOciAuth *self, DflyHttpClient *client, const DflyOciRef *ref,
     g_input_stream_close (G_INPUT_STREAM (body), NULL, NULL);
     g_set_error (error, DFLY_ERROR,
                  status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN
-                   ? DFLY_ERROR_ACCESS_DENIED : DFLY_ERROR_SOURCE,
+                   ? DFLY_ERROR_ACCESS_DENIED
+                   : DFLY_ERROR_SOURCE,
                  "token service %s answered HTTP %u %s%s: %s", realm, status,
-                 soup_status_get_phrase (status), basic != NULL ? " to our credentials" : "",
-                 url);
+                 soup_status_get_phrase (status), basic != NULL ? " to our credentials" : "", url);
     return NULL;
   }
   bytes = dfly_http_body_read_all (body, MAX_TOKEN_BODY, cancellable, NULL);
   g_input_stream_close (G_INPUT_STREAM (body), NULL, NULL);
   if (bytes == NULL || !dfly_oci_parse_json (bytes, parser, NULL) ||
       (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE,
-                 "token service %s sent no JSON object: %s", realm, url);
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE, "token service %s sent no JSON object: %s",
+                 realm, url);
     return NULL;
   }
   object = json_node_get_object (root);
@@ -297,7 +296,7 @@ dfly_oci_auth_answer (DflyOciAuth *self, DflyHttpClient *client, const DflyOciRe
     return NULL;
   if (g_ascii_strncasecmp (challenge, "Bearer ", 7) == 0) {
     GHashTable *params = soup_header_parse_param_list (challenge + 7);
-    char *authorization = fetch_token (self, client, ref, params, url, cancellable, error);
+    char       *authorization = fetch_token (self, client, ref, params, url, cancellable, error);
 
     soup_header_free_param_list (params);
     return authorization;
@@ -335,8 +334,8 @@ dfly_oci_auth_init (DflyOciAuth *self)
 {
   g_mutex_init (&self->lock);
   self->credentials = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->auths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                       (GDestroyNotify) cached_auth_free);
+  self->auths =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) cached_auth_free);
 }
 
 DflyOciAuth *

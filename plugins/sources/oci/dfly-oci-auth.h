@@ -23,15 +23,14 @@ DflyOciAuth *dfly_oci_auth_new (void);
 /* Reads auth_file (a docker config.json; "" for none) when it is not the
  * one read last, forgetting what the old credentials earned. FALSE with
  * DFLY_ERROR_INVALID_CONFIG while it cannot be read. */
-gboolean     dfly_oci_auth_use_file (DflyOciAuth *self, const char *auth_file, GError **error);
+gboolean dfly_oci_auth_use_file (DflyOciAuth *self, const char *auth_file, GError **error);
 /* The Authorization that worked for ref before, or NULL. */
-char        *dfly_oci_auth_lookup (DflyOciAuth *self, const DflyOciRef *ref);
+char *dfly_oci_auth_lookup (DflyOciAuth *self, const DflyOciRef *ref);
 /* Answers a 401's challenge for ref (tried: the Authorization refused,
  * or NULL): the Authorization to try next, NULL when there is nothing new
  * to try, or NULL with error when the token service failed. */
-char        *dfly_oci_auth_answer (DflyOciAuth *self, DflyHttpClient *client,
-                                   const DflyOciRef *ref, const char *challenge,
-                                   const char *tried, const char *url, GCancellable *cancellable,
-                                   GError **error);
+char *dfly_oci_auth_answer (DflyOciAuth *self, DflyHttpClient *client, const DflyOciRef *ref,
+                            const char *challenge, const char *tried, const char *url,
+                            GCancellable *cancellable, GError **error);
 
 G_END_DECLS

@@ -17,12 +17,11 @@
 gboolean
 dfly_oci_parse_json (GBytes *bytes, JsonParser *parser, GError **error)
 {
-  gsize size = 0;
+  gsize       size = 0;
   const char *data = g_bytes_get_data (bytes, &size);
 
   return json_parser_load_from_data (parser, data != NULL ? data : "", (gssize) size, error);
 }
-
 
 static void
 descriptor_free (DflyOciDescriptor *d)
@@ -63,8 +62,8 @@ dfly_oci_is_index_type (const char *type)
 static DflyOciDescriptor *
 parse_descriptor (JsonNode *node, gboolean with_platform, const char *what, GError **error)
 {
-  JsonObject *object;
-  JsonNode *size;
+  JsonObject        *object;
+  JsonNode          *size;
   DflyOciDescriptor *d;
 
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node)) {
@@ -73,7 +72,8 @@ parse_descriptor (JsonNode *node, gboolean with_platform, const char *what, GErr
   }
   object = json_node_get_object (node);
   size = json_object_get_member (object, "size");
-  if (!dfly_oci_is_sha256_digest (json_object_get_string_member_with_default (object, "digest", NULL))) {
+  if (!dfly_oci_is_sha256_digest (
+        json_object_get_string_member_with_default (object, "digest", NULL))) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE,
                  "%s has no digest of the form sha256:<64 lowercase hex>", what);
     return NULL;
@@ -115,16 +115,16 @@ dfly_oci_manifest_parse (GBytes *bytes, const char *content_type, const char *ur
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (DflyOciManifest) m = g_new0 (DflyOciManifest, 1);
   g_autoptr (GError) local_error = NULL;
-  JsonNode *root, *list;
+  JsonNode   *root, *list;
   JsonObject *object;
   const char *own_type;
-  JsonArray *array;
-  guint n;
+  JsonArray  *array;
+  guint       n;
 
   m->bytes = g_bytes_ref (bytes);
   m->digest = sha256_digest (bytes);
-  if (!dfly_oci_parse_json (bytes, parser, &local_error) || (root = json_parser_get_root (parser)) == NULL ||
-      !JSON_NODE_HOLDS_OBJECT (root)) {
+  if (!dfly_oci_parse_json (bytes, parser, &local_error) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE, "the manifest is not a JSON object%s%s: %s",
                  local_error != NULL ? ": " : "", local_error != NULL ? local_error->message : "",
                  url);
@@ -137,12 +137,15 @@ dfly_oci_manifest_parse (GBytes *bytes, const char *content_type, const char *ur
   else
     m->media_type = g_strdup (own_type);
   if (!is_manifest_type (m->media_type) && !dfly_oci_is_index_type (m->media_type)) {
-    g_autofree char *shown = g_strescape (m->media_type != NULL ? m->media_type
-                                          : content_type != NULL ? content_type : "none", NULL);
+    g_autofree char *shown = g_strescape (m->media_type != NULL  ? m->media_type
+                                          : content_type != NULL ? content_type
+                                                                 : "none",
+                                          NULL);
 
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_SUPPORTED,
                  "unsupported manifest media type \"%.200s\" (OCI or Docker v2 manifests and "
-                 "indexes only): %s", shown, url);
+                 "indexes only): %s",
+                 shown, url);
     return NULL;
   }
   m->is_index = dfly_oci_is_index_type (m->media_type);
@@ -155,16 +158,15 @@ dfly_oci_manifest_parse (GBytes *bytes, const char *content_type, const char *ur
   array = json_node_get_array (list);
   n = json_array_get_length (array);
   if (n > MAX_DESCRIPTORS) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE,
-                 "the %s lists %u entries, more than %u: %s", m->is_index ? "index" : "manifest",
-                 n, MAX_DESCRIPTORS, url);
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE, "the %s lists %u entries, more than %u: %s",
+                 m->is_index ? "index" : "manifest", n, MAX_DESCRIPTORS, url);
     return NULL;
   }
   m->descriptors = g_ptr_array_new_with_free_func ((GDestroyNotify) descriptor_free);
   for (guint i = 0; i < n; i++) {
-    g_autofree char *what = g_strdup_printf ("%s %u", m->is_index ? "manifest" : "layer", i);
-    DflyOciDescriptor *d = parse_descriptor (json_array_get_element (array, i), m->is_index, what,
-                                      &local_error);
+    g_autofree char   *what = g_strdup_printf ("%s %u", m->is_index ? "manifest" : "layer", i);
+    DflyOciDescriptor *d =
+      parse_descriptor (json_array_get_element (array, i), m->is_index, what, &local_error);
 
     if (d == NULL) {
       g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE, "bad manifest: %s: %s",
@@ -174,8 +176,8 @@ dfly_oci_manifest_parse (GBytes *bytes, const char *content_type, const char *ur
     g_ptr_array_add (m->descriptors, d);
   }
   if (!m->is_index) {
-    m->config = parse_descriptor (json_object_get_member (object, "config"), FALSE, "config",
-                                  &local_error);
+    m->config =
+      parse_descriptor (json_object_get_member (object, "config"), FALSE, "config", &local_error);
     if (m->config == NULL) {
       g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE, "bad manifest: %s: %s",
                    local_error->message, url);
@@ -184,7 +186,6 @@ dfly_oci_manifest_parse (GBytes *bytes, const char *content_type, const char *ur
   }
   return g_steal_pointer (&m);
 }
-
 
 void
 dfly_oci_platform_clear (DflyOciPlatform *p)
@@ -201,9 +202,9 @@ dfly_oci_platform_init_host (DflyOciPlatform *p)
   static const struct {
     const char *machine, *architecture, *variant;
   } machines[] = {
-    { "x86_64", "amd64", NULL }, { "aarch64", "arm64", NULL }, { "armv7l", "arm", "v7" },
-    { "armv6l", "arm", "v6" },   { "i686", "386", NULL },      { "i386", "386", NULL },
-    { "ppc64le", "ppc64le", NULL }, { "s390x", "s390x", NULL }, { "riscv64", "riscv64", NULL },
+    { "x86_64", "amd64", NULL },    { "aarch64", "arm64", NULL }, { "armv7l", "arm", "v7" },
+    { "armv6l", "arm", "v6" },      { "i686", "386", NULL },      { "i386", "386", NULL },
+    { "ppc64le", "ppc64le", NULL }, { "s390x", "s390x", NULL },   { "riscv64", "riscv64", NULL },
   };
   struct utsname name;
 
@@ -231,8 +232,7 @@ dfly_oci_platform_parse (DflyOciPlatform *p, const char *text, GError **error)
   for (guint i = 0; i < n; i++) {
     gsize len = strlen (parts[i]);
 
-    if (len == 0 || len > 64 ||
-        strspn (parts[i], "abcdefghijklmnopqrstuvwxyz0123456789._-") != len)
+    if (len == 0 || len > 64 || strspn (parts[i], "abcdefghijklmnopqrstuvwxyz0123456789._-") != len)
       n = 0;
   }
   if (n < 2 || n > 3) {

@@ -43,7 +43,7 @@ is_repo_name (const char *repo)
   parts = g_strsplit (repo, "/", -1);
   for (guint i = 0; parts[i] != NULL; i++) {
     const char *p = parts[i];
-    gsize n = strlen (p);
+    gsize       n = strlen (p);
 
     if (n == 0 || strspn (p, "abcdefghijklmnopqrstuvwxyz0123456789._-") != n ||
         !g_ascii_isalnum (p[0]) || !g_ascii_isalnum (p[n - 1]))
@@ -120,7 +120,7 @@ dfly_oci_ref_parse (const char *url, char **insecure_registries, GError **error)
 {
   g_autoptr (DflyOciRef) ref = NULL;
   g_autofree char *shown = g_strescape (url, NULL);
-  const char *rest, *slash, *at;
+  const char      *rest, *slash, *at;
 
   if (g_ascii_strncasecmp (url, "oci://", 6) != 0) {
     ref = dfly_oci_ref_parse_blob_url (url);

@@ -49,8 +49,8 @@ G_DEFINE_FINAL_TYPE (DflyOciSource, dfly_oci_source, DFLY_TYPE_SOURCE)
 
 typedef struct {
   DflyOciSource  *self;
-  DflyHttpClient *client;        /* borrowed from the context */
-  DflySettings   *settings;      /* the source's, as when the call began */
+  DflyHttpClient *client;   /* borrowed from the context */
+  DflySettings   *settings; /* the source's, as when the call began */
   DflyOciRef     *ref;
   char           *url;           /* for messages */
   GHashTable     *headers;       /* the caller's, borrowed */
@@ -70,13 +70,13 @@ oci_call_clear (OciCall *call)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (OciCall, oci_call_clear)
 
 /* Caller headers this source sets itself, beyond the client's. */
-static const char * const reserved_headers[] = { "Accept", NULL };
+static const char *const reserved_headers[] = { "Accept", NULL };
 
 static gboolean
 oci_call_init (OciCall *call, DflyOciSource *self, const char *url, GHashTable *headers,
                GError **error)
 {
-  DflyComponent *component = DFLY_COMPONENT (self);
+  DflyComponent         *component = DFLY_COMPONENT (self);
   const DflyOciSettings *settings;
 
   call->self = self;
@@ -106,16 +106,17 @@ oci_call_init (OciCall *call, DflyOciSource *self, const char *url, GHashTable *
 /* One GET or HEAD to the registry: the caller's headers, ours, an Accept
  * and a Range unless NULL. */
 static DflyHttpBody *
-oci_call_send (OciCall *call, GUri *uri, const char *method, const char *accept,
-               const char *range, GCancellable *cancellable, GError **error)
+oci_call_send (OciCall *call, GUri *uri, const char *method, const char *accept, const char *range,
+               GCancellable *cancellable, GError **error)
 {
   g_autoptr (GHashTable) headers = g_hash_table_new (g_str_hash, g_str_equal);
-  DflyHttpRequest request = { .method = method, .uri = uri, .url = call->url, .headers = headers,
-                              .range = range };
+  DflyHttpRequest request = {
+    .method = method, .uri = uri, .url = call->url, .headers = headers, .range = range
+  };
 
   if (call->headers != NULL) {
     GHashTableIter iter;
-    gpointer name, value;
+    gpointer       name, value;
 
     g_hash_table_iter_init (&iter, call->headers);
     while (g_hash_table_iter_next (&iter, &name, &value))
@@ -170,26 +171,26 @@ static gboolean
 set_registry_error (GError **error, OciCall *call, DflyHttpBody *body)
 {
   SoupMessage *msg = dfly_http_body_get_message (body);
-  DflyError code = dfly_http_status_to_error (dfly_http_body_get_status (body));
+  DflyError    code = dfly_http_status_to_error (dfly_http_body_get_status (body));
   g_autoptr (GBytes) bytes = dfly_http_body_read_all (body, MAX_ERROR_BODY, NULL, NULL);
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autofree char *detail = NULL;
 
   g_input_stream_close (G_INPUT_STREAM (body), NULL, NULL);
   if (bytes != NULL && dfly_oci_parse_json (bytes, parser, NULL)) {
-    JsonNode *root = json_parser_get_root (parser);
-    JsonObject *object = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root)
-                                                                       : NULL;
-    JsonNode *errors = object != NULL ? json_object_get_member (object, "errors") : NULL;
-    JsonArray *array = errors != NULL && JSON_NODE_HOLDS_ARRAY (errors)
-                         ? json_node_get_array (errors) : NULL;
-    JsonNode *first = array != NULL && json_array_get_length (array) > 0
-                        ? json_array_get_element (array, 0) : NULL;
+    JsonNode   *root = json_parser_get_root (parser);
+    JsonObject *object =
+      root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+    JsonNode  *errors = object != NULL ? json_object_get_member (object, "errors") : NULL;
+    JsonArray *array =
+      errors != NULL && JSON_NODE_HOLDS_ARRAY (errors) ? json_node_get_array (errors) : NULL;
+    JsonNode *first =
+      array != NULL && json_array_get_length (array) > 0 ? json_array_get_element (array, 0) : NULL;
 
     if (first != NULL && JSON_NODE_HOLDS_OBJECT (first)) {
-      JsonObject *entry = json_node_get_object (first);
-      const char *name = json_object_get_string_member_with_default (entry, "code", "");
-      const char *message = json_object_get_string_member_with_default (entry, "message", "");
+      JsonObject      *entry = json_node_get_object (first);
+      const char      *name = json_object_get_string_member_with_default (entry, "code", "");
+      const char      *message = json_object_get_string_member_with_default (entry, "message", "");
       g_autofree char *safe_name = g_strescape (name, NULL);
       g_autofree char *safe_message = g_strescape (message, NULL);
 
@@ -220,10 +221,10 @@ fetch_manifest (OciCall *call, const char *reference, GCancellable *cancellable,
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GError) local_error = NULL;
   g_autoptr (DflyOciManifest) m = NULL;
-  guint64 max = ((const DflyOciSettings *) dfly_settings_get_values (call->settings))
-                  ->max_manifest_size;
+  guint64 max =
+    ((const DflyOciSettings *) dfly_settings_get_values (call->settings))->max_manifest_size;
   g_autofree char *content_type = NULL;
-  gint64 length;
+  gint64           length;
 
   body = registry_send (call, "GET", "manifests", reference, DFLY_OCI_MANIFEST_ACCEPT, NULL,
                         cancellable, error);
@@ -240,7 +241,8 @@ fetch_manifest (OciCall *call, const char *reference, GCancellable *cancellable,
   if (bytes == NULL && (local_error == NULL || dfly_http_body_get_received (body) > (gint64) max)) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE,
                  "the manifest is larger than oci.max_manifest_size (%" G_GUINT64_FORMAT
-                 " bytes): %s", max, call->url);
+                 " bytes): %s",
+                 max, call->url);
     return NULL;
   }
   if (bytes == NULL) {
@@ -291,21 +293,21 @@ add_manifest_blobs (GPtrArray *entries, GHashTable *paths, const OciCall *call,
   add_entry (entries, paths, call, m->config->digest, config_path, m->config->size);
   for (guint i = 0; i < m->descriptors->len; i++) {
     const DflyOciDescriptor *d = g_ptr_array_index (m->descriptors, i);
-    g_autofree char *path = blob_path (d->digest);
+    g_autofree char         *path = blob_path (d->digest);
 
     add_entry (entries, paths, call, d->digest, path, d->size);
   }
 }
 
 static GPtrArray *
-dfly_oci_source_list (DflySource *source, const char *url, GHashTable *headers,
-                      GHashTable *options, GCancellable *cancellable, GError **error)
+dfly_oci_source_list (DflySource *source, const char *url, GHashTable *headers, GHashTable *options,
+                      GCancellable *cancellable, GError **error)
 {
   g_auto (OciCall) call = { 0 };
   g_autoptr (DflyOciManifest) top = NULL;
   g_autoptr (DflyOciManifest) manifest = NULL;
-  g_autoptr (GPtrArray) entries = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) dfly_source_entry_free);
+  g_autoptr (GPtrArray) entries =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) dfly_source_entry_free);
   g_autoptr (GHashTable) paths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_auto (DflyOciPlatform) platform = { 0 };
   const char *platform_text = options != NULL ? g_hash_table_lookup (options, "platform") : NULL;
@@ -364,14 +366,14 @@ dfly_oci_source_list (DflySource *source, const char *url, GHashTable *headers,
 
       for (guint i = 0; i < top->descriptors->len && i < 32; i++) {
         const DflyOciDescriptor *d = g_ptr_array_index (top->descriptors, i);
-        g_autofree char *os = g_strescape (d->os != NULL ? d->os : "?", NULL);
+        g_autofree char         *os = g_strescape (d->os != NULL ? d->os : "?", NULL);
         g_autofree char *arch = g_strescape (d->architecture != NULL ? d->architecture : "?", NULL);
 
         g_string_append_printf (have, "%s%.64s/%.64s", have->len > 0 ? ", " : "", os, arch);
       }
       g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND,
-                   "no manifest for platform %s/%s%s%s in the index (it has: %s): %s",
-                   platform.os, platform.architecture, platform.variant != NULL ? "/" : "",
+                   "no manifest for platform %s/%s%s%s in the index (it has: %s): %s", platform.os,
+                   platform.architecture, platform.variant != NULL ? "/" : "",
                    platform.variant != NULL ? platform.variant : "", have->str, url);
       return NULL;
     }
@@ -419,8 +421,7 @@ dfly_oci_source_stat (DflySource *source, const char *url, GHashTable *headers,
   if (!oci_call_init (&call, DFLY_OCI_SOURCE (source), url, headers, error))
     return NULL;
   if (call.ref->digest != NULL) {
-    body = registry_send (&call, "HEAD", "blobs", call.ref->digest, NULL, NULL, cancellable,
-                          error);
+    body = registry_send (&call, "HEAD", "blobs", call.ref->digest, NULL, NULL, cancellable, error);
     if (body == NULL)
       return NULL;
     if (dfly_http_body_get_status (body) == SOUP_STATUS_OK) {
@@ -465,9 +466,8 @@ manifest_range (OciCall *call, GCancellable *cancellable, guint64 offset, gint64
     return NULL;
   }
   {
-    g_autoptr (GBytes) slice =
-      g_bytes_new_from_bytes (m->bytes, (gsize) offset, length >= 0 ? (gsize) length
-                                                                    : size - (gsize) offset);
+    g_autoptr (GBytes) slice = g_bytes_new_from_bytes (
+      m->bytes, (gsize) offset, length >= 0 ? (gsize) length : size - (gsize) offset);
 
     return g_memory_input_stream_new_from_bytes (slice);
   }
@@ -481,7 +481,7 @@ dfly_oci_source_open_range (DflySource *source, const char *url, GHashTable *hea
   g_auto (OciCall) call = { 0 };
   g_autoptr (DflyHttpBody) body = NULL;
   g_autofree char *range = NULL;
-  guint status;
+  guint            status;
 
   if (!dfly_http_format_range (offset, length, &range, error) ||
       !oci_call_init (&call, DFLY_OCI_SOURCE (source), url, headers, error))
@@ -525,10 +525,10 @@ dfly_oci_source_claims_url (DflySource *source, const char *url)
   return ref != NULL;
 }
 
-static const char * const *
+static const char *const *
 dfly_oci_source_get_schemes (DflySource *source)
 {
-  static const char * const schemes[] = { "oci", NULL };
+  static const char *const schemes[] = { "oci", NULL };
 
   return schemes;
 }

@@ -28,16 +28,16 @@
 #include "../../../tests/test-soup-server.h"
 
 const DflyPluginDescriptor *dfly_plugin_query (void);
-GType dfly_oci_source_get_type (void);
+GType                       dfly_oci_source_get_type (void);
 
 #define LAYER_SIZE (300 * 1024 + 7)
 
 /* ---- a docker-registry ---- */
 
 typedef struct {
-  GPid     pid;
-  char    *dir;
-  char    *host; /* 127.0.0.1:PORT */
+  GPid  pid;
+  char *dir;
+  char *host; /* 127.0.0.1:PORT */
 } Registry;
 
 static Registry *
@@ -49,10 +49,10 @@ registry_start (const char *htpasswd)
   g_autofree char *config_path = NULL;
   g_autofree char *auth = NULL;
   g_autofree char *log = NULL;
-  guint16 port = test_origin_free_port ();
-  const char *argv[] = { "/usr/bin/docker-registry", "serve", NULL, NULL };
-  gint64 deadline;
-  int log_fd;
+  guint16          port = test_origin_free_port ();
+  const char      *argv[] = { "/usr/bin/docker-registry", "serve", NULL, NULL };
+  gint64           deadline;
+  int              log_fd;
 
   r->dir = g_dir_make_tmp ("dfly-oci-registry-XXXXXX", &error);
   g_assert_no_error (error);
@@ -143,18 +143,18 @@ push_blob (const char *host, const char *repo, GBytes *bytes, const char *author
   g_autofree char *digest = digest_of (bytes);
   g_autofree char *target = NULL;
   g_autofree char *location_text = NULL;
-  const char *loc;
+  const char      *loc;
 
   g_assert_cmpuint (send_bytes (session, post, NULL, NULL, authorization), ==, 202);
   loc = soup_message_headers_get_one (soup_message_get_response_headers (post), "Location");
   g_assert_nonnull (loc);
   location = g_uri_parse_relative (base, loc, G_URI_FLAGS_ENCODED, NULL);
   location_text = g_uri_to_string (location);
-  target = g_strdup_printf ("%s%sdigest=%s", location_text, strchr (loc, '?') != NULL ? "&" : "?",
-                            digest);
+  target =
+    g_strdup_printf ("%s%sdigest=%s", location_text, strchr (loc, '?') != NULL ? "&" : "?", digest);
   put = soup_message_new ("PUT", target);
-  g_assert_cmpuint (send_bytes (session, put, bytes, "application/octet-stream", authorization),
-                    ==, 201);
+  g_assert_cmpuint (send_bytes (session, put, bytes, "application/octet-stream", authorization), ==,
+                    201);
   return g_steal_pointer (&digest);
 }
 
@@ -185,10 +185,10 @@ random_bytes (gsize size, guint32 seed)
 /* ---- the run's registries and images ---- */
 
 typedef struct {
-  char  *config, *layer, *manifest;
+  char   *config, *layer, *manifest;
   GBytes *layer_bytes;
-  gsize  manifest_size;
-  char  *manifest_json;
+  gsize   manifest_size;
+  char   *manifest_json;
 } Image;
 
 static struct {
@@ -200,14 +200,15 @@ static struct {
 } run;
 
 #define OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define OCI_INDEX    "application/vnd.oci.image.index.v1+json"
 
 static void
 push_image (Image *image, const char *host, const char *repo, const char *arch, guint32 seed)
 {
   g_autofree char *config_json =
     g_strdup_printf ("{\"architecture\":\"%s\",\"os\":\"linux\",\"rootfs\":{\"type\":"
-                     "\"layers\",\"diff_ids\":[]}}", arch);
+                     "\"layers\",\"diff_ids\":[]}}",
+                     arch);
   g_autoptr (GBytes) config = g_bytes_new (config_json, strlen (config_json));
 
   image->layer_bytes = random_bytes (LAYER_SIZE, seed);
@@ -245,8 +246,8 @@ run_setup (void)
   run.open = registry_start (NULL);
   push_image (&run.amd64, run.open->host, "lib/app", "amd64", 1);
   push_image (&run.arm64, run.open->host, "lib/app", "arm64", 2);
-  g_free (push_manifest (run.open->host, "lib/app", "single", run.amd64.manifest_json,
-                        OCI_MANIFEST));
+  g_free (
+    push_manifest (run.open->host, "lib/app", "single", run.amd64.manifest_json, OCI_MANIFEST));
   index = g_strdup_printf (
     "{\"schemaVersion\":2,\"mediaType\":\"" OCI_INDEX "\",\"manifests\":["
     "{\"mediaType\":\"" OCI_MANIFEST "\",\"digest\":\"%s\",\"size\":%zu,"
@@ -272,7 +273,8 @@ run_setup (void)
     g_autofree char *json = g_strdup_printf (
       "{\"schemaVersion\":2,\"mediaType\":\"" OCI_MANIFEST "\",\"config\":{\"mediaType\":"
       "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":1000},"
-      "\"layers\":[]}", digest);
+      "\"layers\":[]}",
+      digest);
     g_autoptr (GBytes) body = g_bytes_new (json, strlen (json));
 
     g_assert_cmpuint (send_bytes (session, put, body, OCI_MANIFEST, authorization), ==, 201);
@@ -296,7 +298,7 @@ run_teardown (void)
 typedef struct {
   DflyContext *context;
   DflySource  *source;
-  char        *dir;  /* scratch: auth files */
+  char        *dir; /* scratch: auth files */
 } Fixture;
 
 /* The source's settings in config, writable: config is not shared yet. */
@@ -310,8 +312,8 @@ static DflyConfig *
 test_config (const char *auth_file, const char *extra_registry)
 {
   g_autoptr (GError) error = NULL;
-  DflyConfig *config = dfly_config_new_default ();
-  const char *registries[] = { run.open->host, run.locked->host, extra_registry, NULL };
+  DflyConfig      *config = dfly_config_new_default ();
+  const char      *registries[] = { run.open->host, run.locked->host, extra_registry, NULL };
   DflyOciSettings *settings;
 
   config->http.retries = 2;
@@ -338,8 +340,8 @@ fixture_use (Fixture *f, DflyConfig *config)
   if (f->context != NULL)
     g_assert_finalize_object (f->context);
   f->context = dfly_context_new (config);
-  f->source = g_object_new (dfly_oci_source_get_type (), "context", f->context, "name", "oci",
-                            NULL);
+  f->source =
+    g_object_new (dfly_oci_source_get_type (), "context", f->context, "name", "oci", NULL);
   dfly_config_unref (config);
 }
 
@@ -390,8 +392,8 @@ assert_entry (GPtrArray *entries, guint i, const char *path, const char *digest,
 }
 
 static void
-assert_entry_on (GPtrArray *entries, guint i, const char *host, const char *repo,
-                 const char *path, const char *digest)
+assert_entry_on (GPtrArray *entries, guint i, const char *host, const char *repo, const char *path,
+                 const char *digest)
 {
   DflySourceEntry *entry = g_ptr_array_index (entries, i);
   g_autofree char *url = g_strdup_printf ("oci://%s/%s@%s", host, repo, digest);
@@ -515,8 +517,8 @@ static void
 test_blob (Fixture *f, gconstpointer data)
 {
   g_autofree char *oci = g_strdup_printf ("oci://%s/lib/app@%s", run.open->host, run.arm64.layer);
-  g_autofree char *http = g_strdup_printf ("http://%s/v2/lib/app/blobs/%s", run.open->host,
-                                           run.arm64.layer);
+  g_autofree char *http =
+    g_strdup_printf ("http://%s/v2/lib/app/blobs/%s", run.open->host, run.arm64.layer);
   const char *urls[] = { oci, http };
 
   for (gsize i = 0; i < G_N_ELEMENTS (urls); i++) {
@@ -525,7 +527,7 @@ test_blob (Fixture *f, gconstpointer data)
     g_autoptr (GInputStream) stream = NULL;
     g_autoptr (GBytes) got = NULL;
     g_autofree char *digest = dfly_source_get_content_digest (f->source, urls[i]);
-    const guint8 *want = g_bytes_get_data (run.arm64.layer_bytes, NULL);
+    const guint8    *want = g_bytes_get_data (run.arm64.layer_bytes, NULL);
 
     g_assert_no_error (error);
     g_assert_cmpint (stat->content_length, ==, LAYER_SIZE);
@@ -549,8 +551,8 @@ test_blob (Fixture *f, gconstpointer data)
 static void
 test_manifest_by_digest (Fixture *f, gconstpointer data)
 {
-  g_autofree char *url = g_strdup_printf ("oci://%s/lib/app@%s", run.open->host,
-                                          run.amd64.manifest);
+  g_autofree char *url =
+    g_strdup_printf ("oci://%s/lib/app@%s", run.open->host, run.amd64.manifest);
   g_autoptr (GError) error = NULL;
   g_autoptr (DflySourceStat) stat = dfly_source_stat (f->source, url, NULL, NULL, &error);
   g_autoptr (GInputStream) stream = NULL;
@@ -571,8 +573,8 @@ test_not_found (Fixture *f, gconstpointer data)
 {
   g_autofree char *tag = g_strdup_printf ("oci://%s/lib/app:nope", run.open->host);
   g_autofree char *repo = g_strdup_printf ("oci://%s/no/such:v1", run.open->host);
-  g_autofree char *blob = g_strdup_printf ("http://%s/v2/lib/app/blobs/sha256:%064d",
-                                           run.open->host, 0);
+  g_autofree char *blob =
+    g_strdup_printf ("http://%s/v2/lib/app/blobs/sha256:%064d", run.open->host, 0);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) entries = list (f, tag, NULL, FALSE, &error);
   g_autoptr (DflySourceStat) stat = NULL;
@@ -593,11 +595,18 @@ static void
 test_urls (Fixture *f, gconstpointer data)
 {
   const char *bad[] = {
-    "oci://", "oci://host", "oci://host/", "oci://host/UPPER:tag", "oci://host/repo@sha256:abc",
-    "oci://host/repo@md5:0123", "oci://host/repo:bad tag", "oci://us er@host/repo:v1",
-    "oci://host/../x:v1", "oci://host/a//b:v1",
+    "oci://",
+    "oci://host",
+    "oci://host/",
+    "oci://host/UPPER:tag",
+    "oci://host/repo@sha256:abc",
+    "oci://host/repo@md5:0123",
+    "oci://host/repo:bad tag",
+    "oci://us er@host/repo:v1",
+    "oci://host/../x:v1",
+    "oci://host/a//b:v1",
   };
-  const char *hex = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  const char      *hex = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
   g_autofree char *blob = g_strdup_printf ("https://r.example/v2/a/b/blobs/sha256:%s", hex);
   g_autofree char *query = g_strdup_printf ("%s?x=1", blob);
   g_autofree char *oci = g_strdup_printf ("oci://r.example:5000/a/b@sha256:%s", hex);
@@ -644,11 +653,11 @@ static void
 test_lookup (Fixture *f, gconstpointer data)
 {
   /* Only our source is loaded: an http blob URL is still ours... */
-  g_autofree char *blob = g_strdup_printf ("http://%s/v2/lib/app/blobs/%s", run.open->host,
-                                           run.amd64.layer);
+  g_autofree char *blob =
+    g_strdup_printf ("http://%s/v2/lib/app/blobs/%s", run.open->host, run.amd64.layer);
   g_autoptr (GError) error = NULL;
   DflyContext *context = dfly_context_new (dfly_context_get_config (f->context));
-  DflySource *found;
+  DflySource  *found;
 
   /* A context of its own: it holds the source until it goes. */
   dfly_context_add_source (context, f->source);
@@ -697,8 +706,7 @@ test_basic_auth (Fixture *f, gconstpointer data)
 
     g_assert_no_error (error);
     g_assert_cmpuint (entries->len, ==, 2);
-    assert_entry_on (entries, 0, run.locked->host, "private", "manifest.json",
-                     run.locked_manifest);
+    assert_entry_on (entries, 0, run.locked->host, "private", "manifest.json", run.locked_manifest);
   }
   {
     g_autofree char *bad = write_auth_file (f, run.locked->host, "user:wrong");
@@ -730,7 +738,7 @@ typedef struct {
   TestSoupServer *server;
   char           *host;
   guint           token_requests;
-  guint           unavailable;   /* 503s still to answer */
+  guint           unavailable; /* 503s still to answer */
   guint           requests;
   char           *last_token_auth;
 } Fake;
@@ -750,17 +758,18 @@ manifest_with (const char *layers)
 {
   return g_strdup_printf ("{\"schemaVersion\":2,\"mediaType\":\"" OCI_MANIFEST "\","
                           "\"config\":{\"digest\":\"sha256:%064d\",\"size\":2},"
-                          "\"layers\":[%s]}", 1, layers);
+                          "\"layers\":[%s]}",
+                          1, layers);
 }
 
 static void
 fake_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
               gpointer data)
 {
-  Fake *fake = data;
+  Fake               *fake = data;
   SoupMessageHeaders *in = soup_server_message_get_request_headers (msg);
   SoupMessageHeaders *out = soup_server_message_get_response_headers (msg);
-  const char *auth = soup_message_headers_get_one (in, "Authorization");
+  const char         *auth = soup_message_headers_get_one (in, "Authorization");
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&fake->lock);
   g_autofree char *good_layer = NULL;
 
@@ -855,7 +864,8 @@ fake_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHas
 
     fake_reply (msg, 200, OCI_MANIFEST, body, strlen (body));
   } else if (g_str_equal (path, "/v2/hostile/manifests/negative")) {
-    g_autofree char *body = manifest_with ("{\"digest\":\"sha256:" "0000000000000000000000000000"
+    g_autofree char *body = manifest_with ("{\"digest\":\"sha256:"
+                                           "0000000000000000000000000000"
                                            "000000000000000000000000000000000000\",\"size\":-5}");
 
     fake_reply (msg, 200, OCI_MANIFEST, body, strlen (body));
@@ -890,7 +900,7 @@ fake_stop (Fake *fake)
 static void
 test_token (Fixture *f, gconstpointer data)
 {
-  Fake *fake = fake_start ();
+  Fake            *fake = fake_start ();
   g_autofree char *layer = g_compute_checksum_for_string (G_CHECKSUM_SHA256, fake_layer, -1);
   g_autofree char *url = g_strdup_printf ("oci://%s/tok/app@sha256:%s", fake->host, layer);
   g_autofree char *auth = write_auth_file (f, fake->host, "user:secret");
@@ -898,8 +908,8 @@ test_token (Fixture *f, gconstpointer data)
   fixture_use (f, test_config (auth, fake->host));
   for (guint i = 0; i < 3; i++) {
     g_autoptr (GError) error = NULL;
-    g_autoptr (GInputStream) stream = dfly_source_open_range (f->source, url, NULL, 0, -1, NULL,
-                                                              &error);
+    g_autoptr (GInputStream) stream =
+      dfly_source_open_range (f->source, url, NULL, 0, -1, NULL, &error);
     g_autoptr (GBytes) got = NULL;
 
     g_assert_no_error (error);
@@ -930,7 +940,7 @@ test_token (Fixture *f, gconstpointer data)
 static void
 test_retry (Fixture *f, gconstpointer data)
 {
-  Fake *fake = fake_start ();
+  Fake            *fake = fake_start ();
   g_autofree char *url = g_strdup_printf ("oci://%s/flaky/app:v1", fake->host);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) entries = NULL;

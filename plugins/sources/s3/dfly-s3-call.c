@@ -11,11 +11,11 @@
 /* An error body longer than this is cut (its code comes first anyway). */
 #define MAX_ERROR_BODY (64 * 1024)
 /* SHA-256 of nothing: every request here has an empty body. */
-#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define EMPTY_SHA256             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define CREDENTIAL_HEADER_PREFIX "X-Dfly-S3-"
 
 /* Caller headers the s3 source sets itself, beyond the client's. */
-static const char * const reserved_headers[] = {
+static const char *const reserved_headers[] = {
   "Authorization", "X-Amz-Date", "X-Amz-Content-Sha256", "X-Amz-Security-Token", NULL,
 };
 
@@ -38,15 +38,15 @@ dfly_s3_call_clear (DflyS3Call *call)
 static gboolean
 is_credential_header (const char *name)
 {
-  return g_ascii_strncasecmp (name, CREDENTIAL_HEADER_PREFIX,
-                              strlen (CREDENTIAL_HEADER_PREFIX)) == 0;
+  return g_ascii_strncasecmp (name, CREDENTIAL_HEADER_PREFIX, strlen (CREDENTIAL_HEADER_PREFIX)) ==
+         0;
 }
 
 static const char *
 lookup_header (GHashTable *headers, const char *wanted)
 {
   GHashTableIter iter;
-  gpointer name, value;
+  gpointer       name, value;
 
   if (headers == NULL)
     return NULL;
@@ -135,8 +135,8 @@ dfly_s3_call_parse_url (DflyS3Call *call, const char *url, GError **error)
       if (name == NULL || value == NULL) {
         g_free (name);
         g_free (value);
-        g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
-                     "bad query parameter in %s", url);
+        g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT, "bad query parameter in %s",
+                     url);
         return FALSE;
       }
       /* A presigned URL's signature: we sign ourselves. */
@@ -165,8 +165,9 @@ dfly_s3_call_resolve_credentials (DflyS3Call *call, GError **error)
 
   if ((id == NULL) != (secret == NULL)) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
-                 "headers " CREDENTIAL_HEADER_PREFIX "Access-Key-Id and "
-                 CREDENTIAL_HEADER_PREFIX "Secret-Access-Key go together: %s", call->url);
+                 "headers " CREDENTIAL_HEADER_PREFIX "Access-Key-Id and " CREDENTIAL_HEADER_PREFIX
+                 "Secret-Access-Key go together: %s",
+                 call->url);
     return FALSE;
   }
   if (id == NULL && settings->access_key_id[0] != '\0') {
@@ -182,10 +183,9 @@ dfly_s3_call_resolve_credentials (DflyS3Call *call, GError **error)
   call->access_key_id = g_strdup (id);
   call->secret_access_key = g_strdup (secret);
   call->session_token = g_strdup (token != NULL && token[0] != '\0' ? token : NULL);
-  call->region = g_strdup (
-    first_set (settings->region,
-               first_set (g_getenv ("AWS_REGION"),
-                          first_set (g_getenv ("AWS_DEFAULT_REGION"), "us-east-1"))));
+  call->region = g_strdup (first_set (
+    settings->region,
+    first_set (g_getenv ("AWS_REGION"), first_set (g_getenv ("AWS_DEFAULT_REGION"), "us-east-1"))));
   return TRUE;
 }
 
@@ -199,12 +199,12 @@ static gboolean
 dfly_s3_call_resolve_endpoint (DflyS3Call *call, GError **error)
 {
   const DflyS3Settings *settings = dfly_settings_get_values (call->settings);
-  const char *endpoint = first_set (settings->endpoint, g_getenv ("AWS_ENDPOINT_URL"));
-  g_autofree char *aws = NULL;
+  const char           *endpoint = first_set (settings->endpoint, g_getenv ("AWS_ENDPOINT_URL"));
+  g_autofree char      *aws = NULL;
   g_autoptr (GUri) uri = NULL;
   g_autoptr (GError) local_error = NULL;
   const char *host;
-  gboolean https;
+  gboolean    https;
 
   if (endpoint == NULL || endpoint[0] == '\0')
     endpoint = aws = g_strdup_printf ("https://s3.%s.amazonaws.com", call->region);
@@ -244,7 +244,8 @@ dfly_s3_call_init (DflyS3Call *call, DflySource *source, const char *url, GHashT
     return FALSE;
   }
   call->client = dfly_context_get_http_client (dfly_component_get_context (component));
-  return dfly_s3_call_resolve_credentials (call, error) && dfly_s3_call_resolve_endpoint (call, error);
+  return dfly_s3_call_resolve_credentials (call, error) &&
+         dfly_s3_call_resolve_endpoint (call, error);
 }
 
 /* The Host header libsoup sends for the URI: the port only when it is not
@@ -267,16 +268,17 @@ dfly_s3_call_check_object (DflyS3Call *call, GError **error)
   if (call->key[0] == '\0' || g_str_has_suffix (call->key, "/")) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
                  "names no object (a bucket or a prefix; dflyctl get --recursive fetches "
-                 "those): %s", call->url);
+                 "those): %s",
+                 call->url);
     return FALSE;
   }
   return TRUE;
 }
 
-const char * const *
+const char *const *
 dfly_s3_call_object_query (DflyS3Call *call)
 {
-  return (const char * const *) call->url_query->pdata;
+  return (const char *const *) call->url_query->pdata;
 }
 
 GError *
@@ -291,11 +293,11 @@ dfly_s3_call_error_new (DflyS3Call *call, DflyHttpBody *body)
   if (bytes != NULL)
     code = dfly_s3_parse_error_code (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
   if (code == NULL)
-    return g_error_new (DFLY_ERROR, dfly_s3_error_code_to_dfly (NULL, status),
-                        "S3 HTTP %u %s: %s", status, soup_status_get_phrase (status), call->url);
+    return g_error_new (DFLY_ERROR, dfly_s3_error_code_to_dfly (NULL, status), "S3 HTTP %u %s: %s",
+                        status, soup_status_get_phrase (status), call->url);
   shown = g_strescape (code, NULL);
-  return g_error_new (DFLY_ERROR, dfly_s3_error_code_to_dfly (code, status),
-                      "S3 %s (HTTP %u): %s", shown, status, call->url);
+  return g_error_new (DFLY_ERROR, dfly_s3_error_code_to_dfly (code, status), "S3 %s (HTTP %u): %s",
+                      shown, status, call->url);
 }
 
 /* The path signed (decoded) for key (NULL: the bucket). */
@@ -309,12 +311,12 @@ request_path (const DflyS3Call *call, const char *key)
 }
 
 typedef struct {
-  DflyS3Call         *call;
-  const char         *method;
-  const char         *path;
-  const char * const *query;
-  const char         *host;  /* the Host header libsoup sends */
-  const char         *range;
+  DflyS3Call        *call;
+  const char        *method;
+  const char        *path;
+  const char *const *query;
+  const char        *host; /* the Host header libsoup sends */
+  const char        *range;
 } Signing;
 
 /* Sets the caller's headers and signs every header sent, per attempt: the
@@ -322,8 +324,8 @@ typedef struct {
 static gboolean
 sign_message (SoupMessage *msg, gboolean cross_origin, gpointer data, GError **error)
 {
-  const Signing *signing = data;
-  DflyS3Call *call = signing->call;
+  const Signing      *signing = data;
+  DflyS3Call         *call = signing->call;
   SoupMessageHeaders *request_headers = soup_message_get_request_headers (msg);
   g_autoptr (GPtrArray) signed_headers = g_ptr_array_new ();
 
@@ -338,7 +340,7 @@ sign_message (SoupMessage *msg, gboolean cross_origin, gpointer data, GError **e
   }
   if (call->headers != NULL) {
     GHashTableIter iter;
-    gpointer name, value;
+    gpointer       name, value;
 
     g_hash_table_iter_init (&iter, call->headers);
     while (g_hash_table_iter_next (&iter, &name, &value)) {
@@ -354,9 +356,10 @@ sign_message (SoupMessage *msg, gboolean cross_origin, gpointer data, GError **e
   if (call->access_key_id != NULL) {
     DflyS3Credentials credentials = { call->access_key_id, call->secret_access_key,
                                       call->session_token };
-    DflyS3SignInput input = { signing->method, signing->path, signing->query,
-                              (const char * const *) signed_headers->pdata, EMPTY_SHA256,
-                              g_get_real_time () / G_USEC_PER_SEC, call->region, "s3" };
+    DflyS3SignInput   input = { signing->method, signing->path,
+                                signing->query,  (const char *const *) signed_headers->pdata,
+                                EMPTY_SHA256,    g_get_real_time () / G_USEC_PER_SEC,
+                                call->region,    "s3" };
     g_autoptr (DflyS3Signature) signature = dfly_s3_sign (&input, &credentials);
 
     soup_message_headers_replace (request_headers, "Authorization", signature->authorization);
@@ -368,9 +371,8 @@ sign_message (SoupMessage *msg, gboolean cross_origin, gpointer data, GError **e
 }
 
 DflyHttpBody *
-dfly_s3_call_send (DflyS3Call *call, const char *method, const char *key,
-                   const char * const *query, const char *range, GCancellable *cancellable,
-                   GError **error)
+dfly_s3_call_send (DflyS3Call *call, const char *method, const char *key, const char *const *query,
+                   const char *range, GCancellable *cancellable, GError **error)
 {
   g_autofree char *path = request_path (call, key);
   g_autofree char *encoded_path = dfly_s3_uri_encode (path, FALSE);
@@ -379,9 +381,13 @@ dfly_s3_call_send (DflyS3Call *call, const char *method, const char *key,
   g_autofree char *target = g_strdup_printf ("%s://%s%s%s%s", call->scheme, host, encoded_path,
                                              query_string[0] != '\0' ? "?" : "", query_string);
   g_autoptr (GUri) uri = g_uri_parse (target, SOUP_HTTP_URI_FLAGS, NULL);
-  Signing signing = { call, method, path, query, host, range };
-  DflyHttpRequest request = { .method = method, .uri = uri, .url = call->url, .range = range,
-                              .flags = DFLY_HTTP_REQUEST_NO_REDIRECT, .prepare = sign_message,
+  Signing         signing = { call, method, path, query, host, range };
+  DflyHttpRequest request = { .method = method,
+                              .uri = uri,
+                              .url = call->url,
+                              .range = range,
+                              .flags = DFLY_HTTP_REQUEST_NO_REDIRECT,
+                              .prepare = sign_message,
                               .prepare_data = &signing };
 
   if (uri == NULL) {

@@ -25,15 +25,15 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  DflyHttpClient *client;      /* borrowed from the context */
-  DflySettings   *settings;    /* the source's, as when the call began */
-  char           *url;         /* as asked for, for messages */
+  DflyHttpClient *client;   /* borrowed from the context */
+  DflySettings   *settings; /* the source's, as when the call began */
+  char           *url;      /* as asked for, for messages */
   char           *bucket;
-  char           *key;         /* decoded; "" for the bucket itself */
-  GPtrArray      *url_query;   /* decoded name, value pairs passed on (not X-Amz-*), NULL */
-  GHashTable     *headers;     /* the caller's, borrowed */
-  char           *scheme;      /* of the endpoint */
-  char           *host;        /* as sent in Host: the bucket's virtual host or the endpoint's */
+  char           *key;       /* decoded; "" for the bucket itself */
+  GPtrArray      *url_query; /* decoded name, value pairs passed on (not X-Amz-*), NULL */
+  GHashTable     *headers;   /* the caller's, borrowed */
+  char           *scheme;    /* of the endpoint */
+  char           *host;      /* as sent in Host: the bucket's virtual host or the endpoint's */
   int             port;
   gboolean        path_style;
   char           *region;
@@ -42,28 +42,28 @@ typedef struct {
   char           *session_token;
 } DflyS3Call;
 
-void          dfly_s3_call_clear (DflyS3Call *call);
+void dfly_s3_call_clear (DflyS3Call *call);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DflyS3Call, dfly_s3_call_clear)
 
 /* Takes url apart and resolves endpoint and credentials from the caller's
  * headers (borrowed for the call's life), source's settings and the
  * environment. Safe in a worker thread. */
-gboolean      dfly_s3_call_init (DflyS3Call *call, DflySource *source, const char *url,
-                                 GHashTable *headers, GError **error);
+gboolean dfly_s3_call_init (DflyS3Call *call, DflySource *source, const char *url,
+                            GHashTable *headers, GError **error);
 /* FALSE (DFLY_ERROR_INVALID_ARGUMENT) when the URL names a bucket or a prefix. */
-gboolean      dfly_s3_call_check_object (DflyS3Call *call, GError **error);
+gboolean dfly_s3_call_check_object (DflyS3Call *call, GError **error);
 /* The URL's own query parameters, NULL-terminated name, value pairs. */
-const char * const *dfly_s3_call_object_query (DflyS3Call *call);
+const char *const *dfly_s3_call_object_query (DflyS3Call *call);
 
 /* Sends method for key (NULL: the bucket) with query (NULL-terminated
  * name, value pairs) and a Range unless NULL, signed anew per attempt. S3
  * does not redirect a correct request: a 3xx is the answer. */
 DflyHttpBody *dfly_s3_call_send (DflyS3Call *call, const char *method, const char *key,
-                                 const char * const *query, const char *range,
+                                 const char *const *query, const char *range,
                                  GCancellable *cancellable, GError **error);
 
 /* "S3 NoSuchKey (HTTP 404): s3://b/k" from an error answer (its body, if
  * any, read for S3's code and closed), with the DFLY_ERROR code it maps to. */
-GError       *dfly_s3_call_error_new (DflyS3Call *call, DflyHttpBody *body);
+GError *dfly_s3_call_error_new (DflyS3Call *call, DflyHttpBody *body);
 
 G_END_DECLS

@@ -6,9 +6,10 @@
 #include "dfly-s3-settings.h"
 
 #define KEY(name_, type_, field_, default_, min_, max_, flags_, doc_)                           \
-  { .name = (name_), .type = DFLY_CONFIG_##type_, .offset = offsetof (DflyS3Settings, field_), \
-    .default_value = (default_), .min = (min_), .max = (max_), .flags = (flags_),              \
-    .doc = (doc_) }
+  {                                                                                             \
+    .name = (name_), .type = DFLY_CONFIG_##type_, .offset = offsetof (DflyS3Settings, field_),  \
+    .default_value = (default_), .min = (min_), .max = (max_), .flags = (flags_), .doc = (doc_) \
+  }
 
 static const DflyConfigKey keys[] = {
   KEY ("endpoint", STRING, endpoint, "\"\"", 0, 1024, DFLY_CONFIG_LIVE,

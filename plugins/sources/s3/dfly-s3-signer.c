@@ -52,7 +52,7 @@ dfly_s3_uri_encode (const char *text, gboolean encode_slash)
 }
 
 typedef struct {
-  char *name;  /* encoded, or lower-cased for headers */
+  char *name; /* encoded, or lower-cased for headers */
   char *value;
   guint order; /* position given, so equal names keep their order */
 } Pair;
@@ -72,13 +72,13 @@ static gint
 compare_query_pairs (gconstpointer a, gconstpointer b)
 {
   const Pair *x = a, *y = b;
-  int by_name = strcmp (x->name, y->name);
+  int         by_name = strcmp (x->name, y->name);
 
   return by_name != 0 ? by_name : strcmp (x->value, y->value);
 }
 
 char *
-dfly_s3_canonical_query (const char * const *query)
+dfly_s3_canonical_query (const char *const *query)
 {
   g_autoptr (GArray) pairs = g_array_new (FALSE, FALSE, sizeof (Pair));
   GString *out = g_string_new (NULL);
@@ -125,7 +125,7 @@ static gint
 compare_header_pairs (gconstpointer a, gconstpointer b)
 {
   const Pair *x = a, *y = b;
-  int by_name = strcmp (x->name, y->name);
+  int         by_name = strcmp (x->name, y->name);
 
   if (by_name != 0)
     return by_name;
@@ -173,12 +173,12 @@ dfly_s3_sign (const DflyS3SignInput *input, const DflyS3Credentials *credentials
   g_autofree char *signature_hex = NULL;
   DflyS3Signature *signature = g_new0 (DflyS3Signature, 1);
   gboolean has_token = credentials->session_token != NULL && credentials->session_token[0] != '\0';
-  guint8 key[32];
-  guint8 mac[32];
+  guint8   key[32];
+  guint8   mac[32];
 
   signature->amz_date = g_date_time_format (time, "%Y%m%dT%H%M%SZ");
-  for (guint i = 0; input->headers != NULL && input->headers[i] != NULL &&
-                    input->headers[i + 1] != NULL;
+  for (guint i = 0;
+       input->headers != NULL && input->headers[i] != NULL && input->headers[i + 1] != NULL;
        i += 2) {
     /* Ours win: a caller's x-amz-date would be signed twice. */
     if (g_ascii_strcasecmp (input->headers[i], "x-amz-date") == 0 ||
@@ -194,7 +194,7 @@ dfly_s3_sign (const DflyS3SignInput *input, const DflyS3Credentials *credentials
   /* One line per name; the values of a repeated name joined by commas. */
   for (guint i = 0; i < headers->len; i++) {
     const Pair *pair = &g_array_index (headers, Pair, i);
-    gboolean same_as_previous =
+    gboolean    same_as_previous =
       i > 0 && strcmp (g_array_index (headers, Pair, i - 1).name, pair->name) == 0;
 
     if (same_as_previous) {
@@ -204,18 +204,17 @@ dfly_s3_sign (const DflyS3SignInput *input, const DflyS3Credentials *credentials
     if (i > 0)
       g_string_append_c (canonical_headers, '\n');
     g_string_append_printf (canonical_headers, "%s:%s", pair->name, pair->value);
-    g_string_append_printf (signed_headers, "%s%s", signed_headers->len > 0 ? ";" : "",
-                            pair->name);
+    g_string_append_printf (signed_headers, "%s%s", signed_headers->len > 0 ? ";" : "", pair->name);
   }
   pairs_clear (headers);
 
   signature->canonical_request =
-    g_strdup_printf ("%s\n%s\n%s\n%s\n\n%s\n%s", input->method, uri, query,
-                     canonical_headers->str, signed_headers->str, input->payload_hash);
+    g_strdup_printf ("%s\n%s\n%s\n%s\n\n%s\n%s", input->method, uri, query, canonical_headers->str,
+                     signed_headers->str, input->payload_hash);
   scope = g_strdup_printf ("%s/%s/%s/aws4_request", date, input->region, input->service);
   request_hash = sha256_hex (signature->canonical_request, strlen (signature->canonical_request));
-  signature->string_to_sign = g_strdup_printf ("%s\n%s\n%s\n%s", ALGORITHM, signature->amz_date,
-                                               scope, request_hash);
+  signature->string_to_sign =
+    g_strdup_printf ("%s\n%s\n%s\n%s", ALGORITHM, signature->amz_date, scope, request_hash);
 
   secret_key = g_strconcat ("AWS4", credentials->secret_access_key, NULL);
   hmac_sha256 ((const guint8 *) secret_key, strlen (secret_key), date, key);

@@ -18,14 +18,14 @@ typedef struct {
 } DflyS3Credentials;
 
 typedef struct {
-  const char         *method;
-  const char         *path;         /* decoded ("/bucket/a b"); encoded here, '/' kept */
-  const char * const *query;        /* decoded name, value, …, NULL; NULL: none */
-  const char * const *headers;      /* name, value, …, NULL: all headers to sign, Host too */
-  const char         *payload_hash; /* hex SHA-256 of the body, or "UNSIGNED-PAYLOAD" */
-  gint64              time;         /* seconds since the epoch */
-  const char         *region;
-  const char         *service;      /* "s3" */
+  const char        *method;
+  const char        *path;         /* decoded ("/bucket/a b"); encoded here, '/' kept */
+  const char *const *query;        /* decoded name, value, …, NULL; NULL: none */
+  const char *const *headers;      /* name, value, …, NULL: all headers to sign, Host too */
+  const char        *payload_hash; /* hex SHA-256 of the body, or "UNSIGNED-PAYLOAD" */
+  gint64             time;         /* seconds since the epoch */
+  const char        *region;
+  const char        *service; /* "s3" */
 } DflyS3SignInput;
 
 typedef struct {
@@ -35,7 +35,7 @@ typedef struct {
   char *string_to_sign;
 } DflyS3Signature;
 
-void             dfly_s3_signature_free (DflyS3Signature *signature);
+void dfly_s3_signature_free (DflyS3Signature *signature);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyS3Signature, dfly_s3_signature_free)
 
 /* Signs input; x-amz-date (and x-amz-security-token with a session token)
@@ -44,10 +44,10 @@ DflyS3Signature *dfly_s3_sign (const DflyS3SignInput *input, const DflyS3Credent
 
 /* RFC 3986 percent-encoding as SigV4 wants it: every byte but A-Z a-z
  * 0-9 - . _ ~ (and '/' unless encode_slash) as %XX, upper-case hex. */
-char            *dfly_s3_uri_encode (const char *text, gboolean encode_slash);
+char *dfly_s3_uri_encode (const char *text, gboolean encode_slash);
 /* The canonical query string of decoded name, value pairs (NULL-terminated,
  * may be NULL): encoded, sorted by name then value, joined with '&'. It is
  * also a valid query to send. */
-char            *dfly_s3_canonical_query (const char * const *query);
+char *dfly_s3_canonical_query (const char *const *query);
 
 G_END_DECLS

@@ -32,10 +32,10 @@ struct _DflyS3Source {
 
 G_DEFINE_FINAL_TYPE (DflyS3Source, dfly_s3_source, DFLY_TYPE_SOURCE)
 
-static const char * const *
+static const char *const *
 dfly_s3_source_get_schemes (DflySource *source)
 {
-  static const char * const schemes[] = { "s3", NULL };
+  static const char *const schemes[] = { "s3", NULL };
 
   return schemes;
 }
@@ -52,7 +52,8 @@ set_s3_error (GError **error, DflyS3Call *call, DflyHttpBody *body)
 static DflySourceStat *
 stat_new (DflyHttpBody *body, gint64 content_length)
 {
-  SoupMessageHeaders *headers = soup_message_get_response_headers (dfly_http_body_get_message (body));
+  SoupMessageHeaders *headers =
+    soup_message_get_response_headers (dfly_http_body_get_message (body));
   DflySourceStat *stat = g_new0 (DflySourceStat, 1);
 
   stat->content_length = content_length;
@@ -68,7 +69,7 @@ static DflySourceStat *
 stat_by_get (DflyS3Call *call, GCancellable *cancellable, GError **error)
 {
   g_autoptr (DflyHttpBody) body = NULL;
-  gint64 first, last, total;
+  gint64      first, last, total;
   const char *content_range;
 
   body = dfly_s3_call_send (call, "GET", call->key, dfly_s3_call_object_query (call), "bytes=0-0",
@@ -124,14 +125,13 @@ dfly_s3_source_stat (DflySource *source, const char *url, GHashTable *headers,
 /* ---- open_range ---- */
 
 static GInputStream *
-dfly_s3_source_open_range (DflySource *source, const char *url, GHashTable *headers,
-                           guint64 offset, gint64 length, GCancellable *cancellable,
-                           GError **error)
+dfly_s3_source_open_range (DflySource *source, const char *url, GHashTable *headers, guint64 offset,
+                           gint64 length, GCancellable *cancellable, GError **error)
 {
   g_auto (DflyS3Call) call = { 0 };
   g_autoptr (DflyHttpBody) body = NULL;
   g_autofree char *range = NULL;
-  guint status;
+  guint            status;
 
   if (!dfly_http_format_range (offset, length, &range, error))
     return NULL;
@@ -158,8 +158,9 @@ static DflyS3ListPage *
 list_page (DflyS3Call *call, const char *prefix, const char *token, GCancellable *cancellable,
            GError **error)
 {
-  const char *query[] = { "list-type", "2", "prefix", prefix,
-                          token != NULL ? "continuation-token" : NULL, token, NULL };
+  const char *query[] = {
+    "list-type", "2", "prefix", prefix, token != NULL ? "continuation-token" : NULL, token, NULL
+  };
   g_autoptr (DflyHttpBody) body = NULL;
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GError) local_error = NULL;
@@ -186,8 +187,8 @@ list_page (DflyS3Call *call, const char *prefix, const char *token, GCancellable
 }
 
 static GPtrArray *
-dfly_s3_source_list (DflySource *source, const char *url, GHashTable *headers,
-                     GHashTable *options, GCancellable *cancellable, GError **error)
+dfly_s3_source_list (DflySource *source, const char *url, GHashTable *headers, GHashTable *options,
+                     GCancellable *cancellable, GError **error)
 {
   g_auto (DflyS3Call) call = { 0 };
   g_autoptr (GPtrArray) entries =
@@ -209,9 +210,9 @@ dfly_s3_source_list (DflySource *source, const char *url, GHashTable *headers,
       return NULL;
     for (guint i = 0; i < page->objects->len; i++) {
       const DflyS3Object *object = g_ptr_array_index (page->objects, i);
-      const char *path;
-      g_autofree char *encoded = NULL;
-      g_autofree char *entry_url = NULL;
+      const char         *path;
+      g_autofree char    *encoded = NULL;
+      g_autofree char    *entry_url = NULL;
 
       if (!g_str_has_prefix (object->key, prefix)) {
         g_autofree char *shown = g_strescape (object->key, NULL);

@@ -45,14 +45,14 @@ typedef enum {
 } Field;
 
 typedef struct {
-  const char     *root;     /* the root element expected */
+  const char     *root; /* the root element expected */
   guint           depth;
   gboolean        root_seen;
   gboolean        in_contents;
-  Field           field;    /* whose text is being collected */
+  Field           field; /* whose text is being collected */
   GString        *text;
-  char           *key;      /* of the Contents being read */
-  gint64          size;     /* -1 until read */
+  char           *key;  /* of the Contents being read */
+  gint64          size; /* -1 until read */
   DflyS3ListPage *page;
   char           *code;
 } Parser;
@@ -72,8 +72,8 @@ on_start (GMarkupParseContext *context, const char *name, const char **attribute
   parser->field = FIELD_NONE;
   if (parser->depth == 1) {
     if (strcmp (name, parser->root) != 0) {
-      g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
-                   "<%s>, not <%s>", name, parser->root);
+      g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT, "<%s>, not <%s>", name,
+                   parser->root);
       return;
     }
     parser->root_seen = TRUE;
@@ -174,7 +174,7 @@ end_field (Parser *parser, GError **error)
 static void
 on_end (GMarkupParseContext *context, const char *name, gpointer data, GError **error)
 {
-  Parser *parser = data;
+  Parser  *parser = data;
   gboolean ok = end_field (parser, error);
 
   parser->field = FIELD_NONE;
@@ -226,7 +226,7 @@ dfly_s3_parse_list_page (const char *xml, gsize length, GError **error)
   g_autoptr (DflyS3ListPage) page = g_new0 (DflyS3ListPage, 1);
   g_autoptr (GString) text = g_string_new (NULL);
   g_autoptr (GError) local_error = NULL;
-  Parser parser = { "ListBucketResult" };
+  Parser   parser = { "ListBucketResult" };
   gboolean parsed;
 
   page->objects = g_ptr_array_new_with_free_func ((GDestroyNotify) s3_object_free);

@@ -16,12 +16,12 @@ G_BEGIN_DECLS
 #define DFLY_S3_MAX_PAGE_KEYS 10000
 
 typedef struct {
-  char   *key;
-  gint64  size;
+  char  *key;
+  gint64 size;
 } DflyS3Object;
 
 typedef struct {
-  GPtrArray *objects;            /* DflyS3Object * */
+  GPtrArray *objects; /* DflyS3Object * */
   gboolean   is_truncated;
   char      *continuation_token; /* NextContinuationToken; NULL when absent */
 } DflyS3ListPage;
@@ -33,11 +33,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyS3ListPage, dfly_s3_list_page_free)
 DflyS3ListPage *dfly_s3_parse_list_page (const char *xml, gsize length, GError **error);
 
 /* The <Code> of an <Error> body, or NULL if it is not one. */
-char           *dfly_s3_parse_error_code (const char *xml, gsize length);
+char *dfly_s3_parse_error_code (const char *xml, gsize length);
 
 /* The DFLY_ERROR code for an S3 error code (NULL: none in the body) and the
  * HTTP status: NoSuchKey, NoSuchBucket → NOT_FOUND; AccessDenied,
  * InvalidAccessKeyId, SignatureDoesNotMatch → ACCESS_DENIED; else SOURCE. */
-int             dfly_s3_error_code_to_dfly (const char *s3_code, guint status);
+int dfly_s3_error_code_to_dfly (const char *s3_code, guint status);
 
 G_END_DECLS

@@ -20,8 +20,8 @@
 GType dfly_s3_source_get_type (void);
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-#define SUITE_TIME G_GINT64_CONSTANT (1440938160) /* 2015-08-30T12:36:00Z */
-#define SUITE_HOST "host", "example.amazonaws.com"
+#define SUITE_TIME   G_GINT64_CONSTANT (1440938160) /* 2015-08-30T12:36:00Z */
+#define SUITE_HOST   "host", "example.amazonaws.com"
 
 typedef struct {
   const char *name;
@@ -38,57 +38,131 @@ typedef struct {
 } SuiteCase;
 
 static const SuiteCase suite_cases[] = {
-  { "get-vanilla", "GET", "/", { NULL }, { SUITE_HOST, NULL }, NULL, EMPTY_SHA256,
-    "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n"
+  { "get-vanilla",
+    "GET",
+    "/",
+    { NULL },
+    { SUITE_HOST, NULL },
+    NULL,
     EMPTY_SHA256,
+    "GET\n/"
+    "\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" EMPTY_SHA256,
     "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"
     "bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63",
-    "host;x-amz-date", "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31" },
-  { "post-vanilla", "POST", "/", { NULL }, { SUITE_HOST, NULL }, NULL, EMPTY_SHA256, NULL, NULL,
-    "host;x-amz-date", "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b" },
-  { "get-vanilla-query-order-key-case", "GET", "/", { "Param2", "value2", "Param1", "value1", NULL },
-    { SUITE_HOST, NULL }, NULL, EMPTY_SHA256,
+    "host;x-amz-date",
+    "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31" },
+  { "post-vanilla",
+    "POST",
+    "/",
+    { NULL },
+    { SUITE_HOST, NULL },
+    NULL,
+    EMPTY_SHA256,
+    NULL,
+    NULL,
+    "host;x-amz-date",
+    "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b" },
+  { "get-vanilla-query-order-key-case",
+    "GET",
+    "/",
+    { "Param2", "value2", "Param1", "value1", NULL },
+    { SUITE_HOST, NULL },
+    NULL,
+    EMPTY_SHA256,
     "GET\n/\nParam1=value1&Param2=value2\nhost:example.amazonaws.com\n"
     "x-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" EMPTY_SHA256,
     "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"
     "816cd5b414d056048ba4f7c5386d6e0533120fb1fcfa93762cf0fc39e2cf19e0",
-    "host;x-amz-date", "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500" },
-  { "get-vanilla-query-order-encoded", "GET", "/",
+    "host;x-amz-date",
+    "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500" },
+  { "get-vanilla-query-order-encoded",
+    "GET",
+    "/",
     { "Param-3", "Value3", "Param", "Value2", "\xe1\x88\xb4", "Value1", NULL },
-    { SUITE_HOST, NULL }, NULL, EMPTY_SHA256,
+    { SUITE_HOST, NULL },
+    NULL,
+    EMPTY_SHA256,
     "GET\n/\n%E1%88%B4=Value1&Param=Value2&Param-3=Value3\nhost:example.amazonaws.com\n"
     "x-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" EMPTY_SHA256,
-    NULL, "host;x-amz-date", "371d3713e185cc334048618a97f809c9ffe339c62934c032af5a0e595648fcac" },
-  { "get-vanilla-utf8-query", "GET", "/", { "\xe1\x88\xb4", "bar", NULL }, { SUITE_HOST, NULL },
-    NULL, EMPTY_SHA256, NULL,
+    NULL,
+    "host;x-amz-date",
+    "371d3713e185cc334048618a97f809c9ffe339c62934c032af5a0e595648fcac" },
+  { "get-vanilla-utf8-query",
+    "GET",
+    "/",
+    { "\xe1\x88\xb4", "bar", NULL },
+    { SUITE_HOST, NULL },
+    NULL,
+    EMPTY_SHA256,
+    NULL,
     "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"
     "eb30c5bed55734080471a834cc727ae56beb50e5f39d1bff6d0d38cb192a7073",
-    "host;x-amz-date", "2cdec8eed098649ff3a119c94853b13c643bcf08f8b0a1d91e12c9027818dd04" },
-  { "get-unreserved", "GET",
-    "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", { NULL },
-    { SUITE_HOST, NULL }, NULL, EMPTY_SHA256, NULL, NULL,
-    "host;x-amz-date", "07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f" },
-  { "get-utf8", "GET", "/\xe1\x88\xb4", { NULL }, { SUITE_HOST, NULL }, NULL, EMPTY_SHA256,
+    "host;x-amz-date",
+    "2cdec8eed098649ff3a119c94853b13c643bcf08f8b0a1d91e12c9027818dd04" },
+  { "get-unreserved",
+    "GET",
+    "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    { NULL },
+    { SUITE_HOST, NULL },
+    NULL,
+    EMPTY_SHA256,
+    NULL,
+    NULL,
+    "host;x-amz-date",
+    "07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f" },
+  { "get-utf8",
+    "GET",
+    "/\xe1\x88\xb4",
+    { NULL },
+    { SUITE_HOST, NULL },
+    NULL,
+    EMPTY_SHA256,
     "GET\n/%E1%88%B4\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
     "host;x-amz-date\n" EMPTY_SHA256,
-    NULL, "host;x-amz-date", "8318018e0b0f223aa2bbf98705b62bb787dc9c0e678f255a891fd03141be5d85" },
-  { "get-space (unnormalized)", "GET", "/example space/", { NULL }, { SUITE_HOST, NULL }, NULL,
+    NULL,
+    "host;x-amz-date",
+    "8318018e0b0f223aa2bbf98705b62bb787dc9c0e678f255a891fd03141be5d85" },
+  { "get-space (unnormalized)",
+    "GET",
+    "/example space/",
+    { NULL },
+    { SUITE_HOST, NULL },
+    NULL,
     EMPTY_SHA256,
     "GET\n/example%20space/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
     "host;x-amz-date\n" EMPTY_SHA256,
-    NULL, "host;x-amz-date", "652487583200325589f1fba4c7e578f72c47cb61beeca81406b39ddec1366741" },
-  { "get-slashes (unnormalized)", "GET", "//example//", { NULL }, { SUITE_HOST, NULL }, NULL,
-    EMPTY_SHA256, NULL, NULL,
-    "host;x-amz-date", "87cca117541a147f6df867677d98a7d80dff226d2bfca9e4ffa899665623c7e5" },
-  { "get-header-key-duplicate", "GET", "/", { NULL },
+    NULL,
+    "host;x-amz-date",
+    "652487583200325589f1fba4c7e578f72c47cb61beeca81406b39ddec1366741" },
+  { "get-slashes (unnormalized)",
+    "GET",
+    "//example//",
+    { NULL },
+    { SUITE_HOST, NULL },
+    NULL,
+    EMPTY_SHA256,
+    NULL,
+    NULL,
+    "host;x-amz-date",
+    "87cca117541a147f6df867677d98a7d80dff226d2bfca9e4ffa899665623c7e5" },
+  { "get-header-key-duplicate",
+    "GET",
+    "/",
+    { NULL },
     { SUITE_HOST, "My-Header1", "value2", "My-Header1", "value2", "My-Header1", "value1", NULL },
-    NULL, EMPTY_SHA256,
+    NULL,
+    EMPTY_SHA256,
     "GET\n/\n\nhost:example.amazonaws.com\nmy-header1:value2,value2,value1\n"
     "x-amz-date:20150830T123600Z\n\nhost;my-header1;x-amz-date\n" EMPTY_SHA256,
-    NULL, "host;my-header1;x-amz-date",
+    NULL,
+    "host;my-header1;x-amz-date",
     "c9d5ea9f3f72853aea855b47ea873832890dbdd183b4468f858259531a5138ea" },
-  { "get-header-value-trim", "GET", "/", { NULL },
-    { SUITE_HOST, "My-Header1", " value1", "My-Header2", " \"a   b   c\"", NULL }, NULL,
+  { "get-header-value-trim",
+    "GET",
+    "/",
+    { NULL },
+    { SUITE_HOST, "My-Header1", " value1", "My-Header2", " \"a   b   c\"", NULL },
+    NULL,
     EMPTY_SHA256,
     "GET\n/\n\nhost:example.amazonaws.com\nmy-header1:value1\nmy-header2:\"a b c\"\n"
     "x-amz-date:20150830T123600Z\n\nhost;my-header1;my-header2;x-amz-date\n" EMPTY_SHA256,
@@ -96,39 +170,60 @@ static const SuiteCase suite_cases[] = {
     "a726db9b0df21c14f559d0a978e563112acb1b9e05476f0a6a1c7d68f28605c7",
     "host;my-header1;my-header2;x-amz-date",
     "acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736" },
-  { "post-header-value-case", "POST", "/", { NULL }, { SUITE_HOST, "My-Header1", "VALUE1", NULL },
-    NULL, EMPTY_SHA256, NULL, NULL, "host;my-header1;x-amz-date",
+  { "post-header-value-case",
+    "POST",
+    "/",
+    { NULL },
+    { SUITE_HOST, "My-Header1", "VALUE1", NULL },
+    NULL,
+    EMPTY_SHA256,
+    NULL,
+    NULL,
+    "host;my-header1;x-amz-date",
     "cdbc9802e29d2942e5e10b5bccfdd67c5f22c7c4e8ae67b53629efa58b974b7d" },
-  { "post-x-www-form-urlencoded", "POST", "/", { NULL },
+  { "post-x-www-form-urlencoded",
+    "POST",
+    "/",
+    { NULL },
     { SUITE_HOST, "Content-Type", "application/x-www-form-urlencoded", "Content-Length", "13",
       "x-amz-content-sha256", "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e",
       NULL },
-    NULL, "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e", NULL,
+    NULL,
+    "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e",
+    NULL,
     "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"
     "b1edd1d03544c25390e32085d55b57acc9a3961bb59415ff86c45c3d89d16cfb",
     "content-length;content-type;host;x-amz-content-sha256;x-amz-date",
     "d3875051da38690788ef43de4db0d8f280229d82040bfac253562e56c3f20e0b" },
-  { "get-vanilla-with-session-token", "GET", "/", { NULL }, { SUITE_HOST, NULL },
-    "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267", EMPTY_SHA256,
+  { "get-vanilla-with-session-token",
+    "GET",
+    "/",
+    { NULL },
+    { SUITE_HOST, NULL },
+    "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267",
+    EMPTY_SHA256,
     "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n"
     "x-amz-security-token:6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267\n\n"
     "host;x-amz-date;x-amz-security-token\n" EMPTY_SHA256,
-    NULL, "host;x-amz-date;x-amz-security-token",
+    NULL,
+    "host;x-amz-date;x-amz-security-token",
     "07ec1639c89043aa0e3e2de82b96708f198cceab042d4a97044c66dd9f74e7f8" },
 };
 
 static void
 test_suite (gconstpointer data)
 {
-  const SuiteCase *c = data;
+  const SuiteCase  *c = data;
   DflyS3Credentials credentials = { "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
                                     c->session_token };
-  DflyS3SignInput input = { c->method, c->path, c->query[0] != NULL ? c->query : NULL,
-                            c->headers, c->payload_hash, SUITE_TIME, "us-east-1", "service" };
+  DflyS3SignInput   input = { c->method,   c->path,         c->query[0] != NULL ? c->query : NULL,
+                              c->headers,  c->payload_hash, SUITE_TIME,
+                              "us-east-1", "service" };
   g_autoptr (DflyS3Signature) signature = dfly_s3_sign (&input, &credentials);
   g_autofree char *authorization = g_strdup_printf (
     "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
-    "SignedHeaders=%s, Signature=%s", c->signed_headers, c->signature);
+    "SignedHeaders=%s, Signature=%s",
+    c->signed_headers, c->signature);
 
   if (c->canonical_request != NULL)
     g_assert_cmpstr (signature->canonical_request, ==, c->canonical_request);
@@ -174,19 +269,36 @@ typedef struct {
 } BotocoreCase;
 
 static const BotocoreCase botocore_cases[] = {
-  { "path-style, ranged GET", "GET", "/my-bucket/dir/a b+c.txt", { NULL }, "127.0.0.1:4568",
-    "bytes=0-1023", NULL, "eu-west-1",
+  { "path-style, ranged GET",
+    "GET",
+    "/my-bucket/dir/a b+c.txt",
+    { NULL },
+    "127.0.0.1:4568",
+    "bytes=0-1023",
+    NULL,
+    "eu-west-1",
     "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20240102/eu-west-1/s3/aws4_request, "
     "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
     "Signature=e840ee9d8bf64bdbda0de160d5d815b43d056d00f9729e439ef6c52f5704a63b" },
-  { "virtual host, HEAD, UTF-8 key, session token", "HEAD", "/photos/2024/\xe1\x88\xb4.jpg",
-    { NULL }, "my-bucket.s3.us-east-1.amazonaws.com", NULL, "SESSIONTOKEN123", "us-east-1",
+  { "virtual host, HEAD, UTF-8 key, session token",
+    "HEAD",
+    "/photos/2024/\xe1\x88\xb4.jpg",
+    { NULL },
+    "my-bucket.s3.us-east-1.amazonaws.com",
+    NULL,
+    "SESSIONTOKEN123",
+    "us-east-1",
     "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20240102/us-east-1/s3/aws4_request, "
     "SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token, "
     "Signature=51826aa3f8d87a0c599daa07dd4e8b0b2b39f458031cdcc299e8e4c707d8a2c2" },
-  { "virtual host, ListObjectsV2 page", "GET", "/",
+  { "virtual host, ListObjectsV2 page",
+    "GET",
+    "/",
     { "list-type", "2", "prefix", "data/", "continuation-token", "1/ab==", NULL },
-    "my-bucket.s3.eu-central-1.amazonaws.com", NULL, NULL, "eu-central-1",
+    "my-bucket.s3.eu-central-1.amazonaws.com",
+    NULL,
+    NULL,
+    "eu-central-1",
     "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20240102/eu-central-1/s3/aws4_request, "
     "SignedHeaders=host;x-amz-content-sha256;x-amz-date, "
     "Signature=9bfa56fc9e9896cea6ab4eae9e11daa2447f7d288e7e435dd49d466615d7bf42" },
@@ -196,12 +308,15 @@ static void
 test_botocore (gconstpointer data)
 {
   const BotocoreCase *c = data;
-  DflyS3Credentials credentials = { "AKIAIOSFODNN7EXAMPLE",
-                                    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", c->session_token };
-  const char *headers[] = { "Host", c->host, "X-Amz-Content-SHA256", EMPTY_SHA256,
-                            c->range != NULL ? "Range" : NULL, c->range, NULL };
-  DflyS3SignInput input = { c->method, c->path, c->query, headers, EMPTY_SHA256,
-                            G_GINT64_CONSTANT (1704164645), c->region, "s3" };
+  DflyS3Credentials   credentials = { "AKIAIOSFODNN7EXAMPLE",
+                                      "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", c->session_token };
+  const char         *headers[] = {
+            "Host",   c->host, "X-Amz-Content-SHA256", EMPTY_SHA256, c->range != NULL ? "Range" : NULL,
+            c->range, NULL
+  };
+  DflyS3SignInput input = { c->method, c->path,      c->query,
+                            headers,   EMPTY_SHA256, G_GINT64_CONSTANT (1704164645),
+                            c->region, "s3" };
   g_autoptr (DflyS3Signature) signature = dfly_s3_sign (&input, &credentials);
 
   g_assert_cmpstr (signature->amz_date, ==, "20240102T030405Z");
@@ -213,7 +328,7 @@ test_uri_encode (void)
 {
   g_autofree char *path = dfly_s3_uri_encode ("/a b/c+d%e~f.g_h-i/\xc3\xa9*", FALSE);
   g_autofree char *value = dfly_s3_uri_encode ("a/b=c&d", TRUE);
-  const char *query[] = { "b", "2", "a", "x y", "b", "1", "k", "", NULL };
+  const char      *query[] = { "b", "2", "a", "x y", "b", "1", "k", "", NULL };
   g_autofree char *canonical = dfly_s3_canonical_query (query);
   g_autofree char *none = dfly_s3_canonical_query (NULL);
 
@@ -229,9 +344,9 @@ test_own_date_wins (void)
 {
   DflyS3Credentials credentials = { "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
                                     NULL };
-  const char *headers[] = { SUITE_HOST, "X-Amz-Date", "19700101T000000Z", NULL };
-  DflyS3SignInput input = { "GET", "/", NULL, headers, EMPTY_SHA256, SUITE_TIME, "us-east-1",
-                            "service" };
+  const char       *headers[] = { SUITE_HOST, "X-Amz-Date", "19700101T000000Z", NULL };
+  DflyS3SignInput   input = { "GET",        "/",        NULL,        headers,
+                              EMPTY_SHA256, SUITE_TIME, "us-east-1", "service" };
   g_autoptr (DflyS3Signature) signature = dfly_s3_sign (&input, &credentials);
 
   g_assert_true (g_str_has_suffix (
@@ -241,13 +356,15 @@ test_own_date_wins (void)
 
 /* ---- XML ---- */
 
-#define LIST_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" \
+#define LIST_HEAD                                \
+  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" \
   "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
 
 static void
 test_list_page (void)
 {
-  const char *xml = LIST_HEAD "<Name>b</Name><Prefix>p/</Prefix><KeyCount>2</KeyCount>"
+  const char *xml = LIST_HEAD
+    "<Name>b</Name><Prefix>p/</Prefix><KeyCount>2</KeyCount>"
     "<IsTruncated>true</IsTruncated><NextContinuationToken>t&amp;1</NextContinuationToken>"
     "<Contents><Key>p/a &amp; b</Key><LastModified>x</LastModified><Size>12</Size>"
     "<Owner><ID>1</ID></Owner></Contents>"
@@ -327,18 +444,19 @@ test_list_hostile (void)
   assert_list_refused (nul, (gssize) sizeof nul - 1, "bad object listing");
   assert_list_refused ("", -1, "bad object listing");
   assert_list_refused ("<Error><Code>NoSuchBucket</Code></Error>", -1, "not <ListBucketResult>");
-  assert_list_refused (LIST_HEAD "<Contents><Key>k</Key></Contents></ListBucketResult>",
-                       -1, "without <Key> or <Size>");
+  assert_list_refused (LIST_HEAD "<Contents><Key>k</Key></Contents></ListBucketResult>", -1,
+                       "without <Key> or <Size>");
   assert_list_refused (LIST_HEAD "<Contents><Key>k</Key><Size>-1</Size></Contents>"
-                                 "</ListBucketResult>", -1,
-                       "not a byte count");
+                                 "</ListBucketResult>",
+                       -1, "not a byte count");
   assert_list_refused (LIST_HEAD "<Contents><Key>k</Key><Size>99999999999999999999</Size>"
-                                 "</Contents></ListBucketResult>", -1,
-                       "not a byte count");
+                                 "</Contents></ListBucketResult>",
+                       -1, "not a byte count");
   assert_list_refused (LIST_HEAD "<Contents><Key>a</Key><Key>b</Key><Size>1</Size></Contents>"
-                                 "</ListBucketResult>", -1, "two <Key>");
-  assert_list_refused (LIST_HEAD "<IsTruncated>true</IsTruncated></ListBucketResult>",
-                       -1, "without a NextContinuationToken");
+                                 "</ListBucketResult>",
+                       -1, "two <Key>");
+  assert_list_refused (LIST_HEAD "<IsTruncated>true</IsTruncated></ListBucketResult>", -1,
+                       "without a NextContinuationToken");
   assert_list_refused (LIST_HEAD "<Contents><Key>a", -1, "bad object listing");
 }
 
@@ -386,7 +504,7 @@ static void
 test_presigned_task_id (void)
 {
   g_autoptr (DflyConfig) config = dfly_config_new_default ();
-  const char * const *keys = (const char * const *) config->download.filtered_query_keys;
+  const char *const *keys = (const char *const *) config->download.filtered_query_keys;
   g_autoptr (GError) error = NULL;
   g_autofree char *plain = dfly_task_id_new ("s3://b/dir/k", NULL, NULL, 0, keys, &error);
   g_autofree char *presigned = dfly_task_id_new (
@@ -394,8 +512,8 @@ test_presigned_task_id (void)
     "%2Fs3%2Faws4_request&X-Amz-Date=20240102T030405Z&X-Amz-Expires=3600"
     "&X-Amz-SignedHeaders=host&X-Amz-Signature=abcdef",
     NULL, NULL, 0, keys, &error);
-  g_autofree char *version = dfly_task_id_new ("s3://b/dir/k?versionId=3&X-Amz-Date=1", NULL,
-                                               NULL, 0, keys, &error);
+  g_autofree char *version =
+    dfly_task_id_new ("s3://b/dir/k?versionId=3&X-Amz-Date=1", NULL, NULL, 0, keys, &error);
 
   g_assert_no_error (error);
   g_assert_cmpstr (plain, ==, presigned);
@@ -409,8 +527,8 @@ test_settings (void)
 {
   g_autoptr (DflyConfig) config = dfly_config_new_default ();
   g_autoptr (DflyContext) context = dfly_context_new (config);
-  g_autoptr (DflySource) source = g_object_new (dfly_s3_source_get_type (), "context", context,
-                                                "name", "s3", NULL);
+  g_autoptr (DflySource) source =
+    g_object_new (dfly_s3_source_get_type (), "context", context, "name", "s3", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (DflySourceStat) stat = NULL;
   DflyS3Settings *settings;

@@ -23,8 +23,7 @@ struct _DflyDiskFile {
 static gboolean
 set_io_error (GError **error, const char *what, const char *path, int saved_errno)
 {
-  g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, "%s %s: %s", what, path,
-               g_strerror (saved_errno));
+  g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, "%s %s: %s", what, path, g_strerror (saved_errno));
   return FALSE;
 }
 
@@ -32,7 +31,7 @@ DflyDiskFile *
 dfly_disk_file_open (const char *path, GError **error)
 {
   DflyDiskFile *file;
-  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int           fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
   if (fd < 0 && errno == ENOENT) {
     g_autofree char *dir = g_path_get_dirname (path);
@@ -79,7 +78,7 @@ dfly_disk_file_write (DflyDiskFile *file, guint64 offset, const void *data, gsiz
                       GError **error)
 {
   const guint8 *bytes = data;
-  gsize done = 0;
+  gsize         done = 0;
 
   while (done < length) {
     gssize n = pwrite (file->fd, bytes + done, length - done, (off_t) (offset + done));

@@ -29,7 +29,7 @@ typedef enum {
   N_STMTS
 } IndexStmtId;
 
-#define TASK_COLUMNS \
+#define TASK_COLUMNS                                                                       \
   "id, url, tag, application, digest, piece_length, content_length, total_pieces, state, " \
   "last_used"
 
@@ -59,31 +59,30 @@ static const char *const statement_sql[N_STMTS] = {
 
 /* Version 2 (1 had no pieces.parent: the peer a piece came from, NULL for
  * the source). Each version adds an upgrade step from the one before. */
-static const char schema_sql[] =
-  "CREATE TABLE IF NOT EXISTS tasks ("
-  "  id             TEXT PRIMARY KEY NOT NULL,"
-  "  url            TEXT,"
-  "  tag            TEXT,"
-  "  application    TEXT,"
-  "  digest         TEXT,"
-  "  piece_length   INTEGER NOT NULL DEFAULT 0,"
-  "  content_length INTEGER NOT NULL DEFAULT -1,"
-  "  total_pieces   INTEGER NOT NULL DEFAULT 0,"
-  "  state          INTEGER NOT NULL DEFAULT 0,"
-  "  created        INTEGER NOT NULL,"
-  "  last_used      INTEGER NOT NULL"
-  ");"
-  "CREATE INDEX IF NOT EXISTS tasks_last_used ON tasks (last_used);"
-  "CREATE TABLE IF NOT EXISTS pieces ("
-  "  task_id  TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,"
-  "  number   INTEGER NOT NULL,"
-  "  \"offset\" INTEGER NOT NULL,"
-  "  length   INTEGER NOT NULL,"
-  "  digest   TEXT,"
-  "  cost_us  INTEGER NOT NULL DEFAULT 0,"
-  "  parent   TEXT,"
-  "  PRIMARY KEY (task_id, number)"
-  ") WITHOUT ROWID;";
+static const char schema_sql[] = "CREATE TABLE IF NOT EXISTS tasks ("
+                                 "  id             TEXT PRIMARY KEY NOT NULL,"
+                                 "  url            TEXT,"
+                                 "  tag            TEXT,"
+                                 "  application    TEXT,"
+                                 "  digest         TEXT,"
+                                 "  piece_length   INTEGER NOT NULL DEFAULT 0,"
+                                 "  content_length INTEGER NOT NULL DEFAULT -1,"
+                                 "  total_pieces   INTEGER NOT NULL DEFAULT 0,"
+                                 "  state          INTEGER NOT NULL DEFAULT 0,"
+                                 "  created        INTEGER NOT NULL,"
+                                 "  last_used      INTEGER NOT NULL"
+                                 ");"
+                                 "CREATE INDEX IF NOT EXISTS tasks_last_used ON tasks (last_used);"
+                                 "CREATE TABLE IF NOT EXISTS pieces ("
+                                 "  task_id  TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,"
+                                 "  number   INTEGER NOT NULL,"
+                                 "  \"offset\" INTEGER NOT NULL,"
+                                 "  length   INTEGER NOT NULL,"
+                                 "  digest   TEXT,"
+                                 "  cost_us  INTEGER NOT NULL DEFAULT 0,"
+                                 "  parent   TEXT,"
+                                 "  PRIMARY KEY (task_id, number)"
+                                 ") WITHOUT ROWID;";
 
 static const char upgrade_from_1_sql[] = "ALTER TABLE pieces ADD COLUMN parent TEXT;";
 
@@ -133,11 +132,10 @@ step_done (DflyDiskIndex *self, IndexStmt *stmt, const char *what, GError **erro
 }
 
 static gboolean
-query_int (DflyDiskIndex *self, const char *sql, const char *what, gint64 *value,
-           GError **error)
+query_int (DflyDiskIndex *self, const char *sql, const char *what, gint64 *value, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
-  int rc;
+  int           rc;
 
   if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
     return set_db_error (self, what, error);
@@ -153,7 +151,7 @@ query_int (DflyDiskIndex *self, const char *sql, const char *what, gint64 *value
 static gboolean
 use_wal (DflyDiskIndex *self, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
+  sqlite3_stmt    *stmt = NULL;
   g_autofree char *mode = NULL;
 
   if (sqlite3_prepare_v2 (self->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) != SQLITE_OK)
@@ -201,7 +199,7 @@ dfly_disk_index_open (const char *path, GError **error)
 {
   g_autoptr (DflyDiskIndex) self = g_new0 (DflyDiskIndex, 1);
   gint64 version = 0;
-  int rc;
+  int    rc;
 
   self->path = g_strdup (path);
   rc = sqlite3_open_v2 (path, &self->db,
@@ -219,7 +217,8 @@ dfly_disk_index_open (const char *path, GError **error)
   if (version > DFLY_DISK_INDEX_SCHEMA_VERSION) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO,
                  "%s: schema version %" G_GINT64_FORMAT " is newer than this dfly knows (%d); "
-                 "refusing to use it", path, version, DFLY_DISK_INDEX_SCHEMA_VERSION);
+                 "refusing to use it",
+                 path, version, DFLY_DISK_INDEX_SCHEMA_VERSION);
     return NULL;
   }
   if (version < 0) {
@@ -228,8 +227,8 @@ dfly_disk_index_open (const char *path, GError **error)
     return NULL;
   }
   if (!use_wal (self, error) ||
-      !exec (self, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-             "setting pragmas", error))
+      !exec (self, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", "setting pragmas",
+             error))
     return NULL;
   if (version < DFLY_DISK_INDEX_SCHEMA_VERSION && !create_schema (self, version, error))
     return NULL;
@@ -279,7 +278,7 @@ dfly_disk_index_load_tasks (DflyDiskIndex *self, GError **error)
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
     DflyTaskInfo *task = dfly_task_info_new ((const char *) sqlite3_column_text (stmt, 0),
                                              (const char *) sqlite3_column_text (stmt, 1));
-    int state = sqlite3_column_int (stmt, 8);
+    int           state = sqlite3_column_int (stmt, 8);
 
     task->tag = column_dup (stmt, 2);
     task->application = column_dup (stmt, 3);
@@ -288,7 +287,8 @@ dfly_disk_index_load_tasks (DflyDiskIndex *self, GError **error)
     task->content_length = MAX (sqlite3_column_int64 (stmt, 6), -1);
     task->total_pieces = sqlite3_column_int64 (stmt, 7);
     task->state = state >= DFLY_TASK_STATE_PENDING && state <= DFLY_TASK_STATE_FAILED
-                    ? (DflyTaskState) state : DFLY_TASK_STATE_PENDING;
+                    ? (DflyTaskState) state
+                    : DFLY_TASK_STATE_PENDING;
     task->last_used = sqlite3_column_int64 (stmt, 9);
     task->completed_length = sqlite3_column_int64 (stmt, 10);
     task->from_parents = sqlite3_column_int64 (stmt, 11);

@@ -50,7 +50,7 @@ disk_task_free (DiskTask *task)
 
 struct _DflyDiskStorage {
   DflyStorage    parent_instance;
-  char          *cache_dir;    /* set once by load() */
+  char          *cache_dir; /* set once by load() */
   char          *tasks_dir;
   GMutex         lock;         /* guards what follows */
   DflyDiskIndex *index;        /* NULL until loaded */
@@ -78,8 +78,7 @@ content_path_for (DflyDiskStorage *self, const char *task_id)
 static gboolean
 set_io_error (GError **error, const char *what, const char *path, int saved_errno)
 {
-  g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, "%s %s: %s", what, path,
-               g_strerror (saved_errno));
+  g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, "%s %s: %s", what, path, g_strerror (saved_errno));
   return FALSE;
 }
 
@@ -142,8 +141,8 @@ task_pieces (DflyDiskStorage *self, DiskTask *task, GError **error)
   pieces = dfly_disk_index_load_pieces (self->index, task->info->id, error);
   if (pieces == NULL)
     return NULL;
-  task->pieces = g_tree_new_full (compare_numbers, NULL, NULL,
-                                  (GDestroyNotify) dfly_piece_info_unref);
+  task->pieces =
+    g_tree_new_full (compare_numbers, NULL, NULL, (GDestroyNotify) dfly_piece_info_unref);
   for (guint i = 0; i < pieces->len; i++) {
     DflyPieceInfo *piece = g_ptr_array_index (pieces, i);
 
@@ -158,7 +157,7 @@ static DflyDiskFile *
 task_file (DflyDiskStorage *self, DiskTask *task, GError **error)
 {
   g_autofree char *path = NULL;
-  DflyDiskFile *file;
+  DflyDiskFile    *file;
 
   if (task->file != NULL)
     return dfly_disk_file_ref (task->file);
@@ -200,14 +199,14 @@ check_state (DflyTaskState state, GError **error)
 }
 
 static DflyTaskInfo *
-dfly_disk_storage_open_task (DflyStorage *storage, const char *task_id,
-                             const DflyTaskInfo *task, GError **error)
+dfly_disk_storage_open_task (DflyStorage *storage, const char *task_id, const DflyTaskInfo *task,
+                             GError **error)
 {
   DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
   g_autoptr (GMutexLocker) locker = NULL;
   g_autoptr (DflyTaskInfo) info = NULL;
   DiskTask *held;
-  GError *local_error = NULL;
+  GError   *local_error = NULL;
 
   if (!check_loaded (self, error) || !check_task_id (task_id, error))
     return NULL;
@@ -288,8 +287,8 @@ dfly_disk_storage_update_task (DflyStorage *storage, const DflyTaskInfo *task, G
       task->piece_length != held->info->piece_length) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
                  "task %s: pieces of %" G_GUINT64_FORMAT " bytes are committed, cannot change "
-                 "to %" G_GUINT64_FORMAT, task->id, held->info->piece_length,
-                 task->piece_length);
+                 "to %" G_GUINT64_FORMAT,
+                 task->id, held->info->piece_length, task->piece_length);
     return FALSE;
   }
 
@@ -326,28 +325,27 @@ compare_recent_first (gconstpointer a, gconstpointer b)
   return strcmp (x->id, y->id);
 }
 
-static guint64 effective_quota (DflyDiskStorage *self, const DflyConfig *config,
-                                GError **error);
+static guint64 effective_quota (DflyDiskStorage *self, const DflyConfig *config, GError **error);
 
 static GPtrArray *
 dfly_disk_storage_list_tasks (DflyStorage *storage, DflyStorageUsage *usage, GError **error)
 {
   DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
   g_autoptr (DflyConfig) config = NULL;
-  GPtrArray *tasks;
+  GPtrArray     *tasks;
   GHashTableIter iter;
-  DiskTask *task;
+  DiskTask      *task;
 
   if (!check_loaded (self, error))
     return NULL;
   g_mutex_lock (&self->lock);
-  tasks = g_ptr_array_new_full (g_hash_table_size (self->tasks),
-                                (GDestroyNotify) dfly_task_info_unref);
+  tasks =
+    g_ptr_array_new_full (g_hash_table_size (self->tasks), (GDestroyNotify) dfly_task_info_unref);
   g_hash_table_iter_init (&iter, self->tasks);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &task))
     g_ptr_array_add (tasks, dfly_task_info_copy (task->info));
   if (usage != NULL)
-    *usage = (DflyStorageUsage) { .tasks = tasks->len, .bytes = self->bytes };
+    *usage = (DflyStorageUsage){ .tasks = tasks->len, .bytes = self->bytes };
   g_mutex_unlock (&self->lock);
   g_ptr_array_sort (tasks, compare_recent_first);
   if (usage != NULL) {
@@ -365,7 +363,7 @@ file_for_write (DflyDiskStorage *self, const char *task_id, guint64 offset, gsiz
 {
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   DiskTask *task = find_task (self, task_id, error);
-  gint64 content_length;
+  gint64    content_length;
 
   if (task == NULL)
     return NULL;
@@ -373,7 +371,8 @@ file_for_write (DflyDiskStorage *self, const char *task_id, guint64 offset, gsiz
   if (content_length >= 0 && offset + length > (guint64) content_length) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
                  "task %s: %" G_GSIZE_FORMAT " bytes at %" G_GUINT64_FORMAT " end beyond the "
-                 "content length %" G_GINT64_FORMAT, task_id, length, offset, content_length);
+                 "content length %" G_GINT64_FORMAT,
+                 task_id, length, offset, content_length);
     return NULL;
   }
   return task_file (self, task, error);
@@ -405,7 +404,7 @@ static gboolean
 check_piece (DiskTask *task, const DflyPieceInfo *piece, GError **error)
 {
   const DflyTaskInfo *info = task->info;
-  const char *problem = NULL;
+  const char         *problem = NULL;
 
   if (piece->length == 0 || piece->offset > G_MAXINT64 ||
       piece->length > G_MAXINT64 - piece->offset)
@@ -427,15 +426,14 @@ check_piece (DiskTask *task, const DflyPieceInfo *piece, GError **error)
 }
 
 static gboolean
-dfly_disk_storage_commit_piece (DflyStorage *storage, const DflyPieceInfo *piece,
-                                GError **error)
+dfly_disk_storage_commit_piece (DflyStorage *storage, const DflyPieceInfo *piece, GError **error)
 {
   DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
   g_autoptr (GMutexLocker) locker = NULL;
   g_autoptr (DflyPieceInfo) stored = NULL;
   DflyPieceInfo *old;
-  DiskTask *task;
-  GTree *pieces;
+  DiskTask      *task;
+  GTree         *pieces;
 
   g_return_val_if_fail (piece != NULL, FALSE);
   if (!check_loaded (self, error) || !check_task_id (piece->task_id, error))
@@ -483,8 +481,8 @@ dfly_disk_storage_list_pieces (DflyStorage *storage, const char *task_id, GError
   DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
   g_autoptr (GMutexLocker) locker = NULL;
   GPtrArray *list;
-  DiskTask *task;
-  GTree *pieces;
+  DiskTask  *task;
+  GTree     *pieces;
 
   if (!check_loaded (self, error) || !check_task_id (task_id, error))
     return NULL;
@@ -503,7 +501,7 @@ dfly_disk_storage_open_content (DflyStorage *storage, const char *task_id, GErro
   DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
   g_autoptr (GMutexLocker) locker = NULL;
   g_autofree char *path = NULL;
-  int fd;
+  int              fd;
 
   if (!check_loaded (self, error) || !check_task_id (task_id, error))
     return -1;
@@ -541,7 +539,7 @@ dfly_disk_storage_pin (DflyStorage *storage, const char *task_id, gboolean pin)
   DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
   g_autoptr (GMutexLocker) locker = NULL;
   DiskTask *task;
-  guint count;
+  guint     count;
 
   /* An id that cannot be held needs no pin. */
   if (self->index == NULL || !dfly_task_id_is_valid (task_id))
@@ -593,12 +591,11 @@ typedef struct {
 /* Under the lock: the unpinned tasks to evict, expired ones first, then the
  * least recently used while above the high watermark, down to the low one. */
 static GArray *
-choose_evictions (DflyDiskStorage *self, const DflyConfig *config, guint64 quota,
-                  GError **error)
+choose_evictions (DflyDiskStorage *self, const DflyConfig *config, guint64 quota, GError **error)
 {
   g_autoptr (GPtrArray) lru = dfly_disk_index_list_lru (self->index, error);
   g_autoptr (GArray) evictions = NULL;
-  gint64 expired_before = now_seconds () - config->storage.task_ttl;
+  gint64  expired_before = now_seconds () - config->storage.task_ttl;
   guint64 usage = self->bytes;
 
   if (lru == NULL)
@@ -637,7 +634,7 @@ static GArray *
 choose_task (DflyDiskStorage *self, const char *task_id, GError **error)
 {
   Eviction eviction = { find_task (self, task_id, error), NULL };
-  GArray *evictions;
+  GArray  *evictions;
 
   if (eviction.task == NULL)
     return NULL;
@@ -672,16 +669,15 @@ delete_rows (DflyDiskStorage *self, GArray *evictions, GError **error)
 }
 
 static gboolean
-dfly_disk_storage_evict (DflyStorage *storage, const char *task_id, guint64 *freed,
-                         GError **error)
+dfly_disk_storage_evict (DflyStorage *storage, const char *task_id, guint64 *freed, GError **error)
 {
   DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
   g_autoptr (DflyConfig) config = NULL;
   g_autoptr (GPtrArray) trash = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GArray) evictions = NULL;
-  GError *local_error = NULL;
+  GError       *local_error = NULL;
   GMutexLocker *locker;
-  guint64 quota = 0, bytes = 0;
+  guint64       quota = 0, bytes = 0;
 
   if (freed != NULL)
     *freed = 0;
@@ -706,7 +702,7 @@ dfly_disk_storage_evict (DflyStorage *storage, const char *task_id, guint64 *fre
   }
   for (guint i = 0; i < evictions->len; i++) {
     const Eviction *eviction = &g_array_index (evictions, Eviction, i);
-    char *path;
+    char           *path;
 
     if (eviction->reason != NULL)
       g_info ("evicted task %s: %" G_GUINT64_FORMAT " bytes (%s)", eviction->task->info->id,
@@ -776,8 +772,8 @@ static void
 schedule_gc (DflyDiskStorage *self)
 {
   DflyContext *context = dfly_component_get_context (DFLY_COMPONENT (self));
-  guint interval = MAX (dfly_context_get_config (context)->storage.gc_interval, 1);
-  GSource *source = g_timeout_source_new_seconds (interval);
+  guint        interval = MAX (dfly_context_get_config (context)->storage.gc_interval, 1);
+  GSource     *source = g_timeout_source_new_seconds (interval);
 
   g_source_set_callback (source, on_gc_due, self, NULL);
   g_source_set_static_name (source, "dfly disk storage gc");
@@ -804,10 +800,10 @@ load_tasks (DflyDiskStorage *self, GError **error)
   if (tasks == NULL)
     return FALSE;
   for (guint i = 0; i < tasks->len; i++) {
-    DflyTaskInfo *info = g_ptr_array_index (tasks, i);
+    DflyTaskInfo    *info = g_ptr_array_index (tasks, i);
     g_autofree char *path = NULL;
-    DiskTask *task;
-    struct stat st;
+    DiskTask        *task;
+    struct stat      st;
 
     if (!dfly_task_id_is_valid (info->id)) {
       g_info ("dropping task \"%.80s\": invalid id", info->id);
@@ -841,10 +837,10 @@ make_private_dir (const char *path, GError **error)
 static gboolean
 dfly_disk_storage_load (DflyStorage *storage, GError **error)
 {
-  DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
-  DflyContext *context = dfly_component_get_context (DFLY_COMPONENT (self));
+  DflyDiskStorage  *self = DFLY_DISK_STORAGE (storage);
+  DflyContext      *context = dfly_component_get_context (DFLY_COMPONENT (self));
   const DflyConfig *config = dfly_context_get_config (context);
-  g_autofree char *db_path = NULL;
+  g_autofree char  *db_path = NULL;
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   int recovered;
 
@@ -872,8 +868,8 @@ dfly_disk_storage_load (DflyStorage *storage, GError **error)
   if (recovered > 0)
     g_info ("%d tasks interrupted by a stop are pending again", recovered);
   dfly_disk_files_remove_orphans (self->tasks_dir, self->tasks);
-  g_debug ("loaded %u tasks, %" G_GUINT64_FORMAT " bytes, from %s",
-           g_hash_table_size (self->tasks), self->bytes, self->cache_dir);
+  g_debug ("loaded %u tasks, %" G_GUINT64_FORMAT " bytes, from %s", g_hash_table_size (self->tasks),
+           self->bytes, self->cache_dir);
 
   self->main_context = g_main_context_ref_thread_default ();
   schedule_gc (self);
@@ -904,7 +900,7 @@ dfly_disk_storage_finalize (GObject *object)
 static void
 dfly_disk_storage_class_init (DflyDiskStorageClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass     *object_class = G_OBJECT_CLASS (klass);
   DflyStorageClass *storage_class = DFLY_STORAGE_CLASS (klass);
 
   object_class->dispose = dfly_disk_storage_dispose;
@@ -925,8 +921,8 @@ static void
 dfly_disk_storage_init (DflyDiskStorage *self)
 {
   g_mutex_init (&self->lock);
-  self->tasks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                       (GDestroyNotify) disk_task_free);
+  self->tasks =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) disk_task_free);
   self->pins = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 

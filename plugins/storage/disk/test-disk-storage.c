@@ -24,7 +24,7 @@
 
 /* From dfly-disk-storage.c, compiled into this binary. */
 const DflyPluginDescriptor *dfly_plugin_query (void);
-GType dfly_disk_storage_get_type (void);
+GType                       dfly_disk_storage_get_type (void);
 
 #define KIB 1024
 /* Valid, and never held. */
@@ -90,7 +90,7 @@ rm_rf (const char *path)
 
     while ((name = g_dir_read_name (dir)) != NULL) {
       g_autofree char *child = g_build_filename (path, name, NULL);
-      struct stat st;
+      struct stat      st;
 
       if (lstat (child, &st) == 0 && S_ISDIR (st.st_mode))
         rm_rf (child);
@@ -106,7 +106,7 @@ typedef struct {
   char        *dir;       /* the temporary directory */
   char        *cache_dir; /* daemon.cache_dir, inside it, made by load() */
   DflyContext *context;
-  DflyStorage *storage;   /* loaded, unless the test asked otherwise */
+  DflyStorage *storage; /* loaded, unless the test asked otherwise */
 } StorageTest;
 
 #define NO_LOAD GUINT_TO_POINTER (1)
@@ -168,8 +168,7 @@ teardown (StorageTest *t, gconstpointer data)
   g_free (t->dir);
 }
 
-#define STORAGE_TEST_ADD(path, func) \
-  g_test_add ((path), StorageTest, NULL, setup, (func), teardown)
+#define STORAGE_TEST_ADD(path, func) g_test_add ((path), StorageTest, NULL, setup, (func), teardown)
 #define STORAGE_TEST_ADD_UNLOADED(path, func) \
   g_test_add ((path), StorageTest, NO_LOAD, setup, (func), teardown)
 
@@ -239,7 +238,7 @@ put_piece (DflyStorage *storage, const char *id, guint32 number, guint64 piece_l
 static void
 assert_fd_pattern (int fd, guint64 offset, guint64 length, guint seed)
 {
-  guint8 buffer[7000]; /* not a divisor of any piece length */
+  guint8  buffer[7000]; /* not a divisor of any piece length */
   guint64 got = 0;
 
   while (got < length) {
@@ -248,8 +247,8 @@ assert_fd_pattern (int fd, guint64 offset, guint64 length, guint seed)
     g_assert_cmpint (n, >, 0);
     for (gssize i = 0; i < n; i++) {
       if (buffer[i] != pattern_byte (offset + got + i, seed))
-        g_error ("byte at %" G_GUINT64_FORMAT " is %u, expected %u", offset + got + i,
-                 buffer[i], pattern_byte (offset + got + i, seed));
+        g_error ("byte at %" G_GUINT64_FORMAT " is %u, expected %u", offset + got + i, buffer[i],
+                 pattern_byte (offset + got + i, seed));
     }
     got += n;
   }
@@ -317,9 +316,9 @@ assert_not_held (DflyStorage *storage, const char *id)
 static char *
 content_path (DflyStorage *storage, const char *id)
 {
-  DflyContext *context = dfly_component_get_context (DFLY_COMPONENT (storage));
-  g_autofree char *tasks_dir = g_build_filename (
-    dfly_context_get_config (context)->daemon.cache_dir, "tasks", NULL);
+  DflyContext     *context = dfly_component_get_context (DFLY_COMPONENT (storage));
+  g_autofree char *tasks_dir =
+    g_build_filename (dfly_context_get_config (context)->daemon.cache_dir, "tasks", NULL);
   g_autoptr (DflyTaskInfo) task = lookup (storage, id);
 
   return dfly_disk_files_path (tasks_dir, task->id);
@@ -336,8 +335,8 @@ static void
 db_exec (StorageTest *t, const char *sql)
 {
   g_autofree char *path = db_path (t);
-  sqlite3 *db = NULL;
-  char *message = NULL;
+  sqlite3         *db = NULL;
+  char            *message = NULL;
 
   g_assert_null (t->storage);
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
@@ -350,9 +349,9 @@ static gint64
 db_query_int (StorageTest *t, const char *sql)
 {
   g_autofree char *path = db_path (t);
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  gint64 value;
+  sqlite3         *db = NULL;
+  sqlite3_stmt    *stmt = NULL;
+  gint64           value;
 
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
@@ -369,8 +368,8 @@ set_last_used (StorageTest *t, const char *const *ids, const gint64 *last_used, 
 {
   close_storage (t);
   for (guint i = 0; i < n; i++) {
-    g_autofree char *sql = g_strdup_printf ("UPDATE tasks SET last_used = %" G_GINT64_FORMAT
-                                            " WHERE id = '%s'", last_used[i], ids[i]);
+    g_autofree char *sql = g_strdup_printf (
+      "UPDATE tasks SET last_used = %" G_GINT64_FORMAT " WHERE id = '%s'", last_used[i], ids[i]);
 
     db_exec (t, sql);
   }
@@ -415,9 +414,9 @@ test_round_trip (StorageTest *t, gconstpointer data)
   g_autoptr (DflyTaskInfo) update = NULL;
   g_autoptr (GPtrArray) tasks = NULL;
   g_autoptr (GError) error = NULL;
-  gint64 before = now_seconds ();
+  gint64      before = now_seconds ();
   struct stat st, fd_st;
-  int fd;
+  int         fd;
 
   g_assert_cmpint (stat (t->cache_dir, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0700);
@@ -543,8 +542,8 @@ static void
 test_pieces (StorageTest *t, gconstpointer data)
 {
   g_autofree char *id = make_task_id (1);
-  const guint64 piece_length = 64 * KIB;
-  const gint64 content_length = 2 * piece_length + 1000;
+  const guint64    piece_length = 64 * KIB;
+  const gint64     content_length = 2 * piece_length + 1000;
   g_autoptr (DflyTaskInfo) task = open_task (t->storage, id, content_length, piece_length);
   g_autoptr (DflyTaskInfo) looked = NULL;
   g_autoptr (GPtrArray) pieces = NULL;
@@ -560,7 +559,7 @@ test_pieces (StorageTest *t, gconstpointer data)
   g_assert_cmpuint (pieces->len, ==, 3);
   for (guint i = 0; i < 3; i++) {
     const DflyPieceInfo *piece = pieces->pdata[i];
-    g_autofree char *digest = g_strdup_printf ("crc32c:%08x", i);
+    g_autofree char     *digest = g_strdup_printf ("crc32c:%08x", i);
 
     g_assert_cmpstr (piece->task_id, ==, id);
     g_assert_cmpuint (piece->number, ==, i);
@@ -613,7 +612,7 @@ static void
 test_uncommitted (StorageTest *t, gconstpointer data)
 {
   g_autofree char *id = make_task_id (1);
-  const guint64 piece_length = 16 * KIB;
+  const guint64    piece_length = 16 * KIB;
   g_autoptr (DflyTaskInfo) task = open_task (t->storage, id, 4 * piece_length, piece_length);
   g_autoptr (DflyTaskInfo) looked = NULL;
   g_autoptr (GPtrArray) pieces = NULL;
@@ -641,11 +640,11 @@ static void
 test_sparse (StorageTest *t, gconstpointer data)
 {
   g_autofree char *id = make_task_id (1);
-  const guint64 piece_length = 4 * KIB * KIB;
-  const gint64 content_length = G_GINT64_CONSTANT (1) << 30;
+  const guint64    piece_length = 4 * KIB * KIB;
+  const gint64     content_length = G_GINT64_CONSTANT (1) << 30;
   g_autoptr (DflyTaskInfo) task = open_task (t->storage, id, content_length, piece_length);
   g_autofree char *path = content_path (t->storage, id);
-  struct stat st;
+  struct stat      st;
 
   put_piece (t->storage, id, 0, piece_length, 64 * KIB, 3);
   put_piece (t->storage, id, 200, piece_length, 64 * KIB, 3);
@@ -664,7 +663,7 @@ test_invalid_ids (StorageTest *t, gconstpointer data)
   g_autofree char *long_id = g_strconcat (valid, "0", NULL);
   g_autofree char *dotdot = g_strconcat ("../", valid + 3, NULL);
   g_autofree char *slash = g_strdup (valid);
-  const char *bad[] = { "../x", upper, short_id, long_id, "", dotdot, slash, NULL };
+  const char      *bad[] = { "../x", upper, short_id, long_id, "", dotdot, slash, NULL };
   g_autofree char *tasks_dir = g_build_filename (t->cache_dir, "tasks", NULL);
   g_autoptr (GDir) dir = NULL;
 
@@ -713,12 +712,12 @@ static void
 test_reopen (StorageTest *t, gconstpointer data)
 {
   g_autofree char *id = make_task_id (1);
-  const guint64 piece_length = 8 * KIB;
+  const guint64    piece_length = 8 * KIB;
   g_autoptr (DflyTaskInfo) task = open_task (t->storage, id, 10 * piece_length, piece_length);
   g_autoptr (DflyTaskInfo) looked = NULL;
   g_autoptr (GPtrArray) pieces = NULL;
   g_autoptr (GError) error = NULL;
-  const guint32 committed[] = { 0, 2, 5, 9 };
+  const guint32    committed[] = { 0, 2, 5, 9 };
   DflyStorageUsage usage;
 
   for (guint i = 0; i < G_N_ELEMENTS (committed); i++)
@@ -740,7 +739,7 @@ test_reopen (StorageTest *t, gconstpointer data)
   g_assert_cmpuint (pieces->len, ==, G_N_ELEMENTS (committed));
   for (guint i = 0; i < pieces->len; i++) {
     const DflyPieceInfo *piece = pieces->pdata[i];
-    g_autofree char *digest = g_strdup_printf ("crc32c:%08x", committed[i]);
+    g_autofree char     *digest = g_strdup_printf ("crc32c:%08x", committed[i]);
 
     g_assert_cmpuint (piece->number, ==, committed[i]);
     g_assert_cmpuint (piece->offset, ==, committed[i] * piece_length);
@@ -781,7 +780,7 @@ run_sigkill_child (const char *cache_dir)
   dfly_storage_acquire_task (storage, id);
   for (guint32 n = 0; n < KILL_PIECES; n++) {
     char line[32];
-    int length;
+    int  length;
 
     /* Flat out: the kill lands wherever the child is, most often mid-write. */
     write_piece (storage, id, n, KILL_PIECE_LENGTH, KILL_PIECE_LENGTH, KILL_SEED);
@@ -798,22 +797,21 @@ test_sigkill (StorageTest *t, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *exe = g_file_read_link ("/proc/self/exe", &error);
-  const char *argv[] = { exe, "--sigkill-child", t->cache_dir, NULL };
+  const char      *argv[] = { exe, "--sigkill-child", t->cache_dir, NULL };
   g_autoptr (GInputStream) out = NULL;
   g_autoptr (GDataInputStream) lines = NULL;
   g_autofree char *id = make_task_id (1);
   g_autoptr (DflyTaskInfo) task = NULL;
   g_autoptr (GPtrArray) pieces = NULL;
-  guint acked = 0;
+  guint    acked = 0;
   gboolean killed = FALSE;
-  char *line;
-  GPid pid;
-  int out_fd, status;
+  char    *line;
+  GPid     pid;
+  int      out_fd, status;
 
   g_assert_no_error (error);
-  g_assert_true (g_spawn_async_with_pipes (NULL, (char **) argv, NULL,
-                                           G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, NULL,
-                                           &out_fd, NULL, &error));
+  g_assert_true (g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                           NULL, NULL, &pid, NULL, &out_fd, NULL, &error));
   g_assert_no_error (error);
   out = g_unix_input_stream_new (out_fd, TRUE);
   lines = g_data_input_stream_new (out);
@@ -922,7 +920,7 @@ test_delete (StorageTest *t, gconstpointer data)
   g_autofree char *path = content_path (t->storage, id);
   g_autoptr (GError) error = NULL;
   DflyStorageUsage usage;
-  int fd;
+  int              fd;
 
   put_piece (t->storage, id, 1, 32 * KIB, 32 * KIB, 2);
   fd = open_content (t->storage, id);
@@ -958,7 +956,7 @@ test_open_content (StorageTest *t, gconstpointer data)
   g_autofree char *proc_path = NULL;
   g_autoptr (GError) error = NULL;
   struct stat st, linked;
-  int fd, flags;
+  int         fd, flags;
 
   for (guint i = 0; i < 3; i++)
     put_piece (t->storage, id, i, 16 * KIB, 16 * KIB, 9);
@@ -1053,13 +1051,13 @@ static void
 test_gc_ttl (StorageTest *t, gconstpointer data)
 {
   g_auto (GStrv) ids = make_task_ids (3);
-  gint64 now = now_seconds ();
-  gint64 last_used[3] = { now - 7200, now - 10, now - 3000 };
+  gint64           now = now_seconds ();
+  gint64           last_used[3] = { now - 7200, now - 10, now - 3000 };
   g_autofree char *old_path = NULL;
   g_autoptr (DflyTaskInfo) looked = NULL;
   g_autoptr (GError) error = NULL;
   DflyStorageUsage usage;
-  guint64 freed;
+  guint64          freed;
 
   for (guint i = 0; i < 3; i++) {
     dfly_task_info_unref (open_task (t->storage, ids[i], 8 * KIB, 4 * KIB));
@@ -1101,8 +1099,8 @@ test_gc_quota (StorageTest *t, gconstpointer data)
   gint64 last_used[4] = { now - 200, now - 400, now - 100, now - 300 };
   g_autoptr (GError) error = NULL;
   DflyStorageUsage usage;
-  struct statvfs fs;
-  guint64 freed;
+  struct statvfs   fs;
+  guint64          freed;
 
   for (guint i = 0; i < 4; i++) {
     dfly_task_info_unref (open_task (t->storage, ids[i], 100 * KIB, 50 * KIB));
@@ -1154,7 +1152,7 @@ static gboolean
 task_gone (gpointer data)
 {
   StorageTest *t = ((gpointer *) data)[0];
-  const char *id = ((gpointer *) data)[1];
+  const char  *id = ((gpointer *) data)[1];
   g_autoptr (DflyTaskInfo) task = dfly_storage_lookup_task (t->storage, id, NULL);
 
   return task == NULL;
@@ -1164,10 +1162,10 @@ static void
 test_gc_timer (StorageTest *t, gconstpointer data)
 {
   g_autofree char *id = make_task_id (1);
-  gint64 last_used = now_seconds () - 100000;
-  gpointer args[2] = { t, id };
-  DflyStorage *storage;
-  gint64 deadline;
+  gint64           last_used = now_seconds () - 100000;
+  gpointer         args[2] = { t, id };
+  DflyStorage     *storage;
+  gint64           deadline;
 
   open_storage (t);
   dfly_task_info_unref (open_task (t->storage, id, 4 * KIB, 4 * KIB));
@@ -1236,12 +1234,12 @@ test_threads (StorageTest *t, gconstpointer data)
     { t->storage, ids[2], 0, 2, 11 }, /* the same task, interleaved */
     { t->storage, ids[2], 1, 2, 11 },
   };
-  GThread *threads[4];
+  GThread         *threads[4];
   DflyStorageUsage usage;
 
   for (guint i = 0; i < 3; i++)
-    dfly_task_info_unref (open_task (t->storage, ids[i],
-                                     THREAD_PIECES * THREAD_PIECE_LENGTH, THREAD_PIECE_LENGTH));
+    dfly_task_info_unref (
+      open_task (t->storage, ids[i], THREAD_PIECES * THREAD_PIECE_LENGTH, THREAD_PIECE_LENGTH));
   /* One shared descriptor for the pinned task, one per write for the others. */
   dfly_storage_acquire_task (t->storage, ids[2]);
   for (guint i = 0; i < G_N_ELEMENTS (workers); i++)
