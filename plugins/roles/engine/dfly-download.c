@@ -255,8 +255,10 @@ on_request_timeout (gpointer user_data)
                request->url, request->timeout);
   g_object_ref (self);
   fail_request (self, request, error);
-  /* No one waits any more: stop fetching. */
-  if (self->requests->len == 0 && !self->content_ready)
+  /* No one waits any more (no request, no range reader): stop fetching. A
+   * reader ends only by its own cancellable or close. */
+  if (self->requests->len == 0 && !self->content_ready &&
+      dfly_piece_board_count_readers (self->board) == 0)
     g_cancellable_cancel (self->cancellable);
   maybe_done (self);
   g_object_unref (self);
@@ -590,8 +592,9 @@ plan (DflyDownload *self, DflyTaskInfo *held_in, gint64 content_length, gboolean
 {
   g_autoptr (DflyTaskInfo) held = held_in;
   g_autoptr (GPtrArray) pieces = NULL;
-  guint64 piece_length;
-  guint32 missing;
+  guint64  piece_length;
+  guint32  missing;
+  gboolean ok;
 
   if ((held->content_length >= 0 && held->content_length != content_length) ||
       (forced_piece_length != 0 && held->piece_length != 0 &&
@@ -601,9 +604,12 @@ plan (DflyDownload *self, DflyTaskInfo *held_in, gint64 content_length, gboolean
             ") or piece length, starting over",
             self->task->id, held->content_length, content_length);
     dfly_storage_release_task (self->storage, self->task->id);
-    if (!dfly_storage_delete_task (self->storage, self->task->id, error))
-      return NULL;
+    ok = dfly_storage_delete_task (self->storage, self->task->id, error);
+    /* Pinned again whatever happened: the download releases its pin once,
+     * when it ends (a failed delete must not drop another holder's). */
     dfly_storage_acquire_task (self->storage, self->task->id);
+    if (!ok)
+      return NULL;
     g_clear_pointer (&held, dfly_task_info_unref);
     held = dfly_storage_open_task (self->storage, self->task, error);
     if (held == NULL)

@@ -807,6 +807,17 @@ dfly_piece_board_unprioritize (DflyPieceBoard *self, gpointer token)
   g_mutex_unlock (&self->lock);
 }
 
+guint
+dfly_piece_board_count_readers (DflyPieceBoard *self)
+{
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  n = self->ranges->len;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
 /* Waits a slice for what a reader wants (lock held); FALSE with an error
  * when the task ended without it or the reader gave up. */
 static gboolean

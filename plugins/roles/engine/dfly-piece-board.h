@@ -130,6 +130,8 @@ void dfly_piece_board_get_bytes (DflyPieceBoard *self, guint64 *completed, guint
  * token for dfly_piece_board_unprioritize(). */
 gpointer dfly_piece_board_prioritize (DflyPieceBoard *self, guint64 offset, guint64 length);
 void     dfly_piece_board_unprioritize (DflyPieceBoard *self, gpointer token);
+/* Range readers open now (their ranges are prioritized). */
+guint dfly_piece_board_count_readers (DflyPieceBoard *self);
 /* Blocks until the board is sized; FALSE with the task's error, or when
  * cancellable (the reader's) is cancelled. */
 gboolean dfly_piece_board_wait_length (DflyPieceBoard *self, gint64 *content_length,

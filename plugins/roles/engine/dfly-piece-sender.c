@@ -247,6 +247,7 @@ serve (Connection *c, const DflyPieceRequest *request)
    * lookup is not held, and one deleted from now on still reads whole. */
   file = dfly_storage_open_content (self->storage, task->id, &error);
   if (file < 0) {
+    dfly_upload_policy_withdraw (self->policy, task->id, start, end);
     release_slot (self);
     if (!g_error_matches (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND))
       g_message ("upload: task %s: %s", task->id, error->message);
@@ -263,6 +264,9 @@ serve (Connection *c, const DflyPieceRequest *request)
   sent = send_all (c->fd, head, strlen (head), MSG_MORE) &&
          send_range (c, file, (guint64) start, (guint64) end + 1);
   close (file);
+  /* Broken off: nobody got this copy, so the next asker may have it. */
+  if (!sent)
+    dfly_upload_policy_withdraw (self->policy, task->id, start, end);
   release_slot (self);
   return sent && request->keep_alive;
 }

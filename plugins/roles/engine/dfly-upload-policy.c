@@ -54,3 +54,13 @@ dfly_upload_policy_admit (DflyUploadPolicy *self, const char *task_id, goffset s
 
   return DFLY_UPLOAD_POLICY_GET_CLASS (self)->admit (self, task_id, start, end);
 }
+
+void
+dfly_upload_policy_withdraw (DflyUploadPolicy *self, const char *task_id, goffset start,
+                             goffset end)
+{
+  g_return_if_fail (DFLY_IS_UPLOAD_POLICY (self));
+
+  if (DFLY_UPLOAD_POLICY_GET_CLASS (self)->withdraw != NULL)
+    DFLY_UPLOAD_POLICY_GET_CLASS (self)->withdraw (self, task_id, start, end);
+}

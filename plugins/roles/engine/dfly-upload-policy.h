@@ -29,6 +29,9 @@ struct _DflyUploadPolicyClass {
    * range: TRUE to send bytes [start, end] of the task now, FALSE to
    * defer it (429). */
   gboolean (*admit) (DflyUploadPolicy *self, const char *task_id, goffset start, goffset end);
+  /* Any thread: an admitted range was not sent after all (the content
+   * could not be opened, or the connection broke). NULL: nothing to do. */
+  void (*withdraw) (DflyUploadPolicy *self, const char *task_id, goffset start, goffset end);
 };
 
 /* The default policy: everyone told at once, every range sent. */
@@ -37,5 +40,7 @@ GPtrArray        *dfly_upload_policy_announce (DflyUploadPolicy *self, const Dfl
                                                GPtrArray *streams, gint64 *reveal_after);
 gboolean dfly_upload_policy_admit (DflyUploadPolicy *self, const char *task_id, goffset start,
                                    goffset end);
+void     dfly_upload_policy_withdraw (DflyUploadPolicy *self, const char *task_id, goffset start,
+                                      goffset end);
 
 G_END_DECLS

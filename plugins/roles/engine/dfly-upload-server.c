@@ -27,7 +27,15 @@ struct _DflyUploadServer {
   GQueue               *reveals;     /* Reveal, soonest first */
   guint                 reveal_id;
   GCancellable         *cancellable; /* listings in flight; cancelled when freed */
+  guint                 listings;    /* one-shot ones in flight, at most MAX_LISTINGS */
 };
+
+/* What one peer can make this server hold or do: a child subscribes to the
+ * tasks it fetches from this host, at most download.max_tasks (1024 at the
+ * most); one-shot listings run on GIO's shared thread pool, a few at once. */
+#define MAX_SUBSCRIPTIONS_PER_STREAM 1024
+#define MAX_LISTINGS                 32
+#define SUBSCRIPTIONS_KEY            "dfly-upload-subscriptions"
 
 /* A piece the policy told some of its task's streams of; the others hear
  * of it at `at` (monotonic µs). */
@@ -104,6 +112,19 @@ typedef struct {
   SoupWebsocketConnection *stream;
 } Listing;
 
+static guint
+count_subscriptions (SoupWebsocketConnection *stream)
+{
+  return GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (stream), SUBSCRIPTIONS_KEY));
+}
+
+static void
+count_subscription (SoupWebsocketConnection *stream)
+{
+  g_object_set_data (G_OBJECT (stream), SUBSCRIPTIONS_KEY,
+                     GUINT_TO_POINTER (count_subscriptions (stream) + 1));
+}
+
 static void
 list_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -124,7 +145,10 @@ listed (GObject *storage, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) pieces = g_task_propagate_pointer (G_TASK (result), &error);
 
-  /* Cancelled: the server is gone. A stream closed meanwhile is not sent to. */
+  /* Cancelled: the server is gone. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  /* A stream closed meanwhile is not sent to. */
   if (pieces == NULL || !g_ptr_array_find (listing->server->streams, stream, NULL) ||
       soup_websocket_connection_get_state (stream) != SOUP_WEBSOCKET_STATE_OPEN)
     return;
@@ -139,12 +163,24 @@ subscribe (DflyUploadServer *self, SoupWebsocketConnection *stream, const char *
   g_autoptr (GTask) task = NULL;
   Listing *listing;
 
+  /* Already subscribed: it heard what was held then, and the bus since.
+   * Closing (over its cap): what it still sent is dropped. */
+  if ((streams != NULL && g_ptr_array_find (streams, stream, NULL)) ||
+      soup_websocket_connection_get_state (stream) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  if (count_subscriptions (stream) >= MAX_SUBSCRIPTIONS_PER_STREAM) {
+    g_info ("closing a piece sync stream: it asks for more than %u tasks",
+            MAX_SUBSCRIPTIONS_PER_STREAM);
+    soup_websocket_connection_close (stream, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+                                     "too many subscriptions");
+    return;
+  }
   if (streams == NULL) {
     streams = g_ptr_array_new ();
     g_hash_table_insert (self->subscribers, g_strdup (task_id), streams);
   }
-  if (!g_ptr_array_find (streams, stream, NULL))
-    g_ptr_array_add (streams, stream);
+  g_ptr_array_add (streams, stream);
+  count_subscription (stream);
   /* Then what is held now, listed off the main loop; a piece committed
    * meanwhile may come twice (by the bus too), which children ignore. */
   listing = g_new0 (Listing, 1);
@@ -284,6 +320,7 @@ on_sync_pieces (SoupServer *server, SoupServerMessage *msg, const char *path,
 /* ---- one-shot calls ---- */
 
 typedef struct {
+  DflyUploadServer  *server; /* valid unless the listing was cancelled */
   SoupServerMessage *msg;
   guint32            number;
   gboolean           gone; /* the client went away meanwhile */
@@ -315,7 +352,10 @@ piece_listed (GObject *storage, GAsyncResult *result, gpointer user_data)
   Dfly__V1__Piece                 piece = DFLY__V1__PIECE__INIT;
 
   /* Cancelled: the server is gone, and the message with it. */
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || query->gone)
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  query->server->listings--;
+  if (query->gone)
     return;
   for (guint i = 0; pieces != NULL && i < pieces->len; i++) {
     const DflyPieceInfo *info = g_ptr_array_index (pieces, i);
@@ -349,7 +389,14 @@ on_download_piece (DflyUploadServer *self, SoupServerMessage *msg)
     protobuf_c_message_free_unpacked (&request->base, NULL);
     return;
   }
+  if (self->listings >= MAX_LISTINGS) {
+    refuse (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "busy\n");
+    protobuf_c_message_free_unpacked (&request->base, NULL);
+    return;
+  }
+  self->listings++;
   query = g_new0 (PieceQuery, 1);
+  query->server = self;
   query->msg = g_object_ref (msg);
   query->number = request->piece_number;
   g_signal_connect (msg, "disconnected", G_CALLBACK (on_query_gone), query);

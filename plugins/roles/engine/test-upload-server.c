@@ -89,7 +89,8 @@ child_free (Child *child)
 {
   if (child->connection != NULL) {
     g_signal_handlers_disconnect_by_data (child->connection, child);
-    soup_websocket_connection_close (child->connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+    if (soup_websocket_connection_get_state (child->connection) == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (child->connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
     g_object_unref (child->connection);
   }
   g_array_unref (child->told);
@@ -478,6 +479,40 @@ test_download_piece (UploadTest *t, gconstpointer data)
 #define UPLOAD_TEST_ADD(path, setup, func) \
   g_test_add ((path), UploadTest, NULL, (setup), (func), teardown)
 
+static gboolean
+child_closed (gpointer data)
+{
+  return soup_websocket_connection_get_state (((Child *) data)->connection) ==
+         SOUP_WEBSOCKET_STATE_CLOSED;
+}
+
+/* A child subscribes to the tasks it fetches here: one that asks for more
+ * than 1024 (held or not, repeats counted once) has its stream closed. */
+static void
+test_subscription_cap (UploadTest *t, gconstpointer data)
+{
+  g_autoptr (Child) child = child_new (t);
+  Dfly__V1__SyncPiecesRequest request = DFLY__V1__SYNC_PIECES_REQUEST__INIT;
+
+  /* The same task again and again is one subscription. */
+  request.task_id = TASK_ID;
+  for (guint i = 0; i < 200; i++)
+    dfly_wire_ws_send (child->connection, DFLY_MESSAGE_SYNC_PIECES_REQUEST, &request.base);
+  for (guint i = 1; i < 1024; i++) {
+    g_autofree char *task_id = g_strdup_printf ("%064x", i);
+
+    request.task_id = task_id;
+    dfly_wire_ws_send (child->connection, DFLY_MESSAGE_SYNC_PIECES_REQUEST, &request.base);
+  }
+  role_test_wait (NULL, NULL, 200);
+  g_assert_false (child_closed (child));
+  request.task_id = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
+  dfly_wire_ws_send (child->connection, DFLY_MESSAGE_SYNC_PIECES_REQUEST, &request.base);
+  g_assert_true (role_test_wait (child_closed, child, WAIT_MS));
+  g_assert_cmpuint (soup_websocket_connection_get_close_code (child->connection), ==,
+                    SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -487,5 +522,6 @@ main (int argc, char **argv)
   UPLOAD_TEST_ADD ("/upload-server/policy/reveal", setup_later, test_policy_reveal);
   UPLOAD_TEST_ADD ("/upload-server/policy/gone", setup_later, test_policy_gone);
   UPLOAD_TEST_ADD ("/upload-server/download-piece", setup_default, test_download_piece);
+  UPLOAD_TEST_ADD ("/upload-server/subscription-cap", setup_default, test_subscription_cap);
   return g_test_run ();
 }

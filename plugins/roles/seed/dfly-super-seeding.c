@@ -84,6 +84,29 @@ dfly_super_seeding_admit (DflyUploadPolicy *policy, const char *task_id, goffset
   return TRUE;
 }
 
+/* A range that was not sent after all must not be refused to the next
+ * child as if someone held it. */
+static void
+dfly_super_seeding_withdraw (DflyUploadPolicy *policy, const char *task_id, goffset start,
+                             goffset end)
+{
+  DflySuperSeeding *self = DFLY_SUPER_SEEDING (policy);
+  g_autofree char  *key =
+    g_strdup_printf ("%s/%" G_GOFFSET_FORMAT "-%" G_GOFFSET_FORMAT, task_id, start, end);
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  for (GList *link = self->sent.head; link != NULL; link = link->next) {
+    Served *served = link->data;
+
+    if (g_str_equal (served->key, key)) {
+      g_hash_table_remove (self->served, served->key);
+      g_queue_delete_link (&self->sent, link);
+      served_free (served);
+      return;
+    }
+  }
+}
+
 guint
 dfly_super_seeding_get_remembered (DflySuperSeeding *self)
 {
@@ -120,6 +143,7 @@ dfly_super_seeding_class_init (DflySuperSeedingClass *klass)
   G_OBJECT_CLASS (klass)->finalize = dfly_super_seeding_finalize;
   policy_class->announce = dfly_super_seeding_announce;
   policy_class->admit = dfly_super_seeding_admit;
+  policy_class->withdraw = dfly_super_seeding_withdraw;
 }
 
 DflyUploadPolicy *

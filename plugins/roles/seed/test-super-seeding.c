@@ -78,6 +78,25 @@ test_window (void)
   g_assert_false (dfly_upload_policy_admit (policy, TASK_ID, 0, 1023));
 }
 
+/* A range admitted but not sent after all is admitted again at once; the
+ * other ranges stay remembered. */
+static void
+test_withdraw (void)
+{
+  g_autoptr (DflyUploadPolicy) policy = dfly_super_seeding_new ();
+
+  g_assert_true (dfly_upload_policy_admit (policy, TASK_ID, 0, 1023));
+  g_assert_true (dfly_upload_policy_admit (policy, TASK_ID, 1024, 2047));
+  dfly_upload_policy_withdraw (policy, TASK_ID, 0, 1023);
+  g_assert_cmpuint (dfly_super_seeding_get_remembered (DFLY_SUPER_SEEDING (policy)), ==, 1);
+  g_assert_true (dfly_upload_policy_admit (policy, TASK_ID, 0, 1023));
+  g_assert_false (dfly_upload_policy_admit (policy, TASK_ID, 0, 1023));
+  g_assert_false (dfly_upload_policy_admit (policy, TASK_ID, 1024, 2047));
+  /* Withdrawing what was never admitted changes nothing. */
+  dfly_upload_policy_withdraw (policy, TASK_ID, 4096, 5119);
+  g_assert_cmpuint (dfly_super_seeding_get_remembered (DFLY_SUPER_SEEDING (policy)), ==, 2);
+}
+
 /* Ranges past the window are forgotten, and a flood of distinct ranges
  * within it keeps at most 4096: the oldest go first. */
 static void
@@ -141,6 +160,7 @@ main (int argc, char **argv)
   g_test_add_func ("/super-seeding/turns", test_turns);
   g_test_add_func ("/super-seeding/one-child", test_one_child);
   g_test_add_func ("/super-seeding/window", test_window);
+  g_test_add_func ("/super-seeding/withdraw", test_withdraw);
   g_test_add_func ("/super-seeding/memory", test_memory);
   g_test_add_func ("/super-seeding/threads", test_threads);
   return g_test_run ();
