@@ -156,6 +156,8 @@ is "hello.so exports exactly one symbol, dfly_plugin_query" \
   "$(nm -D --defined-only "$HELLO" | awk '{ print $3 }' | tr '\n' ' ')" "dfly_plugin_query "
 is "hello-source.so too" "$(nm -D --defined-only "$S/hello-build/hello-source.so" |
   awk '{ print $3 }' | tr '\n' ' ')" "dfly_plugin_query "
+check "a source plugin with a setting takes at most 80 lines of C" \
+  [ "$(wc -l <"$top_srcdir/tests/third-party/hello-source.c")" -le 80 ]
 if command -v readelf >/dev/null; then
   like_text "hello.so links libdfly-1" "$(readelf -d "$HELLO")" "NEEDED.*\\[libdfly-1\\.so\\.[0-9]+\\]"
 fi

@@ -1,25 +1,22 @@
 /* hello-source.c — a third-party source plugin with settings, built outside the dfly tree:
  * hello://NAME serves `size` bytes of `greeting` repeated, set in its section of dflyd.yaml
- * ("hello-source:"), which reaches it through its key table alone. */
-#include <string.h>
-
+ * ("hello-source:"); worker threads hold a reference to the settings a reload may swap. */
 #include <dfly/dfly.h>
+#include <string.h>
 
 typedef struct {
   char   *greeting;
   guint64 size;
 } HelloSettings;
 
-static const DflyConfigKey hello_keys[] = {
+static const DflyConfigKey keys[] = {
   { "greeting", DFLY_CONFIG_STRING, offsetof (HelloSettings, greeting), "hello", 1, 255,
     DFLY_CONFIG_LIVE, "the text served, repeated" },
   { "size", DFLY_CONFIG_SIZE, offsetof (HelloSettings, size), "1KiB", 1, 1024 * 1024,
     DFLY_CONFIG_LIVE, "the length of every hello:// file" },
 };
 
-static const DflyConfigSection hello_settings = { .size = sizeof (HelloSettings),
-                                                  .keys = hello_keys,
-                                                  .n_keys = G_N_ELEMENTS (hello_keys) };
+static const DflyConfigSection section = { sizeof (HelloSettings), keys, 2, NULL, { NULL } };
 
 G_DECLARE_FINAL_TYPE (HelloSource, hello_source, HELLO, SOURCE, DflySource)
 
@@ -37,14 +34,12 @@ hello_source_get_schemes (DflySource *source)
   return schemes;
 }
 
-/* Called from worker threads: a reference to the settings, which a reload may swap. */
 static DflySourceStat *
 hello_source_stat (DflySource *source, const char *url, GHashTable *headers,
                    GCancellable *cancellable, GError **error)
 {
   g_autoptr (DflySettings) settings = dfly_component_dup_settings (DFLY_COMPONENT (source));
   DflySourceStat *stat = g_new0 (DflySourceStat, 1);
-
   stat->content_length = ((const HelloSettings *) dfly_settings_get_values (settings))->size;
   stat->accepts_ranges = TRUE;
   return stat;
@@ -56,13 +51,15 @@ hello_source_open_range (DflySource *source, const char *url, GHashTable *header
 {
   g_autoptr (DflySettings) settings = dfly_component_dup_settings (DFLY_COMPONENT (source));
   const HelloSettings *hello = dfly_settings_get_values (settings);
-  guint64     end = length < 0 ? hello->size : MIN (hello->size, offset + (guint64) length);
-  gsize       greeting_length = strlen (hello->greeting);
-  GByteArray *bytes = g_byte_array_new ();
+  guint64 end = length < 0 ? hello->size : MIN (hello->size, offset + (guint64) length);
+  gsize   n = end > offset ? end - offset : 0;
+  guint8 *data = g_malloc (MAX (n, 1));
+  g_autoptr (GBytes) bytes = NULL;
 
-  for (guint64 i = offset; i < end; i++)
-    g_byte_array_append (bytes, (const guint8 *) &hello->greeting[i % greeting_length], 1);
-  return g_memory_input_stream_new_from_bytes (g_byte_array_free_to_bytes (bytes));
+  for (gsize i = 0; i < n; i++)
+    data[i] = hello->greeting[(offset + i) % strlen (hello->greeting)];
+  bytes = g_bytes_new_take (data, n);
+  return g_memory_input_stream_new_from_bytes (bytes);
 }
 
 static void
@@ -79,5 +76,4 @@ hello_source_init (HelloSource *self)
 }
 
 DFLY_PLUGIN_DEFINE_WITH_SETTINGS ("hello-source", DFLY_PLUGIN_KIND_SOURCE, "1.0.0", "MIT",
-                                  "A third-party example source", hello_source_get_type,
-                                  &hello_settings)
+                                  "A third-party example source", hello_source_get_type, &section)
