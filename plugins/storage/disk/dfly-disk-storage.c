@@ -34,9 +34,10 @@
 G_DECLARE_FINAL_TYPE (DflyDiskStorage, dfly_disk_storage, DFLY, DISK_STORAGE, DflyStorage)
 
 typedef struct {
-  DflyTaskInfo *info;   /* the record, completed_length current; only copies leave */
-  GTree        *pieces; /* number → DflyPieceInfo; NULL until first needed */
-  DflyDiskFile *file;   /* kept open while the task is pinned */
+  DflyTaskInfo *info;    /* the record, completed_length current; only copies leave */
+  GTree        *pieces;  /* number → DflyPieceInfo; NULL until first needed */
+  DflyDiskFile *file;    /* kept open while the task is pinned */
+  gboolean      touched; /* info->last_used is newer than the index's */
 } DiskTask;
 
 static void
@@ -517,20 +518,42 @@ dfly_disk_storage_open_content (DflyStorage *storage, const char *task_id, GErro
 }
 
 /* Under the lock. */
+/* Under the lock. Pins come from the main loop: the time is kept in memory
+ * and reaches the index with the task's next update, before a collection
+ * (which orders by it) or when the storage goes; after a crash, a task may
+ * look a little less recently used than it was. */
 static void
 touch_task (DflyDiskStorage *self, const char *task_id)
 {
   DiskTask *task = g_hash_table_lookup (self->tasks, task_id);
-  g_autoptr (GError) error = NULL;
-  gint64 now = now_seconds ();
+  gint64    now = now_seconds ();
 
   if (task == NULL || task->info->last_used == now)
     return;
-  if (!dfly_disk_index_touch_task (self->index, task_id, now, &error)) {
-    g_warning ("%s, ignoring", error->message);
-    return;
-  }
   task->info->last_used = now;
+  task->touched = TRUE;
+}
+
+/* Under the lock: the last uses kept in memory, into the index. */
+static void
+flush_touched (DflyDiskStorage *self)
+{
+  GHashTableIter iter;
+  gpointer       value;
+
+  if (self->index == NULL)
+    return;
+  g_hash_table_iter_init (&iter, self->tasks);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    DiskTask *task = value;
+    g_autoptr (GError) error = NULL;
+
+    if (!task->touched)
+      continue;
+    if (!dfly_disk_index_touch_task (self->index, task->info->id, task->info->last_used, &error))
+      g_warning ("%s, ignoring", error->message);
+    task->touched = FALSE;
+  }
 }
 
 static void
@@ -593,11 +616,13 @@ typedef struct {
 static GArray *
 choose_evictions (DflyDiskStorage *self, const DflyConfig *config, guint64 quota, GError **error)
 {
-  g_autoptr (GPtrArray) lru = dfly_disk_index_list_lru (self->index, error);
+  g_autoptr (GPtrArray) lru = NULL;
   g_autoptr (GArray) evictions = NULL;
   gint64  expired_before = now_seconds () - config->storage.task_ttl;
   guint64 usage = self->bytes;
 
+  flush_touched (self);
+  lru = dfly_disk_index_list_lru (self->index, error);
   if (lru == NULL)
     return NULL;
   evictions = g_array_new (FALSE, FALSE, sizeof (Eviction));
@@ -879,7 +904,12 @@ dfly_disk_storage_load (DflyStorage *storage, GError **error)
 static void
 dfly_disk_storage_dispose (GObject *object)
 {
-  stop_gc (DFLY_DISK_STORAGE (object));
+  DflyDiskStorage *self = DFLY_DISK_STORAGE (object);
+
+  stop_gc (self);
+  g_mutex_lock (&self->lock);
+  flush_touched (self);
+  g_mutex_unlock (&self->lock);
   G_OBJECT_CLASS (dfly_disk_storage_parent_class)->dispose (object);
 }
 

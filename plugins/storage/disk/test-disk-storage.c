@@ -535,6 +535,16 @@ test_list_order (StorageTest *t, gconstpointer data)
   g_assert_cmpstr (((DflyTaskInfo *) tasks->pdata[0])->id, ==, ids[0]);
   g_assert_cmpint (((DflyTaskInfo *) tasks->pdata[0])->last_used, >=, now);
   dfly_storage_release_task (t->storage, ids[0]);
+
+  /* Kept in memory (pins come from the main loop), and in the index once
+   * the storage goes: a restart still knows it. */
+  close_storage (t);
+  open_storage (t);
+  g_clear_pointer (&tasks, g_ptr_array_unref);
+  tasks = dfly_storage_list_tasks (t->storage, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (((DflyTaskInfo *) tasks->pdata[0])->id, ==, ids[0]);
+  g_assert_cmpint (((DflyTaskInfo *) tasks->pdata[0])->last_used, >=, now);
 }
 
 /* Written and committed pieces are listed and read back byte for byte. */
