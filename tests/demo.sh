@@ -4,9 +4,9 @@
 # seed peer, peer) on 127.0.0.1 — with two more dflyds as plain peers on
 # 127.0.0.2 and 127.0.0.3, each with its own private D-Bus. A real file
 # (DEMO_MIB, default 512) from a local nginx origin goes to the first peer
-# through the all-in-one seed, then to the second from both, peer to peer:
-# `dflyctl get` (progress bar and all), `dflyctl tasks` saying where the
-# bytes came from, and nginx's access log showing the origin sent it once.
+# through the all-in-one seed, then to the second from the peers holding it:
+# `dflyctl get` (progress bar and all), `dflyctl tasks` and `task show` saying
+# where the bytes came from, and nginx's access log showing the origin sent it once.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_ROOT:-$top/build}/main
