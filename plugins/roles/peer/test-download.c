@@ -994,8 +994,22 @@ test_max_tasks (DownloadTest *t, gconstpointer data)
   expect_finished (t, a);
   expect_finished (t, b);
   wait_not_running (t, task_b);
-  /* b was registered (started) only once a had finished; c never was. */
-  g_assert_cmpstr (t->events->str, ==, "+a.bin !c.out =a.out +b.bin =b.out");
+  /* b was registered (started) only once a had finished; c never was. When
+   * c's failure comes among a's events depends on the machine's speed. */
+  {
+    g_auto (GStrv) events = g_strsplit (t->events->str, " ", -1);
+    g_autoptr (GString) others = g_string_new (NULL);
+    guint cancelled = 0;
+
+    for (guint i = 0; events[i] != NULL; i++) {
+      if (g_str_equal (events[i], "!c.out"))
+        cancelled++;
+      else
+        g_string_append_printf (others, "%s%s", others->len > 0 ? " " : "", events[i]);
+    }
+    g_assert_cmpuint (cancelled, ==, 1);
+    g_assert_cmpstr (others->str, ==, "+a.bin =a.out +b.bin =b.out");
+  }
   assert_file_equals (a_path, t->a);
   assert_file_equals (b_path, t->b);
   assert_missing (c_path);
