@@ -42,47 +42,44 @@ stream_key (const char *task_id, const char *peer_id)
 
 /* ---- host announces ---- */
 
+/* What one host message to one scheduler came to: user_data is
+ * "WHAT to ADDRESS", for the log. */
 static void
-announce_done (GObject *source, GAsyncResult *result, gpointer user_data)
+host_message_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autofree char *address = user_data;
+  g_autofree char *what = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) reply = dfly_wire_post_finish (SOUP_SESSION (source), result, &error);
 
   if (reply == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_debug ("announcing this host to %s failed: %s", address, error->message);
+    g_debug ("%s failed: %s", what, error->message);
+}
+
+/* Posts message to path on every scheduler, through session. */
+static void
+post_to_schedulers (DflySchedulerClient *self, SoupSession *session, const char *path,
+                    DflyMessageType type, const ProtobufCMessage *message, const char *what)
+{
+  for (guint i = 0; i < self->schedulers->len; i++) {
+    Scheduler       *scheduler = g_ptr_array_index (self->schedulers, i);
+    g_autofree char *url = g_strconcat (scheduler->base_url, path, NULL);
+
+    dfly_wire_post_async (session, url, type, message, NULL, host_message_done,
+                          g_strdup_printf ("%s to %s", what, scheduler->address));
+  }
 }
 
 /* The daemon's host announcer spoke (on the bus): tell every scheduler. */
 static void
 on_host_announced (DflyBus *bus, DflyHostInfo *info, gpointer user_data)
 {
-  DflySchedulerClient          *self = user_data;
   Dfly__V1__AnnounceHostRequest request = DFLY__V1__ANNOUNCE_HOST_REQUEST__INIT;
   Dfly__V1__Host                host = DFLY__V1__HOST__INIT;
 
   dfly_wire_host_to_message (info, &host);
   request.host = &host;
-  for (guint i = 0; i < self->schedulers->len; i++) {
-    Scheduler       *scheduler = g_ptr_array_index (self->schedulers, i);
-    g_autofree char *url = g_strconcat (scheduler->base_url, "/v1/announce-host", NULL);
-
-    dfly_wire_post_async (self->session, url, DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST, &request.base,
-                          NULL, announce_done, g_strdup (scheduler->address));
-  }
-}
-
-static void
-leave_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autofree char *address = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) reply = dfly_wire_post_finish (SOUP_SESSION (source), result, &error);
-
-  if (reply == NULL)
-    g_debug ("telling %s this host leaves failed: %s", address, error->message);
-  else
-    g_debug ("told %s this host leaves", address);
+  post_to_schedulers (user_data, ((DflySchedulerClient *) user_data)->session, "/v1/announce-host",
+                      DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST, &request.base, "announcing this host");
 }
 
 /* The announcer stopped (or the host's id changed): tell every scheduler
@@ -92,18 +89,12 @@ leave_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 on_host_left (DflyBus *bus, DflyHostInfo *info, gpointer user_data)
 {
-  DflySchedulerClient *self = user_data;
   g_autoptr (SoupSession) session = soup_session_new_with_options ("timeout", 2, NULL);
   Dfly__V1__LeaveHostRequest request = DFLY__V1__LEAVE_HOST_REQUEST__INIT;
 
   request.id = info->id;
-  for (guint i = 0; i < self->schedulers->len; i++) {
-    Scheduler       *scheduler = g_ptr_array_index (self->schedulers, i);
-    g_autofree char *url = g_strconcat (scheduler->base_url, "/v1/leave-host", NULL);
-
-    dfly_wire_post_async (session, url, DFLY_MESSAGE_LEAVE_HOST_REQUEST, &request.base, NULL,
-                          leave_done, g_strdup (scheduler->address));
-  }
+  post_to_schedulers (user_data, session, "/v1/leave-host", DFLY_MESSAGE_LEAVE_HOST_REQUEST,
+                      &request.base, "telling that this host leaves");
 }
 
 /* ---- connections ---- */
