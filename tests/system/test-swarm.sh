@@ -82,28 +82,24 @@ diag "origin bytes / file size: $ratio"
 check "the origin sent the file about once ($ratio <= 1.05)" \
   at_most 1.05 "$ratio"
 # Each peer's StatTask: every byte it holds came from parents (the seed's
-# from the origin).
-from_origin=0
-for peer in $PEERS; do
-  n=$(node_ctl "$peer" --json tasks | python3 -c '
-import json, sys
-print(sum(t["completed-length"] - t["from-parents"] for t in json.load(sys.stdin)
-          if t["url"].endswith("/big")))')
-  from_origin=$((from_origin + ${n:-1}))
-done
-is "only the seed went to the origin: no peer holds a byte from it" "$from_origin" 0
-# Each peer's StatTask lists the peers its pieces came from: count the
-# links between normal peers (the seed is 127.0.1.4).
+# from the origin), and which peers gave them: count the links between
+# normal peers (the seed is 127.0.1.4).
 big_id=$(node_ctl peer1 --json tasks | python3 -c '
 import json, sys
 print([t["id"] for t in json.load(sys.stdin) if t["url"].endswith("/big")][0])')
+from_origin=0
 peer_links=0
 for peer in $PEERS; do
-  n=$(node_ctl "$peer" --json task show "$big_id" | python3 -c '
+  # shellcheck disable=SC2046 # two numbers: bytes from the origin, links to peers
+  set -- $(node_ctl "$peer" --json task show "$big_id" | python3 -c '
 import json, sys
-print(sum(1 for p in json.load(sys.stdin)["parents"] if not p.startswith("127.0.1.4-")))')
-  peer_links=$((peer_links + ${n:-0}))
+t = json.load(sys.stdin)
+print(t["completed-length"] - t["from-parents"],
+      sum(1 for p in t["parents"] if not p.startswith("127.0.1.4-")))')
+  from_origin=$((from_origin + ${1:-1}))
+  peer_links=$((peer_links + ${2:-0}))
 done
+is "only the seed went to the origin: no peer holds a byte from it" "$from_origin" 0
 check "peers used each other as parents ($peer_links links between peers)" \
   test "$peer_links" -gt 8
 

@@ -27,7 +27,8 @@ TESTS += plugins/roles/scheduler/test-scheduler
 plugins_roles_scheduler_test_scheduler_SOURCES = \
 	plugins/roles/scheduler/test-scheduler.c \
 	$(SCHEDULER_ROLE_SOURCES) \
-	plugins/roles/dfly-role-test.h
+	plugins/roles/dfly-role-test.h \
+	tests/test-origin.h
 plugins_roles_scheduler_test_scheduler_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPPFLAGS)
 plugins_roles_scheduler_test_scheduler_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS)
 plugins_roles_scheduler_test_scheduler_LDADD = $(ENGINE_LIBS) core/libdfly-1.la $(GLIB_LIBS)

@@ -18,6 +18,7 @@
 #undef dfly_plugin_query
 
 #include "../../../tests/test-log.h"
+#include "../../../tests/test-origin.h"
 #include "dfly-scheduler-settings.h"
 
 /* From dfly-scheduler-role.c, compiled into this binary. */
@@ -49,20 +50,6 @@ scheduler_setup (RoleTest *t, gconstpointer data)
 /* The port the scheduler under test listens on: hosts reach it over the
  * protocol, as they do in a daemon (roles do not meet on the bus). */
 static guint16 scheduler_port;
-
-static guint16
-pick_free_port (void)
-{
-  g_autoptr (GSocket) socket =
-    g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
-
-  g_assert_true (g_socket_bind (socket, any, FALSE, NULL));
-  bound = g_socket_get_local_address (socket, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
 
 /* POSTs one message to the scheduler; TRUE if it answered 200. */
 static gboolean
@@ -119,7 +106,7 @@ start_scheduler (RoleTest *t)
   dfly_context_add_plugin_type (t->context, DFLY_PLUGIN_KIND_SCHEDULER, "default",
                                 default_plugin_query ()->get_type ());
   if (scheduler_port == 0)
-    scheduler_port = pick_free_port ();
+    scheduler_port = test_origin_free_port ();
   dfly_context_get_config (t->context)->scheduler.port = scheduler_port;
   g_assert_true (dfly_role_start (role, &error));
   g_assert_no_error (error);
