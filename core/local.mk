@@ -31,8 +31,9 @@ core_libdfly_1_la_SOURCES = \
 nodist_core_libdfly_1_la_SOURCES = proto/envelope.pb-c.c proto/envelope.pb-c.h
 core_libdfly_1_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly\"
 core_libdfly_1_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(YAML_CFLAGS) $(XXHASH_CFLAGS) \
-	$(SOUP_CFLAGS)
-core_libdfly_1_la_LIBADD = $(GLIB_LIBS) $(PROTOBUF_C_LIBS) $(YAML_LIBS) $(XXHASH_LIBS) $(SOUP_LIBS)
+	$(SOUP_CFLAGS) $(GNUTLS_CFLAGS)
+core_libdfly_1_la_LIBADD = $(GLIB_LIBS) $(PROTOBUF_C_LIBS) $(YAML_LIBS) $(XXHASH_LIBS) $(SOUP_LIBS) \
+	$(GNUTLS_LIBS)
 # Only dfly_* is public; protobuf-c's generated dfly__v1__* stays inside.
 core_libdfly_1_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(LIBDFLY_LT_VERSION) \
 	-export-symbols-regex '^dfly_[a-z]' -no-undefined

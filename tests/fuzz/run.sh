@@ -33,7 +33,7 @@ target_entry() {
     sources="core/lib/dfly-config.c core/lib/dfly-config-reader.c core/lib/dfly-config-value.c
       core/lib/dfly-config-section.c core/lib/dfly-enums.c core/lib/dfly-error.c
       core/lib/dfly-piece-digest.c"
-    modules="glib-2.0 gobject-2.0 gio-2.0 gmodule-2.0 yaml-0.1 libxxhash"
+    modules="glib-2.0 gobject-2.0 gio-2.0 gmodule-2.0 yaml-0.1 libxxhash gnutls"
     corpus="tests/fuzz/corpus/config"
     ;;
   frame)
