@@ -14,6 +14,7 @@ core_libdfly_1_la_SOURCES = \
 	core/lib/dfly-error.c \
 	core/lib/dfly-frame.c \
 	core/lib/dfly-host-announcer.c \
+	core/lib/dfly-identity.c \
 	core/lib/dfly-http-body.c \
 	core/lib/dfly-http-client.c \
 	core/lib/dfly-http-range.c \
@@ -49,6 +50,7 @@ dflyinclude_HEADERS += \
 	core/include/dfly/dfly-error.h \
 	core/include/dfly/dfly-frame.h \
 	core/include/dfly/dfly-host-announcer.h \
+	core/include/dfly/dfly-identity.h \
 	core/include/dfly/dfly-http-body.h \
 	core/include/dfly/dfly-http-client.h \
 	core/include/dfly/dfly-http-range.h \

@@ -12,6 +12,7 @@ SH_LOG_COMPILER = $(SHELL)
 AM_TESTS_ENVIRONMENT = \
 	export top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)'; \
 	export DFLYD='$(abs_top_builddir)/dflyd' DFLYCTL='$(abs_top_builddir)/dflyctl'; \
+	export DFLY_HOSTILE='$(abs_top_builddir)/tests/hostile/dfly-hostile'; \
 	export DFLY_PLUGIN_BUILD_DIR='$(abs_top_builddir)/build-plugins'; \
 	export G_DEBUG=fatal-warnings G_SLICE=always-malloc; \
 	export LC_ALL=C.UTF-8 LANGUAGE=; \
@@ -33,3 +34,4 @@ include tests/plugins/local.mk
 include tests/system.mk
 include tests/install.mk
 include tests/fuzz/local.mk
+include tests/hostile/local.mk
