@@ -36,6 +36,11 @@ tests_test_piece_digest_SOURCES = tests/test-piece-digest.c
 tests_test_piece_digest_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_piece_digest_CFLAGS = $(AM_CFLAGS) $(XXHASH_CFLAGS) $(GNUTLS_CFLAGS)
 tests_test_piece_digest_LDADD = $(CORE_TEST_LDADD) $(XXHASH_LIBS) $(GNUTLS_LIBS)
+# Not a test: tests/bench/bench-digest.sh runs it.
+check_PROGRAMS += tests/bench/bench-digest
+tests_bench_bench_digest_SOURCES = tests/bench/bench-digest.c
+tests_bench_bench_digest_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_bench_bench_digest_LDADD = $(CORE_TEST_LDADD)
 tests_test_task_id_SOURCES = tests/test-task-id.c
 tests_test_task_id_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_task_id_LDADD = $(CORE_TEST_LDADD)

@@ -21,7 +21,8 @@ AM_TESTS_ENVIRONMENT = \
 	export ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions='$(abs_top_srcdir)/tests/lsan.supp' UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1;
 
 EXTRA_DIST += tests/run-gtest.sh tests/lsan.supp tests/valgrind.supp tests/lib.sh tests/test-origin.h \
-	tests/bench/bench-download.sh tests/bench/bench-swarm.sh tests/demo.sh tests/setup.sh tests/run-all.sh
+	tests/bench/bench-download.sh tests/bench/bench-swarm.sh tests/bench/bench-digest.sh \
+	tests/demo.sh tests/setup.sh tests/run-all.sh
 
 TEST_CFLAGS = $(AM_CFLAGS)
 TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/core/daemon -I$(top_srcdir)/core/daemon \

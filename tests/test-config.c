@@ -194,7 +194,7 @@ test_defaults (void)
   g_assert_cmpuint (config->protocol.max_message_size, ==, 4 * 1024 * 1024);
   g_assert_cmpuint (config->download.piece_length, ==, 0);
   g_assert_cmpuint (config->download.min_piece_length, ==, 4 * 1024 * 1024);
-  g_assert_cmpstr (config->download.piece_digest, ==, "crc32c");
+  g_assert_cmpstr (config->download.piece_digest, ==, "sha256");
   g_assert_cmpuint (config->download.concurrency, ==, 4);
   g_assert_cmpuint (config->download.max_tasks, ==, 16);
   g_assert_true (
@@ -816,8 +816,11 @@ test_download (void)
     { "download", "min_piece_length", "16777217", "16777217 is out of range (4KiB..16MiB)" },
     { "download", "min_piece_length", "32MiB", "32MiB is out of range" },
     { "download", "piece_digest", "CRC32C",
-      "\"CRC32C\" is not a piece digest algorithm (crc32c or xxh3)" },
-    { "download", "piece_digest", "sha256", "\"sha256\" is not a piece digest" },
+      "\"CRC32C\" is not a piece digest algorithm (sha256, crc32c or xxh3)" },
+    { "download", "piece_digest", "SHA256", "\"SHA256\" is not a piece digest" },
+    { "download", "piece_digest", "sha-256", "\"sha-256\" is not a piece digest" },
+    { "download", "piece_digest", "sha1", "\"sha1\" is not a piece digest" },
+    { "download", "piece_digest", "\"sha256 \"", "is not a piece digest" },
     { "download", "piece_digest", "\"\"", "\"\" is not a piece digest" },
     { "download", "piece_digest", "\"crc32c \"", "is not a piece digest" },
     { "download", "piece_digest", "~", "expected a digest algorithm, found null" },
@@ -848,7 +851,7 @@ test_download (void)
       "x.yaml: download.piece_length (4095) is below download.min_piece_length (4096)" },
     { "download:\n  piece_digest: md5\n",
       "x.yaml:2:17: download.piece_digest: \"md5\" is not a piece digest algorithm "
-      "(crc32c or xxh3)" },
+      "(sha256, crc32c or xxh3)" },
   };
 
   {
@@ -879,9 +882,11 @@ test_download (void)
 
   /* piece_digest */
   {
+    g_autoptr (DflyConfig) sha = load_one ("download", "piece_digest", "sha256");
     g_autoptr (DflyConfig) crc = load_one ("download", "piece_digest", "crc32c");
     g_autoptr (DflyConfig) xxh = load_one ("download", "piece_digest", "\"xxh3\"");
 
+    g_assert_cmpstr (sha->download.piece_digest, ==, "sha256");
     g_assert_cmpstr (crc->download.piece_digest, ==, "crc32c");
     g_assert_cmpstr (xxh->download.piece_digest, ==, "xxh3");
   }
@@ -1178,7 +1183,7 @@ test_diff_new_keys (void)
   const char *const expected[] = {
     "download.piece_length: 0 -> 8MiB",
     "download.min_piece_length: 4MiB -> 4KiB",
-    "download.piece_digest: crc32c -> xxh3",
+    "download.piece_digest: sha256 -> xxh3",
     "download.concurrency: 4 -> 8",
     "download.max_tasks: 16 -> 2",
     "download.filtered_query_keys: [\"X-Amz-*\", \"X-Goog-*\", \"OSSAccessKeyId\", "

@@ -1,4 +1,4 @@
-/* test-piece-digest.c — CRC-32C and XXH3 piece digests against known values */
+/* test-piece-digest.c — SHA-256, CRC-32C and XXH3 piece digests against known values */
 #include "config.h"
 
 #include <string.h>
@@ -81,16 +81,61 @@ test_digest_strings (void)
   g_assert_cmpstr (empty_hex, ==, "xxh3:2d06800538d394c2");
 }
 
+static char *
+sha256_of (const char *data, gsize length, gsize chunk)
+{
+  g_autoptr (DflyPieceDigest) digest = dfly_piece_digest_new (DFLY_PIECE_DIGEST_SHA256);
+
+  for (gsize offset = 0; offset < length; offset += chunk)
+    dfly_piece_digest_update (digest, data + offset, MIN (chunk, length - offset));
+  return dfly_piece_digest_finish (digest);
+}
+
+/* FIPS 180-2's SHA-256 examples (and the empty string), fed whole and in uneven chunks. */
+static void
+test_sha256_vectors (void)
+{
+  static const struct {
+    const char *data;
+    const char *hex;
+  } vectors[] = {
+    { "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+    { "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+    { "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+  };
+  g_autofree char *million = g_malloc (1000000);
+  g_autofree char *million_hex = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (vectors); i++) {
+    g_autofree char *expected = g_strconcat ("sha256:", vectors[i].hex, NULL);
+    g_autofree char *whole = sha256_of (vectors[i].data, strlen (vectors[i].data), 64);
+    g_autofree char *split = sha256_of (vectors[i].data, strlen (vectors[i].data), 7);
+
+    g_assert_cmpstr (whole, ==, expected);
+    g_assert_cmpstr (split, ==, expected);
+  }
+  /* One million 'a', in chunks that straddle the 64-byte block. */
+  memset (million, 'a', 1000000);
+  million_hex = sha256_of (million, 1000000, 4099);
+  g_assert_cmpstr (million_hex, ==,
+                   "sha256:cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
 static void
 test_algo_names (void)
 {
   DflyPieceDigestAlgo algo = DFLY_PIECE_DIGEST_XXH3;
 
+  g_assert_true (dfly_piece_digest_algo_from_string ("sha256", &algo));
+  g_assert_cmpint (algo, ==, DFLY_PIECE_DIGEST_SHA256);
   g_assert_true (dfly_piece_digest_algo_from_string ("crc32c", &algo));
   g_assert_cmpint (algo, ==, DFLY_PIECE_DIGEST_CRC32C);
   g_assert_true (dfly_piece_digest_algo_from_string ("xxh3", &algo));
   g_assert_cmpint (algo, ==, DFLY_PIECE_DIGEST_XXH3);
   g_assert_false (dfly_piece_digest_algo_from_string ("md5", &algo));
+  g_assert_false (dfly_piece_digest_algo_from_string ("SHA256", &algo));
+  g_assert_false (dfly_piece_digest_algo_from_string ("sha-256", &algo));
   g_assert_false (dfly_piece_digest_algo_from_string ("", &algo));
   g_assert_false (dfly_piece_digest_algo_from_string (NULL, &algo));
 }
@@ -102,6 +147,7 @@ main (int argc, char **argv)
   g_test_add_func ("/piece-digest/crc32c-vectors", test_crc32c_vectors);
   g_test_add_func ("/piece-digest/crc32c-paths-agree", test_crc32c_paths_agree);
   g_test_add_func ("/piece-digest/digest-strings", test_digest_strings);
+  g_test_add_func ("/piece-digest/sha256-vectors", test_sha256_vectors);
   g_test_add_func ("/piece-digest/algo-names", test_algo_names);
   return g_test_run ();
 }

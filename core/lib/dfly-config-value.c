@@ -520,7 +520,8 @@ apply_scalar (const Value *v, const ConfigNode *node, gpointer base, GError **er
 
     if (!dfly_piece_digest_algo_from_string (text, &algo)) {
       quoted = config_quote_value (text);
-      set_value_error (error, v, "%s is not a piece digest algorithm (crc32c or xxh3)", quoted);
+      set_value_error (error, v, "%s is not a piece digest algorithm (sha256, crc32c or xxh3)",
+                       quoted);
       return FALSE;
     }
     break;

@@ -1,6 +1,7 @@
-/* dfly-piece-digest.c — CRC-32C (hardware or table) and XXH3 piece digests */
+/* dfly-piece-digest.c — SHA-256 (GnuTLS), CRC-32C (hardware or table) and XXH3 piece digests */
 #include "config.h"
 
+#include <gnutls/crypto.h>
 #include <string.h>
 #include <xxhash.h>
 
@@ -16,6 +17,7 @@ struct _DflyPieceDigest {
   DflyPieceDigestAlgo algo;
   guint32             crc;
   XXH3_state_t       *xxh3;
+  gnutls_hash_hd_t    sha256;
 };
 
 /* The table is computed once; it is constant afterwards. */
@@ -101,6 +103,12 @@ dfly_piece_digest_new (DflyPieceDigestAlgo algo)
     self->xxh3 = XXH3_createState ();
     g_assert (self->xxh3 != NULL);
     XXH3_64bits_reset (self->xxh3);
+  } else if (algo == DFLY_PIECE_DIGEST_SHA256) {
+    /* GnuTLS hands SHA-256 to nettle, which uses the CPU's SHA extensions where present;
+     * it fails only when out of memory. */
+    int rc = gnutls_hash_init (&self->sha256, GNUTLS_DIG_SHA256);
+
+    g_assert (rc == 0);
   }
   return self;
 }
@@ -109,19 +117,45 @@ void
 dfly_piece_digest_update (DflyPieceDigest *self, const void *data, gsize length)
 {
   g_return_if_fail (self != NULL);
-  if (self->algo == DFLY_PIECE_DIGEST_XXH3)
+  switch (self->algo) {
+  case DFLY_PIECE_DIGEST_SHA256:
+    gnutls_hash (self->sha256, data, length);
+    break;
+  case DFLY_PIECE_DIGEST_XXH3:
     XXH3_64bits_update (self->xxh3, data, length);
-  else
+    break;
+  case DFLY_PIECE_DIGEST_CRC32C:
     self->crc = dfly_crc32c (self->crc, data, length);
+    break;
+  }
+}
+
+static char *
+sha256_finish (DflyPieceDigest *self)
+{
+  guint8   sum[32];
+  GString *text = g_string_sized_new (sizeof "sha256:" + 2 * sizeof sum);
+
+  gnutls_hash_output (self->sha256, sum);
+  g_string_append (text, "sha256:");
+  for (gsize i = 0; i < sizeof sum; i++)
+    g_string_append_printf (text, "%02x", sum[i]);
+  return g_string_free (text, FALSE);
 }
 
 char *
 dfly_piece_digest_finish (DflyPieceDigest *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
-  if (self->algo == DFLY_PIECE_DIGEST_XXH3)
+  switch (self->algo) {
+  case DFLY_PIECE_DIGEST_SHA256:
+    return sha256_finish (self);
+  case DFLY_PIECE_DIGEST_XXH3:
     return g_strdup_printf ("xxh3:%016" G_GINT64_MODIFIER "x",
                             (guint64) XXH3_64bits_digest (self->xxh3));
+  case DFLY_PIECE_DIGEST_CRC32C:
+    break;
+  }
   return g_strdup_printf ("crc32c:%08x", self->crc);
 }
 
@@ -132,13 +166,17 @@ dfly_piece_digest_free (DflyPieceDigest *self)
     return;
   if (self->xxh3 != NULL)
     XXH3_freeState (self->xxh3);
+  if (self->sha256 != NULL)
+    gnutls_hash_deinit (self->sha256, NULL);
   g_free (self);
 }
 
 gboolean
 dfly_piece_digest_algo_from_string (const char *name, DflyPieceDigestAlgo *algo)
 {
-  if (g_strcmp0 (name, "crc32c") == 0)
+  if (g_strcmp0 (name, "sha256") == 0)
+    *algo = DFLY_PIECE_DIGEST_SHA256;
+  else if (g_strcmp0 (name, "crc32c") == 0)
     *algo = DFLY_PIECE_DIGEST_CRC32C;
   else if (g_strcmp0 (name, "xxh3") == 0)
     *algo = DFLY_PIECE_DIGEST_XXH3;

@@ -64,7 +64,7 @@ typedef struct {
   struct {
     guint64 piece_length;       /* 0: chosen from the content length */
     guint64 min_piece_length;   /* smallest piece length a request may ask for */
-    char   *piece_digest;       /* "crc32c" or "xxh3" */
+    char   *piece_digest;       /* "sha256", "crc32c" or "xxh3" */
     guint   concurrency;        /* pieces fetched at once per task from the source */
     guint   parent_concurrency; /* pieces fetched at once per task from parents */
     guint   workers;            /* piece worker threads of all downloads together */

@@ -1,8 +1,11 @@
 /* dfly-piece-digest.h — the digest every piece carries, written "algo:hex"
  *
- * CRC-32C as Dragonfly v2.2 uses it (the SSE4.2 instruction when the CPU has
- * it, a table otherwise), or XXH3-64, faster still. Fed incrementally, so a
- * piece is verified while it streams through a fixed buffer.
+ * SHA-256 by default (GnuTLS, which uses the CPU's SHA extensions): a parent
+ * cannot forge a piece that keeps it. CRC-32C as Dragonfly v2.2 uses it (the
+ * SSE4.2 instruction when the CPU has it, a table otherwise) and XXH3-64 are
+ * faster but catch accidents only, not a hostile peer: trusted networks only.
+ * Fed incrementally, so a piece is verified while it streams through a fixed
+ * buffer.
  */
 #pragma once
 
@@ -13,18 +16,20 @@ G_BEGIN_DECLS
 typedef enum {
   DFLY_PIECE_DIGEST_CRC32C,
   DFLY_PIECE_DIGEST_XXH3,
+  DFLY_PIECE_DIGEST_SHA256,
 } DflyPieceDigestAlgo;
 
 typedef struct _DflyPieceDigest DflyPieceDigest;
 
 DflyPieceDigest *dfly_piece_digest_new (DflyPieceDigestAlgo algo);
 void             dfly_piece_digest_update (DflyPieceDigest *self, const void *data, gsize length);
-/* "crc32c:e3069283" or "xxh3:2d06800538d394c2"; the digest may not be updated after. */
+/* "sha256:<64 hex>", "crc32c:e3069283" or "xxh3:2d06800538d394c2"; the digest may not be
+ * updated after. */
 char *dfly_piece_digest_finish (DflyPieceDigest *self);
 void  dfly_piece_digest_free (DflyPieceDigest *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyPieceDigest, dfly_piece_digest_free)
 
-/* Parses "crc32c" / "xxh3"; FALSE for anything else. */
+/* Parses "sha256" / "crc32c" / "xxh3"; FALSE for anything else. */
 gboolean dfly_piece_digest_algo_from_string (const char *name, DflyPieceDigestAlgo *algo);
 
 /* Raw CRC-32C (Castagnoli), continuing from crc (start with 0). */
