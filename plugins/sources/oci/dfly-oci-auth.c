@@ -214,6 +214,44 @@ token_uri (GHashTable *params, const DflyOciRef *ref)
                       g_uri_get_port (realm_uri), g_uri_get_path (realm_uri), query->str, NULL);
 }
 
+GUri *
+dfly_oci_auth_token_uri (const char *challenge, const DflyOciRef *ref)
+{
+  GHashTable *params;
+  GUri       *uri;
+
+  if (g_ascii_strncasecmp (challenge, "Bearer ", 7) != 0)
+    return NULL;
+  params = soup_header_parse_param_list (challenge + 7);
+  uri = token_uri (params, ref);
+  soup_header_free_param_list (params);
+  return uri;
+}
+
+char *
+dfly_oci_auth_parse_token (GBytes *answer, gint64 *lifetime)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode   *root;
+  JsonObject *object;
+  const char *token;
+
+  if (!dfly_oci_parse_json (answer, parser, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  object = json_node_get_object (root);
+  token = json_object_get_string_member_with_default (object, "token", NULL);
+  if (token == NULL || *token == '\0')
+    token = json_object_get_string_member_with_default (object, "access_token", NULL);
+  if (token == NULL || *token == '\0' || !dfly_http_is_field_value (token) ||
+      strlen (token) > 65536)
+    return NULL;
+  *lifetime = json_object_get_int_member_with_default (object, "expires_in", 0);
+  if (*lifetime <= 0 || *lifetime > 86400)
+    *lifetime = TOKEN_DEFAULT_LIFETIME;
+  return g_strdup (token);
+}
+
 /* A token from the realm of a Bearer challenge, as an Authorization;
  * stored in the cache. */
 static char *
@@ -226,12 +264,9 @@ fetch_token (DflyOciAuth *self, DflyHttpClient *client, const DflyOciRef *ref, G
   g_autoptr (GHashTable) headers = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (DflyHttpBody) body = NULL;
   g_autoptr (GBytes) bytes = NULL;
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *token = NULL;
   g_autofree char *authorization = NULL;
-  JsonNode        *root;
-  JsonObject      *object;
-  const char      *token;
-  gint64           lifetime;
+  gint64           lifetime = 0;
   guint            status;
   DflyHttpRequest  request = { .method = "GET", .uri = uri, .headers = headers };
 
@@ -259,25 +294,12 @@ fetch_token (DflyOciAuth *self, DflyHttpClient *client, const DflyOciRef *ref, G
   }
   bytes = dfly_http_body_read_all (body, MAX_TOKEN_BODY, cancellable, NULL);
   g_input_stream_close (G_INPUT_STREAM (body), NULL, NULL);
-  if (bytes == NULL || !dfly_oci_parse_json (bytes, parser, NULL) ||
-      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE, "token service %s sent no JSON object: %s",
-                 realm, url);
-    return NULL;
-  }
-  object = json_node_get_object (root);
-  token = json_object_get_string_member_with_default (object, "token", NULL);
-  if (token == NULL || *token == '\0')
-    token = json_object_get_string_member_with_default (object, "access_token", NULL);
-  if (token == NULL || *token == '\0' || !dfly_http_is_field_value (token) ||
-      strlen (token) > 65536) {
+  token = bytes != NULL ? dfly_oci_auth_parse_token (bytes, &lifetime) : NULL;
+  if (token == NULL) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE, "token service %s sent no usable token: %s",
                  realm, url);
     return NULL;
   }
-  lifetime = json_object_get_int_member_with_default (object, "expires_in", 0);
-  if (lifetime <= 0 || lifetime > 86400)
-    lifetime = TOKEN_DEFAULT_LIFETIME;
   authorization = g_strconcat ("Bearer ", token, NULL);
   /* A few seconds early: a token must not expire on its way. */
   store_auth (self, ref, authorization,

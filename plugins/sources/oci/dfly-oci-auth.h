@@ -33,4 +33,11 @@ char *dfly_oci_auth_answer (DflyOciAuth *self, DflyHttpClient *client, const Dfl
                             const char *challenge, const char *tried, const char *url,
                             GCancellable *cancellable, GError **error);
 
+/* What a registry says, parsed (the fuzz targets call these too): the
+ * token service URL a "Bearer …" challenge names for ref (NULL: none with
+ * an http(s) realm), and the token in that service's JSON answer with its
+ * lifetime in seconds (60 when unsaid or beyond a day; NULL: no usable one). */
+GUri *dfly_oci_auth_token_uri (const char *challenge, const DflyOciRef *ref);
+char *dfly_oci_auth_parse_token (GBytes *answer, gint64 *lifetime);
+
 G_END_DECLS
