@@ -26,6 +26,8 @@ core_libdfly_1_la_SOURCES = \
 	core/lib/dfly-role.c \
 	core/lib/dfly-scheduler.c \
 	core/lib/dfly-source.c \
+	core/lib/dfly-source-policy.c \
+	core/lib/dfly-source-policy.h \
 	core/lib/dfly-storage.c \
 	core/lib/dfly-task-id.c \
 	core/lib/dfly-task-info.c

@@ -67,3 +67,10 @@ EXTRA_DIST += tests/check-style.sh tests/test-log.h
 # Every C source as clang-format writes it with the top .clang-format.
 TESTS += tests/check-format.sh
 EXTRA_DIST += tests/check-format.sh
+
+# source.allow and source.deny: the private matcher of libdfly's HTTP client.
+check_PROGRAMS += tests/test-source-policy
+TESTS += tests/test-source-policy
+tests_test_source_policy_SOURCES = tests/test-source-policy.c
+tests_test_source_policy_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/core/lib
+tests_test_source_policy_LDADD = $(CORE_TEST_LDADD)

@@ -68,6 +68,18 @@ origin_handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
     redirect (msg, "/loop");
   } else if (g_str_equal (path, "/ftp")) {
     redirect (msg, "ftp://127.0.0.1/end");
+  } else if (g_str_equal (path, "/metadata")) {
+    redirect (msg, "http://169.254.169.254/latest/meta-data/");
+  } else if (g_str_equal (path, "/mapped")) {
+    redirect (msg, "http://[::ffff:a9fe:a9fe]/latest/meta-data/");
+  } else if (g_str_equal (path, "/to-other")) {
+    g_autofree char *location = g_strdup_printf ("http://127.0.0.3:%u/end", o->port);
+
+    redirect (msg, location);
+  } else if (g_str_equal (path, "/to-localhost")) {
+    g_autofree char *location = g_strdup_printf ("http://localhost:%u/end", o->port);
+
+    redirect (msg, location);
   } else if (g_str_equal (path, "/end")) {
     g_free (o->end_authorization);
     g_free (o->end_cookie);
@@ -613,6 +625,113 @@ test_tls (Fixture *f, gconstpointer data)
   test_origin_remove_tree (dir);
 }
 
+/* ---- source.allow and source.deny ---- */
+
+static void
+set_rules (char ***field, const char *const *rules)
+{
+  g_strfreev (*field);
+  *field = g_strdupv ((char **) rules);
+}
+
+/* The refusal's message for url, which must reach no origin. */
+static char *
+refusal (Fixture *f, const char *url)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DflyHttpBody) body = get (f, url, NULL, &error);
+
+  g_assert_null (body);
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE_DENIED);
+  g_assert_true (g_str_has_suffix (error->message, url));
+  return g_strdup (error->message);
+}
+
+static void
+test_source_policy (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Origin) o = origin_new ();
+  DflyConfig      *config = fixture_config (f);
+  g_autofree char *end = origin_url (o, "/end");
+  g_autofree char *by_name = g_strdup_printf ("http://localhost:%u/end", o->port);
+
+  {
+    /* Redirected to the metadata address, as it is written or IPv4-mapped:
+     * refused before connecting, and not retried. */
+    g_autofree char *url = origin_url (o, "/metadata");
+    g_autofree char *message = refusal (f, url);
+    g_autofree char *mapped_url = origin_url (o, "/mapped");
+    g_autofree char *mapped = refusal (f, mapped_url);
+
+    g_assert_true (
+      g_str_has_prefix (message, "source.deny: 169.254.169.254 is denied (link-local)"));
+    g_assert_true (
+      g_str_has_prefix (mapped, "source.deny: 169.254.169.254 is denied (link-local)"));
+    g_assert_cmpuint (origin_hits (o, "/metadata"), ==, 1);
+    g_assert_cmpuint (origin_hits (o, "/mapped"), ==, 1);
+  }
+  {
+    /* Loopback passes by default. */
+    g_autoptr (GError) error = NULL;
+    g_autoptr (DflyHttpBody) body = get (f, by_name, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (origin_hits (o, "/end"), ==, 1);
+  }
+  {
+    /* A name is checked on the address it connects to: localhost is
+     * 127.0.0.1 (or ::1), whatever the URL says. */
+    static const char *const deny[] = { "127.0.0.1", "::1", NULL };
+    g_autofree char         *message = NULL;
+    g_autofree char         *redirected = NULL;
+    g_autofree char         *via = origin_url (o, "/to-localhost");
+
+    set_rules (&config->source.deny, deny);
+    message = refusal (f, by_name);
+    g_assert_true (g_str_has_prefix (message, "source.deny: 127.0.0.1 is denied (127.0.0.1)") ||
+                   g_str_has_prefix (message, "source.deny: ::1 is denied (::1)"));
+    redirected = refusal (f, end);
+    g_assert_true (g_str_has_prefix (redirected, "source.deny: 127.0.0.1 is denied"));
+    g_clear_pointer (&redirected, g_free);
+    redirected = refusal (f, via);
+    g_assert_cmpuint (origin_hits (o, "/end"), ==, 1);
+    g_assert_cmpuint (origin_hits (o, "/to-localhost"), ==, 0);
+  }
+  {
+    /* By name, before any connection. */
+    static const char *const deny[] = { "LocalHost", NULL };
+    g_autofree char         *message = NULL;
+
+    set_rules (&config->source.deny, deny);
+    message = refusal (f, by_name);
+    g_assert_true (g_str_has_prefix (message, "source.deny: localhost is denied (localhost)"));
+  }
+  {
+    /* Only what source.allow lists: a redirect to an address it does not
+     * hold is refused at the redirect; a name is fetched from whichever of
+     * its addresses it allows (localhost: ::1 refused, 127.0.0.1 taken). */
+    static const char *const allow[] = { "127.0.0.1/32", NULL };
+    g_autofree char         *other = origin_url (o, "/to-other");
+    g_autofree char         *via = origin_url (o, "/to-localhost");
+    g_autoptr (GError) error = NULL;
+    g_autoptr (DflyHttpBody) direct = NULL;
+    g_autoptr (DflyHttpBody) named = NULL;
+    g_autofree char *message = NULL;
+
+    set_rules (&config->source.deny, NULL);
+    set_rules (&config->source.allow, allow);
+    direct = get (f, end, NULL, &error);
+    g_assert_no_error (error);
+    named = get (f, via, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (origin_hits (o, "/end"), ==, 3);
+    message = refusal (f, other);
+    g_assert_true (
+      g_str_has_prefix (message, "source.allow: 127.0.0.3 is not in the list of allowed origins"));
+    g_assert_cmpuint (origin_hits (o, "/end"), ==, 3);
+  }
+}
+
 #define FIXTURE_TEST(path, func) \
   g_test_add ((path), Fixture, NULL, fixture_setup, (func), fixture_teardown)
 
@@ -633,5 +752,6 @@ main (int argc, char **argv)
   FIXTURE_TEST ("/http-client/byte-count", test_byte_count);
   FIXTURE_TEST ("/http-client/hostile", test_hostile);
   FIXTURE_TEST ("/http-client/tls", test_tls);
+  FIXTURE_TEST ("/http-client/source-policy", test_source_policy);
   return g_test_run ();
 }

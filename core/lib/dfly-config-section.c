@@ -77,6 +77,7 @@ field_size (DflyConfigType type)
   case DFLY_CONFIG_NAMES:
   case DFLY_CONFIG_PATHS:
   case DFLY_CONFIG_STRINGS:
+  case DFLY_CONFIG_ORIGINS:
     return sizeof (char **);
   case DFLY_CONFIG_UINT:
   case DFLY_CONFIG_DURATION:
@@ -136,7 +137,7 @@ check_key (const char *name, const DflyConfigSection *section, guint index, GErr
       return FALSE;
     }
   }
-  if ((guint) key->type > DFLY_CONFIG_RATIO || key->min > key->max ||
+  if ((guint) key->type > DFLY_CONFIG_ORIGINS || key->min > key->max ||
       (key->flags & ~(DFLY_CONFIG_LIVE | DFLY_CONFIG_SECRET)) != 0 || key->doc == NULL) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
                  "%s.%s: bad type, range, flags or no doc", name, key->name);

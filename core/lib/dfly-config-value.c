@@ -14,6 +14,7 @@
 #include "dfly/dfly-error.h"
 #include "dfly/dfly-piece-digest.h"
 #include "dfly-config-private.h"
+#include "dfly-source-policy.h"
 
 #define MAX_QUOTED_CHARS 64 /* of a bad value echoed in an error */
 
@@ -44,8 +45,9 @@ static const char *const key_type_names[] = {
   [DFLY_CONFIG_STRINGS] = "a list of strings",
   [DFLY_CONFIG_DIGEST] = "a digest algorithm",
   [DFLY_CONFIG_RATIO] = "a decimal from 0 to 1",
+  [DFLY_CONFIG_ORIGINS] = "a list of CIDRs and host patterns",
 };
-G_STATIC_ASSERT (G_N_ELEMENTS (key_type_names) == DFLY_CONFIG_RATIO + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (key_type_names) == DFLY_CONFIG_ORIGINS + 1);
 
 #define FIELD_PTR(base, key, type)   ((type *) ((guint8 *) (base) + (key)->offset))
 #define FIELD_CONST(base, key, type) ((const type *) ((const guint8 *) (base) + (key)->offset))
@@ -72,7 +74,8 @@ set_value_error (GError **error, const Value *v, const char *format, ...)
 static gboolean
 is_list_type (DflyConfigType type)
 {
-  return type == DFLY_CONFIG_NAMES || type == DFLY_CONFIG_PATHS || type == DFLY_CONFIG_STRINGS;
+  return type == DFLY_CONFIG_NAMES || type == DFLY_CONFIG_PATHS || type == DFLY_CONFIG_STRINGS ||
+         type == DFLY_CONFIG_ORIGINS;
 }
 
 /* What a node is, for "expected X, found Y". */
@@ -181,6 +184,7 @@ format_number (DflyConfigType type, guint64 value)
   case DFLY_CONFIG_NAMES:
   case DFLY_CONFIG_PATHS:
   case DFLY_CONFIG_STRINGS:
+  case DFLY_CONFIG_ORIGINS:
   case DFLY_CONFIG_DIGEST:
     break;
   }
@@ -419,6 +423,22 @@ check_path (const Value *v, const char *text, GError **error)
   return FALSE;
 }
 
+/* A rule of source.allow / source.deny (dfly-source-policy.h). */
+static gboolean
+check_origin (const Value *v, const char *text, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *quoted = NULL;
+
+  if (!check_text (v, text, 255, error))
+    return FALSE;
+  if (dfly_source_rule_check (text, &local_error))
+    return TRUE;
+  quoted = config_quote_value (text);
+  set_value_error (error, v, "%s: %s", quoted, local_error->message);
+  return FALSE;
+}
+
 /* One list item, checked as the list's type wants. */
 static gboolean
 check_list_item (const Value *v, const char *text, GError **error)
@@ -429,6 +449,8 @@ check_list_item (const Value *v, const char *text, GError **error)
     return check_path (v, text, error);
   if (v->key->type == DFLY_CONFIG_STRINGS)
     return check_text (v, text, 255, error);
+  if (v->key->type == DFLY_CONFIG_ORIGINS)
+    return check_origin (v, text, error);
   if (config_is_valid_name (text))
     return TRUE;
   quoted = config_quote_value (text);
@@ -453,6 +475,7 @@ apply_list (Value *v, const ConfigNode *node, gpointer base, GError **error)
       set_value_error (error, v, "expected %s, found %s in the list",
                        v->key->type == DFLY_CONFIG_PATHS     ? "a path"
                        : v->key->type == DFLY_CONFIG_STRINGS ? "a string"
+                       : v->key->type == DFLY_CONFIG_ORIGINS ? "a CIDR or host pattern"
                                                              : "a name",
                        node_kind (item));
       return FALSE;
@@ -572,6 +595,7 @@ apply_scalar (const Value *v, const ConfigNode *node, gpointer base, GError **er
   case DFLY_CONFIG_NAMES:
   case DFLY_CONFIG_PATHS:
   case DFLY_CONFIG_STRINGS:
+  case DFLY_CONFIG_ORIGINS:
     g_return_val_if_reached (FALSE);
   }
 
@@ -628,6 +652,7 @@ config_value_clear (const DflyConfigKey *key, gpointer base)
   case DFLY_CONFIG_NAMES:
   case DFLY_CONFIG_PATHS:
   case DFLY_CONFIG_STRINGS:
+  case DFLY_CONFIG_ORIGINS:
     g_clear_pointer (FIELD_PTR (base, key, char **), g_strfreev);
     break;
   case DFLY_CONFIG_UINT:
@@ -654,6 +679,7 @@ config_value_copy (const DflyConfigKey *key, gpointer dst, gconstpointer src)
   case DFLY_CONFIG_NAMES:
   case DFLY_CONFIG_PATHS:
   case DFLY_CONFIG_STRINGS:
+  case DFLY_CONFIG_ORIGINS:
     g_strfreev (*FIELD_PTR (dst, key, char **));
     *FIELD_PTR (dst, key, char **) = g_strdupv ((char **) *FIELD_CONST (src, key, char **));
     break;
@@ -700,6 +726,7 @@ config_value_format (const DflyConfigKey *key, gconstpointer base)
     return format_list ((const char *const *) *FIELD_CONST (base, key, char **), FALSE);
   case DFLY_CONFIG_PATHS:
   case DFLY_CONFIG_STRINGS:
+  case DFLY_CONFIG_ORIGINS:
     return format_list ((const char *const *) *FIELD_CONST (base, key, char **), TRUE);
   case DFLY_CONFIG_RATIO:
     return format_ratio (ratio_to_thousandths (*FIELD_CONST (base, key, double)));

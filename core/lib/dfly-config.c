@@ -135,6 +135,14 @@ static const DflyConfigKey http_keys[] = {
        "hosts whose certificates are not verified"),
 };
 
+/* What the HTTP client may connect to (dfly-source-policy.h). */
+static const DflyConfigKey source_keys[] = {
+  KEY ("allow", ORIGINS, source.allow, "[]", 0, LISTS, LIVE,
+       "the only origins fetched, as CIDRs and host patterns; empty: any not denied"),
+  KEY ("deny", ORIGINS, source.deny, "[]", 0, LISTS, LIVE,
+       "origins never fetched, beside link-local and cloud metadata addresses"),
+};
+
 static const DflyConfigKey storage_keys[] = {
   KEY ("backend", STRING, storage.backend, "disk", 0, CONFIG_MAX_NAME_LENGTH, RESTART,
        "the storage plugin; empty: none"),
@@ -163,16 +171,23 @@ static const DflyConfigSection upload_section = SECTION (upload_keys);
 static const DflyConfigSection protocol_section = SECTION (protocol_keys);
 static const DflyConfigSection download_section = SECTION (download_keys);
 static const DflyConfigSection http_section = SECTION (http_keys);
+static const DflyConfigSection source_section = SECTION (source_keys);
 static const DflyConfigSection storage_section = SECTION (storage_keys);
 
 /* "scheduler" is shared: the port is the daemon's (its peer finds the local
  * scheduler there), every other key the scheduler role's. */
 static const DflyConfigDaemonSection daemon_sections[] = {
-  { "daemon", &daemon_section, FALSE },      { "host", &host_section, FALSE },
-  { "scheduler", &scheduler_section, TRUE }, { "peer", &peer_section, FALSE },
-  { "upload", &upload_section, FALSE },      { "protocol", &protocol_section, FALSE },
-  { "download", &download_section, FALSE },  { "http", &http_section, FALSE },
-  { "storage", &storage_section, FALSE },    { NULL, NULL, FALSE },
+  { "daemon", &daemon_section, FALSE },
+  { "host", &host_section, FALSE },
+  { "scheduler", &scheduler_section, TRUE },
+  { "peer", &peer_section, FALSE },
+  { "upload", &upload_section, FALSE },
+  { "protocol", &protocol_section, FALSE },
+  { "download", &download_section, FALSE },
+  { "http", &http_section, FALSE },
+  { "source", &source_section, FALSE },
+  { "storage", &storage_section, FALSE },
+  { NULL, NULL, FALSE },
 };
 
 /* A DflyConfig and what only this file sees. */

@@ -27,6 +27,7 @@ static const DflyErrorEntry error_table[] = {
   { DFLY_ERROR_CANCELLED, "org.dfly.Error.Cancelled", DFLY_EXIT_CANCELLED },
   { DFLY_ERROR_BUSY, "org.dfly.Error.Busy", DFLY_EXIT_FAILED },
   { DFLY_ERROR_ACCESS_DENIED, "org.dfly.Error.AccessDenied", DFLY_EXIT_ACCESS_DENIED },
+  { DFLY_ERROR_SOURCE_DENIED, "org.dfly.Error.SourceDenied", DFLY_EXIT_PERMISSION },
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (error_table) == DFLY_ERROR_LAST);
 

@@ -13,12 +13,18 @@
  * Redirects are followed here, not by libsoup, so that credentials can be
  * dropped across origins: a registry's token must not reach the storage it
  * redirects to (libsoup 3.2 as shipped in Debian 12 forwards them).
+ *
+ * source.allow / source.deny (dfly-source-policy.h) are checked on every
+ * URL's host before its message is sent (each redirect too), and on the
+ * address each new connection goes to, when "network-event" says it is
+ * connecting: a refused socket is closed there, before a byte is sent.
  */
 #include "config.h"
 
 #include <string.h>
 
 #include "dfly/dfly-http-client.h"
+#include "dfly-source-policy.h"
 
 #define USER_AGENT "dfly/" PACKAGE_VERSION
 /* No single backoff grows beyond this, however many retries. */
@@ -418,7 +424,10 @@ typedef struct {
   guint                  connect_timeout;
   guint                  retries;
   guint                  retry_backoff_ms;
-  RequestPhase           phase; /* of the attempt in flight */
+  RequestPhase           phase;           /* of the attempt in flight */
+  DflySourcePolicy      *policy;          /* source.allow and source.deny */
+  gboolean               allowed_by_name; /* the target's host is in source.allow */
+  GError                *refused;         /* why the policy closed a connection of this attempt */
 } HttpCall;
 
 static void
@@ -426,6 +435,8 @@ http_call_clear (HttpCall *call)
 {
   g_clear_pointer (&call->hs, http_session_unref);
   g_clear_pointer (&call->url, g_free);
+  g_clear_pointer (&call->policy, dfly_source_policy_free);
+  g_clear_error (&call->refused);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HttpCall, http_call_clear)
@@ -445,6 +456,10 @@ http_call_init (HttpCall *call, DflyHttpClient *self, const DflyHttpRequest *req
                  "not an http or https URL with a host: %s", call->url);
     return FALSE;
   }
+  call->policy = dfly_source_policy_new ((const char *const *) config->source.allow,
+                                         (const char *const *) config->source.deny, error);
+  if (call->policy == NULL)
+    return FALSE;
   call->connect_timeout = config->http.connect_timeout;
   call->retries = config->http.retries;
   call->retry_backoff_ms = config->http.retry_backoff_ms;
@@ -456,6 +471,40 @@ http_call_init (HttpCall *call, DflyHttpClient *self, const DflyHttpRequest *req
     return FALSE;
   }
   return TRUE;
+}
+
+/* "source.deny: 169.254.169.254 is denied (link-local): URL" */
+static void
+set_refused_error (GError **error, const GError *refused, const char *url)
+{
+  g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE_DENIED, "%s: %s", refused->message, url);
+}
+
+/* Closes connection if the policy refuses where it goes: the connect (or
+ * the request, once connected) then fails, and the refusal is the error.
+ * GSocketClient knows the address it is connecting to before it connects;
+ * once connected, the peer's address is the one that counts. */
+static void
+http_call_check_connection (HttpCall *call, GIOStream *connection)
+{
+  GSocket *socket;
+  g_autoptr (GSocketAddress) remote = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!G_IS_SOCKET_CONNECTION (connection))
+    return;
+  socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (connection));
+  remote = g_socket_connection_get_remote_address (G_SOCKET_CONNECTION (connection), NULL);
+  if (!G_IS_INET_SOCKET_ADDRESS (remote))
+    return;
+  if (dfly_source_policy_check_address (
+        call->policy, g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)),
+        call->allowed_by_name, &error))
+    return;
+  g_debug ("%s: %s", call->url, error->message);
+  if (call->refused == NULL)
+    call->refused = g_steal_pointer (&error);
+  g_socket_close (socket, NULL);
 }
 
 static void
@@ -473,9 +522,11 @@ on_network_event (SoupMessage *msg, GSocketClientEvent event, GIOStream *connect
     if (G_IS_SOCKET_CONNECTION (connection))
       g_socket_set_timeout (g_socket_connection_get_socket (G_SOCKET_CONNECTION (connection)),
                             call->connect_timeout);
+    http_call_check_connection (call, connection);
     break;
   case G_SOCKET_CLIENT_CONNECTED:
     call->phase = PHASE_EXCHANGING;
+    http_call_check_connection (call, connection);
     break;
   default:
     break;
@@ -498,9 +549,17 @@ static SoupMessage *
 http_call_new_message (HttpCall *call, GUri *target, gboolean cross_origin, GError **error)
 {
   const DflyHttpRequest *request = call->request;
-  g_autoptr (SoupMessage) msg = soup_message_new_from_uri (request->method, target);
-  SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GError) refused = NULL;
+  SoupMessageHeaders *headers;
 
+  if (!dfly_source_policy_check_host (call->policy, g_uri_get_host (target), &call->allowed_by_name,
+                                      &refused)) {
+    set_refused_error (error, refused, call->url);
+    return NULL;
+  }
+  msg = soup_message_new_from_uri (request->method, target);
+  headers = soup_message_get_request_headers (msg);
   if (request->headers != NULL) {
     GHashTableIter iter;
     gpointer       name, value;
@@ -573,8 +632,14 @@ http_call_send_once (HttpCall *call, SoupMessage **msg_out, GCancellable *cancel
       return NULL;
     /* A new connection reports its progress; a reused one says nothing. */
     call->phase = PHASE_EXCHANGING;
+    g_clear_error (&call->refused);
     stream = soup_session_send (call->hs->session, msg, cancellable, error);
     g_signal_handlers_disconnect_by_data (msg, call);
+    if (stream == NULL && call->refused != NULL) {
+      g_clear_error (error);
+      set_refused_error (error, call->refused, call->url);
+      return NULL;
+    }
     if (stream != NULL)
       next = http_call_next_target (call, msg, target, redirects, &local_error);
     if (local_error != NULL) {

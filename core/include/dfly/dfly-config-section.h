@@ -31,6 +31,7 @@ typedef enum {
   DFLY_CONFIG_STRINGS,   /* char **: printable text of at most 255 bytes; max = items */
   DFLY_CONFIG_DIGEST,    /* char *: a piece digest algorithm, crc32c or xxh3 */
   DFLY_CONFIG_RATIO,     /* double in 0..1 with at most 3 decimals; min, max in thousandths */
+  DFLY_CONFIG_ORIGINS,   /* char **: CIDRs, addresses, host patterns (*.example.com); max = items */
 } DflyConfigType;
 
 typedef enum {

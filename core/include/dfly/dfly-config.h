@@ -81,6 +81,10 @@ typedef struct {
     char **insecure_hosts;   /* TLS verification off for exactly these hosts */
   } http;
   struct {
+    char **allow; /* CIDRs and host patterns; empty: all but what deny lists */
+    char **deny;  /* CIDRs and host patterns; link-local addresses always */
+  } source;
+  struct {
     char   *backend;        /* storage plugin name */
     guint64 quota;          /* bytes dfly may keep; 0 = the file system's size */
     guint   high_watermark; /* percent of quota that starts GC */

@@ -29,6 +29,7 @@ typedef enum {
   DFLY_ERROR_CANCELLED,        /* the user cancelled */
   DFLY_ERROR_BUSY,             /* a limit was reached; try later */
   DFLY_ERROR_ACCESS_DENIED,    /* the origin refused our credentials */
+  DFLY_ERROR_SOURCE_DENIED,    /* source.allow / source.deny refuse the origin */
   DFLY_ERROR_LAST
 } DflyError;
 
@@ -47,7 +48,7 @@ enum {
   DFLY_EXIT_DIGEST = 6,
   DFLY_EXIT_TIMEOUT = 7,
   DFLY_EXIT_CANCELLED = 8,
-  DFLY_EXIT_PERMISSION = 9,     /* the bus policy refused the call */
+  DFLY_EXIT_PERMISSION = 9,     /* a policy refused: the bus's, or source.allow / deny */
   DFLY_EXIT_ACCESS_DENIED = 10, /* the origin refused the credentials */
 };
 
