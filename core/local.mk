@@ -2,6 +2,7 @@
 lib_LTLIBRARIES += core/libdfly-1.la
 core_libdfly_1_la_SOURCES = \
 	core/lib/dfly-bus.c \
+	core/lib/dfly-cert.c \
 	core/lib/dfly-component.c \
 	core/lib/dfly-config.c \
 	core/lib/dfly-config-private.h \
@@ -44,6 +45,7 @@ core_libdfly_1_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(LIBDFLY_LT_VERSION) \
 dflyinclude_HEADERS += \
 	core/include/dfly/dfly.h \
 	core/include/dfly/dfly-bus.h \
+	core/include/dfly/dfly-cert.h \
 	core/include/dfly/dfly-component.h \
 	core/include/dfly/dfly-config.h \
 	core/include/dfly/dfly-config-section.h \

@@ -1,11 +1,15 @@
 # Unit tests of the runtime library and the daemon's loader and engine.
 CORE_TESTS = tests/test-bus tests/test-engine tests/test-error tests/test-frame tests/test-loader \
 	tests/test-piece-digest tests/test-task-id tests/test-message tests/test-http-range tests/test-wire \
-	tests/test-piece-http tests/test-http-client
+	tests/test-piece-http tests/test-http-client tests/test-cert
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 CORE_TEST_LDADD = core/libdflyd.la core/libdfly-1.la $(GLIB_LIBS)
 
+tests_test_cert_SOURCES = tests/test-cert.c
+tests_test_cert_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_cert_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(GNUTLS_CFLAGS)
+tests_test_cert_LDADD = $(CORE_TEST_LDADD) $(SOUP_LIBS) $(GNUTLS_LIBS)
 tests_test_bus_SOURCES = tests/test-bus.c
 tests_test_bus_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_bus_LDADD = $(CORE_TEST_LDADD)
