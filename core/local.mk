@@ -104,6 +104,7 @@ dflyctl_SOURCES = \
 	core/ctl/dflyctl.c \
 	core/ctl/dflyctl.h \
 	core/ctl/dflyctl-cache.c \
+	core/ctl/dflyctl-cert.c \
 	core/ctl/dflyctl-get.c \
 	core/ctl/dflyctl-output.c \
 	core/ctl/dflyctl-output.h \
@@ -113,5 +114,5 @@ dflyctl_SOURCES = \
 	core/ctl/dflyctl-progress.h \
 	core/ctl/dflyctl-task.c
 dflyctl_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dflyctl\"
-dflyctl_CFLAGS = $(AM_CFLAGS) $(JSON_CFLAGS)
+dflyctl_CFLAGS = $(AM_CFLAGS) $(JSON_CFLAGS) $(SOUP_CFLAGS)
 dflyctl_LDADD = core/libdfly-1.la $(GLIB_LIBS) $(JSON_LIBS)

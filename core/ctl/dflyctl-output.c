@@ -738,6 +738,69 @@ dflyctl_output_cache_report (DflyctlFormat format, GVariant *report)
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
+/* "a, b" of an "as", or @placeholder when empty or missing. */
+static char *
+lookup_list (GVariant *dict, const char *key, const char *placeholder)
+{
+  g_autofree const char **items = NULL;
+
+  if (!g_variant_lookup (dict, key, "^a&s", &items) || items[0] == NULL)
+    return g_strdup (placeholder);
+  return g_strjoinv (", ", (char **) items);
+}
+
+char *
+dflyctl_output_cert (DflyctlFormat format, GVariant *cert)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_autofree char *host_id = lookup_string (cert, "host-id", "-");
+  g_autofree char *roles = lookup_list (cert, "roles", _ ("none"));
+  g_autofree char *subject = lookup_string (cert, "subject", "?");
+  g_autofree char *issuer = lookup_string (cert, "issuer", "?");
+  g_autofree char *serial = lookup_string (cert, "serial", "?");
+  g_autofree char *not_before = lookup_string (cert, "not-before", "?");
+  g_autofree char *not_after = lookup_string (cert, "not-after", "?");
+  g_autofree char *ips = lookup_list (cert, "ips", "-");
+  g_autofree char *dns_names = lookup_list (cert, "dns-names", "-");
+  g_autofree char *until = NULL;
+  gboolean         is_ca = FALSE, expired = FALSE;
+  const char      *labels[] = { _ ("host id:"),    _ ("roles:"),       _ ("subject:"),
+                                _ ("issuer:"),     _ ("serial:"),      _ ("CA:"),
+                                _ ("valid from:"), _ ("valid until:"), _ ("IP addresses:"),
+                                _ ("DNS names:") };
+  const char      *values[G_N_ELEMENTS (labels)];
+  gsize            width = 0;
+
+  g_return_val_if_fail (g_variant_is_of_type (cert, G_VARIANT_TYPE_VARDICT), NULL);
+
+  if (format == DFLYCTL_FORMAT_JSON) {
+    g_autoptr (JsonNode) root = vardict_to_json (cert);
+
+    return json_to_text (root);
+  }
+  g_variant_lookup (cert, "ca", "b", &is_ca);
+  g_variant_lookup (cert, "expired", "b", &expired);
+  /* TRANSLATORS: a certificate's end of validity, passed */
+  until = expired ? g_strdup_printf (_ ("%s (expired)"), not_after) : g_strdup (not_after);
+  values[0] = host_id;
+  values[1] = roles;
+  values[2] = subject;
+  values[3] = issuer;
+  values[4] = serial;
+  values[5] = is_ca ? _ ("yes") : _ ("no");
+  values[6] = not_before;
+  values[7] = until;
+  values[8] = ips;
+  values[9] = dns_names;
+  for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
+    width = MAX (width, display_width (labels[i]));
+  for (guint i = 0; i < G_N_ELEMENTS (labels); i++) {
+    append_padded (out, labels[i], width + 1);
+    g_string_append_printf (out, "%s\n", values[i]);
+  }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
 char *
 dflyctl_output_task_action (DflyctlFormat format, const char *task_id, DflyctlTaskAction action)
 {

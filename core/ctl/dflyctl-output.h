@@ -46,6 +46,10 @@ typedef enum {
 char *dflyctl_output_task_action (DflyctlFormat format, const char *task_id,
                                   DflyctlTaskAction action);
 
+/* "dflyctl cert show": an a{sv} of host-id, roles (as), subject, issuer,
+ * serial, ca (b), not-before, not-after, expired (b), ips and dns-names (as). */
+char *dflyctl_output_cert (DflyctlFormat format, GVariant *cert);
+
 /* The end of one "dflyctl get". */
 typedef struct {
   const char *task_id; /* NULL when dflyd never gave one */

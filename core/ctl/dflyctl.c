@@ -311,6 +311,8 @@ static const DflyctlCommand commands[] = {
   { "task", N_ ("show|rm|cancel ID"), N_ ("Show, delete or cancel one task"), TRUE,
     dflyctl_cmd_task },
   { "cache", "gc", N_ ("Collect the cache now and show its usage"), TRUE, dflyctl_cmd_cache },
+  { "cert", N_ ("ca|issue|show …"), N_ ("Make the cluster CA and host certificates (no dflyd)"),
+    TRUE, dflyctl_cmd_cert },
   { "version", "", N_ ("Show the versions of dflyctl and dflyd"), FALSE, cmd_version },
   { "help", "", N_ ("Show this help"), TRUE, cmd_help },
 };

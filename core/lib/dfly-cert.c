@@ -30,6 +30,7 @@
 #define SERIAL_BYTES        16
 #define SKEW_ALLOWANCE_SECS (60 * 60) /* not-before is set back by this */
 #define OID_SUBJECT_ALT     "2.5.29.17"
+#define PEM_CERT_BEGIN      "-----BEGIN CERTIFICATE-----"
 
 static void
 datum_clear (gnutls_datum_t *datum)
@@ -235,6 +236,12 @@ import_certificate (const void *data, gsize length, gnutls_x509_crt_fmt_t format
                      error) ||
       !check_gnutls (gnutls_x509_crt_init (&crt), "reading a certificate", error))
     return NULL;
+  if (format == GNUTLS_X509_FMT_PEM &&
+      g_strstr_len ((const char *) data, length, PEM_CERT_BEGIN) == NULL) {
+    g_set_error_literal (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                         "the PEM text holds no certificate (no " PEM_CERT_BEGIN " line)");
+    return NULL;
+  }
   rc = gnutls_x509_crt_import (crt, &datum, format);
   if (rc < 0) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT, "%s is not valid X.509: %s", what,
