@@ -7,6 +7,8 @@
 
 #include <dfly/dfly.h>
 
+#include "dfly-wire-backlog.h"
+#include "dfly-wire-guard.h"
 #include "dfly-wire.h"
 
 /* Under AddressSanitizer, allocations libsoup makes and never frees (see
@@ -66,13 +68,89 @@ dfly_wire_unpack (const guint8 *data, gsize length, gsize max_size, guint32 expe
 }
 
 #define KEEPALIVE_SECONDS 5
+/* Bytes a stream's peer may leave unread before it is cut: at least this,
+ * and room for two of the largest messages. */
+#define SEND_QUEUE_MIN (8 * 1024 * 1024)
+#define SEND_QUEUE_KEY "dfly-wire-send-queue"
+/* Beyond its server's cap on all streams together (protocol.max_unread), a
+ * stream leaving more than this unread is cut. */
+#define SEND_QUEUE_SHARE (1024 * 1024)
+
+typedef struct {
+  DflyWireBacklog *backlog;
+  guint64          cap;
+} SendQueue;
+
+static void
+send_queue_free (SendQueue *queue)
+{
+  dfly_wire_backlog_free (queue->backlog);
+  g_free (queue);
+}
+
+/* The socket under a WebSocket, through libsoup's and TLS's wrappers; NULL
+ * when there is none to be found. */
+static GSocket *
+socket_of (SoupWebsocketConnection *connection)
+{
+  g_autoptr (GIOStream) stream =
+    g_object_ref (soup_websocket_connection_get_io_stream (connection));
+
+  for (guint depth = 0; stream != NULL && depth < 4; depth++) {
+    GIOStream  *base = NULL;
+    const char *property = G_IS_TLS_CONNECTION (stream) ? "base-io-stream" : "base-iostream";
+
+    if (G_IS_SOCKET_CONNECTION (stream))
+      return g_object_ref (g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)));
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (stream), property) == NULL)
+      return NULL;
+    g_object_get (stream, property, &base, NULL);
+    g_object_unref (stream);
+    stream = base;
+  }
+  return NULL;
+}
 
 void
 dfly_wire_ws_setup (SoupWebsocketConnection *connection, gsize max_message_size)
 {
+  g_autoptr (GSocket) socket = socket_of (connection);
+  DflyWireBacklog *backlog = socket != NULL ? dfly_wire_backlog_new (socket) : NULL;
+
   soup_websocket_connection_set_max_incoming_payload_size (connection, max_message_size +
                                                                          DFLY_FRAME_HEADER_SIZE);
   soup_websocket_connection_set_keepalive_interval (connection, KEEPALIVE_SECONDS);
+  if (backlog != NULL) {
+    SendQueue *queue = g_new0 (SendQueue, 1);
+
+    queue->backlog = backlog;
+    queue->cap = MAX (SEND_QUEUE_MIN, 2 * (max_message_size + DFLY_FRAME_HEADER_SIZE));
+    g_object_set_data_full (G_OBJECT (connection), SEND_QUEUE_KEY, queue,
+                            (GDestroyNotify) send_queue_free);
+  } else {
+    g_debug ("a stream without a TCP socket: its send queue is not watched");
+  }
+}
+
+/* The peer stopped reading: libsoup would queue what we send for ever. */
+static void
+cut (SoupWebsocketConnection *connection, guint64 waiting, guint64 cap)
+{
+  g_autoptr (GSocket) socket = socket_of (connection);
+  g_autoptr (GSocketAddress) remote =
+    socket != NULL ? g_socket_get_remote_address (socket, NULL) : NULL;
+  g_autofree char *peer = remote != NULL
+                            ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (remote))
+                            : g_strdup ("a peer");
+
+  g_message ("closing a stream to %s: %" G_GUINT64_FORMAT " bytes sent to it wait unread, "
+             "more than %" G_GUINT64_FORMAT,
+             peer, waiting, cap);
+  soup_websocket_connection_close (connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+                                   "not reading");
+  /* Its close frame would wait behind the rest: the queue goes now. */
+  if (socket != NULL)
+    g_socket_shutdown (socket, TRUE, TRUE, NULL);
 }
 
 void
@@ -80,10 +158,23 @@ dfly_wire_ws_send (SoupWebsocketConnection *connection, DflyMessageType type,
                    const ProtobufCMessage *message)
 {
   g_autoptr (GBytes) frame = NULL;
+  SendQueue *queue;
+  guint64    waiting;
 
   if (soup_websocket_connection_get_state (connection) != SOUP_WEBSOCKET_STATE_OPEN)
     return;
   frame = dfly_wire_pack (type, message);
+  queue = g_object_get_data (G_OBJECT (connection), SEND_QUEUE_KEY);
+  if (queue != NULL) {
+    waiting = dfly_wire_backlog_add (queue->backlog, g_bytes_get_size (frame));
+    /* Over its own cap; or its server's streams together are over theirs,
+     * and this one leaves more than a little unread. */
+    if (waiting > queue->cap ||
+        (waiting > SEND_QUEUE_SHARE && dfly_wire_backlog_pool_is_full (queue->backlog))) {
+      cut (connection, waiting, waiting > queue->cap ? queue->cap : SEND_QUEUE_SHARE);
+      return;
+    }
+  }
   soup_websocket_connection_send_message (connection, SOUP_WEBSOCKET_DATA_BINARY, frame);
 }
 
@@ -207,7 +298,7 @@ dfly_wire_reply (SoupServerMessage *msg, DflyMessageType type, const ProtobufCMe
                                     g_bytes_get_data (frame, NULL), g_bytes_get_size (frame));
 }
 
-#define DIVERT_WAIT_SECONDS 30
+#define DIVERT_WAIT_SECONDS 30 /* without a header timeout */
 #define DIVERT_RECHECK_MS   10 /* a first request split before the prefix's end */
 /* Longer than this a prefix's start is left for the server to deal with
  * (a peeked socket never tells that its peer closed). */
@@ -221,6 +312,7 @@ struct _DflyWireListener {
   SoupServer        *server;
   guint16            port;
   guint              io_timeout;
+  DflyWireGuard     *guard;         /* caps and head deadlines */
   char              *divert_prefix; /* NULL: every connection to the server */
   DflyWireDivertFunc divert;
   gpointer           divert_data;
@@ -237,7 +329,7 @@ serve (DflyWireListener *listener, GSocketConnection *connection)
   /* A client gone before we got to it has no remote address: nothing to serve. */
   if (local == NULL || remote == NULL)
     return;
-  g_socket_set_timeout (g_socket_connection_get_socket (connection), listener->io_timeout);
+  dfly_wire_guard_serve (listener->guard, connection, remote);
   if (!soup_server_accept_iostream (listener->server, G_IO_STREAM (connection), local, remote,
                                     &error))
     g_debug ("dropping a connection: %s", error->message);
@@ -334,7 +426,7 @@ on_waiting_timeout (gpointer user_data)
 {
   Waiting *waiting = user_data;
 
-  g_debug ("dropping a connection silent for %d s", DIVERT_WAIT_SECONDS);
+  g_debug ("dropping a connection that sent no request in time");
   waiting->timeout_id = 0;
   g_ptr_array_remove_fast (waiting->listener->waiting, waiting);
   return G_SOURCE_REMOVE;
@@ -346,7 +438,10 @@ on_incoming (GSocketService *service, GSocketConnection *connection, GObject *so
 {
   DflyWireListener *listener = user_data;
   Waiting          *waiting;
+  guint             wait_seconds = dfly_wire_guard_get_header_timeout (listener->guard);
 
+  if (!dfly_wire_guard_admit (listener->guard, connection))
+    return TRUE;
   if (listener->divert == NULL || listener->waiting->len >= DIVERT_WAITING_MAX) {
     serve (listener, connection);
     return TRUE;
@@ -354,7 +449,8 @@ on_incoming (GSocketService *service, GSocketConnection *connection, GObject *so
   waiting = g_new0 (Waiting, 1);
   waiting->listener = listener;
   waiting->connection = g_object_ref (connection);
-  waiting->timeout_id = g_timeout_add_seconds (DIVERT_WAIT_SECONDS, on_waiting_timeout, waiting);
+  waiting->timeout_id = g_timeout_add_seconds (
+    wait_seconds > 0 ? wait_seconds : DIVERT_WAIT_SECONDS, on_waiting_timeout, waiting);
   g_ptr_array_add (listener->waiting, waiting);
   wait_for (waiting, TRUE);
   return TRUE;
@@ -370,27 +466,41 @@ dfly_wire_listener_divert (DflyWireListener *listener, const char *prefix, DflyW
   listener->divert_data = user_data;
 }
 
+void
+dfly_wire_limits_from_config (const DflyConfig *config, DflyWireLimits *limits)
+{
+  limits->max_connections = config->protocol.max_connections;
+  limits->max_per_address = config->protocol.max_connections_per_address;
+  limits->header_timeout = config->protocol.header_timeout;
+  limits->idle_timeout = config->protocol.idle_timeout;
+  limits->max_unread = config->protocol.max_unread;
+}
+
 DflyWireListener *
-dfly_wire_listen (SoupServer *server, const char *ip, guint16 port, guint io_timeout,
+dfly_wire_listen (SoupServer *server, const char *ip, guint16 port, const DflyWireLimits *limits,
                   GError **error)
 {
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string (ip, port);
   g_autoptr (GSocketAddress) bound = NULL;
   g_autoptr (GError) local_error = NULL;
   g_autoptr (GSList) listeners = NULL;
-  DflyWireListener *listener;
+  g_autofree char            *name = NULL;
+  static const DflyWireLimits no_limits = { 0 };
+  DflyWireListener           *listener;
 
   if (address == NULL) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG, "%s is not an IP address", ip);
     return NULL;
   }
+  if (limits == NULL)
+    limits = &no_limits;
   listener = g_new0 (DflyWireListener, 1);
   listener->service = g_socket_service_new ();
   /* GLib's default backlog of 10 drops SYNs when a swarm connects at once;
    * each drop costs a second. The kernel caps it at somaxconn. */
   g_socket_listener_set_backlog (G_SOCKET_LISTENER (listener->service), 4096);
   listener->server = g_object_ref (server);
-  listener->io_timeout = io_timeout;
+  listener->io_timeout = limits->idle_timeout;
   listener->waiting = g_ptr_array_new_with_free_func ((GDestroyNotify) waiting_free);
   if (!g_socket_listener_add_address (G_SOCKET_LISTENER (listener->service), address,
                                       G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound,
@@ -401,6 +511,8 @@ dfly_wire_listen (SoupServer *server, const char *ip, guint16 port, guint io_tim
     return NULL;
   }
   listener->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  name = g_strdup_printf ("%s port %u", ip, listener->port);
+  listener->guard = dfly_wire_guard_new (server, name, limits);
   /* SoupServer keeps a connection alive after a response only while it has
    * a listener of its own; without one, every request would cost a new
    * connection (one per piece). So it gets one, on a loopback port nobody
@@ -439,6 +551,7 @@ dfly_wire_listener_free (DflyWireListener *listener)
   g_signal_handlers_disconnect_by_data (listener->service, listener);
   g_ptr_array_unref (listener->waiting);
   g_free (listener->divert_prefix);
+  dfly_wire_guard_free (listener->guard);
   g_socket_service_stop (listener->service);
   g_socket_listener_close (G_SOCKET_LISTENER (listener->service));
   g_object_unref (listener->service);

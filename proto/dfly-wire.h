@@ -31,10 +31,15 @@ ProtobufCMessage *dfly_wire_unpack (const guint8 *data, gsize length, gsize max_
                                     guint32 expected, guint32 *type, GError **error);
 
 /* Readies a dfly stream, either end: incoming messages capped at one
- * frame of max_message_size, keepalive pings that find a vanished peer. */
+ * frame of max_message_size, keepalive pings that find a vanished peer,
+ * and a cap on what waits unread for the peer: 8 MiB or two of the
+ * largest messages, whichever is more, or 1 MiB while the streams of its
+ * listener leave more than its max_unread unread together
+ * (dfly-wire-backlog.h). */
 void dfly_wire_ws_setup (SoupWebsocketConnection *connection, gsize max_message_size);
 
-/* Sends message on a WebSocket as one binary message. */
+/* Sends message on a WebSocket as one binary message; a stream whose peer
+ * has more than its cap unread is closed instead, with a log line. */
 void dfly_wire_ws_send (SoupWebsocketConnection *connection, DflyMessageType type,
                         const ProtobufCMessage *message);
 
@@ -58,13 +63,28 @@ ProtobufCMessage *dfly_wire_read_request (SoupServerMessage *msg, gsize max_size
 void dfly_wire_reply (SoupServerMessage *msg, DflyMessageType type,
                       const ProtobufCMessage *message);
 
+/* What a listener bounds (dflyd's protocol.* keys; 0: no bound). */
+typedef struct {
+  guint   max_connections; /* open at once, in all */
+  guint   max_per_address; /* open at once from one peer address */
+  guint   header_timeout;  /* seconds from accepting a connection to its first request head */
+  guint   idle_timeout;    /* seconds a socket may stay silent; also from one response's end
+                          * to the next request's whole head on a kept-alive connection */
+  guint64 max_unread;      /* bytes all its streams may leave unread together */
+} DflyWireLimits;
+
+/* The limits config gives every server. */
+void dfly_wire_limits_from_config (const DflyConfig *config, DflyWireLimits *limits);
+
 /* A SoupServer served on ip:port through our own GSocketService rather
  * than soup_server_listen(): libsoup 3.2 leaks every socket its own
- * listener accepts. Port 0 picks a free port. io_timeout (seconds, 0: none)
- * drops a connection idle that long. */
+ * listener accepts, and has no header timeout nor connection caps. Port 0
+ * picks a free port. A connection over a cap is closed at once (with a log
+ * line at most every 10 s); one that has not sent a whole request head in
+ * time is shut down. limits NULL: no caps, no timeouts. */
 typedef struct _DflyWireListener DflyWireListener;
 DflyWireListener                *dfly_wire_listen (SoupServer *server, const char *ip, guint16 port,
-                                                   guint io_timeout, GError **error);
+                                                   const DflyWireLimits *limits, GError **error);
 guint16                          dfly_wire_listener_get_port (DflyWireListener *listener);
 /* Stops accepting; connections already served live on with the server.
  * Connections still waiting for their first bytes are dropped. */
@@ -74,9 +94,11 @@ void dfly_wire_listener_free (DflyWireListener *listener);
 typedef void (*DflyWireDivertFunc) (GSocketConnection *connection, gpointer user_data);
 /* From now on a connection whose first bytes are prefix goes to func
  * instead of the server (every other one still to the server). The listener
- * peeks at those bytes without reading them, waiting up to 30 s for the
- * first and 1 s for the rest of the prefix; with 1024 connections waiting,
- * new ones go to the server unpeeked. One divert per listener. */
+ * peeks at those bytes without reading them, waiting up to the header
+ * timeout (30 s without one) for the first and 1 s for the rest of the
+ * prefix; with 1024 connections waiting, new ones go to the server
+ * unpeeked. One divert per listener. The callee bounds its connection's
+ * heads itself from then on. */
 void dfly_wire_listener_divert (DflyWireListener *listener, const char *prefix,
                                 DflyWireDivertFunc func, gpointer user_data);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyWireListener, dfly_wire_listener_free)

@@ -26,7 +26,13 @@ proto_libdfly_proto_la_SOURCES = \
 	proto/dfly-piece-http.c \
 	proto/dfly-piece-http.h \
 	proto/dfly-wire.c \
-	proto/dfly-wire.h
+	proto/dfly-wire.h \
+	proto/dfly-wire-admission.c \
+	proto/dfly-wire-admission.h \
+	proto/dfly-wire-backlog.c \
+	proto/dfly-wire-backlog.h \
+	proto/dfly-wire-guard.c \
+	proto/dfly-wire-guard.h
 nodist_proto_libdfly_proto_la_SOURCES = \
 	proto/common.pb-c.c proto/scheduler.pb-c.c proto/peer.pb-c.c
 proto_libdfly_proto_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-proto\"

@@ -1,6 +1,7 @@
 # Unit tests of the runtime library and the daemon's loader and engine.
 CORE_TESTS = tests/test-bus tests/test-engine tests/test-error tests/test-frame tests/test-loader \
 	tests/test-piece-digest tests/test-task-id tests/test-message tests/test-http-range tests/test-wire \
+	tests/test-wire-limits \
 	tests/test-piece-http tests/test-http-client tests/test-cert
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
@@ -28,6 +29,10 @@ tests_test_message_SOURCES = tests/test-message.c
 tests_test_message_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
 tests_test_message_CFLAGS = $(AM_CFLAGS) $(PROTO_CFLAGS)
 tests_test_message_LDADD = $(PROTO_LIBS) $(CORE_TEST_LDADD)
+tests_test_wire_limits_SOURCES = tests/test-wire-limits.c
+tests_test_wire_limits_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
+tests_test_wire_limits_CFLAGS = $(AM_CFLAGS) $(PROTO_CFLAGS)
+tests_test_wire_limits_LDADD = $(PROTO_LIBS) $(CORE_TEST_LDADD)
 tests_test_wire_SOURCES = tests/test-wire.c
 tests_test_wire_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
 tests_test_wire_CFLAGS = $(AM_CFLAGS) $(PROTO_CFLAGS)

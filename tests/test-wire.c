@@ -380,7 +380,8 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_signal_connect (f->server, "request-started", G_CALLBACK (on_request_started), f);
   soup_server_add_handler (f->server, "/stat", on_stat, f, NULL);
   soup_server_add_handler (f->server, "/busy", on_busy, f, NULL);
-  f->listener = dfly_wire_listen (f->server, "127.0.0.1", 0, 30, &error);
+  f->listener =
+    dfly_wire_listen (f->server, "127.0.0.1", 0, &(DflyWireLimits){ .idle_timeout = 30 }, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->listener);
   g_assert_cmpuint (dfly_wire_listener_get_port (f->listener), >, 0);
@@ -907,7 +908,7 @@ test_listen (void)
 {
   g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
   g_autoptr (GError) error = NULL;
-  DflyWireListener *listener = dfly_wire_listen (server, "not-an-ip", 0, 0, &error);
+  DflyWireListener *listener = dfly_wire_listen (server, "not-an-ip", 0, NULL, &error);
   DflyWireListener *first;
 
   g_assert_null (listener);
@@ -915,9 +916,10 @@ test_listen (void)
   g_clear_error (&error);
 
   /* The port taken by one listener cannot be taken by another. */
-  first = dfly_wire_listen (server, "127.0.0.1", 0, 0, &error);
+  first = dfly_wire_listen (server, "127.0.0.1", 0, NULL, &error);
   g_assert_no_error (error);
-  listener = dfly_wire_listen (server, "127.0.0.1", dfly_wire_listener_get_port (first), 0, &error);
+  listener =
+    dfly_wire_listen (server, "127.0.0.1", dfly_wire_listener_get_port (first), NULL, &error);
   g_assert_null (listener);
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_IO);
   dfly_wire_listener_free (first);

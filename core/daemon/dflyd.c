@@ -1,10 +1,12 @@
 /* dflyd.c — the dfly daemon: config, plugins, roles, D-Bus control */
 #include "config.h"
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
 #include <stdio.h>
+#include <sys/resource.h>
 
 #include "dfly-dbus-service.h"
 #include "dfly-engine.h"
@@ -194,6 +196,21 @@ check_config (const Options *options)
   return DFLY_EXIT_OK;
 }
 
+/* Every connection a server keeps is a descriptor (protocol.max_connections
+ * each): the soft limit goes up to the hard one, which the unit sets. */
+static void
+raise_file_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) < 0 || limit.rlim_cur >= limit.rlim_max)
+    return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit (RLIMIT_NOFILE, &limit) < 0)
+    g_message ("cannot raise the open-file limit to %lu: %s", (unsigned long) limit.rlim_max,
+               g_strerror (errno));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -227,6 +244,7 @@ main (int argc, char **argv)
     return DFLY_EXIT_USAGE;
   }
   dfly_log_install (config->daemon.log_level);
+  raise_file_limit ();
   g_info ("dflyd %s starting, config %s", PACKAGE_VERSION,
           options.config_path != NULL ? options.config_path : "(built-in defaults)");
 

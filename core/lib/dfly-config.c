@@ -95,6 +95,16 @@ static const DflyConfigKey upload_keys[] = {
 static const DflyConfigKey protocol_keys[] = {
   KEY ("max_message_size", SIZE, protocol.max_message_size, "4MiB", 1 * KiB, 64 * MiB, RESTART,
        "larger protocol messages are refused"),
+  KEY ("max_connections", UINT, protocol.max_connections, "4096", 1, 1000000, RESTART,
+       "connections each server keeps open at most; more are closed at once"),
+  KEY ("max_connections_per_address", UINT, protocol.max_connections_per_address, "256", 1, 1000000,
+       RESTART, "connections each server keeps open from one address at most"),
+  KEY ("header_timeout", DURATION, protocol.header_timeout, "10s", 1, 600, RESTART,
+       "time a new connection has to send its first request head"),
+  KEY ("idle_timeout", DURATION, protocol.idle_timeout, "60s", 1, 3600, RESTART,
+       "time a connection may stay silent, or take for its next request"),
+  KEY ("max_unread", SIZE, protocol.max_unread, "128MiB", 16 * MiB, 64 * GiB, RESTART,
+       "bytes the streams of one server may leave unread together"),
 };
 
 static const DflyConfigKey download_keys[] = {
@@ -113,6 +123,8 @@ static const DflyConfigKey download_keys[] = {
   KEY ("rate_limit", SIZE, download.rate_limit, "0", 0, 1024 * GiB, LIVE,
        "bytes per second downloaded at most; 0: no limit"),
   KEY ("max_tasks", UINT, download.max_tasks, "16", 1, 1024, LIVE, "downloads running at once"),
+  KEY ("max_waiting", UINT, download.max_waiting, "1024", 1, 100000, LIVE,
+       "downloads waiting to start beyond which a scheduler's order is refused"),
   /* Signed-URL and tenancy parameters that differ per request for the same
    * bytes (Dragonfly's default filters). */
   KEY ("filtered_query_keys", STRINGS, download.filtered_query_keys,

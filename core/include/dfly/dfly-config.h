@@ -59,7 +59,12 @@ typedef struct {
     guint   seed_slots; /* the same for a seed peer */
   } upload;
   struct {
-    guint64 max_message_size; /* bytes; larger protocol messages are refused */
+    guint64 max_message_size;            /* bytes; larger protocol messages are refused */
+    guint   max_connections;             /* each server's open connections, at most */
+    guint   max_connections_per_address; /* the same from one peer address */
+    guint   header_timeout;              /* seconds from accept to the first request head */
+    guint   idle_timeout; /* seconds a connection may stay silent, or idle between requests */
+    guint64 max_unread;   /* bytes the streams of one server may leave unread together */
   } protocol;
   struct {
     guint64 piece_length;       /* 0: chosen from the content length */
@@ -70,6 +75,7 @@ typedef struct {
     guint   workers;            /* piece worker threads of all downloads together */
     guint64 rate_limit;         /* bytes/s this host downloads at most; 0: none */
     guint   max_tasks;          /* downloads running at once; more wait */
+    guint   max_waiting;        /* downloads waiting beyond which orders are refused */
     char **filtered_query_keys; /* dropped from the URL before the task id; "X-Amz-*" is a prefix */
   } download;
   struct {

@@ -483,6 +483,13 @@ dfly_peer_engine_fetch_for_swarm (DflyPeerEngine *self, const DflyTaskInfo *task
   running = g_hash_table_lookup (self->downloads, task->id);
   if (running != NULL && !dfly_download_is_cancelled (running))
     return TRUE; /* already on it */
+  /* Whoever sends orders must not grow the queue without bound. */
+  if (g_queue_get_length (&self->waiting) >=
+      dfly_context_get_config (self->context)->download.max_waiting) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY, "%u downloads wait already",
+                 g_queue_get_length (&self->waiting));
+    return FALSE;
+  }
   source = dfly_context_lookup_source (self->context, task->url, error);
   if (source == NULL)
     return FALSE;

@@ -50,6 +50,7 @@ typedef struct {
   int                fd;
   GThread           *thread;
   guint              timeout_ms; /* http.read_timeout: a stalled head or send */
+  guint              head_ms;    /* protocol.header_timeout: a head from its first byte */
 } Connection;
 
 /* ---- answers ---- */
@@ -289,8 +290,9 @@ wait_readable (int fd, int timeout_ms)
 static void
 serve_connection (Connection *c)
 {
-  char  buffer[DFLY_PIECE_HEAD_MAX];
-  gsize have = 0;
+  char   buffer[DFLY_PIECE_HEAD_MAX];
+  gsize  have = 0;
+  gint64 head_due = 0; /* when the head begun must be whole, monotonic µs; 0: none begun */
 
   for (;;) {
     g_autoptr (DflyPieceRequest) request = NULL;
@@ -299,14 +301,28 @@ serve_connection (Connection *c)
     guint status;
 
     while ((head_length = dfly_piece_head_length (buffer, have)) == 0) {
+      gint64 wait_ms = IDLE_TIMEOUT_MS;
       gssize n;
 
       if (have == sizeof buffer) {
         answer (c, STATUS_HEADER_FIELDS_TOO_LARGE, NULL, "request head too large", FALSE);
         return;
       }
-      /* Idle between requests for long; within a head, the read timeout. */
-      if (!wait_readable (c->fd, have == 0 ? IDLE_TIMEOUT_MS : (int) c->timeout_ms))
+      /* Idle between requests for long; a head once begun must be whole
+       * within the header timeout, so a client that trickles its bytes
+       * holds no thread for long. */
+      if (have > 0) {
+        gint64 now = g_get_monotonic_time ();
+
+        if (head_due == 0)
+          head_due = now + (gint64) c->head_ms * 1000;
+        wait_ms = MIN ((gint64) c->timeout_ms, (head_due - now) / 1000);
+        if (wait_ms <= 0) {
+          g_debug ("upload: closing a piece connection: no whole request head in time");
+          return;
+        }
+      }
+      if (!wait_readable (c->fd, (int) wait_ms))
         return;
       do
         n = recv (c->fd, buffer + have, sizeof buffer - have, 0);
@@ -315,6 +331,7 @@ serve_connection (Connection *c)
         return;
       have += n;
     }
+    head_due = 0;
     request = dfly_piece_request_parse (buffer, head_length, &status, &error);
     if (request == NULL) {
       g_info ("upload: refusing a piece request (%u): %s", status, error->message);
@@ -382,6 +399,7 @@ dfly_piece_sender_take (DflyPieceSender *self, GSocketConnection *connection)
   c->connection = connection;
   c->fd = g_socket_get_fd (socket);
   c->timeout_ms = config->http.read_timeout * 1000;
+  c->head_ms = config->protocol.header_timeout * 1000;
   /* Blocking from now on: GSocket is no longer used on it. */
   flags = fcntl (c->fd, F_GETFL);
   if (flags < 0 || fcntl (c->fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||

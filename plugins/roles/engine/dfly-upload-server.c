@@ -26,8 +26,10 @@ struct _DflyUploadServer {
   GPtrArray            *streams;     /* every sync stream open */
   GQueue               *reveals;     /* Reveal, soonest first */
   guint                 reveal_id;
-  GCancellable         *cancellable; /* listings in flight; cancelled when freed */
-  guint                 listings;    /* one-shot ones in flight, at most MAX_LISTINGS */
+  GCancellable         *cancellable;      /* listings in flight; cancelled when freed */
+  guint                 listings;         /* one-shot ones in flight, at most MAX_LISTINGS */
+  guint                 orders_refused;   /* busy, since the last line saying so */
+  gint64                orders_logged_at; /* that line's time, monotonic µs */
 };
 
 /* What one peer can make this server hold or do: a child subscribes to the
@@ -36,6 +38,8 @@ struct _DflyUploadServer {
 #define MAX_SUBSCRIPTIONS_PER_STREAM 1024
 #define MAX_LISTINGS                 32
 #define SUBSCRIPTIONS_KEY            "dfly-upload-subscriptions"
+/* Orders refused as busy are logged at most once per this many µs. */
+#define ORDERS_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
 
 /* A piece the policy told some of its task's streams of; the others hear
  * of it at `at` (monotonic µs). */
@@ -408,6 +412,22 @@ on_download_piece (DflyUploadServer *self, SoupServerMessage *msg)
   protobuf_c_message_free_unpacked (&request->base, NULL);
 }
 
+/* 503, and a line saying so at most every ORDERS_LOG_INTERVAL_US. */
+static void
+refuse_busy_order (DflyUploadServer *self, SoupServerMessage *msg, const GError *error)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  self->orders_refused++;
+  if (self->orders_logged_at == 0 || now - self->orders_logged_at >= ORDERS_LOG_INTERVAL_US) {
+    g_message ("refused %u order(s) to fetch a task: %s", self->orders_refused, error->message);
+    self->orders_refused = 0;
+    self->orders_logged_at = now;
+  }
+  refuse (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, error->message);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", "1");
+}
+
 static void
 on_download_task (DflyUploadServer *self, SoupServerMessage *msg)
 {
@@ -426,7 +446,11 @@ on_download_task (DflyUploadServer *self, SoupServerMessage *msg)
       request->download->url == NULL) {
     refuse (msg, SOUP_STATUS_BAD_REQUEST, "a task id and a download are required\n");
   } else if (!self->trigger (request->task_id, request->download, self->trigger_data, &error)) {
-    refuse (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, error->message);
+    if (g_error_matches (error, DFLY_ERROR, DFLY_ERROR_BUSY)) {
+      refuse_busy_order (self, msg, error);
+    } else {
+      refuse (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, error->message);
+    }
   } else {
     soup_server_message_set_status (msg, SOUP_STATUS_ACCEPTED, NULL);
   }
@@ -475,7 +499,8 @@ dfly_upload_server_new (DflyContext *context, DflyStorage *storage, DflyRateLimi
 {
   DflyConfig *config = dfly_context_get_config (context);
   g_autoptr (DflyUploadServer) self = g_new0 (DflyUploadServer, 1);
-  char *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
+  char          *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
+  DflyWireLimits limits;
 
   self->context = g_object_ref (context);
   self->storage = g_object_ref (storage);
@@ -494,7 +519,9 @@ dfly_upload_server_new (DflyContext *context, DflyStorage *storage, DflyRateLimi
   soup_server_add_websocket_handler (self->server, "/v1/sync-pieces", NULL, protocols,
                                      on_sync_pieces, self, NULL);
   soup_server_add_handler (self->server, NULL, on_request, self, NULL);
-  self->listener = dfly_wire_listen (self->server, config->host.ip, config->upload.port, 0, error);
+  dfly_wire_limits_from_config (config, &limits);
+  self->listener =
+    dfly_wire_listen (self->server, config->host.ip, config->upload.port, &limits, error);
   if (self->listener == NULL)
     return NULL;
   dfly_wire_listener_divert (self->listener, DFLY_PIECE_REQUEST_PREFIX, on_piece_connection,

@@ -90,13 +90,17 @@ dfly_manager_role_start (DflyRole *role, GError **error)
   DflyManagerRole           *self = DFLY_MANAGER_ROLE (role);
   const DflyManagerSettings *settings = dfly_component_get_settings (DFLY_COMPONENT (role));
   g_autoptr (GError) local_error = NULL;
+  DflyWireLimits limits;
 
   self->server = soup_server_new ("server-header", "dfly/" PACKAGE_VERSION, NULL);
   soup_server_add_early_handler (self->server, NULL, on_early_request, self, NULL);
   soup_server_add_handler (self->server, NULL, on_request, self, NULL);
   /* An idle or stalled client does not hold its connection forever. */
+  dfly_wire_limits_from_config (
+    dfly_context_get_config (dfly_component_get_context (DFLY_COMPONENT (role))), &limits);
+  limits.idle_timeout = MIN (limits.idle_timeout, 30);
   self->listener =
-    dfly_wire_listen (self->server, settings->listen, settings->port, 30, &local_error);
+    dfly_wire_listen (self->server, settings->listen, settings->port, &limits, &local_error);
   if (self->listener == NULL) {
     g_set_error (error, local_error->domain, local_error->code, "manager.listen: %s",
                  local_error->message);

@@ -220,8 +220,9 @@ DflySchedulerService *
 dfly_scheduler_service_new (DflyContext *context, DflySchedule *schedule, GError **error)
 {
   g_autoptr (DflySchedulerService) self = g_object_new (DFLY_TYPE_SCHEDULER_SERVICE, NULL);
-  DflyConfig *config = dfly_context_get_config (context);
-  char       *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
+  DflyConfig    *config = dfly_context_get_config (context);
+  char          *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
+  DflyWireLimits limits;
 
   self->context = g_object_ref (context);
   self->schedule = g_object_ref (schedule);
@@ -233,8 +234,9 @@ dfly_scheduler_service_new (DflyContext *context, DflySchedule *schedule, GError
   soup_server_add_handler (self->server, "/v1/announce-host", on_announce_host, self, NULL);
   soup_server_add_handler (self->server, "/v1/leave-host", on_leave_host, self, NULL);
   soup_server_add_handler (self->server, "/v1/stat-task", on_stat_task, self, NULL);
+  dfly_wire_limits_from_config (config, &limits);
   self->listener =
-    dfly_wire_listen (self->server, config->host.ip, config->scheduler.port, 0, error);
+    dfly_wire_listen (self->server, config->host.ip, config->scheduler.port, &limits, error);
   if (self->listener == NULL)
     return NULL;
   g_info ("scheduler service listening on %s port %u", config->host.ip,
