@@ -732,6 +732,54 @@ test_source_policy (Fixture *f, gconstpointer data)
   }
 }
 
+/* What may leave this host: no credential header, no URL's secrets. */
+static void
+test_public_parts (void)
+{
+  static const char *const credentials[] = {
+    "Authorization",
+    "authorization",
+    "Cookie",
+    "COOKIE",
+    "Proxy-Authorization",
+    "X-Dfly-S3-Access-Key-Id",
+    "x-dfly-s3-secret-access-key",
+    "X-Dfly-S3-",
+  };
+  static const char *const others[] = {
+    "X-Dfly-Test", "Accept", "X-Dfly-S3", "Authorization2", "X-Amz-Meta-Cookie", "",
+  };
+  static const struct {
+    const char *url;
+    const char *shown;
+  } urls[] = {
+    { "https://bucket.s3.amazonaws.com/key?X-Amz-Signature=abc&X-Amz-Credential=AKIA%2F",
+      "https://bucket.s3.amazonaws.com/key" },
+    { "http://user:secret@example.com:8080/a/b?token=t#frag", "http://example.com:8080/a/b" },
+    { "s3://bucket/dir/file?versionId=1", "s3://bucket/dir/file" },
+    { "oci://registry.local/repo@sha256:0123", "oci://registry.local/repo@sha256:0123" },
+    { "http://[::1]:80/x?Signature=s", "http://[::1]:80/x" },
+    { "not a url", "(not a URL)" },
+    { "http://[::1/x", "(not a URL)" },
+    { "", "(not a URL)" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (credentials); i++)
+    g_assert_true (dfly_http_is_credential_header (credentials[i]));
+  for (gsize i = 0; i < G_N_ELEMENTS (others); i++)
+    g_assert_false (dfly_http_is_credential_header (others[i]));
+  for (gsize i = 0; i < G_N_ELEMENTS (urls); i++) {
+    g_autofree char *shown = dfly_http_public_url (urls[i].url);
+
+    g_assert_cmpstr (shown, ==, urls[i].shown);
+  }
+  {
+    g_autofree char *shown = dfly_http_public_url (NULL);
+
+    g_assert_cmpstr (shown, ==, "(not a URL)");
+  }
+}
+
 #define FIXTURE_TEST(path, func) \
   g_test_add ((path), Fixture, NULL, fixture_setup, (func), fixture_teardown)
 
@@ -753,5 +801,6 @@ main (int argc, char **argv)
   FIXTURE_TEST ("/http-client/hostile", test_hostile);
   FIXTURE_TEST ("/http-client/tls", test_tls);
   FIXTURE_TEST ("/http-client/source-policy", test_source_policy);
+  g_test_add_func ("/http-client/public-parts", test_public_parts);
   return g_test_run ();
 }

@@ -211,8 +211,28 @@ static const char *const framing_headers[] = {
   "Trailer",         "Transfer-Encoding", "Upgrade",        NULL,
 };
 
-/* Not sent on past a redirect to another origin. */
-static const char *const credential_headers[] = { "Authorization", "Cookie", NULL };
+static const char *const credential_headers[] = { "Authorization", "Cookie", "Proxy-Authorization",
+                                                  NULL };
+#define CREDENTIAL_HEADER_PREFIX "X-Dfly-S3-"
+
+gboolean
+dfly_http_is_credential_header (const char *name)
+{
+  return is_one_of (name, credential_headers) ||
+         g_ascii_strncasecmp (name, CREDENTIAL_HEADER_PREFIX, strlen (CREDENTIAL_HEADER_PREFIX)) ==
+           0;
+}
+
+char *
+dfly_http_public_url (const char *url)
+{
+  g_autoptr (GUri) uri = url != NULL ? g_uri_parse (url, G_URI_FLAGS_ENCODED, NULL) : NULL;
+
+  if (uri == NULL)
+    return g_strdup ("(not a URL)");
+  return g_uri_to_string_partial (uri,
+                                  G_URI_HIDE_USERINFO | G_URI_HIDE_QUERY | G_URI_HIDE_FRAGMENT);
+}
 
 gboolean
 dfly_http_check_headers (GHashTable *headers, const char *const *reserved, const char *who,
@@ -566,7 +586,7 @@ http_call_new_message (HttpCall *call, GUri *target, gboolean cross_origin, GErr
 
     g_hash_table_iter_init (&iter, request->headers);
     while (g_hash_table_iter_next (&iter, &name, &value))
-      if (!cross_origin || !is_one_of (name, credential_headers))
+      if (!cross_origin || !dfly_http_is_credential_header (name))
         soup_message_headers_replace (headers, name, value);
   }
   soup_message_headers_replace (headers, "Accept-Encoding", "identity");

@@ -15,8 +15,11 @@
  *   http.retries more attempts after a backoff that starts at
  *   http.retry_backoff_ms and doubles (at most 60 s); 4xx is final;
  * - redirects: followed here, at most DFLY_HTTP_MAX_REDIRECTS, to http and
- *   https only; once the chain leaves the first origin, Authorization and
- *   Cookie are no longer sent;
+ *   https only; once the chain leaves the first origin, no credential header
+ *   (dfly_http_is_credential_header) is sent;
+ * - source.allow / source.deny: every URL's host (each redirect's too) and
+ *   the address of each new connection; a refusal is
+ *   DFLY_ERROR_SOURCE_DENIED, never retried;
  * - errors: DFLY_ERROR_CANCELLED, DFLY_ERROR_TIMEOUT, DFLY_ERROR_SOURCE
  *   (anything else on the way), each naming the URL;
  * - bodies: a DflyHttpBody, which counts bytes and fails when the body ends
@@ -96,6 +99,17 @@ gboolean dfly_http_check_headers (GHashTable *headers, const char *const *reserv
                                   GError **error);
 /* A field value: no control characters but tab (so no CR, LF or NUL). */
 gboolean dfly_http_is_field_value (const char *text);
+
+/* A header that carries a credential: Authorization, Cookie,
+ * Proxy-Authorization, and X-Dfly-S3-* (the s3 source's keys). Such a
+ * header never leaves the host that was given it (not to a scheduler, not
+ * to a seed) and is not sent past the first origin of a redirect chain. */
+gboolean dfly_http_is_credential_header (const char *name);
+
+/* url as it may be shown or logged anywhere: without user info, query
+ * (where signed URLs keep their signatures and tokens) or fragment; a
+ * string that is not a URL comes back as "(not a URL)". */
+char *dfly_http_public_url (const char *url);
 
 /* The Range header for length bytes from offset (length -1: to the end);
  * *range NULL when that is the whole body. FALSE with

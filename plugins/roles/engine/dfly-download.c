@@ -730,6 +730,11 @@ prepare (DflyDownload *self, DflySwarmDecision *decision, GError **error)
   default:
     dfly_piece_board_set_to_source (self->board, TRUE);
     task = prepare_source (self, held, error);
+    /* Said at once, so a seed that cannot fetch it (the origin wants
+     * credentials only the requester holds, or source.deny refuses it)
+     * sends the requesters to the source without waiting. */
+    if (task == NULL && self->swarm != NULL)
+      dfly_swarm_finish (self->swarm, *error, -1, 0);
     if (task != NULL && task->state != DFLY_TASK_STATE_SUCCEEDED && self->swarm != NULL)
       dfly_swarm_source_started (self->swarm);
     return task;

@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include <dfly/dfly-http-client.h>
+
 #include "dfly-main-call.h"
 #include "dfly-swarm.h"
 
@@ -257,6 +259,10 @@ send_register (DflySwarm *self)
       g_new0 (Dfly__V1__Download__RequestHeadersEntry *, g_hash_table_size (self->headers));
     g_hash_table_iter_init (&iter, self->headers);
     while (g_hash_table_iter_next (&iter, &name, &value)) {
+      /* Credentials stay here: this host fetches with them itself, and a
+       * seed without them fails, which sends this download to the source. */
+      if (dfly_http_is_credential_header (name))
+        continue;
       dfly__v1__download__request_headers_entry__init (&entries[n]);
       entries[n].key = name;
       entries[n].value = value;

@@ -8,8 +8,11 @@
 
 #include <string.h>
 
+#include <dfly/dfly-http-client.h>
+
 #include "dfly-piece-http.h"
 #include "dfly-piece-sender.h"
+#include "dfly-seed-order.h"
 #include "dfly-upload-server.h"
 
 struct _DflyUploadServer {
@@ -433,15 +436,26 @@ on_download_task (DflyUploadServer *self, SoupServerMessage *msg)
 {
   Dfly__V1__DownloadTaskRequest *request;
   g_autoptr (GError) error = NULL;
+  g_autofree char *caller = dfly_seed_order_caller (msg);
+  g_autofree char *url = NULL;
 
   if (self->trigger == NULL) {
     refuse (msg, SOUP_STATUS_FORBIDDEN, "not a seed peer\n");
+    return;
+  }
+  if (!dfly_seed_order_check (msg, &error)) {
+    g_message ("refused an order from %s: %s", caller, error->message);
+    refuse (msg, SOUP_STATUS_FORBIDDEN, error->message);
     return;
   }
   request = (Dfly__V1__DownloadTaskRequest *) dfly_wire_read_request (
     msg, max_message_size (self), DFLY_MESSAGE_DOWNLOAD_TASK_REQUEST);
   if (request == NULL)
     return;
+  /* Who made this seed fetch what: the URL without its query or user info. */
+  url = dfly_http_public_url (request->download != NULL ? request->download->url : NULL);
+  g_info ("order from %s: task %s, %s", caller,
+          dfly_task_id_is_valid (request->task_id) ? request->task_id : "(not a task id)", url);
   if (!dfly_task_id_is_valid (request->task_id) || request->download == NULL ||
       request->download->url == NULL) {
     refuse (msg, SOUP_STATUS_BAD_REQUEST, "a task id and a download are required\n");

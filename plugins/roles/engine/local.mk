@@ -24,6 +24,8 @@ plugins_roles_engine_libdfly_peer_engine_la_SOURCES = \
 	plugins/roles/engine/dfly-rate-limiter.h \
 	plugins/roles/engine/dfly-scheduler-client.c \
 	plugins/roles/engine/dfly-scheduler-client.h \
+	plugins/roles/engine/dfly-seed-order.c \
+	plugins/roles/engine/dfly-seed-order.h \
 	plugins/roles/engine/dfly-swarm.c \
 	plugins/roles/engine/dfly-swarm.h \
 	plugins/roles/engine/dfly-upload-policy.c \
@@ -85,3 +87,13 @@ plugins_roles_engine_test_upload_server_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPP
 plugins_roles_engine_test_upload_server_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS)
 plugins_roles_engine_test_upload_server_LDADD = plugins/roles/peer/libtest-disk.la \
 	$(ENGINE_LIBS) core/libdfly-1.la $(SOUP_LIBS) $(SQLITE_LIBS) $(GLIB_LIBS)
+
+# dfly-seed-order alone: who may order a seed, with identities attached as
+# the TLS listener attaches them.
+check_PROGRAMS += plugins/roles/engine/test-seed-order
+TESTS += plugins/roles/engine/test-seed-order
+plugins_roles_engine_test_seed_order_SOURCES = plugins/roles/engine/test-seed-order.c \
+	tests/test-soup-server.h
+plugins_roles_engine_test_seed_order_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPPFLAGS) -I$(top_srcdir)/tests
+plugins_roles_engine_test_seed_order_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS) $(SOUP_CFLAGS)
+plugins_roles_engine_test_seed_order_LDADD = $(ENGINE_LIBS) core/libdfly-1.la $(SOUP_LIBS) $(GLIB_LIBS)

@@ -13,6 +13,8 @@
 
 #include <string.h>
 
+#include <dfly/dfly-http-client.h>
+
 #include "dfly-parent-ranking.h"
 #include "dfly-schedule.h"
 #include "dfly-scheduler-settings.h"
@@ -86,10 +88,22 @@ task_free (gpointer data)
 static Dfly__V1__Download *
 copy_download (const Dfly__V1__Download *download)
 {
-  gsize              size = protobuf_c_message_get_packed_size (&download->base);
-  g_autofree guint8 *bytes = g_malloc (MAX (size, 1));
+  Dfly__V1__Download                                   kept = *download;
+  g_autofree Dfly__V1__Download__RequestHeadersEntry **headers =
+    g_new0 (Dfly__V1__Download__RequestHeadersEntry *, download->n_request_headers + 1);
+  g_autofree guint8 *bytes = NULL;
+  gsize              size;
 
-  protobuf_c_message_pack (&download->base, bytes);
+  /* Credentials never leave the peer that holds them (dfly's do not send
+   * them): none is kept, so none goes to a seed. */
+  kept.n_request_headers = 0;
+  kept.request_headers = headers;
+  for (gsize i = 0; i < download->n_request_headers; i++)
+    if (!dfly_http_is_credential_header (download->request_headers[i]->key))
+      headers[kept.n_request_headers++] = download->request_headers[i];
+  size = protobuf_c_message_get_packed_size (&kept.base);
+  bytes = g_malloc (MAX (size, 1));
+  protobuf_c_message_pack (&kept.base, bytes);
   return dfly__v1__download__unpack (NULL, size, bytes);
 }
 
@@ -310,6 +324,19 @@ retry_later (SchedulePeer *peer)
     peer->retry_id = g_timeout_add (RETRY_INTERVAL_MS, on_retry, peer);
 }
 
+/* The seed will not fetch the task: its children go to the source. */
+static void
+seed_gave_up (ScheduleTask *task)
+{
+  GHashTableIter iter;
+  gpointer       value;
+
+  task->seed_failed = TRUE;
+  g_hash_table_iter_init (&iter, task->peers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    retry_later (value);
+}
+
 static void
 trigger_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -324,15 +351,8 @@ trigger_done (GObject *source, GAsyncResult *result, gpointer user_data)
   self = g_object_get_data (source, "dfly-schedule");
   task = self != NULL ? g_hash_table_lookup (self->tasks, task_id) : NULL;
   g_message ("task %s: the seed peer refused to download it: %s", task_id, error->message);
-  if (task != NULL) {
-    GHashTableIter iter;
-    gpointer       value;
-
-    task->seed_failed = TRUE;
-    g_hash_table_iter_init (&iter, task->peers);
-    while (g_hash_table_iter_next (&iter, NULL, &value))
-      retry_later (value);
-  }
+  if (task != NULL)
+    seed_gave_up (task);
 }
 
 /* Tells a seed peer to fetch the task from its source; FALSE if there is none. */
@@ -651,6 +671,11 @@ dfly_schedule_handle (DflySchedule *self, SoupWebsocketConnection *stream,
     release_source_place (peer);
     g_clear_handle_id (&peer->retry_id, g_source_remove);
     g_info ("task %s: peer %s failed", peer->task->id, peer->id);
+    /* A seed that could not start (the origin wants credentials it lacks,
+     * or source.deny refuses it): the requesters fetch it themselves, with
+     * their own credentials and rules, as Dragonfly does on a seed's 401. */
+    if (peer->sent_to_source && peer->task->content_length < 0)
+      seed_gave_up (peer->task);
     /* Children waiting on it look elsewhere. */
     push_later (peer->task);
     break;
@@ -759,7 +784,9 @@ dfly_schedule_stat_task (DflySchedule *self, const char *task_id)
   message = g_new0 (Dfly__V1__Task, 1);
   dfly__v1__task__init (message);
   message->id = g_strdup (task->id);
-  message->url = g_strdup (task->download != NULL ? task->download->url : "");
+  /* Anyone may ask: never a signed URL's signature or token. */
+  message->url =
+    task->download != NULL ? dfly_http_public_url (task->download->url) : g_strdup ("");
   message->digest = g_strdup (task->download != NULL ? task->download->digest : "");
   message->tag = g_strdup (task->download != NULL ? task->download->tag : "");
   message->application = g_strdup (task->download != NULL ? task->download->application : "");

@@ -1295,6 +1295,125 @@ test_stat_task (Fixture *f, gconstpointer data)
   }
 }
 
+/* ---- what the swarm may learn of a requester's credentials ---- */
+
+typedef struct {
+  SoupServer *server;
+  GPtrArray  *orders; /* Dfly__V1__DownloadTaskRequest * a seed was sent */
+} SeedOrders;
+
+static void
+on_seed_order (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+               gpointer data)
+{
+  SeedOrders      *seed = data;
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
+  g_autoptr (GError) error = NULL;
+  ProtobufCMessage *order =
+    dfly_wire_unpack (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), 4 * MIB,
+                      DFLY_MESSAGE_DOWNLOAD_TASK_REQUEST, NULL, &error);
+
+  g_assert_no_error (error);
+  g_ptr_array_add (seed->orders, order);
+  soup_server_message_set_status (msg, SOUP_STATUS_ACCEPTED, NULL);
+}
+
+static void
+free_order (gpointer order)
+{
+  protobuf_c_message_free_unpacked (order, NULL);
+}
+
+static gboolean
+has_order (gpointer data)
+{
+  return ((SeedOrders *) data)->orders->len > 0;
+}
+
+/* A requester's credential headers reach neither the scheduler's records
+ * nor the seed it orders, a signed URL's query never shows in stat-task,
+ * and a seed that cannot fetch the task (no credentials for its origin)
+ * sends the requester to the source at once. */
+static void
+test_requester_credentials (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task = task_id_new ("credentials");
+  Client          *client = client_connect (f);
+  Client          *seed_client = client_connect (f);
+  TestPeer         a = { client, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer         seed = { seed_client, "127.0.0.1-seed", task, "127.0.0.1-seed-1" };
+  SeedOrders orders = { soup_server_new (NULL, NULL), g_ptr_array_new_with_free_func (free_order) };
+  static const char *const names[] = { "Authorization", "Cookie", "Proxy-Authorization",
+                                       "X-Dfly-S3-Secret-Access-Key", "Accept" };
+  Dfly__V1__Download__RequestHeadersEntry  entries[G_N_ELEMENTS (names)];
+  Dfly__V1__Download__RequestHeadersEntry *pointers[G_N_ELEMENTS (names)];
+  Dfly__V1__AnnouncePeerRequest            request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__RegisterPeerRequest            reg = DFLY__V1__REGISTER_PEER_REQUEST__INIT;
+  Dfly__V1__Download                       download = DFLY__V1__DOWNLOAD__INIT;
+  Dfly__V1__StatTaskRequest                stat = DFLY__V1__STAT_TASK_REQUEST__INIT;
+  Dfly__V1__DownloadTaskRequest           *order;
+  Dfly__V1__Task                          *shown;
+  g_auto (Reply) reply = { 0 };
+  g_autoptr (GError) error = NULL;
+  GSList *uris;
+
+  soup_server_add_handler (orders.server, "/v1/download-task", on_seed_order, &orders, NULL);
+  soup_server_listen_local (orders.server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (orders.server);
+  add_host (f, seed.host_id, "127.0.0.1", (guint16) g_uri_get_port (uris->data),
+            DFLY_HOST_TYPE_SUPER);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
+
+  /* A peer older or other than dfly's sends its credentials along. */
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++) {
+    dfly__v1__download__request_headers_entry__init (&entries[i]);
+    entries[i].key = (char *) names[i];
+    entries[i].value = "secret";
+    pointers[i] = &entries[i];
+  }
+  download.url = "https://bucket.s3.test/file.bin?X-Amz-Credential=AKIA&X-Amz-Signature=abc";
+  download.n_request_headers = G_N_ELEMENTS (names);
+  download.request_headers = pointers;
+  reg.download = &download;
+  request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_REGISTER_PEER;
+  request.register_peer = &reg;
+  announce (&a, &request);
+
+  g_assert_true (role_test_wait (has_order, &orders, WAIT_MS));
+  order = g_ptr_array_index (orders.orders, 0);
+  g_assert_cmpstr (order->task_id, ==, task);
+  /* The seed needs the signed URL to fetch; it gets no credential. */
+  g_assert_cmpstr (order->download->url, ==, download.url);
+  g_assert_cmpuint (order->download->n_request_headers, ==, 1);
+  g_assert_cmpstr (order->download->request_headers[0]->key, ==, "Accept");
+
+  stat.task_id = task;
+  post_message (f, "/v1/stat-task", DFLY_MESSAGE_STAT_TASK_REQUEST, &stat.base, &reply);
+  g_assert_cmpuint (reply.status, ==, SOUP_STATUS_OK);
+  shown = (Dfly__V1__Task *) dfly_wire_unpack (g_bytes_get_data (reply.body, NULL),
+                                               g_bytes_get_size (reply.body), 4 * MIB,
+                                               DFLY_MESSAGE_TASK, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (shown->url, ==, "https://bucket.s3.test/file.bin");
+  protobuf_c_message_free_unpacked (&shown->base, NULL);
+
+  /* The seed registers, goes to the source and fails there (a 401 from
+   * an origin it has no credentials for): the requester goes itself, now
+   * rather than after the minute a silent seed gets. */
+  peer_register (&seed, FALSE);
+  assert_back_to_source (wait_response (&seed, 1), &seed);
+  assert_quiet (&a, 0);
+  peer_b2s_failed (&seed);
+  assert_back_to_source (wait_response (&a, 1), &a);
+
+  soup_server_disconnect (orders.server);
+  g_object_unref (orders.server);
+  g_ptr_array_unref (orders.orders);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1310,5 +1429,6 @@ main (int argc, char **argv)
   FIXTURE_ADD ("/schedule/piece-number-bounds", test_piece_number_bounds);
   FIXTURE_ADD ("/schedule/announce-host", test_announce_host);
   FIXTURE_ADD ("/schedule/stat-task", test_stat_task);
+  FIXTURE_ADD ("/schedule/source/requester-credentials", test_requester_credentials);
   return g_test_run ();
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "dfly/dfly.h"
+#include "dfly/dfly-http-client.h"
 #include "dfly-peer-engine.h"
 #include "dfly-super-seeding.h"
 
@@ -60,9 +61,11 @@ on_order (const char *task_id, const Dfly__V1__Download *download, gpointer user
   request->piece_length = download->piece_length;
   if (download->digest != NULL && download->digest[0] != '\0')
     request->digest = g_strdup (download->digest);
+  /* A scheduler forwards no credentials; if one did, they are not ours to use. */
   for (gsize i = 0; i < download->n_request_headers; i++)
-    g_hash_table_replace (request->headers, g_strdup (download->request_headers[i]->key),
-                          g_strdup (download->request_headers[i]->value));
+    if (!dfly_http_is_credential_header (download->request_headers[i]->key))
+      g_hash_table_replace (request->headers, g_strdup (download->request_headers[i]->key),
+                            g_strdup (download->request_headers[i]->value));
   expected =
     dfly_peer_engine_task_id_for (source, request, dfly_context_get_config (context), error);
   if (expected == NULL)
