@@ -694,3 +694,33 @@ wait_for_node () {
     sleep 0.1
   done
 }
+
+# get_all FILE NODE...: each NODE fetches $NGINX_URL/FILE at once into
+# $OUT/NODE-NAME (NAME: FILE's last component), each within GET_TIMEOUT
+# seconds (300); GET_FAILED lists the nodes whose dflyctl failed.
+get_all () {
+  _file=$1
+  shift
+  _pids=""
+  for _node in "$@"; do
+    timeout "${GET_TIMEOUT:-300}" "$DFLYCTL" --address "$(node_bus "$_node")" get \
+      "$NGINX_URL/$_file" -O "$OUT/$_node-${_file##*/}" -q >"$SCRATCH/get-$_node.out" 2>&1 &
+    _pids="$_pids $_node:$!"
+  done
+  GET_FAILED=""
+  for _entry in $_pids; do
+    wait "${_entry#*:}" || GET_FAILED="$GET_FAILED ${_entry%%:*}"
+  done
+}
+
+# identical FILE NODE...: how many of the NODEs' copies (get_all's) equal
+# $WWW/FILE.
+identical () {
+  _file=$1
+  shift
+  _same=0
+  for _node in "$@"; do
+    cmp -s "$WWW/$_file" "$OUT/$_node-${_file##*/}" && _same=$((_same + 1))
+  done
+  echo "$_same"
+}

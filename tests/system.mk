@@ -4,7 +4,6 @@
 SYSTEM_TESTS = \
 	tests/system/test-control.sh \
 	tests/system/test-ctl-args.sh \
-	tests/system/test-cert.sh \
 	tests/system/test-bus-policy.sh \
 	tests/system/test-download.sh \
 	tests/system/test-download-big.sh \
@@ -12,6 +11,7 @@ SYSTEM_TESTS = \
 	tests/system/test-swarm-failover.sh \
 	tests/system/test-swarm-sources.sh \
 	tests/system/test-s3.sh \
-	tests/system/test-oci.sh
+	tests/system/test-oci.sh \
+	tests/system/test-trust-pieces.sh
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS)

@@ -140,6 +140,41 @@ test_algo_names (void)
   g_assert_false (dfly_piece_digest_algo_from_string (NULL, &algo));
 }
 
+/* A child checks a parent's piece against the back-to-source peer's digest, with
+ * that digest's algorithm: any known one under crc32c or xxh3, only SHA-256
+ * under sha256 (a forgeable reference would let a parent forge). */
+static void
+test_may_check (void)
+{
+  static const char *const sha =
+    "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  DflyPieceDigestAlgo algo = DFLY_PIECE_DIGEST_CRC32C;
+
+  g_assert_true (dfly_piece_digest_algo_of (sha, &algo));
+  g_assert_cmpint (algo, ==, DFLY_PIECE_DIGEST_SHA256);
+  g_assert_true (dfly_piece_digest_algo_of ("xxh3:2d06800538d394c2", &algo));
+  g_assert_cmpint (algo, ==, DFLY_PIECE_DIGEST_XXH3);
+  g_assert_false (dfly_piece_digest_algo_of ("sha256", &algo));
+  g_assert_false (dfly_piece_digest_algo_of ("md5:d41d8cd98f00b204e9800998ecf8427e", &algo));
+  g_assert_false (dfly_piece_digest_algo_of (":", &algo));
+  g_assert_false (dfly_piece_digest_algo_of ("", &algo));
+  g_assert_false (dfly_piece_digest_algo_of (NULL, &algo));
+
+  g_assert_true (dfly_piece_digest_algo_is_cryptographic (DFLY_PIECE_DIGEST_SHA256));
+  g_assert_false (dfly_piece_digest_algo_is_cryptographic (DFLY_PIECE_DIGEST_CRC32C));
+  g_assert_false (dfly_piece_digest_algo_is_cryptographic (DFLY_PIECE_DIGEST_XXH3));
+
+  g_assert_true (dfly_piece_digest_may_check (DFLY_PIECE_DIGEST_SHA256, sha));
+  g_assert_false (dfly_piece_digest_may_check (DFLY_PIECE_DIGEST_SHA256, "crc32c:e3069283"));
+  g_assert_false (dfly_piece_digest_may_check (DFLY_PIECE_DIGEST_SHA256, "xxh3:2d06800538d394c2"));
+  g_assert_true (dfly_piece_digest_may_check (DFLY_PIECE_DIGEST_CRC32C, "crc32c:e3069283"));
+  g_assert_true (dfly_piece_digest_may_check (DFLY_PIECE_DIGEST_CRC32C, "xxh3:2d06800538d394c2"));
+  g_assert_true (dfly_piece_digest_may_check (DFLY_PIECE_DIGEST_XXH3, sha));
+  g_assert_false (dfly_piece_digest_may_check (DFLY_PIECE_DIGEST_CRC32C, "md5:00"));
+  g_assert_false (dfly_piece_digest_may_check (DFLY_PIECE_DIGEST_CRC32C, "e3069283"));
+  g_assert_false (dfly_piece_digest_may_check (DFLY_PIECE_DIGEST_SHA256, NULL));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -149,5 +184,6 @@ main (int argc, char **argv)
   g_test_add_func ("/piece-digest/digest-strings", test_digest_strings);
   g_test_add_func ("/piece-digest/sha256-vectors", test_sha256_vectors);
   g_test_add_func ("/piece-digest/algo-names", test_algo_names);
+  g_test_add_func ("/piece-digest/may-check", test_may_check);
   return g_test_run ();
 }

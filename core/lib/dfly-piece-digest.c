@@ -184,3 +184,32 @@ dfly_piece_digest_algo_from_string (const char *name, DflyPieceDigestAlgo *algo)
     return FALSE;
   return TRUE;
 }
+
+gboolean
+dfly_piece_digest_algo_of (const char *digest, DflyPieceDigestAlgo *algo)
+{
+  const char      *colon = digest != NULL ? strchr (digest, ':') : NULL;
+  g_autofree char *name = NULL;
+
+  if (colon == NULL)
+    return FALSE;
+  name = g_strndup (digest, colon - digest);
+  return dfly_piece_digest_algo_from_string (name, algo);
+}
+
+gboolean
+dfly_piece_digest_algo_is_cryptographic (DflyPieceDigestAlgo algo)
+{
+  return algo == DFLY_PIECE_DIGEST_SHA256;
+}
+
+gboolean
+dfly_piece_digest_may_check (DflyPieceDigestAlgo configured, const char *reference)
+{
+  DflyPieceDigestAlgo algo;
+
+  if (!dfly_piece_digest_algo_of (reference, &algo))
+    return FALSE;
+  return dfly_piece_digest_algo_is_cryptographic (algo) ||
+         !dfly_piece_digest_algo_is_cryptographic (configured);
+}

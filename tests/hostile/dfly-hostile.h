@@ -24,4 +24,7 @@ typedef struct {
 /* Runs the default main context until *done or timeout_ms pass; FALSE on timeout. */
 gboolean hostile_wait (gboolean *done, guint timeout_ms);
 
+/* The attacks (one file each). */
+int hostile_forge_parent (int argc, char **argv);
+
 G_END_DECLS

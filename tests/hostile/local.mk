@@ -3,7 +3,8 @@
 check_PROGRAMS += tests/hostile/dfly-hostile
 tests_hostile_dfly_hostile_SOURCES = \
 	tests/hostile/dfly-hostile.c \
-	tests/hostile/dfly-hostile.h
+	tests/hostile/dfly-hostile.h \
+	tests/hostile/hostile-forge-parent.c
 tests_hostile_dfly_hostile_CPPFLAGS = $(AM_CPPFLAGS) $(PROTO_CPPFLAGS) -I$(builddir)/proto \
 	-DG_LOG_DOMAIN=\"dfly-hostile\"
 tests_hostile_dfly_hostile_CFLAGS = $(AM_CFLAGS) $(PROTO_CFLAGS) $(GNUTLS_CFLAGS)

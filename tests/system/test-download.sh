@@ -75,7 +75,7 @@ done
 make_file default-pieces 3000000
 fetch_ok "3 MB with the default piece length arrives intact" default-pieces default-pieces
 
-# --- piece digests: CRC-32C by default, XXH3 when configured ------------
+# --- piece digests: SHA-256 by default, CRC-32C and XXH3 when configured --
 # piece_digests URL: "number digest" per committed piece, from storage.db.
 piece_digests () {
   python3 - "$SCRATCH/cache/storage.db" "$1" <<'PY'
@@ -84,6 +84,15 @@ db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
 for n, d in db.execute("select p.number, p.digest from pieces p join tasks t on t.id = p.task_id"
                        " where t.url = ? order by p.number", (sys.argv[2],)):
     print(n, d)
+PY
+}
+# SHA-256 of each 4 KiB piece of a file, computed independently (Python's hashlib).
+sha256_pieces () {
+  python3 - "$1" <<'PY'
+import hashlib, sys
+data = open(sys.argv[1], "rb").read()
+for n in range(0, (len(data) + 4095) // 4096):
+    print(n, "sha256:" + hashlib.sha256(data[n * 4096:(n + 1) * 4096]).hexdigest())
 PY
 }
 # CRC-32C (Castagnoli) of each 4 KiB piece of a file, computed independently.
@@ -105,10 +114,18 @@ for n in range(0, (len(data) + 4095) // 4096):
 PY
 }
 piece_digests "$NGINX_URL/size-8193" >"$SCRATCH/digests.db"
-crc32c_pieces "$WWW/size-8193" >"$SCRATCH/digests.expected"
-check "piece digests are CRC-32C by default, equal to an independent computation" \
+sha256_pieces "$WWW/size-8193" >"$SCRATCH/digests.expected"
+check "piece digests are SHA-256 by default, equal to an independent computation" \
   cmp -s "$SCRATCH/digests.db" "$SCRATCH/digests.expected"
-sed -i 's/^  min_piece_length: 4KiB$/  min_piece_length: 4KiB\n  piece_digest: xxh3/' "$CONFIG"
+sed -i 's/^  min_piece_length: 4KiB$/  min_piece_length: 4KiB\n  piece_digest: crc32c/' "$CONFIG"
+ctl reload >/dev/null 2>&1
+make_file crc32c 8193
+fetch_ok "with download.piece_digest: crc32c (reloaded live)" crc32c crc32c --piece-length 4096
+piece_digests "$NGINX_URL/crc32c" >"$SCRATCH/digests.db"
+crc32c_pieces "$WWW/crc32c" >"$SCRATCH/digests.expected"
+check "... the pieces carry CRC-32C digests, equal to an independent computation" \
+  cmp -s "$SCRATCH/digests.db" "$SCRATCH/digests.expected"
+sed -i 's/^  piece_digest: crc32c$/  piece_digest: xxh3/' "$CONFIG"
 ctl reload >/dev/null 2>&1
 make_file xxh3 10000
 fetch_ok "with download.piece_digest: xxh3 (reloaded live)" xxh3 xxh3 --piece-length 4096

@@ -43,35 +43,6 @@ done
 wait_for_line "$SCRATCH/sched.log" "host 127.0.1.18-peer8 joined" 10 ||
   bail_out "the scheduler did not hear every host"
 
-# get_all FILE NODE...: each NODE fetches FILE at once into $OUT/NODE-NAME
-# (NAME: FILE's last component);
-# GET_FAILED lists the nodes whose dflyctl failed.
-get_all () {
-  _file=$1
-  shift
-  _pids=""
-  for _node in "$@"; do
-    timeout 300 "$DFLYCTL" --address "$(node_bus "$_node")" get "$NGINX_URL/$_file" \
-      -O "$OUT/$_node-${_file##*/}" -q >"$SCRATCH/get-$_node.out" 2>&1 &
-    _pids="$_pids $_node:$!"
-  done
-  GET_FAILED=""
-  for _entry in $_pids; do
-    wait "${_entry#*:}" || GET_FAILED="$GET_FAILED ${_entry%%:*}"
-  done
-}
-
-# identical FILE NODE...: how many of the NODEs' copies equal $WWW/FILE.
-identical () {
-  _file=$1
-  shift
-  _same=0
-  for _node in "$@"; do
-    cmp -s "$WWW/$_file" "$OUT/$_node-${_file##*/}" && _same=$((_same + 1))
-  done
-  echo "$_same"
-}
-
 
 # --- eight peers, 256 MiB -------------------------------------------------
 get_all big $PEERS

@@ -31,6 +31,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyPieceDigest, dfly_piece_digest_free)
 
 /* Parses "sha256" / "crc32c" / "xxh3"; FALSE for anything else. */
 gboolean dfly_piece_digest_algo_from_string (const char *name, DflyPieceDigestAlgo *algo);
+/* The algorithm of a digest written "algo:hex"; FALSE for an unknown one. */
+gboolean dfly_piece_digest_algo_of (const char *digest, DflyPieceDigestAlgo *algo);
+/* Whether a parent cannot forge bytes that keep a digest of algo (SHA-256 only). */
+gboolean dfly_piece_digest_algo_is_cryptographic (DflyPieceDigestAlgo algo);
+/* Whether a child configured for configured may check a parent's piece against
+ * reference (a digest the back-to-source peer reported): a known algorithm, and a
+ * cryptographic one when configured is. */
+gboolean dfly_piece_digest_may_check (DflyPieceDigestAlgo configured, const char *reference);
 
 /* Raw CRC-32C (Castagnoli), continuing from crc (start with 0). */
 guint32 dfly_crc32c (guint32 crc, const void *data, gsize length);

@@ -398,11 +398,15 @@ stream_pieces (DflyDownload *self, GInputStream *stream, const DflyPieceJob *job
     gint64  started = g_get_monotonic_time ();
 
     if (expected != NULL) {
-      /* Checked with the algorithm the reporting peer used. */
-      g_autofree char *name = g_strndup (expected, strcspn (expected, ":"));
-
-      if (!dfly_piece_digest_algo_from_string (name, &algo)) {
-        g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "unknown piece digest %s", expected);
+      /* Checked with the algorithm the back-to-source peer used; the swarm
+       * passes on only references this download may check with (a
+       * cryptographic one when download.piece_digest is), so this refusal
+       * is a last guard. */
+      if (!dfly_piece_digest_may_check (self->algo, expected) ||
+          !dfly_piece_digest_algo_of (expected, &algo)) {
+        g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL,
+                     "piece digest %s cannot be checked under download.piece_digest %s", expected,
+                     self->config->download.piece_digest);
         return FALSE;
       }
     }
@@ -912,7 +916,7 @@ dfly_download_start (DflyDownload *self)
 
   self->config = dfly_context_dup_config (self->context);
   if (!dfly_piece_digest_algo_from_string (self->config->download.piece_digest, &self->algo))
-    self->algo = DFLY_PIECE_DIGEST_CRC32C;
+    self->algo = DFLY_PIECE_DIGEST_SHA256;
   /* One request without a digest to check or a link to make: its output
    * can be written as the pieces arrive. */
   if (self->requests->len == 1) {

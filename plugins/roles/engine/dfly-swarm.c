@@ -35,6 +35,7 @@ struct _DflySwarm {
   DflyAnnounceStream *stream;
   GHashTable         *subscriptions; /* parent base URL → DflyParentSubscription */
   gboolean            closed;
+  gboolean            weak_reference_logged;
 
   /* The scheduler's answer, which the coordinator waits for. */
   GMutex            lock;
@@ -445,6 +446,29 @@ add_parents (DflySwarm *self, const Dfly__V1__NormalTaskResponse *normal)
   }
 }
 
+/* A digest the back-to-source peer reported, which parents' bytes are checked
+ * against. One this download cannot check with (unknown, or forgeable when
+ * download.piece_digest is cryptographic: a peer configured for crc32c went
+ * to the source) is not used: that piece comes from the source instead. */
+static void
+set_reference_digest (DflySwarm *self, guint32 number, const char *digest)
+{
+  g_autoptr (DflyConfig) config = dfly_context_dup_config (self->context);
+  DflyPieceDigestAlgo configured = DFLY_PIECE_DIGEST_SHA256;
+
+  dfly_piece_digest_algo_from_string (config->download.piece_digest, &configured);
+  if (dfly_piece_digest_may_check (configured, digest)) {
+    dfly_piece_board_set_digest (self->board, number, digest);
+    return;
+  }
+  if (!self->weak_reference_logged)
+    g_message ("task %s: the back-to-source peer's piece digests (%.16s...) cannot be checked "
+               "under download.piece_digest %s; pieces without a usable digest come from the "
+               "source",
+               self->task_id, digest, config->download.piece_digest);
+  self->weak_reference_logged = TRUE;
+}
+
 static void
 on_response (const Dfly__V1__AnnouncePeerResponse *response, gpointer user_data)
 {
@@ -478,8 +502,8 @@ on_response (const Dfly__V1__AnnouncePeerResponse *response, gpointer user_data)
       break;
     }
     for (gsize i = 0; i < normal->n_piece_digests; i++)
-      dfly_piece_board_set_digest (self->board, normal->piece_digests[i]->number,
-                                   normal->piece_digests[i]->digest);
+      set_reference_digest (self, normal->piece_digests[i]->number,
+                            normal->piece_digests[i]->digest);
     add_parents (self, normal);
     g_mutex_lock (&self->lock);
     if (!self->decided)
