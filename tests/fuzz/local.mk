@@ -13,6 +13,7 @@ TESTS += tests/fuzz/replay-config.sh
 
 # A directory in EXTRA_DIST is copied whole: every seed corpus ships.
 EXTRA_DIST += \
+	tests/fuzz/README.md \
 	tests/fuzz/replay-config.sh \
 	tests/fuzz/run.sh \
 	tests/fuzz/corpus
@@ -66,3 +67,37 @@ tests_fuzz_fuzz_piece_http_replay_CFLAGS = $(TEST_CFLAGS) $(PROTO_CFLAGS)
 tests_fuzz_fuzz_piece_http_replay_LDADD = $(PROTO_LIBS) core/libdfly-1.la $(GLIB_LIBS)
 TESTS += tests/fuzz/replay-piece-http.sh
 EXTRA_DIST += tests/fuzz/replay-piece-http.sh
+
+check_PROGRAMS += tests/fuzz/fuzz-http-range-replay
+tests_fuzz_fuzz_http_range_replay_SOURCES = \
+	tests/fuzz/fuzz-http-range.c \
+	tests/fuzz/standalone-main.c
+tests_fuzz_fuzz_http_range_replay_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_fuzz_fuzz_http_range_replay_CFLAGS = $(TEST_CFLAGS)
+tests_fuzz_fuzz_http_range_replay_LDADD = core/libdfly-1.la $(GLIB_LIBS)
+TESTS += tests/fuzz/replay-http-range.sh
+EXTRA_DIST += tests/fuzz/replay-http-range.sh
+
+# The plugin's parsers are compiled in, as its unit test does.
+check_PROGRAMS += tests/fuzz/fuzz-s3-xml-replay
+tests_fuzz_fuzz_s3_xml_replay_SOURCES = \
+	tests/fuzz/fuzz-s3-xml.c \
+	tests/fuzz/standalone-main.c \
+	plugins/sources/s3/dfly-s3-xml.c \
+	plugins/sources/s3/dfly-s3-xml.h
+tests_fuzz_fuzz_s3_xml_replay_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)
+tests_fuzz_fuzz_s3_xml_replay_CFLAGS = $(TEST_CFLAGS)
+tests_fuzz_fuzz_s3_xml_replay_LDADD = core/libdfly-1.la $(GLIB_LIBS)
+TESTS += tests/fuzz/replay-s3-xml.sh
+EXTRA_DIST += tests/fuzz/replay-s3-xml.sh
+
+check_PROGRAMS += tests/fuzz/fuzz-oci-replay
+tests_fuzz_fuzz_oci_replay_SOURCES = \
+	tests/fuzz/fuzz-oci.c \
+	tests/fuzz/standalone-main.c \
+	$(OCI_SOURCES)
+tests_fuzz_fuzz_oci_replay_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)
+tests_fuzz_fuzz_oci_replay_CFLAGS = $(TEST_CFLAGS) $(SOUP_CFLAGS) $(JSON_CFLAGS)
+tests_fuzz_fuzz_oci_replay_LDADD = core/libdfly-1.la $(SOUP_LIBS) $(JSON_LIBS) $(GLIB_LIBS)
+TESTS += tests/fuzz/replay-oci.sh
+EXTRA_DIST += tests/fuzz/replay-oci.sh

@@ -6,8 +6,9 @@
 #
 # TARGET is a name from the table below (tests/fuzz/fuzz-TARGET.c defines
 # LLVMFuzzerTestOneInput); BUILD_DIR is a configured build tree (for
-# config.h). The target is compiled straight from the core sources it needs,
-# not from libdfly-1, so that all of them carry the fuzzer's coverage.
+# config.h; built without --enable-sanitizers when a target links its
+# libraries). The target is compiled straight from the sources it parses
+# with, not from libdfly-1, so that all of them carry the fuzzer's coverage.
 # The seed corpus is copied to BUILD_DIR/fuzz/TARGET/corpus, which grows
 # across runs; crashes land in BUILD_DIR/fuzz/TARGET/artifacts. The exit
 # status is libFuzzer's: non-zero on a crash, leak, timeout or OOM.
@@ -25,9 +26,13 @@ usage() {
 #   modules — pkg-config modules they need
 #   corpus  — the seed corpus
 #   built   — generated files compiled in, relative to BUILD_DIR
-targets="config frame url message wire piece-http"
+#   libs    — libtool libraries of BUILD_DIR linked as they are, without
+#             the fuzzer's coverage: for what the code under test merely
+#             calls (a context, a config, the HTTP client)
+targets="config frame url message wire piece-http http-range s3-xml oci"
 target_entry() {
   built=""
+  libs=""
   case "$1" in
   config)
     sources="core/lib/dfly-config.c core/lib/dfly-config-reader.c core/lib/dfly-config-value.c
@@ -63,6 +68,23 @@ target_entry() {
     sources="proto/dfly-piece-http.c core/lib/dfly-task-id.c core/lib/dfly-error.c"
     modules="glib-2.0 gobject-2.0 gio-2.0 libsoup-3.0"
     corpus="tests/fuzz/corpus/piece-http"
+    ;;
+  http-range)
+    sources="core/lib/dfly-http-range.c"
+    modules="glib-2.0"
+    corpus="tests/fuzz/corpus/http-range"
+    ;;
+  s3-xml)
+    sources="plugins/sources/s3/dfly-s3-xml.c core/lib/dfly-error.c"
+    modules="glib-2.0 gio-2.0"
+    corpus="tests/fuzz/corpus/s3-xml"
+    ;;
+  oci)
+    sources="plugins/sources/oci/dfly-oci-manifest.c plugins/sources/oci/dfly-oci-auth.c
+      plugins/sources/oci/dfly-oci-ref.c"
+    libs="core/libdfly-1.la"
+    modules="glib-2.0 gobject-2.0 gio-2.0 libsoup-3.0 json-glib-1.0"
+    corpus="tests/fuzz/corpus/oci"
     ;;
   *)
     return 1
@@ -102,6 +124,12 @@ for source in $built; do
   [ -f "$build_dir/$source" ] || make -C "$build_dir" -s "$source"
   set -- "$@" "$build_dir/$source"
 done
+for lib in $libs; do
+  [ -f "$build_dir/$lib" ] || make -C "$build_dir" -s "$lib"
+  libdir="$build_dir/$(dirname "$lib")/.libs"
+  name=$(basename "$lib" .la)
+  set -- "$@" -L"$libdir" -l"${name#lib}" -Wl,-rpath,"$libdir"
+done
 echo "building $binary"
 # shellcheck disable=SC2046,SC2086 # pkg-config output and $modules are lists
 "$CC" -g -O1 -fno-omit-frame-pointer \
@@ -114,11 +142,14 @@ echo "building $binary"
 cp "$srcdir/$corpus"/* "$work/corpus/"
 
 # GLib 2.74's slice allocator would hide use-after-free from ASan; a
-# g_critical must count as a finding, not scroll past.
+# g_critical must count as a finding, not scroll past: GLib stops on it
+# with SIGTRAP, which ASan must catch for libFuzzer to keep the input.
+# Leaks inside system libraries are tests/lsan.supp's.
 G_SLICE=always-malloc G_DEBUG=fatal-warnings
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:handle_sigtrap=1}
+LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$srcdir/tests/lsan.supp}
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export G_SLICE G_DEBUG ASAN_OPTIONS UBSAN_OPTIONS
+export G_SLICE G_DEBUG ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
 
 echo "fuzzing $target for ${seconds}s"
 status=0

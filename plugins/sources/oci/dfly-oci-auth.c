@@ -89,9 +89,9 @@ load_credentials (const char *path, GHashTable *credentials, GError **error)
     if (!JSON_NODE_HOLDS_OBJECT (node))
       continue;
     entry = json_node_get_object (node);
-    auth = json_object_get_string_member_with_default (entry, "auth", NULL);
-    user = json_object_get_string_member_with_default (entry, "username", NULL);
-    password = json_object_get_string_member_with_default (entry, "password", NULL);
+    auth = dfly_oci_json_string (entry, "auth");
+    user = dfly_oci_json_string (entry, "username");
+    password = dfly_oci_json_string (entry, "password");
     if (auth != NULL) {
       gsize   n = 0;
       guchar *raw = g_base64_decode (auth, &n);
@@ -240,13 +240,13 @@ dfly_oci_auth_parse_token (GBytes *answer, gint64 *lifetime)
       (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return NULL;
   object = json_node_get_object (root);
-  token = json_object_get_string_member_with_default (object, "token", NULL);
+  token = dfly_oci_json_string (object, "token");
   if (token == NULL || *token == '\0')
-    token = json_object_get_string_member_with_default (object, "access_token", NULL);
+    token = dfly_oci_json_string (object, "access_token");
   if (token == NULL || *token == '\0' || !dfly_http_is_field_value (token) ||
       strlen (token) > 65536)
     return NULL;
-  *lifetime = json_object_get_int_member_with_default (object, "expires_in", 0);
+  *lifetime = dfly_oci_json_int (object, "expires_in", 0);
   if (*lifetime <= 0 || *lifetime > 86400)
     *lifetime = TOKEN_DEFAULT_LIFETIME;
   return g_strdup (token);

@@ -14,13 +14,121 @@
 /* Descriptors of one manifest or index: far more than any real image. */
 #define MAX_DESCRIPTORS 4096
 
+/* Where the JSON value at text ends: after its closing bracket or quote,
+ * or after the characters a number or a literal is made of. Only brackets
+ * and strings are followed; json-glib checks the rest. */
+static const char *
+end_of_value (const char *text, const char *end)
+{
+  guint    depth = 0;
+  gboolean in_string = FALSE;
+
+  if (text < end && *text != '{' && *text != '[' && *text != '"') {
+    while (text < end && (g_ascii_isalnum (*text) || *text == '+' || *text == '-' || *text == '.'))
+      text++;
+    return text;
+  }
+  for (; text < end; text++) {
+    if (in_string) {
+      if (*text == '\\' && text + 1 < end)
+        text++;
+      else if (*text == '"')
+        in_string = FALSE;
+    } else if (*text == '"') {
+      in_string = TRUE;
+    } else if (*text == '{' || *text == '[') {
+      depth++;
+    } else if ((*text == '}' || *text == ']') && depth > 0) {
+      depth--;
+    }
+    if (!in_string && depth == 0)
+      return text + 1;
+  }
+  return end;
+}
+
 gboolean
 dfly_oci_parse_json (GBytes *bytes, JsonParser *parser, GError **error)
 {
   gsize       size = 0;
   const char *data = g_bytes_get_data (bytes, &size);
+  const char *end, *rest;
 
-  return json_parser_load_from_data (parser, data != NULL ? data : "", (gssize) size, error);
+  /* json-glib 1.6 takes "{…}{…}" and "2{…}" for one document, and leaks
+   * what follows the first value: one value, and only space after it. */
+  if (data == NULL)
+    return json_parser_load_from_data (parser, "", 0, error);
+  end = data + size;
+  rest = data;
+  while (rest < end && g_ascii_isspace (*rest))
+    rest++;
+  for (rest = end_of_value (rest, end); rest < end && g_ascii_isspace (*rest); rest++)
+    ;
+  if (rest < end) {
+    g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE, "not one JSON value alone");
+    return FALSE;
+  }
+  return json_parser_load_from_data (parser, data, (gssize) size, error);
+}
+
+const char *
+dfly_oci_json_string (JsonObject *object, const char *member)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+gint64
+dfly_oci_json_int (JsonObject *object, const char *member, gint64 fallback)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_INT64)
+    return fallback;
+  return json_node_get_int (node);
+}
+
+char *
+dfly_oci_parse_error_body (GBytes *bytes, DflyError *code)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode        *root, *errors, *first;
+  JsonArray       *array;
+  JsonObject      *entry;
+  const char      *name, *message;
+  g_autofree char *safe_name = NULL;
+  g_autofree char *safe_message = NULL;
+
+  if (!dfly_oci_parse_json (bytes, parser, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  errors = json_object_get_member (json_node_get_object (root), "errors");
+  if (errors == NULL || !JSON_NODE_HOLDS_ARRAY (errors))
+    return NULL;
+  array = json_node_get_array (errors);
+  first = json_array_get_length (array) > 0 ? json_array_get_element (array, 0) : NULL;
+  if (first == NULL || !JSON_NODE_HOLDS_OBJECT (first))
+    return NULL;
+  entry = json_node_get_object (first);
+  name = dfly_oci_json_string (entry, "code");
+  message = dfly_oci_json_string (entry, "message");
+  safe_name = g_strescape (name != NULL ? name : "", NULL);
+  safe_message = g_strescape (message != NULL ? message : "", NULL);
+  if (strlen (safe_name) > 64)
+    safe_name[64] = '\0';
+  if (strlen (safe_message) > 200)
+    safe_message[200] = '\0';
+  if (g_strcmp0 (name, "MANIFEST_UNKNOWN") == 0 || g_strcmp0 (name, "BLOB_UNKNOWN") == 0 ||
+      g_strcmp0 (name, "NAME_UNKNOWN") == 0)
+    *code = DFLY_ERROR_NOT_FOUND;
+  else if (g_strcmp0 (name, "UNAUTHORIZED") == 0 || g_strcmp0 (name, "DENIED") == 0)
+    *code = DFLY_ERROR_ACCESS_DENIED;
+  return g_strdup_printf (", %s (%s)", safe_name, safe_message);
 }
 
 static void
@@ -64,6 +172,7 @@ parse_descriptor (JsonNode *node, gboolean with_platform, const char *what, GErr
 {
   JsonObject        *object;
   JsonNode          *size;
+  const char        *media_type;
   DflyOciDescriptor *d;
 
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node)) {
@@ -72,8 +181,7 @@ parse_descriptor (JsonNode *node, gboolean with_platform, const char *what, GErr
   }
   object = json_node_get_object (node);
   size = json_object_get_member (object, "size");
-  if (!dfly_oci_is_sha256_digest (
-        json_object_get_string_member_with_default (object, "digest", NULL))) {
+  if (!dfly_oci_is_sha256_digest (dfly_oci_json_string (object, "digest"))) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE,
                  "%s has no digest of the form sha256:<64 lowercase hex>", what);
     return NULL;
@@ -84,17 +192,17 @@ parse_descriptor (JsonNode *node, gboolean with_platform, const char *what, GErr
     return NULL;
   }
   d = g_new0 (DflyOciDescriptor, 1);
-  d->digest = g_strdup (json_object_get_string_member (object, "digest"));
+  d->digest = g_strdup (dfly_oci_json_string (object, "digest"));
   d->size = json_node_get_int (size);
-  d->media_type = g_strdup (json_object_get_string_member_with_default (object, "mediaType", ""));
+  media_type = dfly_oci_json_string (object, "mediaType");
+  d->media_type = g_strdup (media_type != NULL ? media_type : "");
   if (with_platform && json_object_has_member (object, "platform") &&
       JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "platform"))) {
     JsonObject *platform = json_object_get_object_member (object, "platform");
 
-    d->os = g_strdup (json_object_get_string_member_with_default (platform, "os", NULL));
-    d->architecture =
-      g_strdup (json_object_get_string_member_with_default (platform, "architecture", NULL));
-    d->variant = g_strdup (json_object_get_string_member_with_default (platform, "variant", NULL));
+    d->os = g_strdup (dfly_oci_json_string (platform, "os"));
+    d->architecture = g_strdup (dfly_oci_json_string (platform, "architecture"));
+    d->variant = g_strdup (dfly_oci_json_string (platform, "variant"));
   }
   return d;
 }
@@ -131,7 +239,7 @@ dfly_oci_manifest_parse (GBytes *bytes, const char *content_type, const char *ur
     return NULL;
   }
   object = json_node_get_object (root);
-  own_type = json_object_get_string_member_with_default (object, "mediaType", NULL);
+  own_type = dfly_oci_json_string (object, "mediaType");
   if (is_manifest_type (content_type) || dfly_oci_is_index_type (content_type))
     m->media_type = g_strdup (content_type);
   else

@@ -7,6 +7,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include <dfly/dfly-error.h>
+
 G_BEGIN_DECLS
 
 #define DFLY_OCI_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
@@ -45,6 +47,15 @@ DflyOciManifest *dfly_oci_manifest_parse (GBytes *bytes, const char *content_typ
 gboolean         dfly_oci_is_index_type (const char *type);
 /* Loads bytes (a manifest, an error body, a token answer) into parser. */
 gboolean dfly_oci_parse_json (GBytes *bytes, JsonParser *parser, GError **error);
+/* A member that is a string (or an integer), else NULL (or fallback):
+ * json-glib's own getters complain of objects and arrays, which a registry
+ * may send anywhere. */
+const char *dfly_oci_json_string (JsonObject *object, const char *member);
+gint64      dfly_oci_json_int (JsonObject *object, const char *member, gint64 fallback);
+/* ", CODE (message)" from a registry's JSON error body, escaped and cut
+ * short, setting *code for the codes that say not found or denied; NULL
+ * when the body names no error. */
+char *dfly_oci_parse_error_body (GBytes *bytes, DflyError *code);
 
 typedef struct {
   char *os, *architecture, *variant; /* variant may be NULL: any */

@@ -86,8 +86,9 @@ dfly_oci_ref_parse_blob_url (const char *url)
 {
   g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
   g_autoptr (DflyOciRef) ref = NULL;
-  const char *path, *blobs;
-  const char *scheme;
+  g_autofree char *host = NULL;
+  const char      *path, *blobs;
+  const char      *scheme;
 
   if (uri == NULL || g_uri_get_host (uri) == NULL || g_uri_get_query (uri) != NULL ||
       g_uri_get_fragment (uri) != NULL || g_uri_get_userinfo (uri) != NULL)
@@ -107,10 +108,13 @@ dfly_oci_ref_parse_blob_url (const char *url)
     return NULL;
   ref->digest = g_strdup (blobs + 7);
   ref->scheme = g_ascii_strdown (scheme, -1);
+  /* The registry goes back into URLs: an IPv6 literal keeps its brackets. */
+  host = strchr (g_uri_get_host (uri), ':') != NULL ? g_strdup_printf ("[%s]", g_uri_get_host (uri))
+                                                    : g_strdup (g_uri_get_host (uri));
   if (g_uri_get_port (uri) > 0)
-    ref->registry = g_strdup_printf ("%s:%d", g_uri_get_host (uri), g_uri_get_port (uri));
+    ref->registry = g_strdup_printf ("%s:%d", host, g_uri_get_port (uri));
   else
-    ref->registry = g_strdup (g_uri_get_host (uri));
+    ref->registry = g_steal_pointer (&host);
   ref->blob = TRUE;
   return g_steal_pointer (&ref);
 }

@@ -173,39 +173,11 @@ set_registry_error (GError **error, OciCall *call, DflyHttpBody *body)
   SoupMessage *msg = dfly_http_body_get_message (body);
   DflyError    code = dfly_http_status_to_error (dfly_http_body_get_status (body));
   g_autoptr (GBytes) bytes = dfly_http_body_read_all (body, MAX_ERROR_BODY, NULL, NULL);
-  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autofree char *detail = NULL;
 
   g_input_stream_close (G_INPUT_STREAM (body), NULL, NULL);
-  if (bytes != NULL && dfly_oci_parse_json (bytes, parser, NULL)) {
-    JsonNode   *root = json_parser_get_root (parser);
-    JsonObject *object =
-      root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
-    JsonNode  *errors = object != NULL ? json_object_get_member (object, "errors") : NULL;
-    JsonArray *array =
-      errors != NULL && JSON_NODE_HOLDS_ARRAY (errors) ? json_node_get_array (errors) : NULL;
-    JsonNode *first =
-      array != NULL && json_array_get_length (array) > 0 ? json_array_get_element (array, 0) : NULL;
-
-    if (first != NULL && JSON_NODE_HOLDS_OBJECT (first)) {
-      JsonObject      *entry = json_node_get_object (first);
-      const char      *name = json_object_get_string_member_with_default (entry, "code", "");
-      const char      *message = json_object_get_string_member_with_default (entry, "message", "");
-      g_autofree char *safe_name = g_strescape (name, NULL);
-      g_autofree char *safe_message = g_strescape (message, NULL);
-
-      if (strlen (safe_name) > 64)
-        safe_name[64] = '\0';
-      if (strlen (safe_message) > 200)
-        safe_message[200] = '\0';
-      detail = g_strdup_printf (", %s (%s)", safe_name, safe_message);
-      if (g_str_equal (name, "MANIFEST_UNKNOWN") || g_str_equal (name, "BLOB_UNKNOWN") ||
-          g_str_equal (name, "NAME_UNKNOWN"))
-        code = DFLY_ERROR_NOT_FOUND;
-      else if (g_str_equal (name, "UNAUTHORIZED") || g_str_equal (name, "DENIED"))
-        code = DFLY_ERROR_ACCESS_DENIED;
-    }
-  }
+  if (bytes != NULL)
+    detail = dfly_oci_parse_error_body (bytes, &code);
   g_propagate_error (error, dfly_http_status_error_new (code, msg, detail, call->url));
   return FALSE;
 }

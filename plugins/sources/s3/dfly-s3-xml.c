@@ -205,9 +205,11 @@ parse (Parser *parser, const char *xml, gsize length, GError **error)
   g_autoptr (GMarkupParseContext) context =
     g_markup_parse_context_new (&markup_parser, G_MARKUP_TREAT_CDATA_AS_TEXT, parser, NULL);
 
-  /* GMarkup lets a NUL through, which would cut a key short. */
-  if (memchr (xml, '\0', length) != NULL) {
-    g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_BAD_UTF8, "a NUL byte");
+  /* S3 speaks UTF-8. GMarkup would let a NUL through, which cuts a key
+   * short, and bytes that are not UTF-8 in CDATA, where GLib 2.74 also
+   * sets its error twice. */
+  if (!g_utf8_validate_len (xml, length, NULL)) {
+    g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_BAD_UTF8, "not UTF-8, or a NUL byte");
     return FALSE;
   }
   if (!g_markup_parse_context_parse (context, xml, (gssize) length, error) ||
@@ -236,8 +238,10 @@ dfly_s3_parse_list_page (const char *xml, gsize length, GError **error)
   g_free (parser.key);
   g_free (parser.code);
   if (!parsed) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE, "a bad object listing: %s",
-                 local_error->message);
+    /* GMarkup may quote one byte of a character it chokes on. */
+    g_autofree char *reason = g_utf8_make_valid (local_error->message, -1);
+
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE, "a bad object listing: %s", reason);
     return NULL;
   }
   if (page->is_truncated &&
