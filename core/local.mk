@@ -31,7 +31,8 @@ core_libdfly_1_la_SOURCES = \
 	core/lib/dfly-source-policy.h \
 	core/lib/dfly-storage.c \
 	core/lib/dfly-task-id.c \
-	core/lib/dfly-task-info.c
+	core/lib/dfly-task-info.c \
+	core/lib/dfly-tls.c
 nodist_core_libdfly_1_la_SOURCES = proto/envelope.pb-c.c proto/envelope.pb-c.h
 core_libdfly_1_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly\"
 core_libdfly_1_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(YAML_CFLAGS) $(XXHASH_CFLAGS) \
@@ -65,6 +66,7 @@ dflyinclude_HEADERS += \
 	core/include/dfly/dfly-source.h \
 	core/include/dfly/dfly-storage.h \
 	core/include/dfly/dfly-task-id.h \
+	core/include/dfly/dfly-tls.h \
 	core/include/dfly/dfly-types.h \
 	core/include/dfly/dfly-version.h
 
@@ -99,6 +101,7 @@ dflyd_SOURCES = core/daemon/dflyd.c
 dflyd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/core/daemon -DG_LOG_DOMAIN=\"dflyd\"
 dflyd_LDADD = core/libdflyd.la core/libdfly-1.la $(GLIB_LIBS)
 
+dflyd_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS)
 bin_PROGRAMS += dflyctl
 dflyctl_SOURCES = \
 	core/ctl/dflyctl.c \

@@ -132,6 +132,17 @@ dfly_wire_ws_setup (SoupWebsocketConnection *connection, gsize max_message_size)
   }
 }
 
+void
+dfly_wire_ws_accept (SoupServerMessage *msg, SoupWebsocketConnection *connection,
+                     gsize max_message_size)
+{
+  const DflyIdentity *identity = dfly_identity_of_message (msg);
+
+  if (identity != NULL)
+    dfly_identity_attach_to_websocket (connection, (DflyIdentity *) identity);
+  dfly_wire_ws_setup (connection, max_message_size);
+}
+
 /* The peer stopped reading: libsoup would queue what we send for ever. */
 static void
 cut (SoupWebsocketConnection *connection, guint64 waiting, guint64 cap)
@@ -316,11 +327,19 @@ struct _DflyWireListener {
   char              *divert_prefix; /* NULL: every connection to the server */
   DflyWireDivertFunc divert;
   gpointer           divert_data;
-  GPtrArray         *waiting; /* Waiting *: connections not yet sorted */
+  GPtrArray         *waiting;     /* Waiting *: connections not yet sorted */
+  DflyTls           *tls;         /* NULL: plaintext */
+  GCancellable      *cancellable; /* handshakes in flight */
 };
 
+#define IDENTITY_KEY "dfly-wire-identity"
+
+/* Hands stream (connection itself, or TLS over it) to the server. Under
+ * TLS the client's identity rides on the remote address object, which the
+ * server keeps for the connection's messages (see on_request_identify). */
 static void
-serve (DflyWireListener *listener, GSocketConnection *connection)
+serve_stream (DflyWireListener *listener, GSocketConnection *connection, GIOStream *stream,
+              DflyIdentity *identity)
 {
   g_autoptr (GSocketAddress) local = g_socket_connection_get_local_address (connection, NULL);
   g_autoptr (GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
@@ -329,10 +348,18 @@ serve (DflyWireListener *listener, GSocketConnection *connection)
   /* A client gone before we got to it has no remote address: nothing to serve. */
   if (local == NULL || remote == NULL)
     return;
+  if (identity != NULL)
+    g_object_set_data_full (G_OBJECT (remote), IDENTITY_KEY, dfly_identity_ref (identity),
+                            (GDestroyNotify) dfly_identity_unref);
   dfly_wire_guard_serve (listener->guard, connection, remote);
-  if (!soup_server_accept_iostream (listener->server, G_IO_STREAM (connection), local, remote,
-                                    &error))
+  if (!soup_server_accept_iostream (listener->server, stream, local, remote, &error))
     g_debug ("dropping a connection: %s", error->message);
+}
+
+static void
+serve (DflyWireListener *listener, GSocketConnection *connection)
+{
+  serve_stream (listener, connection, G_IO_STREAM (connection), NULL);
 }
 
 /* A connection whose first bytes decide where it goes. */
@@ -414,7 +441,7 @@ on_first_bytes (gpointer user_data)
 
     g_ptr_array_remove_fast (listener->waiting, waiting); /* frees it */
     if ((gsize) n == want && memcmp (peeked, listener->divert_prefix, want) == 0)
-      listener->divert (g_steal_pointer (&connection), listener->divert_data);
+      listener->divert (G_IO_STREAM (g_steal_pointer (&connection)), listener->divert_data);
     else if (n > 0)
       serve (listener, connection);
   }
@@ -432,6 +459,73 @@ on_waiting_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* ---- under TLS ---- */
+
+typedef struct {
+  DflyWireListener  *listener; /* gone once cancellable is cancelled */
+  GSocketConnection *connection;
+  GCancellable      *cancellable;
+} Handshaking;
+
+static void
+on_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Handshaking      *handshaking = user_data;
+  DflyWireListener *listener = handshaking->listener;
+  g_autoptr (GSocketConnection) connection = handshaking->connection;
+  g_autoptr (GCancellable) cancellable = handshaking->cancellable;
+  g_autoptr (DflyIdentity) identity = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GIOStream) stream =
+    dfly_tls_server_handshake_finish (DFLY_TLS (source), result, &identity, &error);
+  const char *protocol;
+
+  g_free (handshaking);
+  if (stream == NULL || g_cancellable_is_cancelled (cancellable)) {
+    if (stream == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      g_autoptr (GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
+      g_autofree char *from = remote != NULL
+                                ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (remote))
+                                : g_strdup ("a client");
+
+      g_message ("tls: refusing %s: %s", from, error->message);
+    }
+    g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+    return;
+  }
+  /* Piece connections say so in the handshake (ALPN), not in bytes that
+   * would have to be peeked through TLS. */
+  protocol = g_tls_connection_get_negotiated_protocol (G_TLS_CONNECTION (stream));
+  if (listener->divert != NULL && g_strcmp0 (protocol, DFLY_TLS_ALPN_PIECES) == 0)
+    listener->divert (g_steal_pointer (&stream), listener->divert_data);
+  else
+    serve_stream (listener, connection, stream, identity);
+}
+
+/* Under TLS every message learns who sent it, from its connection's
+ * remote address object (serve_stream). */
+static void
+on_request_identify (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  DflyIdentity   *identity =
+    remote != NULL ? g_object_get_data (G_OBJECT (remote), IDENTITY_KEY) : NULL;
+
+  if (identity != NULL)
+    dfly_identity_attach_to_message (msg, identity);
+}
+
+void
+dfly_wire_listener_set_tls (DflyWireListener *listener, DflyTls *tls)
+{
+  g_return_if_fail (listener->tls == NULL);
+  if (tls == NULL)
+    return;
+  listener->tls = g_object_ref (tls);
+  g_signal_connect_object (listener->server, "request-started", G_CALLBACK (on_request_identify),
+                           NULL, 0);
+}
+
 static gboolean
 on_incoming (GSocketService *service, GSocketConnection *connection, GObject *source,
              gpointer user_data)
@@ -442,6 +536,17 @@ on_incoming (GSocketService *service, GSocketConnection *connection, GObject *so
 
   if (!dfly_wire_guard_admit (listener->guard, connection))
     return TRUE;
+  if (listener->tls != NULL) {
+    Handshaking *handshaking = g_new0 (Handshaking, 1);
+
+    handshaking->listener = listener;
+    handshaking->connection = g_object_ref (connection);
+    handshaking->cancellable = g_object_ref (listener->cancellable);
+    g_socket_set_timeout (g_socket_connection_get_socket (connection), listener->io_timeout);
+    dfly_tls_server_handshake_async (listener->tls, G_IO_STREAM (connection), listener->cancellable,
+                                     on_handshake, handshaking);
+    return TRUE;
+  }
   if (listener->divert == NULL || listener->waiting->len >= DIVERT_WAITING_MAX) {
     serve (listener, connection);
     return TRUE;
@@ -502,6 +607,7 @@ dfly_wire_listen (SoupServer *server, const char *ip, guint16 port, const DflyWi
   listener->server = g_object_ref (server);
   listener->io_timeout = limits->idle_timeout;
   listener->waiting = g_ptr_array_new_with_free_func ((GDestroyNotify) waiting_free);
+  listener->cancellable = g_cancellable_new ();
   if (!g_socket_listener_add_address (G_SOCKET_LISTENER (listener->service), address,
                                       G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound,
                                       &local_error)) {
@@ -549,6 +655,8 @@ dfly_wire_listener_free (DflyWireListener *listener)
   if (listener == NULL)
     return;
   g_signal_handlers_disconnect_by_data (listener->service, listener);
+  /* Handshakes still running end cancelled, before the listener goes. */
+  g_cancellable_cancel (listener->cancellable);
   g_ptr_array_unref (listener->waiting);
   g_free (listener->divert_prefix);
   dfly_wire_guard_free (listener->guard);
@@ -556,6 +664,8 @@ dfly_wire_listener_free (DflyWireListener *listener)
   g_socket_listener_close (G_SOCKET_LISTENER (listener->service));
   g_object_unref (listener->service);
   g_object_unref (listener->server);
+  g_clear_object (&listener->tls);
+  g_clear_object (&listener->cancellable);
   g_free (listener);
 }
 
@@ -650,8 +760,21 @@ dfly_wire_bitmap_set (GByteArray *bits, guint32 n)
 }
 
 char *
-dfly_wire_base_url (const char *ip, guint port)
+dfly_wire_base_url (const char *ip, guint port, gboolean tls)
 {
-  return strchr (ip, ':') != NULL ? g_strdup_printf ("http://[%s]:%u", ip, port)
-                                  : g_strdup_printf ("http://%s:%u", ip, port);
+  const char *scheme = tls ? "https" : "http";
+
+  return strchr (ip, ':') != NULL ? g_strdup_printf ("%s://[%s]:%u", scheme, ip, port)
+                                  : g_strdup_printf ("%s://%s:%u", scheme, ip, port);
+}
+
+SoupSession *
+dfly_wire_session_new (DflyContext *context, guint timeout, guint idle_timeout)
+{
+  SoupSession *session =
+    soup_session_new_with_options ("timeout", timeout, "idle-timeout", idle_timeout, NULL);
+
+  if (dfly_context_get_tls (context) != NULL)
+    dfly_tls_setup_session (dfly_context_get_tls (context), session);
+  return session;
 }

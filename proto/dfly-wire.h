@@ -8,6 +8,7 @@
 #pragma once
 
 #include <dfly/dfly.h>
+#include <dfly/dfly-tls.h>
 #include <libsoup/soup.h>
 #include <protobuf-c/protobuf-c.h>
 
@@ -37,6 +38,11 @@ ProtobufCMessage *dfly_wire_unpack (const guint8 *data, gsize length, gsize max_
  * listener leave more than its max_unread unread together
  * (dfly-wire-backlog.h). */
 void dfly_wire_ws_setup (SoupWebsocketConnection *connection, gsize max_message_size);
+
+/* The server's end of a stream msg upgraded: set up as above, and it
+ * keeps the identity msg's client proved (dfly_identity_of_websocket). */
+void dfly_wire_ws_accept (SoupServerMessage *msg, SoupWebsocketConnection *connection,
+                          gsize max_message_size);
 
 /* Sends message on a WebSocket as one binary message; a stream whose peer
  * has more than its cap unread is closed instead, with a log line. */
@@ -89,9 +95,15 @@ guint16                          dfly_wire_listener_get_port (DflyWireListener *
 /* Stops accepting; connections already served live on with the server.
  * Connections still waiting for their first bytes are dropped. */
 void dfly_wire_listener_free (DflyWireListener *listener);
+/* From now on every connection is mutual TLS with tls's CA (tls NULL:
+ * plaintext stays). Handlers learn the client's identity with
+ * dfly_identity_of_message(); piece connections are those asking for ALPN
+ * DFLY_TLS_ALPN_PIECES rather than those starting with the divert prefix. */
+void dfly_wire_listener_set_tls (DflyWireListener *listener, DflyTls *tls);
 
-/* Takes a connection away from the SoupServer; it is the callee's. */
-typedef void (*DflyWireDivertFunc) (GSocketConnection *connection, gpointer user_data);
+/* Takes a connection away from the SoupServer; it is the callee's: a
+ * GSocketConnection, or under TLS a GTlsConnection over one. */
+typedef void (*DflyWireDivertFunc) (GIOStream *stream, gpointer user_data);
 /* From now on a connection whose first bytes are prefix goes to func
  * instead of the server (every other one still to the server). The listener
  * peeks at those bytes without reading them, waiting up to the header
@@ -115,7 +127,13 @@ DflyHostInfo *dfly_wire_host_from_message (const Dfly__V1__Host *host, GError **
 gboolean dfly_wire_bitmap_get (GByteArray *bits, guint32 n);
 void     dfly_wire_bitmap_set (GByteArray *bits, guint32 n);
 
-/* "http://host:port" for an address and port, with IPv6 in brackets. */
-char *dfly_wire_base_url (const char *ip, guint port);
+/* "http://host:port" (tls: "https://") for an address and port, with
+ * IPv6 in brackets. */
+char *dfly_wire_base_url (const char *ip, guint port, gboolean tls);
+
+/* A session for links to other components: it presents this host's
+ * certificate and trusts the cluster CA alone when the context has TLS.
+ * timeout and idle_timeout in seconds, as SoupSession's properties. */
+SoupSession *dfly_wire_session_new (DflyContext *context, guint timeout, guint idle_timeout);
 
 G_END_DECLS

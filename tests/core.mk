@@ -2,7 +2,7 @@
 CORE_TESTS = tests/test-bus tests/test-engine tests/test-error tests/test-frame tests/test-loader \
 	tests/test-piece-digest tests/test-task-id tests/test-message tests/test-http-range tests/test-wire \
 	tests/test-wire-limits \
-	tests/test-piece-http tests/test-http-client tests/test-cert
+	tests/test-tls tests/test-piece-http tests/test-http-client tests/test-cert
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 CORE_TEST_LDADD = core/libdflyd.la core/libdfly-1.la $(GLIB_LIBS)
@@ -37,6 +37,10 @@ tests_test_wire_SOURCES = tests/test-wire.c
 tests_test_wire_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
 tests_test_wire_CFLAGS = $(AM_CFLAGS) $(PROTO_CFLAGS)
 tests_test_wire_LDADD = $(PROTO_LIBS) $(CORE_TEST_LDADD)
+tests_test_tls_SOURCES = tests/test-tls.c
+tests_test_tls_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
+tests_test_tls_CFLAGS = $(AM_CFLAGS) $(PROTO_CFLAGS)
+tests_test_tls_LDADD = $(PROTO_LIBS) $(CORE_TEST_LDADD)
 tests_test_piece_http_SOURCES = tests/test-piece-http.c
 tests_test_piece_http_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
 tests_test_piece_http_CFLAGS = $(AM_CFLAGS) $(PROTO_CFLAGS)

@@ -279,7 +279,7 @@ test_base_url (void)
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autofree char *url = dfly_wire_base_url (cases[i].ip, cases[i].port);
+    g_autofree char *url = dfly_wire_base_url (cases[i].ip, cases[i].port, FALSE);
     g_autofree char *with_path = g_strconcat (url, "/v1/stat-task", NULL);
     g_autoptr (GUri) uri = NULL;
 
@@ -385,7 +385,7 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_nonnull (f->listener);
   g_assert_cmpuint (dfly_wire_listener_get_port (f->listener), >, 0);
-  f->base = dfly_wire_base_url ("127.0.0.1", dfly_wire_listener_get_port (f->listener));
+  f->base = dfly_wire_base_url ("127.0.0.1", dfly_wire_listener_get_port (f->listener), FALSE);
   f->session = soup_session_new_with_options ("timeout", 10, NULL);
 }
 

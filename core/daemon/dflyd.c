@@ -11,6 +11,7 @@
 #include "dfly-dbus-service.h"
 #include "dfly-engine.h"
 #include "dfly-log.h"
+#include "dfly/dfly-tls.h"
 
 typedef struct {
   GMainLoop       *loop;
@@ -168,6 +169,38 @@ load_config (Options *options, GError **error)
   return dfly_config_load_file (options->config_path, error);
 }
 
+/* Loads the tls section into context; FALSE with an error when it is
+ * incomplete or does not load. */
+static gboolean
+set_up_tls (DflyContext *context, const DflyConfig *config, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (DflyTls) tls = dfly_tls_new_from_config (config, &local);
+
+  if (local != NULL) {
+    g_propagate_error (error, g_steal_pointer (&local));
+    return FALSE;
+  }
+  dfly_context_set_tls (context, tls);
+  return TRUE;
+}
+
+/* Without TLS, links are plaintext: said once, loudly, when this host
+ * listens beyond loopback. */
+static void
+tell_tls (DflyContext *context, const DflyConfig *config)
+{
+  DflyTls *tls = dfly_context_get_tls (context);
+  g_autoptr (GInetAddress) ip = g_inet_address_new_from_string (config->host.ip);
+
+  if (tls != NULL)
+    g_info ("tls: this host is %s", dfly_identity_get_host_id (dfly_tls_get_identity (tls)));
+  else if (ip != NULL && !g_inet_address_get_is_loopback (ip))
+    g_warning ("no tls section: every link on %s is plaintext and unauthenticated; "
+               "any host on the network can join the swarm",
+               config->host.ip);
+}
+
 /* Reads the file as dflyd would start with it: its plugins are loaded so
  * that their sections are checked too, but no role starts. */
 static int
@@ -186,7 +219,8 @@ check_config (const Options *options)
   context = dfly_context_new (config);
   loader = dfly_plugin_loader_new (context);
   dfly_plugin_loader_load_dirs (loader, plugin_dirs (options, config));
-  if (!dfly_plugin_loader_bind_config (loader, config, &error)) {
+  if (!dfly_plugin_loader_bind_config (loader, config, &error) ||
+      !set_up_tls (context, config, &error)) {
     g_printerr ("%s\n", error->message);
     g_object_run_dispose (G_OBJECT (context));
     return DFLY_EXIT_USAGE;
@@ -259,12 +293,14 @@ main (int argc, char **argv)
   context = dfly_context_new (config);
   loader = dfly_plugin_loader_new (context);
   dfly_plugin_loader_load_dirs (loader, plugin_dirs (&options, config));
-  if (!dfly_plugin_loader_bind_config (loader, config, &error)) {
+  if (!dfly_plugin_loader_bind_config (loader, config, &error) ||
+      !set_up_tls (context, config, &error)) {
     g_printerr ("dflyd: %s\n", error->message);
     g_object_run_dispose (G_OBJECT (context));
     return DFLY_EXIT_USAGE;
   }
 
+  tell_tls (context, config);
   daemon.loop = g_main_loop_new (NULL, FALSE);
   daemon.engine = dfly_engine_new (context, loader, options.config_path);
   daemon.service = dfly_dbus_service_new (daemon.engine);

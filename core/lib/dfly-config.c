@@ -170,6 +170,15 @@ static const DflyConfigKey storage_keys[] = {
        "time between collections"),
 };
 
+/* Mutual TLS between components (dfly-tls.h): all three paths, or none. */
+static const DflyConfigKey tls_keys[] = {
+  KEY ("ca", PATH, tls.ca, "\"\"", 0, PATHS, RESTART,
+       "the cluster CA certificate every component's is checked against"),
+  KEY ("cert", PATH, tls.cert, "\"\"", 0, PATHS, RESTART,
+       "this host's certificate, issued by the cluster CA"),
+  KEY ("key", PATH, tls.key, "\"\"", 0, PATHS, RESTART, "the private key of tls.cert"),
+};
+
 #define SECTION(keys_)                                                           \
   {                                                                              \
     .size = sizeof (DflyConfig), .keys = (keys_), .n_keys = G_N_ELEMENTS (keys_) \
@@ -185,6 +194,7 @@ static const DflyConfigSection download_section = SECTION (download_keys);
 static const DflyConfigSection http_section = SECTION (http_keys);
 static const DflyConfigSection source_section = SECTION (source_keys);
 static const DflyConfigSection storage_section = SECTION (storage_keys);
+static const DflyConfigSection tls_section = SECTION (tls_keys);
 
 /* "scheduler" is shared: the port is the daemon's (its peer finds the local
  * scheduler there), every other key the scheduler role's. */
@@ -199,6 +209,7 @@ static const DflyConfigDaemonSection daemon_sections[] = {
   { "http", &http_section, FALSE },
   { "source", &source_section, FALSE },
   { "storage", &storage_section, FALSE },
+  { "tls", &tls_section, FALSE },
   { NULL, NULL, FALSE },
 };
 

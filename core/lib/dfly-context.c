@@ -6,6 +6,7 @@
 #include "dfly/dfly-http-client.h"
 #include "dfly/dfly-source.h"
 #include "dfly/dfly-storage.h"
+#include "dfly/dfly-tls.h"
 
 struct _DflyContext {
   GObject         parent_instance;
@@ -18,6 +19,7 @@ struct _DflyContext {
   GPtrArray      *sources;    /* DflySource * */
   GWeakRef        downloader; /* the role owns it */
   DflyHttpClient *http_client;
+  DflyTls        *tls;
 };
 
 G_DEFINE_FINAL_TYPE (DflyContext, dfly_context, G_TYPE_OBJECT)
@@ -49,6 +51,7 @@ dfly_context_finalize (GObject *object)
   g_clear_pointer (&self->sources, g_ptr_array_unref);
   g_weak_ref_clear (&self->downloader);
   g_clear_object (&self->http_client);
+  g_clear_object (&self->tls);
   G_OBJECT_CLASS (dfly_context_parent_class)->finalize (object);
 }
 
@@ -221,4 +224,16 @@ DflyHttpClient *
 dfly_context_get_http_client (DflyContext *self)
 {
   return self->http_client;
+}
+
+void
+dfly_context_set_tls (DflyContext *self, DflyTls *tls)
+{
+  g_set_object (&self->tls, tls);
+}
+
+DflyTls *
+dfly_context_get_tls (DflyContext *self)
+{
+  return self->tls;
 }

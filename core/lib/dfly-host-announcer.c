@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "dfly/dfly-host-announcer.h"
+#include "dfly/dfly-tls.h"
 
 struct _DflyHostAnnouncer {
   GObject          parent_instance;
@@ -61,6 +62,9 @@ announce (DflyHostAnnouncer *self)
   g_autoptr (DflyHostInfo) host = self->host_func != NULL
                                     ? self->host_func (self->host_data)
                                     : dfly_host_info_new_local (config, self->type, self->port);
+
+  if (dfly_context_get_tls (self->context) != NULL)
+    dfly_tls_name_host (dfly_context_get_tls (self->context), host);
 
   /* A reload that changed the IP or host name changed the id: to the
    * cluster the old host is gone, not silent. */
@@ -134,6 +138,8 @@ dfly_host_announcer_new (DflyContext *ctx, DflyHostType type, guint16 port)
   self->type = type;
   self->port = port;
   self->host = dfly_host_info_new_local (dfly_context_get_config (ctx), type, port);
+  if (dfly_context_get_tls (ctx) != NULL)
+    dfly_tls_name_host (dfly_context_get_tls (ctx), self->host);
   return self;
 }
 

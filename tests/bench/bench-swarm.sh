@@ -10,7 +10,7 @@
 #   SMALL_MIB     a second, small file where start-up costs dominate [16]
 #   RATE_MIB      upload cap of the origin and of every peer, MiB/s [50]
 #   ROUNDS        runs of each system; figures are medians [1]
-#   SYSTEMS       which systems run ["origin bittorrent dfly"]; a ratio
+#   SYSTEMS       which systems run ["origin bittorrent dfly dfly_tls"]; a ratio
 #                 to a system left out is n/a (for profiling one alone)
 #   MAX_TOTAL_MIB cap on N × SIZE_MIB, so the all-from-origin run of a big
 #                 swarm stays short: a larger N gets a smaller file [2048]
@@ -38,6 +38,8 @@
 #   bittorrent  opentracker + one aria2c seeder holding the file + N aria2c
 #               leechers, 1 MiB pieces (mktorrent)
 #   dfly        a scheduler, a seed and N peers, N `dflyctl get --hardlink`
+#   dfly_tls    the same with every link mutual TLS from one cluster CA
+#               (`dflyctl cert`): what TLS costs, in time and CPU
 #               at once (the daemons run before; their CPU counts from then)
 # and prints, per system, the seconds, the bytes the origin sent over the
 # file size, and CPU-seconds per GiB delivered; then the Kumar–Ross lower
@@ -88,7 +90,7 @@ small_mib=${SMALL_MIB:-16}
 rate_mib=${RATE_MIB:-50}
 rounds=${ROUNDS:-1}
 max_total_mib=${MAX_TOTAL_MIB:-2048}
-systems=${SYSTEMS:-origin bittorrent dfly}
+systems=${SYSTEMS:-origin bittorrent dfly dfly_tls}
 clk_tck=$(getconf CLK_TCK)
 
 ORIGIN_IP=127.0.0.2
@@ -489,7 +491,22 @@ download:
   parent_concurrency: 16
 EOF
     fi
+    if [ "${DFLY_TLS:-0}" = 1 ]; then
+      dfly_certificate "$2" "$3"
+      printf 'tls:\n  ca: %s\n  cert: %s\n  key: %s\n' "$SCRATCH/certs/ca/ca.pem" \
+        "$SCRATCH/certs/$2/$2.pem" "$SCRATCH/certs/$2/$2-key.pem"
+    fi
   } >"$1"
+}
+
+# dfly_certificate NAME ROLE: NAME's certificate from the bench's cluster
+# CA (made once, like the CA).
+dfly_certificate () {
+  [ -e "$SCRATCH/certs/ca/ca.pem" ] ||
+    "$DFLYCTL" cert ca --out "$SCRATCH/certs/ca" >/dev/null || bail_out "dflyctl cert ca failed"
+  [ -e "$SCRATCH/certs/$1/$1.pem" ] ||
+    "$DFLYCTL" cert issue --ca "$SCRATCH/certs/ca" --host-id "$1" --role "$2" \
+      --out "$SCRATCH/certs/$1" >/dev/null || bail_out "dflyctl cert issue failed"
 }
 
 # dfly_start NAME ROLE IP: a bus and a dflyd for the node; sets
@@ -640,6 +657,15 @@ run_dfly () {
   fi
 }
 
+# run_dfly_tls N MIB: run_dfly with every link on mutual TLS.
+run_dfly_tls () {
+  DFLY_TLS=1
+  run_dfly "$@"
+  _rc=$?
+  DFLY_TLS=0
+  return $_rc
+}
+
 # --- figures -------------------------------------------------------------
 
 # Kumar–Ross: no way to give N peers an F-byte file from a server uploading
@@ -659,14 +685,12 @@ DFLY_BROKEN=""
 # (seconds), _b (origin bytes over F), _c (CPU-s per GiB) — "n/a" when the
 # system did not run — and BOUND.
 measure () {
-  for _sys in origin bittorrent dfly; do
+  for _sys in origin bittorrent dfly dfly_tls; do
     eval "_s_$_sys='' _b_$_sys='' _c_$_sys=''"
   done
   for _round in $(seq "$rounds"); do
     for _sys in $systems; do
-      if [ "$_sys" = dfly ] && [ -n "$DFLY_BROKEN" ]; then
-        continue
-      fi
+      case "$_sys" in dfly*) [ -z "$DFLY_BROKEN" ] || continue ;; esac
       RUN_ERROR=""
       RUN_NOTE=""
       _drops=$(listen_drops)
@@ -679,15 +703,15 @@ measure () {
         # CPU-seconds per GiB delivered to the N peers.
         eval "_c_$_sys=\"\$_c_$_sys $(awk -v t="$RUN_TICKS" -v hz="$clk_tck" -v n="$1" -v f="$2" \
           'BEGIN { printf "%.2f", t / hz / (n * f / 1024) }')\""
-      elif [ "$_sys" = dfly ]; then
+      elif [ "$_sys" = dfly ] || [ "$_sys" = dfly_tls ]; then
         DFLY_BROKEN=$RUN_ERROR
-        echo "bench swarm: dfly run failed: n=$1 size_mib=$2: $RUN_ERROR"
+        echo "bench swarm: $_sys run failed: n=$1 size_mib=$2: $RUN_ERROR"
       else
         bail_out "the $_sys run cannot run: n=$1 size_mib=$2: $RUN_ERROR"
       fi
     done
   done
-  for _sys in origin bittorrent dfly; do
+  for _sys in origin bittorrent dfly dfly_tls; do
     for _what in s b c; do
       _list=""
       eval "_list=\$_${_what}_$_sys"
@@ -736,6 +760,11 @@ for n in $ns; do
     "ratio_vs_bittorrent=$(ratio "$MED_dfly_s" "$MED_bittorrent_s")" \
     "ratio_vs_origin=$(ratio "$MED_dfly_s" "$MED_origin_s")" \
     "origin_bytes_ratio=$MED_dfly_b"
+  # The same swarm on mutual TLS, and what TLS adds.
+  echo "bench swarm: n=$n tls=on ratio_vs_bound=$(ratio "$MED_dfly_tls_s" "$BOUND")" \
+    "ratio_vs_tls_off=$(ratio "$MED_dfly_tls_s" "$MED_dfly_s")" \
+    "cpu_s_per_gib=$MED_dfly_tls_c cpu_s_per_gib_tls_off=$MED_dfly_c" \
+    "origin_bytes_ratio=$MED_dfly_tls_b"
 done
 
 # The baselines ran; dfly not running is still a bench that could not run.

@@ -98,6 +98,11 @@ typedef struct {
     guint   task_ttl;       /* seconds an unused task is kept */
     guint   gc_interval;    /* seconds between GC runs */
   } storage;
+  struct {
+    char *ca;   /* the cluster CA's certificate; all three empty: plaintext */
+    char *cert; /* this host's certificate, issued by ca */
+    char *key;  /* its private key */
+  } tls;
 } DflyConfig;
 
 #define DFLY_TYPE_CONFIG (dfly_config_get_type ())

@@ -52,5 +52,10 @@ DflyDownloader *dfly_context_get_downloader (DflyContext *self);
  * borrowed; thread-safe. */
 typedef struct _DflyHttpClient DflyHttpClient;
 DflyHttpClient                *dfly_context_get_http_client (DflyContext *self);
+/* Mutual TLS between components (dfly-tls.h), set by the daemon from the
+ * config's tls section; NULL: plaintext links. Borrowed. */
+typedef struct _DflyTls DflyTls;
+void                    dfly_context_set_tls (DflyContext *self, DflyTls *tls);
+DflyTls                *dfly_context_get_tls (DflyContext *self);
 
 G_END_DECLS

@@ -177,7 +177,7 @@ dfly_parent_links_new (DflyContext *context)
   DflyParentLinks *self = g_new0 (DflyParentLinks, 1);
 
   self->context = g_object_ref (context);
-  self->session = soup_session_new_with_options ("timeout", 10, NULL);
+  self->session = dfly_wire_session_new (context, 10, 60);
   self->links = g_hash_table_new (g_str_hash, g_str_equal);
   return self;
 }

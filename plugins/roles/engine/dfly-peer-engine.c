@@ -59,6 +59,8 @@ host_info (gpointer user_data)
   DflyHostInfo   *info = dfly_host_info_new_local (
       config, self->host_type, self->upload != NULL ? dfly_upload_server_get_port (self->upload) : 0);
 
+  if (dfly_context_get_tls (self->context) != NULL)
+    dfly_tls_name_host (dfly_context_get_tls (self->context), info);
   info->disable_shared = config->peer.leech != 0;
   if (self->upload != NULL) {
     info->upload_slots = dfly_upload_server_get_slots (self->upload);
@@ -135,6 +137,7 @@ start_services (DflyPeerEngine *self, GError **error)
     dfly_scheduler_client_new (context, (const char *const *) schedulers->pdata);
   self->services->links = dfly_parent_links_new (context);
   self->services->fetcher = dfly_piece_fetcher_new (config->http.read_timeout);
+  dfly_piece_fetcher_set_tls (self->services->fetcher, dfly_context_get_tls (context));
   return TRUE;
 }
 

@@ -5,6 +5,10 @@
  * for 90 s): a request on it that gets no answer at all is sent once more
  * on a new connection. A body's first bytes often arrive with its head;
  * they are kept and read first.
+ *
+ * A parent URL in https is reached over mutual TLS (dfly-tls.h), asking for
+ * ALPN DFLY_TLS_ALPN_PIECES; its bytes then go through GIO's streams with
+ * the socket's timeout instead of recv() on a blocking descriptor.
  */
 #include "config.h"
 
@@ -23,8 +27,9 @@
 struct _DflyPieceFetcher {
   gint        ref_count;
   guint       timeout;
+  DflyTls    *tls; /* for https parents; NULL: none */
   GMutex      lock;
-  GHashTable *idle; /* "host:port" → GQueue of GSocketConnection */
+  GHashTable *idle; /* "scheme://host:port" → GQueue of GIOStream */
 };
 
 static void
@@ -59,12 +64,19 @@ dfly_piece_fetcher_unref (DflyPieceFetcher *self)
   if (self == NULL || !g_atomic_int_dec_and_test (&self->ref_count))
     return;
   g_hash_table_unref (self->idle);
+  g_clear_object (&self->tls);
   g_mutex_clear (&self->lock);
   g_free (self);
 }
 
+void
+dfly_piece_fetcher_set_tls (DflyPieceFetcher *self, DflyTls *tls)
+{
+  g_set_object (&self->tls, tls);
+}
+
 /* An idle connection to key, or NULL. */
-static GSocketConnection *
+static GIOStream *
 take_idle (DflyPieceFetcher *self, const char *key)
 {
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
@@ -74,7 +86,7 @@ take_idle (DflyPieceFetcher *self, const char *key)
 }
 
 static void
-give_back (DflyPieceFetcher *self, const char *key, GSocketConnection *connection)
+give_back (DflyPieceFetcher *self, const char *key, GIOStream *connection)
 {
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   GQueue *queue = g_hash_table_lookup (self->idle, key);
@@ -115,12 +127,68 @@ set_io_error (GError **error, gssize n, int saved_errno, guint timeout, GCancell
                  g_strerror (saved_errno), what);
 }
 
+/* The socket under a connection (itself, or TLS's base). */
+static GSocket *
+socket_of (GIOStream *connection)
+{
+  g_autoptr (GIOStream) base = NULL;
+
+  if (!G_IS_TLS_CONNECTION (connection))
+    return g_socket_connection_get_socket (G_SOCKET_CONNECTION (connection));
+  g_object_get (connection, "base-io-stream", &base, NULL);
+  return g_socket_connection_get_socket (G_SOCKET_CONNECTION (base)); /* TLS holds it */
+}
+
+static int
+fd_of (GIOStream *connection)
+{
+  return g_socket_get_fd (socket_of (connection));
+}
+
+/* Through TLS: GIO reads or writes, cancellable and bounded by the
+ * socket's timeout; errno is set as recv() and send() would. */
+static gssize
+tls_transfer (GIOStream *connection, void *buffer, gsize length, gboolean all, gboolean out,
+              GCancellable *cancellable)
+{
+  g_autoptr (GError) error = NULL;
+  gsize    done = 0;
+  gboolean ok;
+
+  if (out)
+    ok = g_output_stream_write_all (g_io_stream_get_output_stream (connection), buffer, length,
+                                    &done, cancellable, &error);
+  else if (all)
+    ok = g_input_stream_read_all (g_io_stream_get_input_stream (connection), buffer, length, &done,
+                                  cancellable, &error);
+  else {
+    gssize n = g_input_stream_read (g_io_stream_get_input_stream (connection), buffer, length,
+                                    cancellable, &error);
+
+    ok = n >= 0;
+    done = MAX (n, 0);
+  }
+  if (ok && (done == length || !all || out))
+    return done;
+  if (ok || done > 0) /* the end came first */
+    return done > 0 && !all ? (gssize) done : 0;
+  errno = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)   ? EAGAIN
+          : g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ? ECANCELED
+                                                                      : ECONNRESET;
+  return -1;
+}
+
 /* recv() of up to length bytes (all of them with MSG_WAITALL). */
 static gssize
-receive (int fd, void *buffer, gsize length, int flags, GCancellable *cancellable)
+receive (GIOStream *connection, void *buffer, gsize length, int flags, GCancellable *cancellable)
 {
+  int    fd = fd_of (connection);
   gulong id = 0;
   gssize n;
+
+  if (G_IS_TLS_CONNECTION (connection))
+    return tls_transfer (connection, buffer, length, (flags & MSG_WAITALL) != 0, FALSE,
+                         cancellable);
 
   if (cancellable != NULL)
     id = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), GINT_TO_POINTER (fd), NULL);
@@ -142,16 +210,15 @@ receive (int fd, void *buffer, gsize length, int flags, GCancellable *cancellabl
 G_DECLARE_FINAL_TYPE (DflyPieceBody, dfly_piece_body, DFLY, PIECE_BODY, GInputStream)
 
 struct _DflyPieceBody {
-  GInputStream       parent_instance;
-  DflyPieceFetcher  *fetcher;
-  char              *key;
-  GSocketConnection *connection;
-  int                fd;
-  char              *early; /* body bytes that came with the head */
-  gsize              early_length, early_read;
-  guint64            remaining;  /* body bytes not read yet */
-  gboolean           keep_alive; /* the parent keeps the connection */
-  gboolean           broken;     /* a read failed: the connection is done */
+  GInputStream      parent_instance;
+  DflyPieceFetcher *fetcher;
+  char             *key;
+  GIOStream        *connection;
+  char             *early; /* body bytes that came with the head */
+  gsize             early_length, early_read;
+  guint64           remaining;  /* body bytes not read yet */
+  gboolean          keep_alive; /* the parent keeps the connection */
+  gboolean          broken;     /* a read failed: the connection is done */
 };
 
 G_DEFINE_FINAL_TYPE (DflyPieceBody, dfly_piece_body, G_TYPE_INPUT_STREAM)
@@ -171,7 +238,7 @@ dfly_piece_body_read (GInputStream *stream, void *buffer, gsize count, GCancella
     memcpy (buffer, self->early + self->early_read, n);
     self->early_read += n;
   } else {
-    n = receive (self->fd, buffer, count, MSG_WAITALL, cancellable);
+    n = receive (self->connection, buffer, count, MSG_WAITALL, cancellable);
     if (n <= 0) {
       self->broken = TRUE;
       set_io_error (error, n, errno, self->fetcher->timeout, cancellable, "mid-piece");
@@ -221,10 +288,10 @@ dfly_piece_body_init (DflyPieceBody *self)
 
 /* ---- one request ---- */
 
-/* A new blocking connection to host:port. */
-static GSocketConnection *
-connect_to (DflyPieceFetcher *self, const char *host, int port, GCancellable *cancellable,
-            GError **error)
+/* A new blocking connection to host:port, over TLS if tls. */
+static GIOStream *
+connect_to (DflyPieceFetcher *self, const char *host, int port, gboolean tls,
+            GCancellable *cancellable, GError **error)
 {
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GSocketConnection) connection = NULL;
@@ -238,6 +305,11 @@ connect_to (DflyPieceFetcher *self, const char *host, int port, GCancellable *ca
   connection = g_socket_client_connect_to_host (client, host, port, cancellable, error);
   if (connection == NULL)
     return NULL;
+  if (tls) {
+    g_socket_set_timeout (g_socket_connection_get_socket (connection), self->timeout);
+    return dfly_tls_client_handshake (self->tls, G_IO_STREAM (connection), DFLY_TLS_ALPN_PIECES,
+                                      cancellable, error);
+  }
   /* Blocking from now on: GSocket's own I/O is not used on it. */
   fd = g_socket_get_fd (g_socket_connection_get_socket (connection));
   flags = fcntl (fd, F_GETFL);
@@ -248,13 +320,23 @@ connect_to (DflyPieceFetcher *self, const char *host, int port, GCancellable *ca
                  g_strerror (errno));
     return NULL;
   }
-  return g_steal_pointer (&connection);
+  return G_IO_STREAM (g_steal_pointer (&connection));
 }
 
 static gboolean
-send_request (int fd, const char *request, GCancellable *cancellable, guint timeout, GError **error)
+send_request (GIOStream *connection, const char *request, GCancellable *cancellable, guint timeout,
+              GError **error)
 {
+  int   fd = fd_of (connection);
   gsize length = strlen (request);
+
+  if (G_IS_TLS_CONNECTION (connection)) {
+    if (tls_transfer (connection, (char *) request, length, TRUE, TRUE, cancellable) ==
+        (gssize) length)
+      return TRUE;
+    set_io_error (error, -1, errno, timeout, cancellable, "sending a request");
+    return FALSE;
+  }
 
   while (length > 0) {
     gssize n = send (fd, request, length, MSG_NOSIGNAL);
@@ -275,7 +357,7 @@ send_request (int fd, const char *request, GCancellable *cancellable, guint time
  * its length, *have the bytes read (the head and maybe some body), 0 on
  * error. *nothing says the connection ended before any byte came. */
 static gsize
-read_head (int fd, char *buffer, gsize *have, gboolean *nothing, guint timeout,
+read_head (GIOStream *connection, char *buffer, gsize *have, gboolean *nothing, guint timeout,
            GCancellable *cancellable, GError **error)
 {
   gsize head_length;
@@ -289,7 +371,7 @@ read_head (int fd, char *buffer, gsize *have, gboolean *nothing, guint timeout,
       g_set_error_literal (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "response head too large");
       return 0;
     }
-    n = receive (fd, buffer + *have, DFLY_PIECE_HEAD_MAX - *have, 0, cancellable);
+    n = receive (connection, buffer + *have, DFLY_PIECE_HEAD_MAX - *have, 0, cancellable);
     if (n <= 0) {
       *nothing = *have == 0;
       set_io_error (error, n, errno, timeout, cancellable, "before answering");
@@ -336,41 +418,49 @@ dfly_piece_fetcher_open (DflyPieceFetcher *self, const char *parent_url, guint64
   /* The path stays as sent (encoded): it goes into the request line. */
   g_autoptr (GUri) uri = g_uri_parse (parent_url, G_URI_FLAGS_ENCODED_PATH, NULL);
   g_autofree char *key = NULL;
+  g_autofree char *pool_key = NULL;
   g_autofree char *request = NULL;
   char             head[DFLY_PIECE_HEAD_MAX];
 
-  if (uri == NULL || g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 ||
+  gboolean tls = uri != NULL && g_strcmp0 (g_uri_get_scheme (uri), "https") == 0;
+
+  if (uri == NULL || (!tls && g_strcmp0 (g_uri_get_scheme (uri), "http") != 0) ||
       g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0' || g_uri_get_port (uri) <= 0 ||
       *g_uri_get_path (uri) != '/' || !is_request_target (g_uri_get_path (uri))) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "bad parent URL %s", parent_url);
     return NULL;
   }
+  if (tls && self->tls == NULL) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "parent %s needs TLS, this host has none",
+                 parent_url);
+    return NULL;
+  }
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
   key = g_strdup_printf ("%s:%d", g_uri_get_host (uri), g_uri_get_port (uri));
+  pool_key = g_strconcat (g_uri_get_scheme (uri), "://", key, NULL);
   request = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: %s\r\n"
                              "Range: bytes=%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "\r\n\r\n",
                              g_uri_get_path (uri), key, start, end);
   for (gboolean reused = TRUE;;) {
-    g_autoptr (GSocketConnection) connection = reused ? take_idle (self, key) : NULL;
+    g_autoptr (GIOStream) connection = reused ? take_idle (self, pool_key) : NULL;
     g_autoptr (GError) local = NULL;
     DflyPieceResponse response;
     DflyPieceBody    *body;
     gsize             head_length, have = 0;
     gboolean          nothing = FALSE;
-    int               fd;
 
     if (connection == NULL) {
       reused = FALSE;
       connection =
-        connect_to (self, g_uri_get_host (uri), g_uri_get_port (uri), cancellable, error);
+        connect_to (self, g_uri_get_host (uri), g_uri_get_port (uri), tls, cancellable, error);
       if (connection == NULL)
         return NULL;
     }
-    fd = g_socket_get_fd (g_socket_connection_get_socket (connection));
-    head_length = send_request (fd, request, cancellable, self->timeout, &local)
-                    ? read_head (fd, head, &have, &nothing, self->timeout, cancellable, &local)
-                    : 0;
+    head_length =
+      send_request (connection, request, cancellable, self->timeout, &local)
+        ? read_head (connection, head, &have, &nothing, self->timeout, cancellable, &local)
+        : 0;
     if (head_length == 0) {
       /* A kept connection the parent had closed: once more on a new one
        * (but a parent that stays silent is not asked twice). */
@@ -387,9 +477,8 @@ dfly_piece_fetcher_open (DflyPieceFetcher *self, const char *parent_url, guint64
       return NULL;
     body = g_object_new (DFLY_TYPE_PIECE_BODY, NULL);
     body->fetcher = dfly_piece_fetcher_ref (self);
-    body->key = g_strdup (key);
+    body->key = g_strdup (pool_key);
     body->connection = g_steal_pointer (&connection);
-    body->fd = fd;
     body->early_length = have - head_length;
     body->early = g_memdup2 (head + head_length, body->early_length);
     body->remaining = response.content_length >= 0 ? (guint64) response.content_length : 0;

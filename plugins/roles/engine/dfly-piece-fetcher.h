@@ -12,6 +12,7 @@
 #pragma once
 
 #include <dfly/dfly.h>
+#include <dfly/dfly-tls.h>
 
 G_BEGIN_DECLS
 
@@ -19,6 +20,8 @@ typedef struct _DflyPieceFetcher DflyPieceFetcher;
 
 /* timeout: seconds a connect or a read may wait for a byte. */
 DflyPieceFetcher *dfly_piece_fetcher_new (guint timeout);
+/* Parents with https URLs are reached over mutual TLS with tls. */
+void              dfly_piece_fetcher_set_tls (DflyPieceFetcher *self, DflyTls *tls);
 DflyPieceFetcher *dfly_piece_fetcher_ref (DflyPieceFetcher *self);
 /* Open streams keep the fetcher alive; the idle connections close with
  * the last reference. */

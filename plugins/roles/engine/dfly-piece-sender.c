@@ -6,6 +6,11 @@
  * made blocking: sendfile then sleeps in the kernel until the range is out,
  * with SO_SNDTIMEO bounding a stall. Stopping shuts every socket down,
  * which wakes its thread.
+ *
+ * Under TLS the bytes must pass through GnuTLS in this process (the kernel
+ * here has no TLS offload, so no sendfile): the thread reads the content
+ * into a fixed buffer and writes it to the GTlsConnection, with the
+ * GSocket's timeout bounding each wait.
  */
 #include "config.h"
 
@@ -27,6 +32,8 @@
 #define IDLE_CONNECTIONS 256
 /* Under a rate limit, bytes go out in slices of this size. */
 #define PACED_SLICE (256 * 1024)
+/* Under TLS, content is copied through a buffer of this size. */
+#define TLS_COPY_BUFFER (64 * 1024)
 
 struct _DflyPieceSender {
   DflyContext      *context;
@@ -45,19 +52,29 @@ struct _DflyPieceSender {
 };
 
 typedef struct {
-  DflyPieceSender   *sender;
-  GSocketConnection *connection;
-  int                fd;
-  GThread           *thread;
-  guint              timeout_ms; /* http.read_timeout: a stalled head or send */
-  guint              head_ms;    /* protocol.header_timeout: a head from its first byte */
+  DflyPieceSender *sender;
+  GIOStream       *stream; /* a GSocketConnection, or a GTlsConnection over one */
+  GSocket         *socket;
+  gboolean         tls;
+  char            *copy_buffer; /* TLS_COPY_BUFFER bytes under TLS */
+  int              fd;
+  GThread         *thread;
+  guint            timeout_ms; /* http.read_timeout: a stalled head or send */
+  guint            head_ms;    /* protocol.header_timeout: a head from its first byte */
 } Connection;
 
 /* ---- answers ---- */
 
 static gboolean
-send_all (int fd, const char *data, gsize length, int flags)
+send_all (Connection *c, const char *data, gsize length, int flags)
 {
+  int fd = c->fd;
+
+  if (c->tls) {
+    g_socket_set_timeout (c->socket, c->timeout_ms / 1000);
+    return g_output_stream_write_all (g_io_stream_get_output_stream (c->stream), data, length, NULL,
+                                      NULL, NULL);
+  }
   while (length > 0) {
     gssize n = send (fd, data, length, flags | MSG_NOSIGNAL);
 
@@ -93,8 +110,7 @@ answer (Connection *c, guint status, const char *extra_headers, const char *why,
     status, reason_phrase (status), strlen (body), extra_headers != NULL ? extra_headers : "",
     keep_alive ? "" : "Connection: close\r\n");
 
-  return send_all (c->fd, head, strlen (head), MSG_MORE) &&
-         send_all (c->fd, body, strlen (body), 0);
+  return send_all (c, head, strlen (head), MSG_MORE) && send_all (c, body, strlen (body), 0);
 }
 
 /* ---- what may be sent ---- */
@@ -172,6 +188,20 @@ take_slot (DflyPieceSender *self, const char *task_id, goffset start, goffset en
 
 /* ---- sending ---- */
 
+/* length bytes of file at offset through TLS; bytes written, or -1. */
+static gssize
+copy_to_tls (Connection *c, int file, guint64 offset, gsize length)
+{
+  gssize n;
+
+  do
+    n = pread (file, c->copy_buffer, MIN (length, TLS_COPY_BUFFER), (off_t) offset);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0)
+    return n;
+  return send_all (c, c->copy_buffer, n, 0) ? n : -1;
+}
+
 /* [offset, end) of file to the socket, paced by the upload rate limit. */
 static gboolean
 send_range (Connection *c, int file, guint64 offset, guint64 end)
@@ -188,7 +218,8 @@ send_range (Connection *c, int file, guint64 offset, guint64 end)
     }
     while (slice > 0) {
       off_t  position = (off_t) offset;
-      gssize n = sendfile (c->fd, file, &position, slice);
+      gssize n =
+        c->tls ? copy_to_tls (c, file, offset, slice) : sendfile (c->fd, file, &position, slice);
 
       if (n < 0 && errno == EINTR)
         continue;
@@ -262,7 +293,7 @@ serve (Connection *c, const DflyPieceRequest *request)
                           start, end, task->content_length, end - start + 1,
                           request->keep_alive ? "" : "Connection: close\r\n");
   /* MSG_MORE: the head leaves with the first bytes of the body. */
-  sent = send_all (c->fd, head, strlen (head), MSG_MORE) &&
+  sent = send_all (c, head, strlen (head), MSG_MORE) &&
          send_range (c, file, (guint64) start, (guint64) end + 1);
   close (file);
   /* Broken off: nobody got this copy, so the next asker may have it. */
@@ -285,6 +316,26 @@ wait_readable (int fd, int timeout_ms)
     n = poll (&pfd, 1, timeout_ms);
   while (n < 0 && errno == EINTR);
   return n > 0;
+}
+
+/* Some bytes of a request into buffer; 0 or less when the connection
+ * ended, broke, or stayed silent for timeout_ms. */
+static gssize
+receive (Connection *c, char *buffer, gsize size, int timeout_ms)
+{
+  gssize n;
+
+  if (c->tls) {
+    /* GnuTLS may hold bytes already read from the socket: no poll first. */
+    g_socket_set_timeout (c->socket, MAX (timeout_ms / 1000, 1));
+    return g_input_stream_read (g_io_stream_get_input_stream (c->stream), buffer, size, NULL, NULL);
+  }
+  if (!wait_readable (c->fd, timeout_ms))
+    return -1;
+  do
+    n = recv (c->fd, buffer, size, 0);
+  while (n < 0 && errno == EINTR);
+  return n;
 }
 
 static void
@@ -322,11 +373,7 @@ serve_connection (Connection *c)
           return;
         }
       }
-      if (!wait_readable (c->fd, (int) wait_ms))
-        return;
-      do
-        n = recv (c->fd, buffer + have, sizeof buffer - have, 0);
-      while (n < 0 && errno == EINTR);
+      n = receive (c, buffer + have, sizeof buffer - have, (int) wait_ms);
       if (n <= 0)
         return;
       have += n;
@@ -349,9 +396,9 @@ serve_connection (Connection *c)
 static gpointer
 connection_thread (gpointer user_data)
 {
-  Connection        *c = user_data;
-  DflyPieceSender   *self = c->sender;
-  GSocketConnection *connection = c->connection;
+  Connection      *c = user_data;
+  DflyPieceSender *self = c->sender;
+  GIOStream       *stream = c->stream;
 
   serve_connection (c);
   /* Off the list before the socket closes, so a stop never shuts down a
@@ -361,9 +408,10 @@ connection_thread (gpointer user_data)
   g_ptr_array_add (self->finished, c->thread);
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
+  g_free (c->copy_buffer);
   g_free (c);
-  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-  g_object_unref (connection);
+  g_io_stream_close (stream, NULL, NULL);
+  g_object_unref (stream);
   return NULL;
 }
 
@@ -382,30 +430,41 @@ reap (DflyPieceSender *self)
 }
 
 void
-dfly_piece_sender_take (DflyPieceSender *self, GSocketConnection *connection)
+dfly_piece_sender_take (DflyPieceSender *self, GIOStream *stream)
 {
   g_autoptr (DflyConfig) config = dfly_context_dup_config (self->context);
-  GSocket *socket = g_socket_connection_get_socket (connection);
+  gboolean   tls = G_IS_TLS_CONNECTION (stream);
+  GIOStream *base = NULL;
+  GSocket   *socket;
   g_autoptr (GError) error = NULL;
   struct timeval stall = { .tv_sec = config->http.read_timeout };
   Connection    *c;
   guint          slots;
   int            flags;
 
+  if (tls)
+    g_object_get (stream, "base-io-stream", &base, NULL);
+  socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (tls ? base : stream));
+  g_clear_object (&base); /* the TLS stream holds it */
   reap (self);
   slots = dfly_piece_sender_get_slots (self);
   c = g_new0 (Connection, 1);
   c->sender = self;
-  c->connection = connection;
+  c->stream = stream;
+  c->socket = socket;
+  c->tls = tls;
+  c->copy_buffer = tls ? g_malloc (TLS_COPY_BUFFER) : NULL;
   c->fd = g_socket_get_fd (socket);
   c->timeout_ms = config->http.read_timeout * 1000;
   c->head_ms = config->protocol.header_timeout * 1000;
-  /* Blocking from now on: GSocket is no longer used on it. */
+  /* Blocking from now on: in plaintext GSocket is no longer used on it
+   * (under TLS, GIO waits on it with the socket's timeout). */
   flags = fcntl (c->fd, F_GETFL);
-  if (flags < 0 || fcntl (c->fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||
-      setsockopt (c->fd, SOL_SOCKET, SO_SNDTIMEO, &stall, sizeof stall) < 0) {
+  if (!tls && (flags < 0 || fcntl (c->fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||
+               setsockopt (c->fd, SOL_SOCKET, SO_SNDTIMEO, &stall, sizeof stall) < 0)) {
     g_message ("upload: cannot set up a piece connection: %s", g_strerror (errno));
-    g_object_unref (connection);
+    g_object_unref (stream);
+    g_free (c->copy_buffer);
     g_free (c);
     return;
   }
@@ -423,7 +482,8 @@ dfly_piece_sender_take (DflyPieceSender *self, GSocketConnection *connection)
   if (c->thread == NULL) {
     if (error != NULL)
       g_message ("upload: no thread for a piece connection: %s", error->message);
-    g_object_unref (connection);
+    g_object_unref (stream);
+    g_free (c->copy_buffer);
     g_free (c);
   }
 }

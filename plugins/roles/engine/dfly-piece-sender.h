@@ -29,7 +29,7 @@ DflyPieceSender *dfly_piece_sender_new (DflyContext *context, DflyStorage *stora
 /* Cuts every connection and waits for their threads. */
 void dfly_piece_sender_free (DflyPieceSender *self);
 /* Serves connection (taken over) from its first request on. */
-void dfly_piece_sender_take (DflyPieceSender *self, GSocketConnection *connection);
+void dfly_piece_sender_take (DflyPieceSender *self, GIOStream *stream);
 /* The upload slots of the current config, and how many are sending now. */
 guint   dfly_piece_sender_get_slots (DflyPieceSender *self);
 guint   dfly_piece_sender_get_active (DflyPieceSender *self);

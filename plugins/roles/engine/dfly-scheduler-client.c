@@ -89,7 +89,8 @@ on_host_announced (DflyBus *bus, DflyHostInfo *info, gpointer user_data)
 static void
 on_host_left (DflyBus *bus, DflyHostInfo *info, gpointer user_data)
 {
-  g_autoptr (SoupSession) session = soup_session_new_with_options ("timeout", 2, NULL);
+  DflySchedulerClient *self = user_data;
+  g_autoptr (SoupSession) session = dfly_wire_session_new (self->context, 2, 60);
   Dfly__V1__LeaveHostRequest request = DFLY__V1__LEAVE_HOST_REQUEST__INIT;
 
   request.id = info->id;
@@ -314,7 +315,8 @@ dfly_scheduler_client_new (DflyContext *context, const char *const *addresses)
     return NULL;
   self = g_new0 (DflySchedulerClient, 1);
   self->context = g_object_ref (context);
-  self->session = soup_session_new_with_options ("timeout", 10, NULL);
+  self->session = dfly_wire_session_new (context, 10, 60);
+  self->checks = g_cancellable_new ();
   self->schedulers = g_ptr_array_new_with_free_func (scheduler_free);
   for (guint i = 0; addresses[i] != NULL; i++) {
     g_autoptr (GSocketConnectable) parsed = g_network_address_parse (addresses[i], 0, NULL);
@@ -327,7 +329,8 @@ dfly_scheduler_client_new (DflyContext *context, const char *const *addresses)
     scheduler->address = g_strdup (addresses[i]);
     scheduler->base_url =
       dfly_wire_base_url (g_network_address_get_hostname (G_NETWORK_ADDRESS (parsed)),
-                          g_network_address_get_port (G_NETWORK_ADDRESS (parsed)));
+                          g_network_address_get_port (G_NETWORK_ADDRESS (parsed)),
+                          dfly_context_get_tls (context) != NULL);
     g_queue_init (&scheduler->pending);
     scheduler->streams = g_hash_table_new (g_str_hash, g_str_equal);
     g_ptr_array_add (self->schedulers, scheduler);

@@ -432,7 +432,8 @@ add_parents (DflySwarm *self, const Dfly__V1__NormalTaskResponse *normal)
         !g_hostname_is_ip_address (host->ip) || strchr (host->ip, '%') != NULL || host->port == 0 ||
         host->port > G_MAXUINT16)
       continue;
-    base_url = dfly_wire_base_url (host->ip, host->port);
+    base_url =
+      dfly_wire_base_url (host->ip, host->port, dfly_context_get_tls (self->context) != NULL);
     if (!dfly_piece_board_add_parent (self->board, candidate->peer_id, base_url,
                                       host->type != DFLY__V1__HOST_TYPE__HOST_TYPE_NORMAL,
                                       candidate->piece_bitmap.data, candidate->piece_bitmap.len))

@@ -318,7 +318,7 @@ on_sync_pieces (SoupServer *server, SoupServerMessage *msg, const char *path,
 {
   DflyUploadServer *self = user_data;
 
-  dfly_wire_ws_setup (stream, max_message_size (self));
+  dfly_wire_ws_accept (msg, stream, max_message_size (self));
   g_ptr_array_add (self->streams, g_object_ref (stream));
   g_signal_connect (stream, "message", G_CALLBACK (on_sync_message), self);
   g_signal_connect (stream, "closed", G_CALLBACK (on_sync_closed), self);
@@ -501,9 +501,9 @@ on_request (SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
 /* ---- life ---- */
 
 static void
-on_piece_connection (GSocketConnection *connection, gpointer user_data)
+on_piece_connection (GIOStream *stream, gpointer user_data)
 {
-  dfly_piece_sender_take (user_data, connection);
+  dfly_piece_sender_take (user_data, stream);
 }
 
 DflyUploadServer *
@@ -538,6 +538,7 @@ dfly_upload_server_new (DflyContext *context, DflyStorage *storage, DflyRateLimi
     dfly_wire_listen (self->server, config->host.ip, config->upload.port, &limits, error);
   if (self->listener == NULL)
     return NULL;
+  dfly_wire_listener_set_tls (self->listener, dfly_context_get_tls (context));
   dfly_wire_listener_divert (self->listener, DFLY_PIECE_REQUEST_PREFIX, on_piece_connection,
                              self->sender);
   self->piece_id = g_signal_connect (dfly_context_get_bus (context), DFLY_BUS_PIECE_FINISHED,

@@ -169,7 +169,7 @@ setup (UploadTest *t, DflyUploadPolicy *policy)
   t->server = dfly_upload_server_new (t->context, t->storage, t->limiter, DFLY_HOST_TYPE_NORMAL,
                                       policy, NULL, NULL, &error);
   g_assert_no_error (error);
-  t->base_url = dfly_wire_base_url ("127.0.0.1", dfly_upload_server_get_port (t->server));
+  t->base_url = dfly_wire_base_url ("127.0.0.1", dfly_upload_server_get_port (t->server), FALSE);
   t->session = soup_session_new ();
 }
 

@@ -101,6 +101,9 @@ dfly_manager_role_start (DflyRole *role, GError **error)
   limits.idle_timeout = MIN (limits.idle_timeout, 30);
   self->listener =
     dfly_wire_listen (self->server, settings->listen, settings->port, &limits, &local_error);
+  if (self->listener != NULL)
+    dfly_wire_listener_set_tls (
+      self->listener, dfly_context_get_tls (dfly_component_get_context (DFLY_COMPONENT (role))));
   if (self->listener == NULL) {
     g_set_error (error, local_error->domain, local_error->code, "manager.listen: %s",
                  local_error->message);
@@ -108,7 +111,9 @@ dfly_manager_role_start (DflyRole *role, GError **error)
     return FALSE;
   }
   /* Port 0 asks for an ephemeral port: tell the one we got. */
-  self->url = dfly_wire_base_url (settings->listen, dfly_wire_listener_get_port (self->listener));
+  self->url = dfly_wire_base_url (
+    settings->listen, dfly_wire_listener_get_port (self->listener),
+    dfly_context_get_tls (dfly_component_get_context (DFLY_COMPONENT (role))) != NULL);
   g_info ("REST API listening on %s", self->url);
   return TRUE;
 }

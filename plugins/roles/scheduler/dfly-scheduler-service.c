@@ -76,7 +76,7 @@ on_announce_peer (SoupServer *server, SoupServerMessage *msg, const char *path,
 {
   DflySchedulerService *self = user_data;
 
-  dfly_wire_ws_setup (stream, max_message_size (self));
+  dfly_wire_ws_accept (msg, stream, max_message_size (self));
   g_ptr_array_add (self->streams, g_object_ref (stream));
   g_signal_connect (stream, "message", G_CALLBACK (on_stream_message), self);
   g_signal_connect (stream, "closed", G_CALLBACK (on_stream_closed), self);
@@ -249,3 +249,4 @@ dfly_scheduler_service_get_port (DflySchedulerService *self)
 {
   return dfly_wire_listener_get_port (self->listener);
 }
+  dfly_wire_listener_set_tls (self->listener, dfly_context_get_tls (context));
