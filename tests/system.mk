@@ -12,6 +12,7 @@ SYSTEM_TESTS = \
 	tests/system/test-swarm-sources.sh \
 	tests/system/test-s3.sh \
 	tests/system/test-oci.sh \
+	tests/system/test-trust-tls.sh \
 	tests/system/test-trust-pieces.sh
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS)
