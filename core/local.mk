@@ -84,6 +84,8 @@ CLEANFILES += $(DBUS_GENERATED)
 # The daemon minus main(), so unit tests can link the loader and engine.
 noinst_LTLIBRARIES += core/libdflyd.la
 core_libdflyd_la_SOURCES = \
+	core/daemon/dfly-dbus-callers.c \
+	core/daemon/dfly-dbus-callers.h \
 	core/daemon/dfly-dbus-service.c \
 	core/daemon/dfly-dbus-service.h \
 	core/daemon/dfly-engine.c \

@@ -13,6 +13,7 @@ SYSTEM_TESTS = \
 	tests/system/test-s3.sh \
 	tests/system/test-oci.sh \
 	tests/system/test-trust-tls.sh \
-	tests/system/test-trust-pieces.sh
+	tests/system/test-trust-pieces.sh \
+	tests/system/test-trust-source.sh
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS)

@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include "dfly-dbus-callers.h"
 #include "dfly-dbus-interface.h"
 #include "dfly-dbus-service.h"
 
@@ -19,10 +20,11 @@ struct _DflyDbusService {
   guint            owner_id;
   gulong           bus_handlers[9]; /* one per bus signal heard (dfly_dbus_service_new) */
   /* What GetStatus tells of this daemon's life, from the bus. */
-  guint64       tasks_started;
-  guint64       tasks_succeeded;
-  guint64       tasks_failed;
-  DflyHostInfo *host; /* last announced; NULL before or after */
+  guint64          tasks_started;
+  guint64          tasks_succeeded;
+  guint64          tasks_failed;
+  DflyHostInfo    *host;    /* last announced; NULL before or after */
+  DflyDbusCallers *callers; /* whom each download's signals go to */
 };
 
 G_DEFINE_FINAL_TYPE (DflyDbusService, dfly_dbus_service, G_TYPE_OBJECT)
@@ -179,18 +181,30 @@ take_option (DflyDownloadRequest *request, const char *key, GVariant *value, GEr
   return TRUE;
 }
 
+typedef struct {
+  DflyDbusService       *service;
+  DflyDownloadRequest   *request;
+  GDBusMethodInvocation *invocation;
+} DownloadCall;
+
 static void
 download_accepted (GObject *downloader, GAsyncResult *result, gpointer user_data)
 {
-  GDBusMethodInvocation *invocation = user_data;
-  GError                *error = NULL;
-  g_autofree char       *task_id =
+  DownloadCall    *call = user_data;
+  GError          *error = NULL;
+  g_autofree char *task_id =
     dfly_downloader_download_finish (DFLY_DOWNLOADER (downloader), result, &error);
+  g_autofree char *caller = NULL;
 
-  if (task_id == NULL)
-    g_dbus_method_invocation_take_error (invocation, error);
-  else
-    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(s)", task_id));
+  if (task_id == NULL) {
+    dfly_dbus_callers_remove (call->service->callers, call->request, &caller);
+    g_dbus_method_invocation_take_error (call->invocation, error);
+  } else {
+    g_dbus_method_invocation_return_value (call->invocation, g_variant_new ("(s)", task_id));
+  }
+  g_object_unref (call->service);
+  dfly_download_request_unref (call->request);
+  g_free (call);
 }
 
 /* The downloader checks the output off the main loop, then answers. */
@@ -200,10 +214,11 @@ handle_download (DflyDbusService *self, GVariant *parameters, GDBusMethodInvocat
   DflyDownloader *downloader = dfly_context_get_downloader (service_context (self));
   g_autoptr (DflyDownloadRequest) request = NULL;
   g_autoptr (GVariant) options = NULL;
-  const char  *url, *output, *key;
-  GVariantIter iter;
-  GVariant    *value;
-  GError      *error = NULL;
+  const char   *url, *output, *key;
+  GVariantIter  iter;
+  GVariant     *value;
+  GError       *error = NULL;
+  DownloadCall *call;
 
   g_variant_get (parameters, "(&s&s@a{sv})", &url, &output, &options);
   if (downloader == NULL) {
@@ -222,7 +237,13 @@ handle_download (DflyDbusService *self, GVariant *parameters, GDBusMethodInvocat
       return;
     }
   }
-  dfly_downloader_download_async (downloader, request, NULL, download_accepted, invocation);
+  call = g_new0 (DownloadCall, 1);
+  call->service = g_object_ref (self);
+  call->request = dfly_download_request_ref (request);
+  call->invocation = invocation;
+  /* Noted first: a task already held may finish before the reply. */
+  dfly_dbus_callers_add (self->callers, request, g_dbus_method_invocation_get_sender (invocation));
+  dfly_downloader_download_async (downloader, request, NULL, download_accepted, call);
 }
 
 static GVariant *
@@ -760,48 +781,72 @@ method_call (GDBusConnection *connection, const char *sender, const char *object
 
 /* ---- the bus's download signals, relayed as D-Bus signals ---- */
 
+/* To destination (a unique name) alone; NULL: to every client of the bus. */
 static void
-emit_dbus_signal (DflyDbusService *self, const char *name, GVariant *parameters)
+emit_dbus_signal_to (DflyDbusService *self, const char *destination, const char *name,
+                     GVariant *parameters)
 {
   g_autoptr (GError) error = NULL;
 
-  if (self->connection == NULL) {
-    g_variant_unref (g_variant_ref_sink (parameters));
-    return;
-  }
-  if (!g_dbus_connection_emit_signal (self->connection, NULL, DFLY_DBUS_PATH, DFLY_DBUS_INTERFACE,
-                                      name, parameters, &error))
+  g_variant_ref_sink (parameters);
+  if (self->connection != NULL &&
+      !g_dbus_connection_emit_signal (self->connection, destination, DFLY_DBUS_PATH,
+                                      DFLY_DBUS_INTERFACE, name, parameters, &error))
     g_warning ("cannot emit %s: %s", name, error->message);
+  g_variant_unref (parameters);
 }
 
 static void
+emit_dbus_signal (DflyDbusService *self, const char *name, GVariant *parameters)
+{
+  emit_dbus_signal_to (self, NULL, name, parameters);
+}
+
+/* A download's signals name its output, task and errors: only the clients
+ * that asked for it hear them. */
+static void
 on_download_progress (DflyBus *bus, DflyTaskInfo *task, gpointer user_data)
 {
-  emit_dbus_signal (
-    user_data, "TaskProgress",
+  DflyDbusService *self = user_data;
+  g_autoptr (GPtrArray) callers = NULL;
+  g_autoptr (GVariant) parameters = g_variant_ref_sink (
     g_variant_new ("(stx)", task->id, task->completed_length, task->content_length));
+
+  if (!dfly_dbus_callers_of_task (self->callers, task->id, &callers))
+    return;
+  for (guint i = 0; i < callers->len; i++)
+    emit_dbus_signal_to (self, g_ptr_array_index (callers, i), "TaskProgress", parameters);
 }
 
 static void
 on_download_finished (DflyBus *bus, DflyDownloadRequest *request, gpointer user_data)
 {
+  DflyDbusService *self = user_data;
   g_autoptr (GPtrArray) pool = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *caller = NULL;
 
-  emit_dbus_signal (user_data, "TaskFinished",
-                    g_variant_new ("(ss)", request->task_id, valid_utf8 (pool, request->output)));
+  if (!dfly_dbus_callers_remove (self->callers, request, &caller))
+    return;
+  emit_dbus_signal_to (
+    self, caller, "TaskFinished",
+    g_variant_new ("(ss)", request->task_id, valid_utf8 (pool, request->output)));
 }
 
 static void
 on_download_failed (DflyBus *bus, DflyDownloadRequest *request, const GError *error,
                     gpointer user_data)
 {
+  DflyDbusService *self = user_data;
   g_autoptr (GPtrArray) pool = g_ptr_array_new_with_free_func (g_free);
-  DflyError code = error->domain == DFLY_ERROR ? error->code : DFLY_ERROR_FAILED;
+  DflyError        code = error->domain == DFLY_ERROR ? error->code : DFLY_ERROR_FAILED;
+  g_autofree char *caller = NULL;
 
-  emit_dbus_signal (user_data, "TaskFailed",
-                    g_variant_new ("(ssss)", request->task_id, valid_utf8 (pool, request->output),
-                                   dfly_error_to_dbus_name (code),
-                                   valid_utf8 (pool, error->message)));
+  if (!dfly_dbus_callers_remove (self->callers, request, &caller))
+    return;
+  emit_dbus_signal_to (
+    self, caller, "TaskFailed",
+    g_variant_new ("(ssss)", request->task_id, valid_utf8 (pool, request->output),
+                   dfly_error_to_dbus_name (code), valid_utf8 (pool, error->message)));
 }
 
 static void
@@ -871,10 +916,19 @@ dfly_dbus_service_dispose (GObject *object)
   G_OBJECT_CLASS (dfly_dbus_service_parent_class)->dispose (object);
 }
 
+/* After the last Download call in flight let go of the service. */
+static void
+dfly_dbus_service_finalize (GObject *object)
+{
+  dfly_dbus_callers_free (DFLY_DBUS_SERVICE (object)->callers);
+  G_OBJECT_CLASS (dfly_dbus_service_parent_class)->finalize (object);
+}
+
 static void
 dfly_dbus_service_class_init (DflyDbusServiceClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = dfly_dbus_service_dispose;
+  G_OBJECT_CLASS (klass)->finalize = dfly_dbus_service_finalize;
   signals[SIGNAL_NAME_LOST] = g_signal_new ("name-lost", G_TYPE_FROM_CLASS (klass),
                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
@@ -882,6 +936,7 @@ dfly_dbus_service_class_init (DflyDbusServiceClass *klass)
 static void
 dfly_dbus_service_init (DflyDbusService *self)
 {
+  self->callers = dfly_dbus_callers_new ();
 }
 
 DflyDbusService *

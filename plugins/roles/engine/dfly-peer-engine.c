@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include <dfly/dfly-http-client.h>
+
 #include "dfly-download.h"
 #include "dfly-output.h"
 #include "dfly-peer-engine.h"
@@ -355,6 +357,7 @@ find_or_queue (DflyPeerEngine *self, DflyDownloadRequest *request, GError **erro
   DflySource      *source;
   g_autofree char *checked_url = NULL;
   g_autofree char *task_id = NULL;
+  g_autofree char *shown = NULL;
   g_autoptr (DflyTaskInfo) task = NULL;
   DflyDownload *download;
 
@@ -399,7 +402,8 @@ find_or_queue (DflyPeerEngine *self, DflyDownloadRequest *request, GError **erro
     dfly_download_use_swarm (download, self->services, FALSE);
   g_hash_table_insert (self->downloads, g_strdup (task_id), download);
   g_signal_connect (download, "done", G_CALLBACK (download_done), self);
-  g_info ("task %s: downloading %s", task_id, request->url);
+  shown = dfly_http_public_url (request->url);
+  g_info ("task %s: downloading %s", task_id, shown);
   g_queue_push_tail (&self->waiting, download);
   return download;
 }
@@ -472,10 +476,11 @@ gboolean
 dfly_peer_engine_fetch_for_swarm (DflyPeerEngine *self, const DflyTaskInfo *task,
                                   GHashTable *headers, GError **error)
 {
-  DflyStorage  *storage = dfly_context_get_storage (self->context);
-  DflyDownload *running;
-  DflyDownload *fetch;
-  DflySource   *source;
+  DflyStorage     *storage = dfly_context_get_storage (self->context);
+  DflyDownload    *running;
+  DflyDownload    *fetch;
+  DflySource      *source;
+  g_autofree char *shown = NULL;
 
   g_return_val_if_fail (DFLY_IS_PEER_ENGINE (self) && task != NULL, FALSE);
 
@@ -502,7 +507,8 @@ dfly_peer_engine_fetch_for_swarm (DflyPeerEngine *self, const DflyTaskInfo *task
   dfly_download_use_swarm (fetch, self->services, TRUE);
   g_hash_table_insert (self->downloads, g_strdup (task->id), fetch);
   g_signal_connect (fetch, "done", G_CALLBACK (download_done), self);
-  g_info ("task %s: fetching %s from its source for the swarm", task->id, task->url);
+  shown = dfly_http_public_url (task->url);
+  g_info ("task %s: fetching %s from its source for the swarm", task->id, shown);
   g_queue_push_tail (&self->waiting, fetch);
   start_waiting (self);
   return TRUE;
