@@ -316,7 +316,6 @@ dfly_scheduler_client_new (DflyContext *context, const char *const *addresses)
   self = g_new0 (DflySchedulerClient, 1);
   self->context = g_object_ref (context);
   self->session = dfly_wire_session_new (context, 10, 60);
-  self->checks = g_cancellable_new ();
   self->schedulers = g_ptr_array_new_with_free_func (scheduler_free);
   for (guint i = 0; addresses[i] != NULL; i++) {
     g_autoptr (GSocketConnectable) parsed = g_network_address_parse (addresses[i], 0, NULL);
