@@ -19,20 +19,24 @@ typedef struct {
   ScheduleTask            *task; /* owns this peer */
   SoupWebsocketConnection *stream;
   DflyPeerState            state;
+  gboolean                 seed; /* a seed peer (see registers_seed) */
   gboolean                 back_to_source;
-  gboolean                 sent_to_source; /* this scheduler sent it there: its digests count */
-  gboolean                 counted;        /* holds one of the task's back-to-source places */
-  GHashTable              *accusers;       /* children it served bad bytes, by peer id */
-  gboolean                 answered;       /* got a first response */
-  GByteArray              *bitmap;         /* pieces it holds */
-  guint32                  finished;
-  GByteArray              *digests_sent; /* digests it has been sent */
-  GHashTable              *blocklist;    /* parent peer ids never to offer again */
-  GHashTable              *offered;      /* parent peer ids offered so far */
-  guint                    rounds;
-  guint                    retry_id;
-  guint                    uploads_ok; /* as a parent, reported by children */
-  guint                    uploads_failed;
+  /* The task's reference: a seed, or a peer this scheduler chose to send to
+   * the source. Only its digests and lengths count; a peer that asked to
+   * go there fetches for itself only. */
+  gboolean    sent_to_source;
+  guint      *place;    /* the task's back-to-source count it holds a place in, or NULL */
+  GHashTable *accusers; /* children it served bad bytes, by peer id */
+  gboolean    answered; /* got a first response */
+  GByteArray *bitmap;   /* pieces it holds */
+  guint32     finished;
+  GByteArray *digests_sent; /* digests it has been sent */
+  GHashTable *blocklist;    /* parent peer ids never to offer again */
+  GHashTable *offered;      /* parent peer ids offered so far */
+  guint       rounds;
+  guint       retry_id;
+  guint       uploads_ok; /* as a parent, reported by children */
+  guint       uploads_failed;
 } SchedulePeer;
 
 struct _ScheduleTask {
@@ -42,9 +46,10 @@ struct _ScheduleTask {
   gint64              content_length; /* -1 until the back-to-source peer says */
   guint64             piece_length;
   guint32             piece_count;
-  GPtrArray          *digests; /* char * per piece number, NULL unknown */
-  GHashTable         *peers;   /* peer id → SchedulePeer */
-  guint               back_to_source_count;
+  GPtrArray          *digests;              /* char * per piece number, NULL unknown */
+  GHashTable         *peers;                /* peer id → SchedulePeer */
+  guint               back_to_source_count; /* normal peers sent there by this scheduler */
+  guint               asked_count;          /* normal peers that asked to go there */
   gboolean            seed_triggered;
   gboolean            seed_failed;
   guint               push_id;

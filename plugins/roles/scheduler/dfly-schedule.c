@@ -4,26 +4,39 @@
  * was offered and asks each for the pieces it lacks (rarest first), so no
  * cycle check is needed — pieces flow wherever they are held.
  *
- * Digest trust: only the back-to-source peer's reported digests are sent to
- * children, who check every parent's bytes against them. A digest arrives
- * once per piece; a second, different report for the same piece is logged
- * and ignored (the first back-to-source peer is the reference).
+ * Digest trust: only the task's reference reports its length and piece
+ * digests, which children check every parent's bytes against. The
+ * reference is a seed (under TLS, a host whose certificate grants the seed
+ * role; on a plaintext link, a host announced as a seed) or a peer this
+ * scheduler chose to send to the source. A peer that asks to go to the
+ * source may (within back_to_source_limit) but fetches for itself only. A
+ * digest arrives once per piece; a second, different report for the same
+ * piece is logged and ignored.
+ *
+ * Bounds: lengths are checked before anything is sized by them (piece
+ * lengths within the range any dflyd may use, at most max_pieces pieces);
+ * tasks, peers per task, peers per stream and blocklists have caps; a peer
+ * id belongs to the stream that registered it.
  */
 #include "config.h"
 
 #include <string.h>
 
 #include <dfly/dfly-http-client.h>
+#include <dfly/dfly-identity.h>
 
 #include "dfly-parent-ranking.h"
 #include "dfly-schedule.h"
 #include "dfly-scheduler-settings.h"
 
-#define RETRY_INTERVAL_MS    500                /* between scheduling rounds, as v2.2 */
-#define ROUNDS_BEFORE_ORIGIN 4                  /* empty rounds before going back to source */
-#define ROUNDS_WAITING_SEED  120                /* rounds a child waits for a seed's first answer */
-#define PUSH_DELAY_MS        20                 /* coalesces updates to a task's children */
-#define MAX_PIECES           (16 * 1024 * 1024) /* a task of unknown length, at most */
+#define RETRY_INTERVAL_MS    500 /* between scheduling rounds, as v2.2 */
+#define ROUNDS_BEFORE_ORIGIN 4   /* empty rounds before going back to source */
+#define ROUNDS_WAITING_SEED  120 /* rounds a child waits for a seed's first answer */
+#define PUSH_DELAY_MS        20  /* coalesces updates to a task's children */
+/* Piece lengths from the wire: download.min_piece_length's lowest and
+ * download.piece_length's highest, so no dflyd makes others. */
+#define MIN_PIECE_LENGTH (G_GUINT64_CONSTANT (4) << 10)
+#define MAX_PIECE_LENGTH (G_GUINT64_CONSTANT (1) << 30)
 
 struct _DflySchedule {
   GObject           parent_instance;
@@ -45,10 +58,10 @@ static void stream_forget_peer (DflySchedule *self, SchedulePeer *peer);
 static void
 release_source_place (SchedulePeer *peer)
 {
-  if (!peer->counted)
+  if (peer->place == NULL)
     return;
-  peer->counted = FALSE;
-  peer->task->back_to_source_count--;
+  (*peer->place)--;
+  peer->place = NULL;
 }
 
 static void
@@ -134,6 +147,14 @@ stream_forget_peer (DflySchedule *self, SchedulePeer *peer)
     g_hash_table_remove (peers, peer);
 }
 
+static SchedulePeer *
+lookup_peer (DflySchedule *self, const char *task_id, const char *peer_id)
+{
+  ScheduleTask *task = g_hash_table_lookup (self->tasks, task_id);
+
+  return task != NULL ? g_hash_table_lookup (task->peers, peer_id) : NULL;
+}
+
 /* Removes a peer; a task left without peers is forgotten. */
 static void
 peer_remove (DflySchedule *self, SchedulePeer *peer)
@@ -145,10 +166,12 @@ peer_remove (DflySchedule *self, SchedulePeer *peer)
     g_hash_table_remove (self->tasks, task->id);
 }
 
+/* The task's reference, fetching or done (a peer that asked for the source
+ * or holds the content is a parent, not a source of lengths and digests). */
 static gboolean
 peer_is_active_source (const SchedulePeer *peer)
 {
-  return peer->back_to_source && peer->state != DFLY_PEER_STATE_FAILED &&
+  return peer->sent_to_source && peer->state != DFLY_PEER_STATE_FAILED &&
          peer->state != DFLY_PEER_STATE_LEAVE;
 }
 
@@ -160,26 +183,41 @@ task_has_active_source (ScheduleTask *task)
 
   g_hash_table_iter_init (&iter, task->peers);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    if (peer_is_active_source (value) ||
-        ((SchedulePeer *) value)->state == DFLY_PEER_STATE_SUCCEEDED)
+    if (peer_is_active_source (value))
       return TRUE;
   }
   return FALSE;
 }
 
-static void
+static guint
+max_pieces (ScheduleTask *task)
+{
+  return dfly_scheduler_settings_get (task->schedule->context)->max_pieces;
+}
+
+/* The reference's length (content_length -1: a streamed origin, known at
+ * its end). FALSE, changing nothing, for what no dflyd sends: a piece
+ * length out of range, or more than max_pieces pieces. */
+static gboolean
 task_set_length (ScheduleTask *task, gint64 content_length, guint64 piece_length)
 {
-  /* A streamed origin: the length comes when the source peer finishes. */
-  if (piece_length != 0)
-    task->piece_length = piece_length;
-  if (content_length < 0 || piece_length == 0)
-    return;
-  task->content_length = content_length;
+  if (piece_length < MIN_PIECE_LENGTH || piece_length > MAX_PIECE_LENGTH ||
+      (content_length > 0 && ((guint64) content_length - 1) / piece_length >= max_pieces (task))) {
+    g_message ("task %s: %" G_GINT64_FORMAT " bytes in pieces of %" G_GUINT64_FORMAT
+               " is out of bounds (pieces of %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
+               " bytes, at most %u of them); refused",
+               task->id, content_length, piece_length, MIN_PIECE_LENGTH, MAX_PIECE_LENGTH,
+               max_pieces (task));
+    return FALSE;
+  }
   task->piece_length = piece_length;
+  if (content_length < 0)
+    return TRUE;
+  task->content_length = content_length;
   task->piece_count = dfly_piece_count (content_length, piece_length);
-  if (task->digests->len < task->piece_count)
-    g_ptr_array_set_size (task->digests, task->piece_count);
+  /* Digests a stream reported past its end go. */
+  g_ptr_array_set_size (task->digests, task->piece_count);
+  return TRUE;
 }
 
 /* ---- answers ---- */
@@ -194,27 +232,46 @@ send_response (SchedulePeer *peer, Dfly__V1__AnnouncePeerResponse *response)
 }
 
 static void
-send_back_to_source (DflySchedule *self, SchedulePeer *peer, const char *why)
+send_need_back_to_source (SoupWebsocketConnection *stream, const char *task_id, const char *peer_id,
+                          const char *why)
 {
   Dfly__V1__AnnouncePeerResponse     response = DFLY__V1__ANNOUNCE_PEER_RESPONSE__INIT;
   Dfly__V1__NeedBackToSourceResponse need = DFLY__V1__NEED_BACK_TO_SOURCE_RESPONSE__INIT;
 
-  g_clear_handle_id (&peer->retry_id, g_source_remove);
-  if (!peer->back_to_source) {
-    DflyHostInfo *host = self->hosts.lookup (peer->host_id, self->hosts.user_data);
-
-    if (host == NULL || host->type == DFLY_HOST_TYPE_NORMAL) {
-      peer->task->back_to_source_count++;
-      peer->counted = TRUE;
-    }
-  }
-  peer->back_to_source = TRUE;
-  peer->sent_to_source = TRUE;
   need.description = (char *) why;
+  response.task_id = (char *) task_id;
+  response.peer_id = (char *) peer_id;
   response.response_case = DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_NEED_BACK_TO_SOURCE;
   response.need_back_to_source = &need;
+  dfly_wire_ws_send (stream, DFLY_MESSAGE_ANNOUNCE_PEER_RESPONSE, &response.base);
+}
+
+/* Sends peer to the source. reference: this scheduler chose it (or it is a
+ * seed), so its lengths and digests count; else it asked, and fetches for
+ * itself. A normal peer holds a place of the matching count. */
+static void
+send_back_to_source (SchedulePeer *peer, const char *why, gboolean reference)
+{
+  g_clear_handle_id (&peer->retry_id, g_source_remove);
+  if (!peer->back_to_source && !peer->seed) {
+    peer->place = reference ? &peer->task->back_to_source_count : &peer->task->asked_count;
+    (*peer->place)++;
+  }
+  peer->back_to_source = TRUE;
+  peer->sent_to_source = reference;
+  peer->answered = TRUE;
   g_info ("task %s: peer %s goes back to source: %s", peer->task->id, peer->id, why);
-  send_response (peer, &response);
+  send_need_back_to_source (peer->stream, peer->task->id, peer->id, why);
+}
+
+/* The reference said what no origin does: its word no longer counts, and
+ * its place goes to the next one chosen (it still fetches for itself). */
+static void
+demote_reference (SchedulePeer *peer)
+{
+  g_message ("task %s: peer %s is no longer the task's reference", peer->task->id, peer->id);
+  peer->sent_to_source = FALSE;
+  release_source_place (peer);
 }
 
 static void
@@ -394,11 +451,19 @@ trigger_seed (DflySchedule *self, ScheduleTask *task)
   return TRUE;
 }
 
+/* The places of peers this scheduler sends and of those that ask are
+ * counted apart, so peers that ask cannot keep the task from a reference. */
 static gboolean
 may_go_back_to_source (DflySchedule *self, ScheduleTask *task)
 {
   return task->back_to_source_count <
          dfly_scheduler_settings_get (self->context)->back_to_source_limit;
+}
+
+static gboolean
+may_ask_for_source (DflySchedule *self, ScheduleTask *task)
+{
+  return task->asked_count < dfly_scheduler_settings_get (self->context)->back_to_source_limit;
 }
 
 static void
@@ -419,12 +484,12 @@ schedule_peer (DflySchedule *self, SchedulePeer *peer)
      * is asked to fetch it, and the child waits for its first answer. */
     if (!task_has_active_source (task) && (!task->seed_triggered || task->seed_failed)) {
       if ((task->seed_failed || !trigger_seed (self, task)) && may_go_back_to_source (self, task)) {
-        send_back_to_source (self, peer, "no seed peer has the task");
+        send_back_to_source (peer, "no seed peer has the task", TRUE);
         return;
       }
     }
     if (peer->rounds > ROUNDS_WAITING_SEED && may_go_back_to_source (self, task)) {
-      send_back_to_source (self, peer, "the seed peer did not start");
+      send_back_to_source (peer, "the seed peer did not start", TRUE);
       return;
     }
     retry_later (peer);
@@ -436,7 +501,7 @@ schedule_peer (DflySchedule *self, SchedulePeer *peer)
   }
   if (peer->rounds >= ROUNDS_BEFORE_ORIGIN && !task_has_active_source (task) &&
       may_go_back_to_source (self, task)) {
-    send_back_to_source (self, peer, "no parent holds the task");
+    send_back_to_source (peer, "no parent holds the task", TRUE);
     return;
   }
   retry_later (peer);
@@ -489,6 +554,48 @@ push_later (ScheduleTask *task)
 
 /* ---- what peers say ---- */
 
+/* A seed: under TLS, a host whose certificate grants the role; on a
+ * plaintext link, a host that announced itself as one. */
+static gboolean
+registers_seed (DflySchedule *self, SoupWebsocketConnection *stream, const char *host_id)
+{
+  const DflyIdentity *identity = dfly_identity_of_websocket (stream);
+  DflyHostInfo       *host;
+
+  if (identity != NULL)
+    return dfly_identity_has_role (identity, DFLY_ROLE_FLAG_SEED);
+  host = self->hosts.lookup (host_id, self->hosts.user_data);
+  return host != NULL && host->type != DFLY_HOST_TYPE_NORMAL;
+}
+
+/* A peer id belongs to the stream that registered it; under TLS its own
+ * host may take it over on a new stream (a reconnect). */
+static gboolean
+may_take_over (const SchedulePeer *peer, SoupWebsocketConnection *stream)
+{
+  const DflyIdentity *identity = dfly_identity_of_websocket (stream);
+
+  return peer->stream == stream ||
+         (identity != NULL && g_strcmp0 (dfly_identity_get_host_id (identity), peer->host_id) == 0);
+}
+
+/* Why no new peer of task_id may register on stream, or NULL. */
+static const char *
+cap_reached (DflySchedule *self, SoupWebsocketConnection *stream, const char *task_id)
+{
+  const DflySchedulerSettings *settings = dfly_scheduler_settings_get (self->context);
+  ScheduleTask                *task = g_hash_table_lookup (self->tasks, task_id);
+  GHashTable                  *on_stream = g_hash_table_lookup (self->streams, stream);
+
+  if (on_stream != NULL && g_hash_table_size (on_stream) >= settings->max_peers_per_stream)
+    return "its stream has scheduler.max_peers_per_stream peers";
+  if (task == NULL && g_hash_table_size (self->tasks) >= settings->max_tasks)
+    return "the scheduler has scheduler.max_tasks tasks";
+  if (task != NULL && g_hash_table_size (task->peers) >= settings->max_peers_per_task)
+    return "the task has scheduler.max_peers_per_task peers";
+  return NULL;
+}
+
 static void
 handle_register (DflySchedule *self, SoupWebsocketConnection *stream,
                  const Dfly__V1__AnnouncePeerRequest *request)
@@ -497,12 +604,24 @@ handle_register (DflySchedule *self, SoupWebsocketConnection *stream,
   ScheduleTask             *task;
   SchedulePeer             *peer;
   GHashTable               *on_stream;
-  DflyHostInfo             *host;
+  const char               *full;
 
-  task = task_lookup_or_new (self, request->task_id);
-  peer = g_hash_table_lookup (task->peers, request->peer_id);
+  peer = lookup_peer (self, request->task_id, request->peer_id);
+  if (peer != NULL && !may_take_over (peer, stream)) {
+    g_message ("task %s: peer %s is registered on another stream; refusing it here",
+               request->task_id, request->peer_id);
+    return;
+  }
   if (peer != NULL)
     peer_remove (self, peer); /* registered again: start over */
+  full = cap_reached (self, stream, request->task_id);
+  if (full != NULL) {
+    /* Not tracked: it fetches for itself, and its reports are ignored. */
+    g_message ("task %s: peer %s not registered, %s; it goes to the source", request->task_id,
+               request->peer_id, full);
+    send_need_back_to_source (stream, request->task_id, request->peer_id, full);
+    return;
+  }
   task = task_lookup_or_new (self, request->task_id);
   if (task->download == NULL && download != NULL)
     task->download = copy_download (download);
@@ -526,19 +645,19 @@ handle_register (DflySchedule *self, SoupWebsocketConnection *stream,
   g_hash_table_add (on_stream, peer);
   g_info ("task %s: peer %s registered", task->id, peer->id);
 
+  peer->seed = registers_seed (self, stream, peer->host_id);
   if (request->register_peer->holds_content) {
     /* Only a parent: what it holds arrives as piece reports. */
     peer->state = DFLY_PEER_STATE_SUCCEEDED;
     return;
   }
-  host = self->hosts.lookup (peer->host_id, self->hosts.user_data);
-  if (host != NULL && host->type != DFLY_HOST_TYPE_NORMAL) {
-    send_back_to_source (self, peer, "seed peer");
+  if (peer->seed) {
+    send_back_to_source (peer, "seed peer", TRUE);
     return;
   }
-  /* A normal peer asking for the source counts against the limit. */
-  if (download != NULL && download->need_back_to_source && may_go_back_to_source (self, task)) {
-    send_back_to_source (self, peer, "asked for");
+  /* A normal peer asking for the source may go, but is not the reference. */
+  if (download != NULL && download->need_back_to_source && may_ask_for_source (self, task)) {
+    send_back_to_source (peer, "asked for", FALSE);
     return;
   }
   schedule_peer (self, peer);
@@ -554,7 +673,7 @@ record_piece (SchedulePeer *peer, const Dfly__V1__Piece *piece, gboolean from_so
   /* Bitmaps and digests grow with piece numbers: only the task's count
    * (while it is unknown, only the source peer's reports, and capped). */
   if (task->content_length >= 0 ? piece->number >= task->piece_count
-                                : !from_source || piece->number >= MAX_PIECES) {
+                                : !from_source || piece->number >= max_pieces (task)) {
     g_info ("task %s: peer %s reports piece %u, out of range; ignored", task->id, peer->id,
             piece->number);
     return;
@@ -576,12 +695,25 @@ record_piece (SchedulePeer *peer, const Dfly__V1__Piece *piece, gboolean from_so
   }
 }
 
-static SchedulePeer *
-lookup_peer (DflySchedule *self, const char *task_id, const char *peer_id)
+static gboolean
+is_gone (gpointer key, gpointer value, gpointer user_data)
 {
-  ScheduleTask *task = g_hash_table_lookup (self->tasks, task_id);
+  return !g_hash_table_contains (user_data, key);
+}
 
-  return task != NULL ? g_hash_table_lookup (task->peers, peer_id) : NULL;
+/* Only peers of the task can be offered, so only they are worth blocking,
+ * and those that left are dropped as the list fills: it stays within the
+ * task's peers (max_peers_per_task). */
+static void
+blocklist_add (SchedulePeer *peer, const char *parent_id)
+{
+  GHashTable *peers = peer->task->peers;
+
+  if (parent_id == NULL || !g_hash_table_contains (peers, parent_id))
+    return;
+  if (g_hash_table_size (peer->blocklist) >= g_hash_table_size (peers))
+    g_hash_table_foreach_remove (peer->blocklist, is_gone, peers);
+  g_hash_table_add (peer->blocklist, g_strdup (parent_id));
 }
 
 static void
@@ -626,25 +758,24 @@ dfly_schedule_handle (DflySchedule *self, SoupWebsocketConnection *stream,
     const Dfly__V1__DownloadPeerBackToSourceStartedRequest *started =
       request->download_peer_back_to_source_started;
 
-    /* Only a peer this scheduler sent to the source is believed. */
-    if (!peer->sent_to_source) {
+    if (!peer->back_to_source) {
       g_info ("task %s: peer %s says it went to the source unasked; ignored", peer->task->id,
               peer->id);
       break;
     }
     peer->state = DFLY_PEER_STATE_BACK_TO_SOURCE;
-    if (peer->task->content_length < 0)
-      task_set_length (peer->task, started->content_length, started->piece_length);
+    /* Only the reference's length is believed. */
+    if (peer->sent_to_source && peer->task->content_length < 0 &&
+        !task_set_length (peer->task, started->content_length, started->piece_length))
+      demote_reference (peer);
     push_later (peer->task);
     break;
   }
   case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_RESCHEDULE_PEER: {
     const Dfly__V1__ReschedulePeerRequest *reschedule = request->reschedule_peer;
 
-    for (gsize i = 0; i < reschedule->n_failed_parent_ids; i++) {
-      g_hash_table_add (peer->blocklist, g_strdup (reschedule->failed_parent_ids[i]));
-      g_hash_table_remove (peer->offered, reschedule->failed_parent_ids[i]);
-    }
+    for (gsize i = 0; i < reschedule->n_failed_parent_ids; i++)
+      blocklist_add (peer, reschedule->failed_parent_ids[i]);
     /* Offer every usable parent again, since the child dropped some. */
     g_hash_table_remove_all (peer->offered);
     peer->answered = FALSE;
@@ -659,8 +790,10 @@ dfly_schedule_handle (DflySchedule *self, SoupWebsocketConnection *stream,
 
     peer->state = DFLY_PEER_STATE_SUCCEEDED;
     g_clear_handle_id (&peer->retry_id, g_source_remove);
-    if (peer->sent_to_source && peer->task->content_length < 0 && length <= G_MAXINT64)
-      task_set_length (peer->task, (gint64) length, peer->task->piece_length);
+    if (peer->sent_to_source && peer->task->content_length < 0 &&
+        (length > G_MAXINT64 ||
+         !task_set_length (peer->task, (gint64) length, peer->task->piece_length)))
+      demote_reference (peer);
     g_info ("task %s: peer %s succeeded", peer->task->id, peer->id);
     push_later (peer->task);
     break;

@@ -3,8 +3,13 @@
  * It keeps the table of hosts heard on the bus (host-announced, host-left:
  * from this dflyd's own roles, and from remote hosts through the service)
  * and drops a host silent for more than twice its announce interval, as
- * Dragonfly's scheduler does. Tasks, peers and the choice of parents live
- * in DflySchedule; peers reach it through DflySchedulerService.
+ * Dragonfly's scheduler does. The table holds at most scheduler.max_hosts:
+ * when it is full a newcomer takes the place of the host silent the
+ * longest, so hosts announced once in a flood (whatever interval they
+ * claimed) cannot lock out real ones, which announce again and again (and
+ * a real host evicted comes back at its next announce). Tasks, peers and
+ * the choice of parents live in DflySchedule; peers reach it through
+ * DflySchedulerService.
  */
 #include "config.h"
 
@@ -18,6 +23,7 @@
 typedef struct {
   DflyHostInfo *info;
   gint64        last_seen; /* monotonic time of its last announce */
+  GList         link;      /* in the role's by_age queue; data is the entry */
 } HostEntry;
 
 static void
@@ -34,6 +40,7 @@ G_DECLARE_FINAL_TYPE (DflySchedulerRole, dfly_scheduler_role, DFLY, SCHEDULER_RO
 struct _DflySchedulerRole {
   DflyRole              parent_instance;
   GHashTable           *hosts;        /* host id → HostEntry */
+  GQueue                by_age;       /* HostEntry, the least recently announced first */
   GMainContext         *main_context; /* the engine's, where the expiry check runs */
   GSource              *expiry;       /* only while the table is not empty */
   gulong                announced_id;
@@ -71,6 +78,7 @@ on_expiry_check (gpointer user_data)
     /* Its peers stay while their streams live: an announce late by a
      * moment must not cost a download its place (a dead host's streams
      * close, or their keepalive fails, and take its peers with them). */
+    g_queue_unlink (&self->by_age, &entry->link);
     g_hash_table_iter_remove (&iter);
     self->warned_full = FALSE;
   }
@@ -90,12 +98,41 @@ clear_expiry (DflySchedulerRole *self)
 }
 
 static void
+remove_host (DflySchedulerRole *self, HostEntry *entry)
+{
+  g_queue_unlink (&self->by_age, &entry->link);
+  g_hash_table_remove (self->hosts, entry->info->id);
+}
+
+/* Makes room for a newcomer: the host silent the longest goes (a host
+ * still announcing comes back at its next announce, taking the place of
+ * the next one silent the longest). The cap is read per announce, so a
+ * reload lowering it evicts down to it at the next newcomer. */
+static void
+make_room (DflySchedulerRole *self, const char *newcomer, guint max_hosts)
+{
+  while (g_hash_table_size (self->hosts) >= max_hosts) {
+    HostEntry *oldest = self->by_age.head->data;
+    gint64     silent = (g_get_monotonic_time () - oldest->last_seen) / G_USEC_PER_SEC;
+
+    if (!self->warned_full)
+      g_warning ("host table full (%u hosts): the hosts silent the longest make room for "
+                 "newcomers",
+                 g_hash_table_size (self->hosts));
+    self->warned_full = TRUE;
+    g_info ("host %s, silent for %" G_GINT64_FORMAT " s, makes room for %s", oldest->info->id,
+            silent, newcomer);
+    /* Its peers stay while their streams live, as on expiry. */
+    remove_host (self, oldest);
+  }
+}
+
+static void
 on_host_announced (DflySchedulerService *service, DflyHostInfo *host, gpointer user_data)
 {
   DflySchedulerRole           *self = user_data;
   const DflySchedulerSettings *settings = dfly_component_get_settings (DFLY_COMPONENT (self));
   HostEntry                   *entry;
-  guint                        n_hosts = g_hash_table_size (self->hosts);
 
   if (host->id == NULL || host->id[0] == '\0') {
     g_warning ("host announce without an id, ignoring");
@@ -106,21 +143,17 @@ on_host_announced (DflySchedulerService *service, DflyHostInfo *host, gpointer u
     g_clear_pointer (&entry->info, dfly_host_info_unref);
     entry->info = dfly_host_info_ref (host);
     entry->last_seen = g_get_monotonic_time ();
+    g_queue_unlink (&self->by_age, &entry->link);
+    g_queue_push_tail_link (&self->by_age, &entry->link);
     return;
   }
-  /* The cap is read per announce, so a reload raising it applies at once. */
-  if (n_hosts >= settings->max_hosts) {
-    if (!self->warned_full)
-      g_warning ("host table full (%u hosts), ignoring %s", n_hosts, host->id);
-    else
-      g_debug ("host table full (%u hosts), ignoring %s", n_hosts, host->id);
-    self->warned_full = TRUE;
-    return;
-  }
+  make_room (self, host->id, settings->max_hosts);
   entry = g_new0 (HostEntry, 1);
   entry->info = dfly_host_info_ref (host);
   entry->last_seen = g_get_monotonic_time ();
+  entry->link.data = entry;
   g_hash_table_insert (self->hosts, g_strdup (host->id), entry);
+  g_queue_push_tail_link (&self->by_age, &entry->link);
   g_info ("host %s joined (%s, %s)", host->id, dfly_host_type_to_string (host->type),
           host->ip != NULL ? host->ip : "no address");
   if (self->expiry == NULL) {
@@ -135,13 +168,13 @@ static void
 on_host_left (DflySchedulerService *service, DflyHostInfo *host, gpointer user_data)
 {
   DflySchedulerRole *self = user_data;
+  HostEntry         *entry = host->id != NULL ? g_hash_table_lookup (self->hosts, host->id) : NULL;
 
-  if (host->id == NULL)
-    return;
-  if (!g_hash_table_remove (self->hosts, host->id)) {
+  if (entry == NULL) {
     g_debug ("unknown host %s left", host->id);
     return;
   }
+  remove_host (self, entry);
   if (self->schedule != NULL)
     dfly_schedule_host_left (self->schedule, host->id);
   g_info ("host %s left", host->id);
@@ -160,6 +193,7 @@ disconnect (DflySchedulerRole *self)
   g_clear_object (&self->service);
   g_clear_object (&self->schedule);
   g_hash_table_remove_all (self->hosts);
+  g_queue_init (&self->by_age); /* its links were in the entries */
   g_clear_pointer (&self->main_context, g_main_context_unref);
   self->warned_full = FALSE;
 }

@@ -9,10 +9,23 @@
  *
  * A frame that does not decode closes its stream (or gets 400): the
  * connection that sent it is not trusted further.
+ *
+ * Under TLS a host speaks only for itself: every announce frame, host
+ * announce and leave must carry the host id of the caller's certificate
+ * (else the stream is closed, or 403), and only a certificate granting the
+ * seed role announces a seed host. On a plaintext link (no identity) the
+ * network is trusted, as before.
  */
 #include "config.h"
 
+#include <dfly/dfly-identity.h>
+
 #include "dfly-scheduler-service.h"
+
+/* The range of host.announce_interval, in seconds: a host announcing
+ * another would be kept for a time no dflyd asks for. */
+#define MIN_ANNOUNCE_INTERVAL 1
+#define MAX_ANNOUNCE_INTERVAL 3600
 
 struct _DflySchedulerService {
   GObject           parent_instance;
@@ -32,6 +45,17 @@ static gsize
 max_message_size (DflySchedulerService *self)
 {
   return dfly_context_get_config (self->context)->protocol.max_message_size;
+}
+
+/* FALSE, with a log line, when the caller's certificate is not host_id's. */
+static gboolean
+speaks_for (const DflyIdentity *identity, const char *host_id, const char *what)
+{
+  if (identity == NULL || g_strcmp0 (dfly_identity_get_host_id (identity), host_id) == 0)
+    return TRUE;
+  g_message ("%s for host %s from host %s refused: a host speaks only for itself", what,
+             host_id != NULL ? host_id : "(none)", dfly_identity_get_host_id (identity));
+  return FALSE;
 }
 
 /* ---- streams ---- */
@@ -56,7 +80,13 @@ on_stream_message (SoupWebsocketConnection *stream, gint type, GBytes *message, 
     soup_websocket_connection_close (stream, SOUP_WEBSOCKET_CLOSE_BAD_DATA, "malformed frame");
     return;
   }
-  dfly_schedule_handle (self->schedule, stream, (Dfly__V1__AnnouncePeerRequest *) decoded);
+  if (!speaks_for (dfly_identity_of_websocket (stream),
+                   ((Dfly__V1__AnnouncePeerRequest *) decoded)->host_id, "an announce")) {
+    soup_websocket_connection_close (stream, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+                                     "not this certificate's host");
+  } else {
+    dfly_schedule_handle (self->schedule, stream, (Dfly__V1__AnnouncePeerRequest *) decoded);
+  }
   protobuf_c_message_free_unpacked (decoded, NULL);
 }
 
@@ -75,8 +105,12 @@ on_announce_peer (SoupServer *server, SoupServerMessage *msg, const char *path,
                   SoupWebsocketConnection *stream, gpointer user_data)
 {
   DflySchedulerService *self = user_data;
+  const DflyIdentity   *identity = dfly_identity_of_message (msg);
 
-  dfly_wire_ws_accept (msg, stream, max_message_size (self));
+  dfly_wire_ws_setup (stream, max_message_size (self));
+  /* The stream keeps who upgraded it. */
+  if (identity != NULL)
+    dfly_identity_attach_to_websocket (stream, (DflyIdentity *) identity);
   g_ptr_array_add (self->streams, g_object_ref (stream));
   g_signal_connect (stream, "message", G_CALLBACK (on_stream_message), self);
   g_signal_connect (stream, "closed", G_CALLBACK (on_stream_closed), self);
@@ -85,11 +119,33 @@ on_announce_peer (SoupServer *server, SoupServerMessage *msg, const char *path,
 /* ---- one-shot calls ---- */
 
 static void
+refuse (SoupServerMessage *msg, guint status, const char *why)
+{
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, why, strlen (why));
+}
+
+static void
 bad_request (SoupServerMessage *msg, const GError *error)
 {
-  soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
-  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, error->message,
-                                    strlen (error->message));
+  refuse (msg, SOUP_STATUS_BAD_REQUEST, error->message);
+}
+
+/* Why this caller may not announce host, or NULL. */
+static char *
+announce_refusal (SoupServerMessage *msg, const DflyHostInfo *host)
+{
+  const DflyIdentity *identity = dfly_identity_of_message (msg);
+
+  if (!speaks_for (identity, host->id, "a host announce"))
+    return g_strdup_printf ("host %s: not this certificate's host", host->id);
+  if (identity != NULL && host->type != DFLY_HOST_TYPE_NORMAL &&
+      !dfly_identity_has_role (identity, DFLY_ROLE_FLAG_SEED)) {
+    g_message ("host %s announces itself as a %s seed without the seed role; refused", host->id,
+               dfly_host_type_to_string (host->type));
+    return g_strdup_printf ("host %s: a seed needs a certificate with the seed role", host->id);
+  }
+  return NULL;
 }
 
 static void
@@ -100,6 +156,7 @@ on_announce_host (SoupServer *server, SoupServerMessage *msg, const char *path, 
   Dfly__V1__AnnounceHostRequest *request;
   g_autoptr (DflyHostInfo) host = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree char *refusal = NULL;
 
   request = (Dfly__V1__AnnounceHostRequest *) dfly_wire_read_request (
     msg, max_message_size (self), DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST);
@@ -109,6 +166,21 @@ on_announce_host (SoupServer *server, SoupServerMessage *msg, const char *path, 
   protobuf_c_message_free_unpacked (&request->base, NULL);
   if (host == NULL) {
     bad_request (msg, error);
+    return;
+  }
+  if (host->announce_interval < MIN_ANNOUNCE_INTERVAL ||
+      host->announce_interval > MAX_ANNOUNCE_INTERVAL) {
+    g_autofree char *why =
+      g_strdup_printf ("host %s: announce interval %u s is out of range (%u..%u)", host->id,
+                       host->announce_interval, MIN_ANNOUNCE_INTERVAL, MAX_ANNOUNCE_INTERVAL);
+
+    g_message ("%s; refused", why);
+    refuse (msg, SOUP_STATUS_BAD_REQUEST, why);
+    return;
+  }
+  refusal = announce_refusal (msg, host);
+  if (refusal != NULL) {
+    refuse (msg, SOUP_STATUS_FORBIDDEN, refusal);
     return;
   }
   g_signal_emit (self, signals[SIGNAL_HOST_ANNOUNCED], 0, host);
@@ -129,6 +201,10 @@ on_leave_host (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
     return;
   host = dfly_host_info_new (request->id);
   protobuf_c_message_free_unpacked (&request->base, NULL);
+  if (!speaks_for (dfly_identity_of_message (msg), host->id, "a leave")) {
+    refuse (msg, SOUP_STATUS_FORBIDDEN, "a host leaves only for itself");
+    return;
+  }
   g_signal_emit (self, signals[SIGNAL_HOST_LEFT], 0, host);
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
 }
@@ -249,4 +325,9 @@ dfly_scheduler_service_get_port (DflySchedulerService *self)
 {
   return dfly_wire_listener_get_port (self->listener);
 }
-  dfly_wire_listener_set_tls (self->listener, dfly_context_get_tls (context));
+
+SoupServer *
+dfly_scheduler_service_get_server (DflySchedulerService *self)
+{
+  return self->server;
+}

@@ -17,5 +17,8 @@ G_DECLARE_FINAL_TYPE (DflySchedulerService, dfly_scheduler_service, DFLY, SCHEDU
 DflySchedulerService *dfly_scheduler_service_new (DflyContext *context, DflySchedule *schedule,
                                                   GError **error);
 guint16               dfly_scheduler_service_get_port (DflySchedulerService *self);
+/* The HTTP server, for tests that stand in for the TLS listener (attaching
+ * identities to requests as they start). */
+SoupServer *dfly_scheduler_service_get_server (DflySchedulerService *self);
 
 G_END_DECLS

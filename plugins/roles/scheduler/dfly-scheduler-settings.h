@@ -13,6 +13,10 @@ typedef struct {
   guint candidate_parents;    /* parents offered to a child at once */
   guint back_to_source_limit; /* normal peers of a task sent to the origin */
   guint max_hosts;            /* cap on hosts the scheduler tracks */
+  guint max_tasks;            /* cap on tasks */
+  guint max_peers_per_task;   /* cap on one task's peers */
+  guint max_peers_per_stream; /* cap on the peers one announce stream registers */
+  guint max_pieces;           /* cap on one task's pieces (bitmaps, digests) */
   char *algorithm;            /* scheduler plugin that ranks parents */
 } DflySchedulerSettings;
 

@@ -2,11 +2,15 @@
  *
  * The service listens on 127.0.0.1; the test speaks to it as peers would,
  * over real WebSocket streams and POSTs, with a hosts table of its own, and
- * checks the frames that come back.
+ * checks the frames that come back. The trust tests stand in for the TLS
+ * listener: they attach to each request, as it starts, the identity its
+ * certificate would have proved.
  */
 #include "config.h"
 
 #include <string.h>
+
+#include <dfly/dfly-identity.h>
 
 #include "../dfly-role-test.h"
 #include "dfly-scheduler-service.h"
@@ -34,7 +38,8 @@ typedef struct {
   DflySchedulerService *service;
   SoupSession          *session;
   char                 *base_url;
-  GPtrArray            *clients; /* Client *, closed at teardown */
+  GPtrArray            *clients;  /* Client *, closed at teardown */
+  DflyIdentity         *identity; /* what the next requests prove; NULL: plaintext */
 } Fixture;
 
 static DflyHostInfo *
@@ -89,6 +94,25 @@ scheduler_settings (Fixture *f)
 static void client_free (gpointer data);
 
 static void
+on_request_started (SoupServer *server, SoupServerMessage *msg, gpointer data)
+{
+  Fixture *f = data;
+
+  if (f->identity != NULL)
+    dfly_identity_attach_to_message (msg, f->identity);
+}
+
+/* The identity the next connections and POSTs prove, as the TLS listener
+ * would attach it (host_id NULL: plaintext). */
+static void
+set_identity (Fixture *f, const char *host_id, DflyRoleFlags roles)
+{
+  g_clear_pointer (&f->identity, dfly_identity_unref);
+  if (host_id != NULL)
+    f->identity = dfly_identity_new (host_id, roles);
+}
+
+static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
   DflyScheduleHosts hosts = { hosts_lookup, hosts_list_seeds, f };
@@ -111,6 +135,8 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_signal_connect (f->service, "host-announced", G_CALLBACK (role_test_on_host_announced),
                     &f->base);
   g_signal_connect (f->service, "host-left", G_CALLBACK (role_test_on_host_left), &f->base);
+  g_signal_connect (dfly_scheduler_service_get_server (f->service), "request-started",
+                    G_CALLBACK (on_request_started), f);
   g_assert_cmpuint (dfly_scheduler_service_get_port (f->service), >, 0);
   f->base_url = dfly_wire_base_url ("127.0.0.1", dfly_scheduler_service_get_port (f->service));
   f->session = soup_session_new_with_options ("timeout", 10, NULL);
@@ -137,6 +163,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
   g_assert_finalize_object (f->algorithm);
   g_hash_table_unref (f->hosts);
   g_free (f->base_url);
+  g_clear_pointer (&f->identity, dfly_identity_unref);
   /* Whatever closing left to dispatch. */
   role_test_wait (NULL, NULL, 50);
   role_test_teardown (&f->base, NULL);
@@ -311,6 +338,20 @@ peer_b2s_failed (TestPeer *peer)
   request.request_case =
     DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PEER_BACK_TO_SOURCE_FAILED;
   request.download_peer_back_to_source_failed = &failed;
+  announce (peer, &request);
+}
+
+static void
+peer_b2s_finished (TestPeer *peer, guint64 content_length)
+{
+  Dfly__V1__AnnouncePeerRequest                     request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__DownloadPeerBackToSourceFinishedRequest finished =
+    DFLY__V1__DOWNLOAD_PEER_BACK_TO_SOURCE_FINISHED_REQUEST__INIT;
+
+  finished.content_length = content_length;
+  request.request_case =
+    DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PEER_BACK_TO_SOURCE_FINISHED;
+  request.download_peer_back_to_source_finished = &finished;
   announce (peer, &request);
 }
 
@@ -1295,6 +1336,377 @@ test_stat_task (Fixture *f, gconstpointer data)
   }
 }
 
+/* ---- (i) trust: who reports lengths and digests ---- */
+
+static gint64
+stat_length (Fixture *f, const char *task_id)
+{
+  Dfly__V1__Task *stat = dfly_schedule_stat_task (f->schedule, task_id);
+  gint64          length;
+
+  g_assert_nonnull (stat);
+  length = stat->content_length;
+  dfly_schedule_free_task_message (stat);
+  return length;
+}
+
+static void
+assert_sent_to_source (TestPeer *peer, guint n, const char *why)
+{
+  Dfly__V1__AnnouncePeerResponse *response = wait_response (peer, n);
+
+  assert_back_to_source (response, peer);
+  g_assert_cmpstr (response->need_back_to_source->description, ==, why);
+}
+
+/* A peer that asks to go to the source may, but its lengths and digests
+ * are not the reference: the scheduler chooses one of its own, whose
+ * place the asker does not take. */
+static void
+test_asked_not_reference (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task = task_id_new ("asked");
+  Client          *client_x = client_connect (f);
+  Client          *client_b = client_connect (f);
+  Client          *client_c = client_connect (f);
+  TestPeer         asker = { client_x, "127.0.0.2-x", task, "127.0.0.2-x-1" };
+  TestPeer         b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
+  TestPeer         c = { client_c, "127.0.0.4-c", task, "127.0.0.4-c-1" };
+
+  scheduler_settings (f)->back_to_source_limit = 1;
+  add_host (f, asker.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, b.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, c.host_id, "127.0.0.4", 4004, DFLY_HOST_TYPE_NORMAL);
+
+  peer_register (&asker, TRUE);
+  assert_sent_to_source (&asker, 1, "asked for");
+  peer_b2s_started (&asker, G_GINT64_CONSTANT (1) << 40, 4 * MIB);
+  peer_b2s_piece (&asker, 0, "crc32c:baaaaaad");
+  role_test_wait (NULL, NULL, QUIET_MS);
+  g_assert_cmpint (stat_length (f, task), ==, -1);
+
+  /* No reference yet: the next peer is made one, within the limit of one. */
+  peer_register (&b, FALSE);
+  assert_sent_to_source (&b, 1, "no seed peer has the task");
+  peer_b2s_started (&b, 16 * MIB, 4 * MIB);
+  peer_b2s_piece (&b, 0, "crc32c:0000000a");
+  peer_register (&c, FALSE);
+  wait_digests (&c, "0=crc32c:0000000a");
+  g_assert_cmpuint (assert_normal (last_response (&c), &c)->content_length, ==, 16 * MIB);
+
+  /* The asker's later word changes nothing either. */
+  peer_b2s_piece (&asker, 1, "crc32c:baaaaaad");
+  peer_b2s_finished (&asker, G_GUINT64_CONSTANT (1) << 40);
+  peer_b2s_piece (&b, 1, "crc32c:0000000b");
+  wait_digests (&c, "0=crc32c:0000000a 1=crc32c:0000000b");
+  g_assert_cmpint (stat_length (f, task), ==, 16 * MIB);
+}
+
+/* Under TLS a host is a seed only if its certificate says so, whatever
+ * type it announced. */
+static void
+test_seed_needs_role (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task = task_id_new ("seed-role");
+  Client          *fake_client, *seed_client, *plain_client;
+  TestPeer         fake, seed, plain;
+
+  /* No normal peer may go to the source: only a seed answers at once. */
+  scheduler_settings (f)->back_to_source_limit = 0;
+  add_host (f, "127.0.0.5-fake", "127.0.0.5", 0, DFLY_HOST_TYPE_SUPER);
+  add_host (f, "127.0.0.6-seed", "127.0.0.6", 0, DFLY_HOST_TYPE_SUPER);
+  add_host (f, "127.0.0.7-plain", "127.0.0.7", 0, DFLY_HOST_TYPE_SUPER);
+  set_identity (f, "127.0.0.5-fake", DFLY_ROLE_FLAG_PEER);
+  fake_client = client_connect (f);
+  set_identity (f, "127.0.0.6-seed", DFLY_ROLE_FLAG_SEED);
+  seed_client = client_connect (f);
+  set_identity (f, NULL, 0);
+  plain_client = client_connect (f);
+  fake = (TestPeer){ fake_client, "127.0.0.5-fake", task, "127.0.0.5-fake-1" };
+  seed = (TestPeer){ seed_client, "127.0.0.6-seed", task, "127.0.0.6-seed-1" };
+  plain = (TestPeer){ plain_client, "127.0.0.7-plain", task, "127.0.0.7-plain-1" };
+
+  peer_register (&fake, TRUE);
+  assert_quiet (&fake, 0);
+  peer_register (&seed, FALSE);
+  assert_sent_to_source (&seed, 1, "seed peer");
+  /* On a plaintext link the announced type is believed, as before. */
+  peer_register (&plain, FALSE);
+  assert_sent_to_source (&plain, 1, "seed peer");
+  assert_quiet (&fake, 0);
+}
+
+/* ---- (j) trust: a host speaks only for itself ---- */
+
+static void
+post_host (Fixture *f, const char *id, DflyHostType type, guint32 interval, guint status)
+{
+  g_autoptr (DflyHostInfo) info = dfly_host_info_new (id);
+  Dfly__V1__AnnounceHostRequest request = DFLY__V1__ANNOUNCE_HOST_REQUEST__INIT;
+  Dfly__V1__Host                host = DFLY__V1__HOST__INIT;
+  g_auto (Reply) reply = { 0 };
+
+  info->ip = g_strdup ("10.0.0.9");
+  info->port = 4009;
+  info->type = type;
+  info->announce_interval = interval;
+  dfly_wire_host_to_message (info, &host);
+  request.host = &host;
+  post_message (f, "/v1/announce-host", DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST, &request.base, &reply);
+  g_assert_cmpuint (reply.status, ==, status);
+}
+
+static void
+post_leave (Fixture *f, const char *id, guint status)
+{
+  Dfly__V1__LeaveHostRequest request = DFLY__V1__LEAVE_HOST_REQUEST__INIT;
+  g_auto (Reply) reply = { 0 };
+
+  request.id = (char *) id;
+  post_message (f, "/v1/leave-host", DFLY_MESSAGE_LEAVE_HOST_REQUEST, &request.base, &reply);
+  g_assert_cmpuint (reply.status, ==, status);
+}
+
+static void
+test_host_speaks_for_itself (Fixture *f, gconstpointer data)
+{
+  const guint OK = SOUP_STATUS_OK, FORBIDDEN = SOUP_STATUS_FORBIDDEN;
+
+  /* Its own id, normal: announced. Another's id, or a seed without the
+   * role: 403, nothing announced. */
+  set_identity (f, "10.0.0.9-h", DFLY_ROLE_FLAG_PEER);
+  post_host (f, "10.0.0.9-h", DFLY_HOST_TYPE_NORMAL, 30, OK);
+  post_host (f, "10.0.0.8-victim", DFLY_HOST_TYPE_NORMAL, 30, FORBIDDEN);
+  post_host (f, "10.0.0.9-h", DFLY_HOST_TYPE_SUPER, 30, FORBIDDEN);
+  post_host (f, "10.0.0.9-h", DFLY_HOST_TYPE_STRONG, 30, FORBIDDEN);
+  g_assert_cmpuint (f->base.announced->len, ==, 1);
+  set_identity (f, "10.0.0.9-h", DFLY_ROLE_FLAG_PEER | DFLY_ROLE_FLAG_SEED);
+  post_host (f, "10.0.0.9-h", DFLY_HOST_TYPE_SUPER, 30, OK);
+  g_assert_cmpuint (f->base.announced->len, ==, 2);
+
+  /* It leaves for itself only. */
+  post_leave (f, "10.0.0.8-victim", FORBIDDEN);
+  g_assert_cmpuint (f->base.left->len, ==, 0);
+  post_leave (f, "10.0.0.9-h", OK);
+  g_assert_cmpuint (f->base.left->len, ==, 1);
+
+  /* Announce intervals a dflyd may have (host.announce_interval's 1 s to
+   * 1 h), TLS or not: a host announcing a day would hold its place for two. */
+  set_identity (f, NULL, 0);
+  post_host (f, "10.0.0.7-i", DFLY_HOST_TYPE_NORMAL, 0, SOUP_STATUS_BAD_REQUEST);
+  post_host (f, "10.0.0.7-i", DFLY_HOST_TYPE_NORMAL, 3601, SOUP_STATUS_BAD_REQUEST);
+  post_host (f, "10.0.0.7-i", DFLY_HOST_TYPE_NORMAL, G_MAXUINT32, SOUP_STATUS_BAD_REQUEST);
+  g_assert_cmpuint (f->base.announced->len, ==, 2);
+  post_host (f, "10.0.0.7-i", DFLY_HOST_TYPE_NORMAL, 3600, OK);
+  post_host (f, "10.0.0.7-i", DFLY_HOST_TYPE_NORMAL, 1, OK);
+  g_assert_cmpuint (f->base.announced->len, ==, 4);
+}
+
+/* An announce frame for another host ends the stream, and its peers. */
+static void
+test_stream_speaks_for_itself (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task = task_id_new ("stream-host");
+  Client          *client;
+  TestPeer         a, spoof;
+
+  add_host (f, "127.0.0.2-a", "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, "127.0.0.3-b", "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
+  set_identity (f, "127.0.0.2-a", DFLY_ROLE_FLAG_PEER);
+  client = client_connect (f);
+  a = (TestPeer){ client, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  spoof = (TestPeer){ client, "127.0.0.3-b", task, "127.0.0.3-b-1" };
+  peer_register (&a, FALSE);
+  assert_back_to_source (wait_response (&a, 1), &a);
+  wait_sizes (f, 1, 1);
+  peer_register (&spoof, FALSE);
+  assert_closed_with (client, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+  wait_sizes (f, 0, 0);
+  g_assert_cmpuint (n_responses (&spoof), ==, 0);
+}
+
+/* A peer id belongs to the stream that registered it: another stream
+ * cannot take it over, but under TLS its own host can (a reconnect). */
+static void
+test_peer_id_bound (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task = task_id_new ("peer-id");
+  Client          *client_a = client_connect (f);
+  Client          *client_t = client_connect (f);
+  Client          *client_again, *client_other;
+  TestPeer         a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer         thief = { client_t, "127.0.0.9-t", task, "127.0.0.2-a-1" };
+  TestPeer         again, other;
+
+  scheduler_settings (f)->back_to_source_limit = 1;
+  add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, thief.host_id, "127.0.0.9", 4009, DFLY_HOST_TYPE_NORMAL);
+  peer_register (&a, FALSE);
+  assert_sent_to_source (&a, 1, "no seed peer has the task");
+
+  /* On plaintext: refused, and its word as that peer is not heard. */
+  peer_register (&thief, TRUE);
+  peer_b2s_started (&thief, G_GINT64_CONSTANT (1) << 40, 4 * MIB);
+  assert_quiet (&thief, 0);
+  wait_sizes (f, 1, 1);
+  g_assert_cmpint (stat_length (f, task), ==, -1);
+  peer_b2s_started (&a, 16 * MIB, 4 * MIB);
+  role_test_wait (NULL, NULL, QUIET_MS);
+  g_assert_cmpint (stat_length (f, task), ==, 16 * MIB);
+
+  /* Under TLS, another host's stream cannot either. */
+  set_identity (f, "127.0.0.8-o", DFLY_ROLE_FLAG_PEER);
+  client_other = client_connect (f);
+  other = (TestPeer){ client_other, "127.0.0.8-o", task, "127.0.0.2-a-1" };
+  peer_register (&other, FALSE);
+  assert_quiet (&other, 0);
+
+  /* Its own host, proved by its certificate, starts over on a new stream. */
+  set_identity (f, "127.0.0.2-a", DFLY_ROLE_FLAG_PEER);
+  client_again = client_connect (f);
+  again = (TestPeer){ client_again, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  peer_register (&again, TRUE);
+  assert_sent_to_source (&again, 1, "asked for");
+  wait_sizes (f, 1, 1);
+  /* The old stream's word no longer counts: it is not that peer's. */
+  peer_b2s_finished (&a, 16 * MIB);
+  assert_quiet (&a, 1);
+}
+
+/* ---- (k) bounds ---- */
+
+/* Lengths no dflyd sends are refused and cost the reference its standing:
+ * the next peer is sent to the source in its place. */
+static void
+test_length_bounds (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task = task_id_new ("lengths");
+  g_autofree char *stream_task = task_id_new ("lengths-streamed");
+  static const struct {
+    gint64  content_length;
+    guint64 piece_length;
+  } lies[] = {
+    { G_GINT64_CONSTANT (1) << 40, 1 },         /* 2^40 pieces of one byte */
+    { 16 * MIB, 0 },                            /* no piece length */
+    { 16 * MIB, 4095 },                         /* below download.min_piece_length's range */
+    { 16 * MIB, G_GUINT64_CONSTANT (2) << 30 }, /* above download.piece_length's */
+    { G_MAXINT64, 16 * MIB },                   /* past max_pieces */
+    { 4 * MIB * 1048576 + 1, 4 * MIB },         /* one piece past max_pieces */
+  };
+  Client *client = client_connect (f);
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  TestPeer                      peers[G_N_ELEMENTS (lies) + 4];
+  TestPeer                     *honest = &peers[G_N_ELEMENTS (lies)];
+  TestPeer                     *child = &peers[G_N_ELEMENTS (lies) + 1];
+  TestPeer                     *streamer = &peers[G_N_ELEMENTS (lies) + 2];
+  TestPeer                     *next = &peers[G_N_ELEMENTS (lies) + 3];
+  Dfly__V1__NormalTaskResponse *normal;
+
+  scheduler_settings (f)->back_to_source_limit = 1;
+  for (guint i = 0; i < G_N_ELEMENTS (peers); i++) {
+    char            *host_id = g_strdup_printf ("127.0.1.%u-l", i + 1);
+    g_autofree char *ip = g_strdup_printf ("127.0.1.%u", i + 1);
+
+    g_ptr_array_add (ids, host_id);
+    g_ptr_array_add (ids, g_strconcat (host_id, "-1", NULL));
+    peers[i] = (TestPeer){ client, host_id, task, g_ptr_array_index (ids, ids->len - 1) };
+    add_host (f, host_id, ip, 4100 + i, DFLY_HOST_TYPE_NORMAL);
+  }
+
+  /* Each liar in turn is made the reference, refused and replaced. */
+  for (guint i = 0; i < G_N_ELEMENTS (lies); i++) {
+    g_test_message ("%" G_GINT64_FORMAT " bytes in pieces of %" G_GUINT64_FORMAT,
+                    lies[i].content_length, lies[i].piece_length);
+    peer_register (&peers[i], FALSE);
+    assert_sent_to_source (&peers[i], 1, "no seed peer has the task");
+    peer_b2s_started (&peers[i], lies[i].content_length, lies[i].piece_length);
+    peer_b2s_piece (&peers[i], 0, "crc32c:baaaaaad");
+    role_test_wait (NULL, NULL, QUIET_MS / 4);
+    g_assert_cmpint (stat_length (f, task), ==, -1);
+  }
+  /* The next tells the truth, and its children hear it alone. */
+  peer_register (honest, FALSE);
+  assert_sent_to_source (honest, 1, "no seed peer has the task");
+  peer_b2s_started (honest, 16 * MIB, 4 * MIB);
+  peer_b2s_piece (honest, 0, "crc32c:0000000a");
+  peer_register (child, FALSE);
+  wait_digests (child, "0=crc32c:0000000a");
+  normal = assert_normal (last_response (child), child);
+  g_assert_cmpuint (normal->content_length, ==, 16 * MIB);
+  g_assert_cmpuint (normal->piece_count, ==, 4);
+
+  /* A streamed origin: piece numbers only up to max_pieces, and a final
+   * length over it is refused like any other. */
+  scheduler_settings (f)->max_pieces = 8;
+  streamer->task_id = stream_task;
+  next->task_id = stream_task;
+  peer_register (streamer, FALSE);
+  assert_sent_to_source (streamer, 1, "no seed peer has the task");
+  peer_b2s_started (streamer, -1, 4 * MIB);
+  peer_b2s_piece (streamer, G_MAXUINT32, "crc32c:ffffffff");
+  peer_b2s_piece (streamer, 8, "crc32c:00000008");
+  peer_b2s_piece (streamer, 7, "crc32c:00000007");
+  peer_b2s_finished (streamer, 64 * MIB);
+  role_test_wait (NULL, NULL, QUIET_MS / 4);
+  g_assert_cmpint (stat_length (f, stream_task), ==, -1);
+  peer_register (next, FALSE);
+  assert_sent_to_source (next, 1, "no seed peer has the task");
+  peer_b2s_started (next, 28 * MIB, 4 * MIB);
+  role_test_wait (NULL, NULL, QUIET_MS / 4);
+  g_assert_cmpint (stat_length (f, stream_task), ==, 28 * MIB);
+}
+
+/* Tables keyed by what peers say have caps; a peer over one is told to go
+ * to the source, untracked. */
+static void
+test_caps (Fixture *f, gconstpointer data)
+{
+  g_autofree char *t1 = task_id_new ("caps-1");
+  g_autofree char *t2 = task_id_new ("caps-2");
+  g_autofree char *t3 = task_id_new ("caps-3");
+  Client          *one = client_connect (f);
+  Client          *two = client_connect (f);
+  TestPeer         a1 = { one, "127.0.0.2-a", t1, "127.0.0.2-a-1" };
+  TestPeer         a2 = { one, "127.0.0.2-a", t2, "127.0.0.2-a-2" };
+  TestPeer         a3 = { one, "127.0.0.2-a", t2, "127.0.0.2-a-3" };
+  TestPeer         a4 = { one, "127.0.0.2-a", t1, "127.0.0.2-a-4" };
+  TestPeer         b1 = { two, "127.0.0.3-b", t1, "127.0.0.3-b-1" };
+  TestPeer         b2 = { two, "127.0.0.3-b", t3, "127.0.0.3-b-2" };
+  TestPeer         b3 = { two, "127.0.0.3-b", t1, "127.0.0.3-b-3" };
+
+  scheduler_settings (f)->max_tasks = 2;
+  scheduler_settings (f)->max_peers_per_task = 2;
+  scheduler_settings (f)->max_peers_per_stream = 3;
+  add_host (f, "127.0.0.2-a", "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, "127.0.0.3-b", "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
+
+  peer_register (&a1, FALSE);
+  peer_register (&a2, FALSE);
+  assert_sent_to_source (&a1, 1, "no seed peer has the task");
+  assert_sent_to_source (&a2, 1, "no seed peer has the task");
+  peer_register (&a3, FALSE);
+  peer_register (&b1, FALSE);
+  wait_sizes (f, 4, 2);
+  /* A third task. */
+  peer_register (&b2, FALSE);
+  assert_sent_to_source (&b2, 1, "the scheduler has scheduler.max_tasks tasks");
+  /* A fourth peer on stream one. */
+  peer_register (&a4, FALSE);
+  assert_sent_to_source (&a4, 1, "its stream has scheduler.max_peers_per_stream peers");
+  /* A third peer of t1. */
+  peer_register (&b3, FALSE);
+  assert_sent_to_source (&b3, 1, "the task has scheduler.max_peers_per_task peers");
+  wait_sizes (f, 4, 2);
+  assert_quiet (&a3, 0);
+  assert_quiet (&b1, 0);
+  /* Untracked, their reports change nothing. */
+  peer_b2s_started (&b2, 16 * MIB, 4 * MIB);
+  peer_b2s_started (&b3, 16 * MIB, 4 * MIB);
+  role_test_wait (NULL, NULL, QUIET_MS / 4);
+  g_assert_null (dfly_schedule_stat_task (f->schedule, t3));
+  g_assert_cmpint (stat_length (f, t1), ==, -1);
+}
+
 /* ---- what the swarm may learn of a requester's credentials ---- */
 
 typedef struct {
@@ -1430,5 +1842,12 @@ main (int argc, char **argv)
   FIXTURE_ADD ("/schedule/announce-host", test_announce_host);
   FIXTURE_ADD ("/schedule/stat-task", test_stat_task);
   FIXTURE_ADD ("/schedule/source/requester-credentials", test_requester_credentials);
+  FIXTURE_ADD ("/schedule/trust/asked-not-reference", test_asked_not_reference);
+  FIXTURE_ADD ("/schedule/trust/seed-needs-role", test_seed_needs_role);
+  FIXTURE_ADD ("/schedule/trust/host-speaks-for-itself", test_host_speaks_for_itself);
+  FIXTURE_ADD ("/schedule/trust/stream-speaks-for-itself", test_stream_speaks_for_itself);
+  FIXTURE_ADD ("/schedule/trust/peer-id-bound", test_peer_id_bound);
+  FIXTURE_ADD ("/schedule/bounds/lengths", test_length_bounds);
+  FIXTURE_ADD ("/schedule/bounds/caps", test_caps);
   return g_test_run ();
 }

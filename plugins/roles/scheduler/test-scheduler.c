@@ -185,15 +185,70 @@ test_expiry (RoleTest *t, gconstpointer data)
   g_assert_true (role_test_stop (scheduler, NULL));
 }
 
-/* scheduler.max_hosts caps the table; known hosts are always refreshed. */
+/* The role's info lines that match a glob, for tests to see who joined and
+ * who made room. */
+typedef struct {
+  const char *glob;
+  GPtrArray  *lines;
+  guint       handler_id;
+} InfoLog;
+
+static void
+info_log_capture (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+  InfoLog *log = data;
+
+  if (g_pattern_match_simple (log->glob, message))
+    g_ptr_array_add (log->lines, g_strdup (message));
+}
+
+static void
+info_log_start (InfoLog *log, const char *glob)
+{
+  log->glob = glob;
+  log->lines = g_ptr_array_new_with_free_func (g_free);
+  log->handler_id = g_log_set_handler (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, info_log_capture, log);
+}
+
+static void
+info_log_stop (InfoLog *log)
+{
+  g_log_remove_handler (G_LOG_DOMAIN, log->handler_id);
+  g_clear_pointer (&log->lines, g_ptr_array_unref);
+}
+
+/* The lines so far joined by "; ", and forgets them. */
+static char *
+info_log_take (InfoLog *log)
+{
+  char *joined;
+
+  g_ptr_array_add (log->lines, NULL);
+  joined = g_strjoinv ("; ", (char **) log->lines->pdata);
+  g_ptr_array_set_size (log->lines, 0);
+  return joined;
+}
+
+static void
+info_log_assert (InfoLog *log, const char *expected)
+{
+  g_autofree char *lines = info_log_take (log);
+
+  g_assert_cmpstr (lines, ==, expected);
+}
+
+/* scheduler.max_hosts caps the table: a newcomer takes the place of the
+ * host silent the longest; a known host re-announcing is refreshed. */
 static void
 test_cap (RoleTest *t, gconstpointer data)
 {
   g_autoptr (DflyRole) scheduler = NULL;
   g_autoptr (DflyConfig) bigger = role_test_config_new_for (t);
   TestLog log;
+  InfoLog room;
 
   test_log_start (&log, G_LOG_DOMAIN);
+  info_log_start (&room, "*makes room*");
   ((DflySchedulerSettings *) dfly_scheduler_settings_get (t->context))->max_hosts = 2;
   scheduler = start_scheduler (t);
   emit_host (t, "a", 60);
@@ -201,24 +256,29 @@ test_cap (RoleTest *t, gconstpointer data)
 
   emit_host (t, "c", 60);
   assert_describe (scheduler, "2 hosts");
+  info_log_assert (&room, "host a, silent for 0 s, makes room for c");
   /* Warned once per time the table fills, not once per announce. */
-  emit_host (t, "c", 60);
   emit_host (t, "d", 60);
-  test_log_assert (&log, (const char *[]){ "host table full (2 hosts), ignoring c", NULL });
+  info_log_assert (&room, "host b, silent for 0 s, makes room for d");
+  test_log_assert (&log, (const char *[]){ "host table full (2 hosts): the hosts silent the "
+                                           "longest make room for newcomers",
+                                           NULL });
 
-  /* A known host re-announcing is refreshed, not refused. */
-  emit_host (t, "a", 60);
+  /* A known host re-announcing is refreshed, not evicted, and so the one
+   * silent the longest is now the other. */
+  emit_host (t, "c", 60);
   assert_describe (scheduler, "2 hosts");
+  emit_host (t, "a", 60);
+  info_log_assert (&room, "host d, silent for 0 s, makes room for a");
 
-  /* A place freed is taken by the next newcomer. */
+  /* A place freed is taken without evicting anyone. */
   emit_host_left (t, "a");
   assert_describe (scheduler, "1 host");
-  emit_host (t, "c", 60);
+  emit_host (t, "b", 60);
   assert_describe (scheduler, "2 hosts");
+  info_log_assert (&room, "");
 
   /* The cap is live: a reload raising it admits more at once. */
-  emit_host (t, "d", 60);
-  test_log_assert (&log, (const char *[]){ "host table full (2 hosts), ignoring d", NULL });
   bind_plugins (bigger);
   ((DflySchedulerSettings *) dfly_settings_get_values (
      dfly_config_get_settings (bigger, "scheduler")))
@@ -226,8 +286,133 @@ test_cap (RoleTest *t, gconstpointer data)
   dfly_context_set_config (t->context, bigger);
   emit_host (t, "d", 60);
   assert_describe (scheduler, "3 hosts");
+  info_log_assert (&room, "");
 
   g_assert_true (role_test_stop (scheduler, NULL));
+  info_log_stop (&room);
+  test_log_stop (&log);
+}
+
+typedef struct {
+  SoupSession *session;
+  guint        sent, done, failed, total;
+  guint        interval;
+} Flood;
+
+static void flood_next (Flood *flood);
+
+static void
+on_flood_posted (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Flood *flood = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) reply = dfly_wire_post_finish (SOUP_SESSION (source), result, &error);
+
+  flood->done++;
+  if (reply == NULL && flood->failed++ == 0)
+    g_test_message ("first refusal: %s", error->message);
+  flood_next (flood);
+}
+
+static void
+flood_next (Flood *flood)
+{
+  g_autofree char *id = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr (DflyHostInfo) host = NULL;
+  Dfly__V1__AnnounceHostRequest request = DFLY__V1__ANNOUNCE_HOST_REQUEST__INIT;
+  Dfly__V1__Host                message = DFLY__V1__HOST__INIT;
+
+  if (flood->sent == flood->total)
+    return;
+  id = g_strdup_printf ("10.%u.%u.%u-fake", flood->sent >> 16, (flood->sent >> 8) & 0xff,
+                        flood->sent & 0xff);
+  host = dfly_host_info_new (id);
+  host->ip = g_strdup ("127.0.0.9");
+  host->port = 9;
+  host->type = DFLY_HOST_TYPE_SUPER;
+  host->announce_interval = flood->interval;
+  dfly_wire_host_to_message (host, &message);
+  request.host = &message;
+  url = g_strdup_printf ("http://127.0.0.1:%u/v1/announce-host", scheduler_port);
+  flood->sent++;
+  dfly_wire_post_async (flood->session, url, DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST, &request.base,
+                        NULL, on_flood_posted, flood);
+}
+
+static gboolean
+flood_done (gpointer data)
+{
+  Flood *flood = data;
+
+  return flood->done == flood->total;
+}
+
+/* Announces total fake seed hosts, a few at a time; returns how many the
+ * scheduler refused. */
+static guint
+flood_hosts (guint total, guint interval)
+{
+  Flood flood = {
+    soup_session_new_with_options ("max-conns-per-host", 8, NULL), 0, 0, 0, total, interval
+  };
+
+  for (guint i = 0; i < 8; i++)
+    flood_next (&flood);
+  g_assert_true (role_test_wait (flood_done, &flood, 600 * 1000));
+  g_object_unref (flood.session);
+  return flood.failed;
+}
+
+static gboolean
+has_lines (gpointer data)
+{
+  return ((InfoLog *) data)->lines->len > 0;
+}
+
+/* 10,000 fake hosts do not lock out real ones: those announcing a
+ * nonsense interval are refused, the rest fill the table, and a real host
+ * coming after them takes the place of one. */
+static void
+test_fake_hosts (RoleTest *t, gconstpointer data)
+{
+  g_autoptr (DflyRole) peer =
+    role_test_new_role (peer_plugin_query ()->get_type (), t->context, "peer");
+  g_autoptr (DflyRole) scheduler = NULL;
+  RoleTestDescribe full = { NULL, "10000 hosts" };
+  g_autofree char *joined = NULL;
+  TestLog          log;
+  InfoLog          real;
+
+  test_log_start (&log, G_LOG_DOMAIN);
+  info_log_start (&real, "host 127.0.0.1-dfly-test joined*");
+  /* The flood's client opens a connection per announce, all from one
+   * address: the listener's caps on those are test-wire-limits' to test. */
+  dfly_context_get_config (t->context)->protocol.max_connections = 0;
+  dfly_context_get_config (t->context)->protocol.max_connections_per_address = 0;
+  g_strfreev (dfly_context_get_config (t->context)->daemon.roles);
+  dfly_context_get_config (t->context)->daemon.roles =
+    g_strdupv ((char *[]){ "scheduler", "peer", NULL });
+  scheduler = start_scheduler (t);
+  full.role = scheduler;
+
+  g_assert_cmpuint (flood_hosts (100, G_MAXUINT32), ==, 100);
+  assert_describe (scheduler, "0 hosts");
+  g_assert_cmpuint (flood_hosts (10000, 3600), ==, 0);
+  g_assert_true (role_test_wait (role_test_describe_is, &full, 5000));
+  test_log_assert (&log, NULL);
+
+  /* The real host arrives: it gets in, and the table stays at its cap. */
+  g_assert_true (dfly_role_start (peer, NULL));
+  g_assert_true (role_test_wait (has_lines, &real, 5000));
+  joined = info_log_take (&real);
+  g_assert_true (g_str_has_prefix (joined, "host 127.0.0.1-dfly-test joined"));
+  assert_describe (scheduler, "10000 hosts");
+  test_log_assert (&log, (const char *[]){ "host table full (10000 hosts)*", NULL });
+
+  g_assert_true (role_test_stop (peer, NULL));
+  g_assert_true (role_test_stop (scheduler, NULL));
+  info_log_stop (&real);
   test_log_stop (&log);
 }
 
@@ -274,6 +459,7 @@ main (int argc, char **argv)
   SCHEDULER_TEST_ADD ("/scheduler/peer-announces", test_peer_announces);
   SCHEDULER_TEST_ADD ("/scheduler/expiry", test_expiry);
   SCHEDULER_TEST_ADD ("/scheduler/cap", test_cap);
+  SCHEDULER_TEST_ADD ("/scheduler/fake-hosts", test_fake_hosts);
   SCHEDULER_TEST_ADD ("/scheduler/unknown-and-stop", test_unknown_and_stop);
   SCHEDULER_TEST_ADD ("/scheduler/dispose-running", test_dispose_running);
   return g_test_run ();
