@@ -443,7 +443,7 @@ trigger_seed (DflySchedule *self, ScheduleTask *task)
   task->seed_triggered = TRUE;
   request.task_id = task->id;
   request.download = task->download;
-  base = dfly_wire_base_url (seed->ip, seed->port);
+  base = dfly_wire_base_url (seed->ip, seed->port, dfly_context_get_tls (self->context) != NULL);
   url = g_strconcat (base, "/v1/download-task", NULL);
   g_info ("task %s: seed peer %s goes back to source", task->id, seed->id);
   dfly_wire_post_async (self->session, url, DFLY_MESSAGE_DOWNLOAD_TASK_REQUEST, &request.base, NULL,
@@ -1022,7 +1022,7 @@ dfly_schedule_new (DflyContext *context, DflyScheduler *algorithm, const DflySch
   self->context = g_object_ref (context);
   self->algorithm = g_object_ref (algorithm);
   self->hosts = *hosts;
-  self->session = soup_session_new_with_options ("timeout", 10, "idle-timeout", 60, NULL);
+  self->session = dfly_wire_session_new (context, 10, 60);
   g_object_set_data (G_OBJECT (self->session), "dfly-schedule", self);
   return self;
 }

@@ -105,12 +105,8 @@ on_announce_peer (SoupServer *server, SoupServerMessage *msg, const char *path,
                   SoupWebsocketConnection *stream, gpointer user_data)
 {
   DflySchedulerService *self = user_data;
-  const DflyIdentity   *identity = dfly_identity_of_message (msg);
 
-  dfly_wire_ws_setup (stream, max_message_size (self));
-  /* The stream keeps who upgraded it. */
-  if (identity != NULL)
-    dfly_identity_attach_to_websocket (stream, (DflyIdentity *) identity);
+  dfly_wire_ws_accept (msg, stream, max_message_size (self));
   g_ptr_array_add (self->streams, g_object_ref (stream));
   g_signal_connect (stream, "message", G_CALLBACK (on_stream_message), self);
   g_signal_connect (stream, "closed", G_CALLBACK (on_stream_closed), self);
@@ -315,6 +311,7 @@ dfly_scheduler_service_new (DflyContext *context, DflySchedule *schedule, GError
     dfly_wire_listen (self->server, config->host.ip, config->scheduler.port, &limits, error);
   if (self->listener == NULL)
     return NULL;
+  dfly_wire_listener_set_tls (self->listener, dfly_context_get_tls (context));
   g_info ("scheduler service listening on %s port %u", config->host.ip,
           dfly_wire_listener_get_port (self->listener));
   return g_steal_pointer (&self);
