@@ -138,7 +138,8 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_signal_connect (dfly_scheduler_service_get_server (f->service), "request-started",
                     G_CALLBACK (on_request_started), f);
   g_assert_cmpuint (dfly_scheduler_service_get_port (f->service), >, 0);
-  f->base_url = dfly_wire_base_url ("127.0.0.1", dfly_scheduler_service_get_port (f->service));
+  f->base_url =
+    dfly_wire_base_url ("127.0.0.1", dfly_scheduler_service_get_port (f->service), FALSE);
   f->session = soup_session_new_with_options ("timeout", 10, NULL);
   f->clients = g_ptr_array_new_with_free_func (client_free);
 }
