@@ -439,6 +439,7 @@ dfly_piece_sender_take (DflyPieceSender *self, GIOStream *stream)
   g_autoptr (GError) error = NULL;
   struct timeval stall = { .tv_sec = config->http.read_timeout };
   Connection    *c;
+  GThread       *thread = NULL;
   guint          slots;
   int            flags;
 
@@ -474,12 +475,13 @@ dfly_piece_sender_take (DflyPieceSender *self, GIOStream *stream)
   if (self->connections->len >= slots + IDLE_CONNECTIONS)
     g_message ("upload: %u piece connections open, closing a new one", self->connections->len);
   else if (!self->stopping) {
-    c->thread = g_thread_try_new ("dfly-upload", connection_thread, c, &error);
-    if (c->thread != NULL)
+    thread = c->thread = g_thread_try_new ("dfly-upload", connection_thread, c, &error);
+    if (thread != NULL)
       g_ptr_array_add (self->connections, c);
   }
   g_mutex_unlock (&self->lock);
-  if (c->thread == NULL) {
+  /* Once unlocked, a thread that was made may have served and freed c. */
+  if (thread == NULL) {
     if (error != NULL)
       g_message ("upload: no thread for a piece connection: %s", error->message);
     g_object_unref (stream);
