@@ -94,6 +94,14 @@ dfly_storage_commit_piece (DflyStorage *self, const DflyPieceInfo *piece, GError
          CLASS (self)->commit_piece (self, piece, error);
 }
 
+gboolean
+dfly_storage_drop_piece (DflyStorage *self, const char *task_id, guint32 number, GError **error)
+{
+  g_return_val_if_fail (DFLY_IS_STORAGE (self) && task_id != NULL, FALSE);
+  return implements (self, CLASS (self)->drop_piece != NULL, "drop_piece", error) &&
+         CLASS (self)->drop_piece (self, task_id, number, error);
+}
+
 GPtrArray *
 dfly_storage_list_pieces (DflyStorage *self, const char *task_id, GError **error)
 {

@@ -28,6 +28,7 @@ hostile_wait (gboolean *done, guint timeout_ms)
 /* Each attack's file adds its line here. */
 static const DflyHostileAttack attacks[] = {
   { "forge-parent", "SCHEDULER IP TASK_ID URL FILE PIECE_LENGTH SECONDS", hostile_forge_parent },
+  { "accuse", "SCHEDULER IP TASK_ID URL PIECE_LENGTH PARENT_IP PIECES", hostile_accuse },
   { NULL, NULL, NULL },
 };
 

@@ -26,5 +26,6 @@ gboolean hostile_wait (gboolean *done, guint timeout_ms);
 
 /* The attacks (one file each). */
 int hostile_forge_parent (int argc, char **argv);
+int hostile_accuse (int argc, char **argv);
 
 G_END_DECLS

@@ -23,26 +23,22 @@
 #include <glib-unix.h>
 
 #include "dfly-hostile.h"
-#include "dfly-wire.h"
+#include "hostile-host.h"
 
 #define CRC32C_POLY 0x82f63b78u
-#define MAX_MESSAGE (4 * 1024 * 1024)
+#define MAX_MESSAGE (4 * 1024 * 1024) /* a sync stream's incoming frames */
 
 typedef struct {
-  char                    *host_id;
-  char                    *task_id;
-  int                      fd; /* FILE */
-  guint64                  length;
-  guint64                  piece_length;
-  guint32                  piece_count;
-  guint                    requests;
-  guint                    forged;
-  GPtrArray               *streams; /* sync streams kept open */
-  SoupSession             *session;
-  char                    *scheduler_url;
-  SoupWebsocketConnection *announce;
-  gboolean                 connected; /* the announce stream's connect finished */
-  gboolean                 stopped;   /* SIGTERM */
+  HostileHost host;
+  char       *task_id;
+  int         fd; /* FILE */
+  guint64     length;
+  guint64     piece_length;
+  guint32     piece_count;
+  guint       requests;
+  guint       forged;
+  GPtrArray  *streams; /* sync streams kept open */
+  gboolean    stopped; /* SIGTERM */
 } Forger;
 
 /* The register state before the last 32 bits of input, given the state after
@@ -160,63 +156,15 @@ on_sync_pieces (SoupServer *server, SoupServerMessage *msg, const char *path,
 
 /* ---- the scheduler ---- */
 
-static void
-announce_host (Forger *forger, const char *ip, guint port)
-{
-  Dfly__V1__AnnounceHostRequest request = DFLY__V1__ANNOUNCE_HOST_REQUEST__INIT;
-  Dfly__V1__Host                host = DFLY__V1__HOST__INIT;
-  g_autofree char *url = g_strconcat (forger->scheduler_url, "/v1/announce-host", NULL);
-  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, url);
-  g_autoptr (GBytes) frame = NULL;
-  g_autoptr (GBytes) reply = NULL;
-
-  host.id = forger->host_id;
-  host.type = DFLY__V1__HOST_TYPE__HOST_TYPE_NORMAL;
-  host.hostname = "forger";
-  host.ip = (char *) ip;
-  host.port = port;
-  host.idc = "";
-  host.location = "";
-  host.cpu_count = 64;
-  host.concurrent_upload_limit = 200;
-  host.upload_rate_free = G_GUINT64_CONSTANT (10) << 30;
-  host.announce_interval = 60;
-  request.host = &host;
-  frame = dfly_wire_pack (DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST, &request.base);
-  soup_message_set_request_body_from_bytes (msg, "application/octet-stream", frame);
-  reply = soup_session_send_and_read (forger->session, msg, NULL, NULL);
-  g_print ("announce_host_status=%u\n", soup_message_get_status (msg));
-}
-
-static void
-send_announce (Forger *forger, Dfly__V1__AnnouncePeerRequest *request, const char *peer_id)
-{
-  request->host_id = forger->host_id;
-  request->task_id = forger->task_id;
-  request->peer_id = (char *) peer_id;
-  dfly_wire_ws_send (forger->announce, DFLY_MESSAGE_ANNOUNCE_PEER_REQUEST, &request->base);
-}
-
 /* Registers as a peer holding the whole task and reports every piece. */
 static void
 register_parent (Forger *forger, const char *url)
 {
-  g_autofree char                      *peer_id = g_strconcat (forger->host_id, "-forged", NULL);
-  Dfly__V1__AnnouncePeerRequest         request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
-  Dfly__V1__RegisterPeerRequest         reg = DFLY__V1__REGISTER_PEER_REQUEST__INIT;
-  Dfly__V1__Download                    download = DFLY__V1__DOWNLOAD__INIT;
+  g_autofree char              *peer_id = g_strconcat (forger->host.host_id, "-forged", NULL);
+  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
   Dfly__V1__DownloadPeerFinishedRequest finished = DFLY__V1__DOWNLOAD_PEER_FINISHED_REQUEST__INIT;
 
-  download.url = (char *) url;
-  download.digest = "";
-  download.tag = "";
-  download.application = "";
-  download.piece_length = forger->piece_length;
-  reg.download = &download;
-  reg.holds_content = TRUE;
-  request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_REGISTER_PEER;
-  request.register_peer = &reg;
-  send_announce (forger, &request, peer_id);
+  hostile_host_register (&forger->host, forger->task_id, peer_id, url, forger->piece_length, TRUE);
   for (guint32 n = 0; n < forger->piece_count; n++) {
     Dfly__V1__AnnouncePeerRequest          piece_request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
     Dfly__V1__DownloadPieceFinishedRequest done = DFLY__V1__DOWNLOAD_PIECE_FINISHED_REQUEST__INIT;
@@ -226,27 +174,13 @@ register_parent (Forger *forger, const char *url)
     done.piece = &piece;
     piece_request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PIECE_FINISHED;
     piece_request.download_piece_finished = &done;
-    send_announce (forger, &piece_request, peer_id);
+    hostile_host_send (&forger->host, &piece_request, forger->task_id, peer_id);
   }
   finished.content_length = forger->length;
   finished.piece_count = forger->piece_count;
   request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PEER_FINISHED;
   request.download_peer_finished = &finished;
-  send_announce (forger, &request, peer_id);
-}
-
-static void
-on_announce_connected (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Forger *forger = user_data;
-  g_autoptr (GError) error = NULL;
-
-  forger->connected = TRUE;
-  forger->announce = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &error);
-  if (forger->announce == NULL)
-    g_printerr ("forge-parent: announce stream: %s\n", error->message);
-  else
-    dfly_wire_ws_setup (forger->announce, MAX_MESSAGE);
+  hostile_host_send (&forger->host, &request, forger->task_id, peer_id);
 }
 
 static gboolean
@@ -263,11 +197,9 @@ hostile_forge_parent (int argc, char **argv)
   g_autoptr (SoupServer) server = NULL;
   g_autoptr (DflyWireListener) listener = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (SoupMessage) msg = NULL;
-  g_autofree char *url = NULL;
-  char            *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
-  struct stat      st;
-  guint            port;
+  char       *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
+  struct stat st;
+  guint       port;
 
   if (argc != 8) {
     g_printerr ("usage: forge-parent SCHEDULER IP TASK_ID URL FILE PIECE_LENGTH SECONDS\n");
@@ -282,10 +214,7 @@ hostile_forge_parent (int argc, char **argv)
   }
   forger.length = st.st_size;
   forger.piece_count = (forger.length + forger.piece_length - 1) / forger.piece_length;
-  forger.host_id = g_strconcat (argv[2], "-forger", NULL);
-  forger.scheduler_url = g_strconcat ("http://", argv[1], NULL);
   forger.streams = g_ptr_array_new_with_free_func (g_object_unref);
-  forger.session = soup_session_new ();
 
   server = soup_server_new (NULL, NULL);
   soup_server_add_handler (server, "/v1/tasks/", on_piece_request, &forger, NULL);
@@ -298,13 +227,7 @@ hostile_forge_parent (int argc, char **argv)
   }
   port = dfly_wire_listener_get_port (listener);
   g_print ("port=%u\n", port);
-  announce_host (&forger, argv[2], port);
-
-  url = g_strconcat (forger.scheduler_url, "/v1/announce-peer", NULL);
-  msg = soup_message_new (SOUP_METHOD_GET, url);
-  soup_session_websocket_connect_async (forger.session, msg, NULL, protocols, G_PRIORITY_DEFAULT,
-                                        NULL, on_announce_connected, &forger);
-  if (!hostile_wait (&forger.connected, 10000) || forger.announce == NULL)
+  if (!hostile_host_start (&forger.host, argv[1], argv[2], "forger", port))
     return 1;
   register_parent (&forger, argv[4]);
   g_print ("registered=%s\n", forger.task_id);
@@ -313,14 +236,11 @@ hostile_forge_parent (int argc, char **argv)
   for (guint64 left = g_ascii_strtoull (argv[7], NULL, 10); left > 0 && !forger.stopped; left--) {
     hostile_wait (&forger.stopped, 1000);
     if (left % 10 == 0)
-      announce_host (&forger, argv[2], port);
+      hostile_host_announce (&forger.host, port);
   }
   g_print ("requests=%u\nforged=%u\n", forger.requests, forger.forged);
   g_ptr_array_unref (forger.streams);
-  g_clear_object (&forger.announce);
-  g_object_unref (forger.session);
-  g_free (forger.host_id);
-  g_free (forger.scheduler_url);
+  hostile_host_clear (&forger.host);
   close (forger.fd);
   return 0;
 }

@@ -4,7 +4,10 @@ check_PROGRAMS += tests/hostile/dfly-hostile
 tests_hostile_dfly_hostile_SOURCES = \
 	tests/hostile/dfly-hostile.c \
 	tests/hostile/dfly-hostile.h \
-	tests/hostile/hostile-forge-parent.c
+	tests/hostile/hostile-forge-parent.c \
+	tests/hostile/hostile-accuse.c \
+	tests/hostile/hostile-host.c \
+	tests/hostile/hostile-host.h
 tests_hostile_dfly_hostile_CPPFLAGS = $(AM_CPPFLAGS) $(PROTO_CPPFLAGS) -I$(builddir)/proto \
 	-DG_LOG_DOMAIN=\"dfly-hostile\"
 tests_hostile_dfly_hostile_CFLAGS = $(AM_CFLAGS) $(PROTO_CFLAGS) $(GNUTLS_CFLAGS)

@@ -8,6 +8,12 @@
 #   Under the default SHA-256 piece digests every copy is byte-identical and
 #   the forger gave no child a byte; under crc32c the same forgery passes the
 #   per-piece check (the attack is real: outputs differ).
+# - accuse: two hosts report an honest parent's pieces as bad. The parent
+#   reads them back, finds them intact and is not banned: a new child still
+#   takes pieces from it, and every copy is byte-identical.
+# - bit rot: one byte of a piece in a real parent's storage flips. The child
+#   that fetches it catches it, the parent reads the piece back, drops it
+#   and stops serving it; the child gets it elsewhere.
 . "$top_srcdir/tests/lib.sh"
 
 need python3
@@ -19,6 +25,8 @@ PIECE=262144
 # 16 pieces of 256 KiB each.
 head -c $((16 * PIECE)) /dev/urandom >"$WWW/sha"
 head -c $((16 * PIECE)) /dev/urandom >"$WWW/crc"
+head -c $((16 * PIECE)) /dev/urandom >"$WWW/accused"
+head -c $((16 * PIECE)) /dev/urandom >"$WWW/rot"
 start_nginx "$WWW"
 
 SCHEDULER_PORT=$(pick_port)
@@ -107,6 +115,31 @@ is "... and no child holds a byte from the forger" "$(forger_bytes sha peer2 pee
 forger_done sha
 check "... though it sent forged pieces (${FORGED:-none})" test "${FORGED:-0}" -ge 1
 
+# --- two hosts falsely accuse an honest parent ----------------------------
+get_all accused peer1
+is "peer1 fetches accused, through the seed" "$GET_FAILED $(identical accused peer1)" " 1"
+accused_id=$(task_id peer1 accused)
+for liar in 21 22; do
+  "$DFLY_HOSTILE" accuse "$SCHEDULER" "127.0.13.$liar" "$accused_id" "$NGINX_URL/accused" \
+    "$PIECE" 127.0.13.11 0,1,2,3 >"$SCRATCH/accuser-$liar.out" 2>&1 ||
+    diag "accuser $liar: $(tr '\n' ' ' <"$SCRATCH/accuser-$liar.out")"
+done
+like "an accuser accused peer1 of 4 pieces" "$SCRATCH/accuser-22.out" "^accused=4$"
+for n in 0 1 2 3; do
+  wait_for_line "$SCRATCH/sched.log" "127.0.13.11-peer1-.* read piece $n back intact" 10 ||
+    diag "no answer for piece $n yet"
+done
+intact=$(grep -c "task $accused_id: piece [0-3] read back intact" "$SCRATCH/peer1.log")
+is "peer1 read the 4 accused pieces back from its disk: intact" "$intact" 4
+unlike "... and dropped none" "$SCRATCH/peer1.log" "task $accused_id: piece .* dropping it"
+get_all accused peer2
+is "a new child fetches accused" "$GET_FAILED $(identical accused peer2)" " 1"
+from_peer1=$(node_ctl peer2 --json task show "$accused_id" | python3 -c '
+import json, sys
+print(sum(b for p, b in json.load(sys.stdin)["parents"].items() if p.startswith("127.0.13.11-")))')
+check "... taking pieces from the accused parent ($from_peer1 bytes): it is not banned" \
+  test "${from_peer1:-0}" -gt 0
+
 # --- the same forgery under crc32c passes the per-piece check -----------
 for node in seed $PEERS; do
   sed -i 's/^  min_piece_length: 256KiB$/  min_piece_length: 256KiB\n  piece_digest: crc32c/' \
@@ -122,5 +155,43 @@ check "... its forged pieces pass the CRC-32C check" test "$from_forger" -gt 0
 check "... and reach outputs: not every copy equals the origin's" \
   test "$(identical crc peer2 peer3 peer4)" -lt 3
 forger_done crc
+
+# --- bit rot in a real parent's storage -----------------------------------
+for node in seed $PEERS; do
+  sed -i '/^  piece_digest: crc32c$/d' "$SCRATCH/$node/dflyd.yaml"
+  node_ctl "$node" reload >/dev/null 2>&1 || bail_out "$node did not reload"
+done
+get_all rot peer1
+is "peer1 fetches rot, through the seed (SHA-256 again)" "$GET_FAILED $(identical rot peer1)" " 1"
+rot_id=$(task_id peer1 rot)
+# One byte of piece 2 flips in peer1's content file (plugins/storage/disk:
+# tasks/<2 hex>/<task id>). Then the seed goes, so a child's only parent
+# for it is peer1, and the origin.
+python3 - "$SCRATCH/peer1/cache" "$rot_id" "$((2 * PIECE + 1000))" <<'PY' ||
+import glob, os, sys
+(path,) = glob.glob(os.path.join(sys.argv[1], "tasks", "*", sys.argv[2]))
+with open(path, "r+b") as f:
+    f.seek(int(sys.argv[3]))
+    b = f.read(1)
+    f.seek(int(sys.argv[3]))
+    f.write(bytes([b[0] ^ 0x40]))
+PY
+  bail_out "could not corrupt peer1's copy"
+kill_pid "$(node_pid seed)"
+get_all rot peer3
+is "a child fetches rot while peer1's piece 2 is rotten" "$GET_FAILED $(identical rot peer3)" " 1"
+like "... it caught the rotten piece" "$SCRATCH/peer3.log" \
+  "parent 127.0.13.11-peer1-.* served piece 2 with a wrong digest"
+wait_for_line "$SCRATCH/peer1.log" "task $rot_id: piece 2 read back as .*: dropping it" 10
+like "peer1 read piece 2 back, found it bad and dropped it" "$SCRATCH/peer1.log" \
+  "task $rot_id: piece 2 read back as sha256:.*: dropping it"
+like "... the scheduler offers peer1 no more for it" "$SCRATCH/sched.log" \
+  "127.0.13.11-peer1-.* read piece 2 back bad and dropped it"
+is "... peer1 no longer serves piece 2" \
+  "$(curl -s -o /dev/null -w '%{http_code}' -r $((2 * PIECE))-$((3 * PIECE - 1)) \
+    "http://127.0.13.11:4000/v1/tasks/$rot_id")" 404
+is "... and serves piece 3 still" \
+  "$(curl -s -o /dev/null -w '%{http_code}' -r $((3 * PIECE))-$((4 * PIECE - 1)) \
+    "http://127.0.13.11:4000/v1/tasks/$rot_id")" 206
 
 done_testing

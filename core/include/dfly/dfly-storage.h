@@ -6,7 +6,7 @@
  * checked: only committed pieces are listed, counted or served. Tasks in use
  * are pinned; garbage collection evicts the others under a quota and a TTL.
  *
- * A plugin implements the ten calls of DflyStorageClass; the dfly_storage_*
+ * A plugin implements the eleven calls of DflyStorageClass; the dfly_storage_*
  * functions below are what callers use (several are one call seen from two
  * sides: lookup_task and open_task, delete_task and collect).
  *
@@ -88,8 +88,13 @@ struct _DflyStorageClass {
    * NULL) gets the committed bytes removed. A crash midway leaves no task
    * half deleted. */
   gboolean (*evict) (DflyStorage *self, const char *task_id, guint64 *freed, GError **error);
+  /* Forgets a committed piece whose bytes went bad (an accused parent read it
+   * back and it no longer matches): it is no longer listed, counted or
+   * served, and a task that held every piece is no longer succeeded, so
+   * a later download fetches it again. NOT_FOUND for a piece not held. */
+  gboolean (*drop_piece) (DflyStorage *self, const char *task_id, guint32 number, GError **error);
 
-  gpointer padding[12];
+  gpointer padding[11];
 };
 
 gboolean dfly_storage_load (DflyStorage *self, GError **error);
@@ -102,6 +107,8 @@ GPtrArray *dfly_storage_list_tasks (DflyStorage *self, GError **error);
 gboolean   dfly_storage_write (DflyStorage *self, const char *task_id, guint64 offset,
                                const void *data, gsize length, GError **error);
 gboolean dfly_storage_commit_piece (DflyStorage *self, const DflyPieceInfo *piece, GError **error);
+gboolean dfly_storage_drop_piece (DflyStorage *self, const char *task_id, guint32 number,
+                                  GError **error);
 GPtrArray *dfly_storage_list_pieces (DflyStorage *self, const char *task_id, GError **error);
 int        dfly_storage_open_content (DflyStorage *self, const char *task_id, GError **error);
 /* Pins a task against eviction and marks it used now; calls nest. */

@@ -3,9 +3,11 @@
 
 #include <string.h>
 
+#include "dfly-piece-check.h"
 #include "dfly-scheduler-client.h"
 
 #define DOWN_SECONDS 5 /* a scheduler that failed is skipped this long */
+#define MAX_CHECKS   8 /* piece checks (accusations) read back at once; more wait for a repeat */
 
 typedef struct {
   DflySchedulerClient     *client;
@@ -19,11 +21,13 @@ typedef struct {
 } Scheduler;
 
 struct _DflySchedulerClient {
-  DflyContext *context;
-  SoupSession *session;
-  GPtrArray   *schedulers;   /* Scheduler * */
-  gulong       announced_id; /* bus host-announced, from this daemon's announcer */
-  gulong       left_id;      /* bus host-left */
+  DflyContext  *context;
+  SoupSession  *session;
+  GCancellable *checks;       /* piece checks in worker threads; cancelled when freed */
+  guint         checking;     /* piece checks in flight */
+  GPtrArray    *schedulers;   /* Scheduler * */
+  gulong        announced_id; /* bus host-announced, from this daemon's announcer */
+  gulong        left_id;      /* bus host-left */
 };
 
 struct _DflyAnnounceStream {
@@ -122,6 +126,117 @@ scheduler_lost (Scheduler *scheduler)
   }
 }
 
+/* ---- piece checks: this host accused of serving a bad piece ---- */
+
+typedef struct {
+  DflySchedulerClient *client;  /* only once the check was not cancelled */
+  DflyStorage         *storage; /* the thread's own ref */
+  char                *address; /* the scheduler that asked, which hears the answer */
+  char                *task_id;
+  char                *peer_id;
+  guint32              number;
+  char                *reference;
+  gboolean             intact;
+} PieceCheck;
+
+static void
+piece_check_free (PieceCheck *check)
+{
+  g_clear_object (&check->storage);
+  g_free (check->address);
+  g_free (check->task_id);
+  g_free (check->peer_id);
+  g_free (check->reference);
+  g_free (check);
+}
+
+static void
+check_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  PieceCheck  *check = task_data;
+  DflyStorage *storage = dfly_context_get_storage (check->client->context);
+  GError      *error = NULL;
+
+  if (storage == NULL || !dfly_piece_check (storage, check->task_id, check->number,
+                                            check->reference, &check->intact, cancellable, &error))
+    g_task_return_error (
+      task,
+      error != NULL ? error : g_error_new_literal (DFLY_ERROR, DFLY_ERROR_FAILED, "no storage"));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/* Answers the scheduler that asked: PieceCheckedRequest on its stream. */
+static void
+check_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PieceCheck *check = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__PieceCheckedRequest checked = DFLY__V1__PIECE_CHECKED_REQUEST__INIT;
+  DflySchedulerClient          *self;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error)) {
+    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      return; /* the client is gone */
+    g_message ("task %s: checking piece %u failed: %s", check->task_id, check->number,
+               error->message);
+  }
+  self = check->client;
+  self->checking--;
+  if (error != NULL)
+    return;
+  checked.piece_number = check->number;
+  checked.intact = check->intact;
+  request.host_id = "";
+  request.task_id = check->task_id;
+  request.peer_id = check->peer_id;
+  request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_PIECE_CHECKED;
+  request.piece_checked = &checked;
+  for (guint i = 0; i < self->schedulers->len; i++) {
+    Scheduler *scheduler = g_ptr_array_index (self->schedulers, i);
+
+    if (strcmp (scheduler->address, check->address) == 0 && scheduler->ws != NULL &&
+        soup_websocket_connection_get_state (scheduler->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+      dfly_wire_ws_send (scheduler->ws, DFLY_MESSAGE_ANNOUNCE_PEER_REQUEST, &request.base);
+  }
+}
+
+/* A scheduler relays a child's accusation: read the piece back, off the
+ * main loop. A finished task has no download any more, so this is the
+ * host's business, not a stream's. */
+static void
+check_piece (Scheduler *scheduler, const Dfly__V1__AnnouncePeerResponse *response)
+{
+  DflySchedulerClient *self = scheduler->client;
+  g_autoptr (GTask) task = NULL;
+  DflyStorage *storage = dfly_context_get_storage (self->context);
+  PieceCheck  *check;
+
+  if (!dfly_task_id_is_valid (response->task_id) || storage == NULL)
+    return;
+  if (self->checking >= MAX_CHECKS) {
+    g_message ("task %s: %u piece checks running, not checking piece %u now", response->task_id,
+               self->checking, response->check_piece->piece_number);
+    return;
+  }
+  check = g_new0 (PieceCheck, 1);
+  check->client = self;
+  check->storage = g_object_ref (storage);
+  check->address = g_strdup (scheduler->address);
+  check->task_id = g_strdup (response->task_id);
+  check->peer_id = g_strdup (response->peer_id);
+  check->number = response->check_piece->piece_number;
+  check->reference = g_strdup (response->check_piece->digest);
+  g_info ("task %s: scheduler %s says a child caught piece %u with a wrong digest; reading it "
+          "back",
+          check->task_id, scheduler->address, check->number);
+  self->checking++;
+  task = g_task_new (NULL, self->checks, check_done, NULL);
+  g_task_set_task_data (task, check, (GDestroyNotify) piece_check_free);
+  g_task_run_in_thread (task, check_in_thread);
+}
+
 static void
 on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer user_data)
 {
@@ -139,6 +254,11 @@ on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer
     g_message ("scheduler %s sent a bad frame, dropping it: %s", scheduler->address,
                error->message);
     soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_BAD_DATA, "malformed frame");
+    return;
+  }
+  if (response->response_case == DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_CHECK_PIECE) {
+    check_piece (scheduler, response);
+    protobuf_c_message_free_unpacked (&response->base, NULL);
     return;
   }
   key = stream_key (response->task_id, response->peer_id);
@@ -316,6 +436,7 @@ dfly_scheduler_client_new (DflyContext *context, const char *const *addresses)
   self = g_new0 (DflySchedulerClient, 1);
   self->context = g_object_ref (context);
   self->session = dfly_wire_session_new (context, 10, 60);
+  self->checks = g_cancellable_new ();
   self->schedulers = g_ptr_array_new_with_free_func (scheduler_free);
   for (guint i = 0; addresses[i] != NULL; i++) {
     g_autoptr (GSocketConnectable) parsed = g_network_address_parse (addresses[i], 0, NULL);
@@ -348,6 +469,9 @@ dfly_scheduler_client_free (DflySchedulerClient *self)
     return;
   g_clear_signal_handler (&self->announced_id, dfly_context_get_bus (self->context));
   g_clear_signal_handler (&self->left_id, dfly_context_get_bus (self->context));
+  /* A check still reading finishes in its thread and answers no one. */
+  g_cancellable_cancel (self->checks);
+  g_clear_object (&self->checks);
   soup_session_abort (self->session);
   g_ptr_array_unref (self->schedulers);
   g_object_unref (self->session);

@@ -14,6 +14,8 @@ plugins_roles_engine_libdfly_peer_engine_la_SOURCES = \
 	plugins/roles/engine/dfly-peer-engine.h \
 	plugins/roles/engine/dfly-piece-board.c \
 	plugins/roles/engine/dfly-piece-board.h \
+	plugins/roles/engine/dfly-piece-check.c \
+	plugins/roles/engine/dfly-piece-check.h \
 	plugins/roles/engine/dfly-piece-fetcher.c \
 	plugins/roles/engine/dfly-piece-fetcher.h \
 	plugins/roles/engine/dfly-piece-sender.c \

@@ -7,10 +7,11 @@
  */
 #include "config.h"
 
+#include "dfly-accusations.h"
 #include "dfly-parent-ranking.h"
 
 #define BAD_PARENT_FAILURES 3 /* failed uploads before a parent is avoided */
-#define LIAR_ACCUSERS       2 /* children caught it lying: offered to no one */
+#define LIAR_ACCUSERS       2 /* hosts caught it lying, unanswered: offered to no one */
 
 typedef struct {
   DflyCandidate candidate;
@@ -26,7 +27,8 @@ ranked_free (gpointer data)
   g_free (ranked);
 }
 
-/* A parent several children caught lying, or one failing most uploads.
+/* A parent several hosts caught lying (and its own look at the piece did
+ * not clear: dfly-accusations.h), or one failing most uploads.
  * The peer this scheduler sent to the source is exempt: its digests are
  * the reference, so its bytes match them, and no child can ban it. */
 static gboolean
@@ -34,7 +36,7 @@ is_bad_parent (const SchedulePeer *parent)
 {
   if (parent->sent_to_source)
     return FALSE;
-  return g_hash_table_size (parent->accusers) >= LIAR_ACCUSERS ||
+  return dfly_accusations_count (parent) >= LIAR_ACCUSERS ||
          (parent->uploads_failed >= BAD_PARENT_FAILURES &&
           parent->uploads_failed > parent->uploads_ok);
 }

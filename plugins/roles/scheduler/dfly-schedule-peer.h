@@ -13,6 +13,12 @@ G_BEGIN_DECLS
 
 typedef struct _ScheduleTask ScheduleTask;
 
+/* A child's word that a parent served piece_number with a wrong digest. It
+ * stands until the parent reads the piece back (dfly-accusations.h). */
+typedef struct {
+  guint32 piece_number;
+} ScheduleAccusation;
+
 typedef struct {
   char                    *id;
   char                    *host_id;
@@ -24,9 +30,13 @@ typedef struct {
   /* The task's reference: a seed, or a peer this scheduler chose to send to
    * the source. Only its digests and lengths count; a peer that asked to
    * go there fetches for itself only. */
-  gboolean    sent_to_source;
-  guint      *place;    /* the task's back-to-source count it holds a place in, or NULL */
-  GHashTable *accusers; /* children it served bad bytes, by peer id */
+  gboolean sent_to_source;
+  guint   *place; /* the task's back-to-source count it holds a place in, or NULL */
+  /* Children that caught it serving a piece with a wrong digest: accusing
+   * host id (its certificate's under TLS) → ScheduleAccusation. */
+  GHashTable *accusers;
+  GByteArray *checking; /* pieces it was asked to read back, no answer yet */
+  GByteArray *intact;   /* pieces it read back intact: accusations of them are dismissed */
   gboolean    answered; /* got a first response */
   GByteArray *bitmap;   /* pieces it holds */
   guint32     finished;

@@ -25,6 +25,7 @@
 #include <dfly/dfly-http-client.h>
 #include <dfly/dfly-identity.h>
 
+#include "dfly-accusations.h"
 #include "dfly-parent-ranking.h"
 #include "dfly-schedule.h"
 #include "dfly-scheduler-settings.h"
@@ -78,7 +79,7 @@ peer_free (gpointer data)
   g_byte_array_unref (peer->digests_sent);
   g_hash_table_unref (peer->blocklist);
   g_hash_table_unref (peer->offered);
-  g_hash_table_unref (peer->accusers);
+  dfly_accusations_clear (peer);
   g_free (peer->host_id);
   g_free (peer->id);
   g_free (peer);
@@ -635,7 +636,7 @@ handle_register (DflySchedule *self, SoupWebsocketConnection *stream,
   peer->digests_sent = g_byte_array_new ();
   peer->blocklist = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   peer->offered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  peer->accusers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  dfly_accusations_init (peer);
   g_hash_table_insert (task->peers, peer->id, peer);
   on_stream = g_hash_table_lookup (self->streams, stream);
   if (on_stream == NULL) {
@@ -830,23 +831,33 @@ dfly_schedule_handle (DflySchedule *self, SoupWebsocketConnection *stream,
   case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PIECE_FAILED: {
     const Dfly__V1__DownloadPieceFailedRequest *failed = request->download_piece_failed;
 
-    count_upload (peer->task, failed->parent_id, FALSE);
+    /* A mismatch is an accusation, weighed by the parent's own look at the
+     * piece (dfly-accusations.h), not a failed upload that false reports
+     * could pile up. */
+    if (!failed->digest_mismatch)
+      count_upload (peer->task, failed->parent_id, FALSE);
     if (failed->digest_mismatch && failed->parent_id != NULL) {
       SchedulePeer *parent = g_hash_table_lookup (peer->task->peers, failed->parent_id);
 
       g_message ("task %s: parent %s served piece %u with a wrong digest to %s", peer->task->id,
                  failed->parent_id, failed->piece_number, peer->id);
       g_hash_table_add (peer->blocklist, g_strdup (failed->parent_id));
-      /* Caught by enough children, it is offered to no one (one child
-       * alone cannot ban a parent for all). */
+      /* Caught by enough hosts, and not cleared by its own look at the
+       * piece, it is offered to no one (dfly-accusations.h). */
       if (parent != NULL)
-        g_hash_table_add (parent->accusers, g_strdup (peer->id));
+        dfly_accusations_add (parent, peer, failed->piece_number,
+                              dfly_context_get_tls (self->context) != NULL);
     } else if (!failed->temporary && failed->parent_id != NULL) {
       g_hash_table_add (peer->blocklist, g_strdup (failed->parent_id));
     }
     break;
   }
   case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PIECE_BACK_TO_SOURCE_FAILED:
+    break;
+  case DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_PIECE_CHECKED:
+    if (dfly_accusations_answered (peer, request->piece_checked->piece_number,
+                                   request->piece_checked->intact))
+      push_later (peer->task);
     break;
   default:
     g_info ("task %s: peer %s sent an empty announce", peer->task->id, peer->id);

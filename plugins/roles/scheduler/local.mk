@@ -9,7 +9,9 @@ SCHEDULER_ROLE_SOURCES = \
 	plugins/roles/scheduler/dfly-schedule.h \
 	plugins/roles/scheduler/dfly-schedule-peer.h \
 	plugins/roles/scheduler/dfly-parent-ranking.c \
-	plugins/roles/scheduler/dfly-parent-ranking.h
+	plugins/roles/scheduler/dfly-parent-ranking.h \
+	plugins/roles/scheduler/dfly-accusations.c \
+	plugins/roles/scheduler/dfly-accusations.h
 plugin_LTLIBRARIES += plugins/roles/scheduler/scheduler.la
 BUILT_PLUGINS += plugins/roles/scheduler/scheduler.la
 plugins_roles_scheduler_scheduler_la_SOURCES = $(SCHEDULER_ROLE_SOURCES)
@@ -48,6 +50,8 @@ plugins_roles_scheduler_test_schedule_SOURCES = \
 	plugins/roles/scheduler/dfly-schedule-peer.h \
 	plugins/roles/scheduler/dfly-parent-ranking.c \
 	plugins/roles/scheduler/dfly-parent-ranking.h \
+	plugins/roles/scheduler/dfly-accusations.c \
+	plugins/roles/scheduler/dfly-accusations.h \
 	plugins/roles/dfly-role-test.h
 plugins_roles_scheduler_test_schedule_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
 plugins_roles_scheduler_test_schedule_CFLAGS = $(TEST_CFLAGS) $(PROTO_CFLAGS)

@@ -896,6 +896,178 @@ test_digest_mismatch (Fixture *f, gconstpointer data)
   g_assert_nonnull (find_candidate (normal, a.peer_id));
 }
 
+/* The checks of a piece peer (an accused parent) was asked for, with the
+ * reference digest it was sent. */
+static guint
+n_checks (TestPeer *peer, guint32 number, const char *digest)
+{
+  g_autoptr (GPtrArray) mine = responses_of (peer);
+  guint count = 0;
+
+  for (guint i = 0; i < mine->len; i++) {
+    Dfly__V1__AnnouncePeerResponse *response = g_ptr_array_index (mine, i);
+
+    if (response->response_case == DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_CHECK_PIECE &&
+        response->check_piece->piece_number == number &&
+        g_strcmp0 (response->check_piece->digest, digest) == 0)
+      count++;
+  }
+  return count;
+}
+
+typedef struct {
+  TestPeer   *peer;
+  guint32     number;
+  const char *digest;
+} CheckAsked;
+
+static gboolean
+was_asked_to_check (gpointer data)
+{
+  CheckAsked *asked = data;
+
+  return n_checks (asked->peer, asked->number, asked->digest) > 0;
+}
+
+static void
+peer_piece_checked (TestPeer *peer, guint32 number, gboolean intact)
+{
+  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__PieceCheckedRequest checked = DFLY__V1__PIECE_CHECKED_REQUEST__INIT;
+
+  checked.piece_number = number;
+  checked.intact = intact;
+  request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_PIECE_CHECKED;
+  request.piece_checked = &checked;
+  announce (peer, &request);
+}
+
+/* Waits for peer's first answer, and returns it. */
+static Dfly__V1__AnnouncePeerResponse *
+first_answer (TestPeer *peer)
+{
+  Count count = { peer, 1 };
+  g_autoptr (GPtrArray) mine = NULL;
+
+  g_assert_true (role_test_wait (has_responses, &count, WAIT_MS));
+  mine = responses_of (peer);
+  return g_ptr_array_index (mine, 0);
+}
+
+/* A new child on its own host: whether it is offered parent at first, and
+ * with which of pieces 0 and 1 ("01", "0-", ...). */
+static char *
+new_child_sees (Fixture *f, TestPeer *child, const char *ip, guint port, TestPeer *parent)
+{
+  Dfly__V1__NormalTaskResponse *normal;
+  Dfly__V1__CandidateParent    *candidate;
+  GByteArray                    bits = { 0 };
+
+  add_host (f, child->host_id, ip, port, DFLY_HOST_TYPE_NORMAL);
+  peer_register (child, FALSE);
+  normal = assert_normal (first_answer (child), child);
+  candidate = find_candidate (normal, parent->peer_id);
+  if (candidate == NULL)
+    return g_strdup ("not offered");
+  bits.data = candidate->piece_bitmap.data;
+  bits.len = candidate->piece_bitmap.len;
+  return g_strdup_printf ("%c%c", dfly_wire_bitmap_get (&bits, 0) ? '0' : '-',
+                          dfly_wire_bitmap_get (&bits, 1) ? '1' : '-');
+}
+
+/* Accusations: one per host; the accused parent is asked to read the piece
+ * back with the reference digest; its answer "intact" clears it (and later
+ * accusations of that piece), "bad" takes the piece off what it is offered
+ * for; while two hosts' accusations stand unanswered it is offered to no one. */
+static void
+test_accusations (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task = task_id_new ("accusations");
+  Client          *client_a = client_connect (f);
+  Client          *client_p = client_connect (f);
+  Client          *client_x = client_connect (f);
+  TestPeer         a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer         p = { client_p, "127.0.0.3-p", task, "127.0.0.3-p-1" };
+  TestPeer         c = { client_x, "127.0.0.4-c", task, "127.0.0.4-c-1" };
+  TestPeer         d = { client_x, "127.0.0.5-d", task, "127.0.0.5-d-1" };
+  TestPeer         e = { client_x, "127.0.0.6-e", task, "127.0.0.6-e-1" };
+  TestPeer         g = { client_x, "127.0.0.7-g", task, "127.0.0.7-g-1" };
+  TestPeer         h = { client_x, "127.0.0.8-h", task, "127.0.0.8-h-1" };
+  TestPeer         i1 = { client_x, "127.0.0.9-i", task, "127.0.0.9-i-1" };
+  TestPeer         i2 = { client_x, "127.0.0.9-i", task, "127.0.0.9-i-2" };
+  TestPeer         j = { client_x, "127.0.0.10-j", task, "127.0.0.10-j-1" };
+  TestPeer         k = { client_x, "127.0.0.11-k", task, "127.0.0.11-k-1" };
+  CheckAsked       check_0 = { &p, 0, "crc32c:0000000a" };
+  CheckAsked       check_1 = { &p, 1, "crc32c:0000000b" };
+  Offered          e_offered_p = { &e, p.peer_id };
+  g_autofree char *seen_e = NULL, *seen_h = NULL, *seen_j = NULL, *seen_k = NULL;
+
+  scheduler_settings (f)->back_to_source_limit = 1;
+  add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, p.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, c.host_id, "127.0.0.4", 4004, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, d.host_id, "127.0.0.5", 4005, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, g.host_id, "127.0.0.7", 4007, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, i1.host_id, "127.0.0.9", 4009, DFLY_HOST_TYPE_NORMAL);
+
+  /* a fetches from the source; p takes pieces 0 and 1 from a. */
+  peer_register (&a, FALSE);
+  assert_back_to_source (wait_response (&a, 1), &a);
+  peer_b2s_started (&a, 16 * MIB, 4 * MIB);
+  peer_b2s_piece (&a, 0, "crc32c:0000000a");
+  peer_b2s_piece (&a, 1, "crc32c:0000000b");
+  peer_register (&p, FALSE);
+  assert_normal (wait_response (&p, 1), &p);
+  peer_started (&p);
+  peer_piece (&p, 0, a.peer_id, "crc32c:0000000a");
+  peer_piece (&p, 1, a.peer_id, "crc32c:0000000b");
+
+  /* Two hosts accuse p of piece 0: it is asked once to read it back, with
+   * the reference digest, and is offered to no one until it answers. */
+  peer_register (&c, FALSE);
+  peer_register (&d, FALSE);
+  first_answer (&c);
+  first_answer (&d);
+  peer_piece_failed (&c, 0, p.peer_id, TRUE);
+  peer_piece_failed (&d, 0, p.peer_id, TRUE);
+  g_assert_true (role_test_wait (was_asked_to_check, &check_0, WAIT_MS));
+  seen_e = new_child_sees (f, &e, "127.0.0.6", 4006, &p);
+  g_assert_cmpstr (seen_e, ==, "not offered");
+  g_assert_cmpuint (n_checks (&p, 0, "crc32c:0000000a"), ==, 1);
+
+  /* It read piece 0 back intact: the accusations go, it is offered again. */
+  peer_piece_checked (&p, 0, TRUE);
+  peer_reschedule (&e);
+  g_assert_true (role_test_wait (was_offered, &e_offered_p, WAIT_MS));
+
+  /* A later accusation of the same piece is dismissed without a check. */
+  peer_register (&g, FALSE);
+  first_answer (&g);
+  peer_piece_failed (&g, 0, p.peer_id, TRUE);
+  seen_h = new_child_sees (f, &h, "127.0.0.8", 4008, &p);
+  g_assert_cmpstr (seen_h, ==, "01");
+  g_assert_cmpuint (n_checks (&p, 0, "crc32c:0000000a"), ==, 1);
+
+  /* Two peers of one host are one accuser: p is still offered. */
+  peer_register (&i1, FALSE);
+  peer_register (&i2, FALSE);
+  first_answer (&i1);
+  first_answer (&i2);
+  peer_piece_failed (&i1, 1, p.peer_id, TRUE);
+  peer_piece_failed (&i2, 1, p.peer_id, TRUE);
+  g_assert_true (role_test_wait (was_asked_to_check, &check_1, WAIT_MS));
+  seen_j = new_child_sees (f, &j, "127.0.0.10", 4010, &p);
+  g_assert_cmpstr (seen_j, ==, "01");
+
+  /* Piece 1 read back bad (bit rot): p dropped it and is offered without it. */
+  peer_piece_checked (&p, 1, FALSE);
+  /* An answer nobody asked for changes nothing. */
+  peer_piece_checked (&p, 0, FALSE);
+  role_test_wait (NULL, NULL, QUIET_MS);
+  seen_k = new_child_sees (f, &k, "127.0.0.11", 4011, &p);
+  g_assert_cmpstr (seen_k, ==, "0-");
+}
+
 /* ---- (e) back-to-source reports from a peer not sent there ---- */
 
 static void
@@ -1835,6 +2007,7 @@ main (int argc, char **argv)
   FIXTURE_ADD ("/schedule/back-to-source-digests", test_back_to_source_digests);
   FIXTURE_ADD ("/schedule/empty", test_empty);
   FIXTURE_ADD ("/schedule/digest-mismatch", test_digest_mismatch);
+  FIXTURE_ADD ("/schedule/accusations", test_accusations);
   FIXTURE_ADD ("/schedule/unasked-source", test_unasked_source);
   FIXTURE_ADD ("/schedule/hostile", test_hostile);
   FIXTURE_ADD ("/schedule/stream-closed", test_stream_closed);

@@ -22,6 +22,7 @@ typedef enum {
   STMT_TOUCH_TASK,
   STMT_DELETE_TASK,
   STMT_INSERT_PIECE,
+  STMT_DELETE_PIECE,
   STMT_LOAD_PIECES,
   STMT_BEGIN,
   STMT_COMMIT,
@@ -50,6 +51,7 @@ static const char *const statement_sql[N_STMTS] = {
   [STMT_INSERT_PIECE] = "INSERT OR REPLACE INTO pieces "
                         "(task_id, number, \"offset\", length, digest, cost_us, parent) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+  [STMT_DELETE_PIECE] = "DELETE FROM pieces WHERE task_id = ?1 AND number = ?2",
   [STMT_LOAD_PIECES] = "SELECT number, \"offset\", length, digest, cost_us, parent FROM pieces "
                        "WHERE task_id = ?1 ORDER BY number",
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -385,6 +387,17 @@ dfly_disk_index_insert_piece (DflyDiskIndex *self, const DflyPieceInfo *piece, G
   sqlite3_bind_int64 (stmt, 6, (sqlite3_int64) piece->cost_us);
   sqlite3_bind_text (stmt, 7, piece->parent_id, -1, SQLITE_TRANSIENT);
   return step_done (self, stmt, "committing a piece", error);
+}
+
+gboolean
+dfly_disk_index_delete_piece (DflyDiskIndex *self, const char *task_id, guint32 number,
+                              GError **error)
+{
+  IndexStmt *stmt = self->stmts[STMT_DELETE_PIECE];
+
+  sqlite3_bind_text (stmt, 1, task_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, number);
+  return step_done (self, stmt, "dropping a piece", error);
 }
 
 GPtrArray *

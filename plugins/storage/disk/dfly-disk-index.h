@@ -38,6 +38,9 @@ gboolean dfly_disk_index_delete_task (DflyDiskIndex *self, const char *task_id, 
 /* Records a committed piece, replacing one of the same number. */
 gboolean dfly_disk_index_insert_piece (DflyDiskIndex *self, const DflyPieceInfo *piece,
                                        GError **error);
+/* Forgets a committed piece (its bytes went bad). */
+gboolean dfly_disk_index_delete_piece (DflyDiskIndex *self, const char *task_id, guint32 number,
+                                       GError **error);
 /* The committed pieces of a task, in number order. */
 GPtrArray *dfly_disk_index_load_pieces (DflyDiskIndex *self, const char *task_id, GError **error);
 

@@ -470,6 +470,52 @@ dfly_disk_storage_commit_piece (DflyStorage *storage, const DflyPieceInfo *piece
 }
 
 static gboolean
+dfly_disk_storage_drop_piece (DflyStorage *storage, const char *task_id, guint32 number,
+                              GError **error)
+{
+  DflyDiskStorage *self = DFLY_DISK_STORAGE (storage);
+  g_autoptr (GMutexLocker) locker = NULL;
+  g_autoptr (DflyTaskInfo) updated = NULL;
+  DflyPieceInfo *old;
+  DiskTask      *task;
+  GTree         *pieces;
+
+  if (!check_loaded (self, error) || !check_task_id (task_id, error))
+    return FALSE;
+  locker = g_mutex_locker_new (&self->lock);
+  task = find_task (self, task_id, error);
+  if (task == NULL || (pieces = task_pieces (self, task, error)) == NULL)
+    return FALSE;
+  old = g_tree_lookup (pieces, GUINT_TO_POINTER (number));
+  if (old == NULL) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND, "task %s: piece %u is not held", task_id,
+                 number);
+    return FALSE;
+  }
+  /* A succeeded task serves any range without a look at its pieces: it is
+   * running again (pending after a restart) until the piece is back. */
+  updated = dfly_task_info_copy (task->info);
+  if (updated->state == DFLY_TASK_STATE_SUCCEEDED)
+    updated->state = DFLY_TASK_STATE_RUNNING;
+  if (!dfly_disk_index_begin (self->index, error))
+    return FALSE;
+  if (!dfly_disk_index_delete_piece (self->index, task_id, number, error) ||
+      !dfly_disk_index_update_task (self->index, updated, error) ||
+      !dfly_disk_index_commit (self->index, error)) {
+    dfly_disk_index_rollback (self->index);
+    return FALSE;
+  }
+  updated->completed_length -= old->length;
+  if (old->parent_id != NULL)
+    updated->from_parents -= old->length;
+  self->bytes -= old->length;
+  dfly_task_info_unref (task->info);
+  task->info = g_steal_pointer (&updated);
+  g_tree_remove (pieces, GUINT_TO_POINTER (number));
+  return TRUE;
+}
+
+static gboolean
 add_piece_ref (gpointer key, gpointer value, gpointer data)
 {
   g_ptr_array_add (data, dfly_piece_info_ref (value));
@@ -941,6 +987,7 @@ dfly_disk_storage_class_init (DflyDiskStorageClass *klass)
   storage_class->list_tasks = dfly_disk_storage_list_tasks;
   storage_class->write = dfly_disk_storage_write;
   storage_class->commit_piece = dfly_disk_storage_commit_piece;
+  storage_class->drop_piece = dfly_disk_storage_drop_piece;
   storage_class->list_pieces = dfly_disk_storage_list_pieces;
   storage_class->open_content = dfly_disk_storage_open_content;
   storage_class->pin = dfly_disk_storage_pin;

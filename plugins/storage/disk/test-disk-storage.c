@@ -718,6 +718,59 @@ test_invalid_ids (StorageTest *t, gconstpointer data)
 }
 
 /* A new storage object on the same directory holds exactly what was committed. */
+/* A piece whose bytes went bad is dropped: no longer listed or counted, a
+ * succeeded task runs again (pending after a restart), and it stays dropped. */
+static void
+test_drop_piece (StorageTest *t, gconstpointer data)
+{
+  g_autofree char *id = make_task_id (1);
+  g_autofree char *other = make_task_id (2);
+  const guint64    piece_length = 8 * KIB;
+  g_autoptr (DflyTaskInfo) task = open_task (t->storage, id, 3 * piece_length, piece_length);
+  g_autoptr (DflyTaskInfo) looked = NULL;
+  g_autoptr (DflyTaskInfo) reopened = NULL;
+  g_autoptr (DflyPieceInfo) dropped = NULL;
+  g_autoptr (DflyPieceInfo) kept = NULL;
+  g_autoptr (GError) error = NULL;
+  DflyStorageUsage usage;
+
+  for (guint32 n = 0; n < 3; n++)
+    put_piece (t->storage, id, n, piece_length, piece_length, 7);
+  task->state = DFLY_TASK_STATE_SUCCEEDED;
+  g_assert_true (dfly_storage_update_task (t->storage, task, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (dfly_storage_drop_piece (t->storage, id, 1, &error));
+  g_assert_no_error (error);
+  looked = lookup (t->storage, id);
+  g_assert_cmpint (looked->state, ==, DFLY_TASK_STATE_RUNNING);
+  g_assert_cmpuint (looked->completed_length, ==, 2 * piece_length);
+  g_assert_cmpuint (looked->from_parents, ==, 2 * piece_length);
+  dropped = find_piece (t->storage, id, 1);
+  g_assert_null (dropped);
+  kept = find_piece (t->storage, id, 2);
+  g_assert_nonnull (kept);
+  assert_piece_bytes (t->storage, id, kept, 7);
+  dfly_storage_get_usage (t->storage, &usage);
+  g_assert_cmpuint (usage.bytes, ==, 2 * piece_length);
+
+  /* Not held (any more), or no such task. */
+  g_assert_false (dfly_storage_drop_piece (t->storage, id, 1, &error));
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (dfly_storage_drop_piece (t->storage, other, 0, &error));
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  reopen_storage (t);
+  reopened = lookup (t->storage, id);
+  g_assert_cmpint (reopened->state, ==, DFLY_TASK_STATE_PENDING);
+  g_assert_cmpuint (reopened->completed_length, ==, 2 * piece_length);
+  g_clear_pointer (&dropped, dfly_piece_info_unref);
+  dropped = find_piece (t->storage, id, 1);
+  g_assert_null (dropped);
+}
+
 static void
 test_reopen (StorageTest *t, gconstpointer data)
 {
@@ -1355,6 +1408,7 @@ main (int argc, char **argv)
   STORAGE_TEST_ADD ("/disk/sparse", test_sparse);
   STORAGE_TEST_ADD ("/disk/invalid-ids", test_invalid_ids);
   STORAGE_TEST_ADD ("/disk/reopen", test_reopen);
+  STORAGE_TEST_ADD ("/disk/drop-piece", test_drop_piece);
   STORAGE_TEST_ADD_UNLOADED ("/disk/sigkill", test_sigkill);
   STORAGE_TEST_ADD ("/disk/recovery", test_recovery);
   STORAGE_TEST_ADD ("/disk/delete", test_delete);

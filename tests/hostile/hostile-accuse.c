@@ -1,0 +1,80 @@
+/* hostile-accuse.c — a peer that falsely accuses an honest parent of serving bad pieces
+ *
+ *   dfly-hostile accuse SCHEDULER IP TASK_ID URL PIECE_LENGTH PARENT_IP PIECES
+ *
+ * Announces a host at IP to the scheduler at SCHEDULER ("ip:port"),
+ * registers a peer for task TASK_ID (URL's, in pieces of PIECE_LENGTH) and
+ * waits to be offered the parent at PARENT_IP; then reports each piece of
+ * PIECES ("0,1,2") as served by it with a wrong digest, though it never
+ * fetched one. Prints "parent=" (the accused peer id) and "accused=" (how
+ * many pieces); exits 1 when no parent at PARENT_IP was offered.
+ */
+#include "config.h"
+
+#include "dfly-hostile.h"
+#include "hostile-host.h"
+
+/* The peer id of the parent at ip among what the scheduler offered, or NULL. */
+static const char *
+offered_at (HostileHost *host, const char *ip)
+{
+  for (guint i = 0; i < host->responses->len; i++) {
+    Dfly__V1__AnnouncePeerResponse *response = g_ptr_array_index (host->responses, i);
+
+    if (response->response_case != DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_NORMAL_TASK)
+      continue;
+    for (gsize j = 0; j < response->normal_task->n_candidate_parents; j++) {
+      Dfly__V1__CandidateParent *candidate = response->normal_task->candidate_parents[j];
+
+      if (candidate->host != NULL && g_strcmp0 (candidate->host->ip, ip) == 0)
+        return candidate->peer_id;
+    }
+  }
+  return NULL;
+}
+
+int
+hostile_accuse (int argc, char **argv)
+{
+  HostileHost      host = { 0 };
+  g_autofree char *peer_id = NULL;
+  g_auto (GStrv) pieces = NULL;
+  const char *parent = NULL;
+  gboolean    never = FALSE;
+  guint       accused = 0;
+
+  if (argc != 8) {
+    g_printerr ("usage: accuse SCHEDULER IP TASK_ID URL PIECE_LENGTH PARENT_IP PIECES\n");
+    return 2;
+  }
+  if (!hostile_host_start (&host, argv[1], argv[2], "accuser", 4000))
+    return 1;
+  peer_id = g_strconcat (host.host_id, "-liar", NULL);
+  hostile_host_register (&host, argv[3], peer_id, argv[4], g_ascii_strtoull (argv[5], NULL, 10),
+                         FALSE);
+  for (int tries = 0; tries < 100 && (parent = offered_at (&host, argv[6])) == NULL; tries++)
+    hostile_wait (&never, 100);
+  g_print ("parent=%s\n", parent != NULL ? parent : "none");
+  if (parent == NULL) {
+    hostile_host_clear (&host);
+    return 1;
+  }
+  pieces = g_strsplit (argv[7], ",", -1);
+  for (guint i = 0; pieces[i] != NULL; i++) {
+    Dfly__V1__AnnouncePeerRequest        request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+    Dfly__V1__DownloadPieceFailedRequest failed = DFLY__V1__DOWNLOAD_PIECE_FAILED_REQUEST__INIT;
+
+    failed.piece_number = (guint32) g_ascii_strtoull (pieces[i], NULL, 10);
+    failed.parent_id = (char *) parent;
+    failed.digest_mismatch = TRUE;
+    request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PIECE_FAILED;
+    request.download_piece_failed = &failed;
+    hostile_host_send (&host, &request, argv[3], peer_id);
+    accused++;
+  }
+  /* Long enough for the frames to leave before the stream closes. */
+  hostile_wait (&never, 1000);
+  g_print ("accused=%u\n", accused);
+  hostile_host_clear (&host);
+  return 0;
+}
