@@ -101,3 +101,16 @@ tests_fuzz_fuzz_oci_replay_CFLAGS = $(TEST_CFLAGS) $(SOUP_CFLAGS) $(JSON_CFLAGS)
 tests_fuzz_fuzz_oci_replay_LDADD = core/libdfly-1.la $(SOUP_LIBS) $(JSON_LIBS) $(GLIB_LIBS)
 TESTS += tests/fuzz/replay-oci.sh
 EXTRA_DIST += tests/fuzz/replay-oci.sh
+
+# A real upload server in the process, on the real disk storage (built for
+# the peer's tests), spoken to over loopback.
+check_PROGRAMS += tests/fuzz/fuzz-upload-server-replay
+tests_fuzz_fuzz_upload_server_replay_SOURCES = \
+	tests/fuzz/fuzz-upload-server.c \
+	tests/fuzz/standalone-main.c
+tests_fuzz_fuzz_upload_server_replay_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPPFLAGS) -I$(top_srcdir)
+tests_fuzz_fuzz_upload_server_replay_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS)
+tests_fuzz_fuzz_upload_server_replay_LDADD = plugins/roles/peer/libtest-disk.la \
+	$(ENGINE_LIBS) core/libdfly-1.la $(SOUP_LIBS) $(SQLITE_LIBS) $(GLIB_LIBS)
+TESTS += tests/fuzz/replay-upload-server.sh
+EXTRA_DIST += tests/fuzz/replay-upload-server.sh

@@ -29,10 +29,12 @@ usage() {
 #   libs    — libtool libraries of BUILD_DIR linked as they are, without
 #             the fuzzer's coverage: for what the code under test merely
 #             calls (a context, a config, the HTTP client)
-targets="config frame url message wire piece-http http-range s3-xml oci"
+#   asan_options — added to ASAN_OPTIONS
+targets="config frame url message wire piece-http http-range s3-xml oci upload-server"
 target_entry() {
   built=""
   libs=""
+  asan_options=""
   case "$1" in
   config)
     sources="core/lib/dfly-config.c core/lib/dfly-config-reader.c core/lib/dfly-config-value.c
@@ -86,12 +88,23 @@ target_entry() {
     modules="glib-2.0 gobject-2.0 gio-2.0 libsoup-3.0 json-glib-1.0"
     corpus="tests/fuzz/corpus/oci"
     ;;
+  upload-server)
+    sources="plugins/roles/engine/dfly-upload-server.c plugins/roles/engine/dfly-piece-sender.c
+      plugins/roles/engine/dfly-upload-policy.c proto/dfly-piece-http.c proto/dfly-wire.c"
+    libs="plugins/roles/peer/libtest-disk.la plugins/roles/engine/libdfly-peer-engine.la
+      proto/libdfly-proto.la core/libdfly-1.la"
+    modules="glib-2.0 gobject-2.0 gio-2.0 gio-unix-2.0 libsoup-3.0 libprotobuf-c sqlite3"
+    corpus="tests/fuzz/corpus/upload-server"
+    # libsoup's leak (tests/lsan.supp) is told by its whole stack.
+    asan_options="fast_unwind_on_malloc=0"
+    ;;
   *)
     return 1
     ;;
   esac
 }
 
+srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 if [ "${1:-}" = "--list" ]; then
   echo "$targets"
   exit 0
@@ -109,7 +122,6 @@ esac
   exit 2
 }
 
-srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 build_dir=$(cd "$build_dir" && pwd)
 work="$build_dir/fuzz/$target"
 binary="$work/fuzz-$target"
@@ -134,7 +146,7 @@ echo "building $binary"
 # shellcheck disable=SC2046,SC2086 # pkg-config output and $modules are lists
 "$CC" -g -O1 -fno-omit-frame-pointer \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -I"$srcdir" -I"$srcdir/core/include" -I"$build_dir/core/include" -I"$build_dir" \
+  -I"$srcdir" -I"$srcdir/core/include" -I"$srcdir/proto" -I"$build_dir/core/include" -I"$build_dir" \
   -DG_LOG_DOMAIN='"dfly-fuzz"' \
   -DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_74 -DGLIB_VERSION_MAX_ALLOWED=GLIB_VERSION_2_74 \
   "$@" $(pkg-config --cflags --libs $modules) -o "$binary"
@@ -146,7 +158,7 @@ cp "$srcdir/$corpus"/* "$work/corpus/"
 # with SIGTRAP, which ASan must catch for libFuzzer to keep the input.
 # Leaks inside system libraries are tests/lsan.supp's.
 G_SLICE=always-malloc G_DEBUG=fatal-warnings
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:handle_sigtrap=1}
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:handle_sigtrap=1}${asan_options:+:$asan_options}
 LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$srcdir/tests/lsan.supp}
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export G_SLICE G_DEBUG ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS

@@ -287,6 +287,10 @@ on_sync_message (SoupWebsocketConnection *stream, gint type, GBytes *message, gp
   g_autoptr (GError) error = NULL;
   Dfly__V1__SyncPiecesRequest *request;
 
+  /* Closing (a bad frame, over its cap): what it sent meanwhile is dropped,
+   * and it is not closed twice. */
+  if (soup_websocket_connection_get_state (stream) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
   request = (Dfly__V1__SyncPiecesRequest *) dfly_wire_unpack (
     g_bytes_get_data (message, NULL), g_bytes_get_size (message), max_message_size (self),
     DFLY_MESSAGE_SYNC_PIECES_REQUEST, NULL, &error);
