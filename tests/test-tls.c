@@ -266,6 +266,93 @@ test_stranger_refused (Fixture *f, gconstpointer data)
   dfly_wire_listener_free (listener);
 }
 
+/* ---- piece connections: sorted by ALPN ---- */
+
+typedef struct {
+  Fixture   *f;
+  guint16    port;
+  GIOStream *stream; /* the client's, once its handshake is done */
+  GError    *error;
+  gboolean   done;
+} PieceClient;
+
+static gpointer
+piece_client_thread (gpointer user_data)
+{
+  PieceClient *client = user_data;
+  g_autoptr (DflyTls) tls =
+    dfly_tls_new (client->f->ca_file, client->f->client_cert, client->f->client_key, NULL);
+  g_autoptr (GSocketClient) sockets = g_socket_client_new ();
+  g_autoptr (GSocketConnection) connection =
+    g_socket_client_connect_to_host (sockets, "127.0.0.1", client->port, NULL, &client->error);
+
+  if (connection != NULL)
+    client->stream = dfly_tls_client_handshake (tls, G_IO_STREAM (connection), DFLY_TLS_ALPN_PIECES,
+                                                NULL, &client->error);
+  g_atomic_int_set (&client->done, TRUE);
+  return NULL;
+}
+
+static void
+on_divert (GIOStream *stream, gpointer user_data)
+{
+  GIOStream **diverted = user_data;
+
+  g_clear_object (diverted);
+  *diverted = stream;
+}
+
+static void
+test_pieces_by_alpn (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DflyTls) server_tls = dfly_tls_new (f->ca_file, f->server_cert, f->server_key, &error);
+  g_autoptr (DflyTls) client_tls = dfly_tls_new (f->ca_file, f->client_cert, f->client_key, &error);
+  g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (GIOStream) diverted = NULL;
+  g_autoptr (GBytes) body = NULL;
+  g_autofree char  *url = NULL;
+  PieceClient       client = { .f = f };
+  DflyWireListener *listener;
+  GThread          *thread;
+  Seen              seen = { 0 };
+  guint             waited = 0;
+
+  soup_server_add_handler (server, NULL, on_request, &seen, NULL);
+  listener = dfly_wire_listen (server, "127.0.0.1", 0, NULL, &error);
+  g_assert_no_error (error);
+  dfly_wire_listener_set_tls (listener, server_tls);
+  dfly_wire_listener_divert (listener, "GET /v1/download-piece", on_divert, &diverted);
+  client.port = dfly_wire_listener_get_port (listener);
+
+  /* A piece client asks for dfly-pieces/1 and goes to the divert, its
+   * handshake done, without sending a byte of its request. */
+  thread = g_thread_new ("piece-client", piece_client_thread, &client);
+  while ((!g_atomic_int_get (&client.done) || diverted == NULL) && waited++ < 1000) {
+    g_main_context_iteration (NULL, FALSE);
+    g_usleep (10000);
+  }
+  g_thread_join (thread);
+  g_assert_no_error (client.error);
+  g_assert_nonnull (client.stream);
+  g_assert_cmpstr (g_tls_connection_get_negotiated_protocol (G_TLS_CONNECTION (client.stream)), ==,
+                   DFLY_TLS_ALPN_PIECES);
+  g_assert_nonnull (diverted);
+  g_assert_true (G_IS_TLS_CONNECTION (diverted));
+  g_clear_object (&client.stream);
+
+  /* An HTTP client on the same port still reaches the server. */
+  dfly_tls_setup_session (client_tls, session);
+  url = g_strdup_printf ("https://127.0.0.1:%u/x", client.port);
+  body = get (session, url, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (seen.requests, ==, 1);
+  g_assert_cmpstr (seen.host_id, ==, "peer-1");
+  dfly_wire_listener_free (listener);
+  g_free (seen.host_id);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -274,5 +361,6 @@ main (int argc, char **argv)
   ADD ("/tls/load", test_load);
   ADD ("/tls/listener", test_listener);
   ADD ("/tls/stranger-refused", test_stranger_refused);
+  ADD ("/tls/pieces-by-alpn", test_pieces_by_alpn);
   return g_test_run ();
 }

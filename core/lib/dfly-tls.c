@@ -308,7 +308,14 @@ dfly_tls_client_handshake (DflyTls *self, GIOStream *base, const char *alpn,
                            GCancellable *cancellable, GError **error)
 {
   const char *const protocols[] = { alpn, NULL };
-  g_autoptr (GIOStream) connection = g_tls_client_connection_new (base, NULL, error);
+  /* GIO's backend counts a connection without a server identity as a bad
+   * one before the database is asked; the database ignores it anyway. */
+  g_autoptr (GSocketAddress) remote =
+    G_IS_SOCKET_CONNECTION (base)
+      ? g_socket_connection_get_remote_address (G_SOCKET_CONNECTION (base), NULL)
+      : NULL;
+  g_autoptr (GIOStream) connection =
+    g_tls_client_connection_new (base, G_SOCKET_CONNECTABLE (remote), error);
 
   if (connection == NULL)
     return NULL;
