@@ -77,8 +77,10 @@ parse_cidr (const char *text, GError **error)
   g_autoptr (GInetAddress) address =
     parts[0] != NULL ? g_inet_address_new_from_string (parts[0]) : NULL;
   g_autoptr (GInetAddress) unmapped = NULL;
-  guint64 length;
-  guint   bits;
+  g_autoptr (GError) local_error = NULL;
+  GInetAddressMask *mask;
+  guint64           length;
+  guint             bits;
 
   if (address == NULL) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG, "not an IPv4 or IPv6 address");
@@ -103,7 +105,10 @@ parse_cidr (const char *text, GError **error)
     length -= 96;
   }
   /* GLib refuses host bits set past the prefix (10.0.0.1/8). */
-  return g_inet_address_mask_new (unmapped, (guint) length, error);
+  mask = g_inet_address_mask_new (unmapped, (guint) length, &local_error);
+  if (mask == NULL)
+    g_set_error_literal (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG, local_error->message);
+  return mask;
 }
 
 /* A host pattern: "name" or "*.name", a DNS name of letter-digit-hyphen
