@@ -115,13 +115,19 @@ tests_fuzz_fuzz_upload_server_replay_LDADD = plugins/roles/peer/libtest-disk.la 
 TESTS += tests/fuzz/replay-upload-server.sh
 EXTRA_DIST += tests/fuzz/replay-upload-server.sh
 
-# source.allow / source.deny: the HTTP client's matcher (private to libdfly).
-check_PROGRAMS += tests/fuzz/fuzz-source-policy-replay
-tests_fuzz_fuzz_source_policy_replay_SOURCES = \
-	tests/fuzz/fuzz-source-policy.c \
-	tests/fuzz/standalone-main.c
-tests_fuzz_fuzz_source_policy_replay_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)
-tests_fuzz_fuzz_source_policy_replay_CFLAGS = $(TEST_CFLAGS)
-tests_fuzz_fuzz_source_policy_replay_LDADD = core/libdfly-1.la $(GLIB_LIBS)
-TESTS += tests/fuzz/replay-source-policy.sh
-EXTRA_DIST += tests/fuzz/replay-source-policy.sh
+# The scheduler's schedule and the default algorithm are compiled in, as
+# the scheduler role's unit tests do.
+check_PROGRAMS += tests/fuzz/fuzz-scheduler-replay
+tests_fuzz_fuzz_scheduler_replay_SOURCES = \
+	tests/fuzz/fuzz-scheduler.c \
+	tests/fuzz/standalone-main.c \
+	plugins/roles/scheduler/dfly-schedule.c \
+	plugins/roles/scheduler/dfly-parent-ranking.c \
+	plugins/roles/scheduler/dfly-accusations.c \
+	plugins/roles/scheduler/dfly-scheduler-settings.c \
+	$(plugins_schedulers_default_default_la_SOURCES)
+tests_fuzz_fuzz_scheduler_replay_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS) -I$(top_srcdir)
+tests_fuzz_fuzz_scheduler_replay_CFLAGS = $(TEST_CFLAGS) $(PROTO_CFLAGS)
+tests_fuzz_fuzz_scheduler_replay_LDADD = $(PROTO_LIBS) core/libdfly-1.la $(GLIB_LIBS)
+TESTS += tests/fuzz/replay-scheduler.sh
+EXTRA_DIST += tests/fuzz/replay-scheduler.sh

@@ -30,7 +30,7 @@ usage() {
 #             the fuzzer's coverage: for what the code under test merely
 #             calls (a context, a config, the HTTP client)
 #   asan_options — added to ASAN_OPTIONS
-targets="config frame url source-policy message wire piece-http http-range s3-xml oci upload-server"
+targets="config frame url message wire piece-http http-range s3-xml oci scheduler upload-server"
 target_entry() {
   built=""
   libs=""
@@ -39,7 +39,7 @@ target_entry() {
   config)
     sources="core/lib/dfly-config.c core/lib/dfly-config-reader.c core/lib/dfly-config-value.c
       core/lib/dfly-config-section.c core/lib/dfly-enums.c core/lib/dfly-error.c
-      core/lib/dfly-piece-digest.c core/lib/dfly-source-policy.c"
+      core/lib/dfly-piece-digest.c"
     modules="glib-2.0 gobject-2.0 gio-2.0 gmodule-2.0 yaml-0.1 libxxhash gnutls"
     corpus="tests/fuzz/corpus/config"
     ;;
@@ -60,11 +60,6 @@ target_entry() {
     built="proto/envelope.pb-c.c proto/common.pb-c.c proto/scheduler.pb-c.c proto/peer.pb-c.c"
     modules="glib-2.0 gobject-2.0 gio-2.0 libprotobuf-c libsoup-3.0"
     corpus="tests/fuzz/corpus/wire"
-    ;;
-  source-policy)
-    sources="core/lib/dfly-source-policy.c core/lib/dfly-error.c"
-    modules="glib-2.0 gobject-2.0 gio-2.0"
-    corpus="tests/fuzz/corpus/source-policy"
     ;;
   url)
     sources="core/lib/dfly-task-id.c core/lib/dfly-error.c"
@@ -92,6 +87,17 @@ target_entry() {
     libs="core/libdfly-1.la"
     modules="glib-2.0 gobject-2.0 gio-2.0 libsoup-3.0 json-glib-1.0"
     corpus="tests/fuzz/corpus/oci"
+    ;;
+  scheduler)
+    # The schedule's files, whichever there are: all but the role's and
+    # its service's (which the target stands in for).
+    sources="$(cd "$srcdir" && ls plugins/roles/scheduler/dfly-*.c |
+      grep -v -e dfly-scheduler-role.c -e dfly-scheduler-service.c)
+      plugins/schedulers/default/dfly-default-scheduler.c
+      plugins/schedulers/default/dfly-parent-score.c plugins/schedulers/default/dfly-parent-weights.c"
+    libs="proto/libdfly-proto.la core/libdfly-1.la"
+    modules="glib-2.0 gobject-2.0 gio-2.0 gio-unix-2.0 libsoup-3.0 libprotobuf-c"
+    corpus="tests/fuzz/corpus/scheduler"
     ;;
   upload-server)
     sources="plugins/roles/engine/dfly-upload-server.c plugins/roles/engine/dfly-piece-sender.c
