@@ -6,8 +6,9 @@
 #include "dfly-piece-check.h"
 #include "dfly-scheduler-client.h"
 
-#define DOWN_SECONDS 5 /* a scheduler that failed is skipped this long */
-#define MAX_CHECKS   8 /* piece checks (accusations) read back at once; more wait for a repeat */
+#define DOWN_SECONDS 5    /* a scheduler that failed is skipped this long */
+#define MAX_CHECKS   8    /* piece checks (accusations) read back at once; more wait */
+#define MAX_WAITING  1024 /* piece checks waiting; more are dropped, with a log line */
 
 typedef struct {
   DflySchedulerClient     *client;
@@ -25,6 +26,7 @@ struct _DflySchedulerClient {
   SoupSession  *session;
   GCancellable *checks;       /* piece checks in worker threads; cancelled when freed */
   guint         checking;     /* piece checks in flight */
+  GQueue        waiting;      /* PieceCheck * waiting for one of MAX_CHECKS */
   GPtrArray    *schedulers;   /* Scheduler * */
   gulong        announced_id; /* bus host-announced, from this daemon's announcer */
   gulong        left_id;      /* bus host-left */
@@ -166,26 +168,25 @@ check_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
     g_task_return_boolean (task, TRUE);
 }
 
+static void check_done (GObject *source, GAsyncResult *result, gpointer user_data);
+
+static void
+start_check (DflySchedulerClient *self, PieceCheck *check)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, self->checks, check_done, NULL);
+
+  self->checking++;
+  g_task_set_task_data (task, check, (GDestroyNotify) piece_check_free);
+  g_task_run_in_thread (task, check_in_thread);
+}
+
 /* Answers the scheduler that asked: PieceCheckedRequest on its stream. */
 static void
-check_done (GObject *source, GAsyncResult *result, gpointer user_data)
+answer_check (DflySchedulerClient *self, const PieceCheck *check)
 {
-  PieceCheck *check = g_task_get_task_data (G_TASK (result));
-  g_autoptr (GError) error = NULL;
   Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
   Dfly__V1__PieceCheckedRequest checked = DFLY__V1__PIECE_CHECKED_REQUEST__INIT;
-  DflySchedulerClient          *self;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error)) {
-    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      return; /* the client is gone */
-    g_message ("task %s: checking piece %u failed: %s", check->task_id, check->number,
-               error->message);
-  }
-  self = check->client;
-  self->checking--;
-  if (error != NULL)
-    return;
   checked.piece_number = check->number;
   checked.intact = check->intact;
   request.host_id = "";
@@ -202,6 +203,27 @@ check_done (GObject *source, GAsyncResult *result, gpointer user_data)
   }
 }
 
+static void
+check_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PieceCheck *check = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  DflySchedulerClient *self;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* the client is gone */
+  self = check->client;
+  self->checking--;
+  if (error != NULL)
+    g_message ("task %s: checking piece %u failed: %s", check->task_id, check->number,
+               error->message);
+  else
+    answer_check (self, check);
+  if (!g_queue_is_empty (&self->waiting))
+    start_check (self, g_queue_pop_head (&self->waiting));
+}
+
 /* A scheduler relays a child's accusation: read the piece back, off the
  * main loop. A finished task has no download any more, so this is the
  * host's business, not a stream's. */
@@ -209,15 +231,14 @@ static void
 check_piece (Scheduler *scheduler, const Dfly__V1__AnnouncePeerResponse *response)
 {
   DflySchedulerClient *self = scheduler->client;
-  g_autoptr (GTask) task = NULL;
-  DflyStorage *storage = dfly_context_get_storage (self->context);
-  PieceCheck  *check;
+  DflyStorage         *storage = dfly_context_get_storage (self->context);
+  PieceCheck          *check;
 
   if (!dfly_task_id_is_valid (response->task_id) || storage == NULL)
     return;
-  if (self->checking >= MAX_CHECKS) {
-    g_message ("task %s: %u piece checks running, not checking piece %u now", response->task_id,
-               self->checking, response->check_piece->piece_number);
+  if (self->waiting.length >= MAX_WAITING) {
+    g_message ("task %s: %u piece checks wait already, not checking piece %u", response->task_id,
+               self->waiting.length, response->check_piece->piece_number);
     return;
   }
   check = g_new0 (PieceCheck, 1);
@@ -231,10 +252,10 @@ check_piece (Scheduler *scheduler, const Dfly__V1__AnnouncePeerResponse *respons
   g_info ("task %s: scheduler %s says a child caught piece %u with a wrong digest; reading it "
           "back",
           check->task_id, scheduler->address, check->number);
-  self->checking++;
-  task = g_task_new (NULL, self->checks, check_done, NULL);
-  g_task_set_task_data (task, check, (GDestroyNotify) piece_check_free);
-  g_task_run_in_thread (task, check_in_thread);
+  if (self->checking < MAX_CHECKS)
+    start_check (self, check);
+  else
+    g_queue_push_tail (&self->waiting, check);
 }
 
 static void
@@ -437,6 +458,7 @@ dfly_scheduler_client_new (DflyContext *context, const char *const *addresses)
   self->context = g_object_ref (context);
   self->session = dfly_wire_session_new (context, 10, 60);
   self->checks = g_cancellable_new ();
+  g_queue_init (&self->waiting);
   self->schedulers = g_ptr_array_new_with_free_func (scheduler_free);
   for (guint i = 0; addresses[i] != NULL; i++) {
     g_autoptr (GSocketConnectable) parsed = g_network_address_parse (addresses[i], 0, NULL);
@@ -472,6 +494,7 @@ dfly_scheduler_client_free (DflySchedulerClient *self)
   /* A check still reading finishes in its thread and answers no one. */
   g_cancellable_cancel (self->checks);
   g_clear_object (&self->checks);
+  g_queue_clear_full (&self->waiting, (GDestroyNotify) piece_check_free);
   soup_session_abort (self->session);
   g_ptr_array_unref (self->schedulers);
   g_object_unref (self->session);

@@ -90,6 +90,18 @@ plugins_roles_engine_test_upload_server_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS)
 plugins_roles_engine_test_upload_server_LDADD = plugins/roles/peer/libtest-disk.la \
 	$(ENGINE_LIBS) core/libdfly-1.la $(SOUP_LIBS) $(SQLITE_LIBS) $(GLIB_LIBS)
 
+# dfly-piece-check alone, on the real disk storage: an accused parent's look
+# at a piece (intact, rotten, not the reference, not checkable, not held).
+check_PROGRAMS += plugins/roles/engine/test-piece-check
+TESTS += plugins/roles/engine/test-piece-check
+plugins_roles_engine_test_piece_check_SOURCES = \
+	plugins/roles/engine/test-piece-check.c \
+	plugins/roles/dfly-role-test.h
+plugins_roles_engine_test_piece_check_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPPFLAGS)
+plugins_roles_engine_test_piece_check_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS)
+plugins_roles_engine_test_piece_check_LDADD = plugins/roles/peer/libtest-disk.la \
+	$(ENGINE_LIBS) core/libdfly-1.la $(SOUP_LIBS) $(SQLITE_LIBS) $(GLIB_LIBS)
+
 # dfly-seed-order alone: who may order a seed, with identities attached as
 # the TLS listener attaches them.
 check_PROGRAMS += plugins/roles/engine/test-seed-order
