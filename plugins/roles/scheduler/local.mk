@@ -56,3 +56,16 @@ plugins_roles_scheduler_test_schedule_SOURCES = \
 plugins_roles_scheduler_test_schedule_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
 plugins_roles_scheduler_test_schedule_CFLAGS = $(TEST_CFLAGS) $(PROTO_CFLAGS)
 plugins_roles_scheduler_test_schedule_LDADD = $(PROTO_LIBS) core/libdfly-1.la $(GLIB_LIBS)
+
+# dfly-accusations alone: who an accusation counts as (plaintext and TLS
+# identities), the check it sends the parent, and what the answer does.
+check_PROGRAMS += plugins/roles/scheduler/test-accusations
+TESTS += plugins/roles/scheduler/test-accusations
+plugins_roles_scheduler_test_accusations_SOURCES = \
+	plugins/roles/scheduler/test-accusations.c \
+	plugins/roles/scheduler/dfly-accusations.c \
+	plugins/roles/scheduler/dfly-accusations.h \
+	plugins/roles/scheduler/dfly-schedule-peer.h
+plugins_roles_scheduler_test_accusations_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS)
+plugins_roles_scheduler_test_accusations_CFLAGS = $(TEST_CFLAGS) $(PROTO_CFLAGS)
+plugins_roles_scheduler_test_accusations_LDADD = $(PROTO_LIBS) core/libdfly-1.la $(GLIB_LIBS)
