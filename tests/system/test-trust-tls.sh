@@ -25,6 +25,7 @@ issue () {
 issue hub scheduler,seed,peer 127.0.4.1
 issue peer1 peer 127.0.4.2
 issue peer2 peer 127.0.4.3
+issue fakeseed peer 127.0.4.5
 # The intruder's CA is not the cluster's.
 check "another CA" "$DFLYCTL" cert ca --out "$CERTS/other"
 check "the intruder's certificate, from it" "$DFLYCTL" cert issue --ca "$CERTS/other" \
@@ -97,6 +98,15 @@ else
 fi
 like "... at the handshake, saying so" "$SCRATCH/hub.log" \
   "tls: refusing .*Unacceptable TLS certificate"
+
+# A host of the cluster running the seed role with a certificate that does
+# not grant it: the scheduler refuses its seed announces.
+start_node fakeseed 127.0.4.5 "[seed]" "$SCHEDULERS" "$COMMON" "$(tls_section fakeseed)"
+wait_for_node fakeseed 30 || bail_out "fakeseed did not come up"
+wait_for_line "$SCRATCH/hub.log" "host fakeseed announces itself as a .*seed without the seed role" 10
+like "a seed without the seed role in its certificate is refused" "$SCRATCH/hub.log" \
+  "host fakeseed announces itself as a .*seed without the seed role; refused"
+unlike "... and never joins" "$SCRATCH/hub.log" "host fakeseed joined"
 
 # A plaintext client, and a TLS client without a certificate.
 if curl -s -m 5 -o /dev/null "http://127.0.4.1:$SCHEDULER_PORT/v1/stat-task"; then
