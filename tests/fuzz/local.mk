@@ -131,3 +131,14 @@ tests_fuzz_fuzz_scheduler_replay_CFLAGS = $(TEST_CFLAGS) $(PROTO_CFLAGS)
 tests_fuzz_fuzz_scheduler_replay_LDADD = $(PROTO_LIBS) core/libdfly-1.la $(GLIB_LIBS)
 TESTS += tests/fuzz/replay-scheduler.sh
 EXTRA_DIST += tests/fuzz/replay-scheduler.sh
+
+# The identity a peer's certificate names, and "dflyctl cert show".
+check_PROGRAMS += tests/fuzz/fuzz-cert-replay
+tests_fuzz_fuzz_cert_replay_SOURCES = \
+	tests/fuzz/fuzz-cert.c \
+	tests/fuzz/standalone-main.c
+tests_fuzz_fuzz_cert_replay_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_fuzz_fuzz_cert_replay_CFLAGS = $(TEST_CFLAGS) $(SOUP_CFLAGS)
+tests_fuzz_fuzz_cert_replay_LDADD = core/libdfly-1.la $(SOUP_LIBS) $(GLIB_LIBS)
+TESTS += tests/fuzz/replay-cert.sh
+EXTRA_DIST += tests/fuzz/replay-cert.sh

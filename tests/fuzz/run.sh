@@ -30,7 +30,7 @@ usage() {
 #             the fuzzer's coverage: for what the code under test merely
 #             calls (a context, a config, the HTTP client)
 #   asan_options — added to ASAN_OPTIONS
-targets="config frame url message wire piece-http http-range s3-xml oci scheduler upload-server"
+targets="config frame url message wire piece-http http-range s3-xml oci scheduler upload-server cert"
 target_entry() {
   built=""
   libs=""
@@ -60,6 +60,11 @@ target_entry() {
     built="proto/envelope.pb-c.c proto/common.pb-c.c proto/scheduler.pb-c.c proto/peer.pb-c.c"
     modules="glib-2.0 gobject-2.0 gio-2.0 libprotobuf-c libsoup-3.0"
     corpus="tests/fuzz/corpus/wire"
+    ;;
+  cert)
+    sources="core/lib/dfly-cert.c core/lib/dfly-identity.c core/lib/dfly-error.c"
+    modules="glib-2.0 gobject-2.0 gio-2.0 libsoup-3.0 gnutls"
+    corpus="tests/fuzz/corpus/cert"
     ;;
   url)
     sources="core/lib/dfly-task-id.c core/lib/dfly-error.c"
