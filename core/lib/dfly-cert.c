@@ -3,7 +3,7 @@
  * The readers face whatever a peer presents at a handshake: every size is
  * capped before GnuTLS parses, every string is checked byte by byte (no NUL,
  * no control characters), and the alternative names are decoded once, so a
- * certificate with thousands of them costs linear time.
+ * certificate with thousands of them costs about linear time.
  */
 #include "config.h"
 
@@ -21,10 +21,8 @@
 #include "dfly/dfly-cert.h"
 #include "dfly/dfly-error.h"
 
-/* A certificate with a few roles and addresses is under 1 KiB; a handshake
- * carries at most 64 KiB per certificate in practice. */
-#define CERT_DER_MAX        (64 * 1024)
-#define CERT_PEM_MAX        (2 * CERT_DER_MAX)
+/* PEM is base64 (4/3) with line breaks, and may have text around it. */
+#define CERT_PEM_MAX        (2 * DFLY_CERT_DER_MAX)
 #define CA_NAME_MAX         64 /* X.520's bound on a common name */
 #define DNS_NAME_MAX        253
 #define SERIAL_BYTES        16
@@ -232,7 +230,7 @@ import_certificate (const void *data, gsize length, gnutls_x509_crt_fmt_t format
   gnutls_datum_t datum = { (unsigned char *) data, length };
   int            rc;
 
-  if (!check_length (length, format == GNUTLS_X509_FMT_PEM ? CERT_PEM_MAX : CERT_DER_MAX, what,
+  if (!check_length (length, format == GNUTLS_X509_FMT_PEM ? CERT_PEM_MAX : DFLY_CERT_DER_MAX, what,
                      error) ||
       !check_gnutls (gnutls_x509_crt_init (&crt), "reading a certificate", error))
     return NULL;

@@ -22,6 +22,11 @@ G_BEGIN_DECLS
 /* Host ids in certificates: 1 to this many printable ASCII characters. */
 #define DFLY_CERT_HOST_ID_MAX 255
 #define DFLY_CERT_DAYS_MAX    (100 * 366)
+/* The largest certificate read, in DER. Ours are under 1 KiB; the cap
+ * bounds what a peer's certificate costs to decode: at most some 5,000
+ * names, a few tens of milliseconds (the names are decoded in about linear
+ * time). */
+#define DFLY_CERT_DER_MAX (16 * 1024)
 
 /* A new CA named @name (its common name) valid for @days from now. */
 gboolean dfly_cert_make_ca (const char *name, guint days, char **cert_pem, char **key_pem,
