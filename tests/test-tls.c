@@ -207,7 +207,7 @@ test_listener (Fixture *f, gconstpointer data)
   http = g_strdup_printf ("http://127.0.0.1:%u/x", dfly_wire_listener_get_port (listener));
 
   /* With the cluster's certificate: served, and the handler knows who. */
-  dfly_tls_setup_session (client_tls, trusted);
+  dfly_tls_setup_session (client_tls, trusted, DFLY_ROLE_FLAG_SCHEDULER);
   body = get (trusted, https, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_bytes_get_size (body), ==, 2);
@@ -266,6 +266,43 @@ test_stranger_refused (Fixture *f, gconstpointer data)
   dfly_wire_listener_free (listener);
 }
 
+/* A client checks the server's roles too: a peer cannot pass for a
+ * scheduler. */
+static void
+test_server_role (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DflyTls) peer_tls = dfly_tls_new (f->ca_file, f->client_cert, f->client_key, &error);
+  g_autoptr (DflyTls) client_tls = dfly_tls_new (f->ca_file, f->server_cert, f->server_key, &error);
+  g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr (SoupSession) to_scheduler = soup_session_new ();
+  g_autoptr (SoupSession) to_seed = soup_session_new ();
+  g_autoptr (GBytes) body = NULL;
+  g_autofree char  *url = NULL;
+  DflyWireListener *listener;
+  Seen              seen = { 0 };
+
+  g_assert_no_error (error);
+  soup_server_add_handler (server, NULL, on_request, &seen, NULL);
+  listener = dfly_wire_listen (server, "127.0.0.1", 0, NULL, &error);
+  g_assert_no_error (error);
+  /* The server is peer-1: peer and seed, no scheduler. */
+  dfly_wire_listener_set_tls (listener, peer_tls);
+  url = g_strdup_printf ("https://127.0.0.1:%u/x", dfly_wire_listener_get_port (listener));
+  dfly_tls_setup_session (client_tls, to_scheduler, DFLY_ROLE_FLAG_SCHEDULER);
+  g_assert_null (get (to_scheduler, url, &error));
+  g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+  g_clear_error (&error);
+  g_assert_cmpuint (seen.requests, ==, 0);
+  /* Called as a seed (or a peer), it is one. */
+  dfly_tls_setup_session (client_tls, to_seed, DFLY_ROLE_FLAG_SEED | DFLY_ROLE_FLAG_SCHEDULER);
+  body = get (to_seed, url, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (seen.host_id, ==, "scheduler-1");
+  dfly_wire_listener_free (listener);
+  g_free (seen.host_id);
+}
+
 /* ---- piece connections: sorted by ALPN ---- */
 
 typedef struct {
@@ -288,7 +325,7 @@ piece_client_thread (gpointer user_data)
 
   if (connection != NULL)
     client->stream = dfly_tls_client_handshake (tls, G_IO_STREAM (connection), DFLY_TLS_ALPN_PIECES,
-                                                NULL, &client->error);
+                                                0, NULL, &client->error);
   g_atomic_int_set (&client->done, TRUE);
   return NULL;
 }
@@ -343,7 +380,7 @@ test_pieces_by_alpn (Fixture *f, gconstpointer data)
   g_clear_object (&client.stream);
 
   /* An HTTP client on the same port still reaches the server. */
-  dfly_tls_setup_session (client_tls, session);
+  dfly_tls_setup_session (client_tls, session, 0);
   url = g_strdup_printf ("https://127.0.0.1:%u/x", client.port);
   body = get (session, url, &error);
   g_assert_no_error (error);
@@ -361,6 +398,7 @@ main (int argc, char **argv)
   ADD ("/tls/load", test_load);
   ADD ("/tls/listener", test_listener);
   ADD ("/tls/stranger-refused", test_stranger_refused);
+  ADD ("/tls/server-role", test_server_role);
   ADD ("/tls/pieces-by-alpn", test_pieces_by_alpn);
   return g_test_run ();
 }

@@ -18,12 +18,27 @@
 
 /* ---- a database that trusts the cluster CA and nothing else ---- */
 
+/* "seed or peer" */
+static char *
+roles_text (DflyRoleFlags roles)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+
+  for (DflyRoleFlags flag = 1; flag <= DFLY_ROLE_FLAG_MANAGER; flag <<= 1) {
+    if ((roles & flag) != 0)
+      g_ptr_array_add (names, (gpointer) dfly_role_flag_to_string (flag));
+  }
+  g_ptr_array_add (names, NULL);
+  return g_strjoinv (" or ", (char **) names->pdata);
+}
+
 #define DFLY_TYPE_CA_DATABASE (dfly_ca_database_get_type ())
 G_DECLARE_FINAL_TYPE (DflyCaDatabase, dfly_ca_database, DFLY, CA_DATABASE, GTlsDatabase)
 
 struct _DflyCaDatabase {
   GTlsDatabase  parent_instance;
-  GTlsDatabase *ca; /* the CA file, as GIO's backend reads it */
+  GTlsDatabase *ca;    /* the CA file, as GIO's backend reads it */
+  DflyRoleFlags roles; /* 0: any host; else its certificate grants one of them */
 };
 
 G_DEFINE_FINAL_TYPE (DflyCaDatabase, dfly_ca_database, G_TYPE_TLS_DATABASE)
@@ -34,10 +49,24 @@ ca_database_verify_chain (GTlsDatabase *database, GTlsCertificate *chain, const 
                           GTlsDatabaseVerifyFlags flags, GCancellable *cancellable, GError **error)
 {
   DflyCaDatabase *self = DFLY_CA_DATABASE (database);
+  g_autoptr (DflyIdentity) peer = NULL;
+  g_autoptr (GError) local = NULL;
+  GTlsCertificateFlags result;
 
   /* No identity: the chain is judged, not the address it came from. */
-  return g_tls_database_verify_chain (self->ca, chain, purpose, NULL, interaction, flags,
-                                      cancellable, error);
+  result = g_tls_database_verify_chain (self->ca, chain, purpose, NULL, interaction, flags,
+                                        cancellable, error);
+  if (result != 0 || self->roles == 0)
+    return result;
+  /* A client also knows what it called: a scheduler, a seed, a parent. */
+  peer = dfly_cert_identity_from_tls_certificate (chain, &local);
+  if (peer == NULL || (dfly_identity_get_roles (peer) & self->roles) == 0) {
+    g_message ("tls: %s is not a %s",
+               peer != NULL ? dfly_identity_get_host_id (peer) : "the server",
+               roles_text (self->roles));
+    return G_TLS_CERTIFICATE_GENERIC_ERROR;
+  }
+  return 0;
 }
 
 static GTlsCertificate *
@@ -119,7 +148,9 @@ dfly_tls_interaction_init (DflyTlsInteraction *self)
 struct _DflyTls {
   GObject             parent_instance;
   GTlsCertificate    *certificate;
-  GTlsDatabase       *database;
+  GTlsDatabase       *database; /* any host of the CA */
+  GMutex              lock;
+  GTlsDatabase       *for_roles[DFLY_ROLE_FLAGS_ALL + 1]; /* made when first asked for */
   DflyTlsInteraction *interaction;
   DflyIdentity       *identity;
 };
@@ -133,6 +164,9 @@ dfly_tls_finalize (GObject *object)
 
   g_clear_object (&self->certificate);
   g_clear_object (&self->database);
+  for (guint i = 0; i < G_N_ELEMENTS (self->for_roles); i++)
+    g_clear_object (&self->for_roles[i]);
+  g_mutex_clear (&self->lock);
   g_clear_object (&self->interaction);
   g_clear_pointer (&self->identity, dfly_identity_unref);
   G_OBJECT_CLASS (dfly_tls_parent_class)->finalize (object);
@@ -147,6 +181,7 @@ dfly_tls_class_init (DflyTlsClass *klass)
 static void
 dfly_tls_init (DflyTls *self)
 {
+  g_mutex_init (&self->lock);
 }
 
 static gboolean
@@ -260,6 +295,24 @@ dfly_tls_get_database (DflyTls *self)
   return self->database;
 }
 
+GTlsDatabase *
+dfly_tls_get_database_for (DflyTls *self, DflyRoleFlags roles)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  DflyCaDatabase *database;
+
+  roles &= DFLY_ROLE_FLAGS_ALL;
+  if (roles == 0)
+    return self->database;
+  if (self->for_roles[roles] == NULL) {
+    database = g_object_new (DFLY_TYPE_CA_DATABASE, NULL);
+    database->ca = g_object_ref (DFLY_CA_DATABASE (self->database)->ca);
+    database->roles = roles;
+    self->for_roles[roles] = G_TLS_DATABASE (database);
+  }
+  return self->for_roles[roles];
+}
+
 void
 dfly_tls_name_host (DflyTls *self, DflyHostInfo *host)
 {
@@ -288,23 +341,23 @@ dfly_tls_identify (DflyTls *self, GTlsCertificate *peer, GError **error)
 }
 
 void
-dfly_tls_setup_session (DflyTls *self, SoupSession *session)
+dfly_tls_setup_session (DflyTls *self, SoupSession *session, DflyRoleFlags roles)
 {
-  g_object_set (session, "tls-database", self->database, "tls-interaction", self->interaction,
-                NULL);
+  g_object_set (session, "tls-database", dfly_tls_get_database_for (self, roles), "tls-interaction",
+                self->interaction, NULL);
 }
 
 static GTlsConnection *
-set_up (DflyTls *self, GTlsConnection *connection, const char *const *alpn)
+set_up (DflyTls *self, GTlsConnection *connection, const char *const *alpn, DflyRoleFlags roles)
 {
-  g_tls_connection_set_database (connection, self->database);
+  g_tls_connection_set_database (connection, dfly_tls_get_database_for (self, roles));
   g_tls_connection_set_interaction (connection, G_TLS_INTERACTION (self->interaction));
   g_tls_connection_set_advertised_protocols (connection, alpn);
   return connection;
 }
 
 GIOStream *
-dfly_tls_client_handshake (DflyTls *self, GIOStream *base, const char *alpn,
+dfly_tls_client_handshake (DflyTls *self, GIOStream *base, const char *alpn, DflyRoleFlags roles,
                            GCancellable *cancellable, GError **error)
 {
   const char *const protocols[] = { alpn, NULL };
@@ -319,7 +372,7 @@ dfly_tls_client_handshake (DflyTls *self, GIOStream *base, const char *alpn,
 
   if (connection == NULL)
     return NULL;
-  set_up (self, G_TLS_CONNECTION (connection), alpn != NULL ? protocols : NULL);
+  set_up (self, G_TLS_CONNECTION (connection), alpn != NULL ? protocols : NULL, roles);
   g_tls_connection_set_certificate (G_TLS_CONNECTION (connection), self->certificate);
   if (!g_tls_connection_handshake (G_TLS_CONNECTION (connection), cancellable, error))
     return NULL;
@@ -392,7 +445,7 @@ dfly_tls_server_handshake_async (DflyTls *self, GIOStream *base, GCancellable *c
     g_object_unref (task);
     return;
   }
-  handshake->connection = set_up (self, G_TLS_CONNECTION (connection), protocols);
+  handshake->connection = set_up (self, G_TLS_CONNECTION (connection), protocols, 0);
   g_signal_connect (connection, "accept-certificate", G_CALLBACK (on_accept_certificate), NULL);
   g_object_set (connection, "authentication-mode", G_TLS_AUTHENTICATION_REQUIRED, NULL);
   handshake->timeout_id = g_timeout_add_seconds (HANDSHAKE_TIMEOUT_S, on_handshake_timeout, task);

@@ -42,6 +42,9 @@ GTlsCertificate    *dfly_tls_get_certificate (DflyTls *self);
 const DflyIdentity *dfly_tls_get_identity (DflyTls *self);
 /* Verifies chains against the cluster CA only (no host name check). */
 GTlsDatabase *dfly_tls_get_database (DflyTls *self);
+/* The same, and the certificate must also grant one of roles (0: any):
+ * what a client checks of the server it called. */
+GTlsDatabase *dfly_tls_get_database_for (DflyTls *self, DflyRoleFlags roles);
 
 /* Under TLS a host is who its certificate names: host's id becomes the
  * certificate's host id (schedulers refuse any other from it). */
@@ -51,13 +54,15 @@ void dfly_tls_name_host (DflyTls *self, DflyHostInfo *host);
  * with an error if it does not chain to it or names no host or role. */
 DflyIdentity *dfly_tls_identify (DflyTls *self, GTlsCertificate *peer, GError **error);
 
-/* Client side: sessions present this host's certificate and trust only the
- * cluster CA. */
-void dfly_tls_setup_session (DflyTls *self, SoupSession *session);
+/* Client side: sessions present this host's certificate and trust only
+ * servers of the cluster CA granted one of roles (0: any). */
+void dfly_tls_setup_session (DflyTls *self, SoupSession *session, DflyRoleFlags roles);
 /* A blocking client handshake over base (a connected socket), asking for
- * ALPN protocol alpn; returns the TLS stream (base stays its base). */
+ * ALPN protocol alpn, with a server granted one of roles (0: any); returns
+ * the TLS stream (base stays its base). */
 GIOStream *dfly_tls_client_handshake (DflyTls *self, GIOStream *base, const char *alpn,
-                                      GCancellable *cancellable, GError **error);
+                                      DflyRoleFlags roles, GCancellable *cancellable,
+                                      GError **error);
 
 /* Server side: a handshake that requires a client certificate of the CA;
  * _finish gives the TLS stream and the client's identity. */

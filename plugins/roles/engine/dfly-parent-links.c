@@ -177,7 +177,8 @@ dfly_parent_links_new (DflyContext *context)
   DflyParentLinks *self = g_new0 (DflyParentLinks, 1);
 
   self->context = g_object_ref (context);
-  self->session = dfly_wire_session_new (context, 10, 60);
+  self->session =
+    dfly_wire_session_new (context, DFLY_ROLE_FLAG_PEER | DFLY_ROLE_FLAG_SEED, 10, 60);
   self->links = g_hash_table_new (g_str_hash, g_str_equal);
   return self;
 }

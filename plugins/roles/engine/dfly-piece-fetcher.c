@@ -308,7 +308,8 @@ connect_to (DflyPieceFetcher *self, const char *host, int port, gboolean tls,
   if (tls) {
     g_socket_set_timeout (g_socket_connection_get_socket (connection), self->timeout);
     return dfly_tls_client_handshake (self->tls, G_IO_STREAM (connection), DFLY_TLS_ALPN_PIECES,
-                                      cancellable, error);
+                                      DFLY_ROLE_FLAG_PEER | DFLY_ROLE_FLAG_SEED, cancellable,
+                                      error);
   }
   /* Blocking from now on: GSocket's own I/O is not used on it. */
   fd = g_socket_get_fd (g_socket_connection_get_socket (connection));

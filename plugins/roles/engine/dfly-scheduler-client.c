@@ -96,7 +96,8 @@ static void
 on_host_left (DflyBus *bus, DflyHostInfo *info, gpointer user_data)
 {
   DflySchedulerClient *self = user_data;
-  g_autoptr (SoupSession) session = dfly_wire_session_new (self->context, 2, 60);
+  g_autoptr (SoupSession) session =
+    dfly_wire_session_new (self->context, DFLY_ROLE_FLAG_SCHEDULER, 2, 60);
   Dfly__V1__LeaveHostRequest request = DFLY__V1__LEAVE_HOST_REQUEST__INIT;
 
   request.id = info->id;
@@ -456,7 +457,7 @@ dfly_scheduler_client_new (DflyContext *context, const char *const *addresses)
     return NULL;
   self = g_new0 (DflySchedulerClient, 1);
   self->context = g_object_ref (context);
-  self->session = dfly_wire_session_new (context, 10, 60);
+  self->session = dfly_wire_session_new (context, DFLY_ROLE_FLAG_SCHEDULER, 10, 60);
   self->checks = g_cancellable_new ();
   g_queue_init (&self->waiting);
   self->schedulers = g_ptr_array_new_with_free_func (scheduler_free);

@@ -1033,7 +1033,7 @@ dfly_schedule_new (DflyContext *context, DflyScheduler *algorithm, const DflySch
   self->context = g_object_ref (context);
   self->algorithm = g_object_ref (algorithm);
   self->hosts = *hosts;
-  self->session = dfly_wire_session_new (context, 10, 60);
+  self->session = dfly_wire_session_new (context, DFLY_ROLE_FLAG_SEED, 10, 60);
   g_object_set_data (G_OBJECT (self->session), "dfly-schedule", self);
   return self;
 }
