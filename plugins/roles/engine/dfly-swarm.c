@@ -17,6 +17,10 @@
 
 #define WAIT_SLICE_US       (200 * 1000)
 #define REGISTER_TIMEOUT_US (120 * G_USEC_PER_SEC)
+/* Piece lengths a scheduler may pass on: download.min_piece_length's
+ * lowest to download.piece_length's highest (the board caps the count). */
+#define MIN_PIECE_LENGTH (G_GUINT64_CONSTANT (4) << 10)
+#define MAX_PIECE_LENGTH (G_GUINT64_CONSTANT (1) << 30)
 
 struct _DflySwarm {
   DflyPeerServices *services;
@@ -494,11 +498,13 @@ on_response (const Dfly__V1__AnnouncePeerResponse *response, gpointer user_data)
   case DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_NORMAL_TASK: {
     const Dfly__V1__NormalTaskResponse *normal = response->normal_task;
 
-    if (normal->content_length > G_MAXINT64 ||
+    if (normal->content_length > G_MAXINT64 || normal->piece_length < MIN_PIECE_LENGTH ||
+        normal->piece_length > MAX_PIECE_LENGTH ||
         !dfly_piece_board_set_length (self->board, (gint64) normal->content_length,
                                       normal->piece_length)) {
       g_message ("task %s: the scheduler's content length %" G_GUINT64_FORMAT
-                 " (pieces of %" G_GUINT64_FORMAT ") contradicts what is known; ignored",
+                 " (pieces of %" G_GUINT64_FORMAT
+                 ") is out of bounds or contradicts what is known; ignored",
                  self->task_id, normal->content_length, normal->piece_length);
       break;
     }

@@ -115,8 +115,9 @@ make_room (DflySchedulerRole *self, const char *newcomer, guint max_hosts)
     HostEntry *oldest = self->by_age.head->data;
     gint64     silent = (g_get_monotonic_time () - oldest->last_seen) / G_USEC_PER_SEC;
 
+    /* A message, not a warning: anyone can fill the table. */
     if (!self->warned_full)
-      g_warning ("host table full (%u hosts): the hosts silent the longest make room for "
+      g_message ("host table full (%u hosts): the hosts silent the longest make room for "
                  "newcomers",
                  g_hash_table_size (self->hosts));
     self->warned_full = TRUE;
