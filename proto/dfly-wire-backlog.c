@@ -15,8 +15,13 @@
 struct _DflyWireBacklogPool {
   gatomicrefcount ref_count;
   guint64         cap;
-  guint64         total; /* of its backlogs' waiting; main thread */
+  guint64         total;    /* of its backlogs' waiting; main thread */
+  guint           backlogs; /* counting against it; main thread */
 };
+
+/* Over its pool's cap, a backlog larger than its share of it (the cap over
+ * the backlogs), and than this, is over its share. */
+#define SHARE_MIN (64 * 1024)
 
 struct _DflyWireBacklog {
   GSocket             *socket;
@@ -77,8 +82,10 @@ dfly_wire_backlog_new (GSocket *socket)
   self = g_new0 (DflyWireBacklog, 1);
   self->socket = g_object_ref (socket);
   self->pool = g_object_get_data (G_OBJECT (socket), POOL_KEY);
-  if (self->pool != NULL)
+  if (self->pool != NULL) {
     g_atomic_ref_count_inc (&self->pool->ref_count);
+    self->pool->backlogs++;
+  }
   self->written = written;
   return self;
 }
@@ -90,6 +97,7 @@ dfly_wire_backlog_free (DflyWireBacklog *self)
     return;
   if (self->pool != NULL) {
     self->pool->total -= MIN (self->pool->total, self->waiting);
+    self->pool->backlogs--;
     dfly_wire_backlog_pool_unref (self->pool);
   }
   g_object_unref (self->socket);
@@ -114,7 +122,10 @@ dfly_wire_backlog_add (DflyWireBacklog *self, gsize length)
 }
 
 gboolean
-dfly_wire_backlog_pool_is_full (DflyWireBacklog *self)
+dfly_wire_backlog_over_share (DflyWireBacklog *self)
 {
-  return self->pool != NULL && self->pool->cap > 0 && self->pool->total > self->pool->cap;
+  DflyWireBacklogPool *pool = self->pool;
+
+  return pool != NULL && pool->cap > 0 && pool->total > pool->cap &&
+         self->waiting > MAX (pool->cap / MAX (pool->backlogs, 1), SHARE_MIN);
 }

@@ -40,8 +40,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyWireBacklog, dfly_wire_backlog_free)
 /* Counts length bytes about to be handed over; returns the bytes handed
  * over and not written yet, these included. */
 guint64 dfly_wire_backlog_add (DflyWireBacklog *self, gsize length);
-/* Whether the backlogs sharing self's pool add up to more than its cap, as
- * each was last counted. */
-gboolean dfly_wire_backlog_pool_is_full (DflyWireBacklog *self);
+/* Whether the backlogs sharing self's pool add up to more than its cap (as
+ * each was last counted) and self holds more than its share: the cap over
+ * the backlogs, and at least 64 KiB. The pool's total then stays under
+ * about twice its cap. */
+gboolean dfly_wire_backlog_over_share (DflyWireBacklog *self);
 
 G_END_DECLS

@@ -12,18 +12,16 @@ struct _DflyWireGuard {
   SoupServer          *server;
   DflyWireAdmission   *admission;
   DflyWireLimits       limits;
-  DflyWireBacklogPool *unread;      /* what the connections' streams leave unread */
-  gulong               started_id;  /* the server's request-started */
-  gulong               finished_id; /* and request-finished */
+  DflyWireBacklogPool *unread;     /* what the connections' streams leave unread */
+  gulong               started_id; /* the server's request-started */
 };
 
-/* A served connection's next request head is due. It lives on the remote
+/* A served connection's first request head is due. It lives on the remote
  * address object the server keeps for the connection and hands every
  * message of it (soup_server_message_get_remote_address). */
 typedef struct {
   GWeakRef socket;
   guint    timeout_id;
-  guint    idle_timeout;
 } Deadline;
 
 static void
@@ -63,6 +61,11 @@ deadline_of (SoupServerMessage *msg)
   return remote != NULL ? g_object_get_data (G_OBJECT (remote), DEADLINE_KEY) : NULL;
 }
 
+/* libsoup 3.2 never notices that a client closed a kept-alive connection
+ * between requests: the connection, its socket and its descriptor stay
+ * for good (and count against the caps). So every answer but an upgrade's
+ * closes its connection; piece bytes, the traffic that gains from reuse,
+ * never pass through libsoup. */
 static void
 on_got_headers (SoupServerMessage *msg, gpointer user_data)
 {
@@ -70,6 +73,10 @@ on_got_headers (SoupServerMessage *msg, gpointer user_data)
 
   if (deadline != NULL)
     g_clear_handle_id (&deadline->timeout_id, g_source_remove);
+  if (soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Upgrade") ==
+      NULL)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                  "close");
 }
 
 static void
@@ -77,19 +84,6 @@ on_request_started (SoupServer *server, SoupServerMessage *msg, gpointer user_da
 {
   if (deadline_of (msg) != NULL)
     g_signal_connect (msg, "got-headers", G_CALLBACK (on_got_headers), NULL);
-}
-
-/* The next request on a kept-alive connection is due from now on (the
- * server starts a message only once its first bytes come); an upgraded
- * connection is no longer HTTP. */
-static void
-on_request_finished (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
-{
-  Deadline *deadline = deadline_of (msg);
-
-  if (deadline != NULL && deadline->idle_timeout > 0 &&
-      soup_server_message_get_status (msg) != SOUP_STATUS_SWITCHING_PROTOCOLS)
-    deadline_arm (deadline, (gint64) deadline->idle_timeout * 1000);
 }
 
 DflyWireGuard *
@@ -104,8 +98,6 @@ dfly_wire_guard_new (SoupServer *server, const char *name, const DflyWireLimits 
     dfly_wire_admission_new (name, limits->max_connections, limits->max_per_address);
   self->started_id =
     g_signal_connect (server, "request-started", G_CALLBACK (on_request_started), NULL);
-  self->finished_id =
-    g_signal_connect (server, "request-finished", G_CALLBACK (on_request_finished), NULL);
   return self;
 }
 
@@ -115,7 +107,6 @@ dfly_wire_guard_free (DflyWireGuard *self)
   if (self == NULL)
     return;
   g_clear_signal_handler (&self->started_id, self->server);
-  g_clear_signal_handler (&self->finished_id, self->server);
   dfly_wire_admission_unref (self->admission);
   dfly_wire_backlog_pool_unref (self->unread);
   g_object_unref (self->server);
@@ -148,7 +139,6 @@ dfly_wire_guard_serve (DflyWireGuard *self, GSocketConnection *connection, GSock
   Deadline *deadline = g_new0 (Deadline, 1);
 
   g_weak_ref_init (&deadline->socket, socket);
-  deadline->idle_timeout = self->limits.idle_timeout;
   if (self->limits.header_timeout > 0) {
     gint64 due = (accepted != NULL ? *accepted : g_get_monotonic_time ()) +
                  (gint64) self->limits.header_timeout * G_USEC_PER_SEC;

@@ -2,12 +2,13 @@
  *
  * A DflyWireListener's bounds on the connections it accepts: the caps
  * (dfly-wire-admission.h), checked first at accept; a socket silent for
- * the idle timeout fails its read or write; and request heads, which
- * libsoup's server waits for without end: the first must be whole within
- * the header timeout of the accept (a TLS handshake or the divert's peek
- * included), and on a kept-alive connection each next one within the idle
- * timeout of its request's start. A connection past its deadline is shut
- * down, which ends libsoup's read. Main thread. Part of libdfly-proto.
+ * the idle timeout fails its read or write; the request head, which
+ * libsoup's server waits for without end, must be whole within the header
+ * timeout of the accept (a TLS handshake or the divert's peek included),
+ * or the connection is shut down, which ends libsoup's read; and every
+ * answer but a WebSocket upgrade closes its connection, since libsoup 3.2
+ * never lets go of a kept-alive one its client closed. Main thread. Part
+ * of libdfly-proto.
  */
 #pragma once
 

@@ -72,9 +72,6 @@ dfly_wire_unpack (const guint8 *data, gsize length, gsize max_size, guint32 expe
  * and room for two of the largest messages. */
 #define SEND_QUEUE_MIN (8 * 1024 * 1024)
 #define SEND_QUEUE_KEY "dfly-wire-send-queue"
-/* Beyond its server's cap on all streams together (protocol.max_unread), a
- * stream leaving more than this unread is cut. */
-#define SEND_QUEUE_SHARE (1024 * 1024)
 
 typedef struct {
   DflyWireBacklog *backlog;
@@ -145,7 +142,7 @@ dfly_wire_ws_accept (SoupServerMessage *msg, SoupWebsocketConnection *connection
 
 /* The peer stopped reading: libsoup would queue what we send for ever. */
 static void
-cut (SoupWebsocketConnection *connection, guint64 waiting, guint64 cap)
+cut (SoupWebsocketConnection *connection, guint64 waiting, const char *over)
 {
   g_autoptr (GSocket) socket = socket_of (connection);
   g_autoptr (GSocketAddress) remote =
@@ -155,8 +152,8 @@ cut (SoupWebsocketConnection *connection, guint64 waiting, guint64 cap)
                             : g_strdup ("a peer");
 
   g_message ("closing a stream to %s: %" G_GUINT64_FORMAT " bytes sent to it wait unread, "
-             "more than %" G_GUINT64_FORMAT,
-             peer, waiting, cap);
+             "more than %s",
+             peer, waiting, over);
   soup_websocket_connection_close (connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
                                    "not reading");
   /* Its close frame would wait behind the rest: the queue goes now. */
@@ -179,10 +176,9 @@ dfly_wire_ws_send (SoupWebsocketConnection *connection, DflyMessageType type,
   if (queue != NULL) {
     waiting = dfly_wire_backlog_add (queue->backlog, g_bytes_get_size (frame));
     /* Over its own cap; or its server's streams together are over theirs,
-     * and this one leaves more than a little unread. */
-    if (waiting > queue->cap ||
-        (waiting > SEND_QUEUE_SHARE && dfly_wire_backlog_pool_is_full (queue->backlog))) {
-      cut (connection, waiting, waiting > queue->cap ? queue->cap : SEND_QUEUE_SHARE);
+     * and this one leaves more than its share unread. */
+    if (waiting > queue->cap || dfly_wire_backlog_over_share (queue->backlog)) {
+      cut (connection, waiting, waiting > queue->cap ? "its cap" : "its share of what all may");
       return;
     }
   }
@@ -769,12 +765,12 @@ dfly_wire_base_url (const char *ip, guint port, gboolean tls)
 }
 
 SoupSession *
-dfly_wire_session_new (DflyContext *context, DflyRoleFlags roles, guint timeout, guint idle_timeout)
+dfly_wire_session_new (DflyContext *context, guint timeout, guint idle_timeout)
 {
   SoupSession *session =
     soup_session_new_with_options ("timeout", timeout, "idle-timeout", idle_timeout, NULL);
 
   if (dfly_context_get_tls (context) != NULL)
-    dfly_tls_setup_session (dfly_context_get_tls (context), session, roles);
+    dfly_tls_setup_session (dfly_context_get_tls (context), session);
   return session;
 }

@@ -34,8 +34,8 @@ ProtobufCMessage *dfly_wire_unpack (const guint8 *data, gsize length, gsize max_
 /* Readies a dfly stream, either end: incoming messages capped at one
  * frame of max_message_size, keepalive pings that find a vanished peer,
  * and a cap on what waits unread for the peer: 8 MiB or two of the
- * largest messages, whichever is more, or 1 MiB while the streams of its
- * listener leave more than its max_unread unread together
+ * largest messages, whichever is more, or its share of its listener's
+ * max_unread while its streams leave more than that unread together
  * (dfly-wire-backlog.h). */
 void dfly_wire_ws_setup (SoupWebsocketConnection *connection, gsize max_message_size);
 
@@ -74,8 +74,7 @@ typedef struct {
   guint   max_connections; /* open at once, in all */
   guint   max_per_address; /* open at once from one peer address */
   guint   header_timeout;  /* seconds from accepting a connection to its first request head */
-  guint   idle_timeout;    /* seconds a socket may stay silent; also from one response's end
-                          * to the next request's whole head on a kept-alive connection */
+  guint   idle_timeout;    /* seconds a socket may stay silent */
   guint64 max_unread;      /* bytes all its streams may leave unread together */
 } DflyWireLimits;
 
@@ -87,7 +86,9 @@ void dfly_wire_limits_from_config (const DflyConfig *config, DflyWireLimits *lim
  * listener accepts, and has no header timeout nor connection caps. Port 0
  * picks a free port. A connection over a cap is closed at once (with a log
  * line at most every 10 s); one that has not sent a whole request head in
- * time is shut down. limits NULL: no caps, no timeouts. */
+ * time is shut down; each answers one request (but a WebSocket upgrade):
+ * libsoup 3.2 never lets go of a kept-alive connection its client closed.
+ * limits NULL: no caps, no timeouts. */
 typedef struct _DflyWireListener DflyWireListener;
 DflyWireListener                *dfly_wire_listen (SoupServer *server, const char *ip, guint16 port,
                                                    const DflyWireLimits *limits, GError **error);
@@ -131,12 +132,9 @@ void     dfly_wire_bitmap_set (GByteArray *bits, guint32 n);
  * IPv6 in brackets. */
 char *dfly_wire_base_url (const char *ip, guint port, gboolean tls);
 
-/* A session for links to other components: when the context has TLS it
- * presents this host's certificate and trusts only servers of the cluster
- * CA whose certificates grant one of roles (what the session calls: a
- * scheduler, a seed...). timeout and idle_timeout in seconds, as
- * SoupSession's properties. */
-SoupSession *dfly_wire_session_new (DflyContext *context, DflyRoleFlags roles, guint timeout,
-                                    guint idle_timeout);
+/* A session for links to other components: it presents this host's
+ * certificate and trusts the cluster CA alone when the context has TLS.
+ * timeout and idle_timeout in seconds, as SoupSession's properties. */
+SoupSession *dfly_wire_session_new (DflyContext *context, guint timeout, guint idle_timeout);
 
 G_END_DECLS

@@ -1,6 +1,7 @@
 /* test-wire-limits.c — what a listener bounds, against raw sockets: the
- * connection caps in all and per address, request heads that trickle in,
- * kept-alive connections that do, and a WebSocket peer that never reads */
+ * connection caps in all and per address (a connection served and closed
+ * by its client frees its place), request heads that trickle in, and a
+ * WebSocket peer that never reads */
 #include "config.h"
 
 #include <string.h>
@@ -171,9 +172,9 @@ test_caps (Fixture *f, gconstpointer data)
          peer_state (g_ptr_array_index (first, 0), got) != PEER_CLOSED)
     turn_ms (10);
   g_assert_true (g_str_has_prefix (got->str, "HTTP/1.1 200"));
-  /* One gone makes room for one more from its address. */
-  g_socket_close (g_ptr_array_index (first, 1), NULL);
-  g_ptr_array_remove_index (first, 1);
+  /* One gone, served or not, makes room for one more from its address. */
+  g_socket_close (g_ptr_array_index (first, 0), NULL);
+  g_ptr_array_remove_index (first, 0);
   turn_ms (100);
   late = connect_from (f, "127.0.0.1");
   turn_ms (100);
@@ -217,40 +218,11 @@ test_header_timeout (Fixture *f, gconstpointer data)
   prompt = connect_from (f, "127.0.0.1");
   send_text (prompt, HELLO);
   turn_ms (1500);
-  /* Served, and kept alive past the header timeout. */
-  g_assert_cmpint (peer_state (prompt, got), ==, PEER_DATA);
+  /* Served, and closed after its answer: libsoup 3.2 would never notice
+   * the client closing a kept-alive one (see the caps test). */
+  g_assert_true (wait_closed (prompt, got));
   g_assert_true (g_str_has_prefix (got->str, "HTTP/1.1 200"));
-  g_assert_cmpint (peer_state (prompt, NULL), ==, PEER_OPEN);
-  g_assert_cmpuint (f->handled, ==, 1);
-}
-
-/* On a kept-alive connection the next head is due within the idle
- * timeout of its request's start, however it trickles. */
-static void
-test_next_head (Fixture *f, gconstpointer data)
-{
-  DflyWireLimits limits = { .header_timeout = 1, .idle_timeout = 2 };
-  g_autoptr (GSocket) socket = NULL;
-  g_autoptr (GString) got = g_string_new (NULL);
-  gint64 start;
-
-  fixture_start (f, &limits);
-  socket = connect_from (f, "127.0.0.1");
-  send_text (socket, HELLO);
-  while (strstr (got->str, "hello") == NULL)
-    if (peer_state (socket, got) == PEER_CLOSED)
-      g_assert_not_reached ();
-    else
-      turn_ms (10);
-  start = g_get_monotonic_time ();
-  while (peer_state (socket, NULL) == PEER_OPEN &&
-         g_get_monotonic_time () - start < WAIT_MS * 1000) {
-    send_text (socket, "G");
-    turn_ms (200);
-  }
-  g_assert_cmpint (peer_state (socket, NULL), ==, PEER_CLOSED);
-  g_assert_cmpint (g_get_monotonic_time () - start, >=, 1800 * 1000);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 6 * G_USEC_PER_SEC);
+  g_assert_nonnull (strstr (got->str, "Connection: close"));
   g_assert_cmpuint (f->handled, ==, 1);
 }
 
@@ -410,7 +382,6 @@ main (int argc, char **argv)
   g_test_add ("/wire-limits/caps", Fixture, NULL, NULL, test_caps, fixture_teardown);
   g_test_add ("/wire-limits/header-timeout", Fixture, NULL, NULL, test_header_timeout,
               fixture_teardown);
-  g_test_add ("/wire-limits/next-head", Fixture, NULL, NULL, test_next_head, fixture_teardown);
   g_test_add ("/wire-limits/ws-never-reads", WsFixture, NULL, ws_setup, test_ws_never_reads,
               ws_teardown);
   g_test_add ("/wire-limits/ws-reader", WsFixture, NULL, ws_setup, test_ws_reader, ws_teardown);

@@ -102,7 +102,7 @@ static const DflyConfigKey protocol_keys[] = {
   KEY ("header_timeout", DURATION, protocol.header_timeout, "10s", 1, 600, RESTART,
        "time a new connection has to send its first request head"),
   KEY ("idle_timeout", DURATION, protocol.idle_timeout, "60s", 1, 3600, RESTART,
-       "time a connection may stay silent, or take for its next request"),
+       "time a connection may stay silent"),
   KEY ("max_unread", SIZE, protocol.max_unread, "128MiB", 16 * MiB, 64 * GiB, RESTART,
        "bytes the streams of one server may leave unread together"),
 };

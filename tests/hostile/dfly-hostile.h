@@ -27,8 +27,7 @@ gboolean hostile_wait (gboolean *done, guint timeout_ms);
 /* The attacks (one file each). */
 int hostile_forge_parent (int argc, char **argv);
 int hostile_accuse (int argc, char **argv);
-int hostile_fake_hosts (int argc, char **argv);
-int hostile_lengths (int argc, char **argv);
-int hostile_claim_source (int argc, char **argv);
+int hostile_trickle (int argc, char **argv);
+int hostile_ws_noread (int argc, char **argv);
 
 G_END_DECLS

@@ -63,8 +63,8 @@ typedef struct {
     guint   max_connections;             /* each server's open connections, at most */
     guint   max_connections_per_address; /* the same from one peer address */
     guint   header_timeout;              /* seconds from accept to the first request head */
-    guint   idle_timeout; /* seconds a connection may stay silent, or idle between requests */
-    guint64 max_unread;   /* bytes the streams of one server may leave unread together */
+    guint   idle_timeout;                /* seconds a connection may stay silent */
+    guint64 max_unread; /* bytes the streams of one server may leave unread together */
   } protocol;
   struct {
     guint64 piece_length;       /* 0: chosen from the content length */

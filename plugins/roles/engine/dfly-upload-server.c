@@ -31,6 +31,8 @@ struct _DflyUploadServer {
   guint                 reveal_id;
   GCancellable         *cancellable;      /* listings in flight; cancelled when freed */
   guint                 listings;         /* one-shot ones in flight, at most MAX_LISTINGS */
+  guint                 sync_listings;    /* sync streams' in flight, at most MAX_SYNC_LISTINGS */
+  GQueue                waiting_listings; /* Listing *: sync streams' waiting their turn */
   guint                 orders_refused;   /* busy, since the last line saying so */
   gint64                orders_logged_at; /* that line's time, monotonic µs */
 };
@@ -40,7 +42,11 @@ struct _DflyUploadServer {
  * most); one-shot listings run on GIO's shared thread pool, a few at once. */
 #define MAX_SUBSCRIPTIONS_PER_STREAM 1024
 #define MAX_LISTINGS                 32
-#define SUBSCRIPTIONS_KEY            "dfly-upload-subscriptions"
+/* A sync stream's listing holds a task's whole piece list until it is sent
+ * (16,384 pieces are some 3 MiB): a few at once, the rest wait their turn,
+ * so a flood of subscriptions does not make this process hold them all. */
+#define MAX_SYNC_LISTINGS 4
+#define SUBSCRIPTIONS_KEY "dfly-upload-subscriptions"
 /* Orders refused as busy are logged at most once per this many µs. */
 #define ORDERS_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
 
@@ -117,7 +123,20 @@ send_piece (SoupWebsocketConnection *stream, const DflyPieceInfo *info)
 typedef struct {
   DflyUploadServer        *server; /* valid unless the listing was cancelled */
   SoupWebsocketConnection *stream;
+  char                    *task_id;
 } Listing;
+
+static void
+listing_free (Listing *listing)
+{
+  g_object_unref (listing->stream);
+  g_free (listing->task_id);
+  g_free (listing);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Listing, listing_free)
+
+static void start_listings (DflyUploadServer *self);
 
 static guint
 count_subscriptions (SoupWebsocketConnection *stream)
@@ -147,28 +166,51 @@ list_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
 static void
 listed (GObject *storage, GAsyncResult *result, gpointer user_data)
 {
-  g_autofree Listing *listing = user_data;
-  g_autoptr (SoupWebsocketConnection) stream = listing->stream;
+  g_autoptr (Listing) listing = user_data;
+  SoupWebsocketConnection *stream = listing->stream;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) pieces = g_task_propagate_pointer (G_TASK (result), &error);
 
   /* Cancelled: the server is gone. */
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
+  listing->server->sync_listings--;
   /* A stream closed meanwhile is not sent to. */
-  if (pieces == NULL || !g_ptr_array_find (listing->server->streams, stream, NULL) ||
-      soup_websocket_connection_get_state (stream) != SOUP_WEBSOCKET_STATE_OPEN)
-    return;
-  for (guint i = 0; i < pieces->len; i++)
-    send_piece (stream, g_ptr_array_index (pieces, i));
+  if (pieces != NULL && g_ptr_array_find (listing->server->streams, stream, NULL) &&
+      soup_websocket_connection_get_state (stream) == SOUP_WEBSOCKET_STATE_OPEN) {
+    for (guint i = 0; i < pieces->len; i++)
+      send_piece (stream, g_ptr_array_index (pieces, i));
+  }
+  g_clear_pointer (&pieces, g_ptr_array_unref);
+  start_listings (listing->server);
+}
+
+/* Lists for the sync streams waiting, while fewer than MAX_SYNC_LISTINGS run. */
+static void
+start_listings (DflyUploadServer *self)
+{
+  Listing *listing;
+
+  while (self->sync_listings < MAX_SYNC_LISTINGS &&
+         (listing = g_queue_pop_head (&self->waiting_listings)) != NULL) {
+    g_autoptr (GTask) task = NULL;
+
+    if (soup_websocket_connection_get_state (listing->stream) != SOUP_WEBSOCKET_STATE_OPEN) {
+      listing_free (listing);
+      continue;
+    }
+    self->sync_listings++;
+    task = g_task_new (self->storage, self->cancellable, listed, listing);
+    g_task_set_task_data (task, g_strdup (listing->task_id), g_free);
+    g_task_run_in_thread (task, list_thread);
+  }
 }
 
 static void
 subscribe (DflyUploadServer *self, SoupWebsocketConnection *stream, const char *task_id)
 {
   GPtrArray *streams = g_hash_table_lookup (self->subscribers, task_id);
-  g_autoptr (GTask) task = NULL;
-  Listing *listing;
+  Listing   *listing;
 
   /* Already subscribed: it heard what was held then, and the bus since.
    * Closing (over its cap): what it still sent is dropped. */
@@ -193,9 +235,9 @@ subscribe (DflyUploadServer *self, SoupWebsocketConnection *stream, const char *
   listing = g_new0 (Listing, 1);
   listing->server = self;
   listing->stream = g_object_ref (stream);
-  task = g_task_new (self->storage, self->cancellable, listed, listing);
-  g_task_set_task_data (task, g_strdup (task_id), g_free);
-  g_task_run_in_thread (task, list_thread);
+  listing->task_id = g_strdup (task_id);
+  g_queue_push_tail (&self->waiting_listings, listing);
+  start_listings (self);
 }
 
 /* Tells streams of piece, but those in told (NULL: none). */
@@ -563,6 +605,7 @@ dfly_upload_server_free (DflyUploadServer *self)
   g_clear_pointer (&self->listener, dfly_wire_listener_free);
   g_clear_handle_id (&self->reveal_id, g_source_remove);
   g_queue_free_full (self->reveals, (GDestroyNotify) reveal_free);
+  g_queue_clear_full (&self->waiting_listings, (GDestroyNotify) listing_free);
   while (self->streams->len > 0) {
     g_autoptr (SoupWebsocketConnection) stream =
       g_object_ref (g_ptr_array_index (self->streams, 0));
