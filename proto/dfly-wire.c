@@ -765,12 +765,12 @@ dfly_wire_base_url (const char *ip, guint port, gboolean tls)
 }
 
 SoupSession *
-dfly_wire_session_new (DflyContext *context, guint timeout, guint idle_timeout)
+dfly_wire_session_new (DflyContext *context, DflyRoleFlags roles, guint timeout, guint idle_timeout)
 {
   SoupSession *session =
     soup_session_new_with_options ("timeout", timeout, "idle-timeout", idle_timeout, NULL);
 
   if (dfly_context_get_tls (context) != NULL)
-    dfly_tls_setup_session (dfly_context_get_tls (context), session);
+    dfly_tls_setup_session (dfly_context_get_tls (context), session, roles);
   return session;
 }

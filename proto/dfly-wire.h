@@ -132,9 +132,12 @@ void     dfly_wire_bitmap_set (GByteArray *bits, guint32 n);
  * IPv6 in brackets. */
 char *dfly_wire_base_url (const char *ip, guint port, gboolean tls);
 
-/* A session for links to other components: it presents this host's
- * certificate and trusts the cluster CA alone when the context has TLS.
- * timeout and idle_timeout in seconds, as SoupSession's properties. */
-SoupSession *dfly_wire_session_new (DflyContext *context, guint timeout, guint idle_timeout);
+/* A session for links to other components: when the context has TLS it
+ * presents this host's certificate and trusts only servers of the cluster
+ * CA whose certificates grant one of roles (what the session calls: a
+ * scheduler, a seed...). timeout and idle_timeout in seconds, as
+ * SoupSession's properties. */
+SoupSession *dfly_wire_session_new (DflyContext *context, DflyRoleFlags roles, guint timeout,
+                                    guint idle_timeout);
 
 G_END_DECLS

@@ -14,6 +14,7 @@ SYSTEM_TESTS = \
 	tests/system/test-oci.sh \
 	tests/system/test-trust-tls.sh \
 	tests/system/test-trust-pieces.sh \
+	tests/system/test-trust-scheduler.sh \
 	tests/system/test-trust-flood.sh \
 	tests/system/test-trust-source.sh
 TESTS += $(SYSTEM_TESTS)

@@ -31,6 +31,9 @@ static const DflyHostileAttack attacks[] = {
   { "accuse", "SCHEDULER IP TASK_ID URL PIECE_LENGTH PARENT_IP PIECES", hostile_accuse },
   { "trickle", "N HOST PORT SECONDS [FROM_IP...]", hostile_trickle },
   { "ws-noread", "HOST PORT PATH STREAMS SECONDS TASK_ID...", hostile_ws_noread },
+  { "fake-hosts", "SCHEDULER COUNT INTERVAL", hostile_fake_hosts },
+  { "hostile-lengths", "SCHEDULER URL SECONDS", hostile_lengths },
+  { "claim-source", "SCHEDULER URL SECONDS", hostile_claim_source },
   { NULL, NULL, NULL },
 };
 

@@ -29,5 +29,8 @@ int hostile_forge_parent (int argc, char **argv);
 int hostile_accuse (int argc, char **argv);
 int hostile_trickle (int argc, char **argv);
 int hostile_ws_noread (int argc, char **argv);
+int hostile_fake_hosts (int argc, char **argv);
+int hostile_lengths (int argc, char **argv);
+int hostile_claim_source (int argc, char **argv);
 
 G_END_DECLS

@@ -4,6 +4,11 @@ check_PROGRAMS += tests/hostile/dfly-hostile
 tests_hostile_dfly_hostile_SOURCES = \
 	tests/hostile/dfly-hostile.c \
 	tests/hostile/dfly-hostile.h \
+	tests/hostile/hostile-announce.c \
+	tests/hostile/hostile-announce.h \
+	tests/hostile/hostile-claim-source.c \
+	tests/hostile/hostile-fake-hosts.c \
+	tests/hostile/hostile-lengths.c \
 	tests/hostile/hostile-forge-parent.c \
 	tests/hostile/hostile-accuse.c \
 	tests/hostile/hostile-host.c \
