@@ -14,6 +14,8 @@
 # - bit rot: one byte of a piece in a real parent's storage flips. The child
 #   that fetches it catches it, the parent reads the piece back, drops it
 #   and stops serving it; the child gets it elsewhere.
+# - a child configured for sha256 whose reference digests are crc32c (the
+#   seed was configured so) takes nothing from parents: it cannot check them.
 . "$top_srcdir/tests/lib.sh"
 
 need python3
@@ -27,6 +29,7 @@ head -c $((16 * PIECE)) /dev/urandom >"$WWW/sha"
 head -c $((16 * PIECE)) /dev/urandom >"$WWW/crc"
 head -c $((16 * PIECE)) /dev/urandom >"$WWW/accused"
 head -c $((16 * PIECE)) /dev/urandom >"$WWW/rot"
+head -c $((16 * PIECE)) /dev/urandom >"$WWW/mixed"
 start_nginx "$WWW"
 
 SCHEDULER_PORT=$(pick_port)
@@ -155,6 +158,22 @@ check "... its forged pieces pass the CRC-32C check" test "$from_forger" -gt 0
 check "... and reach outputs: not every copy equals the origin's" \
   test "$(identical crc peer2 peer3 peer4)" -lt 3
 forger_done crc
+
+# --- a forgeable reference does not downgrade a sha256 child --------------
+sed -i '/^  piece_digest: crc32c$/d' "$SCRATCH/peer4/dflyd.yaml"
+node_ctl peer4 reload >/dev/null 2>&1 || bail_out "peer4 did not reload"
+get_all mixed peer1
+is "peer1 (crc32c) fetches mixed through the seed (crc32c)" "$GET_FAILED $(identical mixed peer1)" \
+  " 1"
+get_all mixed peer4
+is "peer4 (sha256) fetches mixed" "$GET_FAILED $(identical mixed peer4)" " 1"
+like "... refusing the crc32c reference digests" "$SCRATCH/peer4.log" \
+  "piece digests .crc32c:.*. cannot be checked under download.piece_digest sha256"
+mixed_id=$(task_id peer4 mixed)
+is "... so it took no byte from a parent" \
+  "$(node_ctl peer4 --json task show "$mixed_id" | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["from-parents"])')" 0
 
 # --- bit rot in a real parent's storage -----------------------------------
 for node in seed $PEERS; do

@@ -75,6 +75,7 @@ struct _DflyPieceBoard {
   GHashTable *refused;     /* parent ids never to use again */
   gint64      progress_at; /* monotonic time of the last progress */
   gint64      rescheduled_at;
+  gboolean    news; /* a digest or a parent came since the last wake */
 
   guint64 completed;
   guint64 from_parents;
@@ -350,8 +351,10 @@ dfly_piece_board_set_digest (DflyPieceBoard *self, guint32 number, const char *d
 {
   g_mutex_lock (&self->lock);
   if (self->sized && number < self->piece_count && self->digests[number] == NULL &&
-      digest != NULL && strchr (digest, ':') != NULL)
+      digest != NULL && strchr (digest, ':') != NULL) {
     self->digests[number] = g_strdup (digest);
+    self->news = TRUE;
+  }
   g_mutex_unlock (&self->lock);
 }
 
@@ -395,6 +398,7 @@ dfly_piece_board_add_parent (DflyPieceBoard *self, const char *peer_id, const ch
   parent->seed = seed;
   g_byte_array_set_size (parent->bitmap, 0);
   g_byte_array_append (parent->bitmap, bitmap, MIN (bitmap_size, (self->piece_count + 7) / 8));
+  self->news = TRUE;
   g_mutex_unlock (&self->lock);
   return TRUE;
 }
@@ -444,7 +448,14 @@ void
 dfly_piece_board_wake (DflyPieceBoard *self)
 {
   g_mutex_lock (&self->lock);
-  progress_all (self);
+  /* Only news restarts the stall timer: the scheduler's answers to this
+   * child's own reschedules, repeating what it knew, would otherwise keep
+   * it from ever turning to the source (say, with no digest it may use). */
+  if (self->news)
+    progress_all (self);
+  else
+    g_cond_broadcast (&self->cond);
+  self->news = FALSE;
   g_mutex_unlock (&self->lock);
 }
 

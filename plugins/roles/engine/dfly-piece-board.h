@@ -100,7 +100,8 @@ gboolean dfly_piece_board_add_parent (DflyPieceBoard *self, const char *peer_id,
 void dfly_piece_board_parent_has (DflyPieceBoard *self, const char *base_url, guint32 number);
 /* The link to base_url is lost; TRUE if a parent was there. */
 gboolean dfly_piece_board_parent_lost (DflyPieceBoard *self, const char *base_url);
-/* New parents or digests: waiting workers look again. */
+/* After new parents or digests: waiting workers look again, and the stall
+ * timer (going to the source) restarts if a digest or a parent was new. */
 void dfly_piece_board_wake (DflyPieceBoard *self);
 
 /* ---- the piece workers ---- */
