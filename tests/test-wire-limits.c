@@ -375,6 +375,106 @@ test_ws_reader (WsFixture *f, gconstpointer data)
     g_main_context_iteration (NULL, TRUE);
 }
 
+/* ---- streams that never read, beyond their listener's max_unread ---- */
+
+#define SHARE_STREAMS 4
+
+typedef struct {
+  Fixture    base;
+  GPtrArray *streams; /* SoupWebsocketConnection * */
+  guint64    sent[SHARE_STREAMS];
+  guint      closed;
+  guint      pump_id;
+} ShareFixture;
+
+static void
+on_share_closed (SoupWebsocketConnection *ws, gpointer data)
+{
+  ((ShareFixture *) data)->closed++;
+}
+
+/* One message to each open stream per turn of the loop. */
+static gboolean
+pump_all (gpointer data)
+{
+  ShareFixture             *f = data;
+  Dfly__V1__StatTaskRequest request = DFLY__V1__STAT_TASK_REQUEST__INIT;
+  g_autofree char          *id = g_strnfill (WS_MESSAGE, 'a');
+
+  request.task_id = id;
+  for (guint i = 0; i < f->streams->len; i++) {
+    SoupWebsocketConnection *ws = g_ptr_array_index (f->streams, i);
+
+    if (soup_websocket_connection_get_state (ws) == SOUP_WEBSOCKET_STATE_OPEN &&
+        f->sent[i] < WS_MAX_SEND) {
+      dfly_wire_ws_send (ws, DFLY_MESSAGE_STAT_TASK_REQUEST, &request.base);
+      f->sent[i] += WS_MESSAGE;
+    }
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_share_ws (SoupServer *server, SoupServerMessage *msg, const char *path,
+             SoupWebsocketConnection *ws, gpointer data)
+{
+  ShareFixture *f = data;
+
+  dfly_wire_ws_setup (ws, 2 * WS_MESSAGE);
+  g_ptr_array_add (f->streams, g_object_ref (ws));
+  g_signal_connect (ws, "closed", G_CALLBACK (on_share_closed), f);
+  if (f->streams->len == SHARE_STREAMS)
+    f->pump_id = g_timeout_add (1, pump_all, f);
+}
+
+static void
+share_setup (ShareFixture *f, gconstpointer data)
+{
+  char *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
+
+  f->streams = g_ptr_array_new_with_free_func (g_object_unref);
+  fixture_start (&f->base, &(DflyWireLimits){
+                             .header_timeout = 10, .idle_timeout = 60, .max_unread = 1024 * 1024 });
+  soup_server_add_websocket_handler (f->base.server, "/ws", NULL, protocols, on_share_ws, f, NULL);
+}
+
+static void
+share_teardown (ShareFixture *f, gconstpointer data)
+{
+  g_clear_handle_id (&f->pump_id, g_source_remove);
+  while (f->closed < f->streams->len)
+    g_main_context_iteration (NULL, TRUE);
+  g_ptr_array_unref (f->streams);
+  fixture_teardown (&f->base, data);
+}
+
+/* Four streams that never read, on a listener whose streams may leave
+ * 1 MiB unread together: each is cut once it holds more than its share,
+ * long before its own 8 MiB cap. */
+static void
+test_ws_share (ShareFixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) clients = g_ptr_array_new_with_free_func (g_object_unref);
+  gint64  end = g_get_monotonic_time () + 4 * WAIT_MS * 1000;
+  guint64 most = 0;
+
+  g_test_expect_message ("dfly-proto", G_LOG_LEVEL_MESSAGE, "*more than its share*");
+  for (guint i = 0; i < SHARE_STREAMS; i++) {
+    g_ptr_array_add (clients, connect_from (&f->base, "127.0.0.1"));
+    send_text (g_ptr_array_index (clients, i), WS_UPGRADE);
+  }
+  while ((f->streams->len < SHARE_STREAMS || f->closed < SHARE_STREAMS) &&
+         g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (f->closed, ==, SHARE_STREAMS);
+  for (guint i = 0; i < SHARE_STREAMS; i++)
+    most = MAX (most, f->sent[i]);
+  g_test_message ("each cut after %" G_GUINT64_FORMAT " KiB at most", most / 1024);
+  /* The single stream's cap alone let 12 MiB go (test_ws_never_reads). */
+  g_assert_cmpuint (most, <, 8 * 1024 * 1024);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -385,5 +485,7 @@ main (int argc, char **argv)
   g_test_add ("/wire-limits/ws-never-reads", WsFixture, NULL, ws_setup, test_ws_never_reads,
               ws_teardown);
   g_test_add ("/wire-limits/ws-reader", WsFixture, NULL, ws_setup, test_ws_reader, ws_teardown);
+  g_test_add ("/wire-limits/ws-share", ShareFixture, NULL, share_setup, test_ws_share,
+              share_teardown);
   return g_test_run ();
 }

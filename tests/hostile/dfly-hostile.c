@@ -29,7 +29,7 @@ hostile_wait (gboolean *done, guint timeout_ms)
 static const DflyHostileAttack attacks[] = {
   { "forge-parent", "SCHEDULER IP TASK_ID URL FILE PIECE_LENGTH SECONDS", hostile_forge_parent },
   { "accuse", "SCHEDULER IP TASK_ID URL PIECE_LENGTH PARENT_IP PIECES", hostile_accuse },
-  { "trickle", "N HOST PORT SECONDS [FROM_IP...]", hostile_trickle },
+  { "trickle", "[--piece] N HOST PORT SECONDS [FROM_IP...]", hostile_trickle },
   { "ws-noread", "HOST PORT PATH STREAMS SECONDS TASK_ID...", hostile_ws_noread },
   { "fake-hosts", "SCHEDULER COUNT INTERVAL", hostile_fake_hosts },
   { "hostile-lengths", "SCHEDULER URL SECONDS", hostile_lengths },

