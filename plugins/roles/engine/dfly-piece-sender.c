@@ -30,6 +30,8 @@
 #define IDLE_TIMEOUT_MS (90 * 1000)
 /* Piece connections beyond the upload slots, for idle kept-alive ones. */
 #define IDLE_CONNECTIONS 256
+/* Connections refused over the cap are logged at most once per this many µs. */
+#define REFUSED_LINE_US (10 * G_USEC_PER_SEC)
 /* Under a rate limit, bytes go out in slices of this size. */
 #define PACED_SLICE (256 * 1024)
 /* Under TLS, content is copied through a buffer of this size. */
@@ -49,6 +51,8 @@ struct _DflyPieceSender {
   GPtrArray        *finished;    /* GThread * of ended connections, to join */
   guint             active;      /* ranges being sent */
   guint64           bytes_sent;
+  guint             refused;      /* connections over the cap since the last line saying so */
+  gint64            refused_line; /* that line's time, monotonic µs; 0: none yet */
 };
 
 typedef struct {
@@ -429,6 +433,21 @@ reap (DflyPieceSender *self)
     g_thread_join (g_ptr_array_index (finished, i));
 }
 
+/* A connection over the cap: said at most once per REFUSED_LINE_US. */
+static void
+refused_locked (DflyPieceSender *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  self->refused++;
+  if (self->refused_line != 0 && now - self->refused_line < REFUSED_LINE_US)
+    return;
+  g_message ("upload: %u piece connections open, closed %u new one(s)", self->connections->len,
+             self->refused);
+  self->refused = 0;
+  self->refused_line = now;
+}
+
 void
 dfly_piece_sender_take (DflyPieceSender *self, GIOStream *stream)
 {
@@ -473,7 +492,7 @@ dfly_piece_sender_take (DflyPieceSender *self, GIOStream *stream)
   /* A thread per connection: beyond the slots (and a margin for idle
    * kept-alive ones) a new connection is closed at once. */
   if (self->connections->len >= slots + IDLE_CONNECTIONS)
-    g_message ("upload: %u piece connections open, closing a new one", self->connections->len);
+    refused_locked (self);
   else if (!self->stopping) {
     thread = c->thread = g_thread_try_new ("dfly-upload", connection_thread, c, &error);
     if (thread != NULL)
