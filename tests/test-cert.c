@@ -276,6 +276,9 @@ test_issue_refuses (void)
   make_ca (&other_ca, "other");
   issue (&host, &ca, "host", peer);
 
+  g_assert_false (dfly_cert_check_host_id ("host\0x", 6, NULL));
+  g_assert_false (dfly_cert_check_host_id ("host\xff", 5, NULL));
+  g_assert_true (dfly_cert_check_host_id ("fe80::1-node_a.b", 16, NULL));
   expect_issue_error (&ca, &(DflyCertRequest){ "", peer, NULL, NULL, 1 }, "empty");
   expect_issue_error (&ca, &(DflyCertRequest){ long_id, peer, NULL, NULL, 1 }, "more than 255");
   expect_issue_error (&ca, &(DflyCertRequest){ "a b", peer, NULL, NULL, 1 }, "0x20 at 1");

@@ -173,7 +173,7 @@ free_secret (char *secret)
 {
   if (secret == NULL)
     return;
-  memset (secret, 0, strlen (secret));
+  explicit_bzero (secret, strlen (secret)); /* memset before free may be dropped */
   g_free (secret);
 }
 

@@ -30,9 +30,12 @@
 #define OID_SUBJECT_ALT     "2.5.29.17"
 #define PEM_CERT_BEGIN      "-----BEGIN CERTIFICATE-----"
 
+/* Wiped first: a datum may hold a key. */
 static void
 datum_clear (gnutls_datum_t *datum)
 {
+  if (datum->data != NULL)
+    gnutls_memset (datum->data, 0, datum->size);
   gnutls_free (datum->data);
   datum->data = NULL;
   datum->size = 0;
@@ -81,7 +84,8 @@ dfly_cert_check_host_id (const char *host_id, gsize length, GError **error)
   for (gsize i = 0; i < length; i++) {
     guchar c = host_id[i];
 
-    if (!g_ascii_isalnum (c) && strchr ("._-:", c) == NULL) {
+    /* memchr, not strchr: strchr finds a NUL, the string's own end. */
+    if (!g_ascii_isalnum (c) && memchr ("._-:", c, 4) == NULL) {
       g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
                    "the host id has the byte 0x%02x at %" G_GSIZE_FORMAT
                    "; only letters, digits and . _ - : may be used",
@@ -402,6 +406,7 @@ dfly_cert_issue (const char *ca_cert_pem, const char *ca_key_pem, const DflyCert
   g_auto (gnutls_x509_privkey_t) key = NULL;
   g_auto (gnutls_x509_crt_t) crt = NULL;
 
+  g_return_val_if_fail (ca_cert_pem != NULL && ca_key_pem != NULL && request != NULL, FALSE);
   if (request->host_id == NULL ||
       !dfly_cert_check_host_id (request->host_id, strlen (request->host_id), error) ||
       !check_days (request->days, error))
