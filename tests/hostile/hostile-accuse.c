@@ -2,8 +2,9 @@
  *
  *   dfly-hostile accuse SCHEDULER IP TASK_ID URL PIECE_LENGTH PARENT_IP PIECES
  *
- * Announces a host at IP to the scheduler at SCHEDULER ("ip:port"),
- * registers a peer for task TASK_ID (URL's, in pieces of PIECE_LENGTH) and
+ * Announces a host at IP (IP-accuser; its peer is IP-accuser-liar) to the
+ * scheduler at SCHEDULER ("ip:port"), registers a peer for task TASK_ID
+ * (URL's, in pieces of PIECE_LENGTH) and
  * waits to be offered the parent at PARENT_IP; then reports each piece of
  * PIECES ("0,1,2") as served by it with a wrong digest, though it never
  * fetched one. Prints "parent=" (the accused peer id) and "accused=" (how
@@ -12,14 +13,14 @@
 #include "config.h"
 
 #include "dfly-hostile.h"
-#include "hostile-host.h"
+#include "hostile-announce.h"
 
 /* The peer id of the parent at ip among what the scheduler offered, or NULL. */
 static const char *
-offered_at (HostileHost *host, const char *ip)
+offered_at (HostileAnnounce *announce, const char *ip)
 {
-  for (guint i = 0; i < host->responses->len; i++) {
-    Dfly__V1__AnnouncePeerResponse *response = g_ptr_array_index (host->responses, i);
+  for (guint i = 0; i < announce->responses->len; i++) {
+    Dfly__V1__AnnouncePeerResponse *response = g_ptr_array_index (announce->responses, i);
 
     if (response->response_case != DFLY__V1__ANNOUNCE_PEER_RESPONSE__RESPONSE_NORMAL_TASK)
       continue;
@@ -36,8 +37,8 @@ offered_at (HostileHost *host, const char *ip)
 int
 hostile_accuse (int argc, char **argv)
 {
-  HostileHost      host = { 0 };
-  g_autofree char *peer_id = NULL;
+  HostileAnnounce  announce = { 0 };
+  g_autofree char *host_id = NULL;
   g_auto (GStrv) pieces = NULL;
   const char *parent = NULL;
   gboolean    never = FALSE;
@@ -47,16 +48,20 @@ hostile_accuse (int argc, char **argv)
     g_printerr ("usage: accuse SCHEDULER IP TASK_ID URL PIECE_LENGTH PARENT_IP PIECES\n");
     return 2;
   }
-  if (!hostile_host_start (&host, argv[1], argv[2], "accuser", 4000))
+  host_id = g_strconcat (argv[2], "-accuser", NULL);
+  if (!hostile_announce_open (&announce, argv[1], host_id, argv[4]))
     return 1;
-  peer_id = g_strconcat (host.host_id, "-liar", NULL);
-  hostile_host_register (&host, argv[3], peer_id, argv[4], g_ascii_strtoull (argv[5], NULL, 10),
-                         FALSE);
-  for (int tries = 0; tries < 100 && (parent = offered_at (&host, argv[6])) == NULL; tries++)
+  /* The task the test names: its id may carry what the URL alone does not. */
+  g_free (announce.task_id);
+  announce.task_id = g_strdup (argv[3]);
+  hostile_announce_host (&announce, argv[2], 4000);
+  hostile_announce_register (&announce, argv[4], g_ascii_strtoull (argv[5], NULL, 10), FALSE,
+                             FALSE);
+  for (int tries = 0; tries < 100 && (parent = offered_at (&announce, argv[6])) == NULL; tries++)
     hostile_wait (&never, 100);
   g_print ("parent=%s\n", parent != NULL ? parent : "none");
   if (parent == NULL) {
-    hostile_host_clear (&host);
+    hostile_announce_close (&announce);
     return 1;
   }
   pieces = g_strsplit (argv[7], ",", -1);
@@ -69,12 +74,12 @@ hostile_accuse (int argc, char **argv)
     failed.digest_mismatch = TRUE;
     request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PIECE_FAILED;
     request.download_piece_failed = &failed;
-    hostile_host_send (&host, &request, argv[3], peer_id);
+    hostile_announce_send (&announce, &request);
     accused++;
   }
   /* Long enough for the frames to leave before the stream closes. */
   hostile_wait (&never, 1000);
   g_print ("accused=%u\n", accused);
-  hostile_host_clear (&host);
+  hostile_announce_close (&announce);
   return 0;
 }

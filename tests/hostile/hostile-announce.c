@@ -143,10 +143,37 @@ hostile_announce_stat_length (HostileAnnounce *self)
   return length;
 }
 
-/* ---- the lie ---- */
+void
+hostile_announce_host (HostileAnnounce *self, const char *ip, guint port)
+{
+  Dfly__V1__AnnounceHostRequest request = DFLY__V1__ANNOUNCE_HOST_REQUEST__INIT;
+  Dfly__V1__Host                host = DFLY__V1__HOST__INIT;
+  g_autofree char              *url = g_strconcat (self->scheduler_url, "/v1/announce-host", NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, url);
+  g_autoptr (GBytes) frame = NULL;
+  g_autoptr (GBytes) reply = NULL;
 
-static void
-register_peer (HostileAnnounce *self, const char *url, gboolean need_back_to_source)
+  host.id = self->host_id;
+  host.type = DFLY__V1__HOST_TYPE__HOST_TYPE_NORMAL;
+  host.hostname = "hostile";
+  host.ip = (char *) ip;
+  host.port = port;
+  host.idc = "";
+  host.location = "";
+  host.cpu_count = 64;
+  host.concurrent_upload_limit = 200;
+  host.upload_rate_free = G_GUINT64_CONSTANT (10) << 30;
+  host.announce_interval = 60;
+  request.host = &host;
+  frame = dfly_wire_pack (DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST, &request.base);
+  soup_message_set_request_body_from_bytes (msg, "application/octet-stream", frame);
+  reply = soup_session_send_and_read (self->session, msg, NULL, NULL);
+  g_print ("announce_host_status=%u\n", soup_message_get_status (msg));
+}
+
+void
+hostile_announce_register (HostileAnnounce *self, const char *url, guint64 piece_length,
+                           gboolean need_back_to_source, gboolean holds_content)
 {
   Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
   Dfly__V1__RegisterPeerRequest reg = DFLY__V1__REGISTER_PEER_REQUEST__INIT;
@@ -156,12 +183,16 @@ register_peer (HostileAnnounce *self, const char *url, gboolean need_back_to_sou
   download.digest = "";
   download.tag = "";
   download.application = "";
+  download.piece_length = piece_length;
   download.need_back_to_source = need_back_to_source;
   reg.download = &download;
+  reg.holds_content = holds_content;
   request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_REGISTER_PEER;
   request.register_peer = &reg;
   hostile_announce_send (self, &request);
 }
+
+/* ---- the lie ---- */
 
 static void
 report_piece (HostileAnnounce *self, guint32 number, guint64 piece_length, const char *digest)
@@ -241,7 +272,7 @@ hostile_lie_as_source (int argc, char **argv, const char *name, gboolean need_ba
     return 1;
   }
   g_print ("task_id=%s\n", self.task_id);
-  register_peer (&self, argv[2], need_back_to_source);
+  hostile_announce_register (&self, argv[2], 0, need_back_to_source, FALSE);
   response = hostile_announce_wait (&self, 10000);
   if (response == NULL) {
     g_print ("response=none\n");

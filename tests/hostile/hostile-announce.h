@@ -33,6 +33,15 @@ void     hostile_announce_close (HostileAnnounce *self);
 /* Sends request with this peer's ids. */
 void hostile_announce_send (HostileAnnounce *self, Dfly__V1__AnnouncePeerRequest *request);
 
+/* Announces this peer's host (host_id) to the scheduler as a normal host at
+ * ip with its upload server on port; prints "announce_host_status=". */
+void hostile_announce_host (HostileAnnounce *self, const char *ip, guint port);
+
+/* Registers this peer for URL's task (in pieces of piece_length, 0: not
+ * asked), as a peer asking for the source or one holding the content. */
+void hostile_announce_register (HostileAnnounce *self, const char *url, guint64 piece_length,
+                                gboolean need_back_to_source, gboolean holds_content);
+
 /* The first response within timeout_ms, borrowed; NULL if none came. */
 Dfly__V1__AnnouncePeerResponse *hostile_announce_wait (HostileAnnounce *self, guint timeout_ms);
 

@@ -3,7 +3,8 @@
  *   dfly-hostile forge-parent SCHEDULER IP TASK_ID URL FILE PIECE_LENGTH SECONDS
  *
  * Announces itself to the scheduler at SCHEDULER ("ip:port") as a normal
- * host at IP, registers as a peer holding task TASK_ID (URL's) whole, reports
+ * host at IP (IP-forger; its peer is IP-forger-liar), registers as a peer
+ * holding task TASK_ID (URL's) whole, reports
  * every piece of FILE (the origin's bytes) and, for SECONDS, serves them on
  * its own upload server: piece sync streams list every piece, and each piece
  * request gets the real bytes with four of them flipped and four more
@@ -23,22 +24,22 @@
 #include <glib-unix.h>
 
 #include "dfly-hostile.h"
-#include "hostile-host.h"
+#include "hostile-announce.h"
 
 #define CRC32C_POLY 0x82f63b78u
 #define MAX_MESSAGE (4 * 1024 * 1024) /* a sync stream's incoming frames */
 
 typedef struct {
-  HostileHost host;
-  char       *task_id;
-  int         fd; /* FILE */
-  guint64     length;
-  guint64     piece_length;
-  guint32     piece_count;
-  guint       requests;
-  guint       forged;
-  GPtrArray  *streams; /* sync streams kept open */
-  gboolean    stopped; /* SIGTERM */
+  HostileAnnounce announce;
+  char           *task_id;
+  int             fd; /* FILE */
+  guint64         length;
+  guint64         piece_length;
+  guint32         piece_count;
+  guint           requests;
+  guint           forged;
+  GPtrArray      *streams; /* sync streams kept open */
+  gboolean        stopped; /* SIGTERM */
 } Forger;
 
 /* The register state before the last 32 bits of input, given the state after
@@ -160,11 +161,10 @@ on_sync_pieces (SoupServer *server, SoupServerMessage *msg, const char *path,
 static void
 register_parent (Forger *forger, const char *url)
 {
-  g_autofree char              *peer_id = g_strconcat (forger->host.host_id, "-forged", NULL);
-  Dfly__V1__AnnouncePeerRequest request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
+  Dfly__V1__AnnouncePeerRequest         request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
   Dfly__V1__DownloadPeerFinishedRequest finished = DFLY__V1__DOWNLOAD_PEER_FINISHED_REQUEST__INIT;
 
-  hostile_host_register (&forger->host, forger->task_id, peer_id, url, forger->piece_length, TRUE);
+  hostile_announce_register (&forger->announce, url, forger->piece_length, FALSE, TRUE);
   for (guint32 n = 0; n < forger->piece_count; n++) {
     Dfly__V1__AnnouncePeerRequest          piece_request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
     Dfly__V1__DownloadPieceFinishedRequest done = DFLY__V1__DOWNLOAD_PIECE_FINISHED_REQUEST__INIT;
@@ -174,13 +174,13 @@ register_parent (Forger *forger, const char *url)
     done.piece = &piece;
     piece_request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PIECE_FINISHED;
     piece_request.download_piece_finished = &done;
-    hostile_host_send (&forger->host, &piece_request, forger->task_id, peer_id);
+    hostile_announce_send (&forger->announce, &piece_request);
   }
   finished.content_length = forger->length;
   finished.piece_count = forger->piece_count;
   request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_DOWNLOAD_PEER_FINISHED;
   request.download_peer_finished = &finished;
-  hostile_host_send (&forger->host, &request, forger->task_id, peer_id);
+  hostile_announce_send (&forger->announce, &request);
 }
 
 static gboolean
@@ -197,9 +197,10 @@ hostile_forge_parent (int argc, char **argv)
   g_autoptr (SoupServer) server = NULL;
   g_autoptr (DflyWireListener) listener = NULL;
   g_autoptr (GError) error = NULL;
-  char       *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
-  struct stat st;
-  guint       port;
+  g_autofree char *host_id = NULL;
+  char            *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
+  struct stat      st;
+  guint            port;
 
   if (argc != 8) {
     g_printerr ("usage: forge-parent SCHEDULER IP TASK_ID URL FILE PIECE_LENGTH SECONDS\n");
@@ -227,8 +228,13 @@ hostile_forge_parent (int argc, char **argv)
   }
   port = dfly_wire_listener_get_port (listener);
   g_print ("port=%u\n", port);
-  if (!hostile_host_start (&forger.host, argv[1], argv[2], "forger", port))
+  host_id = g_strconcat (argv[2], "-forger", NULL);
+  if (!hostile_announce_open (&forger.announce, argv[1], host_id, argv[4]))
     return 1;
+  /* The task the test names: its id may carry what the URL alone does not. */
+  g_free (forger.announce.task_id);
+  forger.announce.task_id = g_strdup (forger.task_id);
+  hostile_announce_host (&forger.announce, argv[2], port);
   register_parent (&forger, argv[4]);
   g_print ("registered=%s\n", forger.task_id);
   /* Serves until the time is up or SIGTERM (and re-announces, as a live host does). */
@@ -236,11 +242,11 @@ hostile_forge_parent (int argc, char **argv)
   for (guint64 left = g_ascii_strtoull (argv[7], NULL, 10); left > 0 && !forger.stopped; left--) {
     hostile_wait (&forger.stopped, 1000);
     if (left % 10 == 0)
-      hostile_host_announce (&forger.host, port);
+      hostile_announce_host (&forger.announce, argv[2], port);
   }
   g_print ("requests=%u\nforged=%u\n", forger.requests, forger.forged);
   g_ptr_array_unref (forger.streams);
-  hostile_host_clear (&forger.host);
+  hostile_announce_close (&forger.announce);
   close (forger.fd);
   return 0;
 }

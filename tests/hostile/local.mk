@@ -11,8 +11,6 @@ tests_hostile_dfly_hostile_SOURCES = \
 	tests/hostile/hostile-lengths.c \
 	tests/hostile/hostile-forge-parent.c \
 	tests/hostile/hostile-accuse.c \
-	tests/hostile/hostile-host.c \
-	tests/hostile/hostile-host.h \
 	tests/hostile/hostile-trickle.c \
 	tests/hostile/hostile-ws-noread.c
 tests_hostile_dfly_hostile_CPPFLAGS = $(AM_CPPFLAGS) $(PROTO_CPPFLAGS) -I$(builddir)/proto \

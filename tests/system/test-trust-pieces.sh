@@ -90,7 +90,7 @@ forge () {
     "$PIECE" 40 >"$SCRATCH/forger-$2.out" 2>&1 &
   FORGER_PID=$!
   track_pid "$FORGER_PID"
-  wait_for_line "$SCRATCH/sched.log" "peer $FORGER_IP-forger-forged registered" 10 ||
+  wait_for_line "$SCRATCH/sched.log" "peer $FORGER_IP-forger-liar registered" 10 ||
     bail_out "the forger did not register"
   # Its piece reports follow the register on the same stream.
   sleep 1
@@ -112,7 +112,7 @@ get_all sha peer2 peer3 peer4
 is "three peers fetch while the forger is a parent" "$GET_FAILED" ""
 is "... every copy is byte-identical to the origin's" "$(identical sha peer2 peer3 peer4)" 3
 caught=$(cat "$SCRATCH/peer2.log" "$SCRATCH/peer3.log" "$SCRATCH/peer4.log" |
-  grep -c "parent $FORGER_IP-forger-forged served piece [0-9]* with a wrong digest")
+  grep -c "parent $FORGER_IP-forger-liar served piece [0-9]* with a wrong digest")
 check "... the forger's pieces were caught ($caught times)" test "$caught" -ge 1
 is "... and no child holds a byte from the forger" "$(forger_bytes sha peer2 peer3 peer4)" 0
 forger_done sha
