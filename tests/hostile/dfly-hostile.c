@@ -34,6 +34,7 @@ static const DflyHostileAttack attacks[] = {
   { "fake-hosts", "SCHEDULER COUNT INTERVAL", hostile_fake_hosts },
   { "hostile-lengths", "SCHEDULER URL SECONDS", hostile_lengths },
   { "claim-source", "SCHEDULER URL SECONDS", hostile_claim_source },
+  { "lying-scheduler", "IP SECONDS", hostile_lying_scheduler },
   { NULL, NULL, NULL },
 };
 

@@ -9,6 +9,7 @@ tests_hostile_dfly_hostile_SOURCES = \
 	tests/hostile/hostile-claim-source.c \
 	tests/hostile/hostile-fake-hosts.c \
 	tests/hostile/hostile-lengths.c \
+	tests/hostile/hostile-lying-scheduler.c \
 	tests/hostile/hostile-forge-parent.c \
 	tests/hostile/hostile-accuse.c \
 	tests/hostile/hostile-trickle.c \

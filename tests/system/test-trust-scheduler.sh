@@ -14,7 +14,10 @@
 # - fake-hosts announces 100 hosts with a 2^32-1 s interval (refused) and
 #   10,000 with 1 h (the table's cap): a peer started after them still gets
 #   into the table, and the three real peers download a new file through
-#   the swarm, the origin sending it about once.
+#   the swarm, the origin sending it about once;
+# - lying-scheduler tells a peer its task holds 16 MiB, then 2^40 bytes, in
+#   1-byte pieces before sending it to the source: the peer ignores both
+#   lengths (no piece table of 16 Mi entries) and fetches the real bytes.
 . "$top_srcdir/tests/lib.sh"
 
 [ -x "$DFLY_HOSTILE" ] || bail_out "no dfly-hostile at $DFLY_HOSTILE"
@@ -22,7 +25,7 @@ WWW="$SCRATCH/www"
 OUT="$SCRATCH/out"
 mkdir -p "$WWW" "$OUT"
 MIB=1048576
-for file in claimed lengths after; do
+for file in claimed lengths after lied; do
   head -c $((8 * MIB)) /dev/urandom >"$WWW/$file"
 done
 start_nginx "$WWW"
@@ -33,11 +36,8 @@ SCHEDULERS="  schedulers: [\"$SCHEDULER\"]"
 PIECES="download:
   piece_length: 1MiB
   min_piece_length: 1MiB"
-# Every client here connects from 127.0.0.1 (loopback's source address),
-# the attacker's and the peers' alike: the cap per address is
-# test-trust-flood.sh's subject, not this test's.
 start_node sched 127.0.9.1 "[scheduler]" "scheduler:" "  port: $PORT" \
-  "storage:" "  backend: \"\"" "protocol:" "  max_connections_per_address: 100000"
+  "storage:" "  backend: \"\""
 start_node peer1 127.0.9.11 "[peer]" "peer:" "$SCHEDULERS" "$PIECES"
 start_node peer2 127.0.9.12 "[peer]" "peer:" "$SCHEDULERS" "$PIECES"
 for node in sched peer1 peer2; do
@@ -112,5 +112,24 @@ cat "$SCRATCH"/peer[123].log >"$SCRATCH/peers.log"
 like "real peers were offered each other as parents" "$SCRATCH/peers.log" \
   "parent 127.0.9.1[123]-peer[123]-.* at http://127.0.9.1[123]:"
 check "the scheduler and the peers are still running" alive sched peer1 peer2 peer3
+
+# --- a scheduler that lies about lengths ----------------------------------------
+"$DFLY_HOSTILE" lying-scheduler 127.0.9.2 120 >"$SCRATCH/lying.out" 2>"$SCRATCH/lying.err" &
+LYING_PID=$!
+track_pid "$LYING_PID"
+wait_for_line "$SCRATCH/lying.out" "^port=" 10 || bail_out "the lying scheduler did not start"
+LYING_PORT=$(sed -n 's/^port=//p' "$SCRATCH/lying.out")
+start_node peer4 127.0.9.14 "[peer]" "peer:" "  schedulers: [\"127.0.9.2:$LYING_PORT\"]" "$PIECES"
+wait_for_node peer4 30 || bail_out "node peer4 did not come up"
+get_all lied peer4
+is "the peer told absurd lengths finishes" "$GET_FAILED" ""
+is "its copy is byte-identical to the origin" "$(identical lied peer4)" 1
+is "it ignored both lengths, with a log line each" \
+  "$(grep -c "out of bounds or contradicts what is known; ignored" "$SCRATCH/peer4.log")" 2
+check "the peer is still running" alive peer4
+kill -TERM "$LYING_PID"
+wait_exit "$LYING_PID" 15
+untrack_pid "$LYING_PID"
+like "the lying scheduler answered its registration" "$SCRATCH/lying.out" "^registers=[1-9]"
 
 done_testing

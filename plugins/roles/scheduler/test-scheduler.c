@@ -385,10 +385,6 @@ test_fake_hosts (RoleTest *t, gconstpointer data)
 
   info_log_start (&real,
                   (const char *[]){ "host 127.0.0.1-dfly-test joined*", "host table full*", NULL });
-  /* The flood's client opens a connection per announce, all from one
-   * address: the listener's caps on those are test-wire-limits' to test. */
-  dfly_context_get_config (t->context)->protocol.max_connections = 0;
-  dfly_context_get_config (t->context)->protocol.max_connections_per_address = 0;
   g_strfreev (dfly_context_get_config (t->context)->daemon.roles);
   dfly_context_get_config (t->context)->daemon.roles =
     g_strdupv ((char *[]){ "scheduler", "peer", NULL });
