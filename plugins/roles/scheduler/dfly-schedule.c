@@ -841,14 +841,14 @@ dfly_schedule_handle (DflySchedule *self, SoupWebsocketConnection *stream,
 
       g_message ("task %s: parent %s served piece %u with a wrong digest to %s", peer->task->id,
                  failed->parent_id, failed->piece_number, peer->id);
-      g_hash_table_add (peer->blocklist, g_strdup (failed->parent_id));
+      blocklist_add (peer, failed->parent_id);
       /* Caught by enough hosts, and not cleared by its own look at the
        * piece, it is offered to no one (dfly-accusations.h). */
       if (parent != NULL)
         dfly_accusations_add (parent, peer, failed->piece_number,
                               dfly_context_get_tls (self->context) != NULL);
     } else if (!failed->temporary && failed->parent_id != NULL) {
-      g_hash_table_add (peer->blocklist, g_strdup (failed->parent_id));
+      blocklist_add (peer, failed->parent_id);
     }
     break;
   }
@@ -968,6 +968,22 @@ guint
 dfly_schedule_get_n_tasks (DflySchedule *self)
 {
   return g_hash_table_size (self->tasks);
+}
+
+guint
+dfly_schedule_get_n_blocked (DflySchedule *self)
+{
+  GHashTableIter tasks, peers;
+  gpointer       task, peer;
+  guint          n = 0;
+
+  g_hash_table_iter_init (&tasks, self->tasks);
+  while (g_hash_table_iter_next (&tasks, NULL, &task)) {
+    g_hash_table_iter_init (&peers, ((ScheduleTask *) task)->peers);
+    while (g_hash_table_iter_next (&peers, NULL, &peer))
+      n += g_hash_table_size (((SchedulePeer *) peer)->blocklist);
+  }
+  return n;
 }
 
 guint

@@ -44,5 +44,8 @@ Dfly__V1__Task *dfly_schedule_stat_task (DflySchedule *self, const char *task_id
 void            dfly_schedule_free_task_message (Dfly__V1__Task *task);
 guint           dfly_schedule_get_n_tasks (DflySchedule *self);
 guint           dfly_schedule_get_n_peers (DflySchedule *self);
+/* Parents blocked for a child, over every child: a table the children's
+ * reports fill, bounded by their tasks' peers. */
+guint dfly_schedule_get_n_blocked (DflySchedule *self);
 
 G_END_DECLS

@@ -411,16 +411,25 @@ peer_piece_failed (TestPeer *peer, guint32 number, const char *parent_id, gboole
   announce (peer, &request);
 }
 
+/* Asks for parents again, naming n that failed. */
 static void
-peer_reschedule (TestPeer *peer)
+peer_reschedule_without (TestPeer *peer, char **failed_parent_ids, gsize n)
 {
   Dfly__V1__AnnouncePeerRequest   request = DFLY__V1__ANNOUNCE_PEER_REQUEST__INIT;
   Dfly__V1__ReschedulePeerRequest reschedule = DFLY__V1__RESCHEDULE_PEER_REQUEST__INIT;
 
   reschedule.description = "want more parents";
+  reschedule.failed_parent_ids = failed_parent_ids;
+  reschedule.n_failed_parent_ids = n;
   request.request_case = DFLY__V1__ANNOUNCE_PEER_REQUEST__REQUEST_RESCHEDULE_PEER;
   request.reschedule_peer = &reschedule;
   announce (peer, &request);
+}
+
+static void
+peer_reschedule (TestPeer *peer)
+{
+  peer_reschedule_without (peer, NULL, 0);
 }
 
 /* ---- what peers were told ---- */
@@ -1829,6 +1838,57 @@ test_length_bounds (Fixture *f, gconstpointer data)
   g_assert_cmpint (stat_length (f, stream_task), ==, 28 * MIB);
 }
 
+typedef struct {
+  Fixture *f;
+  guint    n;
+} Blocked;
+
+static gboolean
+blocked_is (gpointer data)
+{
+  Blocked *blocked = data;
+
+  return dfly_schedule_get_n_blocked (blocked->f->schedule) == blocked->n;
+}
+
+static void
+wait_blocked (Fixture *f, guint n)
+{
+  Blocked blocked = { f, n };
+
+  role_test_wait (blocked_is, &blocked, WAIT_MS);
+  g_assert_cmpuint (dfly_schedule_get_n_blocked (f->schedule), ==, n);
+}
+
+/* A child's blocklist holds peers of its task only: 10,000 made-up parent
+ * ids, failed or rescheduled away, take no room; a real parent does. */
+static void
+test_blocklist_bounds (Fixture *f, gconstpointer data)
+{
+  g_autofree char *task = task_id_new ("blocklist");
+  Client          *client = client_connect (f);
+  TestPeer         a = { client, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer         c = { client, "127.0.0.3-c", task, "127.0.0.3-c-1" };
+  g_autoptr (GPtrArray) made_up = g_ptr_array_new_with_free_func (g_free);
+
+  add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, c.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
+  peer_register (&a, FALSE);
+  assert_back_to_source (wait_response (&a, 1), &a);
+  peer_register (&c, FALSE);
+  for (guint i = 0; i < 10000; i++)
+    g_ptr_array_add (made_up, g_strdup_printf ("10.9.%u.%u-made-up-1", i >> 8, i & 0xff));
+  peer_reschedule_without (&c, (char **) made_up->pdata, made_up->len);
+  for (guint i = 0; i < 100; i++) {
+    peer_piece_failed (&c, i, g_ptr_array_index (made_up, i), TRUE);
+    peer_piece_failed (&c, i, g_ptr_array_index (made_up, 100 + i), FALSE);
+  }
+  role_test_wait (NULL, NULL, QUIET_MS);
+  g_assert_cmpuint (dfly_schedule_get_n_blocked (f->schedule), ==, 0);
+  peer_piece_failed (&c, 0, a.peer_id, FALSE);
+  wait_blocked (f, 1);
+}
+
 /* Tables keyed by what peers say have caps; a peer over one is told to go
  * to the source, untracked. */
 static void
@@ -2023,5 +2083,6 @@ main (int argc, char **argv)
   FIXTURE_ADD ("/schedule/trust/peer-id-bound", test_peer_id_bound);
   FIXTURE_ADD ("/schedule/bounds/lengths", test_length_bounds);
   FIXTURE_ADD ("/schedule/bounds/caps", test_caps);
+  FIXTURE_ADD ("/schedule/bounds/blocklist", test_blocklist_bounds);
   return g_test_run ();
 }
