@@ -7,6 +7,7 @@
 
 #define ACCEPTED_KEY "dfly-wire-accepted" /* on the socket: gint64 *, monotonic µs */
 #define DEADLINE_KEY "dfly-wire-deadline" /* on the remote address object: Deadline * */
+#define PENDING_KEY  "dfly-wire-pending"  /* on the socket until served: Deadline * */
 
 struct _DflyWireGuard {
   SoupServer          *server;
@@ -16,9 +17,10 @@ struct _DflyWireGuard {
   gulong               started_id; /* the server's request-started */
 };
 
-/* A served connection's first request head is due. It lives on the remote
- * address object the server keeps for the connection and hands every
- * message of it (soup_server_message_get_remote_address). */
+/* When a connection's first request head is due. It hangs on the socket
+ * until the connection is served, then on the remote address object the
+ * server keeps for the connection and hands every message of it
+ * (soup_server_message_get_remote_address), where got-headers finds it. */
 typedef struct {
   GWeakRef socket;
   guint    timeout_id;
@@ -51,6 +53,18 @@ deadline_arm (Deadline *deadline, gint64 ms)
 {
   g_clear_handle_id (&deadline->timeout_id, g_source_remove);
   deadline->timeout_id = g_timeout_add ((guint) CLAMP (ms, 0, G_MAXUINT), on_deadline, deadline);
+}
+
+/* A deadline for socket due header_timeout after now (none without one). */
+static Deadline *
+deadline_new (DflyWireGuard *self, GSocket *socket, gint64 due)
+{
+  Deadline *deadline = g_new0 (Deadline, 1);
+
+  g_weak_ref_init (&deadline->socket, socket);
+  if (self->limits.header_timeout > 0)
+    deadline_arm (deadline, (due - g_get_monotonic_time ()) / 1000);
+  return deadline;
 }
 
 static Deadline *
@@ -126,6 +140,12 @@ dfly_wire_guard_admit (DflyWireGuard *self, GSocketConnection *connection)
   }
   *accepted = g_get_monotonic_time ();
   dfly_wire_backlog_pool_attach (self->unread, socket);
+  /* Until it is served or handed over: a TLS handshake or the divert's
+   * peek may not take longer either. */
+  g_object_set_data_full (
+    G_OBJECT (socket), PENDING_KEY,
+    deadline_new (self, socket, *accepted + (gint64) self->limits.header_timeout * G_USEC_PER_SEC),
+    (GDestroyNotify) deadline_free);
   g_object_set_data_full (G_OBJECT (socket), ACCEPTED_KEY, accepted, g_free);
   g_socket_set_timeout (socket, self->limits.idle_timeout);
   return TRUE;
@@ -134,20 +154,21 @@ dfly_wire_guard_admit (DflyWireGuard *self, GSocketConnection *connection)
 void
 dfly_wire_guard_serve (DflyWireGuard *self, GSocketConnection *connection, GSocketAddress *remote)
 {
-  GSocket  *socket = g_socket_connection_get_socket (connection);
-  gint64   *accepted = g_object_get_data (G_OBJECT (socket), ACCEPTED_KEY);
-  Deadline *deadline = g_new0 (Deadline, 1);
+  GSocket *socket = g_socket_connection_get_socket (connection);
+  gint64  *accepted = g_object_get_data (G_OBJECT (socket), ACCEPTED_KEY);
+  gint64   due = (accepted != NULL ? *accepted : g_get_monotonic_time ()) +
+               (gint64) self->limits.header_timeout * G_USEC_PER_SEC;
 
-  g_weak_ref_init (&deadline->socket, socket);
-  if (self->limits.header_timeout > 0) {
-    gint64 due = (accepted != NULL ? *accepted : g_get_monotonic_time ()) +
-                 (gint64) self->limits.header_timeout * G_USEC_PER_SEC;
-
-    deadline_arm (deadline, (due - g_get_monotonic_time ()) / 1000);
-  }
+  dfly_wire_guard_hand_over (self, connection);
   g_socket_set_timeout (socket, self->limits.idle_timeout);
-  g_object_set_data_full (G_OBJECT (remote), DEADLINE_KEY, deadline,
+  g_object_set_data_full (G_OBJECT (remote), DEADLINE_KEY, deadline_new (self, socket, due),
                           (GDestroyNotify) deadline_free);
+}
+
+void
+dfly_wire_guard_hand_over (DflyWireGuard *self, GSocketConnection *connection)
+{
+  g_object_set_data (G_OBJECT (g_socket_connection_get_socket (connection)), PENDING_KEY, NULL);
 }
 
 guint

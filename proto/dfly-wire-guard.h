@@ -33,6 +33,9 @@ gboolean dfly_wire_guard_admit (DflyWireGuard *self, GSocketConnection *connecti
  * address object it is handed): its head deadlines start. */
 void dfly_wire_guard_serve (DflyWireGuard *self, GSocketConnection *connection,
                             GSocketAddress *remote);
+/* The connection goes to a divert callee, which bounds its heads itself:
+ * its deadline is off. */
+void dfly_wire_guard_hand_over (DflyWireGuard *self, GSocketConnection *connection);
 /* Seconds a connection has for its first request head (0: no limit). */
 guint dfly_wire_guard_get_header_timeout (DflyWireGuard *self);
 /* Connections open now, from address (an IP literal) or in all (NULL). */

@@ -436,10 +436,12 @@ on_first_bytes (gpointer user_data)
     g_autoptr (GSocketConnection) connection = g_object_ref (waiting->connection);
 
     g_ptr_array_remove_fast (listener->waiting, waiting); /* frees it */
-    if ((gsize) n == want && memcmp (peeked, listener->divert_prefix, want) == 0)
+    if ((gsize) n == want && memcmp (peeked, listener->divert_prefix, want) == 0) {
+      dfly_wire_guard_hand_over (listener->guard, connection);
       listener->divert (G_IO_STREAM (g_steal_pointer (&connection)), listener->divert_data);
-    else if (n > 0)
+    } else if (n > 0) {
       serve (listener, connection);
+    }
   }
   return G_SOURCE_REMOVE;
 }
@@ -492,10 +494,12 @@ on_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
   /* Piece connections say so in the handshake (ALPN), not in bytes that
    * would have to be peeked through TLS. */
   protocol = g_tls_connection_get_negotiated_protocol (G_TLS_CONNECTION (stream));
-  if (listener->divert != NULL && g_strcmp0 (protocol, DFLY_TLS_ALPN_PIECES) == 0)
+  if (listener->divert != NULL && g_strcmp0 (protocol, DFLY_TLS_ALPN_PIECES) == 0) {
+    dfly_wire_guard_hand_over (listener->guard, connection);
     listener->divert (g_steal_pointer (&stream), listener->divert_data);
-  else
+  } else {
     serve_stream (listener, connection, stream, identity);
+  }
 }
 
 /* Under TLS every message learns who sent it, from its connection's

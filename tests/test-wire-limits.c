@@ -226,6 +226,53 @@ test_header_timeout (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->handled, ==, 1);
 }
 
+/* ---- a listener that diverts piece connections ---- */
+
+typedef struct {
+  Fixture    base;
+  GIOStream *diverted; /* the last one handed over */
+} DivertFixture;
+
+static void
+on_divert (GIOStream *stream, gpointer data)
+{
+  DivertFixture *f = data;
+
+  g_clear_object (&f->diverted);
+  f->diverted = stream; /* ours now */
+}
+
+static void
+divert_teardown (DivertFixture *f, gconstpointer data)
+{
+  g_clear_object (&f->diverted);
+  fixture_teardown (&f->base, data);
+}
+
+/* A connection that says nothing is dropped at the header timeout, not
+ * after the divert's 30 s; one handed over is the callee's to bound and
+ * outlives it. */
+static void
+test_divert_timeout (DivertFixture *f, gconstpointer data)
+{
+  DflyWireLimits limits = { .header_timeout = 1, .idle_timeout = 30 };
+  g_autoptr (GSocket) silent = NULL;
+  g_autoptr (GSocket) piece = NULL;
+  gint64 start;
+
+  fixture_start (&f->base, &limits);
+  dfly_wire_listener_divert (f->base.listener, "GET /v1/tasks/", on_divert, f);
+  silent = connect_from (&f->base, "127.0.0.1");
+  piece = connect_from (&f->base, "127.0.0.1");
+  send_text (piece, "GET /v1/tasks/");
+  start = g_get_monotonic_time ();
+  g_assert_true (wait_closed (silent, NULL));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  g_assert_nonnull (f->diverted);
+  turn_ms (1500);
+  g_assert_cmpint (peer_state (piece, NULL), ==, PEER_OPEN);
+}
+
 /* ---- a WebSocket peer that never reads ---- */
 
 #define WS_MESSAGE  (64 * 1024)
@@ -482,6 +529,8 @@ main (int argc, char **argv)
   g_test_add ("/wire-limits/caps", Fixture, NULL, NULL, test_caps, fixture_teardown);
   g_test_add ("/wire-limits/header-timeout", Fixture, NULL, NULL, test_header_timeout,
               fixture_teardown);
+  g_test_add ("/wire-limits/divert-timeout", DivertFixture, NULL, NULL, test_divert_timeout,
+              divert_teardown);
   g_test_add ("/wire-limits/ws-never-reads", WsFixture, NULL, ws_setup, test_ws_never_reads,
               ws_teardown);
   g_test_add ("/wire-limits/ws-reader", WsFixture, NULL, ws_setup, test_ws_reader, ws_teardown);
