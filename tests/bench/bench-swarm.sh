@@ -469,6 +469,10 @@ host:
   ip: $4
   hostname: $2
   announce_interval: ${ANNOUNCE_INTERVAL:-1}
+protocol:
+  # Every node connects from 127.0.0.1 here (the kernel's source address
+  # on loopback): the per-address cap would count the swarm as one host.
+  max_connections_per_address: 4096
 EOF
     if [ "$3" = scheduler ]; then
       cat <<EOF
