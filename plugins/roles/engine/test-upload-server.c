@@ -75,6 +75,7 @@ typedef struct {
   SoupSession      *session;
   GBytes           *content;
   char             *base_url;
+  guint             orders; /* a seed's: taken, of at most ORDERS_TAKEN */
 } UploadTest;
 
 /* A sync stream: the piece numbers it was told of, in order. */
@@ -135,8 +136,26 @@ finish (UploadTest *t, guint32 number)
   dfly_bus_emit_piece_finished (dfly_context_get_bus (t->context), piece);
 }
 
+/* A seed's order queue: its first ORDERS_TAKEN orders are taken, then it
+ * is busy, as the engine is with download.max_waiting downloads waiting. */
+#define ORDERS_TAKEN 2
+
+static gboolean
+take_order (const char *task_id, const Dfly__V1__Download *download, gpointer user_data,
+            GError **error)
+{
+  UploadTest *t = user_data;
+
+  if (t->orders >= ORDERS_TAKEN) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY, "%u downloads wait already", t->orders);
+    return FALSE;
+  }
+  t->orders++;
+  return TRUE;
+}
+
 static void
-setup (UploadTest *t, DflyUploadPolicy *policy)
+setup_with (UploadTest *t, DflyUploadPolicy *policy, DflyUploadTriggerFunc trigger)
 {
   g_autoptr (DflyConfig) config = NULL;
   g_autoptr (DflyTaskInfo) task = dfly_task_info_new (TASK_ID, "http://origin.invalid/file");
@@ -167,10 +186,24 @@ setup (UploadTest *t, DflyUploadPolicy *policy)
 
   t->limiter = dfly_rate_limiter_new (0);
   t->server = dfly_upload_server_new (t->context, t->storage, t->limiter, DFLY_HOST_TYPE_NORMAL,
-                                      policy, NULL, NULL, &error);
+                                      policy, trigger, t, &error);
   g_assert_no_error (error);
   t->base_url = dfly_wire_base_url ("127.0.0.1", dfly_upload_server_get_port (t->server), FALSE);
   t->session = soup_session_new ();
+}
+
+static void
+setup (UploadTest *t, DflyUploadPolicy *policy)
+{
+  setup_with (t, policy, NULL);
+}
+
+static void
+setup_seed (UploadTest *t, gconstpointer data)
+{
+  g_autoptr (DflyUploadPolicy) policy = dfly_upload_policy_new ();
+
+  setup_with (t, policy, take_order);
 }
 
 static void
@@ -476,6 +509,55 @@ test_download_piece (UploadTest *t, gconstpointer data)
   g_assert_cmpuint (download_piece (t, "../etc", 0), ==, SOUP_STATUS_NOT_FOUND);
 }
 
+/* POSTs an order for TASK_ID; the status, and Retry-After in *retry_after. */
+static guint
+order (UploadTest *t, char **retry_after)
+{
+  g_autofree char *url = g_strconcat (t->base_url, "/v1/download-task", NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("POST", url);
+  Dfly__V1__DownloadTaskRequest request = DFLY__V1__DOWNLOAD_TASK_REQUEST__INIT;
+  Dfly__V1__Download            download = DFLY__V1__DOWNLOAD__INIT;
+  g_autoptr (GBytes) frame = NULL;
+  g_autoptr (GBytes) body = NULL;
+  guint status;
+
+  download.url = (char *) "http://origin.invalid/file";
+  request.task_id = (char *) TASK_ID;
+  request.download = &download;
+  frame = dfly_wire_pack (DFLY_MESSAGE_DOWNLOAD_TASK_REQUEST, &request.base);
+  soup_message_set_request_body_from_bytes (msg, "application/octet-stream", frame);
+  status = send (t->session, msg, &body);
+  *retry_after = g_strdup (
+    soup_message_headers_get_one (soup_message_get_response_headers (msg), "Retry-After"));
+  return status;
+}
+
+/* A seed whose order queue is full answers 503 (and says so once), not
+ * 422: the scheduler may ask again later. */
+static void
+test_orders_busy (UploadTest *t, gconstpointer data)
+{
+  for (guint i = 0; i < ORDERS_TAKEN; i++) {
+    g_autofree char *retry_after = NULL;
+
+    g_assert_cmpuint (order (t, &retry_after), ==, SOUP_STATUS_ACCEPTED);
+  }
+  /* Each order is logged with its caller; the refusals once per 10 s. */
+  g_test_expect_message ("dfly-engine", G_LOG_LEVEL_INFO, "order from 127.0.0.1: task *");
+  g_test_expect_message ("dfly-engine", G_LOG_LEVEL_MESSAGE,
+                         "refused 1 order(s) to fetch a task: 2 downloads wait already");
+  g_test_expect_message ("dfly-engine", G_LOG_LEVEL_INFO, "order from 127.0.0.1: task *");
+  g_test_expect_message ("dfly-engine", G_LOG_LEVEL_INFO, "order from 127.0.0.1: task *");
+  for (guint i = 0; i < 3; i++) {
+    g_autofree char *retry_after = NULL;
+
+    g_assert_cmpuint (order (t, &retry_after), ==, SOUP_STATUS_SERVICE_UNAVAILABLE);
+    g_assert_cmpstr (retry_after, ==, "1");
+  }
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (t->orders, ==, ORDERS_TAKEN);
+}
+
 #define UPLOAD_TEST_ADD(path, setup, func) \
   g_test_add ((path), UploadTest, NULL, (setup), (func), teardown)
 
@@ -521,6 +603,7 @@ main (int argc, char **argv)
   UPLOAD_TEST_ADD ("/upload-server/default/ranges", setup_default, test_default_ranges);
   UPLOAD_TEST_ADD ("/upload-server/policy/reveal", setup_later, test_policy_reveal);
   UPLOAD_TEST_ADD ("/upload-server/policy/gone", setup_later, test_policy_gone);
+  UPLOAD_TEST_ADD ("/upload-server/orders-busy", setup_seed, test_orders_busy);
   UPLOAD_TEST_ADD ("/upload-server/download-piece", setup_default, test_download_piece);
   UPLOAD_TEST_ADD ("/upload-server/subscription-cap", setup_default, test_subscription_cap);
   return g_test_run ();
