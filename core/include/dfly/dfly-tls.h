@@ -50,10 +50,6 @@ GTlsDatabase *dfly_tls_get_database_for (DflyTls *self, DflyRoleFlags roles);
  * certificate's host id (schedulers refuse any other from it). */
 void dfly_tls_name_host (DflyTls *self, DflyHostInfo *host);
 
-/* The identity a peer's certificate proves, checked against the CA; NULL
- * with an error if it does not chain to it or names no host or role. */
-DflyIdentity *dfly_tls_identify (DflyTls *self, GTlsCertificate *peer, GError **error);
-
 /* Client side: sessions present this host's certificate and trust only
  * servers of the cluster CA granted one of roles (0: any). */
 void dfly_tls_setup_session (DflyTls *self, SoupSession *session, DflyRoleFlags roles);
