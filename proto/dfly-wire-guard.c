@@ -77,9 +77,10 @@ deadline_of (SoupServerMessage *msg)
 
 /* libsoup 3.2 never notices that a client closed a kept-alive connection
  * between requests: the connection, its socket and its descriptor stay
- * for good (and count against the caps). So every answer but an upgrade's
- * closes its connection; piece bytes, the traffic that gains from reuse,
- * never pass through libsoup. */
+ * for good (and count against the caps). So every answer closes its
+ * connection (a WebSocket handshake replaces the header with its own);
+ * piece bytes, the traffic that gains from reuse, never pass through
+ * libsoup. */
 static void
 on_got_headers (SoupServerMessage *msg, gpointer user_data)
 {
@@ -87,10 +88,8 @@ on_got_headers (SoupServerMessage *msg, gpointer user_data)
 
   if (deadline != NULL)
     g_clear_handle_id (&deadline->timeout_id, g_source_remove);
-  if (soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Upgrade") ==
-      NULL)
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
-                                  "close");
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                "close");
 }
 
 static void

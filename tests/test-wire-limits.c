@@ -226,6 +226,23 @@ test_header_timeout (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->handled, ==, 1);
 }
 
+/* A request that asks for an upgrade it does not get is answered like any
+ * other, and its connection closed: only a WebSocket stays open. */
+static void
+test_upgrade_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GString) got = g_string_new (NULL);
+
+  fixture_start (f, &(DflyWireLimits){ .header_timeout = 10, .idle_timeout = 30 });
+  socket = connect_from (f, "127.0.0.1");
+  send_text (socket, "GET /hello HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\n\r\n");
+  g_assert_true (wait_closed (socket, got));
+  g_assert_true (g_str_has_prefix (got->str, "HTTP/1.1 200"));
+  g_assert_nonnull (strstr (got->str, "Connection: close"));
+}
+
 /* ---- a listener that diverts piece connections ---- */
 
 typedef struct {
@@ -528,6 +545,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/wire-limits/caps", Fixture, NULL, NULL, test_caps, fixture_teardown);
   g_test_add ("/wire-limits/header-timeout", Fixture, NULL, NULL, test_header_timeout,
+              fixture_teardown);
+  g_test_add ("/wire-limits/upgrade-refused", Fixture, NULL, NULL, test_upgrade_refused,
               fixture_teardown);
   g_test_add ("/wire-limits/divert-timeout", DivertFixture, NULL, NULL, test_divert_timeout,
               divert_teardown);
