@@ -33,6 +33,7 @@ struct _DflyUploadServer {
   guint                 listings;         /* one-shot ones in flight, at most MAX_LISTINGS */
   guint                 sync_listings;    /* sync streams' in flight, at most MAX_SYNC_LISTINGS */
   GQueue                waiting_listings; /* Listing *: sync streams' waiting their turn */
+  guint                 subscriptions;    /* of all sync streams, at most MAX_SUBSCRIPTIONS */
   guint                 orders_refused;   /* busy, since the last line saying so */
   gint64                orders_logged_at; /* that line's time, monotonic µs */
 };
@@ -41,7 +42,10 @@ struct _DflyUploadServer {
  * tasks it fetches from this host, at most download.max_tasks (1024 at the
  * most); one-shot listings run on GIO's shared thread pool, a few at once. */
 #define MAX_SUBSCRIPTIONS_PER_STREAM 1024
-#define MAX_LISTINGS                 32
+/* And all peers together: a subscription costs a listing and an entry in
+ * the subscribers table, which each closing stream is removed from. */
+#define MAX_SUBSCRIPTIONS 65536
+#define MAX_LISTINGS      32
 /* A sync stream's listing holds a task's whole piece list until it is sent
  * (16,384 pieces are some 3 MiB): a few at once, the rest wait their turn,
  * so a flood of subscriptions does not make this process hold them all. */
@@ -224,12 +228,20 @@ subscribe (DflyUploadServer *self, SoupWebsocketConnection *stream, const char *
                                      "too many subscriptions");
     return;
   }
+  if (self->subscriptions >= MAX_SUBSCRIPTIONS) {
+    g_info ("closing a piece sync stream: %u subscriptions are open, the most this server keeps",
+            self->subscriptions);
+    soup_websocket_connection_close (stream, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+                                     "too many subscriptions here");
+    return;
+  }
   if (streams == NULL) {
     streams = g_ptr_array_new ();
     g_hash_table_insert (self->subscribers, g_strdup (task_id), streams);
   }
   g_ptr_array_add (streams, stream);
   count_subscription (stream);
+  self->subscriptions++;
   /* Then what is held now, listed off the main loop; a piece committed
    * meanwhile may come twice (by the bus too), which children ignore. */
   listing = g_new0 (Listing, 1);
@@ -312,6 +324,7 @@ unsubscribe_all (DflyUploadServer *self, SoupWebsocketConnection *stream)
   GHashTableIter iter;
   gpointer       value;
 
+  self->subscriptions -= MIN (self->subscriptions, count_subscriptions (stream));
   g_hash_table_iter_init (&iter, self->subscribers);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     GPtrArray *streams = value;
