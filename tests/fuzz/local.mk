@@ -142,3 +142,14 @@ tests_fuzz_fuzz_cert_replay_CFLAGS = $(TEST_CFLAGS) $(SOUP_CFLAGS)
 tests_fuzz_fuzz_cert_replay_LDADD = core/libdfly-1.la $(SOUP_LIBS) $(GLIB_LIBS)
 TESTS += tests/fuzz/replay-cert.sh
 EXTRA_DIST += tests/fuzz/replay-cert.sh
+
+# source.allow / source.deny: the HTTP client's matcher (private to libdfly).
+check_PROGRAMS += tests/fuzz/fuzz-source-policy-replay
+tests_fuzz_fuzz_source_policy_replay_SOURCES = \
+	tests/fuzz/fuzz-source-policy.c \
+	tests/fuzz/standalone-main.c
+tests_fuzz_fuzz_source_policy_replay_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)
+tests_fuzz_fuzz_source_policy_replay_CFLAGS = $(TEST_CFLAGS)
+tests_fuzz_fuzz_source_policy_replay_LDADD = core/libdfly-1.la $(GLIB_LIBS)
+TESTS += tests/fuzz/replay-source-policy.sh
+EXTRA_DIST += tests/fuzz/replay-source-policy.sh

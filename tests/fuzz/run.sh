@@ -31,7 +31,7 @@ usage() {
 #             calls (a context, a config, the HTTP client)
 #   asan_options — added to ASAN_OPTIONS
 #   options — libFuzzer options of the target's own
-targets="config frame url message wire piece-http http-range s3-xml oci scheduler upload-server cert"
+targets="config frame url source-policy message wire piece-http http-range s3-xml oci scheduler upload-server cert"
 target_entry() {
   built=""
   libs=""
@@ -41,7 +41,7 @@ target_entry() {
   config)
     sources="core/lib/dfly-config.c core/lib/dfly-config-reader.c core/lib/dfly-config-value.c
       core/lib/dfly-config-section.c core/lib/dfly-enums.c core/lib/dfly-error.c
-      core/lib/dfly-piece-digest.c"
+      core/lib/dfly-piece-digest.c core/lib/dfly-source-policy.c"
     modules="glib-2.0 gobject-2.0 gio-2.0 gmodule-2.0 yaml-0.1 libxxhash gnutls"
     corpus="tests/fuzz/corpus/config"
     ;;
@@ -62,6 +62,11 @@ target_entry() {
     built="proto/envelope.pb-c.c proto/common.pb-c.c proto/scheduler.pb-c.c proto/peer.pb-c.c"
     modules="glib-2.0 gobject-2.0 gio-2.0 libprotobuf-c libsoup-3.0"
     corpus="tests/fuzz/corpus/wire"
+    ;;
+  source-policy)
+    sources="core/lib/dfly-source-policy.c core/lib/dfly-error.c"
+    modules="glib-2.0 gobject-2.0 gio-2.0"
+    corpus="tests/fuzz/corpus/source-policy"
     ;;
   cert)
     sources="core/lib/dfly-cert.c core/lib/dfly-identity.c core/lib/dfly-error.c"
