@@ -299,32 +299,37 @@ typedef struct {
   guint        interval;
 } Flood;
 
-static void flood_next (Flood *flood);
+static gboolean flood_next (gpointer data);
 
 static void
 on_flood_posted (GObject *source, GAsyncResult *result, gpointer data)
 {
-  Flood *flood = data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) reply = dfly_wire_post_finish (SOUP_SESSION (source), result, &error);
+  Flood       *flood = data;
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  g_autoptr (GBytes) reply =
+    soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
 
   flood->done++;
-  if (reply == NULL && flood->failed++ == 0)
-    g_test_message ("first refusal: %s", error->message);
-  flood_next (flood);
+  if (reply == NULL || soup_message_get_status (msg) != SOUP_STATUS_OK)
+    flood->failed++;
+  /* Once the connection is back in the session's pool. */
+  g_idle_add (flood_next, flood);
 }
 
-static void
-flood_next (Flood *flood)
+static gboolean
+flood_next (gpointer data)
 {
+  Flood           *flood = data;
   g_autofree char *id = NULL;
   g_autofree char *url = NULL;
   g_autoptr (DflyHostInfo) host = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GBytes) frame = NULL;
   Dfly__V1__AnnounceHostRequest request = DFLY__V1__ANNOUNCE_HOST_REQUEST__INIT;
   Dfly__V1__Host                message = DFLY__V1__HOST__INIT;
 
   if (flood->sent == flood->total)
-    return;
+    return G_SOURCE_REMOVE;
   id = g_strdup_printf ("10.%u.%u.%u-fake", flood->sent >> 16, (flood->sent >> 8) & 0xff,
                         flood->sent & 0xff);
   host = dfly_host_info_new (id);
@@ -336,8 +341,15 @@ flood_next (Flood *flood)
   request.host = &message;
   url = g_strdup_printf ("http://127.0.0.1:%u/v1/announce-host", scheduler_port);
   flood->sent++;
-  dfly_wire_post_async (flood->session, url, DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST, &request.base,
-                        NULL, on_flood_posted, flood);
+  frame = dfly_wire_pack (DFLY_MESSAGE_ANNOUNCE_HOST_REQUEST, &request.base);
+  msg = soup_message_new (SOUP_METHOD_POST, url);
+  soup_message_set_request_body_from_bytes (msg, "application/x-dfly-frame", frame);
+  /* libsoup sends a POST on a new connection unless it may be repeated:
+   * a few connections carry the whole flood. */
+  soup_message_add_flags (msg, SOUP_MESSAGE_IDEMPOTENT);
+  soup_session_send_and_read_async (flood->session, msg, G_PRIORITY_DEFAULT, NULL, on_flood_posted,
+                                    flood);
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -360,6 +372,8 @@ flood_hosts (guint total, guint interval)
   for (guint i = 0; i < 8; i++)
     flood_next (&flood);
   g_assert_true (role_test_wait (flood_done, &flood, 600 * 1000));
+  /* The last answers' idles, which find nothing left to send. */
+  role_test_flush ();
   g_object_unref (flood.session);
   return flood.failed;
 }
