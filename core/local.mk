@@ -101,9 +101,9 @@ core_libdflyd_la_LIBADD = core/libdfly-1.la $(GLIB_LIBS)
 sbin_PROGRAMS += dflyd
 dflyd_SOURCES = core/daemon/dflyd.c
 dflyd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/core/daemon -DG_LOG_DOMAIN=\"dflyd\"
+dflyd_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS)
 dflyd_LDADD = core/libdflyd.la core/libdfly-1.la $(GLIB_LIBS)
 
-dflyd_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS)
 bin_PROGRAMS += dflyctl
 dflyctl_SOURCES = \
 	core/ctl/dflyctl.c \
