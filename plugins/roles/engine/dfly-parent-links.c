@@ -74,6 +74,9 @@ on_message (SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer us
   Dfly__V1__SyncPiecesResponse *response;
   DflyParentSubscription       *subscription;
 
+  /* Closing (a bad frame came first): the rest is dropped, not closed twice. */
+  if (soup_websocket_connection_get_state (ws) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
   response = (Dfly__V1__SyncPiecesResponse *) dfly_wire_unpack (
     g_bytes_get_data (message, NULL), g_bytes_get_size (message), config->protocol.max_message_size,
     DFLY_MESSAGE_SYNC_PIECES_RESPONSE, NULL, &error);

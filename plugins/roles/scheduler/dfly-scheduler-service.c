@@ -67,6 +67,10 @@ on_stream_message (SoupWebsocketConnection *stream, gint type, GBytes *message, 
   g_autoptr (GError) error = NULL;
   ProtobufCMessage *decoded;
 
+  /* Closing (a bad frame came first): what it sent meanwhile is dropped,
+   * and it is not closed twice. */
+  if (soup_websocket_connection_get_state (stream) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
   if (type != SOUP_WEBSOCKET_DATA_BINARY) {
     soup_websocket_connection_close (stream, SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA,
                                      "binary frames only");

@@ -2059,6 +2059,79 @@ test_requester_credentials (Fixture *f, gconstpointer data)
   g_ptr_array_unref (orders.orders);
 }
 
+/* Two bad frames in one packet: the stream is closed once (a second close
+ * is a libsoup critical, fatal here), and nothing after the first is read. */
+typedef struct {
+  guint16  port;
+  gboolean done;
+  gboolean upgraded;
+  gboolean closed_by_server; /* its first answer to the frames was a close */
+} RawClient;
+
+static gpointer
+raw_client_thread (gpointer data)
+{
+  RawClient *raw = data;
+  g_autoptr (GSocketClient) sockets = g_socket_client_new ();
+  g_autoptr (GSocketConnection) connection = NULL;
+  const char *upgrade =
+    "GET /v1/announce-peer HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: " DFLY_WIRE_WS_PROTOCOL "\r\n\r\n";
+  /* Two masked text frames of one byte each (the mask is zero). */
+  const guint8  frames[] = { 0x81, 0x81, 0, 0, 0, 0, 'x', 0x81, 0x81, 0, 0, 0, 0, 'y' };
+  GInputStream *in;
+  char          head[4096] = { 0 };
+  gsize         have = 0;
+  char          rest[256];
+
+  g_socket_client_set_timeout (sockets, 5);
+  connection = g_socket_client_connect_to_host (sockets, "127.0.0.1", raw->port, NULL, NULL);
+  if (connection != NULL) {
+    GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+
+    in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+    g_output_stream_write_all (out, upgrade, strlen (upgrade), NULL, NULL, NULL);
+    while (have < sizeof head - 1 && strstr (head, "\r\n\r\n") == NULL) {
+      gssize n = g_input_stream_read (in, head + have, 1, NULL, NULL);
+
+      if (n <= 0)
+        break;
+      have += n;
+    }
+    raw->upgraded = g_str_has_prefix (head, "HTTP/1.1 101");
+    g_output_stream_write_all (out, frames, sizeof frames, NULL, NULL, NULL);
+    /* The server's close frame (opcode 8), and nothing else. */
+    {
+      gssize n = g_input_stream_read (in, rest, sizeof rest, NULL, NULL);
+
+      raw->closed_by_server = n >= 2 && (guint8) rest[0] == 0x88;
+    }
+  }
+  g_atomic_int_set (&raw->done, TRUE);
+  return NULL;
+}
+
+static gboolean
+raw_client_done (gpointer data)
+{
+  return g_atomic_int_get (&((RawClient *) data)->done);
+}
+
+static void
+test_bad_frames_close_once (Fixture *f, gconstpointer data)
+{
+  RawClient raw = { .port = dfly_scheduler_service_get_port (f->service) };
+  GThread  *thread = g_thread_new ("raw-client", raw_client_thread, &raw);
+
+  g_assert_true (role_test_wait (raw_client_done, &raw, 10000));
+  g_thread_join (thread);
+  g_assert_true (raw.upgraded);
+  g_assert_true (raw.closed_by_server);
+  g_assert_cmpuint (dfly_schedule_get_n_peers (f->schedule), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2084,5 +2157,6 @@ main (int argc, char **argv)
   FIXTURE_ADD ("/schedule/bounds/lengths", test_length_bounds);
   FIXTURE_ADD ("/schedule/bounds/caps", test_caps);
   FIXTURE_ADD ("/schedule/bounds/blocklist", test_blocklist_bounds);
+  FIXTURE_ADD ("/schedule/bad-frames-close-once", test_bad_frames_close_once);
   return g_test_run ();
 }
