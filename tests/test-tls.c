@@ -131,6 +131,21 @@ on_request (SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
   soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC, "ok", 2);
 }
 
+/* A TLS listener on a free loopback port, serving on_request into seen. */
+static DflyWireListener *
+listen_tls (SoupServer *server, DflyTls *tls, Seen *seen)
+{
+  g_autoptr (GError) error = NULL;
+  DflyWireListener *listener;
+
+  soup_server_add_handler (server, NULL, on_request, seen, NULL);
+  listener =
+    dfly_wire_listen (server, "127.0.0.1", 0, &(DflyWireLimits){ .idle_timeout = 10 }, &error);
+  g_assert_no_error (error);
+  dfly_wire_listener_set_tls (listener, tls);
+  return listener;
+}
+
 typedef struct {
   gboolean done;
   GBytes  *body;
@@ -198,11 +213,7 @@ test_listener (Fixture *f, gconstpointer data)
   Seen              seen = { 0 };
 
   g_assert_no_error (error);
-  soup_server_add_handler (server, NULL, on_request, &seen, NULL);
-  listener =
-    dfly_wire_listen (server, "127.0.0.1", 0, &(DflyWireLimits){ .idle_timeout = 10 }, &error);
-  g_assert_no_error (error);
-  dfly_wire_listener_set_tls (listener, server_tls);
+  listener = listen_tls (server, server_tls, &seen);
   https = g_strdup_printf ("https://127.0.0.1:%u/x", dfly_wire_listener_get_port (listener));
   http = g_strdup_printf ("http://127.0.0.1:%u/x", dfly_wire_listener_get_port (listener));
 
@@ -249,10 +260,7 @@ test_stranger_refused (Fixture *f, gconstpointer data)
   Seen              seen = { 0 };
 
   g_assert_no_error (error);
-  soup_server_add_handler (server, NULL, on_request, &seen, NULL);
-  listener =
-    dfly_wire_listen (server, "127.0.0.1", 0, &(DflyWireLimits){ .idle_timeout = 10 }, &error);
-  dfly_wire_listener_set_tls (listener, server_tls);
+  listener = listen_tls (server, server_tls, &seen);
   url = g_strdup_printf ("https://127.0.0.1:%u/x", dfly_wire_listener_get_port (listener));
   /* A client of another CA that trusts ours: its certificate is refused. */
   {
@@ -283,11 +291,8 @@ test_server_role (Fixture *f, gconstpointer data)
   Seen              seen = { 0 };
 
   g_assert_no_error (error);
-  soup_server_add_handler (server, NULL, on_request, &seen, NULL);
-  listener = dfly_wire_listen (server, "127.0.0.1", 0, NULL, &error);
-  g_assert_no_error (error);
   /* The server is peer-1: peer and seed, no scheduler. */
-  dfly_wire_listener_set_tls (listener, peer_tls);
+  listener = listen_tls (server, peer_tls, &seen);
   url = g_strdup_printf ("https://127.0.0.1:%u/x", dfly_wire_listener_get_port (listener));
   dfly_tls_setup_session (client_tls, to_scheduler, DFLY_ROLE_FLAG_SCHEDULER);
   g_assert_null (get (to_scheduler, url, &error));
@@ -356,10 +361,7 @@ test_pieces_by_alpn (Fixture *f, gconstpointer data)
   Seen              seen = { 0 };
   guint             waited = 0;
 
-  soup_server_add_handler (server, NULL, on_request, &seen, NULL);
-  listener = dfly_wire_listen (server, "127.0.0.1", 0, NULL, &error);
-  g_assert_no_error (error);
-  dfly_wire_listener_set_tls (listener, server_tls);
+  listener = listen_tls (server, server_tls, &seen);
   dfly_wire_listener_divert (listener, "GET /v1/download-piece", on_divert, &diverted);
   client.port = dfly_wire_listener_get_port (listener);
 
