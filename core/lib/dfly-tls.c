@@ -61,9 +61,10 @@ ca_database_verify_chain (GTlsDatabase *database, GTlsCertificate *chain, const 
   /* A client also knows what it called: a scheduler, a seed, a parent. */
   peer = dfly_cert_identity_from_tls_certificate (chain, &local);
   if (peer == NULL || (dfly_identity_get_roles (peer) & self->roles) == 0) {
+    g_autofree char *wanted = roles_text (self->roles);
+
     g_message ("tls: %s is not a %s",
-               peer != NULL ? dfly_identity_get_host_id (peer) : "the server",
-               roles_text (self->roles));
+               peer != NULL ? dfly_identity_get_host_id (peer) : "the server", wanted);
     return G_TLS_CERTIFICATE_GENERIC_ERROR;
   }
   return 0;
