@@ -35,6 +35,7 @@ static const DflyHostileAttack attacks[] = {
   { "hostile-lengths", "SCHEDULER URL SECONDS", hostile_lengths },
   { "claim-source", "SCHEDULER URL SECONDS", hostile_claim_source },
   { "lying-scheduler", "IP SECONDS", hostile_lying_scheduler },
+  { "spoof-host", "SCHEDULER OTHER_HOST_ID URL", hostile_spoof_host },
   { NULL, NULL, NULL },
 };
 

@@ -33,5 +33,6 @@ int hostile_fake_hosts (int argc, char **argv);
 int hostile_lengths (int argc, char **argv);
 int hostile_claim_source (int argc, char **argv);
 int hostile_lying_scheduler (int argc, char **argv);
+int hostile_spoof_host (int argc, char **argv);
 
 G_END_DECLS

@@ -1,6 +1,7 @@
 /* hostile-announce.c — a lying peer's announce stream to a scheduler (see the header) */
 #include "config.h"
 
+#include <dfly/dfly-tls.h>
 #include <dfly/dfly.h>
 #include <glib-unix.h>
 
@@ -49,9 +50,11 @@ hostile_announce_open (HostileAnnounce *self, const char *scheduler, const char 
                        const char *url)
 {
   char            *protocols[] = { (char *) DFLY_WIRE_WS_PROTOCOL, NULL };
-  g_autofree char *stream_url = g_strconcat ("ws://", scheduler, "/v1/announce-peer", NULL);
+  const char      *ca = g_getenv ("DFLY_HOSTILE_TLS_CA");
+  g_autofree char *stream_url = NULL;
   g_autoptr (SoupMessage) msg = NULL;
   g_autoptr (GError) error = NULL;
+  g_autoptr (DflyTls) tls = NULL;
 
   self->task_id = dfly_task_id_new (url, "", "", 0, NULL, &error);
   if (self->task_id == NULL) {
@@ -59,7 +62,19 @@ hostile_announce_open (HostileAnnounce *self, const char *scheduler, const char 
     return FALSE;
   }
   self->session = soup_session_new ();
-  self->scheduler_url = g_strconcat ("http://", scheduler, NULL);
+  /* With a cluster certificate (a host of the cluster turned hostile):
+   * DFLY_HOSTILE_TLS_CA, _CERT and _KEY name its files. */
+  if (ca != NULL) {
+    tls = dfly_tls_new (ca, g_getenv ("DFLY_HOSTILE_TLS_CERT"), g_getenv ("DFLY_HOSTILE_TLS_KEY"),
+                        &error);
+    if (tls == NULL) {
+      g_printerr ("tls: %s\n", error->message);
+      return FALSE;
+    }
+    dfly_tls_setup_session (tls, self->session, DFLY_ROLE_FLAG_SCHEDULER);
+  }
+  self->scheduler_url = g_strconcat (tls != NULL ? "https://" : "http://", scheduler, NULL);
+  stream_url = g_strconcat (self->scheduler_url, "/v1/announce-peer", NULL);
   self->host_id = g_strdup (host_id);
   self->peer_id = g_strconcat (host_id, "-liar", NULL);
   self->responses = g_ptr_array_new_with_free_func (response_free);

@@ -10,6 +10,7 @@ tests_hostile_dfly_hostile_SOURCES = \
 	tests/hostile/hostile-fake-hosts.c \
 	tests/hostile/hostile-lengths.c \
 	tests/hostile/hostile-lying-scheduler.c \
+	tests/hostile/hostile-spoof-host.c \
 	tests/hostile/hostile-forge-parent.c \
 	tests/hostile/hostile-accuse.c \
 	tests/hostile/hostile-trickle.c \

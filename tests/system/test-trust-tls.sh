@@ -108,6 +108,19 @@ like "a seed without the seed role in its certificate is refused" "$SCRATCH/hub.
   "host fakeseed announces itself as a .*seed without the seed role; refused"
 unlike "... and never joins" "$SCRATCH/hub.log" "host fakeseed joined"
 
+# A host of the cluster speaking for another: peer1's certificate, peer2's
+# id, for its host, its leave and its peer.
+DFLY_HOSTILE_TLS_CA="$CERTS/ca/ca.pem" DFLY_HOSTILE_TLS_CERT="$CERTS/peer1/peer1.pem" \
+  DFLY_HOSTILE_TLS_KEY="$CERTS/peer1/peer1-key.pem" timeout 60 "$DFLY_HOSTILE" spoof-host \
+  "127.0.4.1:$SCHEDULER_PORT" peer2 "$ORIGIN/blob" >"$SCRATCH/spoof.out" 2>&1
+like "announcing another host's id is refused" "$SCRATCH/spoof.out" "^announce_host_status=403$"
+like "making another host leave is refused" "$SCRATCH/spoof.out" "^leave_host_status=403$"
+like "a peer registered as another host's closes the stream" "$SCRATCH/spoof.out" \
+  "^stream_closed=1$"
+like "... each refusal logged" "$SCRATCH/hub.log" \
+  "for host peer2 from host peer1 refused: a host speaks only for itself"
+unlike "peer2 never left" "$SCRATCH/hub.log" "host peer2 left"
+
 # A plaintext client, and a TLS client without a certificate.
 if curl -s -m 5 -o /dev/null "http://127.0.4.1:$SCHEDULER_PORT/v1/stat-task"; then
   not_ok "plaintext to the scheduler is refused"
