@@ -517,11 +517,14 @@ EOF
 
 # --- OCI registry ------------------------------------------------------
 
-# start_registry [NAME [USER PASSWORD]]: docker-registry (distribution) on
-# a free port of 127.0.0.1 with filesystem storage under
-# $SCRATCH/NAME/data, behind htpasswd auth when USER and PASSWORD are given.
-# Sets REGISTRY_PID, REGISTRY (127.0.0.1:PORT), REGISTRY_DATA and
-# REGISTRY_AUTH (curl's -u argument, or empty).
+# start_registry [NAME [USER PASSWORD [token]]]: docker-registry
+# (distribution) on a free port of 127.0.0.1 with filesystem storage under
+# $SCRATCH/NAME/data, behind htpasswd auth when USER and PASSWORD are given,
+# or with "token" behind token auth: a Bearer challenge whose realm is
+# tests/registry-token.py, which issues tokens for USER and PASSWORD and
+# logs each request to $REGISTRY_TOKEN_LOG. Sets REGISTRY_PID, REGISTRY
+# (127.0.0.1:PORT), REGISTRY_DATA, REGISTRY_AUTH (curl's -u argument, or
+# empty) and REGISTRY_TOKEN_REALM (empty without token auth).
 start_registry () {
   command -v docker-registry >/dev/null || skip_all "docker-registry is not installed"
   _name=${1:-registry}
@@ -529,8 +532,34 @@ start_registry () {
   mkdir -p "$_dir/data"
   REGISTRY_DATA="$_dir/data"
   REGISTRY_AUTH=""
+  REGISTRY_TOKEN_REALM=""
   _auth=""
-  if [ $# -ge 3 ]; then
+  if [ "${4:-}" = token ]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$_dir/token-key.pem" \
+      -out "$_dir/token-cert.pem" -subj "/CN=token issuer" -days 2 >/dev/null 2>&1 ||
+      bail_out "openssl could not make the token issuer's key"
+    _token_port=$(pick_port)
+    REGISTRY_TOKEN_LOG="$_dir/token.log"
+    : >"$REGISTRY_TOKEN_LOG"
+    python3 "$top_srcdir/tests/registry-token.py" "$_token_port" "$2" "$3" \
+      "$_dir/token-key.pem" "$_dir/token-cert.pem" dfly-test dfly-test-issuer \
+      "$REGISTRY_TOKEN_LOG" </dev/null >>"$SCRATCH/$_name-token.log" 2>&1 &
+    track_pid $!
+    REGISTRY_TOKEN_REALM="http://127.0.0.1:$_token_port/token"
+    _wait=100
+    until curl -s -o /dev/null "$REGISTRY_TOKEN_REALM"; do
+      [ "$_wait" -gt 0 ] || bail_out "the token service did not start"
+      _wait=$((_wait - 1))
+      sleep 0.1
+    done
+    _auth="auth:
+  token:
+    realm: $REGISTRY_TOKEN_REALM
+    service: dfly-test
+    issuer: dfly-test-issuer
+    rootcertbundle: $_dir/token-cert.pem"
+    REGISTRY_AUTH="$2:$3"
+  elif [ $# -ge 3 ]; then
     htpasswd -Bbn "$2" "$3" >"$_dir/htpasswd" || bail_out "htpasswd failed"
     _auth="auth:
   htpasswd:
@@ -577,9 +606,19 @@ stop_registry () {
   untrack_pid "$REGISTRY_PID"
 }
 
+# registry_token REPO ACTIONS: a token of the token-auth registry for REPO.
+registry_token () {
+  curl -sS --max-time 10 -u "$REGISTRY_AUTH" \
+    "$REGISTRY_TOKEN_REALM?service=dfly-test&scope=repository:$1:$2" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
+}
+
 # registry_curl ARG...: curl to $REGISTRY, with its credentials if any.
 registry_curl () {
-  if [ -n "$REGISTRY_AUTH" ]; then
+  if [ -n "${REGISTRY_TOKEN_REALM:-}" ]; then
+    _scope=$(printf '%s\n' "$@" | sed -n -E 's#.*/v2/(.*)/(blobs|manifests)/.*#\1#p' | head -n 1)
+    curl -sS --max-time 30 -H "Authorization: Bearer $(registry_token "$_scope" pull,push)" "$@"
+  elif [ -n "$REGISTRY_AUTH" ]; then
     curl -sS --max-time 30 -u "$REGISTRY_AUTH" "$@"
   else
     curl -sS --max-time 30 "$@"

@@ -21,6 +21,7 @@ AM_TESTS_ENVIRONMENT = \
 	export ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions='$(abs_top_srcdir)/tests/lsan.supp' UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1;
 
 EXTRA_DIST += tests/run-gtest.sh tests/lsan.supp tests/valgrind.supp tests/lib.sh tests/test-origin.h \
+	tests/registry-token.py \
 	tests/bench/bench-download.sh tests/bench/bench-swarm.sh tests/bench/bench-digest.sh \
 	tests/demo.sh tests/setup.sh tests/run-all.sh
 

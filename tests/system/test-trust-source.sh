@@ -1,16 +1,17 @@
 #!/bin/sh
 # test-trust-source.sh — what a seed will fetch, and what stays with the requester
 #
-# A scheduler-and-seed node and a peer node, a real nginx origin and a real
-# docker-registry behind htpasswd. A seed order for the cloud metadata
-# address, directly and through an origin's 302, is refused with a clear
-# error that reaches dflyctl; source.deny of a CIDR covering the origin makes
-# the seed refuse it (the requester then fetches it itself) and, on the
-# requester too, refuses it; an allowed origin still works. The registry's
-# credentials stay with the requester: the seed, which has none, gets 401,
-# the requester fetches the blob itself, byte-identical. Each order is
-# logged with its caller and a URL without its query; a download's D-Bus
-# signals reach its caller alone.
+# A scheduler-and-seed node and a peer node, a real nginx origin and two
+# real docker-registries, one behind htpasswd and one behind token auth. A
+# seed order for the cloud metadata address, directly and through an
+# origin's 302, is refused with a clear error that reaches dflyctl;
+# source.deny of a CIDR covering the origin makes the seed refuse it (the
+# requester then fetches it itself) and, on the requester too, refuses it;
+# an allowed origin still works. The registries' credentials stay with the
+# requester: the seed, which has none, gets 401 (from the token-auth one, no
+# token), and the requester fetches the blob itself, byte-identical. Each
+# order is logged with its caller and a URL without its query; a download's
+# D-Bus signals reach its caller alone.
 . "$top_srcdir/tests/lib.sh"
 
 need curl sha256sum docker-registry gdbus
@@ -26,6 +27,8 @@ NGINX_EXTRA="
     location = /to-mapped { return 302 http://[::ffff:169.254.169.254]/latest/; }
   }"
 start_nginx "$WWW"
+start_registry tokens tester 's3cr3t-pass' token
+TOKEN_REGISTRY=$REGISTRY TOKEN_REALM=$REGISTRY_TOKEN_REALM TOKEN_LOG=$REGISTRY_TOKEN_LOG
 start_registry registry tester 's3cr3t-pass'
 
 SCHEDULER_PORT=$(pick_port)
@@ -35,7 +38,7 @@ COMMON="http:
   retries: 1
   retry_backoff_ms: 100
 oci:
-  insecure_registries: [\"$REGISTRY\"]"
+  insecure_registries: [\"$REGISTRY\", \"$TOKEN_REGISTRY\"]"
 SEED_CONFIG="$SCRATCH/seed/dflyd.yaml"
 start_node seed 127.0.6.1 "[scheduler, seed]" "scheduler:" "  port: $SCHEDULER_PORT" "$COMMON"
 start_node peer 127.0.6.2 "[peer]" "peer:" "  schedulers: [\"127.0.6.1:$SCHEDULER_PORT\"]" \
@@ -137,6 +140,25 @@ like "the seed, without credentials, got 401" "$SCRATCH/seed.log" \
 BASIC64=$(printf '%s' "$REGISTRY_AUTH" | base64)
 unlike "the credential reached neither the scheduler nor the seed" "$SCRATCH/seed.log" \
   "$BASIC64|s3cr3t"
+
+# --- a token-auth registry: the requester holds a token, the seed nothing --
+
+REGISTRY=$TOKEN_REGISTRY REGISTRY_TOKEN_REALM=$TOKEN_REALM
+head -c 150000 /dev/urandom >"$SCRATCH/sealed"
+SEALED=$(push_blob lib/sealed "$SCRATCH/sealed") || bail_out "pushing a blob with a token failed"
+TOKEN=$(registry_token lib/sealed pull)
+[ -n "$TOKEN" ] || bail_out "the token service gave no token"
+: >"$TOKEN_LOG"
+get sealed "oci://$REGISTRY/lib/sealed@$SEALED" --header "Authorization: Bearer $TOKEN"
+is "a token-auth registry: the requester with a token gets the blob" "$GET_STATUS" 0
+check "... byte-identical" cmp -s "$SCRATCH/sealed" "$OUT/sealed"
+like "the seed, without credentials, was refused a token" "$TOKEN_LOG" \
+  "^token 401 repository:lib/sealed:pull\$"
+unlike "... and never got one" "$TOKEN_LOG" "^token 200"
+like "... so its order failed" "$SCRATCH/seed.log" \
+  "task ${SEALED#sha256:} failed: .*(401|ACCESS_DENIED|token service)"
+unlike "the token reached neither the scheduler nor the seed" "$SCRATCH/seed.log" \
+  "$(printf '%s' "$TOKEN" | cut -c1-40)"
 
 # --- D-Bus: a download's signals reach its caller alone --------------------
 
