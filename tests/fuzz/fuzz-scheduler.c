@@ -51,7 +51,9 @@ const DflyPluginDescriptor *dfly_plugin_query (void);
 #define FUZZ_ASAN 1
 #endif
 #ifdef FUZZ_ASAN
-#include <sanitizer/allocator_interface.h>
+/* ASan's runtime has it under gcc as under clang; only clang ships the
+ * header (sanitizer/allocator_interface.h) that declares it. */
+size_t __sanitizer_get_current_allocated_bytes (void);
 #else
 #include <malloc.h>
 #endif
