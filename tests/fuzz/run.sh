@@ -58,8 +58,9 @@ target_entry() {
     corpus="tests/fuzz/corpus/message"
     ;;
   wire)
-    sources="proto/dfly-wire.c proto/dfly-message.c core/lib/dfly-frame.c core/lib/dfly-error.c core/lib/dfly-host-info.c"
-    built="proto/envelope.pb-c.c proto/common.pb-c.c proto/scheduler.pb-c.c proto/peer.pb-c.c"
+    # The listener's guards, TLS and the context it calls come linked.
+    sources="proto/dfly-wire.c proto/dfly-message.c"
+    libs="proto/libdfly-proto.la core/libdfly-1.la"
     modules="glib-2.0 gobject-2.0 gio-2.0 libprotobuf-c libsoup-3.0"
     corpus="tests/fuzz/corpus/wire"
     ;;
