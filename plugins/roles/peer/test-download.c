@@ -1206,10 +1206,11 @@ test_range (DownloadTest *t, gconstpointer data)
   g_assert_cmpstr (read.task_id, ==, task_id);
   g_assert_cmpmem (read.bytes->data, read.bytes->len,
                    (const guint8 *) g_bytes_get_data (t->big, NULL) + offset, length);
-  /* Its pieces (40 to 43) came before most others: of the 65, few were
-   * committed when the range was read through (one at a time, in order,
-   * 44 would have been). */
-  g_assert_cmpuint (read.committed->len, <, 12);
+  /* Its pieces (40 to 43) came before most others: of the 65, fewer than
+   * 30 were committed when the range was read through (one at a time, in
+   * order, 44 would have been; a loaded machine's reader, under ASan, has
+   * seen 14 come meanwhile). */
+  g_assert_cmpuint (read.committed->len, <, 30);
   for (guint32 n = 40; n <= 43; n++) {
     gboolean held = FALSE;
 

@@ -2001,15 +2001,14 @@ test_requester_credentials (Fixture *f, gconstpointer data)
   Dfly__V1__Task                          *shown;
   g_auto (Reply) reply = { 0 };
   g_autoptr (GError) error = NULL;
-  GSList *uris;
+  DflyWireListener *listener;
 
   soup_server_add_handler (orders.server, "/v1/download-task", on_seed_order, &orders, NULL);
-  soup_server_listen_local (orders.server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  /* Our listener, not libsoup's, which leaks every socket it accepts. */
+  listener = dfly_wire_listen (orders.server, "127.0.0.1", 0, NULL, &error);
   g_assert_no_error (error);
-  uris = soup_server_get_uris (orders.server);
-  add_host (f, seed.host_id, "127.0.0.1", (guint16) g_uri_get_port (uris->data),
+  add_host (f, seed.host_id, "127.0.0.1", dfly_wire_listener_get_port (listener),
             DFLY_HOST_TYPE_SUPER);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
 
   /* A peer older or other than dfly's sends its credentials along. */
@@ -2054,6 +2053,7 @@ test_requester_credentials (Fixture *f, gconstpointer data)
   peer_b2s_failed (&seed);
   assert_back_to_source (wait_response (&a, 1), &a);
 
+  dfly_wire_listener_free (listener);
   soup_server_disconnect (orders.server);
   g_object_unref (orders.server);
   g_ptr_array_unref (orders.orders);
