@@ -201,7 +201,11 @@ start_node lone 127.0.1.21 "[peer]" "peer:" "  schedulers: [\"127.0.1.5:$LIMITED
 for node in sched2 seed2 lone; do
   wait_for_node "$node" 30 || bail_out "node $node did not come up"
 done
+# Both hosts known before the download: a seed not yet heard of leaves the
+# peer to fetch from the origin itself (a sanitized seed2 was seen to
+# announce a second after lone).
 wait_for_line "$SCRATCH/sched2.log" "host 127.0.1.21-lone joined" 10
+wait_for_line "$SCRATCH/sched2.log" "host 127.0.1.6-seed2-seed joined" 10
 head -c $((48 * MIB)) /dev/urandom >"$WWW/limited-up"
 (get_all limited-up lone; echo "$GET_FAILED" >"$SCRATCH/limited.failed") &
 lone_get=$!
