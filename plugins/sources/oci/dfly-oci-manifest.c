@@ -233,9 +233,12 @@ dfly_oci_manifest_parse (GBytes *bytes, const char *content_type, const char *ur
   m->digest = sha256_digest (bytes);
   if (!dfly_oci_parse_json (bytes, parser, &local_error) ||
       (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    /* json-glib's message quotes the registry's bytes, valid UTF-8 or not. */
+    g_autofree char *why =
+      local_error != NULL ? g_utf8_make_valid (local_error->message, -1) : NULL;
+
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE, "the manifest is not a JSON object%s%s: %s",
-                 local_error != NULL ? ": " : "", local_error != NULL ? local_error->message : "",
-                 url);
+                 why != NULL ? ": " : "", why != NULL ? why : "", url);
     return NULL;
   }
   object = json_node_get_object (root);
