@@ -85,27 +85,33 @@ send_queue_free (SendQueue *queue)
   g_free (queue);
 }
 
-/* The socket under a WebSocket, through libsoup's and TLS's wrappers; NULL
- * when there is none to be found. */
+GSocket *
+dfly_wire_socket_of (GIOStream *stream)
+{
+  g_autoptr (GIOStream) level = stream != NULL ? g_object_ref (stream) : NULL;
+
+  for (guint depth = 0; level != NULL && depth < 4; depth++) {
+    GIOStream  *base = NULL;
+    const char *property = G_IS_TLS_CONNECTION (level) ? "base-io-stream" : "base-iostream";
+
+    if (G_IS_SOCKET_CONNECTION (level))
+      return g_socket_connection_get_socket (G_SOCKET_CONNECTION (level));
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (level), property) == NULL)
+      return NULL;
+    g_object_get (level, property, &base, NULL);
+    g_object_unref (level);
+    level = base;
+  }
+  return NULL;
+}
+
+/* The socket under a WebSocket (a new reference), or NULL. */
 static GSocket *
 socket_of (SoupWebsocketConnection *connection)
 {
-  g_autoptr (GIOStream) stream =
-    g_object_ref (soup_websocket_connection_get_io_stream (connection));
+  GSocket *socket = dfly_wire_socket_of (soup_websocket_connection_get_io_stream (connection));
 
-  for (guint depth = 0; stream != NULL && depth < 4; depth++) {
-    GIOStream  *base = NULL;
-    const char *property = G_IS_TLS_CONNECTION (stream) ? "base-io-stream" : "base-iostream";
-
-    if (G_IS_SOCKET_CONNECTION (stream))
-      return g_object_ref (g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)));
-    if (g_object_class_find_property (G_OBJECT_GET_CLASS (stream), property) == NULL)
-      return NULL;
-    g_object_get (stream, property, &base, NULL);
-    g_object_unref (stream);
-    stream = base;
-  }
-  return NULL;
+  return socket != NULL ? g_object_ref (socket) : NULL;
 }
 
 void

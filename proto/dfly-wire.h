@@ -44,6 +44,10 @@ void dfly_wire_ws_setup (SoupWebsocketConnection *connection, gsize max_message_
 void dfly_wire_ws_accept (SoupServerMessage *msg, SoupWebsocketConnection *connection,
                           gsize max_message_size);
 
+/* The socket under stream, through TLS's and libsoup's wrappers, or NULL
+ * when there is none; borrowed: the stream holds it. */
+GSocket *dfly_wire_socket_of (GIOStream *stream);
+
 /* Sends message on a WebSocket as one binary message; a stream whose peer
  * has more than its cap unread is closed instead, with a log line. */
 void dfly_wire_ws_send (SoupWebsocketConnection *connection, DflyMessageType type,

@@ -19,6 +19,7 @@
 
 #include "dfly-piece-fetcher.h"
 #include "dfly-piece-http.h"
+#include "dfly-wire.h"
 
 #define IDLE_PER_PARENT 32 /* connections kept idle per parent; more are closed */
 /* An error answer's body is read (to keep the connection) up to this size. */
@@ -127,22 +128,10 @@ set_io_error (GError **error, gssize n, int saved_errno, guint timeout, GCancell
                  g_strerror (saved_errno), what);
 }
 
-/* The socket under a connection (itself, or TLS's base). */
-static GSocket *
-socket_of (GIOStream *connection)
-{
-  g_autoptr (GIOStream) base = NULL;
-
-  if (!G_IS_TLS_CONNECTION (connection))
-    return g_socket_connection_get_socket (G_SOCKET_CONNECTION (connection));
-  g_object_get (connection, "base-io-stream", &base, NULL);
-  return g_socket_connection_get_socket (G_SOCKET_CONNECTION (base)); /* TLS holds it */
-}
-
 static int
 fd_of (GIOStream *connection)
 {
-  return g_socket_get_fd (socket_of (connection));
+  return g_socket_get_fd (dfly_wire_socket_of (connection));
 }
 
 /* Through TLS: GIO reads or writes, cancellable and bounded by the

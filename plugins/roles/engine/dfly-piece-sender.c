@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "dfly-piece-http.h"
+#include "dfly-wire.h"
 #include "dfly-piece-sender.h"
 
 /* Longer than SoupSession's 60 s, so the child closes an idle connection
@@ -452,9 +453,8 @@ void
 dfly_piece_sender_take (DflyPieceSender *self, GIOStream *stream)
 {
   g_autoptr (DflyConfig) config = dfly_context_dup_config (self->context);
-  gboolean   tls = G_IS_TLS_CONNECTION (stream);
-  GIOStream *base = NULL;
-  GSocket   *socket;
+  gboolean tls = G_IS_TLS_CONNECTION (stream);
+  GSocket *socket;
   g_autoptr (GError) error = NULL;
   struct timeval stall = { .tv_sec = config->http.read_timeout };
   Connection    *c;
@@ -462,10 +462,7 @@ dfly_piece_sender_take (DflyPieceSender *self, GIOStream *stream)
   guint          slots;
   int            flags;
 
-  if (tls)
-    g_object_get (stream, "base-io-stream", &base, NULL);
-  socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (tls ? base : stream));
-  g_clear_object (&base); /* the TLS stream holds it */
+  socket = dfly_wire_socket_of (stream);
   reap (self);
   slots = dfly_piece_sender_get_slots (self);
   c = g_new0 (Connection, 1);
