@@ -7,9 +7,11 @@ What docker distribution's "token" auth asks of an issuer: GET /token with
 Basic credentials and ?service=&scope=repository:NAME:ACTIONS answers a JWT
 (RS256, the signing certificate in its x5c header, which the registry checks
 against its rootcertbundle) granting the scopes asked for. Wrong or missing
-credentials get 401. Each request is one line of LOG: "token 200 SCOPE" or
-"token 401 SCOPE", for the tests to read. Listens on 127.0.0.1:PORT until
-killed.
+credentials get 401. POST /token takes OAuth2's password grant (a form of
+grant_type=password, username, password, scope, service), as containerd asks
+first, and answers access_token. Each request is one line of LOG: "token 200
+SCOPE", "token 401 SCOPE", "oauth 200 SCOPE" or "oauth 401 SCOPE", for the
+tests to read. Listens on 127.0.0.1:PORT until killed.
 """
 import base64
 import json
@@ -64,6 +66,28 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         body = json.dumps({"token": token(USER, scopes), "expires_in": 300}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    # containerd with credentials asks by OAuth2's password grant first (a form POST answered
+    # with access_token), and falls back to GET only on 404 or 405.
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        form = parse_qs(self.rfile.read(min(length, 65536)).decode(errors="replace"))
+        scopes = " ".join(form.get("scope", [])).split()
+        ok = (urlparse(self.path).path == "/token" and form.get("grant_type") == ["password"]
+              and form.get("username") == [USER] and form.get("password") == [PASSWORD])
+        with open(LOG, "a") as log:
+            log.write(f"oauth {200 if ok else 401} {' '.join(scopes)}\n")
+        if not ok:
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = json.dumps({"access_token": token(USER, scopes), "expires_in": 300}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))

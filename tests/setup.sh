@@ -8,7 +8,8 @@ build="build-essential autoconf automake libtool autopoint gettext pkg-config
   libsqlite3-dev libprotobuf-c-dev protobuf-c-compiler libyaml-dev libxxhash-dev libgnutls28-dev"
 demo="dbus nginx curl python3"
 tests="clang clang-format libclang-rt-14-dev valgrind libxml2-utils groff-base man-db systemd xz-utils
-  openssl docker-registry apache2-utils python3-cryptography aria2 opentracker mktorrent iproute2 procps"
+  openssl docker-registry apache2-utils python3-cryptography aria2 opentracker mktorrent iproute2 procps
+  containerd podman skopeo runc"
 packages="$build $demo"
 [ "${1:-}" = --demo ] || packages="$packages $tests"
 missing=""

@@ -20,3 +20,6 @@ SYSTEM_TESTS = \
 	tests/system/test-trust-source.sh
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS)
+# Real container clients (containerd, podman, skopeo) through the proxy: their helpers and
+# the image fixture (built once per build tree, in tests/oci-cache).
+EXTRA_DIST += tests/oci-clients.sh tests/oci-image.py
