@@ -117,6 +117,9 @@ dflyctl_SOURCES = \
 	core/ctl/dflyctl-parse.h \
 	core/ctl/dflyctl-progress.c \
 	core/ctl/dflyctl-progress.h \
+	core/ctl/dflyctl-runtime.c \
+	core/ctl/dflyctl-runtime.h \
+	core/ctl/dflyctl-runtime-file.c \
 	core/ctl/dflyctl-task.c
 dflyctl_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dflyctl\"
 dflyctl_CFLAGS = $(AM_CFLAGS) $(JSON_CFLAGS) $(SOUP_CFLAGS)

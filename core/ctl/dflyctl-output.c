@@ -75,8 +75,8 @@ format_duration (guint64 seconds)
   return g_strdup_printf (_ ("%us"), secs);
 }
 
-static char *
-json_to_text (JsonNode *root)
+char *
+dflyctl_json_to_text (JsonNode *root)
 {
   g_autoptr (JsonGenerator) generator = json_generator_new ();
   g_autofree char *text = NULL;
@@ -133,7 +133,7 @@ status_to_json (GVariant *status)
     json_object_set_member (object, key, node);
   }
   json_node_set_object (root, object);
-  return json_to_text (root);
+  return dflyctl_json_to_text (root);
 }
 
 static char *
@@ -243,7 +243,7 @@ plugins_to_json (GVariant *plugins)
   }
   json_builder_end_array (builder);
   root = json_builder_get_root (builder);
-  return json_to_text (root);
+  return dflyctl_json_to_text (root);
 }
 
 static char *
@@ -320,7 +320,7 @@ dflyctl_output_changes (DflyctlFormat format, GVariant *changes)
     json_builder_end_array (builder);
     json_builder_end_object (builder);
     root = json_builder_get_root (builder);
-    return json_to_text (root);
+    return dflyctl_json_to_text (root);
   }
 
   if (g_variant_n_children (changes) == 0)
@@ -352,7 +352,7 @@ dflyctl_output_version (DflyctlFormat format, const char *client_version,
       json_builder_add_null_value (builder);
     json_builder_end_object (builder);
     root = json_builder_get_root (builder);
-    return json_to_text (root);
+    return dflyctl_json_to_text (root);
   }
 
   if (daemon_version == NULL)
@@ -566,7 +566,7 @@ dflyctl_output_tasks (DflyctlFormat format, GVariant *tasks, gboolean long_ids, 
       g_variant_unref (task);
     }
     json_node_set_array (root, array);
-    return json_to_text (root);
+    return dflyctl_json_to_text (root);
   }
   return tasks_to_text (tasks, long_ids, now);
 }
@@ -688,7 +688,7 @@ dflyctl_output_task (DflyctlFormat format, GVariant *task, gint64 now)
   if (format == DFLYCTL_FORMAT_JSON) {
     g_autoptr (JsonNode) root = vardict_to_json (task);
 
-    return json_to_text (root);
+    return dflyctl_json_to_text (root);
   }
   return task_to_text (task, now);
 }
@@ -708,7 +708,7 @@ dflyctl_output_cache_report (DflyctlFormat format, GVariant *report)
   if (format == DFLYCTL_FORMAT_JSON) {
     g_autoptr (JsonNode) root = vardict_to_json (report);
 
-    return json_to_text (root);
+    return dflyctl_json_to_text (root);
   }
 
   out = g_string_new (NULL);
@@ -776,7 +776,7 @@ dflyctl_output_cert (DflyctlFormat format, GVariant *cert)
   if (format == DFLYCTL_FORMAT_JSON) {
     g_autoptr (JsonNode) root = vardict_to_json (cert);
 
-    return json_to_text (root);
+    return dflyctl_json_to_text (root);
   }
   g_variant_lookup (cert, "ca", "b", &is_ca);
   g_variant_lookup (cert, "expired", "b", &expired);
@@ -820,7 +820,7 @@ dflyctl_output_task_action (DflyctlFormat format, const char *task_id, DflyctlTa
                                    action == DFLYCTL_TASK_DELETED ? "deleted" : "cancelled");
     json_builder_end_object (builder);
     root = json_builder_get_root (builder);
-    return json_to_text (root);
+    return dflyctl_json_to_text (root);
   }
   if (action == DFLYCTL_TASK_DELETED)
     line = g_strdup_printf (_ ("task %s deleted"), task_id);
@@ -866,7 +866,7 @@ dflyctl_output_download (DflyctlFormat format, const DflyctlDownload *download)
     }
     json_builder_end_object (builder);
     root = json_builder_get_root (builder);
-    return json_to_text (root);
+    return dflyctl_json_to_text (root);
   }
 
   {

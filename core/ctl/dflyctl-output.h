@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -20,6 +21,9 @@ char *dflyctl_output_changes (DflyctlFormat format, GVariant *changes);
 /* @daemon_version: NULL when dflyd could not be asked. */
 char *dflyctl_output_version (DflyctlFormat format, const char *client_version,
                               const char *daemon_version);
+
+/* @root as --json prints it: two-space indents, a newline at the end. */
+char *dflyctl_json_to_text (JsonNode *root);
 
 /* Sizes as people read them: "512 B", "1.5 KiB", "512.0 MiB". */
 char *dflyctl_format_bytes (guint64 bytes);

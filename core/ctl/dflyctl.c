@@ -313,6 +313,8 @@ static const DflyctlCommand commands[] = {
   { "cache", "gc", N_ ("Collect the cache now and show its usage"), TRUE, dflyctl_cmd_cache },
   { "cert", N_ ("ca|issue|show …"), N_ ("Make the cluster CA and host certificates (no dflyd)"),
     TRUE, dflyctl_cmd_cert },
+  { "runtime", N_ ("RUNTIME"), N_ ("Point containerd, crio, podman or docker at dfly's proxy"),
+    TRUE, dflyctl_cmd_runtime },
   { "version", "", N_ ("Show the versions of dflyctl and dflyd"), FALSE, cmd_version },
   { "help", "", N_ ("Show this help"), TRUE, cmd_help },
 };

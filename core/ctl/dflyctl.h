@@ -62,11 +62,12 @@ GVariant *dflyctl_call (Dflyctl *self, const char *method, GVariant *parameters,
 void dflyctl_print (Dflyctl *self, char *text);
 
 /* The commands, one file each: dflyctl-get.c, dflyctl-task.c, dflyctl-cache.c,
- * dflyctl-cert.c (which needs no dflyd). */
+ * dflyctl-cert.c and dflyctl-runtime.c (which need no dflyd). */
 gboolean dflyctl_cmd_get (Dflyctl *self, GError **error);
 gboolean dflyctl_cmd_tasks (Dflyctl *self, GError **error);
 gboolean dflyctl_cmd_task (Dflyctl *self, GError **error);
 gboolean dflyctl_cmd_cache (Dflyctl *self, GError **error);
 gboolean dflyctl_cmd_cert (Dflyctl *self, GError **error);
+gboolean dflyctl_cmd_runtime (Dflyctl *self, GError **error);
 
 G_END_DECLS
