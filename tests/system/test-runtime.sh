@@ -503,6 +503,19 @@ if [ "$(id -u)" -ne 0 ]; then
     "^dflyctl: runtime docker: cannot make $R/etc/docker: Permission denied\$" \
     runtime docker --root "$R"
   chmod 755 "$R/etc"
+  mkdir -p "$R/etc/docker"
+  printf '{}\n' >"$R/etc/docker/daemon.json"
+  chmod 000 "$R/etc/docker/daemon.json"
+  refused "a daemon.json that cannot be read" 1 \
+    "^dflyctl: runtime docker: cannot read $R/etc/docker/daemon.json: Permission denied\$" \
+    runtime docker --root "$R"
+  chmod 644 "$R/etc/docker/daemon.json"
+  chmod 555 "$R/etc/docker"
+  refused "a backup that cannot be made: nothing changed" 1 \
+    "^dflyctl: runtime docker: cannot make the backup $R/etc/docker/daemon.json.dfly-backup: Permission denied\$" \
+    runtime docker --root "$R"
+  is "... daemon.json as it was" "$(cat "$R/etc/docker/daemon.json")" "{}"
+  chmod 755 "$R/etc/docker"
 else
   # Root may write anywhere but /proc.
   refused "a directory that cannot be made (/proc as --root)" 1 \
