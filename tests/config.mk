@@ -6,6 +6,8 @@ TESTS += tests/test-config
 tests_test_config_SOURCES = \
 	tests/test-config.c \
 	plugins/roles/manager/dfly-manager-settings.c \
+	plugins/roles/proxy/dfly-proxy-settings.c \
+	plugins/roles/proxy/dfly-proxy-rules.c \
 	plugins/roles/scheduler/dfly-scheduler-settings.c \
 	plugins/schedulers/default/dfly-parent-weights.c \
 	plugins/sources/oci/dfly-oci-settings.c \

@@ -763,3 +763,10 @@ identical () {
   done
   echo "$_same"
 }
+
+# proxy_port LOG [SECONDS]: the port the proxy role of the dflyd logging to
+# LOG listens on (it logs "proxy listening on ADDR:PORT" once bound).
+proxy_port () {
+  wait_for_line "$1" 'proxy listening on ' "${2:-10}" || return 1
+  sed -n 's/.*proxy listening on .*:\([0-9][0-9]*\)$/\1/p' "$1" | tail -n 1
+}

@@ -10,6 +10,7 @@
 #include "dfly/dfly-config.h"
 #include "dfly/dfly-error.h"
 #include "roles/manager/dfly-manager-settings.h"
+#include "roles/proxy/dfly-proxy-settings.h"
 #include "roles/scheduler/dfly-scheduler-settings.h"
 #include "schedulers/default/dfly-parent-score.h"
 #include "sources/oci/dfly-oci-settings.h"
@@ -23,6 +24,7 @@ static const struct {
   { "manager", &dfly_manager_settings }, { "scheduler", &dfly_scheduler_settings },
   { "default", &dfly_default_settings }, { "bandwidth", &dfly_bandwidth_settings },
   { "oci", &dfly_oci_settings },         { "s3", &dfly_s3_settings },
+  { "proxy", &dfly_proxy_settings },
 };
 
 /* dfly_config_load_data, then every in-tree plugin's section, as dflyd does. */
@@ -165,7 +167,7 @@ static void
 test_defaults (void)
 {
   g_autoptr (DflyConfig) config = config_new_default ();
-  const char *const roles[] = { "scheduler", "seed", "peer", NULL };
+  const char *const roles[] = { "scheduler", "seed", "peer", "proxy", NULL };
   const char *const filtered_keys[] = { "X-Amz-*",  "X-Goog-*",  "OSSAccessKeyId",
                                         "Expires",  "Signature", "SecurityToken",
                                         "q-sign-*", "ns",        NULL };
@@ -1612,7 +1614,7 @@ test_diff (void)
   g_autoptr (GPtrArray) back = dfly_config_diff (config, defaults);
   g_autoptr (GPtrArray) same = dfly_config_diff (config, config);
   const char *const expected[] = {
-    "daemon.roles: [scheduler, seed, peer] -> [seed, peer] (takes effect after restart)",
+    "daemon.roles: [scheduler, seed, peer, proxy] -> [seed, peer] (takes effect after restart)",
     "daemon.plugin_dirs: [] -> [\"/opt/p\"] (takes effect after restart)",
     "daemon.log_level: info -> debug",
     "daemon.shutdown_timeout: 10s -> 60s",
@@ -1660,7 +1662,7 @@ test_keep_restart_keys (void)
   dfly_config_keep_restart_keys (loaded, running);
   g_assert_cmpstr (loaded->host.ip, ==, "127.0.0.2");
   g_assert_cmpuint (MANAGER (loaded)->port, ==, 8080);
-  g_assert_cmpuint (g_strv_length (loaded->daemon.roles), ==, 3); /* the running default */
+  g_assert_cmpuint (g_strv_length (loaded->daemon.roles), ==, 4); /* the running default */
   g_assert_cmpstr (loaded->host.idc, ==, "b");
   g_assert_cmpint (loaded->daemon.log_level, ==, DFLY_LOG_LEVEL_DEBUG);
   diff = dfly_config_diff (running, loaded);

@@ -44,7 +44,7 @@
  * which tests/test-config.c holds them to. */
 static const DflyConfigKey daemon_keys[] = {
   /* The manager answers /healthy only so far: it joins the defaults when it does more. */
-  KEY ("roles", NAMES, daemon.roles, "[scheduler, seed, peer]", 0, LISTS, RESTART,
+  KEY ("roles", NAMES, daemon.roles, "[scheduler, seed, peer, proxy]", 0, LISTS, RESTART,
        "the roles to run, started in this order"),
   KEY ("plugin_dirs", PATHS, daemon.plugin_dirs, "[]", 0, LISTS, RESTART,
        "directories to load plugins from; empty: the built-in one"),

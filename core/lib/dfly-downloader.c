@@ -36,6 +36,7 @@ download_request_clear (gpointer data)
   g_free (request->application);
   g_clear_pointer (&request->headers, g_hash_table_unref);
   g_free (request->task_id);
+  g_strfreev (request->filtered_query_keys);
 }
 
 void
@@ -96,4 +97,16 @@ dfly_downloader_open_range (DflyDownloader *self, DflyDownloadRequest *request, 
     return NULL;
   }
   return iface->open_range (self, request, offset, length, cancellable, error);
+}
+
+gboolean
+dfly_downloader_get_range_length (DflyDownloader *self, GInputStream *reader,
+                                  guint64 *content_length, guint64 *range_length)
+{
+  DflyDownloaderInterface *iface;
+
+  g_return_val_if_fail (DFLY_IS_DOWNLOADER (self) && G_IS_INPUT_STREAM (reader), FALSE);
+  iface = DFLY_DOWNLOADER_GET_IFACE (self);
+  return iface->get_range_length != NULL &&
+         iface->get_range_length (self, reader, content_length, range_length);
 }

@@ -590,6 +590,8 @@ http_call_new_message (HttpCall *call, GUri *target, gboolean cross_origin, GErr
         soup_message_headers_replace (headers, name, value);
   }
   soup_message_headers_replace (headers, "Accept-Encoding", "identity");
+  if (request->body != NULL)
+    soup_message_set_request_body_from_bytes (msg, NULL, request->body);
   if (request->range != NULL)
     soup_message_headers_replace (headers, "Range", request->range);
   soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);

@@ -1,6 +1,6 @@
 /* dfly-downloader.h — what a peer role offers the daemon: fetch a URL to a file
  *
- * The D-Bus service (and later the proxy) hand download requests to the
+ * The D-Bus service and the proxy role hand download requests to the
  * context's downloader, which a peer role provides. Progress and results
  * come back on the bus: download-progress, download-finished and
  * download-failed, each naming the request.
@@ -21,12 +21,20 @@ typedef struct {
   char       *digest; /* "sha256:…" / "sha512:…" of the whole content, or NULL */
   char       *tag;
   char       *application;
-  GHashTable *headers;      /* extra request headers for the origin, name → value */
-  guint64     piece_length; /* 0: by the config's rule */
-  guint       timeout;      /* seconds for the whole download, 0: none */
-  gboolean    hardlink;     /* link output to the cached content instead of copying */
-  char       *task_id;      /* set once the request is accepted */
+  GHashTable *headers;             /* extra request headers for the origin, name → value */
+  guint64     piece_length;        /* 0: by the config's rule */
+  guint       timeout;             /* seconds for the whole download, 0: none */
+  gboolean    hardlink;            /* link output to the cached content instead of copying */
+  char       *task_id;             /* set once the request is accepted */
+  char      **filtered_query_keys; /* NULL: download.filtered_query_keys; else these */
+  guint       priority;            /* 0..DFLY_DOWNLOAD_PRIORITY_MAX: a higher one starts first when
+                         * downloads wait for a slot (download.max_tasks) */
 } DflyDownloadRequest;
+
+#define DFLY_DOWNLOAD_PRIORITY_MAX 6
+
+/* open_range's length for every byte from offset to the end of the content. */
+#define DFLY_DOWNLOAD_TO_END G_MAXUINT64
 
 #define DFLY_TYPE_DOWNLOAD_REQUEST (dfly_download_request_get_type ())
 GType                dfly_download_request_get_type (void);
@@ -57,9 +65,15 @@ struct _DflyDownloaderInterface {
    * fetches those pieces first; a read blocks until its piece is held (read
    * from a thread, or asynchronously). A range past the end fails the first
    * read with DFLY_ERROR_INVALID_ARGUMENT; cancellable (or closing) ends
-   * this reader only. Called on the main thread. */
+   * this reader only. length DFLY_DOWNLOAD_TO_END reads through the end
+   * (an offset past it fails likewise). Called on the main thread. */
   GInputStream *(*open_range) (DflyDownloader *self, DflyDownloadRequest *request, guint64 offset,
                                guint64 length, GCancellable *cancellable, GError **error);
+  /* The length of the content a reader from open_range reads from, and the
+   * bytes that reader owes; FALSE until known (after its first read, which
+   * waits for it). Any thread. */
+  gboolean (*get_range_length) (DflyDownloader *self, GInputStream *reader, guint64 *content_length,
+                                guint64 *range_length);
 };
 
 void  dfly_downloader_download_async (DflyDownloader *self, DflyDownloadRequest *request,
@@ -71,5 +85,7 @@ gboolean      dfly_downloader_is_running (DflyDownloader *self, const char *task
 GInputStream *dfly_downloader_open_range (DflyDownloader *self, DflyDownloadRequest *request,
                                           guint64 offset, guint64 length, GCancellable *cancellable,
                                           GError **error);
+gboolean      dfly_downloader_get_range_length (DflyDownloader *self, GInputStream *reader,
+                                                guint64 *content_length, guint64 *range_length);
 
 G_END_DECLS

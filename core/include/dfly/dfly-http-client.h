@@ -68,7 +68,8 @@ typedef struct {
   DflyHttpRequestFlags flags;
   DflyHttpPrepareFunc  prepare; /* or NULL */
   gpointer             prepare_data;
-  gpointer             reserved[4];
+  GBytes              *body; /* sent with the headers' Content-Type, or NULL */
+  gpointer             reserved[3];
 } DflyHttpRequest;
 
 /* A client reading its keys from context, which must outlive it. */

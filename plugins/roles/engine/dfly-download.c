@@ -44,6 +44,7 @@ struct _DflyDownload {
   GPtrArray  *requests; /* DflyDownloadRequest * waiting for the content */
   GHashTable *timeouts; /* request → timeout source id */
   guint       placing;  /* outputs being placed now */
+  guint       priority; /* the highest of its requests' */
   guint       progress_id;
   guint64     reported;      /* completed bytes last emitted */
   gboolean    content_ready; /* every piece is committed */
@@ -263,6 +264,20 @@ on_request_timeout (gpointer user_data)
   maybe_done (self);
   g_object_unref (self);
   return G_SOURCE_REMOVE;
+}
+
+guint
+dfly_download_get_priority (DflyDownload *self)
+{
+  g_return_val_if_fail (DFLY_IS_DOWNLOAD (self), 0);
+  return self->priority;
+}
+
+void
+dfly_download_raise_priority (DflyDownload *self, guint priority)
+{
+  g_return_if_fail (DFLY_IS_DOWNLOAD (self));
+  self->priority = MAX (self->priority, priority);
 }
 
 void

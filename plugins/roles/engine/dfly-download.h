@@ -37,6 +37,10 @@ const char     *dfly_download_get_task_id (DflyDownload *self);
 /* The request gets download-finished or download-failed on the bus. */
 void dfly_download_add_request (DflyDownload *self, DflyDownloadRequest *request);
 void dfly_download_start (DflyDownload *self);
+/* The highest priority of its requests (DflyDownloadRequest.priority):
+ * the engine starts waiting downloads in that order. */
+guint dfly_download_get_priority (DflyDownload *self);
+void  dfly_download_raise_priority (DflyDownload *self, guint priority);
 /* Stops the transfer; every request still waiting fails as cancelled. */
 void     dfly_download_cancel (DflyDownload *self, const GError *reason);
 gboolean dfly_download_is_cancelled (DflyDownload *self);

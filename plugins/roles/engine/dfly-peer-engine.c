@@ -276,6 +276,24 @@ start_waiting (DflyPeerEngine *self)
   }
 }
 
+/* g_queue_insert_sorted walks past queued while this is negative: past
+ * every download of the same or a higher priority. */
+static gint
+goes_before (gconstpointer queued, gconstpointer added, gpointer user_data)
+{
+  return dfly_download_get_priority ((DflyDownload *) queued) >=
+             dfly_download_get_priority ((DflyDownload *) added)
+           ? -1
+           : 1;
+}
+
+/* Higher priorities start first; equal ones in the order they came. */
+static void
+queue_by_priority (DflyPeerEngine *self, DflyDownload *download)
+{
+  g_queue_insert_sorted (&self->waiting, download, goes_before, NULL);
+}
+
 static gboolean
 check_request (DflyPeerEngine *self, DflyDownloadRequest *request, GError **error)
 {
@@ -328,7 +346,10 @@ dfly_peer_engine_task_id_for (DflySource *source, DflyDownloadRequest *request, 
   if (content_digest == NULL || !g_str_has_prefix (content_digest, "sha256:"))
     return dfly_task_id_new (request->url, request->tag, request->application,
                              request->piece_length,
-                             (const char *const *) config->download.filtered_query_keys, error);
+                             (const char *const *) (request->filtered_query_keys != NULL
+                                                      ? request->filtered_query_keys
+                                                      : config->download.filtered_query_keys),
+                             error);
   hex = content_digest + strlen ("sha256:");
   if (!dfly_task_id_is_valid (hex)) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
@@ -389,8 +410,14 @@ find_or_queue (DflyPeerEngine *self, DflyDownloadRequest *request, GError **erro
     retire (self, download);
     download = NULL;
   }
-  if (download != NULL)
+  if (download != NULL) {
+    if (request->priority > dfly_download_get_priority (download) &&
+        g_queue_remove (&self->waiting, download)) {
+      dfly_download_raise_priority (download, request->priority);
+      queue_by_priority (self, download);
+    }
     return download;
+  }
 
   task = dfly_task_info_new (task_id, request->url);
   task->tag = g_strdup (request->tag);
@@ -404,7 +431,8 @@ find_or_queue (DflyPeerEngine *self, DflyDownloadRequest *request, GError **erro
   g_signal_connect (download, "done", G_CALLBACK (download_done), self);
   shown = dfly_http_public_url (request->url);
   g_info ("task %s: downloading %s", task_id, shown);
-  g_queue_push_tail (&self->waiting, download);
+  dfly_download_raise_priority (download, MIN (request->priority, DFLY_DOWNLOAD_PRIORITY_MAX));
+  queue_by_priority (self, download);
   return download;
 }
 
@@ -544,6 +572,14 @@ dfly_peer_engine_is_running (DflyDownloader *downloader, const char *task_id)
   return g_hash_table_contains (DFLY_PEER_ENGINE (downloader)->downloads, task_id);
 }
 
+static gboolean
+dfly_peer_engine_get_range_length (DflyDownloader *downloader, GInputStream *reader,
+                                   guint64 *content_length, guint64 *range_length)
+{
+  return DFLY_IS_RANGE_STREAM (reader) &&
+         dfly_range_stream_get_length (DFLY_RANGE_STREAM (reader), content_length, range_length);
+}
+
 static void
 dfly_peer_engine_downloader_init (DflyDownloaderInterface *iface)
 {
@@ -552,6 +588,7 @@ dfly_peer_engine_downloader_init (DflyDownloaderInterface *iface)
   iface->cancel = dfly_peer_engine_cancel;
   iface->is_running = dfly_peer_engine_is_running;
   iface->open_range = dfly_peer_engine_open_range;
+  iface->get_range_length = dfly_peer_engine_get_range_length;
 }
 
 /* ---- stopping: cancel every download and wait for its threads ---- */

@@ -15,9 +15,10 @@ struct _DflyRangeStream {
   gpointer        priority;    /* the board's token while open */
   guint64         offset;
   guint64         length;
-  guint64         position; /* bytes of the range read */
-  gboolean        checked;  /* the range fits the content */
-  int             fd;       /* the content, once a piece is held */
+  guint64         position;       /* bytes of the range read */
+  gboolean        checked;        /* the range fits the content */
+  gint64          content_length; /* known after the first read: -1 before */
+  int             fd;             /* the content, once a piece is held */
 };
 
 G_DEFINE_FINAL_TYPE (DflyRangeStream, dfly_range_stream, G_TYPE_INPUT_STREAM)
@@ -32,14 +33,19 @@ check_range (DflyRangeStream *self, GCancellable *cancellable, GError **error)
   if (!dfly_piece_board_wait_length (self->board, &content_length, &piece_length, cancellable,
                                      error))
     return FALSE;
+  /* To the end: what is left after offset (an offset past the end fails). */
+  if (self->length == DFLY_DOWNLOAD_TO_END && self->offset <= (guint64) content_length)
+    self->length = (guint64) content_length - self->offset;
   if (self->length > (guint64) content_length ||
       self->offset > (guint64) content_length - self->length) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
                  "bytes %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT " are past the end of task %s"
                  " (%" G_GINT64_FORMAT " bytes)",
                  self->offset, self->length, self->task_id, content_length);
+    self->content_length = content_length;
     return FALSE;
   }
+  self->content_length = content_length;
   self->checked = TRUE;
   return TRUE;
 }
@@ -127,6 +133,7 @@ static void
 dfly_range_stream_init (DflyRangeStream *self)
 {
   self->fd = -1;
+  self->content_length = -1;
 }
 
 GInputStream *
@@ -144,4 +151,19 @@ dfly_range_stream_new (DflyPieceBoard *board, DflyStorage *storage, const char *
   self->priority = dfly_piece_board_prioritize (board, offset, length);
   dfly_storage_acquire_task (storage, task_id);
   return G_INPUT_STREAM (self);
+}
+
+gboolean
+dfly_range_stream_get_length (DflyRangeStream *self, guint64 *content_length, guint64 *range_length)
+{
+  g_return_val_if_fail (DFLY_IS_RANGE_STREAM (self), FALSE);
+
+  /* Set by the first read, which the caller waited for. */
+  if (self->content_length < 0)
+    return FALSE;
+  if (content_length != NULL)
+    *content_length = (guint64) self->content_length;
+  if (range_length != NULL)
+    *range_length = self->checked ? self->length : 0;
+  return TRUE;
 }

@@ -25,5 +25,9 @@ G_DECLARE_FINAL_TYPE (DflyRangeStream, dfly_range_stream, DFLY, RANGE_STREAM, GI
 GInputStream *dfly_range_stream_new (DflyPieceBoard *board, DflyStorage *storage,
                                      const char *task_id, guint64 offset, guint64 length,
                                      GCancellable *cancellable);
+/* The content's length, and the bytes this reader owes (0 when its range
+ * did not fit); FALSE before its first read found them out. */
+gboolean dfly_range_stream_get_length (DflyRangeStream *self, guint64 *content_length,
+                                       guint64 *range_length);
 
 G_END_DECLS
