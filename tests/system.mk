@@ -6,6 +6,7 @@ SYSTEM_TESTS = \
 	tests/system/test-ctl-args.sh \
 	tests/system/test-cert.sh \
 	tests/system/test-runtime.sh \
+	tests/system/test-proxy.sh \
 	tests/system/test-bus-policy.sh \
 	tests/system/test-download.sh \
 	tests/system/test-download-big.sh \

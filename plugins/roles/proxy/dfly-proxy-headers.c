@@ -41,8 +41,17 @@ stays_here (SoupMessageHeaders *headers, const char *name)
          is_named_by_connection (headers, name);
 }
 
+/* A task is the same bytes for every requester: what would make the origin
+ * send a part, another representation or nothing (304) stays out. */
+static gboolean
+shapes_the_answer (const char *name)
+{
+  return g_ascii_strcasecmp (name, "Range") == 0 || g_ascii_strcasecmp (name, "Accept") == 0 ||
+         g_ascii_strncasecmp (name, "If-", 3) == 0;
+}
+
 GHashTable *
-dfly_proxy_headers_for_upstream (SoupMessageHeaders *headers, gboolean without_range)
+dfly_proxy_headers_for_upstream (SoupMessageHeaders *headers, gboolean for_swarm)
 {
   GHashTable            *out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   SoupMessageHeadersIter iter;
@@ -50,7 +59,7 @@ dfly_proxy_headers_for_upstream (SoupMessageHeaders *headers, gboolean without_r
 
   soup_message_headers_iter_init (&iter, headers);
   while (soup_message_headers_iter_next (&iter, &name, &value)) {
-    if (stays_here (headers, name) || (without_range && g_ascii_strcasecmp (name, "Range") == 0) ||
+    if (stays_here (headers, name) || (for_swarm && shapes_the_answer (name)) ||
         g_ascii_strcasecmp (name, "Accept-Encoding") == 0)
       continue;
     /* get_list joins every value of a repeated header. */

@@ -31,8 +31,9 @@ void          dfly_proxy_ask_free (DflyProxyAsk *ask);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyProxyAsk, dfly_proxy_ask_free)
 
 /* The request headers to send upstream (name → value; a repeated header
- * joined with ", "), without Range when without_range. */
-GHashTable *dfly_proxy_headers_for_upstream (SoupMessageHeaders *headers, gboolean without_range);
+ * joined with ", "); for_swarm: for a task's origin, so without Range,
+ * Accept and conditionals (If-*), which would shape what it sends. */
+GHashTable *dfly_proxy_headers_for_upstream (SoupMessageHeaders *headers, gboolean for_swarm);
 /* An upstream answer's end-to-end headers into the client's answer. */
 void dfly_proxy_headers_copy_answer (SoupMessageHeaders *from, SoupMessageHeaders *to);
 
