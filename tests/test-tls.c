@@ -210,6 +210,7 @@ test_listener (Fixture *f, gconstpointer data)
   g_autoptr (SoupSession) trusted = soup_session_new ();
   g_autoptr (SoupSession) anonymous = soup_session_new ();
   g_autoptr (SoupSession) plaintext = soup_session_new ();
+  g_autoptr (SoupSession) by_default = soup_session_new ();
   g_autoptr (GBytes) body = NULL;
   g_autofree char  *https = NULL, *http = NULL;
   DflyWireListener *listener;
@@ -238,6 +239,11 @@ test_listener (Fixture *f, gconstpointer data)
   g_object_set (anonymous, "tls-database", dfly_tls_get_database (client_tls), NULL);
   g_assert_null (get (anonymous, https, &error));
   g_assert_nonnull (error);
+  g_clear_error (&error);
+  /* Trusting GIO's default (the system's store) and showing the cluster's
+   * certificate: the server is refused. */
+  g_assert_null (get_as (by_default, https, dfly_tls_get_certificate (client_tls), &error));
+  g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
   g_clear_error (&error);
   /* Plaintext on a TLS port: nothing served. */
   g_assert_null (get (plaintext, http, &error));
@@ -309,6 +315,43 @@ test_server_role (Fixture *f, gconstpointer data)
   g_assert_cmpstr (seen.host_id, ==, "scheduler-1");
   dfly_wire_listener_free (listener);
   g_free (seen.host_id);
+}
+
+/* Once a session is set up, GIO's default database is dfly's (so libsoup's
+ * connections no longer load the system store each), and it trusts what the
+ * system's store trusts, and nothing of the cluster (test_listener: a
+ * session on it refuses the cluster's server). */
+static void
+test_default_database (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DflyTls) tls = dfly_tls_new (f->ca_file, f->client_cert, f->client_key, &error);
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (GTlsDatabase) system = NULL;
+  g_autoptr (GTlsCertificate) cluster_ca = NULL;
+  GList *roots = NULL;
+
+  g_assert_no_error (error);
+  dfly_tls_setup_session (tls, session, 0);
+  system = g_tls_backend_get_default_database (g_tls_backend_get_default ());
+  g_assert_nonnull (system);
+  g_assert_cmpstr (G_OBJECT_TYPE_NAME (system), ==, "DflyCaDatabase");
+  cluster_ca = g_tls_certificate_new_from_pem (f->ca, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_tls_database_verify_chain (system, cluster_ca,
+                                                 G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER, NULL,
+                                                 NULL, G_TLS_DATABASE_VERIFY_NONE, NULL, NULL) &
+                      G_TLS_CERTIFICATE_UNKNOWN_CA,
+                    !=, 0);
+  /* A root of the system's store still is one (where there is a store). */
+  if (g_file_test ("/etc/ssl/certs/ca-certificates.crt", G_FILE_TEST_EXISTS))
+    roots = g_tls_certificate_list_new_from_file ("/etc/ssl/certs/ca-certificates.crt", NULL);
+  if (roots != NULL)
+    g_assert_cmpuint (g_tls_database_verify_chain (system, roots->data,
+                                                   G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER, NULL,
+                                                   NULL, G_TLS_DATABASE_VERIFY_NONE, NULL, NULL),
+                      ==, 0);
+  g_list_free_full (roots, g_object_unref);
 }
 
 /* ---- piece connections: sorted by ALPN ---- */
@@ -405,5 +448,6 @@ main (int argc, char **argv)
   ADD ("/tls/stranger-refused", test_stranger_refused);
   ADD ("/tls/server-role", test_server_role);
   ADD ("/tls/pieces-by-alpn", test_pieces_by_alpn);
+  ADD ("/tls/default-database", test_default_database);
   return g_test_run ();
 }

@@ -4,7 +4,8 @@
  * thing changed is how a peer's chain is judged: DflyCaDatabase checks it
  * against the cluster CA and ignores the name connected to (peers are
  * reached by IP address, and are named by the host id in their
- * certificates instead).
+ * certificates instead). The system's store, GIO's default, is put behind
+ * the same type, so that libsoup's connections do not each load it.
  */
 #include "config.h"
 
@@ -37,8 +38,9 @@ G_DECLARE_FINAL_TYPE (DflyCaDatabase, dfly_ca_database, DFLY, CA_DATABASE, GTlsD
 
 struct _DflyCaDatabase {
   GTlsDatabase  parent_instance;
-  GTlsDatabase *ca;    /* the CA file, as GIO's backend reads it */
-  DflyRoleFlags roles; /* 0: any host; else its certificate grants one of them */
+  GTlsDatabase *ca;      /* the CA file, as GIO's backend reads it (or the system's store) */
+  DflyRoleFlags roles;   /* 0: any host; else its certificate grants one of them */
+  gboolean      by_name; /* the name connected to is checked too: the system's store */
 };
 
 G_DEFINE_FINAL_TYPE (DflyCaDatabase, dfly_ca_database, G_TYPE_TLS_DATABASE)
@@ -53,9 +55,10 @@ ca_database_verify_chain (GTlsDatabase *database, GTlsCertificate *chain, const 
   g_autoptr (GError) local = NULL;
   GTlsCertificateFlags result;
 
-  /* No identity: the chain is judged, not the address it came from. */
-  result = g_tls_database_verify_chain (self->ca, chain, purpose, NULL, interaction, flags,
-                                        cancellable, error);
+  /* No identity (but for the system's store): the chain is judged, not
+   * the address it came from. */
+  result = g_tls_database_verify_chain (self->ca, chain, purpose, self->by_name ? identity : NULL,
+                                        interaction, flags, cancellable, error);
   if (result != 0 || self->roles == 0)
     return result;
   /* A client also knows what it called: a scheduler, a seed, a parent. */
@@ -101,6 +104,36 @@ dfly_ca_database_class_init (DflyCaDatabaseClass *klass)
 static void
 dfly_ca_database_init (DflyCaDatabase *self)
 {
+}
+
+/* ---- the system's trust store, behind a type GIO's backend does not know ---- */
+
+/* libsoup makes each TLS connection without a database and gives it the
+ * session's one after; made so, GIO's backend loads the whole system
+ * trust store into the new connection's credentials, because the default
+ * database is one of its own (10 to 15 ms of CPU on the main loop for
+ * every stream and announce to another host), and drops it when the
+ * session's database replaces it. Connections never use those credentials:
+ * every chain is judged by the connection's database. So the backend's
+ * default becomes a DflyCaDatabase that asks the system's store, name
+ * check included: a connection without a database of its own trusts
+ * exactly what it did, without the load. Once per process; the backend
+ * keeps it for good. */
+static gpointer
+wrap_default_database (gpointer data)
+{
+  GTlsBackend *backend = g_tls_backend_get_default ();
+  g_autoptr (GTlsDatabase) system = g_tls_backend_get_default_database (backend);
+  g_autoptr (DflyCaDatabase) wrapper = NULL;
+
+  /* No trust store at all (GIO warned): nothing to wrap. */
+  if (system == NULL || DFLY_IS_CA_DATABASE (system))
+    return NULL;
+  wrapper = g_object_new (DFLY_TYPE_CA_DATABASE, NULL);
+  wrapper->ca = g_steal_pointer (&system);
+  wrapper->by_name = TRUE;
+  g_tls_backend_set_default_database (backend, G_TLS_DATABASE (wrapper));
+  return NULL;
 }
 
 /* ---- presenting our certificate when a server asks ---- */
@@ -324,6 +357,9 @@ dfly_tls_name_host (DflyTls *self, DflyHostInfo *host)
 void
 dfly_tls_setup_session (DflyTls *self, SoupSession *session, DflyRoleFlags roles)
 {
+  static GOnce wrapped = G_ONCE_INIT;
+
+  g_once (&wrapped, wrap_default_database, NULL);
   g_object_set (session, "tls-database", dfly_tls_get_database_for (self, roles), "tls-interaction",
                 self->interaction, NULL);
 }

@@ -51,7 +51,10 @@ GTlsDatabase *dfly_tls_get_database_for (DflyTls *self, DflyRoleFlags roles);
 void dfly_tls_name_host (DflyTls *self, DflyHostInfo *host);
 
 /* Client side: sessions present this host's certificate and trust only
- * servers of the cluster CA granted one of roles (0: any). */
+ * servers of the cluster CA granted one of roles (0: any). The first call
+ * also puts the system's trust store behind a database of dfly's as GIO's
+ * default (the same answers), so that libsoup's TLS connections are not
+ * each given a copy of the store before the session's database. */
 void dfly_tls_setup_session (DflyTls *self, SoupSession *session, DflyRoleFlags roles);
 /* A blocking client handshake over base (a connected socket), asking for
  * ALPN protocol alpn, with a server granted one of roles (0: any); returns
