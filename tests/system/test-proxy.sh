@@ -5,8 +5,9 @@
 # a real docker-registry behind token auth. Through the proxy: curl -x and
 # wget fetch a file through the swarm (bytes equal, nginx sends it once, a
 # second fetch says the task was there), Range requests of every form get
-# 206 from the pieces (416 past the end), a Python client's random 64 KiB
-# range reads are checked byte for byte; a file on a slow origin streams to
+# 206 from the pieces (416 past the end), a small range read again comes
+# from memory, a Python client's random 64 KiB range reads are checked byte
+# for byte; a file on a slow origin streams to
 # the client before its task ends, and a client that leaves does not stop
 # the task the next one joins. Upstream errors reach the client as they
 # came (status, body; never cached); rules and X-Dragonfly-Use-P2P pass
@@ -119,6 +120,16 @@ is "... cut at the end" "$(header over Content-Range)" "bytes 2999990-2999999/$S
 fetch multi "$NGINX_URL/ranges.bin" -r 0-9,20-29
 is "several ranges: the whole content, 200" "$FETCH_CODE" 200
 check "... its bytes" cmp -s "$OUT/multi" "$WWW/ranges.bin"
+
+# A small range read twice: the second comes from memory (no reader opened).
+fetch small1 "$NGINX_URL/ranges.bin" -r 123456-189000
+fetch small2 "$NGINX_URL/ranges.bin" -r 123456-189000
+is "a small range read again: 206" "$FETCH_CODE" 206
+slice "$WWW/ranges.bin" 123456 65545 >"$OUT/small.want"
+check "... the right bytes" cmp -s "$OUT/small2" "$OUT/small.want"
+is "... Content-Range" "$(header small2 Content-Range)" "bytes 123456-189000/$SIZE"
+is "... from the small-read cache: one reader for both" \
+  "$(grep -c 'reading bytes 123456+65545$' "$DFLYD_LOG")" 1
 
 cat >"$SCRATCH/random-reads.py" <<'EOF'
 import os, random, sys, time, urllib.request

@@ -127,9 +127,13 @@ parse_number (const char *name, const char *value, guint64 max, guint64 *out, GE
 static gboolean
 parse_text (const char *name, const char *value, char **out, GError **error)
 {
-  if (strlen (value) > 255 || !g_utf8_validate (value, -1, NULL)) {
+  gboolean control = FALSE;
+
+  for (const char *c = value; *c != '\0'; c++)
+    control = control || g_ascii_iscntrl (*c);
+  if (strlen (value) > 255 || control || !g_utf8_validate (value, -1, NULL)) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
-                 "%s must be UTF-8 text of at most 255 bytes", name);
+                 "%s must be UTF-8 text of at most 255 bytes, no control characters", name);
     return FALSE;
   }
   *out = g_strdup (value);

@@ -15,10 +15,11 @@ typedef struct {
   DflyDownloadRequest *request;
   char                *url;
   DflyProxyRange       range;
-  guint64              offset;  /* what the reader reads */
-  guint64              length;  /* or DFLY_DOWNLOAD_TO_END */
-  gboolean             probing; /* a suffix range: the reader only learns the length */
-  gboolean             clamped; /* a span past the end was cut to it once */
+  guint64              offset;    /* what the reader reads */
+  guint64              length;    /* or DFLY_DOWNLOAD_TO_END */
+  gboolean             probing;   /* a suffix range: the reader only learns the length */
+  gboolean             clamped;   /* a span past the end was cut to it once */
+  char                *cache_key; /* a small span: read whole, then kept */
   GInputStream        *reader;
   GCancellable        *cancellable;
   gulong               finished_id;
@@ -46,6 +47,7 @@ exchange_free (Exchange *exchange)
   g_object_unref (exchange->downloader);
   dfly_download_request_unref (exchange->request);
   g_free (exchange->url);
+  g_free (exchange->cache_key);
   g_clear_object (&exchange->reader);
   g_object_unref (exchange->cancellable);
   g_free (exchange);
@@ -75,8 +77,20 @@ read_first_in_thread (GTask *task, gpointer source, gpointer task_data, GCancell
   if (storage != NULL)
     task_info = dfly_storage_lookup_task (storage, exchange->request->task_id, NULL);
   read->complete = task_info != NULL && task_info->state == DFLY_TASK_STATE_SUCCEEDED;
-  n = g_input_stream_read (exchange->reader, buffer, exchange->probing ? 1 : DFLY_PROXY_PUMP_CHUNK,
-                           cancellable, &error);
+  if (exchange->cache_key != NULL && !exchange->probing) {
+    /* A small span is read whole (at most DFLY_PROXY_CACHE_MAX_ENTRY). */
+    gsize read_bytes = 0;
+
+    g_free (buffer);
+    buffer = g_malloc (exchange->length);
+    n = g_input_stream_read_all (exchange->reader, buffer, exchange->length, &read_bytes,
+                                 cancellable, &error)
+          ? (gssize) read_bytes
+          : -1;
+  } else {
+    n = g_input_stream_read (exchange->reader, buffer,
+                             exchange->probing ? 1 : DFLY_PROXY_PUMP_CHUNK, cancellable, &error);
+  }
   if (n < 0) {
     first_read_free (read);
     g_task_return_error (task, error);
@@ -206,6 +220,9 @@ on_first_read (GObject *source, GAsyncResult *result, gpointer user_data)
   g_signal_handler_disconnect (exchange->msg, exchange->finished_id);
   exchange->finished_id = 0;
   set_answer_headers (exchange, content_length, range_length, read->complete);
+  if (exchange->cache_key != NULL && g_bytes_get_size (read->first) == range_length)
+    dfly_proxy_cache_insert (exchange->proxy->cache, exchange->cache_key, read->first,
+                             content_length, exchange->request->task_id);
   if (range_length == 0) {
     soup_message_body_complete (soup_server_message_get_response_body (exchange->msg));
     soup_server_message_unpause (exchange->msg);
@@ -243,6 +260,28 @@ open_and_read (Exchange *exchange)
   g_task_run_in_thread (task, read_first_in_thread);
 }
 
+/* A small span read before: answered from memory. */
+static gboolean
+answer_from_cache (DflyProxy *proxy, SoupServerMessage *msg, const char *key, guint64 offset)
+{
+  SoupMessageHeaders *answer = soup_server_message_get_response_headers (msg);
+  DflyProxyCacheHit   hit;
+  gsize               size;
+
+  if (!dfly_proxy_cache_lookup (proxy->cache, key, &hit))
+    return FALSE;
+  size = g_bytes_get_size (hit.bytes);
+  soup_server_message_set_status (msg, SOUP_STATUS_PARTIAL_CONTENT, NULL);
+  soup_message_headers_set_content_range (answer, (goffset) offset, (goffset) (offset + size - 1),
+                                          (goffset) hit.content_length);
+  soup_message_headers_replace (answer, "Accept-Ranges", "bytes");
+  soup_message_headers_replace (answer, "X-Dragonfly-Task-ID", hit.task_id);
+  soup_message_headers_replace (answer, "X-Dragonfly-Task-Download-Finished", "true");
+  soup_server_message_set_response (msg, "application/octet-stream", SOUP_MEMORY_COPY,
+                                    g_bytes_get_data (hit.bytes, NULL), size);
+  return TRUE;
+}
+
 void
 dfly_proxy_p2p_serve (DflyProxy *proxy, SoupServerMessage *msg, const char *url,
                       const DflyProxyAsk *ask)
@@ -251,9 +290,19 @@ dfly_proxy_p2p_serve (DflyProxy *proxy, SoupServerMessage *msg, const char *url,
   DflyDownloader     *downloader = dfly_context_get_downloader (proxy->context);
   Exchange           *exchange;
   g_autoptr (GHashTable) upstream = NULL;
-  GHashTableIter iter;
-  gpointer       name, value;
+  GHashTableIter   iter;
+  gpointer         name, value;
+  DflyProxyRange   range;
+  g_autofree char *cache_key = NULL;
 
+  dfly_proxy_range_parse (soup_message_headers_get_one (headers, "Range"), &range);
+  if (range.kind == DFLY_PROXY_RANGE_SPAN && range.length <= DFLY_PROXY_CACHE_MAX_ENTRY &&
+      proxy->settings->cache_capacity > 0) {
+    cache_key = dfly_proxy_cache_key (url, ask->tag, ask->application, ask->piece_length,
+                                      range.offset, range.length);
+    if (answer_from_cache (proxy, msg, cache_key, range.offset))
+      return;
+  }
   if (downloader == NULL) {
     dfly_proxy_answer_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
                              "no peer role runs here to fetch through the swarm");
@@ -276,7 +325,8 @@ dfly_proxy_p2p_serve (DflyProxy *proxy, SoupServerMessage *msg, const char *url,
   while (g_hash_table_iter_next (&iter, &name, &value))
     g_hash_table_replace (exchange->request->headers, g_strdup (name), g_strdup (value));
 
-  dfly_proxy_range_parse (soup_message_headers_get_one (headers, "Range"), &exchange->range);
+  exchange->range = range;
+  exchange->cache_key = g_steal_pointer (&cache_key);
   exchange->offset = exchange->range.offset;
   exchange->length =
     exchange->range.kind == DFLY_PROXY_RANGE_SPAN ? exchange->range.length : DFLY_DOWNLOAD_TO_END;

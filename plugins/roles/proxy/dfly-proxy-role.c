@@ -186,6 +186,7 @@ disconnect (DflyProxyRole *self)
     soup_server_disconnect (self->server);
   g_clear_object (&self->server);
   g_clear_pointer (&self->proxy.rules, dfly_proxy_rules_free);
+  g_clear_pointer (&self->proxy.cache, dfly_proxy_cache_free);
   g_clear_pointer (&self->proxy.settings_ref, dfly_settings_unref);
   self->proxy.settings = NULL;
   g_clear_pointer (&self->proxy.via, g_free);
@@ -211,6 +212,7 @@ dfly_proxy_role_start (DflyRole *role, GError **error)
     disconnect (self);
     return FALSE;
   }
+  proxy->cache = dfly_proxy_cache_new (proxy->settings->cache_capacity);
   /* Random per start: two proxies chained each spot their own token. */
   proxy->via = g_strdup_printf ("1.1 dfly-%08x", g_random_int ());
   if (*proxy->settings->auth_user != '\0') {

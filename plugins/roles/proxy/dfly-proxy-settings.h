@@ -15,6 +15,7 @@ typedef struct {
   char   *ca_cert;             /* the interception CA */
   char   *ca_key;
   char   *upstream_ca;      /* extra trust for https upstreams ("": the system's) */
+  guint64 cache_capacity;   /* memory for repeated small range reads */
   guint64 max_request_body; /* a pass-through request's body, at most */
   char   *auth_user;        /* basic auth asked of clients ("": none) */
   char   *auth_password;

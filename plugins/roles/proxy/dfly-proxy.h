@@ -13,6 +13,7 @@
 
 #include "dfly/dfly.h"
 #include "dfly/dfly-http-client.h"
+#include "dfly-proxy-cache.h"
 #include "dfly-proxy-rules.h"
 #include "dfly-proxy-settings.h"
 
@@ -23,6 +24,7 @@ typedef struct {
   DflySettings            *settings_ref;
   const DflyProxySettings *settings;
   DflyProxyRules          *rules;
+  DflyProxyCache          *cache;    /* small range reads */
   guint16                  port;     /* as bound */
   char                    *via;      /* our Via token: a request carrying it came round */
   GCancellable            *stopping; /* cancelled when the role stops */

@@ -6,6 +6,8 @@ PROXY_ROLE_SOURCES = \
 	plugins/roles/proxy/dfly-proxy-role.c \
 	plugins/roles/proxy/dfly-proxy-settings.c \
 	plugins/roles/proxy/dfly-proxy-settings.h \
+	plugins/roles/proxy/dfly-proxy-cache.c \
+	plugins/roles/proxy/dfly-proxy-cache.h \
 	plugins/roles/proxy/dfly-proxy-rules.c \
 	plugins/roles/proxy/dfly-proxy-rules.h \
 	plugins/roles/proxy/dfly-proxy-target.c \
