@@ -19,7 +19,9 @@ SYSTEM_TESTS = \
 	tests/system/test-trust-pieces.sh \
 	tests/system/test-trust-scheduler.sh \
 	tests/system/test-trust-flood.sh \
-	tests/system/test-trust-source.sh
+	tests/system/test-trust-source.sh \
+	tests/system/test-proxy-containerd.sh \
+	tests/system/test-proxy-podman.sh
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS)
 # Real container clients (containerd, podman, skopeo) through the proxy: their helpers and
