@@ -1017,6 +1017,40 @@ test_max_tasks (DownloadTest *t, gconstpointer data)
   g_assert_cmpuint (origin_count (t, "* /big.bin *"), ==, 0);
 }
 
+/* download.max_tasks = 1: waiting downloads start by priority, highest
+ * first, those of one priority in the order they came. */
+static void
+test_priority (DownloadTest *t, gconstpointer data)
+{
+  g_autoptr (DflyDownloadRequest) a = request_new (t, "/a.bin", "a.out");
+  g_autoptr (DflyDownloadRequest) b = request_new (t, "/b.bin", "b.out");
+  g_autoptr (DflyDownloadRequest) c = request_new (t, "/b.bin", "c.out");
+  g_autoptr (DflyDownloadRequest) d = request_new (t, "/b.bin", "d.out");
+  g_auto (GStrv) events = NULL;
+  g_autoptr (GString) outputs = g_string_new (NULL);
+
+  config_of (t)->download.max_tasks = 1;
+  /* Three tasks of the same bytes, told apart by their tags. */
+  c->tag = g_strdup ("urgent");
+  c->priority = 5;
+  d->tag = g_strdup ("later");
+  d->priority = 0;
+  g_free (start (t, a));
+  g_free (start (t, b));
+  g_free (start (t, d));
+  g_free (start (t, c));
+  expect_finished (t, a);
+  expect_finished (t, b);
+  expect_finished (t, c);
+  expect_finished (t, d);
+  events = g_strsplit (t->events->str, " ", -1);
+  for (guint i = 0; events[i] != NULL; i++)
+    if (events[i][0] == '=')
+      g_string_append_printf (outputs, "%s%s", outputs->len > 0 ? " " : "", events[i] + 1);
+  /* a ran at once; c (5) jumped b and d (0), which kept their order. */
+  g_assert_cmpstr (outputs->str, ==, "a.out c.out b.out d.out");
+}
+
 /* Stopping the role cancels what runs and what waits, and completes. */
 static void
 test_stop (DownloadTest *t, gconstpointer data)
@@ -1221,6 +1255,21 @@ test_range (DownloadTest *t, gconstpointer data)
   g_assert_null (find_answer (t, whole));
   range_read_clear (&read);
 
+  /* To the end: the reader says how long the content and its range are. */
+  range_read (t, &read, BIG_SIZE - 100, DFLY_DOWNLOAD_TO_END, NULL, FALSE);
+  g_assert_no_error (read.error);
+  g_assert_cmpmem (read.bytes->data, read.bytes->len,
+                   (const guint8 *) g_bytes_get_data (t->big, NULL) + BIG_SIZE - 100, 100);
+  {
+    guint64 content_length = 0, range_length = 0;
+
+    g_assert_true (dfly_downloader_get_range_length (t->downloader, read.stream, &content_length,
+                                                     &range_length));
+    g_assert_cmpuint (content_length, ==, BIG_SIZE);
+    g_assert_cmpuint (range_length, ==, 100);
+  }
+  range_read_clear (&read);
+
   /* Past the end. */
   range_read (t, &read, BIG_SIZE - 10, 20, NULL, FALSE);
   g_assert_error (read.error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT);
@@ -1378,6 +1427,7 @@ main (int argc, char **argv)
   DOWNLOAD_TEST_ADD ("/download/cancel", test_cancel);
   DOWNLOAD_TEST_ADD ("/download/timeout", test_timeout);
   DOWNLOAD_TEST_ADD ("/download/max-tasks", test_max_tasks);
+  DOWNLOAD_TEST_ADD ("/download/priority", test_priority);
   DOWNLOAD_TEST_ADD ("/download/stop", test_stop);
   DOWNLOAD_TEST_ADD ("/download/refused", test_refused);
   DOWNLOAD_TEST_ADD ("/download/range", test_range);
