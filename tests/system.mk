@@ -24,6 +24,6 @@ SYSTEM_TESTS = \
 	tests/system/test-proxy-podman.sh
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS)
-# Real container clients (containerd, podman, skopeo) through the proxy: their helpers and
-# the image fixture (built once per build tree, in tests/oci-cache).
-EXTRA_DIST += tests/oci-clients.sh tests/oci-image.py
+# Real container clients (containerd, podman, skopeo) through the proxy: their helpers, the
+# image fixture (built once per build tree, in tests/oci-cache) and the image benchmark.
+EXTRA_DIST += tests/oci-clients.sh tests/oci-image.py tests/bench/bench-image.sh
