@@ -16,6 +16,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/sendfile.h>
@@ -246,6 +248,20 @@ send_range (Connection *c, int file, guint64 offset, guint64 end)
   return TRUE;
 }
 
+/* Under TLS an answer leaves as records of at most 16 KiB, each its own
+ * write: corked while it is written, so the records fill whole segments and
+ * its last one is pushed at once when uncorked, not held by Nagle until the
+ * child acknowledges the rest (up to its delayed-ack 40 ms, a piece's tail
+ * or a short refusal's body waited). */
+static void
+cork (Connection *c, gboolean on)
+{
+  int value = on;
+
+  if (c->tls)
+    setsockopt (c->fd, IPPROTO_TCP, TCP_CORK, &value, sizeof value);
+}
+
 /* Answers one request; FALSE when the connection must close. */
 static gboolean
 serve (Connection *c, const DflyPieceRequest *request)
@@ -353,8 +369,9 @@ serve_connection (Connection *c)
   for (;;) {
     g_autoptr (DflyPieceRequest) request = NULL;
     g_autoptr (GError) error = NULL;
-    gsize head_length;
-    guint status;
+    gsize    head_length;
+    guint    status;
+    gboolean served;
 
     while ((head_length = dfly_piece_head_length (buffer, have)) == 0) {
       gint64 wait_ms = IDLE_TIMEOUT_MS;
@@ -391,7 +408,10 @@ serve_connection (Connection *c)
               error->message, FALSE);
       return;
     }
-    if (!serve (c, request))
+    cork (c, TRUE);
+    served = serve (c, request);
+    cork (c, FALSE);
+    if (!served)
       return;
     memmove (buffer, buffer + head_length, have - head_length);
     have -= head_length;
