@@ -42,7 +42,7 @@ pull () {
 
 # rootfs_check NAME: the image containerd NAME unpacked holds the fixture's files, byte
 # for byte (mounted read-only for a look).
-python3 "$top_srcdir/tests/oci-image.py" files "$SCRATCH/image" linux/amd64 >"$SCRATCH/expected-files"
+expected_files "$SCRATCH/expected-files"
 rootfs_check () {
   mkdir -p "$SCRATCH/mnt-$1"
   ctr_of "$1" images mount "$IMAGE_REF" "$SCRATCH/mnt-$1" >/dev/null 2>&1 || return 1
