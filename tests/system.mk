@@ -7,6 +7,7 @@ SYSTEM_TESTS = \
 	tests/system/test-cert.sh \
 	tests/system/test-runtime.sh \
 	tests/system/test-proxy.sh \
+	tests/system/test-proxy-connect.sh \
 	tests/system/test-bus-policy.sh \
 	tests/system/test-download.sh \
 	tests/system/test-download-big.sh \

@@ -326,6 +326,158 @@ test_issue_refuses (void)
   g_assert_null (key);
 }
 
+static void
+issue_leaf (Pem *leaf, const Pem *ca, const char *host, guint days)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (
+    dfly_cert_issue_leaf (ca->cert, ca->key, host, days, &leaf->cert, &leaf->key, &error));
+  g_assert_no_error (error);
+}
+
+/* A leaf for an intercepting proxy, from the CA "dflyctl cert ca" makes:
+ * it names its host (DNS or IP) and verifies against that CA, under GnuTLS
+ * and GLib, for that host alone; a server certificate only. */
+static void
+test_leaf_verifies (void)
+{
+  g_auto (Pem) ca = { 0 };
+  g_auto (Pem) leaf = { 0 };
+  g_auto (Pem) ip_leaf = { 0 };
+  g_auto (gnutls_x509_crt_t) ca_crt = NULL;
+  g_auto (gnutls_x509_crt_t) leaf_crt = NULL;
+  g_auto (gnutls_x509_crt_t) ip_crt = NULL;
+  unsigned int status = 0;
+  unsigned int key_usage = 0;
+  char         oid[64];
+  size_t       oid_size = sizeof oid;
+
+  make_ca (&ca, "dfly proxy CA");
+  issue_leaf (&leaf, &ca, "registry.example", 7);
+  issue_leaf (&ip_leaf, &ca, "192.0.2.7", 7);
+  ca_crt = import_pem (ca.cert);
+  leaf_crt = import_pem (leaf.cert);
+  ip_crt = import_pem (ip_leaf.cert);
+
+  g_assert_cmpint (gnutls_x509_crt_verify (leaf_crt, &ca_crt, 1, 0, &status), ==, 0);
+  g_assert_cmphex (status, ==, 0);
+  g_assert_cmpint (gnutls_x509_crt_verify (ip_crt, &ca_crt, 1, 0, &status), ==, 0);
+  g_assert_cmphex (status, ==, 0);
+  g_assert_true (gnutls_x509_crt_check_hostname (leaf_crt, "registry.example"));
+  g_assert_true (gnutls_x509_crt_check_hostname (leaf_crt, "REGISTRY.example"));
+  g_assert_false (gnutls_x509_crt_check_hostname (leaf_crt, "other.example"));
+  g_assert_true (gnutls_x509_crt_check_hostname (ip_crt, "192.0.2.7"));
+  g_assert_false (gnutls_x509_crt_check_hostname (ip_crt, "192.0.2.8"));
+  g_assert_cmpint (gnutls_x509_crt_get_key_purpose_oid (leaf_crt, 0, oid, &oid_size, NULL), ==, 0);
+  g_assert_cmpstr (oid, ==, GNUTLS_KP_TLS_WWW_SERVER);
+  oid_size = sizeof oid;
+  g_assert_cmpint (gnutls_x509_crt_get_key_purpose_oid (leaf_crt, 1, oid, &oid_size, NULL), <, 0);
+  g_assert_cmpint (gnutls_x509_crt_get_key_usage (leaf_crt, &key_usage, NULL), >=, 0);
+  g_assert_cmphex (key_usage, ==, GNUTLS_KEY_DIGITAL_SIGNATURE);
+  g_assert_cmpint (gnutls_x509_crt_get_ca_status (leaf_crt, NULL), ==, 0);
+
+  if (g_tls_backend_supports_tls (g_tls_backend_get_default ())) {
+    g_autoptr (GTlsCertificate) ca_certificate = g_tls_certificate_new_from_pem (ca.cert, -1, NULL);
+    g_autoptr (GTlsCertificate) leaf_certificate = tls_certificate (leaf.cert, leaf.key);
+    g_autoptr (GTlsCertificate) ip_certificate = tls_certificate (ip_leaf.cert, ip_leaf.key);
+    g_autoptr (GSocketConnectable) name = g_network_address_new ("registry.example", 443);
+    g_autoptr (GSocketConnectable) other = g_network_address_new ("other.example", 443);
+    g_autoptr (GSocketConnectable) ip = g_network_address_new ("192.0.2.7", 443);
+
+    g_assert_cmphex (g_tls_certificate_verify (leaf_certificate, name, ca_certificate), ==, 0);
+    g_assert_cmphex (g_tls_certificate_verify (leaf_certificate, other, ca_certificate), ==,
+                     G_TLS_CERTIFICATE_BAD_IDENTITY);
+    g_assert_cmphex (g_tls_certificate_verify (ip_certificate, ip, ca_certificate), ==, 0);
+  }
+}
+
+/* What dflyctl cert show reads of a leaf: its subject, issuer, names and
+ * validity, which never passes the CA's. */
+static void
+test_leaf_fields (void)
+{
+  g_auto (Pem) ca = { 0 };
+  g_auto (Pem) short_ca = { 0 };
+  g_auto (Pem) leaf = { 0 };
+  g_auto (Pem) long_leaf = { 0 };
+  g_auto (Pem) short_leaf = { 0 };
+  g_autofree char *long_name =
+    g_strjoin (".", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+               "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "example", NULL);
+  g_autoptr (DflyCertInfo) info = NULL;
+  g_autoptr (DflyCertInfo) long_info = NULL;
+  g_autoptr (DflyCertInfo) short_info = NULL;
+  g_autoptr (DflyCertInfo) short_ca_info = NULL;
+
+  make_ca (&ca, "dfly proxy CA");
+  issue_leaf (&leaf, &ca, "registry.example", 7);
+  info = dfly_cert_info_from_pem (leaf.cert, strlen (leaf.cert), NULL);
+  g_assert_nonnull (info);
+  g_assert_cmpstr (info->subject, ==, "CN=registry.example");
+  g_assert_cmpstr (info->issuer, ==, "CN=dfly proxy CA");
+  g_assert_false (info->is_ca);
+  g_assert_cmphex (info->roles, ==, 0);
+  g_assert_cmpstrv (info->dns_names, ((const char *[]){ "registry.example", NULL }));
+  g_assert_cmpint (g_date_time_difference (info->not_after, info->not_before) / G_TIME_SPAN_DAY, ==,
+                   7);
+
+  /* A name longer than a common name may be: in the SAN only. */
+  g_assert_cmpuint (strlen (long_name), >, 64);
+  issue_leaf (&long_leaf, &ca, long_name, 1);
+  long_info = dfly_cert_info_from_pem (long_leaf.cert, strlen (long_leaf.cert), NULL);
+  g_assert_nonnull (long_info);
+  g_assert_cmpstr (long_info->subject, ==, "CN=dfly interception");
+  g_assert_cmpstr (long_info->dns_names[0], ==, long_name);
+
+  /* A CA with 2 days left: a 7-day leaf ends with it. */
+  g_assert_true (dfly_cert_make_ca ("short", 2, &short_ca.cert, &short_ca.key, NULL));
+  issue_leaf (&short_leaf, &short_ca, "registry.example", 7);
+  short_info = dfly_cert_info_from_pem (short_leaf.cert, strlen (short_leaf.cert), NULL);
+  short_ca_info = dfly_cert_info_from_pem (short_ca.cert, strlen (short_ca.cert), NULL);
+  g_assert_nonnull (short_info);
+  g_assert_nonnull (short_ca_info);
+  g_assert_true (g_date_time_equal (short_info->not_after, short_ca_info->not_after));
+}
+
+static void
+expect_leaf_error (const char *ca_cert, const char *ca_key, const char *host, guint days,
+                   const char *message)
+{
+  g_autoptr (GError) error = NULL;
+  g_auto (Pem) leaf = { 0 };
+
+  g_assert_false (
+    dfly_cert_issue_leaf (ca_cert, ca_key, host, days, &leaf.cert, &leaf.key, &error));
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT);
+  g_test_message ("%s: %s", host, error->message);
+  g_assert_nonnull (strstr (error->message, message));
+  g_assert_null (leaf.cert);
+  g_assert_null (leaf.key);
+}
+
+/* Not a host, no days, a host certificate as CA, another CA's key. */
+static void
+test_leaf_refuses (void)
+{
+  g_auto (Pem) ca = { 0 };
+  g_auto (Pem) other_ca = { 0 };
+  g_auto (Pem) host = { 0 };
+
+  make_ca (&ca, "dfly proxy CA");
+  make_ca (&other_ca, "other");
+  issue (&host, &ca, "host", DFLY_ROLE_FLAG_PEER);
+  expect_leaf_error (ca.cert, ca.key, "a b", 7, "is not a DNS name");
+  expect_leaf_error (ca.cert, ca.key, "", 7, "is not a DNS name");
+  expect_leaf_error (ca.cert, ca.key, "-a.example", 7, "is not a DNS name");
+  expect_leaf_error (ca.cert, ca.key, "registry.example", 0, "1 to");
+  expect_leaf_error (host.cert, host.key, "registry.example", 1, "not a CA");
+  expect_leaf_error (ca.cert, other_ca.key, "registry.example", 1,
+                     "the CA key does not belong to the CA certificate");
+  expect_leaf_error ("garbage", ca.key, "registry.example", 1,
+                     "CA: the PEM text holds no certificate");
+}
+
 /* What a hostile peer could present, built with GnuTLS directly: a signed,
  * well-formed certificate with whatever subject and names it likes. */
 typedef struct {
@@ -706,6 +858,9 @@ main (int argc, char **argv)
   g_test_add_func ("/cert/gnutls-verifies", test_gnutls_verifies);
   g_test_add_func ("/cert/glib-verifies", test_glib_verifies);
   g_test_add_func ("/cert/issue-refuses", test_issue_refuses);
+  g_test_add_func ("/cert/leaf/verifies", test_leaf_verifies);
+  g_test_add_func ("/cert/leaf/fields", test_leaf_fields);
+  g_test_add_func ("/cert/leaf/refuses", test_leaf_refuses);
   g_test_add_func ("/cert/hostile/subject", test_hostile_subject);
   g_test_add_func ("/cert/hostile/names", test_hostile_names);
   g_test_add_func ("/cert/hostile/bytes", test_hostile_bytes);

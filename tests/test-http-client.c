@@ -780,6 +780,74 @@ test_public_parts (void)
   }
 }
 
+/* What a caller that connects by itself asks (the proxy's CONNECT): the
+ * name before connecting, the address once known, under the live config. */
+static gboolean
+destination_ok (Fixture *f, const char *host, const char *address_text)
+{
+  g_autoptr (GInetAddress) address =
+    address_text != NULL ? g_inet_address_new_from_string (address_text) : NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (dfly_http_client_check_destination (f->client, host, address, &error)) {
+    g_assert_no_error (error);
+    return TRUE;
+  }
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE_DENIED);
+  return FALSE;
+}
+
+static void
+test_check_destination (Fixture *f, gconstpointer data)
+{
+  DflyConfig        *config = fixture_config (f);
+  static const char *deny[] = { "*.internal", "10.0.0.0/8", NULL };
+  static const char *allow[] = { "registry.local", "192.0.2.0/24", NULL };
+  static const char *patterns[] = { "Registry.Example", "*.mirror.test", "10.1.0.0/16", "::1",
+                                    NULL };
+
+  /* Link-local and metadata addresses whatever the config says: as a
+   * literal, IPv4-mapped, or as where a name leads. */
+  g_assert_true (destination_ok (f, "example.com", NULL));
+  g_assert_true (destination_ok (f, "example.com", "93.184.216.34"));
+  g_assert_false (destination_ok (f, "169.254.169.254", NULL));
+  g_assert_false (destination_ok (f, "::ffff:169.254.169.254", NULL));
+  g_assert_false (destination_ok (f, "fd00:ec2::254", NULL));
+  g_assert_false (destination_ok (f, "example.com", "169.254.169.254"));
+  g_assert_false (destination_ok (f, "not a name", NULL));
+
+  set_rules (&config->source.deny, deny);
+  g_assert_false (destination_ok (f, "db.internal", NULL));
+  g_assert_false (destination_ok (f, "DB.Internal.", NULL));
+  g_assert_false (destination_ok (f, "10.2.3.4", NULL));
+  g_assert_false (destination_ok (f, "example.com", "10.2.3.4"));
+  g_assert_true (destination_ok (f, "internal", "192.0.2.1"));
+
+  /* With an allow list: a name it lists goes wherever it resolves (but to
+   * what deny lists), an address must be in its CIDRs. */
+  set_rules (&config->source.deny, NULL);
+  set_rules (&config->source.allow, allow);
+  g_assert_true (destination_ok (f, "registry.local", "198.51.100.7"));
+  g_assert_true (destination_ok (f, "other.example", "192.0.2.9"));
+  g_assert_false (destination_ok (f, "other.example", "198.51.100.7"));
+  g_assert_false (destination_ok (f, "192.0.3.1", NULL));
+  g_assert_false (destination_ok (f, "registry.local", "169.254.169.254"));
+  set_rules (&config->source.allow, NULL);
+
+  /* An origins list as source.allow matches it. */
+  g_assert_true (dfly_http_host_matches (patterns, "registry.example"));
+  g_assert_true (dfly_http_host_matches (patterns, "REGISTRY.example."));
+  g_assert_false (dfly_http_host_matches (patterns, "sub.registry.example"));
+  g_assert_true (dfly_http_host_matches (patterns, "a.mirror.test"));
+  g_assert_false (dfly_http_host_matches (patterns, "mirror.test"));
+  g_assert_true (dfly_http_host_matches (patterns, "10.1.200.3"));
+  g_assert_true (dfly_http_host_matches (patterns, "::ffff:10.1.0.1"));
+  g_assert_false (dfly_http_host_matches (patterns, "10.2.0.1"));
+  g_assert_true (dfly_http_host_matches (patterns, "::1"));
+  g_assert_false (dfly_http_host_matches (patterns, "not a name"));
+  g_assert_false (dfly_http_host_matches (NULL, "registry.example"));
+}
+
 #define FIXTURE_TEST(path, func) \
   g_test_add ((path), Fixture, NULL, fixture_setup, (func), fixture_teardown)
 
@@ -801,6 +869,7 @@ main (int argc, char **argv)
   FIXTURE_TEST ("/http-client/hostile", test_hostile);
   FIXTURE_TEST ("/http-client/tls", test_tls);
   FIXTURE_TEST ("/http-client/source-policy", test_source_policy);
+  FIXTURE_TEST ("/http-client/check-destination", test_check_destination);
   g_test_add_func ("/http-client/public-parts", test_public_parts);
   return g_test_run ();
 }

@@ -29,6 +29,7 @@
 #define SKEW_ALLOWANCE_SECS (60 * 60) /* not-before is set back by this */
 #define OID_SUBJECT_ALT     "2.5.29.17"
 #define PEM_CERT_BEGIN      "-----BEGIN CERTIFICATE-----"
+#define LEAF_LONG_NAME_CN   "dfly interception"
 
 /* Wiped first: a datum may hold a key. */
 static void
@@ -121,7 +122,8 @@ generate_key (GError **error)
 }
 
 /* The fields every certificate of ours has: version 3, a random positive
- * serial, the validity, the subject's common name and key, and the key's id. */
+ * serial, the validity, the subject's common name (unless NULL) and key,
+ * and the key's id. */
 static gnutls_x509_crt_t
 new_certificate (const char *common_name, gnutls_x509_privkey_t key, guint days, GError **error)
 {
@@ -144,9 +146,10 @@ new_certificate (const char *common_name, gnutls_x509_privkey_t key, guint days,
                      "setting the start of validity", error) ||
       !check_gnutls (gnutls_x509_crt_set_expiration_time (crt, now + (time_t) days * 86400),
                      "setting the end of validity", error) ||
-      !check_gnutls (gnutls_x509_crt_set_dn_by_oid (crt, GNUTLS_OID_X520_COMMON_NAME, 0,
-                                                    common_name, strlen (common_name)),
-                     "setting the common name", error) ||
+      (common_name != NULL &&
+       !check_gnutls (gnutls_x509_crt_set_dn_by_oid (crt, GNUTLS_OID_X520_COMMON_NAME, 0,
+                                                     common_name, strlen (common_name)),
+                      "setting the common name", error)) ||
       !check_gnutls (gnutls_x509_crt_set_key (crt, key), "setting the key", error) ||
       !check_gnutls (gnutls_x509_crt_get_key_id (crt, 0, key_id, &key_id_size),
                      "reading the key id", error) ||
@@ -273,14 +276,12 @@ import_key (const char *pem, GError **error)
   return g_steal_pointer (&key);
 }
 
-/* The CA certificate must be a CA, its key must be the CA's, and a host
- * certificate may not outlive it. */
+/* The CA certificate must be a CA and its key must be the CA's. */
 static gboolean
-check_ca (gnutls_x509_crt_t ca, gnutls_x509_privkey_t ca_key, guint days, GError **error)
+check_ca_pair (gnutls_x509_crt_t ca, gnutls_x509_privkey_t ca_key, GError **error)
 {
   guint8 crt_id[64], key_id[64];
   size_t crt_id_size = sizeof crt_id, key_id_size = sizeof key_id;
-  time_t expires = gnutls_x509_crt_get_expiration_time (ca);
 
   if (gnutls_x509_crt_get_ca_status (ca, NULL) <= 0) {
     g_set_error_literal (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
@@ -297,6 +298,29 @@ check_ca (gnutls_x509_crt_t ca, gnutls_x509_privkey_t ca_key, guint days, GError
                          "the CA key does not belong to the CA certificate");
     return FALSE;
   }
+  return TRUE;
+}
+
+/* A CA certificate and its key, checked to be a CA and its key. */
+static gboolean
+import_ca (const char *ca_cert_pem, const char *ca_key_pem, gnutls_x509_crt_t *ca,
+           gnutls_x509_privkey_t *ca_key, GError **error)
+{
+  *ca = import_certificate (ca_cert_pem, strlen (ca_cert_pem), GNUTLS_X509_FMT_PEM, error);
+  if (*ca == NULL) {
+    g_prefix_error (error, "CA: ");
+    return FALSE;
+  }
+  *ca_key = import_key (ca_key_pem, error);
+  return *ca_key != NULL && check_ca_pair (*ca, *ca_key, error);
+}
+
+/* A host certificate valid for days may not outlive its CA. */
+static gboolean
+check_within_ca (gnutls_x509_crt_t ca, guint days, GError **error)
+{
+  time_t expires = gnutls_x509_crt_get_expiration_time (ca);
+
   if (expires != (time_t) -1 && time (NULL) + (time_t) days * 86400 > expires) {
     g_autoptr (GDateTime) when = g_date_time_new_from_unix_utc (expires);
     g_autofree char *text = when != NULL ? g_date_time_format_iso8601 (when) : g_strdup ("?");
@@ -365,13 +389,33 @@ add_roles (gnutls_x509_crt_t crt, DflyRoleFlags roles, GError **error)
   return TRUE;
 }
 
+/* What a certificate the CA signs for a host or a leaf has: CA:FALSE,
+ * digitalSignature, serverAuth (and clientAuth if client), the CA's key id. */
 static gboolean
-add_host_fields (gnutls_x509_crt_t crt, gnutls_x509_crt_t ca, const DflyCertRequest *request,
-                 GError **error)
+add_end_entity_fields (gnutls_x509_crt_t crt, gnutls_x509_crt_t ca, gboolean client, GError **error)
 {
   guint8 ca_key_id[64];
   size_t ca_key_id_size = sizeof ca_key_id;
 
+  return check_gnutls (gnutls_x509_crt_set_basic_constraints (crt, 0, -1), "setting CA:FALSE",
+                       error) &&
+         check_gnutls (gnutls_x509_crt_set_key_usage (crt, GNUTLS_KEY_DIGITAL_SIGNATURE),
+                       "setting the key usage", error) &&
+         check_gnutls (gnutls_x509_crt_set_key_purpose_oid (crt, GNUTLS_KP_TLS_WWW_SERVER, 0),
+                       "setting serverAuth", error) &&
+         (!client ||
+          check_gnutls (gnutls_x509_crt_set_key_purpose_oid (crt, GNUTLS_KP_TLS_WWW_CLIENT, 0),
+                        "setting clientAuth", error)) &&
+         check_gnutls (gnutls_x509_crt_get_subject_key_id (ca, ca_key_id, &ca_key_id_size, NULL),
+                       "reading the CA's key id", error) &&
+         check_gnutls (gnutls_x509_crt_set_authority_key_id (crt, ca_key_id, ca_key_id_size),
+                       "setting the authority key id", error);
+}
+
+static gboolean
+add_host_fields (gnutls_x509_crt_t crt, gnutls_x509_crt_t ca, const DflyCertRequest *request,
+                 GError **error)
+{
   if (!add_roles (crt, request->roles, error))
     return FALSE;
   for (guint i = 0; request->ips != NULL && request->ips[i] != NULL; i++) {
@@ -383,18 +427,7 @@ add_host_fields (gnutls_x509_crt_t crt, gnutls_x509_crt_t ca, const DflyCertRequ
       return FALSE;
   }
   /* Every component is both a server and a client. */
-  return check_gnutls (gnutls_x509_crt_set_basic_constraints (crt, 0, -1), "setting CA:FALSE",
-                       error) &&
-         check_gnutls (gnutls_x509_crt_set_key_usage (crt, GNUTLS_KEY_DIGITAL_SIGNATURE),
-                       "setting the key usage", error) &&
-         check_gnutls (gnutls_x509_crt_set_key_purpose_oid (crt, GNUTLS_KP_TLS_WWW_SERVER, 0),
-                       "setting serverAuth", error) &&
-         check_gnutls (gnutls_x509_crt_set_key_purpose_oid (crt, GNUTLS_KP_TLS_WWW_CLIENT, 0),
-                       "setting clientAuth", error) &&
-         check_gnutls (gnutls_x509_crt_get_subject_key_id (ca, ca_key_id, &ca_key_id_size, NULL),
-                       "reading the CA's key id", error) &&
-         check_gnutls (gnutls_x509_crt_set_authority_key_id (crt, ca_key_id, ca_key_id_size),
-                       "setting the authority key id", error);
+  return add_end_entity_fields (crt, ca, TRUE, error);
 }
 
 gboolean
@@ -411,13 +444,8 @@ dfly_cert_issue (const char *ca_cert_pem, const char *ca_key_pem, const DflyCert
       !dfly_cert_check_host_id (request->host_id, strlen (request->host_id), error) ||
       !check_days (request->days, error))
     return FALSE;
-  ca = import_certificate (ca_cert_pem, strlen (ca_cert_pem), GNUTLS_X509_FMT_PEM, error);
-  if (ca == NULL) {
-    g_prefix_error (error, "CA: ");
-    return FALSE;
-  }
-  ca_key = import_key (ca_key_pem, error);
-  if (ca_key == NULL || !check_ca (ca, ca_key, request->days, error))
+  if (!import_ca (ca_cert_pem, ca_key_pem, &ca, &ca_key, error) ||
+      !check_within_ca (ca, request->days, error))
     return FALSE;
   key = generate_key (error);
   if (key == NULL)
@@ -426,6 +454,61 @@ dfly_cert_issue (const char *ca_cert_pem, const char *ca_key_pem, const DflyCert
   if (crt == NULL || !add_host_fields (crt, ca, request, error) ||
       !check_gnutls (gnutls_x509_crt_sign2 (crt, ca, ca_key, GNUTLS_DIG_SHA256, 0),
                      "signing the host certificate", error))
+    return FALSE;
+  return export_pem (crt, key, cert_pem, key_pem, error);
+}
+
+/* A leaf's name: an address literal (the SAN IP) or a DNS name (the SAN
+ * DNS name); the common name is the host when it fits X.520's 64 bytes,
+ * else LEAF_LONG_NAME_CN (an empty subject would need the SAN critical). */
+static gboolean
+add_leaf_fields (gnutls_x509_crt_t crt, gnutls_x509_crt_t ca, const char *host, GError **error)
+{
+  g_autoptr (GInetAddress) address = g_inet_address_new_from_string (host);
+  const char *common_name = strlen (host) <= CA_NAME_MAX ? host : LEAF_LONG_NAME_CN;
+
+  /* The name first: add_dns_name checks it. */
+  if (address != NULL ? !add_ip (crt, host, error) : !add_dns_name (crt, host, error))
+    return FALSE;
+  return check_gnutls (gnutls_x509_crt_set_dn_by_oid (crt, GNUTLS_OID_X520_COMMON_NAME, 0,
+                                                      common_name, strlen (common_name)),
+                       "setting the common name", error) &&
+         add_end_entity_fields (crt, ca, FALSE, error);
+}
+
+gboolean
+dfly_cert_issue_leaf (const char *ca_cert_pem, const char *ca_key_pem, const char *host, guint days,
+                      char **cert_pem, char **key_pem, GError **error)
+{
+  g_auto (gnutls_x509_crt_t) ca = NULL;
+  g_auto (gnutls_x509_privkey_t) ca_key = NULL;
+  g_auto (gnutls_x509_privkey_t) key = NULL;
+  g_auto (gnutls_x509_crt_t) crt = NULL;
+  time_t now = time (NULL);
+  time_t ca_expires;
+
+  g_return_val_if_fail (ca_cert_pem != NULL && ca_key_pem != NULL && host != NULL, FALSE);
+  if (!check_days (days, error))
+    return FALSE;
+  if (!import_ca (ca_cert_pem, ca_key_pem, &ca, &ca_key, error))
+    return FALSE;
+  ca_expires = gnutls_x509_crt_get_expiration_time (ca);
+  if (ca_expires != (time_t) -1 && ca_expires <= now) {
+    g_set_error_literal (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT, "the CA has expired");
+    return FALSE;
+  }
+  key = generate_key (error);
+  if (key == NULL)
+    return FALSE;
+  crt = new_certificate (NULL, key, days, error);
+  /* Never past the CA's own end: clients would refuse the chain. */
+  if (crt == NULL ||
+      (ca_expires != (time_t) -1 && now + (time_t) days * 86400 > ca_expires &&
+       !check_gnutls (gnutls_x509_crt_set_expiration_time (crt, ca_expires),
+                      "setting the end of validity", error)) ||
+      !add_leaf_fields (crt, ca, host, error) ||
+      !check_gnutls (gnutls_x509_crt_sign2 (crt, ca, ca_key, GNUTLS_DIG_SHA256, 0),
+                     "signing the certificate", error))
     return FALSE;
   return export_pem (crt, key, cert_pem, key_pem, error);
 }

@@ -766,6 +766,33 @@ dfly_http_client_init (DflyHttpClient *self)
   g_mutex_init (&self->lock);
 }
 
+gboolean
+dfly_http_client_check_destination (DflyHttpClient *self, const char *host, GInetAddress *address,
+                                    GError **error)
+{
+  g_autoptr (DflyConfig) config = NULL;
+  g_autoptr (DflySourcePolicy) policy = NULL;
+  gboolean allowed_by_name = FALSE;
+
+  g_return_val_if_fail (DFLY_IS_HTTP_CLIENT (self), FALSE);
+  g_return_val_if_fail (host != NULL, FALSE);
+
+  config = dfly_context_dup_config (self->context);
+  policy = dfly_source_policy_new ((const char *const *) config->source.allow,
+                                   (const char *const *) config->source.deny, error);
+  return policy != NULL && dfly_source_policy_check_host (policy, host, &allowed_by_name, error) &&
+         (address == NULL ||
+          dfly_source_policy_check_address (policy, address, allowed_by_name, error));
+}
+
+gboolean
+dfly_http_host_matches (const char *const *origins, const char *host)
+{
+  g_return_val_if_fail (host != NULL, FALSE);
+
+  return origins != NULL && origins[0] != NULL && dfly_source_rules_match (origins, host);
+}
+
 DflyHttpClient *
 dfly_http_client_new (DflyContext *context)
 {

@@ -292,27 +292,55 @@ dfly_source_policy_check_address (const DflySourcePolicy *policy, GInetAddress *
   return FALSE;
 }
 
+/* host as patterns are written: ASCII, lowercase, without a final dot;
+ * NULL when it is not a host name. */
+static char *
+normalize_name (const char *host)
+{
+  g_autofree char *ascii = g_hostname_to_ascii (host);
+  g_autofree char *lower = ascii != NULL ? g_ascii_strdown (ascii, -1) : NULL;
+  gsize            length = lower != NULL ? strlen (lower) : 0;
+  gboolean         wildcard;
+
+  /* "example.com." is example.com. */
+  if (length > 1 && lower[length - 1] == '.')
+    lower[length - 1] = '\0';
+  if (lower == NULL || !check_pattern (lower, &wildcard, NULL) || wildcard)
+    return NULL;
+  return g_steal_pointer (&lower);
+}
+
+gboolean
+dfly_source_rules_match (const char *const *rules, const char *host)
+{
+  g_autoptr (DflySourcePolicy) policy = dfly_source_policy_new (rules, NULL, NULL);
+  g_autoptr (GInetAddress) literal = g_inet_address_new_from_string (host);
+  g_autoptr (GInetAddress) unmapped = NULL;
+  g_autofree char *lower = NULL;
+
+  if (policy == NULL)
+    return FALSE;
+  if (literal != NULL) {
+    unmapped = unmap_address (literal);
+    return match_cidr (policy->allow_cidrs, unmapped) != NULL;
+  }
+  lower = normalize_name (host);
+  return lower != NULL && match_name (policy->allow_names, lower) != NULL;
+}
+
 gboolean
 dfly_source_policy_check_host (const DflySourcePolicy *policy, const char *host,
                                gboolean *allowed_by_name, GError **error)
 {
   g_autoptr (GInetAddress) literal = g_inet_address_new_from_string (host);
-  g_autofree char *ascii = NULL;
   g_autofree char *lower = NULL;
   const char      *pattern;
-  gsize            length;
-  gboolean         wildcard;
 
   *allowed_by_name = FALSE;
   if (literal != NULL)
     return dfly_source_policy_check_address (policy, literal, FALSE, error);
-  ascii = g_hostname_to_ascii (host);
-  lower = ascii != NULL ? g_ascii_strdown (ascii, -1) : NULL;
-  length = lower != NULL ? strlen (lower) : 0;
-  /* "example.com." is example.com. */
-  if (length > 1 && lower[length - 1] == '.')
-    lower[length - 1] = '\0';
-  if (lower == NULL || !check_pattern (lower, &wildcard, NULL) || wildcard) {
+  lower = normalize_name (host);
+  if (lower == NULL) {
     g_autofree char *shown = g_strescape (host, NULL);
 
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_SOURCE_DENIED, "\"%s\" is not a host name", shown);

@@ -42,6 +42,11 @@ gboolean dfly_source_policy_check_host (const DflySourcePolicy *policy, const ch
 gboolean dfly_source_policy_check_address (const DflySourcePolicy *policy, GInetAddress *address,
                                            gboolean allowed_by_name, GError **error);
 
+/* Whether host (a name or an address literal) matches one of rules (valid
+ * rules, as source.allow holds them): a name its patterns, an address its
+ * CIDRs and addresses. */
+gboolean dfly_source_rules_match (const char *const *rules, const char *host);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflySourcePolicy, dfly_source_policy_free)
 
 G_END_DECLS

@@ -46,6 +46,17 @@ gboolean dfly_cert_issue (const char *ca_cert_pem, const char *ca_key_pem,
                           const DflyCertRequest *request, char **cert_pem, char **key_pem,
                           GError **error);
 
+/* A TLS server certificate for @host and its new key, signed by the CA in
+ * @ca_cert_pem and @ca_key_pem: what an intercepting proxy shows a client
+ * for the host it asked to reach. @host is a DNS name (the subject
+ * alternative name DNS) or an IP address as text (the SAN IP); the common
+ * name is @host too when it fits X.520's 64 bytes. serverAuth only, no
+ * dfly role, a random serial; valid for @days, but never past the CA's own
+ * expiry. The CA must be a CA (basicConstraints CA:TRUE, as "dflyctl cert
+ * ca" makes). */
+gboolean dfly_cert_issue_leaf (const char *ca_cert_pem, const char *ca_key_pem, const char *host,
+                               guint days, char **cert_pem, char **key_pem, GError **error);
+
 /* The identity a host certificate names. These only read: the chain must
  * have been verified already (the TLS handshake does it). A certificate
  * without exactly one common name that is a valid host id, or without any

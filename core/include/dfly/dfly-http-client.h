@@ -82,6 +82,20 @@ DflyHttpClient *dfly_http_client_new (DflyContext *context);
 DflyHttpBody *dfly_http_client_send (DflyHttpClient *self, const DflyHttpRequest *request,
                                      GCancellable *cancellable, GError **error);
 
+/* For a caller that connects by itself (the proxy's CONNECT tunnels): the
+ * checks source.allow / source.deny make of a request, on host (a name or
+ * an address literal) before connecting, and with address (NULL: not yet
+ * known) on the address a connection goes to; link-local and cloud
+ * metadata addresses are always denied. FALSE with
+ * DFLY_ERROR_SOURCE_DENIED when the destination may not be reached. */
+gboolean dfly_http_client_check_destination (DflyHttpClient *self, const char *host,
+                                             GInetAddress *address, GError **error);
+/* Whether host (a name or an address literal) matches one of origins, a
+ * list of a DFLY_CONFIG_ORIGINS key (host names, *.suffix patterns,
+ * addresses, CIDRs), matched as source.allow matches: names without case
+ * or a final dot, addresses IPv4-mapped or not. */
+gboolean dfly_http_host_matches (const char *const *origins, const char *host);
+
 /* Connection failures worth another attempt (refused, reset, timed out…). */
 gboolean dfly_http_error_is_retryable (const GError *error);
 /* 5xx but 501 (not implemented: asking again will not help). */

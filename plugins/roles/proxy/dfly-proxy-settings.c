@@ -26,8 +26,10 @@ static const DflyConfigKey keys[] = {
     "the interception CA's certificate (PEM)" },
   { "ca_key", DFLY_CONFIG_PATH, FIELD (ca_key), "\"\"", 0, 4096,
     DFLY_CONFIG_RESTART | DFLY_CONFIG_SECRET, "the interception CA's private key (PEM)" },
-  { "upstream_ca", DFLY_CONFIG_PATH, FIELD (upstream_ca), "\"\"", 0, 4096, DFLY_CONFIG_RESTART,
-    "CA certificates for intercepted https upstreams; empty: the system's" },
+  { "connect_ports", DFLY_CONFIG_STRINGS, FIELD (connect_ports), "[443]", 0, 64,
+    DFLY_CONFIG_RESTART, "the ports a CONNECT may reach (others: 403)" },
+  { "max_tunnels", DFLY_CONFIG_UINT, FIELD (max_tunnels), "256", 1, 65536, DFLY_CONFIG_RESTART,
+    "CONNECT tunnels (intercepted or not) open at once; more: 503" },
   { "cache_capacity", DFLY_CONFIG_SIZE, FIELD (cache_capacity), "64MiB", 0,
     G_GUINT64_CONSTANT (16) << 30, DFLY_CONFIG_RESTART,
     "memory for repeated small range reads (1 MiB or less each); 0: none" },
@@ -75,6 +77,15 @@ check (gconstpointer values, GError **error)
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
                  "intercept names hosts but no ca_cert and ca_key sign for them");
     return FALSE;
+  }
+  for (guint i = 0; settings->connect_ports[i] != NULL; i++) {
+    guint64 port;
+
+    if (!g_ascii_string_to_unsigned (settings->connect_ports[i], 10, 1, G_MAXUINT16, &port, NULL)) {
+      g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG,
+                   "connect_ports: \"%s\" is not a port (1 to 65535)", settings->connect_ports[i]);
+      return FALSE;
+    }
   }
   if ((*settings->auth_user == '\0') != (*settings->auth_password == '\0') ||
       strchr (settings->auth_user, ':') != NULL) {

@@ -14,7 +14,8 @@ typedef struct {
   char  **intercept;           /* host patterns whose CONNECT is intercepted */
   char   *ca_cert;             /* the interception CA */
   char   *ca_key;
-  char   *upstream_ca;      /* extra trust for https upstreams ("": the system's) */
+  char  **connect_ports;    /* ports a CONNECT may reach, as text */
+  guint   max_tunnels;      /* CONNECT tunnels open at once */
   guint64 cache_capacity;   /* memory for repeated small range reads */
   guint64 max_request_body; /* a pass-through request's body, at most */
   char   *auth_user;        /* basic auth asked of clients ("": none) */

@@ -23,7 +23,9 @@ PROXY_ROLE_SOURCES = \
 	plugins/roles/proxy/dfly-proxy-p2p.c \
 	plugins/roles/proxy/dfly-proxy-p2p.h \
 	plugins/roles/proxy/dfly-proxy-tunnel.c \
-	plugins/roles/proxy/dfly-proxy-tunnel.h
+	plugins/roles/proxy/dfly-proxy-tunnel.h \
+	plugins/roles/proxy/dfly-proxy-leaves.c \
+	plugins/roles/proxy/dfly-proxy-leaves.h
 plugins_roles_proxy_proxy_la_SOURCES = $(PROXY_ROLE_SOURCES)
 plugins_roles_proxy_proxy_la_CPPFLAGS = $(AM_CPPFLAGS) $(PROTO_CPPFLAGS) \
 	-DG_LOG_DOMAIN=\"dfly-proxy\"
