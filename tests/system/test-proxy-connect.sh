@@ -16,7 +16,8 @@
 # proxy.connect_ports (403), a link-local or source.deny address (403), a
 # malformed target (400), one tunnel over proxy.max_tunnels (503). A
 # silent tunnel is closed after protocol.idle_timeout, which frees its
-# slot, and the tunnels still open end when dflyd stops.
+# slot; an intercepted one whose client sends nothing, after
+# protocol.header_timeout; and the tunnels still open end when dflyd stops.
 . "$top_srcdir/tests/lib.sh"
 
 need curl python3 cmp
@@ -76,6 +77,7 @@ http:
   ca_file: $ORIGIN_CA
 protocol:
   idle_timeout: 6s
+  header_timeout: 3s
 source:
   deny: [127.0.0.3]
 proxy:
@@ -241,6 +243,13 @@ closed_after=$(sed -n 's/^closed-after //p' "$OUT/hold.out")
 check "... silent tunnels are closed after protocol.idle_timeout (6 s; took ${closed_after:-?} s)" \
   test "${closed_after:-0}" -ge 4 -a "${closed_after:-99}" -le 10
 like "... which frees their slots" "$OUT/hold.out" 'again 200'
+
+# An intercepted CONNECT whose client never starts TLS holds its slot for
+# protocol.header_timeout at most.
+python3 "$SCRATCH/connect.py" "$PROXY_PORT" wait "localhost:$TLS_PORT" >"$OUT/mute.out" 2>&1
+like "an intercepted CONNECT: 200 at once" "$OUT/mute.out" 'connected 200'
+like "... closed when no TLS and request came within protocol.header_timeout (3 s)" \
+  "$OUT/mute.out" 'ended-after [2-5]$'
 
 # A tunnel open when dflyd stops ends with it.
 python3 "$SCRATCH/connect.py" "$PROXY_PORT" wait "$ORIGIN" >"$OUT/stop.out" 2>&1 &
