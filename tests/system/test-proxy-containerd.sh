@@ -11,7 +11,8 @@
 # mirror served them is the registry's own access log: its blob bytes stay within 2% of the
 # image's, one copy for both nodes. The unpacked images hold exactly the fixture's files,
 # both content stores the same blobs, and B's dflyd got its layers from parents. Then both
-# pull the other platform at once: at most one copy per node (see the known gap there).
+# pull the other platform at once, by the hosts.toml `dflyctl runtime containerd` writes: at
+# most one copy per node (see the known gap there).
 DFLY_CLIENTS_TOP=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$DFLY_CLIENTS_TOP/tests/oci-clients.sh"
 clients_unshare "$@"
@@ -84,12 +85,24 @@ unlike "the ns parameter containerd adds never reached the registry" "$CLIENTS_R
   '[?&]ns='
 
 # --- both at once, the other platform ----------------------------------------
+# By the hosts.toml that `dflyctl runtime containerd` writes: its X-Dragonfly-Registry
+# header names the upstream, with its scheme, instead of ns=.
+for node in a b; do
+  mkdir -p "$SCRATCH/rt-$node"
+  port=$PROXY_A
+  [ "$node" = a ] || port=$PROXY_B
+  "$DFLYCTL" runtime containerd --registry "http://$CLIENTS_REGISTRY" \
+    --proxy "http://127.0.0.1:$port" --root "$SCRATCH/rt-$node" >"$SCRATCH/runtime-$node.out" 2>&1
+done
+like "dflyctl runtime containerd names B's proxy and the upstream in B's hosts.toml" \
+  "$SCRATCH/rt-b/etc/containerd/certs.d/$CLIENTS_REGISTRY/hosts.toml" \
+  "X-Dragonfly-Registry = \"http://$CLIENTS_REGISTRY\""
 before=$(registry_blob_bytes)
 arm_bytes=$(python3 -c 'import json, sys
 print(json.load(open(sys.argv[1]))["platforms"]["linux/arm64"]["blob_bytes"])' "$SCRATCH/image.json")
-pull ca "$SCRATCH/hosts-a" --platform linux/arm64 &
+pull ca "$SCRATCH/rt-a/etc/containerd/certs.d" --platform linux/arm64 &
 pid_a=$!
-pull cb "$SCRATCH/hosts-b" --platform linux/arm64 &
+pull cb "$SCRATCH/rt-b/etc/containerd/certs.d" --platform linux/arm64 &
 pid_b=$!
 status_a=0 status_b=0
 wait "$pid_a" || status_a=$?
@@ -104,5 +117,8 @@ is "both containerds pull linux/arm64 at once" "$status_a $status_b" "0 0" || {
 # too. So a blob may cost two copies here; never more, one per node.
 registry_once "... and the registry served each blob at most once per node" "$before" \
   "$arm_bytes" 2 || swarm_failures
+# containerd falls back to the registry unseen: it never fetched a blob there itself.
+unlike "no blob went from the registry to containerd directly" "$CLIENTS_REGISTRY_LOG" \
+  '"GET /v2/[^ ]*/blobs/[^"]*" [0-9]+ [0-9]+ "[^"]*" "containerd/'
 
 done_testing

@@ -106,5 +106,8 @@ check "podman's image unpacks to the image's files" \
 # Through B's proxy, not around it: B's dflyd holds every blob, from parents.
 is "node B holds every blob of the image, every byte from parents" "$(blob_tasks B parents)" "" ||
   swarm_failures
+# Both fall back to the registry unseen: neither fetched a blob there itself.
+unlike "no blob went from the registry to skopeo or podman directly" "$CLIENTS_REGISTRY_LOG" \
+  '"GET /v2/[^ ]*/blobs/[^"]*" [0-9]+ [0-9]+ "[^"]*" "(skopeo|containers)/'
 
 done_testing
