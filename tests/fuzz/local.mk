@@ -153,3 +153,15 @@ tests_fuzz_fuzz_source_policy_replay_CFLAGS = $(TEST_CFLAGS)
 tests_fuzz_fuzz_source_policy_replay_LDADD = core/libdfly-1.la $(GLIB_LIBS)
 TESTS += tests/fuzz/replay-source-policy.sh
 EXTRA_DIST += tests/fuzz/replay-source-policy.sh
+
+# The proxy role's parsers are compiled in, as its unit test does.
+check_PROGRAMS += tests/fuzz/fuzz-proxy-replay
+tests_fuzz_fuzz_proxy_replay_SOURCES = \
+	tests/fuzz/fuzz-proxy.c \
+	tests/fuzz/standalone-main.c \
+	$(PROXY_PARSER_SOURCES)
+tests_fuzz_fuzz_proxy_replay_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)
+tests_fuzz_fuzz_proxy_replay_CFLAGS = $(TEST_CFLAGS) $(SOUP_CFLAGS)
+tests_fuzz_fuzz_proxy_replay_LDADD = core/libdfly-1.la $(SOUP_LIBS) $(GLIB_LIBS)
+TESTS += tests/fuzz/replay-proxy.sh
+EXTRA_DIST += tests/fuzz/replay-proxy.sh

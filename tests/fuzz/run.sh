@@ -31,7 +31,7 @@ usage() {
 #             calls (a context, a config, the HTTP client)
 #   asan_options — added to ASAN_OPTIONS
 #   options — libFuzzer options of the target's own
-targets="config frame url source-policy message wire piece-http http-range s3-xml oci scheduler upload-server cert"
+targets="config frame url source-policy message wire piece-http http-range s3-xml oci scheduler upload-server cert proxy"
 target_entry() {
   built=""
   libs=""
@@ -124,6 +124,14 @@ target_entry() {
     # their allocations as leaks: leaks are looked for when the run ends.
     asan_options="fast_unwind_on_malloc=0"
     options="-detect_leaks=0"
+    ;;
+  proxy)
+    sources="plugins/roles/proxy/dfly-proxy-headers.c plugins/roles/proxy/dfly-proxy-range.c
+      plugins/roles/proxy/dfly-proxy-rules.c plugins/roles/proxy/dfly-proxy-target.c
+      plugins/roles/proxy/dfly-proxy-settings.c"
+    libs="core/libdfly-1.la"
+    modules="glib-2.0 gobject-2.0 gio-2.0 libsoup-3.0"
+    corpus="tests/fuzz/corpus/proxy"
     ;;
   *)
     return 1

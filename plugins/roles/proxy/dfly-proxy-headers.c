@@ -37,7 +37,10 @@ stays_here (SoupMessageHeaders *headers, const char *name)
   for (guint i = 0; hop_by_hop[i] != NULL; i++)
     if (g_ascii_strcasecmp (name, hop_by_hop[i]) == 0)
       return TRUE;
+  /* Every Proxy-* header is for this hop, as the header says, not only
+   * the three named above. */
   return g_ascii_strncasecmp (name, "X-Dragonfly-", strlen ("X-Dragonfly-")) == 0 ||
+         g_ascii_strncasecmp (name, "Proxy-", strlen ("Proxy-")) == 0 ||
          is_named_by_connection (headers, name);
 }
 

@@ -125,6 +125,7 @@ dfly_proxy_rule_apply (const DflyProxyRule *rule, const char *url, GError **erro
   int              port;
   g_autofree char *authority = NULL;
   g_autoptr (GUri) moved = NULL;
+  g_autoptr (GUri) raw = NULL;
 
   if (uri == NULL || g_uri_get_host (uri) == NULL ||
       (strcmp (g_uri_get_scheme (uri), "http") != 0 &&
@@ -136,19 +137,28 @@ dfly_proxy_rule_apply (const DflyProxyRule *rule, const char *url, GError **erro
     return g_strdup (url);
   scheme = rule->use_tls ? "https" : g_uri_get_scheme (uri);
   host = g_uri_get_host (uri);
-  port = g_uri_get_port (uri);
+  /* The port as written (-1: none), which SCHEME_NORMALIZE would not tell
+   * from the scheme's default; http's default is no port once on https. */
+  raw = g_uri_parse (url, DFLY_PROXY_URI_FLAGS & ~G_URI_FLAGS_SCHEME_NORMALIZE, NULL);
+  port = raw != NULL ? g_uri_get_port (raw) : g_uri_get_port (uri);
+  if (port == 80 && strcmp (g_uri_get_scheme (uri), "http") == 0)
+    port = -1;
   if (rule->redirect != NULL) {
     g_autofree char *redirect_url = g_strconcat ("http://", rule->redirect, "/", NULL);
-    g_autoptr (GUri) target = g_uri_parse (redirect_url, DFLY_PROXY_URI_FLAGS, NULL);
+    g_autoptr (GUri) target =
+      g_uri_parse (redirect_url, DFLY_PROXY_URI_FLAGS & ~G_URI_FLAGS_SCHEME_NORMALIZE, NULL);
 
     authority = g_strdup (g_uri_get_host (target));
     host = authority;
     port = g_uri_get_port (target);
   }
-  /* A scheme's default port is not written (nor is http's once on https). */
-  if (port == 80 || (port == 443 && strcmp (scheme, "https") == 0))
+  /* A scheme's default port is not written; any other is kept. */
+  if ((port == 80 && strcmp (scheme, "http") == 0) ||
+      (port == 443 && strcmp (scheme, "https") == 0))
     port = -1;
-  moved = g_uri_build (G_URI_FLAGS_ENCODED, scheme, NULL, host, port, g_uri_get_path (uri),
+  /* The host was decoded when parsed: it is escaped again when written
+   * (G_URI_FLAGS_ENCODED would write "a%40b" as "a@b", another host). */
+  moved = g_uri_build (DFLY_PROXY_URI_BUILD_FLAGS, scheme, NULL, host, port, g_uri_get_path (uri),
                        g_uri_get_query (uri), NULL);
   return g_uri_to_string (moved);
 }

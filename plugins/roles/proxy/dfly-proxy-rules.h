@@ -19,6 +19,11 @@ G_BEGIN_DECLS
   (G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED_PATH | G_URI_FLAGS_ENCODED_QUERY | \
    G_URI_FLAGS_ENCODED_FRAGMENT | G_URI_FLAGS_SCHEME_NORMALIZE)
 
+/* How the proxy writes a URL it built from a parsed one's parts: path and
+ * query as they are, the host (decoded when parsed) escaped again. */
+#define DFLY_PROXY_URI_BUILD_FLAGS \
+  (G_URI_FLAGS_ENCODED_PATH | G_URI_FLAGS_ENCODED_QUERY | G_URI_FLAGS_ENCODED_FRAGMENT)
+
 typedef struct _DflyProxyRules DflyProxyRules;
 
 typedef struct {

@@ -37,12 +37,20 @@ is_authority (const char *text)
   return uri != NULL && g_uri_get_host (uri) != NULL && *g_uri_get_host (uri) != '\0';
 }
 
+static gboolean
+is_default_port (const char *scheme, int port)
+{
+  return (port == 80 && strcmp (scheme, "http") == 0) ||
+         (port == 443 && strcmp (scheme, "https") == 0);
+}
+
 /* scheme://authority of a configured or client-given upstream URL. */
 static char *
 base_of (const char *url, GError **error)
 {
   g_autoptr (GUri) uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
   const char *path;
+  int         port;
 
   if (uri == NULL || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0' ||
       (strcmp (g_uri_get_scheme (uri), "http") != 0 &&
@@ -58,8 +66,14 @@ base_of (const char *url, GError **error)
                  "the registry \"%s\" has a path; give scheme://host[:port]", url);
     return NULL;
   }
-  return g_uri_join (G_URI_FLAGS_ENCODED, g_uri_get_scheme (uri), NULL, g_uri_get_host (uri),
-                     g_uri_get_port (uri), "", NULL, NULL);
+  /* Parsed with SCHEME_NORMALIZE, a URL without a port gives its scheme's:
+   * that one is not written, as the client would not write it either. */
+  port = g_uri_get_port (uri);
+  if (is_default_port (g_uri_get_scheme (uri), port))
+    port = -1;
+  /* The host is escaped again when written, as it was decoded when parsed. */
+  return g_uri_join (DFLY_PROXY_URI_BUILD_FLAGS, g_uri_get_scheme (uri), NULL, g_uri_get_host (uri),
+                     port, "", NULL, NULL);
 }
 
 /* The upstream of an ns value: http for insecure registries and for the
@@ -82,14 +96,18 @@ base_of_namespace (DflyProxy *proxy, const char *ns, GError **error)
     host = "registry-1.docker.io";
   if (g_strv_contains ((const char *const *) proxy->settings->insecure_registries, ns))
     return g_strconcat ("http://", host, NULL);
-  if (mirror != NULL) {
-    int port = g_uri_get_port (mirror);
+  if (mirror != NULL && g_uri_get_host (mirror) != NULL) {
+    int         port = g_uri_get_port (mirror);
+    const char *mirror_host = g_uri_get_host (mirror);
+    /* An IPv6 address is written bracketed, as ns names it. */
+    g_autofree char *bracketed =
+      strchr (mirror_host, ':') != NULL ? g_strdup_printf ("[%s]", mirror_host) : NULL;
 
-    mirror_authority =
-      port > 0 && !((port == 80 && strcmp (g_uri_get_scheme (mirror), "http") == 0) ||
-                    (port == 443 && strcmp (g_uri_get_scheme (mirror), "https") == 0))
-        ? g_strdup_printf ("%s:%d", g_uri_get_host (mirror), port)
-        : g_strdup (g_uri_get_host (mirror));
+    if (bracketed != NULL)
+      mirror_host = bracketed;
+    mirror_authority = port > 0 && !is_default_port (g_uri_get_scheme (mirror), port)
+                         ? g_strdup_printf ("%s:%d", mirror_host, port)
+                         : g_strdup (mirror_host);
     if (g_ascii_strcasecmp (mirror_authority, ns) == 0)
       return g_strconcat (g_uri_get_scheme (mirror), "://", host, NULL);
   }
@@ -127,16 +145,41 @@ char *
 dfly_proxy_target_url (DflyProxy *proxy, SoupServerMessage *msg, gboolean intercepted,
                        const char *registry, GError **error)
 {
-  GUri            *uri = soup_server_message_get_uri (msg);
+  return dfly_proxy_target_url_for_uri (proxy, soup_server_message_get_uri (msg), intercepted,
+                                        registry, error);
+}
+
+char *
+dfly_proxy_target_url_for_uri (DflyProxy *proxy, GUri *request_uri, gboolean intercepted,
+                               const char *registry, GError **error)
+{
   g_autofree char *ns = NULL;
   g_autofree char *query = NULL;
   g_autofree char *base = NULL;
+  g_autofree char *text = g_uri_to_string (request_uri);
+  /* For an HTTP/1.0 request without Host, libsoup leaves the query in the
+   * path ("/v2/?ns=x"): written out and read back, it is a query again. */
+  g_autoptr (GUri) uri = g_uri_parse (text, SOUP_HTTP_URI_FLAGS, NULL);
 
+  if (uri == NULL) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                 "the request's URL is not valid: %s", text);
+    return NULL;
+  }
+  /* libsoup takes an empty Host header (or "http:///x") as a host "". */
+  if (g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0') {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT, "the request names no host");
+    return NULL;
+  }
   if (intercepted) {
     int port = g_uri_get_port (uri);
-    g_autoptr (GUri) https =
-      g_uri_build (G_URI_FLAGS_ENCODED, "https", NULL, g_uri_get_host (uri),
-                   port == 443 ? -1 : port, g_uri_get_path (uri), g_uri_get_query (uri), NULL);
+    g_autoptr (GUri) https = NULL;
+
+    /* No port, as its scheme's default shows after SCHEME_NORMALIZE: https's. */
+    if (port == 443 || is_default_port (g_uri_get_scheme (uri), port))
+      port = -1;
+    https = g_uri_build (DFLY_PROXY_URI_BUILD_FLAGS, "https", NULL, g_uri_get_host (uri), port,
+                         g_uri_get_path (uri), g_uri_get_query (uri), NULL);
 
     return g_uri_to_string (https);
   }
@@ -145,6 +188,13 @@ dfly_proxy_target_url (DflyProxy *proxy, SoupServerMessage *msg, gboolean interc
     if (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0) {
       g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
                    "only http:// URLs are proxied this way; https goes through CONNECT");
+      return NULL;
+    }
+    /* RFC 9110 4.2.4: user info in a URL from a client is an error, and
+     * would reach the upstream as credentials. */
+    if (g_uri_get_userinfo (uri) != NULL) {
+      g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
+                   "the URL carries user info (user@host)");
       return NULL;
     }
     return g_uri_to_string_partial (uri, G_URI_HIDE_FRAGMENT);

@@ -19,5 +19,10 @@ G_BEGIN_DECLS
  * bad upstream name, a forward request for another scheme than http). */
 char *dfly_proxy_target_url (DflyProxy *proxy, SoupServerMessage *msg, gboolean intercepted,
                              const char *registry, GError **error);
+/* The same for the request's URL as libsoup shows it (absolute form as
+ * given, origin form on the host and port its Host header names): what
+ * the unit test and the fuzz target call without a server. */
+char *dfly_proxy_target_url_for_uri (DflyProxy *proxy, GUri *uri, gboolean intercepted,
+                                     const char *registry, GError **error);
 
 G_END_DECLS

@@ -34,3 +34,26 @@ plugins_roles_proxy_proxy_la_LIBADD = $(PROTO_LIBS) core/libdfly-1.la $(GLIB_LIB
 plugins_roles_proxy_proxy_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 EXTRA_plugins_roles_proxy_proxy_la_DEPENDENCIES = $(top_srcdir)/core/dfly-plugin.map
 EXTRA_DIST += plugins/roles/proxy/README.md
+
+# The parsers a client's request reaches, compiled into the unit test and
+# the fuzz target (tests/fuzz/fuzz-proxy.c).
+PROXY_PARSER_SOURCES = \
+	plugins/roles/proxy/dfly-proxy.h \
+	plugins/roles/proxy/dfly-proxy-settings.c \
+	plugins/roles/proxy/dfly-proxy-settings.h \
+	plugins/roles/proxy/dfly-proxy-rules.c \
+	plugins/roles/proxy/dfly-proxy-rules.h \
+	plugins/roles/proxy/dfly-proxy-target.c \
+	plugins/roles/proxy/dfly-proxy-target.h \
+	plugins/roles/proxy/dfly-proxy-headers.c \
+	plugins/roles/proxy/dfly-proxy-headers.h \
+	plugins/roles/proxy/dfly-proxy-range.c \
+	plugins/roles/proxy/dfly-proxy-range.h
+check_PROGRAMS += plugins/roles/proxy/test-proxy
+TESTS += plugins/roles/proxy/test-proxy
+plugins_roles_proxy_test_proxy_SOURCES = \
+	plugins/roles/proxy/test-proxy.c \
+	$(PROXY_PARSER_SOURCES)
+plugins_roles_proxy_test_proxy_CPPFLAGS = $(TEST_CPPFLAGS)
+plugins_roles_proxy_test_proxy_CFLAGS = $(TEST_CFLAGS) $(SOUP_CFLAGS)
+plugins_roles_proxy_test_proxy_LDADD = core/libdfly-1.la $(SOUP_LIBS) $(GLIB_LIBS)
