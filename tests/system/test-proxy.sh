@@ -5,8 +5,10 @@
 # a real docker-registry behind token auth. Through the proxy: curl -x and
 # wget fetch a file through the swarm (bytes equal, nginx sends it once, a
 # second fetch says the task was there), Range requests of every form get
-# 206 from the pieces (416 past the end), a small range read again comes
-# from memory, a Python client's random 64 KiB range reads are checked byte
+# 206 from the pieces (416 past the end), a range read fetches only the
+# pieces it covers (X-Dragonfly-Prefetch brings the rest, at
+# proxy.prefetch_rate_limit when set), a small range read again comes from
+# memory, a Python client's random 64 KiB range reads are checked byte
 # for byte; a file on a slow origin streams to
 # the client before its task ends, and a client that leaves does not stop
 # the task the next one joins. Upstream errors reach the client as they
@@ -27,6 +29,8 @@ head -c 20000000 /dev/urandom >"$WWW/big.bin"
 head -c 3000000 /dev/urandom >"$WWW/ranges.bin"
 head -c 8388608 /dev/urandom >"$WWW/slow/stream.bin"
 head -c 100000 /dev/urandom >"$WWW/direct/plain.bin"
+head -c 12582912 /dev/urandom >"$WWW/lazy.bin"
+head -c 8388608 /dev/urandom >"$WWW/paced.bin"
 start_nginx "$WWW"
 start_registry tokens tester 's3cr3t-pass' token
 
@@ -152,6 +156,30 @@ python3 "$SCRATCH/random-reads.py" "$PROXY" "$NGINX_URL/ranges.bin" "$WWW/ranges
   >"$OUT/random.out" 2>&1
 like "200 random 64 KiB range reads from Python: every byte right" "$OUT/random.out" \
   "^reads=200 bad=0\$"
+
+# ---- a range read fetches only its pieces; prefetch fetches the rest ----
+# wait_bytes URI BYTES SECONDS: until nginx has sent BYTES of URI.
+wait_bytes () {
+  _tries=$(($3 * 10))
+  while [ "$(nginx_bytes "$1")" -lt "$2" ] && [ "$_tries" -gt 0 ]; do
+    _tries=$((_tries - 1))
+    sleep 0.1
+  done
+  [ "$(nginx_bytes "$1")" -ge "$2" ]
+}
+fetch lazy1 "$NGINX_URL/lazy.bin" -r 0-999
+is "a range of a 12 MiB file: 206" "$FETCH_CODE" 206
+LAZY_TASK=$(header lazy1 X-Dragonfly-Task-ID)
+check "... its task stops once no one reads" \
+  wait_for_line "$DFLYD_LOG" "task $LAZY_TASK: no reader wants more of it, stopping" 10
+check "... having fetched only the 4 MiB piece the range covers ($(nginx_bytes /lazy.bin) bytes)" \
+  at_most 4194304 "$(nginx_bytes /lazy.bin)"
+fetch lazy2 "$NGINX_URL/lazy.bin" -r 5000000-5000999 -H "X-Dragonfly-Prefetch: true"
+is "another range, with X-Dragonfly-Prefetch: true: 206" "$FETCH_CODE" 206
+slice "$WWW/lazy.bin" 5000000 1000 >"$OUT/lazy2.want"
+check "... right" cmp -s "$OUT/lazy2" "$OUT/lazy2.want"
+check "... and the rest of the task follows" wait_bytes /lazy.bin 12582912 30
+is "... each piece fetched once" "$(nginx_bytes /lazy.bin)" 12582912
 
 # ---- streaming, and a client that leaves ----
 # 8 MiB at 200 KiB/s a connection, in 256 KiB pieces (about 1 s each,
@@ -282,11 +310,17 @@ like "an oversized head: refused (4xx, or the connection closed)" "$OUT/raw.out"
 like "garbage: refused (400, or the connection closed)" "$OUT/raw.out" \
   "^garbage: (HTTP/1.[01] 400|\(closed\))"
 check "dflyd is still serving" curl -sS -o /dev/null -x "$PROXY" "$NGINX_URL/direct/plain.bin"
+# containers/image probes a mirror with https first: the ClientHello is
+# closed at once (curl: TLS connect error, 35), not left to time out (28).
+HELLO=0
+curl -sS -k --max-time 5 -o /dev/null "https://127.0.0.1:$PROXY_PORT/v2/" 2>/dev/null || HELLO=$?
+is "an https probe of the plain proxy is closed at once" "$HELLO" 35
 
 # ---- basic auth, on a second proxy ----
 AUTH_PORT=$(pick_port)
 start_node auth 127.0.0.1 "[peer, proxy]" "proxy:" "  port: $AUTH_PORT" "  auth_user: alice" \
-  "  auth_password: \"op en-sesame\""
+  "  auth_password: \"op en-sesame\"" "  prefetch_rate_limit: 2MiB" \
+  "download:" "  min_piece_length: 64KiB"
 proxy_port "$SCRATCH/auth.log" 20 >/dev/null || bail_out "the second proxy did not start"
 FETCH_CODE=$(curl -sS -o /dev/null -D "$OUT/noauth2.h" -w '%{http_code}' \
   -x "http://127.0.0.1:$AUTH_PORT" "$NGINX_URL/direct/plain.bin")
@@ -299,6 +333,19 @@ FETCH_CODE=$(curl -sS -o "$OUT/authed" -w '%{http_code}' -x "http://127.0.0.1:$A
   -U "alice:op en-sesame" "$NGINX_URL/direct/plain.bin")
 is "... the right one, 200" "$FETCH_CODE" 200
 check "... right" cmp -s "$OUT/authed" "$WWW/direct/plain.bin"
+
+# A prefetch at proxy.prefetch_rate_limit (2 MiB/s) of 8 MiB in 1 MiB pieces.
+FETCH_CODE=$(curl -sS -o "$OUT/paced" -w '%{http_code}' -x "http://127.0.0.1:$AUTH_PORT" \
+  -U "alice:op en-sesame" -r 0-999 -H "X-Dragonfly-Prefetch: true" \
+  -H "X-Dragonfly-Use-P2P: true" \
+  -H "X-Dragonfly-Piece-Length: 1048576" "$NGINX_URL/paced.bin")
+is "a range with prefetch at 2 MiB/s: 206" "$FETCH_CODE" 206
+sleep 1
+PACED=$(nginx_bytes /paced.bin)
+check "... a second later the rest has not all come ($PACED of 8388608 bytes)" \
+  sh -c "[ $PACED -lt 8388608 ]"
+check "... but it does come" wait_bytes /paced.bin 8388608 30
+like "... and the prefetch says it is done" "$SCRATCH/auth.log" "prefetch of task [0-9a-f]+ done"
 
 unlike "no warning or critical in the log" "$DFLYD_LOG" "(WARNING|CRITICAL)"
 check "dflyd stops cleanly" stop_dflyd

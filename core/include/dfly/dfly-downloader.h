@@ -27,8 +27,12 @@ typedef struct {
   gboolean    hardlink;            /* link output to the cached content instead of copying */
   char       *task_id;             /* set once the request is accepted */
   char      **filtered_query_keys; /* NULL: download.filtered_query_keys; else these */
-  guint       priority;            /* 0..DFLY_DOWNLOAD_PRIORITY_MAX: a higher one starts first when
-                         * downloads wait for a slot (download.max_tasks) */
+  /* 0..DFLY_DOWNLOAD_PRIORITY_MAX: a higher one starts first when downloads
+   * wait for a slot (download.max_tasks). */
+  guint priority;
+  /* open_range: the rest of the task follows in the background (else only
+   * what readers ask for is fetched). */
+  gboolean prefetch;
 } DflyDownloadRequest;
 
 #define DFLY_DOWNLOAD_PRIORITY_MAX 6
@@ -66,7 +70,9 @@ struct _DflyDownloaderInterface {
    * from a thread, or asynchronously). A range past the end fails the first
    * read with DFLY_ERROR_INVALID_ARGUMENT; cancellable (or closing) ends
    * this reader only. length DFLY_DOWNLOAD_TO_END reads through the end
-   * (an offset past it fails likewise). Called on the main thread. */
+   * (an offset past it fails likewise). Unless request->prefetch, a task
+   * only readers ask for fetches just the pieces they want, and stops once
+   * none does for a while. Called on the main thread. */
   GInputStream *(*open_range) (DflyDownloader *self, DflyDownloadRequest *request, guint64 offset,
                                guint64 length, GCancellable *cancellable, GError **error);
   /* The length of the content a reader from open_range reads from, and the

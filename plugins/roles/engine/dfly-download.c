@@ -23,6 +23,7 @@
 #include "dfly-worker-pool.h"
 
 #define READ_BUFFER_SIZE  (512 * 1024)
+#define LAZY_IDLE_US      (2 * G_USEC_PER_SEC)
 #define PROGRESS_INTERVAL 250 /* ms between download-progress signals */
 
 struct _DflyDownload {
@@ -41,10 +42,12 @@ struct _DflyDownload {
   DflyWorkerPool   *workers;             /* the engine's piece workers */
   GThread          *coordinator;         /* joined on the main thread when it reported */
 
-  GPtrArray  *requests; /* DflyDownloadRequest * waiting for the content */
-  GHashTable *timeouts; /* request → timeout source id */
-  guint       placing;  /* outputs being placed now */
-  guint       priority; /* the highest of its requests' */
+  GPtrArray  *requests;   /* DflyDownloadRequest * waiting for the content */
+  GHashTable *timeouts;   /* request → timeout source id */
+  guint       placing;    /* outputs being placed now */
+  guint       priority;   /* the highest of its requests' */
+  gboolean    lazy;       /* only what range readers want (dfly_download_set_lazy) */
+  gint64      idle_since; /* lazy, and no one has wanted anything since (monotonic µs) */
   guint       progress_id;
   guint64     reported;      /* completed bytes last emitted */
   gboolean    content_ready; /* every piece is committed */
@@ -281,9 +284,22 @@ dfly_download_raise_priority (DflyDownload *self, guint priority)
 }
 
 void
+dfly_download_set_lazy (DflyDownload *self, gboolean lazy)
+{
+  g_return_if_fail (DFLY_IS_DOWNLOAD (self));
+  self->lazy = lazy;
+  self->idle_since = 0;
+  dfly_piece_board_set_lazy (self->board, lazy);
+}
+
+void
 dfly_download_add_request (DflyDownload *self, DflyDownloadRequest *request)
 {
   g_return_if_fail (DFLY_IS_DOWNLOAD (self) && request != NULL);
+
+  /* Someone wants the whole content. */
+  if (self->lazy)
+    dfly_download_set_lazy (self, FALSE);
 
   g_ptr_array_add (self->requests, dfly_download_request_ref (request));
   if (self->finished && self->error != NULL) {
@@ -327,6 +343,29 @@ dfly_download_is_cancelled (DflyDownload *self)
 
 /* ---- progress (main thread) ---- */
 
+/* A lazy download no one reads from any more stops after LAZY_IDLE_US;
+ * its pieces stay in storage, and the next reader's download resumes. */
+static void
+stop_if_unwanted (DflyDownload *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  g_autoptr (GError) reason = NULL;
+
+  if (!self->lazy || self->requests->len > 0 || self->content_ready ||
+      dfly_download_is_cancelled (self) || dfly_piece_board_count_readers (self->board) > 0) {
+    self->idle_since = 0;
+    return;
+  }
+  if (self->idle_since == 0)
+    self->idle_since = now;
+  if (now - self->idle_since < LAZY_IDLE_US)
+    return;
+  g_info ("task %s: no reader wants more of it, stopping", self->task->id);
+  reason = g_error_new (DFLY_ERROR, DFLY_ERROR_CANCELLED, "task %s: no reader wants more of it",
+                        self->task->id);
+  dfly_download_cancel (self, reason);
+}
+
 static gboolean
 emit_progress (gpointer user_data)
 {
@@ -334,6 +373,8 @@ emit_progress (gpointer user_data)
   g_autoptr (DflyTaskInfo) info = NULL;
   guint64 completed, piece_length;
   gint64  length;
+
+  stop_if_unwanted (self);
 
   dfly_piece_board_get_bytes (self->board, &completed, NULL, NULL);
   dfly_piece_board_get_length (self->board, &length, &piece_length);

@@ -34,6 +34,10 @@ void dfly_download_use_swarm (DflyDownload *self, DflyPeerServices *services,
 /* The task's pieces: range readers wait on it (and take a reference). */
 DflyPieceBoard *dfly_download_get_board (DflyDownload *self);
 const char     *dfly_download_get_task_id (DflyDownload *self);
+/* Lazy: fetch only the pieces range readers want, and stop (cancelled)
+ * once no reader and no request has wanted anything for 2 s, leaving the
+ * pieces held in storage. A request added makes it eager again. */
+void dfly_download_set_lazy (DflyDownload *self, gboolean lazy);
 /* The request gets download-finished or download-failed on the bus. */
 void dfly_download_add_request (DflyDownload *self, DflyDownloadRequest *request);
 void dfly_download_start (DflyDownload *self);

@@ -368,9 +368,10 @@ dfly_peer_engine_task_id_for (DflySource *source, DflyDownloadRequest *request, 
 
 /* The download request's task runs in (joined, or made and queued: the
  * caller adds what it needs, then calls start_waiting()); NULL when the
- * request is refused. Sets request->task_id. */
+ * request is refused. Sets request->task_id. lazy: only range readers ask
+ * (see dfly_download_set_lazy); a task someone wants whole stays eager. */
 static DflyDownload *
-find_or_queue (DflyPeerEngine *self, DflyDownloadRequest *request, GError **error)
+find_or_queue (DflyPeerEngine *self, DflyDownloadRequest *request, gboolean lazy, GError **error)
 {
   DflyContext     *context = self->context;
   DflyConfig      *config = dfly_context_get_config (context);
@@ -411,6 +412,8 @@ find_or_queue (DflyPeerEngine *self, DflyDownloadRequest *request, GError **erro
     download = NULL;
   }
   if (download != NULL) {
+    if (!lazy)
+      dfly_download_set_lazy (download, FALSE);
     if (request->priority > dfly_download_get_priority (download) &&
         g_queue_remove (&self->waiting, download)) {
       dfly_download_raise_priority (download, request->priority);
@@ -425,6 +428,7 @@ find_or_queue (DflyPeerEngine *self, DflyDownloadRequest *request, GError **erro
   task->digest = g_strdup (request->digest);
   task->piece_length = request->piece_length;
   download = dfly_download_new (context, storage, source, self->workers, task, request->headers);
+  dfly_download_set_lazy (download, lazy);
   if (self->services->client != NULL)
     dfly_download_use_swarm (download, self->services, FALSE);
   g_hash_table_insert (self->downloads, g_strdup (task_id), download);
@@ -447,7 +451,7 @@ output_checked (GObject *source, GAsyncResult *result, gpointer user_data)
   GError              *error = NULL;
 
   if (dfly_output_check_finish (result, &error))
-    download = find_or_queue (self, request, &error);
+    download = find_or_queue (self, request, FALSE, &error);
   if (download == NULL) {
     g_task_return_error (task, error);
     return;
@@ -486,8 +490,9 @@ dfly_peer_engine_open_range (DflyDownloader *downloader, DflyDownloadRequest *re
                              GError **error)
 {
   DflyPeerEngine *self = DFLY_PEER_ENGINE (downloader);
-  DflyDownload   *download = find_or_queue (self, request, error);
-  GInputStream   *stream;
+  /* Without prefetch, only the bytes readers ask for are fetched. */
+  DflyDownload *download = find_or_queue (self, request, !request->prefetch, error);
+  GInputStream *stream;
 
   if (download == NULL)
     return NULL;

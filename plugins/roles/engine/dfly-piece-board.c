@@ -67,6 +67,7 @@ struct _DflyPieceBoard {
   guint64  stream_end; /* bytes of the stream committed */
 
   gboolean   to_source;
+  gboolean   lazy; /* only wanted pieces */
   gboolean   finished;
   GError    *error;  /* why the task ended without its content */
   GPtrArray *ranges; /* Range *, wanted first */
@@ -283,6 +284,26 @@ dfly_piece_board_set_to_source (DflyPieceBoard *self, gboolean to_source)
   g_mutex_unlock (&self->lock);
 }
 
+void
+dfly_piece_board_set_lazy (DflyPieceBoard *self, gboolean lazy)
+{
+  g_mutex_lock (&self->lock);
+  self->lazy = lazy;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+gboolean
+dfly_piece_board_get_lazy (DflyPieceBoard *self)
+{
+  gboolean lazy;
+
+  g_mutex_lock (&self->lock);
+  lazy = self->lazy;
+  g_mutex_unlock (&self->lock);
+  return lazy;
+}
+
 gboolean
 dfly_piece_board_get_to_source (DflyPieceBoard *self)
 {
@@ -497,12 +518,15 @@ first_wanted (DflyPieceBoard *self, guint32 *number)
   return FALSE;
 }
 
-/* The next piece from the source: a wanted one, else the first missing. */
+/* The next piece from the source: a wanted one, else (but lazy) the first
+ * missing. */
 static gboolean
 pick_source (DflyPieceBoard *self, guint32 *number)
 {
   if (first_wanted (self, number))
     return TRUE;
+  if (self->lazy)
+    return FALSE;
   while (self->first_missing < self->piece_count &&
          self->state[self->first_missing] != PIECE_MISSING)
     self->first_missing++;
@@ -636,13 +660,16 @@ dfly_piece_board_next (DflyPieceBoard *self, DflyPieceJob *job)
         break;
       }
     } else if ((has_ranges && pick_parent (self, &number, &parent, now, TRUE)) ||
-               pick_parent (self, &number, &parent, now, FALSE)) {
+               (!self->lazy && pick_parent (self, &number, &parent, now, FALSE))) {
       take (self, job, DFLY_PIECE_JOB_PARENT, number, now);
       parent->inflight++;
       job->parent_id = g_strdup (parent->peer_id);
       job->parent_url = g_strdup (parent->task_url);
       job->digest = g_strdup (self->digests[number]);
       break;
+    } else if (self->lazy && !first_wanted (self, &number)) {
+      /* Nothing asked for: waiting is not a parent's lack of progress. */
+      self->progress_at = now;
     } else if (self->inflight == 0 && now - self->progress_at > SOURCE_AFTER_US) {
       g_info ("task %s: no parent made progress for %d s, going to the source for the rest",
               self->task_id, (int) (SOURCE_AFTER_US / G_USEC_PER_SEC));

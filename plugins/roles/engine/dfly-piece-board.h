@@ -80,6 +80,11 @@ void dfly_piece_board_set_streaming (DflyPieceBoard *self);
 /* Pieces from the source (TRUE) or from parents (FALSE, the default). */
 void     dfly_piece_board_set_to_source (DflyPieceBoard *self, gboolean to_source);
 gboolean dfly_piece_board_get_to_source (DflyPieceBoard *self);
+/* Lazy (TRUE): only the pieces range readers wait for are handed out, the
+ * others stay missing (a reader's task with no one asking for the whole);
+ * FALSE, the default: every piece, the wanted first. */
+void     dfly_piece_board_set_lazy (DflyPieceBoard *self, gboolean lazy);
+gboolean dfly_piece_board_get_lazy (DflyPieceBoard *self);
 /* Pieces held already (DflyPieceInfo *, of the right length), from storage. */
 void dfly_piece_board_hold (DflyPieceBoard *self, GPtrArray *pieces);
 /* Pieces not held (a stream not yet done: 1, its one job). */

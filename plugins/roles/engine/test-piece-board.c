@@ -456,6 +456,85 @@ test_cancelled (Fixture *f, gconstpointer data)
   expect_job (f, &job, DFLY_PIECE_JOB_STOP, -1);
 }
 
+/* A worker's next job, asked in a thread: a lazy board may keep it waiting. */
+typedef struct {
+  DflyPieceBoard  *board;
+  DflyPieceJob     job;
+  DflyPieceJobKind kind;
+  gint             done;
+} Waiter;
+
+static gpointer
+waiter_thread (gpointer data)
+{
+  Waiter *waiter = data;
+
+  waiter->kind = dfly_piece_board_next (waiter->board, &waiter->job);
+  g_atomic_int_set (&waiter->done, 1);
+  return NULL;
+}
+
+/* Waits (at most 10 s) for the waiter's thread to end. */
+static void
+join_waiter (Waiter *waiter, GThread *thread)
+{
+  for (guint i = 0; i < 1000 && !g_atomic_int_get (&waiter->done); i++)
+    g_usleep (10000);
+  g_assert_true (g_atomic_int_get (&waiter->done));
+  g_thread_join (thread);
+}
+
+/* Lazy: only the pieces readers want are handed out, from the source or
+ * from parents; with none wanted a worker waits (the cancellable ends it);
+ * eager again, the rest comes. */
+static void
+test_lazy (Fixture *f, gconstpointer data)
+{
+  Waiter   waiter = { f->board };
+  GThread *thread;
+  gpointer wanted;
+
+  dfly_piece_board_set_lazy (f->board, TRUE);
+  g_assert_true (dfly_piece_board_get_lazy (f->board));
+  dfly_piece_board_set_to_source (f->board, TRUE);
+  thread = g_thread_new ("waiter", waiter_thread, &waiter);
+  g_usleep (300000);
+  g_assert_false (g_atomic_int_get (&waiter.done)); /* nothing is wanted */
+  wanted = dfly_piece_board_prioritize (f->board, 5 * PIECE, 1);
+  join_waiter (&waiter, thread);
+  g_assert_cmpint (waiter.kind, ==, DFLY_PIECE_JOB_SOURCE);
+  g_assert_cmpuint (waiter.job.number, ==, 5);
+  finish_job (f, &waiter.job, TRUE);
+  dfly_piece_board_unprioritize (f->board, wanted);
+
+  /* From parents alike: the wanted piece, not the rarest. */
+  dfly_piece_board_set_to_source (f->board, FALSE);
+  set_all_digests (f);
+  add_parent (f, "a", FALSE, 0, 9);
+  wanted = dfly_piece_board_prioritize (f->board, 3 * PIECE, PIECE);
+  expect_job (f, &waiter.job, DFLY_PIECE_JOB_PARENT, 3);
+  finish_job (f, &waiter.job, FALSE);
+  dfly_piece_board_unprioritize (f->board, wanted);
+
+  /* Eager again: the others, rarest first as ever. */
+  dfly_piece_board_set_lazy (f->board, FALSE);
+  expect_job (f, &waiter.job, DFLY_PIECE_JOB_PARENT, -1);
+  g_assert_cmpuint (waiter.job.number, !=, 3);
+  g_assert_cmpuint (waiter.job.number, !=, 5);
+  finish_job (f, &waiter.job, FALSE);
+
+  /* Lazy with nothing wanted: a waiting worker stops when cancelled. */
+  dfly_piece_board_set_lazy (f->board, TRUE);
+  memset (&waiter, 0, sizeof waiter);
+  waiter.board = f->board;
+  thread = g_thread_new ("waiter", waiter_thread, &waiter);
+  g_usleep (300000);
+  g_assert_false (g_atomic_int_get (&waiter.done));
+  g_cancellable_cancel (f->cancellable);
+  join_waiter (&waiter, thread);
+  g_assert_cmpint (waiter.kind, ==, DFLY_PIECE_JOB_STOP);
+}
+
 #define BOARD_TEST_ADD(path, func) \
   g_test_add ((path), Fixture, NULL, fixture_setup, (func), fixture_teardown)
 
@@ -472,5 +551,6 @@ main (int argc, char **argv)
   BOARD_TEST_ADD ("/piece-board/counters", test_counters);
   BOARD_TEST_ADD ("/piece-board/wait-piece", test_wait_piece);
   BOARD_TEST_ADD ("/piece-board/cancelled", test_cancelled);
+  BOARD_TEST_ADD ("/piece-board/lazy", test_lazy);
   return g_test_run ();
 }

@@ -1293,6 +1293,53 @@ test_range (DownloadTest *t, gconstpointer data)
   wait_not_running (t, task_id);
 }
 
+/* A range read alone fetches only the pieces it covers, and its task stops
+ * once no one reads (the pieces stay, and a later reader resumes from
+ * them); with prefetch the rest of the task follows. */
+static void
+test_lazy_range (DownloadTest *t, gconstpointer data)
+{
+  guint64          offset = 20 * PIECE + 7;
+  RangeRead        read;
+  g_autofree char *task_id = NULL;
+  guint64          sent;
+
+  range_read (t, &read, offset, 2 * PIECE, NULL, FALSE);
+  g_assert_no_error (read.error);
+  g_assert_cmpmem (read.bytes->data, read.bytes->len,
+                   (const guint8 *) g_bytes_get_data (t->big, NULL) + offset, 2 * PIECE);
+  task_id = g_strdup (read.task_id);
+  range_read_clear (&read);
+  /* No reader left: the task stops by itself. */
+  wait_not_running (t, task_id);
+  /* Pieces 20 to 22 (and no more than the workers had in flight). */
+  sent = origin_bytes (t, "/ranged/big.bin");
+  g_assert_cmpuint (sent, >=, 3 * PIECE);
+  g_assert_cmpuint (sent, <=, 3 * PIECE + 4 * PIECE);
+
+  /* With prefetch, the whole task comes, from where it was. */
+  {
+    g_autofree char *url = g_strconcat (test_origin_get_url (t->origin), "/ranged/big.bin", NULL);
+    g_autoptr (DflyDownloadRequest) request = dfly_download_request_new (url, NULL);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GInputStream) stream = NULL;
+    guint8 byte;
+
+    request->piece_length = PIECE;
+    request->prefetch = TRUE;
+    stream = dfly_downloader_open_range (t->downloader, request, 0, 1, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (g_input_stream_read (stream, &byte, 1, NULL, &error), ==, 1);
+    g_assert_cmpuint (byte, ==, ((const guint8 *) g_bytes_get_data (t->big, NULL))[0]);
+    g_assert_true (g_input_stream_close (stream, NULL, NULL));
+    wait_not_running (t, task_id);
+  }
+  /* Every piece once, at most what the first task had in flight twice. */
+  sent = origin_bytes (t, "/ranged/big.bin");
+  g_assert_cmpuint (sent, >=, BIG_SIZE);
+  g_assert_cmpuint (sent, <=, BIG_SIZE + 4 * PIECE);
+}
+
 /* ------------------------------------------------------------- known bugs */
 
 /* A waiting task whose only request timed out is cancelled; a new request
@@ -1428,6 +1475,7 @@ main (int argc, char **argv)
   DOWNLOAD_TEST_ADD ("/download/timeout", test_timeout);
   DOWNLOAD_TEST_ADD ("/download/max-tasks", test_max_tasks);
   DOWNLOAD_TEST_ADD ("/download/priority", test_priority);
+  DOWNLOAD_TEST_ADD ("/download/lazy-range", test_lazy_range);
   DOWNLOAD_TEST_ADD ("/download/stop", test_stop);
   DOWNLOAD_TEST_ADD ("/download/refused", test_refused);
   DOWNLOAD_TEST_ADD ("/download/range", test_range);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dfly-proxy-p2p.h"
+#include "dfly-proxy-prefetch.h"
 #include "dfly-proxy-pump.h"
 #include "dfly-proxy-range.h"
 #include "dfly-proxy-relay.h"
@@ -15,11 +16,12 @@ typedef struct {
   DflyDownloadRequest *request;
   char                *url;
   DflyProxyRange       range;
-  guint64              offset;    /* what the reader reads */
-  guint64              length;    /* or DFLY_DOWNLOAD_TO_END */
-  gboolean             probing;   /* a suffix range: the reader only learns the length */
-  gboolean             clamped;   /* a span past the end was cut to it once */
-  char                *cache_key; /* a small span: read whole, then kept */
+  guint64              offset;         /* what the reader reads */
+  guint64              length;         /* or DFLY_DOWNLOAD_TO_END */
+  gboolean             probing;        /* a suffix range: the reader only learns the length */
+  gboolean             clamped;        /* a span past the end was cut to it once */
+  char                *cache_key;      /* a small span: read whole, then kept */
+  gboolean             paced_prefetch; /* the rest of the task follows at a rate */
   GInputStream        *reader;
   GCancellable        *cancellable;
   gulong               finished_id;
@@ -220,6 +222,8 @@ on_first_read (GObject *source, GAsyncResult *result, gpointer user_data)
   g_signal_handler_disconnect (exchange->msg, exchange->finished_id);
   exchange->finished_id = 0;
   set_answer_headers (exchange, content_length, range_length, read->complete);
+  if (exchange->paced_prefetch)
+    dfly_proxy_prefetches_start (exchange->proxy->prefetches, exchange->request, content_length);
   if (exchange->cache_key != NULL && g_bytes_get_size (read->first) == range_length)
     dfly_proxy_cache_insert (exchange->proxy->cache, exchange->cache_key, read->first,
                              content_length, exchange->request->task_id);
@@ -331,6 +335,13 @@ dfly_proxy_p2p_serve (DflyProxy *proxy, SoupServerMessage *msg, const char *url,
   exchange->length =
     exchange->range.kind == DFLY_PROXY_RANGE_SPAN ? exchange->range.length : DFLY_DOWNLOAD_TO_END;
   exchange->probing = exchange->range.kind == DFLY_PROXY_RANGE_SUFFIX;
+  /* A range read fetches only its pieces, unless the rest is asked for. */
+  if (range.kind != DFLY_PROXY_RANGE_NONE && (ask->prefetch || proxy->settings->prefetch)) {
+    if (proxy->settings->prefetch_rate_limit == 0)
+      exchange->request->prefetch = TRUE;
+    else
+      exchange->paced_prefetch = TRUE;
+  }
   exchange->finished_id =
     g_signal_connect (msg, "finished", G_CALLBACK (on_finished_early), exchange);
   soup_server_message_pause (msg);

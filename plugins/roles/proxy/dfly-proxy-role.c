@@ -13,6 +13,7 @@
 #include "dfly/dfly.h"
 #include "dfly-proxy-headers.h"
 #include "dfly-proxy-p2p.h"
+#include "dfly-proxy-prefetch.h"
 #include "dfly-proxy-relay.h"
 #include "dfly-proxy-target.h"
 #include "dfly-proxy-tunnel.h"
@@ -175,6 +176,16 @@ on_early_request (SoupServer *server, SoupServerMessage *msg, const char *path, 
   }
 }
 
+/* A TLS ClientHello: containers/image probes a mirror with https before
+ * http. The proxy speaks plain HTTP, so the probe is closed at once rather
+ * than left to the header timeout (10 s a probe). */
+static void
+on_tls_hello (GIOStream *stream, gpointer user_data)
+{
+  g_io_stream_close (stream, NULL, NULL);
+  g_object_unref (stream);
+}
+
 static void
 disconnect (DflyProxyRole *self)
 {
@@ -187,6 +198,7 @@ disconnect (DflyProxyRole *self)
   g_clear_object (&self->server);
   g_clear_pointer (&self->proxy.rules, dfly_proxy_rules_free);
   g_clear_pointer (&self->proxy.cache, dfly_proxy_cache_free);
+  g_clear_pointer (&self->proxy.prefetches, dfly_proxy_prefetches_free);
   g_clear_pointer (&self->proxy.settings_ref, dfly_settings_unref);
   self->proxy.settings = NULL;
   g_clear_pointer (&self->proxy.via, g_free);
@@ -213,6 +225,7 @@ dfly_proxy_role_start (DflyRole *role, GError **error)
     return FALSE;
   }
   proxy->cache = dfly_proxy_cache_new (proxy->settings->cache_capacity);
+  proxy->prefetches = dfly_proxy_prefetches_new (proxy);
   /* Random per start: two proxies chained each spot their own token. */
   proxy->via = g_strdup_printf ("1.1 dfly-%08x", g_random_int ());
   if (*proxy->settings->auth_user != '\0') {
@@ -239,6 +252,7 @@ dfly_proxy_role_start (DflyRole *role, GError **error)
     disconnect (self);
     return FALSE;
   }
+  dfly_wire_listener_divert (self->listener, "\x16\x03", on_tls_hello, NULL);
   proxy->port = dfly_wire_listener_get_port (self->listener);
   g_info ("proxy listening on %s:%u", proxy->settings->listen, proxy->port);
   return TRUE;

@@ -20,14 +20,15 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  DflyContext             *context;
-  DflySettings            *settings_ref;
-  const DflyProxySettings *settings;
-  DflyProxyRules          *rules;
-  DflyProxyCache          *cache;    /* small range reads */
-  guint16                  port;     /* as bound */
-  char                    *via;      /* our Via token: a request carrying it came round */
-  GCancellable            *stopping; /* cancelled when the role stops */
+  DflyContext                 *context;
+  DflySettings                *settings_ref;
+  const DflyProxySettings     *settings;
+  DflyProxyRules              *rules;
+  DflyProxyCache              *cache;      /* small range reads */
+  struct _DflyProxyPrefetches *prefetches; /* the rest of tasks, behind range reads */
+  guint16                      port;       /* as bound */
+  char                        *via;        /* our Via token: a request carrying it came round */
+  GCancellable                *stopping;   /* cancelled when the role stops */
 } DflyProxy;
 
 /* An error answer we make ourselves (not an upstream's): status, a

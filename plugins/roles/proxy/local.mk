@@ -20,6 +20,8 @@ PROXY_ROLE_SOURCES = \
 	plugins/roles/proxy/dfly-proxy-pump.h \
 	plugins/roles/proxy/dfly-proxy-relay.c \
 	plugins/roles/proxy/dfly-proxy-relay.h \
+	plugins/roles/proxy/dfly-proxy-prefetch.c \
+	plugins/roles/proxy/dfly-proxy-prefetch.h \
 	plugins/roles/proxy/dfly-proxy-p2p.c \
 	plugins/roles/proxy/dfly-proxy-p2p.h \
 	plugins/roles/proxy/dfly-proxy-tunnel.c \
