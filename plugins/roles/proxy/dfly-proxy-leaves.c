@@ -20,7 +20,8 @@ struct _DflyProxyLeaves {
   char       *ca_cert_pem;
   char       *ca_key_pem;
   GHashTable *leaves; /* host → Leaf * */
-  guint64     clock;  /* one tick per use */
+  guint       max;
+  guint64     clock; /* one tick per use */
 };
 
 static void
@@ -85,12 +86,13 @@ drop_oldest (DflyProxyLeaves *leaves)
 }
 
 DflyProxyLeaves *
-dfly_proxy_leaves_new (const char *ca_cert_path, const char *ca_key_path, GError **error)
+dfly_proxy_leaves_new (const char *ca_cert_path, const char *ca_key_path, guint max, GError **error)
 {
   g_autoptr (DflyProxyLeaves) leaves = g_new0 (DflyProxyLeaves, 1);
   g_autoptr (GError) local_error = NULL;
   Leaf *probe;
 
+  leaves->max = MAX (max, 1);
   leaves->leaves =
     g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) leaf_free);
   if (!g_file_get_contents (ca_cert_path, &leaves->ca_cert_pem, NULL, &local_error) ||
@@ -132,7 +134,7 @@ dfly_proxy_leaves_get (DflyProxyLeaves *leaves, const char *host, GError **error
 
     if (fresh == NULL)
       return NULL;
-    if (leaf == NULL && g_hash_table_size (leaves->leaves) >= DFLY_PROXY_LEAVES_MAX)
+    if (leaf == NULL && g_hash_table_size (leaves->leaves) >= leaves->max)
       drop_oldest (leaves);
     g_hash_table_replace (leaves->leaves, g_strdup (host), fresh);
     g_debug ("proxy: made a certificate for %s (%u kept)", host,

@@ -20,9 +20,10 @@ G_BEGIN_DECLS
 typedef struct _DflyProxyLeaves DflyProxyLeaves;
 
 /* Reads the CA's PEM files and signs a first leaf with them, so that a CA
- * that cannot sign (not a CA, a key of another) fails the role's start. */
+ * that cannot sign (not a CA, a key of another) fails the role's start.
+ * max: leaves kept at most (the role's is DFLY_PROXY_LEAVES_MAX). */
 DflyProxyLeaves *dfly_proxy_leaves_new (const char *ca_cert_path, const char *ca_key_path,
-                                        GError **error);
+                                        guint max, GError **error);
 void             dfly_proxy_leaves_free (DflyProxyLeaves *leaves);
 /* The certificate (with its key) to show for host: a DNS name or an IP
  * address literal, lowercase. Borrowed: valid until the next call. */

@@ -587,8 +587,8 @@ dfly_proxy_tunnels_new (DflyProxy *proxy, SoupServerCallback handler, gpointer h
   tunnels->proxy = proxy;
   tunnels->open = g_ptr_array_new_with_free_func ((GDestroyNotify) tunnel_unref);
   if (proxy->settings->intercept[0] != NULL) {
-    tunnels->leaves =
-      dfly_proxy_leaves_new (proxy->settings->ca_cert, proxy->settings->ca_key, error);
+    tunnels->leaves = dfly_proxy_leaves_new (proxy->settings->ca_cert, proxy->settings->ca_key,
+                                             DFLY_PROXY_LEAVES_MAX, error);
     if (tunnels->leaves == NULL) {
       dfly_proxy_tunnels_free (tunnels);
       return NULL;

@@ -59,3 +59,14 @@ plugins_roles_proxy_test_proxy_SOURCES = \
 plugins_roles_proxy_test_proxy_CPPFLAGS = $(TEST_CPPFLAGS)
 plugins_roles_proxy_test_proxy_CFLAGS = $(TEST_CFLAGS) $(SOUP_CFLAGS)
 plugins_roles_proxy_test_proxy_LDADD = core/libdfly-1.la $(SOUP_LIBS) $(GLIB_LIBS)
+
+# The interception CA's leaf cache, with real certificates.
+check_PROGRAMS += plugins/roles/proxy/test-proxy-leaves
+TESTS += plugins/roles/proxy/test-proxy-leaves
+plugins_roles_proxy_test_proxy_leaves_SOURCES = \
+	plugins/roles/proxy/test-proxy-leaves.c \
+	plugins/roles/proxy/dfly-proxy-leaves.c \
+	plugins/roles/proxy/dfly-proxy-leaves.h
+plugins_roles_proxy_test_proxy_leaves_CPPFLAGS = $(TEST_CPPFLAGS)
+plugins_roles_proxy_test_proxy_leaves_CFLAGS = $(TEST_CFLAGS) $(SOUP_CFLAGS)
+plugins_roles_proxy_test_proxy_leaves_LDADD = core/libdfly-1.la $(SOUP_LIBS) $(GLIB_LIBS)
