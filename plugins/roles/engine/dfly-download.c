@@ -341,6 +341,14 @@ dfly_download_is_cancelled (DflyDownload *self)
   return g_cancellable_is_cancelled (self->cancellable);
 }
 
+gboolean
+dfly_download_has_failed (DflyDownload *self)
+{
+  /* The board knows first: its readers hear of the failure before the
+   * coordinator's report reaches the main thread. */
+  return (self->finished && self->error != NULL) || dfly_piece_board_has_failed (self->board);
+}
+
 /* ---- progress (main thread) ---- */
 
 /* A lazy download no one reads from any more stops after LAZY_IDLE_US;

@@ -407,7 +407,8 @@ find_or_queue (DflyPeerEngine *self, DflyDownloadRequest *request, gboolean lazy
   request->task_id = g_strdup (task_id);
 
   download = g_hash_table_lookup (self->downloads, task_id);
-  if (download != NULL && dfly_download_is_cancelled (download)) {
+  if (download != NULL &&
+      (dfly_download_is_cancelled (download) || dfly_download_has_failed (download))) {
     retire (self, download);
     download = NULL;
   }

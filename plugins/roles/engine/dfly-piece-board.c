@@ -791,6 +791,17 @@ dfly_piece_board_job_done (DflyPieceBoard *self, const DflyPieceJob *job, const 
   g_mutex_unlock (&self->lock);
 }
 
+gboolean
+dfly_piece_board_has_failed (DflyPieceBoard *self)
+{
+  gboolean failed;
+
+  g_mutex_lock (&self->lock);
+  failed = self->finished && self->error != NULL;
+  g_mutex_unlock (&self->lock);
+  return failed;
+}
+
 void
 dfly_piece_board_finish (DflyPieceBoard *self, const GError *error)
 {

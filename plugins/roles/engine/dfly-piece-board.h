@@ -123,6 +123,8 @@ void dfly_piece_board_commit (DflyPieceBoard *self, const DflyPieceInfo *piece,
 void dfly_piece_board_job_done (DflyPieceBoard *self, const DflyPieceJob *job, const GError *error);
 /* The task ended (error NULL: complete): range readers stop waiting. */
 void dfly_piece_board_finish (DflyPieceBoard *self, const GError *error);
+/* Whether the task ended without its content (any thread). */
+gboolean dfly_piece_board_has_failed (DflyPieceBoard *self);
 
 /* ---- counters (any thread) ---- */
 

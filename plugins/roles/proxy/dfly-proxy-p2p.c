@@ -22,6 +22,7 @@ typedef struct {
   gboolean             clamped;        /* a span past the end was cut to it once */
   char                *cache_key;      /* a small span: read whole, then kept */
   gboolean             paced_prefetch; /* the rest of the task follows at a rate */
+  gboolean             retried;        /* a denied task was tried again with our headers */
   GInputStream        *reader;
   GCancellable        *cancellable;
   gulong               finished_id;
@@ -103,6 +104,19 @@ read_first_in_thread (GTask *task, gpointer source, gpointer task_data, GCancell
 }
 
 static void open_and_read (Exchange *exchange);
+
+static gboolean
+has_credentials (DflyDownloadRequest *request)
+{
+  GHashTableIter iter;
+  gpointer       name;
+
+  g_hash_table_iter_init (&iter, request->headers);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    if (dfly_http_is_credential_header (name))
+      return TRUE;
+  return FALSE;
+}
 
 static void
 answer_range_not_satisfiable (Exchange *exchange, guint64 content_length)
@@ -198,6 +212,15 @@ on_first_read (GObject *source, GAsyncResult *result, gpointer user_data)
       }
       answer_range_not_satisfiable (exchange, content_length);
       exchange_free (exchange);
+      return;
+    }
+    /* A task begun without credentials (a seed order: they never leave the
+     * requester) is refused by the origin; ours may open it: once more, as
+     * a task of our own. */
+    if (g_error_matches (error, DFLY_ERROR, DFLY_ERROR_ACCESS_DENIED) && !exchange->retried &&
+        has_credentials (exchange->request)) {
+      exchange->retried = TRUE;
+      open_and_read (exchange);
       return;
     }
     pass_through (exchange, error);
