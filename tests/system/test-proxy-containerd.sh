@@ -11,8 +11,8 @@
 # mirror served them is the registry's own access log: its blob bytes stay within 2% of the
 # image's, one copy for both nodes. The unpacked images hold exactly the fixture's files,
 # both content stores the same blobs, and B's dflyd got its layers from parents. Then both
-# pull the other platform at once, by the hosts.toml `dflyctl runtime containerd` writes: at
-# most one copy per node (see the known gap there).
+# pull the other platform at once, by the hosts.toml `dflyctl runtime containerd` writes:
+# still one copy, though a seed order without the registry's credentials is refused there.
 DFLY_CLIENTS_TOP=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$DFLY_CLIENTS_TOP/tests/oci-clients.sh"
 clients_unshare "$@"
@@ -110,13 +110,12 @@ wait "$pid_b" || status_b=$?
 is "both containerds pull linux/arm64 at once" "$status_a $status_b" "0 0" || {
   tail -n 20 "$SCRATCH/pull-ca.out" "$SCRATCH/pull-cb.out" | sed 's/^/#   /'
 }
-# Known gap: when B's request reaches the scheduler first, it orders A's seed to fetch the
-# blob, without credentials (a requester's token never goes to the seed); the token service
-# refuses that order, A's own proxy request (with a token) joins the order's task and fails
-# with it, A passes the blob through and B, with no seed holding it, goes to the registry
-# too. So a blob may cost two copies here; never more, one per node.
-registry_once "... and the registry served each blob at most once per node" "$before" \
-  "$arm_bytes" 2 || swarm_failures
+# When B's request reaches the scheduler first, it orders A's seed to fetch the blob,
+# without credentials (a requester's token never goes to the seed), and the token service
+# refuses that order; A's own proxy request (with a token) then starts a task of its own
+# rather than fail with the order's, and B gets the blob from A.
+registry_once "... and the registry served each blob once" "$before" "$arm_bytes" ||
+  swarm_failures
 # containerd falls back to the registry unseen: it never fetched a blob there itself.
 unlike "no blob went from the registry to containerd directly" "$CLIENTS_REGISTRY_LOG" \
   '"GET /v2/[^ ]*/blobs/[^"]*" [0-9]+ [0-9]+ "[^"]*" "containerd/'
