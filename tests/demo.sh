@@ -7,8 +7,18 @@
 # through the all-in-one seed, then to the second from the peers holding it:
 # `dflyctl get` (progress bar and all), `dflyctl tasks` and `task show` saying
 # where the bytes came from, and nginx's access log showing the origin sent it once.
+# Then, as root with containerd and docker-registry there, a three-layer image
+# goes through the all-in-one's registry mirror (the proxy role): `dflyctl
+# runtime containerd` writes the hosts.toml, `ctr images pull` fetches it, and
+# the registry's log shows each blob sent once, through the swarm.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+# Go clients never send a loopback literal through a mirror: the registry
+# gets a name in a private mount namespace's /etc/hosts, which every process
+# of the demo sees (root only; otherwise the image part is left out).
+if [ "$(id -u)" -eq 0 ] && [ -z "${DFLY_DEMO_UNSHARED:-}" ] && command -v unshare >/dev/null; then
+  DFLY_DEMO_UNSHARED=1 exec unshare -m --propagation private -- sh "$0" "$@"
+fi
 build=${BUILD_ROOT:-$top/build}/main
 log=$build/build.log
 echo "demo: checking for the Debian packages it needs (tests/setup.sh --demo)"
@@ -70,6 +80,7 @@ free_port () {
 }
 manager_port=$(free_port)
 scheduler_port=$(free_port)
+proxy_port=$(free_port)
 
 # node NAME IP ROLES [YAML...]: one dflyd on its own bus; ADDRESS_<NAME> is the bus.
 node () {
@@ -124,9 +135,9 @@ ctl () {
 
 # The embedded default: every role in one dflyd (its peer speaks for the
 # seed), and two peers that use its scheduler.
-node allinone 127.0.0.1 "[manager, scheduler, seed, peer]" \
+node allinone 127.0.0.1 "[manager, scheduler, seed, peer, proxy]" \
   "manager:" "  listen: 127.0.0.1" "  port: $manager_port" \
-  "scheduler:" "  port: $scheduler_port"
+  "scheduler:" "  port: $scheduler_port" "proxy:" "  port: $proxy_port"
 for n in 2 3; do
   node "peer$n" "127.0.0.$n" "[peer]" "peer:" "  schedulers: [\"127.0.0.1:$scheduler_port\"]"
 done
@@ -199,3 +210,58 @@ head -n 4 "$work/nginx/access.log"
 echo "... $(wc -l <"$work/nginx/access.log") requests in all"
 awk '{ sum += $10 } END { printf "origin bytes sent: %d for a %d-byte file\n", sum, '"$(stat -c %s "$work/www/dataset.bin")"' }' \
   "$work/nginx/access.log"
+
+# ---- an image through the all-in-one's registry mirror ----
+if [ -z "${DFLY_DEMO_UNSHARED:-}" ] || ! command -v containerd >/dev/null ||
+  ! command -v docker-registry >/dev/null; then
+  echo
+  echo "demo: (the image part needs root, containerd and docker-registry: tests/setup.sh installs them)"
+  exit 0
+fi
+echo
+cp /etc/hosts "$work/hosts"
+echo "127.0.0.1 demo-registry" >>"$work/hosts"
+mount --bind "$work/hosts" /etc/hosts
+registry="demo-registry:$(free_port)"
+mkdir -p "$work/registry/data" "$work/containerd" "$work/rt"
+printf 'version: 0.1\nlog: {level: warn}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: %s}\n' \
+  "$work/registry/data" "127.0.0.1:${registry#*:}" >"$work/registry/config.yml"
+docker-registry serve "$work/registry/config.yml" >"$work/registry/log" 2>&1 &
+pids="$pids $!"
+cat >"$work/containerd/config.toml" <<TOML
+version = 2
+root = "$work/containerd/root"
+state = "$work/containerd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt",
+  "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
+[grpc]
+  address = "$work/containerd/sock"
+TOML
+containerd --config "$work/containerd/config.toml" >"$work/containerd/log" 2>&1 &
+pids="$pids $!"
+i=0
+until curl -fs -o /dev/null "http://$registry/v2/" && ctr -a "$work/containerd/sock" version >/dev/null 2>&1; do
+  i=$((i + 1))
+  [ $i -le 100 ] || { echo "docker-registry or containerd did not start"; exit 1; }
+  sleep 0.1
+done
+python3 "$top/tests/oci-image.py" build "$work/image" --layers 2,3,4 >/dev/null
+python3 "$top/tests/oci-image.py" push "$work/image" "$registry" demo/app:v1 >/dev/null
+echo "(a two-platform image of three layers pushed to a local docker-registry as $registry/demo/app:v1)"
+echo "\$ dflyctl runtime containerd --registry http://$registry --proxy http://127.0.0.1:$proxy_port --root \$work"
+# (Its note on containerd's config.toml, stderr, does not apply to ctr --hosts-dir.)
+"$build/dflyctl" runtime containerd --registry "http://$registry" \
+  --proxy "http://127.0.0.1:$proxy_port" --root "$work/rt" 2>/dev/null | sed "s#$work/rt##g"
+echo "\$ ctr images pull --hosts-dir /etc/containerd/certs.d $registry/demo/app:v1"
+ctr -a "$work/containerd/sock" images pull --hosts-dir "$work/rt/etc/containerd/certs.d" \
+  "$registry/demo/app:v1" | tail -n 3
+echo
+echo "allinone\$ dflyctl tasks     # each blob a task named by its digest"
+ctl allinone tasks
+echo
+image_bytes=$(python3 "$top/tests/oci-image.py" info "$work/image" | python3 -c 'import json, sys
+print(json.load(sys.stdin)["platforms"]["linux/amd64"]["blob_bytes"])')
+awk -v image="$image_bytes" '$6 == "\"GET" && $7 ~ /\/blobs\/sha256:/ { n++; s += $10 }
+  END { printf "registry log: %d blob GETs, %d bytes sent for an image of %d blob bytes\n", n, s, image }' \
+  "$work/registry/log"
