@@ -1,13 +1,12 @@
 # proxy: the HTTP proxy and registry mirror in front of the peer (libsoup).
 plugin_LTLIBRARIES += plugins/roles/proxy/proxy.la
 BUILT_PLUGINS += plugins/roles/proxy/proxy.la
-PROXY_ROLE_SOURCES = \
+# The parsers a client's request reaches: the role's, and compiled into the
+# unit test and the fuzz target (tests/fuzz/fuzz-proxy.c) as well.
+PROXY_PARSER_SOURCES = \
 	plugins/roles/proxy/dfly-proxy.h \
-	plugins/roles/proxy/dfly-proxy-role.c \
 	plugins/roles/proxy/dfly-proxy-settings.c \
 	plugins/roles/proxy/dfly-proxy-settings.h \
-	plugins/roles/proxy/dfly-proxy-cache.c \
-	plugins/roles/proxy/dfly-proxy-cache.h \
 	plugins/roles/proxy/dfly-proxy-rules.c \
 	plugins/roles/proxy/dfly-proxy-rules.h \
 	plugins/roles/proxy/dfly-proxy-target.c \
@@ -15,7 +14,12 @@ PROXY_ROLE_SOURCES = \
 	plugins/roles/proxy/dfly-proxy-headers.c \
 	plugins/roles/proxy/dfly-proxy-headers.h \
 	plugins/roles/proxy/dfly-proxy-range.c \
-	plugins/roles/proxy/dfly-proxy-range.h \
+	plugins/roles/proxy/dfly-proxy-range.h
+PROXY_ROLE_SOURCES = \
+	$(PROXY_PARSER_SOURCES) \
+	plugins/roles/proxy/dfly-proxy-role.c \
+	plugins/roles/proxy/dfly-proxy-cache.c \
+	plugins/roles/proxy/dfly-proxy-cache.h \
 	plugins/roles/proxy/dfly-proxy-pump.c \
 	plugins/roles/proxy/dfly-proxy-pump.h \
 	plugins/roles/proxy/dfly-proxy-relay.c \
@@ -37,20 +41,7 @@ plugins_roles_proxy_proxy_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 EXTRA_plugins_roles_proxy_proxy_la_DEPENDENCIES = $(top_srcdir)/core/dfly-plugin.map
 EXTRA_DIST += plugins/roles/proxy/README.md
 
-# The parsers a client's request reaches, compiled into the unit test and
-# the fuzz target (tests/fuzz/fuzz-proxy.c).
-PROXY_PARSER_SOURCES = \
-	plugins/roles/proxy/dfly-proxy.h \
-	plugins/roles/proxy/dfly-proxy-settings.c \
-	plugins/roles/proxy/dfly-proxy-settings.h \
-	plugins/roles/proxy/dfly-proxy-rules.c \
-	plugins/roles/proxy/dfly-proxy-rules.h \
-	plugins/roles/proxy/dfly-proxy-target.c \
-	plugins/roles/proxy/dfly-proxy-target.h \
-	plugins/roles/proxy/dfly-proxy-headers.c \
-	plugins/roles/proxy/dfly-proxy-headers.h \
-	plugins/roles/proxy/dfly-proxy-range.c \
-	plugins/roles/proxy/dfly-proxy-range.h
+# The parsers, with real assertions (tests/fuzz/fuzz-proxy.c fuzzes them).
 check_PROGRAMS += plugins/roles/proxy/test-proxy
 TESTS += plugins/roles/proxy/test-proxy
 plugins_roles_proxy_test_proxy_SOURCES = \
