@@ -342,6 +342,12 @@ dfly_download_is_cancelled (DflyDownload *self)
 }
 
 gboolean
+dfly_download_has_content (DflyDownload *self)
+{
+  return self->finished && self->content_ready;
+}
+
+gboolean
 dfly_download_has_failed (DflyDownload *self)
 {
   /* The board knows first: its readers hear of the failure before the

@@ -51,6 +51,8 @@ gboolean dfly_download_is_cancelled (DflyDownload *self);
 /* It ended without the content (main thread): a new request starts afresh,
  * with its own headers, rather than inherit the failure. */
 gboolean dfly_download_has_failed (DflyDownload *self);
+/* It ended with every piece held (main thread). */
+gboolean dfly_download_has_content (DflyDownload *self);
 /* Blocks until the threads it started have ended, or until deadline
  * (monotonic µs); TRUE if they ended (or never started). Cancel first. */
 gboolean dfly_download_wait_threads (DflyDownload *self, gint64 deadline);

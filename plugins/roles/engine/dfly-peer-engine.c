@@ -13,6 +13,7 @@
 #include "dfly-download.h"
 #include "dfly-output.h"
 #include "dfly-peer-engine.h"
+#include "dfly-held-boards.h"
 #include "dfly-range-stream.h"
 #include "dfly-swarm.h"
 
@@ -26,6 +27,7 @@ struct _DflyPeerEngine {
   GHashTable           *downloads;      /* task id → DflyDownload, started or waiting */
   GQueue                waiting;        /* DflyDownload * beyond download.max_tasks */
   GPtrArray            *retired;        /* cancelled ones, replaced in the table, still ending */
+  DflyHeldBoards       *held;           /* boards of tasks just completed, for range reads */
   guint                 running;        /* downloads started and not done */
   GTask                *stopping;       /* the stop waiting for downloads to end */
   DflyHostType          host_type;
@@ -229,6 +231,9 @@ download_done (DflyDownload *download, gpointer user_data)
 
   g_signal_handlers_disconnect_by_data (download, self);
   self->running--;
+  if (self->held != NULL && dfly_download_has_content (download))
+    dfly_held_boards_put (self->held, dfly_download_get_task_id (download),
+                          dfly_download_get_board (download));
   /* Either may drop the last reference to download. */
   if (g_hash_table_lookup (self->downloads, dfly_download_get_task_id (download)) == download)
     g_hash_table_remove (self->downloads, dfly_download_get_task_id (download));
@@ -371,7 +376,8 @@ dfly_peer_engine_task_id_for (DflySource *source, DflyDownloadRequest *request, 
  * request is refused. Sets request->task_id. lazy: only range readers ask
  * (see dfly_download_set_lazy); a task someone wants whole stays eager. */
 static DflyDownload *
-find_or_queue (DflyPeerEngine *self, DflyDownloadRequest *request, gboolean lazy, GError **error)
+find_or_queue (DflyPeerEngine *self, DflyDownloadRequest *request, gboolean lazy,
+               DflyPieceBoard **held, GError **error)
 {
   DflyContext     *context = self->context;
   DflyConfig      *config = dfly_context_get_config (context);
@@ -412,6 +418,10 @@ find_or_queue (DflyPeerEngine *self, DflyDownloadRequest *request, gboolean lazy
     retire (self, download);
     download = NULL;
   }
+  /* A range reader of a task that just completed reads its board. */
+  if (download == NULL && held != NULL &&
+      (*held = dfly_held_boards_lookup (self->held, task_id)) != NULL)
+    return NULL;
   if (download != NULL) {
     if (!lazy)
       dfly_download_set_lazy (download, FALSE);
@@ -452,7 +462,7 @@ output_checked (GObject *source, GAsyncResult *result, gpointer user_data)
   GError              *error = NULL;
 
   if (dfly_output_check_finish (result, &error))
-    download = find_or_queue (self, request, FALSE, &error);
+    download = find_or_queue (self, request, FALSE, NULL, &error);
   if (download == NULL) {
     g_task_return_error (task, error);
     return;
@@ -491,15 +501,16 @@ dfly_peer_engine_open_range (DflyDownloader *downloader, DflyDownloadRequest *re
                              GError **error)
 {
   DflyPeerEngine *self = DFLY_PEER_ENGINE (downloader);
+  g_autoptr (DflyPieceBoard) held = NULL;
   /* Without prefetch, only the bytes readers ask for are fetched. */
-  DflyDownload *download = find_or_queue (self, request, !request->prefetch, error);
+  DflyDownload *download = find_or_queue (self, request, !request->prefetch, &held, error);
   GInputStream *stream;
 
-  if (download == NULL)
+  if (download == NULL && held == NULL)
     return NULL;
   g_info ("task %s: reading bytes %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT, request->task_id,
           offset, length);
-  stream = dfly_range_stream_new (dfly_download_get_board (download),
+  stream = dfly_range_stream_new (held != NULL ? held : dfly_download_get_board (download),
                                   dfly_context_get_storage (self->context), request->task_id,
                                   offset, length, cancellable);
   start_waiting (self);
@@ -693,6 +704,7 @@ dfly_peer_engine_dispose (GObject *object)
   }
   g_clear_pointer (&self->downloads, g_hash_table_unref);
   g_clear_pointer (&self->retired, g_ptr_array_unref);
+  g_clear_pointer (&self->held, dfly_held_boards_free);
   drop_services (self);
   g_clear_object (&self->stopping);
   g_clear_pointer (&self->workers, dfly_worker_pool_unref);
@@ -706,6 +718,7 @@ dfly_peer_engine_init (DflyPeerEngine *self)
 {
   self->downloads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->retired = g_ptr_array_new_with_free_func (g_object_unref);
+  self->held = dfly_held_boards_new ();
 }
 
 static void

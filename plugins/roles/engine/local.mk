@@ -20,6 +20,8 @@ plugins_roles_engine_libdfly_peer_engine_la_SOURCES = \
 	plugins/roles/engine/dfly-piece-fetcher.h \
 	plugins/roles/engine/dfly-piece-sender.c \
 	plugins/roles/engine/dfly-piece-sender.h \
+	plugins/roles/engine/dfly-held-boards.c \
+	plugins/roles/engine/dfly-held-boards.h \
 	plugins/roles/engine/dfly-range-stream.c \
 	plugins/roles/engine/dfly-range-stream.h \
 	plugins/roles/engine/dfly-rate-limiter.c \

@@ -1230,6 +1230,7 @@ test_range (DownloadTest *t, gconstpointer data)
   guint64          offset = 40 * PIECE + 100;
   guint64          length = 3 * PIECE;
   RangeRead        read;
+  g_autofree char *events_before = NULL;
 
   config_of (t)->download.concurrency = 1;
   whole->piece_length = PIECE;
@@ -1285,12 +1286,15 @@ test_range (DownloadTest *t, gconstpointer data)
   assert_file_equals (whole_path, t->big);
   wait_not_running (t, task_id);
 
-  /* A task held whole already is read from storage. */
+  /* A task held whole already is read from storage: through the board it
+   * completed with, no download registered for it again. */
+  events_before = g_strdup (t->events->str);
   range_read (t, &read, 0, BIG_SIZE, NULL, FALSE);
   g_assert_no_error (read.error);
   g_assert_cmpmem (read.bytes->data, read.bytes->len, g_bytes_get_data (t->big, NULL), BIG_SIZE);
+  g_assert_false (dfly_downloader_is_running (t->downloader, task_id));
+  g_assert_cmpstr (t->events->str, ==, events_before);
   range_read_clear (&read);
-  wait_not_running (t, task_id);
 }
 
 /* A range read alone fetches only the pieces it covers, and its task stops
