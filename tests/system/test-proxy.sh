@@ -16,7 +16,9 @@
 # requests straight through. As a registry mirror (ns=, X-Dragonfly-Registry,
 # proxy.registry_mirror), a token-auth registry's 401 -> token -> retry
 # works, blobs come through the swarm checked against their digest, and
-# manifests pass through. Hostile or bad requests: X-Dragonfly-* values,
+# manifests pass through; a registry answering garbage gets the client a
+# 502, one that stalls a 504 (http.read_timeout), for blobs and manifests.
+# Hostile or bad requests: X-Dragonfly-* values,
 # a loop through the proxy itself, an oversized body, a denied address,
 # smuggling-shaped heads, and basic auth on a second proxy.
 . "$top_srcdir/tests/lib.sh"
@@ -248,6 +250,52 @@ check "... right" cmp -s "$OUT/blob3" "$SCRATCH/blob"
 FETCH_CODE=$(curl -sS --max-time 30 -o "$OUT/v2" -w '%{http_code}' \
   -H "Authorization: Bearer $PULL" "$PROXY/v2/?ns=$REGISTRY")
 is "the /v2/ ping passes through" "$FETCH_CODE" 200
+
+# ---- a registry that answers garbage, or stalls ----
+# One socket server: on /garbage/ it writes bytes that are no HTTP and
+# closes; on anything else it reads the request and says nothing.
+BAD_PORT=$(pick_port)
+cat >"$SCRATCH/bad-registry.py" <<'PYEOF'
+import socket, sys, threading, time
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", int(sys.argv[1])))
+server.listen(16)
+def serve(conn):
+    request = conn.recv(65536)
+    if b"/garbage/" in request:
+        conn.sendall(b"\x00\xffnot http at all\r\n\r\n" * 10)
+        conn.close()
+    else:
+        time.sleep(60)
+        conn.close()
+while True:
+    conn, _ = server.accept()
+    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+PYEOF
+python3 "$SCRATCH/bad-registry.py" "$BAD_PORT" </dev/null >"$SCRATCH/bad-registry.log" 2>&1 &
+BAD_PID=$!
+track_pid "$BAD_PID"
+_tries=50
+until curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$BAD_PORT/garbage/"; [ $? -ne 7 ]; do
+  _tries=$((_tries - 1))
+  [ "$_tries" -gt 0 ] || bail_out "the bad registry did not start"
+  sleep 0.1
+done
+for shape in garbage stall; do
+  want=502
+  [ "$shape" = garbage ] || want=504
+  for path in "/$shape/v2/x/blobs/sha256:$(printf '%064d' 0)" "/$shape/v2/x/manifests/latest"; do
+    how="a manifest (passed through)"
+    case $path in */blobs/*) how="a blob (through the swarm)" ;; esac
+    FETCH_CODE=$(curl -sS --max-time 30 -o "$OUT/$shape.body" -D "$OUT/$shape.h" \
+      -w '%{http_code}' -x "$PROXY" "http://127.0.0.1:$BAD_PORT$path" 2>/dev/null) ||
+      FETCH_CODE="curl-failed:$?"
+    is "a registry answering $shape for $how: $want" "$FETCH_CODE" "$want"
+    is "... the proxy's own error" "$(header "$shape" X-Dragonfly-Error-Type)" proxy
+  done
+done
+check "dflyd serves on after them" curl -sS -o /dev/null -x "$PROXY" "$NGINX_URL/direct/plain.bin"
 
 # ---- bad and hostile requests ----
 FETCH_CODE=$(curl -sS -o "$OUT/prio" -w '%{http_code}' -x "$PROXY" \
