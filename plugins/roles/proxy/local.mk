@@ -46,6 +46,7 @@ check_PROGRAMS += plugins/roles/proxy/test-proxy
 TESTS += plugins/roles/proxy/test-proxy
 plugins_roles_proxy_test_proxy_SOURCES = \
 	plugins/roles/proxy/test-proxy.c \
+	tests/test-soup-server.h \
 	$(PROXY_PARSER_SOURCES)
 plugins_roles_proxy_test_proxy_CPPFLAGS = $(TEST_CPPFLAGS)
 plugins_roles_proxy_test_proxy_CFLAGS = $(TEST_CFLAGS) $(SOUP_CFLAGS)
