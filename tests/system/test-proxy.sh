@@ -30,6 +30,7 @@ mkdir -p "$WWW/slow" "$WWW/direct" "$OUT"
 head -c 20000000 /dev/urandom >"$WWW/big.bin"
 head -c 3000000 /dev/urandom >"$WWW/ranges.bin"
 head -c 8388608 /dev/urandom >"$WWW/slow/stream.bin"
+head -c 8388608 /dev/urandom >"$WWW/slow/leave.bin"
 head -c 100000 /dev/urandom >"$WWW/direct/plain.bin"
 head -c 12582912 /dev/urandom >"$WWW/lazy.bin"
 head -c 8388608 /dev/urandom >"$WWW/paced.bin"
@@ -199,6 +200,13 @@ is "the next client gets the whole file" "$FETCH_CODE" 200
 check "... right" cmp -s "$OUT/late" "$WWW/slow/stream.bin"
 RATIO=$(nginx_ratio /slow/stream.bin "$WWW/slow/stream.bin")
 check "... from the task the first client left running (nginx ratio $RATIO)" at_most 1.0 "$RATIO"
+
+# A client that leaves before its answer's first piece is in (4 MiB at
+# 200 KiB/s): its reader ends, nothing is answered on a closed request.
+FETCH_CODE=$(curl -sS --max-time 1 -x "$PROXY" -o /dev/null -w '%{http_code}' \
+  -H "X-Dragonfly-Piece-Length: 4194304" "$NGINX_URL/slow/leave.bin" 2>/dev/null) || true
+is "a client leaving before the first piece gets nothing" "$FETCH_CODE" 000
+check "... and dflyd serves on" curl -sS -o /dev/null -x "$PROXY" "$NGINX_URL/direct/plain.bin"
 
 # ---- upstream errors pass through ----
 fetch missing "$NGINX_URL/never.bin"

@@ -193,14 +193,16 @@ on_first_read (GObject *source, GAsyncResult *result, gpointer user_data)
   guint64    content_length = 0, range_length = 0;
   gboolean   known;
 
+  /* The client left (only that cancels exchange->cancellable): nothing
+   * more to answer, whatever the read brought. */
+  if (g_cancellable_is_cancelled (exchange->cancellable)) {
+    g_clear_pointer (&read, first_read_free);
+    exchange_free (exchange);
+    return;
+  }
   known = dfly_downloader_get_range_length (exchange->downloader, exchange->reader, &content_length,
                                             &range_length);
   if (read == NULL) {
-    if (g_error_matches (error, DFLY_ERROR, DFLY_ERROR_CANCELLED) &&
-        g_cancellable_is_cancelled (exchange->cancellable)) {
-      exchange_free (exchange); /* the client left */
-      return;
-    }
     if (known && g_error_matches (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT)) {
       /* A span running past the end is cut at the end (RFC 9110 14.1.2). */
       if (exchange->range.kind == DFLY_PROXY_RANGE_SPAN && !exchange->clamped &&
