@@ -322,6 +322,13 @@ head -c 100000 /dev/urandom >"$SCRATCH/body"
 FETCH_CODE=$(curl -sS -o "$OUT/body" -w '%{http_code}' -x "$PROXY" \
   --data-binary "@$SCRATCH/body" "$NGINX_URL/direct/post")
 is "a body over max_request_body: 413" "$FETCH_CODE" 413
+head -c 1000 /dev/urandom >"$SCRATCH/small-body"
+FETCH_CODE=$(curl -sS -o "$OUT/chunked" -w '%{http_code}' -x "$PROXY" \
+  -H "Transfer-Encoding: chunked" --data-binary "@$SCRATCH/small-body" "$NGINX_URL/direct/post")
+is "a chunked body, which could go on for ever: 413" "$FETCH_CODE" 413
+FETCH_CODE=$(curl -sS -o "$OUT/post" -w '%{http_code}' -x "$PROXY" \
+  --data-binary "@$SCRATCH/small-body" "$NGINX_URL/direct/plain.bin")
+is "a small POST passes through (nginx's own 405 for a static file)" "$FETCH_CODE" 405
 FETCH_CODE=$(curl -sS -o "$OUT/meta" -D "$OUT/meta.h" -w '%{http_code}' -x "$PROXY" \
   "http://169.254.169.254/latest/meta-data/")
 is "the cloud metadata address: 403" "$FETCH_CODE" 403

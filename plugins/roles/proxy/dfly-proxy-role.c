@@ -154,7 +154,8 @@ on_request (SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
   dfly_proxy_relay (&self->proxy, msg, url, upstream, NULL);
 }
 
-/* A body larger than proxy.max_request_body is refused before it is read:
+/* A body larger than proxy.max_request_body, or one without a length
+ * (chunked: it could go on for ever), is refused before it is read:
  * SoupServer would hold all of it in memory. */
 static void
 on_early_request (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
@@ -167,9 +168,11 @@ on_early_request (SoupServer *server, SoupServerMessage *msg, const char *path, 
 
   if ((encoding == SOUP_ENCODING_CONTENT_LENGTH &&
        (guint64) length > self->proxy.settings->max_request_body) ||
-      (encoding == SOUP_ENCODING_CHUNKED && self->proxy.settings->max_request_body == 0)) {
+      encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF) {
+    soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
     dfly_proxy_answer_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-                             "request bodies above %" G_GUINT64_FORMAT " bytes are not proxied",
+                             "request bodies without a length or above %" G_GUINT64_FORMAT
+                             " bytes are not proxied",
                              self->proxy.settings->max_request_body);
     soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
                                   "close");
