@@ -90,8 +90,10 @@ dfly_oci_ref_parse_blob_url (const char *url)
   const char      *path, *blobs;
   const char      *scheme;
 
-  if (uri == NULL || g_uri_get_host (uri) == NULL || g_uri_get_query (uri) != NULL ||
-      g_uri_get_fragment (uri) != NULL || g_uri_get_userinfo (uri) != NULL)
+  /* "http:///v2/…" parses with an empty host: no registry to go back to. */
+  if (uri == NULL || g_uri_get_host (uri) == NULL || g_uri_get_host (uri)[0] == '\0' ||
+      g_uri_get_query (uri) != NULL || g_uri_get_fragment (uri) != NULL ||
+      g_uri_get_userinfo (uri) != NULL)
     return NULL;
   scheme = g_uri_get_scheme (uri);
   if (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)

@@ -621,6 +621,14 @@ test_urls (Fixture *f, gconstpointer data)
   }
   g_assert_true (dfly_source_claims_url (f->source, blob));
   g_assert_false (dfly_source_claims_url (f->source, query));
+  /* Found by fuzz-oci: a blob URL with an empty host named no registry. */
+  g_clear_pointer (&query, g_free);
+  query = g_strdup_printf ("http:///v2/a/blobs/sha256:%s", hex);
+  g_assert_false (dfly_source_claims_url (f->source, query));
+  g_assert_null (dfly_source_get_content_digest (f->source, query));
+  g_clear_pointer (&query, g_free);
+  query = g_strdup_printf ("http://:5000/v2/a/blobs/sha256:%s", hex);
+  g_assert_false (dfly_source_claims_url (f->source, query));
   g_assert_false (dfly_source_claims_url (f->source, "https://r.example/v2/a/manifests/v1"));
   g_assert_false (dfly_source_claims_url (f->source, "https://r.example/file"));
   digest = dfly_source_get_content_digest (f->source, blob);
