@@ -9,6 +9,7 @@
 #   RATE_MIB    upload cap of the registry and of every node in the swarm part, MiB/s [50]
 #   ROUNDS      runs of each single-node pull; figures are medians [3]
 #   READS       64 KiB range reads of each path in (c) [400]
+#   PERF_DIR    records each run of (b) with `perf record` there (PERF_RECORD: its options)
 #
 # Needs root: it re-executes itself in a network and mount namespace of its own, where the
 # token-auth docker-registry is named dfly-registry (tests/oci-clients.sh) and an htb qdisc
@@ -240,7 +241,7 @@ done
 
 BLOBS=$(image_blobs)
 # fetch_all DIR BASE-URL [QUERY]: every blob of the image from BASE-URL/v2/REPO/blobs/ at
-# once, into DIR, with the token; fails unless each holds its digest's bytes.
+# once, into DIR, with the token (swarm_run checks them after its clock stops).
 fetch_all () {
   mkdir -p "$1"
   _args=""
@@ -251,15 +252,35 @@ fetch_all () {
   # (curl 7.88 draws its meter under --parallel even with -s.)
   curl -sSf --parallel --parallel-immediate --parallel-max 8 -H "Authorization: Bearer $TOKEN" $_args \
     2>"$1.err" || { head -n 3 "$1.err"; return 1; }
+}
+
+# blobs_match DIR: whether DIR holds every blob with its digest's bytes (then removed).
+blobs_match () {
   for _d in $BLOBS; do
     [ "$(sha256sum <"$1/${_d#sha256:}" | cut -d' ' -f1)" = "${_d#sha256:}" ] || return 1
   done
   rm -rf "$1"
 }
 
-# swarm_run FUNCTION: FUNCTION I for each node I at once; sets SWARM_SECONDS.
+# cpu_ticks: the machine's busy and total clock ticks so far, all cores ("BUSY TOTAL").
+cpu_ticks () {
+  awk '$1 == "cpu" { total = 0; for (i = 2; i <= NF; i++) total += $i; print total - $5 - $6, total }' /proc/stat
+}
+
+# swarm_run FUNCTION PREFIX: FUNCTION I for each node I at once, each fetching into
+# $SCRATCH/PREFIX-I; sets SWARM_SECONDS, the time until the last has every blob (as
+# bench-swarm.sh, the digests are checked after the clock stops: 8 nodes hashing 96 MiB
+# each on two cores would add a second to both sides).
 swarm_run () {
   _pids=""
+  _perf=""
+  if [ -n "${PERF_DIR:-}" ]; then
+    # shellcheck disable=SC2086 # options, one per word
+    perf record ${PERF_RECORD:--F 1999 -a -g} -o "$PERF_DIR/image-$2.data" >/dev/null 2>&1 &
+    _perf=$!
+    sleep 0.5 # perf's start-up
+  fi
+  _c0=$(cpu_ticks)
   _t0=$(now)
   for i in $(seq 0 $((n - 1))); do
     "$1" "$i" &
@@ -270,8 +291,15 @@ swarm_run () {
     wait "$_p" || _failed=$((_failed + 1))
   done
   _t1=$(now)
+  _c1=$(cpu_ticks)
+  [ -z "$_perf" ] || { kill -INT "$_perf"; wait "$_perf"; }
   [ "$_failed" -eq 0 ] || bail_out "$_failed of $n nodes did not get every blob ($1)"
+  for i in $(seq 0 $((n - 1))); do
+    blobs_match "$SCRATCH/$2-$i" || bail_out "node $i's blobs differ from the image's ($1)"
+  done
   SWARM_SECONDS=$(elapsed "$_t0" "$_t1")
+  # The share of every core's time that was busy: near 1, the cores, not the caps, set the pace.
+  SWARM_CPU_BUSY=$(echo "$_c0 $_c1" | awk '{ printf "%.2f", ($4 - $2 > 0) ? ($3 - $1) / ($4 - $2) : 0 }')
 }
 
 # Every node straight from the registry (capped at its port).
@@ -279,8 +307,8 @@ direct_node () {
   fetch_all "$SCRATCH/direct-$1" "http://$CLIENTS_REGISTRY"
 }
 sync
-swarm_run direct_node
-swarm_direct=$SWARM_SECONDS
+swarm_run direct_node direct
+swarm_direct=$SWARM_SECONDS busy_direct=$SWARM_CPU_BUSY
 
 sched_port=$(pick_port)
 schedulers="  schedulers: [\"127.0.0.3:$sched_port\"]"
@@ -309,8 +337,8 @@ proxy_node () {
 }
 before=$(registry_blob_bytes)
 sync
-swarm_run proxy_node
-swarm_dfly=$SWARM_SECONDS
+swarm_run proxy_node proxy
+swarm_dfly=$SWARM_SECONDS busy_dfly=$SWARM_CPU_BUSY
 registry_ratio=$(divide "$(($(registry_blob_bytes) - before))" "$F")
 
 # Kumar–Ross: max(F/u_s, N·F/(u_s + Σu_i)) with every uploader at RATE_MIB; the seed counts
@@ -320,7 +348,7 @@ bound=$(awk -v n="$n" -v f="$F_MIB" -v u="$rate_mib" \
 swarm_ratio=$(divide "$swarm_dfly" "$bound")
 echo "bench image: part=b n=$n rate_mib=$rate_mib direct_s=$swarm_direct dfly_s=$swarm_dfly" \
   "bound_s=$bound ratio_vs_bound=$swarm_ratio ratio_vs_direct=$(divide "$swarm_dfly" "$swarm_direct")" \
-  "registry_bytes_ratio=$registry_ratio"
+  "registry_bytes_ratio=$registry_ratio cpu_busy_direct=$busy_direct cpu_busy_dfly=$busy_dfly"
 
 echo "bench image: n=$n cold_ratio=$cold_ratio warm_ratio=$warm_ratio" \
   "swarm_ratio_vs_bound=$swarm_ratio registry_bytes_ratio=$registry_ratio range_p99_ratio=$range_ratio"

@@ -30,6 +30,8 @@ plugins_roles_engine_libdfly_peer_engine_la_SOURCES = \
 	plugins/roles/engine/dfly-scheduler-client.h \
 	plugins/roles/engine/dfly-seed-order.c \
 	plugins/roles/engine/dfly-seed-order.h \
+	plugins/roles/engine/dfly-super-seeding.c \
+	plugins/roles/engine/dfly-super-seeding.h \
 	plugins/roles/engine/dfly-swarm.c \
 	plugins/roles/engine/dfly-swarm.h \
 	plugins/roles/engine/dfly-upload-policy.c \
@@ -113,3 +115,11 @@ plugins_roles_engine_test_seed_order_SOURCES = plugins/roles/engine/test-seed-or
 plugins_roles_engine_test_seed_order_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPPFLAGS) -I$(top_srcdir)/tests
 plugins_roles_engine_test_seed_order_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS) $(SOUP_CFLAGS)
 plugins_roles_engine_test_seed_order_LDADD = $(ENGINE_LIBS) core/libdfly-1.la $(SOUP_LIBS) $(GLIB_LIBS)
+
+# The super-seeding policy alone: turns, reveals, the 429 window, memory.
+check_PROGRAMS += plugins/roles/engine/test-super-seeding
+TESTS += plugins/roles/engine/test-super-seeding
+plugins_roles_engine_test_super_seeding_SOURCES = plugins/roles/engine/test-super-seeding.c
+plugins_roles_engine_test_super_seeding_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPPFLAGS)
+plugins_roles_engine_test_super_seeding_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS)
+plugins_roles_engine_test_super_seeding_LDADD = $(ENGINE_LIBS) core/libdfly-1.la $(GLIB_LIBS)

@@ -10,6 +10,7 @@
 
 #include "dfly/dfly.h"
 #include "dfly-peer-engine.h"
+#include "dfly-super-seeding.h"
 
 G_DECLARE_FINAL_TYPE (DflyPeerRole, dfly_peer_role, DFLY, PEER_ROLE, DflyRole)
 
@@ -33,12 +34,18 @@ dfly_peer_role_start (DflyRole *role, GError **error)
   DflyContext  *context = role_context (self);
   DflyConfig   *config = dfly_context_get_config (context);
   g_autoptr (DflyPeerEngine) engine = NULL;
+  g_autoptr (DflyUploadPolicy) policy = NULL;
 
   g_clear_object (&self->engine);
   /* The seed role's engine does all this one would, and takes orders. */
   if (g_strv_contains ((const char *const *) config->daemon.roles, "seed"))
     return TRUE;
   engine = dfly_peer_engine_new (context, DFLY_HOST_TYPE_NORMAL);
+  /* Sent to the source, this peer is the swarm's way to the task: each of
+   * those pieces goes out once, as a seed's do (the bench taught that told
+   * at once, its children all asked it for the same new pieces). */
+  policy = dfly_super_seeding_new_for_source_tasks ();
+  dfly_peer_engine_set_upload_policy (engine, policy);
   if (!dfly_peer_engine_start (engine, error))
     return FALSE;
   g_set_object (&self->engine, engine);

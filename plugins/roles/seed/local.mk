@@ -3,9 +3,7 @@
 plugin_LTLIBRARIES += plugins/roles/seed/seed.la
 BUILT_PLUGINS += plugins/roles/seed/seed.la
 plugins_roles_seed_seed_la_SOURCES = \
-	plugins/roles/seed/dfly-seed-role.c \
-	plugins/roles/seed/dfly-super-seeding.c \
-	plugins/roles/seed/dfly-super-seeding.h
+	plugins/roles/seed/dfly-seed-role.c
 plugins_roles_seed_seed_la_CPPFLAGS = $(AM_CPPFLAGS) $(ENGINE_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-seed\"
 plugins_roles_seed_seed_la_CFLAGS = $(AM_CFLAGS) $(ENGINE_CFLAGS)
 plugins_roles_seed_seed_la_LIBADD = $(ENGINE_LIBS) core/libdfly-1.la $(GLIB_LIBS)
@@ -19,20 +17,7 @@ TESTS += plugins/roles/seed/test-seed
 plugins_roles_seed_test_seed_SOURCES = \
 	plugins/roles/seed/test-seed.c \
 	plugins/roles/seed/dfly-seed-role.c \
-	plugins/roles/seed/dfly-super-seeding.c \
-	plugins/roles/seed/dfly-super-seeding.h \
 	plugins/roles/dfly-role-test.h
 plugins_roles_seed_test_seed_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPPFLAGS)
 plugins_roles_seed_test_seed_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS)
 plugins_roles_seed_test_seed_LDADD = $(ENGINE_LIBS) core/libdfly-1.la $(GLIB_LIBS)
-
-# The super-seeding policy alone: turns, reveals, the 429 window, memory.
-check_PROGRAMS += plugins/roles/seed/test-super-seeding
-TESTS += plugins/roles/seed/test-super-seeding
-plugins_roles_seed_test_super_seeding_SOURCES = \
-	plugins/roles/seed/test-super-seeding.c \
-	plugins/roles/seed/dfly-super-seeding.c \
-	plugins/roles/seed/dfly-super-seeding.h
-plugins_roles_seed_test_super_seeding_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPPFLAGS)
-plugins_roles_seed_test_super_seeding_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS)
-plugins_roles_seed_test_super_seeding_LDADD = $(ENGINE_LIBS) core/libdfly-1.la $(GLIB_LIBS)

@@ -13,6 +13,7 @@
 #define REVEAL_AFTER_US (500 * 1000) /* the other children hear of a piece then */
 #define FIRST_SERVE_US  (500 * 1000) /* a range asked again this soon is deferred */
 #define SERVED_KEEP     4096         /* ranges remembered at most; the oldest go first */
+#define SOURCE_KEEP     1024         /* source tasks remembered at most; the oldest go first */
 
 struct _DflySuperSeeding {
   DflyUploadPolicy parent_instance;
@@ -20,6 +21,9 @@ struct _DflySuperSeeding {
   GMutex           lock;   /* the piece sender's threads admit ranges */
   GHashTable      *served; /* "task/start-end" of each in sent, to look up */
   GQueue           sent;   /* Served, oldest first */
+  gboolean         source_tasks_only;
+  GHashTable      *source_tasks; /* task ids of source_order, to look up */
+  GQueue           source_order; /* the task ids, oldest first */
 };
 
 typedef struct {
@@ -46,13 +50,43 @@ forget_oldest (DflySuperSeeding *self)
   served_free (served);
 }
 
+/* Whether task_id is super-seeded (with the lock held); a piece with no
+ * parent (from the source) makes it one. */
+static gboolean
+is_shared_once (DflySuperSeeding *self, const char *task_id, gboolean from_source)
+{
+  char *id;
+
+  if (!self->source_tasks_only || g_hash_table_contains (self->source_tasks, task_id))
+    return TRUE;
+  if (!from_source)
+    return FALSE;
+  if (self->source_order.length >= SOURCE_KEEP) {
+    id = g_queue_pop_head (&self->source_order);
+    g_hash_table_remove (self->source_tasks, id);
+    g_free (id);
+  }
+  id = g_strdup (task_id);
+  g_queue_push_tail (&self->source_order, id);
+  g_hash_table_add (self->source_tasks, id);
+  return TRUE;
+}
+
 static GPtrArray *
 dfly_super_seeding_announce (DflyUploadPolicy *policy, const DflyPieceInfo *piece,
                              GPtrArray *streams, gint64 *reveal_after)
 {
   DflySuperSeeding *self = DFLY_SUPER_SEEDING (policy);
-  GPtrArray        *now = g_ptr_array_new ();
+  GPtrArray        *now;
+  gboolean          shared_once;
 
+  g_mutex_lock (&self->lock);
+  shared_once = is_shared_once (self, piece->task_id, piece->parent_id == NULL);
+  g_mutex_unlock (&self->lock);
+  if (!shared_once)
+    return DFLY_UPLOAD_POLICY_CLASS (dfly_super_seeding_parent_class)
+      ->announce (policy, piece, streams, reveal_after);
+  now = g_ptr_array_new ();
   g_ptr_array_add (now, g_ptr_array_index (streams, self->turn++ % streams->len));
   *reveal_after = REVEAL_AFTER_US;
   return now;
@@ -68,6 +102,8 @@ dfly_super_seeding_admit (DflyUploadPolicy *policy, const char *task_id, goffset
   gint64  now = g_get_monotonic_time ();
   Served *served;
 
+  if (!is_shared_once (self, task_id, FALSE))
+    return TRUE;
   /* Sent in time order: what has left the window is at the head. */
   while ((served = g_queue_peek_head (&self->sent)) != NULL && now - served->at >= FIRST_SERVE_US)
     forget_oldest (self);
@@ -115,6 +151,14 @@ dfly_super_seeding_get_remembered (DflySuperSeeding *self)
   return self->sent.length;
 }
 
+guint
+dfly_super_seeding_get_source_tasks (DflySuperSeeding *self)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  return self->source_order.length;
+}
+
 static void
 dfly_super_seeding_finalize (GObject *object)
 {
@@ -122,6 +166,8 @@ dfly_super_seeding_finalize (GObject *object)
 
   g_hash_table_unref (self->served);
   g_queue_clear_full (&self->sent, (GDestroyNotify) served_free);
+  g_hash_table_unref (self->source_tasks);
+  g_queue_clear_full (&self->source_order, g_free);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (dfly_super_seeding_parent_class)->finalize (object);
 }
@@ -133,6 +179,8 @@ dfly_super_seeding_init (DflySuperSeeding *self)
   /* Keys belong to the Served records. */
   self->served = g_hash_table_new (g_str_hash, g_str_equal);
   g_queue_init (&self->sent);
+  self->source_tasks = g_hash_table_new (g_str_hash, g_str_equal); /* keys: source_order's */
+  g_queue_init (&self->source_order);
 }
 
 static void
@@ -150,4 +198,13 @@ DflyUploadPolicy *
 dfly_super_seeding_new (void)
 {
   return g_object_new (DFLY_TYPE_SUPER_SEEDING, NULL);
+}
+
+DflyUploadPolicy *
+dfly_super_seeding_new_for_source_tasks (void)
+{
+  DflySuperSeeding *self = g_object_new (DFLY_TYPE_SUPER_SEEDING, NULL);
+
+  self->source_tasks_only = TRUE;
+  return DFLY_UPLOAD_POLICY (self);
 }

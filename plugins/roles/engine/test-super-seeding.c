@@ -1,4 +1,5 @@
-/* test-super-seeding.c — the seed's upload policy alone: whom it tells of a
+/* test-super-seeding.c — the seed's upload policy alone (and a normal
+ * peer's, for the tasks it fetches from the source): whom it tells of a
  * piece, when the others hear of it, and which ranges it defers */
 #include "config.h"
 
@@ -153,6 +154,89 @@ test_threads (void)
   g_assert_cmpuint (admitted, ==, 1000);
 }
 
+/* announce() of piece n of task, which came from parent (NULL: the
+ * source); the streams told now, as "1,2,3", and the reveal delay. */
+static char *
+told_now (DflyUploadPolicy *policy, const char *task, guint32 n, const char *parent,
+          GPtrArray *streams, gint64 *reveal_after)
+{
+  g_autoptr (DflyPieceInfo) piece = dfly_piece_info_new (task, n);
+  g_autoptr (GPtrArray) now = NULL;
+  GString *told = g_string_new (NULL);
+
+  piece->parent_id = g_strdup (parent);
+  *reveal_after = -1;
+  now = dfly_upload_policy_announce (policy, piece, streams, reveal_after);
+  for (guint i = 0; i < now->len; i++)
+    g_string_append_printf (told, "%s%u", i > 0 ? "," : "",
+                            GPOINTER_TO_UINT (g_ptr_array_index (now, i)));
+  return g_string_free (told, FALSE);
+}
+
+/* A normal peer's policy: a task it has pieces of from parents only is
+ * shared as the default shares (everyone told at once, every range sent);
+ * once a piece of it comes from the source, it is super-seeded as a seed's
+ * tasks are, pieces from parents included. */
+static void
+test_source_tasks (void)
+{
+  g_autoptr (DflyUploadPolicy) policy = dfly_super_seeding_new_for_source_tasks ();
+  DflySuperSeeding *self = DFLY_SUPER_SEEDING (policy);
+  g_autoptr (GPtrArray) streams = streams_new (3);
+  const char *other = "beef000000000000000000000000000000000000000000000000000000000000";
+  gint64      reveal_after;
+  char       *told;
+
+  told = told_now (policy, TASK_ID, 0, "parent-1", streams, &reveal_after);
+  g_assert_cmpstr (told, ==, "1,2,3");
+  g_free (told);
+  g_assert_true (dfly_upload_policy_admit (policy, TASK_ID, 0, 1023));
+  g_assert_true (dfly_upload_policy_admit (policy, TASK_ID, 0, 1023));
+  g_assert_cmpuint (dfly_super_seeding_get_source_tasks (self), ==, 0);
+
+  /* From the source: one child now, the others after the window. */
+  told = told_now (policy, other, 0, NULL, streams, &reveal_after);
+  g_assert_cmpstr (told, ==, "1");
+  g_free (told);
+  g_assert_cmpint (reveal_after, ==, WINDOW_US);
+  told = told_now (policy, other, 1, "parent-1", streams, &reveal_after);
+  g_assert_cmpstr (told, ==, "2");
+  g_free (told);
+  g_assert_true (dfly_upload_policy_admit (policy, other, 0, 1023));
+  g_assert_false (dfly_upload_policy_admit (policy, other, 0, 1023));
+  g_assert_cmpuint (dfly_super_seeding_get_source_tasks (self), ==, 1);
+  /* The first task is still shared by default. */
+  g_assert_true (dfly_upload_policy_admit (policy, TASK_ID, 0, 1023));
+}
+
+/* The source tasks a peer remembers are bounded (1024): the oldest go
+ * first, and are shared by default again. */
+static void
+test_source_tasks_memory (void)
+{
+  g_autoptr (DflyUploadPolicy) policy = dfly_super_seeding_new_for_source_tasks ();
+  DflySuperSeeding *self = DFLY_SUPER_SEEDING (policy);
+  g_autoptr (GPtrArray) streams = streams_new (2);
+  gint64 reveal_after;
+
+  for (guint i = 0; i < 1100; i++) {
+    g_autofree char *task = g_strdup_printf ("%064x", i);
+    g_autofree char *told = told_now (policy, task, 0, NULL, streams, &reveal_after);
+
+    g_assert_cmpuint (strlen (told), ==, 1);
+  }
+  g_assert_cmpuint (dfly_super_seeding_get_source_tasks (self), ==, 1024);
+  {
+    g_autofree char *first = g_strdup_printf ("%064x", 0);
+    g_autofree char *last = g_strdup_printf ("%064x", 1099);
+
+    g_assert_true (dfly_upload_policy_admit (policy, first, 0, 9));
+    g_assert_true (dfly_upload_policy_admit (policy, first, 0, 9));
+    g_assert_true (dfly_upload_policy_admit (policy, last, 0, 9));
+    g_assert_false (dfly_upload_policy_admit (policy, last, 0, 9));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -163,5 +247,7 @@ main (int argc, char **argv)
   g_test_add_func ("/super-seeding/withdraw", test_withdraw);
   g_test_add_func ("/super-seeding/memory", test_memory);
   g_test_add_func ("/super-seeding/threads", test_threads);
+  g_test_add_func ("/super-seeding/source-tasks", test_source_tasks);
+  g_test_add_func ("/super-seeding/source-tasks-memory", test_source_tasks_memory);
   return g_test_run ();
 }
