@@ -1,16 +1,20 @@
 /* dfly-manager-role.c — the "manager" role: the cluster's REST API
  *
- * Today it serves GET /healthy, the first call Harbor's preheat driver
- * makes; the preheat jobs API arrives later. Requests dispatch from one
- * route table; an unknown path is 404, a known path with another method 405.
+ * It serves GET /healthy (the first call Harbor's preheat driver makes)
+ * and, under /api/v1/, the records of its store (dfly-manager-api.h):
+ * clusters, and the schedulers and seed peers that register themselves.
+ * Other requests dispatch from one route table; an unknown path is 404, a
+ * known path with another method 405.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include <libsoup/soup.h>
 
 #include "dfly/dfly.h"
+#include "dfly-manager-api.h"
 #include "dfly-manager-settings.h"
 #include "dfly-wire.h"
 
@@ -21,6 +25,7 @@ struct _DflyManagerRole {
   DflyWireListener *listener; /* while running: accepts connections... */
   SoupServer       *server;   /* ...and hands them here to speak HTTP */
   char             *url;      /* http://ADDR:PORT as bound, the port resolved */
+  DflyManagerApi   *api;      /* /api/v1/, over the store */
 };
 
 G_DEFINE_FINAL_TYPE (DflyManagerRole, dfly_manager_role, DFLY_TYPE_ROLE)
@@ -47,8 +52,11 @@ static void
 on_request (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
             gpointer user_data)
 {
-  const char *method = soup_server_message_get_method (msg);
+  DflyManagerRole *self = user_data;
+  const char      *method = soup_server_message_get_method (msg);
 
+  if (self->api != NULL && dfly_manager_api_handle (self->api, msg, path, query))
+    return;
   for (gsize i = 0; i < G_N_ELEMENTS (routes); i++) {
     g_autofree char *allow = NULL;
 
@@ -66,22 +74,51 @@ on_request (SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
   soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
 }
 
-/* No route takes a body yet, so a request announcing one is answered 413
- * before its body is read: SoupServer would otherwise buffer it whole, and
- * a client could make us hold any amount of memory. */
+/* A body is read only for a write under /api/v1/, with a length of at
+ * most DFLY_MANAGER_API_MAX_BODY; any other is answered 413 before it is
+ * read: SoupServer would otherwise buffer it whole, and a client could
+ * make us hold any amount of memory. */
 static void
 on_early_request (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
                   gpointer user_data)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char         *method = soup_server_message_get_method (msg);
+  goffset             length = soup_message_headers_get_content_length (headers);
+  SoupEncoding        encoding = soup_message_headers_get_encoding (headers);
+  gboolean write = strcmp (method, SOUP_METHOD_POST) == 0 || strcmp (method, "PATCH") == 0;
 
+  if (write && g_str_has_prefix (path, DFLY_MANAGER_API_PREFIX) &&
+      encoding == SOUP_ENCODING_CONTENT_LENGTH && length <= DFLY_MANAGER_API_MAX_BODY)
+    return;
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
-  if (soup_message_headers_get_content_length (headers) > 0 ||
-      soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED) {
-    soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+  if (length > 0 || encoding == SOUP_ENCODING_CHUNKED) {
+    dfly_manager_api_answer_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL,
+                                   "a body is taken only by a write under /api/v1/, with a "
+                                   "length of at most 65536 bytes");
     soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
                                   "close");
   }
+}
+
+/* The store the settings name: manager.database, or manager.db in the
+ * state directory. */
+static DflyManagerStore *
+open_store (DflyManagerRole *self, const DflyManagerSettings *settings, GError **error)
+{
+  DflyConfig *config = dfly_context_get_config (dfly_component_get_context (DFLY_COMPONENT (self)));
+  g_autofree char *path = NULL;
+
+  if (*settings->database != '\0')
+    path = g_strdup (settings->database);
+  else
+    path = g_build_filename (config->daemon.state_dir, "manager.db", NULL);
+  if (g_mkdir_with_parents (config->daemon.state_dir, 0750) != 0 && *settings->database == '\0') {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_IO, "cannot create %s: %s", config->daemon.state_dir,
+                 g_strerror (errno));
+    return NULL;
+  }
+  return dfly_manager_store_open_sqlite (path, settings->keepalive_timeout, error);
 }
 
 static gboolean
@@ -90,8 +127,15 @@ dfly_manager_role_start (DflyRole *role, GError **error)
   DflyManagerRole           *self = DFLY_MANAGER_ROLE (role);
   const DflyManagerSettings *settings = dfly_component_get_settings (DFLY_COMPONENT (role));
   g_autoptr (GError) local_error = NULL;
-  DflyWireLimits limits;
+  DflyManagerStore *store;
+  DflyWireLimits    limits;
 
+  store = open_store (self, settings, error);
+  if (store == NULL) {
+    g_prefix_error (error, "manager.database: ");
+    return FALSE;
+  }
+  self->api = dfly_manager_api_new (store);
   self->server = soup_server_new ("server-header", "dfly/" PACKAGE_VERSION, NULL);
   soup_server_add_early_handler (self->server, NULL, on_early_request, self, NULL);
   soup_server_add_handler (self->server, NULL, on_request, self, NULL);
@@ -108,6 +152,7 @@ dfly_manager_role_start (DflyRole *role, GError **error)
     g_set_error (error, local_error->domain, local_error->code, "manager.listen: %s",
                  local_error->message);
     g_clear_object (&self->server);
+    g_clear_pointer (&self->api, dfly_manager_api_free);
     return FALSE;
   }
   /* Port 0 asks for an ephemeral port: tell the one we got. */
@@ -126,6 +171,7 @@ disconnect (DflyManagerRole *self)
     soup_server_disconnect (self->server);
   g_clear_object (&self->server);
   g_clear_pointer (&self->url, g_free);
+  g_clear_pointer (&self->api, dfly_manager_api_free);
 }
 
 static void

@@ -10,6 +10,11 @@ static const DflyConfigKey keys[] = {
     DFLY_CONFIG_RESTART, "the address the REST API listens on" },
   { "port", DFLY_CONFIG_PORT, offsetof (DflyManagerSettings, port), "8080", 0, G_MAXUINT16,
     DFLY_CONFIG_RESTART, "the REST API's TCP port; 0 picks a free one" },
+  { "database", DFLY_CONFIG_PATH, offsetof (DflyManagerSettings, database), "\"\"", 0, 4096,
+    DFLY_CONFIG_RESTART, "the store's SQLite file; empty: manager.db in the state directory" },
+  { "keepalive_timeout", DFLY_CONFIG_UINT, offsetof (DflyManagerSettings, keepalive_timeout), "30",
+    1, 3600, DFLY_CONFIG_RESTART,
+    "seconds a scheduler or seed peer may be silent and still be shown active" },
 };
 
 const DflyConfigSection dfly_manager_settings = {

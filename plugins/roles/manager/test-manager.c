@@ -3,9 +3,11 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
 #include "../dfly-role-test.h"
+#include "dfly-manager-api.h"
 #include "dfly-manager-settings.h"
 
 /* From dfly-manager-role.c, compiled into this binary. */
@@ -21,14 +23,38 @@ manager_settings (RoleTest *t, const char *name)
   return (DflyManagerSettings *) dfly_settings_get_values (settings);
 }
 
+/* Removes a state directory and the store's files in it. */
+static void
+state_dir_remove (char *dir)
+{
+  g_autoptr (GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL) {
+    g_autofree char *file = g_build_filename (dir, name, NULL);
+
+    g_assert_cmpint (g_unlink (file), ==, 0);
+  }
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+  g_free (dir);
+}
+
 /* The role fixture with the manager's section bound, as the loader binds
- * it, under the names the tests give their roles; its port is 0 (a free one). */
+ * it, under the names the tests give their roles; its port is 0 (a free
+ * one), and the state directory (where the store's file goes) a temporary
+ * one, removed with the context. */
 static void
 manager_setup (RoleTest *t, gconstpointer data)
 {
   const char *const names[] = { "manager", "first" };
+  DflyConfig       *config;
 
   role_test_setup (t, data);
+  config = dfly_context_get_config (t->context);
+  g_free (config->daemon.state_dir);
+  config->daemon.state_dir = role_test_dir_new ();
+  g_object_set_data_full (G_OBJECT (t->context), "test-state-dir",
+                          g_strdup (config->daemon.state_dir), (GDestroyNotify) state_dir_remove);
   for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
     g_autoptr (GError) error = NULL;
 
@@ -258,6 +284,191 @@ test_bad_listen (RoleTest *t, gconstpointer data)
   g_assert_cmpint (dfly_role_get_state (role), ==, DFLY_ROLE_STATE_FAILED);
 }
 
+/* A JSON request: status and parsed reply (NULL for an empty one). */
+static guint
+call_json (const char *method, const char *base, const char *path, const char *json,
+           JsonNode **reply)
+{
+  g_autoptr (GBytes) sent = json != NULL ? g_bytes_new (json, strlen (json)) : NULL;
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (SoupMessage) msg = request_with_body (method, base, path, sent, &body);
+
+  *reply = NULL;
+  if (g_bytes_get_size (body) > 0) {
+    g_autofree char *text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+
+    g_assert_cmpstr (
+      soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL), ==,
+      "application/json");
+    *reply = json_from_string (text, NULL);
+    g_assert_nonnull (*reply);
+  }
+  return soup_message_get_status (msg);
+}
+
+/* An error reply: its status, and the field it names (or none). */
+static void
+assert_error (guint status, JsonNode *reply, guint expected, const char *field)
+{
+  JsonObject *object;
+
+  g_assert_cmpuint (status, ==, expected);
+  g_assert_nonnull (reply);
+  object = json_node_get_object (reply);
+  g_assert_true (json_object_has_member (object, "message"));
+  g_assert_cmpstr (json_object_get_string_member (object, "field"), ==, field);
+}
+
+/* Clusters are created, listed, changed and removed over REST; schedulers
+ * register (the same host again is the same record) and keep alive; what
+ * is malformed or out of bounds is refused with the field at fault and
+ * writes nothing. */
+static void
+test_api (RoleTest *t, gconstpointer data)
+{
+  g_autoptr (DflyRole) role =
+    role_test_new_role (dfly_manager_role_get_type (), t->context, "manager");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *base = NULL;
+  const char      *scheduler =
+    "{\"hostname\":\"s1\",\"ip\":\"127.0.0.1\",\"port\":8002,\"scheduler_cluster_id\":1}";
+  JsonNode   *reply;
+  JsonObject *object;
+  guint       status;
+
+  g_assert_true (dfly_role_start (role, &error));
+  base = base_url (role);
+
+  status = call_json ("POST", base, "/api/v1/scheduler-clusters", "{\"name\":\"east\"}", &reply);
+  g_assert_cmpuint (status, ==, SOUP_STATUS_CREATED);
+  object = json_node_get_object (reply);
+  g_assert_cmpint (json_object_get_int_member (object, "id"), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (object, "name"), ==, "east");
+  json_node_unref (reply);
+
+  status = call_json ("POST", base, "/api/v1/scheduler-clusters", "{\"name\":\"east\"}", &reply);
+  assert_error (status, reply, SOUP_STATUS_CONFLICT, "name");
+  json_node_unref (reply);
+  status = call_json ("POST", base, "/api/v1/scheduler-clusters", "{\"name\":", &reply);
+  assert_error (status, reply, SOUP_STATUS_BAD_REQUEST, NULL);
+  json_node_unref (reply);
+  status = call_json ("POST", base, "/api/v1/scheduler-clusters", "[1, 2]", &reply);
+  assert_error (status, reply, SOUP_STATUS_BAD_REQUEST, NULL);
+  json_node_unref (reply);
+  status = call_json ("POST", base, "/api/v1/scheduler-clusters",
+                      "{\"name\":\"w\",\"config\":\"big\"}", &reply);
+  assert_error (status, reply, SOUP_STATUS_BAD_REQUEST, "config");
+  json_node_unref (reply);
+  status = call_json ("POST", base, "/api/v1/scheduler-clusters", "{\"bio\":\"no name\"}", &reply);
+  assert_error (status, reply, SOUP_STATUS_BAD_REQUEST, "name");
+  json_node_unref (reply);
+
+  status = call_json ("POST", base, "/api/v1/schedulers", scheduler, &reply);
+  g_assert_cmpuint (status, ==, SOUP_STATUS_OK);
+  object = json_node_get_object (reply);
+  g_assert_cmpint (json_object_get_int_member (object, "id"), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (object, "state"), ==, "active");
+  json_node_unref (reply);
+  status = call_json ("POST", base, "/api/v1/schedulers", scheduler, &reply);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (reply), "id"), ==, 1);
+  json_node_unref (reply);
+  status = call_json (
+    "POST", base, "/api/v1/schedulers",
+    "{\"hostname\":\"s2\",\"ip\":\"127.0.0.2\",\"port\":8002,\"scheduler_cluster_id\":9}", &reply);
+  assert_error (status, reply, SOUP_STATUS_BAD_REQUEST, "scheduler_cluster_id");
+  json_node_unref (reply);
+
+  status = call_json ("POST", base, "/api/v1/schedulers/1/keepalive", NULL, &reply);
+  g_assert_cmpuint (status, ==, SOUP_STATUS_NO_CONTENT);
+  g_assert_null (reply);
+  status = call_json ("POST", base, "/api/v1/schedulers/2/keepalive", NULL, &reply);
+  assert_error (status, reply, SOUP_STATUS_NOT_FOUND, NULL);
+  json_node_unref (reply);
+  status = call_json ("POST", base, "/api/v1/scheduler-clusters/1/keepalive", NULL, &reply);
+  assert_error (status, reply, SOUP_STATUS_NOT_FOUND, NULL);
+  json_node_unref (reply);
+
+  status = call_json ("GET", base, "/api/v1/schedulers?scheduler_cluster_id=1", NULL, &reply);
+  g_assert_cmpuint (status, ==, SOUP_STATUS_OK);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (reply)), ==, 1);
+  json_node_unref (reply);
+  status = call_json ("GET", base, "/api/v1/schedulers?scheduler_cluster_id=2", NULL, &reply);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (reply)), ==, 0);
+  json_node_unref (reply);
+  status = call_json ("GET", base, "/api/v1/schedulers?hostname=s1", NULL, &reply);
+  assert_error (status, reply, SOUP_STATUS_BAD_REQUEST, "hostname");
+  json_node_unref (reply);
+
+  status =
+    call_json ("PATCH", base, "/api/v1/scheduler-clusters/1", "{\"bio\":\"the east\"}", &reply);
+  g_assert_cmpuint (status, ==, SOUP_STATUS_OK);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (reply), "bio"), ==,
+                   "the east");
+  json_node_unref (reply);
+  status = call_json ("DELETE", base, "/api/v1/scheduler-clusters/1", NULL, &reply);
+  assert_error (status, reply, SOUP_STATUS_CONFLICT, NULL);
+  json_node_unref (reply);
+  status = call_json ("DELETE", base, "/api/v1/schedulers/1", NULL, &reply);
+  g_assert_cmpuint (status, ==, SOUP_STATUS_NO_CONTENT);
+  status = call_json ("DELETE", base, "/api/v1/scheduler-clusters/1", NULL, &reply);
+  g_assert_cmpuint (status, ==, SOUP_STATUS_NO_CONTENT);
+  status = call_json ("GET", base, "/api/v1/scheduler-clusters/1", NULL, &reply);
+  assert_error (status, reply, SOUP_STATUS_NOT_FOUND, NULL);
+  json_node_unref (reply);
+
+  status = call_json ("GET", base, "/api/v1/nothing", NULL, &reply);
+  assert_error (status, reply, SOUP_STATUS_NOT_FOUND, NULL);
+  json_node_unref (reply);
+  status = call_json ("GET", base, "/api/v1/schedulers/0", NULL, &reply);
+  assert_error (status, reply, SOUP_STATUS_NOT_FOUND, NULL);
+  json_node_unref (reply);
+  status = call_json ("GET", base, "/api/v1/schedulers/99999999999999999999", NULL, &reply);
+  assert_error (status, reply, SOUP_STATUS_NOT_FOUND, NULL);
+  json_node_unref (reply);
+  status = call_json ("PUT", base, "/api/v1/schedulers", NULL, &reply);
+  assert_error (status, reply, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+  json_node_unref (reply);
+
+  /* A body over the cap is refused before it is read. */
+  {
+    g_autofree char *big = g_strnfill (DFLY_MANAGER_API_MAX_BODY + 1, ' ');
+
+    status = call_json ("POST", base, "/api/v1/scheduler-clusters", big, &reply);
+    assert_error (status, reply, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+    json_node_unref (reply);
+  }
+
+  g_assert_true (role_test_stop (role, &error));
+  g_assert_no_error (error);
+}
+
+/* Records outlive the role: a restart finds them in the store's file. */
+static void
+test_api_restart (RoleTest *t, gconstpointer data)
+{
+  g_autoptr (DflyRole) role =
+    role_test_new_role (dfly_manager_role_get_type (), t->context, "manager");
+  g_autofree char *base = NULL;
+  JsonNode        *reply;
+
+  g_assert_true (dfly_role_start (role, NULL));
+  base = base_url (role);
+  g_assert_cmpuint (
+    call_json ("POST", base, "/api/v1/seed-peer-clusters", "{\"name\":\"seeds\"}", &reply), ==,
+    SOUP_STATUS_CREATED);
+  json_node_unref (reply);
+  g_assert_true (role_test_stop (role, NULL));
+  g_clear_pointer (&base, g_free);
+
+  g_assert_true (dfly_role_start (role, NULL));
+  base = base_url (role);
+  g_assert_cmpuint (call_json ("GET", base, "/api/v1/seed-peer-clusters", NULL, &reply), ==,
+                    SOUP_STATUS_OK);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (reply)), ==, 1);
+  json_node_unref (reply);
+  g_assert_true (role_test_stop (role, NULL));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -267,5 +478,7 @@ main (int argc, char **argv)
   MANAGER_TEST_ADD ("/manager/stop-closes", test_stop_closes);
   MANAGER_TEST_ADD ("/manager/port-in-use", test_port_in_use);
   MANAGER_TEST_ADD ("/manager/bad-listen", test_bad_listen);
+  MANAGER_TEST_ADD ("/manager/api", test_api);
+  MANAGER_TEST_ADD ("/manager/api-restart", test_api_restart);
   return g_test_run ();
 }
