@@ -111,6 +111,9 @@ dflyctl_SOURCES = \
 	core/ctl/dflyctl-cache.c \
 	core/ctl/dflyctl-cert.c \
 	core/ctl/dflyctl-get.c \
+	core/ctl/dflyctl-manager.c \
+	core/ctl/dflyctl-manager-client.c \
+	core/ctl/dflyctl-manager-client.h \
 	core/ctl/dflyctl-output.c \
 	core/ctl/dflyctl-output.h \
 	core/ctl/dflyctl-parse.c \
@@ -123,4 +126,4 @@ dflyctl_SOURCES = \
 	core/ctl/dflyctl-task.c
 dflyctl_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dflyctl\"
 dflyctl_CFLAGS = $(AM_CFLAGS) $(JSON_CFLAGS) $(SOUP_CFLAGS)
-dflyctl_LDADD = core/libdfly-1.la $(GLIB_LIBS) $(JSON_LIBS)
+dflyctl_LDADD = core/libdfly-1.la $(GLIB_LIBS) $(JSON_LIBS) $(SOUP_LIBS)

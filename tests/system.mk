@@ -4,6 +4,7 @@
 SYSTEM_TESTS = \
 	tests/system/test-control.sh \
 	tests/system/test-ctl-args.sh \
+	tests/system/test-ctl-manager.sh \
 	tests/system/test-cert.sh \
 	tests/system/test-runtime.sh \
 	tests/system/test-proxy.sh \

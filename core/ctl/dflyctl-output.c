@@ -50,6 +50,41 @@ append_row (GString *out, const char *indent, const char *const *cells, const gs
   g_string_append_c (out, '\n');
 }
 
+char *
+dflyctl_format_table (const char *const *headers, guint n_columns, GPtrArray *rows)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_autofree gsize *widths = g_new0 (gsize, n_columns);
+
+  for (guint i = 0; i < n_columns; i++)
+    widths[i] = display_width (headers[i]);
+  for (guint r = 0; r < rows->len; r++) {
+    const char *const *cells = g_ptr_array_index (rows, r);
+
+    for (guint i = 0; i < n_columns; i++)
+      widths[i] = MAX (widths[i], display_width (cells[i]));
+  }
+  append_row (out, "", headers, widths, n_columns);
+  for (guint r = 0; r < rows->len; r++)
+    append_row (out, "", g_ptr_array_index (rows, r), widths, n_columns);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+char *
+dflyctl_format_fields (const char *const *labels, const char *const *values, guint n_fields)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  gsize width = 0;
+
+  for (guint i = 0; i < n_fields; i++)
+    width = MAX (width, display_width (labels[i]));
+  for (guint i = 0; i < n_fields; i++) {
+    append_padded (out, labels[i], width + 1);
+    g_string_append_printf (out, "%s\n", values[i]);
+  }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
 static const char *
 or_placeholder (const char *text, const char *placeholder)
 {

@@ -25,6 +25,12 @@ char *dflyctl_output_version (DflyctlFormat format, const char *client_version,
 /* @root as --json prints it: two-space indents, a newline at the end. */
 char *dflyctl_json_to_text (JsonNode *root);
 
+/* Aligned columns under @headers; @rows holds arrays of @n_columns cells.
+ * The last column is not padded. */
+char *dflyctl_format_table (const char *const *headers, guint n_columns, GPtrArray *rows);
+/* One "label value" line each, values aligned (@labels end in ':'). */
+char *dflyctl_format_fields (const char *const *labels, const char *const *values, guint n_fields);
+
 /* Sizes as people read them: "512 B", "1.5 KiB", "512.0 MiB". */
 char *dflyctl_format_bytes (guint64 bytes);
 /* "410 MiB/s", "4.2 MiB/s", "0 B/s". */

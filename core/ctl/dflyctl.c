@@ -315,6 +315,12 @@ static const DflyctlCommand commands[] = {
     TRUE, dflyctl_cmd_cert },
   { "runtime", N_ ("RUNTIME"), N_ ("Point containerd, crio, podman or docker at dfly's proxy"),
     TRUE, dflyctl_cmd_runtime },
+  { "cluster", N_ ("list|show|create|…"), N_ ("The manager's scheduler and seed peer clusters"),
+    TRUE, dflyctl_cmd_cluster },
+  { "scheduler", N_ ("list|show|delete"), N_ ("The schedulers registered with the manager"), TRUE,
+    dflyctl_cmd_scheduler },
+  { "seed", N_ ("list|show|delete"), N_ ("The seed peers registered with the manager"), TRUE,
+    dflyctl_cmd_seed },
   { "version", "", N_ ("Show the versions of dflyctl and dflyd"), FALSE, cmd_version },
   { "help", "", N_ ("Show this help"), TRUE, cmd_help },
 };
@@ -368,9 +374,9 @@ commands_description (void)
     text, "\n\n%s\n%s\n",
     _ ("dflyctl COMMAND --help, or dflyctl help COMMAND, shows the options of one command."),
     _ ("Exit status: 0 success, 1 failure, 2 bad arguments or configuration,\n"
-       "3 dflyd not running, 4 no such task, 5 the origin failed,\n"
-       "6 digest mismatch, 7 no answer or download in time, 8 cancelled,\n"
-       "9 refused by the bus policy."));
+       "3 dflyd not running or the manager unreachable, 4 no such task or record,\n"
+       "5 the origin failed, 6 digest mismatch, 7 no answer or download in time,\n"
+       "8 cancelled, 9 refused by the bus policy."));
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
@@ -436,7 +442,8 @@ report_error (Dflyctl *self, GError *error)
     g_printerr ("dflyctl: %s\n", error->message);
     return DFLY_EXIT_USAGE;
   }
-  if (g_error_matches (error, DFLYCTL_ERROR, DFLYCTL_ERROR_VANISHED)) {
+  if (g_error_matches (error, DFLYCTL_ERROR, DFLYCTL_ERROR_VANISHED) ||
+      g_error_matches (error, DFLYCTL_ERROR, DFLYCTL_ERROR_REMOTE_UNREACHABLE)) {
     g_printerr ("dflyctl: %s\n", error->message);
     return DFLY_EXIT_UNREACHABLE;
   }

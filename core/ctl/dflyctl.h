@@ -16,9 +16,10 @@ G_BEGIN_DECLS
 /* Failures that are dflyctl's own, not dflyd's. */
 #define DFLYCTL_ERROR (dflyctl_error_quark ())
 typedef enum {
-  DFLYCTL_ERROR_UNREACHABLE, /* no connection to the bus at all */
-  DFLYCTL_ERROR_USAGE,       /* a bad argument to a command: one line, exit 2 */
-  DFLYCTL_ERROR_VANISHED,    /* dflyd left the bus while dflyctl waited for it */
+  DFLYCTL_ERROR_UNREACHABLE,        /* no connection to the bus at all */
+  DFLYCTL_ERROR_USAGE,              /* a bad argument to a command: one line, exit 2 */
+  DFLYCTL_ERROR_VANISHED,           /* dflyd left the bus while dflyctl waited for it */
+  DFLYCTL_ERROR_REMOTE_UNREACHABLE, /* a server dflyctl talks to over HTTP (the manager): exit 3 */
 } DflyctlError;
 GQuark dflyctl_error_quark (void);
 
@@ -62,12 +63,17 @@ GVariant *dflyctl_call (Dflyctl *self, const char *method, GVariant *parameters,
 void dflyctl_print (Dflyctl *self, char *text);
 
 /* The commands, one file each: dflyctl-get.c, dflyctl-task.c, dflyctl-cache.c,
- * dflyctl-cert.c and dflyctl-runtime.c (which need no dflyd). */
+ * dflyctl-cert.c and dflyctl-runtime.c (which need no dflyd), and
+ * dflyctl-manager.c (cluster, scheduler, seed: the manager's REST API over
+ * HTTP, no dflyd or bus). */
 gboolean dflyctl_cmd_get (Dflyctl *self, GError **error);
 gboolean dflyctl_cmd_tasks (Dflyctl *self, GError **error);
 gboolean dflyctl_cmd_task (Dflyctl *self, GError **error);
 gboolean dflyctl_cmd_cache (Dflyctl *self, GError **error);
 gboolean dflyctl_cmd_cert (Dflyctl *self, GError **error);
 gboolean dflyctl_cmd_runtime (Dflyctl *self, GError **error);
+gboolean dflyctl_cmd_cluster (Dflyctl *self, GError **error);
+gboolean dflyctl_cmd_scheduler (Dflyctl *self, GError **error);
+gboolean dflyctl_cmd_seed (Dflyctl *self, GError **error);
 
 G_END_DECLS
