@@ -21,6 +21,8 @@ EXTRA_DIST += $(PROTO_FILES) proto/README.md
 # and fuzz targets (not part of the installed plugin API).
 noinst_LTLIBRARIES += proto/libdfly-proto.la
 proto_libdfly_proto_la_SOURCES = \
+	proto/dfly-manager-link.c \
+	proto/dfly-manager-link.h \
 	proto/dfly-message.c \
 	proto/dfly-message.h \
 	proto/dfly-piece-http.c \
@@ -36,9 +38,9 @@ proto_libdfly_proto_la_SOURCES = \
 nodist_proto_libdfly_proto_la_SOURCES = \
 	proto/common.pb-c.c proto/scheduler.pb-c.c proto/peer.pb-c.c
 proto_libdfly_proto_la_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dfly-proto\"
-proto_libdfly_proto_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(SOUP_CFLAGS)
-proto_libdfly_proto_la_LIBADD = $(PROTOBUF_C_LIBS) $(SOUP_LIBS)
+proto_libdfly_proto_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(SOUP_CFLAGS) $(JSON_CFLAGS)
+proto_libdfly_proto_la_LIBADD = $(PROTOBUF_C_LIBS) $(SOUP_LIBS) $(JSON_LIBS)
 # What a user of libdfly-proto compiles with.
 PROTO_CPPFLAGS = -I$(top_srcdir)/proto
-PROTO_CFLAGS = $(PROTOBUF_C_CFLAGS) $(SOUP_CFLAGS)
-PROTO_LIBS = proto/libdfly-proto.la $(PROTOBUF_C_LIBS) $(SOUP_LIBS)
+PROTO_CFLAGS = $(PROTOBUF_C_CFLAGS) $(SOUP_CFLAGS) $(JSON_CFLAGS)
+PROTO_LIBS = proto/libdfly-proto.la $(PROTOBUF_C_LIBS) $(SOUP_LIBS) $(JSON_LIBS)

@@ -669,8 +669,11 @@ need python3
 # start_node NAME IP ROLES [YAML-LINE...]: one dflyd as host IP (127.0.0.x)
 # named NAME (a shell word), with its own private bus, state and cache,
 # running ROLES (a YAML list, e.g. "[peer]"). Extra lines are appended to
-# its config (whole sections). Sets NODE_PID_<NAME> and NODE_BUS_<NAME>;
-# its log is $SCRATCH/NAME.log and its cache $SCRATCH/NAME/cache.
+# its config (whole sections); NODE_MANAGER_LINES, if set, go into its
+# manager section (which start_node writes), and NODE_MANAGER_PORT is the
+# manager role's port (0: a free one). Sets NODE_PID_<NAME> and
+# NODE_BUS_<NAME>; its log is $SCRATCH/NAME.log and its cache
+# $SCRATCH/NAME/cache.
 start_node () {
   _node_name=$1
   _ip=$2
@@ -692,8 +695,9 @@ host:
   announce_interval: 1
 manager:
   listen: $_ip
-  port: 0
+  port: ${NODE_MANAGER_PORT:-0}
 EOF
+    [ -z "${NODE_MANAGER_LINES:-}" ] || printf '%s\n' "$NODE_MANAGER_LINES"
     for _line in "$@"; do
       printf '%s\n' "$_line"
     done

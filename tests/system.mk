@@ -3,6 +3,7 @@
 # tests/local.mk; they need dflyd, dflyctl and build-plugins/ built first.
 SYSTEM_TESTS = \
 	tests/system/test-control.sh \
+	tests/system/test-manager-register.sh \
 	tests/system/test-ctl-args.sh \
 	tests/system/test-ctl-manager.sh \
 	tests/system/test-cert.sh \

@@ -8,6 +8,7 @@
 
 #include <dfly/dfly.h>
 
+#include "proto/dfly-manager-link.h"
 #include "proto/dfly-wire.h"
 
 #define WAIT_MS  10000 /* the bound on every wait; generous for valgrind */
@@ -927,6 +928,50 @@ test_listen (void)
   dfly_wire_listener_free (NULL);
 }
 
+/* manager.addr as users write it, and as they mistype it. */
+static void
+test_manager_base_url (void)
+{
+  const struct {
+    const char *addr;
+    gboolean    tls;
+    const char *url; /* NULL: refused */
+  } cases[] = {
+    { "10.0.0.1:8080", FALSE, "http://10.0.0.1:8080" },
+    { "10.0.0.1:8080", TRUE, "https://10.0.0.1:8080" },
+    { "manager.example:65535", FALSE, "http://manager.example:65535" },
+    { "[::1]:8080", FALSE, "http://[::1]:8080" },
+    { "http://10.0.0.1:8080", TRUE, "http://10.0.0.1:8080" },
+    { "https://m.example:443/", FALSE, "https://m.example:443" },
+    { "https://m.example", FALSE, "https://m.example:443" },
+    { "HTTP://m.example:8080", FALSE, "http://m.example:8080" },
+    { "10.0.0.1", FALSE, NULL },
+    { "10.0.0.1:0", FALSE, NULL },
+    { "10.0.0.1:65536", FALSE, NULL },
+    { ":8080", FALSE, NULL },
+    { "", FALSE, NULL },
+    { "ftp://10.0.0.1:21", FALSE, NULL },
+    { "http://10.0.0.1:8080/api", FALSE, NULL },
+    { "http://u:p@10.0.0.1:8080", FALSE, NULL },
+    { "http://10.0.0.1:8080?x=1", FALSE, NULL },
+    { "http://10.0.0.1:8080#f", FALSE, NULL },
+    { "10.0.0.1:8080 evil", FALSE, NULL },
+    { "10.0.0.1:80\r\nHost: x", FALSE, NULL },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GError) error = NULL;
+    g_autofree char *url = dfly_manager_link_base_url (cases[i].addr, cases[i].tls, &error);
+
+    g_test_message ("%s", cases[i].addr);
+    g_assert_cmpstr (url, ==, cases[i].url);
+    if (url == NULL) {
+      g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_CONFIG);
+      g_assert_true (g_str_has_prefix (error->message, "manager.addr: "));
+    }
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -951,6 +996,7 @@ main (int argc, char **argv)
   g_test_add ("/wire/server/bad-body", Fixture, NULL, fixture_setup, test_server_bad_body,
               fixture_teardown);
   g_test_add ("/wire/post", Fixture, NULL, fixture_setup, test_post, fixture_teardown);
+  g_test_add_func ("/wire/manager-base-url", test_manager_base_url);
   g_test_add ("/wire/divert/prefix", Fixture, NULL, divert_setup, test_divert_prefix,
               divert_teardown);
   g_test_add ("/wire/divert/other", Fixture, NULL, divert_setup, test_divert_other,

@@ -179,6 +179,17 @@ static const DflyConfigKey tls_keys[] = {
   KEY ("key", PATH, tls.key, "\"\"", 0, PATHS, RESTART, "the private key of tls.cert"),
 };
 
+static const DflyConfigKey manager_keys[] = {
+  KEY ("addr", STRING, manager.addr, "\"\"", 0, 1024, RESTART,
+       "the manager this host's scheduler and seed register with, host:port; empty: none"),
+  KEY ("scheduler_cluster_id", UINT, manager.scheduler_cluster_id, "1", 1, G_MAXINT32, RESTART,
+       "the scheduler cluster this host's scheduler joins"),
+  KEY ("seed_peer_cluster_id", UINT, manager.seed_peer_cluster_id, "1", 1, G_MAXINT32, RESTART,
+       "the seed peer cluster this host's seed joins"),
+  KEY ("keepalive_interval", DURATION, manager.keepalive_interval, "5s", 1, 600, RESTART,
+       "time between keepalives to the manager"),
+};
+
 #define SECTION(keys_)                                                           \
   {                                                                              \
     .size = sizeof (DflyConfig), .keys = (keys_), .n_keys = G_N_ELEMENTS (keys_) \
@@ -195,9 +206,12 @@ static const DflyConfigSection http_section = SECTION (http_keys);
 static const DflyConfigSection source_section = SECTION (source_keys);
 static const DflyConfigSection storage_section = SECTION (storage_keys);
 static const DflyConfigSection tls_section = SECTION (tls_keys);
+static const DflyConfigSection manager_section = SECTION (manager_keys);
 
 /* "scheduler" is shared: the port is the daemon's (its peer finds the local
- * scheduler there), every other key the scheduler role's. */
+ * scheduler there), every other key the scheduler role's. So is "manager":
+ * where this host's roles find a manager is the daemon's, how the manager
+ * role serves is its own. */
 static const DflyConfigDaemonSection daemon_sections[] = {
   { "daemon", &daemon_section, FALSE },
   { "host", &host_section, FALSE },
@@ -210,6 +224,7 @@ static const DflyConfigDaemonSection daemon_sections[] = {
   { "source", &source_section, FALSE },
   { "storage", &storage_section, FALSE },
   { "tls", &tls_section, FALSE },
+  { "manager", &manager_section, TRUE },
   { NULL, NULL, FALSE },
 };
 

@@ -103,6 +103,15 @@ typedef struct {
     char *cert; /* this host's certificate, issued by ca */
     char *key;  /* its private key */
   } tls;
+  struct {
+    /* Where this host's scheduler and seed register and keep alive. The
+     * manager role's own keys (listen, port, …) are its section's
+     * DflySettings. */
+    char *addr;                 /* host:port or http(s)://host:port; empty: none */
+    guint scheduler_cluster_id; /* the scheduler cluster this host's scheduler joins */
+    guint seed_peer_cluster_id; /* the seed peer cluster this host's seed joins */
+    guint keepalive_interval;   /* seconds between keepalives */
+  } manager;
 } DflyConfig;
 
 #define DFLY_TYPE_CONFIG (dfly_config_get_type ())

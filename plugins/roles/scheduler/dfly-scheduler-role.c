@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include "dfly/dfly.h"
+#include "dfly-manager-link.h"
 #include "dfly-scheduler-service.h"
 #include "dfly-scheduler-settings.h"
 
@@ -48,6 +49,7 @@ struct _DflySchedulerRole {
   gboolean              warned_full; /* warn once each time the table fills, not per announce */
   DflySchedule         *schedule;    /* while running */
   DflySchedulerService *service;
+  DflyManagerLink      *manager; /* while running with manager.addr set */
 };
 
 G_DEFINE_FINAL_TYPE (DflySchedulerRole, dfly_scheduler_role, DFLY_TYPE_ROLE)
@@ -191,6 +193,7 @@ disconnect (DflySchedulerRole *self)
     g_clear_signal_handler (&self->left_id, self->service);
   }
   clear_expiry (self);
+  g_clear_pointer (&self->manager, dfly_manager_link_free);
   g_clear_object (&self->service);
   g_clear_object (&self->schedule);
   g_hash_table_remove_all (self->hosts);
@@ -226,6 +229,26 @@ list_seeds (gpointer user_data)
   return seeds;
 }
 
+/* What the manager keeps of this scheduler: where peers reach it, and
+ * the cluster it serves. */
+static JsonObject *
+scheduler_record (DflySchedulerRole *self)
+{
+  DflyContext *context = dfly_component_get_context (DFLY_COMPONENT (self));
+  DflyConfig  *config = dfly_context_get_config (context);
+  g_autoptr (DflyHostInfo) host = dfly_host_info_new_local (
+    config, DFLY_HOST_TYPE_NORMAL, dfly_scheduler_service_get_port (self->service));
+  JsonObject *record = json_object_new ();
+
+  json_object_set_string_member (record, "hostname", host->hostname);
+  json_object_set_string_member (record, "ip", host->ip);
+  json_object_set_int_member (record, "port", host->port);
+  json_object_set_string_member (record, "idc", host->idc);
+  json_object_set_string_member (record, "location", host->location);
+  json_object_set_int_member (record, "scheduler_cluster_id", config->manager.scheduler_cluster_id);
+  return record;
+}
+
 static gboolean
 dfly_scheduler_role_start (DflyRole *role, GError **error)
 {
@@ -254,6 +277,13 @@ dfly_scheduler_role_start (DflyRole *role, GError **error)
   self->announced_id =
     g_signal_connect (self->service, "host-announced", G_CALLBACK (on_host_announced), self);
   self->left_id = g_signal_connect (self->service, "host-left", G_CALLBACK (on_host_left), self);
+  if (*dfly_context_get_config (context)->manager.addr != '\0') {
+    self->manager = dfly_manager_link_new (context, "schedulers", scheduler_record (self), error);
+    if (self->manager == NULL) {
+      disconnect (self);
+      return FALSE;
+    }
+  }
   return TRUE;
 }
 

@@ -18,13 +18,15 @@
 #include "dfly/dfly.h"
 #include "dfly/dfly-http-client.h"
 #include "dfly-peer-engine.h"
+#include "dfly-manager-link.h"
 #include "dfly-super-seeding.h"
 
 G_DECLARE_FINAL_TYPE (DflySeedRole, dfly_seed_role, DFLY, SEED_ROLE, DflyRole)
 
 struct _DflySeedRole {
-  DflyRole        parent_instance;
-  DflyPeerEngine *engine; /* while running */
+  DflyRole         parent_instance;
+  DflyPeerEngine  *engine;  /* while running */
+  DflyManagerLink *manager; /* while running with manager.addr set */
 };
 
 G_DEFINE_FINAL_TYPE (DflySeedRole, dfly_seed_role, DFLY_TYPE_ROLE)
@@ -83,6 +85,27 @@ on_order (const char *task_id, const Dfly__V1__Download *download, gpointer user
   return dfly_peer_engine_fetch_for_swarm (self->engine, task, request->headers, error);
 }
 
+/* What the manager keeps of this seed peer: where peers fetch from it,
+ * and the cluster it serves. */
+static JsonObject *
+seed_record (DflySeedRole *self)
+{
+  DflyConfig *config = dfly_context_get_config (role_context (self));
+  g_autoptr (DflyHostInfo) host = dfly_host_info_new_local (
+    config, DFLY_HOST_TYPE_SUPER, dfly_peer_engine_get_upload_port (self->engine));
+  JsonObject *record = json_object_new ();
+
+  json_object_set_string_member (record, "hostname", host->hostname);
+  json_object_set_string_member (record, "ip", host->ip);
+  json_object_set_int_member (record, "port", host->port);
+  json_object_set_int_member (record, "download_port", host->port);
+  json_object_set_string_member (record, "type", "super");
+  json_object_set_string_member (record, "idc", host->idc);
+  json_object_set_string_member (record, "location", host->location);
+  json_object_set_int_member (record, "seed_peer_cluster_id", config->manager.seed_peer_cluster_id);
+  return record;
+}
+
 static gboolean
 dfly_seed_role_start (DflyRole *role, GError **error)
 {
@@ -92,11 +115,24 @@ dfly_seed_role_start (DflyRole *role, GError **error)
   g_autoptr (DflyUploadPolicy) policy = dfly_super_seeding_new ();
 
   g_clear_object (&self->engine);
+  /* A malformed manager.addr fails the start before anything runs. */
+  if (*dfly_context_get_config (context)->manager.addr != '\0') {
+    g_autofree char *base =
+      dfly_manager_link_base_url (dfly_context_get_config (context)->manager.addr,
+                                  dfly_context_get_tls (context) != NULL, error);
+
+    if (base == NULL)
+      return FALSE;
+  }
   dfly_peer_engine_set_order_func (engine, on_order, self);
   dfly_peer_engine_set_upload_policy (engine, policy);
   if (!dfly_peer_engine_start (engine, error))
     return FALSE;
   g_set_object (&self->engine, engine);
+  g_clear_pointer (&self->manager, dfly_manager_link_free);
+  if (*dfly_context_get_config (context)->manager.addr != '\0' &&
+      dfly_peer_engine_get_upload_port (engine) != 0)
+    self->manager = dfly_manager_link_new (context, "seed-peers", seed_record (self), NULL);
   return TRUE;
 }
 
@@ -104,6 +140,7 @@ static void
 dfly_seed_role_stop_async (DflyRole *role, GCancellable *cancellable, GAsyncReadyCallback callback,
                            gpointer user_data)
 {
+  g_clear_pointer (&DFLY_SEED_ROLE (role)->manager, dfly_manager_link_free);
   dfly_peer_engine_stop (DFLY_SEED_ROLE (role)->engine,
                          g_task_new (role, cancellable, callback, user_data));
 }
@@ -127,6 +164,7 @@ dfly_seed_role_describe (DflyRole *role)
 static void
 dfly_seed_role_dispose (GObject *object)
 {
+  g_clear_pointer (&DFLY_SEED_ROLE (object)->manager, dfly_manager_link_free);
   dfly_peer_engine_abandon (&DFLY_SEED_ROLE (object)->engine);
   G_OBJECT_CLASS (dfly_seed_role_parent_class)->dispose (object);
 }
