@@ -76,7 +76,7 @@ check_base_url (const char *url, GError **error)
 }
 
 DflyctlManagerClient *
-dflyctl_manager_client_new (const char *url, const char *origin, GError **error)
+dflyctl_manager_client_new (const char *url, const char *origin, DflyTls *tls, GError **error)
 {
   g_autoptr (DflyctlManagerClient) self = g_new0 (DflyctlManagerClient, 1);
   g_autoptr (GError) local_error = NULL;
@@ -89,6 +89,14 @@ dflyctl_manager_client_new (const char *url, const char *origin, GError **error)
                  quoted, local_error->message);
     return NULL;
   }
+  if (tls != NULL && g_ascii_strncasecmp (url, "https:", 6) != 0) {
+    g_autofree char *quoted = dflyctl_quote_arg (url);
+
+    g_set_error (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
+                 _ ("--ca, --cert and --key need an https:// manager, not %s URL “%s”"), origin,
+                 quoted);
+    return NULL;
+  }
   while (length > 0 && url[length - 1] == '/')
     length--;
   self->url = g_strndup (url, length);
@@ -97,6 +105,8 @@ dflyctl_manager_client_new (const char *url, const char *origin, GError **error)
                                                  "user-agent", "dflyctl/" PACKAGE_VERSION, NULL);
   /* A manager is named by its address: http_proxy is for the outside world. */
   soup_session_set_proxy_resolver (self->session, NULL);
+  if (tls != NULL)
+    dfly_tls_setup_session (tls, self->session, DFLY_ROLE_FLAG_MANAGER);
   return g_steal_pointer (&self);
 }
 

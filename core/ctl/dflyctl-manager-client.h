@@ -16,6 +16,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "dfly/dfly-tls.h"
+
 G_BEGIN_DECLS
 
 #define DFLYCTL_MANAGER_DEFAULT_URL "http://127.0.0.1:8080"
@@ -27,8 +29,11 @@ typedef struct _DflyctlManagerClient DflyctlManagerClient;
 
 /* @url: http:// or https://, a host, an optional port and path prefix, no
  * user, query or fragment. @origin names where it came from in messages
- * ("--manager", "DFLY_MANAGER"). A bad URL is DFLYCTL_ERROR_USAGE. */
-DflyctlManagerClient *dflyctl_manager_client_new (const char *url, const char *origin,
+ * ("--manager", "DFLY_MANAGER"). With @tls (an https:// URL only), the
+ * client shows its certificate and trusts only a manager of the cluster CA
+ * whose certificate grants the manager role; without, the system's trust
+ * store. A bad URL is DFLYCTL_ERROR_USAGE. */
+DflyctlManagerClient *dflyctl_manager_client_new (const char *url, const char *origin, DflyTls *tls,
                                                   GError **error);
 void                  dflyctl_manager_client_free (DflyctlManagerClient *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflyctlManagerClient, dflyctl_manager_client_free)

@@ -87,6 +87,9 @@ static const Collection collections[] = {
 /* Every option of the three commands; each command offers its own. */
 typedef struct {
   char    *manager;
+  char    *ca; /* --ca, --cert, --key: mutual TLS with the manager */
+  char    *cert;
+  char    *key;
   char    *cluster; /* scheduler|seed list --cluster */
   gboolean seed;    /* cluster --seed */
   char    *name;    /* cluster update --name */
@@ -103,6 +106,9 @@ static void
 manager_options_clear (ManagerOptions *options)
 {
   g_free (options->manager);
+  g_free (options->ca);
+  g_free (options->cert);
+  g_free (options->key);
   g_free (options->cluster);
   g_free (options->name);
   g_free (options->bio);
@@ -491,17 +497,31 @@ check_options (ManagerRun *run, const Subcommand *subcommand, GError **error)
   return TRUE;
 }
 
-/* --manager, else $DFLY_MANAGER, else the manager's default address. */
+/* --manager, else $DFLY_MANAGER, else the manager's default address; with
+ * --ca, --cert and --key, over the cluster's mutual TLS. */
 static DflyctlManagerClient *
 open_client (ManagerOptions *options, GError **error)
 {
   const char *env = g_getenv (DFLYCTL_MANAGER_ENV);
+  g_autoptr (DflyTls) tls = NULL;
 
+  if (options->ca != NULL || options->cert != NULL || options->key != NULL) {
+    if (options->ca == NULL || options->cert == NULL || options->key == NULL) {
+      g_set_error_literal (error, DFLYCTL_ERROR, DFLYCTL_ERROR_USAGE,
+                           _ ("--ca, --cert and --key go together"));
+      return NULL;
+    }
+    tls = dfly_tls_new (options->ca, options->cert, options->key, error);
+    if (tls == NULL) {
+      g_prefix_error (error, "--ca, --cert, --key: ");
+      return NULL;
+    }
+  }
   if (options->manager != NULL)
-    return dflyctl_manager_client_new (options->manager, "--manager", error);
+    return dflyctl_manager_client_new (options->manager, "--manager", tls, error);
   if (env != NULL && *env != '\0')
-    return dflyctl_manager_client_new (env, DFLYCTL_MANAGER_ENV, error);
-  return dflyctl_manager_client_new (DFLYCTL_MANAGER_DEFAULT_URL, "default", error);
+    return dflyctl_manager_client_new (env, DFLYCTL_MANAGER_ENV, tls, error);
+  return dflyctl_manager_client_new (DFLYCTL_MANAGER_DEFAULT_URL, "default", tls, error);
 }
 
 static gboolean
@@ -581,11 +601,28 @@ run_command (Dflyctl *ctl, const char *command, const GOptionEntry *entries,
   return subcommand->run (&run, error);
 }
 
-/* The --manager entry of each command, into its local "options". */
-#define MANAGER_ENTRY                                                                           \
+/* The connection's entries of each command, into its local "options". */
+#define MANAGER_ENTRIES                                                                         \
+  { "manager",                                                                                  \
+    'm',                                                                                        \
+    0,                                                                                          \
+    G_OPTION_ARG_STRING,                                                                        \
+    &options.manager,                                                                           \
+    N_ ("The manager's URL (default: $DFLY_MANAGER, else http://127.0.0.1:8080)"),              \
+    N_ ("URL") },                                                                               \
+    { "ca",        0,                                                                           \
+      0,           G_OPTION_ARG_FILENAME,                                                       \
+      &options.ca, N_ ("The cluster CA (PEM) an https:// manager's certificate must chain to"), \
+      N_ ("FILE") },                                                                            \
+    { "cert",                                                                                   \
+      0,                                                                                        \
+      0,                                                                                        \
+      G_OPTION_ARG_FILENAME,                                                                    \
+      &options.cert,                                                                            \
+      N_ ("This client's certificate of the cluster CA (PEM)"),                                 \
+      N_ ("FILE") },                                                                            \
   {                                                                                             \
-    "manager", 'm', 0, G_OPTION_ARG_STRING, &options.manager,                                   \
-      N_ ("The manager's URL (default: $DFLY_MANAGER, else http://127.0.0.1:8080)"), N_ ("URL") \
+    "key", 0, 0, G_OPTION_ARG_FILENAME, &options.key, N_ ("Its private key (PEM)"), N_ ("FILE") \
   }
 
 static const char cluster_description[] =
@@ -606,7 +643,7 @@ dflyctl_cmd_cluster (Dflyctl *ctl, GError **error)
 {
   g_auto (ManagerOptions) options = { 0 };
   const GOptionEntry entries[] = {
-    MANAGER_ENTRY,
+    MANAGER_ENTRIES,
     { "seed", 's', 0, G_OPTION_ARG_NONE, &options.seed,
       N_ ("Seed peer clusters instead of scheduler clusters"), NULL },
     { "name", 0, 0, G_OPTION_ARG_STRING, &options.name, N_ ("A new name (update)"), N_ ("NAME") },
@@ -663,7 +700,7 @@ static gboolean
 run_host_command (Dflyctl *ctl, const HostCommand *host, GError **error)
 {
   g_auto (ManagerOptions) options = { 0 };
-  const GOptionEntry entries[] = { MANAGER_ENTRY,
+  const GOptionEntry entries[] = { MANAGER_ENTRIES,
                                    { "cluster", 'c', 0, G_OPTION_ARG_STRING, &options.cluster,
                                      host->cluster_help, N_ ("ID") },
                                    { NULL } };

@@ -346,4 +346,58 @@ untrack_pid "$FAKE_PID"
 
 check "dflyd stops cleanly" stop_dflyd
 unlike "dflyd logged no warning" "$DFLYD_LOG" "WARNING|CRITICAL"
+
+# --- a manager on the cluster's mutual TLS ------------------------------
+
+CERTS="$S/certs"
+"$DFLYCTL" cert ca --out "$CERTS/ca" >/dev/null 2>&1 || bail_out "dflyctl cert ca failed"
+"$DFLYCTL" cert issue --ca "$CERTS/ca" --host-id mgr --role manager --ip 127.0.0.1 \
+  --out "$CERTS/mgr" >/dev/null 2>&1 || bail_out "dflyctl cert issue failed"
+"$DFLYCTL" cert issue --ca "$CERTS/ca" --host-id ops --role peer --out "$CERTS/ops" \
+  >/dev/null 2>&1 || bail_out "dflyctl cert issue failed"
+"$DFLYCTL" cert issue --ca "$CERTS/ca" --host-id fake --role peer --out "$CERTS/fake" \
+  >/dev/null 2>&1 || bail_out "dflyctl cert issue failed"
+"$DFLYCTL" cert ca --out "$CERTS/other" >/dev/null 2>&1 || bail_out "dflyctl cert ca failed"
+"$DFLYCTL" cert issue --ca "$CERTS/other" --host-id intruder --role peer --out "$CERTS/intruder" \
+  >/dev/null 2>&1 || bail_out "dflyctl cert issue failed"
+mkdir -p "$S/state-tls"
+sed "s#state_dir: .*#state_dir: $S/state-tls#" "$CFG" >"$S/tls.yaml"
+printf 'tls:\n  ca: %s\n  cert: %s\n  key: %s\n' "$CERTS/ca/ca.pem" "$CERTS/mgr/mgr.pem" \
+  "$CERTS/mgr/mgr-key.pem" >>"$S/tls.yaml"
+start_bus tls-bus
+start_dflyd "$S/tls.yaml" dflyd-tls
+if ! check "a manager on TLS answers within 10 s" wait_for_dflyd 10; then
+  bail_out "dflyd on TLS did not come up"
+fi
+"$DFLYCTL" --address "$BUS_ADDRESS" status >"$S/status.out" 2>&1
+MANAGER=$(sed -n 's#^  manager  *running  *REST API on \(https://127\.0\.0\.1:[0-9]*\)$#\1#p' "$S/status.out")
+[ -n "$MANAGER" ] || bail_out "no https manager URL in dflyctl status: $(cat "$S/status.out")"
+OPS="--ca $CERTS/ca/ca.pem --cert $CERTS/ops/ops.pem --key $CERTS/ops/ops-key.pem"
+
+# shellcheck disable=SC2086 # one word per option
+run tls.out tls.err mctl cluster create secure $OPS
+is "cluster create with --ca, --cert and --key over https" "$RUN_STATUS" 0
+like "... made the record" "$S/tls.out" "^name: +secure\$"
+# shellcheck disable=SC2086
+run tls.out tls.err mctl cluster list $OPS
+like "... and lists it" "$S/tls.out" "^1 +secure +no +20"
+fails "https with the system's trust store only: status 1, TLS named" 1 \
+  "^dflyctl: TLS with the manager at $MANAGER failed: " mctl cluster list
+fails "a client certificate of another CA is refused" 2 \
+  "^dflyctl: --ca, --cert, --key: tls.cert .*intruder.pem is not valid under tls.ca" \
+  mctl cluster list --ca "$CERTS/ca/ca.pem" --cert "$CERTS/intruder/intruder.pem" \
+  --key "$CERTS/intruder/intruder-key.pem"
+fails "a manager of another CA is not trusted" 1 "^dflyctl: TLS with the manager at $MANAGER failed: " \
+  mctl cluster list --ca "$CERTS/other/ca.pem" --cert "$CERTS/intruder/intruder.pem" \
+  --key "$CERTS/intruder/intruder-key.pem"
+fails "a key that is not the certificate's: status 2" 2 \
+  "^dflyctl: --ca, --cert, --key: tls.key .*fake-key.pem: not the key of tls.cert\$" \
+  mctl cluster list --ca "$CERTS/ca/ca.pem" --cert "$CERTS/ops/ops.pem" --key "$CERTS/fake/fake-key.pem"
+fails "--ca alone" 2 "^dflyctl: --ca, --cert and --key go together\$" \
+  mctl cluster list --ca "$CERTS/ca/ca.pem"
+fails "TLS files with an http:// manager" 2 "need an https:// manager" \
+  "$DFLYCTL" cluster list --manager "$CLOSED" --ca "$CERTS/ca/ca.pem" --cert "$CERTS/ops/ops.pem" \
+  --key "$CERTS/ops/ops-key.pem"
+check "dflyd on TLS stops cleanly" stop_dflyd
+unlike "... having logged no warning" "$DFLYD_LOG" "WARNING|CRITICAL"
 done_testing
