@@ -188,6 +188,8 @@ static const DflyConfigKey manager_keys[] = {
        "the seed peer cluster this host's seed joins"),
   KEY ("keepalive_interval", DURATION, manager.keepalive_interval, "5s", 1, 600, RESTART,
        "time between keepalives to the manager"),
+  KEY ("refresh_interval", DURATION, manager.refresh_interval, "60s", 1, 3600, RESTART,
+       "time between asking the manager for this host's schedulers"),
 };
 
 #define SECTION(keys_)                                                           \

@@ -111,6 +111,53 @@ check "the node says the manager answers again" wait_for_line "$SCRATCH/node.log
 node_ctl node status >"$SCRATCH/status.out" 2>&1
 like "the scheduler and seed roles still run" "$SCRATCH/status.out" "scheduler +running"
 
+# A peer with no schedulers listed takes them from the manager (the active
+# ones of its cluster), and keeps the list for a start while it is down.
+LEAF_MANAGER="  addr: 127.0.10.1:$MANAGER_PORT
+  scheduler_cluster_id: 2
+  refresh_interval: 1s"
+NODE_MANAGER_LINES=$LEAF_MANAGER
+start_node leaf 127.0.10.5 "[peer]"
+NODE_MANAGER_LINES=""
+wait_for_node leaf 20 || bail_out "the node leaf did not come up"
+check "a peer takes its schedulers from the manager" wait_for_line "$SCRATCH/leaf.log" \
+  "schedulers from the manager: 127\\.0\\.10\\.2:$SCHEDULER_PORT\$" 10
+check "and announces itself to the scheduler it was given" \
+  wait_for_line "$SCRATCH/node.log" "host 127\\.0\\.10\\.5-leaf joined" 10
+check "the list is kept in its state directory" \
+  json_check "$SCRATCH/leaf/state/manager-schedulers.json" "d == ['127.0.10.2:$SCHEDULER_PORT']"
+_pid=$(node_pid leaf)
+kill_pid "$_pid"
+untrack_pid "$_pid"
+_pid=$(node_pid manager)
+kill_pid "$_pid"
+untrack_pid "$_pid"
+NODE_MANAGER_LINES=$LEAF_MANAGER
+start_node leaf 127.0.10.5 "[peer]"
+NODE_MANAGER_LINES=""
+wait_for_node leaf 20 || bail_out "the node leaf did not come up again"
+check "restarted while the manager is down, it starts from the kept list" \
+  wait_for_line "$SCRATCH/leaf.log" \
+  "schedulers from .*/leaf/state/manager-schedulers\\.json: 127\\.0\\.10\\.2:$SCHEDULER_PORT\$" 10
+check "says once that the manager does not answer" wait_for_line "$SCRATCH/leaf.log" \
+  "manager: no list of schedulers from http://127\\.0\\.10\\.1:$MANAGER_PORT/api/v1/schedulers\\?scheduler_cluster_id=2: .*keeping the last one" 10
+sleep 2.5
+is "and does not repeat it every second" \
+  "$(grep -c 'no list of schedulers' "$SCRATCH/leaf.log")" 1
+check "and joins its scheduler again" wait_for_line "$SCRATCH/node.log" \
+  "host 127\\.0\\.10\\.5-leaf joined" 10
+_pid=$(node_pid leaf)
+kill_pid "$_pid"
+untrack_pid "$_pid"
+printf '{"not": "a list"' >"$SCRATCH/leaf/state/manager-schedulers.json"
+NODE_MANAGER_LINES=$LEAF_MANAGER
+start_node leaf 127.0.10.5 "[peer]"
+NODE_MANAGER_LINES=""
+wait_for_node leaf 20 || bail_out "the node leaf did not come up the third time"
+check "a damaged list is ignored, saying why" wait_for_line "$SCRATCH/leaf.log" \
+  "manager-schedulers\\.json: ignored: not a list of schedulers" 10
+check "and the peer runs on, without schedulers" pid_alive "$(node_pid leaf)"
+
 # A "manager" answering garbage, then far more than an answer may hold.
 GARBAGE_PORT=$(pick_port)
 python3 - "$GARBAGE_PORT" >"$SCRATCH/garbage.log" 2>&1 <<'EOF' &

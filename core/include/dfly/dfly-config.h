@@ -111,6 +111,7 @@ typedef struct {
     guint scheduler_cluster_id; /* the scheduler cluster this host's scheduler joins */
     guint seed_peer_cluster_id; /* the seed peer cluster this host's seed joins */
     guint keepalive_interval;   /* seconds between keepalives */
+    guint refresh_interval;     /* seconds between asking it for schedulers */
   } manager;
 } DflyConfig;
 

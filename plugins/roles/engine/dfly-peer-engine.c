@@ -15,26 +15,28 @@
 #include "dfly-peer-engine.h"
 #include "dfly-held-boards.h"
 #include "dfly-range-stream.h"
+#include "dfly-scheduler-directory.h"
 #include "dfly-swarm.h"
 
 #define JOIN_TIMEOUT_US (5 * G_USEC_PER_SEC) /* dispose waits this long for downloads' threads */
 
 struct _DflyPeerEngine {
-  GObject               parent_instance;
-  DflyContext          *context;
-  gboolean              running_engine; /* started and not stopped */
-  DflyHostAnnouncer    *announcer;      /* while running */
-  GHashTable           *downloads;      /* task id → DflyDownload, started or waiting */
-  GQueue                waiting;        /* DflyDownload * beyond download.max_tasks */
-  GPtrArray            *retired;        /* cancelled ones, replaced in the table, still ending */
-  DflyHeldBoards       *held;           /* boards of tasks just completed, for range reads */
-  guint                 running;        /* downloads started and not done */
-  GTask                *stopping;       /* the stop waiting for downloads to end */
-  DflyHostType          host_type;
-  DflyWorkerPool       *workers; /* every download's piece workers */
-  DflyUploadTriggerFunc order;
-  gpointer              order_data;
-  DflyUploadPolicy     *upload_policy; /* the role's, or the default */
+  GObject                 parent_instance;
+  DflyContext            *context;
+  gboolean                running_engine; /* started and not stopped */
+  DflyHostAnnouncer      *announcer;      /* while running */
+  GHashTable             *downloads;      /* task id → DflyDownload, started or waiting */
+  GQueue                  waiting;        /* DflyDownload * beyond download.max_tasks */
+  GPtrArray              *retired;        /* cancelled ones, replaced in the table, still ending */
+  DflyHeldBoards         *held;           /* boards of tasks just completed, for range reads */
+  guint                   running;        /* downloads started and not done */
+  GTask                  *stopping;       /* the stop waiting for downloads to end */
+  DflyHostType            host_type;
+  DflyWorkerPool         *workers; /* every download's piece workers */
+  DflyUploadTriggerFunc   order;
+  gpointer                order_data;
+  DflyUploadPolicy       *upload_policy; /* the role's, or the default */
+  DflySchedulerDirectory *directory;     /* the manager's schedulers, when they are used */
   /* The swarm, while running as the downloader; downloads hold references. */
   DflyPeerServices *services;
   DflyRateLimiter  *upload_limiter;
@@ -97,6 +99,7 @@ drop_services (DflyPeerEngine *self)
   g_clear_pointer (&self->upload, dfly_upload_server_free);
   /* The client calls back into the engine: it goes now, whoever else holds
    * the services (swarms then see no scheduler). */
+  g_clear_pointer (&self->directory, dfly_scheduler_directory_free);
   if (self->services != NULL)
     g_clear_pointer (&self->services->client, dfly_scheduler_client_free);
   g_clear_pointer (&self->services, dfly_peer_services_unref);
@@ -137,8 +140,16 @@ start_services (DflyPeerEngine *self, GError **error)
                        ? g_strdup_printf ("[%s]:%u", config->host.ip, config->scheduler.port)
                        : g_strdup_printf ("%s:%u", config->host.ip, config->scheduler.port));
   g_ptr_array_add (schedulers, NULL);
-  self->services->client =
-    dfly_scheduler_client_new (context, (const char *const *) schedulers->pdata);
+  /* Still none: the manager's list, when there is a manager. */
+  if (schedulers->len == 1 && *config->manager.addr != '\0') {
+    self->services->client = dfly_scheduler_client_new_listed (context);
+    self->directory = dfly_scheduler_directory_new (context, self->services->client, error);
+    if (self->directory == NULL)
+      return FALSE;
+  } else {
+    self->services->client =
+      dfly_scheduler_client_new (context, (const char *const *) schedulers->pdata);
+  }
   self->services->links = dfly_parent_links_new (context);
   self->services->fetcher = dfly_piece_fetcher_new (config->http.read_timeout);
   dfly_piece_fetcher_set_tls (self->services->fetcher, dfly_context_get_tls (context));

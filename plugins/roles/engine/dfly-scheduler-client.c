@@ -6,9 +6,10 @@
 #include "dfly-piece-check.h"
 #include "dfly-scheduler-client.h"
 
-#define DOWN_SECONDS 5    /* a scheduler that failed is skipped this long */
-#define MAX_CHECKS   8    /* piece checks (accusations) read back at once; more wait */
-#define MAX_WAITING  1024 /* piece checks waiting; more are dropped, with a log line */
+#define DOWN_SECONDS   5    /* a scheduler that failed is skipped this long */
+#define MAX_CHECKS     8    /* piece checks (accusations) read back at once; more wait */
+#define MAX_WAITING    1024 /* piece checks waiting; more are dropped, with a log line */
+#define MAX_SCHEDULERS 64   /* known at once, retired ones included: a manager's list is capped */
 
 typedef struct {
   DflySchedulerClient     *client;
@@ -19,6 +20,7 @@ typedef struct {
   GQueue                   pending; /* GBytes frames sent before the connection is up */
   GHashTable              *streams; /* "task id/peer id" → DflyAnnounceStream */
   gint64                   down_until;
+  gboolean                 retired; /* no longer listed: no new streams, no announces */
 } Scheduler;
 
 struct _DflySchedulerClient {
@@ -70,6 +72,8 @@ post_to_schedulers (DflySchedulerClient *self, SoupSession *session, const char 
     Scheduler       *scheduler = g_ptr_array_index (self->schedulers, i);
     g_autofree char *url = g_strconcat (scheduler->base_url, path, NULL);
 
+    if (scheduler->retired)
+      continue;
     dfly_wire_post_async (session, url, type, message, NULL, host_message_done,
                           g_strdup_printf ("%s to %s", what, scheduler->address));
   }
@@ -400,7 +404,7 @@ dfly_scheduler_client_open (DflySchedulerClient *self, const char *task_id, cons
     Scheduler *scheduler = g_ptr_array_index (self->schedulers, i);
     guint      weight = rendezvous_weight (scheduler->address, task_id);
 
-    if (scheduler->down_until > now)
+    if (scheduler->down_until > now || scheduler->retired)
       continue;
     if (best == NULL || weight > best_weight) {
       best = scheduler;
@@ -451,6 +455,108 @@ dfly_announce_stream_free (DflyAnnounceStream *stream)
 
 /* ---- life ---- */
 
+static Scheduler *
+find_scheduler (DflySchedulerClient *self, const char *address)
+{
+  for (guint i = 0; i < self->schedulers->len; i++) {
+    Scheduler *scheduler = g_ptr_array_index (self->schedulers, i);
+
+    if (strcmp (scheduler->address, address) == 0)
+      return scheduler;
+  }
+  return NULL;
+}
+
+/* A scheduler at address, added unless known; FALSE if address is not
+ * host:port or the table is full. */
+static gboolean
+add_scheduler (DflySchedulerClient *self, const char *address)
+{
+  g_autoptr (GSocketConnectable) parsed = g_network_address_parse (address, 0, NULL);
+  Scheduler *scheduler = find_scheduler (self, address);
+
+  if (scheduler != NULL) {
+    scheduler->retired = FALSE;
+    return TRUE;
+  }
+  if (parsed == NULL || g_network_address_get_port (G_NETWORK_ADDRESS (parsed)) == 0 ||
+      self->schedulers->len >= MAX_SCHEDULERS)
+    return FALSE;
+  scheduler = g_new0 (Scheduler, 1);
+  scheduler->client = self;
+  scheduler->address = g_strdup (address);
+  scheduler->base_url =
+    dfly_wire_base_url (g_network_address_get_hostname (G_NETWORK_ADDRESS (parsed)),
+                        g_network_address_get_port (G_NETWORK_ADDRESS (parsed)),
+                        dfly_context_get_tls (self->context) != NULL);
+  g_queue_init (&scheduler->pending);
+  scheduler->streams = g_hash_table_new (g_str_hash, g_str_equal);
+  g_ptr_array_add (self->schedulers, scheduler);
+  return TRUE;
+}
+
+static DflySchedulerClient *
+client_new (DflyContext *context)
+{
+  DflySchedulerClient *self = g_new0 (DflySchedulerClient, 1);
+
+  self->context = g_object_ref (context);
+  self->session = dfly_wire_session_new (context, DFLY_ROLE_FLAG_SCHEDULER, 10, 60);
+  self->checks = g_cancellable_new ();
+  g_queue_init (&self->waiting);
+  self->schedulers = g_ptr_array_new_with_free_func (scheduler_free);
+  self->announced_id = g_signal_connect (dfly_context_get_bus (context), DFLY_BUS_HOST_ANNOUNCED,
+                                         G_CALLBACK (on_host_announced), self);
+  self->left_id = g_signal_connect (dfly_context_get_bus (context), DFLY_BUS_HOST_LEFT,
+                                    G_CALLBACK (on_host_left), self);
+  return self;
+}
+
+DflySchedulerClient *
+dfly_scheduler_client_new_listed (DflyContext *context)
+{
+  return client_new (context);
+}
+
+guint
+dfly_scheduler_client_set_addresses (DflySchedulerClient *self, const char *const *addresses)
+{
+  guint taken = 0;
+
+  for (guint i = 0; i < self->schedulers->len; i++)
+    ((Scheduler *) g_ptr_array_index (self->schedulers, i))->retired = TRUE;
+  for (guint i = 0; addresses != NULL && addresses[i] != NULL; i++) {
+    if (add_scheduler (self, addresses[i]))
+      taken++;
+  }
+  /* Retired ones no stream uses are dropped; the others stay until their
+   * streams end (a stream holds its scheduler). */
+  for (guint i = self->schedulers->len; i > 0; i--) {
+    Scheduler *scheduler = g_ptr_array_index (self->schedulers, i - 1);
+
+    if (scheduler->retired && g_hash_table_size (scheduler->streams) == 0)
+      g_ptr_array_remove_index (self->schedulers, i - 1);
+  }
+  return taken;
+}
+
+char **
+dfly_scheduler_client_dup_addresses (DflySchedulerClient *self)
+{
+  GStrvBuilder *builder = g_strv_builder_new ();
+  char        **addresses;
+
+  for (guint i = 0; i < self->schedulers->len; i++) {
+    Scheduler *scheduler = g_ptr_array_index (self->schedulers, i);
+
+    if (!scheduler->retired)
+      g_strv_builder_add (builder, scheduler->address);
+  }
+  addresses = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+  return addresses;
+}
+
 DflySchedulerClient *
 dfly_scheduler_client_new (DflyContext *context, const char *const *addresses)
 {
@@ -458,33 +564,9 @@ dfly_scheduler_client_new (DflyContext *context, const char *const *addresses)
 
   if (addresses == NULL || addresses[0] == NULL)
     return NULL;
-  self = g_new0 (DflySchedulerClient, 1);
-  self->context = g_object_ref (context);
-  self->session = dfly_wire_session_new (context, DFLY_ROLE_FLAG_SCHEDULER, 10, 60);
-  self->checks = g_cancellable_new ();
-  g_queue_init (&self->waiting);
-  self->schedulers = g_ptr_array_new_with_free_func (scheduler_free);
-  for (guint i = 0; addresses[i] != NULL; i++) {
-    g_autoptr (GSocketConnectable) parsed = g_network_address_parse (addresses[i], 0, NULL);
-    Scheduler *scheduler;
-
-    if (parsed == NULL)
-      continue; /* the config checked them */
-    scheduler = g_new0 (Scheduler, 1);
-    scheduler->client = self;
-    scheduler->address = g_strdup (addresses[i]);
-    scheduler->base_url =
-      dfly_wire_base_url (g_network_address_get_hostname (G_NETWORK_ADDRESS (parsed)),
-                          g_network_address_get_port (G_NETWORK_ADDRESS (parsed)),
-                          dfly_context_get_tls (context) != NULL);
-    g_queue_init (&scheduler->pending);
-    scheduler->streams = g_hash_table_new (g_str_hash, g_str_equal);
-    g_ptr_array_add (self->schedulers, scheduler);
-  }
-  self->announced_id = g_signal_connect (dfly_context_get_bus (context), DFLY_BUS_HOST_ANNOUNCED,
-                                         G_CALLBACK (on_host_announced), self);
-  self->left_id = g_signal_connect (dfly_context_get_bus (context), DFLY_BUS_HOST_LEFT,
-                                    G_CALLBACK (on_host_left), self);
+  self = client_new (context);
+  for (guint i = 0; addresses[i] != NULL; i++)
+    add_scheduler (self, addresses[i]); /* the config checked them */
   return self;
 }
 

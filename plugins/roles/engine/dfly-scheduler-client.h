@@ -3,8 +3,8 @@
  * One WebSocket per scheduler carries the announce streams of every task
  * this host downloads (AnnouncePeerRequest out, AnnouncePeerResponse in,
  * told apart by task and peer id). A task uses the scheduler its id hashes
- * to (rendezvous hashing over peer.schedulers) and, when that one is down,
- * the next in the same order. The host is announced to every scheduler at
+ * to (rendezvous hashing over peer.schedulers, or over the schedulers a
+ * manager lists) and, when that one is down, the next in the same order. The host is announced to every scheduler at
  * start and every host.announce_interval. Main thread only.
  */
 #pragma once
@@ -27,7 +27,16 @@ typedef void (*DflyAnnounceLostFunc) (gpointer user_data);
  * client forwards every host-announced and host-left of this daemon's bus
  * (its host announcer's) to each scheduler. */
 DflySchedulerClient *dfly_scheduler_client_new (DflyContext *context, const char *const *addresses);
-void                 dfly_scheduler_client_free (DflySchedulerClient *self);
+/* A client whose schedulers come later, from set_addresses (a manager's
+ * list): until then it knows none, and every download goes to its source. */
+DflySchedulerClient *dfly_scheduler_client_new_listed (DflyContext *context);
+/* The schedulers are now addresses ("host:port"; at most 64 known at
+ * once): new ones are added, and those no longer listed take no new
+ * streams (theirs go on until they end). Returns how many were taken. */
+guint dfly_scheduler_client_set_addresses (DflySchedulerClient *self, const char *const *addresses);
+/* The schedulers new streams may use. */
+char **dfly_scheduler_client_dup_addresses (DflySchedulerClient *self);
+void   dfly_scheduler_client_free (DflySchedulerClient *self);
 
 /* A stream for one download on the first scheduler of the task's order
  * that is not known to be down; NULL when all are. */

@@ -28,6 +28,8 @@ plugins_roles_engine_libdfly_peer_engine_la_SOURCES = \
 	plugins/roles/engine/dfly-rate-limiter.h \
 	plugins/roles/engine/dfly-scheduler-client.c \
 	plugins/roles/engine/dfly-scheduler-client.h \
+	plugins/roles/engine/dfly-scheduler-directory.c \
+	plugins/roles/engine/dfly-scheduler-directory.h \
 	plugins/roles/engine/dfly-seed-order.c \
 	plugins/roles/engine/dfly-seed-order.h \
 	plugins/roles/engine/dfly-super-seeding.c \
@@ -123,3 +125,11 @@ plugins_roles_engine_test_super_seeding_SOURCES = plugins/roles/engine/test-supe
 plugins_roles_engine_test_super_seeding_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPPFLAGS)
 plugins_roles_engine_test_super_seeding_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS)
 plugins_roles_engine_test_super_seeding_LDADD = $(ENGINE_LIBS) core/libdfly-1.la $(GLIB_LIBS)
+
+# A manager's list of schedulers, and the cached one, read with hostile input.
+check_PROGRAMS += plugins/roles/engine/test-scheduler-directory
+TESTS += plugins/roles/engine/test-scheduler-directory
+plugins_roles_engine_test_scheduler_directory_SOURCES = plugins/roles/engine/test-scheduler-directory.c
+plugins_roles_engine_test_scheduler_directory_CPPFLAGS = $(TEST_CPPFLAGS) $(ENGINE_CPPFLAGS)
+plugins_roles_engine_test_scheduler_directory_CFLAGS = $(TEST_CFLAGS) $(ENGINE_CFLAGS)
+plugins_roles_engine_test_scheduler_directory_LDADD = $(ENGINE_LIBS) core/libdfly-1.la $(GLIB_LIBS)
