@@ -5,11 +5,12 @@
 set -eu
 build="build-essential autoconf automake libtool autopoint gettext pkg-config
   libglib2.0-dev libglib2.0-dev-bin libsoup-3.0-dev glib-networking libjson-glib-dev
-  libsqlite3-dev libprotobuf-c-dev protobuf-c-compiler libyaml-dev libxxhash-dev libgnutls28-dev"
+  libsqlite3-dev libprotobuf-c-dev protobuf-c-compiler libyaml-dev libxxhash-dev libgnutls28-dev
+  libpq-dev"
 demo="dbus nginx curl python3 containerd docker-registry"
 tests="clang clang-format libclang-rt-14-dev valgrind libxml2-utils groff-base man-db systemd xz-utils
   openssl docker-registry apache2-utils python3-cryptography aria2 opentracker mktorrent iproute2 procps
-  containerd podman skopeo runc"
+  containerd podman skopeo runc postgresql"
 packages="$build $demo"
 [ "${1:-}" = --demo ] || packages="$packages $tests"
 missing=""

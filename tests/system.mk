@@ -24,7 +24,8 @@ SYSTEM_TESTS = \
 	tests/system/test-trust-flood.sh \
 	tests/system/test-trust-source.sh \
 	tests/system/test-proxy-containerd.sh \
-	tests/system/test-proxy-podman.sh
+	tests/system/test-proxy-podman.sh \
+	tests/system/test-manager-postgres.sh
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS)
 # Real container clients (containerd, podman, skopeo) through the proxy: their helpers, the

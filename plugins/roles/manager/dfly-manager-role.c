@@ -101,14 +101,18 @@ on_early_request (SoupServer *server, SoupServerMessage *msg, const char *path, 
   }
 }
 
-/* The store the settings name: manager.database, or manager.db in the
- * state directory. */
+/* The store the settings name: a PostgreSQL database by its URI,
+ * manager.database as an SQLite file, or manager.db in the state
+ * directory. */
 static DflyManagerStore *
 open_store (DflyManagerRole *self, const DflyManagerSettings *settings, GError **error)
 {
   DflyConfig *config = dfly_context_get_config (dfly_component_get_context (DFLY_COMPONENT (self)));
   g_autofree char *path = NULL;
 
+  if (dfly_manager_settings_is_postgres (settings))
+    return dfly_manager_store_open_postgres (settings->database, settings->keepalive_timeout,
+                                             error);
   if (*settings->database != '\0')
     path = g_strdup (settings->database);
   else

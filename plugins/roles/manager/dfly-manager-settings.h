@@ -8,10 +8,13 @@ G_BEGIN_DECLS
 typedef struct {
   char   *listen; /* address of the REST API */
   guint16 port;
-  char   *database;          /* the SQLite file; "": manager.db in the state directory */
+  char   *database;          /* an SQLite file or a PostgreSQL URI; "": manager.db in state_dir */
   guint   keepalive_timeout; /* seconds a host may be silent and still active */
 } DflyManagerSettings;
 
 extern const DflyConfigSection dfly_manager_settings;
+
+/* Whether database is a postgresql:// (or postgres://) URI. */
+gboolean dfly_manager_settings_is_postgres (const DflyManagerSettings *settings);
 
 G_END_DECLS

@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "dfly-manager-sql.h"
 #include "dfly-manager-store.h"
 
 #define BUSY_TIMEOUT_MS 5000
@@ -32,54 +33,18 @@ db_error (SqliteStore *self, const char *what, GError **error)
   return FALSE;
 }
 
-static char *
-sql_name (const DflyManagerTable *table)
-{
-  return g_strdelimit (g_strdup (table->name), "-", '_');
-}
-
-static const char *
-column_type (DflyManagerFieldType type)
-{
-  switch (type) {
-  case DFLY_MANAGER_FIELD_INTEGER:
-  case DFLY_MANAGER_FIELD_BOOLEAN:
-  case DFLY_MANAGER_FIELD_REF:
-    return "INTEGER";
-  case DFLY_MANAGER_FIELD_TEXT:
-  case DFLY_MANAGER_FIELD_IP:
-  case DFLY_MANAGER_FIELD_OBJECT:
-    return "TEXT";
-  }
-  g_assert_not_reached ();
-}
-
-static char *
-create_table_sql (const DflyManagerTable *table)
-{
-  g_autofree char *name = sql_name (table);
-  GString         *sql = g_string_new (NULL);
-
-  g_string_append_printf (sql, "CREATE TABLE %s (id INTEGER PRIMARY KEY AUTOINCREMENT", name);
-  for (guint i = 0; i < table->n_fields; i++) {
-    const DflyManagerField *field = &table->fields[i];
-
-    g_string_append_printf (sql, ", %s %s", field->name, column_type (field->type));
-    if (field->type == DFLY_MANAGER_FIELD_REF) {
-      g_autofree char *ref = sql_name (dfly_manager_table (field->ref));
-
-      g_string_append_printf (sql, " REFERENCES %s (id) ON DELETE RESTRICT", ref);
-    }
-  }
-  g_string_append (sql, ", created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL");
-  if (table->host)
-    g_string_append (sql, ", last_keepalive_at INTEGER NOT NULL DEFAULT 0");
-  g_string_append (sql, ", UNIQUE (");
-  for (guint i = 0; table->unique[i] != NULL; i++)
-    g_string_append_printf (sql, "%s%s", i > 0 ? ", " : "", table->unique[i]);
-  g_string_append (sql, "));");
-  return g_string_free (sql, FALSE);
-}
+static const DflyManagerSqlDialect dialect = {
+  .id = "INTEGER PRIMARY KEY AUTOINCREMENT",
+  .types = {
+    [DFLY_MANAGER_FIELD_TEXT] = "TEXT",
+    [DFLY_MANAGER_FIELD_INTEGER] = "INTEGER",
+    [DFLY_MANAGER_FIELD_BOOLEAN] = "INTEGER",
+    [DFLY_MANAGER_FIELD_IP] = "TEXT",
+    [DFLY_MANAGER_FIELD_OBJECT] = "TEXT",
+    [DFLY_MANAGER_FIELD_REF] = "INTEGER",
+  },
+  .time = "INTEGER",
+};
 
 static gboolean
 exec (SqliteStore *self, const char *sql, const char *what, GError **error)
@@ -113,9 +78,9 @@ migrate (SqliteStore *self, GError **error)
   /* Version 0: an empty file. */
   sql = g_string_new ("BEGIN IMMEDIATE;");
   for (guint i = 0; i < DFLY_MANAGER_N_TABLES; i++) {
-    g_autofree char *table = create_table_sql (dfly_manager_table (i));
+    g_autofree char *table = dfly_manager_sql_create_table (dfly_manager_table (i), &dialect);
 
-    g_string_append (sql, table);
+    g_string_append_printf (sql, "%s;", table);
   }
   g_string_append_printf (sql, "PRAGMA user_version = %d; COMMIT;",
                           DFLY_MANAGER_STORE_SCHEMA_VERSION);
@@ -128,96 +93,24 @@ migrate (SqliteStore *self, GError **error)
   return TRUE;
 }
 
-static char *
-rfc3339 (gint64 seconds)
-{
-  g_autoptr (GDateTime) time = g_date_time_new_from_unix_utc (seconds);
-
-  return time != NULL ? g_date_time_format (time, "%Y-%m-%dT%H:%M:%SZ") : g_strdup ("");
-}
-
-static void
-set_time_member (JsonObject *record, const char *name, gint64 seconds)
-{
-  g_autofree char *text = rfc3339 (seconds);
-
-  json_object_set_string_member (record, name, text);
-}
-
 /* The record in the statement's current row, its columns in the order
- * select_columns() gives. */
+ * dfly_manager_sql_columns() gives. */
 static JsonObject *
 row_to_record (SqliteStore *self, const DflyManagerTable *table, sqlite3_stmt *stmt)
 {
-  JsonObject *record = json_object_new ();
-  int         column = 0;
-  gint64      keepalive;
+  guint        n = dfly_manager_sql_n_columns (table);
+  const char **values = g_newa (const char *, n);
 
-  json_object_set_int_member (record, "id", sqlite3_column_int64 (stmt, column++));
-  for (guint i = 0; i < table->n_fields; i++, column++) {
-    const DflyManagerField *field = &table->fields[i];
-    const char             *text = (const char *) sqlite3_column_text (stmt, column);
-
-    if (sqlite3_column_type (stmt, column) == SQLITE_NULL) {
-      json_object_set_null_member (record, field->name);
-      continue;
-    }
-    switch (field->type) {
-    case DFLY_MANAGER_FIELD_TEXT:
-    case DFLY_MANAGER_FIELD_IP:
-      json_object_set_string_member (record, field->name, text);
-      break;
-    case DFLY_MANAGER_FIELD_INTEGER:
-    case DFLY_MANAGER_FIELD_REF:
-      json_object_set_int_member (record, field->name, sqlite3_column_int64 (stmt, column));
-      break;
-    case DFLY_MANAGER_FIELD_BOOLEAN:
-      json_object_set_boolean_member (record, field->name, sqlite3_column_int64 (stmt, column));
-      break;
-    case DFLY_MANAGER_FIELD_OBJECT: {
-      JsonNode *node = json_from_string (text, NULL);
-
-      if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node)) {
-        g_clear_pointer (&node, json_node_unref);
-        node = json_node_init_object (json_node_alloc (), json_object_new ());
-      }
-      json_object_set_member (record, field->name, node);
-      break;
-    }
-    }
-  }
-  set_time_member (record, "created_at", sqlite3_column_int64 (stmt, column++));
-  set_time_member (record, "updated_at", sqlite3_column_int64 (stmt, column++));
-  if (table->host) {
-    keepalive = sqlite3_column_int64 (stmt, column++);
-    set_time_member (record, "last_keepalive_at", keepalive);
-    json_object_set_string_member (record, "state",
-                                   g_get_real_time () / G_USEC_PER_SEC - keepalive <=
-                                       self->parent.keepalive_timeout
-                                     ? "active"
-                                     : "inactive");
-  }
-  return record;
-}
-
-static char *
-select_columns (const DflyManagerTable *table)
-{
-  GString *sql = g_string_new ("id");
-
-  for (guint i = 0; i < table->n_fields; i++)
-    g_string_append_printf (sql, ", %s", table->fields[i].name);
-  g_string_append (sql, ", created_at, updated_at");
-  if (table->host)
-    g_string_append (sql, ", last_keepalive_at");
-  return g_string_free (sql, FALSE);
+  for (guint i = 0; i < n; i++)
+    values[i] = (const char *) sqlite3_column_text (stmt, (int) i);
+  return dfly_manager_sql_record (table, values, self->parent.keepalive_timeout);
 }
 
 static JsonObject *
 get_locked (SqliteStore *self, const DflyManagerTable *table, gint64 id, GError **error)
 {
-  g_autofree char *name = sql_name (table);
-  g_autofree char *columns = select_columns (table);
+  g_autofree char *name = dfly_manager_sql_table_name (table);
+  g_autofree char *columns = dfly_manager_sql_columns (table);
   g_autofree char *sql = g_strdup_printf ("SELECT %s FROM %s WHERE id = ?1", columns, name);
   sqlite3_stmt    *stmt = NULL;
   JsonObject      *record = NULL;
@@ -246,8 +139,8 @@ sqlite_list (DflyManagerStore *store, const DflyManagerTable *table, const char 
 {
   SqliteStore *self = (SqliteStore *) store;
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  g_autofree char *name = sql_name (table);
-  g_autofree char *columns = select_columns (table);
+  g_autofree char *name = dfly_manager_sql_table_name (table);
+  g_autofree char *columns = dfly_manager_sql_columns (table);
   g_autofree char *sql = NULL;
   sqlite3_stmt    *stmt = NULL;
   JsonArray       *records;
@@ -393,7 +286,7 @@ step_write (SqliteStore *self, const DflyManagerTable *table, sqlite3_stmt *stmt
 static gint64
 count_rows (SqliteStore *self, const DflyManagerTable *table)
 {
-  g_autofree char *name = sql_name (table);
+  g_autofree char *name = dfly_manager_sql_table_name (table);
   g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM %s", name);
   sqlite3_stmt    *stmt = NULL;
   gint64           count = G_MAXINT64;
@@ -409,7 +302,7 @@ static gint64
 insert_locked (SqliteStore *self, const DflyManagerTable *table, JsonObject *record,
                gint64 keepalive, char **field, GError **error)
 {
-  g_autofree char *name = sql_name (table);
+  g_autofree char *name = dfly_manager_sql_table_name (table);
   GString         *sql = g_string_new (NULL);
   gint64           now = g_get_real_time () / G_USEC_PER_SEC;
   sqlite3_stmt    *stmt = NULL;
@@ -461,7 +354,7 @@ static gboolean
 update_locked (SqliteStore *self, const DflyManagerTable *table, gint64 id, JsonObject *record,
                gint64 keepalive, char **field, GError **error)
 {
-  g_autofree char *name = sql_name (table);
+  g_autofree char *name = dfly_manager_sql_table_name (table);
   GString         *sql = g_string_new (NULL);
   sqlite3_stmt    *stmt = NULL;
   int              rc, index = 1;
@@ -525,7 +418,7 @@ sqlite_remove (DflyManagerStore *store, const DflyManagerTable *table, gint64 id
 {
   SqliteStore *self = (SqliteStore *) store;
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  g_autofree char *name = sql_name (table);
+  g_autofree char *name = dfly_manager_sql_table_name (table);
   g_autofree char *sql = g_strdup_printf ("DELETE FROM %s WHERE id = ?1", name);
   g_autofree char *field = NULL;
   sqlite3_stmt    *stmt = NULL;
@@ -540,7 +433,7 @@ sqlite_remove (DflyManagerStore *store, const DflyManagerTable *table, gint64 id
 static gint64
 find_host (SqliteStore *self, const DflyManagerTable *table, JsonObject *record)
 {
-  g_autofree char *name = sql_name (table);
+  g_autofree char *name = dfly_manager_sql_table_name (table);
   GString         *sql = g_string_new (NULL);
   sqlite3_stmt    *stmt = NULL;
   gint64           id = 0;

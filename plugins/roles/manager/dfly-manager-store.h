@@ -1,11 +1,12 @@
 /* dfly-manager-store.h — where the manager keeps its records
  *
  * One interface, backends behind it: SQLite (dfly-manager-store-sqlite.c),
- * the embedded default, a file in the state directory. Records are the
- * JSON objects of dfly-manager-model.h, with the fields the store adds:
- * "id" (an integer), "created_at" and "updated_at" (RFC 3339), and for
- * hosts "last_keepalive_at" and "state" ("active" while keepalives come
- * within the store's keepalive timeout, else "inactive").
+ * the embedded default, a file in the state directory; PostgreSQL
+ * (dfly-manager-store-pg.c), one database that several managers share.
+ * Records are the JSON objects of dfly-manager-model.h, with the fields
+ * the store adds: "id" (an integer), "created_at" and "updated_at" (RFC
+ * 3339), and for hosts "last_keepalive_at" and "state" ("active" while
+ * keepalives come within the store's keepalive timeout, else "inactive").
  *
  * Calls block on the database: the manager makes them in worker threads
  * (one at a time per store: each backend locks).
@@ -53,6 +54,11 @@ struct _DflyManagerStore {
  * current schema). */
 DflyManagerStore *dfly_manager_store_open_sqlite (const char *path, guint keepalive_timeout,
                                                   GError **error);
+
+/* The PostgreSQL store in the database conninfo names (a libpq URI or
+ * key=value string), its schema created or checked; *name has no password. */
+DflyManagerStore *dfly_manager_store_open_postgres (const char *conninfo, guint keepalive_timeout,
+                                                    GError **error);
 
 /* filter: a REF field of table and the id it must hold; NULL for every record. */
 JsonArray  *dfly_manager_store_list (DflyManagerStore *self, const DflyManagerTable *table,

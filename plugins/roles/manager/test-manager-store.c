@@ -1,9 +1,13 @@
-/* test-manager-store.c — the manager's SQLite store alone, on real files */
+/* test-manager-store.c — the manager's store alone: SQLite on real files,
+ * or, with DFLY_TEST_POSTGRES set to a conninfo, the same cases on that
+ * PostgreSQL database (emptied before each; tests/system/
+ * test-manager-postgres.sh starts a server and runs this so). */
 #include "config.h"
 
 #include <string.h>
 
 #include <glib/gstdio.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "dfly-manager-store.h"
@@ -11,8 +15,43 @@
 typedef struct {
   char             *dir;
   char             *path;
+  const char       *conninfo; /* PostgreSQL's, or NULL for SQLite */
   DflyManagerStore *store;
 } Fixture;
+
+/* Runs SQL of the test's own on the PostgreSQL database, or the SQLite file. */
+static void
+run_sql (Fixture *f, const char *sql)
+{
+  sqlite3 *db = NULL;
+  PGconn  *conn;
+
+  if (f->conninfo == NULL) {
+    g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+    sqlite3_close (db);
+    return;
+  }
+  conn = PQconnectdb (f->conninfo);
+  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
+  PQclear (PQexec (conn, "SET client_min_messages = warning"));
+  {
+    PGresult *res = PQexec (conn, sql);
+
+    if (PQresultStatus (res) != PGRES_COMMAND_OK)
+      g_error ("%s: %s", sql, PQresultErrorMessage (res));
+    PQclear (res);
+  }
+  PQfinish (conn);
+}
+
+static DflyManagerStore *
+open_store (Fixture *f, GError **error)
+{
+  if (f->conninfo != NULL)
+    return dfly_manager_store_open_postgres (f->conninfo, 30, error);
+  return dfly_manager_store_open_sqlite (f->path, 30, error);
+}
 
 static void
 fixture_setup (Fixture *f, gconstpointer data)
@@ -22,7 +61,11 @@ fixture_setup (Fixture *f, gconstpointer data)
   f->dir = g_dir_make_tmp ("dfly-manager-store-XXXXXX", &error);
   g_assert_no_error (error);
   f->path = g_build_filename (f->dir, "manager.db", NULL);
-  f->store = dfly_manager_store_open_sqlite (f->path, 30, &error);
+  f->conninfo = g_getenv ("DFLY_TEST_POSTGRES");
+  if (f->conninfo != NULL)
+    run_sql (f, "DROP TABLE IF EXISTS seed_peers, schedulers, seed_peer_clusters, "
+                "scheduler_clusters, dfly_schema_version");
+  f->store = open_store (f, &error);
   g_assert_no_error (error);
 }
 
@@ -160,15 +203,12 @@ test_conflicts (Fixture *f, gconstpointer data)
 static void
 age_host (Fixture *f, const char *sql_table, gint64 id, gint64 seconds)
 {
-  sqlite3         *db = NULL;
   g_autofree char *sql =
     g_strdup_printf ("UPDATE %s SET last_keepalive_at = last_keepalive_at - %" G_GINT64_FORMAT
                      " WHERE id = %" G_GINT64_FORMAT,
                      sql_table, seconds, id);
 
-  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
-  sqlite3_close (db);
+  run_sql (f, sql);
 }
 
 /* A host registering again with the same hostname, IP and cluster is the
@@ -244,21 +284,19 @@ test_reopen (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autofree char  *field = NULL;
   DflyManagerStore *newer;
-  sqlite3          *db = NULL;
 
   record = dfly_manager_store_create (f->store, clusters, sent, &field, &error);
   g_assert_no_error (error);
   dfly_manager_store_free (f->store);
-  f->store = dfly_manager_store_open_sqlite (f->path, 30, &error);
+  f->store = open_store (f, &error);
   g_assert_no_error (error);
   listed = dfly_manager_store_list (f->store, clusters, NULL, 0, &error);
   g_assert_cmpuint (json_array_get_length (listed), ==, 1);
   g_clear_pointer (&f->store, dfly_manager_store_free);
 
-  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 99", NULL, NULL, NULL), ==, SQLITE_OK);
-  sqlite3_close (db);
-  newer = dfly_manager_store_open_sqlite (f->path, 30, &error);
+  run_sql (f, f->conninfo != NULL ? "UPDATE dfly_schema_version SET version = 99"
+                                  : "PRAGMA user_version = 99");
+  newer = open_store (f, &error);
   g_assert_null (newer);
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_IO);
   g_assert_nonnull (strstr (error->message, "schema version 99 is newer"));
@@ -273,6 +311,10 @@ test_not_a_database (Fixture *f, gconstpointer data)
   g_autofree char  *kept = NULL;
   DflyManagerStore *store;
 
+  if (f->conninfo != NULL) {
+    g_test_skip ("an SQLite file");
+    return;
+  }
   g_assert_true (
     g_file_set_contents (path, "this is not SQLite, it is text that goes on", -1, NULL));
   store = dfly_manager_store_open_sqlite (path, 30, &error);
@@ -281,6 +323,113 @@ test_not_a_database (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, path));
   g_assert_true (g_file_get_contents (path, &kept, NULL, NULL));
   g_assert_cmpstr (kept, ==, "this is not SQLite, it is text that goes on");
+}
+
+/* Text that would break SQL pasted together goes in and comes back as it
+ * was: every value is a parameter. */
+static void
+test_hostile_text (Fixture *f, gconstpointer data)
+{
+  const DflyManagerTable *clusters = table (DFLY_MANAGER_SCHEDULER_CLUSTERS);
+  g_autoptr (JsonObject) sent = parse (
+    "{\"name\": \"x'); DROP TABLE scheduler_clusters; --\", \"bio\": \"\\\\ $1 \\u00e9 \\\"q\\\"\","
+    " \"scopes\": {\"it's\": \"$$\"}}");
+  g_autoptr (JsonObject) created = NULL;
+  g_autoptr (JsonObject) again = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *field = NULL;
+
+  created = dfly_manager_store_create (f->store, clusters, sent, &field, &error);
+  g_assert_no_error (error);
+  again =
+    dfly_manager_store_get (f->store, clusters, json_object_get_int_member (created, "id"), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (again, "name"), ==,
+                   "x'); DROP TABLE scheduler_clusters; --");
+  g_assert_cmpstr (json_object_get_string_member (again, "bio"), ==, "\\ $1 \u00e9 \"q\"");
+  g_assert_cmpstr (
+    json_object_get_string_member (json_object_get_object_member (again, "scopes"), "it's"), ==,
+    "$$");
+}
+
+/* An unreachable server: a clear error naming it, never its password;
+ * a conninfo libpq cannot parse is refused without being quoted. */
+static void
+test_postgres_unreachable (void)
+{
+  const char *bad[] = { "postgresql://dfly:s3cret@127.0.0.1:1/dfly",
+                        "postgres://dfly:s3cret@127.0.0.1:1/dfly?connect_timeout=2" };
+  g_autoptr (GError) error = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++) {
+    DflyManagerStore *store = dfly_manager_store_open_postgres (bad[i], 30, &error);
+
+    g_assert_null (store);
+    g_assert_error (error, DFLY_ERROR, DFLY_ERROR_IO);
+    g_test_message ("%s", error->message);
+    g_assert_true (g_str_has_prefix (error->message, "postgresql://dfly@127.0.0.1:1/dfly: "));
+    g_assert_null (strstr (error->message, "s3cret"));
+    g_clear_error (&error);
+  }
+  g_assert_null (dfly_manager_store_open_postgres ("postgresql://dfly:s3cret@%zz/db", 30, &error));
+  g_assert_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT);
+  g_assert_null (strstr (error->message, "s3cret"));
+}
+
+typedef struct {
+  const char *conninfo;
+  guint       rounds;
+  GError     *error;
+} Registrar;
+
+static gpointer
+register_often (gpointer data)
+{
+  Registrar *registrar = data;
+  g_autoptr (DflyManagerStore) store =
+    dfly_manager_store_open_postgres (registrar->conninfo, 30, &registrar->error);
+  g_autoptr (JsonObject) host = parse (
+    "{\"hostname\": \"s1\", \"ip\": \"10.0.0.1\", \"port\": 8002, \"scheduler_cluster_id\": 1}");
+
+  for (guint i = 0; store != NULL && i < registrar->rounds && registrar->error == NULL; i++) {
+    g_autoptr (JsonObject) record = NULL;
+    g_autofree char *field = NULL;
+
+    record = dfly_manager_store_register_host (store, table (DFLY_MANAGER_SCHEDULERS), host, &field,
+                                               &registrar->error);
+  }
+  return NULL;
+}
+
+/* Managers on one database: two stores (two connections) registering the
+ * same host at once end with one record, and neither fails. */
+static void
+test_two_stores (Fixture *f, gconstpointer data)
+{
+  g_autoptr (JsonObject) east = parse ("{\"name\": \"east\"}");
+  g_autoptr (JsonObject) record = NULL;
+  g_autoptr (JsonArray) listed = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *field = NULL;
+  Registrar        registrars[2] = { { f->conninfo, 50, NULL }, { f->conninfo, 50, NULL } };
+  GThread         *threads[2];
+
+  if (f->conninfo == NULL) {
+    g_test_skip ("PostgreSQL only: an SQLite file has one manager");
+    return;
+  }
+  record = dfly_manager_store_create (f->store, table (DFLY_MANAGER_SCHEDULER_CLUSTERS), east,
+                                      &field, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("registrar", register_often, &registrars[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++) {
+    g_thread_join (threads[i]);
+    g_assert_no_error (registrars[i].error);
+  }
+  listed = dfly_manager_store_list (f->store, table (DFLY_MANAGER_SCHEDULERS), NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (listed), ==, 1);
 }
 
 /* What a client sends is checked against the model, the field at fault
@@ -345,5 +494,8 @@ main (int argc, char **argv)
   STORE_TEST_ADD ("/manager-store/hosts", test_hosts);
   STORE_TEST_ADD ("/manager-store/reopen", test_reopen);
   STORE_TEST_ADD ("/manager-store/not-a-database", test_not_a_database);
+  STORE_TEST_ADD ("/manager-store/hostile-text", test_hostile_text);
+  STORE_TEST_ADD ("/manager-store/two-stores", test_two_stores);
+  g_test_add_func ("/manager-store/postgres-unreachable", test_postgres_unreachable);
   return g_test_run ();
 }
