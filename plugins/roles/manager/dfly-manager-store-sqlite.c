@@ -241,24 +241,24 @@ check_refs (SqliteStore *self, const DflyManagerTable *table, JsonObject *record
   return TRUE;
 }
 
-/* A failed write: a unique field taken, or the database's error. */
-static void
+/* A failed write: a unique field taken, or the database's error. FALSE. */
+static gboolean
 write_error (SqliteStore *self, const DflyManagerTable *table, int rc, char **field, GError **error)
 {
   if (rc == SQLITE_CONSTRAINT_UNIQUE) {
     *field = g_strdup (table->unique[0]);
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT, "%s: already taken in %s",
                  table->unique[0], table->name);
-    return;
+    return FALSE;
   }
   /* A foreign key (a record removed while another names it); SQLite
    * reports a RESTRICT action as a bare constraint failure. */
   if ((rc & 0xff) == SQLITE_CONSTRAINT) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_INVALID_ARGUMENT,
                  "the %s record is still referenced", table->name);
-    return;
+    return FALSE;
   }
-  db_error (self, "writing a record", error);
+  return db_error (self, "writing a record", error);
 }
 
 /* Runs (and finalizes) an UPDATE or DELETE of record id. */
