@@ -20,8 +20,16 @@ struct _DflyManagerLink {
   guint         timer_id;
   gint64        id;
   guint         acknowledged;
-  gboolean      failing;   /* the last call failed (said once) */
-  gboolean      too_large; /* the answer in flight was refused unread */
+  gboolean      failing; /* the last call failed (said once) */
+  /* The watch: path fetched every refresh_interval. */
+  char                *watch_url;
+  DflyManagerWatchFunc watch_func;
+  gpointer             watch_data;
+  GCancellable        *watching; /* the fetch in flight */
+  guint                watch_timer_id;
+  guint                refresh; /* seconds */
+  gboolean             watch_failing;
+  gboolean             too_large; /* the answer in flight was refused unread */
 };
 
 char *
@@ -126,20 +134,24 @@ on_answer (GObject *source, GAsyncResult *result, gpointer user_data)
   schedule_next (self);
 }
 
-/* An answer whose length is not given, or over the cap, is not read:
- * the manager's are small records with a Content-Length, or nothing. */
+gboolean
+dfly_manager_answer_unreadable (SoupMessage *msg, goffset cap)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+  SoupEncoding        encoding = soup_message_headers_get_encoding (headers);
+
+  if (soup_message_get_status (msg) == SOUP_STATUS_NO_CONTENT)
+    return FALSE;
+  return (encoding != SOUP_ENCODING_NONE && encoding != SOUP_ENCODING_CONTENT_LENGTH) ||
+         soup_message_headers_get_content_length (headers) > cap;
+}
+
 static void
 on_got_headers (SoupMessage *msg, gpointer user_data)
 {
-  DflyManagerLink    *self = user_data;
-  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+  DflyManagerLink *self = user_data;
 
-  SoupEncoding encoding = soup_message_headers_get_encoding (headers);
-
-  if (soup_message_get_status (msg) == SOUP_STATUS_NO_CONTENT)
-    return;
-  if ((encoding != SOUP_ENCODING_NONE && encoding != SOUP_ENCODING_CONTENT_LENGTH) ||
-      soup_message_headers_get_content_length (headers) > DFLY_MANAGER_LINK_MAX_ANSWER) {
+  if (dfly_manager_answer_unreadable (msg, DFLY_MANAGER_LINK_MAX_ANSWER)) {
     self->too_large = TRUE;
     g_cancellable_cancel (self->cancellable);
   }
@@ -211,8 +223,91 @@ dfly_manager_link_new (DflyContext *context, const char *collection, JsonObject 
   self->collection = g_strdup (collection);
   self->record = record;
   self->interval = MAX (config->manager.keepalive_interval, 1);
+  self->refresh = MAX (config->manager.refresh_interval, 1);
   call (self);
   return self;
+}
+
+static void watch_fetch (DflyManagerLink *self);
+
+static gboolean
+on_watch_timer (gpointer user_data)
+{
+  DflyManagerLink *self = user_data;
+
+  self->watch_timer_id = 0;
+  watch_fetch (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_watch_answer (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body =
+    soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  g_autoptr (JsonNode) node = NULL;
+  DflyManagerLink *self;
+  SoupMessage     *msg;
+  g_autofree char *why = NULL;
+
+  if (g_object_get_data (G_OBJECT (source), "dfly-manager-link") != user_data)
+    return;
+  self = user_data;
+  g_clear_object (&self->watching);
+  msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  if (body == NULL)
+    why = g_strdup (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                      ? "its answer has no length or is over 64 KiB"
+                      : error->message);
+  else if (soup_message_get_status (msg) != SOUP_STATUS_OK)
+    why = g_strdup_printf ("HTTP %u", soup_message_get_status (msg));
+  else if (g_bytes_get_size (body) > DFLY_MANAGER_LINK_MAX_ANSWER ||
+           (node = json_from_string (g_bytes_get_data (body, NULL), NULL)) == NULL ||
+           !JSON_NODE_HOLDS_OBJECT (node))
+    why = g_strdup ("not a JSON object");
+  if (why != NULL) {
+    if (!self->watch_failing)
+      g_message ("manager at %s: reading %s: %s; keeping what it said last", self->base,
+                 self->watch_url, why);
+    self->watch_failing = TRUE;
+  } else {
+    self->watch_failing = FALSE;
+    self->watch_func (json_node_get_object (node), self->watch_data);
+  }
+  self->watch_timer_id = g_timeout_add_seconds (self->refresh, on_watch_timer, self);
+}
+
+/* The same bound as the calls'. */
+static void
+on_watch_got_headers (SoupMessage *msg, gpointer user_data)
+{
+  DflyManagerLink *self = user_data;
+
+  if (dfly_manager_answer_unreadable (msg, DFLY_MANAGER_LINK_MAX_ANSWER))
+    g_cancellable_cancel (self->watching);
+}
+
+static void
+watch_fetch (DflyManagerLink *self)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, self->watch_url);
+
+  self->watching = g_cancellable_new ();
+  g_signal_connect (msg, "got-headers", G_CALLBACK (on_watch_got_headers), self);
+  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, self->watching,
+                                    on_watch_answer, self);
+}
+
+void
+dfly_manager_link_watch (DflyManagerLink *self, const char *path, DflyManagerWatchFunc func,
+                         gpointer user_data)
+{
+  g_return_if_fail (self->watch_url == NULL);
+  self->watch_url = g_strconcat (self->base, path, NULL);
+  self->watch_func = func;
+  self->watch_data = user_data;
+  watch_fetch (self);
 }
 
 gint64
@@ -237,6 +332,11 @@ dfly_manager_link_free (DflyManagerLink *self)
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  g_clear_handle_id (&self->watch_timer_id, g_source_remove);
+  if (self->watching != NULL)
+    g_cancellable_cancel (self->watching);
+  g_clear_object (&self->watching);
+  g_free (self->watch_url);
   soup_session_abort (self->session);
   g_object_unref (self->session);
   g_free (self->base);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
 
 #include "dfly/dfly.h"
 
@@ -21,6 +22,11 @@ G_BEGIN_DECLS
 #define DFLY_MANAGER_LINK_MAX_ANSWER (64 * 1024)
 
 typedef struct _DflyManagerLink DflyManagerLink;
+
+/* For a "got-headers" handler: whether an answer of the manager is not to
+ * be read, having no length (nor being a 204) or one over cap bytes. Its
+ * answers are small records with a Content-Length. */
+gboolean dfly_manager_answer_unreadable (SoupMessage *msg, goffset cap);
 
 /* The manager's base URL for addr ("host:port", or an http or https URL
  * with no path); tls: https for a bare host:port. */
@@ -31,6 +37,14 @@ char *dfly_manager_link_base_url (const char *addr, gboolean tls, GError **error
  * an error if that address is malformed. */
 DflyManagerLink *dfly_manager_link_new (DflyContext *context, const char *collection,
                                         JsonObject *record, GError **error);
+/* Also fetches path (under the manager's base URL, e.g.
+ * "/api/v1/scheduler-clusters/1") at once and every manager.refresh_interval,
+ * and calls func with each JSON object it answers with 200 (not the
+ * failures: those keep what func was last given). One watch per link. */
+typedef void (*DflyManagerWatchFunc) (JsonObject *object, gpointer user_data);
+void dfly_manager_link_watch (DflyManagerLink *self, const char *path, DflyManagerWatchFunc func,
+                              gpointer user_data);
+
 /* The record's id at the manager; 0 until it registered. */
 gint64 dfly_manager_link_get_id (DflyManagerLink *self);
 /* Registrations and keepalives the manager answered with success. */

@@ -4,7 +4,8 @@
 # A dflyd running the manager role, and one running a scheduler and a seed
 # with manager.addr pointing at it: both register (with the ports they
 # really bound and the clusters of manager.*_cluster_id) and keep alive
-# every second; a record removed at the manager comes back; the manager
+# every second, and the scheduler follows its cluster's config; a record
+# removed at the manager comes back; the manager
 # stopped and started again (same store) finds them still alive; a
 # manager not yet up, or one answering garbage or far too much, is retried
 # without harm; a malformed manager.addr stops the role with a clear
@@ -51,7 +52,8 @@ SCHEDULER_PORT=$(pick_port)
 NODE_MANAGER_LINES="  addr: 127.0.10.1:$MANAGER_PORT
   scheduler_cluster_id: 2
   seed_peer_cluster_id: 1
-  keepalive_interval: 1s"
+  keepalive_interval: 1s
+  refresh_interval: 1s"
 start_node node 127.0.10.2 "[scheduler, seed]" "scheduler:" "  port: $SCHEDULER_PORT" \
   "upload:" "  port: 0"
 NODE_MANAGER_LINES=""
@@ -82,6 +84,19 @@ check "with the upload port it really bound (${UPLOAD_PORT:-none}; upload.port 0
   and d[0]['seed_peer_cluster_id'] == 1"
 check "the node says where it registered" wait_for_line "$SCRATCH/node.log" \
   "manager at http://127.0.10.1:$MANAGER_PORT: registered in schedulers as 1" 5
+
+# The cluster's config reaches its scheduler: Dragonfly's default of 4
+# candidate parents, then what it is changed to.
+check "the scheduler takes its cluster's candidate_parent_limit" \
+  wait_for_line "$SCRATCH/node.log" "scheduler cluster 2: 4 candidate parents" 10
+is "the cluster's config is changed" \
+  "$(api PATCH /scheduler-clusters/2 '{"config":{"candidate_parent_limit":2,"filter_parent_limit":15}}')" 200
+check "and the scheduler follows within its refresh interval" \
+  wait_for_line "$SCRATCH/node.log" "scheduler cluster 2: 2 candidate parents" 10
+is "out of range (99): the scheduler's own setting applies" \
+  "$(api PATCH /scheduler-clusters/2 '{"config":{"candidate_parent_limit":99}}')" 200
+check "and it says so" wait_for_line "$SCRATCH/node.log" \
+  "scheduler cluster 2: no candidate_parent_limit of 1 to 20, scheduler.candidate_parents applies" 10
 
 api GET /schedulers/1 >/dev/null
 first=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["last_keepalive_at"])' \

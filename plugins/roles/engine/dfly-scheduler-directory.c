@@ -184,10 +184,8 @@ static void
 on_got_headers (SoupMessage *msg, gpointer user_data)
 {
   DflySchedulerDirectory *self = user_data;
-  SoupMessageHeaders     *headers = soup_message_get_response_headers (msg);
 
-  if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH ||
-      soup_message_headers_get_content_length (headers) > DFLY_SCHEDULER_DIRECTORY_MAX_ANSWER) {
+  if (dfly_manager_answer_unreadable (msg, DFLY_SCHEDULER_DIRECTORY_MAX_ANSWER)) {
     self->too_large = TRUE;
     g_cancellable_cancel (self->cancellable);
   }

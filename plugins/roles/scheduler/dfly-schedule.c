@@ -44,9 +44,10 @@ struct _DflySchedule {
   DflyContext      *context;
   DflyScheduler    *algorithm;
   DflyScheduleHosts hosts;
-  SoupSession      *session; /* for seed triggers */
-  GHashTable       *tasks;   /* task id → ScheduleTask */
-  GHashTable       *streams; /* stream → GHashTable of SchedulePeer * registered on it */
+  SoupSession      *session;         /* for seed triggers */
+  GHashTable       *tasks;           /* task id → ScheduleTask */
+  GHashTable       *streams;         /* stream → GHashTable of SchedulePeer * registered on it */
+  guint             candidate_limit; /* the cluster's, from the manager; 0: the settings' */
 };
 
 G_DEFINE_FINAL_TYPE (DflySchedule, dfly_schedule, G_TYPE_OBJECT)
@@ -295,8 +296,9 @@ send_normal (DflySchedule *self, SchedulePeer *child, gboolean force)
   const DflySchedulerSettings   *settings = dfly_scheduler_settings_get (self->context);
   Dfly__V1__AnnouncePeerResponse response = DFLY__V1__ANNOUNCE_PEER_RESPONSE__INIT;
   Dfly__V1__NormalTaskResponse   normal = DFLY__V1__NORMAL_TASK_RESPONSE__INIT;
-  g_autoptr (GPtrArray) parents =
-    dfly_parent_ranking_rank (self->algorithm, &self->hosts, child, settings->candidate_parents);
+  g_autoptr (GPtrArray) parents = dfly_parent_ranking_rank (
+    self->algorithm, &self->hosts, child,
+    self->candidate_limit > 0 ? self->candidate_limit : settings->candidate_parents);
   g_autofree Dfly__V1__CandidateParent  *parent_messages = NULL;
   g_autofree Dfly__V1__CandidateParent **parent_pointers = NULL;
   g_autofree Dfly__V1__Host             *hosts = NULL;
@@ -1045,6 +1047,12 @@ dfly_schedule_init (DflySchedule *self)
   self->tasks = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, task_free);
   self->streams =
     g_hash_table_new_full (NULL, NULL, g_object_unref, (GDestroyNotify) g_hash_table_unref);
+}
+
+void
+dfly_schedule_set_candidate_limit (DflySchedule *self, guint limit)
+{
+  self->candidate_limit = limit;
 }
 
 DflySchedule *

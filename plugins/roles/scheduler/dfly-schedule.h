@@ -32,6 +32,10 @@ typedef struct {
 DflySchedule *dfly_schedule_new (DflyContext *context, DflyScheduler *algorithm,
                                  const DflyScheduleHosts *hosts);
 
+/* Candidate parents offered to a child at once, from the scheduler
+ * cluster's config at the manager; 0: scheduler.candidate_parents. */
+void dfly_schedule_set_candidate_limit (DflySchedule *self, guint limit);
+
 /* One message of a peer's announce stream; replies go to stream. */
 void dfly_schedule_handle (DflySchedule *self, SoupWebsocketConnection *stream,
                            const Dfly__V1__AnnouncePeerRequest *request);

@@ -49,7 +49,8 @@ struct _DflySchedulerRole {
   gboolean              warned_full; /* warn once each time the table fills, not per announce */
   DflySchedule         *schedule;    /* while running */
   DflySchedulerService *service;
-  DflyManagerLink      *manager; /* while running with manager.addr set */
+  DflyManagerLink      *manager;         /* while running with manager.addr set */
+  guint                 candidate_limit; /* the cluster's, from the manager; 0: none */
 };
 
 G_DEFINE_FINAL_TYPE (DflySchedulerRole, dfly_scheduler_role, DFLY_TYPE_ROLE)
@@ -194,6 +195,7 @@ disconnect (DflySchedulerRole *self)
   }
   clear_expiry (self);
   g_clear_pointer (&self->manager, dfly_manager_link_free);
+  self->candidate_limit = 0;
   g_clear_object (&self->service);
   g_clear_object (&self->schedule);
   g_hash_table_remove_all (self->hosts);
@@ -249,6 +251,33 @@ scheduler_record (DflySchedulerRole *self)
   return record;
 }
 
+/* The scheduler cluster's record at the manager: its config's
+ * candidate_parent_limit (1 to 20, as the key) decides how many parents a
+ * child is offered. */
+static void
+on_cluster (JsonObject *cluster, gpointer user_data)
+{
+  DflySchedulerRole *self = user_data;
+  JsonNode          *config = json_object_get_member (cluster, "config");
+  gint64             limit = 0;
+
+  if (config != NULL && JSON_NODE_HOLDS_OBJECT (config))
+    limit = json_object_get_int_member_with_default (json_node_get_object (config),
+                                                     "candidate_parent_limit", 0);
+  if (limit < 1 || limit > 20)
+    limit = 0;
+  if ((guint) limit != self->candidate_limit && limit > 0)
+    g_info ("scheduler cluster %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT " candidate parents",
+            json_object_get_int_member_with_default (cluster, "id", 0), limit);
+  else if ((guint) limit != self->candidate_limit)
+    g_info ("scheduler cluster %" G_GINT64_FORMAT
+            ": no candidate_parent_limit of 1 to 20, scheduler.candidate_parents applies",
+            json_object_get_int_member_with_default (cluster, "id", 0));
+  self->candidate_limit = (guint) limit;
+  if (self->schedule != NULL)
+    dfly_schedule_set_candidate_limit (self->schedule, self->candidate_limit);
+}
+
 static gboolean
 dfly_scheduler_role_start (DflyRole *role, GError **error)
 {
@@ -278,11 +307,16 @@ dfly_scheduler_role_start (DflyRole *role, GError **error)
     g_signal_connect (self->service, "host-announced", G_CALLBACK (on_host_announced), self);
   self->left_id = g_signal_connect (self->service, "host-left", G_CALLBACK (on_host_left), self);
   if (*dfly_context_get_config (context)->manager.addr != '\0') {
+    g_autofree char *cluster = NULL;
+
     self->manager = dfly_manager_link_new (context, "schedulers", scheduler_record (self), error);
     if (self->manager == NULL) {
       disconnect (self);
       return FALSE;
     }
+    cluster = g_strdup_printf ("/api/v1/scheduler-clusters/%u",
+                               dfly_context_get_config (context)->manager.scheduler_cluster_id);
+    dfly_manager_link_watch (self->manager, cluster, on_cluster, self);
   }
   return TRUE;
 }

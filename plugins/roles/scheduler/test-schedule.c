@@ -700,6 +700,49 @@ test_seed_back_to_source (Fixture *f, gconstpointer data)
 
 /* ---- (b) back to source, digests and pushes ---- */
 
+/* The scheduler cluster's candidate_parent_limit (set from the manager)
+ * caps the parents a child is offered; 0 gives the settings' number back. */
+static void
+test_candidate_limit (Fixture *f, gconstpointer data)
+{
+  g_autofree char              *task = task_id_new ("limit");
+  Client                       *client_a = client_connect (f);
+  Client                       *client_b = client_connect (f);
+  Client                       *client_c = client_connect (f);
+  TestPeer                      a = { client_a, "127.0.0.2-a", task, "127.0.0.2-a-1" };
+  TestPeer                      b = { client_b, "127.0.0.3-b", task, "127.0.0.3-b-1" };
+  TestPeer                      c = { client_c, "127.0.0.4-c", task, "127.0.0.4-c-1" };
+  Dfly__V1__NormalTaskResponse *normal;
+  guint                         n;
+
+  scheduler_settings (f)->back_to_source_limit = 1;
+  add_host (f, a.host_id, "127.0.0.2", 4002, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, b.host_id, "127.0.0.3", 4003, DFLY_HOST_TYPE_NORMAL);
+  add_host (f, c.host_id, "127.0.0.4", 4004, DFLY_HOST_TYPE_NORMAL);
+  dfly_schedule_set_candidate_limit (f->schedule, 1);
+
+  /* a fetches from the source, b holds a piece from a: two possible parents. */
+  peer_register (&a, FALSE);
+  assert_back_to_source (wait_response (&a, 1), &a);
+  peer_register (&b, FALSE);
+  peer_b2s_started (&a, 16 * MIB, 4 * MIB);
+  peer_b2s_piece (&a, 0, "crc32c:0000000a");
+  peer_b2s_piece (&a, 1, "crc32c:0000000b");
+  wait_digests (&b, "0=crc32c:0000000a 1=crc32c:0000000b");
+  peer_started (&b);
+  peer_piece (&b, 0, a.peer_id, "crc32c:0000000a");
+  peer_register (&c, FALSE);
+  normal = assert_normal (wait_response (&c, 1), &c);
+  g_assert_cmpuint (normal->n_candidate_parents, ==, 1);
+
+  /* Without the cluster's limit, the settings' 8: both parents. */
+  dfly_schedule_set_candidate_limit (f->schedule, 0);
+  n = n_responses (&c);
+  peer_b2s_piece (&a, 2, "crc32c:0000000c");
+  normal = assert_normal (wait_response (&c, n + 1), &c);
+  g_assert_cmpuint (normal->n_candidate_parents, ==, 2);
+}
+
 static void
 test_back_to_source_digests (Fixture *f, gconstpointer data)
 {
@@ -2137,6 +2180,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   FIXTURE_ADD ("/schedule/seed-back-to-source", test_seed_back_to_source);
+  FIXTURE_ADD ("/schedule/candidate-limit", test_candidate_limit);
   FIXTURE_ADD ("/schedule/back-to-source-digests", test_back_to_source_digests);
   FIXTURE_ADD ("/schedule/empty", test_empty);
   FIXTURE_ADD ("/schedule/digest-mismatch", test_digest_mismatch);
