@@ -5,7 +5,9 @@
 # with manager.addr pointing at it: both register (with the ports they
 # really bound and the clusters of manager.*_cluster_id) and keep alive
 # every second, and the scheduler follows its cluster's config; a record
-# removed at the manager comes back; the manager
+# removed at the manager comes back; peers with no schedulers listed take
+# their cluster's from the manager (kept on disk for a start while it is
+# down), and move to the one left when the other goes silent; the manager
 # stopped and started again (same store) finds them still alive; a
 # manager not yet up, or one answering garbage or far too much, is retried
 # without harm; a malformed manager.addr stops the role with a clear
@@ -173,6 +175,50 @@ check "a damaged list is ignored, saying why" wait_for_line "$SCRATCH/leaf.log" 
   "manager-schedulers\\.json: ignored: not a list of schedulers" 10
 check "and the peer runs on, without schedulers" pid_alive "$(node_pid leaf)"
 
+# A scheduler that leaves: the manager stops listing it once it is silent
+# (keepalive_timeout 2 s here), and the peers of its cluster move to the
+# other one of the cluster.
+_pid=$(node_pid node)
+kill_pid "$_pid"
+untrack_pid "$_pid"
+NODE_MANAGER_LINES="  keepalive_timeout: 2"
+start_manager
+NODE_MANAGER_LINES=""
+is "a third scheduler cluster, for two schedulers" "$(api POST /scheduler-clusters '{"name":"pair"}')" 201
+PAIR="  addr: 127.0.10.1:$MANAGER_PORT
+  scheduler_cluster_id: 3
+  keepalive_interval: 1s
+  refresh_interval: 1s"
+PORT_A=$(pick_port)
+PORT_B=$(pick_port)
+NODE_MANAGER_LINES=$PAIR
+start_node sa 127.0.10.6 "[scheduler]" "scheduler:" "  port: $PORT_A"
+start_node sb 127.0.10.7 "[scheduler]" "scheduler:" "  port: $PORT_B"
+start_node pairpeer 127.0.10.8 "[peer]"
+NODE_MANAGER_LINES=""
+for _n in sa sb pairpeer; do
+  wait_for_node "$_n" 20 || bail_out "node $_n did not come up"
+done
+check "the peer takes both schedulers of its cluster" wait_for_line "$SCRATCH/pairpeer.log" \
+  "schedulers from the manager: (127\\.0\\.10\\.6:$PORT_A, 127\\.0\\.10\\.7:$PORT_B|127\\.0\\.10\\.7:$PORT_B, 127\\.0\\.10\\.6:$PORT_A)\$" 15
+_pid=$(node_pid sa)
+kill_pid "$_pid"
+untrack_pid "$_pid"
+check "once the first is silent, the manager lists only the second" \
+  wait_json "/schedulers?scheduler_cluster_id=3" \
+  "[r['port'] for r in d if r['state'] == 'active'] == [$PORT_B]" 15
+check "and the peer follows" wait_for_line "$SCRATCH/pairpeer.log" \
+  "schedulers from the manager: 127\\.0\\.10\\.7:$PORT_B\$" 10
+WWW="$SCRATCH/www"
+mkdir -p "$WWW"
+head -c 3145728 /dev/urandom >"$WWW/blob"
+start_nginx "$WWW"
+run pair-get.out pair-get.err timeout 60 "$DFLYCTL" --address "$(node_bus pairpeer)" get \
+  "$NGINX_URL/blob" -O "$SCRATCH/pair-blob" -q
+is "a download through the peer works" "$RUN_STATUS" 0
+check "its bytes are the origin's" cmp -s "$WWW/blob" "$SCRATCH/pair-blob"
+like "and its task went to the scheduler left" "$SCRATCH/sb.log" "peer 127\\.0\\.10\\.8-pairpeer-.* registered"
+
 # A "manager" answering garbage, then far more than an answer may hold.
 GARBAGE_PORT=$(pick_port)
 python3 - "$GARBAGE_PORT" >"$SCRATCH/garbage.log" 2>&1 <<'EOF' &
@@ -203,6 +249,10 @@ http.server.HTTPServer(("127.0.10.1", int(sys.argv[1])), Handler).serve_forever(
 EOF
 GARBAGE_PID=$!
 track_pid "$GARBAGE_PID"
+for _i in $(seq 50); do
+  curl -s -o /dev/null -X POST --data x "http://127.0.10.1:$GARBAGE_PORT/" && break
+  sleep 0.1
+done
 NODE_MANAGER_LINES="  addr: http://127.0.10.1:$GARBAGE_PORT
   keepalive_interval: 1s"
 start_node fooled 127.0.10.3 "[scheduler]" "scheduler:" "  port: $(pick_port)"
