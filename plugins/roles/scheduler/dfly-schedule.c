@@ -660,7 +660,11 @@ handle_register (DflySchedule *self, SoupWebsocketConnection *stream,
     peer->state = DFLY_PEER_STATE_SUCCEEDED;
     return;
   }
-  if (peer->seed) {
+  /* A seed fetches from the source, unless a requester already does: the
+   * seed refused the order (credentials it lacks) and its own host asks
+   * again with them. Then it is a child of that requester, as the others
+   * are, and the origin still sends the task once. */
+  if (peer->seed && !task_has_active_source (task)) {
     send_back_to_source (peer, "seed peer", TRUE);
     return;
   }

@@ -1633,6 +1633,7 @@ static void
 test_seed_needs_role (Fixture *f, gconstpointer data)
 {
   g_autofree char *task = task_id_new ("seed-role");
+  g_autofree char *other_task = task_id_new ("seed-role-plain");
   Client          *fake_client, *seed_client, *plain_client;
   TestPeer         fake, seed, plain;
 
@@ -1649,7 +1650,9 @@ test_seed_needs_role (Fixture *f, gconstpointer data)
   plain_client = client_connect (f);
   fake = (TestPeer){ fake_client, "127.0.0.5-fake", task, "127.0.0.5-fake-1" };
   seed = (TestPeer){ seed_client, "127.0.0.6-seed", task, "127.0.0.6-seed-1" };
-  plain = (TestPeer){ plain_client, "127.0.0.7-plain", task, "127.0.0.7-plain-1" };
+  /* On a task of its own: a seed joining a task another seed already
+   * fetches is that one's child. */
+  plain = (TestPeer){ plain_client, "127.0.0.7-plain", other_task, "127.0.0.7-plain-1" };
 
   peer_register (&fake, TRUE);
   assert_quiet (&fake, 0);
