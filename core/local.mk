@@ -124,6 +124,6 @@ dflyctl_SOURCES = \
 	core/ctl/dflyctl-runtime.h \
 	core/ctl/dflyctl-runtime-file.c \
 	core/ctl/dflyctl-task.c
-dflyctl_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"dflyctl\"
+dflyctl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proto -DG_LOG_DOMAIN=\"dflyctl\"
 dflyctl_CFLAGS = $(AM_CFLAGS) $(JSON_CFLAGS) $(SOUP_CFLAGS)
 dflyctl_LDADD = core/libdfly-1.la $(GLIB_LIBS) $(JSON_LIBS) $(SOUP_LIBS)

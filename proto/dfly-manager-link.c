@@ -5,6 +5,7 @@
 
 #include <libsoup/soup.h>
 
+#include "dfly-json-safe.h"
 #include "dfly-manager-link.h"
 #include "dfly-wire.h"
 
@@ -61,6 +62,27 @@ dfly_manager_link_base_url (const char *addr, gboolean tls, GError **error)
     g_uri_get_host (uri), strchr (g_uri_get_host (uri), ':') != NULL ? "]" : "", port);
 }
 
+/* The JSON object an answer holds, parsed with its length (a body from
+ * libsoup is not NUL-terminated) and its depth checked first; NULL if it
+ * holds none. */
+static JsonObject *
+answer_object (GBytes *body)
+{
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  gsize       length = 0;
+  const char *data = g_bytes_get_data (body, &length);
+  JsonNode   *root;
+
+  if (length == 0 || length > DFLY_MANAGER_LINK_MAX_ANSWER ||
+      !dfly_json_depth_ok (data, length, DFLY_JSON_MAX_DEPTH) ||
+      !json_parser_load_from_data (parser, data, (gssize) length, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  return root != NULL && JSON_NODE_HOLDS_OBJECT (root)
+           ? json_object_ref (json_node_get_object (root))
+           : NULL;
+}
+
 static void schedule_next (DflyManagerLink *self);
 static void call (DflyManagerLink *self);
 
@@ -80,7 +102,6 @@ on_answer (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) body =
     soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
-  g_autoptr (JsonNode) node = NULL;
   DflyManagerLink *self;
   SoupMessage     *msg;
   guint            status;
@@ -116,14 +137,14 @@ on_answer (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   }
   if (registering) {
-    node = json_from_string (g_bytes_get_data (body, NULL), NULL);
-    if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node) ||
-        json_object_get_int_member_with_default (json_node_get_object (node), "id", 0) <= 0) {
+    g_autoptr (JsonObject) record = answer_object (body);
+
+    if (record == NULL || dfly_json_int_member (record, "id") <= 0) {
       failed (self, "registering in", "its answer has no record id");
       schedule_next (self);
       return;
     }
-    self->id = json_object_get_int_member (json_node_get_object (node), "id");
+    self->id = dfly_json_int_member (record, "id");
     g_info ("manager at %s: registered in %s as %" G_GINT64_FORMAT, self->base, self->collection,
             self->id);
   } else if (self->failing) {
@@ -246,7 +267,7 @@ on_watch_answer (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) body =
     soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
-  g_autoptr (JsonNode) node = NULL;
+  g_autoptr (JsonObject) object = NULL;
   DflyManagerLink *self;
   SoupMessage     *msg;
   g_autofree char *why = NULL;
@@ -262,9 +283,7 @@ on_watch_answer (GObject *source, GAsyncResult *result, gpointer user_data)
                       : error->message);
   else if (soup_message_get_status (msg) != SOUP_STATUS_OK)
     why = g_strdup_printf ("HTTP %u", soup_message_get_status (msg));
-  else if (g_bytes_get_size (body) > DFLY_MANAGER_LINK_MAX_ANSWER ||
-           (node = json_from_string (g_bytes_get_data (body, NULL), NULL)) == NULL ||
-           !JSON_NODE_HOLDS_OBJECT (node))
+  else if ((object = answer_object (body)) == NULL)
     why = g_strdup ("not a JSON object");
   if (why != NULL) {
     if (!self->watch_failing)
@@ -273,7 +292,7 @@ on_watch_answer (GObject *source, GAsyncResult *result, gpointer user_data)
     self->watch_failing = TRUE;
   } else {
     self->watch_failing = FALSE;
-    self->watch_func (json_node_get_object (node), self->watch_data);
+    self->watch_func (object, self->watch_data);
   }
   self->watch_timer_id = g_timeout_add_seconds (self->refresh, on_watch_timer, self);
 }

@@ -22,6 +22,7 @@ EXTRA_DIST += $(PROTO_FILES) proto/README.md
 noinst_LTLIBRARIES += proto/libdfly-proto.la
 proto_libdfly_proto_la_SOURCES = \
 	proto/dfly-manager-link.c \
+	proto/dfly-json-safe.h \
 	proto/dfly-manager-link.h \
 	proto/dfly-message.c \
 	proto/dfly-message.h \

@@ -7,6 +7,7 @@
 #include <libsoup/soup.h>
 
 #include "dfly/dfly-error.h"
+#include "dfly-json-safe.h"
 #include "dflyctl.h"
 #include "dflyctl-manager-client.h"
 #include "dflyctl-parse.h"
@@ -241,6 +242,13 @@ parse_answer (DflyctlManagerClient *self, SoupMessage *msg, GBytes *body, JsonNo
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL,
                  _ ("the manager at %s answered HTTP %u with %s, not JSON"), self->url, status,
                  safe_type != NULL ? safe_type : _ ("no content type"));
+    return NULL;
+  }
+  if (!dfly_json_depth_ok (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                           DFLY_JSON_MAX_DEPTH)) {
+    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL,
+                 _ ("the manager at %s answered HTTP %u with JSON nested deeper than %u levels"),
+                 self->url, status, DFLY_JSON_MAX_DEPTH);
     return NULL;
   }
   if (!json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),

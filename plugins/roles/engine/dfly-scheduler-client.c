@@ -489,6 +489,14 @@ add_scheduler (DflySchedulerClient *self, const char *address)
     dfly_wire_base_url (g_network_address_get_hostname (G_NETWORK_ADDRESS (parsed)),
                         g_network_address_get_port (G_NETWORK_ADDRESS (parsed)),
                         dfly_context_get_tls (self->context) != NULL);
+  /* A host libsoup makes no URL of (an IPv6 zone, "fe80::1%eth0") would
+   * never connect nor fail: not taken. */
+  if (!g_uri_is_valid (scheduler->base_url, SOUP_HTTP_URI_FLAGS, NULL)) {
+    g_free (scheduler->base_url);
+    g_free (scheduler->address);
+    g_free (scheduler);
+    return FALSE;
+  }
   g_queue_init (&scheduler->pending);
   scheduler->streams = g_hash_table_new (g_str_hash, g_str_equal);
   g_ptr_array_add (self->schedulers, scheduler);
@@ -523,19 +531,20 @@ dfly_scheduler_client_set_addresses (DflySchedulerClient *self, const char *cons
 {
   guint taken = 0;
 
-  for (guint i = 0; i < self->schedulers->len; i++)
-    ((Scheduler *) g_ptr_array_index (self->schedulers, i))->retired = TRUE;
-  for (guint i = 0; addresses != NULL && addresses[i] != NULL; i++) {
-    if (add_scheduler (self, addresses[i]))
-      taken++;
-  }
-  /* Retired ones no stream uses are dropped; the others stay until their
-   * streams end (a stream holds its scheduler). */
+  /* Those no longer listed that no stream uses go first, so that they do
+   * not count against the cap; the others stay until their streams end (a
+   * stream holds its scheduler). */
   for (guint i = self->schedulers->len; i > 0; i--) {
     Scheduler *scheduler = g_ptr_array_index (self->schedulers, i - 1);
 
+    scheduler->retired = !g_strv_contains (
+      addresses != NULL ? addresses : (const char *const[]){ NULL }, scheduler->address);
     if (scheduler->retired && g_hash_table_size (scheduler->streams) == 0)
       g_ptr_array_remove_index (self->schedulers, i - 1);
+  }
+  for (guint i = 0; addresses != NULL && addresses[i] != NULL; i++) {
+    if (add_scheduler (self, addresses[i]))
+      taken++;
   }
   return taken;
 }

@@ -5,6 +5,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "dfly-json-safe.h"
 #include "dfly-manager-link.h"
 #include "dfly-scheduler-directory.h"
 
@@ -41,11 +42,12 @@ record_address (JsonNode *node)
   if (!JSON_NODE_HOLDS_OBJECT (node))
     return NULL;
   record = json_node_get_object (node);
-  ip = json_object_get_string_member_with_default (record, "ip", NULL);
-  state = json_object_get_string_member_with_default (record, "state", NULL);
-  port = json_object_get_int_member_with_default (record, "port", 0);
-  if (ip == NULL || !g_hostname_is_ip_address (ip) || g_strcmp0 (state, "active") != 0 ||
-      port < 1 || port > G_MAXUINT16)
+  ip = dfly_json_string_member (record, "ip");
+  state = dfly_json_string_member (record, "state");
+  port = dfly_json_int_member (record, "port");
+  /* An IPv6 zone ("fe80::1%eth0") makes no URL libsoup takes. */
+  if (ip == NULL || !g_hostname_is_ip_address (ip) || strchr (ip, '%') != NULL ||
+      g_strcmp0 (state, "active") != 0 || port < 1 || port > G_MAXUINT16)
     return NULL;
   return address_of (ip, port);
 }
@@ -62,7 +64,7 @@ cached_address (JsonNode *node)
   text = json_node_get_string (node);
   parsed = g_network_address_parse (text, 0, NULL);
   if (parsed == NULL || g_network_address_get_port (G_NETWORK_ADDRESS (parsed)) == 0 ||
-      strpbrk (text, " /?#@") != NULL)
+      strpbrk (text, " /?#@%") != NULL)
     return NULL;
   return g_strdup (text);
 }
@@ -79,6 +81,7 @@ dfly_scheduler_directory_parse (const char *text, gsize length, GError **error)
   guint      taken = 0;
 
   if (length > DFLY_SCHEDULER_DIRECTORY_MAX_ANSWER ||
+      !dfly_json_depth_ok (text, length, DFLY_JSON_MAX_DEPTH) ||
       !json_parser_load_from_data (parser, text, (gssize) length, &local_error) ||
       (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_ARRAY (root)) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "not a list of schedulers%s%s",
@@ -106,10 +109,13 @@ static void
 use (DflySchedulerDirectory *self, char **addresses, const char *from)
 {
   g_auto (GStrv) before = dfly_scheduler_client_dup_addresses (self->client);
-  g_autofree char *shown = g_strjoinv (", ", addresses);
+  g_auto (GStrv) after = NULL;
+  g_autofree char *shown = NULL;
 
   dfly_scheduler_client_set_addresses (self->client, (const char *const *) addresses);
-  if (!g_strv_equal ((const char *const *) before, (const char *const *) addresses))
+  after = dfly_scheduler_client_dup_addresses (self->client);
+  shown = g_strjoinv (", ", after);
+  if (!g_strv_equal ((const char *const *) before, (const char *const *) after))
     g_info ("schedulers from %s: %s", from, shown);
 }
 

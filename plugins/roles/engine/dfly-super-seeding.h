@@ -20,10 +20,10 @@ G_DECLARE_FINAL_TYPE (DflySuperSeeding, dfly_super_seeding, DFLY, SUPER_SEEDING,
 /* Every task (a seed's policy). */
 DflyUploadPolicy *dfly_super_seeding_new (void);
 /* Only the tasks this host fetches from their source (a normal peer's
- * policy): a peer the scheduler sent to the source is, for as long as it
- * fetches, the swarm's only way to the task, as a seed is. Known by the
- * pieces it commits with no parent; other tasks are shared as the default
- * policy shares them. */
+ * policy): a peer the scheduler sent to the source is the swarm's only
+ * way to the task while it fetches, as a seed is. Known by the pieces it
+ * commits with no parent, and remembered (the 1,024 latest) after the
+ * fetch too; other tasks are shared as the default policy shares them. */
 DflyUploadPolicy *dfly_super_seeding_new_for_source_tasks (void);
 /* Ranges remembered as sent just now (bounded). */
 guint dfly_super_seeding_get_remembered (DflySuperSeeding *self);

@@ -31,6 +31,10 @@ test_records (void)
     { "[{\"ip\":\"10.0.0.1\",\"port\":65536,\"state\":\"active\"}]", "" },
     { "[{\"ip\":\"10.0.0.1\",\"port\":\"8002\",\"state\":\"active\"}]", "" },
     { "[{\"ip\":10,\"port\":8002,\"state\":\"active\"}]", "" },
+    { "[{\"ip\":\"fe80::1%eth0\",\"port\":8002,\"state\":\"active\"}]", "" },
+    { "[{\"ip\":{},\"port\":[],\"state\":{\"a\":1}}]", "" },
+    { "[{\"ip\":\"10.0.0.1\",\"port\":{\"n\":8002},\"state\":\"active\"}]", "" },
+    { "[\"[fe80::1%eth0]:8002\"]", "" },
     { "[{\"port\":8002,\"state\":\"active\"}]", "" },
     { "[{\"ip\":\"10.0.0.1\",\"port\":8002,\"state\":\"active\"},"
       " {\"ip\":\"10.0.0.1\",\"port\":8002,\"state\":\"active\"},"
@@ -74,6 +78,32 @@ test_bounds (void)
   g_assert_no_error (error);
   g_assert_cmpuint (g_strv_length (addresses), ==, 64);
 
+  /* Nesting that would exhaust json-glib's recursion is refused unparsed
+   * (80,000 levels crashed it on an 8 MiB stack); 32 levels are allowed. */
+  {
+    g_autofree char *deep = g_strnfill (100000, '[');
+    g_autoptr (GString) ok_depth = g_string_new (NULL);
+    g_auto (GStrv) shallow = NULL;
+
+    g_assert_null (dfly_scheduler_directory_parse (deep, strlen (deep), &error));
+    g_assert_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL);
+    g_clear_error (&error);
+    for (guint i = 0; i < 32; i++)
+      g_string_append_c (ok_depth, '[');
+    for (guint i = 0; i < 32; i++)
+      g_string_append_c (ok_depth, ']');
+    shallow = dfly_scheduler_directory_parse (ok_depth->str, ok_depth->len, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (g_strv_length (shallow), ==, 0);
+    /* Brackets inside strings do not count. */
+    g_clear_pointer (&shallow, g_strfreev);
+    g_string_assign (ok_depth, "[\"");
+    for (guint i = 0; i < 100; i++)
+      g_string_append (ok_depth, "[{");
+    g_string_append (ok_depth, "\\\"\"]");
+    shallow = dfly_scheduler_directory_parse (ok_depth->str, ok_depth->len, &error);
+    g_assert_no_error (error);
+  }
   huge = g_strnfill (DFLY_SCHEDULER_DIRECTORY_MAX_ANSWER + 1, ' ');
   g_assert_null (dfly_scheduler_directory_parse (huge, strlen (huge), &error));
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL);

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "dfly-json-safe.h"
 #include "dfly-manager-api.h"
 
 struct _DflyManagerApi {
@@ -124,10 +125,19 @@ object_node (JsonObject *object)
   return node;
 }
 
+static void run_store_call (Call *call);
+
+/* The outcome stays in the Call; the task only says it ran. */
 static void
 run_call (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
-  Call             *call = data;
+  run_store_call (data);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+run_store_call (Call *call)
+{
   DflyManagerStore *store = call->api->store;
   JsonObject       *object = NULL;
   JsonArray        *array;
@@ -172,10 +182,17 @@ call_done (GObject *source, GAsyncResult *result, gpointer user_data)
   Call *call = g_task_get_task_data (G_TASK (result));
 
   if (call->error != NULL) {
-    if (status_of (call->error, call->field, call->kind) == SOUP_STATUS_INTERNAL_SERVER_ERROR)
-      g_warning ("manager store: %s", call->error->message);
-    dfly_manager_api_answer_error (call->msg, status_of (call->error, call->field, call->kind),
-                                   call->field, call->error->message);
+    guint status = status_of (call->error, call->field, call->kind);
+
+    /* The store's own failure names files and servers: the log has it,
+     * an unauthenticated client gets less. */
+    if (status == SOUP_STATUS_INTERNAL_SERVER_ERROR) {
+      g_message ("manager store: %s", call->error->message);
+      dfly_manager_api_answer_error (call->msg, status, NULL,
+                                     "the manager's store failed; its log says why");
+    } else {
+      dfly_manager_api_answer_error (call->msg, status, call->field, call->error->message);
+    }
   } else if (call->answer != NULL) {
     answer_json (call->msg, call->kind == CALL_CREATE ? SOUP_STATUS_CREATED : SOUP_STATUS_OK,
                  call->answer);
@@ -207,6 +224,12 @@ read_record (SoupServerMessage *msg, const DflyManagerTable *table, gboolean cre
   g_autofree char *field = NULL;
   JsonNode        *root;
 
+  if (!dfly_json_depth_ok (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                           DFLY_JSON_MAX_DEPTH)) {
+    dfly_manager_api_answer_error (msg, SOUP_STATUS_BAD_REQUEST, NULL,
+                                   "the JSON nests deeper than 32 levels");
+    return NULL;
+  }
   if (g_bytes_get_size (body) > DFLY_MANAGER_API_MAX_BODY) {
     dfly_manager_api_answer_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL,
                                    "the body is too large");

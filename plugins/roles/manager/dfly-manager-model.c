@@ -143,7 +143,8 @@ check_field (const DflyManagerField *spec, JsonNode *node, char **field, GError 
       return fail (field, spec->name, error, "not a string");
     text = json_node_get_string (node);
     if (spec->type == DFLY_MANAGER_FIELD_IP) {
-      if (!g_hostname_is_ip_address (text))
+      /* An IPv6 zone ("fe80::1%eth0") means nothing to another host. */
+      if (!g_hostname_is_ip_address (text) || strchr (text, '%') != NULL)
         return fail (field, spec->name, error, "not an IP address");
       return TRUE;
     }
@@ -191,7 +192,8 @@ dfly_manager_check_record (const DflyManagerTable *table, JsonObject *record, gb
 
     if (spec == NULL)
       return fail (field, name, error, "no such field in %s", table->name);
-    /* null: the field's default (or none). */
+    /* null: no value (stored as NULL; a default applies only to a field
+     * not sent at all). */
     if (JSON_NODE_HOLDS_NULL (node)) {
       if (spec->required)
         return fail (field, name, error, "required");

@@ -289,7 +289,7 @@ count_rows (SqliteStore *self, const DflyManagerTable *table)
   g_autofree char *name = dfly_manager_sql_table_name (table);
   g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM %s", name);
   sqlite3_stmt    *stmt = NULL;
-  gint64           count = G_MAXINT64;
+  gint64           count = -1; /* the database failed */
 
   if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) == SQLITE_OK &&
       sqlite3_step (stmt) == SQLITE_ROW)
@@ -307,12 +307,19 @@ insert_locked (SqliteStore *self, const DflyManagerTable *table, JsonObject *rec
   gint64           now = g_get_real_time () / G_USEC_PER_SEC;
   sqlite3_stmt    *stmt = NULL;
   int              rc, index = 1;
+  gint64           rows;
 
   if (!check_refs (self, table, record, field, error)) {
     g_string_free (sql, TRUE);
     return 0;
   }
-  if (count_rows (self, table) >= table->max_rows) {
+  rows = count_rows (self, table);
+  if (rows < 0) {
+    g_string_free (sql, TRUE);
+    db_error (self, "counting records", error);
+    return 0;
+  }
+  if (rows >= table->max_rows) {
     g_string_free (sql, TRUE);
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_BUSY, "%s holds %u records, its most", table->name,
                  table->max_rows);

@@ -11,9 +11,9 @@
  * Calls block on the database: the manager makes them in worker threads
  * (one at a time per store: each backend locks).
  *
- * Errors: DFLY_ERROR_NOT_FOUND (no record of that id, or a reference to
- * none), DFLY_ERROR_INVALID_ARGUMENT (a unique field already taken; *field
- * names it), DFLY_ERROR_BUSY (the table holds its cap of records),
+ * Errors: DFLY_ERROR_NOT_FOUND (no record of that id),
+ * DFLY_ERROR_INVALID_ARGUMENT (a unique field already taken, or a reference
+ * to no record; *field names it; or a record still referenced), DFLY_ERROR_BUSY (the table holds its cap of records),
  * DFLY_ERROR_IO (the database failed).
  */
 #pragma once

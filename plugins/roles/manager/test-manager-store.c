@@ -451,6 +451,7 @@ test_check_record (void)
     { "{\"port\":1.5}", FALSE, "port" },
     { "{\"port\":\"80\"}", FALSE, "port" },
     { "{\"ip\":\"host.example\"}", FALSE, "ip" },
+    { "{\"ip\":\"fe80::1%eth0\"}", FALSE, "ip" },
     { "{\"hostname\":\"\"}", FALSE, "hostname" },
     { "{\"hostname\":null}", FALSE, "hostname" },
     { "{\"idc\":null}", FALSE, NULL },

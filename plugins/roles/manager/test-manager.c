@@ -429,6 +429,17 @@ test_api (RoleTest *t, gconstpointer data)
   assert_error (status, reply, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
   json_node_unref (reply);
 
+  /* Nesting deeper than 32 levels is refused before json-glib recurses into it. */
+  {
+    g_autofree char *deep = g_strnfill (20000, '[');
+
+    status = call_json ("POST", base, "/api/v1/scheduler-clusters", deep, &reply);
+    assert_error (status, reply, SOUP_STATUS_BAD_REQUEST, NULL);
+    g_assert_nonnull (
+      strstr (json_object_get_string_member (json_node_get_object (reply), "message"), "deeper"));
+    json_node_unref (reply);
+  }
+
   /* A body over the cap is refused before it is read. */
   {
     g_autofree char *big = g_strnfill (DFLY_MANAGER_API_MAX_BODY + 1, ' ');

@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include "dfly/dfly.h"
+#include "dfly-json-safe.h"
 #include "dfly-manager-link.h"
 #include "dfly-scheduler-service.h"
 #include "dfly-scheduler-settings.h"
@@ -259,20 +260,20 @@ on_cluster (JsonObject *cluster, gpointer user_data)
 {
   DflySchedulerRole *self = user_data;
   JsonNode          *config = json_object_get_member (cluster, "config");
+  gint64             id = dfly_json_int_member (cluster, "id");
   gint64             limit = 0;
 
   if (config != NULL && JSON_NODE_HOLDS_OBJECT (config))
-    limit = json_object_get_int_member_with_default (json_node_get_object (config),
-                                                     "candidate_parent_limit", 0);
+    limit = dfly_json_int_member (json_node_get_object (config), "candidate_parent_limit");
   if (limit < 1 || limit > 20)
     limit = 0;
   if ((guint) limit != self->candidate_limit && limit > 0)
-    g_info ("scheduler cluster %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT " candidate parents",
-            json_object_get_int_member_with_default (cluster, "id", 0), limit);
+    g_info ("scheduler cluster %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT " candidate parents", id,
+            limit);
   else if ((guint) limit != self->candidate_limit)
     g_info ("scheduler cluster %" G_GINT64_FORMAT
             ": no candidate_parent_limit of 1 to 20, scheduler.candidate_parents applies",
-            json_object_get_int_member_with_default (cluster, "id", 0));
+            id);
   self->candidate_limit = (guint) limit;
   if (self->schedule != NULL)
     dfly_schedule_set_candidate_limit (self->schedule, self->candidate_limit);
