@@ -1,5 +1,6 @@
-/* dfly-json-safe.h — reading JSON another host sent: its depth checked
- * before it is parsed, its members taken only when of the type expected
+/* dfly-json-safe.h — reading JSON another host sent: its shape and depth
+ * checked before it is parsed, its members taken only when of the type
+ * expected
  *
  * json-glib parses nested arrays and objects by recursion with no limit of
  * its own: some 80,000 levels of "[" exhaust an 8 MiB stack, a text a
@@ -14,13 +15,16 @@
 
 #define DFLY_JSON_MAX_DEPTH 32
 
-/* Whether the arrays and objects of text (length bytes; strings and their
- * escapes skipped) nest at most max deep. */
+/* Whether text (length bytes) is one array or object, nesting at most max
+ * deep, with nothing but white space after it (strings and their escapes
+ * skipped). json-glib 1.6 leaks what it parsed when more follows a first
+ * value ("2[[…]]" loses the inner arrays): a client could grow a manager
+ * by sending that again and again, so it never sees such a text. */
 static inline gboolean
 dfly_json_depth_ok (const char *text, gsize length, guint max)
 {
   guint    depth = 0;
-  gboolean in_string = FALSE;
+  gboolean in_string = FALSE, started = FALSE;
 
   for (gsize i = 0; i < length; i++) {
     char c = text[i];
@@ -30,16 +34,21 @@ dfly_json_depth_ok (const char *text, gsize length, guint max)
         i++;
       else if (c == '"')
         in_string = FALSE;
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      continue;
+    } else if (depth == 0 && (started || (c != '[' && c != '{'))) {
+      return FALSE; /* a second value, or a first that is no array or object */
     } else if (c == '"') {
       in_string = TRUE;
     } else if (c == '[' || c == '{') {
+      started = TRUE;
       if (++depth > max)
         return FALSE;
-    } else if ((c == ']' || c == '}') && depth > 0) {
+    } else if (c == ']' || c == '}') {
       depth--;
     }
   }
-  return TRUE;
+  return started && depth == 0 && !in_string;
 }
 
 /* A member that is a whole number; 0 when absent or of another type

@@ -247,7 +247,8 @@ parse_answer (DflyctlManagerClient *self, SoupMessage *msg, GBytes *body, JsonNo
   if (!dfly_json_depth_ok (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
                            DFLY_JSON_MAX_DEPTH)) {
     g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL,
-                 _ ("the manager at %s answered HTTP %u with JSON nested deeper than %u levels"),
+                 _ ("the manager at %s answered HTTP %u with malformed JSON: not one array or "
+                    "object of at most %u levels"),
                  self->url, status, DFLY_JSON_MAX_DEPTH);
     return NULL;
   }

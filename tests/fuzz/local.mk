@@ -165,3 +165,15 @@ tests_fuzz_fuzz_proxy_replay_CFLAGS = $(TEST_CFLAGS) $(SOUP_CFLAGS)
 tests_fuzz_fuzz_proxy_replay_LDADD = core/libdfly-1.la $(SOUP_LIBS) $(GLIB_LIBS)
 TESTS += tests/fuzz/replay-proxy.sh
 EXTRA_DIST += tests/fuzz/replay-proxy.sh
+
+check_PROGRAMS += tests/fuzz/fuzz-manager-json-replay
+tests_fuzz_fuzz_manager_json_replay_SOURCES = \
+	tests/fuzz/fuzz-manager-json.c \
+	tests/fuzz/standalone-main.c \
+	plugins/roles/manager/dfly-manager-model.c \
+	plugins/roles/engine/dfly-scheduler-list.c
+tests_fuzz_fuzz_manager_json_replay_CPPFLAGS = $(TEST_CPPFLAGS) $(PROTO_CPPFLAGS) -I$(top_srcdir)
+tests_fuzz_fuzz_manager_json_replay_CFLAGS = $(TEST_CFLAGS) $(JSON_CFLAGS)
+tests_fuzz_fuzz_manager_json_replay_LDADD = core/libdfly-1.la $(JSON_LIBS) $(GLIB_LIBS)
+TESTS += tests/fuzz/replay-manager-json.sh
+EXTRA_DIST += tests/fuzz/replay-manager-json.sh

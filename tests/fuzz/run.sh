@@ -31,7 +31,7 @@ usage() {
 #             calls (a context, a config, the HTTP client)
 #   asan_options — added to ASAN_OPTIONS
 #   options — libFuzzer options of the target's own
-targets="config frame url source-policy message wire piece-http http-range s3-xml oci scheduler upload-server cert proxy"
+targets="config frame url source-policy message wire piece-http http-range s3-xml oci scheduler upload-server cert proxy manager-json"
 target_entry() {
   built=""
   libs=""
@@ -83,6 +83,12 @@ target_entry() {
     sources="proto/dfly-piece-http.c core/lib/dfly-task-id.c core/lib/dfly-error.c"
     modules="glib-2.0 gobject-2.0 gio-2.0 libsoup-3.0"
     corpus="tests/fuzz/corpus/piece-http"
+    ;;
+  manager-json)
+    sources="plugins/roles/manager/dfly-manager-model.c plugins/roles/engine/dfly-scheduler-list.c
+      core/lib/dfly-error.c"
+    modules="glib-2.0 gobject-2.0 gio-2.0 json-glib-1.0"
+    corpus="tests/fuzz/corpus/manager-json"
     ;;
   http-range)
     sources="core/lib/dfly-http-range.c"

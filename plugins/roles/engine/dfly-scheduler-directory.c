@@ -5,11 +5,9 @@
 
 #include <json-glib/json-glib.h>
 
-#include "dfly-json-safe.h"
 #include "dfly-manager-link.h"
 #include "dfly-scheduler-directory.h"
-
-#define MAX_SCHEDULERS 64 /* the client's table holds as many */
+#include "dfly-scheduler-list.h"
 
 struct _DflySchedulerDirectory {
   DflyContext         *context;
@@ -22,87 +20,6 @@ struct _DflySchedulerDirectory {
   gboolean             too_large; /* the answer in flight was refused unread */
   gboolean             failing;   /* said once until the manager answers */
 };
-
-/* "host:port", the host bracketed when it is an IPv6 literal. */
-static char *
-address_of (const char *ip, gint64 port)
-{
-  return strchr (ip, ':') != NULL ? g_strdup_printf ("[%s]:%" G_GINT64_FORMAT, ip, port)
-                                  : g_strdup_printf ("%s:%" G_GINT64_FORMAT, ip, port);
-}
-
-/* A record's address when it is an active scheduler with an IP and a port. */
-static char *
-record_address (JsonNode *node)
-{
-  JsonObject *record;
-  const char *ip, *state;
-  gint64      port;
-
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    return NULL;
-  record = json_node_get_object (node);
-  ip = dfly_json_string_member (record, "ip");
-  state = dfly_json_string_member (record, "state");
-  port = dfly_json_int_member (record, "port");
-  /* An IPv6 zone ("fe80::1%eth0") makes no URL libsoup takes. */
-  if (ip == NULL || !g_hostname_is_ip_address (ip) || strchr (ip, '%') != NULL ||
-      g_strcmp0 (state, "active") != 0 || port < 1 || port > G_MAXUINT16)
-    return NULL;
-  return address_of (ip, port);
-}
-
-/* A cached "host:port" when it is one. */
-static char *
-cached_address (JsonNode *node)
-{
-  g_autoptr (GSocketConnectable) parsed = NULL;
-  const char *text;
-
-  if (JSON_NODE_TYPE (node) != JSON_NODE_VALUE || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  text = json_node_get_string (node);
-  parsed = g_network_address_parse (text, 0, NULL);
-  if (parsed == NULL || g_network_address_get_port (G_NETWORK_ADDRESS (parsed)) == 0 ||
-      strpbrk (text, " /?#@%") != NULL)
-    return NULL;
-  return g_strdup (text);
-}
-
-char **
-dfly_scheduler_directory_parse (const char *text, gsize length, GError **error)
-{
-  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
-  g_autoptr (GError) local_error = NULL;
-  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  JsonNode  *root;
-  JsonArray *array;
-  guint      taken = 0;
-
-  if (length > DFLY_SCHEDULER_DIRECTORY_MAX_ANSWER ||
-      !dfly_json_depth_ok (text, length, DFLY_JSON_MAX_DEPTH) ||
-      !json_parser_load_from_data (parser, text, (gssize) length, &local_error) ||
-      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_ARRAY (root)) {
-    g_set_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL, "not a list of schedulers%s%s",
-                 local_error != NULL ? ": " : "", local_error != NULL ? local_error->message : "");
-    return NULL;
-  }
-  array = json_node_get_array (root);
-  for (guint i = 0; i < json_array_get_length (array) && taken < MAX_SCHEDULERS; i++) {
-    JsonNode *node = json_array_get_element (array, i);
-    char *address = JSON_NODE_HOLDS_OBJECT (node) ? record_address (node) : cached_address (node);
-
-    if (address == NULL || g_hash_table_contains (seen, address)) {
-      g_free (address);
-      continue;
-    }
-    g_hash_table_add (seen, address);
-    g_strv_builder_add (builder, address);
-    taken++;
-  }
-  return g_strv_builder_end (builder);
-}
 
 /* Gives client the list; says it when it changes. */
 static void
@@ -173,8 +90,8 @@ on_answer (GObject *source, GAsyncResult *result, gpointer user_data)
     g_autofree char *why = g_strdup_printf ("HTTP %u", soup_message_get_status (msg));
 
     failed (self, why);
-  } else if ((addresses = dfly_scheduler_directory_parse (
-                g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error)) == NULL) {
+  } else if ((addresses = dfly_scheduler_list_parse (g_bytes_get_data (body, NULL),
+                                                     g_bytes_get_size (body), &error)) == NULL) {
     failed (self, error->message);
   } else if (addresses[0] == NULL) {
     failed (self, "it lists no active scheduler of this cluster");
@@ -191,7 +108,7 @@ on_got_headers (SoupMessage *msg, gpointer user_data)
 {
   DflySchedulerDirectory *self = user_data;
 
-  if (dfly_manager_answer_unreadable (msg, DFLY_SCHEDULER_DIRECTORY_MAX_ANSWER)) {
+  if (dfly_manager_answer_unreadable (msg, DFLY_SCHEDULER_LIST_MAX_TEXT)) {
     self->too_large = TRUE;
     g_cancellable_cancel (self->cancellable);
   }
@@ -239,7 +156,7 @@ load_cache (DflySchedulerDirectory *self)
 
   if (!g_file_get_contents (self->cache_path, &text, &length, NULL))
     return;
-  addresses = dfly_scheduler_directory_parse (text, length, &error);
+  addresses = dfly_scheduler_list_parse (text, length, &error);
   if (addresses == NULL || addresses[0] == NULL) {
     g_message ("%s: ignored: %s", self->cache_path,
                error != NULL ? error->message : "no scheduler in it");

@@ -16,8 +16,7 @@
 
 G_BEGIN_DECLS
 
-#define DFLY_SCHEDULER_DIRECTORY_MAX_ANSWER (4 * 1024 * 1024)
-#define DFLY_SCHEDULER_DIRECTORY_CACHE      "manager-schedulers.json"
+#define DFLY_SCHEDULER_DIRECTORY_CACHE "manager-schedulers.json"
 
 typedef struct _DflySchedulerDirectory DflySchedulerDirectory;
 
@@ -26,12 +25,6 @@ typedef struct _DflySchedulerDirectory DflySchedulerDirectory;
 DflySchedulerDirectory *dfly_scheduler_directory_new (DflyContext         *context,
                                                       DflySchedulerClient *client, GError **error);
 void                    dfly_scheduler_directory_free (DflySchedulerDirectory *self);
-
-/* The "host:port" of every active scheduler in a manager's answer (a JSON
- * array of records, at most 64 taken), or in the cache file's JSON (an
- * array of "host:port" strings); NULL with DFLY_ERROR_PROTOCOL if text is
- * neither. For the tests and the fuzzer too. */
-char **dfly_scheduler_directory_parse (const char *text, gsize length, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DflySchedulerDirectory, dfly_scheduler_directory_free)
 

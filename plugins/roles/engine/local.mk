@@ -30,6 +30,8 @@ plugins_roles_engine_libdfly_peer_engine_la_SOURCES = \
 	plugins/roles/engine/dfly-scheduler-client.h \
 	plugins/roles/engine/dfly-scheduler-directory.c \
 	plugins/roles/engine/dfly-scheduler-directory.h \
+	plugins/roles/engine/dfly-scheduler-list.c \
+	plugins/roles/engine/dfly-scheduler-list.h \
 	plugins/roles/engine/dfly-seed-order.c \
 	plugins/roles/engine/dfly-seed-order.h \
 	plugins/roles/engine/dfly-super-seeding.c \

@@ -3,12 +3,12 @@
 
 #include <string.h>
 
-#include "dfly-scheduler-directory.h"
+#include "dfly-scheduler-list.h"
 
 static char *
 parse_joined (const char *text, GError **error)
 {
-  g_auto (GStrv) addresses = dfly_scheduler_directory_parse (text, strlen (text), error);
+  g_auto (GStrv) addresses = dfly_scheduler_list_parse (text, strlen (text), error);
 
   return addresses != NULL ? g_strjoinv (",", addresses) : NULL;
 }
@@ -74,7 +74,7 @@ test_bounds (void)
     g_string_append_printf (json, "%s{\"ip\":\"10.0.%u.%u\",\"port\":8002,\"state\":\"active\"}",
                             i > 0 ? "," : "", i / 256, i % 256);
   g_string_append (json, "]");
-  addresses = dfly_scheduler_directory_parse (json->str, json->len, &error);
+  addresses = dfly_scheduler_list_parse (json->str, json->len, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_strv_length (addresses), ==, 64);
 
@@ -85,14 +85,14 @@ test_bounds (void)
     g_autoptr (GString) ok_depth = g_string_new (NULL);
     g_auto (GStrv) shallow = NULL;
 
-    g_assert_null (dfly_scheduler_directory_parse (deep, strlen (deep), &error));
+    g_assert_null (dfly_scheduler_list_parse (deep, strlen (deep), &error));
     g_assert_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL);
     g_clear_error (&error);
     for (guint i = 0; i < 32; i++)
       g_string_append_c (ok_depth, '[');
     for (guint i = 0; i < 32; i++)
       g_string_append_c (ok_depth, ']');
-    shallow = dfly_scheduler_directory_parse (ok_depth->str, ok_depth->len, &error);
+    shallow = dfly_scheduler_list_parse (ok_depth->str, ok_depth->len, &error);
     g_assert_no_error (error);
     g_assert_cmpuint (g_strv_length (shallow), ==, 0);
     /* Brackets inside strings do not count. */
@@ -101,11 +101,11 @@ test_bounds (void)
     for (guint i = 0; i < 100; i++)
       g_string_append (ok_depth, "[{");
     g_string_append (ok_depth, "\\\"\"]");
-    shallow = dfly_scheduler_directory_parse (ok_depth->str, ok_depth->len, &error);
+    shallow = dfly_scheduler_list_parse (ok_depth->str, ok_depth->len, &error);
     g_assert_no_error (error);
   }
-  huge = g_strnfill (DFLY_SCHEDULER_DIRECTORY_MAX_ANSWER + 1, ' ');
-  g_assert_null (dfly_scheduler_directory_parse (huge, strlen (huge), &error));
+  huge = g_strnfill (DFLY_SCHEDULER_LIST_MAX_TEXT + 1, ' ');
+  g_assert_null (dfly_scheduler_list_parse (huge, strlen (huge), &error));
   g_assert_error (error, DFLY_ERROR, DFLY_ERROR_PROTOCOL);
 }
 

@@ -227,7 +227,7 @@ read_record (SoupServerMessage *msg, const DflyManagerTable *table, gboolean cre
   if (!dfly_json_depth_ok (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
                            DFLY_JSON_MAX_DEPTH)) {
     dfly_manager_api_answer_error (msg, SOUP_STATUS_BAD_REQUEST, NULL,
-                                   "the JSON nests deeper than 32 levels");
+                                   "malformed JSON: not one array or object of at most 32 levels");
     return NULL;
   }
   if (g_bytes_get_size (body) > DFLY_MANAGER_API_MAX_BODY) {

@@ -436,7 +436,8 @@ test_api (RoleTest *t, gconstpointer data)
     status = call_json ("POST", base, "/api/v1/scheduler-clusters", deep, &reply);
     assert_error (status, reply, SOUP_STATUS_BAD_REQUEST, NULL);
     g_assert_nonnull (
-      strstr (json_object_get_string_member (json_node_get_object (reply), "message"), "deeper"));
+      strstr (json_object_get_string_member (json_node_get_object (reply), "message"),
+              "at most 32 levels"));
     json_node_unref (reply);
   }
 
