@@ -110,6 +110,19 @@ remove_dir (void)
                   G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
 }
 
+/* libsoup 3.2 builds a request's body stream with the Content-Length as
+ * sent, and GObject refuses a negative one for the stream's property with
+ * a warning; the request is then answered 400 and the server goes on (a
+ * dflyd logs the warning). That warning, and only it, is not a finding. */
+static gboolean
+fatal_unless_libsoup_length (const char *domain, GLogLevelFlags level, const char *message,
+                             gpointer data)
+{
+  return !(g_strcmp0 (domain, "GLib-GObject") == 0 && (level & G_LOG_LEVEL_WARNING) &&
+           strstr (message, "of type 'gint64' is invalid or out of range for property "
+                            "'content-length'") != NULL);
+}
+
 /* Made once: the servers, like a dflyd's, live across everything peers send. */
 static World *
 world_get (void)
@@ -122,6 +135,7 @@ world_get (void)
 
   if (w->context != NULL)
     return w;
+  g_test_log_set_fatal_handler (fatal_unless_libsoup_length, NULL);
   if (g_getenv ("DFLY_FUZZ_VERBOSE") == NULL)
     g_log_set_writer_func (quiet_writer, NULL, NULL);
   w->dir = g_dir_make_tmp ("dfly-fuzz-upload-XXXXXX", &error);
